@@ -1,0 +1,19 @@
+/* The fg_host a plugin receives: logging with the plugin's name, timers on
+ * the worker's loop, the clock. */
+#ifndef FG_HOST_API_H
+#define FG_HOST_API_H
+
+#include <fedgate/host.h>
+
+struct event_base;
+
+/* Context behind fg_host.core: where the plugin's timers live and how its
+ * log lines are prefixed. Owned by the caller, must outlive HOST. */
+struct fg_host_ctx {
+    struct event_base *base;
+    char prefix[96]; /* "mock[demo]" */
+};
+
+void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx);
+
+#endif

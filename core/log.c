@@ -1,0 +1,63 @@
+/* Logging: see log.h. */
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static enum fg_log_level threshold = FG_LOG_INFO;
+static const char *const names[] = {"error", "warn", "info", "debug"};
+
+void fg_log_set_level(enum fg_log_level level)
+{
+    threshold = level;
+}
+
+int fg_log_level_parse(const char *s, enum fg_log_level *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum fg_log_level)i;
+            return 0;
+        }
+    return -1;
+}
+
+void fg_logv(enum fg_log_level level, const char *prefix, const char *fmt,
+             va_list ap)
+{
+    if (level > threshold)
+        return;
+    char line[2048];
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    int n = snprintf(line, sizeof(line),
+                     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s%s",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+                     names[level], prefix ? prefix : "", prefix ? ": " : "");
+    if (n < 0 || (size_t)n >= sizeof(line))
+        n = 0;
+    int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    size_t len = m < 0 ? (size_t)n : (size_t)n + (size_t)m;
+    if (len > sizeof(line) - 2)
+        len = sizeof(line) - 2;
+    /* One control character in a log line could fake another line. */
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)line[i] < 0x20)
+            line[i] = '?';
+    line[len++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, len);
+    (void)w;
+}
+
+void fg_log(enum fg_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fg_logv(level, NULL, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,53 @@
+/* Prometheus metrics: requests by member, verb and code, a latency
+ * histogram per member, requests in flight, members configured. Each worker
+ * writes only its own shard (relaxed atomics, no lock on the hot path); the
+ * /metrics handler sums the shards. */
+#ifndef FG_METRICS_H
+#define FG_METRICS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct evbuffer;
+struct fg_gateway;
+
+#define FG_METRICS_BUCKETS 12
+
+struct fg_metrics_counter {
+    int member;      /* member index, -1 for the gateway's own endpoints */
+    char verb[12];   /* GET, LIST? no: HTTP-level verbs, see metrics.c */
+    int code;
+    atomic_uint_fast64_t count;
+    struct fg_metrics_counter *next;
+};
+
+struct fg_metrics_histogram {
+    atomic_uint_fast64_t buckets[FG_METRICS_BUCKETS + 1]; /* last: +Inf */
+    atomic_uint_fast64_t sum_us;
+    atomic_uint_fast64_t count;
+};
+
+struct fg_metrics_shard {
+    pthread_mutex_t lock; /* guards the counter list's shape only */
+    struct fg_metrics_counter *counters;
+    struct fg_metrics_histogram *latency; /* n_members + 1 (last: core) */
+    size_t n_members;
+    atomic_int_fast64_t in_flight;
+};
+
+int fg_metrics_shard_init(struct fg_metrics_shard *s, size_t n_members);
+void fg_metrics_shard_free(struct fg_metrics_shard *s);
+
+/* The kube-style verb of a request: GET, WATCH, POST, PUT, PATCH, DELETE,
+ * HEAD, OPTIONS, or OTHER. QUERY may be NULL. */
+const char *fg_metrics_verb(const char *method, const char *query);
+
+void fg_metrics_record(struct fg_metrics_shard *s, int member,
+                       const char *verb, int code, uint64_t latency_us);
+
+/* Appends the Prometheus text exposition of every shard to OUT. */
+int fg_metrics_render(const struct fg_gateway *gw, struct evbuffer *out);
+
+#endif

@@ -1,0 +1,127 @@
+/* The driver ABI: how the core hands a member's requests to the plugin that
+ * connects to that member, and how the answer streams back.
+ *
+ * Lifecycle. The core makes one instance per member per worker thread from
+ * the member's validated section. For each request it opens a stream, feeds
+ * the request body (write ... end), and the driver answers through the
+ * callbacks: head once, data any number of times, then end or error once.
+ * The core calls stream_close exactly once per opened stream, after end or
+ * error, or earlier when the client went away (a cancel); after
+ * stream_close the driver must not touch the callbacks again.
+ *
+ * Threads and re-entry. Everything happens on the worker loop that opened
+ * the stream. The core's callbacks may be called from inside any driver op
+ * (including stream_open); the core never calls stream_close from inside a
+ * callback.
+ *
+ * Backpressure. data() returns FG_PAUSE when the client side has buffered
+ * more than its high-water mark: the driver stops producing until the core
+ * calls stream_resume. Likewise the driver calls body_pause when it cannot
+ * take more request body, and body_resume when it can again.
+ */
+#ifndef FEDGATE_DRIVER_H
+#define FEDGATE_DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A header field. Not NUL-terminated in general: use the lengths. */
+struct fg_header {
+    const char *name; /**< lower-case */
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+
+/** The authenticated caller the request runs as. */
+struct fg_identity {
+    const char *user;
+    const char *uid;           /**< may be NULL */
+    const char *const *groups; /**< n_groups entries */
+    size_t n_groups;
+};
+
+/** A request as the member is to see it. The core has already stripped the
+ * `/clusters/NAME` prefix, normalised the path, and removed the client's
+ * Authorization, Impersonate-* and hop-by-hop headers. */
+struct fg_request_head {
+    const char *method;  /**< upper-case, e.g. "GET" */
+    const char *path;    /**< normalised, percent-encoded, starts with '/' */
+    const char *query;   /**< raw query without '?', NULL when absent */
+    const struct fg_header *headers;
+    size_t n_headers;
+    const struct fg_identity *identity;
+    int64_t content_length; /**< -1 when unknown (chunked / h2 without it) */
+    int http_version;       /**< client's protocol: 11 or 20 */
+};
+
+/** data() return value asking the driver to stop until stream_resume. */
+#define FG_PAUSE 1
+
+/** How the driver answers. CTX is the core's per-request context. */
+struct fg_stream_callbacks {
+    /** Response status and headers (hop-by-hop ones are dropped by the
+     * core). Returns 0, or negative when the client is gone. */
+    int (*head)(void *ctx, int status, const struct fg_header *headers,
+                size_t n_headers);
+    /** Response body bytes; the core copies them. Returns 0, FG_PAUSE, or
+     * negative when the client is gone. */
+    int (*data)(void *ctx, const void *buf, size_t len);
+    /** The response is complete. */
+    void (*end)(void *ctx);
+    /** The request failed. Before head(): the client receives a Kubernetes
+     * Status with CODE, REASON (e.g. "ServiceUnavailable") and MESSAGE.
+     * After head(): the client's stream is reset / connection closed. */
+    void (*error)(void *ctx, int code, const char *reason,
+                  const char *message);
+    /** The driver cannot take more request body for now / can again. */
+    void (*body_pause)(void *ctx);
+    void (*body_resume)(void *ctx);
+};
+
+/** A member's health as its driver last saw it. */
+struct fg_member_health {
+    int ready;                /**< 1 ready, 0 not ready */
+    uint64_t rtt_us;          /**< last probe round trip, 0 if unknown */
+    char version[64];         /**< member's Kubernetes gitVersion or "" */
+    char last_error[256];     /**< "" when the last probe succeeded */
+};
+
+struct fg_driver_ops {
+    uint32_t struct_size; /**< sizeof(struct fg_driver_ops) at build */
+
+    /** Makes the instance for member section S. On failure returns NULL
+     * and writes a one-line reason to ERR (the core prefixes file:line). */
+    void *(*instance_new)(const struct fg_host *host,
+                          const struct fg_section *s, char *err,
+                          size_t err_len);
+    void (*instance_free)(void *instance);
+
+    /** Opens a stream for HEAD. Returns NULL when the driver cannot take
+     * it at all (the core answers 503); otherwise the stream. */
+    void *(*stream_open)(void *instance, const struct fg_request_head *head,
+                         const struct fg_stream_callbacks *cb, void *ctx);
+    /** Request body bytes. Returns 0, or negative to fail the stream. */
+    int (*stream_write)(void *stream, const void *buf, size_t len);
+    /** The request body is complete (called even when there was none). */
+    void (*stream_end)(void *stream);
+    /** The client side is full / has room again (see FG_PAUSE). */
+    void (*stream_pause)(void *stream);
+    void (*stream_resume)(void *stream);
+    /** The core is done with STREAM: free it, stop any work for it. */
+    void (*stream_close)(void *stream);
+
+    /** Fills OUT with the member's health. Optional (NULL: always ready).*/
+    void (*health)(void *instance, struct fg_member_health *out);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,92 @@
+/* The plugin ABI: the one symbol every fedgate plugin exports and the
+ * descriptor it returns. The loader reads the descriptor before it calls any
+ * other code of the plugin, and refuses a plugin built for another ABI.
+ *
+ * ABI changelog (bump FG_ABI_MINOR for additions at the end of a struct,
+ * FG_ABI_MAJOR for anything else):
+ *   1.0  first version: driver plugins, config keys, host API v1.
+ */
+#ifndef FEDGATE_PLUGIN_H
+#define FEDGATE_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FG_ABI_MAJOR 1
+#define FG_ABI_MINOR 0
+
+/** Name of the function every plugin `.so` exports (see fg_plugin_entry_fn). */
+#define FG_PLUGIN_ENTRY_SYMBOL "fg_plugin_entry"
+
+/** What a plugin is. Only drivers exist in ABI 1.0; the others are reserved. */
+enum fg_plugin_kind {
+    FG_PLUGIN_DRIVER = 1,  /**< serves member clusters: ops are fg_driver_ops */
+    FG_PLUGIN_POLICY = 2,  /**< authn / authz / audit (reserved) */
+    FG_PLUGIN_SERVICE = 3, /**< adds host-side API routes (reserved) */
+};
+
+/** Type of a configuration value; the core checks it before a plugin sees it. */
+enum fg_config_type {
+    FG_CONFIG_STRING = 1, /**< any non-empty text */
+    FG_CONFIG_BOOL = 2,   /**< true/false, yes/no, on/off, 1/0 */
+    FG_CONFIG_INT = 3,    /**< decimal integer within [min, max] */
+    FG_CONFIG_PATH = 4,   /**< a file path; relative paths are resolved
+                               against the configuration directory */
+    FG_CONFIG_DURATION = 5, /**< milliseconds; accepts 250ms, 10s, 5m, 1h */
+};
+
+/** One configuration key a plugin accepts in its member (or plugin) section.
+ * Arrays of keys end with an entry whose name is NULL. */
+struct fg_config_key {
+    const char *name;          /**< lower-case key name */
+    enum fg_config_type type;  /**< how the core validates the value */
+    const char *default_value; /**< NULL: no default */
+    int required;              /**< nonzero: the section must set it */
+    int64_t min, max;          /**< bounds for INT and DURATION (ms) */
+    const char *help;          /**< one line, shown by `fedgate --help-plugins` */
+};
+
+/** What a plugin's entry function returns. All pointers stay valid for as
+ * long as the plugin is loaded (static storage). */
+struct fg_plugin_descriptor {
+    uint16_t abi_major;   /**< FG_ABI_MAJOR the plugin was built with */
+    uint16_t abi_minor;   /**< FG_ABI_MINOR the plugin was built with */
+    uint32_t struct_size; /**< sizeof(struct fg_plugin_descriptor) at build */
+    enum fg_plugin_kind kind;
+    const char *name;        /**< unique, [a-z0-9_-]+, what `driver =` names */
+    const char *version;     /**< the plugin's own version, free text */
+    const char *description; /**< one line */
+    const struct fg_config_key *config_keys; /**< NULL-name terminated */
+    const void *ops;         /**< kind-specific table, e.g. fg_driver_ops */
+};
+
+/** The entry function. The core passes its own ABI version; a plugin may
+ * return NULL to refuse a host it cannot work with. */
+typedef const struct fg_plugin_descriptor *(*fg_plugin_entry_fn)(
+    uint16_t host_abi_major, uint16_t host_abi_minor);
+
+#if defined(__GNUC__)
+#define FG_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define FG_PLUGIN_EXPORT
+#endif
+
+/** Declares the entry symbol returning DESC (a static descriptor). */
+#define FG_PLUGIN_DECLARE(desc)                                                \
+    FG_PLUGIN_EXPORT const struct fg_plugin_descriptor *fg_plugin_entry(      \
+        uint16_t host_abi_major, uint16_t host_abi_minor);                     \
+    const struct fg_plugin_descriptor *fg_plugin_entry(                        \
+        uint16_t host_abi_major, uint16_t host_abi_minor)                      \
+    {                                                                          \
+        (void)host_abi_minor;                                                  \
+        return host_abi_major == FG_ABI_MAJOR ? &(desc) : NULL;                \
+    }
+
+#ifdef __cplusplus
+}
+#endif
+#endif
