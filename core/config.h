@@ -93,8 +93,14 @@ const char *fg_config_get(const struct fg_config_section *s, const char *key);
 
 void fg_config_free(struct fg_config *cfg);
 
+/* Command-line overrides of [gateway] state_dir and listen (NULL: keep).
+ * A relative STATE_DIR is taken from the current directory. Returns the
+ * number of problems added to DIAG (CFG unchanged for a refused one). */
+int fg_config_override(struct fg_config *cfg, const char *state_dir,
+                       const char *listen, struct fg_diag *diag);
+
 /* Member names are DNS-1123 labels: [a-z0-9]([-a-z0-9]*[a-z0-9])?, <= 63. */
-int fg_is_dns1123_label(const char *s, size_t len);
+int fg_is_dns1123_label(const char *s, size_t len); /* in dns1123.c */
 
 /* Plugin names (what `driver =` names): [a-z0-9_-]+, at most 63 bytes. */
 int fg_is_plugin_name(const char *s);

@@ -10,6 +10,7 @@ struct bufferevent;
 struct sockaddr;
 struct fg_worker;
 struct fg_limits;
+struct fg_conn;
 
 /* A protocol codec running on a connection. */
 struct fg_codec {

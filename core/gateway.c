@@ -192,7 +192,7 @@ static int write_state(struct fg_gateway *gw, struct fg_cert_files *certs,
              host, cfg->listen_port);
     char path[4096];
     snprintf(path, sizeof(path), "%s/admin.kubeconfig", cfg->state_dir);
-    int rc = fg_kubeconfig_write(path, server, certs->ca_file, gw->token,
+    int rc = fg_kubeconfig_write(path, server, certs->ca_cert, gw->token,
                                  names, cfg->n_members, NULL, err);
     free(names);
     if (rc == 0)
@@ -228,8 +228,8 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
     if (fg_certs_ensure(cfg->state_dir, NULL, 0, &certs, err) != 0)
         return -1;
     if (!cert) {
-        cert = certs.cert_file;
-        key = certs.key_file;
+        cert = certs.server_cert;
+        key = certs.server_key;
     }
     gw->ssl_ctx = fg_tls_server_ctx(cert, key, cfg->client_ca_file, err);
     int rc = gw->ssl_ctx ? write_state(gw, &certs, err) : -1;

@@ -13,7 +13,7 @@ int fg_log_level_parse(const char *s, enum fg_log_level *out);
 void fg_log(enum fg_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void fg_logv(enum fg_log_level level, const char *prefix, const char *fmt,
-             va_list ap);
+             va_list ap) __attribute__((format(printf, 3, 0)));
 
 #define fg_error_log(...) fg_log(FG_LOG_ERROR, __VA_ARGS__)
 #define fg_warn(...) fg_log(FG_LOG_WARN, __VA_ARGS__)

@@ -1,0 +1,342 @@
+/* Tests of core/plugin_loader.c: the fixture plugins under
+ * FG_TEST_FIXTURE_DIR/plugin_loader/CASE (built from
+ * fixtures/fixture_plugin.c) each break one rule the loader must refuse,
+ * without crashing and naming the file; and member sections are checked
+ * against the keys of their driver. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fedgate/driver.h>
+
+#include "config.h"
+#include "plugin_loader.h"
+
+#ifndef FG_TEST_FIXTURE_DIR
+#error "FG_TEST_FIXTURE_DIR must name the built fixtures"
+#endif
+
+static void fixture_dir(char *buf, size_t len, const char *which)
+{
+    snprintf(buf, len, "%s/plugin_loader/%s", FG_TEST_FIXTURE_DIR, which);
+}
+
+static void dump(const struct fg_diag *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        print_message("diag: %s\n", d->lines[i]);
+}
+
+/* Loads fixture case WHICH; expects one refusal whose line is
+ * "DIR/FILE.so: refused: WHY". */
+static void expect_refusal(const char *which, const char *file, const char *why)
+{
+    char dir[512], want[1024];
+    struct fg_plugin_set set = {0};
+    struct fg_diag d = {0};
+    fixture_dir(dir, sizeof(dir), which);
+    int refused = fg_plugins_load_dir(dir, &set, &d);
+    snprintf(want, sizeof(want), "%s/%s.so: refused: %s", dir, file, why);
+    if (refused != 1 || d.n != 1 || strcmp(d.lines[0], want) != 0) {
+        dump(&d);
+        fail_msg("case %s: want exactly: %s", which, want);
+    }
+    assert_int_equal(set.n, 0);
+    fg_plugins_unload(&set);
+    fg_diag_free(&d);
+}
+
+static void test_good_plugins(void **state)
+{
+    (void)state;
+    char dir[512];
+    struct fg_plugin_set set = {0};
+    struct fg_diag d = {0};
+    fixture_dir(dir, sizeof(dir), "good");
+    assert_int_equal(fg_plugins_load_dir(dir, &set, &d), 0);
+    assert_int_equal(d.n, 0);
+    assert_int_equal(set.n, 2);
+    /* lexical order: good.so, other.so */
+    assert_string_equal(set.v[0].desc->name, "good");
+    assert_string_equal(set.v[1].desc->name, "other");
+    char want[600];
+    snprintf(want, sizeof(want), "%s/good.so", dir);
+    assert_string_equal(set.v[0].path, want);
+
+    const struct fg_plugin *p = fg_plugins_find(&set, FG_PLUGIN_DRIVER, "good");
+    assert_ptr_equal(p, &set.v[0]);
+    assert_null(fg_plugins_find(&set, FG_PLUGIN_POLICY, "good"));
+    assert_null(fg_plugins_find(&set, FG_PLUGIN_DRIVER, "nope"));
+    assert_null(fg_plugins_find(&set, FG_PLUGIN_DRIVER, NULL));
+
+    /* the ops are callable once checked */
+    const struct fg_driver_ops *ops = p->desc->ops;
+    char err[64] = "";
+    void *inst = ops->instance_new(NULL, NULL, err, sizeof(err));
+    assert_non_null(inst);
+    ops->instance_free(inst);
+
+    /* loading the same plugins again: names stay unique in the set */
+    assert_int_equal(fg_plugins_load_dir(dir, &set, &d), 2);
+    assert_int_equal(set.n, 2);
+    char line[1400];
+    snprintf(line, sizeof(line),
+             "%s/good.so: refused: plugin name \"good\" already loaded from "
+             "%s/good.so",
+             dir, dir);
+    assert_string_equal(d.lines[0], line);
+
+    fg_plugins_unload(&set);
+    assert_int_equal(set.n, 0);
+    assert_null(set.v);
+    fg_diag_free(&d);
+}
+
+static void test_duplicate_name(void **state)
+{
+    (void)state;
+    char dir[512], want[1400];
+    struct fg_plugin_set set = {0};
+    struct fg_diag d = {0};
+    fixture_dir(dir, sizeof(dir), "dup");
+    assert_int_equal(fg_plugins_load_dir(dir, &set, &d), 1);
+    assert_int_equal(set.n, 1);
+    snprintf(want, sizeof(want), "%s/a.so", dir);
+    assert_string_equal(set.v[0].path, want);
+    snprintf(want, sizeof(want),
+             "%s/b.so: refused: plugin name \"same\" already loaded from "
+             "%s/a.so",
+             dir, dir);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.lines[0], want);
+    fg_plugins_unload(&set);
+    fg_diag_free(&d);
+}
+
+static void test_abi_refusals(void **state)
+{
+    (void)state;
+    expect_refusal("major", "plugin", "built for ABI 2.0, this core has 1.0");
+    expect_refusal("minor", "plugin",
+                   "built for ABI 1.7, this core has 1.0 (plugin is newer)");
+    char why[128];
+    /* ABI 1.0 is the current ABI: its sizes are today's sizes */
+    snprintf(why, sizeof(why),
+             "descriptor struct_size 8 is smaller than ABI 1.0's %zu",
+             sizeof(struct fg_plugin_descriptor));
+    expect_refusal("small_struct", "plugin", why);
+    expect_refusal("entry_null", "plugin",
+                   "the plugin declined this core (ABI 1.0)");
+    expect_refusal("no_entry", "plugin",
+                   "no fg_plugin_entry symbol (not a fedgate plugin?)");
+}
+
+static void test_descriptor_refusals(void **state)
+{
+    (void)state;
+    expect_refusal("kind", "plugin",
+                   "plugin kind 99 (unknown) is not supported");
+    expect_refusal("reserved_kind", "plugin",
+                   "plugin kind 2 (policy) is not supported");
+    expect_refusal("no_name", "plugin",
+                   "plugin name \"(null)\" is not [a-z0-9_-]+");
+    expect_refusal("bad_name", "plugin",
+                   "plugin name \"Bad\" is not [a-z0-9_-]+");
+    expect_refusal("null_ops", "plugin", "driver ops are NULL");
+    char why[128];
+    snprintf(why, sizeof(why),
+             "driver ops struct_size 16 is smaller than ABI 1.0's %zu",
+             sizeof(struct fg_driver_ops));
+    expect_refusal("small_ops", "plugin", why);
+    expect_refusal("missing_op", "plugin", "driver op stream_close is NULL");
+    expect_refusal("bad_default", "plugin",
+                   "config key default: retries: \"many\" is not a decimal "
+                   "integer");
+    expect_refusal("dup_key", "plugin", "config key \"url\" is declared twice");
+}
+
+/* ---- directories made by the tests ---- */
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+struct tmp {
+    char root[64];
+};
+
+static int setup(void **state)
+{
+    struct tmp *t = calloc(1, sizeof(*t));
+    assert_non_null(t);
+    strcpy(t->root, "/tmp/fg-test-loader-XXXXXX");
+    assert_non_null(mkdtemp(t->root));
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct tmp *t = *state;
+    nftw(t->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(t);
+    return 0;
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_not_a_shared_object(void **state)
+{
+    struct tmp *t = *state;
+    struct fg_plugin_set set = {0};
+    struct fg_diag d = {0};
+    write_file(t->root, "junk.so", "this is not ELF\n");
+    write_file(t->root, "README", "ignored\n");
+    write_file(t->root, ".hidden.so", "ignored\n");
+    assert_int_equal(fg_plugins_load_dir(t->root, &set, &d), 1);
+    assert_int_equal(set.n, 0);
+    assert_int_equal(d.n, 1);
+    char want[256];
+    snprintf(want, sizeof(want), "%s/junk.so: refused: cannot load: ", t->root);
+    assert_memory_equal(d.lines[0], want, strlen(want));
+    fg_plugins_unload(&set);
+    fg_diag_free(&d);
+}
+
+static void test_missing_and_empty_dir(void **state)
+{
+    struct tmp *t = *state;
+    struct fg_plugin_set set = {0};
+    struct fg_diag d = {0};
+    char dir[256];
+    assert_int_equal(fg_plugins_load_dir(t->root, &set, &d), 0);
+    assert_int_equal(d.n, 0);
+    snprintf(dir, sizeof(dir), "%s/nope", t->root);
+    assert_int_equal(fg_plugins_load_dir(dir, &set, &d), 1);
+    assert_int_equal(d.n, 1);
+    assert_non_null(strstr(d.lines[0], dir));
+    fg_plugins_unload(&set);
+    fg_diag_free(&d);
+}
+
+static void test_default_dir(void **state)
+{
+    (void)state;
+    char *dir = fg_plugins_default_dir();
+    assert_non_null(dir);
+    assert_true(dir[0] == '/');
+    size_t n = strlen(dir), m = strlen("/fedgate/plugins");
+    assert_true(n > m);
+    assert_string_equal(dir + n - m, "/fedgate/plugins");
+    /* NULL loads from there: it may hold plugins or not exist at all */
+    struct fg_plugin_set set = {0};
+    struct fg_diag d = {0};
+    fg_plugins_load_dir(NULL, &set, &d);
+    assert_string_equal(set.dir, dir);
+    fg_plugins_unload(&set);
+    fg_diag_free(&d);
+    free(dir);
+}
+
+/* ---- member sections against driver keys ---- */
+
+static void test_check_members(void **state)
+{
+    struct tmp *t = *state;
+    char dir[512], conf[256];
+    struct fg_plugin_set set = {0};
+    struct fg_diag d = {0};
+    fixture_dir(dir, sizeof(dir), "good");
+    assert_int_equal(fg_plugins_load_dir(dir, &set, &d), 0);
+
+    snprintf(conf, sizeof(conf), "%s/conf", t->root);
+    assert_int_equal(mkdir(conf, 0700), 0);
+    write_file(conf, "m.ini",
+               "[member \"ok\"]\n"             /* 1 */
+               "driver = good\n"               /* 2 */
+               "url = https://10.0.0.1:6443\n" /* 3 */
+               "ca_file = ca.pem\n"            /* 4 */
+               "[member \"ghost\"]\n"          /* 5 */
+               "driver = nope\n"               /* 6 */
+               "[member \"broken\"]\n"         /* 7 */
+               "driver = other\n"              /* 8 */
+               "timeout = soon\n"              /* 9 */
+               "colour = blue\n");             /* 10 */
+    struct fg_config *cfg = fg_config_load(conf, &d);
+    if (!cfg)
+        dump(&d);
+    assert_non_null(cfg);
+
+    assert_int_equal(fg_config_check_members(cfg, &set, &d), 4);
+    char want[4][1024];
+    snprintf(want[0], sizeof(want[0]),
+             "%s/m.ini:6: member \"ghost\": no driver plugin named \"nope\" "
+             "in %s",
+             conf, dir);
+    snprintf(want[1], sizeof(want[1]),
+             "%s/m.ini:9: timeout: \"soon\" is not a duration (e.g. 250ms, "
+             "10s, 5m, 1h)",
+             conf);
+    snprintf(want[2], sizeof(want[2]),
+             "%s/m.ini:10: unknown key \"colour\" in [member \"broken\"]",
+             conf);
+    snprintf(want[3], sizeof(want[3]),
+             "%s/m.ini:7: [member \"broken\"]: missing required key \"url\"",
+             conf);
+    if (d.n != 4)
+        dump(&d);
+    assert_int_equal(d.n, 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(d.lines[i], want[i]);
+
+    const struct fg_section *v = &cfg->members[0].view;
+    char ca[512];
+    snprintf(ca, sizeof(ca), "%s/ca.pem", conf);
+    assert_string_equal(v->get(v, "ca_file"), ca);
+    assert_string_equal(v->get(v, "insecure"), "0");
+    assert_int_equal(v->get_int(v, "timeout", 0), 5000);
+    assert_int_equal(v->get_int(v, "retries", 0), 3);
+
+    fg_config_free(cfg);
+    fg_plugins_unload(&set);
+    fg_diag_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_plugins),
+        cmocka_unit_test(test_duplicate_name),
+        cmocka_unit_test(test_abi_refusals),
+        cmocka_unit_test(test_descriptor_refusals),
+        cmocka_unit_test_setup_teardown(test_not_a_shared_object, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_missing_and_empty_dir, setup,
+                                        teardown),
+        cmocka_unit_test(test_default_dir),
+        cmocka_unit_test_setup_teardown(test_check_members, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
