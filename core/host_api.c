@@ -15,8 +15,8 @@ struct fg_timer {
     void *arg;
 };
 
-static void host_log(const struct fg_host *h, enum fg_log_level level,
-                     const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+host_log(const struct fg_host *h, enum fg_log_level level, const char *fmt, ...)
 {
     const struct fg_host_ctx *ctx = h->core;
     va_list ap;

@@ -1,21 +1,43 @@
 /* Fuzz target for the mock driver's seed loader: arbitrary bytes go
  * through the same entry point a seed file does (depth pre-scan, cJSON,
  * shape checks, store insertion); every loaded store is then listed as
- * JSON and as a Table to exercise the row printers on odd shapes. */
+ * JSON and as a Table to exercise the row printers on odd shapes. The
+ * same bytes are also parsed as label and field selectors (query text the
+ * mock reads from clients) and matched against a small object. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mock.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void fuzz_selectors(const uint8_t *data, size_t size)
+{
+    char text[1024];
+    size_t n = size < sizeof(text) - 1 ? size : sizeof(text) - 1;
+    memcpy(text, data, n);
+    text[n] = '\0';
+    cJSON *obj = cJSON_Parse("{\"metadata\":{\"name\":\"a\",\"labels\":"
+                             "{\"app\":\"x\",\"tier\":\"web\"}},"
+                             "\"spec\":{\"n\":3,\"b\":true}}");
+    for (int field = 0; field < 2; field++) {
+        struct mock_selector *sel = NULL;
+        if (mock_selector_parse(text, field, &sel) == 0) {
+            mock_selector_match(sel, obj);
+            mock_selector_free(sel);
+        }
+    }
+    cJSON_Delete(obj);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[512];
-    struct mock_store *s = mock_seed_load_mem((const char *)data, size,
-                                              "fuzz", 1795564800000LL, err,
-                                              sizeof(err));
+    fuzz_selectors(data, size);
+    struct mock_store *s = mock_seed_load_mem(
+        (const char *)data, size, "fuzz", 1795564800000LL, err, sizeof(err));
     if (!s)
         return 0;
     for (size_t i = 0; i < MOCK_N_KINDS; i++) {

@@ -129,8 +129,7 @@ void fake_section_init(struct fake_section *fs, const char *seed,
     fs->version = version;
 }
 
-static int cb_head(void *ctx, int status, const struct fg_header *h,
-                   size_t n)
+static int cb_head(void *ctx, int status, const struct fg_header *h, size_t n)
 {
     struct fake_client *c = ctx;
     if (c->closed)
@@ -141,8 +140,7 @@ static int cb_head(void *ctx, int status, const struct fg_header *h,
         if (h[i].name_len == 12 && memcmp(h[i].name, "content-type", 12) == 0)
             snprintf(c->content_type, sizeof(c->content_type), "%.*s",
                      (int)h[i].value_len, h[i].value);
-        if (h[i].name_len == 14 &&
-            memcmp(h[i].name, "content-length", 14) == 0)
+        if (h[i].name_len == 14 && memcmp(h[i].name, "content-length", 14) == 0)
             c->has_length = 1;
     }
     return 0;
@@ -204,8 +202,7 @@ const struct fg_stream_callbacks fake_callbacks = {
 };
 
 void fake_request(void *inst, const char *method, const char *path,
-                  const char *query, const char *accept,
-                  struct fake_client *c)
+                  const char *query, const char *accept, struct fake_client *c)
 {
     struct fg_header h[2];
     size_t nh = 0;

@@ -41,7 +41,7 @@ struct fake_client {
     int gone_after;  /* data() fails from call N on (0: never) */
     int calls_after_close;
     int closed;
-    void *stream;    /* for resume_inside */
+    void *stream;      /* for resume_inside */
     int resume_inside; /* call stream_resume from inside data() */
 };
 extern const struct fg_stream_callbacks fake_callbacks;
@@ -50,8 +50,7 @@ extern const struct fg_stream_callbacks fake_callbacks;
  * ends the request body and drives timers and resumes until the answer is
  * complete. Closes the stream. Body is NUL-terminated. */
 void fake_request(void *inst, const char *method, const char *path,
-                  const char *query, const char *accept,
-                  struct fake_client *c);
+                  const char *query, const char *accept, struct fake_client *c);
 void fake_client_free(struct fake_client *c);
 
 /* Writes TEXT to a fresh temporary file; returns its malloc'd path. */

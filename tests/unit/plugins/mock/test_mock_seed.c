@@ -41,9 +41,9 @@ static void test_demo_seeds_load(void **state)
         assert_true(count(s, "", "pods") >= 10);
         assert_true(count(s, "", "nodes") >= 3);
         assert_true(count(s, "apps", "deployments") >= 2);
-        assert_non_null(mock_store_get(
-            s, mock_kind_by_resource("", "v1", "namespaces"), "",
-            "kube-system"));
+        assert_non_null(
+            mock_store_get(s, mock_kind_by_resource("", "v1", "namespaces"), "",
+                           "kube-system"));
         mock_store_free(s);
     }
 }
@@ -52,40 +52,38 @@ static void test_fills_metadata(void **state)
 {
     (void)state;
     char err[512] = "";
-    struct mock_store *s = load(
-        "{\"objects\":[{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
-        "\"metadata\":{\"name\":\"a\",\"namespace\":\"shop\"}},"
-        "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
-        "\"metadata\":{\"name\":\"c\"}}]}",
-        err, sizeof(err));
+    struct mock_store *s =
+        load("{\"objects\":[{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+             "\"metadata\":{\"name\":\"a\",\"namespace\":\"shop\"}},"
+             "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+             "\"metadata\":{\"name\":\"c\"}}]}",
+             err, sizeof(err));
     if (!s)
         fail_msg("%s", err);
     const struct mock_kind *pods = mock_kind_by_resource("", "v1", "pods");
     struct mock_obj *o = mock_store_get(s, pods, "shop", "a");
     assert_non_null(o);
     assert_int_equal(o->rv, 1);
-    assert_string_equal(
-        mock_json_str(o->json, "metadata.resourceVersion", ""), "1");
+    assert_string_equal(mock_json_str(o->json, "metadata.resourceVersion", ""),
+                        "1");
     assert_string_equal(
         mock_json_str(o->json, "metadata.creationTimestamp", ""),
         "2026-11-25T00:00:00Z");
     assert_int_equal(strlen(mock_json_str(o->json, "metadata.uid", "")), 36);
     /* ConfigMap without a namespace lands in default. */
-    const struct mock_kind *cms = mock_kind_by_resource("", "v1",
-                                                        "configmaps");
+    const struct mock_kind *cms = mock_kind_by_resource("", "v1", "configmaps");
     o = mock_store_get(s, cms, "default", "c");
     assert_non_null(o);
     assert_string_equal(mock_json_str(o->json, "metadata.namespace", ""),
                         "default");
     /* Both namespaces were created, labelled and Active. */
-    const struct mock_kind *nsk = mock_kind_by_resource("", "v1",
-                                                        "namespaces");
+    const struct mock_kind *nsk = mock_kind_by_resource("", "v1", "namespaces");
     o = mock_store_get(s, nsk, "", "shop");
     assert_non_null(o);
     assert_string_equal(mock_json_str(o->json, "status.phase", ""), "Active");
     const cJSON *labels = mock_json_path(o->json, "metadata.labels");
-    const cJSON *l = cJSON_GetObjectItemCaseSensitive(
-        labels, "kubernetes.io/metadata.name");
+    const cJSON *l =
+        cJSON_GetObjectItemCaseSensitive(labels, "kubernetes.io/metadata.name");
     assert_true(cJSON_IsString(l));
     assert_string_equal(l->valuestring, "shop");
     assert_non_null(mock_store_get(s, nsk, "", "default"));
@@ -104,11 +102,10 @@ static void test_uid_is_stable(void **state)
     assert_non_null(a);
     assert_non_null(b);
     const struct mock_kind *k = mock_kind_by_resource("", "v1", "nodes");
-    assert_string_equal(
-        mock_json_str(mock_store_get(a, k, "", "n1")->json, "metadata.uid",
-                      "a"),
-        mock_json_str(mock_store_get(b, k, "", "n1")->json, "metadata.uid",
-                      "b"));
+    assert_string_equal(mock_json_str(mock_store_get(a, k, "", "n1")->json,
+                                      "metadata.uid", "a"),
+                        mock_json_str(mock_store_get(b, k, "", "n1")->json,
+                                      "metadata.uid", "b"));
     mock_store_free(a);
     mock_store_free(b);
 }
@@ -118,7 +115,8 @@ struct refusal {
     const char *error;
 };
 
-#define POD(meta) "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":" meta "}"
+#define POD(meta)                                                              \
+    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":" meta "}"
 #define OK_POD POD("{\"name\":\"ok\"}")
 
 static const struct refusal refusals[] = {
@@ -138,8 +136,8 @@ static const struct refusal refusals[] = {
      "objects[0]: unknown kind Pod in apps/v1"},
     {"{\"objects\":[{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}]}",
      "objects[0]: missing metadata"},
-    {"{\"objects\":[" POD("{\"name\":\"a\"}") "," POD("{\"name\":\"b\"}") ","
-     POD("{\"name\":\"c\"}") "," POD("{}") "]}",
+    {"{\"objects\":[" POD("{\"name\":\"a\"}") "," POD(
+         "{\"name\":\"b\"}") "," POD("{\"name\":\"c\"}") "," POD("{}") "]}",
      "seed /x/demo.json: objects[3]: missing metadata.name"},
     {"{\"objects\":[" POD("{\"name\":\"Bad_Name\"}") "]}",
      "objects[0]: metadata.name is not a valid pod name"},
@@ -156,7 +154,8 @@ static const struct refusal refusals[] = {
      "seed /x/demo.json: items[0]: metadata.labels.x is not a string"},
     {"{\"objects\":[" POD("{\"name\":\"a\",\"annotations\":[]}") "]}",
      "objects[0]: metadata.annotations is not an object"},
-    {"{\"objects\":[" POD("{\"name\":\"a\",\"creationTimestamp\":\"yesterday\"}") "]}",
+    {"{\"objects\":[" POD(
+         "{\"name\":\"a\",\"creationTimestamp\":\"yesterday\"}") "]}",
      "objects[0]: metadata.creationTimestamp is not an RFC 3339 time"},
     {"{\"objects\":[" POD("{\"name\":\"a\",\"uid\":5}") "]}",
      "objects[0]: metadata.uid is not a string"},
@@ -218,10 +217,10 @@ static void test_file_errors(void **state)
 {
     (void)state;
     char err[512];
-    assert_null(mock_seed_load_file("/nonexistent/seed.json", 0, err,
-                                    sizeof(err)));
-    assert_string_equal(err,
-                        "seed /nonexistent/seed.json: No such file or directory");
+    assert_null(
+        mock_seed_load_file("/nonexistent/seed.json", 0, err, sizeof(err)));
+    assert_string_equal(
+        err, "seed /nonexistent/seed.json: No such file or directory");
     assert_null(mock_seed_load_file("/tmp", 0, err, sizeof(err)));
     assert_string_equal(err, "seed /tmp: not a regular file");
     char *path = fake_temp_file("{\"objects\":[{}]}");
@@ -252,12 +251,21 @@ static void test_time_helpers(void **state)
         int64_t s;
         const char *want;
     } d[] = {
-        {-5, "<invalid>"}, {-1, "0s"},       {0, "0s"},
-        {119, "119s"},     {120, "2m"},      {125, "2m5s"},
-        {600, "10m"},      {3 * 3600 + 60, "3h1m"},
-        {5 * 3600, "5h"},  {9 * 3600, "9h"}, {50 * 3600, "2d2h"},
-        {48 * 3600, "2d"}, {10 * 86400, "10d"},
-        {800 * 86400, "2y70d"}, {3000 * 86400, "8y"},
+        {-5, "<invalid>"},
+        {-1, "0s"},
+        {0, "0s"},
+        {119, "119s"},
+        {120, "2m"},
+        {125, "2m5s"},
+        {600, "10m"},
+        {3 * 3600 + 60, "3h1m"},
+        {5 * 3600, "5h"},
+        {9 * 3600, "9h"},
+        {50 * 3600, "2d2h"},
+        {48 * 3600, "2d"},
+        {10 * 86400, "10d"},
+        {800 * 86400, "2y70d"},
+        {3000 * 86400, "8y"},
     };
     for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
         mock_human_duration(d[i].s * 1000, buf, sizeof(buf));

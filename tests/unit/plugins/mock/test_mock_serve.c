@@ -27,8 +27,8 @@ static void *demo_instance(const char *version)
     struct fake_section fs;
     fake_section_init(&fs, demo_path, version);
     char err[512] = "";
-    void *in = mock_driver_ops.instance_new(&fake_host, &fs.s, err,
-                                            sizeof(err));
+    void *in =
+        mock_driver_ops.instance_new(&fake_host, &fs.s, err, sizeof(err));
     if (!in)
         fail_msg("%s", err);
     return in;
@@ -40,8 +40,8 @@ static cJSON *get_json(void *in, const char *path, const char *query,
     struct fake_client c = {0};
     fake_request(in, "GET", path, query, accept, &c);
     if (c.status != want_status)
-        fail_msg("GET %s: status %d, want %d: %s", path, c.status,
-                 want_status, c.body.p);
+        fail_msg("GET %s: status %d, want %d: %s", path, c.status, want_status,
+                 c.body.p);
     assert_int_equal(c.ended, 1);
     assert_int_equal(c.error_code, 0);
     cJSON *doc = cJSON_Parse(c.body.p);
@@ -93,18 +93,18 @@ static void test_instance_errors(void **state)
     struct fake_section fs;
     char err[512];
     fake_section_init(&fs, NULL, NULL);
-    assert_null(mock_driver_ops.instance_new(&fake_host, &fs.s, err,
-                                             sizeof(err)));
+    assert_null(
+        mock_driver_ops.instance_new(&fake_host, &fs.s, err, sizeof(err)));
     assert_string_equal(err, "seed is required");
     snprintf(demo_path, sizeof(demo_path), "%s/conf.d/seeds/demo.json",
              FG_TEST_SOURCE_DIR);
     fake_section_init(&fs, demo_path, "1.32");
-    assert_null(mock_driver_ops.instance_new(&fake_host, &fs.s, err,
-                                             sizeof(err)));
+    assert_null(
+        mock_driver_ops.instance_new(&fake_host, &fs.s, err, sizeof(err)));
     assert_non_null(strstr(err, "version \"1.32\""));
     fake_section_init(&fs, "/nonexistent.json", NULL);
-    assert_null(mock_driver_ops.instance_new(&fake_host, &fs.s, err,
-                                             sizeof(err)));
+    assert_null(
+        mock_driver_ops.instance_new(&fake_host, &fs.s, err, sizeof(err)));
     assert_string_equal(err,
                         "seed /nonexistent.json: No such file or directory");
 }
@@ -163,13 +163,11 @@ static void test_discovery(void **state)
             assert_null(sn);
         const cJSON *verbs = cJSON_GetObjectItem(r, "verbs");
         assert_string_equal(cJSON_GetArrayItem(verbs, 0)->valuestring, "get");
-        assert_string_equal(cJSON_GetArrayItem(verbs, 1)->valuestring,
-                            "list");
+        assert_string_equal(cJSON_GetArrayItem(verbs, 1)->valuestring, "list");
     }
     assert_string_equal(
         cJSON_GetArrayItem(
-            cJSON_GetObjectItem(find_by(res, "name", "pods"), "categories"),
-            0)
+            cJSON_GetObjectItem(find_by(res, "name", "pods"), "categories"), 0)
             ->valuestring,
         "all");
     assert_null(find_by(res, "name", "deployments"));
@@ -177,8 +175,8 @@ static void test_discovery(void **state)
 
     d = get_json(in, "/apis", NULL, aggregated, 200);
     assert_string_equal(mock_json_str(d, "kind", ""), "APIGroupList");
-    const cJSON *apps = find_by(cJSON_GetObjectItem(d, "groups"), "name",
-                                "apps");
+    const cJSON *apps =
+        find_by(cJSON_GetObjectItem(d, "groups"), "name", "apps");
     assert_non_null(apps);
     assert_string_equal(
         mock_json_str(apps, "preferredVersion.groupVersion", ""), "apps/v1");
@@ -242,9 +240,8 @@ static void test_lists_and_gets(void **state)
     cJSON_Delete(d);
 
     d = get_json(in, "/api/v1/namespaces/shop/pods", NULL, NULL, 200);
-    cJSON_ArrayForEach(it, cJSON_GetObjectItem(d, "items"))
-        assert_string_equal(mock_json_str(it, "metadata.namespace", ""),
-                            "shop");
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(d, "items")) assert_string_equal(
+        mock_json_str(it, "metadata.namespace", ""), "shop");
     assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(d, "items")) >= 10);
     cJSON_Delete(d);
 
@@ -291,13 +288,13 @@ static void expect_body(void *in, const char *method, const char *path,
 }
 
 #define GENERIC_404                                                            \
-    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":"  \
-    "\"Failure\",\"message\":\"the server could not find the requested "      \
+    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":"   \
+    "\"Failure\",\"message\":\"the server could not find the requested "       \
     "resource\",\"reason\":\"NotFound\",\"details\":{},\"code\":404}"
 #define METHOD_405                                                             \
-    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":"  \
-    "\"Failure\",\"message\":\"the server does not allow this method on the " \
-    "requested resource\",\"reason\":\"MethodNotAllowed\",\"details\":{},"    \
+    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":"   \
+    "\"Failure\",\"message\":\"the server does not allow this method on the "  \
+    "requested resource\",\"reason\":\"MethodNotAllowed\",\"details\":{},"     \
     "\"code\":405}"
 
 static void test_errors(void **state)
@@ -309,8 +306,8 @@ static void test_errors(void **state)
                 "\"status\":\"Failure\",\"message\":\"pods \\\"x\\\" not "
                 "found\",\"reason\":\"NotFound\",\"details\":{\"name\":\"x\","
                 "\"kind\":\"pods\"},\"code\":404}");
-    expect_body(in, "GET", "/apis/apps/v1/namespaces/shop/deployments/x",
-                NULL, 404,
+    expect_body(in, "GET", "/apis/apps/v1/namespaces/shop/deployments/x", NULL,
+                404,
                 "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
                 "\"status\":\"Failure\",\"message\":\"deployments.apps "
                 "\\\"x\\\" not found\",\"reason\":\"NotFound\",\"details\":{"
@@ -358,8 +355,8 @@ static void test_errors(void **state)
     assert_int_equal(c.status, 200);
     fake_client_free(&c);
     c = (struct fake_client){0};
-    fake_request(in, "GET", "/api/v1/pods", "includeObject=All",
-                 TABLE_ACCEPT, &c);
+    fake_request(in, "GET", "/api/v1/pods", "includeObject=All", TABLE_ACCEPT,
+                 &c);
     assert_int_equal(c.status, 400);
     fake_client_free(&c);
     mock_driver_ops.instance_free(in);
@@ -374,8 +371,8 @@ static void test_body_limit(void **state)
     fake_section_init(&fs, demo_path, NULL);
     fs.max_body = 10;
     char err[256];
-    void *in = mock_driver_ops.instance_new(&fake_host, &fs.s, err,
-                                            sizeof(err));
+    void *in =
+        mock_driver_ops.instance_new(&fake_host, &fs.s, err, sizeof(err));
     assert_non_null(in);
     struct fake_client c = {0};
     struct fg_request_head head = {.method = "GET", .path = "/version"};
@@ -449,8 +446,8 @@ static void test_tables(void **state)
     assert_non_null(t);
     assert_string_equal(mock_json_str(t, "kind", ""), "Table");
     assert_string_equal(mock_json_str(t, "apiVersion", ""), "meta.k8s.io/v1");
-    const char *pod_cols[] = {"Name", "Ready", "Status", "Restarts", "Age",
-                              "IP",   "Node",  NULL};
+    const char *pod_cols[] = {"Name", "Ready", "Status", "Restarts",
+                              "Age",  "IP",    "Node",   NULL};
     expect_columns(t, pod_cols);
     assert_int_equal(mock_json_int(column(t, 4), "priority", -1), 0);
     assert_int_equal(mock_json_int(column(t, 5), "priority", -1), 1);
@@ -487,8 +484,8 @@ static void test_tables(void **state)
     cJSON_Delete(t);
 
     t = get_json(in, "/api/v1/nodes", NULL, TABLE_ACCEPT, 200);
-    const char *node_cols[] = {"Name", "Status", "Roles", "Age", "Version",
-                               NULL};
+    const char *node_cols[] = {"Name", "Status",  "Roles",
+                               "Age",  "Version", NULL};
     expect_columns(t, node_cols);
     r = row_named(t, "demo-cp-1");
     assert_string_equal(cell(r, 1), "Ready");
@@ -499,8 +496,8 @@ static void test_tables(void **state)
     cJSON_Delete(t);
 
     t = get_json(in, "/apis/apps/v1/deployments", NULL, TABLE_ACCEPT, 200);
-    const char *dep_cols[] = {"Name", "Ready", "Up-to-date", "Available",
-                              "Age", NULL};
+    const char *dep_cols[] = {"Name",      "Ready", "Up-to-date",
+                              "Available", "Age",   NULL};
     expect_columns(t, dep_cols);
     r = row_named(t, "checkout");
     assert_string_equal(cell(r, 1), "1/2");
@@ -545,8 +542,7 @@ static void test_tables(void **state)
     for (size_t i = 0; i < 5; i++) {
         t = get_json(in, others[i][0], NULL, TABLE_ACCEPT, 200);
         assert_string_equal(
-            mock_json_str(column(t, i == 1 ? 0 : 1), "name", ""),
-            others[i][1]);
+            mock_json_str(column(t, i == 1 ? 0 : 1), "name", ""), others[i][1]);
         assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(t, "rows")) > 0);
         cJSON_Delete(t);
     }
@@ -557,8 +553,7 @@ static void test_tables(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(t, "rows")), 1);
     r = cJSON_GetArrayItem(cJSON_GetObjectItem(t, "rows"), 0);
     assert_string_equal(mock_json_str(r, "object.kind", ""), "Pod");
-    assert_string_equal(mock_json_str(r, "object.status.phase", ""),
-                        "Running");
+    assert_string_equal(mock_json_str(r, "object.status.phase", ""), "Running");
     cJSON_Delete(t);
     t = get_json(in, "/api/v1/namespaces/shop/pods", "includeObject=None",
                  "application/json;as=Table;v=v1beta1;g=meta.k8s.io", 200);
@@ -581,7 +576,8 @@ static void test_table_cells_edge_cases(void **state)
         "\"containers\":[{\"name\":\"c\"}]},\"status\":{\"phase\":\"Pending\","
         "\"initContainerStatuses\":[{\"name\":\"a\",\"state\":{\"terminated\":"
         "{\"exitCode\":0}}},{\"name\":\"b\",\"state\":{\"running\":{}}}]}},"
-        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"oom\","
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":"
+        "\"oom\","
         "\"deletionTimestamp\":\"2026-11-24T23:59:00Z\"},\"spec\":{"
         "\"containers\":[{\"name\":\"c\"}]},\"status\":{\"phase\":\"Running\","
         "\"containerStatuses\":[{\"name\":\"c\",\"state\":{\"terminated\":{"
@@ -591,18 +587,19 @@ static void test_table_cells_edge_cases(void **state)
         "\"node-role.kubernetes.io/infra\":\"\"}},\"spec\":{\"unschedulable\":"
         "true},\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":"
         "\"False\"}]}},"
-        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"odd\"},"
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":"
+        "\"odd\"},"
         "\"spec\":{\"containers\":{}},\"status\":{\"containerStatuses\":7}}"
         "]}";
-    struct mock_store *s = mock_seed_load_mem(seed, strlen(seed), "t", 0, err,
-                                              sizeof(err));
+    struct mock_store *s =
+        mock_seed_load_mem(seed, strlen(seed), "t", 0, err, sizeof(err));
     if (!s)
         fail_msg("%s", err);
     const struct mock_kind *pk = mock_kind_by_resource("", "v1", "pods");
     const struct mock_kind *nk = mock_kind_by_resource("", "v1", "nodes");
-    cJSON *r = mock_table_row(pk, mock_store_get(s, pk, "default", "init")->json,
-                              (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_NONE,
-                              MOCK_TABLE_V1);
+    cJSON *r =
+        mock_table_row(pk, mock_store_get(s, pk, "default", "init")->json,
+                       (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_NONE, MOCK_TABLE_V1);
     assert_string_equal(cell(r, 2), "Init:1/2");
     assert_string_equal(cell(r, 4), "2m");
     cJSON_Delete(r);
@@ -622,6 +619,55 @@ static void test_table_cells_edge_cases(void **state)
     mock_store_free(s);
 }
 
+static int count_items(void *in, const char *path, const char *query)
+{
+    cJSON *d = get_json(in, path, query, NULL, 200);
+    int n = cJSON_GetArraySize(cJSON_GetObjectItem(d, "items"));
+    cJSON_Delete(d);
+    return n;
+}
+
+static void test_selectors(void **state)
+{
+    (void)state;
+    void *in = demo_instance(NULL);
+    assert_int_equal(
+        count_items(in, "/api/v1/pods", "labelSelector=app%3Dredis"), 3);
+    assert_int_equal(
+        count_items(in, "/api/v1/pods", "labelSelector=app+in+(redis,cart)"),
+        5);
+    assert_int_equal(count_items(in, "/api/v1/namespaces/shop/pods",
+                                 "labelSelector=app!%3Dredis,app"),
+                     7);
+    assert_int_equal(
+        count_items(in, "/api/v1/pods", "labelSelector=!app,!k8s-app"), 4);
+    assert_int_equal(count_items(in, "/api/v1/pods",
+                                 "fieldSelector=spec.nodeName%3Ddemo-cp-1"),
+                     8);
+    assert_int_equal(count_items(in, "/api/v1/pods",
+                                 "fieldSelector=status.phase%3D%3DPending"),
+                     1);
+    assert_int_equal(
+        count_items(in, "/api/v1/namespaces/shop/events",
+                    "fieldSelector=involvedObject.name%3Dfrontend,"
+                    "involvedObject.namespace%3Dshop,involvedObject.kind%3D"
+                    "Deployment"),
+        1);
+    assert_int_equal(count_items(in, "/api/v1/pods", "labelSelector="), 28);
+    const char *bad[] = {"labelSelector=app+in+redis", "labelSelector=a%3Db,",
+                         "fieldSelector=spec.nodeName", "labelSelector=(x)"};
+    for (size_t i = 0; i < 4; i++) {
+        struct fake_client c = {0};
+        fake_request(in, "GET", "/api/v1/pods", bad[i], NULL, &c);
+        if (c.status != 400)
+            fail_msg("%s: status %d", bad[i], c.status);
+        fake_client_free(&c);
+    }
+    /* The Python client asks for "/version/". */
+    cJSON_Delete(get_json(in, "/version/", NULL, NULL, 200));
+    mock_driver_ops.instance_free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -633,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_body_limit),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_table_cells_edge_cases),
+        cmocka_unit_test(test_selectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

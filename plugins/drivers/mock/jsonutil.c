@@ -1,0 +1,191 @@
+/* Small helpers the mock's files share: a nesting-depth pre-scan that keeps
+ * deep documents away from cJSON's recursive parser, dotted-path lookups,
+ * RFC 3339 timestamps and kubectl's human-readable durations. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "mock.h"
+
+int mock_json_depth(const char *data, size_t len, int limit)
+{
+    int depth = 0, max = 0, in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+            continue;
+        }
+        if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max) {
+                max = depth;
+                if (max > limit)
+                    return max;
+            }
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            depth--;
+        }
+    }
+    return max;
+}
+
+const cJSON *mock_json_path(const cJSON *obj, const char *path)
+{
+    char key[128];
+    const char *p = path;
+    while (obj && *p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n >= sizeof(key))
+            return NULL;
+        memcpy(key, p, n);
+        key[n] = '\0';
+        if (!cJSON_IsObject(obj))
+            return NULL;
+        obj = cJSON_GetObjectItemCaseSensitive(obj, key);
+        p += n;
+        if (*p == '.')
+            p++;
+    }
+    return obj;
+}
+
+const char *mock_json_str(const cJSON *obj, const char *path, const char *def)
+{
+    const cJSON *v = mock_json_path(obj, path);
+    return cJSON_IsString(v) && v->valuestring ? v->valuestring : def;
+}
+
+int64_t mock_json_int(const cJSON *obj, const char *path, int64_t def)
+{
+    const cJSON *v = mock_json_path(obj, path);
+    if (!cJSON_IsNumber(v) || v->valuedouble != v->valuedouble ||
+        v->valuedouble > 9.0e15 || v->valuedouble < -9.0e15)
+        return def;
+    return (int64_t)v->valuedouble;
+}
+
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int64_t mock_time_parse(const char *s)
+{
+    int Y, M, D, h, m, sec;
+    if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
+        (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
+        return -1;
+    if (digits(s, 4, &Y) || digits(s + 5, 2, &M) || digits(s + 8, 2, &D) ||
+        digits(s + 11, 2, &h) || digits(s + 14, 2, &m) ||
+        digits(s + 17, 2, &sec))
+        return -1;
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 ||
+        Y < 1970)
+        return -1;
+    const char *p = s + 19;
+    int64_t frac_ms = 0;
+    if (*p == '.') {
+        int scale = 100, nd = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, nd++) {
+            frac_ms += (*p - '0') * scale;
+            scale /= 10;
+        }
+        if (nd == 0)
+            return -1;
+    }
+    int64_t offset_s = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om;
+        if (strlen(p) < 6 || p[3] != ':' || digits(p + 1, 2, &oh) ||
+            digits(p + 4, 2, &om) || oh > 23 || om > 59)
+            return -1;
+        offset_s = (oh * 3600 + om * 60) * (p[0] == '+' ? 1 : -1);
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p)
+        return -1;
+    struct tm tm = {0};
+    tm.tm_year = Y - 1900;
+    tm.tm_mon = M - 1;
+    tm.tm_mday = D;
+    tm.tm_hour = h;
+    tm.tm_min = m;
+    tm.tm_sec = sec;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+        return -1;
+    return ((int64_t)t - offset_s) * 1000 + frac_ms;
+}
+
+void mock_time_format(int64_t ms, char *buf, size_t len)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) ||
+        strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, len, "1970-01-01T00:00:00Z");
+}
+
+/* The same steps as apimachinery's duration.HumanDuration, which kubectl
+ * uses for AGE: precise when young, coarser as objects get older. */
+void mock_human_duration(int64_t d_ms, char *buf, size_t len)
+{
+    int64_t secs = d_ms / 1000;
+    if (secs < -1) {
+        snprintf(buf, len, "<invalid>");
+        return;
+    }
+    if (secs < 0)
+        secs = 0;
+    if (secs < 120) {
+        snprintf(buf, len, "%llds", (long long)secs);
+        return;
+    }
+    long long mins = secs / 60, hours = secs / 3600, days = hours / 24;
+    if (mins < 10) {
+        if (secs % 60 == 0)
+            snprintf(buf, len, "%lldm", mins);
+        else
+            snprintf(buf, len, "%lldm%llds", mins, (long long)(secs % 60));
+    } else if (mins < 180) {
+        snprintf(buf, len, "%lldm", mins);
+    } else if (hours < 8) {
+        if (mins % 60 == 0)
+            snprintf(buf, len, "%lldh", hours);
+        else
+            snprintf(buf, len, "%lldh%lldm", hours, mins % 60);
+    } else if (hours < 48) {
+        snprintf(buf, len, "%lldh", hours);
+    } else if (hours < 24 * 8) {
+        if (hours % 24 == 0)
+            snprintf(buf, len, "%lldd", days);
+        else
+            snprintf(buf, len, "%lldd%lldh", days, hours % 24);
+    } else if (hours < 24 * 365 * 2) {
+        snprintf(buf, len, "%lldd", days);
+    } else if (hours < 24 * 365 * 8) {
+        if (days % 365 == 0)
+            snprintf(buf, len, "%lldy", days / 365);
+        else
+            snprintf(buf, len, "%lldy%lldd", days / 365, days % 365);
+    } else {
+        snprintf(buf, len, "%lldy", days / 365);
+    }
+}

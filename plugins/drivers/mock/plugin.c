@@ -1,0 +1,321 @@
+/* The mock driver plugin: its descriptor and configuration keys, member
+ * instances (one store per instance, loaded from the seed), and the stream
+ * operations that answer a request once its body is complete, sending the
+ * answer in chunks with backpressure.
+ *
+ * Production runs from stream_end and stream_resume directly, and yields
+ * to the loop through a 0 ms host timer after MOCK_TURN_CHUNKS chunks so
+ * that one long list cannot hold the worker. A generation counter makes a
+ * stream_resume that arrives from inside data() win over the FG_PAUSE that
+ * data() then returns. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mock.h"
+
+#define MOCK_CHUNK_BYTES (16 * 1024)
+#define MOCK_TURN_CHUNKS 16
+#define MOCK_DEFAULT_VERSION "v1.32.0"
+#define MOCK_DEFAULT_MAX_BODY (3 * 1024 * 1024)
+
+struct mock_stream {
+    struct mock_instance *in;
+    const struct fg_stream_callbacks *cb;
+    void *ctx;
+    char *method, *path, *query, *accept;
+    int64_t body_bytes;
+    int too_large;
+    int ended;    /* stream_end seen: the answer has started */
+    int finished; /* end or error delivered, or the client is gone */
+    int paused;
+    int busy; /* inside pump() */
+    unsigned resumes;
+    struct fg_timer *timer;
+    struct mock_answer ans;
+    size_t body_off;
+    struct mock_buf chunk;
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* ---- instances ------------------------------------------------------- */
+
+static int valid_version(const char *v)
+{
+    unsigned a, b, c;
+    int n = 0;
+    return strlen(v) < 64 && sscanf(v, "v%u.%u.%u%n", &a, &b, &c, &n) == 3 &&
+           n > 0 && (v[n] == '\0' || v[n] == '-' || v[n] == '+');
+}
+
+static void *instance_new(const struct fg_host *host,
+                          const struct fg_section *s, char *err, size_t err_len)
+{
+    const char *seed = s->get(s, "seed");
+    const char *version = s->get(s, "version");
+    if (!seed || !*seed) {
+        snprintf(err, err_len, "seed is required");
+        return NULL;
+    }
+    if (!version)
+        version = MOCK_DEFAULT_VERSION;
+    if (!valid_version(version)) {
+        snprintf(err, err_len,
+                 "version \"%.64s\" is not a Kubernetes gitVersion like "
+                 "v1.32.0",
+                 version);
+        return NULL;
+    }
+    struct mock_instance *in = calloc(1, sizeof(*in));
+    if (!in) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    in->host = host;
+    snprintf(in->git_version, sizeof(in->git_version), "%s", version);
+    in->max_body =
+        s->get_int(s, "max_request_body_bytes", MOCK_DEFAULT_MAX_BODY);
+    in->store =
+        mock_seed_load_file(seed, (int64_t)host->now_ms(host), err, err_len);
+    if (!in->store) {
+        free(in);
+        return NULL;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < MOCK_N_KINDS; i++)
+        n += mock_store_bucket(in->store, mock_kind_at(i))->n;
+    host->log(host, FG_LOG_INFO, "member %s: %zu objects from %s", s->name, n,
+              seed);
+    return in;
+}
+
+static void instance_free(void *instance)
+{
+    struct mock_instance *in = instance;
+    if (!in)
+        return;
+    mock_store_free(in->store);
+    free(in);
+}
+
+static void health(void *instance, struct fg_member_health *out)
+{
+    struct mock_instance *in = instance;
+    memset(out, 0, sizeof(*out));
+    out->ready = 1;
+    snprintf(out->version, sizeof(out->version), "%s", in->git_version);
+}
+
+/* ---- streams --------------------------------------------------------- */
+
+static void *stream_open(void *instance, const struct fg_request_head *head,
+                         const struct fg_stream_callbacks *cb, void *ctx)
+{
+    struct mock_stream *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->in = instance;
+    s->cb = cb;
+    s->ctx = ctx;
+    s->method = dup_or_null(head->method);
+    s->path = dup_or_null(head->path);
+    s->query = dup_or_null(head->query);
+    struct mock_buf acc = {0};
+    int bad = 0;
+    for (size_t i = 0; i < head->n_headers; i++) {
+        const struct fg_header *h = &head->headers[i];
+        if (h->name_len != 6 || memcmp(h->name, "accept", 6) != 0)
+            continue;
+        if (acc.len)
+            bad |= mock_buf_add(&acc, ",", 1);
+        bad |= mock_buf_add(&acc, h->value, h->value_len);
+    }
+    s->accept = acc.p;
+    if (bad || !s->method || !s->path || (head->query && !s->query)) {
+        free(s->method);
+        free(s->path);
+        free(s->query);
+        free(s->accept);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int stream_write(void *stream, const void *buf, size_t len)
+{
+    struct mock_stream *s = stream;
+    (void)buf;
+    /* No operation takes a body yet: count it, keep none of it. */
+    s->body_bytes += (int64_t)len;
+    if (s->body_bytes > s->in->max_body)
+        s->too_large = 1;
+    return 0;
+}
+
+static void on_timer(void *arg);
+
+/* Sends chunks until the answer is complete, the client is full or gone,
+ * or this loop turn's share is used up. */
+static void pump(struct mock_stream *s)
+{
+    if (s->busy)
+        return; /* re-entered from a callback: the running loop goes on */
+    s->busy = 1;
+    const struct fg_host *host = s->in->host;
+    int turn = 0;
+    while (!s->finished && !s->paused) {
+        if (turn++ == MOCK_TURN_CHUNKS) {
+            if (!s->timer)
+                s->timer = host->timer_new(host, on_timer, s);
+            if (s->timer) {
+                host->timer_arm(s->timer, 0);
+                break;
+            }
+            turn = 0; /* no timer: finish within this turn */
+        }
+        const char *p;
+        size_t n;
+        int last;
+        if (s->ans.list) {
+            s->chunk.len = 0;
+            int r = mock_list_fill(s->ans.list, &s->chunk, MOCK_CHUNK_BYTES);
+            if (r < 0) {
+                s->finished = 1;
+                s->cb->error(s->ctx, 500, "InternalError", "out of memory");
+                break;
+            }
+            p = s->chunk.p;
+            n = s->chunk.len;
+            last = r == 0;
+        } else {
+            n = s->ans.body_len - s->body_off;
+            if (n > MOCK_CHUNK_BYTES)
+                n = MOCK_CHUNK_BYTES;
+            p = s->ans.body + s->body_off;
+            s->body_off += n;
+            last = s->body_off == s->ans.body_len;
+        }
+        if (n > 0) {
+            unsigned gen = s->resumes;
+            int rc = s->cb->data(s->ctx, p, n);
+            if (rc < 0) {
+                s->finished = 1;
+                break;
+            }
+            if (rc == FG_PAUSE && gen == s->resumes)
+                s->paused = 1;
+        }
+        if (last) {
+            s->finished = 1;
+            s->cb->end(s->ctx);
+        }
+    }
+    s->busy = 0;
+}
+
+static void on_timer(void *arg)
+{
+    pump(arg);
+}
+
+static void stream_end(void *stream)
+{
+    struct mock_stream *s = stream;
+    if (s->ended)
+        return;
+    s->ended = 1;
+    if (mock_serve(s->in, s->method, s->path, s->query, s->accept, s->too_large,
+                   &s->ans) != 0) {
+        s->finished = 1;
+        s->cb->error(s->ctx, 500, "InternalError", "out of memory");
+        return;
+    }
+    struct fg_header h[2];
+    char len[24];
+    size_t nh = 0;
+    h[nh++] = (struct fg_header){"content-type", 12, s->ans.content_type,
+                                 strlen(s->ans.content_type)};
+    if (s->ans.body) {
+        snprintf(len, sizeof(len), "%zu", s->ans.body_len);
+        h[nh++] = (struct fg_header){"content-length", 14, len, strlen(len)};
+    }
+    if (s->cb->head(s->ctx, s->ans.status, h, nh) < 0) {
+        s->finished = 1;
+        return;
+    }
+    pump(s);
+}
+
+static void stream_pause(void *stream)
+{
+    struct mock_stream *s = stream;
+    s->paused = 1;
+}
+
+static void stream_resume(void *stream)
+{
+    struct mock_stream *s = stream;
+    s->resumes++;
+    s->paused = 0;
+    if (s->ended && !s->finished)
+        pump(s);
+}
+
+static void stream_close(void *stream)
+{
+    struct mock_stream *s = stream;
+    if (!s)
+        return;
+    if (s->timer)
+        s->in->host->timer_free(s->timer);
+    mock_list_free(s->ans.list);
+    free(s->ans.body);
+    mock_buf_free(&s->chunk);
+    free(s->method);
+    free(s->path);
+    free(s->query);
+    free(s->accept);
+    free(s);
+}
+
+const struct fg_driver_ops mock_driver_ops = {
+    .struct_size = sizeof(struct fg_driver_ops),
+    .instance_new = instance_new,
+    .instance_free = instance_free,
+    .stream_open = stream_open,
+    .stream_write = stream_write,
+    .stream_end = stream_end,
+    .stream_pause = stream_pause,
+    .stream_resume = stream_resume,
+    .stream_close = stream_close,
+    .health = health,
+};
+
+static const struct fg_config_key config_keys[] = {
+    {"seed", FG_CONFIG_PATH, NULL, 1, 0, 0,
+     "JSON file of the Kubernetes objects the member starts with"},
+    {"version", FG_CONFIG_STRING, MOCK_DEFAULT_VERSION, 0, 0, 0,
+     "Kubernetes gitVersion the member reports at /version"},
+    {"max_request_body_bytes", FG_CONFIG_INT, "3145728", 0, 0,
+     1024LL * 1024 * 1024, "largest request body the member accepts"},
+    {NULL, 0, NULL, 0, 0, 0, NULL},
+};
+
+static const struct fg_plugin_descriptor descriptor = {
+    .abi_major = FG_ABI_MAJOR,
+    .abi_minor = FG_ABI_MINOR,
+    .struct_size = sizeof(struct fg_plugin_descriptor),
+    .kind = FG_PLUGIN_DRIVER,
+    .name = "mock",
+    .version = "0.1.0",
+    .description = "in-memory Kubernetes API seeded from a JSON file",
+    .config_keys = config_keys,
+    .ops = &mock_driver_ops,
+};
+
+FG_PLUGIN_DECLARE(descriptor)

@@ -1,0 +1,435 @@
+/* The seed loader: reads the JSON file a mock member starts from, checks
+ * it, and fills the store.
+ *
+ * Seed format. One JSON object whose "objects" array (or "items", so that
+ * the output of `kubectl get ... -o json` can be used as is) holds full
+ * Kubernetes objects, each with apiVersion, kind and metadata.name:
+ *
+ *   {"objects": [
+ *     {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
+ *     {"apiVersion": "apps/v1", "kind": "Deployment",
+ *      "metadata": {"name": "cart", "namespace": "shop"}, "spec": {...},
+ *      "status": {...}}
+ *   ]}
+ *
+ * Rules: every kind must be one the mock serves (see kinds.c); names are
+ * DNS subdomains (namespaces: DNS labels); a namespaced object without
+ * metadata.namespace goes to "default"; a cluster-scoped object must not
+ * have one; (kind, namespace, name) is unique. The loader fills what
+ * kube-apiserver would: metadata.uid (stable, derived from kind, namespace
+ * and name, so every worker's copy agrees), creationTimestamp (load time),
+ * resourceVersion (always re-assigned, in file order); namespaces get
+ * status.phase Active and the kubernetes.io/metadata.name label, and a
+ * namespace that objects use but the seed does not declare is created.
+ * Documents nested deeper than MOCK_SEED_MAX_DEPTH are refused before
+ * parsing, because cJSON's parser recurses once per level. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mock.h"
+
+struct loader {
+    const char *name;
+    const char *array; /* "objects" or "items" */
+    char *err;
+    size_t err_len;
+    int64_t now_ms;
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void
+fail(struct loader *L, long idx, const char *fmt, ...)
+{
+    char msg[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (idx >= 0)
+        snprintf(L->err, L->err_len, "seed %s: %s[%ld]: %s", L->name, L->array,
+                 idx, msg);
+    else
+        snprintf(L->err, L->err_len, "seed %s: %s", L->name, msg);
+}
+
+static int is_alnum_lower(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* RFC 1123 subdomain (or label when LABEL): what kube-apiserver accepts as
+ * metadata.name for most kinds. */
+static int valid_name(const char *s, int label)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > (label ? 63u : 253u))
+        return 0;
+    if (!is_alnum_lower(s[0]) || !is_alnum_lower(s[n - 1]))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!is_alnum_lower(c) && c != '-' && !(c == '.' && !label))
+            return 0;
+    }
+    return 1;
+}
+
+static uint64_t fnv1a(const char *s, uint64_t h)
+{
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* A version-4-shaped UUID derived from the object's identity. */
+static void make_uid(const struct mock_kind *k, const char *ns,
+                     const char *name, char *buf, size_t len)
+{
+    uint64_t a = 0xcbf29ce484222325ULL, b = 0x84222325cbf29ce4ULL;
+    const char *parts[] = {k->group, "/", k->resource, "/", ns, "/", name};
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        a = fnv1a(parts[i], a);
+        b = fnv1a(parts[i], b ^ 0x9e3779b97f4a7c15ULL);
+    }
+    snprintf(buf, len, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
+             (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
+             (unsigned)(0x8000 | ((b >> 48) & 0x3fff)),
+             (unsigned long long)(b & 0xffffffffffffULL));
+}
+
+static int check_string_map(struct loader *L, long idx, const cJSON *meta,
+                            const char *key)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(meta, key);
+    if (!m)
+        return 0;
+    if (!cJSON_IsObject(m)) {
+        fail(L, idx, "metadata.%s is not an object", key);
+        return -1;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, m)
+    {
+        if (!cJSON_IsString(e)) {
+            fail(L, idx, "metadata.%s.%s is not a string", key, e->string);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int set_string(cJSON *obj, const char *key, const char *value)
+{
+    cJSON *v = cJSON_CreateString(value);
+    if (!v)
+        return -1;
+    /* cJSON_HasObjectItem ignores case; keys here must match exactly. */
+    if (cJSON_GetObjectItemCaseSensitive(obj, key)) {
+        if (cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v))
+            return 0;
+        cJSON_Delete(v);
+        return -1;
+    }
+    if (!cJSON_AddItemToObject(obj, key, v)) {
+        cJSON_Delete(v);
+        return -1;
+    }
+    return 0;
+}
+
+static cJSON *child_object(cJSON *obj, const char *key)
+{
+    cJSON *c = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (cJSON_IsObject(c))
+        return c;
+    if (c)
+        return NULL;
+    return cJSON_AddObjectToObject(obj, key);
+}
+
+/* What kube-apiserver adds to every namespace. */
+static int fill_namespace(cJSON *obj, const char *name)
+{
+    cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    cJSON *labels = child_object(meta, "labels");
+    cJSON *status = child_object(obj, "status");
+    if (!labels || !status)
+        return -1;
+    if (set_string(labels, "kubernetes.io/metadata.name", name) != 0)
+        return -1;
+    if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(status, "phase")))
+        return set_string(status, "phase", "Active");
+    return 0;
+}
+
+/* Checks element IDX and moves it into the store. Returns 0 or -1. */
+static int load_one(struct loader *L, struct mock_store *s, long idx,
+                    cJSON *obj)
+{
+    if (!cJSON_IsObject(obj)) {
+        fail(L, idx, "not an object");
+        return -1;
+    }
+    const char *api = mock_json_str(obj, "apiVersion", NULL);
+    const char *kind = mock_json_str(obj, "kind", NULL);
+    if (!api || !*api) {
+        fail(L, idx, "missing apiVersion");
+        return -1;
+    }
+    if (!kind || !*kind) {
+        fail(L, idx, "missing kind");
+        return -1;
+    }
+    const struct mock_kind *k = mock_kind_by_kind(api, kind);
+    if (!k) {
+        fail(L, idx, "unknown kind %.64s in %.64s", kind, api);
+        return -1;
+    }
+    cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    if (!cJSON_IsObject(meta)) {
+        fail(L, idx, "missing metadata");
+        return -1;
+    }
+    const cJSON *jn = cJSON_GetObjectItemCaseSensitive(meta, "name");
+    if (!jn) {
+        fail(L, idx, "missing metadata.name");
+        return -1;
+    }
+    if (!cJSON_IsString(jn) ||
+        !valid_name(jn->valuestring,
+                    k == mock_kind_by_resource("", "v1", "namespaces"))) {
+        fail(L, idx, "metadata.name is not a valid %s name", k->singular);
+        return -1;
+    }
+    const char *name = jn->valuestring;
+    const cJSON *jns = cJSON_GetObjectItemCaseSensitive(meta, "namespace");
+    const char *ns = "";
+    if (k->namespaced) {
+        ns = "default";
+        if (jns && (!cJSON_IsString(jns) || !valid_name(jns->valuestring, 1))) {
+            fail(L, idx,
+                 "%s \"%.64s\": metadata.namespace is not a valid "
+                 "namespace name",
+                 k->kind, name);
+            return -1;
+        }
+        if (jns)
+            ns = jns->valuestring;
+        else if (set_string(meta, "namespace", ns) != 0)
+            goto nomem;
+    } else if (jns && !(cJSON_IsString(jns) && jns->valuestring[0] == '\0')) {
+        fail(L, idx,
+             "%s \"%.64s\" is cluster-scoped but has "
+             "metadata.namespace",
+             k->kind, name);
+        return -1;
+    }
+    if (check_string_map(L, idx, meta, "labels") ||
+        check_string_map(L, idx, meta, "annotations"))
+        return -1;
+    const cJSON *ts =
+        cJSON_GetObjectItemCaseSensitive(meta, "creationTimestamp");
+    if (ts && !(cJSON_IsString(ts) && mock_time_parse(ts->valuestring) >= 0)) {
+        fail(L, idx, "metadata.creationTimestamp is not an RFC 3339 time");
+        return -1;
+    }
+    if (mock_store_get(s, k, ns, name)) {
+        if (*ns)
+            fail(L, idx, "duplicate %s %.64s/%.64s", k->kind, ns, name);
+        else
+            fail(L, idx, "duplicate %s %.64s", k->kind, name);
+        return -1;
+    }
+    char buf[64];
+    if (!ts) {
+        mock_time_format(L->now_ms, buf, sizeof(buf));
+        if (set_string(meta, "creationTimestamp", buf) != 0)
+            goto nomem;
+    }
+    const cJSON *uid = cJSON_GetObjectItemCaseSensitive(meta, "uid");
+    if (uid && !cJSON_IsString(uid)) {
+        fail(L, idx, "metadata.uid is not a string");
+        return -1;
+    }
+    if (!uid) {
+        make_uid(k, ns, name, buf, sizeof(buf));
+        if (set_string(meta, "uid", buf) != 0)
+            goto nomem;
+    }
+    if (strcmp(k->resource, "namespaces") == 0 && fill_namespace(obj, name))
+        goto nomem;
+    /* NAME and NS point into OBJ, which the store is about to own. */
+    char *kname = strdup(name), *kns = strdup(ns);
+    if (!kname || !kns) {
+        free(kname);
+        free(kns);
+        goto nomem;
+    }
+    int rc = mock_store_put(s, k, kns, kname, obj);
+    free(kname);
+    free(kns);
+    if (rc != 0) {
+        fail(L, -1, "out of memory");
+        return -2; /* OBJ is gone already */
+    }
+    return 0;
+nomem:
+    fail(L, idx, "out of memory");
+    return -1;
+}
+
+/* Creates namespaces that objects use but the seed does not declare. */
+static int add_missing_namespaces(struct loader *L, struct mock_store *s)
+{
+    const struct mock_kind *nsk = mock_kind_by_resource("", "v1", "namespaces");
+    for (size_t i = 0; i < MOCK_N_KINDS; i++) {
+        const struct mock_kind *k = mock_kind_at(i);
+        if (!k->namespaced)
+            continue;
+        const struct mock_bucket *b = mock_store_bucket(s, k);
+        for (size_t j = 0; j < b->n; j++) {
+            const char *ns = b->v[j]->ns;
+            if (j > 0 && strcmp(ns, b->v[j - 1]->ns) == 0)
+                continue;
+            if (mock_store_get(s, nsk, "", ns))
+                continue;
+            cJSON *obj = cJSON_CreateObject();
+            cJSON *meta = obj ? cJSON_AddObjectToObject(obj, "metadata") : NULL;
+            if (!meta || !cJSON_AddStringToObject(obj, "apiVersion", "v1") ||
+                !cJSON_AddStringToObject(obj, "kind", "Namespace") ||
+                !cJSON_AddStringToObject(meta, "name", ns)) {
+                cJSON_Delete(obj);
+                fail(L, -1, "out of memory");
+                return -1;
+            }
+            int rc = load_one(L, s, -1, obj);
+            if (rc == -1)
+                cJSON_Delete(obj);
+            if (rc != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+struct mock_store *mock_seed_load_mem(const char *data, size_t len,
+                                      const char *name, int64_t now_ms,
+                                      char *err, size_t err_len)
+{
+    struct loader L = {name ? name : "(memory)", "objects", err, err_len,
+                       now_ms};
+    if (len > MOCK_SEED_MAX_BYTES) {
+        fail(&L, -1, "larger than %u bytes", MOCK_SEED_MAX_BYTES);
+        return NULL;
+    }
+    if (mock_json_depth(data, len, MOCK_SEED_MAX_DEPTH) > MOCK_SEED_MAX_DEPTH) {
+        fail(&L, -1, "JSON nested deeper than %d levels", MOCK_SEED_MAX_DEPTH);
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(data, len, &end, 0);
+    if (!root) {
+        long at = end && end >= data ? (long)(end - data) : 0;
+        fail(&L, -1, "not valid JSON (near byte %ld)", at);
+        return NULL;
+    }
+    while (end && end < data + len &&
+           (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+        end++;
+    if (!end || end != data + len) {
+        fail(&L, -1, "not valid JSON (trailing data at byte %ld)",
+             end ? (long)(end - data) : 0L);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    cJSON *arr = NULL;
+    if (cJSON_IsObject(root)) {
+        arr = cJSON_GetObjectItemCaseSensitive(root, "objects");
+        if (!arr) {
+            arr = cJSON_GetObjectItemCaseSensitive(root, "items");
+            L.array = "items";
+        }
+    }
+    if (!cJSON_IsArray(arr)) {
+        fail(&L, -1, "expected an object with an \"objects\" array");
+        cJSON_Delete(root);
+        return NULL;
+    }
+    struct mock_store *s = mock_store_new();
+    if (!s) {
+        fail(&L, -1, "out of memory");
+        cJSON_Delete(root);
+        return NULL;
+    }
+    long idx = 0;
+    cJSON *obj = arr->child;
+    while (obj) {
+        cJSON *next = obj->next;
+        cJSON_DetachItemViaPointer(arr, obj);
+        int rc = load_one(&L, s, idx, obj);
+        if (rc == -1)
+            cJSON_Delete(obj);
+        if (rc != 0)
+            goto bad;
+        obj = next;
+        idx++;
+    }
+    if (add_missing_namespaces(&L, s) != 0)
+        goto bad;
+    cJSON_Delete(root);
+    return s;
+bad:
+    cJSON_Delete(root);
+    mock_store_free(s);
+    return NULL;
+}
+
+struct mock_store *mock_seed_load_file(const char *path, int64_t now_ms,
+                                       char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, err_len, "seed %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, err_len, "seed %s: not a regular file", path);
+        fclose(f);
+        return NULL;
+    }
+    if ((uint64_t)st.st_size > MOCK_SEED_MAX_BYTES) {
+        snprintf(err, err_len, "seed %s: larger than %u bytes", path,
+                 MOCK_SEED_MAX_BYTES);
+        fclose(f);
+        return NULL;
+    }
+    size_t len = (size_t)st.st_size;
+    char *data = malloc(len + 1);
+    if (!data) {
+        snprintf(err, err_len, "seed %s: out of memory", path);
+        fclose(f);
+        return NULL;
+    }
+    size_t got = fread(data, 1, len, f);
+    int rerr = ferror(f);
+    fclose(f);
+    if (rerr || got != len) {
+        snprintf(err, err_len, "seed %s: read error", path);
+        free(data);
+        return NULL;
+    }
+    data[len] = '\0';
+    struct mock_store *s =
+        mock_seed_load_mem(data, len, path, now_ms, err, err_len);
+    free(data);
+    return s;
+}

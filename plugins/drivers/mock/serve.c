@@ -1,0 +1,200 @@
+/* Request routing for the mock member: maps a method, path, query and
+ * Accept header to an answer (a discovery document, an object, a streamed
+ * list or Table, or a Status), following kube-apiserver's URL layout
+ * /api/v1[/namespaces/NS]/RESOURCE[/NAME] and /apis/GROUP/VERSION/... */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mock.h"
+
+#define CT_JSON "application/json"
+#define CT_TABLE_V1 "application/json;as=Table;v=v1;g=meta.k8s.io"
+#define CT_TABLE_V1BETA1 "application/json;as=Table;v=v1beta1;g=meta.k8s.io"
+#define MAX_SEGS 8
+
+static int answer_body(struct mock_answer *a, int status, char *body,
+                       const char *ct)
+{
+    if (!body)
+        return -1;
+    a->status = status;
+    a->content_type = ct;
+    a->body = body;
+    a->body_len = strlen(body);
+    return 0;
+}
+
+static int answer_status(struct mock_answer *a, int code, const char *reason,
+                         const char *message)
+{
+    return answer_body(
+        a, code, mock_status_json(code, reason, message, NULL, NULL), CT_JSON);
+}
+
+static int not_found(struct mock_answer *a)
+{
+    return answer_status(a, 404, "NotFound",
+                         "the server could not find the requested resource");
+}
+
+static int method_not_allowed(struct mock_answer *a)
+{
+    return answer_status(
+        a, 405, "MethodNotAllowed",
+        "the server does not allow this method on the requested resource");
+}
+
+/* Splits PATH into its segments SEG (pointers into BUF). Returns the number of
+ * segments, or -1 when there are too many or one is empty. */
+static int split(const char *path, char *buf, size_t len, char **seg)
+{
+    if (snprintf(buf, len, "%s", path) >= (int)len)
+        return -1;
+    int n = 0;
+    char *p = buf;
+    if (*p == '/')
+        p++;
+    while (*p) {
+        if (n == MAX_SEGS)
+            return -1;
+        char *slash = strchr(p, '/');
+        if (slash)
+            *slash = '\0';
+        if (!*p)
+            return -1;
+        seg[n++] = p;
+        if (!slash)
+            break;
+        p = slash + 1;
+        if (!*p)
+            return -1;
+    }
+    return n;
+}
+
+static int resource_request(struct mock_instance *in, const char *method,
+                            char **seg, int n, const char *group,
+                            const char *version, const char *query,
+                            const char *accept, struct mock_answer *a)
+{
+    const char *ns = "", *res, *name = NULL;
+    if (n >= 1 && strcmp(seg[0], "watch") == 0)
+        return answer_status(a, 405, "MethodNotAllowed",
+                             "watch is not supported by this member yet");
+    if (n >= 3 && strcmp(seg[0], "namespaces") == 0) {
+        ns = seg[1];
+        res = seg[2];
+        name = n >= 4 ? seg[3] : NULL;
+        if (n > 4)
+            return not_found(a); /* subresources */
+    } else if (n >= 1) {
+        res = seg[0];
+        name = n >= 2 ? seg[1] : NULL;
+        if (n > 2)
+            return not_found(a);
+    } else {
+        return not_found(a);
+    }
+    const struct mock_kind *k = mock_kind_by_resource(group, version, res);
+    if (!k || (ns[0] && !k->namespaced) || (!ns[0] && name && k->namespaced))
+        return not_found(a);
+    if (strcmp(method, "GET") != 0)
+        return method_not_allowed(a);
+
+    char val[64];
+    int r = mock_query_get(query, "watch", val, sizeof(val));
+    if (r != 0 && (r < 0 || mock_parse_bool(val) != 0))
+        return answer_status(a, 405, "MethodNotAllowed",
+                             "watch is not supported by this member yet");
+    enum mock_include inc = MOCK_INCLUDE_METADATA;
+    r = mock_query_get(query, "includeObject", val, sizeof(val));
+    if (r > 0 && strcmp(val, "Object") == 0) {
+        inc = MOCK_INCLUDE_OBJECT;
+    } else if (r > 0 && strcmp(val, "None") == 0) {
+        inc = MOCK_INCLUDE_NONE;
+    } else if (r != 0 && !(r > 0 && (strcmp(val, "Metadata") == 0 || !*val))) {
+        return answer_status(a, 400, "BadRequest",
+                             "includeObject must be one of None, Metadata "
+                             "or Object");
+    }
+    enum mock_table_version tv = mock_accept_table(accept);
+
+    if (name && !mock_store_get(in->store, k, ns, name))
+        return answer_body(a, 404, mock_status_not_found(k, name), CT_JSON);
+    if (name && tv == MOCK_TABLE_NONE) {
+        const struct mock_obj *o = mock_store_get(in->store, k, ns, name);
+        return answer_body(a, 200, cJSON_PrintUnformatted(o->json), CT_JSON);
+    }
+    struct mock_selector *sel[2] = {NULL, NULL};
+    const char *sel_keys[2] = {"labelSelector", "fieldSelector"};
+    for (int f = 0; f < 2; f++) {
+        char text[1024];
+        r = mock_query_get(query, sel_keys[f], text, sizeof(text));
+        int prc = r < 0   ? -1
+                  : r > 0 ? mock_selector_parse(text, f, &sel[f])
+                          : 0;
+        if (prc != 0) {
+            mock_selector_free(sel[0]);
+            if (prc == -2)
+                return -1;
+            char msg[160];
+            snprintf(msg, sizeof(msg),
+                     "unable to parse requirement: invalid %s", sel_keys[f]);
+            return answer_status(a, 400, "BadRequest", msg);
+        }
+    }
+    struct mock_list_opts o = {
+        .labels = sel[0],
+        .fields = sel[1],
+        .kind = k,
+        .ns = ns,
+        .name = name,
+        .table = tv,
+        .include = inc,
+        .now_ms = (int64_t)in->host->now_ms(in->host),
+    };
+    a->list = mock_list_new(in->store, &o);
+    if (!a->list)
+        return -1;
+    a->status = 200;
+    a->content_type = tv == MOCK_TABLE_V1        ? CT_TABLE_V1
+                      : tv == MOCK_TABLE_V1BETA1 ? CT_TABLE_V1BETA1
+                                                 : CT_JSON;
+    return 0;
+}
+
+int mock_serve(struct mock_instance *in, const char *method, const char *path,
+               const char *query, const char *accept, int body_too_large,
+               struct mock_answer *a)
+{
+    memset(a, 0, sizeof(*a));
+    if (body_too_large) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "Request entity too large: limit is %lld",
+                 (long long)in->max_body);
+        return answer_status(a, 413, "RequestEntityTooLarge", msg);
+    }
+    int found = 0;
+    char *doc = mock_discovery(path, in->git_version, &found);
+    if (found) {
+        if (strcmp(method, "GET") != 0) {
+            free(doc);
+            return method_not_allowed(a);
+        }
+        return answer_body(a, 200, doc, CT_JSON);
+    }
+
+    char buf[1024];
+    char *seg[MAX_SEGS];
+    int n = split(path, buf, sizeof(buf), seg);
+    if (n < 2)
+        return not_found(a);
+    if (strcmp(seg[0], "api") == 0 && strcmp(seg[1], "v1") == 0)
+        return resource_request(in, method, seg + 2, n - 2, "", "v1", query,
+                                accept, a);
+    if (strcmp(seg[0], "apis") == 0 && n >= 3)
+        return resource_request(in, method, seg + 3, n - 3, seg[1], seg[2],
+                                query, accept, a);
+    return not_found(a);
+}
