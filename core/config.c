@@ -37,7 +37,7 @@ static const struct fg_config_key gateway_keys[] = {
     {"log_level", FG_CONFIG_STRING, "info", 0, 0, 0,
      "error | warn | info | debug"},
     {"max_connections", FG_CONFIG_INT, "1024", 0, 1, 1000000, NULL},
-    {"max_header_bytes", FG_CONFIG_INT, "65536", 0, 1024, 16777216, NULL},
+    {"max_header_bytes", FG_CONFIG_INT, "65536", 0, 1024, 81920, NULL},
     {"max_headers", FG_CONFIG_INT, "128", 0, 8, 10000, NULL},
     {"max_uri_bytes", FG_CONFIG_INT, "8192", 0, 256, 1048576, NULL},
     {"max_request_body_bytes", FG_CONFIG_INT, "10485760", 0, 0,

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,10 @@ void fg_conn_accept(struct fg_worker *w, int fd, const struct sockaddr *addr,
         close(fd);
         return;
     }
+    /* Responses go out in several writes (head, chunks): Nagle would hold
+     * the last one for the peer's delayed ACK. */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     struct fg_conn *c = calloc(1, sizeof(*c));
     SSL *ssl = c ? SSL_new(w->gw->ssl_ctx) : NULL;
     if (!ssl) {

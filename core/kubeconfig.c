@@ -207,12 +207,15 @@ int fg_kubeconfig_write(const char *path, const char *server_base,
     if (!json)
         return fg_error_set(err, "%s: out of memory", path);
 
-    /* A copy with the trailing newline text tools expect; the token is
-     * wiped from both buffers. */
+    /* A copy with the trailing newline text tools expect, and spaces for
+     * cJSON's tabs (YAML forbids tab indentation; inside strings cJSON
+     * escapes tabs, so every raw tab is formatting). The token is wiped
+     * from both buffers. */
     size_t len = strlen(json);
     char *text = malloc(len + 2);
     if (text) {
-        memcpy(text, json, len);
+        for (size_t i = 0; i < len; i++)
+            text[i] = json[i] == '\t' ? ' ' : json[i];
         text[len] = '\n';
         text[len + 1] = '\0';
     }

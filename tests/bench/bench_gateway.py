@@ -84,6 +84,7 @@ def h2load(url, token, h1):
 def main():
     gw = Gateway().start()
     tmp = tempfile.mkdtemp(prefix="fedgate-bench-")
+    os.chmod(tmp, 0o755)  # nginx's workers drop root and read the files
     nginx = None
     try:
         token = gw.token

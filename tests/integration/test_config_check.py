@@ -31,16 +31,23 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertFalse(os.path.exists(gw.state), "--check wrote state")
 
-    def test_problems_name_file_and_line(self):
+    def test_syntax_problems_name_file_and_line(self):
+        gw = Gateway()
+        gw.write("30-bad.ini", "[gateway2]\nx = 1\n")
+        gw.write("40-bad.ini", '[member "%s"]\ndriver = mock\n' % ("a" * 64))
+        out = self.check(gw)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn(os.path.join(gw.conf, "30-bad.ini") + ":1:", out.stderr)
+        self.assertIn(os.path.join(gw.conf, "40-bad.ini") + ":1:", out.stderr)
+
+    def test_driver_key_problems_name_file_and_line(self):
         gw = Gateway(members=[mock_member("demo", "demo.json") +
                               "colour = blue\n"])
-        gw.write("30-bad.ini", "[gateway2]\nx = 1\n")
         out = self.check(gw)
         self.assertEqual(out.returncode, 1)
         member_file = os.path.join(gw.conf, "20-member.ini")
         self.assertIn(member_file + ":4:", out.stderr)
         self.assertIn("colour", out.stderr)
-        self.assertIn(os.path.join(gw.conf, "30-bad.ini") + ":1:", out.stderr)
 
     def test_bad_seed_is_reported(self):
         gw = Gateway(members=['[member "demo"]\ndriver = mock\nseed = %s\n'

@@ -618,7 +618,7 @@ static void test_bad_values_all_reported(void **state)
     expect_line(f, "g.ini", 10,
                 "log_level: \"loud\" is not one of error, warn, info, debug");
     expect_line(f, "g.ini", 11,
-                "max_header_bytes: -5 is out of range 1024..16777216");
+                "max_header_bytes: -5 is out of range 1024..81920");
     expect_line(f, "g.ini", 12,
                 "stream_buffer_bytes: \"+5\" is not a decimal integer");
     assert_int_equal(f->diag.n, 11);
