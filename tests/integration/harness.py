@@ -169,10 +169,12 @@ class GatewayTest(unittest.TestCase):
 
     members = None
     role = "host"
+    extra_gateway = ""
 
     @classmethod
     def setUpClass(cls):
-        cls.gw = Gateway(members=cls.members, role=cls.role)
+        cls.gw = Gateway(members=cls.members, role=cls.role,
+                         extra_gateway=cls.extra_gateway)
         try:
             cls.gw.start()
         except Exception:
