@@ -211,11 +211,30 @@ void mock_list_free(struct mock_list *l);
  * the document is complete, -1 on memory failure. */
 int mock_list_fill(struct mock_list *l, struct mock_buf *out, size_t want);
 
+/* ---- watch.c: change events ------------------------------------------ */
+
+enum mock_event {
+    MOCK_EVENT_ADDED = 0,
+    MOCK_EVENT_MODIFIED = 1,
+    MOCK_EVENT_DELETED = 2,
+};
+
+struct mock_instance;
+struct mock_watch_hub;
+
+/* Records a change of kind K after the store made it: OBJ is the object as
+ * stored (for DELETED: as it was, with the deletion's resourceVersion), RV
+ * its resourceVersion. Every write path calls this exactly once per object
+ * changed; watchers of the instance receive the event on the loop. */
+void mock_watch_record(struct mock_instance *in, const struct mock_kind *k,
+                       enum mock_event ev, const cJSON *obj, uint64_t rv);
+
 /* ---- serve.c / plugin.c: the driver ----------------------------------- */
 
 struct mock_instance {
     const struct fg_host *host;
     struct mock_store *store;
+    struct mock_watch_hub *watch; /* watch.c: event log and watchers */
     char git_version[64];
     int64_t max_body;
 };
