@@ -196,11 +196,23 @@ static const struct fg_identity admin_identity = {
 
 /* ---- driver callbacks --------------------------------------------------- */
 
+const char *fg_upgrade_protocol(const char *offer)
+{
+    if (offer && strcasecmp(offer, "websocket") == 0)
+        return "websocket";
+    if (offer && strcasecmp(offer, "SPDY/3.1") == 0)
+        return "SPDY/3.1";
+    return NULL;
+}
+
 static int cb_head(void *ctx, int status, const struct fg_header *headers,
                    size_t n)
 {
     struct fg_exchange *ex = ctx;
     if (ex->head_sent || status < 100 || status > 999)
+        return -1;
+    /* A switch only when the client asked for one the gateway allows. */
+    if ((status < 200 && status != 101) || (status == 101 && !ex->upgrade))
         return -1;
     struct fg_header *out = calloc(n ? n : 1, sizeof(*out));
     if (!out)
@@ -311,9 +323,11 @@ static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
         .identity = &admin_identity,
         .content_length = req->content_length,
         .http_version = req->http_version,
+        .upgrade = fg_upgrade_protocol(req->upgrade),
     };
     ex->member = m;
     ex->member_index = (int)m->index;
+    ex->upgrade = head.upgrade != NULL;
     ex->stream = m->ops->stream_open(m->instance, &head, &stream_callbacks, ex);
     free(headers);
     if (!ex->stream) {
@@ -401,7 +415,8 @@ void fg_exchange_body(struct fg_exchange *ex, const void *buf, size_t len)
     ex->body_bytes += (int64_t)len;
     if (!ex->stream || ex->driver_done)
         return; /* answered already: the codec discards what is left */
-    if (ex->body_bytes > ex->body_limit) {
+    /* A tunnel (after 101) has no body limit: it is a session. */
+    if (ex->status != 101 && ex->body_bytes > ex->body_limit) {
         fg_exchange_fail(ex, 413, NULL,
                          "the request body is larger than %lld bytes",
                          (long long)ex->body_limit);

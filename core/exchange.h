@@ -49,6 +49,11 @@ struct fg_request_in {
     int64_t content_length; /* -1: unknown or chunked */
     int has_body;           /* 0: the request has no body at all */
     int http_version;       /* 11 or 20 */
+    /* The codec's upgrade offer: "websocket" or "SPDY/3.1" when the client
+     * asked with Connection: upgrade (HTTP/1.1 only), else NULL. A codec
+     * that offers one turns the connection into a byte pipe when the
+     * exchange answers 101, and closes it after any other answer. */
+    const char *upgrade;
 };
 
 /* Makes an exchange for a request arriving on CONN. */
@@ -76,6 +81,10 @@ void fg_exchange_finish(struct fg_exchange *ex, int completed);
 void fg_exchange_fail(struct fg_exchange *ex, int code, const char *reason,
                       const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* The protocol an upgrade OFFER may switch to ("websocket", "SPDY/3.1"),
+ * or NULL for anything else (h2c included). */
+const char *fg_upgrade_protocol(const char *offer);
 
 /* Sends a Kubernetes Status on a codec stream that has no exchange (a
  * request refused while parsing its head). */

@@ -26,6 +26,7 @@ struct fg_exchange {
     int body_ended;
     int head_sent;
     int is_head_request;
+    int upgrade; /* the driver was offered a protocol switch */
     int64_t body_bytes; /* request body received so far */
     int64_t body_limit;
 };

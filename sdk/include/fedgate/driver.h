@@ -18,6 +18,18 @@
  * more than its high-water mark: the driver stops producing until the core
  * calls stream_resume. Likewise the driver calls body_pause when it cannot
  * take more request body, and body_resume when it can again.
+ *
+ * Upgrades. When head->upgrade is set (an HTTP/1.1 request asking to switch
+ * to "websocket" or "SPDY/3.1"; nothing else is ever offered, never h2c),
+ * the driver may answer head(101, ...) with the protocol's own headers
+ * (e.g. sec-websocket-accept, sec-websocket-protocol; the core writes
+ * connection and upgrade itself). From then on the stream is a raw byte
+ * pipe: stream_write delivers the client's bytes, data() sends bytes to the
+ * client, end() closes the client connection once written, and the client
+ * closing its side closes the stream (stream_close). Client bytes that
+ * arrive before the 101 are discarded, never delivered. Any other answer
+ * is relayed as a normal response and the client connection is closed
+ * after it, so nothing the client sends next reaches the driver.
  */
 #ifndef FEDGATE_DRIVER_H
 #define FEDGATE_DRIVER_H
@@ -59,6 +71,9 @@ struct fg_request_head {
     const struct fg_identity *identity;
     int64_t content_length; /**< -1 when unknown (chunked / h2 without it) */
     int http_version;       /**< client's protocol: 11 or 20 */
+    /** "websocket" or "SPDY/3.1" when the client asks to switch protocols
+     * (see "Upgrades" above), else NULL. */
+    const char *upgrade;
 };
 
 /** data() return value asking the driver to stop until stream_resume. */
