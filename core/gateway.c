@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,22 @@ static int init_members(struct fg_worker *w, struct fg_error *err)
     return 0;
 }
 
+/* On each worker's own loop: drivers re-read their files. */
+static void reload_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct fg_worker *w = arg;
+    for (size_t i = 0; i < w->n_members; i++) {
+        const struct fg_driver_ops *ops = w->members[i].ops;
+        /* A 1.0 plugin's table ends before reload. */
+        if (ops->struct_size >= offsetof(struct fg_driver_ops, reload) +
+                                    sizeof(ops->reload) &&
+            ops->reload)
+            ops->reload(w->members[i].instance);
+    }
+}
+
 static int init_worker(struct fg_gateway *gw, unsigned index,
                        struct fg_error *err)
 {
@@ -154,7 +171,8 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
         return fg_error_set(err, "cannot create an event loop");
     w->drain_ev = event_new(w->base, -1, 0, drain_cb, w);
     w->grace_ev = evtimer_new(w->base, grace_over, w);
-    if (!w->drain_ev || !w->grace_ev)
+    w->reload_ev = event_new(w->base, -1, 0, reload_cb, w);
+    if (!w->drain_ev || !w->grace_ev || !w->reload_ev)
         return fg_error_set(err, "out of memory");
     int fd = open_listener(gw->cfg, err);
     if (fd < 0)
@@ -271,9 +289,11 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig;
     (void)what;
-    (void)arg;
-    fg_warn("SIGHUP: this version does not reload its configuration; "
-            "restart to apply changes");
+    struct fg_gateway *gw = arg;
+    fg_info("SIGHUP: drivers re-read their credential files; other "
+            "configuration changes need a restart");
+    for (unsigned i = 0; i < gw->n_workers; i++)
+        event_active(gw->workers[i].reload_ev, EV_READ, 0);
 }
 
 int fg_gateway_run(struct fg_gateway *gw)
@@ -325,6 +345,8 @@ void fg_gateway_free(struct fg_gateway *gw)
             event_free(w->drain_ev);
         if (w->grace_ev)
             event_free(w->grace_ev);
+        if (w->reload_ev)
+            event_free(w->reload_ev);
         if (w->base)
             event_base_free(w->base);
         fg_metrics_shard_free(&w->metrics);

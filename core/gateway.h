@@ -49,6 +49,7 @@ struct fg_worker {
     int draining;
     struct event *drain_ev; /* activated from another thread */
     struct event *grace_ev; /* forces the end after shutdown_grace */
+    struct event *reload_ev; /* SIGHUP, activated from the main thread */
     struct fg_metrics_shard metrics;
     pthread_t thread;
 };

@@ -78,6 +78,12 @@ static uint64_t now_ms(const struct fg_host *h)
     return (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
 }
 
+static void *event_base_of(const struct fg_host *h)
+{
+    const struct fg_host_ctx *ctx = h->core;
+    return ctx->base;
+}
+
 void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
 {
     *host = (struct fg_host){
@@ -89,5 +95,6 @@ void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
         .timer_cancel = timer_cancel,
         .timer_free = timer_free,
         .now_ms = now_ms,
+        .event_base = event_base_of,
     };
 }

@@ -134,6 +134,10 @@ struct fg_driver_ops {
 
     /** Fills OUT with the member's health. Optional (NULL: always ready).*/
     void (*health)(void *instance, struct fg_member_health *out);
+
+    /** SIGHUP: re-read what the instance keeps in files (credentials).
+     * Optional. Streams in flight keep what they started with. */
+    void (*reload)(void *instance);
 };
 
 #ifdef __cplusplus

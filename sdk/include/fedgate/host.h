@@ -60,6 +60,11 @@ struct fg_host {
 
     /** Wall-clock time in milliseconds since the epoch, cached per loop turn.*/
     uint64_t (*now_ms)(const struct fg_host *h);
+
+    /** The worker's event loop: a libevent 2.1 `struct event_base *`, for
+     * drivers that do their own network I/O (sockets, bufferevents, evdns)
+     * on the worker's thread. Never block it. */
+    void *(*event_base)(const struct fg_host *h);
 };
 
 #ifdef __cplusplus

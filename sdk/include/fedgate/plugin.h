@@ -5,6 +5,8 @@
  * ABI changelog (bump FG_ABI_MINOR for additions at the end of a struct,
  * FG_ABI_MAJOR for anything else):
  *   1.0  first version: driver plugins, config keys, host API v1.
+ *   1.1  fg_request_head.upgrade and the 101 byte pipe (driver.h),
+ *        fg_driver_ops.reload (SIGHUP), fg_host.event_base.
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H
@@ -17,7 +19,7 @@ extern "C" {
 #endif
 
 #define FG_ABI_MAJOR 1
-#define FG_ABI_MINOR 0
+#define FG_ABI_MINOR 1
 
 /** Name of the function every plugin `.so` exports (see fg_plugin_entry_fn). */
 #define FG_PLUGIN_ENTRY_SYMBOL "fg_plugin_entry"
@@ -47,7 +49,7 @@ struct fg_config_key {
     const char *default_value; /**< NULL: no default */
     int required;              /**< nonzero: the section must set it */
     int64_t min, max;          /**< bounds for INT and DURATION (ms) */
-    const char *help;          /**< one line, shown by `fedgate --help-plugins` */
+    const char *help;          /**< one line of documentation */
 };
 
 /** What a plugin's entry function returns. All pointers stay valid for as

@@ -125,17 +125,17 @@ static void test_duplicate_name(void **state)
 static void test_abi_refusals(void **state)
 {
     (void)state;
-    expect_refusal("major", "plugin", "built for ABI 2.0, this core has 1.0");
+    expect_refusal("major", "plugin", "built for ABI 2.1, this core has 1.1");
     expect_refusal("minor", "plugin",
-                   "built for ABI 1.7, this core has 1.0 (plugin is newer)");
+                   "built for ABI 1.7, this core has 1.1 (plugin is newer)");
     char why[128];
-    /* ABI 1.0 is the current ABI: its sizes are today's sizes */
+    /* ABI 1.1 grew no descriptor field: 1.0's size is today's */
     snprintf(why, sizeof(why),
              "descriptor struct_size 8 is smaller than ABI 1.0's %zu",
              sizeof(struct fg_plugin_descriptor));
     expect_refusal("small_struct", "plugin", why);
     expect_refusal("entry_null", "plugin",
-                   "the plugin declined this core (ABI 1.0)");
+                   "the plugin declined this core (ABI 1.1)");
     expect_refusal("no_entry", "plugin",
                    "no fg_plugin_entry symbol (not a fedgate plugin?)");
 }
@@ -155,7 +155,7 @@ static void test_descriptor_refusals(void **state)
     char why[128];
     snprintf(why, sizeof(why),
              "driver ops struct_size 16 is smaller than ABI 1.0's %zu",
-             sizeof(struct fg_driver_ops));
+             offsetof(struct fg_driver_ops, reload));
     expect_refusal("small_ops", "plugin", why);
     expect_refusal("missing_op", "plugin", "driver op stream_close is NULL");
     expect_refusal("bad_default", "plugin",
