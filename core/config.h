@@ -41,27 +41,27 @@ struct fg_config_entry {
 
 /* A raw section: [gateway], [tls], [member "NAME"], ... */
 struct fg_config_section {
-    char *kind;  /* "gateway", "tls", "member" */
-    char *name;  /* the quoted name of [member "NAME"], else NULL */
-    char *file;  /* path of the ini file, as given on the command line */
-    int line;    /* line of the [header] */
+    char *kind; /* "gateway", "tls", "member" */
+    char *name; /* the quoted name of [member "NAME"], else NULL */
+    char *file; /* path of the ini file, as given on the command line */
+    int line;   /* line of the [header] */
     struct fg_config_entry *entries;
     size_t n_entries;
     struct fg_section view; /* the SDK's read-only view of this section */
 };
 
 struct fg_config {
-    char *dir;          /* the configuration directory */
-    enum fg_role role;  /* role = host | member */
-    char *listen_host;  /* listen = HOST:PORT (default 127.0.0.1:6443) */
+    char *dir;         /* the configuration directory */
+    enum fg_role role; /* role = host | member */
+    char *listen_host; /* listen = HOST:PORT (default 127.0.0.1:6443) */
     uint16_t listen_port;
-    char *state_dir;    /* state_dir, absolute (default DIR/../state) */
-    char *plugin_dir;   /* plugin_dir, absolute (default: built-in) */
-    uint32_t workers;   /* workers = 1 */
-    char *log_level;    /* log_level = info */
+    char *state_dir;  /* state_dir, absolute (default DIR/../state) */
+    char *plugin_dir; /* plugin_dir, absolute (default: built-in) */
+    uint32_t workers; /* workers = 1 */
+    char *log_level;  /* log_level = info */
     struct fg_limits limits;
 
-    char *cert_file;      /* [tls] cert_file, key_file: both or neither */
+    char *cert_file; /* [tls] cert_file, key_file: both or neither */
     char *key_file;
     char *client_ca_file; /* optional */
 
@@ -83,8 +83,7 @@ struct fg_config *fg_config_load(const char *dir, struct fg_diag *diag);
  * keys, missing required keys, bad values. Fills defaults and resolves
  * paths in place. Returns the number of problems added to DIAG. The
  * `driver` key of member sections is always accepted. */
-int fg_config_check_section(struct fg_config *cfg,
-                            struct fg_config_section *s,
+int fg_config_check_section(struct fg_config *cfg, struct fg_config_section *s,
                             const struct fg_config_key *keys,
                             struct fg_diag *diag);
 

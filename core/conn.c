@@ -69,8 +69,8 @@ void fg_conn_close(struct fg_conn *c)
         bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     /* Freed on the next loop turn: the caller may be inside a callback of
      * this very bufferevent. */
-    if (event_base_once(c->worker->base, -1, EV_TIMEOUT, free_conn, c,
-                        NULL) != 0)
+    if (event_base_once(c->worker->base, -1, EV_TIMEOUT, free_conn, c, NULL) !=
+        0)
         free_conn(-1, 0, c);
 }
 

@@ -17,8 +17,8 @@ int fg_error_set(struct fg_error *err, const char *fmt, ...)
     return -1;
 }
 
-void fg_diag_add(struct fg_diag *d, const char *file, int line,
-                 const char *fmt, ...)
+void fg_diag_add(struct fg_diag *d, const char *file, int line, const char *fmt,
+                 ...)
 {
     char msg[1024];
     va_list ap;

@@ -21,8 +21,8 @@ struct fg_diag {
 };
 
 /* Adds "FILE:LINE: message" (FILE may be NULL: then just the message). */
-void fg_diag_add(struct fg_diag *d, const char *file, int line,
-                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void fg_diag_add(struct fg_diag *d, const char *file, int line, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
 void fg_diag_free(struct fg_diag *d);
 
 #endif

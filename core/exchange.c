@@ -113,10 +113,18 @@ void fg_exchange_fail(struct fg_exchange *ex, int code, const char *reason,
 static int is_hop_by_hop(const char *name, size_t len)
 {
     static const char *const names[] = {
-        "connection",     "keep-alive", "proxy-connection",
-        "transfer-encoding", "te",      "trailer",
-        "upgrade",        "proxy-authorization", "proxy-authenticate",
-        "http2-settings", "host",       "content-length",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-authorization",
+        "proxy-authenticate",
+        "http2-settings",
+        "host",
+        "content-length",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
@@ -191,8 +199,8 @@ static int bearer_is_admin(const struct fg_worker *w,
 
 static const char *const admin_groups[] = {"system:masters",
                                            "system:authenticated"};
-static const struct fg_identity admin_identity = {
-    "fedgate:admin", NULL, admin_groups, 2};
+static const struct fg_identity admin_identity = {"fedgate:admin", NULL,
+                                                  admin_groups, 2};
 
 /* ---- driver callbacks --------------------------------------------------- */
 

@@ -21,8 +21,7 @@ struct fg_codec_ops {
      * END_STREAM: no body follows. Header names are lower-case, and
      * hop-by-hop headers are already gone. Returns 0 or -1. */
     int (*send_head)(void *cs, int status, const struct fg_header *headers,
-                     size_t n_headers, int64_t content_length,
-                     int end_stream);
+                     size_t n_headers, int64_t content_length, int end_stream);
     /* Response body bytes, copied. Returns 0 or -1 (stream is gone). */
     int (*send_data)(void *cs, const void *buf, size_t len);
     /* End of the response body. */
@@ -42,8 +41,8 @@ struct fg_codec_ops {
  * what it keeps). Header names are lower-case. */
 struct fg_request_in {
     const char *method;
-    const char *target;    /* origin-form: path and optional ?query */
-    const char *authority; /* Host or :authority, may be NULL */
+    const char *target;              /* origin-form: path and optional ?query */
+    const char *authority;           /* Host or :authority, may be NULL */
     const struct fg_header *headers; /* without Host / pseudo-headers */
     size_t n_headers;
     int64_t content_length; /* -1: unknown or chunked */

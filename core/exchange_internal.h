@@ -26,15 +26,14 @@ struct fg_exchange {
     int body_ended;
     int head_sent;
     int is_head_request;
-    int upgrade; /* the driver was offered a protocol switch */
+    int upgrade;        /* the driver was offered a protocol switch */
     int64_t body_bytes; /* request body received so far */
     int64_t body_limit;
 };
 
 /* Sends a complete response with BODY (copied) of CONTENT_TYPE. */
 void fg_exchange_reply(struct fg_exchange *ex, int status,
-                       const char *content_type, const void *body,
-                       size_t len);
+                       const char *content_type, const void *body, size_t len);
 
 /* Answers a request for one of the gateway's own paths (healthz, livez,
  * readyz, version, metrics). Returns 1 when PATH was one, 0 otherwise.

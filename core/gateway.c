@@ -38,9 +38,8 @@ static int open_listener(const struct fg_config *cfg, struct fg_error *err)
     if (rc != 0)
         return fg_error_set(err, "listen %s:%s: %s", cfg->listen_host, port,
                             gai_strerror(rc));
-    int fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
-                                        SOCK_CLOEXEC,
-                    0);
+    int fd = socket(res->ai_family,
+                    res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
@@ -113,8 +112,8 @@ static int init_members(struct fg_worker *w, struct fg_error *err)
 {
     const struct fg_config *cfg = w->gw->cfg;
     w->n_members = cfg->n_members;
-    w->members = calloc(cfg->n_members ? cfg->n_members : 1,
-                        sizeof(*w->members));
+    w->members =
+        calloc(cfg->n_members ? cfg->n_members : 1, sizeof(*w->members));
     if (!w->members)
         return fg_error_set(err, "out of memory");
     for (size_t i = 0; i < cfg->n_members; i++) {
@@ -134,7 +133,8 @@ static int init_members(struct fg_worker *w, struct fg_error *err)
                  m->plugin->desc->name, s->name);
         fg_host_init(&m->host, &m->host_ctx);
         char msg[256] = "";
-        m->instance = m->ops->instance_new(&m->host, &s->view, msg, sizeof(msg));
+        m->instance =
+            m->ops->instance_new(&m->host, &s->view, msg, sizeof(msg));
         if (!m->instance)
             return fg_error_set(err, "%s:%d: member \"%s\": %s", s->file,
                                 s->line, s->name, msg[0] ? msg : "refused");
@@ -151,8 +151,8 @@ static void reload_cb(evutil_socket_t fd, short what, void *arg)
     for (size_t i = 0; i < w->n_members; i++) {
         const struct fg_driver_ops *ops = w->members[i].ops;
         /* A 1.0 plugin's table ends before reload. */
-        if (ops->struct_size >= offsetof(struct fg_driver_ops, reload) +
-                                    sizeof(ops->reload) &&
+        if (ops->struct_size >=
+                offsetof(struct fg_driver_ops, reload) + sizeof(ops->reload) &&
             ops->reload)
             ops->reload(w->members[i].instance);
     }
@@ -205,13 +205,13 @@ static int write_state(struct fg_gateway *gw, struct fg_cert_files *certs,
     else if (strcmp(host, "::") == 0)
         host = "::1";
     char server[300];
-    snprintf(server, sizeof(server), strchr(host, ':') ? "https://[%s]:%u"
-                                                       : "https://%s:%u",
-             host, cfg->listen_port);
+    snprintf(server, sizeof(server),
+             strchr(host, ':') ? "https://[%s]:%u" : "https://%s:%u", host,
+             cfg->listen_port);
     char path[4096];
     snprintf(path, sizeof(path), "%s/admin.kubeconfig", cfg->state_dir);
-    int rc = fg_kubeconfig_write(path, server, certs->ca_cert, gw->token,
-                                 names, cfg->n_members, NULL, err);
+    int rc = fg_kubeconfig_write(path, server, certs->ca_cert, gw->token, names,
+                                 cfg->n_members, NULL, err);
     free(names);
     if (rc == 0)
         fg_info("admin kubeconfig: %s (contexts: one per member)", path);
@@ -299,10 +299,10 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 int fg_gateway_run(struct fg_gateway *gw)
 {
     struct fg_worker *main_worker = &gw->workers[0];
-    struct event *term = evsignal_new(main_worker->base, SIGTERM,
-                                      on_stop_signal, gw);
-    struct event *intr = evsignal_new(main_worker->base, SIGINT,
-                                      on_stop_signal, gw);
+    struct event *term =
+        evsignal_new(main_worker->base, SIGTERM, on_stop_signal, gw);
+    struct event *intr =
+        evsignal_new(main_worker->base, SIGINT, on_stop_signal, gw);
     struct event *hup = evsignal_new(main_worker->base, SIGHUP, on_hup, gw);
     evsignal_add(term, NULL);
     evsignal_add(intr, NULL);

@@ -47,8 +47,8 @@ struct fg_worker {
     uint32_t n_conns;
     uint32_t in_flight;
     int draining;
-    struct event *drain_ev; /* activated from another thread */
-    struct event *grace_ev; /* forces the end after shutdown_grace */
+    struct event *drain_ev;  /* activated from another thread */
+    struct event *grace_ev;  /* forces the end after shutdown_grace */
     struct event *reload_ev; /* SIGHUP, activated from the main thread */
     struct fg_metrics_shard metrics;
     pthread_t thread;

@@ -2,7 +2,16 @@
  * strict parser, runs one exchange per request (pipelined requests wait in
  * the input buffer until the previous answer is written), frames the
  * answer (content-length, chunked, or close-delimited for HTTP/1.0), and
- * enforces the head and idle timeouts. */
+ * enforces the head and idle timeouts.
+ *
+ * Upgrades (driver.h, "Upgrades"): a request with "Connection: upgrade" and
+ * an Upgrade the gateway allows is the last one on the connection. Until
+ * the exchange answers, what the client sends is read and dropped (bounded
+ * by H1_UPGRADE_DISCARD_MAX), so nothing sent ahead of the answer can reach
+ * a member that refused the switch (CVE-2018-1002105). A 101 turns the
+ * connection into a raw byte pipe with no timers: an exec session may
+ * rightly stay quiet for hours, and its end is the driver's or the
+ * client's to decide. Any other answer is followed by the close. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +32,11 @@
 /* Bytes handed to the parser at a time: a body pause (or an error) takes
  * effect within this many bytes. */
 #define H1_FEED_MAX 16384
+
+/* Bytes an upgrade request's client may send before the answer: a client
+ * waits for the 101 before it speaks the new protocol, so more than a few
+ * eager frames means it is not waiting, and the connection is closed. */
+#define H1_UPGRADE_DISCARD_MAX (64 * 1024)
 
 enum h1_phase {
     PH_IDLE,    /* waiting for, or reading, a request head */
@@ -71,6 +85,11 @@ struct h1_conn {
     int http10;
     int expect_continue;
     int body_paused;
+    const char *upgrade; /* the protocol offered ("websocket"), else NULL */
+    size_t discarded;    /* bytes dropped while the upgrade was unanswered */
+    int feeding;         /* inside fg_h1_parser_feed */
+    int drop_after_feed; /* a 101 came from inside the feed: the bytes after
+                            the head arrived before it and are dropped */
 
     /* The current response. */
     int resp_started;
@@ -78,6 +97,7 @@ struct h1_conn {
     int resp_body; /* 0: no body may be sent (HEAD, 204, 304) */
     int resp_chunked;
     int resp_until_close; /* HTTP/1.0 client, length unknown */
+    int tunnel;           /* 101 sent: raw bytes both ways */
     int64_t resp_remaining;
     int reset;
 
@@ -154,6 +174,7 @@ static void reset_response(struct h1_conn *h)
 {
     h->resp_started = h->resp_ended = 0;
     h->resp_body = h->resp_chunked = h->resp_until_close = 0;
+    h->tunnel = 0;
     h->resp_remaining = 0;
     h->reset = 0;
 }
@@ -205,11 +226,91 @@ static void parse_failed(struct h1_conn *h)
 /* ---- parser callbacks -----------------------------------------------------
  */
 
+static int token_is(const char *s, size_t len, const char *lit)
+{
+    return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
+}
+
+/* Splits a comma-separated header value: the next trimmed element after
+ * *POS, or 0 at the end. */
+static int next_element(const struct fg_header *f, size_t *pos,
+                        const char **tok, size_t *len)
+{
+    const char *v = f->value;
+    size_t i = *pos, n = f->value_len;
+    while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+        i++;
+    if (i == n) {
+        *pos = i;
+        return 0;
+    }
+    size_t start = i;
+    while (i < n && v[i] != ',')
+        i++;
+    size_t end = i;
+    while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+        end--;
+    *tok = v + start;
+    *len = end - start;
+    *pos = i;
+    return 1;
+}
+
+/* The protocol an HTTP/1.1 request asks to switch to: it needs the
+ * "upgrade" option in Connection and one Upgrade header, of which the
+ * first protocol the gateway allows is taken. NULL otherwise (h2c and
+ * every other protocol included): the request is then an ordinary one,
+ * whose Upgrade the exchange drops with the other hop-by-hop headers. */
+static const char *upgrade_offer(const struct fg_request_in *req)
+{
+    int conn_upgrade = 0, n_upgrade = 0;
+    const struct fg_header *up = NULL;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const struct fg_header *f = &req->headers[i];
+        const char *tok;
+        size_t len, pos = 0;
+        if (token_is(f->name, f->name_len, "connection")) {
+            while (next_element(f, &pos, &tok, &len))
+                if (token_is(tok, len, "upgrade"))
+                    conn_upgrade = 1;
+        } else if (token_is(f->name, f->name_len, "upgrade")) {
+            n_upgrade++;
+            up = f;
+        }
+    }
+    if (!conn_upgrade || n_upgrade != 1)
+        return NULL;
+    const char *tok;
+    size_t len, pos = 0;
+    while (next_element(up, &pos, &tok, &len)) {
+        char proto[32];
+        if (len >= sizeof(proto))
+            continue;
+        memcpy(proto, tok, len);
+        proto[len] = '\0';
+        const char *p = fg_upgrade_protocol(proto);
+        if (p)
+            return p;
+    }
+    return NULL;
+}
+
 static int on_head(void *arg, const struct fg_request_in *req, unsigned flags)
 {
     struct h1_conn *h = arg;
     if (h->phase != PH_IDLE)
         return 0; /* a discarded request's head cannot come: one message */
+    const char *upgrade = NULL;
+    if ((flags & FG_H1_UPGRADE) && !(flags & FG_H1_HTTP10))
+        upgrade = upgrade_offer(req);
+    if (upgrade && req->has_body) {
+        /* The bytes after the head are the new protocol's: a body would
+         * leave no telling where one ends and the other begins. */
+        fg_h1_parser_set_error(h->parser, 400,
+                               "a request to switch protocols must not "
+                               "have a body");
+        return -1;
+    }
     arm_timer(h, TM_NONE);
     struct fg_exchange *ex = fg_exchange_new(h->conn, &h1_ops, h);
     if (!ex) {
@@ -224,12 +325,15 @@ static int on_head(void *arg, const struct fg_request_in *req, unsigned flags)
     h->expect_continue = (flags & FG_H1_EXPECT_CONTINUE) != 0;
     h->body_paused = 0;
     h->input_broken = 0;
+    h->upgrade = upgrade;
+    h->discarded = 0;
     reset_response(h);
-    if (!(flags & FG_H1_KEEP_ALIVE) || h->draining)
-        h->close_after = 1;
-    /* FG_H1_UPGRADE: the request is served as an ordinary one; the
-     * exchange drops Upgrade with the other hop-by-hop headers. */
-    fg_exchange_start(ex, req);
+    if (!(flags & FG_H1_KEEP_ALIVE) || h->draining || upgrade)
+        h->close_after = 1; /* an upgrade request is the last, whatever
+                               the answer */
+    struct fg_request_in r = *req;
+    r.upgrade = upgrade;
+    fg_exchange_start(ex, &r);
     /* The client waits for this before sending a large body; an exchange
      * that has answered already wants no body at all. */
     if (h->ex == ex && h->expect_continue && !h->resp_started && !h->reset &&
@@ -261,6 +365,40 @@ static const struct fg_h1_callbacks parser_callbacks = {on_head, on_body,
 /* ---- input ----------------------------------------------------------------
  */
 
+/* Input after an upgrade request's head. Before a 101 (and after the
+ * pipe's far end finished) it goes nowhere; in the pipe it goes to the
+ * exchange as it is, unless the driver asked for a pause: then it waits in
+ * the input buffer, whose read high-water mark stops reading. */
+static void upgrade_input(struct h1_conn *h, struct evbuffer *in)
+{
+    if (!h->tunnel || h->resp_ended || !h->ex || h->reset) {
+        size_t len = evbuffer_get_length(in);
+        evbuffer_drain(in, len);
+        if (!h->tunnel) {
+            h->discarded += len;
+            if (h->discarded > H1_UPGRADE_DISCARD_MAX) {
+                fg_debug("%s: closed: %zu bytes sent before the answer to "
+                         "an upgrade request",
+                         h->conn->peer, h->discarded);
+                do_close(h);
+            }
+        }
+        return;
+    }
+    while (h->phase == PH_REQUEST && h->ex && h->tunnel && !h->body_paused &&
+           !h->resp_ended && !h->reset) {
+        size_t len = evbuffer_get_length(in);
+        if (len == 0)
+            return;
+        size_t n = len < H1_FEED_MAX ? len : H1_FEED_MAX;
+        /* Out of the buffer before the exchange sees it: a write it makes
+         * may read more TLS input into the buffer. */
+        if (evbuffer_remove(in, h->feed, n) != (int)n)
+            return;
+        fg_exchange_body(h->ex, h->feed, n);
+    }
+}
+
 static void process_input(struct h1_conn *h)
 {
     struct evbuffer *in = bufferevent_get_input(h->bev);
@@ -274,6 +412,10 @@ static void process_input(struct h1_conn *h)
             evbuffer_drain(in, len);
             return;
         }
+        if (h->phase == PH_REQUEST && h->upgrade && h->req_done) {
+            upgrade_input(h, in);
+            return;
+        }
         /* One request at a time: the next one waits in the buffer (and the
          * read high-water mark stops reading when it fills). */
         if (h->phase == PH_REQUEST && (h->req_done || h->body_paused))
@@ -284,7 +426,9 @@ static void process_input(struct h1_conn *h)
         if (evbuffer_copyout(in, h->feed, n) != (ssize_t)n)
             return;
         enum fg_h1_state before = fg_h1_parser_state(h->parser);
+        h->feeding = 1;
         ssize_t r = fg_h1_parser_feed(h->parser, h->feed, n);
+        h->feeding = 0;
         if (h->phase == PH_CLOSED)
             return;
         if (r < 0) {
@@ -292,6 +436,11 @@ static void process_input(struct h1_conn *h)
             return;
         }
         evbuffer_drain(in, (size_t)r);
+        if (h->drop_after_feed) {
+            /* what followed the head arrived before the 101 */
+            h->drop_after_feed = 0;
+            evbuffer_drain(in, evbuffer_get_length(in));
+        }
         if (h->phase == PH_IDLE && h->timer_kind == TM_IDLE &&
             (before == FG_H1_IDLE || before == FG_H1_DONE) &&
             fg_h1_parser_state(h->parser) == FG_H1_HEAD)
@@ -464,6 +613,46 @@ static int name_is(const struct fg_header *f, const char *lit)
     return f->name_len == n && strncasecmp(f->name, lit, n) == 0;
 }
 
+/* Writes the 101 for the protocol the client offered and makes the
+ * connection a pipe. Our own connection and upgrade headers replace the
+ * driver's, which cannot name another protocol than the one offered. */
+static int switch_protocols(struct h1_conn *h, const struct fg_header *headers,
+                            size_t n_headers)
+{
+    if (!h->upgrade || h->phase != PH_REQUEST)
+        return -1;
+    struct evbuffer *out = output(h);
+    evbuffer_add_printf(out,
+                        "HTTP/1.1 101 Switching Protocols\r\n"
+                        "connection: upgrade\r\nupgrade: %s\r\n",
+                        h->upgrade);
+    for (size_t i = 0; i < n_headers; i++) {
+        const struct fg_header *f = &headers[i];
+        if (!valid_field(f) || name_is(f, "content-length") ||
+            name_is(f, "transfer-encoding") || name_is(f, "connection") ||
+            name_is(f, "keep-alive") || name_is(f, "upgrade"))
+            continue;
+        evbuffer_add(out, f->name, f->name_len);
+        evbuffer_add(out, ": ", 2);
+        evbuffer_add(out, f->value, f->value_len);
+        evbuffer_add(out, "\r\n", 2);
+    }
+    evbuffer_add(out, "\r\n", 2);
+    h->resp_started = 1;
+    h->resp_body = 1;
+    h->tunnel = 1;
+    /* Whatever the client sent so far was sent before this answer: it is
+     * not part of the pipe. From inside the feed, the bytes in the input
+     * buffer still include the head, so the feed's caller drops them. */
+    if (h->feeding) {
+        h->drop_after_feed = 1;
+    } else {
+        struct evbuffer *in = bufferevent_get_input(h->bev);
+        evbuffer_drain(in, evbuffer_get_length(in));
+    }
+    return 0;
+}
+
 static int h1_send_head(void *cs, int status, const struct fg_header *headers,
                         size_t n_headers, int64_t content_length,
                         int end_stream)
@@ -473,10 +662,12 @@ static int h1_send_head(void *cs, int status, const struct fg_header *headers,
     enter(h);
     if (h->phase == PH_CLOSED || h->reset || h->resp_started)
         goto out;
+    if (status == 101) {
+        rc = switch_protocols(h, headers, n_headers);
+        goto out;
+    }
     if (status >= 100 && status < 200) {
-        /* Interim answers are not relayed; an upgrade (101) is not
-         * supported on HTTP/1.1 connections yet. */
-        rc = status == 101 ? -1 : 0;
+        rc = 0; /* other interim answers are not relayed */
         goto out;
     }
     if (status < 200 || status > 999)
@@ -555,7 +746,7 @@ static int h1_send_data(void *cs, const void *buf, size_t len)
         evbuffer_add_printf(out, "%zx\r\n", len);
         evbuffer_add(out, buf, len);
         evbuffer_add(out, "\r\n", 2);
-    } else if (h->resp_until_close) {
+    } else if (h->resp_until_close || h->tunnel) {
         evbuffer_add(out, buf, len);
     } else if ((uint64_t)len > (uint64_t)h->resp_remaining) {
         /* More than announced would be read as the next response. */

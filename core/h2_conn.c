@@ -222,9 +222,8 @@ static int set_pseudo(char **slot, const uint8_t *v, size_t n)
 }
 
 static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
-                     const uint8_t *name, size_t namelen,
-                     const uint8_t *value, size_t valuelen, uint8_t flags,
-                     void *user_data)
+                     const uint8_t *name, size_t namelen, const uint8_t *value,
+                     size_t valuelen, uint8_t flags, void *user_data)
 {
     (void)flags;
     (void)user_data;
@@ -330,8 +329,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
     struct h2_conn *hc = user_data;
     struct h2_stream *st =
         frame->hd.stream_id
-            ? nghttp2_session_get_stream_user_data(session,
-                                                   frame->hd.stream_id)
+            ? nghttp2_session_get_stream_user_data(session, frame->hd.stream_id)
             : NULL;
     int end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
     switch (frame->hd.type) {
@@ -448,7 +446,8 @@ static ssize_t read_body(nghttp2_session *session, int32_t stream_id,
     return n;
 }
 
-/* ---- sending --------------------------------------------------------------- */
+/* ---- sending ---------------------------------------------------------------
+ */
 
 static void maybe_finished(struct h2_conn *hc)
 {
@@ -545,7 +544,8 @@ static void event_cb(struct bufferevent *bev, short events, void *arg)
         close_conn(hc);
 }
 
-/* ---- exchange ops ---------------------------------------------------------- */
+/* ---- exchange ops ----------------------------------------------------------
+ */
 
 static int op_send_head(void *cs, int status, const struct fg_header *headers,
                         size_t n, int64_t length, int end_stream)
@@ -573,17 +573,15 @@ static int op_send_head(void *cs, int status, const struct fg_header *headers,
         for (size_t j = 0; j < headers[i].name_len; j++)
             names[off + j] = (char)tolower((unsigned char)headers[i].name[j]);
         nv[k++] = (nghttp2_nv){(uint8_t *)names + off,
-                               (uint8_t *)headers[i].value,
-                               headers[i].name_len, headers[i].value_len,
-                               NGHTTP2_NV_FLAG_NONE};
+                               (uint8_t *)headers[i].value, headers[i].name_len,
+                               headers[i].value_len, NGHTTP2_NV_FLAG_NONE};
         off += headers[i].name_len;
     }
     if (length >= 0 && status != 204 && status != 304) {
-        int len = snprintf(length_s, sizeof(length_s), "%lld",
-                           (long long)length);
-        nv[k++] = (nghttp2_nv){(uint8_t *)"content-length",
-                               (uint8_t *)length_s, 14, (size_t)len,
-                               NGHTTP2_NV_FLAG_NONE};
+        int len =
+            snprintf(length_s, sizeof(length_s), "%lld", (long long)length);
+        nv[k++] = (nghttp2_nv){(uint8_t *)"content-length", (uint8_t *)length_s,
+                               14, (size_t)len, NGHTTP2_NV_FLAG_NONE};
     }
     nghttp2_data_provider provider = {{.ptr = st}, read_body};
     if (end_stream)
@@ -654,11 +652,12 @@ static void op_resume_body(void *cs)
 }
 
 static const struct fg_codec_ops h2_ops = {
-    op_send_head, op_send_data,   op_send_end,    op_reset,
-    op_buffered,  op_pause_body,  op_resume_body,
+    op_send_head, op_send_data,  op_send_end,    op_reset,
+    op_buffered,  op_pause_body, op_resume_body,
 };
 
-/* ---- codec ------------------------------------------------------------------- */
+/* ---- codec
+ * ------------------------------------------------------------------- */
 
 static void *h2_attach(struct fg_conn *conn, struct bufferevent *bev)
 {

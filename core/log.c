@@ -37,8 +37,8 @@ void fg_logv(enum fg_log_level level, const char *prefix, const char *fmt,
     int n = snprintf(line, sizeof(line),
                      "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s%s",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-                     names[level], prefix ? prefix : "", prefix ? ": " : "");
+                     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, names[level],
+                     prefix ? prefix : "", prefix ? ": " : "");
     if (n < 0 || (size_t)n >= sizeof(line))
         n = 0;
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);

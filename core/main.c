@@ -16,17 +16,18 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: fedgate -c DIR [--state-dir DIR] [--listen HOST:PORT] "
-            "[--check]\n"
-            "\n"
-            "  -c, --config DIR       read every *.ini in DIR (default conf.d)\n"
-            "      --state-dir DIR    where certificates, the admin token and\n"
-            "                         admin.kubeconfig live (overrides "
-            "[gateway] state_dir)\n"
-            "      --listen HOST:PORT overrides [gateway] listen\n"
-            "  -t, --check            check the configuration and exit 0/1\n"
-            "  -V, --version          print the version and exit\n");
+    fprintf(
+        out,
+        "usage: fedgate -c DIR [--state-dir DIR] [--listen HOST:PORT] "
+        "[--check]\n"
+        "\n"
+        "  -c, --config DIR       read every *.ini in DIR (default conf.d)\n"
+        "      --state-dir DIR    where certificates, the admin token and\n"
+        "                         admin.kubeconfig live (overrides "
+        "[gateway] state_dir)\n"
+        "      --listen HOST:PORT overrides [gateway] listen\n"
+        "  -t, --check            check the configuration and exit 0/1\n"
+        "  -V, --version          print the version and exit\n");
 }
 
 /* Instantiates every member's driver once, on a scratch loop, and frees it:

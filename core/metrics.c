@@ -10,7 +10,7 @@
 
 /* Upper bounds of the latency buckets, in microseconds. */
 static const uint64_t bucket_us[FG_METRICS_BUCKETS] = {
-    1000,   2500,   5000,    10000,   25000,   50000,
+    1000,   2500,   5000,   10000,   25000,   50000,
     100000, 250000, 500000, 1000000, 5000000, 30000000,
 };
 
@@ -39,7 +39,7 @@ void fg_metrics_shard_free(struct fg_metrics_shard *s)
 
 const char *fg_metrics_verb(const char *method, const char *query)
 {
-    static const char *const plain[] = {"POST", "PUT",  "PATCH",
+    static const char *const plain[] = {"POST",   "PUT",  "PATCH",
                                         "DELETE", "HEAD", "OPTIONS"};
     if (strcmp(method, "GET") == 0) {
         /* watch=1, watch=true, watch=True: what clients send */
@@ -59,8 +59,8 @@ const char *fg_metrics_verb(const char *method, const char *query)
     return "OTHER";
 }
 
-void fg_metrics_record(struct fg_metrics_shard *s, int member,
-                       const char *verb, int code, uint64_t latency_us)
+void fg_metrics_record(struct fg_metrics_shard *s, int member, const char *verb,
+                       int code, uint64_t latency_us)
 {
     struct fg_metrics_counter *c;
     for (c = s->counters; c; c = c->next)
@@ -114,8 +114,8 @@ static void render_requests(const struct fg_gateway *gw, struct evbuffer *out)
                 "fedgate_requests_total{member=\"%s\",verb=\"%s\",code=\"%d\","
                 "worker=\"%u\"} %llu\n",
                 member_label(gw, c->member), c->verb, c->code, w,
-                (unsigned long long)atomic_load_explicit(
-                    &c->count, memory_order_relaxed));
+                (unsigned long long)atomic_load_explicit(&c->count,
+                                                         memory_order_relaxed));
         }
     }
 }
@@ -132,8 +132,8 @@ static void render_latency(const struct fg_gateway *gw, struct evbuffer *out)
         for (unsigned w = 0; w < gw->n_workers; w++) {
             struct fg_metrics_histogram *h = &gw->workers[w].metrics.latency[m];
             for (size_t b = 0; b <= FG_METRICS_BUCKETS; b++)
-                buckets[b] += atomic_load_explicit(&h->buckets[b],
-                                                   memory_order_relaxed);
+                buckets[b] +=
+                    atomic_load_explicit(&h->buckets[b], memory_order_relaxed);
             sum += atomic_load_explicit(&h->sum_us, memory_order_relaxed);
             count += atomic_load_explicit(&h->count, memory_order_relaxed);
         }

@@ -16,8 +16,8 @@ struct fg_gateway;
 #define FG_METRICS_BUCKETS 12
 
 struct fg_metrics_counter {
-    int member;      /* member index, -1 for the gateway's own endpoints */
-    char verb[12];   /* GET, LIST? no: HTTP-level verbs, see metrics.c */
+    int member;    /* member index, -1 for the gateway's own endpoints */
+    char verb[12]; /* GET, LIST? no: HTTP-level verbs, see metrics.c */
     int code;
     atomic_uint_fast64_t count;
     struct fg_metrics_counter *next;
@@ -44,8 +44,8 @@ void fg_metrics_shard_free(struct fg_metrics_shard *s);
  * HEAD, OPTIONS, or OTHER. QUERY may be NULL. */
 const char *fg_metrics_verb(const char *method, const char *query);
 
-void fg_metrics_record(struct fg_metrics_shard *s, int member,
-                       const char *verb, int code, uint64_t latency_us);
+void fg_metrics_record(struct fg_metrics_shard *s, int member, const char *verb,
+                       int code, uint64_t latency_us);
 
 /* Appends the Prometheus text exposition of every shard to OUT. */
 int fg_metrics_render(const struct fg_gateway *gw, struct evbuffer *out);

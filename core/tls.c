@@ -69,7 +69,8 @@ SSL_CTX *fg_tls_server_ctx(const char *cert_file, const char *key_file,
     }
     if (client_ca) {
         STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(client_ca);
-        if (!names || SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1) {
+        if (!names ||
+            SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1) {
             fail_ssl(err, "cannot load the client CA", client_ca);
             goto fail;
         }

@@ -139,8 +139,8 @@ static void echo_end(void *stream)
     struct echo_stream *st = stream;
     /* The body size is known only now: finish the document. */
     char tail[64];
-    int n = snprintf(tail, sizeof(tail), ",\"body_bytes\":%zu}\n",
-                     st->body_bytes);
+    int n =
+        snprintf(tail, sizeof(tail), ",\"body_bytes\":%zu}\n", st->body_bytes);
     char *doc = realloc(st->doc, st->len + (size_t)n + 1);
     if (!doc) {
         st->cb->error(st->ctx, 500, "InternalError", "out of memory");

@@ -63,9 +63,9 @@ struct fg_identity {
  * `/clusters/NAME` prefix, normalised the path, and removed the client's
  * Authorization, Impersonate-* and hop-by-hop headers. */
 struct fg_request_head {
-    const char *method;  /**< upper-case, e.g. "GET" */
-    const char *path;    /**< normalised, percent-encoded, starts with '/' */
-    const char *query;   /**< raw query without '?', NULL when absent */
+    const char *method; /**< upper-case, e.g. "GET" */
+    const char *path;   /**< normalised, percent-encoded, starts with '/' */
+    const char *query;  /**< raw query without '?', NULL when absent */
     const struct fg_header *headers;
     size_t n_headers;
     const struct fg_identity *identity;
@@ -93,8 +93,7 @@ struct fg_stream_callbacks {
     /** The request failed. Before head(): the client receives a Kubernetes
      * Status with CODE, REASON (e.g. "ServiceUnavailable") and MESSAGE.
      * After head(): the client's stream is reset / connection closed. */
-    void (*error)(void *ctx, int code, const char *reason,
-                  const char *message);
+    void (*error)(void *ctx, int code, const char *reason, const char *message);
     /** The driver cannot take more request body for now / can again. */
     void (*body_pause)(void *ctx);
     void (*body_resume)(void *ctx);
@@ -102,10 +101,10 @@ struct fg_stream_callbacks {
 
 /** A member's health as its driver last saw it. */
 struct fg_member_health {
-    int ready;                /**< 1 ready, 0 not ready */
-    uint64_t rtt_us;          /**< last probe round trip, 0 if unknown */
-    char version[64];         /**< member's Kubernetes gitVersion or "" */
-    char last_error[256];     /**< "" when the last probe succeeded */
+    int ready;            /**< 1 ready, 0 not ready */
+    uint64_t rtt_us;      /**< last probe round trip, 0 if unknown */
+    char version[64];     /**< member's Kubernetes gitVersion or "" */
+    char last_error[256]; /**< "" when the last probe succeeded */
 };
 
 struct fg_driver_ops {

@@ -18,17 +18,18 @@ enum fg_log_level {
     FG_LOG_DEBUG = 3,
 };
 
-/** A one-shot timer on the worker loop; re-arm it from its callback to repeat. */
+/** A one-shot timer on the worker loop; re-arm it from its callback to repeat.
+ */
 struct fg_timer;
 typedef void (*fg_timer_cb)(void *arg);
 
 /** A configuration section after the core validated it against the plugin's
  * fg_config_key list: every key has its default applied, paths are absolute.*/
 struct fg_section {
-    const char *name;       /**< the member (or plugin) name */
-    const char *file;       /**< ini file the section came from */
-    int line;               /**< line of the section header */
-    const void *core;       /**< the core's own data; do not touch */
+    const char *name; /**< the member (or plugin) name */
+    const char *file; /**< ini file the section came from */
+    int line;         /**< line of the section header */
+    const void *core; /**< the core's own data; do not touch */
     /** Value of KEY, or NULL when unset without a default. */
     const char *(*get)(const struct fg_section *s, const char *key);
     /** INT, BOOL (0/1) and DURATION (ms) values; DEF when unset. */

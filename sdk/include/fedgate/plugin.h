@@ -31,13 +31,14 @@ enum fg_plugin_kind {
     FG_PLUGIN_SERVICE = 3, /**< adds host-side API routes (reserved) */
 };
 
-/** Type of a configuration value; the core checks it before a plugin sees it. */
+/** Type of a configuration value; the core checks it before a plugin sees it.
+ */
 enum fg_config_type {
-    FG_CONFIG_STRING = 1, /**< any non-empty text */
-    FG_CONFIG_BOOL = 2,   /**< true/false, yes/no, on/off, 1/0 */
-    FG_CONFIG_INT = 3,    /**< decimal integer within [min, max] */
-    FG_CONFIG_PATH = 4,   /**< a file path; relative paths are resolved
-                               against the configuration directory */
+    FG_CONFIG_STRING = 1,   /**< any non-empty text */
+    FG_CONFIG_BOOL = 2,     /**< true/false, yes/no, on/off, 1/0 */
+    FG_CONFIG_INT = 3,      /**< decimal integer within [min, max] */
+    FG_CONFIG_PATH = 4,     /**< a file path; relative paths are resolved
+                                 against the configuration directory */
     FG_CONFIG_DURATION = 5, /**< milliseconds; accepts 250ms, 10s, 5m, 1h */
 };
 
@@ -63,7 +64,7 @@ struct fg_plugin_descriptor {
     const char *version;     /**< the plugin's own version, free text */
     const char *description; /**< one line */
     const struct fg_config_key *config_keys; /**< NULL-name terminated */
-    const void *ops;         /**< kind-specific table, e.g. fg_driver_ops */
+    const void *ops; /**< kind-specific table, e.g. fg_driver_ops */
 };
 
 /** The entry function. The core passes its own ABI version; a plugin may
@@ -79,7 +80,7 @@ typedef const struct fg_plugin_descriptor *(*fg_plugin_entry_fn)(
 
 /** Declares the entry symbol returning DESC (a static descriptor). */
 #define FG_PLUGIN_DECLARE(desc)                                                \
-    FG_PLUGIN_EXPORT const struct fg_plugin_descriptor *fg_plugin_entry(      \
+    FG_PLUGIN_EXPORT const struct fg_plugin_descriptor *fg_plugin_entry(       \
         uint16_t host_abi_major, uint16_t host_abi_minor);                     \
     const struct fg_plugin_descriptor *fg_plugin_entry(                        \
         uint16_t host_abi_major, uint16_t host_abi_minor)                      \
