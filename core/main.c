@@ -13,6 +13,7 @@
 #include "host_api.h"
 #include "log.h"
 #include "plugin_loader.h"
+#include "tls.h"
 
 static void usage(FILE *out)
 {
@@ -67,12 +68,32 @@ static int check_instances(struct fg_config *cfg, struct fg_plugin_set *set,
     return bad;
 }
 
+/* Loads the configured certificate and key as a start would. */
+static int check_tls(const struct fg_config *cfg, struct fg_diag *diag)
+{
+    if (!cfg->cert_file)
+        return 0;
+    struct fg_error err = {{0}};
+    SSL_CTX *ctx = fg_tls_server_ctx(cfg->cert_file, cfg->key_file,
+                                     cfg->client_ca_file, &err);
+    if (ctx) {
+        SSL_CTX_free(ctx);
+        return 0;
+    }
+    for (size_t i = 0; i < cfg->n_sections; i++)
+        if (strcmp(cfg->sections[i].kind, "tls") == 0)
+            fg_diag_add(diag, cfg->sections[i].file, cfg->sections[i].line,
+                        "%s", err.msg);
+    return 1;
+}
+
 static int run_check(struct fg_config *cfg)
 {
     struct fg_diag diag = {0};
     struct fg_plugin_set set = {0};
     fg_plugins_load_dir(cfg->plugin_dir, &set, &diag);
     int bad = diag.n > 0;
+    bad |= check_tls(cfg, &diag);
     if (fg_config_check_members(cfg, &set, &diag) == 0)
         bad |= check_instances(cfg, &set, &diag) != 0;
     else

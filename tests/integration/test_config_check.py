@@ -57,6 +57,20 @@ class CheckTest(unittest.TestCase):
         self.assertIn(os.path.join(gw.conf, "20-member.ini") + ":1:",
                       out.stderr)
 
+    def test_bad_certificate_is_reported(self):
+        gw = Gateway()
+        with open(os.path.join(gw.conf, "server.crt"), "w") as f:
+            f.write("-----BEGIN CERTIFICATE-----\nnot one\n"
+                    "-----END CERTIFICATE-----\n")
+        with open(os.path.join(gw.conf, "server.key"), "w") as f:
+            f.write("nor a key\n")
+        gw.write("15-tls.ini", "[tls]\ncert_file = server.crt\n"
+                 "key_file = server.key\n")
+        out = self.check(gw)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn(os.path.join(gw.conf, "15-tls.ini") + ":1:", out.stderr)
+        self.assertIn("server.crt", out.stderr)
+
     def test_unknown_driver(self):
         gw = Gateway(members=['[member "x"]\ndriver = nosuch\n'])
         out = self.check(gw)
