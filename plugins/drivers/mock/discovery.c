@@ -47,6 +47,48 @@ static cJSON *string_array(const char *const *v)
     return a;
 }
 
+/* A "RESOURCE/SUB" entry: what kubectl looks for before it uses a
+ * subresource (kubectl scale needs "deployments/scale"). GROUP and VERSION
+ * are set when the subresource speaks another group's kind (Scale). */
+static void add_subresource(cJSON *res, const struct mock_kind *k,
+                            const char *sub, const char *group,
+                            const char *version, const char *kind)
+{
+    static const char *const verbs[] = {"get", "patch", "update", NULL};
+    char name[96];
+    snprintf(name, sizeof(name), "%s/%s", k->resource, sub);
+    cJSON *r = cJSON_CreateObject();
+    if (!r || !cJSON_AddItemToArray(res, r)) {
+        cJSON_Delete(r);
+        return;
+    }
+    cJSON_AddStringToObject(r, "name", name);
+    cJSON_AddStringToObject(r, "singularName", "");
+    cJSON_AddBoolToObject(r, "namespaced", k->namespaced);
+    if (group) {
+        cJSON_AddStringToObject(r, "group", group);
+        cJSON_AddStringToObject(r, "version", version);
+    }
+    cJSON_AddStringToObject(r, "kind", kind);
+    cJSON_AddItemToObject(r, "verbs", string_array(verbs));
+}
+
+/* pods/log (logs.c): read-only, so not an add_subresource entry. */
+static void add_pods_log(cJSON *res)
+{
+    static const char *const verbs[] = {"get", NULL};
+    cJSON *r = cJSON_CreateObject();
+    if (!r || !cJSON_AddItemToArray(res, r)) {
+        cJSON_Delete(r);
+        return;
+    }
+    cJSON_AddStringToObject(r, "name", "pods/log");
+    cJSON_AddStringToObject(r, "singularName", "");
+    cJSON_AddBoolToObject(r, "namespaced", 1);
+    cJSON_AddStringToObject(r, "kind", "Pod");
+    cJSON_AddItemToObject(r, "verbs", string_array(verbs));
+}
+
 static char *resource_list(const char *group, const char *version)
 {
     char gv[64];
@@ -75,12 +117,18 @@ static char *resource_list(const char *group, const char *version)
         cJSON_AddStringToObject(r, "singularName", k->singular);
         cJSON_AddBoolToObject(r, "namespaced", k->namespaced);
         cJSON_AddStringToObject(r, "kind", k->kind);
-        cJSON_AddItemToObject(r, "verbs", string_array(mock_verbs));
+        cJSON_AddItemToObject(r, "verbs", string_array(mock_kind_verbs(k)));
         if (k->short_names[0])
             cJSON_AddItemToObject(r, "shortNames",
                                   string_array(k->short_names));
         if (k->categories[0])
             cJSON_AddItemToObject(r, "categories", string_array(k->categories));
+        if (mock_kind_has_scale(k))
+            add_subresource(res, k, "scale", "autoscaling", "v1", "Scale");
+        if (mock_kind_has_status(k))
+            add_subresource(res, k, "status", NULL, NULL, k->kind);
+        if (!k->group[0] && strcmp(k->resource, "pods") == 0)
+            add_pods_log(res);
     }
     if (!any) {
         cJSON_Delete(d);

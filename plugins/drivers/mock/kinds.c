@@ -84,9 +84,10 @@ static const struct mock_kind kinds[MOCK_N_KINDS] = {
      {"all", NULL}},
 };
 
-/* What the mock implements today; discovery advertises only these so that
- * clients do not attempt writes or watches it would refuse. */
-const char *const mock_verbs[] = {"get", "list", NULL};
+/* What the mock implements, as kube-apiserver lists a resource's verbs. */
+const char *const mock_verbs[] = {"create", "delete", "deletecollection",
+                                  "get",    "list",   "patch",
+                                  "update", "watch",  NULL};
 
 const struct mock_kind *mock_kind_at(size_t i)
 {
@@ -145,4 +146,38 @@ const char *mock_kind_qualified(const struct mock_kind *k, char *buf,
     else
         snprintf(buf, len, "%s", k->resource);
     return buf;
+}
+
+/* Namespaces cannot be deleted as a collection in kube-apiserver. */
+static const char *const namespace_verbs[] = {
+    "create", "delete", "get", "list", "patch", "update", "watch", NULL};
+
+const char *const *mock_kind_verbs(const struct mock_kind *k)
+{
+    return strcmp(k->resource, "namespaces") == 0 ? namespace_verbs
+                                                  : mock_verbs;
+}
+
+int mock_kind_has_status(const struct mock_kind *k)
+{
+    static const char *const with[] = {"namespaces", "nodes", "pods",
+                                       "services"};
+    if (strcmp(k->group, "apps") == 0)
+        return 1;
+    for (size_t i = 0; i < sizeof(with) / sizeof(with[0]); i++) {
+        if (!k->group[0] && strcmp(k->resource, with[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int mock_kind_has_scale(const struct mock_kind *k)
+{
+    return strcmp(k->group, "apps") == 0 &&
+           strcmp(k->resource, "daemonsets") != 0;
+}
+
+int mock_kind_has_generation(const struct mock_kind *k)
+{
+    return strcmp(k->group, "apps") == 0;
 }

@@ -47,6 +47,15 @@ const char *mock_kind_qualified(const struct mock_kind *k, char *buf,
                                 size_t len);
 /* Verbs every kind supports, NULL-terminated. */
 extern const char *const mock_verbs[];
+/* The verbs of kind K as discovery lists them (namespaces have no
+ * deletecollection), NULL-terminated. */
+const char *const *mock_kind_verbs(const struct mock_kind *k);
+/* Whether K has a /status subresource, a /scale subresource
+ * (autoscaling/v1 Scale), and a metadata.generation that spec changes
+ * bump. */
+int mock_kind_has_status(const struct mock_kind *k);
+int mock_kind_has_scale(const struct mock_kind *k);
+int mock_kind_has_generation(const struct mock_kind *k);
 
 /* ---- jsonutil.c: small helpers over cJSON and time -------------------- */
 
@@ -103,6 +112,11 @@ size_t mock_store_seek(const struct mock_store *s, const struct mock_kind *k,
                        const char *ns, const char *name, int inclusive);
 const struct mock_bucket *mock_store_bucket(const struct mock_store *s,
                                             const struct mock_kind *k);
+/* Removes the object of kind K at (NS, NAME) and returns its JSON (the
+ * caller's now), stamped with the deletion's resourceVersion, which is
+ * the store's new s->rv. NULL when there is no such object. */
+cJSON *mock_store_remove(struct mock_store *s, const struct mock_kind *k,
+                         const char *ns, const char *name);
 
 /* ---- seed.c: the seed file loader ------------------------------------- */
 
@@ -180,6 +194,13 @@ void mock_selector_free(struct mock_selector *s);
 
 struct mock_list;
 
+/* A continue token: the list resumes after (NS, NAME), reading as of RV. */
+struct mock_continue {
+    uint64_t rv;
+    char ns[256];
+    char name[256];
+};
+
 struct mock_list_opts {
     const struct mock_kind *kind;
     const char *ns;   /* NULL or "" : every namespace */
@@ -189,6 +210,12 @@ struct mock_list_opts {
     int64_t now_ms;
     /* Owned by the list from mock_list_new on (freed even on failure). */
     struct mock_selector *labels, *fields;
+    /* Paging (mock_list_query): at most LIMIT items (0: all), starting
+     * after START when HAS_START, reported as of RV when RV is not 0. */
+    int64_t limit;
+    int has_start;
+    struct mock_continue start;
+    uint64_t rv;
 };
 
 /* A growable byte buffer. */
@@ -229,6 +256,163 @@ struct mock_watch_hub;
 void mock_watch_record(struct mock_instance *in, const struct mock_kind *k,
                        enum mock_event ev, const cJSON *obj, uint64_t rv);
 
+/* A long-lived answer body (a watch, a followed log): plugin.c asks it for
+ * bytes while the client has room, and it calls wake() when it has bytes
+ * again after answering MOCK_FILL_WAIT. */
+enum mock_fill {
+    MOCK_FILL_DONE = 0, /* the body is complete after what was appended */
+    MOCK_FILL_MORE = 1, /* more is ready now: call fill again */
+    MOCK_FILL_WAIT = 2, /* nothing more until wake() */
+};
+
+struct mock_producer {
+    /* Appends about WANT bytes to OUT at most (one event may exceed it).
+     * Returns a mock_fill value, or -1 on memory failure. */
+    int (*fill)(struct mock_producer *p, struct mock_buf *out, size_t want);
+    /* Stops all work (timers, registrations) and frees P. */
+    void (*free)(struct mock_producer *p);
+    /* Set by plugin.c before the first fill. Never called from inside fill
+     * or free; after free, never again. */
+    void (*wake)(void *arg);
+    void *wake_arg;
+};
+
+/* The watch event log of an instance, holding the last HISTORY events
+ * (and a copy of the store, to tell which selector an object left).
+ * Returns NULL on memory failure. */
+struct mock_watch_hub *mock_watch_hub_new(struct mock_instance *in,
+                                          size_t history);
+/* Frees the log; watchers still open end at their next fill. */
+void mock_watch_hub_free(struct mock_watch_hub *h);
+/* The resourceVersion up to which history is gone: a watch or continue
+ * token from before it is too old (410). 0 without a hub. */
+uint64_t mock_watch_compacted_rv(const struct mock_instance *in);
+
+struct mock_answer;
+/* Answers a watch of kind K (in NS, or of the object NAME) with the query's
+ * resourceVersion, timeoutSeconds, allowWatchBookmarks and
+ * sendInitialEvents. Takes LABELS and FIELDS (freed even on failure).
+ * Returns 0 or -1 (memory). */
+int mock_watch_serve(struct mock_instance *in, const struct mock_kind *k,
+                     const char *ns, const char *name, const char *query,
+                     enum mock_table_version tv, enum mock_include inc,
+                     struct mock_selector *labels, struct mock_selector *fields,
+                     struct mock_answer *a);
+
+/* ---- json_stream.c: list paging --------------------------------------- */
+
+/* Decodes TOKEN (base64url of {"v":"meta.k8s.io/v1","rv":N,"start":...}).
+ * Returns 0, or -1 when it is not a token this member issued. */
+int mock_continue_decode(const char *token, struct mock_continue *c);
+/* The token for C (malloc'd), or NULL on memory failure. */
+char *mock_continue_encode(const struct mock_continue *c);
+/* Reads limit, continue, resourceVersion and resourceVersionMatch from
+ * QUERY into O. Returns 0, 1 when it answered A with a Status instead,
+ * -1 on memory failure. */
+int mock_list_query(struct mock_instance *in, const char *query,
+                    struct mock_list_opts *o, struct mock_answer *a);
+
+/* ---- logs.c: pods/NAME/log -------------------------------------------- */
+
+/* Answers GET .../namespaces/NS/pods/NAME/log?QUERY. Returns 0 or -1. */
+int mock_logs_serve(struct mock_instance *in, const char *ns, const char *name,
+                    const char *query, struct mock_answer *a);
+
+/* ---- openapi.c: /openapi/v2 and /openapi/v3 ---------------------------- */
+
+/* Answers PATH when it is an OpenAPI document: sets *FOUND and fills A.
+ * PREFIX is what clients must put before server-relative URLs
+ * ("/clusters/NAME"). Returns 0 or -1 (memory). */
+int mock_openapi_serve(const char *path, const char *prefix, int *found,
+                       struct mock_answer *a);
+
+/* ---- validate.c: names and labels that clients write ------------------ */
+
+enum mock_name_rule {
+    MOCK_NAME_SUBDOMAIN = 0, /* RFC 1123 subdomain: most kinds */
+    MOCK_NAME_LABEL = 1,     /* RFC 1123 label: namespaces */
+    MOCK_NAME_DNS1035 = 2,   /* RFC 1035 label: services */
+};
+enum mock_name_rule mock_name_rule_of(const struct mock_kind *k);
+/* 0 when NAME follows RULE, else -1 with apimachinery's reason in MSG. */
+int mock_name_check(enum mock_name_rule rule, const char *name, char *msg,
+                    size_t len);
+/* 0 when the keys (and for "labels" the values) of META's FIELD map are
+ * valid, else -1 with a field error ("metadata.labels: Invalid value..."). */
+int mock_labels_check(const cJSON *meta, const char *field, char *msg,
+                      size_t len);
+
+/* ---- patch.c, smpatch.c: PATCH bodies ---------------------------------- */
+
+/* Deepest nesting a written object may have. */
+#define MOCK_WRITE_MAX_DEPTH 64
+/* kube-apiserver's cap on the operations of one JSON patch. */
+#define MOCK_PATCH_MAX_OPS 10000
+/* Cap on the JSON nodes that copy operations of one JSON patch create. */
+#define MOCK_PATCH_MAX_COPY_NODES 200000
+
+/* Sets OBJ[KEY] = V (owned, freed on failure; NULL counts as failure),
+ * replacing an existing member in place. Returns 0 or -1. */
+int mock_json_set(cJSON *obj, const char *key, cJSON *v);
+/* Nesting depth of V (a scalar is 0, {} is 1), or LIMIT + 1 when deeper
+ * than LIMIT; never recurses deeper than LIMIT + 1. */
+int mock_tree_depth(const cJSON *v, int limit);
+/* RFC 7386: TARGET (owned, may be NULL) merged with PATCH; NULL on memory
+ * failure (TARGET is freed then too). */
+cJSON *mock_merge_patch(cJSON *target, const cJSON *patch);
+/* RFC 6902: applies OPS to *DOC. Returns 0; -1 when OPS is malformed
+ * (400); -2 when an operation fails or a limit is hit (422), with a
+ * reason in ERR; -3 on memory failure. *DOC stays a valid tree. */
+int mock_json_patch(cJSON **doc, const cJSON *ops, char *err, size_t len);
+/* Strategic merge patch of *DOC with PATCH. Returns 0; -1 when the patch
+ * cannot be applied (reason in ERR); -2 on memory failure. */
+int mock_strategic_patch(cJSON **doc, const cJSON *patch, char *err,
+                         size_t len);
+
+/* ---- protobuf.c: application/vnd.kubernetes.protobuf bodies ------------ */
+
+/* Decodes a "k8s\0" + runtime.Unknown body into the object's JSON (with
+ * kind and apiVersion). Returns 0; -1 malformed (400); -2 a kind or
+ * encoding the mock cannot decode (415); -3 memory. ERR says why. */
+int mock_protobuf_decode(const void *data, size_t len, cJSON **out, char *err,
+                         size_t err_len);
+/* Standard base64 with padding (malloc'd), NULL on memory failure. */
+char *mock_base64(const void *data, size_t len);
+
+/* ---- persist.c: persist = PATH ----------------------------------------- */
+
+struct mock_persist;
+/* Loads a persisted store, keeping its resourceVersions. */
+struct mock_store *mock_persist_load(const char *path, int64_t now_ms,
+                                     char *err, size_t err_len);
+/* Writes S to PATH atomically. Returns 0 or -1 with ERR. */
+int mock_persist_save(const struct mock_store *s, const char *path, char *err,
+                      size_t err_len);
+struct mock_persist *mock_persist_new(struct mock_instance *in,
+                                      const char *path);
+/* The store changed: save it soon (once per burst). */
+void mock_persist_touch(struct mock_instance *in);
+/* Saves what is pending and frees P. */
+void mock_persist_free(struct mock_persist *p);
+
+/* ---- write.c: create, update, patch, delete ---------------------------- */
+
+/* A request body as the mock received it. */
+struct mock_body {
+    const char *content_type; /* NULL when absent */
+    const char *data;
+    size_t len;
+};
+
+/* Answers a write (POST, PUT, PATCH, DELETE) to kind K in NS ("" when
+ * cluster-scoped or all namespaces), on the object NAME (NULL: the
+ * collection) or its subresource SUB ("status", "scale"; NULL: the object
+ * itself), and a GET of SUB. Returns 0 or -1 (memory). */
+int mock_write(struct mock_instance *in, const char *method,
+               const struct mock_kind *k, const char *ns, const char *name,
+               const char *sub, const char *query,
+               const struct mock_body *body, struct mock_answer *a);
+
 /* ---- serve.c / plugin.c: the driver ----------------------------------- */
 
 struct mock_instance {
@@ -236,7 +420,9 @@ struct mock_instance {
     struct mock_store *store;
     struct mock_watch_hub *watch; /* watch.c: event log and watchers */
     char git_version[64];
+    char url_prefix[192]; /* "/clusters/NAME": where clients reach us */
     int64_t max_body;
+    struct mock_persist *persist; /* persist.c: NULL without persist = */
 };
 
 extern const struct fg_driver_ops mock_driver_ops;
@@ -247,12 +433,87 @@ struct mock_answer {
     const char *content_type;
     char *body; /* a complete body, or NULL */
     size_t body_len;
-    struct mock_list *list; /* a streamed body, or NULL */
+    struct mock_list *list;         /* a streamed body, or NULL */
+    struct mock_producer *producer; /* a long-lived body, or NULL */
 };
 
 /* Decides the answer to a complete request. Returns 0 or -1 (memory). */
 int mock_serve(struct mock_instance *in, const char *method, const char *path,
                const char *query, const char *accept, int body_too_large,
                struct mock_answer *a);
+/* The same with the request's BODY (NULL: none), which writes need. */
+int mock_serve_request(struct mock_instance *in, const char *method,
+                       const char *path, const char *query, const char *accept,
+                       const struct mock_body *body, int body_too_large,
+                       struct mock_answer *a);
+
+/* ---- sha1.c / websocket.c: RFC 6455, the server's side --------------- */
+
+void mock_sha1(const void *data, size_t len, uint8_t out[20]);
+
+#define MOCK_WS_OP_CONT 0x0
+#define MOCK_WS_OP_TEXT 0x1
+#define MOCK_WS_OP_BINARY 0x2
+#define MOCK_WS_OP_CLOSE 0x8
+#define MOCK_WS_OP_PING 0x9
+#define MOCK_WS_OP_PONG 0xA
+
+/* Sec-WebSocket-Accept for the client's Sec-WebSocket-Key into OUT (28
+ * characters and a NUL). -1 when KEY is not a base64 16-byte nonce (or
+ * out of memory). */
+int mock_ws_accept(const char *key, size_t len, char out[29]);
+/* Appends one unmasked, unfragmented server frame to OUT. 0 or -1. */
+int mock_ws_frame(struct mock_buf *out, int opcode, const void *payload,
+                  size_t len);
+int mock_ws_close_frame(struct mock_buf *out, unsigned code,
+                        const char *reason);
+
+/* A whole data message (OPCODE text or binary, fragments joined) or a
+ * control frame (close, ping, pong). Non-zero stops the parser. */
+typedef int (*mock_ws_message_cb)(void *arg, int opcode, const uint8_t *data,
+                                  size_t len);
+
+struct mock_ws_parser {
+    size_t max_message;
+    mock_ws_message_cb on_message;
+    void *arg;
+    uint8_t hdr[14];
+    size_t hdr_len, hdr_need;
+    int fin, opcode;
+    uint8_t mask[4];
+    uint64_t payload_len, payload_got;
+    uint8_t ctl[125];    /* the control frame being read */
+    int msg_opcode;      /* the data message being read, 0: none */
+    struct mock_buf msg; /* its payload so far, unmasked */
+    int failed;
+    unsigned close_code; /* failed: the close code to answer with */
+    const char *error;   /* failed: why, for people */
+};
+
+void mock_ws_parser_init(struct mock_ws_parser *p, size_t max_message,
+                         mock_ws_message_cb cb, void *arg);
+void mock_ws_parser_free(struct mock_ws_parser *p);
+/* Parses LEN bytes of client frames. Returns 0 when all were consumed, 1
+ * when the callback stopped (the rest unread), -1 when the client broke
+ * the protocol (see close_code and error; every later call fails too).
+ * *USED (may be NULL) receives the count consumed. */
+int mock_ws_parse(struct mock_ws_parser *p, const uint8_t *data, size_t len,
+                  size_t *used);
+
+/* ---- exec.c: pods/exec (and a refused pods/attach) over WebSocket ---- */
+
+struct mock_exec;
+
+/* 1 when PATH names a pod's exec or attach subresource: exec.c answers. */
+int mock_exec_match(const char *path);
+/* The stream_* operations for such a request (see driver.h). */
+struct mock_exec *mock_exec_open(struct mock_instance *in,
+                                 const struct fg_request_head *head,
+                                 const struct fg_stream_callbacks *cb,
+                                 void *ctx);
+int mock_exec_write(struct mock_exec *x, const void *buf, size_t len);
+void mock_exec_end(struct mock_exec *x);
+void mock_exec_resume(struct mock_exec *x);
+void mock_exec_close(struct mock_exec *x);
 
 #endif

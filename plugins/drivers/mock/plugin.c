@@ -7,10 +7,14 @@
  * to the loop through a 0 ms host timer after MOCK_TURN_CHUNKS chunks so
  * that one long list cannot hold the worker. A generation counter makes a
  * stream_resume that arrives from inside data() win over the FG_PAUSE that
- * data() then returns. */
+ * data() then returns.
+ *
+ * A pod's exec or attach request is a session, not a document: its
+ * stream hands every operation to exec.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mock.h"
 
@@ -18,12 +22,16 @@
 #define MOCK_TURN_CHUNKS 16
 #define MOCK_DEFAULT_VERSION "v1.32.0"
 #define MOCK_DEFAULT_MAX_BODY (3 * 1024 * 1024)
+#define MOCK_DEFAULT_WATCH_HISTORY 1000
 
 struct mock_stream {
     struct mock_instance *in;
+    struct mock_exec *exec; /* pods/exec: exec.c runs the stream */
     const struct fg_stream_callbacks *cb;
     void *ctx;
     char *method, *path, *query, *accept;
+    char *content_type;
+    struct mock_buf body; /* the request body, up to max_body */
     int64_t body_bytes;
     int too_large;
     int ended;    /* stream_end seen: the answer has started */
@@ -79,8 +87,24 @@ static void *instance_new(const struct fg_host *host,
     snprintf(in->git_version, sizeof(in->git_version), "%s", version);
     in->max_body =
         s->get_int(s, "max_request_body_bytes", MOCK_DEFAULT_MAX_BODY);
-    in->store =
-        mock_seed_load_file(seed, (int64_t)host->now_ms(host), err, err_len);
+    /* persist = PATH: the saved store when there is one, else the seed. */
+    const char *persist = s->get(s, "persist");
+    if (persist && *persist && access(persist, F_OK) == 0) {
+        in->store = mock_persist_load(persist, (int64_t)host->now_ms(host),
+                                      err, err_len);
+        seed = persist;
+    } else {
+        in->store = mock_seed_load_file(seed, (int64_t)host->now_ms(host),
+                                        err, err_len);
+    }
+    if (in->store && persist && *persist) {
+        in->persist = mock_persist_new(in, persist);
+        if (!in->persist) {
+            snprintf(err, err_len, "out of memory");
+            mock_store_free(in->store);
+            in->store = NULL;
+        }
+    }
     if (!in->store) {
         free(in);
         return NULL;
@@ -90,6 +114,16 @@ static void *instance_new(const struct fg_host *host,
         n += mock_store_bucket(in->store, mock_kind_at(i))->n;
     host->log(host, FG_LOG_INFO, "member %s: %zu objects from %s", s->name, n,
               seed);
+    snprintf(in->url_prefix, sizeof(in->url_prefix), "/clusters/%s", s->name);
+    in->watch = mock_watch_hub_new(
+        in, (size_t)s->get_int(s, "watch_history", MOCK_DEFAULT_WATCH_HISTORY));
+    if (!in->watch) {
+        snprintf(err, err_len, "out of memory");
+        mock_persist_free(in->persist);
+        mock_store_free(in->store);
+        free(in);
+        return NULL;
+    }
     return in;
 }
 
@@ -98,6 +132,8 @@ static void instance_free(void *instance)
     struct mock_instance *in = instance;
     if (!in)
         return;
+    mock_watch_hub_free(in->watch);
+    mock_persist_free(in->persist); /* saves first: needs the store */
     mock_store_free(in->store);
     free(in);
 }
@@ -121,6 +157,14 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
     s->in = instance;
     s->cb = cb;
     s->ctx = ctx;
+    if (mock_exec_match(head->path)) {
+        s->exec = mock_exec_open(instance, head, cb, ctx);
+        if (!s->exec) {
+            free(s);
+            return NULL;
+        }
+        return s;
+    }
     s->method = dup_or_null(head->method);
     s->path = dup_or_null(head->path);
     s->query = dup_or_null(head->query);
@@ -128,6 +172,11 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
     int bad = 0;
     for (size_t i = 0; i < head->n_headers; i++) {
         const struct fg_header *h = &head->headers[i];
+        if (h->name_len == 12 && memcmp(h->name, "content-type", 12) == 0 &&
+            !s->content_type) {
+            s->content_type = strndup(h->value, h->value_len);
+            bad |= !s->content_type;
+        }
         if (h->name_len != 6 || memcmp(h->name, "accept", 6) != 0)
             continue;
         if (acc.len)
@@ -140,6 +189,7 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
         free(s->path);
         free(s->query);
         free(s->accept);
+        free(s->content_type);
         free(s);
         return NULL;
     }
@@ -149,11 +199,17 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
 static int stream_write(void *stream, const void *buf, size_t len)
 {
     struct mock_stream *s = stream;
-    (void)buf;
-    /* No operation takes a body yet: count it, keep none of it. */
+    if (s->exec)
+        return mock_exec_write(s->exec, buf, len);
+    /* Writes act on the whole body at stream_end; past the limit it is
+     * only counted, and the answer is 413. */
     s->body_bytes += (int64_t)len;
-    if (s->body_bytes > s->in->max_body)
+    if (s->body_bytes > s->in->max_body) {
         s->too_large = 1;
+        mock_buf_free(&s->body);
+    } else if (mock_buf_add(&s->body, buf, len) != 0) {
+        return -1;
+    }
     return 0;
 }
 
@@ -181,7 +237,31 @@ static void pump(struct mock_stream *s)
         const char *p;
         size_t n;
         int last;
-        if (s->ans.list) {
+        if (s->ans.producer) {
+            s->chunk.len = 0;
+            int r = s->ans.producer->fill(s->ans.producer, &s->chunk,
+                                          MOCK_CHUNK_BYTES);
+            if (r < 0) {
+                s->finished = 1;
+                s->cb->error(s->ctx, 500, "InternalError", "out of memory");
+                break;
+            }
+            p = s->chunk.p;
+            n = s->chunk.len;
+            last = r == MOCK_FILL_DONE;
+            if (r == MOCK_FILL_WAIT) {
+                /* Send what there is; the producer wakes us for more. */
+                if (n > 0) {
+                    unsigned gen = s->resumes;
+                    int rc = s->cb->data(s->ctx, p, n);
+                    if (rc < 0)
+                        s->finished = 1;
+                    else if (rc == FG_PAUSE && gen == s->resumes)
+                        s->paused = 1;
+                }
+                break;
+            }
+        } else if (s->ans.list) {
             s->chunk.len = 0;
             int r = mock_list_fill(s->ans.list, &s->chunk, MOCK_CHUNK_BYTES);
             if (r < 0) {
@@ -223,17 +303,40 @@ static void on_timer(void *arg)
     pump(arg);
 }
 
+/* A producer has bytes again: pump on the next loop turn, never from
+ * inside the write that caused it. */
+static void on_wake(void *arg)
+{
+    struct mock_stream *s = arg;
+    if (s->finished)
+        return;
+    const struct fg_host *host = s->in->host;
+    if (!s->timer)
+        s->timer = host->timer_new(host, on_timer, s);
+    if (s->timer)
+        host->timer_arm(s->timer, 0);
+}
+
 static void stream_end(void *stream)
 {
     struct mock_stream *s = stream;
+    if (s->exec) {
+        mock_exec_end(s->exec);
+        return;
+    }
     if (s->ended)
         return;
     s->ended = 1;
-    if (mock_serve(s->in, s->method, s->path, s->query, s->accept, s->too_large,
-                   &s->ans) != 0) {
+    struct mock_body body = {s->content_type, s->body.p, s->body.len};
+    if (mock_serve_request(s->in, s->method, s->path, s->query, s->accept,
+                           &body, s->too_large, &s->ans) != 0) {
         s->finished = 1;
         s->cb->error(s->ctx, 500, "InternalError", "out of memory");
         return;
+    }
+    if (s->ans.producer) {
+        s->ans.producer->wake = on_wake;
+        s->ans.producer->wake_arg = s;
     }
     struct fg_header h[2];
     char len[24];
@@ -260,6 +363,10 @@ static void stream_pause(void *stream)
 static void stream_resume(void *stream)
 {
     struct mock_stream *s = stream;
+    if (s->exec) {
+        mock_exec_resume(s->exec);
+        return;
+    }
     s->resumes++;
     s->paused = 0;
     if (s->ended && !s->finished)
@@ -271,8 +378,11 @@ static void stream_close(void *stream)
     struct mock_stream *s = stream;
     if (!s)
         return;
+    mock_exec_close(s->exec);
     if (s->timer)
         s->in->host->timer_free(s->timer);
+    if (s->ans.producer)
+        s->ans.producer->free(s->ans.producer);
     mock_list_free(s->ans.list);
     free(s->ans.body);
     mock_buf_free(&s->chunk);
@@ -280,6 +390,8 @@ static void stream_close(void *stream)
     free(s->path);
     free(s->query);
     free(s->accept);
+    free(s->content_type);
+    mock_buf_free(&s->body);
     free(s);
 }
 
@@ -303,6 +415,11 @@ static const struct fg_config_key config_keys[] = {
      "Kubernetes gitVersion the member reports at /version"},
     {"max_request_body_bytes", FG_CONFIG_INT, "3145728", 0, 0,
      1024LL * 1024 * 1024, "largest request body the member accepts"},
+    {"persist", FG_CONFIG_PATH, NULL, 0, 0, 0,
+     "file the member's objects are saved to after each write and loaded "
+     "from at start (instead of the seed) when it exists"},
+    {"watch_history", FG_CONFIG_INT, "1000", 0, 1, 1000000,
+     "watch events kept to resume watches from a resourceVersion"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 

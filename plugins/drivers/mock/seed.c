@@ -22,7 +22,15 @@
  * status.phase Active and the kubernetes.io/metadata.name label, and a
  * namespace that objects use but the seed does not declare is created.
  * Documents nested deeper than MOCK_SEED_MAX_DEPTH are refused before
- * parsing, because cJSON's parser recurses once per level. */
+ * parsing, because cJSON's parser recurses once per level.
+ *
+ * Pod logs (pods/NAME/log, see logs.c) come from the pod's annotations:
+ * "mock.fedgate.io/log.CONTAINER" (or "mock.fedgate.io/log" for every
+ * container) holds the running container's log text, one line per "\n";
+ * "mock.fedgate.io/previous-log[.CONTAINER]" the log of the run before the
+ * last restart (?previous=true). A pod without them gets a generated log
+ * of its containers starting up. Annotations travel with the object, so a
+ * log set here survives writes, and `kubectl annotate` can change it. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

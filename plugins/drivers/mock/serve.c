@@ -76,22 +76,40 @@ static int split(const char *path, char *buf, size_t len, char **seg)
 static int resource_request(struct mock_instance *in, const char *method,
                             char **seg, int n, const char *group,
                             const char *version, const char *query,
-                            const char *accept, struct mock_answer *a)
+                            const char *accept, const struct mock_body *body,
+                            struct mock_answer *a)
 {
-    const char *ns = "", *res, *name = NULL;
-    if (n >= 1 && strcmp(seg[0], "watch") == 0)
-        return answer_status(a, 405, "MethodNotAllowed",
-                             "watch is not supported by this member yet");
-    if (n >= 3 && strcmp(seg[0], "namespaces") == 0) {
+    const char *ns = "", *res, *name = NULL, *sub = NULL;
+    /* The legacy /api/v1/watch/... paths mean ?watch=true. */
+    int watch = n >= 1 && strcmp(seg[0], "watch") == 0;
+    if (watch) {
+        seg++;
+        n--;
+    }
+    if (!watch && n == 5 && strcmp(seg[0], "namespaces") == 0 &&
+        strcmp(seg[2], "pods") == 0 && strcmp(seg[4], "log") == 0 &&
+        !group[0]) {
+        if (strcmp(method, "GET") != 0)
+            return method_not_allowed(a);
+        return mock_logs_serve(in, seg[1], seg[3], query, a);
+    }
+    if (!watch && n == 3 && strcmp(seg[0], "namespaces") == 0 &&
+        !group[0] && strcmp(seg[2], "status") == 0) {
+        res = seg[0]; /* namespaces/NAME/status */
+        name = seg[1];
+        sub = seg[2];
+    } else if (n >= 3 && strcmp(seg[0], "namespaces") == 0) {
         ns = seg[1];
         res = seg[2];
         name = n >= 4 ? seg[3] : NULL;
-        if (n > 4)
-            return not_found(a); /* subresources */
+        sub = n == 5 && !watch ? seg[4] : NULL;
+        if (n > 5 || (n == 5 && watch))
+            return not_found(a);
     } else if (n >= 1) {
         res = seg[0];
         name = n >= 2 ? seg[1] : NULL;
-        if (n > 2)
+        sub = n == 3 && !watch ? seg[2] : NULL;
+        if (n > 3 || (n == 3 && watch))
             return not_found(a);
     } else {
         return not_found(a);
@@ -99,14 +117,19 @@ static int resource_request(struct mock_instance *in, const char *method,
     const struct mock_kind *k = mock_kind_by_resource(group, version, res);
     if (!k || (ns[0] && !k->namespaced) || (!ns[0] && name && k->namespaced))
         return not_found(a);
-    if (strcmp(method, "GET") != 0)
-        return method_not_allowed(a);
+    /* Writes and subresources (status, scale) are write.c's. */
+    if (strcmp(method, "GET") != 0 || sub) {
+        if (watch)
+            return method_not_allowed(a);
+        return mock_write(in, method, k, ns, name, sub, query, body, a);
+    }
 
     char val[64];
     int r = mock_query_get(query, "watch", val, sizeof(val));
-    if (r != 0 && (r < 0 || mock_parse_bool(val) != 0))
-        return answer_status(a, 405, "MethodNotAllowed",
-                             "watch is not supported by this member yet");
+    if (r != 0 && (r < 0 || mock_parse_bool(val) < 0))
+        return answer_status(a, 400, "BadRequest", "watch must be a boolean");
+    if (r > 0 && mock_parse_bool(val) == 1)
+        watch = 1;
     enum mock_include inc = MOCK_INCLUDE_METADATA;
     r = mock_query_get(query, "includeObject", val, sizeof(val));
     if (r > 0 && strcmp(val, "Object") == 0) {
@@ -120,9 +143,9 @@ static int resource_request(struct mock_instance *in, const char *method,
     }
     enum mock_table_version tv = mock_accept_table(accept);
 
-    if (name && !mock_store_get(in->store, k, ns, name))
+    if (name && !watch && !mock_store_get(in->store, k, ns, name))
         return answer_body(a, 404, mock_status_not_found(k, name), CT_JSON);
-    if (name && tv == MOCK_TABLE_NONE) {
+    if (name && !watch && tv == MOCK_TABLE_NONE) {
         const struct mock_obj *o = mock_store_get(in->store, k, ns, name);
         return answer_body(a, 200, cJSON_PrintUnformatted(o->json), CT_JSON);
     }
@@ -144,6 +167,9 @@ static int resource_request(struct mock_instance *in, const char *method,
             return answer_status(a, 400, "BadRequest", msg);
         }
     }
+    if (watch)
+        return mock_watch_serve(in, k, ns, name, query, tv, inc, sel[0], sel[1],
+                                a);
     struct mock_list_opts o = {
         .labels = sel[0],
         .fields = sel[1],
@@ -154,6 +180,14 @@ static int resource_request(struct mock_instance *in, const char *method,
         .include = inc,
         .now_ms = (int64_t)in->host->now_ms(in->host),
     };
+    if (!name) {
+        r = mock_list_query(in, query, &o, a);
+        if (r != 0) {
+            mock_selector_free(sel[0]);
+            mock_selector_free(sel[1]);
+            return r < 0 ? -1 : 0;
+        }
+    }
     a->list = mock_list_new(in->store, &o);
     if (!a->list)
         return -1;
@@ -168,6 +202,15 @@ int mock_serve(struct mock_instance *in, const char *method, const char *path,
                const char *query, const char *accept, int body_too_large,
                struct mock_answer *a)
 {
+    return mock_serve_request(in, method, path, query, accept, NULL,
+                              body_too_large, a);
+}
+
+int mock_serve_request(struct mock_instance *in, const char *method,
+                       const char *path, const char *query, const char *accept,
+                       const struct mock_body *body, int body_too_large,
+                       struct mock_answer *a)
+{
     memset(a, 0, sizeof(*a));
     if (body_too_large) {
         char msg[96];
@@ -176,6 +219,14 @@ int mock_serve(struct mock_instance *in, const char *method, const char *path,
         return answer_status(a, 413, "RequestEntityTooLarge", msg);
     }
     int found = 0;
+    if (strncmp(path, "/openapi/", 9) == 0) {
+        if (strcmp(method, "GET") != 0)
+            return method_not_allowed(a);
+        int rc = mock_openapi_serve(path, in->url_prefix, &found, a);
+        if (rc != 0 || found)
+            return rc;
+        return not_found(a);
+    }
     char *doc = mock_discovery(path, in->git_version, &found);
     if (found) {
         if (strcmp(method, "GET") != 0) {
@@ -192,9 +243,9 @@ int mock_serve(struct mock_instance *in, const char *method, const char *path,
         return not_found(a);
     if (strcmp(seg[0], "api") == 0 && strcmp(seg[1], "v1") == 0)
         return resource_request(in, method, seg + 2, n - 2, "", "v1", query,
-                                accept, a);
+                                accept, body, a);
     if (strcmp(seg[0], "apis") == 0 && n >= 3)
         return resource_request(in, method, seg + 3, n - 3, seg[1], seg[2],
-                                query, accept, a);
+                                query, accept, body, a);
     return not_found(a);
 }

@@ -163,3 +163,23 @@ int mock_store_put(struct mock_store *s, const struct mock_kind *k,
     s->rv = rv;
     return 0;
 }
+
+cJSON *mock_store_remove(struct mock_store *s, const struct mock_kind *k,
+                         const char *ns, const char *name)
+{
+    struct mock_bucket *b = &s->buckets[mock_kind_index(k)];
+    size_t i = lower_bound(b, ns, name, 1);
+    if (i >= b->n || key_cmp(b->v[i], ns, name) != 0)
+        return NULL;
+    struct mock_obj *o = b->v[i];
+    memmove(&b->v[i], &b->v[i + 1], (b->n - i - 1) * sizeof(*b->v));
+    b->n--;
+    /* A deletion is a change like any other: it takes the next
+     * resourceVersion, which the DELETED event and its reader see. */
+    s->rv++;
+    stamp_rv(o->json, s->rv);
+    cJSON *json = o->json;
+    o->json = NULL;
+    obj_free(o);
+    return json;
+}

@@ -501,6 +501,56 @@ class Cluster:
             f.write(text + "\n")
 
 
+# Pod logs for `kubectl logs` (see plugins/drivers/mock/seed.c): the
+# annotation mock.fedgate.io/log.CONTAINER, or previous-log for the run
+# before the last restart.
+def set_log(pod, container, text, previous=False):
+    key = ("mock.fedgate.io/previous-log." if previous
+           else "mock.fedgate.io/log.") + container
+    pod["metadata"].setdefault("annotations", {})[key] = text
+
+
+def frontend_log(pod, i):
+    ip = pod["status"]["podIP"]
+    lines = [
+        "> shop-frontend@2.4.1 start",
+        "> node server.js",
+        f"[info] shop-frontend 2.4.1 starting on {pod['metadata']['name']}",
+        "[info] config: CART_ADDR=cart.shop.svc:7070 "
+        "CHECKOUT_ADDR=checkout.shop.svc:5050",
+        "[info] feature flags: recommendations=on",
+        f"[info] listening on http://{ip}:8080",
+    ]
+    paths = ["/", "/products/1", "/cart", "/products/7", "/healthz",
+             "/static/app.js", "/checkout"]
+    for n in range(12):
+        path = paths[(n + i) % len(paths)]
+        code = 502 if path == "/checkout" else 200
+        lines.append(f'10.244.{1 + (n % 3)}.{10 + n} - - "GET {path} '
+                     f'HTTP/1.1" {code} {512 + 37 * n} {3 + n % 5}ms')
+        if code == 502:
+            lines.append("[warn] checkout.shop.svc:5050 unavailable: "
+                         "connection refused")
+    return "\n".join(lines) + "\n"
+
+
+CHECKOUT_PREVIOUS_LOG = (
+    "2026/11/25 04:51:02 checkout 3.0.2 starting\n"
+    "2026/11/25 04:51:02 connecting to payments-api.payments.svc:443\n"
+    "2026/11/25 04:51:03 connecting to redis-0.redis.shop.svc:6379\n"
+    "2026/11/25 04:51:04 grpc: listening on :5050\n"
+    "2026/11/25 04:51:34 payments: dial tcp 10.96.41.7:443: i/o timeout\n"
+    "2026/11/25 04:51:34 readiness: payments dependency not ready\n"
+    "2026/11/25 04:52:04 payments: dial tcp 10.96.41.7:443: i/o timeout\n"
+    "panic: payments client: no healthy upstream after 3 attempts\n"
+    "\n"
+    "goroutine 1 [running]:\n"
+    "main.mustConnect(...)\n"
+    "\t/src/cmd/checkout/main.go:88 +0x1d4\n"
+    "main.main()\n"
+    "\t/src/cmd/checkout/main.go:41 +0x2a5\n")
+
+
 def control_plane(c, cp, minutes):
     for comp, img in (("etcd", "registry.k8s.io/etcd:3.5.16-0"),
                       ("kube-apiserver", "registry.k8s.io/kube-apiserver:v1.32.0"),
@@ -587,8 +637,9 @@ def demo_cluster():
     c.namespace("monitoring", 130)
     control_plane(c, "demo-cp-1", 0)
 
-    c.deployment("shop", "frontend", 121, 3,
-                 [("frontend", "ghcr.io/example/shop-frontend:2.4.1", [8080])])
+    frontend = c.deployment("shop", "frontend", 121, 3,
+                            [("frontend", "ghcr.io/example/shop-frontend:2.4.1",
+                              [8080])])
     c.deployment("shop", "cart", 122, 2,
                  [("cart", "ghcr.io/example/shop-cart:1.9.0", [7070])])
     checkout = c.deployment("shop", "checkout", 123, 2,
@@ -662,6 +713,9 @@ def demo_cluster():
     c.event("monitoring", "DaemonSet", "node-exporter", "Normal",
             "SuccessfulCreate", "Created pod: node-exporter", 133, 133,
             component="daemonset-controller")
+    for i, p in enumerate(frontend):
+        set_log(p, "frontend", frontend_log(p, i))
+    set_log(checkout[1], "checkout", CHECKOUT_PREVIOUS_LOG, previous=True)
     c.write("conf.d/seeds/demo.json", now)
 
 

@@ -91,7 +91,7 @@ static void test_list_with_pauses(void **state)
 {
     (void)state;
     struct fake_client c = {.pause_every = 3};
-    fake_request(&inst, "GET", "/api/v1/pods", "limit=500", NULL, &c);
+    fake_request(&inst, "GET", "/api/v1/pods", NULL, NULL, &c);
     check_list(&c, "items", "metadata.name");
     assert_int_equal(fake_timers_alive(), 0);
     fake_client_free(&c);

@@ -1,0 +1,765 @@
+/* Watch for the mock member: the per-instance event log that every write
+ * records into, and the watchers that stream it as newline-delimited JSON
+ * events the way kube-apiserver's watch cache does.
+ *
+ * Why a ring plus a copy of the store: kube-apiserver's cache keeps the
+ * last N events with each object's previous state, so a watch can resume
+ * from a resourceVersion (or get 410 Expired when it is older than the
+ * ring), and a selector watch sees ADDED when an object moves into the
+ * selector and DELETED when it moves out. The writers hand us only the new
+ * object, so the hub keeps its own copy of every object to know the old one.
+ *
+ * Why watchers pull: a watcher keeps only its position in the ring and
+ * serializes events when the client has room. A slow client therefore
+ * costs nothing until the ring overwrites an event it has not read; then
+ * it is cut off (its stream ends, and the client re-lists), which bounds
+ * the memory per watcher by the ring, like kube closing slow watchers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mock.h"
+
+#define MOCK_BOOKMARK_MS (60 * 1000)
+/* kube-apiserver ends a watch without timeoutSeconds after
+ * --min-request-timeout (1800 s) times a random factor in [1, 2). */
+#define MOCK_MIN_REQUEST_TIMEOUT_MS (1800 * 1000)
+
+/* An object version shared by the ring and the hub's copy of the store. */
+struct snap {
+    unsigned refs;
+    cJSON *json;
+};
+
+struct entry {
+    uint64_t rv;
+    const struct mock_kind *k;
+    enum mock_event ev;
+    struct snap *obj;
+    struct snap *prev; /* MODIFIED: the object before, NULL when unknown */
+};
+
+struct shadow {
+    size_t kind;
+    char *ns, *name;
+    struct snap *obj;
+    struct shadow *next;
+};
+
+struct watcher;
+
+struct mock_watch_hub {
+    struct mock_instance *in;
+    struct entry *ring;
+    size_t cap;
+    uint64_t next_seq; /* sequence number of the next event */
+    uint64_t base_rv;  /* every event after this resourceVersion is held */
+    struct shadow **tab;
+    size_t tab_cap, tab_n;
+    struct watcher *watchers;
+};
+
+enum wstate { W_ERROR, W_INITIAL, W_LIVE, W_DONE };
+
+struct watcher {
+    struct mock_producer p; /* first: plugin.c holds a pointer to it */
+    struct mock_watch_hub *hub;
+    struct mock_instance *in;
+    struct watcher *prev, *next;
+    const struct mock_kind *k;
+    char *ns, *name;
+    struct mock_selector *labels, *fields;
+    enum mock_table_version table;
+    enum mock_include inc;
+    enum wstate state;
+    uint64_t err_rv;         /* W_ERROR: the requested resourceVersion */
+    char *cur_ns, *cur_name; /* W_INITIAL: the last key sent */
+    uint64_t next_seq;       /* W_LIVE: next ring event to look at */
+    int bookmarks, end_bookmark, bookmark_due;
+    int64_t deadline_ms, next_bookmark_ms;
+    struct fg_timer *timer;
+    int waiting; /* answered MOCK_FILL_WAIT: wake on news */
+};
+
+static void snap_put(struct snap *s)
+{
+    if (s && --s->refs == 0) {
+        cJSON_Delete(s->json);
+        free(s);
+    }
+}
+
+static struct snap *snap_new(const cJSON *json)
+{
+    struct snap *s = malloc(sizeof(*s));
+    if (!s)
+        return NULL;
+    s->refs = 1;
+    s->json = cJSON_Duplicate(json, 1);
+    if (!s->json) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* ---- the hub's copy of the store ------------------------------------ */
+
+static uint64_t key_hash(size_t kind, const char *ns, const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ kind;
+    for (const char *p = ns; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    h = (h ^ '/') * 0x100000001b3ULL;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    return h;
+}
+
+static struct shadow **shadow_slot(struct mock_watch_hub *h, size_t kind,
+                                   const char *ns, const char *name)
+{
+    struct shadow **p = &h->tab[key_hash(kind, ns, name) & (h->tab_cap - 1)];
+    for (; *p; p = &(*p)->next) {
+        if ((*p)->kind == kind && strcmp((*p)->ns, ns) == 0 &&
+            strcmp((*p)->name, name) == 0)
+            break;
+    }
+    return p;
+}
+
+static int shadow_grow(struct mock_watch_hub *h)
+{
+    size_t cap = h->tab_cap ? h->tab_cap * 2 : 256;
+    struct shadow **tab = calloc(cap, sizeof(*tab));
+    if (!tab)
+        return -1;
+    for (size_t i = 0; i < h->tab_cap; i++) {
+        struct shadow *e = h->tab[i];
+        while (e) {
+            struct shadow *next = e->next;
+            size_t j = key_hash(e->kind, e->ns, e->name) & (cap - 1);
+            e->next = tab[j];
+            tab[j] = e;
+            e = next;
+        }
+    }
+    free(h->tab);
+    h->tab = tab;
+    h->tab_cap = cap;
+    return 0;
+}
+
+/* Replaces the copy of (KIND, NS, NAME) by OBJ (NULL: removes it) and
+ * returns the old one, whose reference passes to the caller. */
+static int shadow_swap(struct mock_watch_hub *h, size_t kind, const char *ns,
+                       const char *name, struct snap *obj, struct snap **old)
+{
+    *old = NULL;
+    if (obj && (h->tab_n + 1) * 4 > h->tab_cap * 3 && shadow_grow(h) != 0)
+        return -1;
+    struct shadow **p = shadow_slot(h, kind, ns, name);
+    if (*p) {
+        *old = (*p)->obj;
+        if (obj) {
+            (*p)->obj = obj;
+            return 0;
+        }
+        struct shadow *e = *p;
+        *p = e->next;
+        free(e->ns);
+        free(e->name);
+        free(e);
+        h->tab_n--;
+        return 0;
+    }
+    if (!obj)
+        return 0;
+    struct shadow *e = calloc(1, sizeof(*e));
+    if (!e || !(e->ns = strdup(ns)) || !(e->name = strdup(name))) {
+        if (e)
+            free(e->ns);
+        free(e);
+        return -1;
+    }
+    e->kind = kind;
+    e->obj = obj;
+    e->next = *p;
+    *p = e;
+    h->tab_n++;
+    return 0;
+}
+
+/* ---- the hub ----------------------------------------------------------- */
+
+struct mock_watch_hub *mock_watch_hub_new(struct mock_instance *in,
+                                          size_t history)
+{
+    struct mock_watch_hub *h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    h->in = in;
+    h->cap = history ? history : 1;
+    h->ring = calloc(h->cap, sizeof(*h->ring));
+    h->base_rv = in->store ? in->store->rv : 0;
+    if (!h->ring || shadow_grow(h) != 0) {
+        mock_watch_hub_free(h);
+        return NULL;
+    }
+    for (size_t i = 0; in->store && i < MOCK_N_KINDS; i++) {
+        const struct mock_bucket *b =
+            mock_store_bucket(in->store, mock_kind_at(i));
+        for (size_t j = 0; j < b->n; j++) {
+            struct snap *s = snap_new(b->v[j]->json), *old;
+            if (!s ||
+                shadow_swap(h, i, b->v[j]->ns, b->v[j]->name, s, &old) != 0) {
+                snap_put(s);
+                mock_watch_hub_free(h);
+                return NULL;
+            }
+        }
+    }
+    return h;
+}
+
+static void wake_watcher(struct watcher *w)
+{
+    if (w->waiting && w->p.wake) {
+        w->waiting = 0;
+        w->p.wake(w->p.wake_arg);
+    }
+}
+
+void mock_watch_hub_free(struct mock_watch_hub *h)
+{
+    if (!h)
+        return;
+    for (struct watcher *w = h->watchers, *next; w; w = next) {
+        next = w->next;
+        w->hub = NULL;
+        w->prev = w->next = NULL;
+        wake_watcher(w);
+    }
+    uint64_t first = h->next_seq > h->cap ? h->next_seq - h->cap : 0;
+    for (uint64_t s = first; h->ring && s < h->next_seq; s++) {
+        struct entry *e = &h->ring[s % h->cap];
+        snap_put(e->obj);
+        snap_put(e->prev);
+    }
+    for (size_t i = 0; i < h->tab_cap; i++) {
+        for (struct shadow *e = h->tab[i], *next; e; e = next) {
+            next = e->next;
+            snap_put(e->obj);
+            free(e->ns);
+            free(e->name);
+            free(e);
+        }
+    }
+    free(h->tab);
+    free(h->ring);
+    free(h);
+}
+
+uint64_t mock_watch_compacted_rv(const struct mock_instance *in)
+{
+    return in->watch ? in->watch->base_rv : 0;
+}
+
+static uint64_t first_seq(const struct mock_watch_hub *h)
+{
+    return h->next_seq > h->cap ? h->next_seq - h->cap : 0;
+}
+
+void mock_watch_record(struct mock_instance *in, const struct mock_kind *k,
+                       enum mock_event ev, const cJSON *obj, uint64_t rv)
+{
+    struct mock_watch_hub *h = in->watch;
+    if (!h || !k || !obj)
+        return;
+    const char *ns = mock_json_str(obj, "metadata.namespace", "");
+    const char *name = mock_json_str(obj, "metadata.name", "");
+    if (!k->namespaced)
+        ns = "";
+    struct snap *cur = snap_new(obj), *old = NULL;
+    if (!cur)
+        goto lost;
+    if (ev == MOCK_EVENT_DELETED) {
+        shadow_swap(h, mock_kind_index(k), ns, name, NULL, &old);
+    } else {
+        cur->refs++;
+        if (shadow_swap(h, mock_kind_index(k), ns, name, cur, &old) != 0) {
+            cur->refs--;
+            snap_put(cur);
+            goto lost;
+        }
+    }
+    if (ev != MOCK_EVENT_MODIFIED) {
+        snap_put(old);
+        old = NULL;
+    }
+    if (h->next_seq >= h->cap) {
+        uint64_t gone = h->next_seq - h->cap;
+        struct entry *e = &h->ring[gone % h->cap];
+        /* A watcher that has yet to read this event loses nothing when it
+         * is of another kind; when it is of its own, the watcher is cut. */
+        for (struct watcher *w = h->watchers; w; w = w->next) {
+            if (w->next_seq == gone && e->k != w->k)
+                w->next_seq = gone + 1;
+        }
+        h->base_rv = e->rv;
+        snap_put(e->obj);
+        snap_put(e->prev);
+    }
+    h->ring[h->next_seq % h->cap] =
+        (struct entry){.rv = rv, .k = k, .ev = ev, .obj = cur, .prev = old};
+    h->next_seq++;
+    for (struct watcher *w = h->watchers; w; w = w->next) {
+        if (w->k == k)
+            wake_watcher(w);
+    }
+    return;
+lost:
+    /* Out of memory: the log cannot hold this event, so every position
+     * before it becomes too old and every watcher re-lists. */
+    in->host->log(in->host, FG_LOG_WARN,
+                  "watch: out of memory, ending all watches");
+    snap_put(cur);
+    h->base_rv = rv;
+    for (struct watcher *w = h->watchers; w; w = w->next) {
+        w->next_seq = 0;
+        w->state = W_DONE;
+        wake_watcher(w);
+    }
+}
+
+/* ---- events --------------------------------------------------------- */
+
+static int in_scope(const struct watcher *w, const cJSON *obj)
+{
+    if (w->ns[0] &&
+        strcmp(mock_json_str(obj, "metadata.namespace", ""), w->ns) != 0)
+        return 0;
+    if (w->name &&
+        strcmp(mock_json_str(obj, "metadata.name", ""), w->name) != 0)
+        return 0;
+    return mock_selector_match(w->labels, obj) &&
+           mock_selector_match(w->fields, obj);
+}
+
+static int add_rv(cJSON *obj, uint64_t rv)
+{
+    char buf[24];
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)rv);
+    cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    if (!cJSON_IsObject(meta))
+        return -1;
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
+    return cJSON_AddStringToObject(meta, "resourceVersion", buf) ? 0 : -1;
+}
+
+/* The event's object as the client asked for it: the object itself or a
+ * meta.k8s.io Table of one row, as `kubectl get -w` reads it. */
+static char *event_object(const struct watcher *w, const cJSON *obj)
+{
+    if (w->table == MOCK_TABLE_NONE)
+        return cJSON_PrintUnformatted(obj);
+    cJSON *t = cJSON_CreateObject();
+    cJSON *meta = t ? cJSON_AddObjectToObject(t, "metadata") : NULL;
+    cJSON *rows = NULL;
+    if (meta) {
+        cJSON_AddStringToObject(t, "kind", "Table");
+        cJSON_AddStringToObject(t, "apiVersion",
+                                w->table == MOCK_TABLE_V1BETA1
+                                    ? "meta.k8s.io/v1beta1"
+                                    : "meta.k8s.io/v1");
+        cJSON_AddStringToObject(
+            meta, "resourceVersion",
+            mock_json_str(obj, "metadata.resourceVersion", ""));
+        cJSON_AddItemToObject(t, "columnDefinitions", mock_table_columns(w->k));
+        rows = cJSON_AddArrayToObject(t, "rows");
+    }
+    cJSON *row = rows
+                     ? mock_table_row(w->k, obj,
+                                      (int64_t)w->in->host->now_ms(w->in->host),
+                                      w->inc, w->table)
+                     : NULL;
+    char *text = NULL;
+    if (row) {
+        cJSON_AddItemToArray(rows, row);
+        text = cJSON_PrintUnformatted(t);
+    }
+    cJSON_Delete(t);
+    return text;
+}
+
+static int emit(struct mock_buf *out, const char *type, const char *object)
+{
+    if (!object)
+        return -1;
+    return mock_buf_adds(out, "{\"type\":\"") == 0 &&
+                   mock_buf_adds(out, type) == 0 &&
+                   mock_buf_adds(out, "\",\"object\":") == 0 &&
+                   mock_buf_adds(out, object) == 0 &&
+                   mock_buf_adds(out, "}\n") == 0
+               ? 0
+               : -1;
+}
+
+static int emit_obj(const struct watcher *w, struct mock_buf *out,
+                    const char *type, const cJSON *obj)
+{
+    char *text = event_object(w, obj);
+    int rc = emit(out, type, text);
+    free(text);
+    return rc;
+}
+
+/* One ring entry as this watcher sees it: kube's cache turns a change
+ * that crosses the selector into ADDED or DELETED. */
+static int emit_entry(const struct watcher *w, const struct entry *e,
+                      struct mock_buf *out)
+{
+    const cJSON *cur = e->obj->json;
+    int now = in_scope(w, cur);
+    switch (e->ev) {
+    case MOCK_EVENT_ADDED:
+        return now ? emit_obj(w, out, "ADDED", cur) : 0;
+    case MOCK_EVENT_DELETED:
+        return now ? emit_obj(w, out, "DELETED", cur) : 0;
+    case MOCK_EVENT_MODIFIED:
+        break;
+    }
+    int before = e->prev ? in_scope(w, e->prev->json) : now;
+    if (now)
+        return emit_obj(w, out, before ? "MODIFIED" : "ADDED", cur);
+    if (!before)
+        return 0;
+    /* It left the selector: kube sends its last matching state with the
+     * new resourceVersion. */
+    cJSON *gone = cJSON_Duplicate(e->prev->json, 1);
+    int rc = gone && add_rv(gone, e->rv) == 0
+                 ? emit_obj(w, out, "DELETED", gone)
+                 : -1;
+    cJSON_Delete(gone);
+    return rc;
+}
+
+static int emit_bookmark(const struct watcher *w, struct mock_buf *out,
+                         int initial_end)
+{
+    char av[64], rv[24];
+    snprintf(rv, sizeof(rv), "%llu", (unsigned long long)w->in->store->rv);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *meta = o ? cJSON_CreateObject() : NULL;
+    if (!meta) {
+        cJSON_Delete(o);
+        return -1;
+    }
+    if (w->table == MOCK_TABLE_NONE) {
+        cJSON_AddStringToObject(o, "kind", w->k->kind);
+        cJSON_AddStringToObject(o, "apiVersion",
+                                mock_kind_api_version(w->k, av, sizeof(av)));
+    } else {
+        cJSON_AddStringToObject(o, "kind", "Table");
+        cJSON_AddStringToObject(o, "apiVersion", "meta.k8s.io/v1");
+    }
+    cJSON_AddItemToObject(o, "metadata", meta);
+    cJSON_AddStringToObject(meta, "resourceVersion", rv);
+    if (initial_end) {
+        cJSON *ann = cJSON_AddObjectToObject(meta, "annotations");
+        if (ann)
+            cJSON_AddStringToObject(ann, "k8s.io/initial-events-end", "true");
+    }
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    int rc = emit(out, "BOOKMARK", text);
+    free(text);
+    return rc;
+}
+
+static int emit_expired(struct mock_buf *out, uint64_t rv, uint64_t base)
+{
+    char msg[96];
+    snprintf(msg, sizeof(msg), "too old resource version: %llu (%llu)",
+             (unsigned long long)rv, (unsigned long long)base);
+    char *st = mock_status_json(410, "Expired", msg, NULL, NULL);
+    int rc = emit(out, "ERROR", st);
+    free(st);
+    return rc;
+}
+
+/* ---- the watcher as a producer --------------------------------------- */
+
+static int set_cursor(struct watcher *w, const struct mock_obj *o)
+{
+    char *ns = strdup(o->ns), *name = strdup(o->name);
+    if (!ns || !name) {
+        free(ns);
+        free(name);
+        return -1;
+    }
+    free(w->cur_ns);
+    free(w->cur_name);
+    w->cur_ns = ns;
+    w->cur_name = name;
+    return 0;
+}
+
+/* Synthetic ADDED events for the objects that exist, resumed from the last
+ * key sent, so that a long initial state costs one chunk at a time.
+ * Returns 1 while more remain, 0 when all are sent, -1 on failure. */
+static int fill_initial(struct watcher *w, struct mock_buf *out, size_t want)
+{
+    const struct mock_store *s = w->in->store;
+    const struct mock_bucket *b = mock_store_bucket(s, w->k);
+    size_t i = w->cur_name ? mock_store_seek(s, w->k, w->cur_ns, w->cur_name, 0)
+                           : mock_store_seek(s, w->k, w->ns, "", 1);
+    for (size_t first = i; i < b->n; i++) {
+        const struct mock_obj *o = b->v[i];
+        if (w->ns[0] && strcmp(o->ns, w->ns) != 0)
+            break;
+        if (out->len >= want && i > first)
+            return set_cursor(w, b->v[i - 1]) == 0 ? 1 : -1;
+        if (in_scope(w, o->json) && emit_obj(w, out, "ADDED", o->json) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void arm_timer(struct watcher *w);
+
+static int watch_fill(struct mock_producer *p, struct mock_buf *out,
+                      size_t want)
+{
+    struct watcher *w = (struct watcher *)p;
+    struct mock_watch_hub *h = w->hub;
+    if (w->state == W_ERROR) {
+        w->state = W_DONE;
+        return emit_expired(out, w->err_rv, h ? h->base_rv : 0) == 0
+                   ? MOCK_FILL_DONE
+                   : -1;
+    }
+    if (w->state == W_DONE || !h)
+        return MOCK_FILL_DONE;
+    if (w->deadline_ms &&
+        (int64_t)w->in->host->now_ms(w->in->host) >= w->deadline_ms)
+        return MOCK_FILL_DONE;
+    if (w->state == W_INITIAL) {
+        int r = fill_initial(w, out, want);
+        if (r != 0)
+            return r < 0 ? -1 : MOCK_FILL_MORE;
+        w->state = W_LIVE;
+        if (w->end_bookmark && emit_bookmark(w, out, 1) != 0)
+            return -1;
+    }
+    if (w->next_seq < first_seq(h)) {
+        /* Events it has not read are gone: a slow watcher ends here and
+         * its client starts over with a list. */
+        w->state = W_DONE;
+        return MOCK_FILL_DONE;
+    }
+    while (w->next_seq < h->next_seq) {
+        if (out->len >= want)
+            return MOCK_FILL_MORE;
+        const struct entry *e = &h->ring[w->next_seq % h->cap];
+        w->next_seq++;
+        if (e->k == w->k && emit_entry(w, e, out) != 0)
+            return -1;
+    }
+    if (w->bookmark_due) {
+        w->bookmark_due = 0;
+        if (emit_bookmark(w, out, 0) != 0)
+            return -1;
+    }
+    w->waiting = 1;
+    return MOCK_FILL_WAIT;
+}
+
+static void on_timer(void *arg)
+{
+    struct watcher *w = arg;
+    int64_t now = (int64_t)w->in->host->now_ms(w->in->host);
+    if (w->bookmarks && now >= w->next_bookmark_ms) {
+        w->bookmark_due = 1;
+        w->next_bookmark_ms = now + MOCK_BOOKMARK_MS;
+    }
+    int over = w->deadline_ms && now >= w->deadline_ms;
+    if (!over)
+        arm_timer(w);
+    if (w->bookmark_due || over)
+        wake_watcher(w);
+}
+
+static void arm_timer(struct watcher *w)
+{
+    int64_t now = (int64_t)w->in->host->now_ms(w->in->host);
+    int64_t at = w->deadline_ms;
+    if (w->bookmarks && (!at || w->next_bookmark_ms < at))
+        at = w->next_bookmark_ms;
+    if (!at || !w->timer)
+        return;
+    w->in->host->timer_arm(w->timer, at > now ? (uint64_t)(at - now) : 0);
+}
+
+static void watch_free(struct mock_producer *p)
+{
+    struct watcher *w = (struct watcher *)p;
+    if (!w)
+        return;
+    if (w->hub) {
+        if (w->prev)
+            w->prev->next = w->next;
+        else
+            w->hub->watchers = w->next;
+        if (w->next)
+            w->next->prev = w->prev;
+    }
+    if (w->timer)
+        w->in->host->timer_free(w->timer);
+    mock_selector_free(w->labels);
+    mock_selector_free(w->fields);
+    free(w->ns);
+    free(w->name);
+    free(w->cur_ns);
+    free(w->cur_name);
+    free(w);
+}
+
+/* The first ring position holding an event after RV. */
+static uint64_t seq_after(const struct mock_watch_hub *h, uint64_t rv)
+{
+    uint64_t lo = first_seq(h), hi = h->next_seq;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (h->ring[mid % h->cap].rv <= rv)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int parse_rv(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!*s || *s < '0' || *s > '9')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int answer_status(struct mock_answer *a, int code, const char *reason,
+                         const char *msg)
+{
+    a->status = code;
+    a->content_type = "application/json";
+    a->body = mock_status_json(code, reason, msg, NULL, NULL);
+    if (!a->body)
+        return -1;
+    a->body_len = strlen(a->body);
+    return 0;
+}
+
+int mock_watch_serve(struct mock_instance *in, const struct mock_kind *k,
+                     const char *ns, const char *name, const char *query,
+                     enum mock_table_version tv, enum mock_include inc,
+                     struct mock_selector *labels, struct mock_selector *fields,
+                     struct mock_answer *a)
+{
+    char rvs[64], val[64];
+    int has_rv = mock_query_get(query, "resourceVersion", rvs, sizeof(rvs));
+    uint64_t rv = 0;
+    int bad = has_rv < 0 || (has_rv > 0 && rvs[0] && parse_rv(rvs, &rv));
+    int64_t timeout_ms = 0;
+    int r = mock_query_get(query, "timeoutSeconds", val, sizeof(val));
+    if (r != 0) {
+        char *end;
+        long long t = r > 0 ? strtoll(val, &end, 10) : -1;
+        if (r < 0 || !val[0] || *end || t < 0) {
+            mock_selector_free(labels);
+            mock_selector_free(fields);
+            return answer_status(a, 400, "BadRequest",
+                                 "timeoutSeconds must be a non-negative "
+                                 "integer");
+        }
+        timeout_ms = t * 1000;
+    }
+    if (bad) {
+        mock_selector_free(labels);
+        mock_selector_free(fields);
+        char msg[128];
+        snprintf(msg, sizeof(msg), "invalid resource version: %.64s", rvs);
+        return answer_status(a, 400, "BadRequest", msg);
+    }
+    r = mock_query_get(query, "allowWatchBookmarks", val, sizeof(val));
+    int bookmarks = r > 0 && mock_parse_bool(val) == 1;
+    /* Unset or "0": the current state first, as synthetic ADDED events. */
+    int initial = has_rv == 0 || !rvs[0] || rv == 0;
+    r = mock_query_get(query, "sendInitialEvents", val, sizeof(val));
+    if (r > 0 && mock_parse_bool(val) >= 0)
+        initial = mock_parse_bool(val);
+    int end_bookmark = r > 0 && initial && bookmarks;
+
+    if (!in->watch)
+        in->watch = mock_watch_hub_new(in, 1000);
+    struct watcher *w = in->watch ? calloc(1, sizeof(*w)) : NULL;
+    if (!w || !(w->ns = strdup(ns ? ns : "")) ||
+        (name && !(w->name = strdup(name)))) {
+        if (w)
+            free(w->ns);
+        free(w);
+        mock_selector_free(labels);
+        mock_selector_free(fields);
+        return -1;
+    }
+    struct mock_watch_hub *h = in->watch;
+    w->p.fill = watch_fill;
+    w->p.free = watch_free;
+    w->hub = h;
+    w->in = in;
+    w->k = k;
+    w->labels = labels;
+    w->fields = fields;
+    w->table = tv;
+    w->inc = inc;
+    w->bookmarks = bookmarks;
+    w->end_bookmark = end_bookmark;
+    int64_t now = (int64_t)in->host->now_ms(in->host);
+    if (timeout_ms == 0) /* unset or 0: the server's own limit */
+        timeout_ms = MOCK_MIN_REQUEST_TIMEOUT_MS +
+                     (int64_t)(rand() % MOCK_MIN_REQUEST_TIMEOUT_MS);
+    w->deadline_ms = timeout_ms ? now + timeout_ms : 0;
+    w->next_bookmark_ms = now + MOCK_BOOKMARK_MS;
+    if (initial) {
+        w->state = W_INITIAL;
+        w->next_seq = h->next_seq;
+    } else if (rv < h->base_rv) {
+        w->state = W_ERROR;
+        w->err_rv = rv;
+    } else {
+        w->state = W_LIVE;
+        w->next_seq = seq_after(h, rv);
+    }
+    w->timer = in->host->timer_new(in->host, on_timer, w);
+    if (!w->timer) {
+        watch_free(&w->p);
+        return -1;
+    }
+    arm_timer(w);
+    w->next = h->watchers;
+    if (h->watchers)
+        h->watchers->prev = w;
+    h->watchers = w;
+    a->status = 200;
+    a->content_type = tv == MOCK_TABLE_V1 ? "application/json;as=Table;v=v1;"
+                                            "g=meta.k8s.io"
+                      : tv == MOCK_TABLE_V1BETA1
+                          ? "application/json;as=Table;v=v1beta1;"
+                            "g=meta.k8s.io"
+                          : "application/json";
+    a->producer = &w->p;
+    return 0;
+}

@@ -1,0 +1,485 @@
+/* Unit tests of the mock's writes (plugins/drivers/mock/write.c and the
+ * request body path of plugin.c): create with generateName and its
+ * errors, updates with optimistic concurrency, deletes (one object, a
+ * namespace with its contents, a collection), the scale subresource, and
+ * the persisted store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fake.h"
+
+static char demo_path[1024];
+
+static void *demo_instance(void)
+{
+    snprintf(demo_path, sizeof(demo_path), "%s/conf.d/seeds/demo.json",
+             FG_TEST_SOURCE_DIR);
+    struct fake_section fs;
+    fake_section_init(&fs, demo_path, NULL);
+    char err[512] = "";
+    void *in =
+        mock_driver_ops.instance_new(&fake_host, &fs.s, err, sizeof(err));
+    if (!in)
+        fail_msg("%s", err);
+    return in;
+}
+
+/* METHOD PATH?QUERY with BODY of content type CT; returns the parsed
+ * answer and checks its status. */
+static cJSON *req(void *in, const char *method, const char *path,
+                  const char *query, const char *ct, const char *body,
+                  int want)
+{
+    struct fake_client c = {0};
+    struct fg_header h[2];
+    size_t nh = 0;
+    if (ct)
+        h[nh++] = (struct fg_header){"content-type", 12, ct, strlen(ct)};
+    struct fg_request_head head = {
+        .method = method,
+        .path = path,
+        .query = query,
+        .headers = h,
+        .n_headers = nh,
+        .content_length = body ? (int64_t)strlen(body) : 0,
+        .http_version = 20,
+    };
+    void *s = mock_driver_ops.stream_open(in, &head, &fake_callbacks, &c);
+    assert_non_null(s);
+    if (body) {
+        /* In two pieces, as bodies arrive. */
+        size_t n = strlen(body), half = n / 2;
+        assert_int_equal(mock_driver_ops.stream_write(s, body, half), 0);
+        assert_int_equal(
+            mock_driver_ops.stream_write(s, body + half, n - half), 0);
+    }
+    mock_driver_ops.stream_end(s);
+    while (!c.ended && fake_run_one_timer())
+        ;
+    mock_driver_ops.stream_close(s);
+    mock_buf_add(&c.body, "", 0);
+    if (c.status != want)
+        fail_msg("%s %s: status %d, want %d: %s", method, path, c.status, want,
+                 c.body.p);
+    cJSON *d = cJSON_Parse(c.body.p);
+    if (!d)
+        fail_msg("%s %s: not JSON: %s", method, path, c.body.p);
+    fake_client_free(&c);
+    return d;
+}
+
+#define JSON "application/json"
+
+static void expect_message(cJSON *d, const char *reason, const char *msg)
+{
+    assert_string_equal(mock_json_str(d, "kind", ""), "Status");
+    assert_string_equal(mock_json_str(d, "reason", ""), reason);
+    assert_string_equal(mock_json_str(d, "message", ""), msg);
+    cJSON_Delete(d);
+}
+
+static void test_create(void **state)
+{
+    (void)state;
+    void *in = demo_instance();
+    cJSON *d = req(in, "POST", "/api/v1/namespaces", NULL, JSON,
+                   "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+                   "\"metadata\":{\"name\":\"team-a\"}}",
+                   201);
+    assert_string_equal(mock_json_str(d, "status.phase", ""), "Active");
+    const cJSON *labels = mock_json_path(d, "metadata.labels");
+    assert_string_equal(
+        cJSON_GetObjectItem(labels, "kubernetes.io/metadata.name")
+            ->valuestring,
+        "team-a");
+    const char *uid = mock_json_str(d, "metadata.uid", "");
+    assert_int_equal(strlen(uid), 36);
+    assert_int_equal(uid[14], '4');
+    assert_string_equal(mock_json_str(d, "metadata.creationTimestamp", ""),
+                        "2026-11-25T00:00:00Z");
+    assert_non_null(mock_json_str(d, "metadata.resourceVersion", NULL));
+    cJSON_Delete(d);
+
+    /* generateName, and kind and apiVersion filled in from the URL. */
+    d = req(in, "POST", "/api/v1/namespaces/team-a/configmaps", NULL, NULL,
+            "{\"metadata\":{\"generateName\":\"cfg-\"},\"data\":{\"a\":\"1\"}}",
+            201);
+    const char *name = mock_json_str(d, "metadata.name", "");
+    assert_int_equal(strlen(name), 9);
+    assert_memory_equal(name, "cfg-", 4);
+    assert_string_equal(mock_json_str(d, "kind", ""), "ConfigMap");
+    assert_string_equal(mock_json_str(d, "apiVersion", ""), "v1");
+    assert_null(mock_json_path(d, "metadata.generation"));
+    cJSON_Delete(d);
+
+    d = req(in, "POST", "/apis/apps/v1/namespaces/team-a/deployments", NULL,
+            JSON,
+            "{\"metadata\":{\"name\":\"web\"},\"spec\":{\"selector\":{"
+            "\"matchLabels\":{\"app\":\"web\"}},\"template\":{}},\"status\":{"
+            "\"replicas\":9}}",
+            201);
+    assert_int_equal(mock_json_int(d, "metadata.generation", 0), 1);
+    assert_int_equal(mock_json_int(d, "spec.replicas", 0), 1);
+    assert_null(mock_json_path(d, "status.replicas"));
+    cJSON_Delete(d);
+
+    expect_message(req(in, "POST", "/apis/apps/v1/namespaces/team-a/"
+                                   "deployments",
+                       NULL, JSON, "{\"metadata\":{\"name\":\"web\"}}", 409),
+                   "AlreadyExists", "deployments.apps \"web\" already exists");
+    expect_message(req(in, "POST", "/api/v1/namespaces/nope/configmaps", NULL,
+                       JSON, "{\"metadata\":{\"name\":\"x\"}}", 404),
+                   "NotFound", "namespaces \"nope\" not found");
+    d = req(in, "POST", "/api/v1/namespaces/team-a/configmaps", NULL, JSON,
+            "{\"metadata\":{\"name\":\"Bad_Name\"}}", 422);
+    assert_string_equal(mock_json_str(d, "reason", ""), "Invalid");
+    assert_non_null(strstr(mock_json_str(d, "message", ""),
+                           "ConfigMap \"Bad_Name\" is invalid: metadata.name: "
+                           "Invalid value: \"Bad_Name\": a lowercase RFC 1123 "
+                           "subdomain"));
+    assert_string_equal(mock_json_str(d, "details.kind", ""), "ConfigMap");
+    cJSON_Delete(d);
+    expect_message(
+        req(in, "POST", "/api/v1/namespaces/team-a/configmaps", NULL, JSON,
+            "{\"metadata\":{}}", 422),
+        "Invalid",
+        "ConfigMap \"\" is invalid: metadata.name: Required value: name or "
+        "generateName is required");
+    expect_message(
+        req(in, "POST", "/api/v1/namespaces", NULL, JSON,
+            "{\"metadata\":{\"name\":\"a.b\"}}", 422),
+        "Invalid",
+        "Namespace \"a.b\" is invalid: metadata.name: Invalid value: \"a.b\": "
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric "
+        "characters or '-', and must start and end with an alphanumeric "
+        "character (e.g. 'my-name',  or '123-abc', regex used for validation "
+        "is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')");
+    expect_message(req(in, "POST", "/api/v1/namespaces/team-a/configmaps",
+                       NULL, JSON,
+                       "{\"metadata\":{\"name\":\"x\",\"namespace\":\"shop\"}}",
+                       400),
+                   "BadRequest",
+                   "the namespace of the provided object does not match the "
+                   "namespace sent on the request");
+    expect_message(req(in, "POST", "/api/v1/namespaces/team-a/configmaps",
+                       NULL, JSON,
+                       "{\"apiVersion\":\"apps/v1\",\"metadata\":{\"name\":"
+                       "\"x\"}}",
+                       400),
+                   "BadRequest",
+                   "the API version in the data (apps/v1) does not match the "
+                   "expected API version (v1)");
+    d = req(in, "POST", "/api/v1/namespaces/team-a/configmaps", NULL, JSON,
+            "{\"kind\":\"Secret\",\"metadata\":{\"name\":\"x\"}}", 400);
+    cJSON_Delete(d);
+    d = req(in, "POST", "/api/v1/namespaces/team-a/configmaps", NULL, JSON,
+            "{\"metadata\":{\"name\":\"x\",\"labels\":{\"a\":1}}}", 400);
+    cJSON_Delete(d);
+    d = req(in, "POST", "/api/v1/namespaces/team-a/configmaps", NULL, JSON,
+            "{not json", 400);
+    cJSON_Delete(d);
+    d = req(in, "POST", "/api/v1/namespaces/team-a/configmaps", NULL,
+            "application/yaml", "metadata: {}", 415);
+    cJSON_Delete(d);
+
+    /* A dry run answers without storing. */
+    d = req(in, "POST", "/api/v1/namespaces/team-a/configmaps", "dryRun=All",
+            JSON, "{\"metadata\":{\"name\":\"dry\"}}", 201);
+    cJSON_Delete(d);
+    d = req(in, "GET", "/api/v1/namespaces/team-a/configmaps/dry", NULL, NULL,
+            NULL, 404);
+    cJSON_Delete(d);
+
+    /* Secrets fold stringData into data. */
+    d = req(in, "POST", "/api/v1/namespaces/team-a/secrets", NULL, JSON,
+            "{\"metadata\":{\"name\":\"s\"},\"stringData\":{\"pw\":"
+            "\"hunter2\"}}",
+            201);
+    assert_string_equal(mock_json_str(d, "data.pw", ""), "aHVudGVyMg==");
+    assert_string_equal(mock_json_str(d, "type", ""), "Opaque");
+    assert_null(mock_json_path(d, "stringData"));
+    cJSON_Delete(d);
+    mock_driver_ops.instance_free(in);
+}
+
+static void test_update(void **state)
+{
+    (void)state;
+    void *in = demo_instance();
+    cJSON *d = req(in, "GET", "/apis/apps/v1/namespaces/shop/deployments/cart",
+                   NULL, NULL, NULL, 200);
+    char rv[32], uid[64], created[40];
+    snprintf(rv, sizeof(rv), "%s", mock_json_str(d, "metadata.resourceVersion",
+                                                 ""));
+    snprintf(uid, sizeof(uid), "%s", mock_json_str(d, "metadata.uid", ""));
+    snprintf(created, sizeof(created), "%s",
+             mock_json_str(d, "metadata.creationTimestamp", ""));
+    int64_t gen = mock_json_int(d, "metadata.generation", 0);
+    int64_t ready = mock_json_int(d, "status.readyReplicas", -1);
+
+    /* Same content: no write, the resourceVersion stays. */
+    char *text = cJSON_PrintUnformatted(d);
+    cJSON *same = req(in, "PUT", "/apis/apps/v1/namespaces/shop/deployments/"
+                                 "cart",
+                      NULL, JSON, text, 200);
+    free(text);
+    assert_string_equal(mock_json_str(same, "metadata.resourceVersion", ""),
+                        rv);
+    cJSON_Delete(same);
+
+    /* A spec change bumps generation; status, uid and creation time are
+     * the server's. */
+    cJSON *spec = cJSON_GetObjectItem(d, "spec");
+    cJSON_ReplaceItemInObject(spec, "replicas", cJSON_CreateNumber(7));
+    cJSON *meta = cJSON_GetObjectItem(d, "metadata");
+    cJSON_DeleteItemFromObject(meta, "uid");
+    cJSON_ReplaceItemInObject(meta, "creationTimestamp",
+                              cJSON_CreateString("2000-01-01T00:00:00Z"));
+    cJSON_DeleteItemFromObject(d, "status");
+    text = cJSON_PrintUnformatted(d);
+    cJSON *up = req(in, "PUT", "/apis/apps/v1/namespaces/shop/deployments/cart",
+                    NULL, JSON, text, 200);
+    assert_int_equal(mock_json_int(up, "spec.replicas", 0), 7);
+    assert_int_equal(mock_json_int(up, "metadata.generation", 0), gen + 1);
+    assert_int_equal(mock_json_int(up, "status.readyReplicas", -1), ready);
+    assert_string_equal(mock_json_str(up, "metadata.uid", ""), uid);
+    assert_string_equal(mock_json_str(up, "metadata.creationTimestamp", ""),
+                        created);
+    assert_string_not_equal(mock_json_str(up, "metadata.resourceVersion", ""),
+                            rv);
+    cJSON_Delete(up);
+
+    /* The same body again carries a stale resourceVersion now. */
+    expect_message(req(in, "PUT",
+                       "/apis/apps/v1/namespaces/shop/deployments/cart", NULL,
+                       JSON, text, 409),
+                   "Conflict",
+                   "Operation cannot be fulfilled on deployments.apps "
+                   "\"cart\": the object has been modified; please apply "
+                   "your changes to the latest version and try again");
+    free(text);
+    cJSON_Delete(d);
+
+    expect_message(req(in, "PUT", "/api/v1/namespaces/shop/configmaps/nope",
+                       NULL, JSON, "{\"metadata\":{\"name\":\"nope\"}}", 404),
+                   "NotFound", "configmaps \"nope\" not found");
+    expect_message(req(in, "PUT", "/api/v1/namespaces/shop/pods/redis-0",
+                       NULL, JSON, "{\"metadata\":{\"name\":\"other\"}}", 400),
+                   "BadRequest",
+                   "the name of the object (other) does not match the name "
+                   "on the URL (redis-0)");
+    d = req(in, "PUT", "/api/v1/namespaces/shop/pods/redis-0", NULL, JSON,
+            "{\"metadata\":{\"name\":\"redis-0\",\"uid\":\"x\"}}", 422);
+    cJSON_Delete(d);
+
+    /* Patches: label by merge patch, a stale resourceVersion, 415. */
+    d = req(in, "PATCH", "/api/v1/namespaces/shop/pods/redis-0", NULL,
+            "application/merge-patch+json",
+            "{\"metadata\":{\"labels\":{\"tier\":\"cache\"}}}", 200);
+    assert_string_equal(mock_json_str(d, "metadata.labels.tier", ""),
+                        "cache");
+    assert_string_equal(mock_json_str(d, "status.phase", ""), "Running");
+    cJSON_Delete(d);
+    d = req(in, "PATCH", "/api/v1/namespaces/shop/pods/redis-0", NULL,
+            "application/merge-patch+json",
+            "{\"metadata\":{\"resourceVersion\":\"1\"}}", 409);
+    cJSON_Delete(d);
+    d = req(in, "PATCH", "/api/v1/namespaces/shop/pods/redis-0", NULL,
+            "application/strategic-merge-patch+json",
+            "{\"metadata\":{\"name\":\"x\"}}", 400);
+    cJSON_Delete(d);
+    d = req(in, "PATCH", "/api/v1/namespaces/shop/pods/redis-0", NULL, JSON,
+            "{}", 415);
+    cJSON_Delete(d);
+    d = req(in, "PATCH", "/api/v1/namespaces/shop/pods/redis-0", NULL,
+            "application/json-patch+json",
+            "[{\"op\":\"test\",\"path\":\"/kind\",\"value\":\"Node\"}]", 422);
+    cJSON_Delete(d);
+
+    /* The status subresource changes status only. */
+    d = req(in, "PUT", "/api/v1/namespaces/shop/pods/redis-0/status", NULL,
+            JSON,
+            "{\"metadata\":{\"name\":\"redis-0\",\"labels\":{}},\"status\":{"
+            "\"phase\":\"Failed\"}}",
+            200);
+    assert_string_equal(mock_json_str(d, "status.phase", ""), "Failed");
+    assert_string_equal(mock_json_str(d, "metadata.labels.tier", ""),
+                        "cache");
+    cJSON_Delete(d);
+    mock_driver_ops.instance_free(in);
+}
+
+static void test_scale(void **state)
+{
+    (void)state;
+    void *in = demo_instance();
+    cJSON *d = req(in, "GET",
+                   "/apis/apps/v1/namespaces/shop/deployments/frontend/scale",
+                   NULL, NULL, NULL, 200);
+    assert_string_equal(mock_json_str(d, "kind", ""), "Scale");
+    assert_string_equal(mock_json_str(d, "apiVersion", ""), "autoscaling/v1");
+    assert_non_null(mock_json_str(d, "status.selector", NULL));
+    char rv[32];
+    snprintf(rv, sizeof(rv), "%s",
+             mock_json_str(d, "metadata.resourceVersion", ""));
+    cJSON_Delete(d);
+    /* kubectl scale: a merge patch of the Scale. */
+    d = req(in, "PATCH",
+            "/apis/apps/v1/namespaces/shop/deployments/frontend/scale", NULL,
+            "application/merge-patch+json", "{\"spec\":{\"replicas\":5}}",
+            200);
+    assert_int_equal(mock_json_int(d, "spec.replicas", 0), 5);
+    cJSON_Delete(d);
+    d = req(in, "GET", "/apis/apps/v1/namespaces/shop/deployments/frontend",
+            NULL, NULL, NULL, 200);
+    assert_int_equal(mock_json_int(d, "spec.replicas", 0), 5);
+    cJSON_Delete(d);
+    char body[160];
+    snprintf(body, sizeof(body),
+             "{\"metadata\":{\"name\":\"frontend\",\"resourceVersion\":\"%s\"},"
+             "\"spec\":{\"replicas\":1}}",
+             rv);
+    d = req(in, "PUT", "/apis/apps/v1/namespaces/shop/deployments/frontend/"
+                       "scale",
+            NULL, JSON, body, 409);
+    cJSON_Delete(d);
+    d = req(in, "PATCH",
+            "/apis/apps/v1/namespaces/shop/deployments/frontend/scale", NULL,
+            "application/merge-patch+json", "{\"spec\":{\"replicas\":-1}}",
+            422);
+    cJSON_Delete(d);
+    d = req(in, "GET", "/apis/apps/v1/namespaces/shop/daemonsets/x/scale", NULL,
+            NULL, NULL, 404);
+    cJSON_Delete(d);
+
+    /* Discovery lists the subresources. */
+    d = req(in, "GET", "/apis/apps/v1", NULL, NULL, NULL, 200);
+    int found = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(d, "resources"))
+    {
+        if (strcmp(mock_json_str(r, "name", ""), "deployments/scale") == 0) {
+            found = 1;
+            assert_string_equal(mock_json_str(r, "group", ""), "autoscaling");
+            assert_string_equal(mock_json_str(r, "kind", ""), "Scale");
+        }
+    }
+    assert_true(found);
+    cJSON_Delete(d);
+    mock_driver_ops.instance_free(in);
+}
+
+static void test_delete(void **state)
+{
+    (void)state;
+    void *in = demo_instance();
+    struct mock_instance *mi = in;
+    const struct mock_kind *cm = mock_kind_by_resource("", "v1", "configmaps");
+    const struct mock_kind *pods = mock_kind_by_resource("", "v1", "pods");
+    const struct mock_kind *nsk =
+        mock_kind_by_resource("", "v1", "namespaces");
+    assert_non_null(mock_store_get(mi->store, cm, "shop", "kube-root-ca.crt"));
+
+    cJSON *d = req(in, "DELETE", "/api/v1/namespaces/shop/configmaps/"
+                                 "kube-root-ca.crt",
+                   NULL, JSON,
+                   "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\","
+                   "\"propagationPolicy\":\"Background\"}",
+                   200);
+    assert_string_equal(mock_json_str(d, "status", ""), "Success");
+    assert_string_equal(mock_json_str(d, "details.kind", ""), "configmaps");
+    assert_non_null(mock_json_str(d, "details.uid", NULL));
+    cJSON_Delete(d);
+    assert_null(mock_store_get(mi->store, cm, "shop", "kube-root-ca.crt"));
+
+    d = req(in, "DELETE", "/api/v1/namespaces/shop/pods/redis-0", NULL,
+            JSON, "{\"preconditions\":{\"uid\":\"wrong\"}}", 409);
+    cJSON_Delete(d);
+    uint64_t before = mi->store->rv;
+    d = req(in, "DELETE", "/api/v1/namespaces/shop/pods/redis-0", NULL, NULL,
+            NULL, 200);
+    assert_string_equal(mock_json_str(d, "kind", ""), "Pod");
+    assert_int_equal(mi->store->rv, before + 1);
+    cJSON_Delete(d);
+    d = req(in, "DELETE", "/api/v1/namespaces/shop/pods/redis-0", NULL, NULL,
+            NULL, 404);
+    cJSON_Delete(d);
+
+    /* deletecollection with a label selector. */
+    size_t n_pods = mock_store_bucket(mi->store, pods)->n;
+    d = req(in, "DELETE", "/api/v1/namespaces/shop/pods",
+            "labelSelector=app%3Dnot-there", NULL, NULL, 200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "items")), 0);
+    cJSON_Delete(d);
+    assert_int_equal(mock_store_bucket(mi->store, pods)->n, n_pods);
+
+    /* A namespace takes everything in it along. */
+    d = req(in, "DELETE", "/api/v1/namespaces/shop", NULL, NULL, NULL, 200);
+    assert_string_equal(mock_json_str(d, "status.phase", ""), "Terminating");
+    assert_non_null(mock_json_str(d, "metadata.deletionTimestamp", NULL));
+    cJSON_Delete(d);
+    assert_null(mock_store_get(mi->store, nsk, "", "shop"));
+    for (size_t i = 0; i < MOCK_N_KINDS; i++) {
+        const struct mock_kind *k = mock_kind_at(i);
+        const struct mock_bucket *b = mock_store_bucket(mi->store, k);
+        for (size_t j = 0; j < b->n; j++)
+            assert_string_not_equal(b->v[j]->ns, "shop");
+    }
+    expect_message(req(in, "DELETE", "/api/v1/namespaces/default", NULL, NULL,
+                       NULL, 403),
+                   "Forbidden",
+                   "namespaces \"default\" is forbidden: this namespace may "
+                   "not be deleted");
+    d = req(in, "DELETE", "/api/v1/namespaces", NULL, NULL, NULL, 405);
+    cJSON_Delete(d);
+    mock_driver_ops.instance_free(in);
+}
+
+/* A store saved and loaded again keeps objects and resourceVersions. */
+static void test_persist(void **state)
+{
+    (void)state;
+    void *in = demo_instance();
+    struct mock_instance *mi = in;
+    cJSON *d = req(in, "POST", "/api/v1/namespaces/shop/configmaps", NULL,
+                   JSON, "{\"metadata\":{\"name\":\"kept\"}}", 201);
+    cJSON_Delete(d);
+    char path[] = "/tmp/fedgate-mock-persist-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[512];
+    assert_int_equal(mock_persist_save(mi->store, path, err, sizeof(err)), 0);
+    struct mock_store *s =
+        mock_persist_load(path, (int64_t)FAKE_NOW_MS, err, sizeof(err));
+    if (!s)
+        fail_msg("%s", err);
+    assert_int_equal(s->rv, mi->store->rv);
+    const struct mock_kind *cm = mock_kind_by_resource("", "v1", "configmaps");
+    const struct mock_obj *a = mock_store_get(mi->store, cm, "shop", "kept");
+    const struct mock_obj *b = mock_store_get(s, cm, "shop", "kept");
+    assert_non_null(b);
+    assert_int_equal(a->rv, b->rv);
+    assert_true(cJSON_Compare(a->json, b->json, 1));
+    mock_store_free(s);
+    unlink(path);
+    mock_driver_ops.instance_free(in);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_create), cmocka_unit_test(test_update),
+        cmocka_unit_test(test_scale),  cmocka_unit_test(test_delete),
+        cmocka_unit_test(test_persist),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
