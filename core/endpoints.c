@@ -51,7 +51,8 @@ static void serve_version(struct fg_exchange *ex)
 static void serve_metrics(struct fg_exchange *ex)
 {
     struct evbuffer *out = evbuffer_new();
-    if (!out || fg_metrics_render(ex->worker->gw, out) != 0) {
+    if (!out || fg_metrics_render(ex->worker->gw, out) != 0 ||
+        fg_metrics_render_members(ex->worker, out) != 0) {
         if (out)
             evbuffer_free(out);
         fg_exchange_fail(ex, 500, NULL, "could not render the metrics");

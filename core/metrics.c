@@ -161,6 +161,40 @@ static void render_latency(const struct fg_gateway *gw, struct evbuffer *out)
     }
 }
 
+int fg_metrics_render_members(const struct fg_worker *w, struct evbuffer *out)
+{
+    /* A driver instance lives on its worker's loop: ask only the instances
+     * of the worker serving this scrape, on its own thread. */
+    evbuffer_add_printf(
+        out, "# HELP fedgate_member_ready Whether the member's driver last "
+             "saw it ready.\n"
+             "# TYPE fedgate_member_ready gauge\n");
+    for (size_t i = 0; i < w->n_members; i++) {
+        const struct fg_member_rt *m = &w->members[i];
+        if (!m->ops->health)
+            continue;
+        struct fg_member_health h;
+        memset(&h, 0, sizeof(h));
+        m->ops->health(m->instance, &h);
+        evbuffer_add_printf(out, "fedgate_member_ready{member=\"%s\"} %d\n",
+                            m->section->name, h.ready ? 1 : 0);
+        if (h.rtt_us)
+            evbuffer_add_printf(
+                out, "fedgate_member_probe_rtt_seconds{member=\"%s\"} %.6f\n",
+                m->section->name, (double)h.rtt_us / 1e6);
+        h.version[sizeof(h.version) - 1] = 0;
+        int plain = h.version[0] != 0;
+        for (const char *p = h.version; *p; p++)
+            if (*p == '"' || *p == '\\' || *p == '\n')
+                plain = 0;
+        if (plain)
+            evbuffer_add_printf(
+                out, "fedgate_member_info{member=\"%s\",version=\"%s\"} 1\n",
+                m->section->name, h.version);
+    }
+    return 0;
+}
+
 int fg_metrics_render(const struct fg_gateway *gw, struct evbuffer *out)
 {
     render_requests(gw, out);

@@ -47,6 +47,11 @@ const char *fg_metrics_verb(const char *method, const char *query);
 void fg_metrics_record(struct fg_metrics_shard *s, int member, const char *verb,
                        int code, uint64_t latency_us);
 
+struct fg_worker;
+/* Appends the health its drivers report for each of W's members
+ * (fedgate_member_ready, _probe_rtt_seconds, _info). Runs on W's loop. */
+int fg_metrics_render_members(const struct fg_worker *w, struct evbuffer *out);
+
 /* Appends the Prometheus text exposition of every shard to OUT. */
 int fg_metrics_render(const struct fg_gateway *gw, struct evbuffer *out);
 

@@ -8,7 +8,7 @@ BUILD="build-essential cmake pkg-config git ca-certificates openssl
   libssl-dev libnghttp2-dev libcjson-dev libinih-dev libevent-dev
   libhttp-parser-dev"
 TEST="libcmocka-dev clang libclang-rt-14-dev curl nghttp2-client
-  python3 python3-kubernetes nginx-light"
+  python3 python3-kubernetes python3-h2 nginx-light"
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"

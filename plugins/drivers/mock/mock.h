@@ -410,8 +410,8 @@ struct mock_body {
  * itself), and a GET of SUB. Returns 0 or -1 (memory). */
 int mock_write(struct mock_instance *in, const char *method,
                const struct mock_kind *k, const char *ns, const char *name,
-               const char *sub, const char *query,
-               const struct mock_body *body, struct mock_answer *a);
+               const char *sub, const char *query, const struct mock_body *body,
+               struct mock_answer *a);
 
 /* ---- serve.c / plugin.c: the driver ----------------------------------- */
 
@@ -447,9 +447,7 @@ int mock_serve_request(struct mock_instance *in, const char *method,
                        const struct mock_body *body, int body_too_large,
                        struct mock_answer *a);
 
-/* ---- sha1.c / websocket.c: RFC 6455, the server's side --------------- */
-
-void mock_sha1(const void *data, size_t len, uint8_t out[20]);
+/* ---- websocket.c: RFC 6455, the server's side ------------------------- */
 
 #define MOCK_WS_OP_CONT 0x0
 #define MOCK_WS_OP_TEXT 0x1

@@ -217,7 +217,8 @@ static int array_insert(cJSON *arr, int i, cJSON *v)
     }
     int ok = cJSON_AddItemToArray(arr, v);
     while (tail->child)
-        cJSON_AddItemToArray(arr, cJSON_DetachItemViaPointer(tail, tail->child));
+        cJSON_AddItemToArray(arr,
+                             cJSON_DetachItemViaPointer(tail, tail->child));
     cJSON_Delete(tail);
     return ok;
 }
@@ -240,8 +241,10 @@ static int jp_add(struct jp *j, const struct ptr *p, cJSON *v)
         long i = strcmp(last, "-") == 0 ? size : index_of(last);
         if (i < 0 || i > size) {
             cJSON_Delete(v);
-            snprintf(j->err, j->err_len, "add operation: index %.64s out of "
-                     "bounds", last);
+            snprintf(j->err, j->err_len,
+                     "add operation: index %.64s out of "
+                     "bounds",
+                     last);
             return -1;
         }
         int ok = array_insert(parent, (int)i, v);
@@ -298,8 +301,10 @@ static int depth_ok(struct jp *j, const struct ptr *p, const cJSON *v)
 {
     int limit = MOCK_WRITE_MAX_DEPTH - (int)p->n;
     if (limit < 0 || mock_tree_depth(v, limit) > limit) {
-        snprintf(j->err, j->err_len, "the result would nest deeper than %d "
-                 "levels", MOCK_WRITE_MAX_DEPTH);
+        snprintf(j->err, j->err_len,
+                 "the result would nest deeper than %d "
+                 "levels",
+                 MOCK_WRITE_MAX_DEPTH);
         return 0;
     }
     return 1;
@@ -338,8 +343,8 @@ static int jp_op(struct jp *j, const cJSON *op)
             snprintf(j->err, j->err_len,
                      "%s operation does not apply: doc is missing path: "
                      "\"%.128s\"",
-                     o, cJSON_GetObjectItemCaseSensitive(op, "path")
-                            ->valuestring);
+                     o,
+                     cJSON_GetObjectItemCaseSensitive(op, "path")->valuestring);
             rc = -1;
         } else if (strcmp(o, "remove") == 0) {
             cJSON_Delete(jp_detach(j, &path));
@@ -401,10 +406,10 @@ static int jp_op(struct jp *j, const cJSON *op)
     } else if (strcmp(o, "test") == 0) {
         cJSON *target = walk(j->root, &path, path.n);
         if (!target || !cJSON_Compare(target, value, 1)) {
-            snprintf(j->err, j->err_len, "testing value %.128s failed: test "
+            snprintf(j->err, j->err_len,
+                     "testing value %.128s failed: test "
                      "failed",
-                     cJSON_GetObjectItemCaseSensitive(op, "path")
-                         ->valuestring);
+                     cJSON_GetObjectItemCaseSensitive(op, "path")->valuestring);
             rc = -1;
         }
     } else {
@@ -419,7 +424,8 @@ static int jp_op(struct jp *j, const cJSON *op)
 int mock_json_patch(cJSON **doc, const cJSON *ops, char *err, size_t len)
 {
     if (!cJSON_IsArray(ops)) {
-        snprintf(err, len, "json: cannot unmarshal object into Go value of "
+        snprintf(err, len,
+                 "json: cannot unmarshal object into Go value of "
                  "type jsonpatch.Patch");
         return -1;
     }

@@ -34,8 +34,7 @@ struct mock_persist {
     int dirty;
 };
 
-static char *read_file(const char *path, size_t *len, char *err,
-                       size_t err_len)
+static char *read_file(const char *path, size_t *len, char *err, size_t err_len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -45,7 +44,8 @@ static char *read_file(const char *path, size_t *len, char *err,
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
         (uint64_t)st.st_size > MOCK_SEED_MAX_BYTES) {
-        snprintf(err, err_len, "persist %s: not a regular file of at most %u "
+        snprintf(err, err_len,
+                 "persist %s: not a regular file of at most %u "
                  "bytes",
                  path, MOCK_SEED_MAX_BYTES);
         fclose(f);
@@ -66,8 +66,7 @@ static char *read_file(const char *path, size_t *len, char *err,
 
 /* Puts back the resourceVersions the file recorded, which the seed loader
  * re-assigned. */
-static void restore_versions(struct mock_store *s, const char *data,
-                             size_t len)
+static void restore_versions(struct mock_store *s, const char *data, size_t len)
 {
     cJSON *root = cJSON_ParseWithLength(data, len);
     cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "objects");
@@ -77,9 +76,8 @@ static void restore_versions(struct mock_store *s, const char *data,
     const cJSON *e;
     cJSON_ArrayForEach(e, arr)
     {
-        const struct mock_kind *k =
-            mock_kind_by_kind(mock_json_str(e, "apiVersion", ""),
-                              mock_json_str(e, "kind", ""));
+        const struct mock_kind *k = mock_kind_by_kind(
+            mock_json_str(e, "apiVersion", ""), mock_json_str(e, "kind", ""));
         const char *rv = mock_json_str(e, "metadata.resourceVersion", NULL);
         if (!k || !rv || !*rv)
             continue;
@@ -94,8 +92,7 @@ static void restore_versions(struct mock_store *s, const char *data,
         if (!o || errno || !end || *end || v == 0)
             continue;
         cJSON *meta = cJSON_GetObjectItemCaseSensitive(o->json, "metadata");
-        if (mock_json_set(meta, "resourceVersion", cJSON_CreateString(rv)) ==
-            0)
+        if (mock_json_set(meta, "resourceVersion", cJSON_CreateString(rv)) == 0)
             o->rv = v;
         if (v > max)
             max = v;

@@ -90,12 +90,12 @@ static void *instance_new(const struct fg_host *host,
     /* persist = PATH: the saved store when there is one, else the seed. */
     const char *persist = s->get(s, "persist");
     if (persist && *persist && access(persist, F_OK) == 0) {
-        in->store = mock_persist_load(persist, (int64_t)host->now_ms(host),
-                                      err, err_len);
+        in->store = mock_persist_load(persist, (int64_t)host->now_ms(host), err,
+                                      err_len);
         seed = persist;
     } else {
-        in->store = mock_seed_load_file(seed, (int64_t)host->now_ms(host),
-                                        err, err_len);
+        in->store = mock_seed_load_file(seed, (int64_t)host->now_ms(host), err,
+                                        err_len);
     }
     if (in->store && persist && *persist) {
         in->persist = mock_persist_new(in, persist);

@@ -67,8 +67,10 @@ struct pmsg {
 /* ---- schemas (field numbers from k8s.io/api generated.proto) ---------- */
 
 static const struct pfield owner_ref_f[] = {
-    {5, "apiVersion", P_STR, 0, NULL}, {1, "kind", P_STR, 0, NULL},
-    {3, "name", P_STR, 0, NULL},       {4, "uid", P_STR, 0, NULL},
+    {5, "apiVersion", P_STR, 0, NULL},
+    {1, "kind", P_STR, 0, NULL},
+    {3, "name", P_STR, 0, NULL},
+    {4, "uid", P_STR, 0, NULL},
     {6, "controller", P_BOOL, F_KEEP, NULL},
     {7, "blockOwnerDeletion", P_BOOL, F_KEEP, NULL},
 };
@@ -283,9 +285,9 @@ static const struct pfield deploy_spec_f[] = {
 MSG(deploy_spec);
 
 static const struct pfield service_port_f[] = {
-    {1, "name", P_STR, 0, NULL},       {2, "protocol", P_STR, 0, NULL},
-    {3, "port", P_I32, 0, NULL},       {4, "targetPort", P_IOS, 0, NULL},
-    {5, "nodePort", P_I32, 0, NULL},   {6, "appProtocol", P_STR, F_KEEP, NULL},
+    {1, "name", P_STR, 0, NULL},     {2, "protocol", P_STR, 0, NULL},
+    {3, "port", P_I32, 0, NULL},     {4, "targetPort", P_IOS, 0, NULL},
+    {5, "nodePort", P_I32, 0, NULL}, {6, "appProtocol", P_STR, F_KEEP, NULL},
 };
 MSG(service_port);
 
@@ -358,9 +360,12 @@ static const struct {
     const char *api_version, *kind;
     const struct pmsg *msg;
 } top[] = {
-    {"v1", "Namespace", &namespace_msg}, {"v1", "ConfigMap", &configmap_msg},
-    {"v1", "Secret", &secret_msg},       {"v1", "Service", &service_msg},
-    {"v1", "Pod", &pod_msg},             {"apps/v1", "Deployment", &deployment_msg},
+    {"v1", "Namespace", &namespace_msg},
+    {"v1", "ConfigMap", &configmap_msg},
+    {"v1", "Secret", &secret_msg},
+    {"v1", "Service", &service_msg},
+    {"v1", "Pod", &pod_msg},
+    {"apps/v1", "Deployment", &deployment_msg},
 };
 
 /* ---- the wire reader -------------------------------------------------- */
@@ -574,11 +579,13 @@ static int map_entry(struct pb *b, cJSON *out, const char *json, enum pt t,
                     struct rd qs;
                     if (varint(&q, &qt) != 0) {
                         bad(b, "truncated quantity");
+                        cJSON_Delete(v);
                         goto out;
                     }
                     if (qt == ((1 << 3) | 2)) {
                         if (delimited(&q, &qs) != 0) {
                             bad(b, "truncated quantity");
+                            cJSON_Delete(v);
                             goto out;
                         }
                         cJSON_Delete(v);
@@ -587,6 +594,7 @@ static int map_entry(struct pb *b, cJSON *out, const char *json, enum pt t,
                             goto out;
                     } else if (skip(&q, (unsigned)(qt & 7)) != 0) {
                         bad(b, "truncated quantity");
+                        cJSON_Delete(v);
                         goto out;
                     }
                 }
@@ -695,14 +703,13 @@ static int scalar_field(struct pb *b, const struct pfield *f, cJSON *out,
         if (v > 1)
             return bad(b, "a bool is neither 0 nor 1");
         if (!v && !keep) {
-            cJSON_Delete(cJSON_DetachItemFromObjectCaseSensitive(out,
-                                                                 f->json));
+            cJSON_Delete(cJSON_DetachItemFromObjectCaseSensitive(out, f->json));
             return 0;
         }
         return put(b, out, f->json, cJSON_CreateBool(v != 0));
     }
-    double d = f->type == P_I32 ? (double)(int32_t)(uint32_t)v
-                                : (double)(int64_t)v;
+    double d =
+        f->type == P_I32 ? (double)(int32_t)(uint32_t)v : (double)(int64_t)v;
     if (d == 0 && !keep) {
         cJSON_Delete(cJSON_DetachItemFromObjectCaseSensitive(out, f->json));
         return 0;
@@ -849,8 +856,7 @@ static int read_msg(struct pb *b, const struct pmsg *m, struct rd *r,
 
 /* ---- the envelope ----------------------------------------------------- */
 
-static int read_string_field(struct pb *b, struct rd *s, char *buf,
-                             size_t len)
+static int read_string_field(struct pb *b, struct rd *s, char *buf, size_t len)
 {
     size_t n = (size_t)(s->end - s->p);
     if (n >= len || !utf8_ok(s->p, n))
@@ -900,8 +906,7 @@ int mock_protobuf_decode(const void *data, size_t len, cJSON **out, char *err,
                 if ((t & 7) == 2 && ((t >> 3) == 1 || (t >> 3) == 2)) {
                     if (delimited(&s, &v) != 0)
                         return bad(&b, "truncated type meta");
-                    if (read_string_field(&b, &v,
-                                          (t >> 3) == 1 ? api : kind,
+                    if (read_string_field(&b, &v, (t >> 3) == 1 ? api : kind,
                                           sizeof(api)) != 0)
                         return -1;
                 } else if (skip(&s, (unsigned)(t & 7)) != 0) {

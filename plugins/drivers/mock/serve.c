@@ -93,8 +93,8 @@ static int resource_request(struct mock_instance *in, const char *method,
             return method_not_allowed(a);
         return mock_logs_serve(in, seg[1], seg[3], query, a);
     }
-    if (!watch && n == 3 && strcmp(seg[0], "namespaces") == 0 &&
-        !group[0] && strcmp(seg[2], "status") == 0) {
+    if (!watch && n == 3 && strcmp(seg[0], "namespaces") == 0 && !group[0] &&
+        strcmp(seg[2], "status") == 0) {
         res = seg[0]; /* namespaces/NAME/status */
         name = seg[1];
         sub = seg[2];

@@ -171,8 +171,7 @@ static int merge_keyed(struct sm *s, cJSON *list, const cJSON *patch,
         if (d && strcmp(d, "replace") == 0)
             continue; /* handled by the caller */
         if (!kv)
-            return fail(s,
-                        "map does not contain declared merge key: %s", key);
+            return fail(s, "map does not contain declared merge key: %s", key);
         cJSON *old = find_by_key(list, key, kv);
         if (d && strcmp(d, "delete") == 0) {
             while (old) {
@@ -256,8 +255,8 @@ static cJSON *merge_list(struct sm *s, cJSON *target, const cJSON *patch,
     return target;
 }
 
-static int delete_from_primitive(struct sm *s, cJSON *target,
-                                 const char *field, const cJSON *values)
+static int delete_from_primitive(struct sm *s, cJSON *target, const char *field,
+                                 const cJSON *values)
 {
     if (!cJSON_IsArray(values))
         return fail(s, "%s must be a list", DELETE_PRIMITIVE);
@@ -335,9 +334,8 @@ static int merge_map(struct sm *s, cJSON *target, const cJSON *patch,
         if (k[0] == '$')
             return fail(s, "unknown patch directive %s", k);
         cJSON *old = cJSON_GetObjectItemCaseSensitive(target, k);
-        if (cJSON_IsNull(p) ||
-            (cJSON_IsObject(p) && directive(p) &&
-             strcmp(directive(p), "delete") == 0)) {
+        if (cJSON_IsNull(p) || (cJSON_IsObject(p) && directive(p) &&
+                                strcmp(directive(p), "delete") == 0)) {
             if (old)
                 cJSON_Delete(cJSON_DetachItemViaPointer(target, old));
             continue;
@@ -367,8 +365,7 @@ static int merge_map(struct sm *s, cJSON *target, const cJSON *patch,
     return 0;
 }
 
-int mock_strategic_patch(cJSON **doc, const cJSON *patch, char *err,
-                         size_t len)
+int mock_strategic_patch(cJSON **doc, const cJSON *patch, char *err, size_t len)
 {
     struct sm s = {err, len};
     if (!cJSON_IsObject(patch)) {

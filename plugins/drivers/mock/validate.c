@@ -8,30 +8,30 @@
 #include "mock.h"
 
 #define SUBDOMAIN_MSG                                                          \
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric " \
-    "characters, '-' or '.', and must start and end with an alphanumeric "    \
-    "character (e.g. 'example.com', regex used for validation is "            \
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "  \
+    "characters, '-' or '.', and must start and end with an alphanumeric "     \
+    "character (e.g. 'example.com', regex used for validation is "             \
     "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
 #define LABEL_1123_MSG                                                         \
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric "     \
-    "characters or '-', and must start and end with an alphanumeric "         \
-    "character (e.g. 'my-name',  or '123-abc', regex used for validation is " \
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric "      \
+    "characters or '-', and must start and end with an alphanumeric "          \
+    "character (e.g. 'my-name',  or '123-abc', regex used for validation is "  \
     "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
 #define LABEL_1035_MSG                                                         \
-    "a DNS-1035 label must consist of lower case alphanumeric characters or " \
-    "'-', start with an alphabetic character, and end with an alphanumeric "  \
-    "character (e.g. 'my-name',  or 'abc-123', regex used for validation is " \
+    "a DNS-1035 label must consist of lower case alphanumeric characters or "  \
+    "'-', start with an alphabetic character, and end with an alphanumeric "   \
+    "character (e.g. 'my-name',  or 'abc-123', regex used for validation is "  \
     "'[a-z]([-a-z0-9]*[a-z0-9])?')"
 #define LABEL_VALUE_MSG                                                        \
-    "a valid label must be an empty string or consist of alphanumeric "       \
-    "characters, '-', '_' or '.', and must start and end with an "            \
-    "alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', "   \
-    "regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?"            \
+    "a valid label must be an empty string or consist of alphanumeric "        \
+    "characters, '-', '_' or '.', and must start and end with an "             \
+    "alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', "    \
+    "regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?"             \
     "[A-Za-z0-9])?')"
 #define QUALIFIED_NAME_MSG                                                     \
-    "name part must consist of alphanumeric characters, '-', '_' or '.', "    \
-    "and must start and end with an alphanumeric character (e.g. 'MyName',  " \
-    "or 'my.name',  or '123-abc', regex used for validation is "              \
+    "name part must consist of alphanumeric characters, '-', '_' or '.', "     \
+    "and must start and end with an alphanumeric character (e.g. 'MyName',  "  \
+    "or 'my.name',  or '123-abc', regex used for validation is "               \
     "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
 
 static int lower_alnum(char c)
@@ -64,8 +64,7 @@ static int is_subdomain(const char *s, size_t n)
         if (i == n || s[i] == '.') {
             /* Each dot-separated part is a label, without the 63 limit. */
             size_t len = i - start;
-            if (len == 0 || !lower_alnum(s[start]) ||
-                !lower_alnum(s[i - 1]))
+            if (len == 0 || !lower_alnum(s[start]) || !lower_alnum(s[i - 1]))
                 return 0;
             for (size_t j = start; j < i; j++) {
                 if (!lower_alnum(s[j]) && s[j] != '-')

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "mock.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -33,8 +35,12 @@ int mock_ws_accept(const char *key, size_t len, char out[29])
     char buf[24 + sizeof(WS_GUID)];
     memcpy(buf, key, len);
     memcpy(buf + len, WS_GUID, sizeof(WS_GUID) - 1);
-    uint8_t digest[20];
-    mock_sha1(buf, len + sizeof(WS_GUID) - 1, digest);
+    unsigned char digest[20];
+    unsigned int digest_len = 0;
+    if (EVP_Digest(buf, len + sizeof(WS_GUID) - 1, digest, &digest_len,
+                   EVP_sha1(), NULL) != 1 ||
+        digest_len != sizeof(digest))
+        return -1;
     char *b = mock_base64(digest, sizeof(digest));
     if (!b || strlen(b) != 28) {
         free(b);

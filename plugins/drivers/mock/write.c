@@ -51,9 +51,8 @@ static int answer_doc(struct w *w, int code, const cJSON *doc)
 static int status(struct w *w, int code, const char *reason, const char *msg,
                   const char *name)
 {
-    return answer_text(w, code,
-                       mock_status_json(code, reason, msg, name,
-                                        name ? w->k : NULL));
+    return answer_text(
+        w, code, mock_status_json(code, reason, msg, name, name ? w->k : NULL));
 }
 
 static int bad_request(struct w *w, const char *msg)
@@ -214,8 +213,8 @@ static void now_string(struct w *w, char *buf, size_t len)
 }
 
 /* After a change: tell watchers, then have the store saved. */
-static void changed(struct w *w, const struct mock_kind *k,
-                    enum mock_event ev, const cJSON *obj, uint64_t rv)
+static void changed(struct w *w, const struct mock_kind *k, enum mock_event ev,
+                    const cJSON *obj, uint64_t rv)
 {
     mock_watch_record(w->in, k, ev, obj, rv);
     mock_persist_touch(w->in);
@@ -226,9 +225,8 @@ static void changed(struct w *w, const struct mock_kind *k,
 /* The media type of the body, lower-cased, without parameters. */
 static void media_type(const struct w *w, char *buf, size_t len)
 {
-    const char *ct = w->body && w->body->content_type
-                         ? w->body->content_type
-                         : "";
+    const char *ct =
+        w->body && w->body->content_type ? w->body->content_type : "";
     while (*ct == ' ' || *ct == '\t')
         ct++;
     size_t n = strcspn(ct, "; \t");
@@ -251,7 +249,8 @@ static int parse_json(struct w *w, cJSON **out)
     if (mock_json_depth(data, len, MOCK_WRITE_MAX_DEPTH) >
         MOCK_WRITE_MAX_DEPTH) {
         char msg[96];
-        snprintf(msg, sizeof(msg), "the JSON body is nested deeper than %d "
+        snprintf(msg, sizeof(msg),
+                 "the JSON body is nested deeper than %d "
                  "levels",
                  MOCK_WRITE_MAX_DEPTH);
         return bad_request(w, msg) == 0 ? 1 : -1;
@@ -344,8 +343,7 @@ static int check_shape(struct w *w, cJSON *obj)
     if (!rest)
         return -1;
     while (obj->child)
-        cJSON_AddItemToArray(rest,
-                             cJSON_DetachItemViaPointer(obj, obj->child));
+        cJSON_AddItemToArray(rest, cJSON_DetachItemViaPointer(obj, obj->child));
     int ok = cJSON_AddStringToObject(obj, "kind", w->k->kind) &&
              cJSON_AddStringToObject(obj, "apiVersion", gv);
     while (rest->child)
@@ -404,9 +402,8 @@ static int check_labels(struct w *w, const cJSON *obj, const char *name)
         if (mock_labels_check(meta, fields[i], msg, sizeof(msg)) != 0) {
             char field[32];
             snprintf(field, sizeof(field), "metadata.%s", fields[i]);
-            return invalid(w, name, field, "FieldValueInvalid", msg) == 0
-                       ? 1
-                       : -1;
+            return invalid(w, name, field, "FieldValueInvalid", msg) == 0 ? 1
+                                                                          : -1;
         }
     }
     return 0;
@@ -438,13 +435,11 @@ static int fill_create(struct w *w, cJSON *obj, const char *name)
     const struct mock_kind *k = w->k;
     cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
     if (strcmp(k->resource, "namespaces") == 0) {
-        cJSON *labels = child_obj(cJSON_GetObjectItemCaseSensitive(obj,
-                                                                   "metadata"),
-                                  "labels");
+        cJSON *labels = child_obj(
+            cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels");
         cJSON *sp = child_obj(obj, "spec");
-        cJSON *fin = cJSON_CreateStringArray((const char *const[]){
-                                                 "kubernetes"},
-                                             1);
+        cJSON *fin =
+            cJSON_CreateStringArray((const char *const[]){"kubernetes"}, 1);
         cJSON *st = cJSON_CreateObject();
         if (!labels || !sp || !st ||
             set_str(labels, "kubernetes.io/metadata.name", name) != 0 ||
@@ -498,8 +493,7 @@ static int fill_create(struct w *w, cJSON *obj, const char *name)
             {
                 if (!cJSON_IsString(e) || !data)
                     continue;
-                char *b64 =
-                    mock_base64(e->valuestring, strlen(e->valuestring));
+                char *b64 = mock_base64(e->valuestring, strlen(e->valuestring));
                 if (!b64 || set_str(data, e->string, b64) != 0) {
                     free(b64);
                     cJSON_Delete(sd);
@@ -574,8 +568,8 @@ static int do_create(struct w *w)
             snprintf(why, sizeof(why), "must be no more than 253 characters");
         snprintf(detail, sizeof(detail),
                  "metadata.name: Invalid value: \"%.300s\": %s", name, why);
-        rc = invalid(w, name, given[0] ? "metadata.name"
-                                       : "metadata.generateName",
+        rc = invalid(w, name,
+                     given[0] ? "metadata.name" : "metadata.generateName",
                      "FieldValueInvalid", detail);
         goto out;
     }
@@ -639,8 +633,8 @@ static char *selector_string(const cJSON *obj)
             vals[n++] = e;
         }
     }
-    cJSON_ArrayForEach(e,
-                       cJSON_GetObjectItemCaseSensitive(sel, "matchExpressions"))
+    cJSON_ArrayForEach(
+        e, cJSON_GetObjectItemCaseSensitive(sel, "matchExpressions"))
     {
         const char *key = mock_json_str(e, "key", NULL);
         if (n < 64 && key) {
@@ -673,13 +667,12 @@ static char *selector_string(const cJSON *obj)
             bad |= mock_buf_adds(&b, "!");
         bad |= mock_buf_adds(&b, keys[i]);
         if (strcmp(op, "In") == 0 || strcmp(op, "NotIn") == 0) {
-            bad |= mock_buf_adds(&b, strcmp(op, "In") == 0 ? " in ("
-                                                            : " notin (");
+            bad |=
+                mock_buf_adds(&b, strcmp(op, "In") == 0 ? " in (" : " notin (");
             const cJSON *v;
             int first = 1;
-            cJSON_ArrayForEach(v,
-                               cJSON_GetObjectItemCaseSensitive(vals[i],
-                                                                "values"))
+            cJSON_ArrayForEach(
+                v, cJSON_GetObjectItemCaseSensitive(vals[i], "values"))
             {
                 if (!cJSON_IsString(v))
                     continue;
@@ -842,8 +835,8 @@ static int update_object(struct w *w, cJSON *obj, int scale)
             /* The main resource cannot change status. */
             del(obj, "status");
             const cJSON *ost = cJSON_GetObjectItemCaseSensitive(old, "status");
-            if (ost && mock_json_set(obj, "status",
-                                     cJSON_Duplicate(ost, 1)) != 0)
+            if (ost &&
+                mock_json_set(obj, "status", cJSON_Duplicate(ost, 1)) != 0)
                 goto nomem;
         }
         if (strcmp(k->resource, "namespaces") == 0) {
@@ -1045,8 +1038,8 @@ static int check_preconditions(struct w *w, const cJSON *obj)
 }
 
 /* Removes one object and tells watchers. Returns its last JSON (owned). */
-static cJSON *remove_one(struct w *w, const struct mock_kind *k,
-                         const char *ns, const char *name)
+static cJSON *remove_one(struct w *w, const struct mock_kind *k, const char *ns,
+                         const char *name)
 {
     cJSON *json = mock_store_remove(w->in->store, k, ns, name);
     if (json)
@@ -1089,8 +1082,8 @@ static int delete_namespace(struct w *w, const cJSON *old)
     /* First the Terminating namespace that kube-apiserver answers with,
      * then, with nothing to wait for here, the end of it. */
     cJSON *term = cJSON_Duplicate(old, 1);
-    cJSON *meta = term ? cJSON_GetObjectItemCaseSensitive(term, "metadata")
-                       : NULL;
+    cJSON *meta =
+        term ? cJSON_GetObjectItemCaseSensitive(term, "metadata") : NULL;
     cJSON *st = term ? child_obj(term, "status") : NULL;
     char now[40];
     now_string(w, now, sizeof(now));
@@ -1160,8 +1153,8 @@ static int do_delete(struct w *w)
     if (w->dry_run)
         return returns_object(w->k)
                    ? answer_doc(w, 200, o->json)
-                   : success_status(w, mock_json_str(o->json, "metadata.uid",
-                                                     ""));
+                   : success_status(w,
+                                    mock_json_str(o->json, "metadata.uid", ""));
     cJSON *json = remove_one(w, w->k, w->ns, w->name);
     if (!json)
         return -1;
@@ -1182,7 +1175,9 @@ static int do_delete_collection(struct w *w)
     for (int f = 0; f < 2; f++) {
         char text[1024];
         int r = mock_query_get(w->query, keys[f], text, sizeof(text));
-        int prc = r < 0 ? -1 : r > 0 ? mock_selector_parse(text, f, &sel[f]) : 0;
+        int prc = r < 0   ? -1
+                  : r > 0 ? mock_selector_parse(text, f, &sel[f])
+                          : 0;
         if (prc != 0) {
             mock_selector_free(sel[0]);
             if (prc == -2)
@@ -1232,11 +1227,10 @@ static int do_delete_collection(struct w *w)
     mock_selector_free(sel[1]);
     if (rc == 0) {
         char rv[24];
-        snprintf(rv, sizeof(rv), "%llu",
-                 (unsigned long long)w->in->store->rv);
-        cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(list,
-                                                                 "metadata"),
-                                "resourceVersion", rv);
+        snprintf(rv, sizeof(rv), "%llu", (unsigned long long)w->in->store->rv);
+        cJSON_AddStringToObject(
+            cJSON_GetObjectItemCaseSensitive(list, "metadata"),
+            "resourceVersion", rv);
         rc = answer_doc(w, 200, list);
     }
     cJSON_Delete(list);
@@ -1247,8 +1241,8 @@ static int do_delete_collection(struct w *w)
 
 int mock_write(struct mock_instance *in, const char *method,
                const struct mock_kind *k, const char *ns, const char *name,
-               const char *sub, const char *query,
-               const struct mock_body *body, struct mock_answer *a)
+               const char *sub, const char *query, const struct mock_body *body,
+               struct mock_answer *a)
 {
     struct w w = {in, method, k, ns ? ns : "", name, sub, query, body, a, 0};
     int is_get = strcmp(method, "GET") == 0;

@@ -24,8 +24,7 @@ static void expect_json(cJSON *got, const char *want)
     cJSON_Delete(w);
 }
 
-static void merge_case(const char *target, const char *patch,
-                       const char *want)
+static void merge_case(const char *target, const char *patch, const char *want)
 {
     cJSON *t = cJSON_Parse(target), *p = cJSON_Parse(patch);
     assert_non_null(t);
@@ -56,8 +55,7 @@ static void test_merge_rfc7386(void **state)
     merge_case("{\"a\":\"foo\"}", "\"bar\"", "\"bar\"");
     merge_case("{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}");
     merge_case("[1,2]", "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}");
-    merge_case("{}", "{\"a\":{\"bb\":{\"ccc\":null}}}",
-               "{\"a\":{\"bb\":{}}}");
+    merge_case("{}", "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}");
 }
 
 /* Applies OPS to DOC: WANT is the result, or NULL when the patch must fail
@@ -133,12 +131,10 @@ static void test_json_patch_rfc6902(void **state)
     jp_case("{\"/\":9,\"~1\":10}",
             "[{\"op\":\"test\",\"path\":\"/~01\",\"value\":10}]",
             "{\"/\":9,\"~1\":10}", 0);
-    jp_case("{\"a/b\":1}", "[{\"op\":\"remove\",\"path\":\"/a~1b\"}]", "{}",
-            0);
+    jp_case("{\"a/b\":1}", "[{\"op\":\"remove\",\"path\":\"/a~1b\"}]", "{}", 0);
     /* A.15: comparing strings and numbers. */
     jp_case("{\"/\":9,\"~1\":10}",
-            "[{\"op\":\"test\",\"path\":\"/~01\",\"value\":\"10\"}]", NULL,
-            -2);
+            "[{\"op\":\"test\",\"path\":\"/~01\",\"value\":\"10\"}]", NULL, -2);
     /* A.16: adding an array value; "-" appends. */
     jp_case("{\"foo\":[\"bar\"]}",
             "[{\"op\":\"add\",\"path\":\"/foo/-\",\"value\":[\"abc\","
@@ -196,9 +192,9 @@ static void sm_case(const char *doc, const char *patch, const char *want)
 }
 
 #define POD_SPEC                                                               \
-    "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"a:1\",\"env\":["  \
-    "{\"name\":\"X\",\"value\":\"1\"}]},{\"name\":\"b\",\"image\":\"b:1\"}]," \
-    "\"tolerations\":[{\"key\":\"k\"}]},\"metadata\":{\"finalizers\":["      \
+    "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"a:1\",\"env\":["   \
+    "{\"name\":\"X\",\"value\":\"1\"}]},{\"name\":\"b\",\"image\":\"b:1\"}],"  \
+    "\"tolerations\":[{\"key\":\"k\"}]},\"metadata\":{\"finalizers\":["        \
     "\"f1\"],\"labels\":{\"app\":\"x\"}}}"
 
 static void test_strategic(void **state)

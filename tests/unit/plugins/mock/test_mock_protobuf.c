@@ -238,9 +238,8 @@ static void test_deployment(void **state)
                                    "terminationGracePeriodSeconds",
                                    0),
                      30);
-    assert_string_equal(mock_json_str(o, "spec.template.metadata.labels.app",
-                                      ""),
-                        "web");
+    assert_string_equal(
+        mock_json_str(o, "spec.template.metadata.labels.app", ""), "web");
     cJSON_Delete(o);
 }
 

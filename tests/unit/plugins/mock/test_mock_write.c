@@ -35,8 +35,7 @@ static void *demo_instance(void)
 /* METHOD PATH?QUERY with BODY of content type CT; returns the parsed
  * answer and checks its status. */
 static cJSON *req(void *in, const char *method, const char *path,
-                  const char *query, const char *ct, const char *body,
-                  int want)
+                  const char *query, const char *ct, const char *body, int want)
 {
     struct fake_client c = {0};
     struct fg_header h[2];
@@ -58,8 +57,8 @@ static cJSON *req(void *in, const char *method, const char *path,
         /* In two pieces, as bodies arrive. */
         size_t n = strlen(body), half = n / 2;
         assert_int_equal(mock_driver_ops.stream_write(s, body, half), 0);
-        assert_int_equal(
-            mock_driver_ops.stream_write(s, body + half, n - half), 0);
+        assert_int_equal(mock_driver_ops.stream_write(s, body + half, n - half),
+                         0);
     }
     mock_driver_ops.stream_end(s);
     while (!c.ended && fake_run_one_timer())
@@ -97,8 +96,7 @@ static void test_create(void **state)
     assert_string_equal(mock_json_str(d, "status.phase", ""), "Active");
     const cJSON *labels = mock_json_path(d, "metadata.labels");
     assert_string_equal(
-        cJSON_GetObjectItem(labels, "kubernetes.io/metadata.name")
-            ->valuestring,
+        cJSON_GetObjectItem(labels, "kubernetes.io/metadata.name")->valuestring,
         "team-a");
     const char *uid = mock_json_str(d, "metadata.uid", "");
     assert_int_equal(strlen(uid), 36);
@@ -131,8 +129,9 @@ static void test_create(void **state)
     assert_null(mock_json_path(d, "status.replicas"));
     cJSON_Delete(d);
 
-    expect_message(req(in, "POST", "/apis/apps/v1/namespaces/team-a/"
-                                   "deployments",
+    expect_message(req(in, "POST",
+                       "/apis/apps/v1/namespaces/team-a/"
+                       "deployments",
                        NULL, JSON, "{\"metadata\":{\"name\":\"web\"}}", 409),
                    "AlreadyExists", "deployments.apps \"web\" already exists");
     expect_message(req(in, "POST", "/api/v1/namespaces/nope/configmaps", NULL,
@@ -162,15 +161,14 @@ static void test_create(void **state)
         "characters or '-', and must start and end with an alphanumeric "
         "character (e.g. 'my-name',  or '123-abc', regex used for validation "
         "is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')");
-    expect_message(req(in, "POST", "/api/v1/namespaces/team-a/configmaps",
-                       NULL, JSON,
-                       "{\"metadata\":{\"name\":\"x\",\"namespace\":\"shop\"}}",
-                       400),
-                   "BadRequest",
-                   "the namespace of the provided object does not match the "
-                   "namespace sent on the request");
-    expect_message(req(in, "POST", "/api/v1/namespaces/team-a/configmaps",
-                       NULL, JSON,
+    expect_message(
+        req(in, "POST", "/api/v1/namespaces/team-a/configmaps", NULL, JSON,
+            "{\"metadata\":{\"name\":\"x\",\"namespace\":\"shop\"}}", 400),
+        "BadRequest",
+        "the namespace of the provided object does not match the "
+        "namespace sent on the request");
+    expect_message(req(in, "POST", "/api/v1/namespaces/team-a/configmaps", NULL,
+                       JSON,
                        "{\"apiVersion\":\"apps/v1\",\"metadata\":{\"name\":"
                        "\"x\"}}",
                        400),
@@ -217,8 +215,8 @@ static void test_update(void **state)
     cJSON *d = req(in, "GET", "/apis/apps/v1/namespaces/shop/deployments/cart",
                    NULL, NULL, NULL, 200);
     char rv[32], uid[64], created[40];
-    snprintf(rv, sizeof(rv), "%s", mock_json_str(d, "metadata.resourceVersion",
-                                                 ""));
+    snprintf(rv, sizeof(rv), "%s",
+             mock_json_str(d, "metadata.resourceVersion", ""));
     snprintf(uid, sizeof(uid), "%s", mock_json_str(d, "metadata.uid", ""));
     snprintf(created, sizeof(created), "%s",
              mock_json_str(d, "metadata.creationTimestamp", ""));
@@ -227,8 +225,9 @@ static void test_update(void **state)
 
     /* Same content: no write, the resourceVersion stays. */
     char *text = cJSON_PrintUnformatted(d);
-    cJSON *same = req(in, "PUT", "/apis/apps/v1/namespaces/shop/deployments/"
-                                 "cart",
+    cJSON *same = req(in, "PUT",
+                      "/apis/apps/v1/namespaces/shop/deployments/"
+                      "cart",
                       NULL, JSON, text, 200);
     free(text);
     assert_string_equal(mock_json_str(same, "metadata.resourceVersion", ""),
@@ -271,8 +270,8 @@ static void test_update(void **state)
     expect_message(req(in, "PUT", "/api/v1/namespaces/shop/configmaps/nope",
                        NULL, JSON, "{\"metadata\":{\"name\":\"nope\"}}", 404),
                    "NotFound", "configmaps \"nope\" not found");
-    expect_message(req(in, "PUT", "/api/v1/namespaces/shop/pods/redis-0",
-                       NULL, JSON, "{\"metadata\":{\"name\":\"other\"}}", 400),
+    expect_message(req(in, "PUT", "/api/v1/namespaces/shop/pods/redis-0", NULL,
+                       JSON, "{\"metadata\":{\"name\":\"other\"}}", 400),
                    "BadRequest",
                    "the name of the object (other) does not match the name "
                    "on the URL (redis-0)");
@@ -284,8 +283,7 @@ static void test_update(void **state)
     d = req(in, "PATCH", "/api/v1/namespaces/shop/pods/redis-0", NULL,
             "application/merge-patch+json",
             "{\"metadata\":{\"labels\":{\"tier\":\"cache\"}}}", 200);
-    assert_string_equal(mock_json_str(d, "metadata.labels.tier", ""),
-                        "cache");
+    assert_string_equal(mock_json_str(d, "metadata.labels.tier", ""), "cache");
     assert_string_equal(mock_json_str(d, "status.phase", ""), "Running");
     cJSON_Delete(d);
     d = req(in, "PATCH", "/api/v1/namespaces/shop/pods/redis-0", NULL,
@@ -311,8 +309,7 @@ static void test_update(void **state)
             "\"phase\":\"Failed\"}}",
             200);
     assert_string_equal(mock_json_str(d, "status.phase", ""), "Failed");
-    assert_string_equal(mock_json_str(d, "metadata.labels.tier", ""),
-                        "cache");
+    assert_string_equal(mock_json_str(d, "metadata.labels.tier", ""), "cache");
     cJSON_Delete(d);
     mock_driver_ops.instance_free(in);
 }
@@ -334,8 +331,7 @@ static void test_scale(void **state)
     /* kubectl scale: a merge patch of the Scale. */
     d = req(in, "PATCH",
             "/apis/apps/v1/namespaces/shop/deployments/frontend/scale", NULL,
-            "application/merge-patch+json", "{\"spec\":{\"replicas\":5}}",
-            200);
+            "application/merge-patch+json", "{\"spec\":{\"replicas\":5}}", 200);
     assert_int_equal(mock_json_int(d, "spec.replicas", 0), 5);
     cJSON_Delete(d);
     d = req(in, "GET", "/apis/apps/v1/namespaces/shop/deployments/frontend",
@@ -347,8 +343,9 @@ static void test_scale(void **state)
              "{\"metadata\":{\"name\":\"frontend\",\"resourceVersion\":\"%s\"},"
              "\"spec\":{\"replicas\":1}}",
              rv);
-    d = req(in, "PUT", "/apis/apps/v1/namespaces/shop/deployments/frontend/"
-                       "scale",
+    d = req(in, "PUT",
+            "/apis/apps/v1/namespaces/shop/deployments/frontend/"
+            "scale",
             NULL, JSON, body, 409);
     cJSON_Delete(d);
     d = req(in, "PATCH",
@@ -384,12 +381,12 @@ static void test_delete(void **state)
     struct mock_instance *mi = in;
     const struct mock_kind *cm = mock_kind_by_resource("", "v1", "configmaps");
     const struct mock_kind *pods = mock_kind_by_resource("", "v1", "pods");
-    const struct mock_kind *nsk =
-        mock_kind_by_resource("", "v1", "namespaces");
+    const struct mock_kind *nsk = mock_kind_by_resource("", "v1", "namespaces");
     assert_non_null(mock_store_get(mi->store, cm, "shop", "kube-root-ca.crt"));
 
-    cJSON *d = req(in, "DELETE", "/api/v1/namespaces/shop/configmaps/"
-                                 "kube-root-ca.crt",
+    cJSON *d = req(in, "DELETE",
+                   "/api/v1/namespaces/shop/configmaps/"
+                   "kube-root-ca.crt",
                    NULL, JSON,
                    "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\","
                    "\"propagationPolicy\":\"Background\"}",
@@ -400,8 +397,8 @@ static void test_delete(void **state)
     cJSON_Delete(d);
     assert_null(mock_store_get(mi->store, cm, "shop", "kube-root-ca.crt"));
 
-    d = req(in, "DELETE", "/api/v1/namespaces/shop/pods/redis-0", NULL,
-            JSON, "{\"preconditions\":{\"uid\":\"wrong\"}}", 409);
+    d = req(in, "DELETE", "/api/v1/namespaces/shop/pods/redis-0", NULL, JSON,
+            "{\"preconditions\":{\"uid\":\"wrong\"}}", 409);
     cJSON_Delete(d);
     uint64_t before = mi->store->rv;
     d = req(in, "DELETE", "/api/v1/namespaces/shop/pods/redis-0", NULL, NULL,
@@ -433,11 +430,11 @@ static void test_delete(void **state)
         for (size_t j = 0; j < b->n; j++)
             assert_string_not_equal(b->v[j]->ns, "shop");
     }
-    expect_message(req(in, "DELETE", "/api/v1/namespaces/default", NULL, NULL,
-                       NULL, 403),
-                   "Forbidden",
-                   "namespaces \"default\" is forbidden: this namespace may "
-                   "not be deleted");
+    expect_message(
+        req(in, "DELETE", "/api/v1/namespaces/default", NULL, NULL, NULL, 403),
+        "Forbidden",
+        "namespaces \"default\" is forbidden: this namespace may "
+        "not be deleted");
     d = req(in, "DELETE", "/api/v1/namespaces", NULL, NULL, NULL, 405);
     cJSON_Delete(d);
     mock_driver_ops.instance_free(in);
@@ -449,8 +446,8 @@ static void test_persist(void **state)
     (void)state;
     void *in = demo_instance();
     struct mock_instance *mi = in;
-    cJSON *d = req(in, "POST", "/api/v1/namespaces/shop/configmaps", NULL,
-                   JSON, "{\"metadata\":{\"name\":\"kept\"}}", 201);
+    cJSON *d = req(in, "POST", "/api/v1/namespaces/shop/configmaps", NULL, JSON,
+                   "{\"metadata\":{\"name\":\"kept\"}}", 201);
     cJSON_Delete(d);
     char path[] = "/tmp/fedgate-mock-persist-XXXXXX";
     int fd = mkstemp(path);
@@ -477,8 +474,8 @@ static void test_persist(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_create), cmocka_unit_test(test_update),
-        cmocka_unit_test(test_scale),  cmocka_unit_test(test_delete),
+        cmocka_unit_test(test_create),  cmocka_unit_test(test_update),
+        cmocka_unit_test(test_scale),   cmocka_unit_test(test_delete),
         cmocka_unit_test(test_persist),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,621 @@
+/* HTTP/2 towards a member: one multiplexed connection per member per
+ * worker. Streams beyond the peer's MAX_CONCURRENT_STREAMS (and our
+ * max_streams) wait in the instance's queue. Flow control is ours
+ * (no automatic WINDOW_UPDATE): a stream's window reopens only when the
+ * client took its bytes, so a paused client closes the member's window.
+ * GOAWAY or a lost connection fails the streams it carried (503 before a
+ * head, a reset after) and the next request opens a new connection. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <nghttp2/nghttp2.h>
+
+#include "direct.h"
+
+/* Stream window we grant: bytes a paused client may leave us holding. */
+#define DIRECT_H2_STREAM_WINDOW (256 * 1024)
+/* Connection window: big, so one paused stream cannot stall the rest. */
+#define DIRECT_H2_CONN_WINDOW (16 * 1024 * 1024)
+/* Output queued in the socket before nghttp2 is asked to wait. */
+#define DIRECT_H2_OUT_HIGH (1024 * 1024)
+#define DIRECT_H2_MAX_HEADER_BYTES (64 * 1024)
+
+/* What nghttp2 holds as stream user data: outlives the core's stream
+ * when the client goes away first. */
+struct direct_h2_handle {
+    struct direct_stream *st; /* NULL once the client went away */
+    struct direct_h2 *s;
+    LIST_ENTRY(direct_h2_handle) link;
+};
+
+struct direct_h2 {
+    struct direct_instance *in;
+    struct direct_connect *connecting;
+    struct bufferevent *bev;
+    nghttp2_session *ng;
+    LIST_HEAD(, direct_h2_handle) handles;
+    size_t n_streams;
+    int ready, goaway, dead;
+    int in_ng; /* inside an nghttp2 call: sending must wait */
+    int hold;  /* a frame of ours still uses the session: no free */
+    int want_send;
+    int want_free;
+};
+
+static void flush(struct direct_h2 *s);
+static void session_lost(struct direct_h2 *s, const char *why);
+
+static void h2_destroy(struct direct_h2 *s)
+{
+    if (s->in->h2 == s)
+        s->in->h2 = NULL;
+    struct direct_h2_handle *h;
+    while ((h = LIST_FIRST(&s->handles)) != NULL) {
+        LIST_REMOVE(h, link);
+        if (h->st) {
+            h->st->h2 = NULL;
+            h->st->h2_handle = NULL;
+        }
+        free(h);
+    }
+    if (s->connecting)
+        direct_connect_cancel(s->connecting);
+    if (s->ng)
+        nghttp2_session_del(s->ng);
+    if (s->bev)
+        bufferevent_free(s->bev);
+    free(s);
+}
+
+void direct_h2_free(struct direct_h2 *s)
+{
+    if (s)
+        h2_destroy(s);
+}
+
+/* Frees S when it has no more work and is no longer the current one. */
+static void maybe_free(struct direct_h2 *s)
+{
+    if (s->hold || s->in_ng) {
+        s->want_free = 1;
+        return;
+    }
+    s->want_free = 0;
+    if (s->dead || (s->goaway && s->n_streams == 0))
+        h2_destroy(s);
+}
+
+static void unlink_handle(struct direct_h2_handle *h)
+{
+    LIST_REMOVE(h, link);
+    if (h->st) {
+        h->st->h2 = NULL;
+        h->st->h2_handle = NULL;
+    }
+    h->s->n_streams--;
+    free(h);
+}
+
+/* ---- nghttp2 callbacks -------------------------------------------------- */
+
+static ssize_t cb_send(nghttp2_session *ng, const uint8_t *data, size_t len,
+                       int flags, void *arg)
+{
+    (void)ng;
+    (void)flags;
+    struct direct_h2 *s = arg;
+    struct evbuffer *out = bufferevent_get_output(s->bev);
+    if (evbuffer_get_length(out) >= DIRECT_H2_OUT_HIGH)
+        return NGHTTP2_ERR_WOULDBLOCK;
+    if (evbuffer_add(out, data, len) != 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    return (ssize_t)len;
+}
+
+static int cb_header(nghttp2_session *ng, const nghttp2_frame *frame,
+                     const uint8_t *name, size_t nlen, const uint8_t *value,
+                     size_t vlen, uint8_t flags, void *arg)
+{
+    (void)flags;
+    (void)arg;
+    if (frame->hd.type != NGHTTP2_HEADERS)
+        return 0;
+    struct direct_h2_handle *h =
+        nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
+    if (!h || !h->st)
+        return 0;
+    struct direct_stream *st = h->st;
+    if (st->head_sent)
+        return 0; /* trailers: not relayed */
+    if (nlen == 7 && memcmp(name, ":status", 7) == 0) {
+        int code = 0;
+        for (size_t i = 0; i < vlen && i < 4; i++)
+            code = code * 10 + (value[i] - '0');
+        st->rh_status = code;
+        return 0;
+    }
+    if (nlen > 0 && name[0] == ':')
+        return 0;
+    if (!st->rh)
+        st->rh = evbuffer_new();
+    if (!st->rh || st->rh_n >= DIRECT_MAX_RESPONSE_HEADERS ||
+        evbuffer_get_length(st->rh) + nlen + vlen + 2 >
+            DIRECT_H2_MAX_HEADER_BYTES)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
+    evbuffer_add(st->rh, name, nlen);
+    evbuffer_add(st->rh, "", 1);
+    evbuffer_add(st->rh, value, vlen);
+    evbuffer_add(st->rh, "", 1);
+    st->rh_n++;
+    return 0;
+}
+
+static void deliver_head(struct direct_stream *st)
+{
+    size_t n = st->rh_n, len = st->rh ? evbuffer_get_length(st->rh) : 0;
+    struct fg_header *h = calloc(n ? n : 1, sizeof(*h));
+    char *p = len ? (char *)evbuffer_pullup(st->rh, -1) : NULL;
+    if (!h) {
+        direct_stream_fail(st, 502, "BadGateway", "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        h[i].name = p;
+        h[i].name_len = strlen(p);
+        p += h[i].name_len + 1;
+        h[i].value = p;
+        h[i].value_len = strlen(p);
+        p += h[i].value_len + 1;
+    }
+    int rc = direct_stream_head(st, st->rh_status, h, n);
+    free(h);
+    if (st->rh) {
+        evbuffer_free(st->rh);
+        st->rh = NULL;
+    }
+    st->rh_n = 0;
+    if (rc < 0)
+        direct_stream_fail(st, 502, "BadGateway", "the client went away");
+}
+
+static int cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
+                         void *arg)
+{
+    struct direct_h2 *s = arg;
+    if (frame->hd.type == NGHTTP2_GOAWAY) {
+        /* finish what it still serves; new requests go elsewhere */
+        s->goaway = 1;
+        if (s->in->h2 == s)
+            s->in->h2 = NULL;
+        return 0;
+    }
+    if (frame->hd.type != NGHTTP2_HEADERS ||
+        frame->headers.cat != NGHTTP2_HCAT_RESPONSE)
+        return 0;
+    struct direct_h2_handle *h =
+        nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
+    if (!h || !h->st)
+        return 0;
+    struct direct_stream *st = h->st;
+    if (st->rh_status >= 100 && st->rh_status < 200) {
+        /* interim: the final answer follows */
+        if (st->rh)
+            evbuffer_drain(st->rh, (size_t)-1);
+        st->rh_n = 0;
+        st->rh_status = 0;
+        return 0;
+    }
+    if (!st->head_sent)
+        deliver_head(st);
+    return 0;
+}
+
+static int cb_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id,
+                         const uint8_t *data, size_t len, void *arg)
+{
+    (void)flags;
+    (void)arg;
+    nghttp2_session_consume_connection(ng, len);
+    struct direct_h2_handle *h =
+        nghttp2_session_get_stream_user_data(ng, stream_id);
+    if (!h || !h->st) {
+        nghttp2_session_consume_stream(ng, stream_id, len);
+        return 0;
+    }
+    struct direct_stream *st = h->st;
+    direct_stream_touch(st);
+    if (st->client_paused || (st->held && evbuffer_get_length(st->held))) {
+        /* bounded by the stream window we granted */
+        if (!st->held)
+            st->held = evbuffer_new();
+        if (!st->held || evbuffer_add(st->held, data, len) != 0)
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        return 0;
+    }
+    int rc = direct_stream_data(st, data, len);
+    if (rc < 0) {
+        nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, stream_id,
+                                  NGHTTP2_CANCEL);
+        return 0;
+    }
+    nghttp2_session_consume_stream(ng, stream_id, len);
+    return 0;
+}
+
+static int cb_stream_close(nghttp2_session *ng, int32_t stream_id,
+                           uint32_t error_code, void *arg)
+{
+    struct direct_h2 *s = arg;
+    struct direct_h2_handle *h =
+        nghttp2_session_get_stream_user_data(ng, stream_id);
+    if (!h)
+        return 0;
+    struct direct_stream *st = h->st;
+    unlink_handle(h);
+    if (st && st->state != DIRECT_ST_DONE) {
+        if (error_code == NGHTTP2_NO_ERROR && st->head_sent) {
+            if (st->held && evbuffer_get_length(st->held))
+                st->h2_closed = 1; /* ends once the client took the rest */
+            else
+                direct_stream_end(st);
+        } else if (!st->head_sent) {
+            char why[128];
+            snprintf(why, sizeof(why), "the member reset the stream (%s)",
+                     nghttp2_http2_strerror(error_code));
+            direct_stream_unavailable(st, why);
+        } else {
+            direct_stream_fail(st, 502, "BadGateway",
+                               "the member reset the stream");
+        }
+    }
+    s->want_send = 1;
+    return 0;
+}
+
+static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *buf,
+                         size_t length, uint32_t *data_flags,
+                         nghttp2_data_source *source, void *arg)
+{
+    (void)ng;
+    (void)stream_id;
+    (void)arg;
+    struct direct_h2_handle *h = source->ptr;
+    struct direct_stream *st = h->st;
+    if (!st) {
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+        return 0;
+    }
+    int n = evbuffer_remove(st->body, buf, length);
+    if (n < 0)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    if (st->body_ended && evbuffer_get_length(st->body) == 0)
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    else if (n == 0)
+        return NGHTTP2_ERR_DEFERRED;
+    direct_stream_body_drained(st);
+    return n;
+}
+
+/* ---- the connection ------------------------------------------------------ */
+
+static void flush(struct direct_h2 *s)
+{
+    if (s->dead || !s->ng)
+        return;
+    if (s->in_ng) {
+        s->want_send = 1;
+        return;
+    }
+    s->in_ng = 1;
+    int rc;
+    do {
+        s->want_send = 0;
+        rc = nghttp2_session_send(s->ng);
+    } while (rc == 0 && s->want_send);
+    s->in_ng = 0;
+    if (rc != 0) {
+        session_lost(s, nghttp2_strerror(rc));
+        return;
+    }
+    if (!nghttp2_session_want_read(s->ng) &&
+        !nghttp2_session_want_write(s->ng) &&
+        evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
+        s->goaway = 1;
+        if (s->in->h2 == s)
+            s->in->h2 = NULL;
+    }
+    /* callers touch nothing of S after flush() */
+    if (s->want_free || (s->goaway && s->n_streams == 0))
+        maybe_free(s);
+}
+
+/* The connection is gone: every stream it carried fails. */
+static void session_lost(struct direct_h2 *s, const char *why)
+{
+    if (s->dead)
+        return;
+    s->dead = 1;
+    struct direct_instance *in = s->in;
+    if (in->h2 == s)
+        in->h2 = NULL;
+    struct direct_h2_handle *h;
+    while ((h = LIST_FIRST(&s->handles)) != NULL) {
+        struct direct_stream *st = h->st;
+        unlink_handle(h);
+        if (!st || st->state == DIRECT_ST_DONE)
+            continue;
+        if (st->h2_closed)
+            continue;
+        if (!st->head_sent)
+            direct_stream_unavailable(st, why);
+        else
+            direct_stream_fail(st, 502, "BadGateway", why);
+    }
+    maybe_free(s);
+    direct_dispatch(in);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    struct direct_h2 *s = arg;
+    struct direct_instance *in = s->in;
+    struct evbuffer *input = bufferevent_get_input(bev);
+    s->hold++;
+    while (evbuffer_get_length(input) > 0 && !s->dead) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(input, -1, NULL, &v, 1) < 1)
+            break;
+        s->in_ng = 1;
+        ssize_t n = nghttp2_session_mem_recv(s->ng, v.iov_base, v.iov_len);
+        s->in_ng = 0;
+        if (n < 0) {
+            session_lost(s, nghttp2_strerror((int)n));
+            break;
+        }
+        evbuffer_drain(input, (size_t)n);
+    }
+    flush(s);
+    s->hold--;
+    int gone = s->dead || s->want_free || (s->goaway && s->n_streams == 0);
+    if (gone)
+        maybe_free(s);
+    direct_dispatch(in);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    flush(arg);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    struct direct_h2 *s = arg;
+    session_lost(s, (what & BEV_EVENT_EOF)
+                        ? "the member closed the connection"
+                        : "the connection to the member was lost");
+}
+
+static int session_start(struct direct_h2 *s)
+{
+    nghttp2_session_callbacks *cbs;
+    if (nghttp2_session_callbacks_new(&cbs) != 0)
+        return -1;
+    nghttp2_session_callbacks_set_send_callback(cbs, cb_send);
+    nghttp2_session_callbacks_set_on_header_callback(cbs, cb_header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, cb_frame_recv);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs,
+                                                              cb_data_chunk);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cbs,
+                                                           cb_stream_close);
+    nghttp2_option *opt;
+    if (nghttp2_option_new(&opt) != 0) {
+        nghttp2_session_callbacks_del(cbs);
+        return -1;
+    }
+    nghttp2_option_set_no_auto_window_update(opt, 1);
+    int rc = nghttp2_session_client_new2(&s->ng, cbs, s, opt);
+    nghttp2_option_del(opt);
+    nghttp2_session_callbacks_del(cbs);
+    if (rc != 0)
+        return -1;
+    nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, DIRECT_H2_STREAM_WINDOW},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, DIRECT_H2_MAX_HEADER_BYTES},
+    };
+    if (nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, 3) != 0 ||
+        nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0,
+                                              DIRECT_H2_CONN_WINDOW) != 0)
+        return -1;
+    return 0;
+}
+
+static void on_connected(void *arg, struct bufferevent *bev, int is_h2)
+{
+    struct direct_h2 *s = arg;
+    struct direct_instance *in = s->in;
+    s->connecting = NULL;
+    direct_health_reconnected(in->health);
+    if (!is_h2) {
+        /* the member speaks HTTP/1.1 only: use that from now on */
+        in->proto = DIRECT_PROTO_H1;
+        h2_destroy(s);
+        direct_h1_adopt(in, bev);
+        direct_dispatch(in);
+        return;
+    }
+    in->proto = DIRECT_PROTO_H2;
+    s->bev = bev;
+    bufferevent_setcb(bev, on_read, on_write, on_event, s);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    if (session_start(s) != 0) {
+        session_lost(s, "cannot start an HTTP/2 session");
+        return;
+    }
+    s->ready = 1;
+    flush(s);
+    direct_dispatch(in);
+}
+
+static void on_connect_failed(void *arg, const char *reason, int timeout)
+{
+    (void)timeout;
+    struct direct_h2 *s = arg;
+    struct direct_instance *in = s->in;
+    s->connecting = NULL;
+    h2_destroy(s);
+    direct_fail_pending(in, reason);
+}
+
+struct direct_h2 *direct_h2_get(struct direct_instance *in)
+{
+    if (in->h2)
+        return in->h2;
+    struct direct_h2 *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->in = in;
+    LIST_INIT(&s->handles);
+    in->h2 = s;
+    s->connecting =
+        direct_connect_start(in, 1, on_connected, on_connect_failed, s);
+    if (!s->connecting) {
+        in->h2 = NULL;
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int direct_h2_ready(struct direct_h2 *s)
+{
+    return s->ready && !s->dead && !s->goaway;
+}
+
+int direct_h2_can_take(struct direct_h2 *s)
+{
+    uint32_t peer = nghttp2_session_get_remote_settings(
+        s->ng, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    size_t limit = (size_t)s->in->cfg.max_streams;
+    if (peer < limit)
+        limit = peer;
+    return s->n_streams < limit;
+}
+
+static nghttp2_nv nv(const char *name, size_t nlen, const char *value,
+                     size_t vlen)
+{
+    nghttp2_nv x = {(uint8_t *)(uintptr_t)name, (uint8_t *)(uintptr_t)value,
+                    nlen, vlen, NGHTTP2_NV_FLAG_NONE};
+    return x;
+}
+
+int direct_h2_submit(struct direct_h2 *s, struct direct_stream *st)
+{
+    size_t n = st->headers.n + 5;
+    nghttp2_nv *v = calloc(n, sizeof(*v));
+    struct direct_h2_handle *h = calloc(1, sizeof(*h));
+    if (!v || !h) {
+        free(v);
+        free(h);
+        direct_stream_unavailable(st, "out of memory");
+        return -1;
+    }
+    size_t k = 0;
+    const char *auth = s->in->cfg.url.authority;
+    v[k++] = nv(":method", 7, st->method, strlen(st->method));
+    v[k++] = nv(":scheme", 7, "https", 5);
+    v[k++] = nv(":authority", 10, auth, strlen(auth));
+    v[k++] = nv(":path", 5, st->target, strlen(st->target));
+    for (size_t i = 0; i < st->headers.n; i++) {
+        const struct fg_header *x = &st->headers.v[i];
+        v[k++] = nv(x->name, x->name_len, x->value, x->value_len);
+    }
+    char clen[24];
+    if (st->content_length >= 0) {
+        snprintf(clen, sizeof(clen), "%lld", (long long)st->content_length);
+        v[k++] = nv("content-length", 14, clen, strlen(clen));
+    }
+    int has_body =
+        st->content_length > 0 ||
+        (st->content_length < 0 && !(st->body_ended && st->body_bytes == 0));
+    h->st = st;
+    h->s = s;
+    nghttp2_data_provider prd = {.source.ptr = h, .read_callback = read_body};
+    int32_t id =
+        nghttp2_submit_request(s->ng, NULL, v, k, has_body ? &prd : NULL, h);
+    free(v);
+    if (id < 0) {
+        free(h);
+        direct_stream_unavailable(st, nghttp2_strerror(id));
+        return -1;
+    }
+    LIST_INSERT_HEAD(&s->handles, h, link);
+    s->n_streams++;
+    st->h2 = s;
+    st->h2_handle = h;
+    st->h2_id = id;
+    flush(s);
+    return 0;
+}
+
+void direct_h2_body(struct direct_stream *st)
+{
+    struct direct_h2 *s = st->h2;
+    if (!s || !s->ng)
+        return;
+    nghttp2_session_resume_data(s->ng, st->h2_id);
+    flush(s);
+}
+
+void direct_h2_resume(struct direct_stream *st)
+{
+    /* deliver what arrived while the client was full, then reopen the
+     * window by what the client took */
+    while (st->held && evbuffer_get_length(st->held) > 0 &&
+           !st->client_paused && st->state != DIRECT_ST_DONE) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(st->held, -1, NULL, &v, 1) < 1)
+            break;
+        size_t len = v.iov_len;
+        int rc = direct_stream_data(st, v.iov_base, len);
+        evbuffer_drain(st->held, len);
+        if (st->h2 && st->h2->ng)
+            nghttp2_session_consume_stream(st->h2->ng, st->h2_id, len);
+        if (rc < 0) {
+            direct_stream_fail(st, 502, "BadGateway", "the client went away");
+            return;
+        }
+    }
+    if (st->state == DIRECT_ST_DONE || st->client_paused)
+        return;
+    if (st->h2_closed && (!st->held || evbuffer_get_length(st->held) == 0)) {
+        direct_stream_end(st);
+        return;
+    }
+    if (st->h2)
+        flush(st->h2);
+}
+
+void direct_h2_cancel(struct direct_stream *st)
+{
+    struct direct_h2 *s = st->h2;
+    struct direct_h2_handle *h = st->h2_handle;
+    st->h2 = NULL;
+    st->h2_handle = NULL;
+    if (!s || !h)
+        return;
+    /* the handle stays with nghttp2 until the stream closes */
+    h->st = NULL;
+    if (s->ng && !s->dead) {
+        nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->h2_id,
+                                  NGHTTP2_CANCEL);
+        flush(s);
+    }
+}

@@ -1,0 +1,222 @@
+/* The member's health as this worker sees it: every 10 s a GET /readyz
+ * (falling back to /version when /readyz is forbidden or missing) through
+ * the same connections as requests, recording ready / not ready, the last
+ * error, the round trip, and the member's gitVersion (fetched on the first
+ * success and again after each new connection). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "direct.h"
+
+#define PROBE_BODY_MAX 4096
+
+enum probe_kind { PROBE_READYZ, PROBE_VERSION_FALLBACK, PROBE_VERSION };
+
+struct direct_health {
+    struct direct_instance *in;
+    struct fg_timer *timer;
+    struct direct_stream *st; /* the probe in flight */
+    enum probe_kind kind;
+    int status;
+    char body[PROBE_BODY_MAX];
+    size_t body_len;
+    uint64_t started_us;
+    int need_version;
+    int done; /* the in-flight probe answered (end or error) */
+    struct fg_member_health now;
+};
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* gitVersion from a /version document, without a JSON library: the value
+ * is a plain string in every Kubernetes release. */
+static void take_version(struct direct_health *h)
+{
+    h->body[h->body_len < PROBE_BODY_MAX ? h->body_len : PROBE_BODY_MAX - 1] =
+        0;
+    const char *p = strstr(h->body, "\"gitVersion\"");
+    if (!p)
+        return;
+    p = strchr(p + 12, '"');
+    if (!p)
+        return;
+    p++;
+    size_t n = 0;
+    while (p[n] && p[n] != '"' && p[n] != '\\' &&
+           n < sizeof(h->now.version) - 1)
+        n++;
+    memcpy(h->now.version, p, n);
+    h->now.version[n] = 0;
+    h->need_version = 0;
+}
+
+static int p_head(void *ctx, int status, const struct fg_header *hd, size_t n)
+{
+    (void)hd;
+    (void)n;
+    struct direct_health *h = ctx;
+    h->status = status;
+    return 0;
+}
+
+static int p_data(void *ctx, const void *buf, size_t len)
+{
+    struct direct_health *h = ctx;
+    size_t room = PROBE_BODY_MAX - 1 - h->body_len;
+    if (len > room)
+        len = room;
+    memcpy(h->body + h->body_len, buf, len);
+    h->body_len += len;
+    return 0;
+}
+
+static void next_probe(struct direct_health *h, uint64_t ms)
+{
+    h->in->host->timer_arm(h->timer, ms);
+}
+
+static void p_end(void *ctx)
+{
+    struct direct_health *h = ctx;
+    h->done = 1;
+    /* the stream is closed from the timer: not from inside a callback */
+    next_probe(h, 0);
+}
+
+static void p_error(void *ctx, int code, const char *reason,
+                    const char *message)
+{
+    (void)code;
+    (void)reason;
+    struct direct_health *h = ctx;
+    h->status = -1;
+    snprintf(h->now.last_error, sizeof(h->now.last_error), "%s",
+             message ? message : "probe failed");
+    h->done = 1;
+    next_probe(h, 0);
+}
+
+static void p_nothing(void *ctx)
+{
+    (void)ctx;
+}
+
+static const struct fg_stream_callbacks probe_cb = {
+    p_head, p_data, p_end, p_error, p_nothing, p_nothing,
+};
+
+static void start(struct direct_health *h, enum probe_kind kind)
+{
+    h->kind = kind;
+    h->status = 0;
+    h->body_len = 0;
+    h->done = 0;
+    h->started_us = mono_us();
+    const char *path = kind == PROBE_READYZ ? "/readyz" : "/version";
+    h->st = direct_stream_open_internal(h->in, path, &probe_cb, h);
+    if (!h->st) {
+        snprintf(h->now.last_error, sizeof(h->now.last_error), "out of memory");
+        h->now.ready = 0;
+        next_probe(h, DIRECT_PROBE_MS);
+    }
+}
+
+/* A probe ended: record it, and chain the next request if any. */
+static void finished(struct direct_health *h)
+{
+    direct_stream_close_internal(h->st);
+    h->st = NULL;
+    uint64_t rtt = mono_us() - h->started_us;
+    if (h->status < 0) {
+        h->now.ready = 0;
+        next_probe(h, DIRECT_PROBE_MS);
+        return;
+    }
+    if (h->kind == PROBE_READYZ && (h->status == 404 || h->status == 403)) {
+        start(h, PROBE_VERSION_FALLBACK);
+        return;
+    }
+    if (h->kind == PROBE_VERSION) {
+        if (h->status == 200)
+            take_version(h);
+        next_probe(h, DIRECT_PROBE_MS);
+        return;
+    }
+    h->now.rtt_us = rtt;
+    if (h->status == 200) {
+        h->now.ready = 1;
+        h->now.last_error[0] = 0;
+        if (h->kind == PROBE_VERSION_FALLBACK) {
+            take_version(h);
+        } else if (h->need_version || !h->now.version[0]) {
+            start(h, PROBE_VERSION);
+            return;
+        }
+    } else {
+        h->now.ready = 0;
+        snprintf(h->now.last_error, sizeof(h->now.last_error), "%s answered %d",
+                 h->kind == PROBE_READYZ ? "/readyz" : "/version", h->status);
+    }
+    next_probe(h, DIRECT_PROBE_MS);
+}
+
+static void on_timer(void *arg)
+{
+    struct direct_health *h = arg;
+    if (h->st && h->done) {
+        finished(h);
+        return;
+    }
+    if (h->st)
+        return; /* still waiting: the stream's own deadline ends it */
+    start(h, PROBE_READYZ);
+}
+
+struct direct_health *direct_health_new(struct direct_instance *in)
+{
+    struct direct_health *h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    h->in = in;
+    h->need_version = 1;
+    snprintf(h->now.last_error, sizeof(h->now.last_error), "not probed yet");
+    h->timer = in->host->timer_new(in->host, on_timer, h);
+    if (!h->timer) {
+        free(h);
+        return NULL;
+    }
+    next_probe(h, 0);
+    return h;
+}
+
+void direct_health_free(struct direct_health *h)
+{
+    if (!h)
+        return;
+    if (h->st)
+        direct_stream_close_internal(h->st);
+    h->in->host->timer_free(h->timer);
+    free(h);
+}
+
+void direct_health_get(struct direct_health *h, struct fg_member_health *out)
+{
+    if (!h) {
+        memset(out, 0, sizeof(*out));
+        return;
+    }
+    *out = h->now;
+}
+
+void direct_health_reconnected(struct direct_health *h)
+{
+    if (h)
+        h->need_version = 1;
+}
