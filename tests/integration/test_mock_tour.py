@@ -1,0 +1,234 @@
+"""The daily kubectl and Python-client tour against a mock member through
+the gateway, as a user meets it in the demo: create, apply, get with
+selectors, label, annotate, scale, edit, delete, watch, logs, exec."""
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import GatewayTest
+
+MANIFEST = """
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: tour
+  namespace: tour
+  labels: {app: tour}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: tour}
+  template:
+    metadata:
+      labels: {app: tour}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports: [{containerPort: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: tour
+  namespace: tour
+  labels: {app: tour}
+spec:
+  selector: {app: tour}
+  ports: [{port: 80, targetPort: 80}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: tour
+  namespace: tour
+  labels: {app: tour}
+data:
+  greeting: hello
+"""
+
+
+class KubectlTourTest(GatewayTest):
+
+    def apply(self, text):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write(text)
+        self.addCleanup(os.unlink, f.name)
+        return self.kubectl("apply", "-f", f.name)
+
+    def test_1_the_tour(self):
+        self.kubectl("create", "namespace", "tour")
+        out = self.apply(MANIFEST)
+        self.assertIn("deployment.apps/tour created", out.stdout)
+        self.assertIn("service/tour created", out.stdout)
+        self.assertIn("configmap/tour created", out.stdout)
+        out = self.apply(MANIFEST)
+        self.assertIn("deployment.apps/tour unchanged", out.stdout)
+        out = self.apply(MANIFEST.replace("nginx:1.27", "nginx:1.28"))
+        self.assertIn("deployment.apps/tour configured", out.stdout)
+
+        d = json.loads(self.kubectl("get", "deploy", "tour", "-n", "tour",
+                                    "-o", "json").stdout)
+        self.assertEqual(d["spec"]["template"]["spec"]["containers"][0]
+                         ["image"], "nginx:1.28")
+        self.assertEqual(d["apiVersion"], "apps/v1")
+
+        out = self.kubectl("get", "all,cm", "-n", "tour", "-l", "app=tour",
+                           "-o", "name")
+        for name in ("deployment.apps/tour", "service/tour",
+                     "configmap/tour"):
+            self.assertIn(name, out.stdout)
+        out = self.kubectl("get", "cm", "-n", "tour", "-l", "app!=tour",
+                           "-o", "name")
+        self.assertNotIn("configmap/tour", out.stdout)
+
+        self.kubectl("label", "cm", "tour", "-n", "tour", "tier=front")
+        self.kubectl("annotate", "cm", "tour", "-n", "tour", "note=hi")
+        cm = json.loads(self.kubectl("get", "cm", "tour", "-n", "tour", "-o",
+                                     "json").stdout)
+        self.assertEqual(cm["metadata"]["labels"]["tier"], "front")
+        self.assertEqual(cm["metadata"]["annotations"]["note"], "hi")
+        self.assertEqual(cm["apiVersion"], "v1")
+
+        self.kubectl("scale", "deploy/tour", "-n", "tour", "--replicas=5")
+        out = self.kubectl("get", "deploy", "tour", "-n", "tour", "-o",
+                           "jsonpath={.spec.replicas}")
+        self.assertEqual(out.stdout, "5")
+
+        editor = os.path.join(self.gw.tmp, "editor.sh")
+        with open(editor, "w") as f:
+            f.write("#!/bin/sh\nsed -i 's/greeting: hello/greeting: edited/' "
+                    "\"$1\"\n")
+        os.chmod(editor, 0o755)
+        out = subprocess.run(
+            ["kubectl", "--kubeconfig", self.gw.kubeconfig, "--context",
+             "demo", "edit", "cm", "tour", "-n", "tour"],
+            capture_output=True, text=True, timeout=60,
+            env=dict(os.environ, KUBE_EDITOR=editor))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        out = self.kubectl("get", "cm", "tour", "-n", "tour", "-o",
+                           "jsonpath={.data.greeting}")
+        self.assertEqual(out.stdout, "edited")
+
+        out = self.kubectl("delete", "cm", "tour", "-n", "tour")
+        self.assertIn('configmap "tour" deleted', out.stdout)
+        out = self.kubectl("get", "cm", "tour", "-n", "tour", check=False)
+        self.assertIn('configmaps "tour" not found', out.stderr)
+        self.kubectl("delete", "namespace", "tour")
+        out = self.kubectl("get", "deploy", "-n", "tour", "-o", "name")
+        self.assertEqual(out.stdout.strip(), "")
+
+    def test_2_watch_sees_added_then_deleted(self):
+        self.kubectl("create", "namespace", "watched")
+        # An object that exists first: its ADDED line says the watch is open.
+        self.kubectl("create", "configmap", "w0", "-n", "watched")
+        cmd = ["kubectl", "--kubeconfig", self.gw.kubeconfig, "--context",
+               "demo", "get", "configmaps", "-n", "watched", "-w",
+               "--output-watch-events", "-o",
+               "custom-columns=EVENT:.type,NAME:.object.metadata.name",
+               "--request-timeout=0"]
+        watch = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        lines = []
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                line = watch.stdout.readline()
+                if not line:
+                    break
+                lines.append(line.split())
+                if lines[-1] == ["ADDED", "w0"]:
+                    self.kubectl("create", "configmap", "w1", "-n", "watched",
+                                 "--from-literal=a=b")
+                    self.kubectl("delete", "configmap", "w1", "-n", "watched")
+                if ["DELETED", "w1"] in lines:
+                    break
+        finally:
+            watch.terminate()
+            watch.wait(10)
+            watch.stdout.close()
+            watch.stderr.close()
+        self.assertIn(["ADDED", "w1"], lines)
+        self.assertIn(["DELETED", "w1"], lines)
+        self.assertLess(lines.index(["ADDED", "w1"]),
+                        lines.index(["DELETED", "w1"]))
+
+    def test_3_logs(self):
+        pods = self.kubectl("get", "pods", "-n", "shop", "-o",
+                            "jsonpath={.items[0].metadata.name}").stdout
+        out = self.kubectl("logs", "-n", "shop", pods, "--tail=2")
+        self.assertEqual(len(out.stdout.splitlines()), 2)
+        follow = subprocess.run(
+            ["timeout", "3", "kubectl", "--kubeconfig", self.gw.kubeconfig,
+             "--context", "demo", "logs", "-f", "-n", "shop", pods,
+             "--tail=0"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(follow.returncode, 124)  # still following when cut
+        self.assertGreaterEqual(len(follow.stdout.splitlines()), 1)
+
+    def test_4_exec(self):
+        pods = self.kubectl("get", "pods", "-n", "shop", "-o",
+                            "jsonpath={.items[0].metadata.name}").stdout
+        out = self.kubectl("exec", "-n", "shop", pods, "--", "echo", "tour")
+        self.assertEqual(out.stdout, "tour\n")
+
+
+class PythonClientTourTest(GatewayTest):
+
+    def test_python_client(self):
+        import kubernetes
+        from kubernetes import watch
+        api = kubernetes.config.new_client_from_config(
+            config_file=self.gw.kubeconfig, context="demo")
+        v1 = kubernetes.client.CoreV1Api(api)
+        v1.create_namespace({"metadata": {"name": "py"}})
+        for i in range(3):
+            v1.create_namespaced_config_map("py", {
+                "metadata": {"name": "cm%d" % i,
+                             "labels": {"app": "py", "n": str(i)}},
+                "data": {"i": str(i)}})
+        got = v1.list_namespaced_config_map("py", label_selector="app=py,n!=1")
+        self.assertEqual(sorted(c.metadata.name for c in got.items),
+                         ["cm0", "cm2"])
+        got = v1.list_namespaced_config_map(
+            "py", field_selector="metadata.name=cm1")
+        self.assertEqual([c.metadata.name for c in got.items], ["cm1"])
+
+        v1.patch_namespaced_config_map("cm0", "py", {"data": {"i": "patched"}})
+        self.assertEqual(v1.read_namespaced_config_map("cm0", "py").data["i"],
+                         "patched")
+
+        seen = []
+
+        def writer():
+            v1.create_namespaced_config_map("py", {"metadata": {"name": "late"}})
+            v1.delete_namespaced_config_map("late", "py")
+
+        # The writer starts once the watch delivered its first event, so
+        # its changes happen while the stream is open.
+        t = threading.Thread(target=writer)
+        w = watch.Watch()
+        for event in w.stream(v1.list_namespaced_config_map, "py",
+                              timeout_seconds=10):
+            seen.append((event["type"], event["object"].metadata.name))
+            if len(seen) == 1:
+                t.start()
+            if ("DELETED", "late") in seen:
+                w.stop()
+        t.join(10)
+        self.assertIn(("ADDED", "late"), seen)
+        self.assertIn(("DELETED", "late"), seen)
+
+        v1.delete_namespaced_config_map("cm1", "py")
+        names = [c.metadata.name
+                 for c in v1.list_namespaced_config_map("py").items]
+        self.assertNotIn("cm1", names)
+        v1.delete_namespace("py")
+        api.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
