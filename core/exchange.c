@@ -322,6 +322,9 @@ static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
         fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
         return;
     }
+    char base_path[80] = "";
+    if (t->member_ref == FG_MEMBER_NAMED)
+        snprintf(base_path, sizeof(base_path), "/clusters/%s", t->member);
     struct fg_request_head head = {
         .method = req->method,
         .path = t->rest,
@@ -332,6 +335,7 @@ static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
         .content_length = req->content_length,
         .http_version = req->http_version,
         .upgrade = fg_upgrade_protocol(req->upgrade),
+        .base_path = base_path,
     };
     ex->member = m;
     ex->member_index = (int)m->index;

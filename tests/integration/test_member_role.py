@@ -1,6 +1,8 @@
 """The member role: one cluster, served unprefixed and under its own
 /clusters/NAME; no other name resolves."""
 import json
+import subprocess
+import tempfile
 import unittest
 
 from harness import GatewayTest, mock_member
@@ -35,6 +37,25 @@ class MemberRoleTest(GatewayTest):
     def test_kubectl(self):
         out = self.kubectl("get", "namespaces", context="edge")
         self.assertIn("shop", out.stdout)
+
+    def test_apply_finds_openapi_unprefixed(self):
+        # The member's OpenAPI index must point where this client reached
+        # it: unprefixed here, so apply's validation finds the documents.
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            f.write("apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+                    "  name: applied\n  namespace: default\n"
+                    "data: {a: b}\n")
+            f.flush()
+            cfg = self.gw.kubeconfig + ".unprefixed"
+            with open(self.gw.kubeconfig) as src:
+                text = src.read().replace("/clusters/edge", "")
+            with open(cfg, "w") as dst:
+                dst.write(text)
+            out = subprocess.run(["kubectl", "--kubeconfig", cfg, "--context",
+                                  "edge", "apply", "-f", f.name],
+                                 capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("configmap/applied created", out.stdout)
 
 
 if __name__ == "__main__":

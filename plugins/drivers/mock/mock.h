@@ -420,7 +420,9 @@ struct mock_instance {
     struct mock_store *store;
     struct mock_watch_hub *watch; /* watch.c: event log and watchers */
     char git_version[64];
-    char url_prefix[192]; /* "/clusters/NAME": where clients reach us */
+    /* Where the client of the request being served reached this member:
+     * "/clusters/NAME" through a gateway's prefix, "" unprefixed. */
+    char url_prefix[192];
     int64_t max_body;
     struct mock_persist *persist; /* persist.c: NULL without persist = */
 };

@@ -31,6 +31,7 @@ struct mock_stream {
     void *ctx;
     char *method, *path, *query, *accept;
     char *content_type;
+    char base_path[192];  /* where the client reached this member */
     struct mock_buf body; /* the request body, up to max_body */
     int64_t body_bytes;
     int too_large;
@@ -165,6 +166,8 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
         }
         return s;
     }
+    snprintf(s->base_path, sizeof(s->base_path), "%s",
+             head->base_path ? head->base_path : "");
     s->method = dup_or_null(head->method);
     s->path = dup_or_null(head->path);
     s->query = dup_or_null(head->query);
@@ -328,6 +331,9 @@ static void stream_end(void *stream)
         return;
     s->ended = 1;
     struct mock_body body = {s->content_type, s->body.p, s->body.len};
+    /* URLs the answer carries (the OpenAPI index) name this request's
+     * prefix: the member may be reached as /clusters/NAME or unprefixed. */
+    snprintf(s->in->url_prefix, sizeof(s->in->url_prefix), "%s", s->base_path);
     if (mock_serve_request(s->in, s->method, s->path, s->query, s->accept,
                            &body, s->too_large, &s->ans) != 0) {
         s->finished = 1;

@@ -74,6 +74,10 @@ struct fg_request_head {
     /** "websocket" or "SPDY/3.1" when the client asks to switch protocols
      * (see "Upgrades" above), else NULL. */
     const char *upgrade;
+    /** The prefix under which the client reached this member:
+     * "/clusters/NAME", or "" when served unprefixed (member role). A
+     * driver that writes absolute paths into answers prefixes them. */
+    const char *base_path;
 };
 
 /** data() return value asking the driver to stop until stream_resume. */

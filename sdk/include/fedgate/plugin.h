@@ -6,6 +6,7 @@
  * FG_ABI_MAJOR for anything else):
  *   1.0  first version: driver plugins, config keys, host API v1.
  *   1.1  fg_request_head.upgrade and the 101 byte pipe (driver.h),
+ *        fg_request_head.base_path,
  *        fg_driver_ops.reload (SIGHUP), fg_host.event_base.
  */
 #ifndef FEDGATE_PLUGIN_H

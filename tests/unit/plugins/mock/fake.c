@@ -217,6 +217,7 @@ void fake_request(void *inst, const char *method, const char *path,
         .n_headers = nh,
         .content_length = 0,
         .http_version = 20,
+        .base_path = "/clusters/test",
     };
     void *s = mock_driver_ops.stream_open(inst, &head, &fake_callbacks, c);
     if (!s)
