@@ -583,8 +583,8 @@ static int check_head(struct fg_h1_parser *p)
     size_t cl_len = 0, te_len = 0;
     for (line = eol + 2; line < end; line = eol + 2) {
         eol = memchr(line, '\r', (size_t)(end - line));
-        size_t nlen, vlen;
-        const char *v;
+        size_t nlen = 0, vlen = 0;
+        const char *v = NULL;
         if (split_header(p, line, (size_t)(eol - line), &nlen, &v, &vlen) < 0)
             return -1;
         if (eq_nocase(line, nlen, "host")) {
