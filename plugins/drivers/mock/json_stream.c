@@ -236,21 +236,6 @@ static int write_item(struct mock_list *l, const struct mock_obj *o,
     return rc;
 }
 
-static int set_cursor(struct mock_list *l, const struct mock_obj *o)
-{
-    char *ns = strdup(o->ns), *name = strdup(o->name);
-    if (!ns || !name) {
-        free(ns);
-        free(name);
-        return -1;
-    }
-    free(l->last_ns);
-    free(l->last_name);
-    l->last_ns = ns;
-    l->last_name = name;
-    return 0;
-}
-
 int mock_list_fill(struct mock_list *l, struct mock_buf *out, size_t want)
 {
     if (l->phase == PH_HEAD) {
@@ -286,7 +271,7 @@ int mock_list_fill(struct mock_list *l, struct mock_buf *out, size_t want)
             if (l->name)
                 break;
         }
-        if (last && set_cursor(l, last) != 0)
+        if (last && mock_store_key_copy(&l->last_ns, &l->last_name, last) != 0)
             return -1;
         if (!finished)
             return 1;

@@ -27,23 +27,11 @@ struct log_params {
     int64_t limit;    /* -1: no limit */
 };
 
-static int answer_text(struct mock_answer *a, int status, char *body,
-                       const char *ct)
-{
-    if (!body)
-        return -1;
-    a->status = status;
-    a->content_type = ct;
-    a->body = body;
-    a->body_len = strlen(body);
-    return 0;
-}
-
 static int bad_request(struct mock_answer *a, const char *msg)
 {
-    return answer_text(a, 400,
-                       mock_status_json(400, "BadRequest", msg, NULL, NULL),
-                       "application/json");
+    return mock_answer_body(
+        a, 400, mock_status_json(400, "BadRequest", msg, NULL, NULL),
+        "application/json");
 }
 
 static void timestamp(int64_t ms, char *buf, size_t len)
@@ -421,8 +409,8 @@ int mock_logs_serve(struct mock_instance *in, const char *ns, const char *name,
         return rc;
     const struct mock_obj *o = mock_store_get(in->store, pods, ns, name);
     if (!o)
-        return answer_text(a, 404, mock_status_not_found(pods, name),
-                           "application/json");
+        return mock_answer_body(a, 404, mock_status_not_found(pods, name),
+                                "application/json");
     const cJSON *pod = o->json;
     const cJSON *c = pick_container(pod, name, p.container, a, &rc);
     if (!c)
@@ -431,7 +419,7 @@ int mock_logs_serve(struct mock_instance *in, const char *ns, const char *name,
     char msg[640];
     /* A pod no node runs has no logs yet: kube answers an empty body. */
     if (!mock_json_str(pod, "spec.nodeName", NULL))
-        return answer_text(a, 200, strdup(""), "text/plain");
+        return mock_answer_body(a, 200, strdup(""), "text/plain");
     const cJSON *cs = container_status(pod, cname);
     const cJSON *last_term = mock_json_path(cs, "lastState.terminated");
     const cJSON *waiting = mock_json_path(cs, "state.waiting");
@@ -482,7 +470,7 @@ int mock_logs_serve(struct mock_instance *in, const char *ns, const char *name,
     if (!p.follow || !mock_json_path(cs, "state.running")) {
         if (p.limit >= 0 && (int64_t)out.len > p.limit)
             out.p[p.limit] = '\0';
-        return answer_text(a, 200, out.p, "text/plain");
+        return mock_answer_body(a, 200, out.p, "text/plain");
     }
     struct follower *f = calloc(1, sizeof(*f));
     if (!f) {

@@ -112,6 +112,9 @@ size_t mock_store_seek(const struct mock_store *s, const struct mock_kind *k,
                        const char *ns, const char *name, int inclusive);
 const struct mock_bucket *mock_store_bucket(const struct mock_store *s,
                                             const struct mock_kind *k);
+/* Replaces *NS and *NAME with copies of O's key: where a list or watch
+ * resumes. Returns 0, or -1 (memory) leaving them as they were. */
+int mock_store_key_copy(char **ns, char **name, const struct mock_obj *o);
 /* Removes the object of kind K at (NS, NAME) and returns its JSON (the
  * caller's now), stamped with the deletion's resourceVersion, which is
  * the store's new s->rv. NULL when there is no such object. */
@@ -189,6 +192,11 @@ int mock_selector_parse(const char *text, int field,
 /* 1 when OBJ matches S (a NULL S matches everything). */
 int mock_selector_match(const struct mock_selector *s, const cJSON *obj);
 void mock_selector_free(struct mock_selector *s);
+/* Parses the labelSelector and fieldSelector of query Q into SEL[0] and
+ * SEL[1]. Returns 0; 1 with a message in MSG for a syntax error; -1 on
+ * memory failure (SEL is left empty on any failure). */
+int mock_selectors_from_query(const char *q, struct mock_selector *sel[2],
+                              char *msg, size_t msg_len);
 
 /* ---- json_stream.c: lists and Tables produced chunk by chunk ---------- */
 
@@ -438,6 +446,11 @@ struct mock_answer {
     struct mock_list *list;         /* a streamed body, or NULL */
     struct mock_producer *producer; /* a long-lived body, or NULL */
 };
+
+/* Fills A with a complete BODY (taken over; NULL means out of memory,
+ * returned as -1) of content type CT. */
+int mock_answer_body(struct mock_answer *a, int status, char *body,
+                     const char *ct);
 
 /* Decides the answer to a complete request. Returns 0 or -1 (memory). */
 int mock_serve(struct mock_instance *in, const char *method, const char *path,

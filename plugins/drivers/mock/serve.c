@@ -13,8 +13,8 @@
 #define CT_TABLE_V1BETA1 "application/json;as=Table;v=v1beta1;g=meta.k8s.io"
 #define MAX_SEGS 8
 
-static int answer_body(struct mock_answer *a, int status, char *body,
-                       const char *ct)
+int mock_answer_body(struct mock_answer *a, int status, char *body,
+                     const char *ct)
 {
     if (!body)
         return -1;
@@ -28,7 +28,7 @@ static int answer_body(struct mock_answer *a, int status, char *body,
 static int answer_status(struct mock_answer *a, int code, const char *reason,
                          const char *message)
 {
-    return answer_body(
+    return mock_answer_body(
         a, code, mock_status_json(code, reason, message, NULL, NULL), CT_JSON);
 }
 
@@ -144,29 +144,18 @@ static int resource_request(struct mock_instance *in, const char *method,
     enum mock_table_version tv = mock_accept_table(accept);
 
     if (name && !watch && !mock_store_get(in->store, k, ns, name))
-        return answer_body(a, 404, mock_status_not_found(k, name), CT_JSON);
+        return mock_answer_body(a, 404, mock_status_not_found(k, name),
+                                CT_JSON);
     if (name && !watch && tv == MOCK_TABLE_NONE) {
         const struct mock_obj *o = mock_store_get(in->store, k, ns, name);
-        return answer_body(a, 200, cJSON_PrintUnformatted(o->json), CT_JSON);
+        return mock_answer_body(a, 200, cJSON_PrintUnformatted(o->json),
+                                CT_JSON);
     }
-    struct mock_selector *sel[2] = {NULL, NULL};
-    const char *sel_keys[2] = {"labelSelector", "fieldSelector"};
-    for (int f = 0; f < 2; f++) {
-        char text[1024];
-        r = mock_query_get(query, sel_keys[f], text, sizeof(text));
-        int prc = r < 0   ? -1
-                  : r > 0 ? mock_selector_parse(text, f, &sel[f])
-                          : 0;
-        if (prc != 0) {
-            mock_selector_free(sel[0]);
-            if (prc == -2)
-                return -1;
-            char msg[160];
-            snprintf(msg, sizeof(msg),
-                     "unable to parse requirement: invalid %s", sel_keys[f]);
-            return answer_status(a, 400, "BadRequest", msg);
-        }
-    }
+    struct mock_selector *sel[2];
+    char msg[160];
+    r = mock_selectors_from_query(query, sel, msg, sizeof(msg));
+    if (r != 0)
+        return r < 0 ? -1 : answer_status(a, 400, "BadRequest", msg);
     if (watch)
         return mock_watch_serve(in, k, ns, name, query, tv, inc, sel[0], sel[1],
                                 a);
@@ -233,7 +222,7 @@ int mock_serve_request(struct mock_instance *in, const char *method,
             free(doc);
             return method_not_allowed(a);
         }
-        return answer_body(a, 200, doc, CT_JSON);
+        return mock_answer_body(a, 200, doc, CT_JSON);
     }
 
     char buf[1024];

@@ -183,3 +183,18 @@ cJSON *mock_store_remove(struct mock_store *s, const struct mock_kind *k,
     obj_free(o);
     return json;
 }
+
+int mock_store_key_copy(char **ns, char **name, const struct mock_obj *o)
+{
+    char *n = strdup(o->ns), *m = strdup(o->name);
+    if (!n || !m) {
+        free(n);
+        free(m);
+        return -1;
+    }
+    free(*ns);
+    free(*name);
+    *ns = n;
+    *name = m;
+    return 0;
+}

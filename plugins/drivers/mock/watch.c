@@ -490,21 +490,6 @@ static int emit_expired(struct mock_buf *out, uint64_t rv, uint64_t base)
 
 /* ---- the watcher as a producer --------------------------------------- */
 
-static int set_cursor(struct watcher *w, const struct mock_obj *o)
-{
-    char *ns = strdup(o->ns), *name = strdup(o->name);
-    if (!ns || !name) {
-        free(ns);
-        free(name);
-        return -1;
-    }
-    free(w->cur_ns);
-    free(w->cur_name);
-    w->cur_ns = ns;
-    w->cur_name = name;
-    return 0;
-}
-
 /* Synthetic ADDED events for the objects that exist, resumed from the last
  * key sent, so that a long initial state costs one chunk at a time.
  * Returns 1 while more remain, 0 when all are sent, -1 on failure. */
@@ -519,7 +504,10 @@ static int fill_initial(struct watcher *w, struct mock_buf *out, size_t want)
         if (w->ns[0] && strcmp(o->ns, w->ns) != 0)
             break;
         if (out->len >= want && i > first)
-            return set_cursor(w, b->v[i - 1]) == 0 ? 1 : -1;
+            return mock_store_key_copy(&w->cur_ns, &w->cur_name, b->v[i - 1]) ==
+                           0
+                       ? 1
+                       : -1;
         if (in_scope(w, o->json) && emit_obj(w, out, "ADDED", o->json) != 0)
             return -1;
     }

@@ -34,13 +34,7 @@ struct w {
 
 static int answer_text(struct w *w, int code, char *body)
 {
-    if (!body)
-        return -1;
-    w->a->status = code;
-    w->a->content_type = CT_JSON;
-    w->a->body = body;
-    w->a->body_len = strlen(body);
-    return 0;
+    return mock_answer_body(w->a, code, body, CT_JSON);
 }
 
 static int answer_doc(struct w *w, int code, const cJSON *doc)
@@ -1170,24 +1164,11 @@ static int do_delete_collection(struct w *w)
     const struct mock_kind *k = w->k;
     if (strcmp(k->resource, "namespaces") == 0 || (k->namespaced && !w->ns[0]))
         return method_not_allowed(w);
-    struct mock_selector *sel[2] = {NULL, NULL};
-    const char *keys[2] = {"labelSelector", "fieldSelector"};
-    for (int f = 0; f < 2; f++) {
-        char text[1024];
-        int r = mock_query_get(w->query, keys[f], text, sizeof(text));
-        int prc = r < 0   ? -1
-                  : r > 0 ? mock_selector_parse(text, f, &sel[f])
-                          : 0;
-        if (prc != 0) {
-            mock_selector_free(sel[0]);
-            if (prc == -2)
-                return -1;
-            char msg[160];
-            snprintf(msg, sizeof(msg),
-                     "unable to parse requirement: invalid %s", keys[f]);
-            return bad_request(w, msg);
-        }
-    }
+    struct mock_selector *sel[2];
+    char msg[160];
+    int r = mock_selectors_from_query(w->query, sel, msg, sizeof(msg));
+    if (r != 0)
+        return r < 0 ? -1 : bad_request(w, msg);
     cJSON *list = cJSON_CreateObject();
     cJSON *items = NULL;
     char gv[64];
