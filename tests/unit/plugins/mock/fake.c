@@ -5,6 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
 #include "fake.h"
 
 struct fg_timer {
@@ -260,4 +264,19 @@ char *fake_temp_file(const char *text)
     }
     close(fd);
     return path;
+}
+
+void *fake_demo_instance(const char *version)
+{
+    static char path[1024];
+    snprintf(path, sizeof(path), "%s/conf.d/seeds/demo.json",
+             FG_TEST_SOURCE_DIR);
+    struct fake_section fs;
+    fake_section_init(&fs, path, version);
+    char err[512] = "";
+    void *in =
+        mock_driver_ops.instance_new(&fake_host, &fs.s, err, sizeof(err));
+    if (!in)
+        fail_msg("%s", err);
+    return in;
 }

@@ -55,5 +55,8 @@ void fake_client_free(struct fake_client *c);
 
 /* Writes TEXT to a fresh temporary file; returns its malloc'd path. */
 char *fake_temp_file(const char *text);
+/* An instance on the demo seed (conf.d/seeds/demo.json) serving VERSION
+ * (NULL: the default); fails the test when it cannot be made. */
+void *fake_demo_instance(const char *version);
 
 #endif

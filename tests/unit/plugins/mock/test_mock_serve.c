@@ -14,25 +14,11 @@
 
 #include "fake.h"
 
+static char demo_path[1024];
+
 #define TABLE_ACCEPT                                                           \
     "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;"  \
     "v=v1beta1;g=meta.k8s.io,application/json"
-
-static char demo_path[1024];
-
-static void *demo_instance(const char *version)
-{
-    snprintf(demo_path, sizeof(demo_path), "%s/conf.d/seeds/demo.json",
-             FG_TEST_SOURCE_DIR);
-    struct fake_section fs;
-    fake_section_init(&fs, demo_path, version);
-    char err[512] = "";
-    void *in =
-        mock_driver_ops.instance_new(&fake_host, &fs.s, err, sizeof(err));
-    if (!in)
-        fail_msg("%s", err);
-    return in;
-}
 
 static cJSON *get_json(void *in, const char *path, const char *query,
                        const char *accept, int want_status)
@@ -66,7 +52,7 @@ static const cJSON *find_by(const cJSON *arr, const char *key,
 static void test_version(void **state)
 {
     (void)state;
-    void *in = demo_instance(NULL);
+    void *in = fake_demo_instance(NULL);
     cJSON *d = get_json(in, "/version", NULL, NULL, 200);
     assert_string_equal(mock_json_str(d, "gitVersion", ""), "v1.32.0");
     assert_string_equal(mock_json_str(d, "major", ""), "1");
@@ -80,7 +66,7 @@ static void test_version(void **state)
     assert_string_equal(h.version, "v1.32.0");
     mock_driver_ops.instance_free(in);
 
-    in = demo_instance("v1.31.4-eks.1");
+    in = fake_demo_instance("v1.31.4-eks.1");
     d = get_json(in, "/version", NULL, NULL, 200);
     assert_string_equal(mock_json_str(d, "minor", ""), "31");
     cJSON_Delete(d);
@@ -112,7 +98,7 @@ static void test_instance_errors(void **state)
 static void test_discovery(void **state)
 {
     (void)state;
-    void *in = demo_instance(NULL);
+    void *in = fake_demo_instance(NULL);
     const char *aggregated =
         "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
         "application/json;g=apidiscovery.k8s.io;v=v2beta1;as="
@@ -219,7 +205,7 @@ static void test_discovery(void **state)
 static void test_lists_and_gets(void **state)
 {
     (void)state;
-    void *in = demo_instance(NULL);
+    void *in = fake_demo_instance(NULL);
     struct fake_client c = {0};
     fake_request(in, "GET", "/api/v1/pods", "limit=500", NULL, &c);
     assert_int_equal(c.status, 200);
@@ -305,7 +291,7 @@ static void expect_body(void *in, const char *method, const char *path,
 static void test_errors(void **state)
 {
     (void)state;
-    void *in = demo_instance(NULL);
+    void *in = fake_demo_instance(NULL);
     expect_body(in, "GET", "/api/v1/namespaces/default/pods/x", NULL, 404,
                 "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
                 "\"status\":\"Failure\",\"message\":\"pods \\\"x\\\" not "
@@ -447,7 +433,7 @@ static const char *cell(const cJSON *row, int i)
 static void test_tables(void **state)
 {
     (void)state;
-    void *in = demo_instance(NULL);
+    void *in = fake_demo_instance(NULL);
     struct fake_client c = {0};
     fake_request(in, "GET", "/api/v1/pods", "limit=500", TABLE_ACCEPT, &c);
     assert_int_equal(c.status, 200);
@@ -642,7 +628,7 @@ static int count_items(void *in, const char *path, const char *query)
 static void test_selectors(void **state)
 {
     (void)state;
-    void *in = demo_instance(NULL);
+    void *in = fake_demo_instance(NULL);
     assert_int_equal(
         count_items(in, "/api/v1/pods", "labelSelector=app%3Dredis"), 3);
     assert_int_equal(

@@ -16,22 +16,6 @@
 
 #include "fake.h"
 
-static char demo_path[1024];
-
-static void *demo_instance(void)
-{
-    snprintf(demo_path, sizeof(demo_path), "%s/conf.d/seeds/demo.json",
-             FG_TEST_SOURCE_DIR);
-    struct fake_section fs;
-    fake_section_init(&fs, demo_path, NULL);
-    char err[512] = "";
-    void *in =
-        mock_driver_ops.instance_new(&fake_host, &fs.s, err, sizeof(err));
-    if (!in)
-        fail_msg("%s", err);
-    return in;
-}
-
 /* METHOD PATH?QUERY with BODY of content type CT; returns the parsed
  * answer and checks its status. */
 static cJSON *req(void *in, const char *method, const char *path,
@@ -88,7 +72,7 @@ static void expect_message(cJSON *d, const char *reason, const char *msg)
 static void test_create(void **state)
 {
     (void)state;
-    void *in = demo_instance();
+    void *in = fake_demo_instance(NULL);
     cJSON *d = req(in, "POST", "/api/v1/namespaces", NULL, JSON,
                    "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
                    "\"metadata\":{\"name\":\"team-a\"}}",
@@ -211,7 +195,7 @@ static void test_create(void **state)
 static void test_update(void **state)
 {
     (void)state;
-    void *in = demo_instance();
+    void *in = fake_demo_instance(NULL);
     cJSON *d = req(in, "GET", "/apis/apps/v1/namespaces/shop/deployments/cart",
                    NULL, NULL, NULL, 200);
     char rv[32], uid[64], created[40];
@@ -317,7 +301,7 @@ static void test_update(void **state)
 static void test_scale(void **state)
 {
     (void)state;
-    void *in = demo_instance();
+    void *in = fake_demo_instance(NULL);
     cJSON *d = req(in, "GET",
                    "/apis/apps/v1/namespaces/shop/deployments/frontend/scale",
                    NULL, NULL, NULL, 200);
@@ -377,7 +361,7 @@ static void test_scale(void **state)
 static void test_delete(void **state)
 {
     (void)state;
-    void *in = demo_instance();
+    void *in = fake_demo_instance(NULL);
     struct mock_instance *mi = in;
     const struct mock_kind *cm = mock_kind_by_resource("", "v1", "configmaps");
     const struct mock_kind *pods = mock_kind_by_resource("", "v1", "pods");
@@ -444,7 +428,7 @@ static void test_delete(void **state)
 static void test_persist(void **state)
 {
     (void)state;
-    void *in = demo_instance();
+    void *in = fake_demo_instance(NULL);
     struct mock_instance *mi = in;
     cJSON *d = req(in, "POST", "/api/v1/namespaces/shop/configmaps", NULL, JSON,
                    "{\"metadata\":{\"name\":\"kept\"}}", 201);
