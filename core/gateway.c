@@ -243,7 +243,12 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
 
     struct fg_cert_files certs = {0};
     const char *cert = cfg->cert_file, *key = cfg->key_file;
-    if (fg_certs_ensure(cfg->state_dir, NULL, 0, &certs, err) != 0)
+    /* A specific listen address is a name clients will use: cover it. */
+    const char *sans[1] = {cfg->listen_host};
+    int wildcard = strcmp(cfg->listen_host, "0.0.0.0") == 0 ||
+                   strcmp(cfg->listen_host, "::") == 0;
+    if (fg_certs_ensure(cfg->state_dir, sans, wildcard ? 0 : 1, &certs,
+                        err) != 0)
         return -1;
     if (!cert) {
         cert = certs.server_cert;
