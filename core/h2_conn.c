@@ -26,6 +26,10 @@
 #define H2_OUTPUT_HIGH (64 * 1024)
 #define H2_GLITCH_WINDOW_MS 10000
 #define H2_INITIAL_WINDOW (1024 * 1024)
+/* WINDOW_UPDATEs a peer may send beyond those its DATA frames earn (the
+ * proportion follows Envoy's default of 10 per DATA frame sent). */
+#define H2_FREE_WINDOW_UPDATES 100
+#define H2_WINDOW_UPDATES_PER_DATA_FRAME 10
 
 struct h2_conn;
 
@@ -66,6 +70,8 @@ struct h2_conn {
     struct h2_stream *drained; /* streams whose buffers fell below low water */
     uint32_t glitches;
     uint64_t glitch_window_start;
+    uint64_t data_frames_sent; /* earns the peer WINDOW_UPDATEs */
+    uint64_t window_updates;
     int closing;
 };
 
@@ -349,10 +355,20 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
         if (!(frame->hd.flags & NGHTTP2_FLAG_ACK))
             glitch(hc);
         break;
+    case NGHTTP2_WINDOW_UPDATE:
+        /* A client reading a large answer sends these all along: they are
+         * earned by the DATA frames we send, not counted as a flood. */
+        if (++hc->window_updates >
+            H2_FREE_WINDOW_UPDATES +
+                H2_WINDOW_UPDATES_PER_DATA_FRAME * hc->data_frames_sent) {
+            fg_warn("%s: HTTP/2 WINDOW_UPDATE flood, closing", hc->conn->peer);
+            nghttp2_session_terminate_session(hc->session,
+                                              NGHTTP2_ENHANCE_YOUR_CALM);
+        }
+        break;
     case NGHTTP2_PING:
     case NGHTTP2_PRIORITY:
     case NGHTTP2_RST_STREAM:
-    case NGHTTP2_WINDOW_UPDATE:
         glitch(hc);
         break;
     default:
@@ -406,7 +422,9 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id,
 static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
                          void *user_data)
 {
-    (void)user_data;
+    struct h2_conn *hc = user_data;
+    if (frame->hd.type == NGHTTP2_DATA)
+        hc->data_frames_sent++;
     if ((frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) &&
         (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
         struct h2_stream *st =

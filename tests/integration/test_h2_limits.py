@@ -2,6 +2,7 @@
 of control frames and rapid resets end the connection with GOAWAY
 ENHANCE_YOUR_CALM, and the gateway keeps serving everyone else. Frames are
 written by hand so the test controls every byte."""
+import json
 import socket
 import struct
 import time
@@ -11,6 +12,7 @@ from harness import GatewayTest
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY = 0, 1, 3, 4, 6, 7
+WINDOW_UPDATE = 8
 END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
 ENHANCE_YOUR_CALM = 11
 
@@ -40,12 +42,15 @@ def hpack_get(path, token):
 
 
 class H2Conn:
-    def __init__(self, gw):
+    def __init__(self, gw, window=None):
         sock = socket.create_connection(("127.0.0.1", gw.port), 10)
         self.tls = gw.tls_context(alpn=("h2",)).wrap_socket(
             sock, server_hostname="localhost")
         assert self.tls.selected_alpn_protocol() == "h2"
-        self.tls.sendall(PREFACE + frame(SETTINGS, 0, 0))
+        settings = b""
+        if window is not None:  # SETTINGS_INITIAL_WINDOW_SIZE
+            settings = struct.pack(">HI", 4, window)
+        self.tls.sendall(PREFACE + frame(SETTINGS, 0, 0, settings))
         self.buf = b""
 
     def send(self, data):
@@ -121,6 +126,34 @@ class H2LimitsTest(GatewayTest):
         c.send(frame(HEADERS, END_HEADERS, 1, block) +
                b"".join(frame(DATA, 0, 1) for _ in range(1000)))
         self.assertEqual(c.goaway_code(), ENHANCE_YOUR_CALM)
+
+    def test_window_update_flood(self):
+        c = self.conn()
+        c.send(b"".join(frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1))
+                        for _ in range(1000)))
+        self.assertEqual(c.goaway_code(), ENHANCE_YOUR_CALM)
+
+    def test_small_windows_read_a_large_answer(self):
+        # A client with a 512-byte window returns credit after every DATA
+        # frame: hundreds of WINDOW_UPDATEs, all earned, none a flood.
+        c = H2Conn(self.gw, window=512)
+        self.addCleanup(c.close)
+        c.send(frame(HEADERS, END_STREAM | END_HEADERS, 1,
+                     hpack_get("/clusters/demo/api/v1/pods", self.gw.token)))
+        got, updates = b"", 0
+        for kind, flags, stream, payload in c.frames():
+            self.assertNotEqual(kind, GOAWAY, payload)
+            if kind == DATA and stream == 1:
+                got += payload
+                if payload:
+                    inc = struct.pack(">I", len(payload))
+                    c.send(frame(WINDOW_UPDATE, 0, 0, inc) +
+                           frame(WINDOW_UPDATE, 0, 1, inc))
+                    updates += 2
+                if flags & END_STREAM:
+                    break
+        self.assertGreater(updates, 200)
+        self.assertEqual(json.loads(got)["kind"], "PodList")
 
     def test_a_well_behaved_stream_works(self):
         c = self.conn()
