@@ -34,9 +34,7 @@ import http.client
 import json
 import os
 import random
-import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -47,6 +45,8 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 import harness  # noqa: E402
 from harness import Gateway, free_port, wait_for  # noqa: E402
+from peer import (children, h2load, proc_kib, start_nginx,  # noqa: E402
+                  stop_nginx)
 
 OBJECTS = int(os.environ.get("FG_BENCH_OBJECTS", "100000"))
 REQUESTS = int(os.environ.get("FG_BENCH_REQUESTS", "1000"))
@@ -63,28 +63,6 @@ ALL_PODS = "/api/v1/pods"
 NS_PODS = "/api/v1/namespaces/ns-00/pods"
 CREATED = "2026-11-19T14:03:00Z"
 STARTED = "2026-11-19T14:04:00Z"
-
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    default_type application/json;
-    types {{ }}
-    server {{
-        listen 127.0.0.1:{port} ssl http2;
-        ssl_certificate {cert};
-        ssl_certificate_key {key};
-        ssl_protocols TLSv1.2 TLSv1.3;
-        root {root};
-        location / {{ try_files $uri =404; }}
-    }}
-}}
-"""
-
 
 def digest(*parts, n=10):
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
@@ -282,22 +260,10 @@ def make_seed(path, total):
     return os.path.getsize(path)
 
 
-def proc_kib(pid, field):
-    with open("/proc/%d/status" % pid) as f:
-        m = re.search(r"^%s:\s+(\d+) kB" % field, f.read(), re.M)
-    return int(m.group(1)) if m else 0
-
-
 def reset_hwm(pid):
     """Resets VmHWM to the current RSS (Linux clear_refs, value 5)."""
     with open("/proc/%d/clear_refs" % pid, "w") as f:
         f.write("5")
-
-
-def children(pid):
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)],
-                         capture_output=True, text=True)
-    return [int(p) for p in out.stdout.split()]
 
 
 def mib(kib):
@@ -348,25 +314,6 @@ class Fetcher:
             size = int(parts[1])
             times.append(float(parts[2]))
         return statistics.median(times), size
-
-
-def h2load(url, token, h1):
-    cmd = (["h2load"] + (["--h1"] if h1 else []) +
-           ["-n", str(REQUESTS), "-c", str(CLIENTS), "-m", "1"] +
-           (["-H", "authorization: Bearer " + token] if token else []) + [url])
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
-    if out.returncode != 0:
-        raise SystemExit("h2load failed: " + out.stderr + out.stdout)
-    text = out.stdout
-    rps = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", text)
-                .group(1))
-    ok = int(re.search(r"(\d+) succeeded", text).group(1))
-    codes = re.search(r"status codes: (\d+) 2xx", text)
-    two_xx = int(codes.group(1)) if codes else 0
-    mean = re.search(r"time for request:\s+\S+\s+\S+\s+(\S+)", text).group(1)
-    if ok != REQUESTS or two_xx != REQUESTS:
-        raise SystemExit("not every request succeeded:\n" + text)
-    return rps, mean
 
 
 def check_pods(body, want, what):
@@ -455,15 +402,6 @@ def started(gw):
     return time.monotonic() - t0
 
 
-def stop_nginx(nginx):
-    nginx.send_signal(signal.SIGQUIT)
-    try:
-        nginx.wait(20)
-    except subprocess.TimeoutExpired:
-        nginx.kill()
-        nginx.wait(5)
-
-
 def main():
     harness.START_TIMEOUT = 600.0
     tmp = tempfile.mkdtemp(prefix="fedgate-bench-")
@@ -520,13 +458,9 @@ def main():
             with open(root + path, "wb") as f:
                 f.write(data)
         port = free_port()
-        with open(os.path.join(tmp, "nginx.conf"), "w") as f:
-            f.write(NGINX_CONF.format(
-                tmp=tmp, port=port, root=root,
-                cert=os.path.join(gw.state, "server.crt"),
-                key=os.path.join(gw.state, "server.key")))
-        nginx = subprocess.Popen(["nginx", "-c", os.path.join(tmp, "nginx.conf"),
-                                  "-e", os.path.join(tmp, "nginx-error.log")])
+        nginx = start_nginx(tmp, port, root,
+                            os.path.join(gw.state, "server.crt"),
+                            os.path.join(gw.state, "server.key"))
         nx = Fetcher("https://127.0.0.1:%d" % port, gw.ca, None)
         wait_for(lambda: subprocess.run(
             nx.cmd(prefix + NS_PODS, "--http2", None) +
@@ -567,9 +501,11 @@ def main():
         for proto, h1 in (("h2", False), ("h1.1", True)):
             reset_hwm(pid)
             before = proc_kib(pid, "VmRSS")
-            f_rps, f_mean = h2load(gw.base + prefix + NS_PODS, gw.token, h1)
+            f_rps, f_mean = h2load(gw.base + prefix + NS_PODS, gw.token, h1,
+                                   REQUESTS, CLIENTS)
             growth = proc_kib(pid, "VmHWM") - before
-            n_rps, n_mean = h2load(nx.base + prefix + NS_PODS, None, h1)
+            n_rps, n_mean = h2load(nx.base + prefix + NS_PODS, None, h1,
+                                   REQUESTS, CLIENTS)
             loads.append((proto, f_rps, f_mean, n_rps, n_mean, growth))
 
         kube_500 = kubectl_names(gw, 500)
