@@ -13,6 +13,9 @@ error_log {tmp}/nginx-error.log warn;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
+    # nginx closes a connection after 1000 requests by default; fedgate
+    # does not, so neither does the peer.
+    keepalive_requests 1000000;
     default_type application/json;
     types {{ }}
     server {{
