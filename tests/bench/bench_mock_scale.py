@@ -524,7 +524,7 @@ def main():
               "%.2f s with an almost empty one" % (load_s, OBJECTS / load_s,
                                                    base_s))
         print("fedgate RSS: %s with an empty seed, %s after load (%s for the "
-              "member: its store and the watch log's copy of every object; "
+              "member: its store, the watch log holding only recent events; "
               "%.0f bytes/object, %.1fx the seed's JSON)"
               % (mib(base_rss), mib(rss_loaded), mib(store),
                  store * 1024.0 / OBJECTS, store * 1024.0 / seed_bytes))

@@ -25,9 +25,11 @@ struct ssl_st;
 #define DIRECT_MAX_RESPONSE_HEAD (64 * 1024)
 #define DIRECT_MAX_RESPONSE_HEADERS 256
 /* Seconds a client is told to wait after a 503. */
-#define DIRECT_RETRY_AFTER "5"
+#define DIRECT_RETRY_AFTER "1"
 /* Health probe period. */
 #define DIRECT_PROBE_MS 10000
+/* Largest OpenAPI v3 index rewritten (openapi.c); larger ones pass as is. */
+#define DIRECT_OPENAPI_MAX_BODY (1024 * 1024)
 
 /* ---- configuration (config.c) ------------------------------------------ */
 
@@ -258,6 +260,14 @@ struct direct_stream {
     struct evbuffer *held; /* h2 DATA received while the client is full */
     int h2_closed;         /* h2 stream closed, end pending on HELD */
     uint32_t h2_error;
+
+    /* the OpenAPI v3 index being collected for its rewrite (openapi.c) */
+    char *rewrite_base;        /* base path to insert; NULL: relay as is */
+    int rewriting;             /* the head is held, the body collected */
+    struct fg_header *rw_head; /* the held head (one allocation) */
+    size_t rw_n;
+    int rw_status;
+    struct evbuffer *rw_body;
 };
 
 /* Puts a stream back in the pending queue and serves the queue. */
@@ -283,6 +293,20 @@ void direct_stream_body_drained(struct direct_stream *st);
 /* Builds the Status JSON document; malloc'd, *LEN set. */
 char *direct_status_json(int code, const char *reason, const char *message,
                          size_t *len);
+
+/* ---- the OpenAPI v3 index (openapi.c) ---------------------------------- */
+
+/* Whether HEAD asks for the OpenAPI v3 index under a prefix. */
+int direct_openapi_wanted(const struct fg_request_head *head);
+/* Whether the member's answer is one to rewrite: a 200 JSON document,
+ * not compressed, not announced larger than DIRECT_OPENAPI_MAX_BODY. */
+int direct_openapi_answer_ok(int status, const struct fg_header *h, size_t n);
+/* Prefixes with BASE every "serverRelativeURL" value of BODY that starts
+ * with "/openapi/". Returns 0 with a malloc'd, NUL-terminated *OUT, or -1
+ * when BODY is not a document to edit (unterminated string, BASE not
+ * plain) or memory ran out: relay BODY unchanged. */
+int direct_openapi_rewrite(const char *body, size_t len, const char *base,
+                           char **out, size_t *out_len);
 
 /* ---- HTTP/1.1 upstream (h1.c) ------------------------------------------ */
 

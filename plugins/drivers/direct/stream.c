@@ -117,6 +117,41 @@ static void finish(struct direct_stream *st)
     detach(st);
 }
 
+/* Keeps the member's head of an OpenAPI index until its body is whole:
+ * one allocation, with room for one more header (the new length). */
+static int hold_head(struct direct_stream *st, int status,
+                     const struct fg_header *h, size_t n)
+{
+    size_t bytes = (n + 1) * sizeof(*h);
+    for (size_t i = 0; i < n; i++)
+        bytes += h[i].name_len + h[i].value_len;
+    char *mem = malloc(bytes);
+    st->rw_body = evbuffer_new();
+    if (!mem || !st->rw_body) {
+        free(mem);
+        if (st->rw_body)
+            evbuffer_free(st->rw_body);
+        st->rw_body = NULL;
+        return -1;
+    }
+    struct fg_header *v = (struct fg_header *)(void *)mem;
+    char *p = mem + (n + 1) * sizeof(*h);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(p, h[i].name, h[i].name_len);
+        v[i].name = p;
+        v[i].name_len = h[i].name_len;
+        p += h[i].name_len;
+        memcpy(p, h[i].value, h[i].value_len);
+        v[i].value = p;
+        v[i].value_len = h[i].value_len;
+        p += h[i].value_len;
+    }
+    st->rw_head = v;
+    st->rw_n = n;
+    st->rw_status = status;
+    return 0;
+}
+
 int direct_stream_head(struct direct_stream *st, int status,
                        const struct fg_header *h, size_t n)
 {
@@ -126,16 +161,21 @@ int direct_stream_head(struct direct_stream *st, int status,
         return -1;
     st->head_sent = 1;
     direct_stream_touch(st);
+    /* the OpenAPI v3 index is the one proxied body the gateway edits
+     * (openapi.c): its head waits until the whole body is here */
+    if (st->rewrite_base && direct_openapi_answer_ok(status, h, n) &&
+        hold_head(st, status, h, n) == 0) {
+        st->rewriting = 1;
+        return 0;
+    }
     st->delivering++;
     int rc = st->cb->head(st->ctx, status, h, n);
     st->delivering--;
     return rc;
 }
 
-int direct_stream_data(struct direct_stream *st, const void *buf, size_t len)
+static int deliver(struct direct_stream *st, const void *buf, size_t len)
 {
-    if (st->state == DIRECT_ST_DONE)
-        return -1;
     if (st->long_lived)
         direct_stream_touch(st);
     st->resumed_inside = 0;
@@ -150,10 +190,86 @@ int direct_stream_data(struct direct_stream *st, const void *buf, size_t len)
     return rc;
 }
 
+/* The held head goes out; with CLEN, as the content-length. */
+static int send_held_head(struct direct_stream *st, const char *clen)
+{
+    struct fg_header *h = st->rw_head;
+    size_t n = st->rw_n;
+    if (clen) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!(h[i].name_len == 14 &&
+                  memcmp(h[i].name, "content-length", 14) == 0))
+                h[k++] = h[i];
+        h[k].name = "content-length";
+        h[k].name_len = 14;
+        h[k].value = clen;
+        h[k].value_len = strlen(clen);
+        n = k + 1;
+    }
+    st->delivering++;
+    int rc = st->cb->head(st->ctx, st->rw_status, h, n);
+    st->delivering--;
+    return rc;
+}
+
+/* Too large for an index: what was held goes out unchanged, with BUF. */
+static int release_held(struct direct_stream *st, const void *buf, size_t len)
+{
+    st->rewriting = 0;
+    if (send_held_head(st, NULL) < 0 || evbuffer_add(st->rw_body, buf, len))
+        return -1;
+    size_t n = evbuffer_get_length(st->rw_body);
+    int rc = deliver(st, evbuffer_pullup(st->rw_body, -1), n);
+    evbuffer_free(st->rw_body);
+    st->rw_body = NULL;
+    return rc;
+}
+
+/* The whole index arrived: rewritten (or as it came when it is not one
+ * to edit), with its new length. */
+static int send_rewritten(struct direct_stream *st)
+{
+    st->rewriting = 0;
+    size_t len = evbuffer_get_length(st->rw_body);
+    const char *body =
+        len ? (const char *)evbuffer_pullup(st->rw_body, -1) : NULL;
+    char *edited = NULL;
+    size_t elen = 0;
+    if (len && direct_openapi_rewrite(body, len, st->rewrite_base, &edited,
+                                      &elen) == 0) {
+        body = edited;
+        len = elen;
+    }
+    char clen[24];
+    snprintf(clen, sizeof(clen), "%zu", len);
+    int rc = send_held_head(st, clen);
+    if (rc == 0 && len > 0 && deliver(st, body, len) < 0)
+        rc = -1;
+    free(edited);
+    return rc;
+}
+
+int direct_stream_data(struct direct_stream *st, const void *buf, size_t len)
+{
+    if (st->state == DIRECT_ST_DONE)
+        return -1;
+    if (st->rewriting) {
+        if (evbuffer_get_length(st->rw_body) + len > DIRECT_OPENAPI_MAX_BODY)
+            return release_held(st, buf, len);
+        return evbuffer_add(st->rw_body, buf, len) == 0 ? 0 : -1;
+    }
+    return deliver(st, buf, len);
+}
+
 void direct_stream_end(struct direct_stream *st)
 {
     if (st->state == DIRECT_ST_DONE)
         return;
+    if (st->rewriting && send_rewritten(st) != 0) {
+        direct_stream_fail(st, 502, "BadGateway", "the client went away");
+        return;
+    }
     finish(st);
     st->cb->end(st->ctx);
 }
@@ -331,6 +447,8 @@ static struct direct_stream *open_stream(struct direct_instance *in,
         cb->error(ctx, 400, "BadRequest", err);
         return st;
     }
+    if (direct_openapi_wanted(head))
+        st->rewrite_base = strdup(head->base_path); /* NULL: relay as is */
     in->host->timer_arm(st->timer, st->long_lived ? in->cfg.idle_timeout_ms
                                                   : in->cfg.request_timeout_ms);
     direct_stream_enqueue(st);
@@ -453,6 +571,10 @@ static void stream_close(void *stream)
         evbuffer_free(st->held);
     if (st->rh)
         evbuffer_free(st->rh);
+    if (st->rw_body)
+        evbuffer_free(st->rw_body);
+    free(st->rw_head);
+    free(st->rewrite_base);
     direct_headers_free(&st->headers);
     free(st->method);
     free(st->target);

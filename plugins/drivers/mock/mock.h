@@ -80,10 +80,11 @@ void mock_human_duration(int64_t d_ms, char *buf, size_t len);
 /* ---- store.c: objects per kind, ordered by namespace/name ------------- */
 
 struct mock_obj {
-    char *ns; /* "" for cluster-scoped objects */
-    char *name;
-    uint64_t rv; /* resourceVersion of the last write */
-    cJSON *json; /* the full object, owned */
+    const char *ns;   /* "" for cluster-scoped objects; points into key */
+    const char *name; /* points into key */
+    uint64_t rv;      /* resourceVersion of the last write */
+    cJSON *json;      /* the full object, owned */
+    char key[];       /* ns and name, each NUL-terminated */
 };
 
 struct mock_bucket {
@@ -100,9 +101,12 @@ struct mock_store *mock_store_new(void);
 void mock_store_free(struct mock_store *s);
 /* Inserts or replaces the object JSON of kind K at (NS, NAME), taking
  * ownership of JSON (freed on failure too). The object gets the next
- * resourceVersion, written into its metadata. Returns 0 or -1 (memory). */
+ * resourceVersion, written into its metadata. When OLD is not NULL it
+ * receives the replaced version (the caller's to free, NULL for a new
+ * object), so that a write can tell watchers what the object was;
+ * otherwise that version is freed. Returns 0 or -1 (memory). */
 int mock_store_put(struct mock_store *s, const struct mock_kind *k,
-                   const char *ns, const char *name, cJSON *json);
+                   const char *ns, const char *name, cJSON *json, cJSON **old);
 struct mock_obj *mock_store_get(const struct mock_store *s,
                                 const struct mock_kind *k, const char *ns,
                                 const char *name);
@@ -259,10 +263,16 @@ struct mock_watch_hub;
 
 /* Records a change of kind K after the store made it: OBJ is the object as
  * stored (for DELETED: as it was, with the deletion's resourceVersion), RV
- * its resourceVersion. Every write path calls this exactly once per object
- * changed; watchers of the instance receive the event on the loop. */
+ * its resourceVersion. OLD_OBJ is, for MODIFIED, the stored version the
+ * change replaced (see mock_store_put's OLD): it is how a selector watch
+ * knows that the object left or entered it. NULL for ADDED and DELETED
+ * (ignored there); a MODIFIED without it reads as a change within the
+ * selector. Both are copied: the caller keeps them. Every write path calls
+ * this exactly once per object changed; watchers of the instance receive
+ * the event on the loop. */
 void mock_watch_record(struct mock_instance *in, const struct mock_kind *k,
-                       enum mock_event ev, const cJSON *obj, uint64_t rv);
+                       enum mock_event ev, const cJSON *old_obj,
+                       const cJSON *obj, uint64_t rv);
 
 /* A long-lived answer body (a watch, a followed log): plugin.c asks it for
  * bytes while the client has room, and it calls wake() when it has bytes
@@ -285,11 +295,14 @@ struct mock_producer {
     void *wake_arg;
 };
 
-/* The watch event log of an instance, holding the last HISTORY events
- * (and a copy of the store, to tell which selector an object left).
- * Returns NULL on memory failure. */
+/* The watch event log of an instance, holding the last HISTORY events,
+ * each with copies of its object and, for MODIFIED, of the version before:
+ * nothing per stored object. Returns NULL on memory failure. */
 struct mock_watch_hub *mock_watch_hub_new(struct mock_instance *in,
                                           size_t history);
+/* How many object copies H holds: at most two per ring event, whatever the
+ * size of the store. */
+size_t mock_watch_hub_copies(const struct mock_watch_hub *h);
 /* Frees the log; watchers still open end at their next fill. */
 void mock_watch_hub_free(struct mock_watch_hub *h);
 /* The resourceVersion up to which history is gone: a watch or continue

@@ -281,7 +281,7 @@ static int load_one(struct loader *L, struct mock_store *s, long idx,
         free(kns);
         goto nomem;
     }
-    int rc = mock_store_put(s, k, kns, kname, obj);
+    int rc = mock_store_put(s, k, kns, kname, obj, NULL);
     free(kname);
     free(kns);
     if (rc != 0) {

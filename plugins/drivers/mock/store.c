@@ -31,9 +31,23 @@ static void obj_free(struct mock_obj *o)
     if (!o)
         return;
     cJSON_Delete(o->json);
-    free(o->ns);
-    free(o->name);
     free(o);
+}
+
+/* An entry with its key stored after it: one allocation instead of three,
+ * which at a hundred thousand objects saves the allocator's per-block
+ * overhead of two small strings each. */
+static struct mock_obj *obj_new(const char *ns, const char *name)
+{
+    size_t nl = strlen(ns) + 1, ml = strlen(name) + 1;
+    struct mock_obj *o = malloc(sizeof(*o) + nl + ml);
+    if (!o)
+        return NULL;
+    o->ns = memcpy(o->key, ns, nl);
+    o->name = memcpy(o->key + nl, name, ml);
+    o->rv = 0;
+    o->json = NULL;
+    return o;
 }
 
 void mock_store_free(struct mock_store *s)
@@ -116,33 +130,30 @@ static int stamp_rv(cJSON *json, uint64_t rv)
 }
 
 int mock_store_put(struct mock_store *s, const struct mock_kind *k,
-                   const char *ns, const char *name, cJSON *json)
+                   const char *ns, const char *name, cJSON *json, cJSON **old)
 {
     struct mock_bucket *b = &s->buckets[mock_kind_index(k)];
     uint64_t rv = s->rv + 1;
+    if (old)
+        *old = NULL;
     if (stamp_rv(json, rv) != 0) {
         cJSON_Delete(json);
         return -1;
     }
     size_t i = lower_bound(b, ns, name, 1);
     if (i < b->n && key_cmp(b->v[i], ns, name) == 0) {
-        cJSON_Delete(b->v[i]->json);
+        if (old)
+            *old = b->v[i]->json;
+        else
+            cJSON_Delete(b->v[i]->json);
         b->v[i]->json = json;
         b->v[i]->rv = rv;
         s->rv = rv;
         return 0;
     }
-    struct mock_obj *o = calloc(1, sizeof(*o));
-    if (o) {
-        o->ns = strdup(ns);
-        o->name = strdup(name);
-    }
-    if (!o || !o->ns || !o->name) {
-        if (o)
-            o->json = json;
-        else
-            cJSON_Delete(json);
-        obj_free(o);
+    struct mock_obj *o = obj_new(ns, name);
+    if (!o) {
+        cJSON_Delete(json);
         return -1;
     }
     o->json = json;

@@ -2,12 +2,14 @@
  * records into, and the watchers that stream it as newline-delimited JSON
  * events the way kube-apiserver's watch cache does.
  *
- * Why a ring plus a copy of the store: kube-apiserver's cache keeps the
- * last N events with each object's previous state, so a watch can resume
- * from a resourceVersion (or get 410 Expired when it is older than the
- * ring), and a selector watch sees ADDED when an object moves into the
- * selector and DELETED when it moves out. The writers hand us only the new
- * object, so the hub keeps its own copy of every object to know the old one.
+ * Why a ring of events with the previous object: kube-apiserver's cache
+ * keeps the last N events with each object's previous state, so a watch can
+ * resume from a resourceVersion (or get 410 Expired when it is older than
+ * the ring), and a selector watch sees ADDED when an object moves into the
+ * selector and DELETED (with its last matching state) when it moves out.
+ * The writers know the previous version when they replace it and hand it
+ * over, so the hub copies it into the event and holds nothing per object:
+ * its memory is bounded by the ring, not by the store.
  *
  * Why watchers pull: a watcher keeps only its position in the ring and
  * serializes events when the client has room. A slow client therefore
@@ -25,25 +27,13 @@
  * --min-request-timeout (1800 s) times a random factor in [1, 2). */
 #define MOCK_MIN_REQUEST_TIMEOUT_MS (1800 * 1000)
 
-/* An object version shared by the ring and the hub's copy of the store. */
-struct snap {
-    unsigned refs;
-    cJSON *json;
-};
-
 struct entry {
     uint64_t rv;
     const struct mock_kind *k;
     enum mock_event ev;
-    struct snap *obj;
-    struct snap *prev; /* MODIFIED: the object before, NULL when unknown */
-};
-
-struct shadow {
-    size_t kind;
-    char *ns, *name;
-    struct snap *obj;
-    struct shadow *next;
+    cJSON *obj;  /* owned copy */
+    cJSON *prev; /* MODIFIED: owned copy of the object before; NULL when
+                    the writer did not know it */
 };
 
 struct watcher;
@@ -54,8 +44,7 @@ struct mock_watch_hub {
     size_t cap;
     uint64_t next_seq; /* sequence number of the next event */
     uint64_t base_rv;  /* every event after this resourceVersion is held */
-    struct shadow **tab;
-    size_t tab_cap, tab_n;
+    size_t copies;     /* object copies held, all of them in the ring */
     struct watcher *watchers;
 };
 
@@ -81,113 +70,20 @@ struct watcher {
     int waiting; /* answered MOCK_FILL_WAIT: wake on news */
 };
 
-static void snap_put(struct snap *s)
+static cJSON *copy_of(struct mock_watch_hub *h, const cJSON *json)
 {
-    if (s && --s->refs == 0) {
-        cJSON_Delete(s->json);
-        free(s);
-    }
+    cJSON *c = cJSON_Duplicate(json, 1);
+    if (c)
+        h->copies++;
+    return c;
 }
 
-static struct snap *snap_new(const cJSON *json)
+static void copy_free(struct mock_watch_hub *h, cJSON *json)
 {
-    struct snap *s = malloc(sizeof(*s));
-    if (!s)
-        return NULL;
-    s->refs = 1;
-    s->json = cJSON_Duplicate(json, 1);
-    if (!s->json) {
-        free(s);
-        return NULL;
+    if (json) {
+        cJSON_Delete(json);
+        h->copies--;
     }
-    return s;
-}
-
-/* ---- the hub's copy of the store ------------------------------------ */
-
-static uint64_t key_hash(size_t kind, const char *ns, const char *name)
-{
-    uint64_t h = 0xcbf29ce484222325ULL ^ kind;
-    for (const char *p = ns; *p; p++)
-        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-    h = (h ^ '/') * 0x100000001b3ULL;
-    for (const char *p = name; *p; p++)
-        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-    return h;
-}
-
-static struct shadow **shadow_slot(struct mock_watch_hub *h, size_t kind,
-                                   const char *ns, const char *name)
-{
-    struct shadow **p = &h->tab[key_hash(kind, ns, name) & (h->tab_cap - 1)];
-    for (; *p; p = &(*p)->next) {
-        if ((*p)->kind == kind && strcmp((*p)->ns, ns) == 0 &&
-            strcmp((*p)->name, name) == 0)
-            break;
-    }
-    return p;
-}
-
-static int shadow_grow(struct mock_watch_hub *h)
-{
-    size_t cap = h->tab_cap ? h->tab_cap * 2 : 256;
-    struct shadow **tab = calloc(cap, sizeof(*tab));
-    if (!tab)
-        return -1;
-    for (size_t i = 0; i < h->tab_cap; i++) {
-        struct shadow *e = h->tab[i];
-        while (e) {
-            struct shadow *next = e->next;
-            size_t j = key_hash(e->kind, e->ns, e->name) & (cap - 1);
-            e->next = tab[j];
-            tab[j] = e;
-            e = next;
-        }
-    }
-    free(h->tab);
-    h->tab = tab;
-    h->tab_cap = cap;
-    return 0;
-}
-
-/* Replaces the copy of (KIND, NS, NAME) by OBJ (NULL: removes it) and
- * returns the old one, whose reference passes to the caller. */
-static int shadow_swap(struct mock_watch_hub *h, size_t kind, const char *ns,
-                       const char *name, struct snap *obj, struct snap **old)
-{
-    *old = NULL;
-    if (obj && (h->tab_n + 1) * 4 > h->tab_cap * 3 && shadow_grow(h) != 0)
-        return -1;
-    struct shadow **p = shadow_slot(h, kind, ns, name);
-    if (*p) {
-        *old = (*p)->obj;
-        if (obj) {
-            (*p)->obj = obj;
-            return 0;
-        }
-        struct shadow *e = *p;
-        *p = e->next;
-        free(e->ns);
-        free(e->name);
-        free(e);
-        h->tab_n--;
-        return 0;
-    }
-    if (!obj)
-        return 0;
-    struct shadow *e = calloc(1, sizeof(*e));
-    if (!e || !(e->ns = strdup(ns)) || !(e->name = strdup(name))) {
-        if (e)
-            free(e->ns);
-        free(e);
-        return -1;
-    }
-    e->kind = kind;
-    e->obj = obj;
-    e->next = *p;
-    *p = e;
-    h->tab_n++;
-    return 0;
 }
 
 /* ---- the hub ----------------------------------------------------------- */
@@ -202,22 +98,9 @@ struct mock_watch_hub *mock_watch_hub_new(struct mock_instance *in,
     h->cap = history ? history : 1;
     h->ring = calloc(h->cap, sizeof(*h->ring));
     h->base_rv = in->store ? in->store->rv : 0;
-    if (!h->ring || shadow_grow(h) != 0) {
-        mock_watch_hub_free(h);
+    if (!h->ring) {
+        free(h);
         return NULL;
-    }
-    for (size_t i = 0; in->store && i < MOCK_N_KINDS; i++) {
-        const struct mock_bucket *b =
-            mock_store_bucket(in->store, mock_kind_at(i));
-        for (size_t j = 0; j < b->n; j++) {
-            struct snap *s = snap_new(b->v[j]->json), *old;
-            if (!s ||
-                shadow_swap(h, i, b->v[j]->ns, b->v[j]->name, s, &old) != 0) {
-                snap_put(s);
-                mock_watch_hub_free(h);
-                return NULL;
-            }
-        }
     }
     return h;
 }
@@ -230,6 +113,11 @@ static void wake_watcher(struct watcher *w)
     }
 }
 
+static uint64_t first_seq(const struct mock_watch_hub *h)
+{
+    return h->next_seq > h->cap ? h->next_seq - h->cap : 0;
+}
+
 void mock_watch_hub_free(struct mock_watch_hub *h)
 {
     if (!h)
@@ -240,22 +128,11 @@ void mock_watch_hub_free(struct mock_watch_hub *h)
         w->prev = w->next = NULL;
         wake_watcher(w);
     }
-    uint64_t first = h->next_seq > h->cap ? h->next_seq - h->cap : 0;
-    for (uint64_t s = first; h->ring && s < h->next_seq; s++) {
+    for (uint64_t s = first_seq(h); s < h->next_seq; s++) {
         struct entry *e = &h->ring[s % h->cap];
-        snap_put(e->obj);
-        snap_put(e->prev);
+        copy_free(h, e->obj);
+        copy_free(h, e->prev);
     }
-    for (size_t i = 0; i < h->tab_cap; i++) {
-        for (struct shadow *e = h->tab[i], *next; e; e = next) {
-            next = e->next;
-            snap_put(e->obj);
-            free(e->ns);
-            free(e->name);
-            free(e);
-        }
-    }
-    free(h->tab);
     free(h->ring);
     free(h);
 }
@@ -265,38 +142,28 @@ uint64_t mock_watch_compacted_rv(const struct mock_instance *in)
     return in->watch ? in->watch->base_rv : 0;
 }
 
-static uint64_t first_seq(const struct mock_watch_hub *h)
+size_t mock_watch_hub_copies(const struct mock_watch_hub *h)
 {
-    return h->next_seq > h->cap ? h->next_seq - h->cap : 0;
+    return h ? h->copies : 0;
 }
 
 void mock_watch_record(struct mock_instance *in, const struct mock_kind *k,
-                       enum mock_event ev, const cJSON *obj, uint64_t rv)
+                       enum mock_event ev, const cJSON *old_obj,
+                       const cJSON *obj, uint64_t rv)
 {
     struct mock_watch_hub *h = in->watch;
     if (!h || !k || !obj)
         return;
-    const char *ns = mock_json_str(obj, "metadata.namespace", "");
-    const char *name = mock_json_str(obj, "metadata.name", "");
-    if (!k->namespaced)
-        ns = "";
-    struct snap *cur = snap_new(obj), *old = NULL;
+    cJSON *cur = copy_of(h, obj), *prev = NULL;
+    /* Only a MODIFIED event can cross a selector; the others need no
+     * previous state. */
+    if (cur && ev == MOCK_EVENT_MODIFIED && old_obj &&
+        !(prev = copy_of(h, old_obj))) {
+        copy_free(h, cur);
+        cur = NULL;
+    }
     if (!cur)
         goto lost;
-    if (ev == MOCK_EVENT_DELETED) {
-        shadow_swap(h, mock_kind_index(k), ns, name, NULL, &old);
-    } else {
-        cur->refs++;
-        if (shadow_swap(h, mock_kind_index(k), ns, name, cur, &old) != 0) {
-            cur->refs--;
-            snap_put(cur);
-            goto lost;
-        }
-    }
-    if (ev != MOCK_EVENT_MODIFIED) {
-        snap_put(old);
-        old = NULL;
-    }
     if (h->next_seq >= h->cap) {
         uint64_t gone = h->next_seq - h->cap;
         struct entry *e = &h->ring[gone % h->cap];
@@ -307,11 +174,11 @@ void mock_watch_record(struct mock_instance *in, const struct mock_kind *k,
                 w->next_seq = gone + 1;
         }
         h->base_rv = e->rv;
-        snap_put(e->obj);
-        snap_put(e->prev);
+        copy_free(h, e->obj);
+        copy_free(h, e->prev);
     }
     h->ring[h->next_seq % h->cap] =
-        (struct entry){.rv = rv, .k = k, .ev = ev, .obj = cur, .prev = old};
+        (struct entry){.rv = rv, .k = k, .ev = ev, .obj = cur, .prev = prev};
     h->next_seq++;
     for (struct watcher *w = h->watchers; w; w = w->next) {
         if (w->k == k)
@@ -323,7 +190,6 @@ lost:
      * before it becomes too old and every watcher re-lists. */
     in->host->log(in->host, FG_LOG_WARN,
                   "watch: out of memory, ending all watches");
-    snap_put(cur);
     h->base_rv = rv;
     for (struct watcher *w = h->watchers; w; w = w->next) {
         w->next_seq = 0;
@@ -419,7 +285,7 @@ static int emit_obj(const struct watcher *w, struct mock_buf *out,
 static int emit_entry(const struct watcher *w, const struct entry *e,
                       struct mock_buf *out)
 {
-    const cJSON *cur = e->obj->json;
+    const cJSON *cur = e->obj;
     int now = in_scope(w, cur);
     switch (e->ev) {
     case MOCK_EVENT_ADDED:
@@ -429,14 +295,14 @@ static int emit_entry(const struct watcher *w, const struct entry *e,
     case MOCK_EVENT_MODIFIED:
         break;
     }
-    int before = e->prev ? in_scope(w, e->prev->json) : now;
+    int before = e->prev ? in_scope(w, e->prev) : now;
     if (now)
         return emit_obj(w, out, before ? "MODIFIED" : "ADDED", cur);
     if (!before)
         return 0;
     /* It left the selector: kube sends its last matching state with the
      * new resourceVersion. */
-    cJSON *gone = cJSON_Duplicate(e->prev->json, 1);
+    cJSON *gone = cJSON_Duplicate(e->prev, 1);
     int rc = gone && add_rv(gone, e->rv) == 0
                  ? emit_obj(w, out, "DELETED", gone)
                  : -1;

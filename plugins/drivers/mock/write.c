@@ -206,11 +206,13 @@ static void now_string(struct w *w, char *buf, size_t len)
     mock_time_format((int64_t)w->in->host->now_ms(w->in->host), buf, len);
 }
 
-/* After a change: tell watchers, then have the store saved. */
+/* After a change: tell watchers, then have the store saved. OLD is the
+ * version the change replaced (MODIFIED), which selector watchers need to
+ * tell whether the object left or entered what they watch. */
 static void changed(struct w *w, const struct mock_kind *k, enum mock_event ev,
-                    const cJSON *obj, uint64_t rv)
+                    const cJSON *old, const cJSON *obj, uint64_t rv)
 {
-    mock_watch_record(w->in, k, ev, obj, rv);
+    mock_watch_record(w->in, k, ev, old, obj, rv);
     mock_persist_touch(w->in);
 }
 
@@ -596,10 +598,10 @@ static int do_create(struct w *w)
     }
     char ns[256];
     snprintf(ns, sizeof(ns), "%s", k->namespaced ? w->ns : "");
-    if (mock_store_put(w->in->store, k, ns, name, obj) != 0)
+    if (mock_store_put(w->in->store, k, ns, name, obj, NULL) != 0)
         return -1; /* OBJ is gone */
     const struct mock_obj *o = mock_store_get(w->in->store, k, ns, name);
-    changed(w, k, MOCK_EVENT_ADDED, o->json, o->rv);
+    changed(w, k, MOCK_EVENT_ADDED, NULL, o->json, o->rv);
     return answer_doc(w, 201, o->json);
 nomem:
     rc = -1;
@@ -881,10 +883,12 @@ static int update_object(struct w *w, cJSON *obj, int scale)
             rc = -1;
         goto out;
     }
-    if (mock_store_put(w->in->store, k, w->ns, w->name, obj) != 0)
+    cJSON *prev;
+    if (mock_store_put(w->in->store, k, w->ns, w->name, obj, &prev) != 0)
         return -1;
     o = mock_store_get(w->in->store, k, w->ns, w->name);
-    changed(w, k, MOCK_EVENT_MODIFIED, o->json, o->rv);
+    changed(w, k, MOCK_EVENT_MODIFIED, prev, o->json, o->rv);
+    cJSON_Delete(prev);
     if (scale) {
         cJSON *s = scale_of(o->json);
         rc = s ? answer_doc(w, 200, s) : -1;
@@ -1037,7 +1041,7 @@ static cJSON *remove_one(struct w *w, const struct mock_kind *k, const char *ns,
 {
     cJSON *json = mock_store_remove(w->in->store, k, ns, name);
     if (json)
-        changed(w, k, MOCK_EVENT_DELETED, json, w->in->store->rv);
+        changed(w, k, MOCK_EVENT_DELETED, NULL, json, w->in->store->rv);
     return json;
 }
 
@@ -1091,10 +1095,13 @@ static int delete_namespace(struct w *w, const cJSON *old)
         cJSON_Delete(term);
         return rc;
     }
-    if (mock_store_put(w->in->store, w->k, "", w->name, term) != 0)
+    /* PREV is OLD, handed back by the store: OLD is gone once it is freed. */
+    cJSON *prev;
+    if (mock_store_put(w->in->store, w->k, "", w->name, term, &prev) != 0)
         return -1;
     const struct mock_obj *o = mock_store_get(w->in->store, w->k, "", w->name);
-    changed(w, w->k, MOCK_EVENT_MODIFIED, o->json, o->rv);
+    changed(w, w->k, MOCK_EVENT_MODIFIED, prev, o->json, o->rv);
+    cJSON_Delete(prev);
     int rc = answer_doc(w, 200, o->json);
     if (rc != 0)
         return rc;

@@ -202,10 +202,13 @@ static void test_expired_token(void **state)
     for (int i = 0; i < 3; i++) {
         cJSON *o = cJSON_Duplicate(
             mock_store_get(in->store, k, "ns-0", "pod-00")->json, 1);
-        assert_int_equal(mock_store_put(in->store, k, "ns-0", "pod-00", o), 0);
+        cJSON *old = NULL;
+        assert_int_equal(
+            mock_store_put(in->store, k, "ns-0", "pod-00", o, &old), 0);
         const struct mock_obj *s =
             mock_store_get(in->store, k, "ns-0", "pod-00");
-        mock_watch_record(in, k, MOCK_EVENT_MODIFIED, s->json, s->rv);
+        mock_watch_record(in, k, MOCK_EVENT_MODIFIED, old, s->json, s->rv);
+        cJSON_Delete(old);
     }
     char q[512];
     snprintf(q, sizeof(q), "limit=5&continue=%s", tok);

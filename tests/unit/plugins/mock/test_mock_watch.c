@@ -70,9 +70,11 @@ static struct mock_instance *new_instance(size_t history)
     return in;
 }
 
-/* A write as a write path makes it: the store, then the event log. */
-static uint64_t write_pod(struct mock_instance *in, const char *ns,
-                          const char *name, const char *app, enum mock_event ev)
+/* A write as a write path makes it: the store, then the event log with
+ * the version it replaced. */
+static uint64_t write_pod_phase(struct mock_instance *in, const char *ns,
+                                const char *name, const char *app,
+                                const char *phase, enum mock_event ev)
 {
     const struct mock_kind *k = mock_kind_by_resource("", "v1", "pods");
     char text[512];
@@ -80,14 +82,22 @@ static uint64_t write_pod(struct mock_instance *in, const char *ns,
              "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":"
              "\"%s\",\"namespace\":\"%s\",\"labels\":{\"app\":\"%s\"}},"
              "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]},"
-             "\"status\":{\"phase\":\"Running\"}}",
-             name, ns, app);
+             "\"status\":{\"phase\":\"%s\"}}",
+             name, ns, app, phase);
     cJSON *obj = cJSON_Parse(text);
     assert_non_null(obj);
-    assert_int_equal(mock_store_put(in->store, k, ns, name, obj), 0);
+    cJSON *old = NULL;
+    assert_int_equal(mock_store_put(in->store, k, ns, name, obj, &old), 0);
     const struct mock_obj *o = mock_store_get(in->store, k, ns, name);
-    mock_watch_record(in, k, ev, o->json, o->rv);
+    mock_watch_record(in, k, ev, old, o->json, o->rv);
+    cJSON_Delete(old);
     return o->rv;
+}
+
+static uint64_t write_pod(struct mock_instance *in, const char *ns,
+                          const char *name, const char *app, enum mock_event ev)
+{
+    return write_pod_phase(in, ns, name, app, "Running", ev);
 }
 
 struct watch {
@@ -278,6 +288,196 @@ static void test_selector_transitions(void **state)
     mock_driver_ops.instance_free(in);
 }
 
+/* The Nth event line (from 0) of W as parsed JSON, for its fields. */
+static cJSON *event_at(struct watch *w, int n)
+{
+    mock_buf_add(&w->c.body, "", 0);
+    const char *p = w->c.body.p;
+    for (; n > 0; n--) {
+        p = strchr(p, '\n');
+        assert_non_null(p);
+        p++;
+    }
+    const char *nl = strchr(p, '\n');
+    assert_non_null(nl);
+    cJSON *e = cJSON_ParseWithLength(p, (size_t)(nl - p));
+    assert_non_null(e);
+    return e;
+}
+
+static void assert_event_rv(struct watch *w, int n, uint64_t rv)
+{
+    char want[24];
+    snprintf(want, sizeof(want), "%llu", (unsigned long long)rv);
+    cJSON *e = event_at(w, n);
+    assert_string_equal(mock_json_str(e, "object.metadata.resourceVersion", ""),
+                        want);
+    cJSON_Delete(e);
+}
+
+/* A merge patch through the driver's own write path (write.c), which hands
+ * the replaced version to the event log. */
+static void patch_pod(struct mock_instance *in, const char *ns,
+                      const char *name, const char *patch)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns, name);
+    struct mock_body b = {"application/merge-patch+json", patch, strlen(patch)};
+    struct mock_answer a = {0};
+    assert_int_equal(mock_serve_request(in, "PATCH", path, "", NULL, &b, 0, &a),
+                     0);
+    assert_int_equal(a.status, 200);
+    free(a.body);
+}
+
+static void watch_at(struct mock_instance *in, struct watch *w,
+                     const char *selector, uint64_t rv)
+{
+    char q[160];
+    snprintf(q, sizeof(q), "watch=true&%s&resourceVersion=%llu", selector,
+             (unsigned long long)rv);
+    watch_open(in, w, "/api/v1/pods", q, NULL);
+    assert_int_equal(w->c.status, 200);
+}
+
+static void test_modified_out_of_selector(void **state)
+{
+    (void)state;
+    struct mock_instance *in = new_instance(0);
+    struct watch lw, fw;
+    watch_at(in, &lw, "labelSelector=app%3Dweb", in->store->rv);
+    watch_at(in, &fw, "fieldSelector=status.phase%3DRunning", in->store->rv);
+    uint64_t rv = write_pod(in, "a", "p1", "db", MOCK_EVENT_MODIFIED);
+    uint64_t rv2 =
+        write_pod_phase(in, "b", "p3", "web", "Failed", MOCK_EVENT_MODIFIED);
+    drive(50);
+    char ev[512];
+    events(&lw, ev, sizeof(ev));
+    assert_string_equal(ev, "DELETED p1,MODIFIED p3");
+    /* The last state that matched, at the resourceVersion of the change. */
+    cJSON *e = event_at(&lw, 0);
+    assert_string_equal(mock_json_str(e, "object.metadata.labels.app", ""),
+                        "web");
+    cJSON_Delete(e);
+    assert_event_rv(&lw, 0, rv);
+    events(&fw, ev, sizeof(ev));
+    assert_string_equal(ev, "MODIFIED p1,DELETED p3");
+    e = event_at(&fw, 1);
+    assert_string_equal(mock_json_str(e, "object.status.phase", ""), "Running");
+    cJSON_Delete(e);
+    assert_event_rv(&fw, 1, rv2);
+    watch_close(&lw);
+    watch_close(&fw);
+    fake_client_free(&lw.c);
+    fake_client_free(&fw.c);
+    mock_driver_ops.instance_free(in);
+}
+
+static void test_modified_into_selector(void **state)
+{
+    (void)state;
+    struct mock_instance *in = new_instance(0);
+    struct watch w;
+    watch_at(in, &w, "labelSelector=app%3Ddb", in->store->rv);
+    uint64_t rv = write_pod(in, "a", "p1", "db", MOCK_EVENT_MODIFIED);
+    write_pod(in, "a", "p1", "db", MOCK_EVENT_MODIFIED); /* stays in */
+    drive(50);
+    char ev[512];
+    events(&w, ev, sizeof(ev));
+    assert_string_equal(ev, "ADDED p1,MODIFIED p1");
+    assert_event_rv(&w, 0, rv);
+    watch_close(&w);
+    fake_client_free(&w.c);
+    mock_driver_ops.instance_free(in);
+}
+
+/* The same transitions when write.c makes the changes, and for a watcher
+ * that resumes from before them: it reads them from the ring, which holds
+ * the previous version of each modified object. */
+static void test_resume_sees_transitions(void **state)
+{
+    (void)state;
+    struct mock_instance *in = new_instance(0);
+    uint64_t before = in->store->rv;
+    struct watch live;
+    watch_at(in, &live, "labelSelector=app%3Dweb", before);
+    patch_pod(in, "a", "p1", "{\"metadata\":{\"labels\":{\"app\":\"db\"}}}");
+    patch_pod(in, "a", "p2", "{\"metadata\":{\"labels\":{\"app\":\"web\"}}}");
+    patch_pod(in, "b", "p3", "{\"metadata\":{\"labels\":{\"tier\":\"x\"}}}");
+    patch_pod(in, "a", "p1", "{\"metadata\":{\"labels\":{\"tier\":\"y\"}}}");
+    drive(50);
+    char ev[512], ev2[512];
+    events(&live, ev, sizeof(ev));
+    assert_string_equal(ev, "DELETED p1,ADDED p2,MODIFIED p3");
+
+    struct watch late;
+    watch_at(in, &late, "labelSelector=app%3Dweb", before);
+    drive(50);
+    events(&late, ev2, sizeof(ev2));
+    assert_string_equal(ev2, ev);
+    /* Byte for byte what the live watcher got. */
+    assert_string_equal(late.c.body.p, live.c.body.p);
+    cJSON *e = event_at(&late, 0);
+    assert_string_equal(mock_json_str(e, "object.metadata.labels.app", ""),
+                        "web");
+    cJSON_Delete(e);
+    assert_event_rv(&late, 0, before + 1);
+    watch_close(&live);
+    watch_close(&late);
+    fake_client_free(&live.c);
+    fake_client_free(&late.c);
+    mock_driver_ops.instance_free(in);
+}
+
+/* The hub copies objects into ring events only: none for the store it
+ * starts from, at most two per event (object and previous version), and
+ * fewer as events of other types replace them. */
+static void test_hub_memory_bounded_by_ring(void **state)
+{
+    (void)state;
+    struct mock_instance *in = new_instance(0);
+    const struct mock_kind *k = mock_kind_by_resource("", "v1", "pods");
+    for (int i = 0; i < 500; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "bulk-%03d", i);
+        cJSON *o =
+            cJSON_Duplicate(mock_store_get(in->store, k, "a", "p1")->json, 1);
+        assert_non_null(o);
+        cJSON_ReplaceItemInObjectCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(o, "metadata"), "name",
+            cJSON_CreateString(name));
+        assert_int_equal(mock_store_put(in->store, k, "a", name, o, NULL), 0);
+    }
+    mock_watch_hub_free(in->watch);
+    in->watch = mock_watch_hub_new(in, 4);
+    assert_non_null(in->watch);
+    assert_int_equal(mock_watch_hub_copies(in->watch), 0);
+    for (int i = 0; i < 20; i++)
+        write_pod(in, "a", i % 2 ? "p1" : "bulk-007", "web",
+                  MOCK_EVENT_MODIFIED);
+    assert_int_equal(mock_watch_hub_copies(in->watch), 8);
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "new-%d", i);
+        write_pod(in, "a", name, "web", MOCK_EVENT_ADDED);
+    }
+    assert_int_equal(mock_watch_hub_copies(in->watch), 2 + 3);
+    cJSON *gone = mock_store_remove(in->store, k, "a", "bulk-001");
+    assert_non_null(gone);
+    mock_watch_record(in, k, MOCK_EVENT_DELETED, NULL, gone, in->store->rv);
+    cJSON_Delete(gone);
+    assert_int_equal(mock_watch_hub_copies(in->watch), 4);
+    /* A watcher reading the ring adds nothing to the hub. */
+    struct watch w;
+    watch_open(in, &w, "/api/v1/namespaces/a/pods", "watch=1", NULL);
+    char ev[512];
+    assert_true(events(&w, ev, sizeof(ev)) > 500);
+    assert_int_equal(mock_watch_hub_copies(in->watch), 4);
+    watch_close(&w);
+    fake_client_free(&w.c);
+    mock_driver_ops.instance_free(in);
+}
+
 static void test_timeout_and_bookmarks(void **state)
 {
     (void)state;
@@ -365,7 +565,7 @@ static void test_slow_watcher_cut_off(void **state)
     /* Events of other kinds do not cut it off. */
     const struct mock_kind *cmk = mock_kind_by_resource("", "v1", "configmaps");
     for (int i = 0; i < 10; i++)
-        mock_watch_record(in, cmk, MOCK_EVENT_MODIFIED,
+        mock_watch_record(in, cmk, MOCK_EVENT_MODIFIED, NULL,
                           mock_store_get(in->store, cmk, "a", "cm")->json,
                           ++in->store->rv);
     for (int i = 0; i < 10; i++)
@@ -440,6 +640,10 @@ int main(void)
         cmocka_unit_test(test_resume_from_rv),
         cmocka_unit_test(test_too_old),
         cmocka_unit_test(test_selector_transitions),
+        cmocka_unit_test(test_modified_out_of_selector),
+        cmocka_unit_test(test_modified_into_selector),
+        cmocka_unit_test(test_resume_sees_transitions),
+        cmocka_unit_test(test_hub_memory_bounded_by_ring),
         cmocka_unit_test(test_timeout_and_bookmarks),
         cmocka_unit_test(test_initial_events_end),
         cmocka_unit_test(test_table_events),
