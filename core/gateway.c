@@ -247,8 +247,8 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
     const char *sans[1] = {cfg->listen_host};
     int wildcard = strcmp(cfg->listen_host, "0.0.0.0") == 0 ||
                    strcmp(cfg->listen_host, "::") == 0;
-    if (fg_certs_ensure(cfg->state_dir, sans, wildcard ? 0 : 1, &certs,
-                        err) != 0)
+    if (fg_certs_ensure(cfg->state_dir, sans, wildcard ? 0 : 1, &certs, err) !=
+        0)
         return -1;
     if (!cert) {
         cert = certs.server_cert;
