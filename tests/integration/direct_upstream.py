@@ -8,14 +8,27 @@ test can SIGKILL it by pid.
   direct_upstream.py CERT KEY PORTFILE RECORD [--token T] [--upgrade-403]
                      [--port N]
 
-/stream answers 200 and sends a chunk every 50 ms until the client goes
-or 2000 chunks were sent. With --token, a request without
+Streaming paths (both protocols; HTTP/2 honours flow control and serves
+streams of one connection side by side):
+  /stream[?count=N]  200, a JSON line every 50 ms until the client goes or
+                     N (default 2000) lines were sent (chunked in HTTP/1.1)
+  /big?size=N        200 with content-length N: N bytes of pattern_block()
+                     as fast as the gateway takes them
+  /hang              reads the request and never answers
+  /drip?count=N      200, one byte every 0.5 s, N (default 8) bytes
+Each records {"progress": PATH, "sent": BYTES} every MiB written and one
+{"end": PATH, "sent": BYTES, "how": HOW} when it stops: "complete", or how
+the member request was cancelled ("rst" with the HTTP/2 error "code",
+"eof" when the connection closed, "write" when a write failed).
+
+With --token, a request without
 "Authorization: Bearer T" is answered 401. With --upgrade-403, every
 connection is answered "403" followed by more bytes that look like a
 second response, and every byte received after the request head is
 recorded as {"late": N}.
 """
 import json
+import select
 import socket
 import ssl
 import sys
@@ -25,6 +38,7 @@ import time
 import h2.config
 import h2.connection
 import h2.events
+import h2.exceptions
 
 CERT, KEY, PORTFILE, RECORD = sys.argv[1:5]
 TOKEN = None
@@ -47,41 +61,185 @@ def answer_for(headers):
     return 200, b'{"ok":true}'
 
 
+BLOCK = 65536
+BASE = bytes((i * 7 + (i >> 8) * 13) & 0xFF for i in range(BLOCK))
+MIB = 1 << 20
+
+
+def pattern_block(k):
+    """Block K of the /big body: its index, then a fixed pattern."""
+    return k.to_bytes(8, "big") + BASE[8:]
+
+
+def query_int(path, name, default):
+    _, _, query = path.partition("?")
+    for part in query.split("&"):
+        key, _, value = part.partition("=")
+        if key == name and value.isdigit():
+            return int(value)
+    return default
+
+
+def producer(path):
+    """(length or None, generator) for a streaming PATH, else None. The
+    generator yields bytes to send or a float: seconds to wait."""
+    if path.startswith("/stream"):
+        def lines(count):
+            for i in range(count):
+                yield b'{"n":%d}\n' % i
+                yield 0.05
+        return None, lines(query_int(path, "count", 2000))
+    if path.startswith("/big"):
+        size = query_int(path, "size", 0)
+
+        def blocks():
+            for k in range((size + BLOCK - 1) // BLOCK):
+                yield pattern_block(k)[:size - k * BLOCK]
+        return size, blocks()
+    if path.startswith("/hang"):
+        def forever():
+            while True:
+                yield 3600.0
+        return None, forever()
+    if path.startswith("/drip"):
+        def drip(count):
+            for _ in range(count):
+                yield b"."
+                yield 0.5
+        return None, drip(query_int(path, "count", 8))
+    return None
+
+
+class Progress:
+    """Bytes written for one streaming request, recorded every MiB."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sent = 0
+        self.ended = False
+
+    def add(self, n):
+        before = self.sent // MIB
+        self.sent += n
+        if self.sent // MIB != before:
+            record({"progress": self.path, "sent": self.sent})
+
+    def end(self, how, **extra):
+        if not self.ended:
+            self.ended = True
+            record(dict({"end": self.path, "sent": self.sent, "how": how},
+                        **extra))
+
+
+class H2Stream:
+    def __init__(self, sid, path, gen):
+        self.sid = sid
+        self.gen = gen
+        self.buf = b""
+        self.due = 0.0
+        self.progress = Progress(path)
+
+
+def h2_pump(conn, streams, now):
+    """Moves what the windows allow; returns (moved, next due time)."""
+    moved, due = False, None
+    for st in list(streams.values()):
+        turn = 0  # bytes this round: streams take turns
+        while turn < 4 * BLOCK:
+            if not st.buf:
+                if st.due > now:
+                    due = st.due if due is None else min(due, st.due)
+                    break
+                try:
+                    item = next(st.gen)
+                except StopIteration:
+                    conn.end_stream(st.sid)
+                    del streams[st.sid]
+                    st.progress.end("complete")
+                    moved = True
+                    break
+                if isinstance(item, float):
+                    st.due = now + item
+                    continue
+                st.buf = item
+            n = min(len(st.buf), conn.local_flow_control_window(st.sid),
+                    conn.max_outbound_frame_size)
+            if n <= 0:
+                break
+            conn.send_data(st.sid, st.buf[:n])
+            st.buf = st.buf[n:]
+            st.progress.add(n)
+            turn += n
+            moved = True
+    return moved, due
+
+
 def serve_h2(sock):
     conn = h2.connection.H2Connection(config=h2.config.H2Configuration(
         client_side=False, header_encoding="utf-8"))
     conn.initiate_connection()
     sock.sendall(conn.data_to_send())
-    while True:
-        data = sock.recv(65536)
-        if not data:
-            return
-        for ev in conn.receive_data(data):
-            if not isinstance(ev, h2.events.RequestReceived):
+    streams = {}
+    try:
+        while True:
+            now = time.monotonic()
+            moved, due = h2_pump(conn, streams, now)
+            out = conn.data_to_send()
+            if out:
+                sock.sendall(out)
+            wait = 0 if moved else 1.0 if due is None else max(0, due - now)
+            if not sock.pending() and \
+                    not select.select([sock], [], [], wait)[0]:
                 continue
-            headers = [(n.lower(), v) for n, v in ev.headers]
-            pseudo = dict(h for h in headers if h[0].startswith(":"))
-            record({"proto": "h2", "method": pseudo.get(":method"),
-                    "path": pseudo.get(":path"),
-                    "authority": pseudo.get(":authority"),
-                    "headers": [h for h in headers
-                                if not h[0].startswith(":")]})
-            sid = ev.stream_id
-            if pseudo.get(":path", "").startswith("/stream"):
-                conn.send_headers(sid, [(":status", "200"),
-                                        ("content-type", "application/json")])
-                sock.sendall(conn.data_to_send())
-                for i in range(2000):
-                    conn.send_data(sid, b'{"n":%d}\n' % i)
-                    sock.sendall(conn.data_to_send())
-                    time.sleep(0.05)
+            data = sock.recv(65536)
+            if not data:
                 return
-            code, body = answer_for(headers)
-            conn.send_headers(sid, [(":status", str(code)),
-                                    ("content-type", "application/json"),
-                                    ("content-length", str(len(body)))])
-            conn.send_data(sid, body, end_stream=True)
-        sock.sendall(conn.data_to_send())
+            for ev in conn.receive_data(data):
+                if isinstance(ev, h2.events.StreamReset):
+                    st = streams.pop(ev.stream_id, None)
+                    if st:
+                        st.progress.end("rst", code=int(ev.error_code))
+                elif isinstance(ev, h2.events.DataReceived):
+                    try:
+                        conn.acknowledge_received_data(
+                            ev.flow_controlled_length, ev.stream_id)
+                    except h2.exceptions.StreamClosedError:
+                        pass
+                elif isinstance(ev, h2.events.ConnectionTerminated):
+                    return
+                elif isinstance(ev, h2.events.RequestReceived):
+                    h2_request(conn, streams, ev)
+            out = conn.data_to_send()
+            if out:
+                sock.sendall(out)
+    finally:
+        for st in streams.values():
+            st.progress.end("eof")
+
+
+def h2_request(conn, streams, ev):
+    headers = [(n.lower(), v) for n, v in ev.headers]
+    pseudo = dict(h for h in headers if h[0].startswith(":"))
+    path = pseudo.get(":path", "")
+    record({"proto": "h2", "method": pseudo.get(":method"), "path": path,
+            "authority": pseudo.get(":authority"),
+            "headers": [h for h in headers if not h[0].startswith(":")]})
+    sid = ev.stream_id
+    made = producer(path)
+    if made:
+        length, gen = made
+        head = [(":status", "200"), ("content-type", "application/json")]
+        if length is not None:
+            head.append(("content-length", str(length)))
+        if not path.startswith("/hang"):
+            conn.send_headers(sid, head)
+        streams[sid] = H2Stream(sid, path, gen)
+        return
+    code, body = answer_for(headers)
+    conn.send_headers(sid, [(":status", str(code)),
+                            ("content-type", "application/json"),
+                            ("content-length", str(len(body)))])
+    conn.send_data(sid, body, end_stream=True)
 
 
 def read_head(sock, buf):
@@ -131,17 +289,56 @@ def serve_h1(sock):
                 pass
             record({"late": late})
             return
-        if target.startswith("/stream"):
-            sock.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json"
-                         b"\r\ntransfer-encoding: chunked\r\n\r\n")
-            for i in range(2000):
-                chunk = b'{"n":%d}\n' % i
-                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                time.sleep(0.05)
-            return
+        made = producer(target)
+        if made:
+            if not h1_stream(sock, target, *made):
+                return
+            continue
         code, body = answer_for(headers)
         sock.sendall(b"HTTP/1.1 %d X\r\ncontent-type: application/json\r\n"
                      b"content-length: %d\r\n\r\n%s" % (code, len(body), body))
+
+
+def peer_gone(sock, seconds):
+    """Waits SECONDS; whether the peer closed the connection meanwhile."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        if sock.pending() or select.select([sock], [], [], left)[0]:
+            try:
+                if not sock.recv(65536):
+                    return True
+            except (OSError, ssl.SSLError):
+                return True
+
+
+def h1_stream(sock, path, length, gen):
+    """Streams GEN's answer; whether the connection may serve again."""
+    progress = Progress(path)
+    try:
+        if not path.startswith("/hang"):
+            framing = (b"content-length: %d" % length if length is not None
+                       else b"transfer-encoding: chunked")
+            sock.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json"
+                         b"\r\n%s\r\n\r\n" % framing)
+        for item in gen:
+            if isinstance(item, float):
+                if peer_gone(sock, item):
+                    progress.end("eof")
+                    return False
+                continue
+            sock.sendall(item if length is not None else
+                         b"%x\r\n%s\r\n" % (len(item), item))
+            progress.add(len(item))
+        if length is None:
+            sock.sendall(b"0\r\n\r\n")
+    except (OSError, ssl.SSLError):
+        progress.end("write")
+        return False
+    progress.end("complete")
+    return True
 
 
 def handle(raw, ctx):
@@ -151,7 +348,7 @@ def handle(raw, ctx):
                 serve_h2(sock)
             else:
                 serve_h1(sock)
-    except (OSError, ssl.SSLError, ValueError):
+    except (OSError, ssl.SSLError, ValueError, h2.exceptions.H2Error):
         pass
 
 
