@@ -437,31 +437,54 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
 
 /* ---- response body provider ---------------------------------------------- */
 
+/* Tells nghttp2 how much of the stream's buffer the next DATA frame
+ * carries; send_data() then moves those bytes into the socket's buffer
+ * without copying them through nghttp2 (NO_COPY). */
 static ssize_t read_body(nghttp2_session *session, int32_t stream_id,
                          uint8_t *buf, size_t length, uint32_t *data_flags,
                          nghttp2_data_source *source, void *user_data)
 {
     (void)session;
     (void)stream_id;
+    (void)buf;
     struct h2_conn *hc = user_data;
     struct h2_stream *st = source->ptr;
-    int n = evbuffer_remove(st->out, buf, length);
-    if (n < 0)
-        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    size_t left = evbuffer_get_length(st->out);
-    if (left == 0 && st->out_ended)
+    size_t avail = evbuffer_get_length(st->out);
+    size_t n = avail < length ? avail : length;
+    if (n == avail && st->out_ended)
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     else if (n == 0) {
         st->deferred = 1;
         return NGHTTP2_ERR_DEFERRED;
     }
+    if (n > 0)
+        *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
     if (st->ex && !st->drained &&
-        left < fg_conn_limits(hc->conn)->stream_buffer_bytes / 2) {
+        avail - n < fg_conn_limits(hc->conn)->stream_buffer_bytes / 2) {
         st->drained = 1;
         st->next_drained = hc->drained;
         hc->drained = st;
     }
-    return n;
+    return (ssize_t)n;
+}
+
+static int send_data(nghttp2_session *session, nghttp2_frame *frame,
+                     const uint8_t *framehd, size_t length,
+                     nghttp2_data_source *source, void *user_data)
+{
+    (void)session;
+    struct h2_conn *hc = user_data;
+    struct h2_stream *st = source->ptr;
+    struct evbuffer *out = bufferevent_get_output(hc->bev);
+    static const uint8_t zeros[256];
+    size_t pad = frame->data.padlen;
+    uint8_t padlen = pad > 0 ? (uint8_t)(pad - 1) : 0;
+    if (evbuffer_add(out, framehd, 9) != 0 ||
+        (pad > 0 && evbuffer_add(out, &padlen, 1) != 0) ||
+        evbuffer_remove_buffer(st->out, out, length) != (int)length ||
+        (pad > 1 && evbuffer_add(out, zeros, pad - 1) != 0))
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    return 0;
 }
 
 /* ---- sending ---------------------------------------------------------------
@@ -704,6 +727,7 @@ static void *h2_attach(struct fg_conn *conn, struct bufferevent *bev)
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs,
                                                            on_stream_close);
     nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
+    nghttp2_session_callbacks_set_send_data_callback(cbs, send_data);
     int rc = nghttp2_option_new(&opt);
     if (rc == 0) {
         nghttp2_option_set_no_auto_window_update(opt, 1);
