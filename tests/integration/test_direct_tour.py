@@ -20,6 +20,7 @@ import unittest
 from harness import Gateway, free_port, load_seed, mock_member, wait_for
 from test_direct import direct_member, make_cert
 from test_mock_tour import MANIFEST
+from tours import python_client_tour
 
 POD = next(o["metadata"]["name"] for o in load_seed("demo.json")["objects"]
            if o["kind"] == "Pod" and o["metadata"].get("namespace") == "shop")
@@ -292,53 +293,7 @@ class TourBase:
         self.assertIn('pods "nope" not found', out.stderr)
 
     def test_5_python_client(self):
-        import kubernetes
-        from kubernetes import watch
-        api = kubernetes.config.new_client_from_config(
-            config_file=self.host.kubeconfig, context=self.context)
-        self.addCleanup(api.close)
-        self.addCleanup(api.rest_client.pool_manager.clear)
-        v1 = kubernetes.client.CoreV1Api(api)
-        v1.create_namespace({"metadata": {"name": "py"}})
-        for i in range(3):
-            v1.create_namespaced_config_map("py", {
-                "metadata": {"name": "cm%d" % i,
-                             "labels": {"app": "py", "n": str(i)}},
-                "data": {"i": str(i)}})
-        got = v1.list_namespaced_config_map("py", label_selector="app=py,n!=1")
-        self.assertEqual(sorted(c.metadata.name for c in got.items),
-                         ["cm0", "cm2"])
-        v1.patch_namespaced_config_map("cm0", "py", {"data": {"i": "patched"}})
-        self.assertEqual(v1.read_namespaced_config_map("cm0", "py").data["i"],
-                         "patched")
-
-        seen = []
-
-        def writer():
-            v1.create_namespaced_config_map("py",
-                                            {"metadata": {"name": "late"}})
-            v1.delete_namespaced_config_map("late", "py")
-
-        # The writer starts once the watch delivered its first event, so
-        # its changes happen while the stream is open.
-        t = threading.Thread(target=writer)
-        w = watch.Watch()
-        for event in w.stream(v1.list_namespaced_config_map, "py",
-                              timeout_seconds=10):
-            seen.append((event["type"], event["object"].metadata.name))
-            if len(seen) == 1:
-                t.start()
-            if ("DELETED", "late") in seen:
-                w.stop()
-        t.join(10)
-        self.assertIn(("ADDED", "late"), seen)
-        self.assertIn(("DELETED", "late"), seen)
-
-        v1.delete_namespaced_config_map("cm1", "py")
-        names = [c.metadata.name
-                 for c in v1.list_namespaced_config_map("py").items]
-        self.assertEqual(sorted(names), ["cm0", "cm2"])
-        v1.delete_namespace("py")
+        python_client_tour(self, self.host.kubeconfig, self.context)
 
     def curl(self, gw, path):
         out = subprocess.run(

@@ -5,11 +5,11 @@ import json
 import os
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 
 from harness import GatewayTest
+from tours import python_client_tour
 
 MANIFEST = """
 apiVersion: apps/v1
@@ -179,55 +179,7 @@ class KubectlTourTest(GatewayTest):
 class PythonClientTourTest(GatewayTest):
 
     def test_python_client(self):
-        import kubernetes
-        from kubernetes import watch
-        api = kubernetes.config.new_client_from_config(
-            config_file=self.gw.kubeconfig, context="demo")
-        v1 = kubernetes.client.CoreV1Api(api)
-        v1.create_namespace({"metadata": {"name": "py"}})
-        for i in range(3):
-            v1.create_namespaced_config_map("py", {
-                "metadata": {"name": "cm%d" % i,
-                             "labels": {"app": "py", "n": str(i)}},
-                "data": {"i": str(i)}})
-        got = v1.list_namespaced_config_map("py", label_selector="app=py,n!=1")
-        self.assertEqual(sorted(c.metadata.name for c in got.items),
-                         ["cm0", "cm2"])
-        got = v1.list_namespaced_config_map(
-            "py", field_selector="metadata.name=cm1")
-        self.assertEqual([c.metadata.name for c in got.items], ["cm1"])
-
-        v1.patch_namespaced_config_map("cm0", "py", {"data": {"i": "patched"}})
-        self.assertEqual(v1.read_namespaced_config_map("cm0", "py").data["i"],
-                         "patched")
-
-        seen = []
-
-        def writer():
-            v1.create_namespaced_config_map("py", {"metadata": {"name": "late"}})
-            v1.delete_namespaced_config_map("late", "py")
-
-        # The writer starts once the watch delivered its first event, so
-        # its changes happen while the stream is open.
-        t = threading.Thread(target=writer)
-        w = watch.Watch()
-        for event in w.stream(v1.list_namespaced_config_map, "py",
-                              timeout_seconds=10):
-            seen.append((event["type"], event["object"].metadata.name))
-            if len(seen) == 1:
-                t.start()
-            if ("DELETED", "late") in seen:
-                w.stop()
-        t.join(10)
-        self.assertIn(("ADDED", "late"), seen)
-        self.assertIn(("DELETED", "late"), seen)
-
-        v1.delete_namespaced_config_map("cm1", "py")
-        names = [c.metadata.name
-                 for c in v1.list_namespaced_config_map("py").items]
-        self.assertNotIn("cm1", names)
-        v1.delete_namespace("py")
-        api.close()
+        python_client_tour(self, self.gw.kubeconfig, "demo")
 
 
 if __name__ == "__main__":
