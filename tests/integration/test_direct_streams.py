@@ -430,6 +430,10 @@ class Streams(Base):
                 self.assertEqual(big["verifier"].offset, 4 * MIB)
                 self.assertIsNone(big["verifier"].bad_at)
                 for k in "bc":
+                    # The client may finish reading before the upstream
+                    # has written its record of the end.
+                    wait_for(lambda: self.ended(paths[k]) is not None, 5,
+                             "the upstream to record %s" % paths[k])
                     self.assertEqual(self.ended(paths[k])["how"], "complete")
                 # the connection still serves new streams
                 sid = c.request("/clusters/%s/api" % m)
