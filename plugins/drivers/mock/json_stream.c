@@ -445,13 +445,11 @@ int mock_continue_decode(const char *token, struct mock_continue *c)
 static int page_error(struct mock_answer *a, int code, const char *reason,
                       const char *msg)
 {
-    a->status = code;
-    a->content_type = "application/json";
-    a->body = mock_status_json(code, reason, msg, NULL, NULL);
-    if (!a->body)
-        return -1;
-    a->body_len = strlen(a->body);
-    return 1;
+    return mock_answer_body(a, code,
+                            mock_status_json(code, reason, msg, NULL, NULL),
+                            "application/json") == 0
+               ? 1
+               : -1;
 }
 
 int mock_list_query(struct mock_instance *in, const char *query,

@@ -508,13 +508,9 @@ static int parse_rv(const char *s, uint64_t *out)
 static int answer_status(struct mock_answer *a, int code, const char *reason,
                          const char *msg)
 {
-    a->status = code;
-    a->content_type = "application/json";
-    a->body = mock_status_json(code, reason, msg, NULL, NULL);
-    if (!a->body)
-        return -1;
-    a->body_len = strlen(a->body);
-    return 0;
+    return mock_answer_body(a, code,
+                            mock_status_json(code, reason, msg, NULL, NULL),
+                            "application/json");
 }
 
 int mock_watch_serve(struct mock_instance *in, const struct mock_kind *k,
