@@ -32,6 +32,10 @@ struct fg_conn {
     char peer[64]; /* "127.0.0.1:54321", for logs */
     int draining;
     int closing; /* fg_conn_close was called: the free is pending */
+    /* A request on it carried valid credentials: limits meant for
+     * anonymous connections (slots, head budgets, GOAWAY after 401s) no
+     * longer apply. */
+    int authenticated;
     struct fg_conn *prev, *next; /* the worker's list */
 };
 

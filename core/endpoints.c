@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 
 #include "exchange_internal.h"
+#include "fg_build_info.h"
 #include "gateway.h"
 
 static int is_probe(const char *path)
@@ -23,20 +24,54 @@ int fg_endpoints_owns(const char *path, int host_role)
            (host_role && strcmp(path, "/version") == 0);
 }
 
+/* What the build was made from (cmake/build_info.cmake), in the shape of
+ * kube-apiserver's /version so clients print it as they print theirs. */
+static const char *compiler(void)
+{
+#if defined(__clang__)
+    return "clang " __clang_version__;
+#elif defined(__GNUC__)
+    return "gcc " __VERSION__;
+#else
+    return "cc";
+#endif
+}
+
+static const char *platform(void)
+{
+#if defined(__x86_64__)
+    return "linux/amd64";
+#elif defined(__aarch64__)
+    return "linux/arm64";
+#elif defined(__i386__)
+    return "linux/386";
+#elif defined(__arm__)
+    return "linux/arm";
+#elif defined(__riscv) && __riscv_xlen == 64
+    return "linux/riscv64";
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return "linux/ppc64le";
+#elif defined(__s390x__)
+    return "linux/s390x";
+#else
+    return "linux/unknown";
+#endif
+}
+
 static void serve_version(struct fg_exchange *ex)
 {
     cJSON *v = cJSON_CreateObject();
     char *json = NULL;
     if (v) {
-        cJSON_AddStringToObject(v, "major", "0");
-        cJSON_AddStringToObject(v, "minor", "1");
-        cJSON_AddStringToObject(v, "gitVersion", "v" FG_VERSION "-fedgate");
-        cJSON_AddStringToObject(v, "gitCommit", "");
-        cJSON_AddStringToObject(v, "gitTreeState", "");
-        cJSON_AddStringToObject(v, "buildDate", __DATE__);
+        cJSON_AddStringToObject(v, "major", FG_BUILD_MAJOR);
+        cJSON_AddStringToObject(v, "minor", FG_BUILD_MINOR);
+        cJSON_AddStringToObject(v, "gitVersion", "v" FG_VERSION);
+        cJSON_AddStringToObject(v, "gitCommit", FG_BUILD_GIT_COMMIT);
+        cJSON_AddStringToObject(v, "gitTreeState", FG_BUILD_TREE_STATE);
+        cJSON_AddStringToObject(v, "buildDate", FG_BUILD_DATE);
         cJSON_AddStringToObject(v, "goVersion", "");
-        cJSON_AddStringToObject(v, "compiler", "gcc");
-        cJSON_AddStringToObject(v, "platform", "linux/amd64");
+        cJSON_AddStringToObject(v, "compiler", compiler());
+        cJSON_AddStringToObject(v, "platform", platform());
         json = cJSON_PrintUnformatted(v);
         cJSON_Delete(v);
     }

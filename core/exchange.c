@@ -379,6 +379,8 @@ void fg_exchange_start(struct fg_exchange *ex, const struct fg_request_in *req)
     ex->verb = fg_metrics_verb(req->method, t.query);
 
     int authorized = bearer_is_admin(ex->worker, req);
+    if (authorized)
+        ex->conn->authenticated = 1;
     if (t.member_ref == FG_MEMBER_NONE &&
         fg_endpoints_owns(t.path, host_role)) {
         fg_endpoints_serve(ex, req->method, t.path, authorized);

@@ -9,6 +9,7 @@
 #include <event2/thread.h>
 
 #include "config.h"
+#include "fg_build_info.h"
 #include "gateway.h"
 #include "host_api.h"
 #include "log.h"
@@ -135,8 +136,11 @@ int main(int argc, char **argv)
             check = 1;
             break;
         case 'V':
-            printf("fedgate %s (plugin ABI %d.%d)\n", FG_VERSION, FG_ABI_MAJOR,
-                   FG_ABI_MINOR);
+            printf("fedgate %s (commit %s%s%s, built %s, plugin ABI %d.%d)\n",
+                   FG_VERSION,
+                   FG_BUILD_GIT_COMMIT[0] ? FG_BUILD_GIT_COMMIT : "unknown",
+                   FG_BUILD_TREE_STATE[0] ? ", " : "", FG_BUILD_TREE_STATE,
+                   FG_BUILD_DATE, FG_ABI_MAJOR, FG_ABI_MINOR);
             return 0;
         case 'h':
             usage(stdout);

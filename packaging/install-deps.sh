@@ -4,10 +4,10 @@
 # when nothing is missing.
 set -eu
 
-BUILD="build-essential cmake pkg-config git ca-certificates openssl
+BUILD="build-essential cmake pkg-config git ca-certificates openssl curl
   libssl-dev libnghttp2-dev libcjson-dev libinih-dev libevent-dev
   libhttp-parser-dev"
-TEST="libcmocka-dev clang libclang-rt-14-dev curl nghttp2-client
+TEST="libcmocka-dev clang libclang-rt-14-dev nghttp2-client
   python3 python3-kubernetes python3-h2 nginx-light"
 
 want="$BUILD"

@@ -126,7 +126,9 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
  * inside direct_connect_start. */
 static void fail_later(struct direct_connect *c, const char *reason)
 {
-    snprintf(c->early, sizeof(c->early), "%s", reason);
+    size_t n = strnlen(reason, sizeof(c->early) - 1);
+    memcpy(c->early, reason, n);
+    c->early[n] = '\0';
     if (!c->kick)
         c->kick = event_new(c->in->base, -1, 0, on_kick, c);
     if (c->kick)

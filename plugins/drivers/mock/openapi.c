@@ -300,11 +300,15 @@ static const char *pkg_of(const char *name, size_t n)
 
 static cJSON *ref(struct gen *g, const char *full)
 {
-    char buf[192];
-    snprintf(buf, sizeof(buf), "%s%s",
-             g->v3 ? "#/components/schemas/" : "#/definitions/", full);
-    cJSON *o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "$ref", buf)) {
+    const char *prefix = g->v3 ? "#/components/schemas/" : "#/definitions/";
+    size_t len = strlen(prefix) + strlen(full) + 1;
+    char *buf = malloc(len);
+    if (buf)
+        snprintf(buf, len, "%s%s", prefix, full);
+    cJSON *o = buf ? cJSON_CreateObject() : NULL;
+    int ok = o && cJSON_AddStringToObject(o, "$ref", buf);
+    free(buf);
+    if (!ok) {
         cJSON_Delete(o);
         g->bad = 1;
         return NULL;
