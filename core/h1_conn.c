@@ -425,9 +425,23 @@ static void process_input(struct h1_conn *h)
         size_t n = len < H1_FEED_MAX ? len : H1_FEED_MAX;
         if (evbuffer_copyout(in, h->feed, n) != (ssize_t)n)
             return;
+        /* Until a head is handed over, the parser also checks the framing
+         * of everything buffered after this piece: no head leaves before
+         * the body that arrived with it is known to be well formed. It
+         * reads that view before anything can write (and so read) again. */
+        const char *ahead = NULL;
+        if (h->phase == PH_IDLE && len > n) {
+            const unsigned char *all = evbuffer_pullup(in, (ssize_t)len);
+            if (!all) {
+                do_close(h);
+                return;
+            }
+            ahead = (const char *)all + n;
+        }
         enum fg_h1_state before = fg_h1_parser_state(h->parser);
         h->feeding = 1;
-        ssize_t r = fg_h1_parser_feed(h->parser, h->feed, n);
+        ssize_t r = fg_h1_parser_feed_ahead(h->parser, h->feed, n, ahead,
+                                            ahead ? len - n : 0);
         h->feeding = 0;
         if (h->phase == PH_CLOSED)
             return;
