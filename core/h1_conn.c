@@ -5,7 +5,8 @@
  * enforces the head and idle timeouts.
  *
  * Upgrades (driver.h, "Upgrades"): a request with "Connection: upgrade" and
- * an Upgrade the gateway allows is the last one on the connection. Until
+ * an Upgrade the gateway allows, on a path Kubernetes upgrades (upgrade.h),
+ * is the last one on the connection. Until
  * the exchange answers, what the client sends is read and dropped (bounded
  * by H1_UPGRADE_DISCARD_MAX), so nothing sent ahead of the answer can reach
  * a member that refused the switch (CVE-2018-1002105). A 101 turns the
@@ -28,6 +29,7 @@
 #include "h1_parser.h"
 #include "log.h"
 #include "status.h"
+#include "upgrade.h"
 
 /* Bytes handed to the parser at a time: a body pause (or an error) takes
  * effect within this many bytes. */
@@ -256,13 +258,18 @@ static int next_element(const struct fg_header *f, size_t *pos,
     return 1;
 }
 
-/* The protocol an HTTP/1.1 request asks to switch to: it needs the
- * "upgrade" option in Connection and one Upgrade header, of which the
- * first protocol the gateway allows is taken. NULL otherwise (h2c and
- * every other protocol included): the request is then an ordinary one,
- * whose Upgrade the exchange drops with the other hop-by-hop headers. */
-static const char *upgrade_offer(const struct fg_request_in *req)
+/* The protocol an HTTP/1.1 request asks to switch to: it needs a path
+ * Kubernetes upgrades, the "upgrade" option in Connection and one Upgrade
+ * header, of which the first protocol the gateway allows is taken. NULL
+ * otherwise (h2c and every other protocol included): the request is then
+ * an ordinary one, whose Upgrade the exchange drops with the other
+ * hop-by-hop headers. */
+static const char *upgrade_offer(const struct h1_conn *h,
+                                 const struct fg_request_in *req)
 {
+    if (!fg_upgrade_target(req->target, strlen(req->target),
+                           h->lim->max_uri_bytes))
+        return NULL;
     int conn_upgrade = 0, n_upgrade = 0;
     const struct fg_header *up = NULL;
     for (size_t i = 0; i < req->n_headers; i++) {
@@ -302,7 +309,7 @@ static int on_head(void *arg, const struct fg_request_in *req, unsigned flags)
         return 0; /* a discarded request's head cannot come: one message */
     const char *upgrade = NULL;
     if ((flags & FG_H1_UPGRADE) && !(flags & FG_H1_HTTP10))
-        upgrade = upgrade_offer(req);
+        upgrade = upgrade_offer(h, req);
     if (upgrade && req->has_body) {
         /* The bytes after the head are the new protocol's: a body would
          * leave no telling where one ends and the other begins. */
@@ -705,6 +712,10 @@ static int h1_send_head(void *cs, int status, const struct fg_header *headers,
         evbuffer_add(out, "\r\n", 2);
     }
 
+    /* A connection that never authenticated gets no second try after its
+     * 401: guessing credentials costs a new connection (h2: GOAWAY). */
+    if (status == 401 && !h->conn->authenticated)
+        h->close_after = 1;
     int body_allowed = !h->req_head && status != 204 && status != 304;
     h->resp_body = body_allowed && !end_stream;
     if (!body_allowed) {

@@ -473,10 +473,9 @@ static int parse_content_length(struct fg_h1_parser *p, const char *v,
                         "decimal number");
         int d = v[i] - '0';
         if (n > (INT64_MAX - d) / 10)
-            return fail(p, 413,
-                        "the request body is larger than the limit "
-                        "of %lld bytes",
-                        (long long)p->max_body);
+            return fail(p, 400,
+                        "the Content-Length header does not fit in 63 "
+                        "bits");
         n = n * 10 + d;
     }
     p->content_length = n;

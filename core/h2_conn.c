@@ -629,6 +629,12 @@ static int op_send_head(void *cs, int status, const struct fg_header *headers,
         st->out_ended = 1;
     int rc = nghttp2_submit_response(hc->session, st->id, nv, k,
                                      end_stream ? NULL : &provider);
+    /* A connection that never authenticated gets no second try after its
+     * 401, as HTTP/1.1 closes: streams up to this one are answered, then
+     * the connection ends (maybe_finished). */
+    if (rc == 0 && status == 401 && !hc->conn->authenticated)
+        nghttp2_submit_goaway(hc->session, NGHTTP2_FLAG_NONE, st->id,
+                              NGHTTP2_NO_ERROR, NULL, 0);
     free(nv);
     free(names);
     schedule_flush(hc);

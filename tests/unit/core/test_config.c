@@ -158,9 +158,9 @@ static void test_defaults(void **state)
     assert_string_equal(c->log_level, "info");
     assert_int_equal(c->limits.max_connections, 1024);
     assert_int_equal(c->limits.max_header_bytes, 65536);
-    assert_int_equal(c->limits.max_headers, 128);
+    assert_int_equal(c->limits.max_headers, 100);
     assert_int_equal(c->limits.max_uri_bytes, 8192);
-    assert_int_equal(c->limits.max_request_body_bytes, 10485760);
+    assert_int_equal(c->limits.max_request_body_bytes, 3145728);
     assert_int_equal(c->limits.max_streams_per_connection, 128);
     assert_int_equal(c->limits.stream_buffer_bytes, 262144);
     assert_int_equal(c->limits.h2_max_control_frames, 1000);
