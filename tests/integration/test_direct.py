@@ -259,8 +259,9 @@ class Identity(Base):
                     self.host, "/clusters/%s/api?answer=protected&n=%d" %
                     (member, n), http=http)
                 self.assertEqual(code, 200, out.stderr + text)
-                head = text.split("\r\n\r\n", 1)[0]
-                for line in head.split("\r\n")[1:]:
+                head = text.split("\n\n", 1)[0]  # curl -D, text mode
+                self.assertIn("content-type:", head.lower())
+                for line in head.split("\n")[1:]:
                     name = line.split(":", 1)[0].lower().replace("_", "-")
                     self.assertFalse(name.startswith(("x-remote-",
                                                       "impersonate-")), line)
