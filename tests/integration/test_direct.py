@@ -99,6 +99,28 @@ class Base(unittest.TestCase):
             self.assertEqual(out.returncode, 0, out.stderr)
         return out
 
+    @classmethod
+    def start_host(cls, upstreams, members):
+        """Starts cls.host on MEMBERS; kills UPSTREAMS if it fails."""
+        cls.upstreams = upstreams
+        cls.host = Gateway(members=members)
+        try:
+            cls.host.start()
+        except Exception:
+            for u in upstreams:
+                u.kill()
+            raise
+
+    @classmethod
+    def stop_host(cls):
+        """Stops cls.host (checked), its upstreams and cls.tmp."""
+        try:
+            cls.stop_checked(cls.host)
+        finally:
+            for u in cls.upstreams:
+                u.kill()
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
     @staticmethod
     def stop_checked(gw):
         code = gw.stop()
@@ -171,22 +193,13 @@ class Identity(Base):
         tok = os.path.join(cls.tmp, "token")
         with open(tok, "w") as f:
             f.write(cls.TOKEN + "\n")
-        cls.host = Gateway(members=[
+        cls.start_host([cls.up], [
             direct_member("up2", cls.up.port, crt, tok),
             direct_member("up1", cls.up.port, crt, tok, "http2 = false\n")])
-        try:
-            cls.host.start()
-        except Exception:
-            cls.up.kill()
-            raise
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.stop_checked(cls.host)
-        finally:
-            cls.up.kill()
-            shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.stop_host()
 
     def check_last(self, path, proto):
         recs = [r for r in self.up.records() if r.get("path") == path]
@@ -286,7 +299,7 @@ class Failures(Base):
         with open(cls.tok, "w") as f:
             f.write("old-token\n")
         cls.gone_port = free_port()
-        cls.host = Gateway(members=[
+        cls.start_host([cls.up, cls.rot, cls.ref], [
             direct_member("gone", cls.gone_port, cls.crt, cls.tok),
             direct_member("wrongca", cls.up.port, other, cls.tok),
             direct_member("s2", cls.up.port, cls.crt, cls.tok),
@@ -294,21 +307,10 @@ class Failures(Base):
                           "http2 = false\n"),
             direct_member("rot", cls.rot.port, cls.crt, cls.tok),
             direct_member("ref", cls.ref.port, cls.crt, cls.tok)])
-        try:
-            cls.host.start()
-        except Exception:
-            for u in (cls.up, cls.rot, cls.ref):
-                u.kill()
-            raise
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.stop_checked(cls.host)
-        finally:
-            for u in (cls.up, cls.rot, cls.ref):
-                u.kill()
-            shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.stop_host()
 
     def status(self, text):
         return json.loads(text[text.index("{"):])

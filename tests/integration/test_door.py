@@ -9,7 +9,6 @@ never-authenticated connection after its 401. Every process is stopped by
 its pid; every socket wait is bounded."""
 import json
 import os
-import shutil
 import socket
 import ssl
 import tempfile
@@ -62,27 +61,16 @@ class Upstreams(Base):
         tok = os.path.join(cls.tmp, "token")
         with open(tok, "w") as f:
             f.write("upstream-token\n")
-        cls.host = Gateway(members=[
+        cls.start_host([cls.a, cls.b], [
             direct_member("up2", cls.a.port, crt, tok),
             direct_member("up1", cls.a.port, crt, tok, "http2 = false\n"),
             direct_member("other", cls.b.port, crt, tok),
             direct_member("other1", cls.b.port, crt, tok,
                           "http2 = false\n")])
-        try:
-            cls.host.start()
-        except Exception:
-            cls.a.kill()
-            cls.b.kill()
-            raise
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.stop_checked(cls.host)
-        finally:
-            cls.a.kill()
-            cls.b.kill()
-            shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.stop_host()
 
     def auth(self):
         return "Authorization: Bearer %s\r\n" % self.host.token

@@ -50,6 +50,13 @@ static void check(const struct expect *e)
     fg_target_free(&t);
 }
 
+/* IN must be refused with 400. */
+static void check_refused(const char *in)
+{
+    struct expect e = {in, 400, NULL, NULL, FG_MEMBER_NONE, NULL, NULL};
+    check(&e);
+}
+
 static void test_routing(void **state)
 {
     (void)state;
@@ -146,9 +153,7 @@ static void test_member_escapes(void **state)
     for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++)
         for (size_t d = 0; d < sizeof(dots) / sizeof(dots[0]); d++) {
             fill(buf, sizeof(buf), forms[f], dots[d]);
-            struct expect e = {buf,  400, NULL, NULL, FG_MEMBER_NONE,
-                               NULL, NULL};
-            check(&e);
+            check_refused(buf);
         }
     static const char *const bad[] = {
         "/clusters/./m1",
@@ -176,10 +181,8 @@ static void test_member_escapes(void **state)
         "/clusters/../clusters/m1/api",
         "/clusters/./clusters/m1",
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct expect e = {bad[i], 400, NULL, NULL, FG_MEMBER_NONE, NULL, NULL};
-        check(&e);
-    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        check_refused(bad[i]);
     /* look-alike names are answered as unknown members, never routed to
      * the member they resemble */
     static const struct expect lookalike[] = {
@@ -260,10 +263,8 @@ static void test_rejected(void **state)
         "/a\x7f",
         "/a\xc3\xa9",
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct expect e = {bad[i], 400, NULL, NULL, FG_MEMBER_NONE, NULL, NULL};
-        check(&e);
-    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        check_refused(bad[i]);
 }
 
 static void test_embedded_nul(void **state)
