@@ -258,10 +258,8 @@ class Upgrades(Upstreams):
         self.assertNotIn("upgrade", names)
 
 
-class AfterUnauthorized(unittest.TestCase):
-    """A connection that never authenticated is done after its 401: h1
-    closes, h2 sends GOAWAY (NO_ERROR, last stream = the 401's) and closes.
-    One that did authenticate keeps going."""
+class MockHost(unittest.TestCase):
+    """A host gateway with one mock member, on default limits."""
 
     @classmethod
     def setUpClass(cls):
@@ -278,6 +276,43 @@ class AfterUnauthorized(unittest.TestCase):
     def get(self, path, token):
         auth = "Authorization: Bearer %s\r\n" % token if token else ""
         return ("GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (path, auth)).encode()
+
+
+class Defaults(MockHost):
+    """kube-apiserver's limits: 3 MiB bodies, 100 headers (431 beyond), and
+    a Content-Length that does not fit in 63 bits is malformed (400)."""
+
+    def post(self, extra_headers, length):
+        return ("POST /clusters/demo/api/v1/namespaces/shop/configmaps "
+                "HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n%s"
+                "Content-Type: application/json\r\nContent-Length: %s\r\n"
+                "\r\n" % (self.gw.token, extra_headers, length)).encode()
+
+    def status(self, data):
+        out, _ = exchange(self.gw, data)
+        return int(out.split(b" ", 2)[1]) if out else 0
+
+    def test_limits(self):
+        # Host, Authorization, Content-Type, Content-Length and N more
+        extra = lambda n: "".join("X-H%d: v\r\n" % i for i in range(n))
+        self.assertEqual(self.status(self.post(extra(96), 3145729)), 413)
+        self.assertEqual(self.status(self.post(extra(97), 3145729)), 431)
+        get = ("GET /clusters/demo/api HTTP/1.1\r\nHost: x\r\n"
+               "Authorization: Bearer %s\r\n%s\r\n")
+        self.assertEqual(self.status(
+            (get % (self.gw.token, extra(98))).encode()), 200)
+        self.assertEqual(self.status(
+            (get % (self.gw.token, extra(99))).encode()), 431)
+        self.assertEqual(self.status(self.post("", "9" * 20)), 400)
+        self.assertEqual(self.status(self.post("", "9223372036854775808")),
+                         400)
+        self.assertEqual(self.status(self.post("", 3 * 1024 * 1024 + 1)), 413)
+
+
+class AfterUnauthorized(MockHost):
+    """A connection that never authenticated is done after its 401: h1
+    closes, h2 sends GOAWAY (NO_ERROR, last stream = the 401's) and closes.
+    One that did authenticate keeps going."""
 
     def test_h1_closes_after_401(self):
         out, closed = exchange(self.gw, self.get("/clusters/demo/api", None) +
