@@ -309,6 +309,40 @@ class Defaults(MockHost):
         self.assertEqual(self.status(self.post("", 3 * 1024 * 1024 + 1)), 413)
 
 
+class MockUpgrade(MockHost):
+    """A WebSocket upgrade on a pods list, against a member that serves
+    both: the list, as plain HTTP, never 101; exec still switches."""
+
+    def test_list_is_listed(self):
+        req = ("GET /clusters/demo/api/v1/namespaces/shop/pods HTTP/1.1\r\n"
+               "Host: x\r\nAuthorization: Bearer %s\r\n"
+               "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               "Sec-WebSocket-Version: 13\r\n"
+               "Sec-WebSocket-Protocol: v4.channel.k8s.io\r\n\r\n" %
+               self.gw.token)
+        out, _ = exchange(self.gw, req.encode() +
+                          self.get("/healthz", None).replace(
+                              b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+        self.assertTrue(out.startswith(b"HTTP/1.1 200 "), out[:300])
+        self.assertNotIn(b" 101 ", out)
+        self.assertIn(b'"kind":"PodList"', out)
+        self.assertTrue(out.endswith(b"ok"), out[-200:])
+        exec_req = req.replace(
+            "/pods HTTP", "/pods/%s/exec?command=echo&command=hi&stdout=true "
+            "HTTP" % self.pod())
+        out, _ = exchange(self.gw, exec_req.encode())
+        self.assertTrue(out.startswith(b"HTTP/1.1 101 "), out[:300])
+
+    def pod(self):
+        # HTTP/1.0: the body is not chunked, the close ends it
+        out, _ = exchange(self.gw, (
+            "GET /clusters/demo/api/v1/namespaces/shop/pods HTTP/1.0\r\n"
+            "Authorization: Bearer %s\r\n\r\n" % self.gw.token).encode())
+        body = out.split(b"\r\n\r\n", 1)[1]
+        return json.loads(body)["items"][0]["metadata"]["name"]
+
+
 class AfterUnauthorized(MockHost):
     """A connection that never authenticated is done after its 401: h1
     closes, h2 sends GOAWAY (NO_ERROR, last stream = the 401's) and closes.
