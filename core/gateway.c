@@ -227,13 +227,12 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
     clock_gettime(CLOCK_REALTIME, &ts);
     gw->started_ms = (uint64_t)ts.tv_sec * 1000u;
 
+    /* A refused plugin stops the start, as it fails --check: a gateway
+     * that runs with a plugin missing is a surprise found too late. */
     struct fg_diag diag = {0};
-    fg_plugins_load_dir(cfg->plugin_dir, &gw->plugins, &diag);
-    for (size_t i = 0; i < diag.n; i++)
-        fg_warn("%s", diag.lines[i]);
-    fg_diag_free(&diag);
-    if (fg_config_check_members(cfg, &gw->plugins, &diag) != 0) {
-        int rc = fg_error_set(err, "%s", diag.n ? diag.lines[0] : "bad member");
+    if (fg_plugins_load_dir(cfg->plugin_dir, &gw->plugins, &diag) != 0 ||
+        fg_config_check_members(cfg, &gw->plugins, &diag) != 0) {
+        int rc = fg_error_set(err, "%s", diag.n ? diag.lines[0] : "bad plugin");
         for (size_t i = 0; i < diag.n; i++)
             fg_error_log("%s", diag.lines[i]);
         fg_diag_free(&diag);
