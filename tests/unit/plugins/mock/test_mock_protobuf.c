@@ -170,6 +170,48 @@ static void test_configmap_and_secret(void **state)
     cJSON_Delete(o);
 }
 
+/* `kubectl create serviceaccount` and a ServiceAccount with every field. */
+static void test_serviceaccount(void **state)
+{
+    (void)state;
+    struct pbw m = {0}, raw = {0}, body = {0}, ref = {0}, pull = {0};
+    meta(&m, "fedgate", "fedgate");
+    w_msg(&raw, 1, &m);
+    envelope(&body, "v1", "ServiceAccount", &raw);
+    cJSON *o = decode_ok(&body);
+    char *text = cJSON_PrintUnformatted(o);
+    assert_string_equal(text, "{\"kind\":\"ServiceAccount\",\"apiVersion\":"
+                              "\"v1\",\"metadata\":{\"name\":\"fedgate\","
+                              "\"namespace\":\"fedgate\"}}");
+    free(text);
+    cJSON_Delete(o);
+
+    w_str(&ref, 1, "Secret");
+    w_str(&ref, 3, "token");
+    w_msg(&raw, 2, &ref);
+    w_str(&pull, 1, "registry");
+    w_msg(&raw, 3, &pull);
+    w_int(&raw, 4, 0); /* a pointer: false is meaningful */
+    envelope(&body, "v1", "ServiceAccount", &raw);
+    o = decode_ok(&body);
+    assert_string_equal(
+        mock_json_str(cJSON_GetArrayItem(mock_json_path(o, "secrets"), 0),
+                      "kind", ""),
+        "Secret");
+    assert_string_equal(
+        mock_json_str(cJSON_GetArrayItem(mock_json_path(o, "secrets"), 0),
+                      "name", ""),
+        "token");
+    assert_string_equal(
+        mock_json_str(
+            cJSON_GetArrayItem(mock_json_path(o, "imagePullSecrets"), 0),
+            "name", ""),
+        "registry");
+    assert_true(
+        cJSON_IsFalse(mock_json_path(o, "automountServiceAccountToken")));
+    cJSON_Delete(o);
+}
+
 static void test_deployment(void **state)
 {
     (void)state;
@@ -336,6 +378,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_namespace),
         cmocka_unit_test(test_configmap_and_secret),
+        cmocka_unit_test(test_serviceaccount),
         cmocka_unit_test(test_deployment),
         cmocka_unit_test(test_malformed),
     };
