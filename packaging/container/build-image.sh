@@ -7,7 +7,10 @@
 # runtime is needed to build). Finally the image is run once: --version,
 # then the gateway with a read-only root until it answers /readyz.
 #
-#   packaging/container/build-image.sh [DEBDIR]     (default build/deb)
+#   packaging/container/build-image.sh [DEBDIR]
+#
+# DEBDIR holds fedgate_*.deb and fedgate-mock_*.deb; without it they are
+# built first (build-deb.sh, into build/deb).
 #
 # FG_IMAGE names the image (default localhost/fedgate:VERSION);
 # FG_DEBIAN_MIRROR overrides the mirror; FG_PODMAN_RUN_OPTS adds options
@@ -37,7 +40,8 @@ fi
 version=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)
 image="${FG_IMAGE:-localhost/fedgate:$version}"
 base=localhost/fedgate-base:bookworm
-if ! ls "$debs"/fedgate_"$version"_*.deb >/dev/null 2>&1; then
+# Without DEBDIR, packages of the current commit are built first.
+if [ $# -eq 0 ]; then
   ./packaging/build-deb.sh "$debs"
 fi
 
@@ -68,9 +72,23 @@ debootstrap --variant=minbase bookworm "$tmp/rootfs" "$mirror" >"$tmp/debootstra
   tail -n 20 "$tmp/debootstrap.log" >&2
   exit 1
 }
-# No logs, caches or package lists of the bootstrap in the image.
-rm -rf "$tmp"/rootfs/var/cache/apt/*.bin "$tmp"/rootfs/var/lib/apt/lists/* \
-  "$tmp"/rootfs/var/log/*.log "$tmp"/rootfs/var/cache/debconf/*-old
+# A runtime image needs no manuals, translations or documentation but the
+# copyright files (Debian's slim images do the same), nor the bootstrap's
+# logs, caches and package lists. dpkg keeps excluding them afterwards.
+r="$tmp/rootfs"
+cat >"$r/etc/dpkg/dpkg.cfg.d/01-fedgate-slim" <<'CFG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+CFG
+find "$r/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete
+find "$r/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias \
+  -exec rm -rf {} +
+rm -rf "$r"/usr/share/man/* "$r"/usr/share/info/* "$r"/var/cache/apt/*.bin \
+  "$r"/var/lib/apt/lists/* "$r"/var/log/*.log "$r"/var/cache/debconf/*-old
 tar -C "$tmp/rootfs" --numeric-owner -cf "$tmp/rootfs.tar" .
 podman import --quiet "$tmp/rootfs.tar" "$base" >/dev/null
 rm -rf "$tmp/rootfs" "$tmp/rootfs.tar"
