@@ -7,7 +7,7 @@
 # runtime is needed to build). Finally the image is run once: --version,
 # then the gateway with a read-only root until it answers /readyz.
 #
-#   packaging/container/build-image.sh [DEBDIR]
+#   packaging/container/build-image.sh [DEBDIR]     (as root)
 #
 # DEBDIR holds fedgate_*.deb and fedgate-mock_*.deb; without it they are
 # built first (build-deb.sh, into build/deb).
@@ -20,10 +20,6 @@
 set -eu
 cd "$(dirname "$0")/../.."
 debs="${1:-build/deb}"
-[ "$(id -u)" -eq 0 ] || {
-  echo "build-image: run as root (debootstrap)" >&2
-  exit 1
-}
 
 missing=""
 for p in podman buildah debootstrap runc; do

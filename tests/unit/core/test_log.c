@@ -14,14 +14,29 @@
 
 #include "log.h"
 
-/* Sends stderr to a fresh temporary file; returns the saved stderr. */
-static int capture(FILE **f)
+/* Sends stderr to a fresh temporary file and sets JOURNAL_STREAM to that
+ * file's DEVICE:INODE, with INO_DELTA added to the inode (NO_VARIABLE: no
+ * JOURNAL_STREAM at all), as fg_log_init then sees it. Returns the saved
+ * stderr. */
+#define NO_VARIABLE (-1)
+static int capture(FILE **f, long ino_delta)
 {
     *f = tmpfile();
     assert_non_null(*f);
     int saved = dup(STDERR_FILENO);
     assert_true(saved >= 0);
     assert_int_equal(dup2(fileno(*f), STDERR_FILENO), STDERR_FILENO);
+    if (ino_delta == NO_VARIABLE) {
+        unsetenv("JOURNAL_STREAM");
+    } else {
+        struct stat st;
+        assert_int_equal(fstat(fileno(*f), &st), 0);
+        char v[64];
+        snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev,
+                 (unsigned long long)st.st_ino + (unsigned long long)ino_delta);
+        assert_int_equal(setenv("JOURNAL_STREAM", v, 1), 0);
+    }
+    fg_log_init();
     return saved;
 }
 
@@ -38,23 +53,11 @@ static char *release(FILE *f, int saved)
     return buf;
 }
 
-static void set_journal_stream(FILE *f, long ino_delta)
-{
-    struct stat st;
-    assert_int_equal(fstat(fileno(f), &st), 0);
-    char v[64];
-    snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev,
-             (unsigned long long)st.st_ino + (unsigned long long)ino_delta);
-    assert_int_equal(setenv("JOURNAL_STREAM", v, 1), 0);
-}
-
 static void test_journal_lines_carry_priorities(void **state)
 {
     (void)state;
     FILE *f;
-    int saved = capture(&f);
-    set_journal_stream(f, 0);
-    fg_log_init();
+    int saved = capture(&f, 0);
     fg_warn("disk %s", "full");
     fg_error_log("bad\nline");
     fg_info("up");
@@ -67,10 +70,8 @@ static void test_inherited_variable_is_ignored(void **state)
 {
     (void)state;
     FILE *f;
-    int saved = capture(&f);
     /* Another file's inode: stderr was redirected after systemd set it. */
-    set_journal_stream(f, 1);
-    fg_log_init();
+    int saved = capture(&f, 1);
     fg_warn("disk full");
     char *out = release(f, saved);
     /* 2026-12-02T07:57:19.147Z warn  disk full */
@@ -83,9 +84,7 @@ static void test_no_variable_means_timestamps(void **state)
 {
     (void)state;
     FILE *f;
-    int saved = capture(&f);
-    unsetenv("JOURNAL_STREAM");
-    fg_log_init();
+    int saved = capture(&f, NO_VARIABLE);
     fg_info("up");
     char *out = release(f, saved);
     assert_string_equal(out + 25, "info  up\n");

@@ -450,14 +450,8 @@ static void test_serviceaccount(void **state)
     d = req(in, "PATCH", "/api/v1/namespaces/shop/serviceaccounts/fedgate",
             NULL, "application/strategic-merge-patch+json",
             "{\"secrets\":[{\"name\":\"b\"}]}", 200);
-    assert_string_equal(
-        mock_json_str(cJSON_GetArrayItem(mock_json_path(d, "secrets"), 0),
-                      "name", ""),
-        "a");
-    assert_string_equal(
-        mock_json_str(cJSON_GetArrayItem(mock_json_path(d, "secrets"), 1),
-                      "name", ""),
-        "b");
+    assert_string_equal(fake_item_str(d, "secrets", 0, "name"), "a");
+    assert_string_equal(fake_item_str(d, "secrets", 1, "name"), "b");
     cJSON_Delete(d);
     d = req(in, "GET", "/api/v1/namespaces/shop/serviceaccounts/fedgate", NULL,
             NULL, NULL, 200);
