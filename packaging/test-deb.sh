@@ -66,7 +66,7 @@ fi
 start() {
   (
     cd /
-    umask 0027
+    umask 0077
     # shellcheck disable=SC2086
     exec setpriv --reuid=fedgate --regid=fedgate --init-groups \
       --no-new-privs --bounding-set=-all --inh-caps=-all \
