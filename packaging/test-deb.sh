@@ -125,7 +125,8 @@ grep -q 'serving 1 member(s)' "$tmp/fedgate.log"
 echo "test-deb: the SDK"
 apt-get install -y -qq "./$out"/fedgate-sdk_*.deb
 pkg-config --cflags fedgate-sdk
-pkg-config --variable=plugindir fedgate-sdk
+# The SDK names the directory the packaged daemon loads its plugins from.
+test -f "$(pkg-config --variable=plugindir fedgate-sdk)/direct.so"
 test -f "$(pkg-config --variable=includedir fedgate-sdk)/fedgate/plugin.h"
 cmake -S sdk/examples/echo-driver -B "$tmp/echo" >/dev/null
 cmake --build "$tmp/echo"
