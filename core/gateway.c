@@ -348,6 +348,11 @@ int fg_gateway_run(struct fg_gateway *gw)
     struct timeval now = {0, 0};
     event_base_once(main_worker->base, -1, EV_TIMEOUT, started, gw, &now);
     event_base_dispatch(main_worker->base);
+    /* Stopping already: a second SIGTERM (a supervisor's, a test's) must
+     * not kill the teardown that freeing the signal events would expose. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
     for (unsigned i = 1; i < gw->n_workers; i++)
         pthread_join(gw->workers[i].thread, NULL);
     event_free(term);
