@@ -91,10 +91,13 @@ class Gateway:
     def base(self):
         return "https://127.0.0.1:%d" % self.port
 
-    def start(self):
+    def start(self, env=None, args=()):
+        """ENV: variables added to the gateway's environment; ARGS: more
+        command-line arguments."""
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([FEDGATE, "-c", self.conf],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([FEDGATE, "-c", self.conf, *args],
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **(env or {})))
 
         def up():
             if self.proc.poll() is not None:
