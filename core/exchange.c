@@ -4,6 +4,7 @@
 #include "exchange_internal.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,7 +355,10 @@ static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
         .content_length = req->content_length,
         .http_version = req->http_version,
         .upgrade =
-            fg_upgrade_path(t->rest) ? fg_upgrade_protocol(req->upgrade) : NULL,
+            req->upgrade && fg_upgrade_allowed(req->method, req->target,
+                                               strlen(req->target), SIZE_MAX)
+                ? fg_upgrade_protocol(req->upgrade)
+                : NULL,
         .base_path = base_path,
     };
     ex->member = m;

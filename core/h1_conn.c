@@ -267,8 +267,8 @@ static int next_element(const struct fg_header *f, size_t *pos,
 static const char *upgrade_offer(const struct h1_conn *h,
                                  const struct fg_request_in *req)
 {
-    if (!fg_upgrade_target(req->target, strlen(req->target),
-                           h->lim->max_uri_bytes))
+    if (!fg_upgrade_allowed(req->method, req->target, strlen(req->target),
+                            h->lim->max_uri_bytes))
         return NULL;
     int conn_upgrade = 0, n_upgrade = 0;
     const struct fg_header *up = NULL;
