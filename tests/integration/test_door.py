@@ -19,7 +19,7 @@ import h2.config
 import h2.connection
 import h2.events
 
-from harness import Gateway, mock_member, wait_for
+from harness import GatewayTest, mock_member, wait_for
 from test_direct import Base, Upstream, direct_member, make_cert
 
 IO_TIMEOUT = 10.0
@@ -258,20 +258,10 @@ class Upgrades(Upstreams):
         self.assertNotIn("upgrade", names)
 
 
-class MockHost(unittest.TestCase):
+class MockHost(GatewayTest):
     """A host gateway with one mock member, on default limits."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.gw = Gateway(members=[mock_member("demo", "demo.json")]).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.gw.stop()
-        logs = cls.gw.logs()
-        cls.gw.cleanup()
-        if code not in (0, None):
-            raise AssertionError("fedgate exited %s:\n%s" % (code, logs))
+    members = [mock_member("demo", "demo.json")]
 
     def get(self, path, token):
         auth = "Authorization: Bearer %s\r\n" % token if token else ""
