@@ -173,7 +173,7 @@ class KubectlTourTest(GatewayTest):
         pods = self.kubectl("get", "pods", "-n", "shop", "-o",
                             "jsonpath={.items[0].metadata.name}").stdout
         out = self.kubectl("exec", "-n", "shop", pods, "--", "echo", "tour")
-        self.assertEqual(out.stdout, "tour\n")
+        self.assertEqual(out.stdout, "tour\n", out.stderr)
 
 
 class PythonClientTourTest(GatewayTest):
