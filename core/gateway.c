@@ -60,6 +60,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
                       struct sockaddr *addr, int len, void *arg)
 {
     (void)l;
+    fg_accept_guard_ok(arg);
     fg_conn_accept(arg, fd, addr, len);
 }
 
@@ -98,6 +99,7 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
         return;
     w->draining = 1;
     if (w->listener) {
+        fg_accept_guard_free(w);
         evconnlistener_free(w->listener);
         w->listener = NULL;
     }
@@ -164,7 +166,8 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
     struct fg_worker *w = &gw->workers[index];
     w->gw = gw;
     w->index = index;
-    if (fg_metrics_shard_init(&w->metrics, gw->cfg->n_members) != 0)
+    if (fg_metrics_shard_init(&w->metrics, gw->cfg->n_members) != 0 ||
+        fg_source_table_init(&w->sources, gw->cfg->limits.max_connections) != 0)
         return fg_error_set(err, "out of memory");
     w->base = event_base_new();
     if (!w->base)
@@ -183,6 +186,8 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
         close(fd);
         return fg_error_set(err, "cannot listen on the event loop");
     }
+    if (fg_accept_guard_init(w, err) != 0)
+        return -1;
     return init_members(w, err);
 }
 
@@ -239,6 +244,10 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
         fg_diag_free(&diag);
         return rc;
     }
+    fg_diag_free(&diag);
+    fg_fd_budget(cfg, 1, &diag);
+    for (size_t i = 0; i < diag.n; i++)
+        fg_warn("%s", diag.lines[i]);
     fg_diag_free(&diag);
 
     struct fg_cert_files certs = {0};
@@ -344,6 +353,7 @@ void fg_gateway_free(struct fg_gateway *gw)
             if (w->members[m].instance)
                 w->members[m].ops->instance_free(w->members[m].instance);
         free(w->members);
+        fg_accept_guard_free(w);
         if (w->listener)
             evconnlistener_free(w->listener);
         if (w->drain_ev)
@@ -355,6 +365,7 @@ void fg_gateway_free(struct fg_gateway *gw)
         if (w->base)
             event_base_free(w->base);
         fg_metrics_shard_free(&w->metrics);
+        fg_source_table_free(&w->sources);
     }
     free(gw->workers);
     if (gw->ssl_ctx)

@@ -138,7 +138,7 @@ static void arm_timer(struct h1_conn *h, enum h1_timer kind)
 {
     uint64_t ms = 0;
     if (kind == TM_IDLE)
-        ms = h->lim->idle_timeout_ms;
+        ms = fg_conn_idle_timeout_ms(h->conn);
     else if (kind != TM_NONE)
         ms = h->lim->header_timeout_ms;
     h->timer_kind = kind;
@@ -823,9 +823,19 @@ static void h1_resume_body(void *cs)
     leave(h);
 }
 
+/* The rest of the body is dropped as it comes, and the connection closed
+ * once the answer is written: a client that stalled mid-body will not
+ * finish it in time for a next request. */
+static void h1_abandon_body(void *cs)
+{
+    struct h1_conn *h = cs;
+    h->input_broken = 1;
+    h->close_after = 1;
+}
+
 static const struct fg_codec_ops h1_ops = {
     h1_send_head, h1_send_data,  h1_send_end,    h1_reset,
-    h1_buffered,  h1_pause_body, h1_resume_body,
+    h1_buffered,  h1_pause_body, h1_resume_body, h1_abandon_body,
 };
 
 /* ---- the codec ------------------------------------------------------------

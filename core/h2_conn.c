@@ -56,7 +56,8 @@ struct h2_stream {
     struct h2_stream *next_drained;
 
     int body_paused;
-    size_t unconsumed; /* body bytes not yet returned to the window */
+    int body_abandoned; /* reset the stream once the answer is sent */
+    size_t unconsumed;  /* body bytes not yet returned to the window */
 };
 
 struct h2_conn {
@@ -92,7 +93,7 @@ static void schedule_flush(struct h2_conn *hc)
 
 static void arm_idle(struct h2_conn *hc)
 {
-    uint64_t ms = fg_conn_limits(hc->conn)->idle_timeout_ms;
+    uint64_t ms = fg_conn_idle_timeout_ms(hc->conn);
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     event_add(hc->idle_ev, &tv);
 }
@@ -431,6 +432,11 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
             nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
         if (st)
             st->completed = 1;
+        /* RFC 9113 8.1: a complete answer, then RST_STREAM(NO_ERROR)
+         * tells the client to stop sending the request. */
+        if (st && st->body_abandoned)
+            nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE,
+                                      frame->hd.stream_id, NGHTTP2_NO_ERROR);
     }
     return 0;
 }
@@ -692,9 +698,15 @@ static void op_resume_body(void *cs)
     }
 }
 
+static void op_abandon_body(void *cs)
+{
+    struct h2_stream *st = cs;
+    st->body_abandoned = 1;
+}
+
 static const struct fg_codec_ops h2_ops = {
     op_send_head, op_send_data,  op_send_end,    op_reset,
-    op_buffered,  op_pause_body, op_resume_body,
+    op_buffered,  op_pause_body, op_resume_body, op_abandon_body,
 };
 
 /* ---- codec
