@@ -51,6 +51,7 @@ static const struct fg_config_key gateway_keys[] = {
     {"unauthenticated_idle_timeout", FG_CONFIG_DURATION, "10s", 0, 100,
      86400000, NULL},
     {"body_idle_timeout", FG_CONFIG_DURATION, "60s", 0, 100, 86400000, NULL},
+    {"body_timeout", FG_CONFIG_DURATION, "60s", 0, 0, 86400000, NULL},
     {"shutdown_grace", FG_CONFIG_DURATION, "30s", 0, 0, 3600000, NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
@@ -604,6 +605,7 @@ static void apply_gateway(struct fg_config *cfg, struct fg_config_section *s,
     lim->unauthenticated_idle_timeout_ms =
         (uint64_t)get_int(s, "unauthenticated_idle_timeout");
     lim->body_idle_timeout_ms = (uint64_t)get_int(s, "body_idle_timeout");
+    lim->body_timeout_ms = (uint64_t)get_int(s, "body_timeout");
     lim->shutdown_grace_ms = (uint64_t)get_int(s, "shutdown_grace");
 }
 

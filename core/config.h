@@ -34,7 +34,10 @@ struct fg_limits {
                                                  connection no request on
                                                  which was authenticated */
     uint64_t body_idle_timeout_ms;            /* body_idle_timeout = 60s */
-    uint64_t shutdown_grace_ms;               /* shutdown_grace = 30s */
+    uint64_t body_timeout_ms;   /* body_timeout = 60s for a whole request
+                                   body (kube-apiserver's request timeout);
+                                   0: none */
+    uint64_t shutdown_grace_ms; /* shutdown_grace = 30s */
 };
 
 /* One key = value of a section, as written. */

@@ -83,6 +83,7 @@ static void free_conn(evutil_socket_t fd, short what, void *arg)
         bufferevent_free(c->bev);
     }
     free(c);
+    fg_mem_trim_note_close(&w->mem_trim);
     if (w->draining)
         fg_worker_check_drained(w);
 }

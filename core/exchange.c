@@ -301,6 +301,8 @@ static void cb_error(void *ctx, int code, const char *reason,
 static void cb_body_pause(void *ctx)
 {
     struct fg_exchange *ex = ctx;
+    if (!ex->body_paused)
+        ex->body_paused_us = now_us();
     ex->body_paused = 1;
     ex->ops->pause_body(ex->cs);
 }
@@ -308,8 +310,11 @@ static void cb_body_pause(void *ctx)
 static void cb_body_resume(void *ctx)
 {
     struct fg_exchange *ex = ctx;
+    uint64_t now = now_us();
+    if (ex->body_paused) /* the client's clocks start again */
+        ex->body_start_us += now - ex->body_paused_us;
     ex->body_paused = 0;
-    ex->body_last_us = now_us(); /* the client's clock starts again */
+    ex->body_last_us = now;
     ex->ops->resume_body(ex->cs);
 }
 
@@ -326,33 +331,47 @@ static void arm_body_timer(struct fg_exchange *ex, uint64_t us)
     evtimer_add(ex->body_timer, &tv);
 }
 
-/* A body that stops arriving holds a driver stream and a slot for ever (a
- * client trickling a byte now and then, or none): after body_idle_timeout
- * without a byte the request is answered 408 (reset when the answer has
- * begun) and its driver stream closed. Each byte only notes the time; the
- * timer re-arms itself for what is left, so a fast body costs no timer
- * operations. */
+/* A body that stops arriving, or trickles in, holds a driver stream and a
+ * slot for ever: after body_idle_timeout without a byte, or body_timeout
+ * since the head (time the driver held the body paused not counted), the
+ * request is answered 408 (reset when the answer has begun) and its driver
+ * stream closed. Each byte only notes the time; the timer re-arms itself
+ * for what is left, so a fast body costs no timer operations. */
 static void body_timeout(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct fg_exchange *ex = arg;
-    uint64_t limit = ex->worker->gw->cfg->limits.body_idle_timeout_ms * 1000u;
-    uint64_t idle = now_us() - ex->body_last_us;
+    const struct fg_limits *lim = &ex->worker->gw->cfg->limits;
+    uint64_t now = now_us();
     if (ex->body_ended)
         return;
-    if (ex->body_paused || idle < limit) {
-        arm_body_timer(ex, ex->body_paused ? limit : limit - idle);
+    if (ex->body_paused) {
+        arm_body_timer(ex, lim->body_idle_timeout_ms * 1000u);
         return;
     }
-    fg_debug("%s: no request body for %llu ms after %lld byte(s): 408",
-             ex->conn->peer, (unsigned long long)(idle / 1000u),
-             (long long)ex->body_bytes);
+    uint64_t idle_end = ex->body_last_us + lim->body_idle_timeout_ms * 1000u;
+    uint64_t end = idle_end;
+    if (lim->body_timeout_ms &&
+        ex->body_start_us + lim->body_timeout_ms * 1000u < end)
+        end = ex->body_start_us + lim->body_timeout_ms * 1000u;
+    if (now < end) {
+        arm_body_timer(ex, end - now);
+        return;
+    }
+    fg_debug("%s: request body stalled (%lld byte(s) in %llu ms): 408",
+             ex->conn->peer, (long long)ex->body_bytes,
+             (unsigned long long)((now - ex->body_start_us) / 1000u));
     ex->body_ended = 1;
     ex->ops->abandon_body(ex->cs); /* first: the 408 then says close */
-    fg_exchange_fail(ex, 408, "Timeout",
-                     "no request body was received for %llu ms",
-                     (unsigned long long)(limit / 1000u));
+    if (end == idle_end)
+        fg_exchange_fail(ex, 408, "Timeout",
+                         "no request body was received for %llu ms",
+                         (unsigned long long)lim->body_idle_timeout_ms);
+    else
+        fg_exchange_fail(ex, 408, "Timeout",
+                         "the request body was not received within %llu ms",
+                         (unsigned long long)lim->body_timeout_ms);
     ex->driver_done = 1;
     if (ex->stream) {
         ex->member->ops->stream_close(ex->stream);
@@ -362,11 +381,14 @@ static void body_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void start_body_timer(struct fg_exchange *ex)
 {
-    uint64_t ms = ex->worker->gw->cfg->limits.body_idle_timeout_ms;
+    const struct fg_limits *lim = &ex->worker->gw->cfg->limits;
     ex->body_timer = evtimer_new(ex->worker->base, body_timeout, ex);
     if (!ex->body_timer)
         return; /* out of memory: the idle timeout of the codec remains */
-    ex->body_last_us = now_us();
+    ex->body_start_us = ex->body_last_us = now_us();
+    uint64_t ms = lim->body_idle_timeout_ms;
+    if (lim->body_timeout_ms && lim->body_timeout_ms < ms)
+        ms = lim->body_timeout_ms;
     arm_body_timer(ex, ms * 1000u);
 }
 

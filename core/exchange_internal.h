@@ -32,8 +32,10 @@ struct fg_exchange {
     int64_t body_limit;
     /* body_idle_timeout: armed while a request body is read */
     struct event *body_timer;
-    uint64_t body_last_us; /* when the last body byte came */
-    int body_paused;       /* by the driver: the wait is not the client's */
+    uint64_t body_start_us;  /* the head, moved on by time spent paused */
+    uint64_t body_last_us;   /* when the last body byte came */
+    uint64_t body_paused_us; /* when the driver paused the body */
+    int body_paused;         /* by the driver: the wait is not the client's */
 };
 
 /* Sends a complete response with BODY (copied) of CONTENT_TYPE. */

@@ -71,10 +71,15 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
     struct fg_accept_guard *g = &w->accept_guard;
     if (!w->listener)
         return;
-    if (out_of_descriptors(g->last_errno) && g->reserve_fd >= 0) {
-        /* The reserve makes room for the oldest waiting client, which is
-         * closed at once: it learns now that it should retry, instead of
-         * waiting in the backlog for its own timeout. */
+    int probe = out_of_descriptors(g->last_errno)
+                    ? open("/dev/null", O_RDONLY | O_CLOEXEC)
+                    : -1;
+    if (probe >= 0) {
+        close(probe); /* descriptors are back: everyone is served again */
+    } else if (out_of_descriptors(g->last_errno) && g->reserve_fd >= 0) {
+        /* Still none: the reserve makes room for the oldest waiting
+         * client, which is closed at once. It learns now that it should
+         * retry, instead of waiting in the backlog for its own timeout. */
         close(g->reserve_fd);
         g->reserve_fd = -1;
         int c = accept4(evconnlistener_get_fd(w->listener), NULL, NULL,
@@ -148,10 +153,10 @@ int fg_accept_guard_init(struct fg_worker *w, struct fg_error *err)
 void fg_accept_guard_free(struct fg_worker *w)
 {
     struct fg_accept_guard *g = &w->accept_guard;
-    if (g->resume_ev) {
-        event_free(g->resume_ev);
-        g->resume_ev = NULL;
-    }
+    if (!g->resume_ev)
+        return; /* never set up (the reserve was not taken), or freed */
+    event_free(g->resume_ev);
+    g->resume_ev = NULL;
     if (g->reserve_fd >= 0) {
         close(g->reserve_fd);
         g->reserve_fd = -1;

@@ -175,7 +175,8 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
     w->drain_ev = event_new(w->base, -1, 0, drain_cb, w);
     w->grace_ev = evtimer_new(w->base, grace_over, w);
     w->reload_ev = event_new(w->base, -1, 0, reload_cb, w);
-    if (!w->drain_ev || !w->grace_ev || !w->reload_ev)
+    if (!w->drain_ev || !w->grace_ev || !w->reload_ev ||
+        fg_mem_trim_init(&w->mem_trim, w->base) != 0)
         return fg_error_set(err, "out of memory");
     int fd = open_listener(gw->cfg, err);
     if (fd < 0)
@@ -362,6 +363,7 @@ void fg_gateway_free(struct fg_gateway *gw)
             event_free(w->grace_ev);
         if (w->reload_ev)
             event_free(w->reload_ev);
+        fg_mem_trim_free(&w->mem_trim);
         if (w->base)
             event_base_free(w->base);
         fg_metrics_shard_free(&w->metrics);

@@ -17,6 +17,7 @@
 #include "conn_sources.h"
 #include "fd_guard.h"
 #include "host_api.h"
+#include "mem_trim.h"
 #include "metrics.h"
 #include "plugin_loader.h"
 
@@ -49,6 +50,7 @@ struct fg_worker {
     struct fg_conn *conns; /* every open connection, oldest first */
     struct fg_conn *conns_tail;
     struct fg_source_table sources; /* connections per source address */
+    struct fg_mem_trim mem_trim;
     uint32_t n_conns;
     uint32_t in_flight;
     int draining;

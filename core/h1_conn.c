@@ -100,9 +100,13 @@ struct h1_conn {
     int tunnel;           /* 101 sent: raw bytes both ways */
     int64_t resp_remaining;
     int reset;
-
-    char feed[H1_FEED_MAX];
 };
+
+/* Bytes on their way to the parser or a tunnel: one buffer per worker
+ * thread rather than one per connection, so an idle connection holds
+ * none. FEED_BUSY keeps it from being used re-entrantly. */
+static _Thread_local char feed[H1_FEED_MAX];
+static _Thread_local int feed_busy;
 
 static const struct fg_codec_ops h1_ops;
 static void process_input(struct h1_conn *h);
@@ -393,15 +397,21 @@ static void upgrade_input(struct h1_conn *h, struct evbuffer *in)
         size_t n = len < H1_FEED_MAX ? len : H1_FEED_MAX;
         /* Out of the buffer before the exchange sees it: a write it makes
          * may read more TLS input into the buffer. */
-        if (evbuffer_remove(in, h->feed, n) != (int)n)
+        if (evbuffer_remove(in, feed, n) != (int)n)
             return;
-        fg_exchange_body(h->ex, h->feed, n);
+        feed_busy = 1;
+        fg_exchange_body(h->ex, feed, n);
+        feed_busy = 0;
     }
 }
 
 static void process_input(struct h1_conn *h)
 {
     struct evbuffer *in = bufferevent_get_input(h->bev);
+    if (feed_busy) {
+        schedule(h, P_INPUT); /* another connection's bytes are in FEED */
+        return;
+    }
     for (;;) {
         if (h->phase == PH_CLOSED)
             return;
@@ -423,11 +433,13 @@ static void process_input(struct h1_conn *h)
         /* A copy, not a pointer into the buffer: a TLS write made by the
          * exchange from inside the feed may read into it and move data. */
         size_t n = len < H1_FEED_MAX ? len : H1_FEED_MAX;
-        if (evbuffer_copyout(in, h->feed, n) != (ssize_t)n)
+        if (evbuffer_copyout(in, feed, n) != (ssize_t)n)
             return;
         enum fg_h1_state before = fg_h1_parser_state(h->parser);
         h->feeding = 1;
-        ssize_t r = fg_h1_parser_feed(h->parser, h->feed, n);
+        feed_busy = 1;
+        ssize_t r = fg_h1_parser_feed(h->parser, feed, n);
+        feed_busy = 0;
         h->feeding = 0;
         if (h->phase == PH_CLOSED)
             return;

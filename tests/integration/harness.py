@@ -91,10 +91,12 @@ class Gateway:
     def base(self):
         return "https://127.0.0.1:%d" % self.port
 
-    def start(self):
+    def start(self, preexec_fn=None):
+        """PREEXEC_FN runs in the child before fedgate (resource limits)."""
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([FEDGATE, "-c", self.conf],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=preexec_fn)
 
         def up():
             if self.proc.poll() is not None:

@@ -24,6 +24,11 @@ def frame(kind, flags, stream, payload=b""):
 
 def hpack_get(path, token):
     """GET PATH with literal fields (no Huffman, no indexing)."""
+    return hpack_request("GET", path, token)
+
+
+def hpack_request(method, path, token, headers=()):
+    """METHOD PATH (https) with HEADERS, all literal fields."""
     def literal(name, value):
         return (b"\x00" + bytes([len(name)]) + name +
                 encode_len(len(value)) + value)
@@ -36,9 +41,12 @@ def hpack_get(path, token):
             out.append((n & 0x7f) | 0x80)
             n >>= 7
         return bytes(out + [n])
-    return (b"\x82\x87" + literal(b":path", path.encode()) +
-            literal(b":authority", b"localhost") +
-            literal(b"authorization", ("Bearer " + token).encode()))
+    fields = [(":path", path), (":authority", "localhost")]
+    if token:
+        fields.append(("authorization", "Bearer " + token))
+    return (literal(b":method", method.encode()) + b"\x87" +
+            b"".join(literal(n.encode(), v.encode())
+                     for n, v in fields + list(headers)))
 
 
 class H2Conn:
