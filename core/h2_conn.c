@@ -20,12 +20,14 @@
 #include "conn.h"
 #include "exchange.h"
 #include "gateway.h"
+#include "h2_mem.h"
 #include "log.h"
 
 /* Write to the socket only while less than this is waiting in it. */
 #define H2_OUTPUT_HIGH (64 * 1024)
 #define H2_GLITCH_WINDOW_MS 10000
 #define H2_INITIAL_WINDOW (1024 * 1024)
+#define H2_DEFLATE_TABLE_SIZE 1024
 /* WINDOW_UPDATEs a peer may send beyond those its DATA frames earn (the
  * proportion follows Envoy's default of 10 per DATA frame sent). */
 #define H2_FREE_WINDOW_UPDATES 100
@@ -746,9 +748,14 @@ static void *h2_attach(struct fg_conn *conn, struct bufferevent *bev)
         nghttp2_option_set_max_outbound_ack(opt, 1000);
         nghttp2_option_set_max_settings(opt, 32);
         nghttp2_option_set_max_continuations(opt, 16);
+        /* Our answers repeat few header fields: a quarter of the default
+         * table compresses them as well, for a quarter of the memory. */
+        nghttp2_option_set_max_deflate_dynamic_table_size(
+            opt, H2_DEFLATE_TABLE_SIZE);
         nghttp2_option_set_stream_reset_rate_limit(
             opt, lim->h2_max_control_frames, 33);
-        rc = nghttp2_session_server_new2(&hc->session, cbs, hc, opt);
+        rc = nghttp2_session_server_new3(&hc->session, cbs, hc, opt,
+                                         fg_h2_mem());
         nghttp2_option_del(opt);
     }
     nghttp2_session_callbacks_del(cbs);
