@@ -50,7 +50,7 @@ class FdBudgetTest(unittest.TestCase):
         self.addCleanup(gw.cleanup)
         self.addCleanup(gw.stop)
         gw.start(preexec_fn=limit_fds(128))
-        wait_for(lambda: " serving " in gw.logs(), 10, "fedgate to serve")
+        wait_for(lambda: " as host on " in gw.logs(), 10, "fedgate to serve")
         line = key_line(gw, "max_connections")
         expect = (r"10-gateway.ini:%d: max_connections = 1024 with 1 "
                   r"worker\(s\) needs \d+ file descriptors, but RLIMIT_NOFILE "
