@@ -176,7 +176,7 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
     w->grace_ev = evtimer_new(w->base, grace_over, w);
     w->reload_ev = event_new(w->base, -1, 0, reload_cb, w);
     if (!w->drain_ev || !w->grace_ev || !w->reload_ev ||
-        fg_mem_trim_init(&w->mem_trim, w->base) != 0)
+        fg_mem_trim_init(&w->mem_trim, w->base, &w->n_conns) != 0)
         return fg_error_set(err, "out of memory");
     int fd = open_listener(gw->cfg, err);
     if (fd < 0)

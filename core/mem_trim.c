@@ -1,6 +1,7 @@
-/* See mem_trim.h. The trim waits a moment after the first close of a
- * batch, so a burst of closes costs one trim, and steady churn one every
- * TRIM_DELAY_MS at most. */
+/* See mem_trim.h. The trim runs a moment after the open connections fell
+ * TRIM_DROP below their peak, so a burst of closes costs one trim; steady
+ * churn, which opens as many as it closes, costs none (a trim walks the
+ * heap's free chunks and, on a large heap, holds the loop for a while). */
 #include "mem_trim.h"
 
 #include <malloc.h>
@@ -8,9 +9,7 @@
 
 #include <event2/event.h>
 
-/* Closes that make a trim worth its cost (it walks the heap's free
- * chunks), and how long after the first of them it runs. */
-#define TRIM_AFTER_CLOSES 32
+#define TRIM_DROP 32
 #define TRIM_DELAY_MS 2000
 
 static void trim_cb(evutil_socket_t fd, short what, void *arg)
@@ -18,13 +17,15 @@ static void trim_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct fg_mem_trim *t = arg;
-    t->closed = 0;
+    t->peak = *t->open;
     malloc_trim(0);
 }
 
-int fg_mem_trim_init(struct fg_mem_trim *t, struct event_base *base)
+int fg_mem_trim_init(struct fg_mem_trim *t, struct event_base *base,
+                     const uint32_t *open)
 {
     memset(t, 0, sizeof(*t));
+    t->open = open;
     t->ev = evtimer_new(base, trim_cb, t);
     return t->ev ? 0 : -1;
 }
@@ -38,7 +39,10 @@ void fg_mem_trim_free(struct fg_mem_trim *t)
 
 void fg_mem_trim_note_close(struct fg_mem_trim *t)
 {
-    if (!t->ev || ++t->closed != TRIM_AFTER_CLOSES)
+    uint32_t open = *t->open;
+    if (open + 1 > t->peak)
+        t->peak = open + 1; /* the peak counted the one that just closed */
+    if (!t->ev || t->peak - open < TRIM_DROP || evtimer_pending(t->ev, NULL))
         return;
     struct timeval tv = {TRIM_DELAY_MS / 1000, (TRIM_DELAY_MS % 1000) * 1000};
     evtimer_add(t->ev, &tv);
