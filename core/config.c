@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +40,9 @@ static const struct fg_config_key gateway_keys[] = {
     {"max_connections", FG_CONFIG_INT, "1024", 0, 1, 1000000, NULL},
     {"max_connections_per_source", FG_CONFIG_INT, "256", 0, 0, 1000000, NULL},
     {"max_header_bytes", FG_CONFIG_INT, "65536", 0, 1024, 81920, NULL},
-    {"max_headers", FG_CONFIG_INT, "128", 0, 8, 10000, NULL},
+    {"max_headers", FG_CONFIG_INT, "100", 0, 8, 10000, NULL},
     {"max_uri_bytes", FG_CONFIG_INT, "8192", 0, 256, 1048576, NULL},
-    {"max_request_body_bytes", FG_CONFIG_INT, "10485760", 0, 0,
+    {"max_request_body_bytes", FG_CONFIG_INT, "3145728", 0, 0,
      INT64_C(1) << 40, NULL},
     {"max_streams_per_connection", FG_CONFIG_INT, "128", 0, 1, 100000, NULL},
     {"stream_buffer_bytes", FG_CONFIG_INT, "262144", 0, 4096, 1 << 30, NULL},
@@ -57,9 +58,9 @@ static const struct fg_config_key gateway_keys[] = {
 };
 
 static const struct fg_config_key tls_keys[] = {
-    {"cert_file", FG_CONFIG_PATH, NULL, 0, 0, 0, "server certificate (PEM)"},
-    {"key_file", FG_CONFIG_PATH, NULL, 0, 0, 0, "its private key (PEM)"},
-    {"client_ca_file", FG_CONFIG_PATH, NULL, 0, 0, 0,
+    {"cert_file", FG_CONFIG_FILE, NULL, 0, 0, 0, "server certificate (PEM)"},
+    {"key_file", FG_CONFIG_FILE, NULL, 0, 0, 0, "its private key (PEM)"},
+    {"client_ca_file", FG_CONFIG_FILE, NULL, 0, 0, 0,
      "CA for client certificates (PEM)"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
@@ -130,6 +131,27 @@ static const struct fg_config_key *find_key(const struct fg_config_key *keys,
     return NULL;
 }
 
+/* Opens PATH for reading as the gateway will (with its own rights, which
+ * access() would not use under a set-uid). */
+static int check_readable(const char *key, const char *path, char *err,
+                          size_t err_len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0) {
+        snprintf(err, err_len, "%s: cannot read \"%s\": %s", key, path,
+                 strerror(errno));
+        return -1;
+    }
+    int rc = fstat(fd, &st);
+    close(fd);
+    if (rc != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, err_len, "%s: \"%s\" is not a regular file", key, path);
+        return -1;
+    }
+    return 0;
+}
+
 int fg_config_check_section(struct fg_config *cfg, struct fg_config_section *s,
                             const struct fg_config_key *keys,
                             struct fg_diag *diag)
@@ -162,6 +184,11 @@ int fg_config_check_section(struct fg_config *cfg, struct fg_config_section *s,
         free(e->value);
         e->value = norm;
         e->normalised = 1;
+        if (k->type == FG_CONFIG_FILE &&
+            check_readable(k->name, norm, err, sizeof(err)) != 0) {
+            fg_diag_add(diag, s->file, e->line, "%s", err);
+            problems++;
+        }
     }
 
     for (const struct fg_config_key *k = keys; k && k->name; k++) {
@@ -609,22 +636,6 @@ static void apply_gateway(struct fg_config *cfg, struct fg_config_section *s,
     lim->shutdown_grace_ms = (uint64_t)get_int(s, "shutdown_grace");
 }
 
-/* A TLS file must be there and readable now, not at the first handshake. */
-static void check_readable(const struct fg_config_section *s, const char *key,
-                           struct fg_diag *diag)
-{
-    const char *path = fg_config_get(s, key);
-    struct stat st;
-    if (!path)
-        return;
-    if (access(path, R_OK) != 0 || stat(path, &st) != 0)
-        fg_diag_add(diag, s->file, line_of(s, key), "%s: \"%s\": %s", key, path,
-                    strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-        fg_diag_add(diag, s->file, line_of(s, key),
-                    "%s: \"%s\": not a regular file", key, path);
-}
-
 static void apply_tls(struct fg_config *cfg, struct fg_config_section *s,
                       struct fg_diag *diag)
 {
@@ -638,9 +649,6 @@ static void apply_tls(struct fg_config *cfg, struct fg_config_section *s,
     else if (ca && !cert)
         fg_diag_add(diag, s->file, line_of(s, "client_ca_file"),
                     "[tls]: client_ca_file needs cert_file and key_file");
-    check_readable(s, "cert_file", diag);
-    check_readable(s, "key_file", diag);
-    check_readable(s, "client_ca_file", diag);
     cfg->cert_file = cert ? strdup(cert) : NULL;
     cfg->key_file = key ? strdup(key) : NULL;
     cfg->client_ca_file = ca ? strdup(ca) : NULL;

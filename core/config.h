@@ -21,9 +21,9 @@ struct fg_limits {
     uint32_t max_connections_per_source; /* = 256 per address (IPv6: /64)
                                             and worker; 0: no cap */
     uint32_t max_header_bytes;           /* max_header_bytes = 65536 */
-    uint32_t max_headers;                /* max_headers = 128 */
+    uint32_t max_headers;                /* max_headers = 100 */
     uint32_t max_uri_bytes;              /* max_uri_bytes = 8192 */
-    int64_t max_request_body_bytes;      /* max_request_body_bytes = 10485760 */
+    int64_t max_request_body_bytes;      /* max_request_body_bytes = 3145728 */
     uint32_t max_streams_per_connection; /* max_streams_per_connection = 128 */
     uint32_t stream_buffer_bytes;        /* stream_buffer_bytes = 262144 */
     uint32_t h2_max_control_frames;      /* h2_max_control_frames = 1000 per

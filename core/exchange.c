@@ -5,6 +5,7 @@
 #include "exchange_internal.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "status.h"
+#include "upgrade.h"
 
 static uint64_t now_us(void)
 {
@@ -112,7 +114,8 @@ void fg_exchange_fail(struct fg_exchange *ex, int code, const char *reason,
 
 /* ---- headers towards a member ---------------------------------------- */
 
-/* Hop-by-hop headers (RFC 9110 7.6.1) and those a proxy must never pass. */
+/* Hop-by-hop headers (RFC 9110 7.6.1) and those a proxy must never pass,
+ * in any spelling (fg_header_name_folds_to). */
 static int is_hop_by_hop(const char *name, size_t len)
 {
     static const char *const names[] = {
@@ -130,18 +133,19 @@ static int is_hop_by_hop(const char *name, size_t len)
         "content-length",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
+        if (fg_header_name_folds_to(name, len, names[i], 0))
             return 1;
     return 0;
 }
 
-/* Whether NAME is listed in one of the client's Connection headers. */
-static int named_by_connection(const struct fg_request_in *req,
+/* Whether NAME is listed in one of the Connection headers of HEADERS,
+ * both spellings folded. */
+static int named_by_connection(const struct fg_header *headers, size_t n,
                                const char *name, size_t len)
 {
-    for (size_t i = 0; i < req->n_headers; i++) {
-        const struct fg_header *h = &req->headers[i];
-        if (h->name_len != 10 || memcmp(h->name, "connection", 10) != 0)
+    for (size_t i = 0; i < n; i++) {
+        const struct fg_header *h = &headers[i];
+        if (!fg_header_name_folds_to(h->name, h->name_len, "connection", 0))
             continue;
         const char *p = h->value, *end = h->value + h->value_len;
         while (p < end) {
@@ -150,7 +154,18 @@ static int named_by_connection(const struct fg_request_in *req,
             const char *tok = p;
             while (p < end && *p != ',' && *p != ' ' && *p != '\t')
                 p++;
-            if ((size_t)(p - tok) == len && strncasecmp(tok, name, len) == 0)
+            char folded[64];
+            size_t tl = (size_t)(p - tok);
+            if (tl == 0 || tl >= sizeof(folded))
+                continue;
+            for (size_t k = 0; k < tl; k++) {
+                char c = tok[k];
+                folded[k] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a')
+                            : c == '_'           ? '-'
+                                                 : c;
+            }
+            folded[tl] = '\0';
+            if (fg_header_name_folds_to(name, len, folded, 0))
                 return 1;
         }
     }
@@ -160,23 +175,28 @@ static int named_by_connection(const struct fg_request_in *req,
 /* Headers that carry identity: only the gateway may speak for the user. */
 static int is_identity_header(const char *name, size_t len)
 {
-    return (len == 13 && memcmp(name, "authorization", 13) == 0) ||
-           (len >= 12 && memcmp(name, "impersonate-", 12) == 0) ||
-           (len >= 9 && memcmp(name, "x-remote-", 9) == 0);
+    return fg_header_name_folds_to(name, len, "authorization", 0) ||
+           fg_header_name_folds_to(name, len, "impersonate-", 1) ||
+           fg_header_name_folds_to(name, len, "x-remote-", 1);
+}
+
+/* Whether header H of the block HEADERS (N of them) must not cross the
+ * gateway, towards a member or back from one. */
+static int is_protected(const struct fg_header *headers, size_t n,
+                        const struct fg_header *h)
+{
+    return is_hop_by_hop(h->name, h->name_len) ||
+           is_identity_header(h->name, h->name_len) ||
+           named_by_connection(headers, n, h->name, h->name_len);
 }
 
 static size_t member_headers(const struct fg_request_in *req,
                              struct fg_header *out)
 {
     size_t n = 0;
-    for (size_t i = 0; i < req->n_headers; i++) {
-        const struct fg_header *h = &req->headers[i];
-        if (is_hop_by_hop(h->name, h->name_len) ||
-            is_identity_header(h->name, h->name_len) ||
-            named_by_connection(req, h->name, h->name_len))
-            continue;
-        out[n++] = *h;
-    }
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (!is_protected(req->headers, req->n_headers, &req->headers[i]))
+            out[n++] = req->headers[i];
     return n;
 }
 
@@ -245,7 +265,7 @@ static int cb_head(void *ctx, int status, const struct fg_header *headers,
                 length = v;
             continue;
         }
-        if (is_hop_by_hop(h->name, h->name_len))
+        if (is_protected(headers, n, h))
             continue;
         out[m++] = *h;
     }
@@ -415,7 +435,11 @@ static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
         .identity = &admin_identity,
         .content_length = req->content_length,
         .http_version = req->http_version,
-        .upgrade = fg_upgrade_protocol(req->upgrade),
+        .upgrade =
+            req->upgrade && fg_upgrade_allowed(req->method, req->target,
+                                               strlen(req->target), SIZE_MAX)
+                ? fg_upgrade_protocol(req->upgrade)
+                : NULL,
         .base_path = base_path,
     };
     ex->member = m;

@@ -24,6 +24,7 @@
 #include "conn.h"
 #include "kubeconfig.h"
 #include "log.h"
+#include "notify.h"
 #include "tls.h"
 
 static int open_listener(const struct fg_config *cfg, struct fg_error *err)
@@ -144,7 +145,17 @@ static int init_members(struct fg_worker *w, struct fg_error *err)
     return 0;
 }
 
-/* On each worker's own loop: drivers re-read their files. */
+/* What the service manager shows beside the unit's state. */
+static void notify_ready(const struct fg_gateway *gw)
+{
+    char status[300];
+    snprintf(status, sizeof(status), "serving %zu member(s) on %s:%u",
+             gw->cfg->n_members, gw->cfg->listen_host, gw->cfg->listen_port);
+    fg_notify_ready(status);
+}
+
+/* On each worker's own loop: drivers re-read their files. The last worker
+ * to finish ends the reload the service manager was told about. */
 static void reload_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -158,6 +169,8 @@ static void reload_cb(evutil_socket_t fd, short what, void *arg)
             ops->reload)
             ops->reload(w->members[i].instance);
     }
+    if (atomic_fetch_sub(&w->gw->reloads_pending, 1) == 1)
+        notify_ready(w->gw);
 }
 
 static int init_worker(struct fg_gateway *gw, unsigned index,
@@ -233,13 +246,12 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
     clock_gettime(CLOCK_REALTIME, &ts);
     gw->started_ms = (uint64_t)ts.tv_sec * 1000u;
 
+    /* A refused plugin stops the start, as it fails --check: a gateway
+     * that runs with a plugin missing is a surprise found too late. */
     struct fg_diag diag = {0};
-    fg_plugins_load_dir(cfg->plugin_dir, &gw->plugins, &diag);
-    for (size_t i = 0; i < diag.n; i++)
-        fg_warn("%s", diag.lines[i]);
-    fg_diag_free(&diag);
-    if (fg_config_check_members(cfg, &gw->plugins, &diag) != 0) {
-        int rc = fg_error_set(err, "%s", diag.n ? diag.lines[0] : "bad member");
+    if (fg_plugins_load_dir(cfg->plugin_dir, &gw->plugins, &diag) != 0 ||
+        fg_config_check_members(cfg, &gw->plugins, &diag) != 0) {
+        int rc = fg_error_set(err, "%s", diag.n ? diag.lines[0] : "bad plugin");
         for (size_t i = 0; i < diag.n; i++)
             fg_error_log("%s", diag.lines[i]);
         fg_diag_free(&diag);
@@ -296,6 +308,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     fg_info("%s: stopping; in-flight requests have %llu ms to finish",
             sig == SIGTERM ? "SIGTERM" : "SIGINT",
             (unsigned long long)gw->cfg->limits.shutdown_grace_ms);
+    fg_notify_stopping();
     for (unsigned i = 0; i < gw->n_workers; i++)
         event_active(gw->workers[i].drain_ev, EV_READ, 0);
 }
@@ -307,8 +320,17 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     struct fg_gateway *gw = arg;
     fg_info("SIGHUP: drivers re-read their credential files; other "
             "configuration changes need a restart");
+    fg_notify_reloading();
+    atomic_fetch_add(&gw->reloads_pending, gw->n_workers);
     for (unsigned i = 0; i < gw->n_workers; i++)
         event_active(gw->workers[i].reload_ev, EV_READ, 0);
+}
+
+static void started(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    notify_ready(arg);
 }
 
 int fg_gateway_run(struct fg_gateway *gw)
@@ -331,7 +353,16 @@ int fg_gateway_run(struct fg_gateway *gw)
             FG_VERSION, gw->cfg->n_members,
             gw->cfg->role == FG_ROLE_HOST ? "host" : "member",
             gw->cfg->listen_host, gw->cfg->listen_port, gw->n_workers);
+    /* Every listener is bound and every member instantiated (init), the
+     * other workers run: ready once the main loop runs too. */
+    struct timeval now = {0, 0};
+    event_base_once(main_worker->base, -1, EV_TIMEOUT, started, gw, &now);
     event_base_dispatch(main_worker->base);
+    /* Stopping already: a second SIGTERM (a supervisor's, a test's) must
+     * not kill the teardown that freeing the signal events would expose. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
     for (unsigned i = 1; i < gw->n_workers; i++)
         pthread_join(gw->workers[i].thread, NULL);
     event_free(term);

@@ -70,6 +70,7 @@ struct fg_gateway {
     unsigned n_workers;
     uint64_t started_ms;
     atomic_int stopping;
+    atomic_uint reloads_pending; /* workers still re-reading after SIGHUP */
 };
 
 /* Sets up everything that can fail before serving: certificates, token,

@@ -5,7 +5,8 @@
  * enforces the head and idle timeouts.
  *
  * Upgrades (driver.h, "Upgrades"): a request with "Connection: upgrade" and
- * an Upgrade the gateway allows is the last one on the connection. Until
+ * an Upgrade the gateway allows, on a path Kubernetes upgrades (upgrade.h),
+ * is the last one on the connection. Until
  * the exchange answers, what the client sends is read and dropped (bounded
  * by H1_UPGRADE_DISCARD_MAX), so nothing sent ahead of the answer can reach
  * a member that refused the switch (CVE-2018-1002105). A 101 turns the
@@ -28,6 +29,7 @@
 #include "h1_parser.h"
 #include "log.h"
 #include "status.h"
+#include "upgrade.h"
 
 /* Bytes handed to the parser at a time: a body pause (or an error) takes
  * effect within this many bytes. */
@@ -260,13 +262,18 @@ static int next_element(const struct fg_header *f, size_t *pos,
     return 1;
 }
 
-/* The protocol an HTTP/1.1 request asks to switch to: it needs the
- * "upgrade" option in Connection and one Upgrade header, of which the
- * first protocol the gateway allows is taken. NULL otherwise (h2c and
- * every other protocol included): the request is then an ordinary one,
- * whose Upgrade the exchange drops with the other hop-by-hop headers. */
-static const char *upgrade_offer(const struct fg_request_in *req)
+/* The protocol an HTTP/1.1 request asks to switch to: it needs a path
+ * Kubernetes upgrades, the "upgrade" option in Connection and one Upgrade
+ * header, of which the first protocol the gateway allows is taken. NULL
+ * otherwise (h2c and every other protocol included): the request is then
+ * an ordinary one, whose Upgrade the exchange drops with the other
+ * hop-by-hop headers. */
+static const char *upgrade_offer(const struct h1_conn *h,
+                                 const struct fg_request_in *req)
 {
+    if (!fg_upgrade_allowed(req->method, req->target, strlen(req->target),
+                            h->lim->max_uri_bytes))
+        return NULL;
     int conn_upgrade = 0, n_upgrade = 0;
     const struct fg_header *up = NULL;
     for (size_t i = 0; i < req->n_headers; i++) {
@@ -306,7 +313,7 @@ static int on_head(void *arg, const struct fg_request_in *req, unsigned flags)
         return 0; /* a discarded request's head cannot come: one message */
     const char *upgrade = NULL;
     if ((flags & FG_H1_UPGRADE) && !(flags & FG_H1_HTTP10))
-        upgrade = upgrade_offer(req);
+        upgrade = upgrade_offer(h, req);
     if (upgrade && req->has_body) {
         /* The bytes after the head are the new protocol's: a body would
          * leave no telling where one ends and the other begins. */
@@ -435,10 +442,24 @@ static void process_input(struct h1_conn *h)
         size_t n = len < H1_FEED_MAX ? len : H1_FEED_MAX;
         if (evbuffer_copyout(in, feed, n) != (ssize_t)n)
             return;
+        /* Until a head is handed over, the parser also checks the framing
+         * of everything buffered after this piece: no head leaves before
+         * the body that arrived with it is known to be well formed. It
+         * reads that view before anything can write (and so read) again. */
+        const char *ahead = NULL;
+        if (h->phase == PH_IDLE && len > n) {
+            const unsigned char *all = evbuffer_pullup(in, (ssize_t)len);
+            if (!all) {
+                do_close(h);
+                return;
+            }
+            ahead = (const char *)all + n;
+        }
         enum fg_h1_state before = fg_h1_parser_state(h->parser);
         h->feeding = 1;
         feed_busy = 1;
-        ssize_t r = fg_h1_parser_feed(h->parser, feed, n);
+        ssize_t r = fg_h1_parser_feed_ahead(h->parser, feed, n, ahead,
+                                            ahead ? len - n : 0);
         feed_busy = 0;
         h->feeding = 0;
         if (h->phase == PH_CLOSED)
@@ -703,6 +724,10 @@ static int h1_send_head(void *cs, int status, const struct fg_header *headers,
         evbuffer_add(out, "\r\n", 2);
     }
 
+    /* A connection that never authenticated gets no second try after its
+     * 401: guessing credentials costs a new connection (h2: GOAWAY). */
+    if (status == 401 && !h->conn->authenticated)
+        h->close_after = 1;
     int body_allowed = !h->req_head && status != 204 && status != 304;
     h->resp_body = body_allowed && !end_stream;
     if (!body_allowed) {

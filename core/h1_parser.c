@@ -4,9 +4,12 @@
  * http_parser sees it: http-parser 2.9.4 tolerates bare LF, obs-fold,
  * "Content-Length :" and more, each a way for two parsers to disagree on
  * where a request ends. Only a head that passed is handed to http_parser,
- * whose view of the framing is then cross-checked against ours; the body
- * (content-length or chunked) is framed by http_parser alone, with our caps
- * on body size and on chunk-line / trailer bytes. */
+ * whose view of the framing is then cross-checked against ours. The body
+ * is framed by us alone: http-parser does not check the CRLF after chunk
+ * data (so "5\r\nhelloXX0\r\n\r\n" ends early and smuggles what follows),
+ * so the chunked grammar of RFC 9112 7.1 is ours, byte by byte, and a
+ * request's head is handed over only once every body byte that arrived
+ * with it has passed that grammar. */
 #include "h1_parser.h"
 
 #include <stdarg.h>
@@ -19,10 +22,23 @@
 
 #include "config.h"
 
-/* Bytes of chunk framing ("\r\n" SIZE [;ext] "\r\n") allowed between two
- * runs of body data. Real clients send a few bytes; the cap bounds work
- * spent on chunk extensions, which carry nothing we forward. */
-#define FG_H1_MAX_CHUNK_FRAMING 4096
+/* Chunk extensions carry nothing we forward and real clients send none:
+ * a few bytes per chunk line are allowed, so that work spent on them stays
+ * bounded. A chunk size has at most this many hex digits (leading zeros
+ * included): 16 already exceed any body limit. */
+#define FG_H1_MAX_CHUNK_EXT 256
+#define FG_H1_MAX_CHUNK_DIGITS 16
+
+/* Where the chunked body's grammar is (see chunk_scan). */
+struct fg_h1_chunk {
+    int state;
+    uint64_t size;        /* the chunk-size read, then data bytes left */
+    unsigned digits;      /* of the chunk-size */
+    size_t ext_bytes;     /* of this chunk line's extensions */
+    size_t trailer_bytes; /* of the trailer section */
+    unsigned trailers;    /* trailer field lines */
+    int64_t total;        /* body bytes announced so far */
+};
 
 struct fg_h1_parser {
     http_parser hp;
@@ -60,14 +76,10 @@ struct fg_h1_parser {
     int64_t content_length; /* declared, -1 without Content-Length */
 
     /* Body framing. */
-    int64_t body_total;
-    size_t framing_run;  /* framing bytes since the last body data */
-    int framing_cr;      /* the last framing byte was a CR */
-    int last_chunk;      /* the zero-size chunk was seen: trailers follow */
-    const char *scan_at; /* first byte of the current execute not yet
-                            accounted as framing or body */
-    int complete;        /* http_parser finished the message */
-    int cb_failed;       /* one of our callbacks stopped http_parser */
+    int hp_head_done;  /* http_parser read the whole head */
+    int64_t remaining; /* content-length body bytes still to come */
+    struct fg_h1_chunk chunk;
+    int complete; /* the message, body included, was read */
 };
 
 static int vfail(struct fg_h1_parser *p, int status, const char *fmt,
@@ -200,9 +212,6 @@ static int valid_host(const char *s, size_t len)
 /* ---- lifecycle ---------------------------------------------------------- */
 
 static int hp_headers_complete(http_parser *hp);
-static int hp_body(http_parser *hp, const char *at, size_t len);
-static int hp_chunk_header(http_parser *hp);
-static int hp_message_complete(http_parser *hp);
 static void start_message(struct fg_h1_parser *p);
 
 struct fg_h1_parser *fg_h1_parser_new(const struct fg_limits *limits,
@@ -220,9 +229,6 @@ struct fg_h1_parser *fg_h1_parser_new(const struct fg_limits *limits,
     p->max_body = limits->max_request_body_bytes;
     http_parser_settings_init(&p->hs);
     p->hs.on_headers_complete = hp_headers_complete;
-    p->hs.on_body = hp_body;
-    p->hs.on_chunk_header = hp_chunk_header;
-    p->hs.on_message_complete = hp_message_complete;
     start_message(p);
     return p;
 }
@@ -253,12 +259,9 @@ static void start_message(struct fg_h1_parser *p)
     p->flags = 0;
     p->chunked = 0;
     p->content_length = -1;
-    p->body_total = 0;
-    p->framing_run = 0;
-    p->framing_cr = 0;
-    p->last_chunk = 0;
+    p->remaining = 0;
+    memset(&p->chunk, 0, sizeof(p->chunk));
     p->complete = 0;
-    p->cb_failed = 0;
 }
 
 /* ---- collecting the raw head -------------------------------------------- */
@@ -470,10 +473,9 @@ static int parse_content_length(struct fg_h1_parser *p, const char *v,
                         "decimal number");
         int d = v[i] - '0';
         if (n > (INT64_MAX - d) / 10)
-            return fail(p, 413,
-                        "the request body is larger than the limit "
-                        "of %lld bytes",
-                        (long long)p->max_body);
+            return fail(p, 400,
+                        "the Content-Length header does not fit in 63 "
+                        "bits");
         n = n * 10 + d;
     }
     p->content_length = n;
@@ -671,7 +673,8 @@ static int check_head(struct fg_h1_parser *p)
     return 0;
 }
 
-/* ---- http_parser callbacks ---------------------------------------------- */
+/* ---- http_parser: a second opinion on the head ----------------------------
+ */
 
 static int hp_headers_complete(http_parser *hp)
 {
@@ -687,109 +690,9 @@ static int hp_headers_complete(http_parser *hp)
         (p->content_length >= 0 &&
          hp->content_length != (uint64_t)p->content_length) ||
         (p->content_length < 0 && !p->chunked &&
-         hp->content_length != UINT64_MAX && hp->content_length != 0)) {
-        p->cb_failed = 1;
-        fail(p, 400, "the request head is ambiguous");
-        return -1;
-    }
-    /* http_version in fg_request_in is 11 for both HTTP/1.x: the exchange
-     * needs to know it is not h2, the keep-alive flag carries the rest. */
-    p->req.http_version = 11;
-    p->state = FG_H1_BODY;
-    if (p->cb->on_head && p->cb->on_head(p->arg, &p->req, p->flags) != 0) {
-        p->cb_failed = 1;
-        fail(p, 500, "the request could not be started");
-        return -1;
-    }
-    if (p->state == FG_H1_ERROR) {
-        p->cb_failed = 1;
-        return -1;
-    }
-    return 0;
-}
-
-/* Accounts the framing bytes from scan_at up to END: CRLF only, and no
- * more than the cap (the zero-size chunk's trailers may use a head's
- * worth). */
-static int account_framing(struct fg_h1_parser *p, const char *end)
-{
-    for (const char *q = p->scan_at; q < end; q++) {
-        if (p->framing_cr && *q != '\n')
-            return fail(p, 400,
-                        "a CR in the chunked framing is not "
-                        "followed by LF");
-        if (!p->framing_cr && *q == '\n')
-            return fail(p, 400,
-                        "the chunked framing has a bare LF; lines "
-                        "must end in CRLF");
-        p->framing_cr = *q == '\r';
-    }
-    p->framing_run += (size_t)(end - p->scan_at);
-    p->scan_at = end;
-    size_t cap = FG_H1_MAX_CHUNK_FRAMING;
-    if (p->last_chunk)
-        cap += p->max_head;
-    if (p->framing_run > cap)
-        return fail(p, p->last_chunk ? 431 : 400,
-                    p->last_chunk ? "the request trailers are too large"
-                                  : "a chunk-size line is too long");
-    return 0;
-}
-
-static int hp_body(http_parser *hp, const char *at, size_t len)
-{
-    struct fg_h1_parser *p = hp->data;
-    if (account_framing(p, at) < 0) {
-        p->cb_failed = 1;
-        return -1;
-    }
-    p->framing_run = 0;
-    p->scan_at = at + len;
-    p->body_total += (int64_t)len;
-    if (p->body_total > p->max_body) {
-        p->cb_failed = 1;
-        fail(p, 413,
-             "the request body is larger than the limit of %lld "
-             "bytes",
-             (long long)p->max_body);
-        return -1;
-    }
-    if (p->cb->on_body && p->cb->on_body(p->arg, at, len) != 0) {
-        p->cb_failed = 1;
-        fail(p, 500, "the request body could not be passed on");
-        return -1;
-    }
-    if (p->state == FG_H1_ERROR) {
-        p->cb_failed = 1;
-        return -1;
-    }
-    return 0;
-}
-
-static int hp_chunk_header(http_parser *hp)
-{
-    struct fg_h1_parser *p = hp->data;
-    /* Refuse an oversized chunk before streaming any of it. */
-    if (hp->content_length > (uint64_t)(p->max_body - p->body_total)) {
-        p->cb_failed = 1;
-        fail(p, 413,
-             "the request body is larger than the limit of %lld "
-             "bytes",
-             (long long)p->max_body);
-        return -1;
-    }
-    if (hp->content_length == 0)
-        p->last_chunk = 1;
-    return 0;
-}
-
-static int hp_message_complete(http_parser *hp)
-{
-    struct fg_h1_parser *p = hp->data;
-    p->complete = 1;
-    /* Stop here: the bytes that follow are the next request, which must
-     * wait until this one is answered. */
-    http_parser_pause(hp, 1);
+         hp->content_length != UINT64_MAX && hp->content_length != 0))
+        return fail(p, 400, "the request head is ambiguous");
+    p->hp_head_done = 1;
     return 0;
 }
 
@@ -805,31 +708,334 @@ static int map_hp_error(struct fg_h1_parser *p)
     case HPE_INVALID_VERSION:
         return fail(p, 505, "the HTTP version is not supported");
     case HPE_HEADER_OVERFLOW:
-        return fail(p, p->state == FG_H1_BODY ? 400 : 431, "%s",
-                    p->state == FG_H1_BODY
-                        ? "the chunked framing or trailers are too "
-                          "large"
-                        : "the request head is too large");
-    case HPE_INVALID_CHUNK_SIZE:
-        return fail(p, 400, "invalid chunk size in the chunked body");
+        return fail(p, 431, "the request head is too large");
     default:
         return fail(p, 400, "malformed request: %s", http_errno_description(e));
     }
 }
 
-/* Runs http_parser over LEN bytes. Returns the count consumed or -1.
- * FRAMING: the bytes that are not body are chunk framing to account. */
-static ssize_t execute(struct fg_h1_parser *p, const char *data, size_t len,
-                       int framing)
+/* Runs http_parser over the head that passed check_head: it must read the
+ * same request, ending at the same byte. Its body framing is never used. */
+static int cross_check_head(struct fg_h1_parser *p)
 {
-    p->scan_at = data;
-    size_t n = http_parser_execute(&p->hp, &p->hs, data, len);
-    enum http_errno e = HTTP_PARSER_ERRNO(&p->hp);
-    if (p->cb_failed || (e != HPE_OK && !(e == HPE_PAUSED && p->complete)))
+    http_parser_init(&p->hp, HTTP_REQUEST);
+    p->hp.data = p;
+    p->hp_head_done = 0;
+    size_t n = http_parser_execute(&p->hp, &p->hs, p->head, p->head_len);
+    if (p->state == FG_H1_ERROR || HTTP_PARSER_ERRNO(&p->hp) != HPE_OK)
         return map_hp_error(p);
-    if (framing && account_framing(p, data + n) < 0)
+    if (n != p->head_len || !p->hp_head_done)
+        return fail(p, 400, "the request head is ambiguous");
+    return 0;
+}
+
+/* ---- the chunked body (RFC 9112 7.1) ------------------------------------ */
+
+/* chunked-body = *chunk last-chunk trailer-section CRLF
+ * chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+ * chunk-ext    = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )
+ * with ext-val = token / quoted-string; trailer-section = *( field-line
+ * CRLF ). One state per position in that grammar, so a body is read the
+ * same whatever the read boundaries. */
+enum {
+    CH_SIZE_START,   /* first HEXDIG of chunk-size */
+    CH_SIZE,         /* more HEXDIG, or what follows the size */
+    CH_EXT_SEMI,     /* BWS before ";" */
+    CH_EXT_NAME0,    /* BWS after ";", then the name's first tchar */
+    CH_EXT_NAME,     /* ext-name */
+    CH_EXT_EQ,       /* BWS after the name: "=" or ";" follows */
+    CH_EXT_VAL0,     /* BWS after "=", then token or quoted-string */
+    CH_EXT_TOKEN,    /* ext-val as a token */
+    CH_EXT_QUOTED,   /* inside the quoted-string */
+    CH_EXT_QPAIR,    /* after a backslash in it */
+    CH_EXT_END,      /* after the closing quote */
+    CH_LINE_LF,      /* the LF ending the chunk line */
+    CH_DATA,         /* chunk-data */
+    CH_DATA_CR,      /* the CRLF after chunk-data */
+    CH_DATA_LF,      /* its LF */
+    CH_TRAILER0,     /* a trailer field-line, or the final CRLF */
+    CH_TRAILER_NAME, /* field-name */
+    CH_TRAILER_VAL,  /* field-value */
+    CH_TRAILER_LF,   /* the LF ending a field-line */
+    CH_END_LF,       /* the LF of the final CRLF */
+    CH_DONE,
+};
+
+static int is_hexdig(unsigned char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* qdtext and the octets of a quoted-pair (RFC 9110 5.6.4). */
+static int is_qdtext(unsigned char c)
+{
+    return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5b) ||
+           (c >= 0x5d && c <= 0x7e) || c >= 0x80;
+}
+
+static int chunk_fail(struct fg_h1_parser *p, unsigned char c, const char *what)
+{
+    return fail(p, 400, "malformed chunked body: %s (byte 0x%02x)", what, c);
+}
+
+/* Passes body bytes to the caller. */
+static int deliver(struct fg_h1_parser *p, const char *data, size_t len)
+{
+    if (p->cb->on_body && p->cb->on_body(p->arg, data, len) != 0)
+        return fail(p, 500, "the request body could not be passed on");
+    return p->state == FG_H1_ERROR ? -1 : 0;
+}
+
+/* Reads one byte of chunk framing (everything but chunk-data). */
+static int chunk_byte(struct fg_h1_parser *p, struct fg_h1_chunk *ch,
+                      unsigned char c)
+{
+    int sp = is_ows(c);
+    if (ch->state >= CH_EXT_SEMI && ch->state <= CH_EXT_END &&
+        ++ch->ext_bytes > FG_H1_MAX_CHUNK_EXT)
+        return fail(p, 400,
+                    "malformed chunked body: chunk extensions longer "
+                    "than %d bytes",
+                    FG_H1_MAX_CHUNK_EXT);
+    switch (ch->state) {
+    case CH_SIZE_START:
+    case CH_SIZE:
+        if (is_hexdig(c)) {
+            if (++ch->digits > FG_H1_MAX_CHUNK_DIGITS)
+                return fail(p, 400,
+                            "malformed chunked body: a chunk size has "
+                            "more than %d digits",
+                            FG_H1_MAX_CHUNK_DIGITS);
+            int v = is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
+            ch->size = ch->size * 16 + (uint64_t)v;
+            if (ch->size > (uint64_t)(p->max_body - ch->total))
+                return fail(p, 413,
+                            "the request body is larger than the limit "
+                            "of %lld bytes",
+                            (long long)p->max_body);
+            ch->state = CH_SIZE;
+            return 0;
+        }
+        if (ch->state == CH_SIZE_START)
+            return chunk_fail(p, c, "a chunk size is not hexadecimal");
+        if (c == '\r')
+            ch->state = CH_LINE_LF;
+        else if (c == ';')
+            ch->state = CH_EXT_NAME0;
+        else if (sp)
+            ch->state = CH_EXT_SEMI;
+        else
+            return chunk_fail(p, c, "a chunk size is not hexadecimal");
+        return 0;
+    case CH_EXT_SEMI:
+    case CH_EXT_END:
+        if (c == ';')
+            ch->state = CH_EXT_NAME0;
+        else if (sp)
+            ch->state = CH_EXT_SEMI;
+        else if (c == '\r' && ch->state == CH_EXT_END)
+            ch->state = CH_LINE_LF;
+        else
+            return chunk_fail(p, c, "a chunk extension is malformed");
+        return 0;
+    case CH_EXT_NAME0:
+        if (is_tchar(c))
+            ch->state = CH_EXT_NAME;
+        else if (!sp)
+            return chunk_fail(p, c, "a chunk extension has no name");
+        return 0;
+    case CH_EXT_NAME:
+    case CH_EXT_EQ:
+        if (is_tchar(c) && ch->state == CH_EXT_NAME)
+            return 0;
+        if (c == '=')
+            ch->state = CH_EXT_VAL0;
+        else if (c == ';')
+            ch->state = CH_EXT_NAME0;
+        else if (sp)
+            ch->state = CH_EXT_EQ;
+        else if (c == '\r' && ch->state == CH_EXT_NAME)
+            ch->state = CH_LINE_LF;
+        else
+            return chunk_fail(p, c, "a chunk extension name is malformed");
+        return 0;
+    case CH_EXT_VAL0:
+        if (is_tchar(c))
+            ch->state = CH_EXT_TOKEN;
+        else if (c == '"')
+            ch->state = CH_EXT_QUOTED;
+        else if (!sp)
+            return chunk_fail(p, c, "a chunk extension value is malformed");
+        return 0;
+    case CH_EXT_TOKEN:
+        if (is_tchar(c))
+            return 0;
+        if (c == ';')
+            ch->state = CH_EXT_NAME0;
+        else if (sp)
+            ch->state = CH_EXT_SEMI;
+        else if (c == '\r')
+            ch->state = CH_LINE_LF;
+        else
+            return chunk_fail(p, c, "a chunk extension value is malformed");
+        return 0;
+    case CH_EXT_QUOTED:
+        if (c == '"')
+            ch->state = CH_EXT_END;
+        else if (c == '\\')
+            ch->state = CH_EXT_QPAIR;
+        else if (!is_qdtext(c))
+            return chunk_fail(p, c, "a quoted chunk extension is malformed");
+        return 0;
+    case CH_EXT_QPAIR:
+        if (!is_qdtext(c) && c != '"' && c != '\\')
+            return chunk_fail(p, c, "a quoted chunk extension is malformed");
+        ch->state = CH_EXT_QUOTED;
+        return 0;
+    case CH_LINE_LF:
+        if (c != '\n')
+            return chunk_fail(p, c, "a chunk line does not end in CRLF");
+        if (ch->size == 0) {
+            ch->state = CH_TRAILER0;
+        } else {
+            ch->state = CH_DATA;
+            ch->total += (int64_t)ch->size;
+        }
+        return 0;
+    case CH_DATA_CR:
+        if (c != '\r')
+            return chunk_fail(p, c, "chunk data is not followed by CRLF");
+        ch->state = CH_DATA_LF;
+        return 0;
+    case CH_DATA_LF:
+        if (c != '\n')
+            return chunk_fail(p, c, "chunk data is not followed by CRLF");
+        ch->state = CH_SIZE_START;
+        ch->size = 0;
+        ch->digits = 0;
+        ch->ext_bytes = 0;
+        return 0;
+    default:
+        break;
+    }
+    /* the trailer section: strict field lines, bounded like a head */
+    if (++ch->trailer_bytes > p->max_head)
+        return fail(p, 431, "the request trailers are larger than %u bytes",
+                    (unsigned)p->max_head);
+    switch (ch->state) {
+    case CH_TRAILER0:
+        if (c == '\r') {
+            ch->state = CH_END_LF;
+        } else if (is_tchar(c)) {
+            if (++ch->trailers > p->max_headers)
+                return fail(p, 431, "the request has more than %u trailers",
+                            (unsigned)p->max_headers);
+            ch->state = CH_TRAILER_NAME;
+        } else {
+            return chunk_fail(p, c, "a trailer line is malformed");
+        }
+        return 0;
+    case CH_TRAILER_NAME:
+        if (c == ':')
+            ch->state = CH_TRAILER_VAL;
+        else if (!is_tchar(c))
+            return chunk_fail(p, c, "a trailer field name is malformed");
+        return 0;
+    case CH_TRAILER_VAL:
+        if (c == '\r')
+            ch->state = CH_TRAILER_LF;
+        else if (!is_field_byte(c))
+            return chunk_fail(p, c, "a trailer field value is malformed");
+        return 0;
+    case CH_TRAILER_LF:
+    case CH_END_LF:
+        if (c != '\n')
+            return chunk_fail(p, c, "a trailer line does not end in CRLF");
+        ch->state = ch->state == CH_END_LF ? CH_DONE : CH_TRAILER0;
+        return 0;
+    default:
+        return fail(p, 500, "the chunked body parser lost its place");
+    }
+}
+
+/* Runs the chunked-body grammar over DATA from state CH. DELIVER: pass the
+ * chunk data on; without it the bytes are only validated. Returns the
+ * count consumed: all of LEN unless the body ended inside it (CH is then
+ * CH_DONE and the rest is the next request), or -1. */
+static ssize_t chunk_scan(struct fg_h1_parser *p, struct fg_h1_chunk *ch,
+                          const char *data, size_t len, int deliver_data)
+{
+    size_t i = 0;
+    while (i < len && ch->state != CH_DONE) {
+        if (ch->state == CH_DATA) {
+            size_t n = len - i;
+            if (n > ch->size)
+                n = (size_t)ch->size;
+            if (deliver_data && deliver(p, data + i, n) < 0)
+                return -1;
+            ch->size -= n;
+            i += n;
+            if (ch->size == 0)
+                ch->state = CH_DATA_CR;
+            continue;
+        }
+        if (chunk_byte(p, ch, (unsigned char)data[i]) < 0)
+            return -1;
+        i++;
+    }
+    return (ssize_t)i;
+}
+
+/* Validates the framing of everything that has arrived of the current
+ * body (DATA, then AHEAD) without consuming it, so that a head whose body
+ * is already known to be malformed is refused before anyone sees it. */
+static int validate_ahead(struct fg_h1_parser *p, const char *data, size_t len,
+                          const char *ahead, size_t ahead_len)
+{
+    struct fg_h1_chunk ch = p->chunk;
+    if (chunk_scan(p, &ch, data, len, 0) < 0)
         return -1;
+    if (ch.state != CH_DONE && ahead &&
+        chunk_scan(p, &ch, ahead, ahead_len, 0) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- feeding ------------------------------------------------------------ */
+
+/* Body bytes: content-length counted down, or the chunked grammar. */
+static ssize_t feed_body(struct fg_h1_parser *p, const char *data, size_t len)
+{
+    if (p->chunked) {
+        ssize_t n = chunk_scan(p, &p->chunk, data, len, 1);
+        if (n >= 0 && p->chunk.state == CH_DONE)
+            p->complete = 1;
+        return n;
+    }
+    size_t n = len;
+    if ((uint64_t)n > (uint64_t)p->remaining)
+        n = (size_t)p->remaining;
+    if (n > 0 && deliver(p, data, n) < 0)
+        return -1;
+    p->remaining -= (int64_t)n;
+    if (p->remaining == 0)
+        p->complete = 1;
     return (ssize_t)n;
+}
+
+/* The head is valid and so is all of the body that arrived with it: hand
+ * the request over. */
+static int start_body(struct fg_h1_parser *p)
+{
+    /* http_version in fg_request_in is 11 for both HTTP/1.x: the exchange
+     * needs to know it is not h2, the keep-alive flag carries the rest. */
+    p->req.http_version = 11;
+    p->state = FG_H1_BODY;
+    p->remaining = p->content_length > 0 ? p->content_length : 0;
+    p->complete = !p->req.has_body;
+    if (p->cb->on_head && p->cb->on_head(p->arg, &p->req, p->flags) != 0)
+        return fail(p, 500, "the request could not be started");
+    return p->state == FG_H1_ERROR ? -1 : 0;
 }
 
 /* The message ended: tell the caller, and refuse the next feed until it
@@ -844,21 +1050,8 @@ static int finish_message(struct fg_h1_parser *p)
     return 0;
 }
 
-static ssize_t feed_head_done(struct fg_h1_parser *p)
-{
-    if (check_head(p) < 0)
-        return -1;
-    http_parser_init(&p->hp, HTTP_REQUEST);
-    p->hp.data = p;
-    ssize_t n = execute(p, p->head, p->head_len, 0);
-    if (n < 0)
-        return -1;
-    if ((size_t)n != p->head_len || p->state == FG_H1_HEAD)
-        return fail(p, 400, "the request head is ambiguous");
-    return 0;
-}
-
-ssize_t fg_h1_parser_feed(struct fg_h1_parser *p, const char *data, size_t len)
+ssize_t fg_h1_parser_feed_ahead(struct fg_h1_parser *p, const char *data,
+                                size_t len, const char *ahead, size_t ahead_len)
 {
     if (p->state == FG_H1_ERROR)
         return -1;
@@ -873,11 +1066,16 @@ ssize_t fg_h1_parser_feed(struct fg_h1_parser *p, const char *data, size_t len)
         used = (size_t)n;
         if (!done)
             return (ssize_t)used;
-        if (feed_head_done(p) < 0)
+        if (check_head(p) < 0 || cross_check_head(p) < 0)
+            return -1;
+        if (p->chunked &&
+            validate_ahead(p, data + used, len - used, ahead, ahead_len) < 0)
+            return -1;
+        if (start_body(p) < 0)
             return -1;
     }
     if (!p->complete && used < len) {
-        ssize_t n = execute(p, data + used, len - used, 1);
+        ssize_t n = feed_body(p, data + used, len - used);
         if (n < 0)
             return -1;
         used += (size_t)n;
@@ -885,4 +1083,9 @@ ssize_t fg_h1_parser_feed(struct fg_h1_parser *p, const char *data, size_t len)
     if (p->complete && finish_message(p) < 0)
         return -1;
     return (ssize_t)used;
+}
+
+ssize_t fg_h1_parser_feed(struct fg_h1_parser *p, const char *data, size_t len)
+{
+    return fg_h1_parser_feed_ahead(p, data, len, NULL, 0);
 }

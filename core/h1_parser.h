@@ -1,7 +1,8 @@
-/* A strict, incremental HTTP/1.1 request parser: http_parser frames the
- * message, and a strict pass over the raw head refuses everything that a
- * lenient peer might read differently (request smuggling), so what the
- * gateway forwards is exactly what it understood. No I/O, no libevent. */
+/* A strict, incremental HTTP/1.1 request parser: a strict pass over the
+ * raw head (cross-checked by http_parser) and our own body framing refuse
+ * everything that a lenient peer might read differently (request
+ * smuggling), so what the gateway forwards is exactly what it understood.
+ * No I/O, no libevent. */
 #ifndef FG_H1_PARSER_H
 #define FG_H1_PARSER_H
 
@@ -72,6 +73,16 @@ void fg_h1_parser_free(struct fg_h1_parser *p);
  * or -1 when the request is refused. After a completed message the next
  * call starts the next request. */
 ssize_t fg_h1_parser_feed(struct fg_h1_parser *p, const char *data, size_t len);
+
+/* The same, where AHEAD (may be NULL) holds the AHEAD_LEN bytes that have
+ * already arrived after DATA but are fed later: before the head callback
+ * runs, the chunked framing of DATA and AHEAD up to the end of the message
+ * is validated, so a request whose body is already known to be malformed
+ * is refused before its head reaches anyone. AHEAD is read only inside
+ * this call, before the head callback, and never consumed. */
+ssize_t fg_h1_parser_feed_ahead(struct fg_h1_parser *p, const char *data,
+                                size_t len, const char *ahead,
+                                size_t ahead_len);
 
 /* Refuses the current request from outside (e.g. a callback that wants a
  * specific status): the next feed returns -1 with this error. */

@@ -52,9 +52,10 @@ struct h2_stream {
     /* response */
     struct evbuffer *out;
     int out_ended;
-    int deferred;  /* nghttp2 waits for data: resume when some arrives */
-    int completed; /* the last DATA (or HEADERS) with END_STREAM went out */
-    int drained;   /* queued for fg_exchange_output_drained */
+    int deferred;     /* nghttp2 waits for data: resume when some arrives */
+    int completed;    /* the last DATA (or HEADERS) with END_STREAM went out */
+    int goaway_after; /* a 401 on a never-authenticated connection */
+    int drained;      /* queued for fg_exchange_output_drained */
     struct h2_stream *next_drained;
 
     int body_paused;
@@ -439,6 +440,11 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
         if (st && st->body_abandoned)
             nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE,
                                       frame->hd.stream_id, NGHTTP2_NO_ERROR);
+        /* After the answer, not before it: a client may drop DATA that
+         * follows a GOAWAY, though RFC 9113 6.8 lets it come. */
+        if (st && st->goaway_after)
+            nghttp2_submit_goaway(session, NGHTTP2_FLAG_NONE, st->id,
+                                  NGHTTP2_NO_ERROR, NULL, 0);
     }
     return 0;
 }
@@ -637,6 +643,11 @@ static int op_send_head(void *cs, int status, const struct fg_header *headers,
         st->out_ended = 1;
     int rc = nghttp2_submit_response(hc->session, st->id, nv, k,
                                      end_stream ? NULL : &provider);
+    /* A connection that never authenticated gets no second try after its
+     * 401, as HTTP/1.1 closes: once this answer is out, GOAWAY (see
+     * on_frame_send), then the connection ends (maybe_finished). */
+    if (rc == 0 && status == 401 && !hc->conn->authenticated)
+        st->goaway_after = 1;
     free(nv);
     free(names);
     schedule_flush(hc);

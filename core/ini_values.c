@@ -217,6 +217,7 @@ int fg_ini_value_check(const struct fg_config_key *k, const char *base_dir,
         *out = strdup(buf);
         break;
     case FG_CONFIG_PATH:
+    case FG_CONFIG_FILE:
         *out = fg_ini_path_join(base_dir, value);
         break;
     default:

@@ -7,6 +7,10 @@
 
 #include <fedgate/host.h>
 
+/* Reads the environment once, before any thread logs: under systemd with
+ * stderr connected to the journal, lines carry a syslog priority ("<3>")
+ * instead of a timestamp. */
+void fg_log_init(void);
 void fg_log_set_level(enum fg_log_level level);
 /* Parses "error", "warn", "info", "debug"; returns -1 if unknown. */
 int fg_log_level_parse(const char *s, enum fg_log_level *out);

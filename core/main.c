@@ -123,6 +123,7 @@ int main(int argc, char **argv)
     };
     const char *dir = "conf.d", *state_dir = NULL, *listen = NULL;
     int check = 0, opt;
+    fg_log_init();
     while ((opt = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c':

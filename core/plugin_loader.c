@@ -114,7 +114,7 @@ static int check_keys(const struct fg_plugin_descriptor *d, char *why,
                 return -1;
             }
         }
-        if (k->type < FG_CONFIG_STRING || k->type > FG_CONFIG_DURATION) {
+        if (k->type < FG_CONFIG_STRING || k->type > FG_CONFIG_FILE) {
             snprintf(why, len, "config key \"%s\": unknown type %d", k->name,
                      (int)k->type);
             return -1;

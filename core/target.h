@@ -1,7 +1,9 @@
 /* The request target of every incoming request: checked strictly, its path
- * normalised to one canonical form, and the member it addresses
- * (/clusters/NAME/...) picked out. What is routed and what the member
- * receives are both taken from the normalised path, so they cannot differ. */
+ * normalised to one canonical form, and the member it addresses picked
+ * out. The member is NAME in /clusters/NAME/ exactly as sent; what follows
+ * is normalised within it, and a path that would leave it, or reach it
+ * only by normalisation, is refused. What the member receives is the
+ * normalised rest, so routing and forwarding cannot differ. */
 #ifndef FG_TARGET_H
 #define FG_TARGET_H
 
@@ -12,7 +14,8 @@
 enum fg_member_ref {
     FG_MEMBER_NONE = 0,    /* not under /clusters/NAME */
     FG_MEMBER_NAMED = 1,   /* /clusters/NAME with a valid member name */
-    FG_MEMBER_INVALID = 2, /* /clusters/X where X is no DNS-1123 label */
+    FG_MEMBER_INVALID = 2, /* /clusters/X where X (RFC 3986 unreserved
+                              bytes, sent as is) is no DNS-1123 label */
 };
 
 struct fg_target {
@@ -23,8 +26,8 @@ struct fg_target {
      * is none or it is empty. */
     char *query;
     enum fg_member_ref member_ref;
-    /* NAMED: the member name. INVALID: up to 63 bytes of the decoded
-     * segment, for the error message (printable ASCII or space). */
+    /* NAMED: the member name. INVALID: up to 63 bytes of the segment, for
+     * the error message. */
     char member[64];
     /* What follows /clusters/NAME ("/" if nothing does), in the same
      * allocation as path; for FG_MEMBER_NONE it is path itself. */

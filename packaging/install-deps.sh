@@ -2,16 +2,30 @@
 # Installs the Debian 12 packages fedgate needs to build, test and run its demo.
 # Idempotent: packages already present are skipped, and apt is asked nothing
 # when nothing is missing.
+#
+#   install-deps.sh            build the gateway (the demo)
+#   install-deps.sh --package  and build the Debian packages (build-deb.sh)
+#   install-deps.sh --test     and run every test, the package test included
 set -eu
 
 BUILD="build-essential cmake pkg-config git ca-certificates openssl curl
   libssl-dev libnghttp2-dev libcjson-dev libinih-dev libevent-dev
-  libhttp-parser-dev"
+  libhttp-parser-dev libsystemd-dev"
+# The Debian tools: dpkg-buildpackage, dh, lintian; systemd-analyze checks
+# the unit; adduser makes the package's system user.
+PACKAGE="debhelper dpkg-dev fakeroot lintian systemd adduser"
 TEST="libcmocka-dev clang libclang-rt-14-dev nghttp2-client
   python3 python3-kubernetes python3-h2 nginx-light"
 
-want="$BUILD"
-[ "${1:-}" = "--test" ] && want="$BUILD $TEST"
+case "${1:-}" in
+"") want="$BUILD" ;;
+--package) want="$BUILD $PACKAGE" ;;
+--test) want="$BUILD $PACKAGE $TEST" ;;
+*)
+  echo "usage: install-deps.sh [--package | --test]" >&2
+  exit 2
+  ;;
+esac
 
 missing=""
 for p in $want; do

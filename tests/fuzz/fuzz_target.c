@@ -1,6 +1,7 @@
 /* libFuzzer target for request-target normalisation (core/target.c): any
  * input either fails cleanly or yields a canonical, idempotent path whose
- * member name, if any, is a valid DNS-1123 label. */
+ * member name, if any, is a valid DNS-1123 label sent as such right after
+ * /clusters/. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,15 +76,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     switch (t.member_ref) {
     case FG_MEMBER_NONE:
-        if (t.rest != t.path)
+        /* nothing becomes a member path by normalisation */
+        if (t.rest != t.path || strncmp(t.path, "/clusters/", 10) == 0)
             abort();
         break;
     case FG_MEMBER_NAMED:
         if (!fg_is_dns1123_label(t.member, strlen(t.member)))
             abort();
-        /* The routed name is exactly what the path says. */
+        /* The routed name is exactly what the path says, and what the
+         * client sent: /clusters/NAME followed by '/', '?' or the end. */
         if (strncmp(t.path, "/clusters/", 10) != 0 ||
-            strncmp(t.path + 10, t.member, strlen(t.member)) != 0)
+            strncmp(t.path + 10, t.member, strlen(t.member)) != 0 ||
+            size < 10 + strlen(t.member) ||
+            memcmp(data, t.path, 10 + strlen(t.member)) != 0 ||
+            (size > 10 + strlen(t.member) &&
+             data[10 + strlen(t.member)] != '/' &&
+             data[10 + strlen(t.member)] != '?'))
             abort();
         break;
     case FG_MEMBER_INVALID:

@@ -21,6 +21,9 @@ Each records {"progress": PATH, "sent": BYTES} every MiB written and one
 the member request was cancelled ("rst" with the HTTP/2 error "code",
 "eof" when the connection closed, "write" when a write failed).
 
+A query with "answer=protected" adds response headers that must not
+reach a client (identity and hop-by-hop names in other spellings).
+
 With --token, a request without
 "Authorization: Bearer T" is answered 401. With --upgrade-403, every
 connection is answered "403" followed by more bytes that look like a
@@ -52,6 +55,21 @@ def record(entry):
     with LOCK:
         with open(RECORD, "a") as f:
             f.write(json.dumps(entry) + "\n")
+
+
+# Response headers a member must not get through to a client, in other
+# spellings (asked for with "answer=protected" in the query); HTTP/1.1
+# adds a header that its Connection header names.
+PROTECTED_ANSWER = [("x_remote_user", "a"), ("X-Remote-Group", "b"),
+                    ("impersonate_user", "c"), ("proxy_authenticate", "d"),
+                    ("keep_alive", "e"), ("Transfer_Encoding", "f")]
+PROTECTED_ANSWER_H1 = [("Connection", "x_named"), ("x-named", "g")]
+
+
+def answer_headers(path, h1):
+    if "answer=protected" not in path:
+        return []
+    return PROTECTED_ANSWER + (PROTECTED_ANSWER_H1 if h1 else [])
 
 
 def answer_for(headers):
@@ -238,7 +256,8 @@ def h2_request(conn, streams, ev):
     code, body = answer_for(headers)
     conn.send_headers(sid, [(":status", str(code)),
                             ("content-type", "application/json"),
-                            ("content-length", str(len(body)))])
+                            ("content-length", str(len(body)))] +
+                      [(n.lower(), v) for n, v in answer_headers(path, False)])
     conn.send_data(sid, body, end_stream=True)
 
 
@@ -295,8 +314,11 @@ def serve_h1(sock):
                 return
             continue
         code, body = answer_for(headers)
+        extra = "".join("%s: %s\r\n" % h
+                        for h in answer_headers(target, True)).encode()
         sock.sendall(b"HTTP/1.1 %d X\r\ncontent-type: application/json\r\n"
-                     b"content-length: %d\r\n\r\n%s" % (code, len(body), body))
+                     b"%scontent-length: %d\r\n\r\n%s" %
+                     (code, extra, len(body), body))
 
 
 def peer_gone(sock, seconds):

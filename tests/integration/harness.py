@@ -91,11 +91,14 @@ class Gateway:
     def base(self):
         return "https://127.0.0.1:%d" % self.port
 
-    def start(self, preexec_fn=None):
-        """PREEXEC_FN runs in the child before fedgate (resource limits)."""
+    def start(self, env=None, args=(), preexec_fn=None):
+        """ENV: variables added to the gateway's environment; ARGS: more
+        command-line arguments; PREEXEC_FN runs in the child before
+        fedgate (resource limits)."""
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([FEDGATE, "-c", self.conf],
+        self.proc = subprocess.Popen([FEDGATE, "-c", self.conf, *args],
                                      stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **(env or {})),
                                      preexec_fn=preexec_fn)
 
         def up():

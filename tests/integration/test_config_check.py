@@ -1,11 +1,13 @@
 """fedgate --check: validates the whole configuration without binding,
 prints problems as FILE:LINE: message, exits 0/1."""
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import unittest
 
-from harness import FEDGATE, SOURCE_DIR, Gateway, mock_member
+from harness import FEDGATE, SEEDS, SOURCE_DIR, Gateway, mock_member
 
 
 class CheckTest(unittest.TestCase):
@@ -56,6 +58,48 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(out.returncode, 1)
         self.assertIn(os.path.join(gw.conf, "20-member.ini") + ":1:",
                       out.stderr)
+
+    def test_missing_files_name_the_key_line(self):
+        missing = os.path.join(SEEDS, "no-such-seed.json")
+        gw = Gateway(members=['[member "demo"]\ndriver = mock\n'
+                              '; the seed is on the next line\n'
+                              'seed = %s\n' % missing])
+        out = self.check(gw)
+        self.assertEqual(out.returncode, 1)
+        member_file = os.path.join(gw.conf, "20-member.ini")
+        self.assertIn(member_file + ":4: seed: cannot read", out.stderr)
+        gw.write("15-tls.ini", "[tls]\ncert_file = absent.crt\n"
+                 "key_file = absent.key\n")
+        out = self.check(gw)
+        self.assertEqual(out.returncode, 1)
+        tls_file = os.path.join(gw.conf, "15-tls.ini")
+        self.assertIn(tls_file + ":2: cert_file: cannot read", out.stderr)
+        self.assertIn(tls_file + ":3: key_file: cannot read", out.stderr)
+        start = subprocess.run([FEDGATE, "-c", gw.conf], capture_output=True,
+                               text=True, timeout=30)
+        self.assertEqual(start.returncode, 1)
+        self.assertIn(":2: cert_file: cannot read", start.stderr)
+
+    def test_a_foreign_library_in_plugin_dir_is_refused_by_both(self):
+        plugins = tempfile.mkdtemp(prefix="fedgate-plugins-")
+        self.addCleanup(shutil.rmtree, plugins)
+        real = os.path.dirname(os.path.realpath(FEDGATE))
+        real = os.path.join(os.path.dirname(real), "lib", "fedgate", "plugins")
+        for so in os.listdir(real):
+            os.symlink(os.path.join(real, so), os.path.join(plugins, so))
+        # A shared object without the entry symbol (a loader fixture).
+        shutil.copy(os.path.join(os.environ["FG_BINARY_DIR"], "tests",
+                                 "fixtures", "plugin_loader", "no_entry",
+                                 "plugin.so"),
+                    os.path.join(plugins, "zz-foreign.so"))
+        gw = Gateway(plugin_dir=plugins)
+        out = self.check(gw)
+        self.assertEqual(out.returncode, 1, out.stderr)
+        self.assertIn("zz-foreign.so", out.stderr)
+        start = subprocess.run([FEDGATE, "-c", gw.conf], capture_output=True,
+                               text=True, timeout=30)
+        self.assertEqual(start.returncode, 1, start.stderr)
+        self.assertIn("zz-foreign.so", start.stderr)
 
     def test_bad_certificate_is_reported(self):
         gw = Gateway()

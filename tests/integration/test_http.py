@@ -57,23 +57,22 @@ class RoutingTest(GatewayTest):
         self.assertIn("fedgate_request_duration_seconds_bucket", body)
         self.assertIn("fedgate_requests_in_flight", body)
 
-    def test_paths_are_matched_normalised(self):
-        # Dot segments and encodings resolve before routing: what is routed
-        # is what the member receives.
+    def test_member_is_the_name_as_sent(self):
+        # Within a member, dot segments and encodings resolve before the
+        # request is passed on; the member itself is the segment after
+        # /clusters/ as sent, and nothing moves a request to another one.
         code, _, body = self.curl(
-            "/clusters/host/../demo/api/v1/namespaces/shop", "--path-as-is")
+            "/clusters/demo/api/./v1//namespaces/x/../shop", "--path-as-is")
         self.assertEqual(code, 200, body)
         self.assertEqual(json.loads(body)["metadata"]["name"], "shop")
-        code, _, body = self.curl("/clusters/%64emo/api/v1/namespaces/shop")
-        self.assertEqual(code, 200, body)
-        for bad in ("/clusters/de%2Fmo/api", "/clusters/demo/%2e%2e/%2e%2e/x",
+        for bad in ("/clusters/host/../demo/api/v1/namespaces/shop",
+                    "/clusters/%64emo/api/v1/namespaces/shop",
+                    "//clusters//demo//api/v1/namespaces/shop",
+                    "/clusters/de%2Fmo/api", "/clusters/demo/%2e%2e/%2e%2e/x",
                     "/clusters/demo/api/%00", "/.."):
             code, _, body = self.curl(bad, "--path-as-is")
-            self.assertIn(code, (400, 404), bad)
+            self.assertEqual(code, 400, bad)
             self.assertEqual(json.loads(body)["kind"], "Status", bad)
-        code, _, body = self.curl("//clusters//demo//api/v1/namespaces/shop",
-                                  "--path-as-is")
-        self.assertEqual(code, 200, body)
         code, _, body = self.curl("/clusters/DEMO/api")
         self.assertEqual(code, 404)
 

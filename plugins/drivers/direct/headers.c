@@ -1,11 +1,10 @@
 /* The header block a member receives: the client's headers minus anything
- * that carries identity or belongs to one hop (checked again here, whatever
- * the core removed), plus the gateway's own credentials and the
- * impersonation of the authenticated user; and its HTTP/1.1 form. */
+ * that carries identity or belongs to one hop, in any spelling (checked
+ * again here, whatever the core removed), plus the gateway's own credentials
+ * and the impersonation of the authenticated user; and its HTTP/1.1 form. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <event2/buffer.h>
 
@@ -34,12 +33,6 @@ static int token_ok(const char *s, size_t n)
     return 1;
 }
 
-static int name_is(const char *name, size_t len, const char *lit)
-{
-    size_t n = strlen(lit);
-    return len == n && strncasecmp(name, lit, n) == 0;
-}
-
 int direct_header_forbidden(const char *name, size_t len)
 {
     static const char *const names[] = {
@@ -59,13 +52,11 @@ int direct_header_forbidden(const char *name, size_t len)
         "expect",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (name_is(name, len, names[i]))
+        if (fg_header_name_folds_to(name, len, names[i], 0))
             return 1;
-    if ((len >= 12 && strncasecmp(name, "impersonate-", 12) == 0) ||
-        (len >= 9 && strncasecmp(name, "x-remote-", 9) == 0) ||
-        (len >= 1 && name[0] == ':'))
-        return 1;
-    return 0;
+    return fg_header_name_folds_to(name, len, "impersonate-", 1) ||
+           fg_header_name_folds_to(name, len, "x-remote-", 1) ||
+           (len >= 1 && name[0] == ':');
 }
 
 /* A growing list of headers whose text lives in one arena; pointers are

@@ -27,7 +27,7 @@ struct mock_kind {
 };
 
 /* Number of kinds; kind indexes run 0 .. MOCK_N_KINDS - 1. */
-#define MOCK_N_KINDS 11
+#define MOCK_N_KINDS 12
 
 const struct mock_kind *mock_kind_at(size_t i);
 /* The kind with this group, version and resource (plural), or NULL. */

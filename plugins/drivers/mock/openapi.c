@@ -245,6 +245,12 @@ static const struct {
      "Secret holds secret data of a certain type. The total bytes of the "
      "values in the Data field must be less than MaxSecretSize bytes.",
      "data:{s} stringData:{s} type:s immutable:b"},
+    {"ServiceAccount",
+     "ServiceAccount binds together: * a name, understood by users, and "
+     "perhaps by peripheral systems, for an identity * a principal that can "
+     "be authenticated and authorized * a set of secrets",
+     "secrets:[ObjectReference]@name imagePullSecrets:[LocalObjectReference] "
+     "automountServiceAccountToken:b"},
     {"Service",
      "Service is a named abstraction of software service (for example, "
      "mysql) consisting of local port (for example 3306) that the proxy "

@@ -415,7 +415,7 @@ const struct fg_driver_ops mock_driver_ops = {
 };
 
 static const struct fg_config_key config_keys[] = {
-    {"seed", FG_CONFIG_PATH, NULL, 1, 0, 0,
+    {"seed", FG_CONFIG_FILE, NULL, 1, 0, 0,
      "JSON file of the Kubernetes objects the member starts with"},
     {"version", FG_CONFIG_STRING, MOCK_DEFAULT_VERSION, 0, 0, 0,
      "Kubernetes gitVersion the member reports at /version"},

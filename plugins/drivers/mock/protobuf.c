@@ -338,6 +338,22 @@ static const struct pfield secret_msg_f[] = {
 };
 MSG(secret_msg);
 
+static const struct pfield object_ref_f[] = {
+    {1, "kind", P_STR, 0, NULL},       {2, "namespace", P_STR, 0, NULL},
+    {3, "name", P_STR, 0, NULL},       {4, "uid", P_STR, 0, NULL},
+    {5, "apiVersion", P_STR, 0, NULL}, {6, "resourceVersion", P_STR, 0, NULL},
+    {7, "fieldPath", P_STR, 0, NULL},
+};
+MSG(object_ref);
+
+static const struct pfield serviceaccount_msg_f[] = {
+    {1, "metadata", P_MSG, 0, &object_meta},
+    {2, "secrets", P_MSG, F_REP, &object_ref},
+    {3, "imagePullSecrets", P_MSG, F_REP, &local_ref},
+    {4, "automountServiceAccountToken", P_BOOL, F_KEEP, NULL},
+};
+MSG(serviceaccount_msg);
+
 static const struct pfield deployment_msg_f[] = {
     {1, "metadata", P_MSG, 0, &object_meta},
     {2, "spec", P_MSG, 0, &deploy_spec},
@@ -363,6 +379,7 @@ static const struct {
     {"v1", "Namespace", &namespace_msg},
     {"v1", "ConfigMap", &configmap_msg},
     {"v1", "Secret", &secret_msg},
+    {"v1", "ServiceAccount", &serviceaccount_msg},
     {"v1", "Service", &service_msg},
     {"v1", "Pod", &pod_msg},
     {"apps/v1", "Deployment", &deployment_msg},

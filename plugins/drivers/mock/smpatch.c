@@ -46,6 +46,7 @@ static const struct {
     {"resourceClaims", "name"},
     {"schedulingGates", "name"},
     {"addresses", "type"},
+    {"secrets", "name"}, /* a ServiceAccount's */
 };
 
 /* The merge key of list FIELD inside an object at DEPTH whose own key is

@@ -642,7 +642,7 @@ static const struct col service_cols[] = {
      "this selector."},
 };
 
-/* ---- namespaces, configmaps, secrets --------------------------------- */
+/* ---- namespaces, configmaps, secrets, service accounts ---------------- */
 
 static int map_size(const cJSON *obj, const char *key)
 {
@@ -688,6 +688,22 @@ static const struct col secret_cols[] = {
     NAME_COL,
     {"Type", "string", "", 0, "The type of the secret"},
     {"Data", "integer", "", 0, "The number of entries in the data"},
+    AGE_COL,
+};
+
+static void serviceaccount_cells(cJSON *cells, const cJSON *obj, int64_t now)
+{
+    add_name(cells, obj);
+    const cJSON *secrets = cJSON_GetObjectItemCaseSensitive(obj, "secrets");
+    add_int(cells, cJSON_IsArray(secrets) ? cJSON_GetArraySize(secrets) : 0);
+    add_age(cells, obj, now);
+}
+
+static const struct col serviceaccount_cols[] = {
+    NAME_COL,
+    {"Secrets", "integer", "", 0,
+     "Secrets is a list of the secrets in the same namespace that pods "
+     "running using this ServiceAccount are allowed to use."},
     AGE_COL,
 };
 
@@ -778,6 +794,7 @@ static const struct spec specs[] = {
     SPEC("namespaces", namespace_cols, namespace_cells),
     SPEC("configmaps", configmap_cols, configmap_cells),
     SPEC("secrets", secret_cols, secret_cells),
+    SPEC("serviceaccounts", serviceaccount_cols, serviceaccount_cells),
     SPEC("events", event_cols, event_cells),
 };
 static const struct spec generic = SPEC("", generic_cols, generic_cells);

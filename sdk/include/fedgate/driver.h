@@ -51,6 +51,30 @@ struct fg_header {
     size_t value_len;
 };
 
+/** Whether the header name NAME (LEN bytes) is LIT, a lower-case name,
+ * once ASCII case is folded and '_' is read as '-'; with PREFIX, whether
+ * NAME starts with LIT so read. Protected names (Authorization,
+ * Impersonate-*, hop-by-hop ...) are matched this way in every spelling: a
+ * proxy between the gateway and a member that folds '_' into '-' would
+ * otherwise honour "Impersonate_User". */
+static inline int fg_header_name_folds_to(const char *name, size_t len,
+                                          const char *lit, int prefix)
+{
+    size_t i = 0;
+    for (; lit[i]; i++) {
+        if (i == len)
+            return 0;
+        char c = name[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        else if (c == '_')
+            c = '-';
+        if (c != lit[i])
+            return 0;
+    }
+    return prefix || i == len;
+}
+
 /** The authenticated caller the request runs as. */
 struct fg_identity {
     const char *user;
@@ -61,7 +85,8 @@ struct fg_identity {
 
 /** A request as the member is to see it. The core has already stripped the
  * `/clusters/NAME` prefix, normalised the path, and removed the client's
- * Authorization, Impersonate-* and hop-by-hop headers. */
+ * Authorization, Impersonate-*, X-Remote-* and hop-by-hop headers in any
+ * spelling (fg_header_name_folds_to). */
 struct fg_request_head {
     const char *method; /**< upper-case, e.g. "GET" */
     const char *path;   /**< normalised, percent-encoded, starts with '/' */

@@ -8,6 +8,8 @@
  *   1.1  fg_request_head.upgrade and the 101 byte pipe (driver.h),
  *        fg_request_head.base_path,
  *        fg_driver_ops.reload (SIGHUP), fg_host.event_base.
+ *   1.2  FG_CONFIG_FILE: a path the core checks is readable, so that a
+ *        missing file is reported at the line of its key.
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H
@@ -20,7 +22,7 @@ extern "C" {
 #endif
 
 #define FG_ABI_MAJOR 1
-#define FG_ABI_MINOR 1
+#define FG_ABI_MINOR 2
 
 /** Name of the function every plugin `.so` exports (see fg_plugin_entry_fn). */
 #define FG_PLUGIN_ENTRY_SYMBOL "fg_plugin_entry"
@@ -41,6 +43,8 @@ enum fg_config_type {
     FG_CONFIG_PATH = 4,     /**< a file path; relative paths are resolved
                                  against the configuration directory */
     FG_CONFIG_DURATION = 5, /**< milliseconds; accepts 250ms, 10s, 5m, 1h */
+    FG_CONFIG_FILE = 6,     /**< a PATH that must name a readable file when
+                                 the configuration is checked (ABI 1.2) */
 };
 
 /** One configuration key a plugin accepts in its member (or plugin) section.

@@ -158,9 +158,9 @@ static void test_defaults(void **state)
     assert_string_equal(c->log_level, "info");
     assert_int_equal(c->limits.max_connections, 1024);
     assert_int_equal(c->limits.max_header_bytes, 65536);
-    assert_int_equal(c->limits.max_headers, 128);
+    assert_int_equal(c->limits.max_headers, 100);
     assert_int_equal(c->limits.max_uri_bytes, 8192);
-    assert_int_equal(c->limits.max_request_body_bytes, 10485760);
+    assert_int_equal(c->limits.max_request_body_bytes, 3145728);
     assert_int_equal(c->limits.max_streams_per_connection, 128);
     assert_int_equal(c->limits.stream_buffer_bytes, 262144);
     assert_int_equal(c->limits.h2_max_control_frames, 1000);
@@ -744,7 +744,8 @@ static void test_tls(void **state)
               "client_ca_file = ca.pem\n");
     expect_refused(f);
     snprintf(want, sizeof(want),
-             "client_ca_file: \"%s/ca.pem\": No such file or directory",
+             "client_ca_file: cannot read \"%s/ca.pem\": No such file or "
+             "directory",
              f->dir);
     expect_line(f, "tls.ini", 4, "%s", want);
 
@@ -765,7 +766,7 @@ static void test_tls(void **state)
 
     write_ini(f, "tls.ini", "[tls]\ncert_file = .\nkey_file = key.pem\n");
     expect_refused(f);
-    snprintf(want, sizeof(want), "cert_file: \"%s\": not a regular file",
+    snprintf(want, sizeof(want), "cert_file: \"%s\" is not a regular file",
              f->dir);
     expect_line(f, "tls.ini", 2, "%s", want);
 }
@@ -851,6 +852,30 @@ static void test_check_section_plugin_keys(void **state)
     assert_int_equal(v->get_int(v, "timeout", -1), 5000);
     assert_string_equal(v->get(v, "ca_file"), want);
     fg_diag_free(&d);
+}
+
+static void test_check_section_files(void **state)
+{
+    static const struct fg_config_key keys[] = {
+        {"token_file", FG_CONFIG_FILE, NULL, 0, 0, 0, NULL},
+        {"ca_file", FG_CONFIG_FILE, NULL, 0, 0, 0, NULL},
+        {"seed", FG_CONFIG_FILE, NULL, 0, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, 0, NULL},
+    };
+    struct fx *f = *state;
+    write_ini(f, "present.txt", "x\n");
+    write_ini(f, "m.ini",
+              "[member \"m\"]\ndriver = d\n; comment\n"
+              "token_file = absent.txt\nca_file = .\nseed = present.txt\n");
+    expect_ok(f);
+    struct fg_config_section *s = &f->cfg->members[0];
+    assert_int_equal(fg_config_check_section(f->cfg, s, keys, &f->diag), 2);
+    expect_line(f, "m.ini", 4,
+                "token_file: cannot read \"%s/absent.txt\": No such file or "
+                "directory",
+                f->dir);
+    expect_line(f, "m.ini", 5, "ca_file: \"%s\" is not a regular file",
+                f->dir);
 }
 
 static void test_check_section_bools(void **state)
@@ -958,6 +983,7 @@ int main(void)
         T(test_member_driver),
         T(test_member_role),
         T(test_check_section_plugin_keys),
+        T(test_check_section_files),
         T(test_check_section_bools),
         T(test_check_section_problems),
         T(test_override),

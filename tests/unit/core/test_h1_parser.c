@@ -85,8 +85,9 @@ static struct fg_limits default_limits(void)
 }
 
 /* Feeds IN in pieces of STEP bytes (0: all at once) until one message
- * completes or the parser refuses. Returns the bytes consumed by that
- * message, or -1 (then *STATUS is the refusal's status). */
+ * completes or the parser refuses; all of IN has arrived, so each feed
+ * shows the parser the rest as its look-ahead. Returns the bytes consumed
+ * by that message, or -1 (then *STATUS is the refusal's status). */
 static ssize_t feed_one(struct fg_h1_parser *p, const char *in, size_t len,
                         size_t step, int *status)
 {
@@ -94,7 +95,8 @@ static ssize_t feed_one(struct fg_h1_parser *p, const char *in, size_t len,
     *status = 0;
     while (off < len) {
         size_t n = step && len - off > step ? step : len - off;
-        ssize_t r = fg_h1_parser_feed(p, in + off, n);
+        ssize_t r = fg_h1_parser_feed_ahead(p, in + off, n, in + off + n,
+                                            len - off - n);
         if (r < 0) {
             const struct fg_h1_error *e = fg_h1_parser_error(p);
             assert_non_null(e);
@@ -379,8 +381,14 @@ static void test_framing_refusals(void **state)
                        "\r\nabc");
     EXPECT_STATUS(400, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n"
                        "\r\n");
-    EXPECT_STATUS(413, "POST / HTTP/1.1\r\nHost: a\r\n"
+    /* a length that does not fit in 63 bits is malformed, not large
+     * (kube-apiserver answers it with 400) */
+    EXPECT_STATUS(400, "POST / HTTP/1.1\r\nHost: a\r\n"
                        "Content-Length: 99999999999999999999999\r\n\r\n");
+    EXPECT_STATUS(400, "POST / HTTP/1.1\r\nHost: a\r\n"
+                       "Content-Length: 9223372036854775808\r\n\r\n");
+    EXPECT_STATUS(413, "POST / HTTP/1.1\r\nHost: a\r\n"
+                       "Content-Length: 9223372036854775807\r\n\r\n");
     EXPECT_STATUS(413, "POST / HTTP/1.1\r\nHost: a\r\n"
                        "Content-Length: 10485761\r\n\r\n");
     /* Transfer-Encoding other than exactly chunked */
@@ -595,6 +603,181 @@ static void test_chunk_refusals(void **state)
     EXPECT_STATUS(0, buf);
 }
 
+/* The chunked grammar of RFC 9112 7.1, clause by clause: every way to get
+ * a chunk wrong is a 400, and a head that arrived together with its
+ * malformed body is never delivered (whole, or byte by byte with the rest
+ * already arrived). */
+static void test_chunk_grammar(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        /* the CRLF after chunk-data: the smuggling case and its kin */
+        "5\r\nhelloXX0\r\n\r\n",
+        "5\r\nhello0\r\n\r\n",
+        "5\r\nhelloX\r\n0\r\n\r\n",
+        "5\r\nhello\rX0\r\n\r\n",
+        "5\r\nhello\n0\r\n\r\n",
+        "5\r\nhello\r\r\n0\r\n\r\n",
+        "3\r\nabcd\r\n0\r\n\r\n",
+        /* chunk-size: 1*HEXDIG, nothing else */
+        "-5\r\nhello\r\n0\r\n\r\n",
+        "+5\r\nhello\r\n0\r\n\r\n",
+        "0x5\r\nhello\r\n0\r\n\r\n",
+        "0X5\r\nhello\r\n0\r\n\r\n",
+        " 5\r\nhello\r\n0\r\n\r\n",
+        "\t5\r\nhello\r\n0\r\n\r\n",
+        "5 \r\nhello\r\n0\r\n\r\n",
+        "5\t\r\nhello\r\n0\r\n\r\n",
+        "\r\nhello\r\n0\r\n\r\n",
+        "5\r\nhello\r\n\r\n",
+        "g\r\nhello\r\n0\r\n\r\n",
+        "5.0\r\nhello\r\n0\r\n\r\n",
+        "5,5\r\nhello\r\n0\r\n\r\n",
+        "00000000000000005\r\nhello\r\n0\r\n\r\n",
+        /* the chunk line's end */
+        "5\nhello\r\n0\r\n\r\n",
+        "5\r\rhello\r\n0\r\n\r\n",
+        "5\r hello\r\n0\r\n\r\n",
+        "0\r\n\n",
+        "0\n\r\n",
+        /* chunk-ext */
+        "5;\r\nhello\r\n0\r\n\r\n",
+        "5; \r\nhello\r\n0\r\n\r\n",
+        "5;=x\r\nhello\r\n0\r\n\r\n",
+        "5;a=\r\nhello\r\n0\r\n\r\n",
+        "5;a =\r\nhello\r\n0\r\n\r\n",
+        "5;a b\r\nhello\r\n0\r\n\r\n",
+        "5;a=b c\r\nhello\r\n0\r\n\r\n",
+        "5;a=b\x01\r\nhello\r\n0\r\n\r\n",
+        "5;a=\"x\r\nhello\r\n0\r\n\r\n",
+        "5;a=\"x\"y\r\nhello\r\n0\r\n\r\n",
+        "5;a=\"\x7f\"\r\nhello\r\n0\r\n\r\n",
+        "5;a=\"\\\x01\"\r\nhello\r\n0\r\n\r\n",
+        "5;a=\"x\"\"y\"\r\nhello\r\n0\r\n\r\n",
+        "5;a(b)\r\nhello\r\n0\r\n\r\n",
+        "5;a=b\nhello\r\n0\r\n\r\n",
+        "5 x\r\nhello\r\n0\r\n\r\n",
+        /* trailer-section: strict field lines */
+        "0\r\nX : 1\r\n\r\n",
+        "0\r\n folded: 1\r\n\r\n",
+        "0\r\nX: 1\r\n continued\r\n\r\n",
+        "0\r\n: v\r\n\r\n",
+        "0\r\nX\r\n\r\n",
+        "0\r\nX: a\x01\r\n\r\n",
+        "0\r\nX: 1\n\r\n",
+        "0\r\nX: 1\r\r\n\r\n",
+        "0\r\n\rX",
+        "0\r\nX(: 1\r\n\r\n",
+    };
+    const char *pre = "POST /clusters/m1/x HTTP/1.1\r\nHost: a\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n";
+    struct fg_limits l = default_limits();
+    char buf[1024];
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(buf, sizeof(buf), "%s%s", pre, bad[i]);
+        for (size_t step = 0; step <= 1; step++) {
+            struct seen s;
+            int st = parse_with(&l, buf, strlen(buf), step, &s);
+            if (st != 400 || s.heads != 0)
+                fail_msg("case %zu (step %zu): status %d, %d heads, want 400 "
+                         "and none",
+                         i, step, st, s.heads);
+        }
+    }
+    /* a size beyond the body limit, up to one that overflows 64 bits, is
+     * refused as too large as soon as its digits say so */
+    snprintf(buf, sizeof(buf), "%s10000000000000000\r\nhello", pre);
+    EXPECT_STATUS(413, buf);
+    snprintf(buf, sizeof(buf), "%sffffffffffffffffffff\r\nhello", pre);
+    EXPECT_STATUS(413, buf);
+    /* extensions over the cap, in every part of the grammar */
+    static const char *const ext_fill[] = {";", ";a", ";a=", ";a=\"", " "};
+    for (size_t i = 0; i < sizeof(ext_fill) / sizeof(ext_fill[0]); i++) {
+        int n = snprintf(buf, sizeof(buf), "%s5%s", pre, ext_fill[i]);
+        memset(buf + n, i == 4 ? ' ' : 'e', 300);
+        snprintf(buf + n + 300, sizeof(buf) - (size_t)n - 300,
+                 "%s\r\nhello\r\n0\r\n\r\n", i == 3 ? "\"" : "");
+        EXPECT_STATUS(400, buf);
+    }
+
+    static const char *const good[] = {
+        "5\r\nhello\r\n0\r\n\r\n",
+        "0005\r\nhello\r\n000\r\n\r\n",
+        "A\r\n0123456789\r\n0\r\n\r\n",
+        "a\r\n0123456789\r\n0\r\n\r\n",
+        "5;a\r\nhello\r\n0\r\n\r\n",
+        "5;a=b;c=\"d e\"\r\nhello\r\n0;z\r\n\r\n",
+        "5 ;a=b\r\nhello\r\n0\r\n\r\n",
+        "5\t; a\t=\t\"q\\\"x\" ;b\r\nhello\r\n0\r\n\r\n",
+        "5;a=\"\x80\xff\"\r\nhello\r\n0\r\n\r\n",
+        "5\r\nhello\r\n0\r\nX-T: 1\r\nY:\r\nZ: a b\t\r\n\r\n",
+        "5\r\nhe\r\n\r\r\n0\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        snprintf(buf, sizeof(buf), "%s%s", pre, good[i]);
+        struct seen s;
+        int st = parse_with(&l, buf, strlen(buf), 1, &s);
+        if (st != 0 || s.heads != 1 || s.completes != 1 || s.body_len < 5)
+            fail_msg("good case %zu: status %d", i, st);
+        EXPECT_STATUS(0, buf);
+    }
+}
+
+/* Feeds IN's head alone, with the rest of IN as already arrived. */
+static ssize_t feed_head_ahead(struct fg_h1_parser *p, const char *in)
+{
+    size_t hl = (size_t)(strstr(in, "\r\n\r\n") - in) + 4;
+    return fg_h1_parser_feed_ahead(p, in, hl, in + hl, strlen(in) - hl);
+}
+
+/* The validation covers what has arrived: a head whose body is still on
+ * its way is delivered, and the malformed chunk that comes later refuses
+ * the request. A pipelined request after a smuggling attempt is never
+ * delivered. */
+static void test_chunk_arrival(void **state)
+{
+    (void)state;
+    struct fg_limits l = default_limits();
+    struct seen s;
+    memset(&s, 0, sizeof(s));
+    struct fg_h1_parser *p = fg_h1_parser_new(&l, &callbacks, &s);
+    const char *head = "POST / HTTP/1.1\r\nHost: a\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n5\r\nhel";
+    assert_int_equal(fg_h1_parser_feed(p, head, strlen(head)),
+                     (ssize_t)strlen(head));
+    assert_int_equal(s.heads, 1);
+    assert_int_equal(fg_h1_parser_feed(p, "loXX0\r\n\r\n", 9), -1);
+    assert_int_equal(fg_h1_parser_error(p)->status, 400);
+    assert_int_equal(s.completes, 0);
+    fg_h1_parser_free(p);
+
+    /* the head arrives alone; its malformed body has arrived by the time
+     * the head is fed: nothing is delivered */
+    memset(&s, 0, sizeof(s));
+    p = fg_h1_parser_new(&l, &callbacks, &s);
+    const char *all = "POST / HTTP/1.1\r\nHost: a\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n"
+                      "5\r\nhelloXX0\r\n\r\n"
+                      "GET /clusters/m1/smuggled HTTP/1.1\r\nHost: a\r\n\r\n";
+    assert_int_equal(feed_head_ahead(p, all), -1);
+    assert_int_equal(s.heads, 0);
+    assert_int_equal(fg_h1_parser_error(p)->status, 400);
+    fg_h1_parser_free(p);
+
+    /* a valid body followed by a pipelined request: the look-ahead stops
+     * at the end of the message */
+    memset(&s, 0, sizeof(s));
+    p = fg_h1_parser_new(&l, &callbacks, &s);
+    const char *two = "POST / HTTP/1.1\r\nHost: a\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n"
+                      "5\r\nhello\r\n0\r\n\r\n"
+                      "GET /b HTTP/1.1\r\nHost: b\r\n\r\n";
+    assert_int_equal(feed_head_ahead(p, two),
+                     (ssize_t)(strstr(two, "\r\n\r\n") - two + 4));
+    assert_int_equal(s.heads, 1);
+    fg_h1_parser_free(p);
+}
+
 static void test_callback_refusal(void **state)
 {
     (void)state;
@@ -636,6 +819,8 @@ int main(void)
         cmocka_unit_test(test_request_line_refusals),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_chunk_refusals),
+        cmocka_unit_test(test_chunk_grammar),
+        cmocka_unit_test(test_chunk_arrival),
         cmocka_unit_test(test_callback_refusal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

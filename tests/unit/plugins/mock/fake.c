@@ -280,3 +280,10 @@ void *fake_demo_instance(const char *version)
         fail_msg("%s", err);
     return in;
 }
+
+const char *fake_item_str(const cJSON *obj, const char *path, int i,
+                          const char *key)
+{
+    return mock_json_str(cJSON_GetArrayItem(mock_json_path(obj, path), i), key,
+                         "");
+}

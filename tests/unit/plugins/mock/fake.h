@@ -59,4 +59,8 @@ char *fake_temp_file(const char *text);
  * (NULL: the default); fails the test when it cannot be made. */
 void *fake_demo_instance(const char *version);
 
+/* The string KEY of item I of the array at PATH in OBJ, or "". */
+const char *fake_item_str(const cJSON *obj, const char *path, int i,
+                          const char *key);
+
 #endif

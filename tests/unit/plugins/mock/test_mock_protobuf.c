@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "mock.h"
+#include "fake.h"
 
 /* A small protobuf writer for building test bodies. */
 struct pbw {
@@ -111,6 +111,16 @@ static cJSON *decode_ok(const struct pbw *body)
     return out;
 }
 
+/* Decodes BODY and checks its compact JSON is WANT. */
+static void expect_decoded(const struct pbw *body, const char *want)
+{
+    cJSON *o = decode_ok(body);
+    char *text = cJSON_PrintUnformatted(o);
+    assert_string_equal(text, want);
+    free(text);
+    cJSON_Delete(o);
+}
+
 static void test_namespace(void **state)
 {
     (void)state;
@@ -122,13 +132,9 @@ static void test_namespace(void **state)
     w_msg(&raw, 2, &spec);
     w_msg(&raw, 3, &status);
     envelope(&body, "v1", "Namespace", &raw);
-    cJSON *o = decode_ok(&body);
-    char *text = cJSON_PrintUnformatted(o);
-    assert_string_equal(text, "{\"kind\":\"Namespace\",\"apiVersion\":\"v1\","
-                              "\"metadata\":{\"name\":\"team-a\",\"labels\":{"
-                              "\"env\":\"prod\",\"team\":\"a\"}}}");
-    free(text);
-    cJSON_Delete(o);
+    expect_decoded(&body, "{\"kind\":\"Namespace\",\"apiVersion\":\"v1\","
+                          "\"metadata\":{\"name\":\"team-a\",\"labels\":{"
+                          "\"env\":\"prod\",\"team\":\"a\"}}}");
 }
 
 static void test_configmap_and_secret(void **state)
@@ -167,6 +173,38 @@ static void test_configmap_and_secret(void **state)
     assert_string_equal(mock_json_str(o, "data.password", ""), "aHVudGVyMg==");
     assert_string_equal(mock_json_str(o, "type", ""), "Opaque");
     assert_true(cJSON_IsFalse(mock_json_path(o, "immutable")));
+    cJSON_Delete(o);
+}
+
+/* `kubectl create serviceaccount` and a ServiceAccount with every field. */
+static void test_serviceaccount(void **state)
+{
+    (void)state;
+    struct pbw m = {0}, raw = {0}, body = {0}, ref = {0}, pull = {0};
+    meta(&m, "fedgate", "fedgate");
+    w_msg(&raw, 1, &m);
+    envelope(&body, "v1", "ServiceAccount", &raw);
+    expect_decoded(&body, "{\"kind\":\"ServiceAccount\",\"apiVersion\":"
+                          "\"v1\",\"metadata\":{\"name\":\"fedgate\","
+                          "\"namespace\":\"fedgate\"}}");
+
+    w_str(&ref, 1, "Secret");
+    w_str(&ref, 3, "token");
+    w_msg(&raw, 2, &ref);
+    w_str(&pull, 1, "registry");
+    w_msg(&raw, 3, &pull);
+    w_int(&raw, 4, 0); /* a pointer: false is meaningful */
+    envelope(&body, "v1", "ServiceAccount", &raw);
+    cJSON *o = decode_ok(&body);
+    assert_string_equal(fake_item_str(o, "secrets", 0, "kind"), "Secret");
+    assert_string_equal(fake_item_str(o, "secrets", 0, "name"), "token");
+    assert_string_equal(
+        mock_json_str(
+            cJSON_GetArrayItem(mock_json_path(o, "imagePullSecrets"), 0),
+            "name", ""),
+        "registry");
+    assert_true(
+        cJSON_IsFalse(mock_json_path(o, "automountServiceAccountToken")));
     cJSON_Delete(o);
 }
 
@@ -226,10 +264,7 @@ static void test_deployment(void **state)
         mock_json_int(cJSON_GetArrayItem(mock_json_path(ctr, "ports"), 0),
                       "containerPort", 0),
         8080);
-    assert_string_equal(
-        mock_json_str(cJSON_GetArrayItem(mock_json_path(ctr, "env"), 0),
-                      "value", ""),
-        "fast");
+    assert_string_equal(fake_item_str(ctr, "env", 0, "value"), "fast");
     assert_string_equal(mock_json_str(ctr, "resources.requests.cpu", ""),
                         "250m");
     assert_null(mock_json_path(ctr, "stdin"));
@@ -336,6 +371,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_namespace),
         cmocka_unit_test(test_configmap_and_secret),
+        cmocka_unit_test(test_serviceaccount),
         cmocka_unit_test(test_deployment),
         cmocka_unit_test(test_malformed),
     };

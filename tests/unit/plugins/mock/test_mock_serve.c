@@ -132,6 +132,7 @@ static void test_discovery(void **state)
         {"nodes", "Node", "node", "no", 0},
         {"events", "Event", "event", "ev", 1},
         {"secrets", "Secret", "secret", NULL, 1},
+        {"serviceaccounts", "ServiceAccount", "serviceaccount", "sa", 1},
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         const cJSON *r = find_by(res, "name", want[i].name);
@@ -544,6 +545,11 @@ static void test_tables(void **state)
         assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(t, "rows")) > 0);
         cJSON_Delete(t);
     }
+
+    t = get_json(in, "/api/v1/serviceaccounts", NULL, TABLE_ACCEPT, 200);
+    const char *sa_cols[] = {"Name", "Secrets", "Age", NULL};
+    expect_columns(t, sa_cols);
+    cJSON_Delete(t);
 
     /* A Table of one object, the full object, and v1beta1. */
     t = get_json(in, "/api/v1/namespaces/shop/pods/redis-1",

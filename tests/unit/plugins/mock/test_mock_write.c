@@ -424,6 +424,47 @@ static void test_delete(void **state)
     mock_driver_ops.instance_free(in);
 }
 
+/* What `kubectl apply` of packaging/kubernetes/host sends for its
+ * ServiceAccount: a server-side dry run stores nothing, a create does, and
+ * a strategic merge patch adds to secrets (merged by name) instead of
+ * replacing them. */
+static void test_serviceaccount(void **state)
+{
+    (void)state;
+    void *in = fake_demo_instance(NULL);
+    const char *sa = "{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\","
+                     "\"metadata\":{\"name\":\"fedgate\"},"
+                     "\"automountServiceAccountToken\":false,"
+                     "\"secrets\":[{\"name\":\"a\"}]}";
+    cJSON *d = req(in, "POST", "/api/v1/namespaces/shop/serviceaccounts",
+                   "dryRun=All&fieldValidation=Strict", JSON, sa, 201);
+    assert_string_equal(mock_json_str(d, "kind", ""), "ServiceAccount");
+    cJSON_Delete(d);
+    d = req(in, "GET", "/api/v1/namespaces/shop/serviceaccounts/fedgate", NULL,
+            NULL, NULL, 404);
+    cJSON_Delete(d);
+
+    d = req(in, "POST", "/api/v1/namespaces/shop/serviceaccounts",
+            "fieldValidation=Strict", JSON, sa, 201);
+    cJSON_Delete(d);
+    d = req(in, "PATCH", "/api/v1/namespaces/shop/serviceaccounts/fedgate",
+            NULL, "application/strategic-merge-patch+json",
+            "{\"secrets\":[{\"name\":\"b\"}]}", 200);
+    assert_string_equal(fake_item_str(d, "secrets", 0, "name"), "a");
+    assert_string_equal(fake_item_str(d, "secrets", 1, "name"), "b");
+    cJSON_Delete(d);
+    d = req(in, "GET", "/api/v1/namespaces/shop/serviceaccounts/fedgate", NULL,
+            NULL, NULL, 200);
+    assert_true(
+        cJSON_IsFalse(mock_json_path(d, "automountServiceAccountToken")));
+    cJSON_Delete(d);
+    d = req(in, "GET", "/api/v1/serviceaccounts", NULL, NULL, NULL, 200);
+    assert_string_equal(mock_json_str(d, "kind", ""), "ServiceAccountList");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "items")), 1);
+    cJSON_Delete(d);
+    mock_driver_ops.instance_free(in);
+}
+
 /* A store saved and loaded again keeps objects and resourceVersions. */
 static void test_persist(void **state)
 {
@@ -460,7 +501,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create),  cmocka_unit_test(test_update),
         cmocka_unit_test(test_scale),   cmocka_unit_test(test_delete),
-        cmocka_unit_test(test_persist),
+        cmocka_unit_test(test_persist), cmocka_unit_test(test_serviceaccount),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,143 @@
+#!/bin/sh
+# The Debian packages as an operator gets them: builds them (build-deb.sh,
+# lintian included), installs them on this machine with apt, checks the
+# installed unit with `systemd-analyze verify`, runs the installed daemon the
+# way the unit does (user fedgate, no capabilities, no new privileges,
+# -c /etc/fedgate/conf.d) first with the packaged configuration (no member)
+# and then with one mock member added, checks /readyz, /version and a kubectl
+# call through it, and builds the SDK's example plugin against the installed
+# fedgate-sdk. Everything installed is purged at the end, also on failure.
+# Run as root on a machine where fedgate is not installed.
+set -eu
+cd "$(dirname "$0")/.."
+out="${1:-build/deb}"
+[ "$(id -u)" -eq 0 ] || {
+  echo "test-deb: run as root (it installs packages)" >&2
+  exit 1
+}
+if dpkg-query -W -f='${Status}' fedgate 2>/dev/null | grep -q installed; then
+  echo "test-deb: fedgate is installed already; purge it first" >&2
+  exit 1
+fi
+
+rm -f "$out"/*.deb
+./packaging/build-deb.sh "$out"
+
+member=/etc/fedgate/conf.d/members/pkgtest.ini
+tmp=$(mktemp -d)
+pid=""
+cleanup() {
+  [ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+  rm -f "$member"
+  DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq fedgate fedgate-mock \
+    fedgate-sdk >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y -qq "./$out"/fedgate_*.deb "./$out"/fedgate-mock_*.deb
+id fedgate
+test "$(stat -c %U /var/lib/fedgate)" = fedgate
+
+echo "test-deb: systemd-analyze verify"
+systemd-analyze verify /lib/systemd/system/fedgate.service
+
+# The unit's command line; another gateway on this machine may hold the
+# packaged port, then a free one is given with --listen.
+listen=127.0.0.1:9443
+extra=""
+port=$(python3 -c '
+import socket
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", 9443))
+except OSError:
+    s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
+if [ "$port" != 9443 ]; then
+  listen=127.0.0.1:$port
+  extra="--listen $listen"
+  echo "test-deb: 127.0.0.1:9443 is taken; using $listen"
+fi
+
+# Starts the installed daemon as the unit would (User=fedgate,
+# NoNewPrivileges, empty capability sets, UMask) and waits for /readyz.
+start() {
+  (
+    cd /
+    umask 0077
+    # shellcheck disable=SC2086
+    exec setpriv --reuid=fedgate --regid=fedgate --init-groups \
+      --no-new-privs --bounding-set=-all --inh-caps=-all \
+      /usr/bin/fedgate -c /etc/fedgate/conf.d $extra
+  ) >"$tmp/fedgate.log" 2>&1 &
+  pid=$!
+  i=0
+  until curl -fsS --max-time 2 --cacert /var/lib/fedgate/ca.crt \
+    "https://$listen/readyz" >/dev/null 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null || [ $i -ge 60 ]; then
+      echo "test-deb: the installed fedgate did not become ready:" >&2
+      cat "$tmp/fedgate.log" >&2
+      exit 1
+    fi
+    sleep 0.5
+    i=$((i + 1))
+  done
+  echo "test-deb: /readyz ok ($1)"
+}
+
+stop() {
+  kill "$pid"
+  rc=0
+  wait "$pid" || rc=$?
+  pid=""
+  if [ $rc -ne 0 ]; then
+    echo "test-deb: fedgate exited with $rc:" >&2
+    cat "$tmp/fedgate.log" >&2
+    exit 1
+  fi
+}
+
+start "packaged configuration, no member"
+token=$(cat /var/lib/fedgate/admin.token)
+curl -fsS --cacert /var/lib/fedgate/ca.crt -H "Authorization: Bearer $token" \
+  "https://$listen/version" >"$tmp/version.json"
+python3 - "$tmp/version.json" "$(git rev-parse HEAD)" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert v["gitCommit"] == sys.argv[2], v
+print("test-deb: /version:", v["gitVersion"], v["gitCommit"])
+PY
+stop
+
+cat >"$member" <<INI
+[member "pkgtest"]
+driver = mock
+seed = /usr/share/fedgate/seeds/demo.json
+INI
+start "one mock member"
+kubectl --kubeconfig /var/lib/fedgate/admin.kubeconfig --context pkgtest \
+  get namespaces
+stop
+grep -q 'serving 1 member(s)' "$tmp/fedgate.log"
+
+echo "test-deb: the SDK"
+apt-get install -y -qq "./$out"/fedgate-sdk_*.deb
+pkg-config --cflags fedgate-sdk
+# The SDK names the directory the packaged daemon loads its plugins from.
+test -f "$(pkg-config --variable=plugindir fedgate-sdk)/direct.so"
+test -f "$(pkg-config --variable=includedir fedgate-sdk)/fedgate/plugin.h"
+cmake -S sdk/examples/echo-driver -B "$tmp/echo" >/dev/null
+cmake --build "$tmp/echo"
+mkdir "$tmp/conf"
+cat >"$tmp/conf/10.ini" <<INI
+[gateway]
+plugin_dir = $tmp/echo
+state_dir = $tmp/state
+[member "echo"]
+driver = echo
+greeting = hi
+INI
+/usr/bin/fedgate -c "$tmp/conf" --check
+echo "test-deb: ok"
