@@ -39,10 +39,12 @@ void fg_mem_trim_free(struct fg_mem_trim *t)
 
 void fg_mem_trim_note_close(struct fg_mem_trim *t)
 {
+    if (!t->ev)
+        return; /* never set up */
     uint32_t open = *t->open;
     if (open + 1 > t->peak)
         t->peak = open + 1; /* the peak counted the one that just closed */
-    if (!t->ev || t->peak - open < TRIM_DROP || evtimer_pending(t->ev, NULL))
+    if (t->peak - open < TRIM_DROP || evtimer_pending(t->ev, NULL))
         return;
     struct timeval tv = {TRIM_DELAY_MS / 1000, (TRIM_DELAY_MS % 1000) * 1000};
     evtimer_add(t->ev, &tv);
