@@ -38,6 +38,7 @@ static const struct fg_config_key gateway_keys[] = {
     {"log_level", FG_CONFIG_STRING, "info", 0, 0, 0,
      "error | warn | info | debug"},
     {"max_connections", FG_CONFIG_INT, "1024", 0, 1, 1000000, NULL},
+    {"max_connections_per_source", FG_CONFIG_INT, "256", 0, 0, 1000000, NULL},
     {"max_header_bytes", FG_CONFIG_INT, "65536", 0, 1024, 81920, NULL},
     {"max_headers", FG_CONFIG_INT, "100", 0, 8, 10000, NULL},
     {"max_uri_bytes", FG_CONFIG_INT, "8192", 0, 256, 1048576, NULL},
@@ -48,6 +49,10 @@ static const struct fg_config_key gateway_keys[] = {
     {"h2_max_control_frames", FG_CONFIG_INT, "1000", 0, 10, 1000000, NULL},
     {"header_timeout", FG_CONFIG_DURATION, "10s", 0, 100, 3600000, NULL},
     {"idle_timeout", FG_CONFIG_DURATION, "120s", 0, 1000, 86400000, NULL},
+    {"unauthenticated_idle_timeout", FG_CONFIG_DURATION, "10s", 0, 100,
+     86400000, NULL},
+    {"body_idle_timeout", FG_CONFIG_DURATION, "60s", 0, 100, 86400000, NULL},
+    {"body_timeout", FG_CONFIG_DURATION, "60s", 0, 0, 86400000, NULL},
     {"shutdown_grace", FG_CONFIG_DURATION, "30s", 0, 0, 3600000, NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
@@ -498,6 +503,11 @@ static int line_of(const struct fg_config_section *s, const char *key)
     return e && e->line ? e->line : s->line;
 }
 
+int fg_config_line(const struct fg_config_section *s, const char *key)
+{
+    return line_of(s, key);
+}
+
 static int one_of(const char *v, const char *const *allowed)
 {
     for (; *allowed; allowed++)
@@ -607,6 +617,8 @@ static void apply_gateway(struct fg_config *cfg, struct fg_config_section *s,
 
     struct fg_limits *lim = &cfg->limits;
     lim->max_connections = (uint32_t)get_int(s, "max_connections");
+    lim->max_connections_per_source =
+        (uint32_t)get_int(s, "max_connections_per_source");
     lim->max_header_bytes = (uint32_t)get_int(s, "max_header_bytes");
     lim->max_headers = (uint32_t)get_int(s, "max_headers");
     lim->max_uri_bytes = (uint32_t)get_int(s, "max_uri_bytes");
@@ -617,6 +629,10 @@ static void apply_gateway(struct fg_config *cfg, struct fg_config_section *s,
     lim->h2_max_control_frames = (uint32_t)get_int(s, "h2_max_control_frames");
     lim->header_timeout_ms = (uint64_t)get_int(s, "header_timeout");
     lim->idle_timeout_ms = (uint64_t)get_int(s, "idle_timeout");
+    lim->unauthenticated_idle_timeout_ms =
+        (uint64_t)get_int(s, "unauthenticated_idle_timeout");
+    lim->body_idle_timeout_ms = (uint64_t)get_int(s, "body_idle_timeout");
+    lim->body_timeout_ms = (uint64_t)get_int(s, "body_timeout");
     lim->shutdown_grace_ms = (uint64_t)get_int(s, "shutdown_grace");
 }
 

@@ -18,6 +18,8 @@ enum fg_role { FG_ROLE_HOST = 0, FG_ROLE_MEMBER = 1 };
 /* Every limit is a key of [gateway] with a safe default. */
 struct fg_limits {
     uint32_t max_connections;            /* max_connections = 1024 */
+    uint32_t max_connections_per_source; /* = 256 per address (IPv6: /64)
+                                            and worker; 0: no cap */
     uint32_t max_header_bytes;           /* max_header_bytes = 65536 */
     uint32_t max_headers;                /* max_headers = 100 */
     uint32_t max_uri_bytes;              /* max_uri_bytes = 8192 */
@@ -28,7 +30,14 @@ struct fg_limits {
                                             10 s before GOAWAY */
     uint64_t header_timeout_ms;          /* header_timeout = 10s */
     uint64_t idle_timeout_ms;            /* idle_timeout = 120s */
-    uint64_t shutdown_grace_ms;          /* shutdown_grace = 30s */
+    uint64_t unauthenticated_idle_timeout_ms; /* = 10s: keep-alive of a
+                                                 connection no request on
+                                                 which was authenticated */
+    uint64_t body_idle_timeout_ms;            /* body_idle_timeout = 60s */
+    uint64_t body_timeout_ms;   /* body_timeout = 60s for a whole request
+                                   body (kube-apiserver's request timeout);
+                                   0: none */
+    uint64_t shutdown_grace_ms; /* shutdown_grace = 30s */
 };
 
 /* One key = value of a section, as written. */
@@ -89,6 +98,8 @@ int fg_config_check_section(struct fg_config *cfg, struct fg_config_section *s,
 
 /* The value of KEY in S, or NULL. */
 const char *fg_config_get(const struct fg_config_section *s, const char *key);
+/* The line KEY is on in S's file (S's header line when it was defaulted). */
+int fg_config_line(const struct fg_config_section *s, const char *key);
 
 void fg_config_free(struct fg_config *cfg);
 

@@ -1,6 +1,8 @@
-/* Client connections: TLS accept, the handshake timeout, the codec ALPN
- * picked, and closing (always deferred to the next loop turn, so a codec
- * may close its connection from inside its own callbacks). */
+/* Client connections: the slots they hold (max_connections, the cap per
+ * source, evicting an idle unauthenticated one for a newcomer), TLS
+ * accept, the handshake timeout, the codec ALPN picked, and closing
+ * (always deferred to the next loop turn, so a codec may close its
+ * connection from inside its own callbacks). */
 #include "conn.h"
 
 #include <arpa/inet.h>
@@ -27,6 +29,28 @@ const struct fg_limits *fg_conn_limits(const struct fg_conn *conn)
     return &conn->worker->gw->cfg->limits;
 }
 
+uint64_t fg_conn_idle_timeout_ms(const struct fg_conn *conn)
+{
+    const struct fg_limits *lim = fg_conn_limits(conn);
+    if (!conn->authenticated &&
+        lim->unauthenticated_idle_timeout_ms < lim->idle_timeout_ms)
+        return lim->unauthenticated_idle_timeout_ms;
+    return lim->idle_timeout_ms;
+}
+
+static void link_conn(struct fg_worker *w, struct fg_conn *c)
+{
+    c->prev = w->conns_tail;
+    c->next = NULL;
+    if (w->conns_tail)
+        w->conns_tail->next = c;
+    else
+        w->conns = c;
+    w->conns_tail = c;
+    w->n_conns++;
+    atomic_fetch_add_explicit(&w->metrics.conns_open, 1, memory_order_relaxed);
+}
+
 static void unlink_conn(struct fg_conn *c)
 {
     struct fg_worker *w = c->worker;
@@ -36,8 +60,12 @@ static void unlink_conn(struct fg_conn *c)
         w->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    else if (w->conns_tail == c)
+        w->conns_tail = c->prev;
     c->prev = c->next = NULL;
     w->n_conns--;
+    atomic_fetch_sub_explicit(&w->metrics.conns_open, 1, memory_order_relaxed);
+    fg_source_release(&w->sources, &c->source);
 }
 
 static void free_conn(evutil_socket_t fd, short what, void *arg)
@@ -55,6 +83,7 @@ static void free_conn(evutil_socket_t fd, short what, void *arg)
         bufferevent_free(c->bev);
     }
     free(c);
+    fg_mem_trim_note_close(&w->mem_trim);
     if (w->draining)
         fg_worker_check_drained(w);
 }
@@ -120,12 +149,46 @@ static void format_peer(const struct sockaddr *addr, char *out, size_t len)
     }
 }
 
+/* Makes room when every slot is taken: the oldest connection that has not
+ * authenticated and has no request in flight (a slow handshake, a
+ * half-sent head, a keep-alive after 401s) is closed. Returns 0, or -1
+ * when every connection is authenticated or busy. */
+static int evict_one(struct fg_worker *w)
+{
+    for (struct fg_conn *c = w->conns; c; c = c->next) {
+        if (c->authenticated || c->requests > 0)
+            continue;
+        fg_debug("%s: closed to make room for a new connection (%u open)",
+                 c->peer, w->n_conns);
+        atomic_fetch_add_explicit(&w->metrics.conns_evicted, 1,
+                                  memory_order_relaxed);
+        fg_conn_close(c);
+        return 0;
+    }
+    return -1;
+}
+
 void fg_conn_accept(struct fg_worker *w, int fd, const struct sockaddr *addr,
                     int addrlen)
 {
     (void)addrlen;
     const struct fg_limits *lim = &w->gw->cfg->limits;
-    if (w->draining || w->n_conns >= lim->max_connections) {
+    if (w->draining) {
+        close(fd);
+        return;
+    }
+    struct fg_source source = fg_source_of(addr);
+    if (fg_source_take(&w->sources, &source, lim->max_connections_per_source) !=
+        0) {
+        atomic_fetch_add_explicit(&w->metrics.conns_source, 1,
+                                  memory_order_relaxed);
+        close(fd);
+        return;
+    }
+    if (w->n_conns >= lim->max_connections && evict_one(w) != 0) {
+        fg_source_release(&w->sources, &source);
+        atomic_fetch_add_explicit(&w->metrics.conns_full, 1,
+                                  memory_order_relaxed);
         close(fd);
         return;
     }
@@ -137,6 +200,7 @@ void fg_conn_accept(struct fg_worker *w, int fd, const struct sockaddr *addr,
     SSL *ssl = c ? SSL_new(w->gw->ssl_ctx) : NULL;
     if (!ssl) {
         free(c);
+        fg_source_release(&w->sources, &source);
         close(fd);
         return;
     }
@@ -148,16 +212,14 @@ void fg_conn_accept(struct fg_worker *w, int fd, const struct sockaddr *addr,
     if (!c->bev) {
         SSL_free(ssl);
         free(c);
+        fg_source_release(&w->sources, &source);
         close(fd);
         return;
     }
     /* Clients often close without close_notify; that is not an error. */
     bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-    c->next = w->conns;
-    if (w->conns)
-        w->conns->prev = c;
-    w->conns = c;
-    w->n_conns++;
+    c->source = source;
+    link_conn(w, c);
 
     struct timeval tv = {(time_t)(lim->header_timeout_ms / 1000),
                          (suseconds_t)(lim->header_timeout_ms % 1000) * 1000};

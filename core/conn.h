@@ -5,6 +5,9 @@
 #define FG_CONN_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "conn_sources.h"
 
 struct bufferevent;
 struct sockaddr;
@@ -36,7 +39,9 @@ struct fg_conn {
      * anonymous connections (slots, head budgets, GOAWAY after 401s) no
      * longer apply. */
     int authenticated;
-    struct fg_conn *prev, *next; /* the worker's list */
+    int requests;                /* exchanges in flight (exchange.c counts) */
+    struct fg_source source;     /* for max_connections_per_source */
+    struct fg_conn *prev, *next; /* the worker's list, oldest first */
 };
 
 extern const struct fg_codec fg_h1_codec;
@@ -44,6 +49,10 @@ extern const struct fg_codec fg_h2_codec;
 
 /* The worker's limits, for codecs. */
 const struct fg_limits *fg_conn_limits(const struct fg_conn *conn);
+
+/* How long the connection may stay without a request: idle_timeout, or
+ * unauthenticated_idle_timeout until a request on it was authenticated. */
+uint64_t fg_conn_idle_timeout_ms(const struct fg_conn *conn);
 
 /* Closes the connection now: the codec is destroyed, the bev freed. Safe to
  * call from the codec's own bufferevent callbacks (the free is deferred to

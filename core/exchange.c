@@ -1,6 +1,7 @@
 /* One request/response: routing (gateway endpoint or member), header
- * hygiene towards members, and the relay of a driver's answer to the codec
- * with backpressure both ways. */
+ * hygiene towards members, the relay of a driver's answer to the codec
+ * with backpressure both ways, and the request body's idle timeout, the
+ * same for every codec and driver. */
 #include "exchange_internal.h"
 
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <event2/event.h>
 #include <openssl/crypto.h>
 
 #include "conn.h"
@@ -41,6 +43,7 @@ struct fg_exchange *fg_exchange_new(struct fg_conn *conn,
     ex->member_index = -1;
     ex->body_limit = conn->worker->gw->cfg->limits.max_request_body_bytes;
     ex->worker->in_flight++;
+    conn->requests++;
     atomic_fetch_add_explicit(&ex->worker->metrics.in_flight, 1,
                               memory_order_relaxed);
     return ex;
@@ -318,18 +321,96 @@ static void cb_error(void *ctx, int code, const char *reason,
 static void cb_body_pause(void *ctx)
 {
     struct fg_exchange *ex = ctx;
+    if (!ex->body_paused)
+        ex->body_paused_us = now_us();
+    ex->body_paused = 1;
     ex->ops->pause_body(ex->cs);
 }
 
 static void cb_body_resume(void *ctx)
 {
     struct fg_exchange *ex = ctx;
+    uint64_t now = now_us();
+    if (ex->body_paused) /* the client's clocks start again */
+        ex->body_start_us += now - ex->body_paused_us;
+    ex->body_paused = 0;
+    ex->body_last_us = now;
     ex->ops->resume_body(ex->cs);
 }
 
 static const struct fg_stream_callbacks stream_callbacks = {
     cb_head, cb_data, cb_end, cb_error, cb_body_pause, cb_body_resume,
 };
+
+/* ---- the request body's idle timeout --------------------------------------
+ */
+
+static void arm_body_timer(struct fg_exchange *ex, uint64_t us)
+{
+    struct timeval tv = {(time_t)(us / 1000000u), (suseconds_t)(us % 1000000u)};
+    evtimer_add(ex->body_timer, &tv);
+}
+
+/* A body that stops arriving, or trickles in, holds a driver stream and a
+ * slot for ever: after body_idle_timeout without a byte, or body_timeout
+ * since the head (time the driver held the body paused not counted), the
+ * request is answered 408 (reset when the answer has begun) and its driver
+ * stream closed. Each byte only notes the time; the timer re-arms itself
+ * for what is left, so a fast body costs no timer operations. */
+static void body_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct fg_exchange *ex = arg;
+    const struct fg_limits *lim = &ex->worker->gw->cfg->limits;
+    uint64_t now = now_us();
+    if (ex->body_ended)
+        return;
+    if (ex->body_paused) {
+        arm_body_timer(ex, lim->body_idle_timeout_ms * 1000u);
+        return;
+    }
+    uint64_t idle_end = ex->body_last_us + lim->body_idle_timeout_ms * 1000u;
+    uint64_t end = idle_end;
+    if (lim->body_timeout_ms &&
+        ex->body_start_us + lim->body_timeout_ms * 1000u < end)
+        end = ex->body_start_us + lim->body_timeout_ms * 1000u;
+    if (now < end) {
+        arm_body_timer(ex, end - now);
+        return;
+    }
+    fg_debug("%s: request body stalled (%lld byte(s) in %llu ms): 408",
+             ex->conn->peer, (long long)ex->body_bytes,
+             (unsigned long long)((now - ex->body_start_us) / 1000u));
+    ex->body_ended = 1;
+    ex->ops->abandon_body(ex->cs); /* first: the 408 then says close */
+    if (end == idle_end)
+        fg_exchange_fail(ex, 408, "Timeout",
+                         "no request body was received for %llu ms",
+                         (unsigned long long)lim->body_idle_timeout_ms);
+    else
+        fg_exchange_fail(ex, 408, "Timeout",
+                         "the request body was not received within %llu ms",
+                         (unsigned long long)lim->body_timeout_ms);
+    ex->driver_done = 1;
+    if (ex->stream) {
+        ex->member->ops->stream_close(ex->stream);
+        ex->stream = NULL;
+    }
+}
+
+static void start_body_timer(struct fg_exchange *ex)
+{
+    const struct fg_limits *lim = &ex->worker->gw->cfg->limits;
+    ex->body_timer = evtimer_new(ex->worker->base, body_timeout, ex);
+    if (!ex->body_timer)
+        return; /* out of memory: the idle timeout of the codec remains */
+    ex->body_start_us = ex->body_last_us = now_us();
+    uint64_t ms = lim->body_idle_timeout_ms;
+    if (lim->body_timeout_ms && lim->body_timeout_ms < ms)
+        ms = lim->body_timeout_ms;
+    arm_body_timer(ex, ms * 1000u);
+}
 
 /* ---- routing ------------------------------------------------------------- */
 
@@ -377,6 +458,8 @@ static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
     if (!req->has_body) {
         ex->body_ended = 1;
         m->ops->stream_end(ex->stream);
+    } else if (!ex->body_ended) {
+        start_body_timer(ex);
     }
 }
 
@@ -451,6 +534,7 @@ void fg_exchange_start(struct fg_exchange *ex, const struct fg_request_in *req)
 void fg_exchange_body(struct fg_exchange *ex, const void *buf, size_t len)
 {
     ex->body_bytes += (int64_t)len;
+    ex->body_last_us = now_us();
     if (!ex->stream || ex->driver_done)
         return; /* answered already: the codec discards what is left */
     /* A tunnel (after 101) has no body limit: it is a session. */
@@ -470,6 +554,8 @@ void fg_exchange_body_end(struct fg_exchange *ex)
     if (ex->body_ended)
         return;
     ex->body_ended = 1;
+    if (ex->body_timer)
+        evtimer_del(ex->body_timer);
     if (ex->stream && !ex->driver_done)
         ex->member->ops->stream_end(ex->stream);
 }
@@ -485,6 +571,8 @@ void fg_exchange_output_drained(struct fg_exchange *ex)
 void fg_exchange_finish(struct fg_exchange *ex, int completed)
 {
     struct fg_worker *w = ex->worker;
+    if (ex->body_timer)
+        event_free(ex->body_timer);
     if (ex->stream)
         ex->member->ops->stream_close(ex->stream);
     int code = ex->status ? ex->status : 499; /* client went away */
@@ -494,6 +582,7 @@ void fg_exchange_finish(struct fg_exchange *ex, int completed)
                       now_us() - ex->started_us);
     atomic_fetch_sub_explicit(&w->metrics.in_flight, 1, memory_order_relaxed);
     w->in_flight--;
+    ex->conn->requests--;
     free(ex);
     if (w->draining)
         fg_worker_check_drained(w);

@@ -34,6 +34,10 @@ struct fg_codec_ops {
     /* Stop / restart delivering request body to the exchange. */
     void (*pause_body)(void *cs);
     void (*resume_body)(void *cs);
+    /* The exchange reads no more of the request body (it stalled): what
+     * the client still sends is dropped, and once the answer is out h1
+     * closes the connection and h2 resets the stream (NO_ERROR). */
+    void (*abandon_body)(void *cs);
 };
 
 /* The request head as a codec parsed it. Strings are NUL-terminated and

@@ -6,6 +6,7 @@
 #include "exchange.h"
 #include "target.h"
 
+struct event;
 struct fg_worker;
 struct fg_member_rt;
 
@@ -29,6 +30,12 @@ struct fg_exchange {
     int upgrade;        /* the driver was offered a protocol switch */
     int64_t body_bytes; /* request body received so far */
     int64_t body_limit;
+    /* body_idle_timeout: armed while a request body is read */
+    struct event *body_timer;
+    uint64_t body_start_us;  /* the head, moved on by time spent paused */
+    uint64_t body_last_us;   /* when the last body byte came */
+    uint64_t body_paused_us; /* when the driver paused the body */
+    int body_paused;         /* by the driver: the wait is not the client's */
 };
 
 /* Sends a complete response with BODY (copied) of CONTENT_TYPE. */

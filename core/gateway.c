@@ -61,6 +61,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
                       struct sockaddr *addr, int len, void *arg)
 {
     (void)l;
+    fg_accept_guard_ok(arg);
     fg_conn_accept(arg, fd, addr, len);
 }
 
@@ -99,6 +100,7 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
         return;
     w->draining = 1;
     if (w->listener) {
+        fg_accept_guard_free(w);
         evconnlistener_free(w->listener);
         w->listener = NULL;
     }
@@ -177,7 +179,8 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
     struct fg_worker *w = &gw->workers[index];
     w->gw = gw;
     w->index = index;
-    if (fg_metrics_shard_init(&w->metrics, gw->cfg->n_members) != 0)
+    if (fg_metrics_shard_init(&w->metrics, gw->cfg->n_members) != 0 ||
+        fg_source_table_init(&w->sources, gw->cfg->limits.max_connections) != 0)
         return fg_error_set(err, "out of memory");
     w->base = event_base_new();
     if (!w->base)
@@ -185,7 +188,8 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
     w->drain_ev = event_new(w->base, -1, 0, drain_cb, w);
     w->grace_ev = evtimer_new(w->base, grace_over, w);
     w->reload_ev = event_new(w->base, -1, 0, reload_cb, w);
-    if (!w->drain_ev || !w->grace_ev || !w->reload_ev)
+    if (!w->drain_ev || !w->grace_ev || !w->reload_ev ||
+        fg_mem_trim_init(&w->mem_trim, w->base, &w->n_conns) != 0)
         return fg_error_set(err, "out of memory");
     int fd = open_listener(gw->cfg, err);
     if (fd < 0)
@@ -196,6 +200,8 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
         close(fd);
         return fg_error_set(err, "cannot listen on the event loop");
     }
+    if (fg_accept_guard_init(w, err) != 0)
+        return -1;
     return init_members(w, err);
 }
 
@@ -251,6 +257,10 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
         fg_diag_free(&diag);
         return rc;
     }
+    fg_diag_free(&diag);
+    fg_fd_budget(cfg, 1, &diag);
+    for (size_t i = 0; i < diag.n; i++)
+        fg_warn("%s", diag.lines[i]);
     fg_diag_free(&diag);
 
     struct fg_cert_files certs = {0};
@@ -375,6 +385,7 @@ void fg_gateway_free(struct fg_gateway *gw)
             if (w->members[m].instance)
                 w->members[m].ops->instance_free(w->members[m].instance);
         free(w->members);
+        fg_accept_guard_free(w);
         if (w->listener)
             evconnlistener_free(w->listener);
         if (w->drain_ev)
@@ -383,9 +394,11 @@ void fg_gateway_free(struct fg_gateway *gw)
             event_free(w->grace_ev);
         if (w->reload_ev)
             event_free(w->reload_ev);
+        fg_mem_trim_free(&w->mem_trim);
         if (w->base)
             event_base_free(w->base);
         fg_metrics_shard_free(&w->metrics);
+        fg_source_table_free(&w->sources);
     }
     free(gw->workers);
     if (gw->ssl_ctx)

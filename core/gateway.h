@@ -14,7 +14,10 @@
 #include <fedgate/driver.h>
 
 #include "config.h"
+#include "conn_sources.h"
+#include "fd_guard.h"
 #include "host_api.h"
+#include "mem_trim.h"
 #include "metrics.h"
 #include "plugin_loader.h"
 
@@ -41,9 +44,13 @@ struct fg_worker {
     unsigned index;
     struct event_base *base;
     struct evconnlistener *listener;
+    struct fg_accept_guard accept_guard;
     struct fg_member_rt *members;
     size_t n_members;
-    struct fg_conn *conns; /* every open connection */
+    struct fg_conn *conns; /* every open connection, oldest first */
+    struct fg_conn *conns_tail;
+    struct fg_source_table sources; /* connections per source address */
+    struct fg_mem_trim mem_trim;
     uint32_t n_conns;
     uint32_t in_flight;
     int draining;

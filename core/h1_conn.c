@@ -102,9 +102,13 @@ struct h1_conn {
     int tunnel;           /* 101 sent: raw bytes both ways */
     int64_t resp_remaining;
     int reset;
-
-    char feed[H1_FEED_MAX];
 };
+
+/* Bytes on their way to the parser or a tunnel: one buffer per worker
+ * thread rather than one per connection, so an idle connection holds
+ * none. FEED_BUSY keeps it from being used re-entrantly. */
+static _Thread_local char feed[H1_FEED_MAX];
+static _Thread_local int feed_busy;
 
 static const struct fg_codec_ops h1_ops;
 static void process_input(struct h1_conn *h);
@@ -140,7 +144,7 @@ static void arm_timer(struct h1_conn *h, enum h1_timer kind)
 {
     uint64_t ms = 0;
     if (kind == TM_IDLE)
-        ms = h->lim->idle_timeout_ms;
+        ms = fg_conn_idle_timeout_ms(h->conn);
     else if (kind != TM_NONE)
         ms = h->lim->header_timeout_ms;
     h->timer_kind = kind;
@@ -400,15 +404,21 @@ static void upgrade_input(struct h1_conn *h, struct evbuffer *in)
         size_t n = len < H1_FEED_MAX ? len : H1_FEED_MAX;
         /* Out of the buffer before the exchange sees it: a write it makes
          * may read more TLS input into the buffer. */
-        if (evbuffer_remove(in, h->feed, n) != (int)n)
+        if (evbuffer_remove(in, feed, n) != (int)n)
             return;
-        fg_exchange_body(h->ex, h->feed, n);
+        feed_busy = 1;
+        fg_exchange_body(h->ex, feed, n);
+        feed_busy = 0;
     }
 }
 
 static void process_input(struct h1_conn *h)
 {
     struct evbuffer *in = bufferevent_get_input(h->bev);
+    if (feed_busy) {
+        schedule(h, P_INPUT); /* another connection's bytes are in FEED */
+        return;
+    }
     for (;;) {
         if (h->phase == PH_CLOSED)
             return;
@@ -430,7 +440,7 @@ static void process_input(struct h1_conn *h)
         /* A copy, not a pointer into the buffer: a TLS write made by the
          * exchange from inside the feed may read into it and move data. */
         size_t n = len < H1_FEED_MAX ? len : H1_FEED_MAX;
-        if (evbuffer_copyout(in, h->feed, n) != (ssize_t)n)
+        if (evbuffer_copyout(in, feed, n) != (ssize_t)n)
             return;
         /* Until a head is handed over, the parser also checks the framing
          * of everything buffered after this piece: no head leaves before
@@ -447,8 +457,10 @@ static void process_input(struct h1_conn *h)
         }
         enum fg_h1_state before = fg_h1_parser_state(h->parser);
         h->feeding = 1;
-        ssize_t r = fg_h1_parser_feed_ahead(h->parser, h->feed, n, ahead,
+        feed_busy = 1;
+        ssize_t r = fg_h1_parser_feed_ahead(h->parser, feed, n, ahead,
                                             ahead ? len - n : 0);
+        feed_busy = 0;
         h->feeding = 0;
         if (h->phase == PH_CLOSED)
             return;
@@ -848,9 +860,19 @@ static void h1_resume_body(void *cs)
     leave(h);
 }
 
+/* The rest of the body is dropped as it comes, and the connection closed
+ * once the answer is written: a client that stalled mid-body will not
+ * finish it in time for a next request. */
+static void h1_abandon_body(void *cs)
+{
+    struct h1_conn *h = cs;
+    h->input_broken = 1;
+    h->close_after = 1;
+}
+
 static const struct fg_codec_ops h1_ops = {
     h1_send_head, h1_send_data,  h1_send_end,    h1_reset,
-    h1_buffered,  h1_pause_body, h1_resume_body,
+    h1_buffered,  h1_pause_body, h1_resume_body, h1_abandon_body,
 };
 
 /* ---- the codec ------------------------------------------------------------

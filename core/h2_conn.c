@@ -20,12 +20,14 @@
 #include "conn.h"
 #include "exchange.h"
 #include "gateway.h"
+#include "h2_mem.h"
 #include "log.h"
 
 /* Write to the socket only while less than this is waiting in it. */
 #define H2_OUTPUT_HIGH (64 * 1024)
 #define H2_GLITCH_WINDOW_MS 10000
 #define H2_INITIAL_WINDOW (1024 * 1024)
+#define H2_DEFLATE_TABLE_SIZE 1024
 /* WINDOW_UPDATEs a peer may send beyond those its DATA frames earn (the
  * proportion follows Envoy's default of 10 per DATA frame sent). */
 #define H2_FREE_WINDOW_UPDATES 100
@@ -57,7 +59,8 @@ struct h2_stream {
     struct h2_stream *next_drained;
 
     int body_paused;
-    size_t unconsumed; /* body bytes not yet returned to the window */
+    int body_abandoned; /* reset the stream once the answer is sent */
+    size_t unconsumed;  /* body bytes not yet returned to the window */
 };
 
 struct h2_conn {
@@ -93,7 +96,7 @@ static void schedule_flush(struct h2_conn *hc)
 
 static void arm_idle(struct h2_conn *hc)
 {
-    uint64_t ms = fg_conn_limits(hc->conn)->idle_timeout_ms;
+    uint64_t ms = fg_conn_idle_timeout_ms(hc->conn);
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     event_add(hc->idle_ev, &tv);
 }
@@ -432,6 +435,11 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
             nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
         if (st)
             st->completed = 1;
+        /* RFC 9113 8.1: a complete answer, then RST_STREAM(NO_ERROR)
+         * tells the client to stop sending the request. */
+        if (st && st->body_abandoned)
+            nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE,
+                                      frame->hd.stream_id, NGHTTP2_NO_ERROR);
         /* After the answer, not before it: a client may drop DATA that
          * follows a GOAWAY, though RFC 9113 6.8 lets it come. */
         if (st && st->goaway_after)
@@ -703,9 +711,15 @@ static void op_resume_body(void *cs)
     }
 }
 
+static void op_abandon_body(void *cs)
+{
+    struct h2_stream *st = cs;
+    st->body_abandoned = 1;
+}
+
 static const struct fg_codec_ops h2_ops = {
     op_send_head, op_send_data,  op_send_end,    op_reset,
-    op_buffered,  op_pause_body, op_resume_body,
+    op_buffered,  op_pause_body, op_resume_body, op_abandon_body,
 };
 
 /* ---- codec
@@ -745,9 +759,14 @@ static void *h2_attach(struct fg_conn *conn, struct bufferevent *bev)
         nghttp2_option_set_max_outbound_ack(opt, 1000);
         nghttp2_option_set_max_settings(opt, 32);
         nghttp2_option_set_max_continuations(opt, 16);
+        /* Our answers repeat few header fields: a quarter of the default
+         * table compresses them as well, for a quarter of the memory. */
+        nghttp2_option_set_max_deflate_dynamic_table_size(
+            opt, H2_DEFLATE_TABLE_SIZE);
         nghttp2_option_set_stream_reset_rate_limit(
             opt, lim->h2_max_control_frames, 33);
-        rc = nghttp2_session_server_new2(&hc->session, cbs, hc, opt);
+        rc = nghttp2_session_server_new3(&hc->session, cbs, hc, opt,
+                                         fg_h2_mem());
         nghttp2_option_del(opt);
     }
     nghttp2_session_callbacks_del(cbs);

@@ -95,6 +95,8 @@ static int run_check(struct fg_config *cfg)
     fg_plugins_load_dir(cfg->plugin_dir, &set, &diag);
     int bad = diag.n > 0;
     bad |= check_tls(cfg, &diag);
+    /* A warning, as at a start: the service may run with another limit. */
+    fg_fd_budget(cfg, 0, &diag);
     if (fg_config_check_members(cfg, &set, &diag) == 0)
         bad |= check_instances(cfg, &set, &diag) != 0;
     else

@@ -1,6 +1,7 @@
 /* Prometheus metrics: per-worker shards and their text rendering. */
 #include "metrics.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,6 +196,65 @@ int fg_metrics_render_members(const struct fg_worker *w, struct evbuffer *out)
     return 0;
 }
 
+static uint64_t sum_u64(const struct fg_gateway *gw, size_t offset)
+{
+    uint64_t sum = 0;
+    for (unsigned w = 0; w < gw->n_workers; w++)
+        sum += atomic_load_explicit(
+            (atomic_uint_fast64_t *)((char *)&gw->workers[w].metrics + offset),
+            memory_order_relaxed);
+    return sum;
+}
+
+/* Client connections and what the gateway did to keep serving them. */
+static void render_connections(const struct fg_gateway *gw,
+                               struct evbuffer *out)
+{
+    int64_t open = 0;
+    int paused = 0;
+    for (unsigned w = 0; w < gw->n_workers; w++) {
+        const struct fg_metrics_shard *s = &gw->workers[w].metrics;
+        open += atomic_load_explicit(&s->conns_open, memory_order_relaxed);
+        paused += atomic_load_explicit(&s->accept_paused, memory_order_relaxed);
+    }
+    evbuffer_add_printf(
+        out,
+        "# HELP fedgate_connections_open Client connections open.\n"
+        "# TYPE fedgate_connections_open gauge\n"
+        "fedgate_connections_open %lld\n"
+        "# HELP fedgate_accept_errors_total accept() failures (out of file "
+        "descriptors, memory, ...).\n"
+        "# TYPE fedgate_accept_errors_total counter\n"
+        "fedgate_accept_errors_total %llu\n"
+        "# HELP fedgate_accept_paused Workers whose listener waits out a "
+        "backoff after an accept error.\n"
+        "# TYPE fedgate_accept_paused gauge\n"
+        "fedgate_accept_paused %d\n"
+        "# HELP fedgate_connections_rejected_total Connections closed at "
+        "accept, by reason.\n"
+        "# TYPE fedgate_connections_rejected_total counter\n"
+        "fedgate_connections_rejected_total{reason=\"no_descriptors\"} %llu\n"
+        "fedgate_connections_rejected_total{reason=\"max_connections\"} "
+        "%llu\n"
+        "fedgate_connections_rejected_total{reason=\"per_source\"} %llu\n"
+        "# HELP fedgate_connections_evicted_total Idle unauthenticated "
+        "connections closed to make room for a new one.\n"
+        "# TYPE fedgate_connections_evicted_total counter\n"
+        "fedgate_connections_evicted_total %llu\n",
+        (long long)open,
+        (unsigned long long)sum_u64(
+            gw, offsetof(struct fg_metrics_shard, accept_errors)),
+        paused,
+        (unsigned long long)sum_u64(
+            gw, offsetof(struct fg_metrics_shard, conns_shed)),
+        (unsigned long long)sum_u64(
+            gw, offsetof(struct fg_metrics_shard, conns_full)),
+        (unsigned long long)sum_u64(
+            gw, offsetof(struct fg_metrics_shard, conns_source)),
+        (unsigned long long)sum_u64(
+            gw, offsetof(struct fg_metrics_shard, conns_evicted)));
+}
+
 int fg_metrics_render(const struct fg_gateway *gw, struct evbuffer *out)
 {
     render_requests(gw, out);
@@ -214,5 +274,6 @@ int fg_metrics_render(const struct fg_gateway *gw, struct evbuffer *out)
                         "# TYPE fedgate_members_configured gauge\n"
                         "fedgate_members_configured %zu\n",
                         (long long)in_flight, gw->cfg->n_members);
+    render_connections(gw, out);
     return 0;
 }

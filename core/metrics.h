@@ -35,6 +35,16 @@ struct fg_metrics_shard {
     struct fg_metrics_histogram *latency; /* n_members + 1 (last: core) */
     size_t n_members;
     atomic_int_fast64_t in_flight;
+    /* Connections (conn.c, fd_guard.c) */
+    atomic_int_fast64_t conns_open;
+    atomic_uint_fast64_t accept_errors;
+    atomic_int accept_paused;           /* the listener waits out a backoff */
+    atomic_uint_fast64_t conns_shed;    /* closed at once: no descriptors */
+    atomic_uint_fast64_t conns_full;    /* refused: max_connections, nothing
+                                           to evict */
+    atomic_uint_fast64_t conns_source;  /* refused: per-source cap */
+    atomic_uint_fast64_t conns_evicted; /* idle unauthenticated, closed
+                                           for a newcomer */
 };
 
 int fg_metrics_shard_init(struct fg_metrics_shard *s, size_t n_members);

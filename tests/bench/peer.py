@@ -10,9 +10,11 @@ worker_processes 1;
 daemon off;
 pid {tmp}/nginx.pid;
 error_log {tmp}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
+worker_rlimit_nofile {rlimit};
+events {{ worker_connections {worker_connections}; }}
 http {{
     access_log off;
+    {extra}
     # nginx closes a connection after 1000 requests by default; fedgate
     # does not, so neither does the peer.
     keepalive_requests 1000000;
@@ -30,13 +32,17 @@ http {{
 """
 
 
-def start_nginx(tmp, port, root, cert, key):
+def start_nginx(tmp, port, root, cert, key, worker_connections=1024,
+                extra=""):
     """nginx serving ROOT on 127.0.0.1:PORT; TMP must be readable by its
-    workers (they drop root)."""
+    workers (they drop root). EXTRA: more directives for its http block."""
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
         f.write(NGINX_CONF.format(tmp=tmp, port=port, root=root, cert=cert,
-                                  key=key))
+                                  key=key,
+                                  worker_connections=worker_connections,
+                                  rlimit=2 * worker_connections + 64,
+                                  extra=extra))
     return subprocess.Popen(["nginx", "-c", conf, "-e",
                              os.path.join(tmp, "nginx-error.log")])
 

@@ -91,13 +91,15 @@ class Gateway:
     def base(self):
         return "https://127.0.0.1:%d" % self.port
 
-    def start(self, env=None, args=()):
+    def start(self, env=None, args=(), preexec_fn=None):
         """ENV: variables added to the gateway's environment; ARGS: more
-        command-line arguments."""
+        command-line arguments; PREEXEC_FN runs in the child before
+        fedgate (resource limits)."""
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([FEDGATE, "-c", self.conf, *args],
                                      stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=dict(os.environ, **(env or {})))
+                                     env=dict(os.environ, **(env or {})),
+                                     preexec_fn=preexec_fn)
 
         def up():
             if self.proc.poll() is not None:

@@ -24,6 +24,11 @@ def frame(kind, flags, stream, payload=b""):
 
 def hpack_get(path, token):
     """GET PATH with literal fields (no Huffman, no indexing)."""
+    return hpack_request("GET", path, token)
+
+
+def hpack_request(method, path, token, headers=()):
+    """METHOD PATH (https) with HEADERS, all literal fields."""
     def literal(name, value):
         return (b"\x00" + bytes([len(name)]) + name +
                 encode_len(len(value)) + value)
@@ -36,9 +41,12 @@ def hpack_get(path, token):
             out.append((n & 0x7f) | 0x80)
             n >>= 7
         return bytes(out + [n])
-    return (b"\x82\x87" + literal(b":path", path.encode()) +
-            literal(b":authority", b"localhost") +
-            literal(b"authorization", ("Bearer " + token).encode()))
+    fields = [(":path", path), (":authority", "localhost")]
+    if token:
+        fields.append(("authorization", "Bearer " + token))
+    return (literal(b":method", method.encode()) + b"\x87" +
+            b"".join(literal(n.encode(), v.encode())
+                     for n, v in fields + list(headers)))
 
 
 class H2Conn:
@@ -80,6 +88,18 @@ class H2Conn:
             if not chunk:
                 return
             self.buf += chunk
+
+    def body(self, stream):
+        """The DATA of STREAM up to its END_STREAM (SETTINGS acknowledged)."""
+        got = b""
+        for kind, flags, sid, payload in self.frames():
+            if kind == SETTINGS and not flags & ACK:
+                self.send(frame(SETTINGS, ACK, 0))
+            if kind == DATA and sid == stream:
+                got += payload
+                if flags & END_STREAM:
+                    break
+        return got
 
     def goaway_code(self):
         for kind, _, _, payload in self.frames():
@@ -159,15 +179,7 @@ class H2LimitsTest(GatewayTest):
         c = self.conn()
         c.send(frame(HEADERS, END_STREAM | END_HEADERS, 1,
                      hpack_get("/clusters/demo/api", self.gw.token)))
-        got = b""
-        for kind, flags, stream, payload in c.frames():
-            if kind == SETTINGS and not flags & ACK:
-                c.send(frame(SETTINGS, ACK, 0))
-            if kind == DATA and stream == 1:
-                got += payload
-                if flags & END_STREAM:
-                    break
-        self.assertIn(b'"kind":"APIVersions"', got)
+        self.assertIn(b'"kind":"APIVersions"', c.body(1))
 
     def test_others_are_served_during_a_flood(self):
         c = self.conn()
