@@ -19,9 +19,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sys/socket.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 
 #include "config.h"
 #include "conn.h"
@@ -40,12 +44,21 @@
  * eager frames means it is not waiting, and the connection is closed. */
 #define H1_UPGRADE_DISCARD_MAX (64 * 1024)
 
+/* How long a half-closed connection waits for the client to close: enough
+ * for the answer's last bytes to be read on any sane path, short enough
+ * that a client which waits for our close (the Python WebSocket client
+ * does) or a drain on SIGTERM is not held up. */
+#define H1_HALF_CLOSED_MS 1000
+
 enum h1_phase {
     PH_IDLE,    /* waiting for, or reading, a request head */
     PH_REQUEST, /* an exchange is live */
     PH_DISCARD, /* answered before the request body ended: reading the rest
                    of it to drop it, then closing */
     PH_REFUSED, /* a refused head's Status is being written; then close */
+    PH_LINGER,  /* the last answer is written and our side half-closed:
+                   input is dropped until the client closes (or
+                   TM_HALF_CLOSED) */
     PH_CLOSED,  /* fg_conn_close was called */
 };
 
@@ -54,6 +67,7 @@ enum h1_timer {
     TM_HEAD,   /* a request head must be complete in header_timeout */
     TM_IDLE,   /* keep-alive: the next request must start in idle_timeout */
     TM_LINGER, /* closing: give up on the client after header_timeout */
+    TM_HALF_CLOSED, /* half-closed: give up after H1_HALF_CLOSED_MS */
 };
 
 /* Work the deferred event does on the next loop turn. */
@@ -145,6 +159,8 @@ static void arm_timer(struct h1_conn *h, enum h1_timer kind)
     uint64_t ms = 0;
     if (kind == TM_IDLE)
         ms = fg_conn_idle_timeout_ms(h->conn);
+    else if (kind == TM_HALF_CLOSED)
+        ms = H1_HALF_CLOSED_MS;
     else if (kind != TM_NONE)
         ms = h->lim->header_timeout_ms;
     h->timer_kind = kind;
@@ -169,6 +185,30 @@ static void do_close(struct h1_conn *h)
     if (ex)
         fg_exchange_finish(ex, 0);
     fg_conn_close(h->conn);
+}
+
+/* Closing a socket with unread input makes the kernel answer with a
+ * reset, which can destroy the end of the answer still on its way (a
+ * kubectl exec lost its output this way when its WebSocket close reply
+ * arrived just before our close). So the last answer is followed by TLS
+ * close_notify and a half-close, and the connection closes when the client
+ * closes its side or TM_HALF_CLOSED ends. Called once the output is empty: the
+ * TLS layer holds nothing unwritten. */
+static void linger_close(struct h1_conn *h)
+{
+    h->phase = PH_LINGER;
+    struct evbuffer *in = bufferevent_get_input(h->bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+    SSL *ssl = bufferevent_openssl_get_ssl(h->bev);
+    if (ssl)
+        SSL_shutdown(ssl);
+    evutil_socket_t fd = bufferevent_getfd(h->bev);
+    if (fd < 0 || shutdown(fd, SHUT_WR) != 0) {
+        do_close(h);
+        return;
+    }
+    bufferevent_disable(h->bev, EV_WRITE);
+    arm_timer(h, TM_HALF_CLOSED);
 }
 
 static struct evbuffer *output(struct h1_conn *h)
@@ -425,7 +465,8 @@ static void process_input(struct h1_conn *h)
         size_t len = evbuffer_get_length(in);
         if (len == 0)
             return;
-        if (h->phase == PH_REFUSED || h->input_broken) {
+        if (h->phase == PH_REFUSED || h->phase == PH_LINGER ||
+            h->input_broken) {
             evbuffer_drain(in, len);
             return;
         }
@@ -495,7 +536,7 @@ static void process_input(struct h1_conn *h)
 static void complete_response(struct h1_conn *h)
 {
     if (h->phase == PH_REFUSED) {
-        do_close(h);
+        linger_close(h);
         return;
     }
     struct fg_exchange *ex = h->ex;
@@ -515,7 +556,7 @@ static void complete_response(struct h1_conn *h)
         return;
     }
     if (h->close_after || h->draining || h->input_broken) {
-        do_close(h);
+        linger_close(h);
         return;
     }
     h->phase = PH_IDLE;

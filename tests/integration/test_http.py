@@ -3,7 +3,9 @@ routing, the admin token, the gateway's own endpoints, path normalisation,
 and the strict HTTP/1.1 pass that refuses what could be read two ways."""
 import json
 import socket
+import ssl
 import subprocess
+import time
 import unittest
 
 from harness import GatewayTest
@@ -96,6 +98,44 @@ class RoutingTest(GatewayTest):
         last = req.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")
         raw = self.gw.raw_request(req + req + last)
         self.assertEqual(raw.count(b"HTTP/1.1 200"), 3, raw[:400])
+
+
+    def test_last_answer_survives_unread_input(self):
+        """Input that arrives at a closed socket makes the kernel send a
+        reset that destroys the answer still queued (kubectl exec lost its
+        output to its WebSocket close reply this way): the gateway
+        half-closes and reads on instead. The client reads slowly through a
+        small window, so most of the answer is still queued when the
+        gateway is done with the connection."""
+        req = ("GET /clusters/demo/api/v1/pods HTTP/1.1\r\nHost: localhost\r\n"
+               "Authorization: Bearer %s\r\nConnection: close\r\n\r\n"
+               % self.gw.token).encode()
+        for _ in range(3):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.settimeout(10)
+            s.connect(("127.0.0.1", self.gw.port))
+            with self.gw.tls_context().wrap_socket(
+                    s, server_hostname="localhost") as t:
+                t.sendall(req)
+                # The gateway has queued its whole answer and is done with
+                # the connection when these bytes arrive.
+                time.sleep(0.3)
+                t.sendall(b"bytes after the last request")
+                time.sleep(0.3)
+                out = b""
+                while True:
+                    try:
+                        chunk = t.recv(4096)
+                    except (ssl.SSLError, ConnectionError) as e:
+                        self.fail("%r after %d bytes" % (e, len(out)))
+                    if not chunk:
+                        break
+                    out += chunk
+            head, body = out.split(b"\r\n\r\n", 1)
+            self.assertIn(b"transfer-encoding: chunked", head.lower())
+            self.assertTrue(body.endswith(b"0\r\n\r\n"), body[-100:])
+            self.assertGreater(len(body), 16384)
 
 
 class SmugglingTest(GatewayTest):
