@@ -305,6 +305,13 @@ static bool valid_dns_name(const char *s)
 
 /* Adds NAME as an IP SAN if it parses as an address, else as a DNS SAN;
  * duplicates are skipped. Returns -1 for a name that is neither. */
+int fg_certs_name_ok(const char *name)
+{
+    unsigned char ip[16];
+    return inet_pton(AF_INET, name, ip) == 1 ||
+           inet_pton(AF_INET6, name, ip) == 1 || valid_dns_name(name);
+}
+
 static int san_add(struct san_list *l, const char *name)
 {
     struct san s;

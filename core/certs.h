@@ -39,4 +39,8 @@ int fg_certs_ensure_at(const char *state_dir, const char *const *extra_sans,
 
 void fg_cert_files_free(struct fg_cert_files *f);
 
+/* Whether NAME can be a subject alternative name of the serving
+ * certificate: an IPv4 or IPv6 address, or a DNS name (wildcards too). */
+int fg_certs_name_ok(const char *name);
+
 #endif

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "certs.h"
 #include "ini_reader.h"
 #include "ini_values.h"
 
@@ -42,8 +43,8 @@ static const struct fg_config_key gateway_keys[] = {
     {"max_header_bytes", FG_CONFIG_INT, "65536", 0, 1024, 81920, NULL},
     {"max_headers", FG_CONFIG_INT, "100", 0, 8, 10000, NULL},
     {"max_uri_bytes", FG_CONFIG_INT, "8192", 0, 256, 1048576, NULL},
-    {"max_request_body_bytes", FG_CONFIG_INT, "3145728", 0, 0,
-     INT64_C(1) << 40, NULL},
+    {"max_request_body_bytes", FG_CONFIG_INT, "3145728", 0, 0, INT64_C(1) << 40,
+     NULL},
     {"max_streams_per_connection", FG_CONFIG_INT, "128", 0, 1, 100000, NULL},
     {"stream_buffer_bytes", FG_CONFIG_INT, "262144", 0, 4096, 1 << 30, NULL},
     {"h2_max_control_frames", FG_CONFIG_INT, "1000", 0, 10, 1000000, NULL},
@@ -62,6 +63,8 @@ static const struct fg_config_key tls_keys[] = {
     {"key_file", FG_CONFIG_FILE, NULL, 0, 0, 0, "its private key (PEM)"},
     {"client_ca_file", FG_CONFIG_FILE, NULL, 0, 0, 0,
      "CA for client certificates (PEM)"},
+    {"server_names", FG_CONFIG_STRING, NULL, 0, 0, 0,
+     "more names and addresses the generated serving certificate covers"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
@@ -268,6 +271,9 @@ void fg_config_free(struct fg_config *cfg)
     free(cfg->cert_file);
     free(cfg->key_file);
     free(cfg->client_ca_file);
+    for (size_t i = 0; i < cfg->n_server_names; i++)
+        free(cfg->server_names[i]);
+    free(cfg->server_names);
     free(cfg);
 }
 
@@ -636,6 +642,36 @@ static void apply_gateway(struct fg_config *cfg, struct fg_config_section *s,
     lim->shutdown_grace_ms = (uint64_t)get_int(s, "shutdown_grace");
 }
 
+/* server_names = NAME[, NAME ...] (commas and/or spaces). */
+static void parse_server_names(struct fg_config *cfg,
+                               const struct fg_config_section *s,
+                               const char *value, struct fg_diag *diag)
+{
+    size_t max = strlen(value) / 2 + 1;
+    cfg->server_names = calloc(max, sizeof(*cfg->server_names));
+    if (!cfg->server_names)
+        return;
+    for (const char *p = value; *p;) {
+        p += strspn(p, ", \t");
+        size_t len = strcspn(p, ", \t");
+        if (len == 0)
+            break;
+        char *name = strndup(p, len);
+        p += len;
+        if (!name)
+            return;
+        if (!fg_certs_name_ok(name)) {
+            fg_diag_add(diag, s->file, line_of(s, "server_names"),
+                        "server_names: \"%s\" is neither an IP address nor "
+                        "a DNS name",
+                        name);
+            free(name);
+            continue;
+        }
+        cfg->server_names[cfg->n_server_names++] = name;
+    }
+}
+
 static void apply_tls(struct fg_config *cfg, struct fg_config_section *s,
                       struct fg_diag *diag)
 {
@@ -652,6 +688,13 @@ static void apply_tls(struct fg_config *cfg, struct fg_config_section *s,
     cfg->cert_file = cert ? strdup(cert) : NULL;
     cfg->key_file = key ? strdup(key) : NULL;
     cfg->client_ca_file = ca ? strdup(ca) : NULL;
+    const char *names = fg_config_get(s, "server_names");
+    if (names && cert)
+        fg_diag_add(diag, s->file, line_of(s, "server_names"),
+                    "server_names: names only the generated certificate; "
+                    "cert_file is your own");
+    else if (names)
+        parse_server_names(cfg, s, names, diag);
 }
 
 static void check_member(const struct fg_config_section *s,

@@ -73,6 +73,10 @@ struct fg_config {
     char *cert_file; /* [tls] cert_file, key_file: both or neither */
     char *key_file;
     char *client_ca_file; /* optional */
+    /* [tls] server_names: names and addresses the generated serving
+     * certificate covers besides localhost, loopback and the host name. */
+    char **server_names;
+    size_t n_server_names;
 
     struct fg_config_section *members; /* [member "NAME"], in file order */
     size_t n_members;

@@ -265,12 +265,20 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
 
     struct fg_cert_files certs = {0};
     const char *cert = cfg->cert_file, *key = cfg->key_file;
-    /* A specific listen address is a name clients will use: cover it. */
-    const char *sans[1] = {cfg->listen_host};
-    int wildcard = strcmp(cfg->listen_host, "0.0.0.0") == 0 ||
-                   strcmp(cfg->listen_host, "::") == 0;
-    if (fg_certs_ensure(cfg->state_dir, sans, wildcard ? 0 : 1, &certs, err) !=
-        0)
+    /* A specific listen address is a name clients will use: cover it, and
+     * the names the operator gives (a Service's DNS names). */
+    const char **sans = calloc(cfg->n_server_names + 1, sizeof(*sans));
+    if (!sans)
+        return fg_error_set(err, "out of memory");
+    size_t n_sans = 0;
+    if (strcmp(cfg->listen_host, "0.0.0.0") != 0 &&
+        strcmp(cfg->listen_host, "::") != 0)
+        sans[n_sans++] = cfg->listen_host;
+    for (size_t i = 0; i < cfg->n_server_names; i++)
+        sans[n_sans++] = cfg->server_names[i];
+    int ensured = fg_certs_ensure(cfg->state_dir, sans, n_sans, &certs, err);
+    free(sans);
+    if (ensured != 0)
         return -1;
     if (!cert) {
         cert = certs.server_cert;

@@ -115,6 +115,32 @@ class CheckTest(unittest.TestCase):
         self.assertIn(os.path.join(gw.conf, "15-tls.ini") + ":1:", out.stderr)
         self.assertIn("server.crt", out.stderr)
 
+    def test_server_names_reach_the_certificate(self):
+        """[tls] server_names (a Service's DNS names) are covered by the
+        generated serving certificate; adding one later re-issues it."""
+        gw = Gateway()
+        self.addCleanup(gw.cleanup)
+
+        def sans():
+            out = subprocess.run(
+                ["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in",
+                 os.path.join(gw.state, "server.crt")],
+                capture_output=True, text=True, timeout=10, check=True)
+            return out.stdout
+
+        gw.write("15-tls.ini", "[tls]\nserver_names = "
+                 "fedgate.fedgate.svc, fedgate.fedgate.svc.cluster.local\n")
+        gw.start()
+        self.assertEqual(gw.stop(), 0)
+        names = sans()
+        self.assertIn("DNS:fedgate.fedgate.svc,", names)
+        self.assertIn("DNS:fedgate.fedgate.svc.cluster.local", names)
+        self.assertIn("DNS:localhost", names)
+        gw.write("15-tls.ini", "[tls]\nserver_names = 10.9.8.7\n")
+        gw.start()
+        self.assertEqual(gw.stop(), 0)
+        self.assertIn("IP Address:10.9.8.7", sans())
+
     def test_unknown_driver(self):
         gw = Gateway(members=['[member "x"]\ndriver = nosuch\n'])
         out = self.check(gw)

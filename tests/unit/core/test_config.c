@@ -722,6 +722,36 @@ static void test_path_join(void **state)
 
 /* ---- [tls] ---- */
 
+static void test_tls_server_names(void **state)
+{
+    struct fx *f = *state;
+    write_ini(f, "tls.ini",
+              "[tls]\nserver_names = fedgate.fedgate.svc, 10.0.0.7 ::2,"
+              "*.example.org\n");
+    expect_ok(f);
+    assert_int_equal(f->cfg->n_server_names, 4);
+    assert_string_equal(f->cfg->server_names[0], "fedgate.fedgate.svc");
+    assert_string_equal(f->cfg->server_names[1], "10.0.0.7");
+    assert_string_equal(f->cfg->server_names[2], "::2");
+    assert_string_equal(f->cfg->server_names[3], "*.example.org");
+
+    write_ini(f, "tls.ini", "[tls]\n; names\nserver_names = ok.svc, b@d\n");
+    expect_refused(f);
+    expect_line(f, "tls.ini", 3,
+                "server_names: \"b@d\" is neither an IP address nor a DNS "
+                "name");
+
+    write_ini(f, "cert.pem", "x\n");
+    write_ini(f, "key.pem", "x\n");
+    write_ini(f, "tls.ini",
+              "[tls]\ncert_file = cert.pem\nkey_file = key.pem\n"
+              "server_names = a.svc\n");
+    expect_refused(f);
+    expect_line(f, "tls.ini", 4,
+                "server_names: names only the generated certificate; "
+                "cert_file is your own");
+}
+
 static void test_tls(void **state)
 {
     struct fx *f = *state;
@@ -874,8 +904,7 @@ static void test_check_section_files(void **state)
                 "token_file: cannot read \"%s/absent.txt\": No such file or "
                 "directory",
                 f->dir);
-    expect_line(f, "m.ini", 5, "ca_file: \"%s\" is not a regular file",
-                f->dir);
+    expect_line(f, "m.ini", 5, "ca_file: \"%s\" is not a regular file", f->dir);
 }
 
 static void test_check_section_bools(void **state)
@@ -980,6 +1009,7 @@ int main(void)
         T(test_relative_paths),
         T(test_path_join),
         T(test_tls),
+        T(test_tls_server_names),
         T(test_member_driver),
         T(test_member_role),
         T(test_check_section_plugin_keys),
