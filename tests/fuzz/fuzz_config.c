@@ -1,4 +1,4 @@
-/* Fuzzes the configuration loader (core/config.c and the ini reader under
+/* Fuzzes the configuration loader (core/config/config.c and the ini reader under
  * it): each input is written as the one *.ini of a temporary directory,
  * then loaded and freed. Any crash, leak or sanitizer report is a bug; a
  * refused input is the expected outcome for most of them. */
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /* One directory for the whole run: creating one per input would make the
  * file system, not the parser, what is measured. */

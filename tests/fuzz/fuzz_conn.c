@@ -13,9 +13,9 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "config.h"
-#include "conn.h"
-#include "gateway.h"
+#include "config/config.h"
+#include "net/conn.h"
+#include "daemon/gateway.h"
 
 static struct fg_gateway gw;
 static struct fg_worker worker;

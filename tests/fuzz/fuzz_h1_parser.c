@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "h1_parser.h"
+#include "config/config.h"
+#include "http/h1_parser.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,14 +1,14 @@
-/* libFuzzer target for request info (core/request_info.c), fed as the
+/* libFuzzer target for request info (core/request/request_info.c), fed as the
  * gateway feeds it: "METHOD\nTARGET" where TARGET is normalised by
- * core/target.c first. Every attribute must be a string, those taken from
+ * core/request/target.c first. Every attribute must be a string, those taken from
  * path segments without '/' (a name from a field selector may hold any
  * byte), and a resource request must name its prefix and version. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "request_info.h"
-#include "target.h"
+#include "request/request_info.h"
+#include "request/target.h"
 
 /* The codecs pass only RFC 9110 tokens as methods. */
 static int is_token(const char *s, size_t n)
@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     struct fg_request_info ri;
-    if (fg_request_info_parse(method, t.rest, t.query, &ri) != 0)
+    struct fg_arena *arena = fg_arena_new(0);
+    if (!arena || fg_request_info_parse(arena, method, t.rest, t.query, &ri) != 0)
         abort();
     const char *attrs[] = {ri.verb,        ri.api_prefix, ri.api_group,
                            ri.api_version, ri.namespace_, ri.resource,
@@ -57,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fg_request_info_is_upgradable(&ri) &&
         (strcmp(ri.resource, "pods") != 0 && !strstr(ri.subresource, "proxy")))
         abort();
-    fg_request_info_free(&ri);
+    fg_arena_free(arena);
     fg_target_free(&t);
     free(method);
     return 0;

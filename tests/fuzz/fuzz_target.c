@@ -1,4 +1,4 @@
-/* libFuzzer target for request-target normalisation (core/target.c): any
+/* libFuzzer target for request-target normalisation (core/request/target.c): any
  * input either fails cleanly or yields a canonical, idempotent path whose
  * member name, if any, is a valid DNS-1123 label sent as such right after
  * /clusters/. */
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "target.h"
+#include "config/config.h"
+#include "request/target.h"
 
 static int is_literal(unsigned char c)
 {

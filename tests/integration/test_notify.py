@@ -1,4 +1,4 @@
-"""systemd readiness (core/notify.c): a gateway started with NOTIFY_SOCKET
+"""systemd readiness (core/daemon/notify.c): a gateway started with NOTIFY_SOCKET
 sends READY=1 once it serves, RELOADING=1 then READY=1 around a SIGHUP
 reload, and STOPPING=1 when SIGTERM starts the drain; with no members too."""
 import os

@@ -366,7 +366,6 @@ void *direct_op_stream_open(void *instance, const struct fg_request_head *h,
                             const struct fg_stream_callbacks *cb, void *ctx);
 int direct_op_stream_write(void *stream, const void *buf, size_t len);
 void direct_op_stream_end(void *stream);
-void direct_op_stream_pause(void *stream);
 void direct_op_stream_resume(void *stream);
 void direct_op_stream_close(void *stream);
 

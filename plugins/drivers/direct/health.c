@@ -108,8 +108,14 @@ static void p_nothing(void *ctx)
     (void)ctx;
 }
 
+/* The probe is the driver's own request: no arena, no data_ref. */
 static const struct fg_stream_callbacks probe_cb = {
-    p_head, p_data, p_end, p_error, p_nothing, p_nothing,
+    .head = p_head,
+    .data = p_data,
+    .end = p_end,
+    .error = p_error,
+    .body_pause = p_nothing,
+    .body_resume = p_nothing,
 };
 
 static void start(struct direct_health *h, enum probe_kind kind)

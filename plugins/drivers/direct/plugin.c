@@ -97,7 +97,6 @@ const struct fg_driver_ops direct_driver_ops = {
     .stream_open = direct_op_stream_open,
     .stream_write = direct_op_stream_write,
     .stream_end = direct_op_stream_end,
-    .stream_pause = direct_op_stream_pause,
     .stream_resume = direct_op_stream_resume,
     .stream_close = direct_op_stream_close,
     .health = instance_health,
@@ -147,6 +146,7 @@ static const struct fg_plugin_descriptor direct_descriptor = {
     .description = "calls a member's kube-apiserver directly over TLS",
     .config_keys = direct_keys,
     .ops = &direct_driver_ops,
+    .signature = FG_BUILD_SIGNATURE,
 };
 
 FG_PLUGIN_DECLARE(direct_descriptor)

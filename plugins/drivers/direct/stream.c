@@ -530,12 +530,6 @@ static void stream_end(void *stream)
         direct_h2_body(st);
 }
 
-static void stream_pause(void *stream)
-{
-    struct direct_stream *st = stream;
-    st->client_paused = 1;
-}
-
 static void stream_resume(void *stream)
 {
     struct direct_stream *st = stream;
@@ -599,10 +593,6 @@ int direct_op_stream_write(void *stream, const void *buf, size_t len)
 void direct_op_stream_end(void *stream)
 {
     stream_end(stream);
-}
-void direct_op_stream_pause(void *stream)
-{
-    stream_pause(stream);
 }
 void direct_op_stream_resume(void *stream)
 {

@@ -360,12 +360,6 @@ static void stream_end(void *stream)
     pump(s);
 }
 
-static void stream_pause(void *stream)
-{
-    struct mock_stream *s = stream;
-    s->paused = 1;
-}
-
 static void stream_resume(void *stream)
 {
     struct mock_stream *s = stream;
@@ -408,7 +402,6 @@ const struct fg_driver_ops mock_driver_ops = {
     .stream_open = stream_open,
     .stream_write = stream_write,
     .stream_end = stream_end,
-    .stream_pause = stream_pause,
     .stream_resume = stream_resume,
     .stream_close = stream_close,
     .health = health,
@@ -439,6 +432,7 @@ static const struct fg_plugin_descriptor descriptor = {
     .description = "in-memory Kubernetes API seeded from a JSON file",
     .config_keys = config_keys,
     .ops = &mock_driver_ops,
+    .signature = FG_BUILD_SIGNATURE,
 };
 
 FG_PLUGIN_DECLARE(descriptor)

@@ -157,11 +157,6 @@ static void echo_end(void *stream)
         pump(st);
 }
 
-static void echo_pause(void *stream)
-{
-    ((struct echo_stream *)stream)->paused = 1;
-}
-
 static void echo_resume(void *stream)
 {
     struct echo_stream *st = stream;
@@ -184,7 +179,6 @@ static const struct fg_driver_ops echo_ops = {
     .stream_open = echo_open,
     .stream_write = echo_write,
     .stream_end = echo_end,
-    .stream_pause = echo_pause,
     .stream_resume = echo_resume,
     .stream_close = echo_close,
 };
@@ -205,6 +199,7 @@ static const struct fg_plugin_descriptor echo_descriptor = {
     .description = "answers every request with what the member would see",
     .config_keys = echo_keys,
     .ops = &echo_ops,
+    .signature = FG_BUILD_SIGNATURE,
 };
 
 FG_PLUGIN_DECLARE(echo_descriptor)

@@ -1,23 +1,41 @@
 /* The driver ABI: how the core hands a member's requests to the plugin that
  * connects to that member, and how the answer streams back.
  *
- * Lifecycle. The core makes one instance per member per worker thread from
- * the member's validated section. For each request it opens a stream, feeds
- * the request body (write ... end), and the driver answers through the
+ * Lifecycle. The core makes instances from the member's validated section
+ * (see "Instance scope"). For each request it opens a stream, feeds the
+ * request body (write ... end), and the driver answers through the
  * callbacks: head once, data any number of times, then end or error once.
  * The core calls stream_close exactly once per opened stream, after end or
  * error, or earlier when the client went away (a cancel); after
  * stream_close the driver must not touch the callbacks again.
  *
- * Threads and re-entry. Everything happens on the worker loop that opened
- * the stream. The core's callbacks may be called from inside any driver op
- * (including stream_open); the core never calls stream_close from inside a
- * callback.
+ * The request contract. The head, its headers, its request info and its
+ * identity live in the request's arena and stay valid, unchanged, until
+ * stream_close returns: a driver reads them in place and copies nothing.
+ * cb->alloc gives the driver memory from the same arena (freed with it).
  *
- * Backpressure. data() returns FG_PAUSE when the client side has buffered
- * more than its high-water mark: the driver stops producing until the core
- * calls stream_resume. Likewise the driver calls body_pause when it cannot
- * take more request body, and body_resume when it can again.
+ * Threads and re-entry. Everything happens on one loop: the loop that owns
+ * the instance. The driver may call any callback from inside any of its
+ * ops (stream_open included). The core never calls a driver op from inside
+ * a callback the driver is running: what the core would do then (resume a
+ * paused stream, close it because the client is gone or the answer ended)
+ * waits until the callback has returned, and runs from the loop. So a
+ * driver needs no re-entry guards.
+ *
+ * Instance scope. FG_SCOPE_WORKER (the default): one instance per member
+ * per worker thread, each serving the requests that arrive on its worker.
+ * FG_SCOPE_ONE_LOOP: one instance per member, on one owner loop (the first
+ * worker's); a request arriving on another worker is delivered to the owner
+ * loop through a queue, and every callback goes back to the request's own
+ * loop, so the driver sees one loop and its state is never split (the
+ * mock's store, an agent's tunnel). The request's memory is then shared
+ * across threads: the core keeps it alive until stream_close returned.
+ *
+ * Backpressure. data() and data_ref() return FG_PAUSE when the client side
+ * has buffered more than its high-water mark: the driver stops producing
+ * until the core calls stream_resume. Likewise the driver calls body_pause
+ * when it cannot take more request body, and body_resume when it can
+ * again.
  *
  * Upgrades. When head->upgrade is set (an HTTP/1.1 request asking to switch
  * to "websocket" or "SPDY/3.1"; nothing else is ever offered, never h2c),
@@ -75,12 +93,41 @@ static inline int fg_header_name_folds_to(const char *name, size_t len,
     return prefix || i == len;
 }
 
+/** One extra attribute of an identity (kube-apiserver's user.Info extra):
+ * a key and its values, sent to members as Impersonate-Extra-KEY. */
+struct fg_identity_extra {
+    const char *key;
+    const char *const *values;
+    size_t n_values;
+};
+
 /** The authenticated caller the request runs as. */
 struct fg_identity {
     const char *user;
     const char *uid;           /**< may be NULL */
     const char *const *groups; /**< n_groups entries */
     size_t n_groups;
+    const struct fg_identity_extra *extra; /**< n_extra entries */
+    size_t n_extra;
+};
+
+/** What a Kubernetes API request asks for, read from its method, path and
+ * query exactly as kube-apiserver's RequestInfoFactory reads them, once,
+ * by the core. Every string is NUL-terminated, "" when absent. */
+struct fg_request_info {
+    int is_resource; /**< under /api/V/... or /apis/G/V/... */
+    /** get, list, watch, create, update, patch, delete, deletecollection
+     * (exec, attach, portforward and proxy count as Kubernetes counts them);
+     * for non-resource paths the lower-case method. */
+    const char *verb;
+    const char *api_prefix; /**< "api" or "apis" ("" non-resource) */
+    const char *api_group;  /**< "" for the core group */
+    const char *api_version;
+    const char *namespace_;
+    const char *resource;
+    const char *subresource;
+    const char *name;
+    const char *path; /**< the member's path (as fg_request_head.path) */
 };
 
 /** A request as the member is to see it. The core has already stripped the
@@ -94,6 +141,9 @@ struct fg_request_head {
     const struct fg_header *headers;
     size_t n_headers;
     const struct fg_identity *identity;
+    const struct fg_request_info *info; /**< parsed once by the core */
+    /** The gateway's id for this request (logs, audit, X-Request-Id). */
+    const char *request_id;
     int64_t content_length; /**< -1 when unknown (chunked / h2 without it) */
     int http_version;       /**< client's protocol: 11 or 20 */
     /** "websocket" or "SPDY/3.1" when the client asks to switch protocols
@@ -107,6 +157,9 @@ struct fg_request_head {
 
 /** data() return value asking the driver to stop until stream_resume. */
 #define FG_PAUSE 1
+
+/** Frees a buffer handed over with data_ref(). */
+typedef void (*fg_buffer_free_fn)(void *arg, const void *buf, size_t len);
 
 /** How the driver answers. CTX is the core's per-request context. */
 struct fg_stream_callbacks {
@@ -126,6 +179,21 @@ struct fg_stream_callbacks {
     /** The driver cannot take more request body for now / can again. */
     void (*body_pause)(void *ctx);
     void (*body_resume)(void *ctx);
+    /** Response body bytes handed over without a copy: the core owns BUF
+     * from this call on and calls FREE_FN(ARG, BUF, LEN) once, on the
+     * instance's loop, when the bytes are written or dropped (on any return
+     * value, and also when it returns negative). Returns as data(). */
+    int (*data_ref)(void *ctx, const void *buf, size_t len,
+                    fg_buffer_free_fn free_fn, void *arg);
+    /** LEN bytes from the request's arena, aligned for any type, valid
+     * until stream_close returns; NULL when out of memory. */
+    void *(*alloc)(void *ctx, size_t len);
+};
+
+/** Where a driver's instances live (see "Instance scope"). */
+enum fg_instance_scope {
+    FG_SCOPE_WORKER = 0,   /**< one instance per member per worker */
+    FG_SCOPE_ONE_LOOP = 1, /**< one instance per member, on one owner loop */
 };
 
 /** A member's health as its driver last saw it. */
@@ -138,6 +206,7 @@ struct fg_member_health {
 
 struct fg_driver_ops {
     uint32_t struct_size; /**< sizeof(struct fg_driver_ops) at build */
+    enum fg_instance_scope scope;
 
     /** Makes the instance for member section S. On failure returns NULL
      * and writes a one-line reason to ERR (the core prefixes file:line). */
@@ -154,8 +223,7 @@ struct fg_driver_ops {
     int (*stream_write)(void *stream, const void *buf, size_t len);
     /** The request body is complete (called even when there was none). */
     void (*stream_end)(void *stream);
-    /** The client side is full / has room again (see FG_PAUSE). */
-    void (*stream_pause)(void *stream);
+    /** The client side has room again after data() said FG_PAUSE. */
     void (*stream_resume)(void *stream);
     /** The core is done with STREAM: free it, stop any work for it. */
     void (*stream_close)(void *stream);

@@ -4,4 +4,5 @@
 #include "driver.h"
 #include "host.h"
 #include "plugin.h"
+#include "policy.h"
 #endif

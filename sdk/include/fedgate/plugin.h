@@ -10,6 +10,14 @@
  *        fg_driver_ops.reload (SIGHUP), fg_host.event_base.
  *   1.2  FG_CONFIG_FILE: a path the core checks is readable, so that a
  *        missing file is reported at the line of its key.
+ *   2.0  The request contract (driver.h): the head, its headers and the
+ *        request info live in a per-request arena until stream_close;
+ *        the core never calls a driver op from inside a callback;
+ *        data_ref() hands over a buffer without a copy; stream_pause is
+ *        gone (FG_PAUSE says it); instance scope (per worker or one owner
+ *        loop, with cross-loop delivery by the core). Policy plugins
+ *        (policy.h) and [plugin "NAME"] sections. The build signature in
+ *        the descriptor. Shared helpers (util.h, libfedgate-sdk).
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H
@@ -21,18 +29,63 @@
 extern "C" {
 #endif
 
-#define FG_ABI_MAJOR 1
-#define FG_ABI_MINOR 2
+#define FG_ABI_MAJOR 2
+#define FG_ABI_MINOR 0
 
 /** Name of the function every plugin `.so` exports (see fg_plugin_entry_fn). */
 #define FG_PLUGIN_ENTRY_SYMBOL "fg_plugin_entry"
 
-/** What a plugin is. Only drivers exist in ABI 1.0; the others are reserved. */
+/** What a plugin is. */
 enum fg_plugin_kind {
     FG_PLUGIN_DRIVER = 1,  /**< serves member clusters: ops are fg_driver_ops */
-    FG_PLUGIN_POLICY = 2,  /**< authn / authz / audit (reserved) */
+    FG_PLUGIN_POLICY = 2,  /**< authn / authz / admit / audit: fg_policy_ops */
     FG_PLUGIN_SERVICE = 3, /**< adds host-side API routes (reserved) */
 };
+
+/* The build signature: what a plugin was compiled against beyond the ABI.
+ * A plugin built against another libevent or OpenSSL major than the
+ * gateway's would share their structs (event_base, SSL_CTX) with a core
+ * that lays them out differently; the loader refuses it with a line that
+ * names both versions, as nginx's module signature does. Computed from the
+ * headers the plugin is compiled with: 0 means the plugin was built
+ * without that library's headers (and so cannot touch its structs). */
+#if defined(__has_include)
+#if __has_include(<event2/event-config.h>)
+#include <event2/event-config.h>
+#define FG_SIGNATURE_LIBEVENT ((uint16_t)(EVENT__NUMERIC_VERSION >> 16))
+#endif
+#if __has_include(<openssl/opensslv.h>)
+#include <openssl/opensslv.h>
+#if defined(OPENSSL_VERSION_MAJOR)
+#define FG_SIGNATURE_OPENSSL ((uint16_t)OPENSSL_VERSION_MAJOR)
+#else
+#define FG_SIGNATURE_OPENSSL ((uint16_t)(OPENSSL_VERSION_NUMBER >> 28))
+#endif
+#endif
+#endif
+#ifndef FG_SIGNATURE_LIBEVENT
+#define FG_SIGNATURE_LIBEVENT ((uint16_t)0)
+#endif
+#ifndef FG_SIGNATURE_OPENSSL
+#define FG_SIGNATURE_OPENSSL ((uint16_t)0)
+#endif
+
+#define FG_SIGNATURE_MAGIC 0x46475332u /* "FGS2" */
+
+struct fg_build_signature {
+    uint32_t magic;         /**< FG_SIGNATURE_MAGIC */
+    uint16_t libevent;      /**< major << 8 | minor, e.g. 0x0201; 0: none */
+    uint16_t openssl;       /**< major, e.g. 3; 0: none */
+    uint16_t pointer_bytes; /**< sizeof(void *) */
+    uint16_t reserved;      /**< 0 */
+};
+
+/** The signature of the code being compiled: put it in the descriptor. */
+#define FG_BUILD_SIGNATURE                                                     \
+    {                                                                          \
+        FG_SIGNATURE_MAGIC, FG_SIGNATURE_LIBEVENT, FG_SIGNATURE_OPENSSL,       \
+            (uint16_t)sizeof(void *), 0                                        \
+    }
 
 /** Type of a configuration value; the core checks it before a plugin sees it.
  */
@@ -70,6 +123,9 @@ struct fg_plugin_descriptor {
     const char *description; /**< one line */
     const struct fg_config_key *config_keys; /**< NULL-name terminated */
     const void *ops; /**< kind-specific table, e.g. fg_driver_ops */
+    /** FG_BUILD_SIGNATURE (ABI 2.0): refused when missing or when it names
+     * another libevent or OpenSSL major than the gateway's. */
+    struct fg_build_signature signature;
 };
 
 /** The entry function. The core passes its own ABI version; a plugin may

@@ -1,4 +1,4 @@
-/* Tests of the self-generated CA and serving certificate (core/certs.c),
+/* Tests of the self-generated CA and serving certificate (core/config/certs.c),
  * checked with OpenSSL's own verification. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "certs.h"
+#include "config/certs.h"
 
 #define DAY (24 * 3600)
 

@@ -1,4 +1,4 @@
-/* Tests of core/config.c and the ini reader and value checks under it:
+/* Tests of core/config/config.c and the ini reader and value checks under it:
  * each test writes ini files into a fresh temporary directory, loads it,
  * and asserts on the config or on the exact "FILE:LINE: message" lines. */
 #include <stdarg.h>
@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "ini_values.h"
+#include "config/config.h"
+#include "config/ini_values.h"
 
 struct fx {
     char root[64]; /* mkdtemp: holds conf/ and whatever tests add */

@@ -1,4 +1,4 @@
-/* Tests of the per-source connection counts (core/conn_sources.c): what
+/* Tests of the per-source connection counts (core/net/conn_sources.c): what
  * counts as one source, the cap, and that releases in any order keep every
  * other source findable (deletion by backward shift). */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "conn_sources.h"
+#include "net/conn_sources.h"
 
 static struct fg_source v4(const char *addr)
 {

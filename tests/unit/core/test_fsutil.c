@@ -1,4 +1,4 @@
-/* Tests of the state-directory file helpers (core/fsutil.c). */
+/* Tests of the state-directory file helpers (core/base/fsutil.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
+#include "base/fsutil.h"
 
 static char root[64];
 

@@ -1,4 +1,4 @@
-/* Tests of the strict HTTP/1.1 request parser (core/h1_parser.c): what it
+/* Tests of the strict HTTP/1.1 request parser (core/http/h1_parser.c): what it
  * accepts, every way of smuggling a request it refuses, and the status
  * each refusal answers with. */
 #include <setjmp.h>
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "h1_parser.h"
+#include "config/config.h"
+#include "http/h1_parser.h"
 
 /* What the callbacks saw, copied (the parser's strings live only until the
  * next message). */

@@ -1,5 +1,5 @@
-/* Tests of the admin token and kubeconfig writer (core/kubeconfig.c); the
- * kubeconfig is also read back by kubectl when it is installed. */
+/* Tests of the admin token and kubeconfig writer (core/config/kubeconfig.c);
+ * the kubeconfig is also read back by kubectl when it is installed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +15,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
-#include "kubeconfig.h"
+#include "config/kubeconfig.h"
 
 #define CA_PEM                                                                 \
     "-----BEGIN CERTIFICATE-----\n"                                            \

@@ -1,4 +1,4 @@
-/* Tests of the log line format (core/log.c): timestamps on a terminal or a
+/* Tests of the log line format (core/base/log.c): timestamps on a terminal or a
  * file, syslog priorities and no timestamp when stderr is the journal. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 /* Sends stderr to a fresh temporary file and sets JOURNAL_STREAM to that
  * file's DEVICE:INODE, with INO_DELTA added to the inode (NO_VARIABLE: no

@@ -1,4 +1,4 @@
-/* Tests of core/plugin_loader.c: the fixture plugins under
+/* Tests of core/plugin/plugin_loader.c: the fixture plugins under
  * FG_TEST_FIXTURE_DIR/plugin_loader/CASE (built from
  * fixtures/fixture_plugin.c) each break one rule the loader must refuse,
  * without crashing and naming the file; and member sections are checked
@@ -18,8 +18,8 @@
 
 #include <fedgate/driver.h>
 
-#include "config.h"
-#include "plugin_loader.h"
+#include "config/config.h"
+#include "plugin/plugin_loader.h"
 
 #ifndef FG_TEST_FIXTURE_DIR
 #error "FG_TEST_FIXTURE_DIR must name the built fixtures"
@@ -134,9 +134,9 @@ static void test_abi_refusals(void **state)
              "built for ABI %d.7, this core has %d.%d (plugin is newer)",
              FG_ABI_MAJOR, FG_ABI_MAJOR, FG_ABI_MINOR);
     expect_refusal("minor", "plugin", why);
-    /* ABI 1.1 and 1.2 grew no descriptor field: 1.0's size is today's */
+    /* ABI 2.0's descriptor size is today's */
     snprintf(why, sizeof(why),
-             "descriptor struct_size 8 is smaller than ABI 1.0's %zu",
+             "descriptor struct_size 8 is smaller than ABI 2.0's %zu",
              sizeof(struct fg_plugin_descriptor));
     expect_refusal("small_struct", "plugin", why);
     snprintf(why, sizeof(why), "the plugin declined this core (ABI %d.%d)",
@@ -160,14 +160,40 @@ static void test_descriptor_refusals(void **state)
     expect_refusal("null_ops", "plugin", "driver ops are NULL");
     char why[128];
     snprintf(why, sizeof(why),
-             "driver ops struct_size 16 is smaller than ABI 1.0's %zu",
-             offsetof(struct fg_driver_ops, reload));
+             "driver ops struct_size 16 is smaller than ABI 2.0's %zu",
+             sizeof(struct fg_driver_ops));
     expect_refusal("small_ops", "plugin", why);
     expect_refusal("missing_op", "plugin", "driver op stream_close is NULL");
     expect_refusal("bad_default", "plugin",
                    "config key default: retries: \"many\" is not a decimal "
                    "integer");
     expect_refusal("dup_key", "plugin", "config key \"url\" is declared twice");
+    expect_refusal("bad_scope", "plugin", "driver ops scope 7 is unknown");
+}
+
+/* The build signature (plugin.h): what the plugin was compiled against. */
+static void test_signature_refusals(void **state)
+{
+    (void)state;
+    static const struct fg_build_signature core = FG_BUILD_SIGNATURE;
+    char why[160];
+    expect_refusal("no_signature", "plugin",
+                   "no build signature (descriptor without "
+                   "FG_BUILD_SIGNATURE)");
+    snprintf(why, sizeof(why),
+             "built against libevent 2.0, this core runs libevent %u.%u",
+             (unsigned)(core.libevent >> 8), (unsigned)(core.libevent & 255));
+    expect_refusal("old_libevent", "plugin", why);
+    snprintf(why, sizeof(why),
+             "built against OpenSSL 1, this core runs OpenSSL %u",
+             (unsigned)core.openssl);
+    expect_refusal("old_openssl", "plugin", why);
+    snprintf(why, sizeof(why), "built for 4-byte pointers, this core has %u",
+             (unsigned)sizeof(void *));
+    expect_refusal("pointer_size", "plugin", why);
+    /* the core itself is built against both */
+    assert_true(core.libevent >= 0x0201);
+    assert_true(core.openssl >= 3);
 }
 
 /* ---- directories made by the tests ---- */
@@ -337,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_name),
         cmocka_unit_test(test_abi_refusals),
         cmocka_unit_test(test_descriptor_refusals),
+        cmocka_unit_test(test_signature_refusals),
         cmocka_unit_test_setup_teardown(test_not_a_shared_object, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_missing_and_empty_dir, setup,

@@ -1,6 +1,7 @@
-/* Tests of request info (core/request_info.c): the requests kubectl 1.32,
- * client-go and the Python client send, and the shapes kube-apiserver's own
- * RequestInfo tests cover, with the attributes RBAC would see. */
+/* Tests of request info (core/request/request_info.c): the requests
+ * kubectl 1.32, client-go and the Python client send, and the shapes
+ * kube-apiserver's own RequestInfo tests cover, with the attributes RBAC would
+ * see. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "request_info.h"
+#include "request/request_info.h"
 
 struct want {
     const char *method, *path, *query;
@@ -21,8 +22,9 @@ struct want {
 static void check(const struct want *w)
 {
     struct fg_request_info ri;
-    assert_int_equal(fg_request_info_parse(w->method, w->path, w->query, &ri),
-                     0);
+    struct fg_arena *arena = fg_arena_new(0);
+    assert_int_equal(
+        fg_request_info_parse(arena, w->method, w->path, w->query, &ri), 0);
     const char *got[] = {ri.verb,        ri.api_prefix, ri.api_group,
                          ri.api_version, ri.namespace_, ri.resource,
                          ri.subresource, ri.name};
@@ -37,7 +39,7 @@ static void check(const struct want *w)
                      w->query ? w->query : "", field[i], got[i], exp[i]);
     if (ri.is_resource != w->is_resource)
         fail_msg("%s %s: is_resource %d", w->method, w->path, ri.is_resource);
-    fg_request_info_free(&ri);
+    fg_arena_free(arena);
 }
 
 static void test_resource_requests(void **state)
@@ -184,11 +186,12 @@ static void test_upgradable(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct fg_request_info ri;
-        assert_int_equal(fg_request_info_parse("GET", cases[i].path, NULL, &ri),
-                         0);
+        struct fg_arena *arena = fg_arena_new(0);
+        assert_int_equal(
+            fg_request_info_parse(arena, "GET", cases[i].path, NULL, &ri), 0);
         if (fg_request_info_is_upgradable(&ri) != cases[i].yes)
             fail_msg("%s: upgradable %d", cases[i].path, !cases[i].yes);
-        fg_request_info_free(&ri);
+        fg_arena_free(arena);
     }
 }
 

@@ -1,4 +1,5 @@
-/* Tests of Kubernetes Status bodies and reason phrases (core/status.c). */
+/* Tests of Kubernetes Status bodies and reason phrases (core/request/status.c).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "status.h"
+#include "request/status.h"
 
 static void test_exact_body(void **state)
 {

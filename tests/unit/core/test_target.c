@@ -1,4 +1,5 @@
-/* Tests of request-target normalisation and member routing (core/target.c). */
+/* Tests of request-target normalisation and member routing
+ * (core/request/target.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "target.h"
+#include "request/target.h"
 
 #define MAX_URI 8192
 

@@ -1,4 +1,4 @@
-/* Tests of where a request may switch protocols (core/upgrade.c): the
+/* Tests of where a request may switch protocols (core/request/upgrade.c): the
  * subresources Kubernetes upgrades, read from the routed and normalised
  * path by segment, and near misses refused. */
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "upgrade.h"
+#include "request/upgrade.h"
 
 static void test_targets(void **state)
 {

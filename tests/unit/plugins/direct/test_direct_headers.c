@@ -42,7 +42,8 @@ static void identity_becomes_impersonation(void **state)
 {
     (void)state;
     static const char *const groups[] = {"dev", "system:authenticated"};
-    struct fg_identity id = {"alice", "u-1", groups, 2};
+    struct fg_identity id = {
+        .user = "alice", .uid = "u-1", .groups = groups, .n_groups = 2};
     struct fg_header in[] = {H("accept", "application/json")};
     struct fg_request_head head = {.method = "GET",
                                    .path = "/api",
@@ -75,7 +76,8 @@ static void identity_becomes_impersonation(void **state)
 static void client_identity_headers_never_pass(void **state)
 {
     (void)state;
-    struct fg_identity id = {"alice", NULL, NULL, 0};
+    struct fg_identity id = {
+        .user = "alice", .uid = NULL, .groups = NULL, .n_groups = 0};
     struct fg_header in[] = {
         H("Authorization", "Bearer stolen"),
         H("authorization", "Basic x"),
@@ -113,7 +115,8 @@ static void client_identity_headers_never_pass(void **state)
 static void cr_lf_nul_are_refused(void **state)
 {
     (void)state;
-    struct fg_identity id = {"alice", NULL, NULL, 0};
+    struct fg_identity id = {
+        .user = "alice", .uid = NULL, .groups = NULL, .n_groups = 0};
     struct fg_header bad[][1] = {
         {H("x-a", "a\r\nImpersonate-User: root")},
         {H("x-a", "a\nb")},
@@ -134,14 +137,16 @@ static void cr_lf_nul_are_refused(void **state)
                          -1);
     }
     static const char *const groups[] = {"ok", "bad\r\ngroup"};
-    struct fg_identity bad_id = {"alice", NULL, groups, 2};
+    struct fg_identity bad_id = {
+        .user = "alice", .uid = NULL, .groups = groups, .n_groups = 2};
     struct fg_request_head head = {
         .method = "GET", .path = "/", .identity = &bad_id};
     struct direct_header_opts o = {"tok", 1};
     struct direct_headers h;
     char err[128];
     assert_int_equal(direct_headers_build(&head, &o, &h, err, sizeof(err)), -1);
-    struct fg_identity bad_user = {"a\nb", NULL, NULL, 0};
+    struct fg_identity bad_user = {
+        .user = "a\nb", .uid = NULL, .groups = NULL, .n_groups = 0};
     head.identity = &bad_user;
     assert_int_equal(direct_headers_build(&head, &o, &h, err, sizeof(err)), -1);
 }
@@ -149,7 +154,8 @@ static void cr_lf_nul_are_refused(void **state)
 static void h1_head_is_serialised(void **state)
 {
     (void)state;
-    struct fg_identity id = {"alice", NULL, NULL, 0};
+    struct fg_identity id = {
+        .user = "alice", .uid = NULL, .groups = NULL, .n_groups = 0};
     struct fg_header in[] = {H("sec-websocket-key", "k")};
     struct fg_request_head head = {.method = "GET",
                                    .path = "/x",

@@ -168,8 +168,14 @@ static void cb_nop(void *ctx)
     (void)ctx;
 }
 
-static const struct fg_stream_callbacks cbs = {cb_head,  cb_data, cb_end,
-                                               cb_error, cb_nop,  cb_nop};
+static const struct fg_stream_callbacks cbs = {
+    .head = cb_head,
+    .data = cb_data,
+    .end = cb_end,
+    .error = cb_error,
+    .body_pause = cb_nop,
+    .body_resume = cb_nop,
+};
 
 static struct direct_instance inst = {.host = &fake_host,
                                       .cfg = {.name = "edge"}};

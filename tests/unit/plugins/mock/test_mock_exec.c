@@ -113,7 +113,12 @@ static void cb_resume(void *ctx)
 }
 
 static const struct fg_stream_callbacks callbacks = {
-    cb_head, cb_data, cb_end, cb_error, cb_pause, cb_resume,
+    .head = cb_head,
+    .data = cb_data,
+    .end = cb_end,
+    .error = cb_error,
+    .body_pause = cb_pause,
+    .body_resume = cb_resume,
 };
 
 #define KEY "dGhlIHNhbXBsZSBub25jZQ=="

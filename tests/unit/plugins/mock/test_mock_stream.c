@@ -232,23 +232,6 @@ static void test_resume_inside_data(void **state)
     fake_client_free(&c);
 }
 
-static void test_core_pause_before_end(void **state)
-{
-    (void)state;
-    struct fake_client c = {0};
-    struct fg_request_head head = {.method = "GET", .path = "/version"};
-    void *s = mock_driver_ops.stream_open(&inst, &head, &fake_callbacks, &c);
-    mock_driver_ops.stream_pause(s);
-    mock_driver_ops.stream_end(s);
-    assert_int_equal(c.heads, 1);
-    assert_int_equal(c.data_calls, 0);
-    mock_driver_ops.stream_resume(s);
-    assert_int_equal(c.ended, 1);
-    assert_non_null(strstr(c.body.p, "\"gitVersion\":\"v1.32.0\""));
-    mock_driver_ops.stream_close(s);
-    fake_client_free(&c);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,7 +244,6 @@ int main(void)
         cmocka_unit_test(test_close_before_end),
         cmocka_unit_test(test_client_gone),
         cmocka_unit_test(test_resume_inside_data),
-        cmocka_unit_test(test_core_pause_before_end),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,29 @@
+/* The host's admin credential and the kubeconfig that hands it out: one
+ * bearer token kept in the state directory, and a kubeconfig with a
+ * cluster and context per member, all reached through the gateway. */
+#ifndef FG_KUBECONFIG_H
+#define FG_KUBECONFIG_H
+
+#include <stddef.h>
+
+#include "base/error.h"
+
+/* STATE_DIR/admin.token: 256 random bits as 64 lower-case hex digits and a
+ * newline, created 0600 on first use and read back afterwards. A file that
+ * group or others can access, or that holds anything else, is refused.
+ * Returns 0 with the token (NUL-terminated) in OUT, or -1. */
+int fg_admin_token_ensure(const char *state_dir, char out[65],
+                          struct fg_error *err);
+
+/* Writes PATH (atomically, mode 0600) as a kubeconfig with, per member
+ * NAME, a cluster NAME at SERVER_BASE/clusters/NAME trusting the CA in
+ * CA_PEM_FILE, and a context NAME using the user "fedgate-admin" (TOKEN).
+ * CURRENT (NULL: the first member) becomes current-context. Member names
+ * must be DNS-1123 labels and SERVER_BASE an https:// URL. The file is
+ * JSON, which kubectl reads as the YAML it is. Returns 0 or -1. */
+int fg_kubeconfig_write(const char *path, const char *server_base,
+                        const char *ca_pem_file, const char *token,
+                        const char *const *members, size_t n_members,
+                        const char *current, struct fg_error *err);
+
+#endif

@@ -1,0 +1,92 @@
+/* The running gateway: the configuration generation, loaded plugins, the
+ * TLS context, the admin token, and one worker per thread. Each worker owns
+ * an event loop, its listening socket (SO_REUSEPORT) and its own driver
+ * instance per member. */
+#ifndef FG_GATEWAY_H
+#define FG_GATEWAY_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include <fedgate/driver.h>
+
+#include "config/config.h"
+#include "net/conn_sources.h"
+#include "net/fd_guard.h"
+#include "plugin/host_api.h"
+#include "daemon/mem_trim.h"
+#include "daemon/metrics.h"
+#include "plugin/plugin_loader.h"
+
+struct event_base;
+struct evconnlistener;
+struct event;
+struct fg_conn;
+struct fg_gateway;
+
+/* A member as one worker serves it. */
+struct fg_member_rt {
+    struct fg_worker *worker;
+    const struct fg_config_section *section;
+    const struct fg_plugin *plugin;
+    const struct fg_driver_ops *ops;
+    void *instance;
+    struct fg_host host;
+    struct fg_host_ctx host_ctx;
+    size_t index; /* position in the configuration, for metrics */
+};
+
+struct fg_worker {
+    struct fg_gateway *gw;
+    unsigned index;
+    struct event_base *base;
+    struct evconnlistener *listener;
+    struct fg_accept_guard accept_guard;
+    struct fg_member_rt *members;
+    size_t n_members;
+    struct fg_conn *conns; /* every open connection, oldest first */
+    struct fg_conn *conns_tail;
+    struct fg_source_table sources; /* connections per source address */
+    struct fg_mem_trim mem_trim;
+    uint32_t n_conns;
+    uint32_t in_flight;
+    int draining;
+    struct event *drain_ev;  /* activated from another thread */
+    struct event *grace_ev;  /* forces the end after shutdown_grace */
+    struct event *reload_ev; /* SIGHUP, activated from the main thread */
+    struct fg_metrics_shard metrics;
+    pthread_t thread;
+};
+
+struct fg_gateway {
+    struct fg_config *cfg;
+    struct fg_plugin_set plugins;
+    SSL_CTX *ssl_ctx;
+    char token[65]; /* the admin bearer token */
+    struct fg_worker *workers;
+    unsigned n_workers;
+    uint64_t started_ms;
+    atomic_int stopping;
+    atomic_uint reloads_pending; /* workers still re-reading after SIGHUP */
+};
+
+/* Sets up everything that can fail before serving: certificates, token,
+ * kubeconfig, TLS, plugins' instances, listening sockets. Returns 0, or -1
+ * with ERR set. */
+int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
+                    struct fg_error *err);
+/* Serves until SIGTERM/SIGINT and the drain that follows; returns 0. */
+int fg_gateway_run(struct fg_gateway *gw);
+void fg_gateway_free(struct fg_gateway *gw);
+
+/* The member NAME of worker W, or NULL. */
+struct fg_member_rt *fg_worker_member(struct fg_worker *w, const char *name);
+
+/* Called when a connection closes or a request ends while draining: ends
+ * the worker's loop once nothing is left. */
+void fg_worker_check_drained(struct fg_worker *w);
+
+#endif

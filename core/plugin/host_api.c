@@ -1,0 +1,100 @@
+/* The fg_host lent to plugins: see host_api.h. */
+#include "plugin/host_api.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/time.h>
+
+#include <event2/event.h>
+
+#include "base/log.h"
+
+struct fg_timer {
+    struct event *ev;
+    fg_timer_cb cb;
+    void *arg;
+};
+
+__attribute__((format(printf, 3, 4))) static void
+host_log(const struct fg_host *h, enum fg_log_level level, const char *fmt, ...)
+{
+    const struct fg_host_ctx *ctx = h->core;
+    va_list ap;
+    va_start(ap, fmt);
+    fg_logv(level, ctx->prefix, fmt, ap);
+    va_end(ap);
+}
+
+static void fire(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct fg_timer *t = arg;
+    t->cb(t->arg);
+}
+
+static struct fg_timer *timer_new(const struct fg_host *h, fg_timer_cb cb,
+                                  void *arg)
+{
+    const struct fg_host_ctx *ctx = h->core;
+    struct fg_timer *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->cb = cb;
+    t->arg = arg;
+    t->ev = evtimer_new(ctx->base, fire, t);
+    if (!t->ev) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void timer_arm(struct fg_timer *t, uint64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    evtimer_add(t->ev, &tv);
+}
+
+static void timer_cancel(struct fg_timer *t)
+{
+    evtimer_del(t->ev);
+}
+
+static void timer_free(struct fg_timer *t)
+{
+    if (!t)
+        return;
+    event_free(t->ev);
+    free(t);
+}
+
+static uint64_t now_ms(const struct fg_host *h)
+{
+    const struct fg_host_ctx *ctx = h->core;
+    struct timeval tv;
+    if (event_base_gettimeofday_cached(ctx->base, &tv) != 0)
+        gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
+}
+
+static void *event_base_of(const struct fg_host *h)
+{
+    const struct fg_host_ctx *ctx = h->core;
+    return ctx->base;
+}
+
+void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
+{
+    *host = (struct fg_host){
+        .struct_size = sizeof(struct fg_host),
+        .core = ctx,
+        .log = host_log,
+        .timer_new = timer_new,
+        .timer_arm = timer_arm,
+        .timer_cancel = timer_cancel,
+        .timer_free = timer_free,
+        .now_ms = now_ms,
+        .event_base = event_base_of,
+    };
+}

@@ -1,0 +1,54 @@
+/* Loads plugins from plugin_dir with dlopen, checks their descriptors
+ * against the ABI this core was built with, and checks member sections
+ * against the keys of the driver they name. */
+#ifndef FG_PLUGIN_LOADER_H
+#define FG_PLUGIN_LOADER_H
+
+#include <stddef.h>
+
+#include <fedgate/plugin.h>
+
+#include "config/config.h"
+#include "base/error.h"
+
+struct fg_plugin {
+    char *path;
+    void *dl;
+    const struct fg_plugin_descriptor *desc;
+};
+
+struct fg_plugin_set {
+    struct fg_plugin *v;
+    size_t n;
+    char *dir; /* the directory last loaded from, for messages */
+};
+
+/* The built-in plugin directory: FG_PLUGIN_SUBDIR next to the directory of
+ * the running executable (build tree and install share that layout), e.g.
+ * /usr/bin/fedgate -> /usr/lib/fedgate/plugins. A heap string or NULL. */
+char *fg_plugins_default_dir(void);
+
+/* Loads every DIR/ *.so in lexical order into SET (which may already hold
+ * plugins: names stay unique across it); DIR NULL: the built-in one. A plugin
+ * that fails any check is refused with a line in DIAG naming its file, and
+ * unloaded. Returns the number of refusals (a DIR that cannot be read counts as
+ * one). */
+int fg_plugins_load_dir(const char *dir, struct fg_plugin_set *set,
+                        struct fg_diag *diag);
+
+/* The loaded plugin of KIND named NAME, or NULL. */
+const struct fg_plugin *fg_plugins_find(const struct fg_plugin_set *set,
+                                        enum fg_plugin_kind kind,
+                                        const char *name);
+
+/* dlcloses every plugin and empties SET. */
+void fg_plugins_unload(struct fg_plugin_set *set);
+
+/* Checks every [member "NAME"] of CFG: its driver must be a loaded driver
+ * plugin, and its keys must pass that driver's config_keys (defaults are
+ * filled, paths resolved). Returns the number of problems added to DIAG. */
+int fg_config_check_members(struct fg_config *cfg,
+                            const struct fg_plugin_set *set,
+                            struct fg_diag *diag);
+
+#endif

@@ -1,0 +1,613 @@
+/* One request/response: routing (gateway endpoint or member), header
+ * hygiene towards members, the relay of a driver's answer to the codec
+ * with backpressure both ways, and the request body's idle timeout, the
+ * same for every codec and driver. */
+#include "request/exchange_internal.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "net/conn.h"
+#include "daemon/gateway.h"
+#include "base/log.h"
+#include "request/status.h"
+#include "request/upgrade.h"
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+struct fg_exchange *fg_exchange_new(struct fg_conn *conn,
+                                    const struct fg_codec_ops *ops, void *cs)
+{
+    struct fg_exchange *ex = calloc(1, sizeof(*ex));
+    if (!ex)
+        return NULL;
+    ex->arena = fg_arena_new(0);
+    if (!ex->arena) {
+        free(ex);
+        return NULL;
+    }
+    ex->conn = conn;
+    ex->worker = conn->worker;
+    ex->ops = ops;
+    ex->cs = cs;
+    ex->started_us = now_us();
+    ex->verb = "OTHER";
+    ex->member_index = -1;
+    ex->body_limit = conn->worker->gw->cfg->limits.max_request_body_bytes;
+    ex->worker->in_flight++;
+    conn->requests++;
+    atomic_fetch_add_explicit(&ex->worker->metrics.in_flight, 1,
+                              memory_order_relaxed);
+    return ex;
+}
+
+static int send_head(struct fg_exchange *ex, int status,
+                     const struct fg_header *h, size_t n, int64_t length,
+                     int end)
+{
+    ex->head_sent = 1;
+    ex->status = status;
+    return ex->ops->send_head(ex->cs, status, h, n, length, end);
+}
+
+void fg_exchange_reply(struct fg_exchange *ex, int status,
+                       const char *content_type, const void *body, size_t len)
+{
+    struct fg_header h[2] = {
+        {"content-type", 12, content_type, strlen(content_type)},
+        {"cache-control", 13, "no-cache, private", 17},
+    };
+    ex->driver_done = 1;
+    int bodyless = ex->is_head_request || len == 0;
+    if (send_head(ex, status, h, 2, (int64_t)len, bodyless) != 0)
+        return;
+    if (!bodyless && ex->ops->send_data(ex->cs, body, len) == 0)
+        ex->ops->send_end(ex->cs);
+}
+
+int fg_codec_send_status(const struct fg_codec_ops *ops, void *cs, int code,
+                         const char *reason, const char *message)
+{
+    size_t len;
+    char *json = fg_status_json(code, reason, message, &len);
+    if (!json)
+        return -1;
+    struct fg_header h = {"content-type", 12, "application/json", 16};
+    int rc = ops->send_head(cs, code, &h, 1, (int64_t)len, 0);
+    if (rc == 0)
+        rc = ops->send_data(cs, json, len);
+    if (rc == 0)
+        rc = ops->send_end(cs);
+    free(json);
+    return rc;
+}
+
+void fg_exchange_fail(struct fg_exchange *ex, int code, const char *reason,
+                      const char *fmt, ...)
+{
+    char message[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    if (ex->head_sent) {
+        ex->ops->reset(ex->cs);
+        return;
+    }
+    size_t len;
+    char *json = fg_status_json(code, reason, message, &len);
+    if (!json) {
+        ex->ops->reset(ex->cs);
+        return;
+    }
+    fg_exchange_reply(ex, code, "application/json", json, len);
+    free(json);
+}
+
+/* ---- headers towards a member ---------------------------------------- */
+
+/* Hop-by-hop headers (RFC 9110 7.6.1) and those a proxy must never pass,
+ * in any spelling (fg_header_name_folds_to). */
+static int is_hop_by_hop(const char *name, size_t len)
+{
+    static const char *const names[] = {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-authorization",
+        "proxy-authenticate",
+        "http2-settings",
+        "host",
+        "content-length",
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (fg_header_name_folds_to(name, len, names[i], 0))
+            return 1;
+    return 0;
+}
+
+/* Whether NAME is listed in one of the Connection headers of HEADERS,
+ * both spellings folded. */
+static int named_by_connection(const struct fg_header *headers, size_t n,
+                               const char *name, size_t len)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct fg_header *h = &headers[i];
+        if (!fg_header_name_folds_to(h->name, h->name_len, "connection", 0))
+            continue;
+        const char *p = h->value, *end = h->value + h->value_len;
+        while (p < end) {
+            while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+                p++;
+            const char *tok = p;
+            while (p < end && *p != ',' && *p != ' ' && *p != '\t')
+                p++;
+            char folded[64];
+            size_t tl = (size_t)(p - tok);
+            if (tl == 0 || tl >= sizeof(folded))
+                continue;
+            for (size_t k = 0; k < tl; k++) {
+                char c = tok[k];
+                folded[k] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a')
+                            : c == '_'           ? '-'
+                                                 : c;
+            }
+            folded[tl] = '\0';
+            if (fg_header_name_folds_to(name, len, folded, 0))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Headers that carry identity: only the gateway may speak for the user. */
+static int is_identity_header(const char *name, size_t len)
+{
+    return fg_header_name_folds_to(name, len, "authorization", 0) ||
+           fg_header_name_folds_to(name, len, "impersonate-", 1) ||
+           fg_header_name_folds_to(name, len, "x-remote-", 1);
+}
+
+/* Whether header H of the block HEADERS (N of them) must not cross the
+ * gateway, towards a member or back from one. */
+static int is_protected(const struct fg_header *headers, size_t n,
+                        const struct fg_header *h)
+{
+    return is_hop_by_hop(h->name, h->name_len) ||
+           is_identity_header(h->name, h->name_len) ||
+           named_by_connection(headers, n, h->name, h->name_len);
+}
+
+static size_t member_headers(const struct fg_request_in *req,
+                             struct fg_header *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (!is_protected(req->headers, req->n_headers, &req->headers[i]))
+            out[n++] = req->headers[i];
+    return n;
+}
+
+/* ---- authentication ---------------------------------------------------- */
+
+static int bearer_is_admin(const struct fg_worker *w,
+                           const struct fg_request_in *req)
+{
+    const struct fg_header *auth = NULL;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const struct fg_header *h = &req->headers[i];
+        if (h->name_len == 13 && memcmp(h->name, "authorization", 13) == 0) {
+            if (auth)
+                return 0; /* two credentials: trust neither */
+            auth = h;
+        }
+    }
+    if (!auth || auth->value_len != 7 + 64 ||
+        strncasecmp(auth->value, "bearer ", 7) != 0)
+        return 0;
+    return CRYPTO_memcmp(auth->value + 7, w->gw->token, 64) == 0;
+}
+
+static const char *const admin_groups[] = {"system:masters",
+                                           "system:authenticated"};
+static const struct fg_identity admin_identity = {
+    .user = "fedgate:admin", .groups = admin_groups, .n_groups = 2};
+
+/* ---- driver callbacks --------------------------------------------------- */
+
+const char *fg_upgrade_protocol(const char *offer)
+{
+    if (offer && strcasecmp(offer, "websocket") == 0)
+        return "websocket";
+    if (offer && strcasecmp(offer, "SPDY/3.1") == 0)
+        return "SPDY/3.1";
+    return NULL;
+}
+
+static int cb_head(void *ctx, int status, const struct fg_header *headers,
+                   size_t n)
+{
+    struct fg_exchange *ex = ctx;
+    if (ex->head_sent || status < 100 || status > 999)
+        return -1;
+    /* A switch only when the client asked for one the gateway allows. */
+    if ((status < 200 && status != 101) || (status == 101 && !ex->upgrade))
+        return -1;
+    struct fg_header *out = calloc(n ? n : 1, sizeof(*out));
+    if (!out)
+        return -1;
+    int64_t length = -1;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct fg_header *h = &headers[i];
+        if (h->name_len == 14 &&
+            strncasecmp(h->name, "content-length", 14) == 0) {
+            char num[24];
+            if (h->value_len == 0 || h->value_len >= sizeof(num))
+                continue;
+            memcpy(num, h->value, h->value_len);
+            num[h->value_len] = 0;
+            char *end;
+            long long v = strtoll(num, &end, 10);
+            if (*end == 0 && v >= 0)
+                length = v;
+            continue;
+        }
+        if (is_protected(headers, n, h))
+            continue;
+        out[m++] = *h;
+    }
+    int end = ex->is_head_request || status == 204 || status == 304;
+    int rc = send_head(ex, status, out, m, length, end);
+    free(out);
+    if (end)
+        ex->driver_done = 1;
+    return rc;
+}
+
+static int cb_data(void *ctx, const void *buf, size_t len)
+{
+    struct fg_exchange *ex = ctx;
+    if (!ex->head_sent || ex->driver_done)
+        return -1;
+    if (ex->ops->send_data(ex->cs, buf, len) != 0)
+        return -1;
+    const struct fg_limits *lim = &ex->worker->gw->cfg->limits;
+    if (ex->ops->buffered(ex->cs) > lim->stream_buffer_bytes) {
+        ex->driver_paused = 1;
+        return FG_PAUSE;
+    }
+    return 0;
+}
+
+static void cb_end(void *ctx)
+{
+    struct fg_exchange *ex = ctx;
+    if (ex->driver_done)
+        return;
+    ex->driver_done = 1;
+    if (!ex->head_sent) {
+        fg_exchange_fail(ex, 502, "InternalError",
+                         "the member's driver ended without an answer");
+        return;
+    }
+    ex->ops->send_end(ex->cs);
+}
+
+static void cb_error(void *ctx, int code, const char *reason,
+                     const char *message)
+{
+    struct fg_exchange *ex = ctx;
+    if (ex->driver_done)
+        return;
+    if (code < 400 || code > 599)
+        code = 502;
+    fg_exchange_fail(ex, code, reason, "%s", message ? message : "");
+    ex->driver_done = 1;
+}
+
+static void cb_body_pause(void *ctx)
+{
+    struct fg_exchange *ex = ctx;
+    if (!ex->body_paused)
+        ex->body_paused_us = now_us();
+    ex->body_paused = 1;
+    ex->ops->pause_body(ex->cs);
+}
+
+static void cb_body_resume(void *ctx)
+{
+    struct fg_exchange *ex = ctx;
+    uint64_t now = now_us();
+    if (ex->body_paused) /* the client's clocks start again */
+        ex->body_start_us += now - ex->body_paused_us;
+    ex->body_paused = 0;
+    ex->body_last_us = now;
+    ex->ops->resume_body(ex->cs);
+}
+
+/* Until the codecs write from a caller's buffer, the bytes are copied and
+ * the buffer given back at once: the contract (free once, on this loop)
+ * holds either way. */
+static int cb_data_ref(void *ctx, const void *buf, size_t len,
+                       fg_buffer_free_fn free_fn, void *arg)
+{
+    int rc = cb_data(ctx, buf, len);
+    free_fn(arg, buf, len);
+    return rc;
+}
+
+static void *cb_alloc(void *ctx, size_t len)
+{
+    struct fg_exchange *ex = ctx;
+    return fg_arena_alloc(ex->arena, len);
+}
+
+static const struct fg_stream_callbacks stream_callbacks = {
+    cb_head,       cb_data,        cb_end,      cb_error,
+    cb_body_pause, cb_body_resume, cb_data_ref, cb_alloc,
+};
+
+/* ---- the request body's idle timeout --------------------------------------
+ */
+
+static void arm_body_timer(struct fg_exchange *ex, uint64_t us)
+{
+    struct timeval tv = {(time_t)(us / 1000000u), (suseconds_t)(us % 1000000u)};
+    evtimer_add(ex->body_timer, &tv);
+}
+
+/* A body that stops arriving, or trickles in, holds a driver stream and a
+ * slot for ever: after body_idle_timeout without a byte, or body_timeout
+ * since the head (time the driver held the body paused not counted), the
+ * request is answered 408 (reset when the answer has begun) and its driver
+ * stream closed. Each byte only notes the time; the timer re-arms itself
+ * for what is left, so a fast body costs no timer operations. */
+static void body_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct fg_exchange *ex = arg;
+    const struct fg_limits *lim = &ex->worker->gw->cfg->limits;
+    uint64_t now = now_us();
+    if (ex->body_ended)
+        return;
+    if (ex->body_paused) {
+        arm_body_timer(ex, lim->body_idle_timeout_ms * 1000u);
+        return;
+    }
+    uint64_t idle_end = ex->body_last_us + lim->body_idle_timeout_ms * 1000u;
+    uint64_t end = idle_end;
+    if (lim->body_timeout_ms &&
+        ex->body_start_us + lim->body_timeout_ms * 1000u < end)
+        end = ex->body_start_us + lim->body_timeout_ms * 1000u;
+    if (now < end) {
+        arm_body_timer(ex, end - now);
+        return;
+    }
+    fg_debug("%s: request body stalled (%lld byte(s) in %llu ms): 408",
+             ex->conn->peer, (long long)ex->body_bytes,
+             (unsigned long long)((now - ex->body_start_us) / 1000u));
+    ex->body_ended = 1;
+    ex->ops->abandon_body(ex->cs); /* first: the 408 then says close */
+    if (end == idle_end)
+        fg_exchange_fail(ex, 408, "Timeout",
+                         "no request body was received for %llu ms",
+                         (unsigned long long)lim->body_idle_timeout_ms);
+    else
+        fg_exchange_fail(ex, 408, "Timeout",
+                         "the request body was not received within %llu ms",
+                         (unsigned long long)lim->body_timeout_ms);
+    ex->driver_done = 1;
+    if (ex->stream) {
+        ex->member->ops->stream_close(ex->stream);
+        ex->stream = NULL;
+    }
+}
+
+static void start_body_timer(struct fg_exchange *ex)
+{
+    const struct fg_limits *lim = &ex->worker->gw->cfg->limits;
+    ex->body_timer = evtimer_new(ex->worker->base, body_timeout, ex);
+    if (!ex->body_timer)
+        return; /* out of memory: the idle timeout of the codec remains */
+    ex->body_start_us = ex->body_last_us = now_us();
+    uint64_t ms = lim->body_idle_timeout_ms;
+    if (lim->body_timeout_ms && lim->body_timeout_ms < ms)
+        ms = lim->body_timeout_ms;
+    arm_body_timer(ex, ms * 1000u);
+}
+
+/* ---- routing ------------------------------------------------------------- */
+
+static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
+                      const struct fg_request_in *req,
+                      const struct fg_target *t)
+{
+    struct fg_header *headers = calloc(req->n_headers + 1, sizeof(*headers));
+    if (!headers) {
+        fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
+        return;
+    }
+    char base_path[80] = "";
+    if (t->member_ref == FG_MEMBER_NAMED)
+        snprintf(base_path, sizeof(base_path), "/clusters/%s", t->member);
+    struct fg_request_head head = {
+        .method = req->method,
+        .path = t->rest,
+        .query = t->query,
+        .headers = headers,
+        .n_headers = member_headers(req, headers),
+        .identity = &admin_identity,
+        .content_length = req->content_length,
+        .http_version = req->http_version,
+        .upgrade =
+            req->upgrade && fg_upgrade_allowed(req->method, req->target,
+                                               strlen(req->target), SIZE_MAX)
+                ? fg_upgrade_protocol(req->upgrade)
+                : NULL,
+        .base_path = base_path,
+    };
+    ex->member = m;
+    ex->member_index = (int)m->index;
+    ex->upgrade = head.upgrade != NULL;
+    ex->stream = m->ops->stream_open(m->instance, &head, &stream_callbacks, ex);
+    free(headers);
+    if (!ex->stream) {
+        if (!ex->head_sent)
+            fg_exchange_fail(ex, 503, NULL,
+                             "the member cluster \"%s\" is unavailable: its "
+                             "driver refused the request",
+                             m->section->name);
+        return;
+    }
+    if (!req->has_body) {
+        ex->body_ended = 1;
+        m->ops->stream_end(ex->stream);
+    } else if (!ex->body_ended) {
+        start_body_timer(ex);
+    }
+}
+
+void fg_exchange_start(struct fg_exchange *ex, const struct fg_request_in *req)
+{
+    const struct fg_config *cfg = ex->worker->gw->cfg;
+    int host_role = cfg->role == FG_ROLE_HOST;
+    struct fg_error err = {{0}};
+    struct fg_target t;
+
+    ex->is_head_request = strcmp(req->method, "HEAD") == 0;
+    if (req->content_length > ex->body_limit) {
+        fg_exchange_fail(ex, 413, NULL,
+                         "the request body is larger than %lld bytes",
+                         (long long)ex->body_limit);
+        return;
+    }
+    int code = fg_target_parse(req->target, strlen(req->target),
+                               cfg->limits.max_uri_bytes, &t, &err);
+    if (code != 0) {
+        fg_exchange_fail(ex, code, NULL, "%s", err.msg);
+        return;
+    }
+    ex->verb = fg_metrics_verb(req->method, t.query);
+
+    int authorized = bearer_is_admin(ex->worker, req);
+    if (authorized)
+        ex->conn->authenticated = 1;
+    if (t.member_ref == FG_MEMBER_NONE &&
+        fg_endpoints_owns(t.path, host_role)) {
+        fg_endpoints_serve(ex, req->method, t.path, authorized);
+        fg_target_free(&t);
+        return;
+    }
+    if (!authorized) {
+        fg_exchange_fail(ex, 401, "Unauthorized", "Unauthorized");
+        fg_target_free(&t);
+        return;
+    }
+
+    struct fg_member_rt *m = NULL;
+    if (t.member_ref == FG_MEMBER_NAMED) {
+        m = fg_worker_member(ex->worker, t.member);
+    } else if (t.member_ref == FG_MEMBER_NONE && !host_role &&
+               ex->worker->n_members == 1) {
+        /* the member role serves its own cluster at unprefixed paths */
+        m = &ex->worker->members[0];
+    } else if (t.member_ref == FG_MEMBER_NONE) {
+        fg_exchange_fail(ex, 404, "NotFound",
+                         "the server could not find the requested resource");
+        fg_target_free(&t);
+        return;
+    }
+    if (!m) {
+        size_t len;
+        char msg[128];
+        snprintf(msg, sizeof(msg), "clusters \"%s\" not found", t.member);
+        char *json = fg_status_json_details(404, "NotFound", msg, t.member,
+                                            "clusters", &len);
+        if (json)
+            fg_exchange_reply(ex, 404, "application/json", json, len);
+        else
+            fg_exchange_fail(ex, 404, "NotFound", "%s", msg);
+        free(json);
+        fg_target_free(&t);
+        return;
+    }
+    to_member(ex, m, req, &t);
+    fg_target_free(&t);
+}
+
+void fg_exchange_body(struct fg_exchange *ex, const void *buf, size_t len)
+{
+    ex->body_bytes += (int64_t)len;
+    ex->body_last_us = now_us();
+    if (!ex->stream || ex->driver_done)
+        return; /* answered already: the codec discards what is left */
+    /* A tunnel (after 101) has no body limit: it is a session. */
+    if (ex->status != 101 && ex->body_bytes > ex->body_limit) {
+        fg_exchange_fail(ex, 413, NULL,
+                         "the request body is larger than %lld bytes",
+                         (long long)ex->body_limit);
+        return;
+    }
+    if (ex->member->ops->stream_write(ex->stream, buf, len) != 0 &&
+        !ex->driver_done)
+        fg_exchange_fail(ex, 502, NULL, "the member's driver failed");
+}
+
+void fg_exchange_body_end(struct fg_exchange *ex)
+{
+    if (ex->body_ended)
+        return;
+    ex->body_ended = 1;
+    if (ex->body_timer)
+        evtimer_del(ex->body_timer);
+    if (ex->stream && !ex->driver_done)
+        ex->member->ops->stream_end(ex->stream);
+}
+
+void fg_exchange_output_drained(struct fg_exchange *ex)
+{
+    if (ex->driver_paused && ex->stream && !ex->driver_done) {
+        ex->driver_paused = 0;
+        ex->member->ops->stream_resume(ex->stream);
+    }
+}
+
+void fg_exchange_finish(struct fg_exchange *ex, int completed)
+{
+    struct fg_worker *w = ex->worker;
+    if (ex->body_timer)
+        event_free(ex->body_timer);
+    if (ex->stream)
+        ex->member->ops->stream_close(ex->stream);
+    int code = ex->status ? ex->status : 499; /* client went away */
+    if (!completed && ex->status && !ex->driver_done)
+        code = 499;
+    fg_metrics_record(&w->metrics, ex->member_index, ex->verb, code,
+                      now_us() - ex->started_us);
+    atomic_fetch_sub_explicit(&w->metrics.in_flight, 1, memory_order_relaxed);
+    w->in_flight--;
+    ex->conn->requests--;
+    fg_arena_free(ex->arena);
+    free(ex);
+    if (w->draining)
+        fg_worker_check_drained(w);
+}

@@ -1,0 +1,57 @@
+/* The exchange's state, shared by exchange.c (routing and relay) and
+ * endpoints.c (the gateway's own answers). Nothing else includes it. */
+#ifndef FG_EXCHANGE_INTERNAL_H
+#define FG_EXCHANGE_INTERNAL_H
+
+#include "request/arena.h"
+#include "request/exchange.h"
+#include "request/target.h"
+
+struct event;
+struct fg_worker;
+struct fg_member_rt;
+
+struct fg_exchange {
+    struct fg_conn *conn;
+    struct fg_worker *worker;
+    const struct fg_codec_ops *ops;
+    void *cs;
+    struct fg_arena *arena; /* the request's: head, info, identity */
+    uint64_t started_us;
+    const char *verb;
+    int member_index; /* -1: the gateway itself */
+    int status;       /* the code sent, 0 before the head */
+
+    struct fg_member_rt *member;
+    void *stream; /* the driver's, NULL when none or closed */
+    int driver_done;
+    int driver_paused; /* data() returned FG_PAUSE */
+    int body_ended;
+    int head_sent;
+    int is_head_request;
+    int upgrade;        /* the driver was offered a protocol switch */
+    int64_t body_bytes; /* request body received so far */
+    int64_t body_limit;
+    /* body_idle_timeout: armed while a request body is read */
+    struct event *body_timer;
+    uint64_t body_start_us;  /* the head, moved on by time spent paused */
+    uint64_t body_last_us;   /* when the last body byte came */
+    uint64_t body_paused_us; /* when the driver paused the body */
+    int body_paused;         /* by the driver: the wait is not the client's */
+};
+
+/* Sends a complete response with BODY (copied) of CONTENT_TYPE. */
+void fg_exchange_reply(struct fg_exchange *ex, int status,
+                       const char *content_type, const void *body, size_t len);
+
+/* Answers a request for one of the gateway's own paths (healthz, livez,
+ * readyz, version, metrics). Returns 1 when PATH was one, 0 otherwise.
+ * AUTHORIZED tells whether the caller presented the admin token. */
+int fg_endpoints_serve(struct fg_exchange *ex, const char *method,
+                       const char *path, int authorized);
+
+/* Whether PATH is served by the gateway whatever the role: the probes and
+ * /metrics. (/version is the gateway's only in the host role.) */
+int fg_endpoints_owns(const char *path, int host_role);
+
+#endif
