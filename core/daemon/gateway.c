@@ -26,6 +26,7 @@
 #include "base/log.h"
 #include "daemon/notify.h"
 #include "net/tls.h"
+#include "request/cross_loop.h"
 
 static int open_listener(const struct fg_config *cfg, struct fg_error *err)
 {
@@ -131,6 +132,13 @@ static int init_members(struct fg_worker *w, struct fg_error *err)
             return fg_error_set(err, "%s:%d: member \"%s\": no driver", s->file,
                                 s->line, s->name);
         m->ops = m->plugin->desc->ops;
+        if (m->ops->scope == FG_SCOPE_ONE_LOOP && w->index > 0) {
+            /* One instance, on the first worker: requests go there. */
+            m->owner = &w->gw->workers[0].members[i];
+            m->ops = &fg_cross_loop_ops;
+            m->instance = m;
+            continue;
+        }
         m->host_ctx.base = w->base;
         snprintf(m->host_ctx.prefix, sizeof(m->host_ctx.prefix), "%s[%s]",
                  m->plugin->desc->name, s->name);
@@ -141,6 +149,9 @@ static int init_members(struct fg_worker *w, struct fg_error *err)
         if (!m->instance)
             return fg_error_set(err, "%s:%d: member \"%s\": %s", s->file,
                                 s->line, s->name, msg[0] ? msg : "refused");
+        if (m->ops->scope == FG_SCOPE_ONE_LOOP && w->gw->n_workers > 1 &&
+            fg_cross_loop_health_start(m) != 0)
+            return fg_error_set(err, "out of memory");
     }
     return 0;
 }
@@ -183,7 +194,7 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
         fg_source_table_init(&w->sources, gw->cfg->limits.max_connections) != 0)
         return fg_error_set(err, "out of memory");
     w->base = event_base_new();
-    if (!w->base)
+    if (!w->base || fg_loop_queue_init(&w->queue, w->base) != 0)
         return fg_error_set(err, "cannot create an event loop");
     w->drain_ev = event_new(w->base, -1, 0, drain_cb, w);
     w->grace_ev = evtimer_new(w->base, grace_over, w);
@@ -367,10 +378,16 @@ int fg_gateway_run(struct fg_gateway *gw)
     event_base_once(main_worker->base, -1, EV_TIMEOUT, started, gw, &now);
     event_base_dispatch(main_worker->base);
     /* Stopping already: a second SIGTERM (a supervisor's, a test's) must
-     * not kill the teardown that freeing the signal events would expose. */
-    signal(SIGTERM, SIG_IGN);
-    signal(SIGINT, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
+     * not kill the teardown. Freeing the signal events puts back the
+     * handler they replaced (the default, which kills), so the signals are
+     * blocked first and stay pending until exit; the workers that could
+     * still take them are joined before the events go. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     for (unsigned i = 1; i < gw->n_workers; i++)
         pthread_join(gw->workers[i].thread, NULL);
     event_free(term);
@@ -380,18 +397,42 @@ int fg_gateway_run(struct fg_gateway *gw)
     return 0;
 }
 
+/* Every worker's connections closed, then the jobs those closes post to
+ * other workers (cross-loop streams) run until none is left, before any
+ * loop or instance is freed: a close on one worker ends on another. */
+static void close_everything(struct fg_gateway *gw)
+{
+    for (unsigned i = 0; gw->workers && i < gw->n_workers; i++)
+        if (gw->workers[i].base)
+            fg_conn_close_all(&gw->workers[i]);
+    for (int round = 0; round < 1000; round++) {
+        size_t ran = 0;
+        for (unsigned i = 0; gw->workers && i < gw->n_workers; i++) {
+            struct fg_worker *w = &gw->workers[i];
+            if (!w->base)
+                continue;
+            /* the deferred frees the closes scheduled */
+            event_base_loop(w->base, EVLOOP_NONBLOCK);
+            if (w->queue.wake)
+                ran += fg_loop_queue_run(&w->queue);
+        }
+        if (ran == 0)
+            break;
+    }
+}
+
 void fg_gateway_free(struct fg_gateway *gw)
 {
+    close_everything(gw);
     for (unsigned i = 0; gw->workers && i < gw->n_workers; i++) {
         struct fg_worker *w = &gw->workers[i];
-        if (w->base) {
-            fg_conn_close_all(w);
-            /* Run the deferred frees the closes scheduled. */
-            event_base_loop(w->base, EVLOOP_NONBLOCK);
+        for (size_t m = 0; w->members && m < w->n_members; m++) {
+            struct fg_member_rt *mr = &w->members[m];
+            fg_cross_loop_health_stop(mr);
+            if (mr->instance && !mr->owner)
+                mr->ops->instance_free(mr->instance);
         }
-        for (size_t m = 0; w->members && m < w->n_members; m++)
-            if (w->members[m].instance)
-                w->members[m].ops->instance_free(w->members[m].instance);
+        fg_loop_queue_free(&w->queue);
         free(w->members);
         fg_accept_guard_free(w);
         if (w->listener)

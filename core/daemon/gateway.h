@@ -17,6 +17,7 @@
 #include "net/conn_sources.h"
 #include "net/fd_guard.h"
 #include "plugin/host_api.h"
+#include "daemon/loop_queue.h"
 #include "daemon/mem_trim.h"
 #include "daemon/metrics.h"
 #include "plugin/plugin_loader.h"
@@ -27,22 +28,33 @@ struct event;
 struct fg_conn;
 struct fg_gateway;
 
-/* A member as one worker serves it. */
+/* A member as one worker serves it. For a one-loop driver
+ * (FG_SCOPE_ONE_LOOP) only the owner worker has an instance; on the others
+ * OPS is the cross-loop proxy (request/cross_loop.h), INSTANCE is this
+ * struct and OWNER the owner worker's. */
 struct fg_member_rt {
     struct fg_worker *worker;
     const struct fg_config_section *section;
     const struct fg_plugin *plugin;
     const struct fg_driver_ops *ops;
     void *instance;
+    struct fg_member_rt *owner; /* NULL on the owner (and per-worker) */
     struct fg_host host;
     struct fg_host_ctx host_ctx;
     size_t index; /* position in the configuration, for metrics */
+    /* On the owner of a one-loop member served by several workers: the
+     * health the other workers read (cross_loop.c). */
+    pthread_mutex_t health_lock;
+    int health_lock_ready;
+    struct fg_member_health health_copy;
+    struct event *health_ev;
 };
 
 struct fg_worker {
     struct fg_gateway *gw;
     unsigned index;
     struct event_base *base;
+    struct fg_loop_queue queue; /* jobs from other workers (cross_loop.c) */
     struct evconnlistener *listener;
     struct fg_accept_guard accept_guard;
     struct fg_member_rt *members;

@@ -195,13 +195,14 @@ class GatewayTest(unittest.TestCase):
         if code != 0:
             raise AssertionError("fedgate exited %s:\n%s" % (code, logs))
 
-    def curl(self, path, *args, token=True, http="--http1.1"):
+    def curl(self, path, *args, token=True, http="--http1.1", input=None):
         cmd = ["curl", "-sS", http, "--max-time", "20", "--cacert", self.gw.ca,
                "-o", "-", "-w", "\n%{http_code} %{http_version}"]
         if token:
             cmd += ["-H", "Authorization: Bearer " + self.gw.token]
         cmd += list(args) + [self.gw.base + path]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
+                             input=input)
         self.assertEqual(out.returncode, 0, out.stderr)
         body, _, tail = out.stdout.rpartition("\n")
         code, version = tail.split()

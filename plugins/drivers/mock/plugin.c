@@ -397,6 +397,8 @@ static void stream_close(void *stream)
 
 const struct fg_driver_ops mock_driver_ops = {
     .struct_size = sizeof(struct fg_driver_ops),
+    /* one store per member, whatever the number of workers */
+    .scope = FG_SCOPE_ONE_LOOP,
     .instance_new = instance_new,
     .instance_free = instance_free,
     .stream_open = stream_open,
