@@ -363,7 +363,7 @@ static int on_head(void *arg, const struct fg_request_in *req, unsigned flags)
         return -1;
     }
     arm_timer(h, TM_NONE);
-    struct fg_exchange *ex = fg_exchange_new(h->conn, &h1_ops, h);
+    struct fg_exchange *ex = fg_exchange_new(h->conn, &h1_ops, h, NULL);
     if (!ex) {
         fg_h1_parser_set_error(h->parser, 503, "the gateway is out of memory");
         return -1;

@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "net/conn.h"
+#include "request/arena.h"
 #include "request/exchange.h"
 #include "daemon/gateway.h"
 #include "http/h2_mem.h"
@@ -41,7 +42,9 @@ struct h2_stream {
     struct fg_exchange *ex;
     struct h2_stream *prev, *next; /* the connection's list */
 
-    /* request head, while it arrives */
+    /* request head, while it arrives: the strings in ARENA, which the
+     * exchange adopts (the head then lives as long as the request) */
+    struct fg_arena *arena;
     char *method, *path, *authority, *scheme, *protocol;
     struct fg_header *headers;
     size_t n_headers, cap_headers;
@@ -113,18 +116,11 @@ static void close_conn(struct h2_conn *hc)
 
 static void free_head(struct h2_stream *st)
 {
-    for (size_t i = 0; i < st->n_headers; i++) {
-        free((char *)st->headers[i].name);
-        free((char *)st->headers[i].value);
-    }
     free(st->headers);
     st->headers = NULL;
     st->n_headers = st->cap_headers = 0;
-    free(st->method);
-    free(st->path);
-    free(st->authority);
-    free(st->scheme);
-    free(st->protocol);
+    fg_arena_free(st->arena); /* NULL once the exchange adopted it */
+    st->arena = NULL;
     st->method = st->path = st->authority = st->scheme = st->protocol = NULL;
 }
 
@@ -209,25 +205,24 @@ static int on_begin_headers(nghttp2_session *session,
     struct h2_stream *st = stream_new(hc, frame->hd.stream_id);
     if (!st)
         return NGHTTP2_ERR_CALLBACK_FAILURE;
+    st->arena = fg_arena_new(0);
+    if (!st->arena)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
     nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, st);
     return 0;
 }
 
-static char *dup_n(const uint8_t *s, size_t n)
+static char *dup_n(struct h2_stream *st, const uint8_t *s, size_t n)
 {
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = 0;
-    }
-    return d;
+    return fg_arena_strndup(st->arena, (const char *)s, n);
 }
 
-static int set_pseudo(char **slot, const uint8_t *v, size_t n)
+static int set_pseudo(struct h2_stream *st, char **slot, const uint8_t *v,
+                      size_t n)
 {
     if (*slot)
         return -1; /* nghttp2 refuses duplicates already; be sure */
-    *slot = dup_n(v, n);
+    *slot = dup_n(st, v, n);
     return *slot ? 0 : -1;
 }
 
@@ -263,7 +258,7 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
             slot = &st->scheme;
         else if (namelen == 9 && memcmp(name, ":protocol", 9) == 0)
             slot = &st->protocol;
-        if (!slot || set_pseudo(slot, value, valuelen) != 0)
+        if (!slot || set_pseudo(st, slot, value, valuelen) != 0)
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
         return 0;
     }
@@ -280,13 +275,10 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
         st->cap_headers = cap;
     }
     struct fg_header *h = &st->headers[st->n_headers];
-    h->name = dup_n(name, namelen);
-    h->value = dup_n(value, valuelen);
-    if (!h->name || !h->value) {
-        free((char *)h->name);
-        free((char *)h->value);
+    h->name = dup_n(st, name, namelen);
+    h->value = dup_n(st, value, valuelen);
+    if (!h->name || !h->value)
         return NGHTTP2_ERR_CALLBACK_FAILURE;
-    }
     h->name_len = namelen;
     h->value_len = valuelen;
     st->n_headers++;
@@ -310,13 +302,14 @@ static void start_request(struct h2_conn *hc, struct h2_stream *st,
         free_head(st);
         return;
     }
-    st->ex = fg_exchange_new(hc->conn, &h2_ops, st);
+    st->ex = fg_exchange_new(hc->conn, &h2_ops, st, st->arena);
     if (!st->ex) {
         nghttp2_submit_rst_stream(hc->session, NGHTTP2_FLAG_NONE, st->id,
                                   NGHTTP2_INTERNAL_ERROR);
         free_head(st);
         return;
     }
+    st->arena = NULL; /* the exchange's now, and the head's strings in it */
     struct fg_request_in req = {
         .method = st->method,
         .target = st->path,
@@ -326,6 +319,7 @@ static void start_request(struct h2_conn *hc, struct h2_stream *st,
         .content_length = st->content_length,
         .has_body = !end_stream,
         .http_version = 20,
+        .in_arena = 1,
     };
     fg_exchange_start(st->ex, &req);
     free_head(st);

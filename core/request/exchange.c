@@ -14,12 +14,13 @@
 
 #include <event2/event.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "net/conn.h"
 #include "daemon/gateway.h"
 #include "base/log.h"
 #include "request/status.h"
-#include "request/upgrade.h"
+#include "request/request_info.h"
 
 static uint64_t now_us(void)
 {
@@ -29,12 +30,13 @@ static uint64_t now_us(void)
 }
 
 struct fg_exchange *fg_exchange_new(struct fg_conn *conn,
-                                    const struct fg_codec_ops *ops, void *cs)
+                                    const struct fg_codec_ops *ops, void *cs,
+                                    struct fg_arena *arena)
 {
     struct fg_exchange *ex = calloc(1, sizeof(*ex));
     if (!ex)
         return NULL;
-    ex->arena = fg_arena_new(0);
+    ex->arena = arena ? arena : fg_arena_new(0);
     if (!ex->arena) {
         free(ex);
         return NULL;
@@ -195,14 +197,54 @@ static int is_protected(const struct fg_header *headers, size_t n,
            named_by_connection(headers, n, h->name, h->name_len);
 }
 
-static size_t member_headers(const struct fg_request_in *req,
-                             struct fg_header *out)
+/* The headers a member may see, in the request's arena (the strings
+ * copied there unless the codec built them there already). */
+static const struct fg_header *member_headers(struct fg_exchange *ex,
+                                              const struct fg_request_in *req,
+                                              size_t *n_out)
 {
+    struct fg_header *out =
+        fg_arena_alloc(ex->arena, (req->n_headers + 1) * sizeof(*out));
+    if (!out)
+        return NULL;
     size_t n = 0;
-    for (size_t i = 0; i < req->n_headers; i++)
-        if (!is_protected(req->headers, req->n_headers, &req->headers[i]))
-            out[n++] = req->headers[i];
-    return n;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const struct fg_header *h = &req->headers[i];
+        if (is_protected(req->headers, req->n_headers, h))
+            continue;
+        out[n] = *h;
+        if (!req->in_arena) {
+            out[n].name = fg_arena_strndup(ex->arena, h->name, h->name_len);
+            out[n].value = fg_arena_strndup(ex->arena, h->value, h->value_len);
+            if (!out[n].name || !out[n].value)
+                return NULL;
+        }
+        n++;
+    }
+    *n_out = n;
+    return out;
+}
+
+/* A UUID-shaped id, unique per process: a random base drawn once per
+ * thread, and a counter. */
+static const char *request_id(struct fg_arena *arena)
+{
+    static _Thread_local uint64_t base[2], counter;
+    static _Thread_local int seeded;
+    if (!seeded) {
+        if (RAND_bytes((unsigned char *)base, sizeof(base)) != 1)
+            base[0] = (uint64_t)now_us() ^ (uint64_t)(uintptr_t)&counter;
+        seeded = 1;
+    }
+    uint64_t lo = base[1] + ++counter;
+    char *id = fg_arena_alloc(arena, 37);
+    if (id)
+        snprintf(id, 37, "%08x-%04x-4%03x-%04x-%012llx",
+                 (unsigned)(base[0] >> 32), (unsigned)(base[0] >> 16) & 0xffff,
+                 (unsigned)base[0] & 0xfff,
+                 (unsigned)(0x8000 | ((lo >> 48) & 0x3fff)),
+                 (unsigned long long)(lo & 0xffffffffffffULL));
+    return id ? id : "";
 }
 
 /* ---- authentication ---------------------------------------------------- */
@@ -241,8 +283,8 @@ const char *fg_upgrade_protocol(const char *offer)
     return NULL;
 }
 
-static int cb_head(void *ctx, int status, const struct fg_header *headers,
-                   size_t n)
+static int relay_head(void *ctx, int status, const struct fg_header *headers,
+                      size_t n)
 {
     struct fg_exchange *ex = ctx;
     if (ex->head_sent || status < 100 || status > 999)
@@ -282,7 +324,7 @@ static int cb_head(void *ctx, int status, const struct fg_header *headers,
     return rc;
 }
 
-static int cb_data(void *ctx, const void *buf, size_t len)
+static int relay_data(void *ctx, const void *buf, size_t len)
 {
     struct fg_exchange *ex = ctx;
     if (!ex->head_sent || ex->driver_done)
@@ -297,7 +339,7 @@ static int cb_data(void *ctx, const void *buf, size_t len)
     return 0;
 }
 
-static void cb_end(void *ctx)
+static void relay_end(void *ctx)
 {
     struct fg_exchange *ex = ctx;
     if (ex->driver_done)
@@ -311,8 +353,8 @@ static void cb_end(void *ctx)
     ex->ops->send_end(ex->cs);
 }
 
-static void cb_error(void *ctx, int code, const char *reason,
-                     const char *message)
+static void relay_error(void *ctx, int code, const char *reason,
+                        const char *message)
 {
     struct fg_exchange *ex = ctx;
     if (ex->driver_done)
@@ -323,7 +365,7 @@ static void cb_error(void *ctx, int code, const char *reason,
     ex->driver_done = 1;
 }
 
-static void cb_body_pause(void *ctx)
+static void relay_body_pause(void *ctx)
 {
     struct fg_exchange *ex = ctx;
     if (!ex->body_paused)
@@ -332,7 +374,7 @@ static void cb_body_pause(void *ctx)
     ex->ops->pause_body(ex->cs);
 }
 
-static void cb_body_resume(void *ctx)
+static void relay_body_resume(void *ctx)
 {
     struct fg_exchange *ex = ctx;
     uint64_t now = now_us();
@@ -346,12 +388,108 @@ static void cb_body_resume(void *ctx)
 /* Until the codecs write from a caller's buffer, the bytes are copied and
  * the buffer given back at once: the contract (free once, on this loop)
  * holds either way. */
+static int relay_data_ref(void *ctx, const void *buf, size_t len,
+                          fg_buffer_free_fn free_fn, void *arg)
+{
+    int rc = relay_data(ctx, buf, len);
+    free_fn(arg, buf, len);
+    return rc;
+}
+
+/* ---- the callbacks as the driver calls them ------------------------------
+ *
+ * driver.h promises that no driver op runs inside a driver callback. The
+ * codecs already defer what a write could set off, but the exchange holds
+ * the promise itself: while a callback runs, a finish or a resume that
+ * arrives is put off to the loop (run_deferred), and once the codec is
+ * done with the exchange no callback reaches the codec again. */
+
+static void run_deferred(evutil_socket_t fd, short what, void *arg);
+
+static int enter_cb(struct fg_exchange *ex)
+{
+    if (ex->finish_deferred)
+        return -1; /* the codec has let go of the exchange */
+    ex->in_callback++;
+    return 0;
+}
+
+static void leave_cb(struct fg_exchange *ex)
+{
+    if (--ex->in_callback == 0 && ex->deferred_ev &&
+        (ex->finish_deferred || ex->resume_deferred))
+        event_active(ex->deferred_ev, EV_TIMEOUT, 0);
+}
+
+static int defer(struct fg_exchange *ex)
+{
+    if (!ex->deferred_ev)
+        ex->deferred_ev = event_new(ex->worker->base, -1, 0, run_deferred, ex);
+    return ex->deferred_ev ? 0 : -1;
+}
+
+static int cb_head(void *ctx, int status, const struct fg_header *headers,
+                   size_t n)
+{
+    if (enter_cb(ctx) != 0)
+        return -1;
+    int rc = relay_head(ctx, status, headers, n);
+    leave_cb(ctx);
+    return rc;
+}
+
+static int cb_data(void *ctx, const void *buf, size_t len)
+{
+    if (enter_cb(ctx) != 0)
+        return -1;
+    int rc = relay_data(ctx, buf, len);
+    leave_cb(ctx);
+    return rc;
+}
+
 static int cb_data_ref(void *ctx, const void *buf, size_t len,
                        fg_buffer_free_fn free_fn, void *arg)
 {
-    int rc = cb_data(ctx, buf, len);
-    free_fn(arg, buf, len);
+    if (enter_cb(ctx) != 0) {
+        free_fn(arg, buf, len);
+        return -1;
+    }
+    int rc = relay_data_ref(ctx, buf, len, free_fn, arg);
+    leave_cb(ctx);
     return rc;
+}
+
+static void cb_end(void *ctx)
+{
+    if (enter_cb(ctx) != 0)
+        return;
+    relay_end(ctx);
+    leave_cb(ctx);
+}
+
+static void cb_error(void *ctx, int code, const char *reason,
+                     const char *message)
+{
+    if (enter_cb(ctx) != 0)
+        return;
+    relay_error(ctx, code, reason, message);
+    leave_cb(ctx);
+}
+
+static void cb_body_pause(void *ctx)
+{
+    if (enter_cb(ctx) != 0)
+        return;
+    relay_body_pause(ctx);
+    leave_cb(ctx);
+}
+
+static void cb_body_resume(void *ctx)
+{
+    if (enter_cb(ctx) != 0)
+        return;
+    relay_body_resume(ctx);
+    leave_cb(ctx);
 }
 
 static void *cb_alloc(void *ctx, size_t len)
@@ -441,35 +579,49 @@ static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
                       const struct fg_request_in *req,
                       const struct fg_target *t)
 {
-    struct fg_header *headers = calloc(req->n_headers + 1, sizeof(*headers));
-    if (!headers) {
+    /* The head lives in the request's arena until the exchange is freed,
+     * after stream_close: the driver reads it in place (driver.h). */
+    struct fg_arena *a = ex->arena;
+    struct fg_request_head *head = fg_arena_alloc(a, sizeof(*head));
+    struct fg_request_info *info = fg_arena_alloc(a, sizeof(*info));
+    size_t n_headers = 0;
+    const struct fg_header *headers = member_headers(ex, req, &n_headers);
+    char *base_path = fg_arena_alloc(a, strlen(t->member) + 11);
+    const char *method =
+        req->in_arena ? req->method
+                      : fg_arena_strndup(a, req->method, strlen(req->method));
+    char *path = fg_arena_strndup(a, t->rest, strlen(t->rest));
+    char *query =
+        t->query ? fg_arena_strndup(a, t->query, strlen(t->query)) : NULL;
+    if (!head || !info || !headers || !base_path || !method || !path ||
+        (t->query && !query) ||
+        fg_request_info_parse(a, method, path, query, info) != 0) {
         fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
         return;
     }
-    char base_path[80] = "";
+    base_path[0] = '\0';
     if (t->member_ref == FG_MEMBER_NAMED)
-        snprintf(base_path, sizeof(base_path), "/clusters/%s", t->member);
-    struct fg_request_head head = {
-        .method = req->method,
-        .path = t->rest,
-        .query = t->query,
+        sprintf(base_path, "/clusters/%s", t->member);
+    *head = (struct fg_request_head){
+        .method = method,
+        .path = path,
+        .query = query,
         .headers = headers,
-        .n_headers = member_headers(req, headers),
+        .n_headers = n_headers,
         .identity = &admin_identity,
+        .info = info,
+        .request_id = request_id(a),
         .content_length = req->content_length,
         .http_version = req->http_version,
-        .upgrade =
-            req->upgrade && fg_upgrade_allowed(req->method, req->target,
-                                               strlen(req->target), SIZE_MAX)
-                ? fg_upgrade_protocol(req->upgrade)
-                : NULL,
+        .upgrade = req->upgrade && fg_request_info_is_upgradable(info)
+                       ? fg_upgrade_protocol(req->upgrade)
+                       : NULL,
         .base_path = base_path,
     };
     ex->member = m;
     ex->member_index = (int)m->index;
-    ex->upgrade = head.upgrade != NULL;
-    ex->stream = m->ops->stream_open(m->instance, &head, &stream_callbacks, ex);
-    free(headers);
+    ex->upgrade = head->upgrade != NULL;
+    ex->stream = m->ops->stream_open(m->instance, head, &stream_callbacks, ex);
     if (!ex->stream) {
         if (!ex->head_sent)
             fg_exchange_fail(ex, 503, NULL,
@@ -585,15 +737,45 @@ void fg_exchange_body_end(struct fg_exchange *ex)
 
 void fg_exchange_output_drained(struct fg_exchange *ex)
 {
+    if (ex->in_callback) {
+        ex->resume_deferred = defer(ex) == 0;
+        return;
+    }
     if (ex->driver_paused && ex->stream && !ex->driver_done) {
         ex->driver_paused = 0;
         ex->member->ops->stream_resume(ex->stream);
     }
 }
 
+static void finish_now(struct fg_exchange *ex, int completed);
+
+static void run_deferred(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct fg_exchange *ex = arg;
+    if (ex->finish_deferred) {
+        finish_now(ex, ex->finish_deferred - 1);
+        return;
+    }
+    ex->resume_deferred = 0;
+    fg_exchange_output_drained(ex);
+}
+
 void fg_exchange_finish(struct fg_exchange *ex, int completed)
 {
+    if (ex->in_callback && defer(ex) == 0) {
+        ex->finish_deferred = completed + 1;
+        return;
+    }
+    finish_now(ex, completed);
+}
+
+static void finish_now(struct fg_exchange *ex, int completed)
+{
     struct fg_worker *w = ex->worker;
+    if (ex->deferred_ev)
+        event_free(ex->deferred_ev);
     if (ex->body_timer)
         event_free(ex->body_timer);
     if (ex->stream)

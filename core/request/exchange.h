@@ -11,6 +11,7 @@
 
 #include <fedgate/driver.h>
 
+struct fg_arena;
 struct fg_conn;
 struct fg_exchange;
 
@@ -42,7 +43,8 @@ struct fg_codec_ops {
 
 /* The request head as a codec parsed it. Strings are NUL-terminated and
  * owned by the codec until fg_exchange_start returns (the exchange copies
- * what it keeps). Header names are lower-case. */
+ * what it keeps into its arena), unless IN_ARENA says they already live in
+ * the arena the exchange adopted. Header names are lower-case. */
 struct fg_request_in {
     const char *method;
     const char *target;              /* origin-form: path and optional ?query */
@@ -57,11 +59,15 @@ struct fg_request_in {
      * that offers one turns the connection into a byte pipe when the
      * exchange answers 101, and closes it after any other answer. */
     const char *upgrade;
+    int in_arena; /* the strings are in the exchange's arena already */
 };
 
-/* Makes an exchange for a request arriving on CONN. */
+/* Makes an exchange for a request arriving on CONN. ARENA, when not NULL,
+ * is the request's arena, adopted on success (the codec built the head in
+ * it); NULL makes a new one. */
 struct fg_exchange *fg_exchange_new(struct fg_conn *conn,
-                                    const struct fg_codec_ops *ops, void *cs);
+                                    const struct fg_codec_ops *ops, void *cs,
+                                    struct fg_arena *arena);
 
 /* Routes REQ and starts answering it (possibly at once, from inside this
  * call, through the codec ops). */

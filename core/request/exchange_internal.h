@@ -38,6 +38,11 @@ struct fg_exchange {
     uint64_t body_last_us;   /* when the last body byte came */
     uint64_t body_paused_us; /* when the driver paused the body */
     int body_paused;         /* by the driver: the wait is not the client's */
+    /* driver.h's re-entry promise (exchange.c, "the callbacks") */
+    int in_callback;     /* depth of driver callbacks running */
+    int finish_deferred; /* 1 + completed: the codec let go meanwhile */
+    int resume_deferred; /* output drained during a callback */
+    struct event *deferred_ev;
 };
 
 /* Sends a complete response with BODY (copied) of CONTENT_TYPE. */

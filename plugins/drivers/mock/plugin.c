@@ -29,27 +29,20 @@ struct mock_stream {
     struct mock_exec *exec; /* pods/exec: exec.c runs the stream */
     const struct fg_stream_callbacks *cb;
     void *ctx;
-    char *method, *path, *query, *accept;
-    char *content_type;
-    char base_path[192];  /* where the client reached this member */
-    struct mock_buf body; /* the request body, up to max_body */
+    /* the request, read in place: valid until stream_close (driver.h) */
+    const struct fg_request_head *head;
+    char *accept, *content_type; /* NUL-terminated copies */
+    struct mock_buf body;        /* the request body, up to max_body */
     int64_t body_bytes;
     int too_large;
     int ended;    /* stream_end seen: the answer has started */
     int finished; /* end or error delivered, or the client is gone */
     int paused;
-    int busy; /* inside pump() */
-    unsigned resumes;
     struct fg_timer *timer;
     struct mock_answer ans;
     size_t body_off;
     struct mock_buf chunk;
 };
-
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
 
 /* ---- instances ------------------------------------------------------- */
 
@@ -166,11 +159,7 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
         }
         return s;
     }
-    snprintf(s->base_path, sizeof(s->base_path), "%s",
-             head->base_path ? head->base_path : "");
-    s->method = dup_or_null(head->method);
-    s->path = dup_or_null(head->path);
-    s->query = dup_or_null(head->query);
+    s->head = head;
     struct mock_buf acc = {0};
     int bad = 0;
     for (size_t i = 0; i < head->n_headers; i++) {
@@ -187,10 +176,7 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
         bad |= mock_buf_add(&acc, h->value, h->value_len);
     }
     s->accept = acc.p;
-    if (bad || !s->method || !s->path || (head->query && !s->query)) {
-        free(s->method);
-        free(s->path);
-        free(s->query);
+    if (bad) {
         free(s->accept);
         free(s->content_type);
         free(s);
@@ -222,9 +208,6 @@ static void on_timer(void *arg);
  * or this loop turn's share is used up. */
 static void pump(struct mock_stream *s)
 {
-    if (s->busy)
-        return; /* re-entered from a callback: the running loop goes on */
-    s->busy = 1;
     const struct fg_host *host = s->in->host;
     int turn = 0;
     while (!s->finished && !s->paused) {
@@ -255,11 +238,10 @@ static void pump(struct mock_stream *s)
             if (r == MOCK_FILL_WAIT) {
                 /* Send what there is; the producer wakes us for more. */
                 if (n > 0) {
-                    unsigned gen = s->resumes;
                     int rc = s->cb->data(s->ctx, p, n);
                     if (rc < 0)
                         s->finished = 1;
-                    else if (rc == FG_PAUSE && gen == s->resumes)
+                    else if (rc == FG_PAUSE)
                         s->paused = 1;
                 }
                 break;
@@ -284,13 +266,12 @@ static void pump(struct mock_stream *s)
             last = s->body_off == s->ans.body_len;
         }
         if (n > 0) {
-            unsigned gen = s->resumes;
             int rc = s->cb->data(s->ctx, p, n);
             if (rc < 0) {
                 s->finished = 1;
                 break;
             }
-            if (rc == FG_PAUSE && gen == s->resumes)
+            if (rc == FG_PAUSE)
                 s->paused = 1;
         }
         if (last) {
@@ -298,7 +279,6 @@ static void pump(struct mock_stream *s)
             s->cb->end(s->ctx);
         }
     }
-    s->busy = 0;
 }
 
 static void on_timer(void *arg)
@@ -333,9 +313,11 @@ static void stream_end(void *stream)
     struct mock_body body = {s->content_type, s->body.p, s->body.len};
     /* URLs the answer carries (the OpenAPI index) name this request's
      * prefix: the member may be reached as /clusters/NAME or unprefixed. */
-    snprintf(s->in->url_prefix, sizeof(s->in->url_prefix), "%s", s->base_path);
-    if (mock_serve_request(s->in, s->method, s->path, s->query, s->accept,
-                           &body, s->too_large, &s->ans) != 0) {
+    snprintf(s->in->url_prefix, sizeof(s->in->url_prefix), "%s",
+             s->head->base_path ? s->head->base_path : "");
+    if (mock_serve_request(s->in, s->head->method, s->head->path,
+                           s->head->query, s->accept, &body, s->too_large,
+                           &s->ans) != 0) {
         s->finished = 1;
         s->cb->error(s->ctx, 500, "InternalError", "out of memory");
         return;
@@ -367,7 +349,6 @@ static void stream_resume(void *stream)
         mock_exec_resume(s->exec);
         return;
     }
-    s->resumes++;
     s->paused = 0;
     if (s->ended && !s->finished)
         pump(s);
@@ -386,9 +367,6 @@ static void stream_close(void *stream)
     mock_list_free(s->ans.list);
     free(s->ans.body);
     mock_buf_free(&s->chunk);
-    free(s->method);
-    free(s->path);
-    free(s->query);
     free(s->accept);
     free(s->content_type);
     mock_buf_free(&s->body);

@@ -41,8 +41,6 @@ struct fake_client {
     int gone_after;  /* data() fails from call N on (0: never) */
     int calls_after_close;
     int closed;
-    void *stream;      /* for resume_inside */
-    int resume_inside; /* call stream_resume from inside data() */
 };
 extern const struct fg_stream_callbacks fake_callbacks;
 

@@ -212,26 +212,6 @@ static void test_client_gone(void **state)
     fake_client_free(&c);
 }
 
-static void test_resume_inside_data(void **state)
-{
-    (void)state;
-    /* data() calls stream_resume, then returns FG_PAUSE: the resume came
-     * later, so production must go on without any outside resume. */
-    struct fake_client c = {.pause_every = 1, .resume_inside = 1};
-    struct fg_request_head head = {.method = "GET", .path = "/api/v1/pods"};
-    void *s = mock_driver_ops.stream_open(&inst, &head, &fake_callbacks, &c);
-    c.stream = s;
-    mock_driver_ops.stream_end(s);
-    while (!c.ended && fake_run_one_timer())
-        ;
-    assert_int_equal(c.ended, 1);
-    mock_driver_ops.stream_close(s);
-    c.closed = 1;
-    mock_buf_add(&c.body, "", 0);
-    check_list(&c, "items", "metadata.name");
-    fake_client_free(&c);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,7 +223,6 @@ int main(void)
         cmocka_unit_test(test_close_with_timer_armed),
         cmocka_unit_test(test_close_before_end),
         cmocka_unit_test(test_client_gone),
-        cmocka_unit_test(test_resume_inside_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -131,7 +131,6 @@ static void watch_open(struct mock_instance *in, struct watch *w,
     };
     w->s = mock_driver_ops.stream_open(in, &head, &fake_callbacks, &w->c);
     assert_non_null(w->s);
-    w->c.stream = w->s;
     mock_driver_ops.stream_end(w->s);
     drive(50);
 }
