@@ -182,6 +182,47 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
     l->host->timer_arm(conn->timer, l->handshake_ms);
 }
 
+/* "ADDR:PORT" or "[V6]:PORT", port 0 allowed (libevent's parser refuses
+ * it). 0, or -1 when it is not that. */
+static int parse_address(const char *text, struct sockaddr_storage *ss,
+                         int *len)
+{
+    const char *colon = strrchr(text, ':');
+    if (!colon || colon == text)
+        return -1;
+    char host[INET6_ADDRSTRLEN + 2];
+    size_t hlen = (size_t)(colon - text);
+    if (text[0] == '[') {
+        if (hlen < 3 || text[hlen - 1] != ']')
+            return -1;
+        text++;
+        hlen -= 2;
+    }
+    if (hlen >= sizeof(host))
+        return -1;
+    memcpy(host, text, hlen);
+    host[hlen] = 0;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || *end || port < 0 || port > 65535)
+        return -1;
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    if (evutil_inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        *len = sizeof(*v4);
+    } else if (evutil_inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*v6);
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 struct fg_listener *fg_listen(const struct fg_host *h,
                               const struct fg_listen_config *cfg,
                               const char *default_cert, const char *default_key,
@@ -193,10 +234,8 @@ struct fg_listener *fg_listen(const struct fg_host *h,
         return NULL;
     }
     struct sockaddr_storage ss;
-    int sslen = sizeof(ss);
-    if (!cfg->address ||
-        evutil_parse_sockaddr_port(cfg->address, (struct sockaddr *)&ss,
-                                   &sslen) != 0) {
+    int sslen = 0;
+    if (!cfg->address || parse_address(cfg->address, &ss, &sslen) != 0) {
         snprintf(err, err_len, "\"%s\" is not an address ADDR:PORT",
                  cfg->address ? cfg->address : "");
         return NULL;
