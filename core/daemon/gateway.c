@@ -140,6 +140,8 @@ static int init_members(struct fg_worker *w, struct fg_error *err)
             continue;
         }
         m->host_ctx.base = w->base;
+        m->host_ctx.serving_cert_file = w->gw->serving_cert_file;
+        m->host_ctx.serving_key_file = w->gw->serving_key_file;
         snprintf(m->host_ctx.prefix, sizeof(m->host_ctx.prefix), "%s[%s]",
                  m->plugin->desc->name, s->name);
         fg_host_init(&m->host, &m->host_ctx);
@@ -296,7 +298,12 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
         key = certs.server_key;
     }
     gw->ssl_ctx = fg_tls_server_ctx(cert, key, cfg->client_ca_file, err);
+    /* lent to plugins' listeners (host.h listen) */
+    gw->serving_cert_file = strdup(cert);
+    gw->serving_key_file = strdup(key);
     int rc = gw->ssl_ctx ? write_state(gw, &certs, err) : -1;
+    if (rc == 0 && (!gw->serving_cert_file || !gw->serving_key_file))
+        rc = fg_error_set(err, "out of memory");
     fg_cert_files_free(&certs);
     if (rc != 0)
         return -1;
@@ -452,6 +459,8 @@ void fg_gateway_free(struct fg_gateway *gw)
     free(gw->workers);
     if (gw->ssl_ctx)
         SSL_CTX_free(gw->ssl_ctx);
+    free(gw->serving_cert_file);
+    free(gw->serving_key_file);
     fg_plugins_unload(&gw->plugins);
     memset(gw, 0, sizeof(*gw));
 }

@@ -77,7 +77,8 @@ struct fg_gateway {
     struct fg_config *cfg;
     struct fg_plugin_set plugins;
     SSL_CTX *ssl_ctx;
-    char token[65]; /* the admin bearer token */
+    char *serving_cert_file, *serving_key_file; /* lent to listeners */
+    char token[65];                             /* the admin bearer token */
     struct fg_worker *workers;
     unsigned n_workers;
     uint64_t started_ms;

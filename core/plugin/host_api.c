@@ -8,6 +8,8 @@
 #include <event2/event.h>
 
 #include "base/log.h"
+#include "client/client.h"
+#include "client/listen.h"
 
 struct fg_timer {
     struct event *ev;
@@ -84,6 +86,17 @@ static void *event_base_of(const struct fg_host *h)
     return ctx->base;
 }
 
+/* Listeners get the gateway's certificate when they name none. */
+static struct fg_listener *host_listen(const struct fg_host *h,
+                                       const struct fg_listen_config *cfg,
+                                       fg_accept_cb accept, void *arg,
+                                       char *err, size_t err_len)
+{
+    const struct fg_host_ctx *ctx = h->core;
+    return fg_listen(h, cfg, ctx->serving_cert_file, ctx->serving_key_file,
+                     accept, arg, err, err_len);
+}
+
 void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
 {
     *host = (struct fg_host){
@@ -96,5 +109,19 @@ void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
         .timer_free = timer_free,
         .now_ms = now_ms,
         .event_base = event_base_of,
+        .client_new = fg_client_new,
+        .client_reload = fg_client_reload,
+        .client_free = fg_client_free,
+        .client_state = fg_client_state,
+        .client_stream_open = fg_client_stream_open,
+        .client_stream_write = fg_client_stream_write,
+        .client_stream_end = fg_client_stream_end_body,
+        .client_stream_resume = fg_client_stream_resume,
+        .client_stream_close = fg_client_stream_close,
+        .listen = host_listen,
+        .listener_address = fg_listener_address,
+        .listener_free = fg_listener_free,
+        .client_adopt = fg_client_adopt,
+        .tls_conn_close = fg_tls_conn_close,
     };
 }

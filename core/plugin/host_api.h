@@ -1,5 +1,5 @@
 /* The fg_host a plugin receives: logging with the plugin's name, timers on
- * the worker's loop, the clock. */
+ * the worker's loop, the clock, and the core's networking (client/). */
 #ifndef FG_HOST_API_H
 #define FG_HOST_API_H
 
@@ -12,6 +12,10 @@ struct event_base;
 struct fg_host_ctx {
     struct event_base *base;
     char prefix[96]; /* "mock[demo]" */
+    /* The gateway's serving certificate, lent to listeners that name
+     * none; NULL when there is none (config checks). */
+    const char *serving_cert_file;
+    const char *serving_key_file;
 };
 
 void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx);

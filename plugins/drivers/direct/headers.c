@@ -1,221 +1,36 @@
-/* The header block a member receives: the client's headers minus anything
- * that carries identity or belongs to one hop, in any spelling (checked
- * again here, whatever the core removed), plus the gateway's own credentials
- * and the impersonation of the authenticated user; and its HTTP/1.1 form. */
-#include <stdio.h>
-#include <stdlib.h>
+/* The headers the direct driver adds to what a member receives: its own
+ * credentials (a bearer token; a client certificate is the client's TLS
+ * business) and the impersonation of the authenticated user. The core's
+ * client drops whatever the caller sent of these and checks every value
+ * before it goes out. */
 #include <string.h>
-
-#include <event2/buffer.h>
 
 #include "direct.h"
 
-int direct_value_ok(const char *v, size_t n)
+static struct fg_header header(const char *name, const char *value)
 {
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == '\r' || v[i] == '\n' || v[i] == 0)
-            return 0;
-    return 1;
+    struct fg_header h = {name, strlen(name), value, strlen(value)};
+    return h;
 }
 
-/* RFC 9110 token characters. */
-static int token_ok(const char *s, size_t n)
+size_t direct_extra_max(const struct fg_identity *id)
 {
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    if (n == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || (c && strchr(extra, c))))
-            return 0;
-    }
-    return 1;
+    return 3 + (id ? id->n_groups : 0);
 }
 
-int direct_header_forbidden(const char *name, size_t len)
+size_t direct_extra_headers(const char *authorization, int impersonate,
+                            const struct fg_identity *id, struct fg_header *out)
 {
-    static const char *const names[] = {
-        "authorization",
-        "proxy-authorization",
-        "proxy-authenticate",
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "transfer-encoding",
-        "te",
-        "trailer",
-        "upgrade",
-        "http2-settings",
-        "host",
-        "content-length",
-        "expect",
-    };
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (fg_header_name_folds_to(name, len, names[i], 0))
-            return 1;
-    return fg_header_name_folds_to(name, len, "impersonate-", 1) ||
-           fg_header_name_folds_to(name, len, "x-remote-", 1) ||
-           (len >= 1 && name[0] == ':');
-}
-
-/* A growing list of headers whose text lives in one arena; pointers are
- * fixed up once the arena stops moving. */
-struct builder {
-    struct fg_header *v;
-    size_t n, cap;
-    char *buf;
-    size_t len, size;
-    size_t *offs; /* name offset, value offset per header */
-};
-
-static int add(struct builder *b, const char *name, size_t nlen, const char *v1,
-               size_t l1, const char *v2, size_t l2)
-{
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        struct fg_header *v = realloc(b->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        b->v = v;
-        size_t *o = realloc(b->offs, cap * 2 * sizeof(*o));
-        if (!o)
-            return -1;
-        b->offs = o;
-        b->cap = cap;
-    }
-    size_t need = nlen + 1 + l1 + l2 + 1;
-    if (b->len + need > b->size) {
-        size_t size = b->size ? b->size : 1024;
-        while (b->len + need > size)
-            size *= 2;
-        char *nb = realloc(b->buf, size);
-        if (!nb)
-            return -1;
-        b->buf = nb;
-        b->size = size;
-    }
-    size_t no = b->len;
-    for (size_t i = 0; i < nlen; i++) {
-        char c = name[i];
-        b->buf[b->len++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-    }
-    b->buf[b->len++] = 0;
-    size_t vo = b->len;
-    memcpy(b->buf + b->len, v1, l1);
-    b->len += l1;
-    if (l2)
-        memcpy(b->buf + b->len, v2, l2);
-    b->len += l2;
-    b->buf[b->len++] = 0;
-    b->offs[2 * b->n] = no;
-    b->offs[2 * b->n + 1] = vo;
-    b->v[b->n].name_len = nlen;
-    b->v[b->n].value_len = l1 + l2;
-    b->n++;
-    return 0;
-}
-
-static int add_s(struct builder *b, const char *name, const char *value)
-{
-    return add(b, name, strlen(name), value, strlen(value), NULL, 0);
-}
-
-int direct_headers_build(const struct fg_request_head *head,
-                         const struct direct_header_opts *o,
-                         struct direct_headers *out, char *err, size_t err_len)
-{
-    struct builder b = {0};
-    memset(out, 0, sizeof(*out));
-    for (size_t i = 0; i < head->n_headers; i++) {
-        const struct fg_header *h = &head->headers[i];
-        if (direct_header_forbidden(h->name, h->name_len))
-            continue;
-        if (!token_ok(h->name, h->name_len)) {
-            snprintf(err, err_len, "invalid header name");
-            goto refuse;
-        }
-        if (!direct_value_ok(h->value, h->value_len)) {
-            snprintf(err, err_len, "header \"%.*s\" has an invalid value",
-                     (int)(h->name_len > 64 ? 64 : h->name_len), h->name);
-            goto refuse;
-        }
-        if (add(&b, h->name, h->name_len, h->value, h->value_len, NULL, 0))
-            goto oom;
-    }
-    if (o->token &&
-        add(&b, "authorization", 13, "Bearer ", 7, o->token, strlen(o->token)))
-        goto oom;
-    const struct fg_identity *id = head->identity;
-    if (o->impersonate && id && id->user) {
-        if (!direct_value_ok(id->user, strlen(id->user)) ||
-            (id->uid && !direct_value_ok(id->uid, strlen(id->uid)))) {
-            snprintf(err, err_len, "the user name cannot be sent as a header");
-            goto refuse;
-        }
-        if (add_s(&b, "impersonate-user", id->user))
-            goto oom;
-        if (id->uid && add_s(&b, "impersonate-uid", id->uid))
-            goto oom;
-        for (size_t i = 0; i < id->n_groups; i++) {
-            const char *g = id->groups[i];
-            if (!g || !direct_value_ok(g, strlen(g))) {
-                snprintf(err, err_len,
-                         "a group name cannot be sent as a header");
-                goto refuse;
-            }
-            if (add_s(&b, "impersonate-group", g))
-                goto oom;
-        }
-    }
-    for (size_t i = 0; i < b.n; i++) {
-        b.v[i].name = b.buf + b.offs[2 * i];
-        b.v[i].value = b.buf + b.offs[2 * i + 1];
-    }
-    free(b.offs);
-    out->v = b.v;
-    out->n = b.n;
-    out->storage = b.buf;
-    return 0;
-oom:
-    snprintf(err, err_len, "out of memory");
-refuse:
-    free(b.v);
-    free(b.buf);
-    free(b.offs);
-    return -1;
-}
-
-void direct_headers_free(struct direct_headers *h)
-{
-    free(h->v);
-    free(h->storage);
-    memset(h, 0, sizeof(*h));
-}
-
-int direct_h1_head_write(struct evbuffer *out, const char *method,
-                         const char *target, const char *authority,
-                         const struct direct_headers *h, int body_mode,
-                         int64_t length, const char *upgrade)
-{
-    int rc = 0;
-    rc |= evbuffer_add_printf(out, "%s %s HTTP/1.1\r\nhost: %s\r\n", method,
-                              target, authority) < 0;
-    for (size_t i = 0; i < h->n; i++) {
-        const struct fg_header *x = &h->v[i];
-        rc |= evbuffer_add(out, x->name, x->name_len);
-        rc |= evbuffer_add(out, ": ", 2);
-        rc |= evbuffer_add(out, x->value, x->value_len);
-        rc |= evbuffer_add(out, "\r\n", 2);
-    }
-    if (body_mode == 1)
-        rc |= evbuffer_add_printf(out, "content-length: %lld\r\n",
-                                  (long long)length) < 0;
-    else if (body_mode == 2)
-        rc |= evbuffer_add_printf(out, "transfer-encoding: chunked\r\n") < 0;
-    if (upgrade)
-        rc |= evbuffer_add_printf(out, "connection: Upgrade\r\nupgrade: %s\r\n",
-                                  upgrade) < 0;
-    rc |= evbuffer_add(out, "\r\n", 2);
-    return rc ? -1 : 0;
+    size_t n = 0;
+    if (authorization)
+        out[n++] = header("authorization", authorization);
+    if (!impersonate || !id || !id->user)
+        return n;
+    out[n++] = header("impersonate-user", id->user);
+    if (id->uid)
+        out[n++] = header("impersonate-uid", id->uid);
+    for (size_t i = 0; i < id->n_groups; i++)
+        if (id->groups[i])
+            out[n++] = header("impersonate-group", id->groups[i]);
+    return n;
 }

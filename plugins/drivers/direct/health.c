@@ -17,14 +17,15 @@ enum probe_kind { PROBE_READYZ, PROBE_VERSION_FALLBACK, PROBE_VERSION };
 struct direct_health {
     struct direct_instance *in;
     struct fg_timer *timer;
-    struct direct_stream *st; /* the probe in flight */
+    struct fg_client_stream *st; /* the probe in flight */
     enum probe_kind kind;
     int status;
     char body[PROBE_BODY_MAX];
     size_t body_len;
     uint64_t started_us;
     int need_version;
-    int done; /* the in-flight probe answered (end or error) */
+    uint64_t connections; /* the client's count when last looked at */
+    int done;             /* the in-flight probe answered (end or error) */
     struct fg_member_health now;
 };
 
@@ -125,20 +126,43 @@ static void start(struct direct_health *h, enum probe_kind kind)
     h->body_len = 0;
     h->done = 0;
     h->started_us = mono_us();
-    const char *path = kind == PROBE_READYZ ? "/readyz" : "/version";
-    h->st = direct_stream_open_internal(h->in, path, &probe_cb, h);
+    static const struct fg_header accept = {"accept", 6, "application/json",
+                                            16};
+    struct fg_request_head head = {
+        .method = "GET",
+        .path = kind == PROBE_READYZ ? "/readyz" : "/version",
+        .headers = &accept,
+        .n_headers = 1,
+        .content_length = 0,
+        .http_version = 11,
+    };
+    const struct fg_host *host = h->in->host;
+    struct fg_header extra[1];
+    size_t n = direct_extra_headers(h->in->authorization, 0, NULL, extra);
+    h->st =
+        host->client_stream_open(h->in->client, &head, extra, n, &probe_cb, h);
     if (!h->st) {
         snprintf(h->now.last_error, sizeof(h->now.last_error), "out of memory");
         h->now.ready = 0;
         next_probe(h, DIRECT_PROBE_MS);
+        return;
     }
+    host->client_stream_end(h->st);
 }
 
 /* A probe ended: record it, and chain the next request if any. */
 static void finished(struct direct_health *h)
 {
-    direct_stream_close_internal(h->st);
+    const struct fg_host *host = h->in->host;
+    host->client_stream_close(h->st);
     h->st = NULL;
+    /* a new connection may reach a restarted member: ask its version */
+    struct fg_client_state cs;
+    host->client_state(h->in->client, &cs);
+    if (cs.connections != h->connections) {
+        h->connections = cs.connections;
+        h->need_version = 1;
+    }
     uint64_t rtt = mono_us() - h->started_us;
     if (h->status < 0) {
         h->now.ready = 0;
@@ -207,7 +231,7 @@ void direct_health_free(struct direct_health *h)
     if (!h)
         return;
     if (h->st)
-        direct_stream_close_internal(h->st);
+        h->in->host->client_stream_close(h->st);
     h->in->host->timer_free(h->timer);
     free(h);
 }
@@ -219,10 +243,4 @@ void direct_health_get(struct direct_health *h, struct fg_member_health *out)
         return;
     }
     *out = h->now;
-}
-
-void direct_health_reconnected(struct direct_health *h)
-{
-    if (h)
-        h->need_version = 1;
 }

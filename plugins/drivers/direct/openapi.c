@@ -6,9 +6,12 @@
  * older client-go does) would miss the prefix. The URLs are prefixed with
  * the stream's base path. The index is small: it is buffered up to
  * DIRECT_OPENAPI_MAX_BODY, larger answers are relayed unchanged. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <event2/buffer.h>
 
 #include "direct.h"
 
@@ -143,3 +146,198 @@ int direct_openapi_rewrite(const char *body, size_t len, const char *base,
     }
     return 0;
 }
+
+/* ---- the answer, held and rewritten ------------------------------------ */
+
+struct direct_rewrite {
+    const struct fg_stream_callbacks *cb; /* the core's */
+    void *ctx;
+    char *base;                /* base path to insert */
+    int rewriting;             /* the head is held, the body collected */
+    struct fg_header *rw_head; /* the held head (one allocation) */
+    size_t rw_n;
+    int rw_status;
+    struct evbuffer *rw_body;
+};
+
+struct direct_rewrite *direct_rewrite_new(const char *base,
+                                          const struct fg_stream_callbacks *cb,
+                                          void *ctx)
+{
+    struct direct_rewrite *rw = calloc(1, sizeof(*rw));
+    if (!rw)
+        return NULL;
+    rw->cb = cb;
+    rw->ctx = ctx;
+    rw->base = strdup(base);
+    if (!rw->base) {
+        free(rw);
+        return NULL;
+    }
+    return rw;
+}
+
+void direct_rewrite_free(struct direct_rewrite *rw)
+{
+    if (!rw)
+        return;
+    if (rw->rw_body)
+        evbuffer_free(rw->rw_body);
+    free(rw->rw_head);
+    free(rw->base);
+    free(rw);
+}
+
+/* Keeps the member's head of an OpenAPI index until its body is whole:
+ * one allocation, with room for one more header (the new length). */
+static int hold_head(struct direct_rewrite *st, int status,
+                     const struct fg_header *h, size_t n)
+{
+    size_t bytes = (n + 1) * sizeof(*h);
+    for (size_t i = 0; i < n; i++)
+        bytes += h[i].name_len + h[i].value_len;
+    char *mem = malloc(bytes);
+    st->rw_body = evbuffer_new();
+    if (!mem || !st->rw_body) {
+        free(mem);
+        if (st->rw_body)
+            evbuffer_free(st->rw_body);
+        st->rw_body = NULL;
+        return -1;
+    }
+    struct fg_header *v = (struct fg_header *)(void *)mem;
+    char *p = mem + (n + 1) * sizeof(*h);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(p, h[i].name, h[i].name_len);
+        v[i].name = p;
+        v[i].name_len = h[i].name_len;
+        p += h[i].name_len;
+        memcpy(p, h[i].value, h[i].value_len);
+        v[i].value = p;
+        v[i].value_len = h[i].value_len;
+        p += h[i].value_len;
+    }
+    st->rw_head = v;
+    st->rw_n = n;
+    st->rw_status = status;
+    return 0;
+}
+
+/* The held head goes out; with CLEN, as the content-length. */
+static int send_held_head(struct direct_rewrite *st, const char *clen)
+{
+    struct fg_header *h = st->rw_head;
+    size_t n = st->rw_n;
+    if (clen) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!(h[i].name_len == 14 &&
+                  memcmp(h[i].name, "content-length", 14) == 0))
+                h[k++] = h[i];
+        h[k].name = "content-length";
+        h[k].name_len = 14;
+        h[k].value = clen;
+        h[k].value_len = strlen(clen);
+        n = k + 1;
+    }
+    return st->cb->head(st->ctx, st->rw_status, h, n);
+}
+
+/* Too large for an index: what was held goes out unchanged, with BUF. */
+static int release_held(struct direct_rewrite *st, const void *buf, size_t len)
+{
+    st->rewriting = 0;
+    if (send_held_head(st, NULL) < 0 || evbuffer_add(st->rw_body, buf, len))
+        return -1;
+    size_t n = evbuffer_get_length(st->rw_body);
+    int rc = st->cb->data(st->ctx, evbuffer_pullup(st->rw_body, -1), n);
+    evbuffer_free(st->rw_body);
+    st->rw_body = NULL;
+    return rc;
+}
+
+/* The whole index arrived: rewritten (or as it came when it is not one
+ * to edit), with its new length. */
+static int send_rewritten(struct direct_rewrite *st)
+{
+    st->rewriting = 0;
+    size_t len = evbuffer_get_length(st->rw_body);
+    const char *body =
+        len ? (const char *)evbuffer_pullup(st->rw_body, -1) : NULL;
+    char *edited = NULL;
+    size_t elen = 0;
+    if (len &&
+        direct_openapi_rewrite(body, len, st->base, &edited, &elen) == 0) {
+        body = edited;
+        len = elen;
+    }
+    char clen[24];
+    snprintf(clen, sizeof(clen), "%zu", len);
+    int rc = send_held_head(st, clen);
+    if (rc == 0 && len > 0 && st->cb->data(st->ctx, body, len) < 0)
+        rc = -1;
+    free(edited);
+    return rc;
+}
+
+static int rw_head(void *ctx, int status, const struct fg_header *h, size_t n)
+{
+    struct direct_rewrite *st = ctx;
+    /* the OpenAPI v3 index is the one proxied body the gateway edits:
+     * its head waits until the whole body is here */
+    if (direct_openapi_answer_ok(status, h, n) &&
+        hold_head(st, status, h, n) == 0) {
+        st->rewriting = 1;
+        return 0;
+    }
+    return st->cb->head(st->ctx, status, h, n);
+}
+
+static int rw_data(void *ctx, const void *buf, size_t len)
+{
+    struct direct_rewrite *st = ctx;
+    if (st->rewriting) {
+        if (evbuffer_get_length(st->rw_body) + len > DIRECT_OPENAPI_MAX_BODY)
+            return release_held(st, buf, len);
+        return evbuffer_add(st->rw_body, buf, len) == 0 ? 0 : -1;
+    }
+    return st->cb->data(st->ctx, buf, len);
+}
+
+static void rw_end(void *ctx)
+{
+    struct direct_rewrite *st = ctx;
+    if (st->rewriting && send_rewritten(st) != 0) {
+        st->cb->error(st->ctx, 502, "BadGateway", "the client went away");
+        return;
+    }
+    st->cb->end(st->ctx);
+}
+
+static void rw_error(void *ctx, int code, const char *reason,
+                     const char *message)
+{
+    struct direct_rewrite *st = ctx;
+    st->cb->error(st->ctx, code, reason, message);
+}
+
+static void rw_body_pause(void *ctx)
+{
+    struct direct_rewrite *st = ctx;
+    st->cb->body_pause(st->ctx);
+}
+
+static void rw_body_resume(void *ctx)
+{
+    struct direct_rewrite *st = ctx;
+    st->cb->body_resume(st->ctx);
+}
+
+const struct fg_stream_callbacks direct_rewrite_callbacks = {
+    .head = rw_head,
+    .data = rw_data,
+    .end = rw_end,
+    .error = rw_error,
+    .body_pause = rw_body_pause,
+    .body_resume = rw_body_resume,
+};

@@ -1,22 +1,22 @@
-/* The direct driver plugin: its descriptor and configuration keys, and
- * the instance per member per worker (configuration, credentials re-read
- * on SIGHUP, connections, health). */
+/* The direct driver plugin: its descriptor and configuration keys, the
+ * instance per member per worker (configuration, credentials re-read on
+ * SIGHUP, the core's client, health), and its streams: each request goes
+ * to the client in one call with the core's callbacks passed straight
+ * through, the OpenAPI index (openapi.c) excepted. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <event2/dns.h>
 
 #include "direct.h"
 
 static void *instance_new(const struct fg_host *host,
                           const struct fg_section *s, char *err, size_t err_len)
 {
-    if (host->struct_size <
-            offsetof(struct fg_host, event_base) + sizeof(host->event_base) ||
-        !host->event_base) {
-        snprintf(err, err_len, "the direct driver needs a host with ABI 1.1");
+    if (host->struct_size < offsetof(struct fg_host, tls_conn_close) +
+                                sizeof(host->tls_conn_close) ||
+        !host->client_new) {
+        snprintf(err, err_len, "the direct driver needs a host with ABI 2.0");
         return NULL;
     }
     struct direct_instance *in = calloc(1, sizeof(*in));
@@ -25,21 +25,21 @@ static void *instance_new(const struct fg_host *host,
         return NULL;
     }
     in->host = host;
-    in->base = host->event_base(host);
-    TAILQ_INIT(&in->pending);
-    LIST_INIT(&in->h1);
+    snprintf(in->name, sizeof(in->name), "%s", s->name);
     if (direct_config_load(&in->cfg, s, err, err_len) != 0 ||
-        direct_creds_load(&in->cfg, &in->creds, err, err_len) != 0) {
+        direct_authorization_load(&in->cfg, &in->authorization, err, err_len) !=
+            0 ||
+        !(in->client = host->client_new(host, &in->cfg.client, err, err_len))) {
+        free(in->authorization);
         direct_config_free(&in->cfg);
         free(in);
         return NULL;
     }
-    if (in->cfg.insecure)
+    if (in->cfg.client.insecure)
         host->log(host, FG_LOG_WARN,
                   "member \"%s\": insecure_skip_tls_verify = true: the "
                   "member's certificate is not verified",
-                  in->cfg.name);
-    in->proto = in->cfg.http2 ? DIRECT_PROTO_UNKNOWN : DIRECT_PROTO_H1;
+                  in->name);
     in->health = direct_health_new(in);
     return in;
 }
@@ -50,19 +50,8 @@ static void instance_free(void *instance)
     if (!in)
         return;
     direct_health_free(in->health);
-    in->health = NULL;
-    in->freeing = 1;
-    /* streams still queued belong to the core; it closes them */
-    while (!TAILQ_EMPTY(&in->pending)) {
-        struct direct_stream *st = TAILQ_FIRST(&in->pending);
-        TAILQ_REMOVE(&in->pending, st, link);
-        st->queued = 0;
-    }
-    direct_h2_free(in->h2);
-    direct_h1_free_all(in);
-    if (in->dns)
-        evdns_base_free(in->dns, 0);
-    direct_creds_free(&in->creds);
+    in->host->client_free(in->client);
+    free(in->authorization);
     direct_config_free(&in->cfg);
     free(in);
 }
@@ -70,18 +59,20 @@ static void instance_free(void *instance)
 static void instance_reload(void *instance)
 {
     struct direct_instance *in = instance;
-    struct direct_creds fresh;
+    char *fresh = NULL;
     char err[512];
-    if (direct_creds_load(&in->cfg, &fresh, err, sizeof(err)) != 0) {
+    if (direct_authorization_load(&in->cfg, &fresh, err, sizeof(err)) != 0 ||
+        in->host->client_reload(in->client, err, sizeof(err)) != 0) {
+        free(fresh);
         in->host->log(in->host, FG_LOG_ERROR,
                       "member \"%s\": keeping the old credentials: %s",
-                      in->cfg.name, err);
+                      in->name, err);
         return;
     }
-    direct_creds_free(&in->creds);
-    in->creds = fresh;
+    free(in->authorization);
+    in->authorization = fresh;
     in->host->log(in->host, FG_LOG_INFO, "member \"%s\": credentials reloaded",
-                  in->cfg.name);
+                  in->name);
 }
 
 static void instance_health(void *instance, struct fg_member_health *out)
@@ -90,15 +81,78 @@ static void instance_health(void *instance, struct fg_member_health *out)
     direct_health_get(in->health, out);
 }
 
+/* A request on its way: the client's stream, and the OpenAPI index's
+ * rewrite when it is that request. */
+struct direct_stream {
+    const struct fg_host *host;
+    struct fg_client_stream *cs;
+    struct direct_rewrite *rw;
+};
+
+static void *stream_open(void *instance, const struct fg_request_head *head,
+                         const struct fg_stream_callbacks *cb, void *ctx)
+{
+    struct direct_instance *in = instance;
+    struct direct_stream *st = calloc(1, sizeof(*st));
+    struct fg_header *extra =
+        calloc(direct_extra_max(head->identity), sizeof(*extra));
+    if (!st || !extra) {
+        free(st);
+        free(extra);
+        return NULL;
+    }
+    st->host = in->host;
+    if (direct_openapi_wanted(head))
+        st->rw = direct_rewrite_new(head->base_path, cb, ctx); /* NULL: as is */
+    size_t n = direct_extra_headers(in->authorization, in->cfg.impersonate,
+                                    head->identity, extra);
+    st->cs = in->host->client_stream_open(
+        in->client, head, extra, n, st->rw ? &direct_rewrite_callbacks : cb,
+        st->rw ? (void *)st->rw : ctx);
+    free(extra);
+    if (!st->cs) {
+        direct_rewrite_free(st->rw);
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static int stream_write(void *stream, const void *buf, size_t len)
+{
+    struct direct_stream *st = stream;
+    return st->host->client_stream_write(st->cs, buf, len);
+}
+
+static void stream_end(void *stream)
+{
+    struct direct_stream *st = stream;
+    st->host->client_stream_end(st->cs);
+}
+
+static void stream_resume(void *stream)
+{
+    struct direct_stream *st = stream;
+    st->host->client_stream_resume(st->cs);
+}
+
+static void stream_close(void *stream)
+{
+    struct direct_stream *st = stream;
+    st->host->client_stream_close(st->cs);
+    direct_rewrite_free(st->rw);
+    free(st);
+}
+
 const struct fg_driver_ops direct_driver_ops = {
     .struct_size = sizeof(struct fg_driver_ops),
     .instance_new = instance_new,
     .instance_free = instance_free,
-    .stream_open = direct_op_stream_open,
-    .stream_write = direct_op_stream_write,
-    .stream_end = direct_op_stream_end,
-    .stream_resume = direct_op_stream_resume,
-    .stream_close = direct_op_stream_close,
+    .stream_open = stream_open,
+    .stream_write = stream_write,
+    .stream_end = stream_end,
+    .stream_resume = stream_resume,
+    .stream_close = stream_close,
     .health = instance_health,
     .reload = instance_reload,
 };

@@ -9,16 +9,13 @@
 #include <event2/event.h>
 
 #include "fake.h"
+#include "plugin/host_api.h"
 
 char fake_last_log[512];
-static struct event_base *base;
+struct fg_host fake_host;
+static struct fg_host_ctx ctx;
 
-struct fg_timer {
-    struct event *ev;
-    fg_timer_cb cb;
-    void *arg;
-};
-
+/* The core's log writes to stderr; the tests read the last line here. */
 static void host_log(const struct fg_host *h, enum fg_log_level level,
                      const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -33,73 +30,20 @@ static void host_log(const struct fg_host *h, enum fg_log_level level,
     va_end(ap);
 }
 
-static void timer_fire(evutil_socket_t fd, short what, void *arg)
+/* Before main: the tests use fake_host as a plain object. */
+__attribute__((constructor)) static void fake_host_init(void)
 {
-    (void)fd;
-    (void)what;
-    struct fg_timer *t = arg;
-    t->cb(t->arg);
+    ctx.base = event_base_new();
+    snprintf(ctx.prefix, sizeof(ctx.prefix), "direct[prod-east]");
+    fg_host_init(&fake_host, &ctx);
+    fake_host.log = host_log;
 }
-
-static void *event_base_get(const struct fg_host *h)
-{
-    (void)h;
-    if (!base)
-        base = event_base_new();
-    return base;
-}
-
-static struct fg_timer *timer_new(const struct fg_host *h, fg_timer_cb cb,
-                                  void *arg)
-{
-    struct fg_timer *t = calloc(1, sizeof(*t));
-    if (!t)
-        return NULL;
-    t->cb = cb;
-    t->arg = arg;
-    t->ev = evtimer_new((struct event_base *)event_base_get(h), timer_fire, t);
-    return t;
-}
-
-static void timer_arm(struct fg_timer *t, uint64_t ms)
-{
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    evtimer_add(t->ev, &tv);
-}
-
-static void timer_cancel(struct fg_timer *t)
-{
-    evtimer_del(t->ev);
-}
-
-static void timer_free(struct fg_timer *t)
-{
-    event_free(t->ev);
-    free(t);
-}
-
-static uint64_t now_ms(const struct fg_host *h)
-{
-    (void)h;
-    return 0;
-}
-
-struct fg_host fake_host = {
-    .struct_size = sizeof(struct fg_host),
-    .log = host_log,
-    .timer_new = timer_new,
-    .timer_arm = timer_arm,
-    .timer_cancel = timer_cancel,
-    .timer_free = timer_free,
-    .now_ms = now_ms,
-    .event_base = event_base_get,
-};
 
 void fake_host_done(void)
 {
-    if (base)
-        event_base_free(base);
-    base = NULL;
+    if (ctx.base)
+        event_base_free(ctx.base);
+    ctx.base = NULL;
 }
 
 static const char *section_get(const struct fg_section *s, const char *key)

@@ -1,6 +1,6 @@
-/* Test doubles for the direct driver's unit tests: a host on a real
- * libevent loop (never run: nothing connects), and member sections made
- * from key/value lists. */
+/* Test doubles for the direct driver's unit tests: the core's host on a
+ * real libevent loop (never run: nothing connects) with its log lines
+ * kept, and member sections made from key/value lists. */
 #ifndef FG_TEST_DIRECT_FAKE_H
 #define FG_TEST_DIRECT_FAKE_H
 

@@ -1,6 +1,6 @@
-/* Tests of the direct driver's configuration (config.c, tls.c,
- * plugin.c): server URLs, and the refusals a member section gets, each a
- * one-line reason naming what is wrong. */
+/* Tests of the direct driver's configuration (config.c, plugin.c, and the
+ * core's client behind them): the refusals a member section gets, each a
+ * one-line reason naming what is wrong, and credentials on SIGHUP. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,52 +17,6 @@
 
 #include "direct.h"
 #include "fake.h"
-
-static void urls(void **state)
-{
-    (void)state;
-    struct direct_url u;
-    char err[256];
-    assert_int_equal(
-        direct_url_parse("https://10.0.0.1:6443", &u, err, sizeof(err)), 0);
-    assert_string_equal(u.host, "10.0.0.1");
-    assert_int_equal(u.port, 6443);
-    assert_true(u.is_ip);
-    assert_string_equal(u.authority, "10.0.0.1:6443");
-
-    assert_int_equal(
-        direct_url_parse("https://api.example.com/", &u, err, sizeof(err)), 0);
-    assert_string_equal(u.host, "api.example.com");
-    assert_int_equal(u.port, 443);
-    assert_false(u.is_ip);
-    assert_string_equal(u.authority, "api.example.com");
-
-    assert_int_equal(
-        direct_url_parse("https://[::1]:8443", &u, err, sizeof(err)), 0);
-    assert_string_equal(u.host, "::1");
-    assert_true(u.is_ip);
-    assert_string_equal(u.authority, "[::1]:8443");
-
-    static const char *const bad[] = {
-        "http://10.0.0.1",
-        "https://",
-        "https://h:0",
-        "https://h:65536",
-        "https://h:x",
-        "https://h/path",
-        "https://u@h",
-        "https://h?q",
-        "https://[::1",
-        "https://a b",
-        "https://h:6443/clusters/x",
-        "https://::1",
-    };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        err[0] = 0;
-        assert_int_equal(direct_url_parse(bad[i], &u, err, sizeof(err)), -1);
-        assert_true(err[0] != 0);
-    }
-}
 
 /* A self-signed CA certificate, for a ca_file that loads. */
 static char *make_ca(void)
@@ -109,7 +63,7 @@ static void refusals(void **state)
         NULL};
     struct direct_instance *in = try_new(ok, err, sizeof(err));
     assert_non_null(in);
-    assert_string_equal(in->creds.token, "secret-token");
+    assert_string_equal(in->authorization, "Bearer secret-token");
     direct_driver_ops.instance_free(in);
 
     struct {
@@ -200,10 +154,10 @@ static void reload_keeps_old_token_on_failure(void **state)
     fputs("two\n", f);
     fclose(f);
     direct_driver_ops.reload(in);
-    assert_string_equal(in->creds.token, "two");
+    assert_string_equal(in->authorization, "Bearer two");
     unlink(token);
     direct_driver_ops.reload(in);
-    assert_string_equal(in->creds.token, "two");
+    assert_string_equal(in->authorization, "Bearer two");
     assert_non_null(strstr(fake_last_log, "keeping the old credentials"));
     direct_driver_ops.instance_free(in);
     unlink(ca);
@@ -221,7 +175,6 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(urls),
         cmocka_unit_test(refusals),
         cmocka_unit_test(reload_keeps_old_token_on_failure),
     };

@@ -177,31 +177,22 @@ static const struct fg_stream_callbacks cbs = {
     .body_resume = cb_nop,
 };
 
-static struct direct_instance inst = {.host = &fake_host,
-                                      .cfg = {.name = "edge"}};
-
-static struct direct_stream *new_stream(struct seen *s)
+static struct direct_rewrite *new_stream(struct seen *s)
 {
     memset(s, 0, sizeof(*s));
     s->body = evbuffer_new();
-    struct direct_stream *st = calloc(1, sizeof(*st));
-    st->in = &inst;
-    st->cb = &cbs;
-    st->ctx = s;
-    st->state = DIRECT_ST_ACTIVE;
-    st->rewrite_base = strdup("/clusters/edge");
-    return st;
+    return direct_rewrite_new("/clusters/edge", &cbs, s);
 }
 
-static void free_stream(struct direct_stream *st, struct seen *s)
+static void free_stream(struct direct_rewrite *rw, struct seen *s)
 {
-    if (st->rw_body)
-        evbuffer_free(st->rw_body);
-    free(st->rw_head);
-    free(st->rewrite_base);
-    free(st);
+    direct_rewrite_free(rw);
     evbuffer_free(s->body);
 }
+
+/* The client's answers, as they reach the rewrite. */
+static const struct fg_stream_callbacks *const client =
+    &direct_rewrite_callbacks;
 
 static const char doc[] =
     "{\"paths\":{\"api/v1\":{\"serverRelativeURL\":\"/openapi/v3/api/v1?"
@@ -214,20 +205,20 @@ static void test_stream_rewrites_and_sets_the_length(void **state)
 {
     (void)state;
     struct seen s;
-    struct direct_stream *st = new_stream(&s);
+    struct direct_rewrite *st = new_stream(&s);
     char clen[8];
     snprintf(clen, sizeof(clen), "%zu", strlen(doc));
     struct fg_header h[] = {{"content-type", 12, "application/json", 16},
                             {"etag", 4, "\"X\"", 3},
                             {"content-length", 14, clen, strlen(clen)}};
-    assert_int_equal(direct_stream_head(st, 200, h, 3), 0);
+    assert_int_equal(client->head(st, 200, h, 3), 0);
     assert_int_equal(s.heads, 0); /* held */
     /* in pieces, as a member sends it */
-    assert_int_equal(direct_stream_data(st, doc, 20), 0);
-    assert_int_equal(direct_stream_data(st, doc + 20, strlen(doc) - 20), 0);
+    assert_int_equal(client->data(st, doc, 20), 0);
+    assert_int_equal(client->data(st, doc + 20, strlen(doc) - 20), 0);
     assert_int_equal(s.heads, 0);
     s.pause = 1; /* a full client does not change what is sent */
-    direct_stream_end(st);
+    client->end(st);
     assert_int_equal(s.heads, 1);
     assert_int_equal(s.ends, 1);
     assert_int_equal(s.status, 200);
@@ -245,23 +236,23 @@ static void test_stream_relays_a_large_answer_unchanged(void **state)
 {
     (void)state;
     struct seen s;
-    struct direct_stream *st = new_stream(&s);
+    struct direct_rewrite *st = new_stream(&s);
     struct fg_header h[] = {{"content-type", 12, "application/json", 16}};
-    assert_int_equal(direct_stream_head(st, 200, h, 1), 0);
+    assert_int_equal(client->head(st, 200, h, 1), 0);
     size_t chunk = 64 * 1024, total = 0;
     char *buf = malloc(chunk);
     memset(buf, ' ', chunk);
     memcpy(buf, doc, strlen(doc));
     while (total <= DIRECT_OPENAPI_MAX_BODY) {
-        assert_int_equal(direct_stream_data(st, buf, chunk), 0);
+        assert_int_equal(client->data(st, buf, chunk), 0);
         total += chunk;
         memset(buf, ' ', strlen(doc));
     }
     assert_int_equal(s.heads, 1); /* given up: relayed as it came */
     assert_int_equal(s.n_clen, 0);
     assert_int_equal(evbuffer_get_length(s.body), total);
-    assert_int_equal(direct_stream_data(st, "}", 1), 0);
-    direct_stream_end(st);
+    assert_int_equal(client->data(st, "}", 1), 0);
+    client->end(st);
     assert_int_equal(s.ends, 1);
     assert_int_equal(evbuffer_get_length(s.body), total + 1);
     assert_memory_equal(evbuffer_pullup(s.body, -1), doc, strlen(doc));
@@ -273,12 +264,12 @@ static void test_stream_other_answers_pass(void **state)
 {
     (void)state;
     struct seen s;
-    struct direct_stream *st = new_stream(&s);
+    struct direct_rewrite *st = new_stream(&s);
     struct fg_header h[] = {{"content-type", 12, "application/json", 16}};
-    assert_int_equal(direct_stream_head(st, 403, h, 1), 0);
+    assert_int_equal(client->head(st, 403, h, 1), 0);
     assert_int_equal(s.heads, 1);
-    assert_int_equal(direct_stream_data(st, doc, strlen(doc)), 0);
-    direct_stream_end(st);
+    assert_int_equal(client->data(st, doc, strlen(doc)), 0);
+    client->end(st);
     assert_int_equal(evbuffer_get_length(s.body), strlen(doc));
     free_stream(st, &s);
 }
@@ -287,11 +278,11 @@ static void test_stream_cut_while_held_is_a_status(void **state)
 {
     (void)state;
     struct seen s;
-    struct direct_stream *st = new_stream(&s);
+    struct direct_rewrite *st = new_stream(&s);
     struct fg_header h[] = {{"content-type", 12, "application/json", 16}};
-    assert_int_equal(direct_stream_head(st, 200, h, 1), 0);
-    assert_int_equal(direct_stream_data(st, doc, 10), 0);
-    direct_stream_fail(st, 502, "BadGateway", "cut");
+    assert_int_equal(client->head(st, 200, h, 1), 0);
+    assert_int_equal(client->data(st, doc, 10), 0);
+    client->error(st, 502, "BadGateway", "cut");
     /* the client saw no head: the core answers a Status */
     assert_int_equal(s.heads, 0);
     assert_int_equal(s.errors, 1);

@@ -1,4 +1,4 @@
-/* TLS towards a member: a client context that verifies the member's
+/* TLS towards a server: a client context that verifies the server's
  * certificate against the configured CA (or, when told to, not at all), an
  * optional client certificate, and per connection SNI, name check and
  * ALPN. */
@@ -10,7 +10,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "direct.h"
+#include "client/client.h"
 
 static void ssl_reason(char *err, size_t err_len, const char *what,
                        const char *path)
@@ -36,8 +36,8 @@ static int readable(const char *what, const char *path, char *err,
     return 1;
 }
 
-SSL_CTX *direct_tls_ctx_new(const struct direct_config *cfg, char *err,
-                            size_t err_len)
+SSL_CTX *fg_client_tls_ctx_new(const struct fg_client_cfg *cfg, char *err,
+                               size_t err_len)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx) {
@@ -85,8 +85,8 @@ fail:
     return NULL;
 }
 
-SSL *direct_tls_ssl_new(SSL_CTX *ctx, const struct direct_config *cfg,
-                        int allow_h2)
+SSL *fg_client_tls_ssl_new(SSL_CTX *ctx, const struct fg_client_cfg *cfg,
+                           int allow_h2)
 {
     static const unsigned char both[] = "\x02h2\x08http/1.1";
     static const unsigned char h1_only[] = "\x08http/1.1";

@@ -1,4 +1,4 @@
-/* Connecting to a member: name resolution on the loop (evdns; IP literals
+/* Connecting to a server: name resolution on the loop (evdns; IP literals
  * skip it), a non-blocking TCP connect and the TLS handshake, all within
  * connect_timeout, ending in a verified bufferevent or a one-line reason
  * ("connection refused", "certificate verify failed: ..."). */
@@ -19,13 +19,13 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "direct.h"
+#include "client/client.h"
 
-struct direct_connect {
-    struct direct_instance *in;
+struct fg_client_connect {
+    struct fg_client *in;
     int allow_h2;
-    direct_connected_fn ok;
-    direct_connect_failed_fn fail;
+    fg_client_connected_fn ok;
+    fg_client_connect_failed_fn fail;
     void *arg;
     struct evdns_getaddrinfo_request *dns;
     struct bufferevent *tcp; /* phase 1: the TCP connect, errno intact */
@@ -36,14 +36,14 @@ struct direct_connect {
     int cancelling;
 };
 
-static void finish_fail(struct direct_connect *c, const char *reason,
+static void finish_fail(struct fg_client_connect *c, const char *reason,
                         int timeout)
 {
-    direct_connect_failed_fn fail = c->fail;
+    fg_client_connect_failed_fn fail = c->fail;
     void *arg = c->arg;
     char why[256];
     snprintf(why, sizeof(why), "%s", reason);
-    direct_connect_cancel(c);
+    fg_client_connect_cancel(c);
     fail(arg, why, timeout);
 }
 
@@ -58,7 +58,7 @@ static void errno_reason(int e, char *out, size_t len)
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
-    struct direct_connect *c = arg;
+    struct fg_client_connect *c = arg;
     if (what & BEV_EVENT_CONNECTED) {
         SSL *ssl = bufferevent_openssl_get_ssl(bev);
         const unsigned char *alpn = NULL;
@@ -70,9 +70,9 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
         c->bev = NULL;
-        direct_connected_fn ok = c->ok;
+        fg_client_connected_fn ok = c->ok;
         void *okarg = c->arg;
-        direct_connect_cancel(c);
+        fg_client_connect_cancel(c);
         ok(okarg, bev, is_h2);
         return;
     }
@@ -107,7 +107,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
 static void on_timeout(void *arg)
 {
-    struct direct_connect *c = arg;
+    struct fg_client_connect *c = arg;
     char why[128];
     snprintf(why, sizeof(why), "no connection within %llums",
              (unsigned long long)c->in->cfg.connect_timeout_ms);
@@ -118,13 +118,13 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct direct_connect *c = arg;
+    struct fg_client_connect *c = arg;
     finish_fail(c, c->early, 0);
 }
 
 /* Reports REASON on the next loop turn: callers never see a callback from
- * inside direct_connect_start. */
-static void fail_later(struct direct_connect *c, const char *reason)
+ * inside fg_client_connect_start. */
+static void fail_later(struct fg_client_connect *c, const char *reason)
 {
     size_t n = strnlen(reason, sizeof(c->early) - 1);
     memcpy(c->early, reason, n);
@@ -139,7 +139,7 @@ static void fail_later(struct direct_connect *c, const char *reason)
  * refused connection reads "connection refused", not an SSL error code. */
 static void on_tcp_event(struct bufferevent *tcp, short what, void *arg)
 {
-    struct direct_connect *c = arg;
+    struct fg_client_connect *c = arg;
     if (!(what & BEV_EVENT_CONNECTED)) {
         char why[160];
         int e = EVUTIL_SOCKET_ERROR();
@@ -153,8 +153,8 @@ static void on_tcp_event(struct bufferevent *tcp, short what, void *arg)
     evutil_socket_t fd = bufferevent_getfd(tcp);
     bufferevent_free(tcp); /* without CLOSE_ON_FREE: FD stays open */
     c->tcp = NULL;
-    struct direct_instance *in = c->in;
-    SSL *ssl = direct_tls_ssl_new(in->creds.ctx, &in->cfg, c->allow_h2);
+    struct fg_client *in = c->in;
+    SSL *ssl = fg_client_tls_ssl_new(in->ctx, &in->cfg, c->allow_h2);
     if (ssl)
         c->bev = bufferevent_openssl_socket_new(
             in->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
@@ -172,7 +172,7 @@ static void on_tcp_event(struct bufferevent *tcp, short what, void *arg)
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
-static void connect_addr(struct direct_connect *c, const struct sockaddr *sa,
+static void connect_addr(struct fg_client_connect *c, const struct sockaddr *sa,
                          socklen_t len)
 {
     c->tcp = bufferevent_socket_new(c->in->base, -1, 0);
@@ -195,9 +195,9 @@ static void connect_addr(struct direct_connect *c, const struct sockaddr *sa,
 
 static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
 {
-    struct direct_connect *c = arg;
+    struct fg_client_connect *c = arg;
     if (result == EVUTIL_EAI_CANCEL)
-        return; /* direct_connect_cancel is freeing C */
+        return; /* fg_client_connect_cancel is freeing C */
     c->dns = NULL;
     if (result != 0 || !res) {
         char why[300];
@@ -212,13 +212,12 @@ static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
     evutil_freeaddrinfo(res);
 }
 
-struct direct_connect *direct_connect_start(struct direct_instance *in,
-                                            int allow_h2,
-                                            direct_connected_fn ok,
-                                            direct_connect_failed_fn fail,
-                                            void *arg)
+struct fg_client_connect *
+fg_client_connect_start(struct fg_client *in, int allow_h2,
+                        fg_client_connected_fn ok,
+                        fg_client_connect_failed_fn fail, void *arg)
 {
-    struct direct_connect *c = calloc(1, sizeof(*c));
+    struct fg_client_connect *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
     c->in = in;
@@ -232,7 +231,7 @@ struct direct_connect *direct_connect_start(struct direct_instance *in,
         return NULL;
     }
     in->host->timer_arm(c->timer, in->cfg.connect_timeout_ms);
-    const struct direct_url *u = &in->cfg.url;
+    const struct fg_client_url *u = &in->cfg.url;
     if (u->is_ip) {
         connect_addr(c, (const struct sockaddr *)&u->addr, u->addr_len);
         return c;
@@ -261,7 +260,7 @@ struct direct_connect *direct_connect_start(struct direct_instance *in,
     return c;
 }
 
-void direct_connect_cancel(struct direct_connect *c)
+void fg_client_connect_cancel(struct fg_client_connect *c)
 {
     if (!c || c->cancelling)
         return;

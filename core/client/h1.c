@@ -1,4 +1,4 @@
-/* HTTP/1.1 towards a member: a keep-alive pool bounded by max_streams,
+/* HTTP/1.1 towards a server: a keep-alive pool bounded by max_streams,
  * one request at a time per connection, request bodies streamed with
  * backpressure, responses relayed as they are parsed (reading stops while
  * the client is full), and a dedicated connection for each upgrade. A
@@ -11,15 +11,15 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "direct.h"
+#include "client/client.h"
 
-struct direct_h1 {
-    struct direct_instance *in;
-    LIST_ENTRY(direct_h1) link;
-    struct direct_connect *connecting;
+struct fg_client_h1 {
+    struct fg_client *in;
+    LIST_ENTRY(fg_client_h1) link;
+    struct fg_client_connect *connecting;
     struct bufferevent *bev;
-    struct direct_stream *st;
-    struct direct_response *resp;
+    struct fg_client_stream *st;
+    struct fg_client_response *resp;
     struct fg_timer *idle;
     int upgrade;      /* made for one upgrade; never pooled */
     int head_written; /* request head is in the output */
@@ -33,9 +33,9 @@ struct direct_h1 {
     int eof;        /* the member closed; input may still be queued */
 };
 
-static void process(struct direct_h1 *c);
+static void process(struct fg_client_h1 *c);
 
-static void conn_free(struct direct_h1 *c)
+static void conn_free(struct fg_client_h1 *c)
 {
     if (c->in_process) {
         c->doomed = 1;
@@ -48,30 +48,30 @@ static void conn_free(struct direct_h1 *c)
         c->st = NULL;
     }
     if (c->connecting)
-        direct_connect_cancel(c->connecting);
+        fg_client_connect_cancel(c->connecting);
     if (c->bev)
         bufferevent_free(c->bev);
-    direct_response_free(c->resp);
+    fg_client_response_free(c->resp);
     if (c->idle)
         c->in->host->timer_free(c->idle);
     free(c);
 }
 
-struct bufferevent *direct_h1_bev(struct direct_h1 *c)
+struct bufferevent *fg_client_h1_bev(struct fg_client_h1 *c)
 {
     return c->bev;
 }
 
 static void on_idle_timeout(void *arg)
 {
-    struct direct_h1 *c = arg;
+    struct fg_client_h1 *c = arg;
     if (!c->st)
         conn_free(c);
 }
 
-static struct direct_h1 *conn_new(struct direct_instance *in)
+static struct fg_client_h1 *conn_new(struct fg_client *in)
 {
-    struct direct_h1 *c = calloc(1, sizeof(*c));
+    struct fg_client_h1 *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
     c->in = in;
@@ -87,13 +87,13 @@ static struct direct_h1 *conn_new(struct direct_instance *in)
 
 /* Detaches the finished stream; the connection goes back to the pool or
  * is closed. */
-static void release(struct direct_h1 *c, int reusable)
+static void release(struct fg_client_h1 *c, int reusable)
 {
     if (c->st) {
         c->st->h1 = NULL;
         c->st = NULL;
     }
-    direct_response_free(c->resp);
+    fg_client_response_free(c->resp);
     c->resp = NULL;
     if (!reusable || c->upgrade || !c->bev || c->eof) {
         conn_free(c);
@@ -114,9 +114,9 @@ static int body_methods(const char *m)
 }
 
 /* Moves as much request as fits into the output. */
-static void pump_request(struct direct_h1 *c)
+static void pump_request(struct fg_client_h1 *c)
 {
-    struct direct_stream *st = c->st;
+    struct fg_client_stream *st = c->st;
     if (!st || !c->bev || c->body_done)
         return;
     struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -134,10 +134,10 @@ static void pump_request(struct direct_h1 *c)
             return; /* no way to tell yet if a body follows */
         }
         int64_t len = st->content_length > 0 ? st->content_length : 0;
-        if (direct_h1_head_write(out, st->method, st->target,
-                                 c->in->cfg.url.authority, &st->headers,
-                                 c->body_mode, len, st->upgrade) != 0) {
-            direct_stream_unavailable(st, "out of memory");
+        if (fg_client_h1_head_write(out, st->method, st->target,
+                                    c->in->cfg.url.authority, &st->headers,
+                                    c->body_mode, len, st->upgrade) != 0) {
+            fg_client_stream_unavailable(st, "out of memory");
             return;
         }
         c->head_written = 1;
@@ -147,7 +147,7 @@ static void pump_request(struct direct_h1 *c)
         return;
     }
     while (evbuffer_get_length(st->body) > 0 &&
-           evbuffer_get_length(out) < DIRECT_BODY_HIGH) {
+           evbuffer_get_length(out) < FG_CLIENT_BODY_HIGH) {
         size_t n = evbuffer_get_length(st->body);
         if (n > 65536)
             n = 65536;
@@ -162,10 +162,10 @@ static void pump_request(struct direct_h1 *c)
             evbuffer_add(out, "0\r\n\r\n", 5);
         c->body_done = 1;
     }
-    direct_stream_body_drained(st);
+    fg_client_stream_body_drained(st);
 }
 
-void direct_h1_body(struct direct_h1 *c)
+void fg_client_h1_body(struct fg_client_h1 *c)
 {
     pump_request(c);
 }
@@ -174,36 +174,36 @@ void direct_h1_body(struct direct_h1 *c)
 
 static int resp_head(void *arg, int status, const struct fg_header *h, size_t n)
 {
-    struct direct_h1 *c = arg;
+    struct fg_client_h1 *c = arg;
     if (!c->st)
         return -1;
     if (status == 101 && !c->upgrade)
         return -1;
-    return direct_stream_head(c->st, status, h, n);
+    return fg_client_stream_head(c->st, status, h, n);
 }
 
 static int resp_body(void *arg, const char *buf, size_t len)
 {
-    struct direct_h1 *c = arg;
+    struct fg_client_h1 *c = arg;
     if (!c->st)
         return -1;
-    return direct_stream_data(c->st, buf, len);
+    return fg_client_stream_data(c->st, buf, len);
 }
 
 static void resp_complete(void *arg, int keep_alive)
 {
-    struct direct_h1 *c = arg;
+    struct fg_client_h1 *c = arg;
     c->complete = 1;
     c->keep_alive = keep_alive;
 }
 
-static const struct direct_response_callbacks resp_cb = {resp_head, resp_body,
-                                                         resp_complete};
+static const struct fg_client_response_callbacks resp_cb = {
+    resp_head, resp_body, resp_complete};
 
 /* The exchange broke: the client learns it, the connection is closed. */
-static void broken(struct direct_h1 *c, const char *why)
+static void broken(struct fg_client_h1 *c, const char *why)
 {
-    struct direct_stream *st = c->st;
+    struct fg_client_stream *st = c->st;
     if (st) {
         c->st = NULL;
         st->h1 = NULL;
@@ -212,40 +212,40 @@ static void broken(struct direct_h1 *c, const char *why)
             snprintf(msg, sizeof(msg),
                      "the member cluster \"%s\" sent an invalid answer: %s",
                      c->in->cfg.name, why);
-            direct_stream_fail(st, 502, "BadGateway", msg);
+            fg_client_stream_fail(st, 502, "BadGateway", msg);
         } else {
             snprintf(msg, sizeof(msg), "the member cluster \"%s\": %s",
                      c->in->cfg.name, why);
-            direct_stream_fail(st, 502, "BadGateway", msg);
+            fg_client_stream_fail(st, 502, "BadGateway", msg);
         }
     }
     conn_free(c);
 }
 
 /* The response ended: end the client's answer, recycle the connection. */
-static void completed(struct direct_h1 *c)
+static void completed(struct fg_client_h1 *c)
 {
-    struct direct_stream *st = c->st;
+    struct fg_client_stream *st = c->st;
     int reusable = c->keep_alive && c->body_done && !c->upgrade &&
                    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
-    struct direct_instance *in = c->in;
+    struct fg_client *in = c->in;
     if (st) {
         c->st = NULL;
         st->h1 = NULL;
-        direct_stream_end(st);
+        fg_client_stream_end(st);
     }
     release(c, reusable); /* may free C */
-    direct_dispatch(in);
+    fg_client_dispatch(in);
 }
 
-static void process(struct direct_h1 *c)
+static void process(struct fg_client_h1 *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     c->in_process = 1;
     while (c->st && !c->doomed) {
-        struct direct_stream *st = c->st;
+        struct fg_client_stream *st = c->st;
         if (st->piping) {
-            direct_upgrade_pump(st, c->bev);
+            fg_client_upgrade_pump(st, c->bev);
             break;
         }
         if (st->client_paused) {
@@ -259,20 +259,20 @@ static void process(struct direct_h1 *c)
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
             break;
         size_t used = 0;
-        enum direct_parse_result rc =
-            direct_response_feed(c->resp, v.iov_base, v.iov_len, &used);
+        enum fg_client_parse_result rc =
+            fg_client_response_feed(c->resp, v.iov_base, v.iov_len, &used);
         evbuffer_drain(in, used);
         if (c->doomed || !c->st)
             break;
-        if (rc == DIRECT_PARSE_ERROR) {
+        if (rc == FG_CLIENT_PARSE_ERROR) {
             c->in_process = 0;
-            broken(c, direct_response_error(c->resp));
+            broken(c, fg_client_response_error(c->resp));
             return;
         }
-        if (rc == DIRECT_PARSE_DONE) {
+        if (rc == FG_CLIENT_PARSE_DONE) {
             if (c->upgrade && st->head_sent && c->complete &&
-                st->state != DIRECT_ST_DONE && c->st == st &&
-                direct_response_status_101(c->resp)) {
+                st->state != FG_CLIENT_ST_DONE && c->st == st &&
+                fg_client_response_status_101(c->resp)) {
                 /* switched: from here on bytes are the pipe's */
                 st->piping = 1;
                 continue;
@@ -281,7 +281,7 @@ static void process(struct direct_h1 *c)
             completed(c);
             return;
         }
-        if (rc == DIRECT_PARSE_PAUSED || st->client_paused) {
+        if (rc == FG_CLIENT_PARSE_PAUSED || st->client_paused) {
             bufferevent_disable(c->bev, EV_READ);
             break;
         }
@@ -293,7 +293,7 @@ static void process(struct direct_h1 *c)
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
-    struct direct_h1 *c = arg;
+    struct fg_client_h1 *c = arg;
     if (!c->st) {
         /* nothing was asked: an idle connection must stay silent */
         evbuffer_drain(bufferevent_get_input(bev), (size_t)-1);
@@ -306,11 +306,11 @@ static void on_read(struct bufferevent *bev, void *arg)
 static void on_write(struct bufferevent *bev, void *arg)
 {
     (void)bev;
-    struct direct_h1 *c = arg;
+    struct fg_client_h1 *c = arg;
     if (!c->st)
         return;
     if (c->st->piping)
-        direct_upgrade_drained(c->st, c->bev);
+        fg_client_upgrade_drained(c->st, c->bev);
     else
         pump_request(c);
 }
@@ -319,8 +319,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     (void)bev;
     (void)what;
-    struct direct_h1 *c = arg;
-    struct direct_stream *st = c->st;
+    struct fg_client_h1 *c = arg;
+    struct fg_client_stream *st = c->st;
     if (!st) {
         conn_free(c);
         return;
@@ -340,15 +340,15 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
             return; /* resume delivers the rest and ends */
         c->st = NULL;
         st->h1 = NULL;
-        direct_stream_end(st);
+        fg_client_stream_end(st);
         conn_free(c);
         return;
     }
     if (st->client_paused &&
         evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
         return; /* resume delivers the rest, then comes back here */
-    enum direct_parse_result rc = direct_response_eof(c->resp);
-    if (rc == DIRECT_PARSE_DONE) {
+    enum fg_client_parse_result rc = fg_client_response_eof(c->resp);
+    if (rc == FG_CLIENT_PARSE_DONE) {
         c->keep_alive = 0;
         completed(c);
         return;
@@ -359,31 +359,31 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         c->st = NULL;
         st->h1 = NULL;
         conn_free(c);
-        direct_stream_enqueue(st);
-        direct_dispatch(st->in);
+        fg_client_stream_enqueue(st);
+        fg_client_dispatch(st->in);
         return;
     }
     c->st = NULL;
     st->h1 = NULL;
     if (!st->head_sent)
-        direct_stream_unavailable(st, "the connection closed before an "
-                                      "answer");
+        fg_client_stream_unavailable(st, "the connection closed before an "
+                                         "answer");
     else
-        direct_stream_fail(st, 502, "BadGateway",
-                           "the member closed the connection mid-response");
+        fg_client_stream_fail(st, 502, "BadGateway",
+                              "the member closed the connection mid-response");
     conn_free(c);
 }
 
 /* ---- connecting and serving --------------------------------------------- */
 
-static void start(struct direct_h1 *c)
+static void start(struct fg_client_h1 *c)
 {
-    struct direct_stream *st = c->st;
-    c->resp = direct_response_new(&resp_cb, c, st->is_head);
+    struct fg_client_stream *st = c->st;
+    c->resp = fg_client_response_new(&resp_cb, c, st->is_head);
     if (!c->resp) {
         c->st = NULL;
         st->h1 = NULL;
-        direct_stream_unavailable(st, "out of memory");
+        fg_client_stream_unavailable(st, "out of memory");
         release(c, 1);
         return;
     }
@@ -392,21 +392,21 @@ static void start(struct direct_h1 *c)
     pump_request(c);
 }
 
-static void attach(struct direct_h1 *c)
+static void attach(struct fg_client_h1 *c)
 {
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    bufferevent_setwatermark(c->bev, EV_WRITE, DIRECT_BODY_LOW, 0);
+    bufferevent_setwatermark(c->bev, EV_WRITE, FG_CLIENT_BODY_LOW, 0);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
 static void on_connected(void *arg, struct bufferevent *bev, int is_h2)
 {
     (void)is_h2;
-    struct direct_h1 *c = arg;
+    struct fg_client_h1 *c = arg;
     c->connecting = NULL;
     c->bev = bev;
     attach(c);
-    direct_health_reconnected(c->in->health);
+    c->in->connections++;
     if (c->st)
         start(c);
     else
@@ -416,23 +416,23 @@ static void on_connected(void *arg, struct bufferevent *bev, int is_h2)
 static void on_connect_failed(void *arg, const char *reason, int timeout)
 {
     (void)timeout;
-    struct direct_h1 *c = arg;
+    struct fg_client_h1 *c = arg;
     c->connecting = NULL;
-    struct direct_stream *st = c->st;
-    struct direct_instance *in = c->in;
+    struct fg_client_stream *st = c->st;
+    struct fg_client *in = c->in;
     c->st = NULL;
     if (st)
         st->h1 = NULL;
     conn_free(c);
     if (st)
-        direct_stream_unavailable(st, reason);
+        fg_client_stream_unavailable(st, reason);
     /* others waiting would meet the same: tell them now */
-    direct_fail_pending(in, reason);
+    fg_client_fail_pending(in, reason);
 }
 
-int direct_h1_serve(struct direct_instance *in, struct direct_stream *st)
+int fg_client_h1_serve(struct fg_client *in, struct fg_client_stream *st)
 {
-    struct direct_h1 *c = NULL;
+    struct fg_client_h1 *c = NULL;
     if (!st->upgrade) {
         LIST_FOREACH(c, &in->h1, link)
         {
@@ -461,7 +461,7 @@ int direct_h1_serve(struct direct_instance *in, struct direct_stream *st)
     c->st = st;
     st->h1 = c;
     c->connecting =
-        direct_connect_start(in, 0, on_connected, on_connect_failed, c);
+        fg_client_connect_start(in, 0, on_connected, on_connect_failed, c);
     if (!c->connecting) {
         c->st = NULL;
         st->h1 = NULL;
@@ -471,9 +471,9 @@ int direct_h1_serve(struct direct_instance *in, struct direct_stream *st)
     return 0;
 }
 
-void direct_h1_adopt(struct direct_instance *in, struct bufferevent *bev)
+void fg_client_h1_adopt(struct fg_client *in, struct bufferevent *bev)
 {
-    struct direct_h1 *c = conn_new(in);
+    struct fg_client_h1 *c = conn_new(in);
     if (!c) {
         bufferevent_free(bev);
         return;
@@ -483,18 +483,18 @@ void direct_h1_adopt(struct direct_instance *in, struct bufferevent *bev)
     release(c, 1);
 }
 
-void direct_h1_resume(struct direct_h1 *c)
+void fg_client_h1_resume(struct fg_client_h1 *c)
 {
     if (!c->st || !c->bev)
         return;
     bufferevent_enable(c->bev, EV_READ);
-    struct direct_stream *st = c->st;
+    struct fg_client_stream *st = c->st;
     process(c);
     if (st->h1 == c && c->eof && !st->client_paused)
         on_event(c->bev, BEV_EVENT_EOF, c);
 }
 
-void direct_h1_cancel(struct direct_h1 *c)
+void fg_client_h1_cancel(struct fg_client_h1 *c)
 {
     /* the exchange cannot be finished: only closing stops the member */
     if (c->st) {
@@ -504,8 +504,19 @@ void direct_h1_cancel(struct direct_h1 *c)
     conn_free(c);
 }
 
-void direct_h1_free_all(struct direct_instance *in)
+void fg_client_h1_free_all(struct fg_client *in)
 {
     while (!LIST_EMPTY(&in->h1))
         conn_free(LIST_FIRST(&in->h1));
+}
+
+int fg_client_h1_connected(const struct fg_client *in)
+{
+    const struct fg_client_h1 *c;
+    LIST_FOREACH(c, &in->h1, link)
+    {
+        if (c->bev)
+            return 1;
+    }
+    return 0;
 }

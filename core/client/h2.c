@@ -1,6 +1,7 @@
-/* HTTP/2 towards a member: one multiplexed connection per member per
- * worker. Streams beyond the peer's MAX_CONCURRENT_STREAMS (and our
- * max_streams) wait in the instance's queue. Flow control is ours
+/* HTTP/2 towards a server: one multiplexed connection per client, dialled
+ * or adopted (an accepted connection whose peer plays the server).
+ * Streams beyond the peer's MAX_CONCURRENT_STREAMS (and our max_streams)
+ * wait in the client's queue. Flow control is ours
  * (no automatic WINDOW_UPDATE): a stream's window reopens only when the
  * client took its bytes, so a paused client closes the member's window.
  * GOAWAY or a lost connection fails the streams it carried (503 before a
@@ -14,30 +15,32 @@
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
 
-#include "direct.h"
+#include "client/client.h"
+#include "client/listen.h"
 
 /* Stream window we grant: bytes a paused client may leave us holding. */
-#define DIRECT_H2_STREAM_WINDOW (256 * 1024)
+#define FG_CLIENT_H2_STREAM_WINDOW (256 * 1024)
 /* Connection window: big, so one paused stream cannot stall the rest. */
-#define DIRECT_H2_CONN_WINDOW (16 * 1024 * 1024)
+#define FG_CLIENT_H2_CONN_WINDOW (16 * 1024 * 1024)
 /* Output queued in the socket before nghttp2 is asked to wait. */
-#define DIRECT_H2_OUT_HIGH (1024 * 1024)
-#define DIRECT_H2_MAX_HEADER_BYTES (64 * 1024)
+#define FG_CLIENT_H2_OUT_HIGH (1024 * 1024)
+#define FG_CLIENT_H2_MAX_HEADER_BYTES (64 * 1024)
 
 /* What nghttp2 holds as stream user data: outlives the core's stream
  * when the client goes away first. */
-struct direct_h2_handle {
-    struct direct_stream *st; /* NULL once the client went away */
-    struct direct_h2 *s;
-    LIST_ENTRY(direct_h2_handle) link;
+struct fg_client_h2_handle {
+    struct fg_client_stream *st; /* NULL once the client went away */
+    struct fg_client_h2 *s;
+    LIST_ENTRY(fg_client_h2_handle) link;
 };
 
-struct direct_h2 {
-    struct direct_instance *in;
-    struct direct_connect *connecting;
+struct fg_client_h2 {
+    struct fg_client *in;
+    struct fg_client_connect *connecting;
     struct bufferevent *bev;
+    struct fg_tls_conn *origin; /* adopted: the listener's connection */
     nghttp2_session *ng;
-    LIST_HEAD(, direct_h2_handle) handles;
+    LIST_HEAD(, fg_client_h2_handle) handles;
     size_t n_streams;
     int ready, goaway, dead;
     int in_ng; /* inside an nghttp2 call: sending must wait */
@@ -46,14 +49,15 @@ struct direct_h2 {
     int want_free;
 };
 
-static void flush(struct direct_h2 *s);
-static void session_lost(struct direct_h2 *s, const char *why);
+static void flush(struct fg_client_h2 *s);
+static void session_lost(struct fg_client_h2 *s, const char *why);
+static void run(struct fg_client_h2 *s, struct bufferevent *bev);
 
-static void h2_destroy(struct direct_h2 *s)
+static void h2_destroy(struct fg_client_h2 *s)
 {
     if (s->in->h2 == s)
         s->in->h2 = NULL;
-    struct direct_h2_handle *h;
+    struct fg_client_h2_handle *h;
     while ((h = LIST_FIRST(&s->handles)) != NULL) {
         LIST_REMOVE(h, link);
         if (h->st) {
@@ -63,22 +67,24 @@ static void h2_destroy(struct direct_h2 *s)
         free(h);
     }
     if (s->connecting)
-        direct_connect_cancel(s->connecting);
+        fg_client_connect_cancel(s->connecting);
     if (s->ng)
         nghttp2_session_del(s->ng);
     if (s->bev)
         bufferevent_free(s->bev);
+    if (s->origin)
+        fg_tls_conn_close(s->origin);
     free(s);
 }
 
-void direct_h2_free(struct direct_h2 *s)
+void fg_client_h2_free(struct fg_client_h2 *s)
 {
     if (s)
         h2_destroy(s);
 }
 
 /* Frees S when it has no more work and is no longer the current one. */
-static void maybe_free(struct direct_h2 *s)
+static void maybe_free(struct fg_client_h2 *s)
 {
     if (s->hold || s->in_ng) {
         s->want_free = 1;
@@ -89,7 +95,7 @@ static void maybe_free(struct direct_h2 *s)
         h2_destroy(s);
 }
 
-static void unlink_handle(struct direct_h2_handle *h)
+static void unlink_handle(struct fg_client_h2_handle *h)
 {
     LIST_REMOVE(h, link);
     if (h->st) {
@@ -107,9 +113,9 @@ static ssize_t cb_send(nghttp2_session *ng, const uint8_t *data, size_t len,
 {
     (void)ng;
     (void)flags;
-    struct direct_h2 *s = arg;
+    struct fg_client_h2 *s = arg;
     struct evbuffer *out = bufferevent_get_output(s->bev);
-    if (evbuffer_get_length(out) >= DIRECT_H2_OUT_HIGH)
+    if (evbuffer_get_length(out) >= FG_CLIENT_H2_OUT_HIGH)
         return NGHTTP2_ERR_WOULDBLOCK;
     if (evbuffer_add(out, data, len) != 0)
         return NGHTTP2_ERR_CALLBACK_FAILURE;
@@ -124,11 +130,11 @@ static int cb_header(nghttp2_session *ng, const nghttp2_frame *frame,
     (void)arg;
     if (frame->hd.type != NGHTTP2_HEADERS)
         return 0;
-    struct direct_h2_handle *h =
+    struct fg_client_h2_handle *h =
         nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
     if (!h || !h->st)
         return 0;
-    struct direct_stream *st = h->st;
+    struct fg_client_stream *st = h->st;
     if (st->head_sent)
         return 0; /* trailers: not relayed */
     if (nlen == 7 && memcmp(name, ":status", 7) == 0) {
@@ -142,9 +148,9 @@ static int cb_header(nghttp2_session *ng, const nghttp2_frame *frame,
         return 0;
     if (!st->rh)
         st->rh = evbuffer_new();
-    if (!st->rh || st->rh_n >= DIRECT_MAX_RESPONSE_HEADERS ||
+    if (!st->rh || st->rh_n >= FG_CLIENT_MAX_RESPONSE_HEADERS ||
         evbuffer_get_length(st->rh) + nlen + vlen + 2 >
-            DIRECT_H2_MAX_HEADER_BYTES)
+            FG_CLIENT_H2_MAX_HEADER_BYTES)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
     evbuffer_add(st->rh, name, nlen);
     evbuffer_add(st->rh, "", 1);
@@ -154,13 +160,13 @@ static int cb_header(nghttp2_session *ng, const nghttp2_frame *frame,
     return 0;
 }
 
-static void deliver_head(struct direct_stream *st)
+static void deliver_head(struct fg_client_stream *st)
 {
     size_t n = st->rh_n, len = st->rh ? evbuffer_get_length(st->rh) : 0;
     struct fg_header *h = calloc(n ? n : 1, sizeof(*h));
     char *p = len ? (char *)evbuffer_pullup(st->rh, -1) : NULL;
     if (!h) {
-        direct_stream_fail(st, 502, "BadGateway", "out of memory");
+        fg_client_stream_fail(st, 502, "BadGateway", "out of memory");
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -171,7 +177,7 @@ static void deliver_head(struct direct_stream *st)
         h[i].value_len = strlen(p);
         p += h[i].value_len + 1;
     }
-    int rc = direct_stream_head(st, st->rh_status, h, n);
+    int rc = fg_client_stream_head(st, st->rh_status, h, n);
     free(h);
     if (st->rh) {
         evbuffer_free(st->rh);
@@ -179,13 +185,13 @@ static void deliver_head(struct direct_stream *st)
     }
     st->rh_n = 0;
     if (rc < 0)
-        direct_stream_fail(st, 502, "BadGateway", "the client went away");
+        fg_client_stream_fail(st, 502, "BadGateway", "the client went away");
 }
 
 static int cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
                          void *arg)
 {
-    struct direct_h2 *s = arg;
+    struct fg_client_h2 *s = arg;
     if (frame->hd.type == NGHTTP2_GOAWAY) {
         /* finish what it still serves; new requests go elsewhere */
         s->goaway = 1;
@@ -196,11 +202,11 @@ static int cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
     if (frame->hd.type != NGHTTP2_HEADERS ||
         frame->headers.cat != NGHTTP2_HCAT_RESPONSE)
         return 0;
-    struct direct_h2_handle *h =
+    struct fg_client_h2_handle *h =
         nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
     if (!h || !h->st)
         return 0;
-    struct direct_stream *st = h->st;
+    struct fg_client_stream *st = h->st;
     if (st->rh_status >= 100 && st->rh_status < 200) {
         /* interim: the final answer follows */
         if (st->rh)
@@ -220,14 +226,14 @@ static int cb_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id,
     (void)flags;
     (void)arg;
     nghttp2_session_consume_connection(ng, len);
-    struct direct_h2_handle *h =
+    struct fg_client_h2_handle *h =
         nghttp2_session_get_stream_user_data(ng, stream_id);
     if (!h || !h->st) {
         nghttp2_session_consume_stream(ng, stream_id, len);
         return 0;
     }
-    struct direct_stream *st = h->st;
-    direct_stream_touch(st);
+    struct fg_client_stream *st = h->st;
+    fg_client_stream_touch(st);
     if (st->client_paused || (st->held && evbuffer_get_length(st->held))) {
         /* bounded by the stream window we granted */
         if (!st->held)
@@ -236,7 +242,7 @@ static int cb_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id,
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
         return 0;
     }
-    int rc = direct_stream_data(st, data, len);
+    int rc = fg_client_stream_data(st, data, len);
     if (rc < 0) {
         nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, stream_id,
                                   NGHTTP2_CANCEL);
@@ -249,27 +255,27 @@ static int cb_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id,
 static int cb_stream_close(nghttp2_session *ng, int32_t stream_id,
                            uint32_t error_code, void *arg)
 {
-    struct direct_h2 *s = arg;
-    struct direct_h2_handle *h =
+    struct fg_client_h2 *s = arg;
+    struct fg_client_h2_handle *h =
         nghttp2_session_get_stream_user_data(ng, stream_id);
     if (!h)
         return 0;
-    struct direct_stream *st = h->st;
+    struct fg_client_stream *st = h->st;
     unlink_handle(h);
-    if (st && st->state != DIRECT_ST_DONE) {
+    if (st && st->state != FG_CLIENT_ST_DONE) {
         if (error_code == NGHTTP2_NO_ERROR && st->head_sent) {
             if (st->held && evbuffer_get_length(st->held))
                 st->h2_closed = 1; /* ends once the client took the rest */
             else
-                direct_stream_end(st);
+                fg_client_stream_end(st);
         } else if (!st->head_sent) {
             char why[128];
             snprintf(why, sizeof(why), "the member reset the stream (%s)",
                      nghttp2_http2_strerror(error_code));
-            direct_stream_unavailable(st, why);
+            fg_client_stream_unavailable(st, why);
         } else {
-            direct_stream_fail(st, 502, "BadGateway",
-                               "the member reset the stream");
+            fg_client_stream_fail(st, 502, "BadGateway",
+                                  "the member reset the stream");
         }
     }
     s->want_send = 1;
@@ -283,8 +289,8 @@ static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *buf,
     (void)ng;
     (void)stream_id;
     (void)arg;
-    struct direct_h2_handle *h = source->ptr;
-    struct direct_stream *st = h->st;
+    struct fg_client_h2_handle *h = source->ptr;
+    struct fg_client_stream *st = h->st;
     if (!st) {
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
         return 0;
@@ -296,13 +302,13 @@ static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *buf,
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     else if (n == 0)
         return NGHTTP2_ERR_DEFERRED;
-    direct_stream_body_drained(st);
+    fg_client_stream_body_drained(st);
     return n;
 }
 
 /* ---- the connection ------------------------------------------------------ */
 
-static void flush(struct direct_h2 *s)
+static void flush(struct fg_client_h2 *s)
 {
     if (s->dead || !s->ng)
         return;
@@ -334,35 +340,35 @@ static void flush(struct direct_h2 *s)
 }
 
 /* The connection is gone: every stream it carried fails. */
-static void session_lost(struct direct_h2 *s, const char *why)
+static void session_lost(struct fg_client_h2 *s, const char *why)
 {
     if (s->dead)
         return;
     s->dead = 1;
-    struct direct_instance *in = s->in;
+    struct fg_client *in = s->in;
     if (in->h2 == s)
         in->h2 = NULL;
-    struct direct_h2_handle *h;
+    struct fg_client_h2_handle *h;
     while ((h = LIST_FIRST(&s->handles)) != NULL) {
-        struct direct_stream *st = h->st;
+        struct fg_client_stream *st = h->st;
         unlink_handle(h);
-        if (!st || st->state == DIRECT_ST_DONE)
+        if (!st || st->state == FG_CLIENT_ST_DONE)
             continue;
         if (st->h2_closed)
             continue;
         if (!st->head_sent)
-            direct_stream_unavailable(st, why);
+            fg_client_stream_unavailable(st, why);
         else
-            direct_stream_fail(st, 502, "BadGateway", why);
+            fg_client_stream_fail(st, 502, "BadGateway", why);
     }
     maybe_free(s);
-    direct_dispatch(in);
+    fg_client_dispatch(in);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
-    struct direct_h2 *s = arg;
-    struct direct_instance *in = s->in;
+    struct fg_client_h2 *s = arg;
+    struct fg_client *in = s->in;
     struct evbuffer *input = bufferevent_get_input(bev);
     s->hold++;
     while (evbuffer_get_length(input) > 0 && !s->dead) {
@@ -383,7 +389,7 @@ static void on_read(struct bufferevent *bev, void *arg)
     int gone = s->dead || s->want_free || (s->goaway && s->n_streams == 0);
     if (gone)
         maybe_free(s);
-    direct_dispatch(in);
+    fg_client_dispatch(in);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
@@ -395,13 +401,13 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     (void)bev;
-    struct direct_h2 *s = arg;
+    struct fg_client_h2 *s = arg;
     session_lost(s, (what & BEV_EVENT_EOF)
                         ? "the member closed the connection"
                         : "the connection to the member was lost");
 }
 
-static int session_start(struct direct_h2 *s)
+static int session_start(struct fg_client_h2 *s)
 {
     nghttp2_session_callbacks *cbs;
     if (nghttp2_session_callbacks_new(&cbs) != 0)
@@ -426,31 +432,38 @@ static int session_start(struct direct_h2 *s)
         return -1;
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, DIRECT_H2_STREAM_WINDOW},
-        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, DIRECT_H2_MAX_HEADER_BYTES},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, FG_CLIENT_H2_STREAM_WINDOW},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, FG_CLIENT_H2_MAX_HEADER_BYTES},
     };
     if (nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, 3) != 0 ||
         nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0,
-                                              DIRECT_H2_CONN_WINDOW) != 0)
+                                              FG_CLIENT_H2_CONN_WINDOW) != 0)
         return -1;
     return 0;
 }
 
 static void on_connected(void *arg, struct bufferevent *bev, int is_h2)
 {
-    struct direct_h2 *s = arg;
-    struct direct_instance *in = s->in;
+    struct fg_client_h2 *s = arg;
+    struct fg_client *in = s->in;
     s->connecting = NULL;
-    direct_health_reconnected(in->health);
+    in->connections++;
     if (!is_h2) {
         /* the member speaks HTTP/1.1 only: use that from now on */
-        in->proto = DIRECT_PROTO_H1;
+        in->proto = FG_CLIENT_PROTO_H1;
         h2_destroy(s);
-        direct_h1_adopt(in, bev);
-        direct_dispatch(in);
+        fg_client_h1_adopt(in, bev);
+        fg_client_dispatch(in);
         return;
     }
-    in->proto = DIRECT_PROTO_H2;
+    in->proto = FG_CLIENT_PROTO_H2;
+    run(s, bev);
+}
+
+/* The session speaks over BEV from now on. */
+static void run(struct fg_client_h2 *s, struct bufferevent *bev)
+{
+    struct fg_client *in = s->in;
     s->bev = bev;
     bufferevent_setcb(bev, on_read, on_write, on_event, s);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
@@ -460,31 +473,47 @@ static void on_connected(void *arg, struct bufferevent *bev, int is_h2)
     }
     s->ready = 1;
     flush(s);
-    direct_dispatch(in);
+    fg_client_dispatch(in);
+}
+
+int fg_client_h2_start_adopted(struct fg_client *in, struct fg_tls_conn *conn,
+                               struct bufferevent *bev)
+{
+    struct fg_client_h2 *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -1;
+    s->in = in;
+    s->origin = conn;
+    LIST_INIT(&s->handles);
+    in->h2 = s;
+    in->proto = FG_CLIENT_PROTO_H2;
+    in->connections++;
+    run(s, bev);
+    return 0;
 }
 
 static void on_connect_failed(void *arg, const char *reason, int timeout)
 {
     (void)timeout;
-    struct direct_h2 *s = arg;
-    struct direct_instance *in = s->in;
+    struct fg_client_h2 *s = arg;
+    struct fg_client *in = s->in;
     s->connecting = NULL;
     h2_destroy(s);
-    direct_fail_pending(in, reason);
+    fg_client_fail_pending(in, reason);
 }
 
-struct direct_h2 *direct_h2_get(struct direct_instance *in)
+struct fg_client_h2 *fg_client_h2_get(struct fg_client *in)
 {
-    if (in->h2)
+    if (in->h2 || in->adopted)
         return in->h2;
-    struct direct_h2 *s = calloc(1, sizeof(*s));
+    struct fg_client_h2 *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
     s->in = in;
     LIST_INIT(&s->handles);
     in->h2 = s;
     s->connecting =
-        direct_connect_start(in, 1, on_connected, on_connect_failed, s);
+        fg_client_connect_start(in, 1, on_connected, on_connect_failed, s);
     if (!s->connecting) {
         in->h2 = NULL;
         free(s);
@@ -493,12 +522,12 @@ struct direct_h2 *direct_h2_get(struct direct_instance *in)
     return s;
 }
 
-int direct_h2_ready(struct direct_h2 *s)
+int fg_client_h2_ready(struct fg_client_h2 *s)
 {
     return s->ready && !s->dead && !s->goaway;
 }
 
-int direct_h2_can_take(struct direct_h2 *s)
+int fg_client_h2_can_take(struct fg_client_h2 *s)
 {
     uint32_t peer = nghttp2_session_get_remote_settings(
         s->ng, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
@@ -516,15 +545,15 @@ static nghttp2_nv nv(const char *name, size_t nlen, const char *value,
     return x;
 }
 
-int direct_h2_submit(struct direct_h2 *s, struct direct_stream *st)
+int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
 {
     size_t n = st->headers.n + 5;
     nghttp2_nv *v = calloc(n, sizeof(*v));
-    struct direct_h2_handle *h = calloc(1, sizeof(*h));
+    struct fg_client_h2_handle *h = calloc(1, sizeof(*h));
     if (!v || !h) {
         free(v);
         free(h);
-        direct_stream_unavailable(st, "out of memory");
+        fg_client_stream_unavailable(st, "out of memory");
         return -1;
     }
     size_t k = 0;
@@ -553,7 +582,7 @@ int direct_h2_submit(struct direct_h2 *s, struct direct_stream *st)
     free(v);
     if (id < 0) {
         free(h);
-        direct_stream_unavailable(st, nghttp2_strerror(id));
+        fg_client_stream_unavailable(st, nghttp2_strerror(id));
         return -1;
     }
     LIST_INSERT_HEAD(&s->handles, h, link);
@@ -565,48 +594,49 @@ int direct_h2_submit(struct direct_h2 *s, struct direct_stream *st)
     return 0;
 }
 
-void direct_h2_body(struct direct_stream *st)
+void fg_client_h2_body(struct fg_client_stream *st)
 {
-    struct direct_h2 *s = st->h2;
+    struct fg_client_h2 *s = st->h2;
     if (!s || !s->ng)
         return;
     nghttp2_session_resume_data(s->ng, st->h2_id);
     flush(s);
 }
 
-void direct_h2_resume(struct direct_stream *st)
+void fg_client_h2_resume(struct fg_client_stream *st)
 {
     /* deliver what arrived while the client was full, then reopen the
      * window by what the client took */
     while (st->held && evbuffer_get_length(st->held) > 0 &&
-           !st->client_paused && st->state != DIRECT_ST_DONE) {
+           !st->client_paused && st->state != FG_CLIENT_ST_DONE) {
         struct evbuffer_iovec v;
         if (evbuffer_peek(st->held, -1, NULL, &v, 1) < 1)
             break;
         size_t len = v.iov_len;
-        int rc = direct_stream_data(st, v.iov_base, len);
+        int rc = fg_client_stream_data(st, v.iov_base, len);
         evbuffer_drain(st->held, len);
         if (st->h2 && st->h2->ng)
             nghttp2_session_consume_stream(st->h2->ng, st->h2_id, len);
         if (rc < 0) {
-            direct_stream_fail(st, 502, "BadGateway", "the client went away");
+            fg_client_stream_fail(st, 502, "BadGateway",
+                                  "the client went away");
             return;
         }
     }
-    if (st->state == DIRECT_ST_DONE || st->client_paused)
+    if (st->state == FG_CLIENT_ST_DONE || st->client_paused)
         return;
     if (st->h2_closed && (!st->held || evbuffer_get_length(st->held) == 0)) {
-        direct_stream_end(st);
+        fg_client_stream_end(st);
         return;
     }
     if (st->h2)
         flush(st->h2);
 }
 
-void direct_h2_cancel(struct direct_stream *st)
+void fg_client_h2_cancel(struct fg_client_stream *st)
 {
-    struct direct_h2 *s = st->h2;
-    struct direct_h2_handle *h = st->h2_handle;
+    struct fg_client_h2 *s = st->h2;
+    struct fg_client_h2_handle *h = st->h2_handle;
     st->h2 = NULL;
     st->h2_handle = NULL;
     if (!s || !h)

@@ -1,4 +1,4 @@
-/* Tests of the direct driver's HTTP/1.1 response parser (response.c):
+/* Tests of the client's HTTP/1.1 response parser (core/client/response.c):
  * framing a member's answer, and refusing the ambiguous ones. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,8 +9,7 @@
 
 #include <cmocka.h>
 
-#include "direct.h"
-#include "fake.h"
+#include "client/client.h"
 
 struct got {
     int status, heads, complete, keep_alive;
@@ -46,28 +45,28 @@ static void on_complete(void *arg, int keep_alive)
     g->keep_alive = keep_alive;
 }
 
-static const struct direct_response_callbacks cb = {on_head, on_body,
-                                                    on_complete};
+static const struct fg_client_response_callbacks cb = {on_head, on_body,
+                                                       on_complete};
 
 /* Feeds TEXT one byte at a time; returns the last result. */
-static enum direct_parse_result bytewise(const char *text, size_t len,
-                                         struct got *g, size_t *rest)
+static enum fg_client_parse_result bytewise(const char *text, size_t len,
+                                            struct got *g, size_t *rest)
 {
-    struct direct_response *r = direct_response_new(&cb, g, 0);
-    enum direct_parse_result rc = DIRECT_PARSE_MORE;
+    struct fg_client_response *r = fg_client_response_new(&cb, g, 0);
+    enum fg_client_parse_result rc = FG_CLIENT_PARSE_MORE;
     size_t off = 0;
     while (off < len) {
         size_t used;
-        rc = direct_response_feed(r, text + off, 1, &used);
+        rc = fg_client_response_feed(r, text + off, 1, &used);
         off += used;
-        if (rc == DIRECT_PARSE_ERROR || rc == DIRECT_PARSE_DONE)
+        if (rc == FG_CLIENT_PARSE_ERROR || rc == FG_CLIENT_PARSE_DONE)
             break;
     }
-    if (rc == DIRECT_PARSE_MORE)
-        rc = direct_response_eof(r);
+    if (rc == FG_CLIENT_PARSE_MORE)
+        rc = fg_client_response_eof(r);
     if (rest)
         *rest = len - off;
-    direct_response_free(r);
+    fg_client_response_free(r);
     return rc;
 }
 
@@ -81,7 +80,7 @@ static void framing(void **state)
                                 "application/json\r\nContent-Length: 2\r\n"
                                 "\r\n{}"),
                               &g, NULL),
-                     DIRECT_PARSE_DONE);
+                     FG_CLIENT_PARSE_DONE);
     assert_int_equal(g.status, 200);
     assert_string_equal(g.ctype, "application/json");
     assert_int_equal(g.body_len, 2);
@@ -92,14 +91,14 @@ static void framing(void **state)
                                 "chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n"
                                 "\r\n"),
                               &g, NULL),
-                     DIRECT_PARSE_DONE);
+                     FG_CLIENT_PARSE_DONE);
     assert_int_equal(g.body_len, 5);
     assert_memory_equal(g.body, "abcde", 5);
 
     /* close-delimited: complete only at the end of the connection */
     memset(&g, 0, sizeof(g));
     assert_int_equal(bytewise(S("HTTP/1.1 200 OK\r\n\r\nall of it"), &g, NULL),
-                     DIRECT_PARSE_DONE);
+                     FG_CLIENT_PARSE_DONE);
     assert_int_equal(g.body_len, 9);
     assert_false(g.keep_alive);
 
@@ -108,7 +107,7 @@ static void framing(void **state)
     assert_int_equal(bytewise(S("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 "
                                 "No Content\r\n\r\n"),
                               &g, NULL),
-                     DIRECT_PARSE_DONE);
+                     FG_CLIENT_PARSE_DONE);
     assert_int_equal(g.status, 204);
     assert_int_equal(g.heads, 1);
 
@@ -119,7 +118,7 @@ static void framing(void **state)
                                 "Upgrade: websocket\r\nConnection: Upgrade"
                                 "\r\n\r\nRAW"),
                               &g, &rest),
-                     DIRECT_PARSE_DONE);
+                     FG_CLIENT_PARSE_DONE);
     assert_int_equal(g.status, 101);
     assert_int_equal(rest, 3);
 }
@@ -131,15 +130,15 @@ static void truncation_is_an_error(void **state)
     assert_int_equal(bytewise(S("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n"
                                 "\r\nabc"),
                               &g, NULL),
-                     DIRECT_PARSE_ERROR);
+                     FG_CLIENT_PARSE_ERROR);
     memset(&g, 0, sizeof(g));
     assert_int_equal(bytewise(S("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
                                 "chunked\r\n\r\n3\r\nabc\r\n"),
                               &g, NULL),
-                     DIRECT_PARSE_ERROR);
+                     FG_CLIENT_PARSE_ERROR);
     memset(&g, 0, sizeof(g));
     assert_int_equal(bytewise(S("HTTP/1.1 200 OK\r\nContent-"), &g, NULL),
-                     DIRECT_PARSE_ERROR);
+                     FG_CLIENT_PARSE_ERROR);
     assert_int_equal(g.heads, 0);
 }
 
@@ -167,8 +166,8 @@ static void ambiguous_heads_are_refused(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct got g = {0};
         size_t len = lens[i] ? lens[i] : strlen(bad[i]);
-        enum direct_parse_result rc = bytewise(bad[i], len, &g, NULL);
-        if (rc != DIRECT_PARSE_ERROR)
+        enum fg_client_parse_result rc = bytewise(bad[i], len, &g, NULL);
+        if (rc != FG_CLIENT_PARSE_ERROR)
             fail_msg("case %zu accepted", i);
         assert_int_equal(g.heads, 0);
     }
@@ -181,28 +180,28 @@ static void pause_stops_and_resumes(void **state)
                                "abcdef";
     struct got g = {0};
     g.pause = 1;
-    struct direct_response *r = direct_response_new(&cb, &g, 0);
+    struct fg_client_response *r = fg_client_response_new(&cb, &g, 0);
     size_t used;
     size_t head = sizeof(text) - 1 - 6;
-    assert_int_equal(direct_response_feed(r, text, head + 3, &used),
-                     DIRECT_PARSE_PAUSED);
+    assert_int_equal(fg_client_response_feed(r, text, head + 3, &used),
+                     FG_CLIENT_PARSE_PAUSED);
     assert_int_equal(g.body_len, 3);
     size_t off = used;
     g.pause = 0;
-    enum direct_parse_result rc =
-        direct_response_feed(r, text + off, sizeof(text) - 1 - off, &used);
-    assert_int_equal(rc, DIRECT_PARSE_DONE);
+    enum fg_client_parse_result rc =
+        fg_client_response_feed(r, text + off, sizeof(text) - 1 - off, &used);
+    assert_int_equal(rc, FG_CLIENT_PARSE_DONE);
     assert_int_equal(g.body_len, 6);
     assert_int_equal(g.complete, 1);
-    direct_response_free(r);
+    fg_client_response_free(r);
 
     /* a HEAD answer has no body whatever its length says */
     memset(&g, 0, sizeof(g));
-    r = direct_response_new(&cb, &g, 1);
-    assert_int_equal(direct_response_feed(r, text, head, &used),
-                     DIRECT_PARSE_DONE);
+    r = fg_client_response_new(&cb, &g, 1);
+    assert_int_equal(fg_client_response_feed(r, text, head, &used),
+                     FG_CLIENT_PARSE_DONE);
     assert_int_equal(g.body_len, 0);
-    direct_response_free(r);
+    fg_client_response_free(r);
 }
 
 int main(void)

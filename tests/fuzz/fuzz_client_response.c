@@ -1,12 +1,12 @@
-/* Fuzz target for the direct driver's HTTP/1.1 response parser (what a
- * member answers): the bytes are fed whole, then again split at a point
+/* Fuzz target for the client's HTTP/1.1 response parser (what a
+ * server answers): the bytes are fed whole, then again split at a point
  * chosen by the first byte with the body paused now and then, as a slow
  * or odd member would deliver them; an end of stream follows. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "direct.h"
+#include "client/client.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,15 +50,15 @@ static void on_complete(void *arg, int keep_alive)
     s->completes++;
 }
 
-static const struct direct_response_callbacks cb = {on_head, on_body,
-                                                    on_complete};
+static const struct fg_client_response_callbacks cb = {on_head, on_body,
+                                                       on_complete};
 
 static void run(const char *buf, size_t size, size_t split, int pause_every,
                 int no_body)
 {
     struct sink s = {0};
     s.pause_every = pause_every;
-    struct direct_response *r = direct_response_new(&cb, &s, no_body);
+    struct fg_client_response *r = fg_client_response_new(&cb, &s, no_body);
     if (!r)
         return;
     size_t off = 0;
@@ -67,19 +67,19 @@ static void run(const char *buf, size_t size, size_t split, int pause_every,
         /* bounded: every round consumes a byte or stops */
         for (int guard = 0; off < parts[p] && guard < 1 << 20; guard++) {
             size_t used = 0;
-            enum direct_parse_result rc =
-                direct_response_feed(r, buf + off, parts[p] - off, &used);
+            enum fg_client_parse_result rc =
+                fg_client_response_feed(r, buf + off, parts[p] - off, &used);
             off += used;
-            if (rc == DIRECT_PARSE_ERROR || rc == DIRECT_PARSE_DONE)
+            if (rc == FG_CLIENT_PARSE_ERROR || rc == FG_CLIENT_PARSE_DONE)
                 goto out;
-            if (rc == DIRECT_PARSE_MORE && used == 0)
+            if (rc == FG_CLIENT_PARSE_MORE && used == 0)
                 break;
         }
     }
-    direct_response_eof(r);
+    fg_client_response_eof(r);
 out:
-    direct_response_error(r);
-    direct_response_free(r);
+    fg_client_response_error(r);
+    fg_client_response_free(r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -12,13 +12,13 @@
 
 #include <http_parser.h>
 
-#include "direct.h"
+#include "client/client.h"
 
 enum phase { PH_HEAD, PH_BODY, PH_DONE, PH_ERROR };
 
-struct direct_response {
+struct fg_client_response {
     http_parser hp;
-    const struct direct_response_callbacks *cb;
+    const struct fg_client_response_callbacks *cb;
     void *arg;
     int no_body;
     enum phase phase;
@@ -31,7 +31,7 @@ struct direct_response {
     int in_field;   /* parser: the last callback was a field name */
     char *strings;
     size_t strings_len, strings_cap;
-    size_t offs[DIRECT_MAX_RESPONSE_HEADERS][4]; /* name, nlen, val, vlen */
+    size_t offs[FG_CLIENT_MAX_RESPONSE_HEADERS][4]; /* name, nlen, val, vlen */
     size_t n_headers;
     int n_cl, n_te, te_bad;
     int paused;
@@ -52,11 +52,11 @@ static const http_parser_settings settings = {
     .on_message_complete = on_message_complete,
 };
 
-struct direct_response *
-direct_response_new(const struct direct_response_callbacks *cb, void *arg,
-                    int no_body)
+struct fg_client_response *
+fg_client_response_new(const struct fg_client_response_callbacks *cb, void *arg,
+                       int no_body)
 {
-    struct direct_response *r = calloc(1, sizeof(*r));
+    struct fg_client_response *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;
     r->cb = cb;
@@ -67,7 +67,7 @@ direct_response_new(const struct direct_response_callbacks *cb, void *arg,
     return r;
 }
 
-void direct_response_free(struct direct_response *r)
+void fg_client_response_free(struct fg_client_response *r)
 {
     if (!r)
         return;
@@ -76,17 +76,18 @@ void direct_response_free(struct direct_response *r)
     free(r);
 }
 
-const char *direct_response_error(const struct direct_response *r)
+const char *fg_client_response_error(const struct fg_client_response *r)
 {
     return r->error ? r->error : "invalid response";
 }
 
-static enum direct_parse_result fail(struct direct_response *r, const char *why)
+static enum fg_client_parse_result fail(struct fg_client_response *r,
+                                        const char *why)
 {
     r->phase = PH_ERROR;
     if (!r->error)
         r->error = why;
-    return DIRECT_PARSE_ERROR;
+    return FG_CLIENT_PARSE_ERROR;
 }
 
 static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
@@ -108,9 +109,9 @@ static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 
 static int on_field(http_parser *p, const char *at, size_t len)
 {
-    struct direct_response *r = p->data;
+    struct fg_client_response *r = p->data;
     if (!r->in_field) {
-        if (r->n_headers == DIRECT_MAX_RESPONSE_HEADERS) {
+        if (r->n_headers == FG_CLIENT_MAX_RESPONSE_HEADERS) {
             r->error = "too many response headers";
             return -1;
         }
@@ -134,7 +135,7 @@ static int on_field(http_parser *p, const char *at, size_t len)
 
 static int on_value(http_parser *p, const char *at, size_t len)
 {
-    struct direct_response *r = p->data;
+    struct fg_client_response *r = p->data;
     if (r->n_headers == 0)
         return -1;
     size_t *o = r->offs[r->n_headers - 1];
@@ -150,12 +151,12 @@ static int on_value(http_parser *p, const char *at, size_t len)
 
 static int on_headers_complete(http_parser *p)
 {
-    struct direct_response *r = p->data;
+    struct fg_client_response *r = p->data;
     if (p->http_major != 1 || p->http_minor > 1) {
         r->error = "unsupported HTTP version";
         return -1;
     }
-    struct fg_header h[DIRECT_MAX_RESPONSE_HEADERS];
+    struct fg_header h[FG_CLIENT_MAX_RESPONSE_HEADERS];
     for (size_t i = 0; i < r->n_headers; i++) {
         size_t *o = r->offs[i];
         if (r->in_field && i == r->n_headers - 1)
@@ -217,7 +218,7 @@ static int on_headers_complete(http_parser *p)
 
 static int on_body(http_parser *p, const char *at, size_t len)
 {
-    struct direct_response *r = p->data;
+    struct fg_client_response *r = p->data;
     int rc = r->cb->body(r->arg, at, len);
     if (rc < 0) {
         r->error = "the client went away";
@@ -232,7 +233,7 @@ static int on_body(http_parser *p, const char *at, size_t len)
 
 static int on_message_complete(http_parser *p)
 {
-    struct direct_response *r = p->data;
+    struct fg_client_response *r = p->data;
     if (r->phase == PH_HEAD) {
         /* end of an interim answer: parse the next head from scratch */
         r->head_len = 0;
@@ -248,7 +249,7 @@ static int on_message_complete(http_parser *p)
 
 /* Checks the head bytes gathered so far; returns the head's length once
  * its empty line is seen, 0 when more is needed, -1 when refused. */
-static long scan_head(struct direct_response *r)
+static long scan_head(struct fg_client_response *r)
 {
     const char *h = r->head;
     for (size_t i = r->scanned; i < r->head_len; i++) {
@@ -269,7 +270,7 @@ static long scan_head(struct direct_response *r)
     /* keep the last byte unscanned: a LF decides about the CR before it,
      * and the byte after a LF may be a fold */
     r->scanned = r->head_len > 2 ? r->head_len - 2 : 0;
-    if (r->head_len >= DIRECT_MAX_RESPONSE_HEAD)
+    if (r->head_len >= FG_CLIENT_MAX_RESPONSE_HEAD)
         return fail(r, "the response head is too large"), -1;
     return 0;
 }
@@ -283,7 +284,7 @@ static int tchar(unsigned char c)
 /* Every header line of a complete head must be NAME ":" with NAME a
  * token: "Content-Length : 1" is what http_parser would read as a length
  * another parser ignores. */
-static int check_names(struct direct_response *r, size_t end)
+static int check_names(struct fg_client_response *r, size_t end)
 {
     const char *h = r->head;
     size_t i = 0;
@@ -307,8 +308,8 @@ static int check_names(struct direct_response *r, size_t end)
     return 0;
 }
 
-static enum direct_parse_result
-execute(struct direct_response *r, const char *buf, size_t len, size_t *used)
+static enum fg_client_parse_result
+execute(struct fg_client_response *r, const char *buf, size_t len, size_t *used)
 {
     r->paused = 0;
     size_t n = http_parser_execute(&r->hp, &settings, buf, len);
@@ -317,92 +318,92 @@ execute(struct direct_response *r, const char *buf, size_t len, size_t *used)
     if (e == HPE_PAUSED) {
         http_parser_pause(&r->hp, 0);
         if (r->phase == PH_DONE)
-            return DIRECT_PARSE_DONE;
-        return DIRECT_PARSE_PAUSED;
+            return FG_CLIENT_PARSE_DONE;
+        return FG_CLIENT_PARSE_PAUSED;
     }
     if (e != HPE_OK)
         return fail(r, http_errno_description(e));
     if (r->phase == PH_DONE || (r->phase == PH_BODY && r->hp.upgrade))
-        return r->phase = PH_DONE, DIRECT_PARSE_DONE;
-    return DIRECT_PARSE_MORE;
+        return r->phase = PH_DONE, FG_CLIENT_PARSE_DONE;
+    return FG_CLIENT_PARSE_MORE;
 }
 
-enum direct_parse_result direct_response_feed(struct direct_response *r,
-                                              const char *buf, size_t len,
-                                              size_t *used)
+enum fg_client_parse_result
+fg_client_response_feed(struct fg_client_response *r, const char *buf,
+                        size_t len, size_t *used)
 {
     *used = 0;
     while (*used < len || r->phase == PH_HEAD) {
         if (r->phase == PH_ERROR)
-            return DIRECT_PARSE_ERROR;
+            return FG_CLIENT_PARSE_ERROR;
         if (r->phase == PH_DONE)
-            return DIRECT_PARSE_DONE;
+            return FG_CLIENT_PARSE_DONE;
         if (r->phase == PH_BODY) {
             size_t n;
-            enum direct_parse_result rc =
+            enum fg_client_parse_result rc =
                 execute(r, buf + *used, len - *used, &n);
             *used += n;
-            if (rc != DIRECT_PARSE_MORE || r->phase != PH_HEAD)
+            if (rc != FG_CLIENT_PARSE_MORE || r->phase != PH_HEAD)
                 return rc;
             continue;
         }
         /* PH_HEAD: gather up to the empty line, at most the limit */
-        size_t room = DIRECT_MAX_RESPONSE_HEAD - r->head_len;
+        size_t room = FG_CLIENT_MAX_RESPONSE_HEAD - r->head_len;
         size_t take = len - *used < room ? len - *used : room;
         if (take == 0 && *used == len)
-            return DIRECT_PARSE_MORE;
+            return FG_CLIENT_PARSE_MORE;
         size_t before = r->head_len;
         if (append(&r->head, &r->head_len, &r->head_cap, buf + *used, take))
             return fail(r, "out of memory");
         long end = scan_head(r);
         if (end < 0)
-            return DIRECT_PARSE_ERROR;
+            return FG_CLIENT_PARSE_ERROR;
         if (end == 0) {
             *used += take;
-            return DIRECT_PARSE_MORE;
+            return FG_CLIENT_PARSE_MORE;
         }
         if (check_names(r, (size_t)end) != 0)
-            return DIRECT_PARSE_ERROR;
+            return FG_CLIENT_PARSE_ERROR;
         /* only the head goes in now; the rest is parsed as body */
         *used += (size_t)end - before;
         size_t n;
-        enum direct_parse_result rc = execute(r, r->head, (size_t)end, &n);
-        if (rc == DIRECT_PARSE_ERROR)
+        enum fg_client_parse_result rc = execute(r, r->head, (size_t)end, &n);
+        if (rc == FG_CLIENT_PARSE_ERROR)
             return rc;
-        if (n != (size_t)end && rc == DIRECT_PARSE_MORE)
+        if (n != (size_t)end && rc == FG_CLIENT_PARSE_MORE)
             return fail(r, "invalid response head");
         if (r->phase == PH_HEAD) {
             /* an interim answer was skipped */
             r->head_len = 0;
             r->scanned = 0;
             if (*used == len)
-                return DIRECT_PARSE_MORE;
+                return FG_CLIENT_PARSE_MORE;
             continue;
         }
         r->head_len = 0;
         r->scanned = 0;
-        if (rc != DIRECT_PARSE_MORE)
+        if (rc != FG_CLIENT_PARSE_MORE)
             return rc;
     }
-    return DIRECT_PARSE_MORE;
+    return FG_CLIENT_PARSE_MORE;
 }
 
-enum direct_parse_result direct_response_eof(struct direct_response *r)
+enum fg_client_parse_result fg_client_response_eof(struct fg_client_response *r)
 {
     if (r->phase == PH_DONE)
-        return DIRECT_PARSE_DONE;
+        return FG_CLIENT_PARSE_DONE;
     if (r->phase != PH_BODY)
         return fail(r, "the member closed the connection before answering");
     /* a body without length ends at close; http_parser knows which */
     size_t n;
-    if (execute(r, NULL, 0, &n) == DIRECT_PARSE_DONE || r->phase == PH_DONE)
-        return DIRECT_PARSE_DONE;
+    if (execute(r, NULL, 0, &n) == FG_CLIENT_PARSE_DONE || r->phase == PH_DONE)
+        return FG_CLIENT_PARSE_DONE;
     r->phase = PH_BODY;
     r->error = NULL;
     return fail(r, "the member closed the connection mid-response");
 }
 
-int direct_response_status_101(const struct direct_response *r)
+int fg_client_response_status_101(const struct fg_client_response *r)
 {
     return r->phase == PH_DONE && r->status == 101;
 }

@@ -1,0 +1,528 @@
+/* Tests of the lent listener and client_adopt (core/client/listen.c and
+ * client.c): the core listens through fg_host, a test peer dials it over
+ * TLS with a client certificate and plays the HTTP/2 SERVER (an nghttp2
+ * server session) on that connection, and requests sent through the
+ * adopted client get its answers. A peer without a certificate is refused
+ * before the plugin sees it; a peer that vanishes mid-answer fails the
+ * stream with error(), and later streams get a 503 at once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <fedgate/driver.h>
+
+#include "plugin/host_api.h"
+
+/* ---- certificates ------------------------------------------------------ */
+
+struct pki {
+    char ca[64], srv_cert[64], srv_key[64], cli_cert[64], cli_key[64];
+};
+
+static void write_pem(char *path, int is_key, void *obj)
+{
+    strcpy(path, "/tmp/fedgate-listen-test-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    if (is_key)
+        PEM_write_PrivateKey(f, obj, NULL, NULL, 0, NULL, NULL);
+    else
+        PEM_write_X509(f, obj);
+    fclose(f);
+}
+
+/* A certificate for CN signed by ISSUER (self-signed when NULL). */
+static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
+                       EVP_PKEY *issuer_key, int serial)
+{
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+    X509_gmtime_adj(X509_getm_notBefore(x), -60);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, X509_get_subject_name(issuer ? issuer : x));
+    X509_set_pubkey(x, key);
+    if (!issuer) {
+        /* OpenSSL takes a v3 certificate as a CA only when it says so */
+        X509_EXTENSION *bc = X509V3_EXT_conf_nid(
+            NULL, NULL, NID_basic_constraints, "critical,CA:TRUE");
+        X509_add_ext(x, bc, -1);
+        X509_EXTENSION_free(bc);
+    }
+    X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256());
+    return x;
+}
+
+static void make_pki(struct pki *p)
+{
+    EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *srv_key = EVP_EC_gen("P-256"),
+             *cli_key = EVP_EC_gen("P-256");
+    X509 *ca = make_cert("test-ca", ca_key, NULL, NULL, 1);
+    X509 *srv = make_cert("gateway", srv_key, ca, ca_key, 2);
+    X509 *cli = make_cert("member-agent", cli_key, ca, ca_key, 3);
+    write_pem(p->ca, 0, ca);
+    write_pem(p->srv_cert, 0, srv);
+    write_pem(p->srv_key, 1, srv_key);
+    write_pem(p->cli_cert, 0, cli);
+    write_pem(p->cli_key, 1, cli_key);
+    X509_free(ca);
+    X509_free(srv);
+    X509_free(cli);
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(srv_key);
+    EVP_PKEY_free(cli_key);
+}
+
+static void unlink_pki(struct pki *p)
+{
+    unlink(p->ca);
+    unlink(p->srv_cert);
+    unlink(p->srv_key);
+    unlink(p->cli_cert);
+    unlink(p->cli_key);
+}
+
+/* ---- the peer: dials, then plays the HTTP/2 server --------------------- */
+
+struct reply {
+    char path[64];
+    int32_t id;
+    const char *body;
+    size_t len, off;
+    int endless; /* some bytes, then nothing ever again */
+};
+
+struct peer {
+    struct event_base *base;
+    SSL_CTX *ctx;
+    struct bufferevent *bev;
+    nghttp2_session *ng;
+    struct reply replies[8];
+    size_t n_replies;
+    int connected, closed; /* the TLS handshake; an error or EOF after */
+};
+
+static ssize_t peer_send(nghttp2_session *ng, const uint8_t *data, size_t len,
+                         int flags, void *arg)
+{
+    (void)ng;
+    (void)flags;
+    struct peer *p = arg;
+    bufferevent_write(p->bev, data, len);
+    return (ssize_t)len;
+}
+
+static struct reply *reply_of(struct peer *p, int32_t id)
+{
+    for (size_t i = 0; i < p->n_replies; i++)
+        if (p->replies[i].id == id)
+            return &p->replies[i];
+    if (p->n_replies == 8)
+        return NULL;
+    struct reply *r = &p->replies[p->n_replies++];
+    memset(r, 0, sizeof(*r));
+    r->id = id;
+    return r;
+}
+
+static int peer_header(nghttp2_session *ng, const nghttp2_frame *frame,
+                       const uint8_t *name, size_t nlen, const uint8_t *value,
+                       size_t vlen, uint8_t flags, void *arg)
+{
+    (void)ng;
+    (void)flags;
+    struct reply *r = reply_of(arg, frame->hd.stream_id);
+    if (r && nlen == 5 && memcmp(name, ":path", 5) == 0 &&
+        vlen < sizeof(r->path)) {
+        memcpy(r->path, value, vlen);
+        r->path[vlen] = 0;
+    }
+    return 0;
+}
+
+static ssize_t peer_read_body(nghttp2_session *ng, int32_t id, uint8_t *buf,
+                              size_t length, uint32_t *data_flags,
+                              nghttp2_data_source *source, void *arg)
+{
+    (void)ng;
+    (void)id;
+    (void)arg;
+    struct reply *r = source->ptr;
+    size_t n = r->len - r->off < length ? r->len - r->off : length;
+    memcpy(buf, r->body + r->off, n);
+    r->off += n;
+    if (r->off == r->len) {
+        if (!r->endless)
+            *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+        else if (n == 0)
+            return NGHTTP2_ERR_DEFERRED;
+    }
+    return (ssize_t)n;
+}
+
+/* A whole request arrived: "hi PATH", or for /vanish a start and no end. */
+static int peer_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
+                           void *arg)
+{
+    struct peer *p = arg;
+    if (frame->hd.type != NGHTTP2_HEADERS ||
+        !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+        return 0;
+    struct reply *r = reply_of(p, frame->hd.stream_id);
+    assert_non_null(r);
+    r->endless = strcmp(r->path, "/vanish") == 0;
+    r->body = r->endless ? "partial" : "hi there";
+    r->len = strlen(r->body);
+    nghttp2_nv h[] = {
+        {(uint8_t *)":status", (uint8_t *)"200", 7, 3, NGHTTP2_NV_FLAG_NONE},
+        {(uint8_t *)"content-type", (uint8_t *)"text/plain", 12, 10,
+         NGHTTP2_NV_FLAG_NONE},
+    };
+    nghttp2_data_provider prd = {.source.ptr = r,
+                                 .read_callback = peer_read_body};
+    nghttp2_submit_response(ng, frame->hd.stream_id, h, 2, &prd);
+    return 0;
+}
+
+static void peer_read(struct bufferevent *bev, void *arg)
+{
+    struct peer *p = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    size_t len = evbuffer_get_length(in);
+    ssize_t n = nghttp2_session_mem_recv(p->ng, evbuffer_pullup(in, -1), len);
+    assert_true(n == (ssize_t)len);
+    evbuffer_drain(in, len);
+    nghttp2_session_send(p->ng);
+}
+
+static void peer_start_h2(struct peer *p)
+{
+    nghttp2_session_callbacks *cbs;
+    nghttp2_session_callbacks_new(&cbs);
+    nghttp2_session_callbacks_set_send_callback(cbs, peer_send);
+    nghttp2_session_callbacks_set_on_header_callback(cbs, peer_header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, peer_frame_recv);
+    nghttp2_session_server_new(&p->ng, cbs, p);
+    nghttp2_session_callbacks_del(cbs);
+    nghttp2_submit_settings(p->ng, NGHTTP2_FLAG_NONE, NULL, 0);
+    nghttp2_session_send(p->ng);
+}
+
+static void peer_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    struct peer *p = arg;
+    if (what & BEV_EVENT_CONNECTED) {
+        p->connected = 1;
+        if (p->ng == NULL)
+            peer_start_h2(p);
+        return;
+    }
+    p->closed = 1;
+    event_base_loopbreak(p->base);
+}
+
+static void peer_close(struct peer *p)
+{
+    if (p->bev)
+        bufferevent_free(p->bev);
+    p->bev = NULL;
+    if (p->ng)
+        nghttp2_session_del(p->ng);
+    p->ng = NULL;
+    SSL_CTX_free(p->ctx);
+    p->ctx = NULL;
+}
+
+/* Dials ADDRESS with the client certificate CERT/KEY (or none). */
+static void peer_dial(struct peer *p, struct event_base *base,
+                      const char *address, const char *cert, const char *key)
+{
+    memset(p, 0, sizeof(*p));
+    p->base = base;
+    p->ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_verify(p->ctx, SSL_VERIFY_NONE, NULL);
+    if (cert) {
+        assert_int_equal(
+            SSL_CTX_use_certificate_file(p->ctx, cert, SSL_FILETYPE_PEM), 1);
+        assert_int_equal(
+            SSL_CTX_use_PrivateKey_file(p->ctx, key, SSL_FILETYPE_PEM), 1);
+    }
+    SSL *ssl = SSL_new(p->ctx);
+    SSL_set_alpn_protos(ssl, (const unsigned char *)"\x02h2", 3);
+    p->bev = bufferevent_openssl_socket_new(
+        base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_openssl_set_allow_dirty_shutdown(p->bev, 1);
+    bufferevent_setcb(p->bev, peer_read, NULL, peer_event, p);
+    bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+    struct sockaddr_storage ss;
+    int sl = sizeof(ss);
+    assert_int_equal(
+        evutil_parse_sockaddr_port(address, (struct sockaddr *)&ss, &sl), 0);
+    assert_int_equal(
+        bufferevent_socket_connect(p->bev, (struct sockaddr *)&ss, sl), 0);
+}
+
+/* ---- the plugin's side: listen, adopt, send requests ------------------- */
+
+struct answer {
+    int status, heads, ends, errors, error_code;
+    char body[512];
+    size_t body_len;
+};
+
+struct plugin {
+    struct fg_host host;
+    struct fg_host_ctx ctx;
+    struct event_base *base;
+    struct fg_listener *listener;
+    struct fg_client *client;
+    struct fg_client_stream *st;
+    struct answer answer;
+    struct fg_timer *next; /* the next step, from the loop */
+    int step;
+    int accepted, peer_had_cert;
+    char alpn[16];
+    struct peer *peer; /* to make it vanish */
+};
+
+static int a_head(void *ctx, int status, const struct fg_header *h, size_t n)
+{
+    (void)h;
+    (void)n;
+    struct plugin *pl = ctx;
+    pl->answer.status = status;
+    pl->answer.heads++;
+    return 0;
+}
+
+static int a_data(void *ctx, const void *buf, size_t len)
+{
+    struct plugin *pl = ctx;
+    struct answer *a = &pl->answer;
+    if (a->body_len + len < sizeof(a->body)) {
+        memcpy(a->body + a->body_len, buf, len);
+        a->body_len += len;
+    }
+    /* the peer vanishes mid-answer: not a client op, so allowed here */
+    if (pl->step == 2 && pl->peer->bev) {
+        bufferevent_free(pl->peer->bev);
+        pl->peer->bev = NULL;
+    }
+    return 0;
+}
+
+static void a_end(void *ctx)
+{
+    struct plugin *pl = ctx;
+    pl->answer.ends++;
+    pl->host.timer_arm(pl->next, 0); /* no client op from a callback */
+}
+
+static void a_error(void *ctx, int code, const char *reason,
+                    const char *message)
+{
+    (void)reason;
+    (void)message;
+    struct plugin *pl = ctx;
+    pl->answer.errors++;
+    pl->answer.error_code = code;
+    pl->host.timer_arm(pl->next, 0);
+}
+
+static void a_nothing(void *ctx)
+{
+    (void)ctx;
+}
+
+static const struct fg_stream_callbacks answer_cb = {
+    .head = a_head,
+    .data = a_data,
+    .end = a_end,
+    .error = a_error,
+    .body_pause = a_nothing,
+    .body_resume = a_nothing,
+};
+
+static void request(struct plugin *pl, const char *path)
+{
+    memset(&pl->answer, 0, sizeof(pl->answer));
+    struct fg_request_head head = {
+        .method = "GET", .path = path, .content_length = 0, .http_version = 20};
+    pl->st =
+        pl->host.client_stream_open(pl->client, &head, NULL, 0, &answer_cb, pl);
+    assert_non_null(pl->st);
+    pl->host.client_stream_end(pl->st);
+}
+
+/* One step per answer: /hello, then /vanish, then a request after. */
+static void on_next(void *arg)
+{
+    struct plugin *pl = arg;
+    struct answer *a = &pl->answer;
+    pl->host.client_stream_close(pl->st);
+    pl->st = NULL;
+    struct fg_client_state cs;
+    pl->host.client_state(pl->client, &cs);
+    switch (pl->step++) {
+    case 1:
+        assert_int_equal(a->status, 200);
+        assert_int_equal(a->ends, 1);
+        assert_int_equal(a->errors, 0);
+        assert_string_equal(a->body, "hi there");
+        assert_int_equal(cs.connected, 1);
+        assert_int_equal(cs.connections, 1);
+        request(pl, "/vanish");
+        break;
+    case 2:
+        /* the head and some data came; then the connection went */
+        assert_int_equal(a->heads, 1);
+        assert_string_equal(a->body, "partial");
+        assert_int_equal(a->errors, 1);
+        assert_int_equal(a->error_code, 502);
+        assert_int_equal(cs.connected, 0);
+        request(pl, "/after");
+        break;
+    default:
+        /* never another connection: a 503 Status with retry-after */
+        assert_int_equal(a->status, 503);
+        assert_int_equal(a->ends, 1);
+        assert_non_null(strstr(a->body, "Status"));
+        event_base_loopbreak(pl->base);
+    }
+}
+
+static void on_accept(void *arg, struct fg_tls_conn *conn,
+                      const struct fg_tls_peer *peer)
+{
+    struct plugin *pl = arg;
+    pl->accepted++;
+    pl->peer_had_cert = peer->cert_der != NULL && peer->cert_der_len > 0;
+    snprintf(pl->alpn, sizeof(pl->alpn), "%s", peer->alpn);
+    assert_non_null(strstr(peer->address, "127.0.0.1:"));
+    struct fg_client_config cfg = {
+        .struct_size = sizeof(cfg), .name = "edge", .request_timeout_ms = 5000};
+    char err[256];
+    pl->client = pl->host.client_adopt(&pl->host, conn, &cfg, err, sizeof(err));
+    assert_non_null(pl->client);
+    pl->step = 1;
+    request(pl, "/hello");
+}
+
+static void give_up(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    fail_msg("the test did not finish in time");
+}
+
+static void plugin_init(struct plugin *pl, const struct pki *pki)
+{
+    memset(pl, 0, sizeof(*pl));
+    pl->base = event_base_new();
+    pl->ctx.base = pl->base;
+    pl->ctx.serving_cert_file = pki->srv_cert;
+    pl->ctx.serving_key_file = pki->srv_key;
+    snprintf(pl->ctx.prefix, sizeof(pl->ctx.prefix), "agent[edge]");
+    fg_host_init(&pl->host, &pl->ctx);
+    pl->next = pl->host.timer_new(&pl->host, on_next, pl);
+    struct fg_listen_config lc = {.struct_size = sizeof(lc),
+                                  .address = "127.0.0.1:0",
+                                  .client_ca_file = pki->ca,
+                                  .handshake_timeout_ms = 2000};
+    char err[256];
+    pl->listener =
+        pl->host.listen(&pl->host, &lc, on_accept, pl, err, sizeof(err));
+    if (!pl->listener)
+        fail_msg("listen: %s", err);
+}
+
+static void plugin_done(struct plugin *pl)
+{
+    pl->host.listener_free(pl->listener);
+    if (pl->client)
+        pl->host.client_free(pl->client);
+    pl->host.timer_free(pl->next);
+    event_base_free(pl->base);
+}
+
+static void run_loop(struct event_base *base)
+{
+    struct timeval tv = {10, 0};
+    struct event *guard = evtimer_new(base, give_up, NULL);
+    evtimer_add(guard, &tv);
+    event_base_dispatch(base);
+    event_free(guard);
+}
+
+static void adopted_client_gets_answers_then_loses_its_peer(void **state)
+{
+    (void)state;
+    struct pki pki;
+    make_pki(&pki);
+    struct plugin pl;
+    plugin_init(&pl, &pki);
+    char address[64];
+    pl.host.listener_address(pl.listener, address, sizeof(address));
+    struct peer peer;
+    pl.peer = &peer;
+    peer_dial(&peer, pl.base, address, pki.cli_cert, pki.cli_key);
+    run_loop(pl.base);
+    assert_int_equal(pl.accepted, 1);
+    assert_true(pl.peer_had_cert);
+    assert_string_equal(pl.alpn, "h2");
+    assert_int_equal(pl.step, 4);
+    peer_close(&peer);
+    plugin_done(&pl);
+    unlink_pki(&pki);
+}
+
+static void peer_without_certificate_is_refused(void **state)
+{
+    (void)state;
+    struct pki pki;
+    make_pki(&pki);
+    struct plugin pl;
+    plugin_init(&pl, &pki);
+    char address[64];
+    pl.host.listener_address(pl.listener, address, sizeof(address));
+    struct peer peer;
+    peer_dial(&peer, pl.base, address, NULL, NULL);
+    run_loop(pl.base); /* until the peer sees its connection end */
+    assert_true(peer.closed);
+    assert_int_equal(pl.accepted, 0);
+    peer_close(&peer);
+    plugin_done(&pl);
+    unlink_pki(&pki);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(adopted_client_gets_answers_then_loses_its_peer),
+        cmocka_unit_test(peer_without_certificate_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
