@@ -35,28 +35,8 @@ static int token_ok(const char *s, size_t n)
 
 int direct_header_forbidden(const char *name, size_t len)
 {
-    static const char *const names[] = {
-        "authorization",
-        "proxy-authorization",
-        "proxy-authenticate",
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "transfer-encoding",
-        "te",
-        "trailer",
-        "upgrade",
-        "http2-settings",
-        "host",
-        "content-length",
-        "expect",
-    };
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (fg_header_name_folds_to(name, len, names[i], 0))
-            return 1;
-    return fg_header_name_folds_to(name, len, "impersonate-", 1) ||
-           fg_header_name_folds_to(name, len, "x-remote-", 1) ||
-           (len >= 1 && name[0] == ':');
+    return fg_header_is_hop_by_hop(name, len) ||
+           fg_header_is_identity(name, len) || (len >= 1 && name[0] == ':');
 }
 
 /* A growing list of headers whose text lives in one arena; pointers are
@@ -129,7 +109,9 @@ int direct_headers_build(const struct fg_request_head *head,
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < head->n_headers; i++) {
         const struct fg_header *h = &head->headers[i];
-        if (direct_header_forbidden(h->name, h->name_len))
+        if (direct_header_forbidden(h->name, h->name_len) ||
+            fg_header_named_by_connection(head->headers, head->n_headers,
+                                          h->name, h->name_len))
             continue;
         if (!token_ok(h->name, h->name_len)) {
             snprintf(err, err_len, "invalid header name");
