@@ -27,8 +27,6 @@ long fg_percent_decode(char *out, size_t cap, const char *in, size_t len,
             if (hi >= 0 && lo >= 0) {
                 c = (char)(hi << 4 | lo);
                 i += 2;
-            } else if (flags & FG_PCT_STRICT) {
-                return -1;
             }
         } else if (c == '+' && (flags & FG_PCT_PLUS_SPACE)) {
             c = ' ';

@@ -122,14 +122,12 @@ int fg_hex_digit(int c);
 
 /** Decoding: '+' is a space, as in query strings (form encoding). */
 #define FG_PCT_PLUS_SPACE 1u
-/** Decoding: a '%' not followed by two hex digits fails; otherwise it is
- * kept as it is, as Go's lenient readers of names and queries keep it. */
-#define FG_PCT_STRICT 2u
-
 /** Decodes IN (LEN bytes) into OUT, which receives the bytes and a NUL,
  * CAP bytes at most (the NUL counted; LEN + 1 always suffices). OUT may be
- * IN: decoding never grows. Returns the decoded length, or -1 when the
- * result does not fit or (FG_PCT_STRICT) an escape is malformed. */
+ * IN: decoding never grows. A '%' not followed by two hex digits is kept
+ * as it is, as Go's readers of queries and names keep it; a caller with
+ * stricter rules (core/request/target.c) applies its own. Returns the
+ * decoded length, or -1 when the result does not fit. */
 long fg_percent_decode(char *out, size_t cap, const char *in, size_t len,
                        unsigned flags);
 
