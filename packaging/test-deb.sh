@@ -128,6 +128,8 @@ pkg-config --cflags fedgate-sdk
 # The SDK names the directory the packaged daemon loads its plugins from.
 test -f "$(pkg-config --variable=plugindir fedgate-sdk)/direct.so"
 test -f "$(pkg-config --variable=includedir fedgate-sdk)/fedgate/plugin.h"
+test -f "$(pkg-config --variable=libdir fedgate-sdk)/libfedgate-sdk.a"
+pkg-config --libs fedgate-sdk
 cmake -S sdk/examples/echo-driver -B "$tmp/echo" >/dev/null
 cmake --build "$tmp/echo"
 mkdir "$tmp/conf"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <fedgate/util.h>
 
 #include "client/client.h"
 
@@ -37,28 +38,9 @@ static int token_ok(const char *s, size_t n)
 
 int fg_client_header_forbidden(const char *name, size_t len)
 {
-    static const char *const names[] = {
-        "authorization",
-        "proxy-authorization",
-        "proxy-authenticate",
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "transfer-encoding",
-        "te",
-        "trailer",
-        "upgrade",
-        "http2-settings",
-        "host",
-        "content-length",
-        "expect",
-    };
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (fg_header_name_folds_to(name, len, names[i], 0))
-            return 1;
-    return fg_header_name_folds_to(name, len, "impersonate-", 1) ||
-           fg_header_name_folds_to(name, len, "x-remote-", 1) ||
-           (len >= 1 && name[0] == ':');
+    /* the SDK's list (fedgate/util.h), the one the exchange applies too */
+    return fg_header_is_hop_by_hop(name, len) ||
+           fg_header_is_identity(name, len) || (len >= 1 && name[0] == ':');
 }
 
 /* A growing list of headers whose text lives in one arena; pointers are
@@ -141,7 +123,9 @@ int fg_client_headers_build(const struct fg_request_head *head,
     int rc = 0;
     for (size_t i = 0; i < head->n_headers && rc == 0; i++) {
         const struct fg_header *h = &head->headers[i];
-        if (!fg_client_header_forbidden(h->name, h->name_len))
+        if (!fg_client_header_forbidden(h->name, h->name_len) &&
+            !fg_header_named_by_connection(head->headers, head->n_headers,
+                                           h->name, h->name_len))
             rc = add_checked(&b, h, err, err_len);
     }
     for (size_t i = 0; i < n_extra && rc == 0; i++)

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <fedgate/util.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "config/config.h"
@@ -120,14 +120,10 @@ static char *base64_file(const char *path, struct fg_error *err)
         fg_error_set(err, "%s is empty", path);
         return NULL;
     }
-    char *b64 = malloc(4 * ((len + 2) / 3) + 1);
-    if (!b64) {
-        free(pem);
-        fg_error_set(err, "out of memory");
-        return NULL;
-    }
-    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)pem, (int)len);
+    char *b64 = fg_base64_encode_alloc(pem, len, 0);
     free(pem);
+    if (!b64)
+        fg_error_set(err, "out of memory");
     return b64;
 }
 

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <event2/event.h>
+#include <fedgate/util.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -121,82 +122,8 @@ void fg_exchange_fail(struct fg_exchange *ex, int code, const char *reason,
 
 /* ---- headers towards a member ---------------------------------------- */
 
-/* Hop-by-hop headers (RFC 9110 7.6.1) and those a proxy must never pass,
- * in any spelling (fg_header_name_folds_to). */
-static int is_hop_by_hop(const char *name, size_t len)
-{
-    static const char *const names[] = {
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "transfer-encoding",
-        "te",
-        "trailer",
-        "upgrade",
-        "proxy-authorization",
-        "proxy-authenticate",
-        "http2-settings",
-        "host",
-        "content-length",
-    };
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (fg_header_name_folds_to(name, len, names[i], 0))
-            return 1;
-    return 0;
-}
-
-/* Whether NAME is listed in one of the Connection headers of HEADERS,
- * both spellings folded. */
-static int named_by_connection(const struct fg_header *headers, size_t n,
-                               const char *name, size_t len)
-{
-    for (size_t i = 0; i < n; i++) {
-        const struct fg_header *h = &headers[i];
-        if (!fg_header_name_folds_to(h->name, h->name_len, "connection", 0))
-            continue;
-        const char *p = h->value, *end = h->value + h->value_len;
-        while (p < end) {
-            while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
-                p++;
-            const char *tok = p;
-            while (p < end && *p != ',' && *p != ' ' && *p != '\t')
-                p++;
-            char folded[64];
-            size_t tl = (size_t)(p - tok);
-            if (tl == 0 || tl >= sizeof(folded))
-                continue;
-            for (size_t k = 0; k < tl; k++) {
-                char c = tok[k];
-                folded[k] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a')
-                            : c == '_'           ? '-'
-                                                 : c;
-            }
-            folded[tl] = '\0';
-            if (fg_header_name_folds_to(name, len, folded, 0))
-                return 1;
-        }
-    }
-    return 0;
-}
-
-/* Headers that carry identity: only the gateway may speak for the user. */
-static int is_identity_header(const char *name, size_t len)
-{
-    return fg_header_name_folds_to(name, len, "authorization", 0) ||
-           fg_header_name_folds_to(name, len, "impersonate-", 1) ||
-           fg_header_name_folds_to(name, len, "x-remote-", 1);
-}
-
-/* Whether header H of the block HEADERS (N of them) must not cross the
- * gateway, towards a member or back from one. */
-static int is_protected(const struct fg_header *headers, size_t n,
-                        const struct fg_header *h)
-{
-    return is_hop_by_hop(h->name, h->name_len) ||
-           is_identity_header(h->name, h->name_len) ||
-           named_by_connection(headers, n, h->name, h->name_len);
-}
-
+/* What never crosses the gateway is the SDK's list (fedgate/util.h):
+ * drivers check the same one. */
 /* The headers a member may see, in the request's arena (the strings
  * copied there unless the codec built them there already). */
 static const struct fg_header *member_headers(struct fg_exchange *ex,
@@ -210,7 +137,7 @@ static const struct fg_header *member_headers(struct fg_exchange *ex,
     size_t n = 0;
     for (size_t i = 0; i < req->n_headers; i++) {
         const struct fg_header *h = &req->headers[i];
-        if (is_protected(req->headers, req->n_headers, h))
+        if (fg_header_is_protected(req->headers, req->n_headers, h))
             continue;
         out[n] = *h;
         if (!req->in_arena) {
@@ -312,7 +239,7 @@ static int relay_head(void *ctx, int status, const struct fg_header *headers,
                 length = v;
             continue;
         }
-        if (is_protected(headers, n, h))
+        if (fg_header_is_protected(headers, n, h))
             continue;
         out[m++] = *h;
     }

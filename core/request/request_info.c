@@ -8,35 +8,18 @@
 #include <string.h>
 #include <strings.h>
 
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
+#include <fedgate/util.h>
 
 /* Decodes LEN bytes of SRC into DST (NUL-terminated); PLUS_IS_SPACE for
  * query components (form encoding). A malformed escape is kept as it is:
- * these values name things, nothing is routed on them. Returns the byte
- * after the NUL. */
+ * these values name things, nothing is routed on them. DST has room for
+ * LEN + 1 bytes, which decoding never exceeds. Returns the byte after the
+ * NUL. */
 static char *decode(const char *src, size_t len, int plus_is_space, char *dst)
 {
-    for (size_t i = 0; i < len; i++) {
-        int hi, lo;
-        if (src[i] == '%' && i + 2 < len &&
-            (hi = hex_value((unsigned char)src[i + 1])) >= 0 &&
-            (lo = hex_value((unsigned char)src[i + 2])) >= 0) {
-            *dst++ = (char)(hi << 4 | lo);
-            i += 2;
-        } else if (src[i] == '+' && plus_is_space) {
-            *dst++ = ' ';
-        } else {
-            *dst++ = src[i];
-        }
-    }
-    *dst++ = '\0';
-    return dst;
+    long n = fg_percent_decode(dst, len + 1, src, len,
+                               plus_is_space ? FG_PCT_PLUS_SPACE : 0);
+    return dst + n + 1;
 }
 
 /* The first value of KEY in QUERY, decoded into DST; NULL if absent. */

@@ -6,9 +6,7 @@
 
 #include <stddef.h>
 
-/* The Status reason kube-apiserver uses with CODE ("NotFound" for 404), or
- * NULL when it sends none (the field is then left out). */
-const char *fg_status_reason(int code);
+#include <fedgate/util.h> /* fg_status_reason, fg_status_build */
 
 /* The HTTP reason phrase for a status line ("Not Found"); "" if unknown. */
 const char *fg_http_reason_phrase(int code);

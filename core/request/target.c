@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fedgate/util.h>
+
 #include "config/config.h"
 
 #define FG_CLUSTERS_PREFIX "/clusters/"
@@ -28,17 +30,6 @@ static bool is_canonical_literal(unsigned char c)
         (c >= '0' && c <= '9'))
         return true;
     return c != '\0' && strchr("-._~!$&'()*+,;=:@", c) != NULL;
-}
-
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* One decoded segment: a slice of the decode buffer. */
@@ -67,8 +58,8 @@ static long decode_segment(const char *raw, size_t len, char *dst,
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)raw[i];
         if (c == '%') {
-            int hi = i + 2 < len ? hex_value((unsigned char)raw[i + 1]) : -1;
-            int lo = hi < 0 ? -1 : hex_value((unsigned char)raw[i + 2]);
+            int hi = i + 2 < len ? fg_hex_digit((unsigned char)raw[i + 1]) : -1;
+            int lo = hi < 0 ? -1 : fg_hex_digit((unsigned char)raw[i + 2]);
             if (hi < 0 || lo < 0) {
                 fail(err, 400, "malformed percent-encoding in path");
                 return -1;

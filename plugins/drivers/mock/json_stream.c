@@ -284,70 +284,6 @@ int mock_list_fill(struct mock_list *l, struct mock_buf *out, size_t want)
 
 /* ---- continue tokens ------------------------------------------------- */
 
-static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static int b64_val(char c)
-{
-    if (c == '+')
-        return 62; /* the standard alphabet too: clients may re-encode */
-    if (c == '/')
-        return 63;
-    const char *p = c ? strchr(b64, c) : NULL;
-    return p ? (int)(p - b64) : -1;
-}
-
-/* Decodes base64 (url or standard alphabet, padding optional) of TEXT into
- * BUF. Returns the length or -1. */
-static long b64_decode(const char *text, char *buf, size_t len)
-{
-    size_t n = strlen(text), o = 0;
-    while (n > 0 && text[n - 1] == '=')
-        n--;
-    if (n % 4 == 1)
-        return -1;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64_val(text[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o + 1 >= len)
-                return -1;
-            buf[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    buf[o] = '\0';
-    return (long)o;
-}
-
-static char *b64_encode(const char *data, size_t n)
-{
-    char *out = malloc(n / 3 * 4 + 5);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)(unsigned char)data[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)(unsigned char)data[i + 1] << 8;
-        if (i + 2 < n)
-            v |= (unsigned char)data[i + 2];
-        out[o++] = b64[(v >> 18) & 63];
-        out[o++] = b64[(v >> 12) & 63];
-        if (i + 1 < n)
-            out[o++] = b64[(v >> 6) & 63];
-        if (i + 2 < n)
-            out[o++] = b64[v & 63];
-    }
-    out[o] = '\0';
-    return out;
-}
-
 char *mock_continue_encode(const struct mock_continue *c)
 {
     char start[520];
@@ -375,7 +311,8 @@ char *mock_continue_encode(const struct mock_continue *c)
     memcpy(with, text, tl - 2);
     memcpy(with + tl - 2, "\\u0000\"}", 9);
     free(text);
-    char *out = b64_encode(with, strlen(with));
+    char *out = fg_base64_encode_alloc(with, strlen(with),
+                                       FG_BASE64_URL | FG_BASE64_NOPAD);
     free(with);
     return out;
 }
@@ -401,7 +338,14 @@ int mock_continue_decode(const char *token, struct mock_continue *c)
     memset(c, 0, sizeof(*c));
     if (strlen(token) > MOCK_CONTINUE_MAX)
         return -1;
-    long n = b64_decode(token, raw, sizeof(raw));
+    /* base64url without padding as issued; the standard alphabet and
+     * padding too, as clients may re-encode the token. raw keeps a byte
+     * for the NUL the parser below relies on. */
+    long n = fg_base64_decode(raw, sizeof(raw) - 1, token, strlen(token),
+                              FG_BASE64_URL | FG_BASE64_NOPAD |
+                                  FG_BASE64_ANY_ALPHABET);
+    if (n >= 0)
+        raw[n] = '\0';
     if (n <= 0 || memchr(raw, '\0', (size_t)n))
         return -1;
     if (mock_json_depth(raw, (size_t)n, 4) > 2)

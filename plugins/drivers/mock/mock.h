@@ -397,8 +397,6 @@ int mock_strategic_patch(cJSON **doc, const cJSON *patch, char *err,
  * encoding the mock cannot decode (415); -3 memory. ERR says why. */
 int mock_protobuf_decode(const void *data, size_t len, cJSON **out, char *err,
                          size_t err_len);
-/* Standard base64 with padding (malloc'd), NULL on memory failure. */
-char *mock_base64(const void *data, size_t len);
 
 /* ---- persist.c: persist = PATH ----------------------------------------- */
 
@@ -416,7 +414,7 @@ void mock_persist_touch(struct mock_instance *in);
 /* Saves what is pending and frees P. */
 void mock_persist_free(struct mock_persist *p);
 
-/* ---- write.c: create, update, patch, delete ---------------------------- */
+/* ---- write*.c: create, update, patch, delete ---------------------------- */
 
 /* A request body as the mock received it. */
 struct mock_body {
@@ -433,6 +431,70 @@ int mock_write(struct mock_instance *in, const char *method,
                const struct mock_kind *k, const char *ns, const char *name,
                const char *sub, const char *query, const struct mock_body *body,
                struct mock_answer *a);
+
+/* One write being answered, shared by the write*.c files. The functions
+ * below that answer return 0 once A holds the answer, -1 on memory
+ * failure; those that may answer instead of going on return 0 to go on,
+ * 1 when they answered, -1 on memory failure. */
+struct mock_write {
+    struct mock_instance *in;
+    const char *method;
+    const struct mock_kind *k;
+    const char *ns, *name, *sub, *query;
+    const struct mock_body *body;
+    struct mock_answer *a;
+    int dry_run;
+};
+
+/* write.c: answers. BODY is taken over (NULL: out of memory). */
+int mock_w_text(struct mock_write *w, int code, char *body);
+int mock_w_doc(struct mock_write *w, int code, const cJSON *doc);
+/* A failure Status; NAME (may be NULL) with w->k fills its details. */
+int mock_w_status(struct mock_write *w, int code, const char *reason,
+                  const char *msg, const char *name);
+int mock_w_bad_request(struct mock_write *w, const char *msg);
+/* 422 Invalid with one field error: "Kind "name" is invalid: DETAIL". */
+int mock_w_invalid(struct mock_write *w, const char *name, const char *field,
+                   const char *cause_reason, const char *detail);
+int mock_w_not_found(struct mock_write *w, const struct mock_kind *k,
+                     const char *name);
+int mock_w_method_not_allowed(struct mock_write *w);
+int mock_w_unsupported_media(struct mock_write *w, const char *msg);
+/* write.c: metadata helpers. OBJ[KEY] as an object, created when absent
+ * (NULL on memory failure). */
+cJSON *mock_w_child_obj(cJSON *obj, const char *key);
+int mock_w_set_str(cJSON *obj, const char *key, const char *v);
+void mock_w_del(cJSON *obj, const char *key);
+const char *mock_w_rv_of(const cJSON *obj);
+/* The member's clock as an RFC 3339 timestamp. */
+void mock_w_now(struct mock_write *w, char *buf, size_t len);
+/* After a change: tell watchers (OLD: the replaced version, for
+ * MODIFIED), then have the store saved. */
+void mock_w_changed(struct mock_write *w, const struct mock_kind *k,
+                    enum mock_event ev, const cJSON *old, const cJSON *obj,
+                    uint64_t rv);
+
+/* write_body.c: the body's media type, lower-cased, without parameters. */
+void mock_w_media_type(const struct mock_write *w, char *buf, size_t len);
+/* The body as JSON into *OUT (0), or answered (1), or -1. */
+int mock_w_parse_json(struct mock_write *w, cJSON **out);
+/* An object body for create or update: JSON or Kubernetes protobuf. */
+int mock_w_read_object(struct mock_write *w, cJSON **out);
+/* apiserver's decoder checks on OBJ (kind, apiVersion, metadata types);
+ * fills kind and apiVersion, first. 0 or answered (1) or -1. */
+int mock_w_check_shape(struct mock_write *w, cJSON *obj);
+/* Label and annotation keys, label values: 0 or answered 422 (1) or -1. */
+int mock_w_check_labels(struct mock_write *w, const cJSON *obj,
+                        const char *name);
+
+/* The write paths (w->dry_run already read from the query). */
+int mock_w_create(struct mock_write *w);           /* write_create.c */
+int mock_w_put(struct mock_write *w, int scale);   /* write_update.c */
+int mock_w_patch(struct mock_write *w, int scale); /* write_update.c */
+int mock_w_delete(struct mock_write *w);           /* write_delete.c */
+int mock_w_delete_collection(struct mock_write *w);
+/* write_update.c: the autoscaling/v1 Scale of workload OBJ, or NULL. */
+cJSON *mock_w_scale_of(const cJSON *obj);
 
 /* ---- serve.c / plugin.c: the driver ----------------------------------- */
 

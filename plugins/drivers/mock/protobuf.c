@@ -514,33 +514,9 @@ static cJSON *string_of(struct pb *b, const struct rd *s)
     return v;
 }
 
-char *mock_base64(const void *data, size_t len)
-{
-    static const char tab[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const uint8_t *p = data;
-    char *t = malloc((len + 2) / 3 * 4 + 1);
-    if (!t)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < len)
-            v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < len)
-            v |= p[i + 2];
-        t[o++] = tab[(v >> 18) & 63];
-        t[o++] = tab[(v >> 12) & 63];
-        t[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-        t[o++] = i + 2 < len ? tab[v & 63] : '=';
-    }
-    t[o] = '\0';
-    return t;
-}
-
 static cJSON *base64_of(const struct rd *s)
 {
-    char *t = mock_base64(s->p, (size_t)(s->end - s->p));
+    char *t = fg_base64_encode_alloc(s->p, (size_t)(s->end - s->p), 0);
     cJSON *v = t ? cJSON_CreateString(t) : NULL;
     free(t);
     return v;

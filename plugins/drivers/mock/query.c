@@ -6,42 +6,6 @@
 
 #include "mock.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes [S, S+N) into BUF; '+' is a space as in form encoding. */
-static int decode(const char *s, size_t n, char *buf, size_t len)
-{
-    size_t o = 0;
-    if (len == 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%' && i + 2 < n) {
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                c = (char)(hi * 16 + lo);
-                i += 2;
-            }
-        }
-        if (o + 1 >= len)
-            return -1;
-        buf[o++] = c;
-    }
-    buf[o] = '\0';
-    return 1;
-}
-
 int mock_query_get(const char *q, const char *key, char *buf, size_t len)
 {
     if (!q)
@@ -60,7 +24,10 @@ int mock_query_get(const char *q, const char *key, char *buf, size_t len)
                 buf[0] = '\0';
                 return 1;
             }
-            return decode(eq + 1, n - nlen - 1, buf, len);
+            return fg_percent_decode(buf, len, eq + 1, n - nlen - 1,
+                                     FG_PCT_PLUS_SPACE) < 0
+                       ? -1
+                       : 1;
         }
         p += n;
         if (*p == '&')

@@ -8,27 +8,17 @@
 char *mock_status_json(int code, const char *reason, const char *message,
                        const char *name, const struct mock_kind *k)
 {
-    cJSON *st = cJSON_CreateObject();
-    if (!st)
-        return NULL;
-    cJSON_AddStringToObject(st, "kind", "Status");
-    cJSON_AddStringToObject(st, "apiVersion", "v1");
-    cJSON_AddObjectToObject(st, "metadata");
-    cJSON_AddStringToObject(st, "status", "Failure");
-    cJSON_AddStringToObject(st, "message", message);
-    cJSON_AddStringToObject(st, "reason", reason);
-    cJSON *details = cJSON_AddObjectToObject(st, "details");
-    if (details && name)
-        cJSON_AddStringToObject(details, "name", name);
-    if (details && k) {
-        if (k->group[0])
-            cJSON_AddStringToObject(details, "group", k->group);
-        cJSON_AddStringToObject(details, "kind", k->resource);
-    }
-    cJSON_AddNumberToObject(st, "code", code);
-    char *out = cJSON_PrintUnformatted(st);
-    cJSON_Delete(st);
-    return out;
+    /* apimachinery's errors always carry details, "{}" at least. */
+    struct fg_status st = {
+        .code = code,
+        .message = message,
+        .reason = reason,
+        .name = name,
+        .group = k ? k->group : NULL,
+        .kind = k ? k->resource : NULL,
+        .always_details = 1,
+    };
+    return fg_status_build(&st, NULL);
 }
 
 char *mock_status_not_found(const struct mock_kind *k, const char *name)

@@ -13,19 +13,13 @@
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* RFC 6455 4.1: the key is a base64-encoded 16-byte nonce, which is 22
- * alphabet characters and "==". */
+/* RFC 6455 4.1: the key is a base64-encoded 16-byte nonce: 24 characters,
+ * "==" at the end. */
 static int valid_key(const char *key, size_t len)
 {
-    if (len != 24 || key[22] != '=' || key[23] != '=')
-        return 0;
-    for (size_t i = 0; i < 22; i++)
-        if (!memchr(b64, key[i], 64))
-            return 0;
-    return 1;
+    unsigned char nonce[16];
+    return len == 24 &&
+           fg_base64_decode(nonce, sizeof(nonce), key, len, 0) == 16;
 }
 
 int mock_ws_accept(const char *key, size_t len, char out[29])
@@ -41,13 +35,7 @@ int mock_ws_accept(const char *key, size_t len, char out[29])
                    EVP_sha1(), NULL) != 1 ||
         digest_len != sizeof(digest))
         return -1;
-    char *b = mock_base64(digest, sizeof(digest));
-    if (!b || strlen(b) != 28) {
-        free(b);
-        return -1;
-    }
-    memcpy(out, b, 29);
-    free(b);
+    fg_base64_encode(out, digest, sizeof(digest), 0);
     return 0;
 }
 

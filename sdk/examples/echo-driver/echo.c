@@ -25,20 +25,22 @@ struct echo_stream {
     int body_ended, paused;
 };
 
-/* Appends S to a JSON string, escaping what JSON requires. */
+/* Appends S (N bytes) as a JSON string, quoted by the SDK (fedgate/util.h:
+ * escapes, and U+FFFD for bytes that are not UTF-8). */
 static void put_json_string(FILE *f, const char *s, size_t n)
 {
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
+    char small[256];
+    size_t need = fg_json_quote(small, sizeof(small), s, n);
+    char *q = need < sizeof(small) ? small : malloc(need + 1);
+    if (!q) {
+        fputs("\"\"", f); /* out of memory: the document stays JSON */
+        return;
     }
-    fputc('"', f);
+    if (q != small)
+        fg_json_quote(q, need + 1, s, n);
+    fwrite(q, 1, need, f);
+    if (q != small)
+        free(q);
 }
 
 static void *echo_new(const struct fg_host *host, const struct fg_section *s,

@@ -5,4 +5,5 @@
 #include "host.h"
 #include "plugin.h"
 #include "policy.h"
+#include "util.h"
 #endif

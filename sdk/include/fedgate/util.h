@@ -1,0 +1,138 @@
+/* Helpers that the core and every plugin need alike, implemented once in
+ * libfedgate-sdk.a (link it with `pkg-config --libs fedgate-sdk`): JSON
+ * string quoting, Kubernetes Status bodies, the headers a proxy must never
+ * pass on, base64 and percent-decoding. Each helper lives in its own object
+ * file, so a plugin links only what it calls (base64 needs libcrypto).
+ * Nothing here touches the host: any thread may call these. */
+#ifndef FEDGATE_UTIL_H
+#define FEDGATE_UTIL_H
+
+#include <stddef.h>
+
+#include "driver.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- JSON strings ---------------------------------------------------- */
+
+/** Writes S (N bytes) as a JSON string literal, quotes included, into OUT:
+ * '"', '\\' and control characters are escaped, bytes that are not UTF-8
+ * become U+FFFD (JSON text is UTF-8). At most CAP bytes are written,
+ * always NUL-terminated when CAP > 0; OUT may be NULL when CAP is 0. Returns
+ * the literal's full length (without the NUL), as snprintf does. */
+size_t fg_json_quote(char *out, size_t cap, const char *s, size_t n);
+
+/* ---- Kubernetes Status ----------------------------------------------- */
+
+/** The Status reason kube-apiserver pairs with the HTTP status CODE
+ * ("NotFound" for 404), or NULL when it sends none. */
+const char *fg_status_reason(int code);
+
+/** One entry of a Status's details.causes (a field error). */
+struct fg_status_cause {
+    const char *reason;  /**< "FieldValueInvalid" */
+    const char *message; /**< "Invalid value: ..." */
+    const char *field;   /**< "metadata.name" */
+};
+
+/** What a Status body says. Strings that are NULL or empty are left out,
+ * as metav1.Status's omitempty tags leave them out. */
+struct fg_status {
+    int code;            /**< HTTP status; 0 leaves "code" out */
+    const char *status;  /**< NULL: "Failure" */
+    const char *message; /**< for people */
+    const char *reason;  /**< NULL: fg_status_reason(code) */
+    /** "details": the object concerned and what was wrong with it. */
+    const char *name, *group, *kind, *uid;
+    const struct fg_status_cause *causes;
+    size_t n_causes;
+    /** Non-zero: "details" is written even when empty ("details":{}), as
+     * apimachinery's generic errors carry it. */
+    int always_details;
+    /** Non-zero: the body ends with "\n", as kube-apiserver's encoder
+     * ends it. */
+    int newline;
+};
+
+/** A malloc'd Status body, fields in the order kube-apiserver writes them:
+ * {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+ *  "message":..,"reason":..,"details":{..},"code":..}. *LEN (when LEN is
+ * not NULL) gets its length. NULL when out of memory. */
+char *fg_status_build(const struct fg_status *st, size_t *len);
+
+/* ---- headers a proxy must not pass on --------------------------------- */
+
+/** Whether NAME (LEN bytes) is a hop-by-hop header (RFC 9110 7.6.1:
+ * Connection, Keep-Alive, Proxy-Connection, TE, Transfer-Encoding, Trailer,
+ * Upgrade), a proxy's own (Proxy-Authorization, Proxy-Authenticate), or
+ * one the gateway answers or recomputes itself (HTTP2-Settings, Host,
+ * Content-Length, Expect), in any spelling (fg_header_name_folds_to). */
+int fg_header_is_hop_by_hop(const char *name, size_t len);
+
+/** Whether NAME carries identity (Authorization, Impersonate-*,
+ * X-Remote-*): only the gateway may speak for the user. */
+int fg_header_is_identity(const char *name, size_t len);
+
+/** Whether NAME is listed in one of the Connection headers of HEADERS (N
+ * of them), both spellings folded: a hop-by-hop header by declaration. */
+int fg_header_named_by_connection(const struct fg_header *headers, size_t n,
+                                  const char *name, size_t len);
+
+/** Whether header H of the block HEADERS (N of them) must not cross the
+ * gateway, towards a member or back from one: any of the three above. */
+int fg_header_is_protected(const struct fg_header *headers, size_t n,
+                           const struct fg_header *h);
+
+/* ---- base64 (RFC 4648) ----------------------------------------------- */
+
+/** Encoding: the URL-safe alphabet ('-', '_'). Decoding: accept it. */
+#define FG_BASE64_URL 1u
+/** Encoding: no '=' padding. Decoding: padding is optional. */
+#define FG_BASE64_NOPAD 2u
+/** Decoding: accept both alphabets, even mixed (clients re-encode). */
+#define FG_BASE64_ANY_ALPHABET 4u
+
+/** Bytes OUT needs for fg_base64_encode of N bytes, the NUL included. */
+#define FG_BASE64_ENCODED_SIZE(n) (((n) + 2) / 3 * 4 + 1)
+
+/** Writes the base64 of IN (N bytes) and a NUL into OUT, which has room
+ * for FG_BASE64_ENCODED_SIZE(N) bytes. Returns the text's length. */
+size_t fg_base64_encode(char *out, const void *in, size_t n, unsigned flags);
+
+/** The same, malloc'd; NULL when out of memory. */
+char *fg_base64_encode_alloc(const void *in, size_t n, unsigned flags);
+
+/** The most bytes that LEN characters of base64 decode to. */
+#define FG_BASE64_DECODED_MAX(len) (((len) + 3) / 4 * 3)
+
+/** Decodes IN (LEN characters) into OUT (room for CAP bytes). Returns the
+ * decoded length, or -1 when IN is not base64 as FLAGS say (a character
+ * outside the alphabet, '=' anywhere but at the end, a length no encoding
+ * has) or when the bytes do not fit in CAP. No whitespace is accepted.
+ * Bits after the last byte are ignored, as most decoders ignore them. */
+long fg_base64_decode(void *out, size_t cap, const char *in, size_t len,
+                      unsigned flags);
+
+/* ---- percent-encoding (RFC 3986 2.1) ---------------------------------- */
+
+/** The value of the hexadecimal digit C (either case), or -1. */
+int fg_hex_digit(int c);
+
+/** Decoding: '+' is a space, as in query strings (form encoding). */
+#define FG_PCT_PLUS_SPACE 1u
+/** Decodes IN (LEN bytes) into OUT, which receives the bytes and a NUL,
+ * CAP bytes at most (the NUL counted; LEN + 1 always suffices). OUT may be
+ * IN: decoding never grows. A '%' not followed by two hex digits is kept
+ * as it is, as Go's readers of queries and names keep it; a caller with
+ * stricter rules (core/request/target.c) applies its own. Returns the
+ * decoded length, or -1 when the result does not fit. */
+long fg_percent_decode(char *out, size_t cap, const char *in, size_t len,
+                       unsigned flags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
