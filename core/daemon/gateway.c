@@ -111,6 +111,19 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
     fg_worker_check_drained(w);
 }
 
+/* The fg_host of PLUGIN's instance for section S on W: its logs say
+ * "KIND[NAME]". */
+static void lend_host(struct fg_worker *w, struct fg_host *host,
+                      struct fg_host_ctx *ctx, const struct fg_plugin *plugin,
+                      const struct fg_config_section *s)
+{
+    ctx->base = w->base;
+    ctx->state_dir = w->gw->cfg->state_dir;
+    snprintf(ctx->prefix, sizeof(ctx->prefix), "%s[%s]", plugin->desc->name,
+             s->name);
+    fg_host_init(host, ctx);
+}
+
 static int init_members(struct fg_worker *w, struct fg_error *err)
 {
     const struct fg_config *cfg = w->gw->cfg;
@@ -131,15 +144,42 @@ static int init_members(struct fg_worker *w, struct fg_error *err)
             return fg_error_set(err, "%s:%d: member \"%s\": no driver", s->file,
                                 s->line, s->name);
         m->ops = m->plugin->desc->ops;
-        m->host_ctx.base = w->base;
-        snprintf(m->host_ctx.prefix, sizeof(m->host_ctx.prefix), "%s[%s]",
-                 m->plugin->desc->name, s->name);
-        fg_host_init(&m->host, &m->host_ctx);
+        lend_host(w, &m->host, &m->host_ctx, m->plugin, s);
         char msg[256] = "";
         m->instance =
             m->ops->instance_new(&m->host, &s->view, msg, sizeof(msg));
         if (!m->instance)
             return fg_error_set(err, "%s:%d: member \"%s\": %s", s->file,
+                                s->line, s->name, msg[0] ? msg : "refused");
+    }
+    return 0;
+}
+
+/* One instance per [plugin] section of the chain, in chain order, after
+ * the admin token was written (an authenticate plugin may read it). */
+static int init_policies(struct fg_worker *w, struct fg_error *err)
+{
+    const struct fg_config *cfg = w->gw->cfg;
+    w->policies = calloc(cfg->n_chain ? cfg->n_chain : 1, sizeof(*w->policies));
+    if (!w->policies)
+        return fg_error_set(err, "out of memory");
+    w->n_policies = cfg->n_chain;
+    for (size_t i = 0; i < cfg->n_chain; i++) {
+        struct fg_policy_rt *p = &w->policies[i];
+        const struct fg_config_section *s = cfg->chain[i];
+        const struct fg_plugin *plugin =
+            fg_config_plugin_of(s, &w->gw->plugins);
+        if (!plugin)
+            return fg_error_set(err, "%s:%d: [plugin \"%s\"]: no plugin",
+                                s->file, s->line, s->name);
+        p->section = s;
+        p->ops = plugin->desc->ops;
+        lend_host(w, &p->host, &p->host_ctx, plugin, s);
+        char msg[256] = "";
+        p->instance =
+            p->ops->instance_new(&p->host, &s->view, msg, sizeof(msg));
+        if (!p->instance)
+            return fg_error_set(err, "%s:%d: [plugin \"%s\"]: %s", s->file,
                                 s->line, s->name, msg[0] ? msg : "refused");
     }
     return 0;
@@ -154,8 +194,9 @@ static void notify_ready(const struct fg_gateway *gw)
     fg_notify_ready(status);
 }
 
-/* On each worker's own loop: drivers re-read their files. The last worker
- * to finish ends the reload the service manager was told about. */
+/* On each worker's own loop: drivers and policy plugins re-read their
+ * files. The last worker to finish ends the reload the service manager was
+ * told about. */
 static void reload_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -169,6 +210,9 @@ static void reload_cb(evutil_socket_t fd, short what, void *arg)
             ops->reload)
             ops->reload(w->members[i].instance);
     }
+    for (size_t i = 0; i < w->n_policies; i++)
+        if (w->policies[i].ops->reload)
+            w->policies[i].ops->reload(w->policies[i].instance);
     if (atomic_fetch_sub(&w->gw->reloads_pending, 1) == 1)
         notify_ready(w->gw);
 }
@@ -202,7 +246,9 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
     }
     if (fg_accept_guard_init(w, err) != 0)
         return -1;
-    return init_members(w, err);
+    if (init_members(w, err) != 0)
+        return -1;
+    return init_policies(w, err);
 }
 
 static int write_state(struct fg_gateway *gw, struct fg_cert_files *certs,
@@ -250,7 +296,8 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
      * that runs with a plugin missing is a surprise found too late. */
     struct fg_diag diag = {0};
     if (fg_plugins_load_dir(cfg->plugin_dir, &gw->plugins, &diag) != 0 ||
-        fg_config_check_members(cfg, &gw->plugins, &diag) != 0) {
+        fg_config_check_members(cfg, &gw->plugins, &diag) != 0 ||
+        fg_config_check_plugins(cfg, &gw->plugins, &diag) != 0) {
         int rc = fg_error_set(err, "%s", diag.n ? diag.lines[0] : "bad plugin");
         for (size_t i = 0; i < diag.n; i++)
             fg_error_log("%s", diag.lines[i]);
@@ -326,7 +373,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     (void)sig;
     (void)what;
     struct fg_gateway *gw = arg;
-    fg_info("SIGHUP: drivers re-read their credential files; other "
+    fg_info("SIGHUP: drivers and policy plugins re-read their files; other "
             "configuration changes need a restart");
     fg_notify_reloading();
     atomic_fetch_add(&gw->reloads_pending, gw->n_workers);
@@ -393,6 +440,10 @@ void fg_gateway_free(struct fg_gateway *gw)
             if (w->members[m].instance)
                 w->members[m].ops->instance_free(w->members[m].instance);
         free(w->members);
+        for (size_t p = 0; w->policies && p < w->n_policies; p++)
+            if (w->policies[p].instance)
+                w->policies[p].ops->instance_free(w->policies[p].instance);
+        free(w->policies);
         fg_accept_guard_free(w);
         if (w->listener)
             evconnlistener_free(w->listener);

@@ -96,5 +96,6 @@ void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
         .timer_free = timer_free,
         .now_ms = now_ms,
         .event_base = event_base_of,
+        .state_dir = ctx->state_dir,
     };
 }

@@ -11,7 +11,8 @@ struct event_base;
  * log lines are prefixed. Owned by the caller, must outlive HOST. */
 struct fg_host_ctx {
     struct event_base *base;
-    char prefix[96]; /* "mock[demo]" */
+    char prefix[96];       /* "mock[demo]" */
+    const char *state_dir; /* fg_host.state_dir */
 };
 
 void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx);

@@ -66,6 +66,10 @@ struct fg_host {
      * drivers that do their own network I/O (sockets, bufferevents, evdns)
      * on the worker's thread. Never block it. */
     void *(*event_base)(const struct fg_host *h);
+
+    /** The gateway's state directory (absolute): where the core keeps its
+     * CA, serving certificate and admin.token (ABI 2.0). */
+    const char *state_dir;
 };
 
 #ifdef __cplusplus
