@@ -315,6 +315,8 @@ class PolicyTest(unittest.TestCase):
 
     def test_sighup_reloads_policy_instances(self):
         self.probe_only(authenticate="allow")
+        # the signal handlers are set once it serves
+        wait_for(lambda: "serving" in self.gw.logs(), 20, "fedgate to serve")
         self.gw.signal(signal.SIGHUP)
         self.wait_line("reload")
 
