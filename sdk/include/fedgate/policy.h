@@ -102,7 +102,7 @@ struct fg_policy_call {
     /** Authenticate: the identity the request runs as; copied by the core
      * into the request's arena. Call before FG_ALLOW (or done(ALLOW)); an
      * ALLOW without an identity is taken as FG_NO_OPINION. Returns 0, or
-     * -1 when out of memory. */
+     * -1 when out of memory or IDENTITY has no user. */
     int (*set_identity)(struct fg_policy_call *call,
                         const struct fg_identity *identity);
     /** A deny's HTTP code (401/403/429/...; 0 keeps the phase's default),
