@@ -235,6 +235,8 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
     if (!w->drain_ev || !w->grace_ev || !w->reload_ev ||
         fg_mem_trim_init(&w->mem_trim, w->base, &w->n_conns) != 0)
         return fg_error_set(err, "out of memory");
+    if (init_policies(w, err) != 0)
+        return -1;
     int fd = open_listener(gw->cfg, err);
     if (fd < 0)
         return -1;
@@ -246,9 +248,7 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
     }
     if (fg_accept_guard_init(w, err) != 0)
         return -1;
-    if (init_members(w, err) != 0)
-        return -1;
-    return init_policies(w, err);
+    return init_members(w, err);
 }
 
 static int write_state(struct fg_gateway *gw, struct fg_cert_files *certs,
@@ -414,10 +414,19 @@ int fg_gateway_run(struct fg_gateway *gw)
     event_base_once(main_worker->base, -1, EV_TIMEOUT, started, gw, &now);
     event_base_dispatch(main_worker->base);
     /* Stopping already: a second SIGTERM (a supervisor's, a test's) must
-     * not kill the teardown that freeing the signal events would expose. */
+     * not kill the teardown that freeing the signal events would expose.
+     * Freeing them restores the dispositions libevent found (SIG_DFL), so
+     * the signals are also blocked: once the workers are joined this is
+     * the only thread, and a blocked signal stays pending until exit. */
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     for (unsigned i = 1; i < gw->n_workers; i++)
         pthread_join(gw->workers[i].thread, NULL);
     event_free(term);
