@@ -127,11 +127,14 @@ apt-get install -y -qq "./$out"/fedgate-sdk_*.deb
 pkg-config --cflags fedgate-sdk
 # The SDK names the directory the packaged daemon loads its plugins from.
 test -f "$(pkg-config --variable=plugindir fedgate-sdk)/direct.so"
+test -f "$(pkg-config --variable=plugindir fedgate-sdk)/admin_token.so"
 test -f "$(pkg-config --variable=includedir fedgate-sdk)/fedgate/plugin.h"
 test -f "$(pkg-config --variable=libdir fedgate-sdk)/libfedgate-sdk.a"
 pkg-config --libs fedgate-sdk
 cmake -S sdk/examples/echo-driver -B "$tmp/echo" >/dev/null
 cmake --build "$tmp/echo"
+# The chain's authenticate plugin beside the example driver.
+ln -s "$(pkg-config --variable=plugindir fedgate-sdk)/admin_token.so" "$tmp/echo/"
 mkdir "$tmp/conf"
 cat >"$tmp/conf/10.ini" <<INI
 [gateway]
@@ -140,6 +143,9 @@ state_dir = $tmp/state
 [member "echo"]
 driver = echo
 greeting = hi
+[policy]
+chain = admin_token
+[plugin "admin_token"]
 INI
 /usr/bin/fedgate -c "$tmp/conf" --check
 echo "test-deb: ok"

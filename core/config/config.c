@@ -58,6 +58,12 @@ static const struct fg_config_key gateway_keys[] = {
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
+static const struct fg_config_key policy_keys[] = {
+    {"chain", FG_CONFIG_STRING, NULL, 1, 0, 0,
+     "[plugin \"NAME\"] sections, in the order their phases run"},
+    {NULL, 0, NULL, 0, 0, 0, NULL},
+};
+
 static const struct fg_config_key tls_keys[] = {
     {"cert_file", FG_CONFIG_FILE, NULL, 0, 0, 0, "server certificate (PEM)"},
     {"key_file", FG_CONFIG_FILE, NULL, 0, 0, 0, "its private key (PEM)"},
@@ -155,19 +161,28 @@ static int check_readable(const char *key, const char *path, char *err,
     return 0;
 }
 
+const char *fg_config_core_key(const struct fg_config_section *s)
+{
+    if (strcmp(s->kind, "member") == 0)
+        return "driver";
+    if (strcmp(s->kind, "plugin") == 0)
+        return "plugin";
+    return NULL;
+}
+
 int fg_config_check_section(struct fg_config *cfg, struct fg_config_section *s,
                             const struct fg_config_key *keys,
                             struct fg_diag *diag)
 {
     const char *base = cfg ? cfg->dir : NULL;
-    int member = strcmp(s->kind, "member") == 0;
+    const char *core_key = fg_config_core_key(s);
     int problems = 0;
     char label[96], err[512];
     fg_config_section_label(s, label, sizeof(label));
 
     for (size_t i = 0; i < s->n_entries; i++) {
         struct fg_config_entry *e = &s->entries[i];
-        if (member && strcmp(e->key, "driver") == 0)
+        if (core_key && strcmp(e->key, core_key) == 0)
             continue;
         const struct fg_config_key *k = find_key(keys, e->key);
         if (!k) {
@@ -195,7 +210,8 @@ int fg_config_check_section(struct fg_config *cfg, struct fg_config_section *s,
     }
 
     for (const struct fg_config_key *k = keys; k && k->name; k++) {
-        if (find_entry(s, k->name) || (member && !strcmp(k->name, "driver")))
+        if (find_entry(s, k->name) ||
+            (core_key && strcmp(k->name, core_key) == 0))
             continue;
         if (k->required) {
             fg_diag_add(diag, s->file, s->line,
@@ -274,6 +290,7 @@ void fg_config_free(struct fg_config *cfg)
     for (size_t i = 0; i < cfg->n_server_names; i++)
         free(cfg->server_names[i]);
     free(cfg->server_names);
+    free(cfg->chain);
     free(cfg);
 }
 
@@ -299,7 +316,8 @@ static void on_section(void *user, int line, const char *text, size_t len)
 {
     struct load *l = user;
     static const char member_open[] = "member \"";
-    size_t mo = sizeof(member_open) - 1;
+    static const char plugin_open[] = "plugin \"";
+    size_t mo = sizeof(member_open) - 1, po = sizeof(plugin_open) - 1;
     const char *kind = NULL;
     const char *name = NULL;
     size_t name_len = 0;
@@ -311,6 +329,23 @@ static void on_section(void *user, int line, const char *text, size_t len)
         kind = "gateway";
     } else if (len == 3 && memcmp(text, "tls", 3) == 0) {
         kind = "tls";
+    } else if (len == 6 && memcmp(text, "policy", 6) == 0) {
+        kind = "policy";
+    } else if (len > po + 1 && memcmp(text, plugin_open, po) == 0 &&
+               text[len - 1] == '"') {
+        kind = "plugin";
+        name = text + po;
+        name_len = len - po - 1;
+        char buf[65];
+        if (name_len >= sizeof(buf) ||
+            (memcpy(buf, name, name_len), buf[name_len] = '\0',
+             !fg_is_plugin_name(buf))) {
+            fg_diag_add(l->diag, l->file, line,
+                        "invalid plugin section name \"%.*s\": must be "
+                        "[a-z0-9_-]+, at most 63 characters",
+                        (int)name_len, name);
+            return;
+        }
     } else if (len > mo + 1 && memcmp(text, member_open, mo) == 0 &&
                text[len - 1] == '"') {
         kind = "member";
@@ -711,6 +746,74 @@ static void check_member(const struct fg_config_section *s,
                     driver);
 }
 
+static struct fg_config_section *find_plugin(struct fg_config *cfg,
+                                             const char *name, size_t len)
+{
+    for (size_t i = 0; i < cfg->n_sections; i++) {
+        struct fg_config_section *o = &cfg->sections[i];
+        if (strcmp(o->kind, "plugin") == 0 && strlen(o->name) == len &&
+            memcmp(o->name, name, len) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+/* [policy] chain = NAME[, NAME ...] (commas and/or spaces): each a
+ * [plugin "NAME"] section, once. Every [plugin] section must be in the
+ * chain: one that is not would be configured and never run. Whether the
+ * chain can authenticate is checked once the plugins are loaded. */
+static void apply_policy(struct fg_config *cfg, struct fg_config_section *s,
+                         struct fg_diag *diag)
+{
+    fg_config_check_section(cfg, s, policy_keys, diag);
+    const char *chain = fg_config_get(s, "chain");
+    if (!chain)
+        return; /* missing: reported by the key check */
+    int line = line_of(s, "chain");
+    size_t max = strlen(chain) / 2 + 1;
+    cfg->chain = calloc(max, sizeof(*cfg->chain));
+    if (!cfg->chain) {
+        fg_diag_add(diag, s->file, line, "out of memory");
+        return;
+    }
+    for (const char *p = chain; *p;) {
+        p += strspn(p, ", \t");
+        size_t len = strcspn(p, ", \t");
+        if (len == 0)
+            break;
+        struct fg_config_section *plugin = find_plugin(cfg, p, len);
+        int twice = 0;
+        for (size_t i = 0; plugin && i < cfg->n_chain; i++)
+            twice |= cfg->chain[i] == plugin;
+        if (!plugin)
+            fg_diag_add(diag, s->file, line,
+                        "chain: no [plugin \"%.*s\"] section", (int)len, p);
+        else if (twice)
+            fg_diag_add(diag, s->file, line, "chain: \"%.*s\" is named twice",
+                        (int)len, p);
+        else
+            cfg->chain[cfg->n_chain++] = plugin;
+        p += len;
+    }
+}
+
+/* [plugin "NAME"]: `plugin = KIND` names the .so (NAME when absent), and
+ * the section must be in the chain. */
+static void check_plugin(const struct fg_config *cfg,
+                         const struct fg_config_section *s,
+                         struct fg_diag *diag)
+{
+    const char *kind = fg_config_get(s, "plugin");
+    if (kind && !fg_is_plugin_name(kind))
+        fg_diag_add(diag, s->file, line_of(s, "plugin"),
+                    "plugin: \"%s\" is not a plugin name ([a-z0-9_-]+)", kind);
+    for (size_t i = 0; i < cfg->n_chain; i++)
+        if (cfg->chain[i] == s)
+            return;
+    fg_diag_add(diag, s->file, s->line,
+                "[plugin \"%s\"] is not in the [policy] chain", s->name);
+}
+
 /* Core sections first, then members, each in file order (see config.h). */
 static int arrange(struct fg_config *cfg, struct load *l)
 {
@@ -748,7 +851,12 @@ static void check_all(struct fg_config *cfg, struct fg_diag *diag,
             check_member(s, diag);
         else if (strcmp(s->kind, "tls") == 0)
             apply_tls(cfg, s, diag);
+        else if (strcmp(s->kind, "policy") == 0)
+            apply_policy(cfg, s, diag);
     }
+    for (size_t i = 0; i < cfg->n_sections; i++)
+        if (strcmp(cfg->sections[i].kind, "plugin") == 0)
+            check_plugin(cfg, &cfg->sections[i], diag);
     if (gateway) {
         apply_gateway(cfg, gateway, diag);
     } else {

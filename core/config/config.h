@@ -48,10 +48,11 @@ struct fg_config_entry {
     int normalised; /* value already checked and in its normal form */
 };
 
-/* A raw section: [gateway], [tls], [member "NAME"], ... */
+/* A raw section: [gateway], [tls], [policy], [member "NAME"],
+ * [plugin "NAME"] */
 struct fg_config_section {
-    char *kind; /* "gateway", "tls", "member" */
-    char *name; /* the quoted name of [member "NAME"], else NULL */
+    char *kind; /* "gateway", "tls", "policy", "member", "plugin" */
+    char *name; /* the quoted name of [member|plugin "NAME"], else NULL */
     char *file; /* path of the ini file, as given on the command line */
     int line;   /* line of the [header] */
     struct fg_config_entry *entries;
@@ -81,6 +82,11 @@ struct fg_config {
     struct fg_config_section *members; /* [member "NAME"], in file order */
     size_t n_members;
 
+    /* [policy] chain: the [plugin "NAME"] sections (in `sections`) in the
+     * order their phases run; empty without a [policy] section. */
+    struct fg_config_section **chain;
+    size_t n_chain;
+
     struct fg_config_section *sections; /* every section, in file order */
     size_t n_sections;
     /* Sections are stored core ones first, then members (each group in
@@ -95,10 +101,14 @@ struct fg_config *fg_config_load(const char *dir, struct fg_diag *diag);
 /* Checks section S's entries against KEYS (NULL-name terminated): unknown
  * keys, missing required keys, bad values. Fills defaults and resolves
  * paths in place. Returns the number of problems added to DIAG. The
- * `driver` key of member sections is always accepted. */
+ * core's key of S (fg_config_core_key) is always accepted. */
 int fg_config_check_section(struct fg_config *cfg, struct fg_config_section *s,
                             const struct fg_config_key *keys,
                             struct fg_diag *diag);
+
+/* The key the core reads in S itself, beside the plugin's keys: "driver"
+ * in [member] sections, "plugin" in [plugin] sections, else NULL. */
+const char *fg_config_core_key(const struct fg_config_section *s);
 
 /* The value of KEY in S, or NULL. */
 const char *fg_config_get(const struct fg_config_section *s, const char *key);

@@ -112,6 +112,21 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
     fg_worker_check_drained(w);
 }
 
+/* The fg_host of PLUGIN's instance for section S on W: its logs say
+ * "KIND[NAME]". */
+static void lend_host(struct fg_worker *w, struct fg_host *host,
+                      struct fg_host_ctx *ctx, const struct fg_plugin *plugin,
+                      const struct fg_config_section *s)
+{
+    ctx->base = w->base;
+    ctx->state_dir = w->gw->cfg->state_dir;
+    ctx->serving_cert_file = w->gw->serving_cert_file;
+    ctx->serving_key_file = w->gw->serving_key_file;
+    snprintf(ctx->prefix, sizeof(ctx->prefix), "%s[%s]", plugin->desc->name,
+             s->name);
+    fg_host_init(host, ctx);
+}
+
 static int init_members(struct fg_worker *w, struct fg_error *err)
 {
     const struct fg_config *cfg = w->gw->cfg;
@@ -139,12 +154,7 @@ static int init_members(struct fg_worker *w, struct fg_error *err)
             m->instance = m;
             continue;
         }
-        m->host_ctx.base = w->base;
-        m->host_ctx.serving_cert_file = w->gw->serving_cert_file;
-        m->host_ctx.serving_key_file = w->gw->serving_key_file;
-        snprintf(m->host_ctx.prefix, sizeof(m->host_ctx.prefix), "%s[%s]",
-                 m->plugin->desc->name, s->name);
-        fg_host_init(&m->host, &m->host_ctx);
+        lend_host(w, &m->host, &m->host_ctx, m->plugin, s);
         char msg[256] = "";
         m->instance =
             m->ops->instance_new(&m->host, &s->view, msg, sizeof(msg));
@@ -158,6 +168,36 @@ static int init_members(struct fg_worker *w, struct fg_error *err)
     return 0;
 }
 
+/* One instance per [plugin] section of the chain, in chain order, after
+ * the admin token was written (an authenticate plugin may read it). */
+static int init_policies(struct fg_worker *w, struct fg_error *err)
+{
+    const struct fg_config *cfg = w->gw->cfg;
+    w->policies = calloc(cfg->n_chain ? cfg->n_chain : 1, sizeof(*w->policies));
+    if (!w->policies)
+        return fg_error_set(err, "out of memory");
+    w->n_policies = cfg->n_chain;
+    for (size_t i = 0; i < cfg->n_chain; i++) {
+        struct fg_policy_rt *p = &w->policies[i];
+        const struct fg_config_section *s = cfg->chain[i];
+        const struct fg_plugin *plugin =
+            fg_config_plugin_of(s, &w->gw->plugins);
+        if (!plugin)
+            return fg_error_set(err, "%s:%d: [plugin \"%s\"]: no plugin",
+                                s->file, s->line, s->name);
+        p->section = s;
+        p->ops = plugin->desc->ops;
+        lend_host(w, &p->host, &p->host_ctx, plugin, s);
+        char msg[256] = "";
+        p->instance =
+            p->ops->instance_new(&p->host, &s->view, msg, sizeof(msg));
+        if (!p->instance)
+            return fg_error_set(err, "%s:%d: [plugin \"%s\"]: %s", s->file,
+                                s->line, s->name, msg[0] ? msg : "refused");
+    }
+    return 0;
+}
+
 /* What the service manager shows beside the unit's state. */
 static void notify_ready(const struct fg_gateway *gw)
 {
@@ -167,8 +207,9 @@ static void notify_ready(const struct fg_gateway *gw)
     fg_notify_ready(status);
 }
 
-/* On each worker's own loop: drivers re-read their files. The last worker
- * to finish ends the reload the service manager was told about. */
+/* On each worker's own loop: drivers and policy plugins re-read their
+ * files. The last worker to finish ends the reload the service manager was
+ * told about. */
 static void reload_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -182,6 +223,9 @@ static void reload_cb(evutil_socket_t fd, short what, void *arg)
             ops->reload)
             ops->reload(w->members[i].instance);
     }
+    for (size_t i = 0; i < w->n_policies; i++)
+        if (w->policies[i].ops->reload)
+            w->policies[i].ops->reload(w->policies[i].instance);
     if (atomic_fetch_sub(&w->gw->reloads_pending, 1) == 1)
         notify_ready(w->gw);
 }
@@ -204,6 +248,8 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
     if (!w->drain_ev || !w->grace_ev || !w->reload_ev ||
         fg_mem_trim_init(&w->mem_trim, w->base, &w->n_conns) != 0)
         return fg_error_set(err, "out of memory");
+    if (init_policies(w, err) != 0)
+        return -1;
     int fd = open_listener(gw->cfg, err);
     if (fd < 0)
         return -1;
@@ -263,7 +309,8 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
      * that runs with a plugin missing is a surprise found too late. */
     struct fg_diag diag = {0};
     if (fg_plugins_load_dir(cfg->plugin_dir, &gw->plugins, &diag) != 0 ||
-        fg_config_check_members(cfg, &gw->plugins, &diag) != 0) {
+        fg_config_check_members(cfg, &gw->plugins, &diag) != 0 ||
+        fg_config_check_plugins(cfg, &gw->plugins, &diag) != 0) {
         int rc = fg_error_set(err, "%s", diag.n ? diag.lines[0] : "bad plugin");
         for (size_t i = 0; i < diag.n; i++)
             fg_error_log("%s", diag.lines[i]);
@@ -344,7 +391,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     (void)sig;
     (void)what;
     struct fg_gateway *gw = arg;
-    fg_info("SIGHUP: drivers re-read their credential files; other "
+    fg_info("SIGHUP: drivers and policy plugins re-read their files; other "
             "configuration changes need a restart");
     fg_notify_reloading();
     atomic_fetch_add(&gw->reloads_pending, gw->n_workers);
@@ -441,6 +488,10 @@ void fg_gateway_free(struct fg_gateway *gw)
         }
         fg_loop_queue_free(&w->queue);
         free(w->members);
+        for (size_t p = 0; w->policies && p < w->n_policies; p++)
+            if (w->policies[p].instance)
+                w->policies[p].ops->instance_free(w->policies[p].instance);
+        free(w->policies);
         fg_accept_guard_free(w);
         if (w->listener)
             evconnlistener_free(w->listener);

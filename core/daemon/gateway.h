@@ -1,7 +1,7 @@
 /* The running gateway: the configuration generation, loaded plugins, the
  * TLS context, the admin token, and one worker per thread. Each worker owns
- * an event loop, its listening socket (SO_REUSEPORT) and its own driver
- * instance per member. */
+ * an event loop, its listening socket (SO_REUSEPORT), its own driver
+ * instance per member and its own instance of each policy plugin. */
 #ifndef FG_GATEWAY_H
 #define FG_GATEWAY_H
 
@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include <fedgate/driver.h>
+#include <fedgate/policy.h>
 
 #include "config/config.h"
 #include "net/conn_sources.h"
@@ -50,6 +51,15 @@ struct fg_member_rt {
     struct event *health_ev;
 };
 
+/* A [plugin "NAME"] of the policy chain as one worker runs it. */
+struct fg_policy_rt {
+    const struct fg_config_section *section;
+    const struct fg_policy_ops *ops;
+    void *instance;
+    struct fg_host host;
+    struct fg_host_ctx host_ctx;
+};
+
 struct fg_worker {
     struct fg_gateway *gw;
     unsigned index;
@@ -59,6 +69,8 @@ struct fg_worker {
     struct fg_accept_guard accept_guard;
     struct fg_member_rt *members;
     size_t n_members;
+    struct fg_policy_rt *policies; /* the [policy] chain, in its order */
+    size_t n_policies;
     struct fg_conn *conns; /* every open connection, oldest first */
     struct fg_conn *conns_tail;
     struct fg_source_table sources; /* connections per source address */

@@ -50,7 +50,7 @@ static int check_instances(struct fg_config *cfg, struct fg_plugin_set *set,
         if (!p)
             continue;
         const struct fg_driver_ops *ops = p->desc->ops;
-        struct fg_host_ctx ctx = {.base = base};
+        struct fg_host_ctx ctx = {.base = base, .state_dir = cfg->state_dir};
         snprintf(ctx.prefix, sizeof(ctx.prefix), "%s[%s]", p->desc->name,
                  s->name);
         struct fg_host host;
@@ -100,6 +100,10 @@ static int run_check(struct fg_config *cfg)
     if (fg_config_check_members(cfg, &set, &diag) == 0)
         bad |= check_instances(cfg, &set, &diag) != 0;
     else
+        bad = 1;
+    /* Policy instances are made at start only: the state they may read
+     * (the admin token) is written by the start, not by a check. */
+    if (fg_config_check_plugins(cfg, &set, &diag) != 0)
         bad = 1;
     for (size_t i = 0; i < diag.n; i++)
         fprintf(stderr, "%s\n", diag.lines[i]);

@@ -123,5 +123,6 @@ void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
         .listener_free = fg_listener_free,
         .client_adopt = fg_client_adopt,
         .tls_conn_close = fg_tls_conn_close,
+        .state_dir = ctx->state_dir,
     };
 }

@@ -16,6 +16,7 @@ struct fg_host_ctx {
      * none; NULL when there is none (config checks). */
     const char *serving_cert_file;
     const char *serving_key_file;
+    const char *state_dir; /* fg_host.state_dir */
 };
 
 void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <fedgate/driver.h>
+#include <fedgate/policy.h>
 
 #include "config/ini_values.h"
 
@@ -22,6 +23,11 @@
 #define DESCRIPTOR_SIZE_2_0 sizeof(struct fg_plugin_descriptor)
 #define DRIVER_OPS_SIZE_2_0                                                    \
     (offsetof(struct fg_driver_ops, reload) + sizeof(void (*)(void)))
+#define POLICY_OPS_SIZE_2_0                                                    \
+    (offsetof(struct fg_policy_ops, reload) + sizeof(void (*)(void)))
+#define POLICY_PHASES_ALL                                                      \
+    (FG_PHASE_AUTHENTICATE | FG_PHASE_AUTHORIZE | FG_PHASE_ADMIT |             \
+     FG_PHASE_AUDIT)
 
 #ifndef FG_PLUGIN_SUBDIR
 #define FG_PLUGIN_SUBDIR "lib/fedgate/plugins" /* set by core/CMakeLists */
@@ -83,6 +89,59 @@ static int check_driver_ops(const struct fg_driver_ops *ops, char *why,
     return 0;
 }
 
+/* A phase op is set exactly when its bit is in PHASES: a bit without its
+ * op would be a call through NULL, an op without its bit a phase the
+ * plugin meant to run and never would. */
+static int check_policy_ops(const struct fg_policy_ops *ops, char *why,
+                            size_t len)
+{
+    if (!ops) {
+        snprintf(why, len, "policy ops are NULL");
+        return -1;
+    }
+    if (ops->struct_size < POLICY_OPS_SIZE_2_0) {
+        snprintf(why, len,
+                 "policy ops struct_size %u is smaller than ABI 2.0's %zu",
+                 (unsigned)ops->struct_size, (size_t)POLICY_OPS_SIZE_2_0);
+        return -1;
+    }
+    if (ops->phases == 0 || (ops->phases & ~(uint32_t)POLICY_PHASES_ALL)) {
+        snprintf(why, len, "policy ops phases 0x%x: %s", (unsigned)ops->phases,
+                 ops->phases ? "unknown bits" : "no phase");
+        return -1;
+    }
+    if (!ops->instance_new || !ops->instance_free) {
+        snprintf(why, len, "policy op %s is NULL",
+                 ops->instance_new ? "instance_free" : "instance_new");
+        return -1;
+    }
+    const struct {
+        const char *name;
+        uint32_t bit;
+        int set;
+    } phase_ops[] = {
+        {"authenticate", FG_PHASE_AUTHENTICATE, ops->authenticate != NULL},
+        {"authorize", FG_PHASE_AUTHORIZE, ops->authorize != NULL},
+        {"admit", FG_PHASE_ADMIT, ops->admit != NULL},
+        {"audit", FG_PHASE_AUDIT, ops->audit != NULL},
+    };
+    for (size_t i = 0; i < sizeof(phase_ops) / sizeof(phase_ops[0]); i++) {
+        int in_phases = (ops->phases & phase_ops[i].bit) != 0;
+        if (in_phases != phase_ops[i].set) {
+            snprintf(why, len,
+                     in_phases ? "policy op %s is NULL but its phase is set"
+                               : "policy op %s is set but not its phase",
+                     phase_ops[i].name);
+            return -1;
+        }
+    }
+    if ((ops->phases & ~(uint32_t)FG_PHASE_AUDIT) && !ops->cancel) {
+        snprintf(why, len, "policy op cancel is NULL (a verdict may pend)");
+        return -1;
+    }
+    return 0;
+}
+
 static int check_keys(const struct fg_plugin_descriptor *d, char *why,
                       size_t len)
 {
@@ -105,8 +164,11 @@ static int check_keys(const struct fg_plugin_descriptor *d, char *why,
                      k->name);
             return -1;
         }
-        if (d->kind == FG_PLUGIN_DRIVER && strcmp(k->name, "driver") == 0) {
-            snprintf(why, len, "config key \"driver\" is the core's");
+        const char *core_key = d->kind == FG_PLUGIN_DRIVER   ? "driver"
+                               : d->kind == FG_PLUGIN_POLICY ? "plugin"
+                                                             : NULL;
+        if (core_key && strcmp(k->name, core_key) == 0) {
+            snprintf(why, len, "config key \"%s\" is the core's", core_key);
             return -1;
         }
         for (size_t j = 0; j < i; j++) {
@@ -194,9 +256,8 @@ static int check_descriptor(const struct fg_plugin_set *set,
     }
     if (check_signature(&d->signature, why, len) != 0)
         return -1;
-    if (d->kind != FG_PLUGIN_DRIVER) {
-        /* Policy and service plugins are reserved in ABI 1.0: no ops
-         * table is defined for them yet. */
+    if (d->kind != FG_PLUGIN_DRIVER && d->kind != FG_PLUGIN_POLICY) {
+        /* Service plugins are reserved: no ops table is defined yet. */
         snprintf(why, len, "plugin kind %d (%s) is not supported", (int)d->kind,
                  kind_name(d->kind));
         return -1;
@@ -213,7 +274,8 @@ static int check_descriptor(const struct fg_plugin_set *set,
             return -1;
         }
     }
-    if (check_driver_ops(d->ops, why, len) != 0)
+    if (d->kind == FG_PLUGIN_DRIVER ? check_driver_ops(d->ops, why, len) != 0
+                                    : check_policy_ops(d->ops, why, len) != 0)
         return -1;
     return check_keys(d, why, len);
 }
@@ -402,6 +464,76 @@ int fg_config_check_members(struct fg_config *cfg,
             continue;
         }
         problems += fg_config_check_section(cfg, s, p->desc->config_keys, diag);
+    }
+    return problems;
+}
+
+/* The [policy] section, for messages about the chain as a whole. */
+static const struct fg_config_section *
+policy_section(const struct fg_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_sections; i++)
+        if (strcmp(cfg->sections[i].kind, "policy") == 0)
+            return &cfg->sections[i];
+    return NULL;
+}
+
+const struct fg_plugin *fg_config_plugin_of(const struct fg_config_section *s,
+                                            const struct fg_plugin_set *set)
+{
+    const char *kind = fg_config_get(s, "plugin");
+    return fg_plugins_find(set, FG_PLUGIN_POLICY, kind ? kind : s->name);
+}
+
+int fg_config_check_plugins(struct fg_config *cfg,
+                            const struct fg_plugin_set *set,
+                            struct fg_diag *diag)
+{
+    int problems = 0;
+    uint32_t phases = 0;
+    for (size_t i = 0; i < cfg->n_chain; i++) {
+        struct fg_config_section *s = cfg->chain[i];
+        const char *kind = fg_config_get(s, "plugin");
+        int line = kind ? fg_config_line(s, "plugin") : s->line;
+        if (!kind)
+            kind = s->name;
+        const struct fg_plugin *p = fg_config_plugin_of(s, set);
+        if (!p) {
+            const struct fg_plugin *other = NULL;
+            for (size_t j = 0; set && j < set->n; j++)
+                if (strcmp(set->v[j].desc->name, kind) == 0)
+                    other = &set->v[j];
+            if (other)
+                fg_diag_add(diag, s->file, line,
+                            "[plugin \"%s\"]: \"%s\" is a %s plugin, not a "
+                            "policy plugin",
+                            s->name, kind, kind_name(other->desc->kind));
+            else
+                fg_diag_add(diag, s->file, line,
+                            "[plugin \"%s\"]: no policy plugin named \"%s\" "
+                            "in %s",
+                            s->name, kind,
+                            set && set->dir ? set->dir : "plugin_dir");
+            problems++;
+            continue;
+        }
+        phases |= ((const struct fg_policy_ops *)p->desc->ops)->phases;
+        problems += fg_config_check_section(cfg, s, p->desc->config_keys, diag);
+    }
+    if (problems == 0 && !(phases & FG_PHASE_AUTHENTICATE)) {
+        /* Without one, every request but the probes would be a 401. */
+        const struct fg_config_section *policy = policy_section(cfg);
+        if (policy)
+            fg_diag_add(diag, policy->file, fg_config_line(policy, "chain"),
+                        "chain: no plugin in it authenticates (every request "
+                        "would be refused 401)");
+        else
+            fg_diag_add(diag, NULL, 0,
+                        "%s: no [policy] section: add one whose chain "
+                        "authenticates, e.g. [policy] chain = admin_token "
+                        "with [plugin \"admin_token\"]",
+                        cfg->dir);
+        problems++;
     }
     return problems;
 }

@@ -1,6 +1,6 @@
 /* Loads plugins from plugin_dir with dlopen, checks their descriptors
- * against the ABI this core was built with, and checks member sections
- * against the keys of the driver they name. */
+ * against the ABI this core was built with, and checks member and
+ * [plugin] sections against the keys of the plugin they name. */
 #ifndef FG_PLUGIN_LOADER_H
 #define FG_PLUGIN_LOADER_H
 
@@ -50,5 +50,17 @@ void fg_plugins_unload(struct fg_plugin_set *set);
 int fg_config_check_members(struct fg_config *cfg,
                             const struct fg_plugin_set *set,
                             struct fg_diag *diag);
+
+/* Checks the [policy] chain of CFG: each [plugin "NAME"] section's plugin
+ * (its `plugin` key, else NAME) must be a loaded policy plugin and the
+ * section's keys must pass its config_keys; some plugin of the chain must
+ * authenticate. Returns the number of problems added to DIAG. */
+int fg_config_check_plugins(struct fg_config *cfg,
+                            const struct fg_plugin_set *set,
+                            struct fg_diag *diag);
+
+/* The loaded policy plugin a [plugin "NAME"] section S names, or NULL. */
+const struct fg_plugin *fg_config_plugin_of(const struct fg_config_section *s,
+                                            const struct fg_plugin_set *set);
 
 #endif

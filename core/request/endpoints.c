@@ -1,6 +1,6 @@
 /* The gateway's own endpoints: the probes (/healthz, /livez, /readyz; open
  * to all, as on kube-apiserver), /version (host role) and /metrics (both
- * need the admin token). */
+ * served only to callers the policy chain authenticated and authorized). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,7 @@
 #include "fg_build_info.h"
 #include "daemon/gateway.h"
 
-static int is_probe(const char *path)
+int fg_endpoints_is_probe(const char *path)
 {
     return strcmp(path, "/healthz") == 0 || strcmp(path, "/livez") == 0 ||
            strcmp(path, "/readyz") == 0;
@@ -20,7 +20,7 @@ static int is_probe(const char *path)
 
 int fg_endpoints_owns(const char *path, int host_role)
 {
-    return is_probe(path) || strcmp(path, "/metrics") == 0 ||
+    return fg_endpoints_is_probe(path) || strcmp(path, "/metrics") == 0 ||
            (host_role && strcmp(path, "/version") == 0);
 }
 
@@ -99,15 +99,15 @@ static void serve_metrics(struct fg_exchange *ex)
     evbuffer_free(out);
 }
 
-int fg_endpoints_serve(struct fg_exchange *ex, const char *method,
-                       const char *path, int authorized)
+void fg_endpoints_serve(struct fg_exchange *ex, const char *method,
+                        const char *path)
 {
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         fg_exchange_fail(ex, 405, "MethodNotAllowed",
                          "%s is not supported on %s", method, path);
-        return 1;
+        return;
     }
-    if (is_probe(path)) {
+    if (fg_endpoints_is_probe(path)) {
         /* Not ready while draining, so load balancers stop sending. */
         if (strcmp(path, "/readyz") == 0 && ex->worker->draining) {
             static const char msg[] = "shutting down";
@@ -116,15 +116,10 @@ int fg_endpoints_serve(struct fg_exchange *ex, const char *method,
         } else {
             fg_exchange_reply(ex, 200, "text/plain; charset=utf-8", "ok", 2);
         }
-        return 1;
-    }
-    if (!authorized) {
-        fg_exchange_fail(ex, 401, "Unauthorized", "Unauthorized");
-        return 1;
+        return;
     }
     if (strcmp(path, "/metrics") == 0)
         serve_metrics(ex);
     else
         serve_version(ex);
-    return 1;
 }

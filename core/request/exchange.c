@@ -14,12 +14,12 @@
 
 #include <event2/event.h>
 #include <fedgate/util.h>
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "net/conn.h"
 #include "daemon/gateway.h"
 #include "base/log.h"
+#include "request/policy_chain.h"
 #include "request/status.h"
 #include "request/request_info.h"
 
@@ -69,13 +69,23 @@ static int send_head(struct fg_exchange *ex, int status,
 void fg_exchange_reply(struct fg_exchange *ex, int status,
                        const char *content_type, const void *body, size_t len)
 {
-    struct fg_header h[2] = {
+    fg_exchange_reply_with(ex, status, NULL, content_type, body, len);
+}
+
+void fg_exchange_reply_with(struct fg_exchange *ex, int status,
+                            const struct fg_header *extra,
+                            const char *content_type, const void *body,
+                            size_t len)
+{
+    struct fg_header h[3] = {
         {"content-type", 12, content_type, strlen(content_type)},
         {"cache-control", 13, "no-cache, private", 17},
     };
+    if (extra)
+        h[2] = *extra;
     ex->driver_done = 1;
     int bodyless = ex->is_head_request || len == 0;
-    if (send_head(ex, status, h, 2, (int64_t)len, bodyless) != 0)
+    if (send_head(ex, status, h, extra ? 3 : 2, (int64_t)len, bodyless) != 0)
         return;
     if (!bodyless && ex->ops->send_data(ex->cs, body, len) == 0)
         ex->ops->send_end(ex->cs);
@@ -173,31 +183,6 @@ static const char *request_id(struct fg_arena *arena)
                  (unsigned long long)(lo & 0xffffffffffffULL));
     return id ? id : "";
 }
-
-/* ---- authentication ---------------------------------------------------- */
-
-static int bearer_is_admin(const struct fg_worker *w,
-                           const struct fg_request_in *req)
-{
-    const struct fg_header *auth = NULL;
-    for (size_t i = 0; i < req->n_headers; i++) {
-        const struct fg_header *h = &req->headers[i];
-        if (h->name_len == 13 && memcmp(h->name, "authorization", 13) == 0) {
-            if (auth)
-                return 0; /* two credentials: trust neither */
-            auth = h;
-        }
-    }
-    if (!auth || auth->value_len != 7 + 64 ||
-        strncasecmp(auth->value, "bearer ", 7) != 0)
-        return 0;
-    return CRYPTO_memcmp(auth->value + 7, w->gw->token, 64) == 0;
-}
-
-static const char *const admin_groups[] = {"system:masters",
-                                           "system:authenticated"};
-static const struct fg_identity admin_identity = {
-    .user = "fedgate:admin", .groups = admin_groups, .n_groups = 2};
 
 /* ---- driver callbacks --------------------------------------------------- */
 
@@ -535,7 +520,7 @@ static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
         .query = query,
         .headers = headers,
         .n_headers = n_headers,
-        .identity = &admin_identity,
+        .identity = ex->identity,
         .info = info,
         .request_id = request_id(a),
         .content_length = req->content_length,
@@ -568,7 +553,6 @@ static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
 void fg_exchange_start(struct fg_exchange *ex, const struct fg_request_in *req)
 {
     const struct fg_config *cfg = ex->worker->gw->cfg;
-    int host_role = cfg->role == FG_ROLE_HOST;
     struct fg_error err = {{0}};
     struct fg_target t;
 
@@ -587,54 +571,56 @@ void fg_exchange_start(struct fg_exchange *ex, const struct fg_request_in *req)
     }
     ex->verb = fg_metrics_verb(req->method, t.query);
 
-    int authorized = bearer_is_admin(ex->worker, req);
-    if (authorized)
-        ex->conn->authenticated = 1;
-    if (t.member_ref == FG_MEMBER_NONE &&
-        fg_endpoints_owns(t.path, host_role)) {
-        fg_endpoints_serve(ex, req->method, t.path, authorized);
+    /* The probes answer anyone, before any policy phase. */
+    if (t.member_ref == FG_MEMBER_NONE && fg_endpoints_is_probe(t.path)) {
+        fg_endpoints_serve(ex, req->method, t.path);
         fg_target_free(&t);
         return;
     }
-    if (!authorized) {
-        fg_exchange_fail(ex, 401, "Unauthorized", "Unauthorized");
-        fg_target_free(&t);
-        return;
-    }
+    fg_policy_start(ex, req, &t);
+}
 
+void fg_exchange_route(struct fg_exchange *ex, const struct fg_request_in *req,
+                       const struct fg_target *t)
+{
+    int host_role = ex->worker->gw->cfg->role == FG_ROLE_HOST;
+    if (t->member_ref == FG_MEMBER_NONE &&
+        fg_endpoints_owns(t->path, host_role)) {
+        fg_endpoints_serve(ex, req->method, t->path);
+        return;
+    }
     struct fg_member_rt *m = NULL;
-    if (t.member_ref == FG_MEMBER_NAMED) {
-        m = fg_worker_member(ex->worker, t.member);
-    } else if (t.member_ref == FG_MEMBER_NONE && !host_role &&
+    if (t->member_ref == FG_MEMBER_NAMED) {
+        m = fg_worker_member(ex->worker, t->member);
+    } else if (t->member_ref == FG_MEMBER_NONE && !host_role &&
                ex->worker->n_members == 1) {
         /* the member role serves its own cluster at unprefixed paths */
         m = &ex->worker->members[0];
-    } else if (t.member_ref == FG_MEMBER_NONE) {
+    } else if (t->member_ref == FG_MEMBER_NONE) {
         fg_exchange_fail(ex, 404, "NotFound",
                          "the server could not find the requested resource");
-        fg_target_free(&t);
         return;
     }
     if (!m) {
         size_t len;
         char msg[128];
-        snprintf(msg, sizeof(msg), "clusters \"%s\" not found", t.member);
-        char *json = fg_status_json_details(404, "NotFound", msg, t.member,
+        snprintf(msg, sizeof(msg), "clusters \"%s\" not found", t->member);
+        char *json = fg_status_json_details(404, "NotFound", msg, t->member,
                                             "clusters", &len);
         if (json)
             fg_exchange_reply(ex, 404, "application/json", json, len);
         else
             fg_exchange_fail(ex, 404, "NotFound", "%s", msg);
         free(json);
-        fg_target_free(&t);
         return;
     }
-    to_member(ex, m, req, &t);
-    fg_target_free(&t);
+    to_member(ex, m, req, t);
 }
 
 void fg_exchange_body(struct fg_exchange *ex, const void *buf, size_t len)
 {
+    if (fg_policy_hold_body(ex, buf, len))
+        return; /* a verdict is pending: replayed once it allows */
     ex->body_bytes += (int64_t)len;
     ex->body_last_us = now_us();
     if (!ex->stream || ex->driver_done)
@@ -653,7 +639,7 @@ void fg_exchange_body(struct fg_exchange *ex, const void *buf, size_t len)
 
 void fg_exchange_body_end(struct fg_exchange *ex)
 {
-    if (ex->body_ended)
+    if (ex->body_ended || fg_policy_hold_body(ex, NULL, 0))
         return;
     ex->body_ended = 1;
     if (ex->body_timer)
@@ -710,6 +696,7 @@ static void finish_now(struct fg_exchange *ex, int completed)
     int code = ex->status ? ex->status : 499; /* client went away */
     if (!completed && ex->status && !ex->driver_done)
         code = 499;
+    fg_policy_finish(ex, code, now_us() - ex->started_us);
     fg_metrics_record(&w->metrics, ex->member_index, ex->verb, code,
                       now_us() - ex->started_us);
     atomic_fetch_sub_explicit(&w->metrics.in_flight, 1, memory_order_relaxed);

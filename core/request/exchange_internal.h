@@ -1,5 +1,6 @@
-/* The exchange's state, shared by exchange.c (routing and relay) and
- * endpoints.c (the gateway's own answers). Nothing else includes it. */
+/* The exchange's state, shared by exchange.c (routing and relay),
+ * policy_chain.c (the phases before routing) and endpoints.c (the
+ * gateway's own answers). Nothing else includes it. */
 #ifndef FG_EXCHANGE_INTERNAL_H
 #define FG_EXCHANGE_INTERNAL_H
 
@@ -10,6 +11,7 @@
 struct event;
 struct fg_worker;
 struct fg_member_rt;
+struct fg_policy_run;
 
 struct fg_exchange {
     struct fg_conn *conn;
@@ -19,8 +21,10 @@ struct fg_exchange {
     struct fg_arena *arena; /* the request's: head, info, identity */
     uint64_t started_us;
     const char *verb;
-    int member_index; /* -1: the gateway itself */
-    int status;       /* the code sent, 0 before the head */
+    int member_index;                   /* -1: the gateway itself */
+    int status;                         /* the code sent, 0 before the head */
+    struct fg_policy_run *policy;       /* in the arena; NULL for probes */
+    const struct fg_identity *identity; /* authenticated; in the arena */
 
     struct fg_member_rt *member;
     void *stream; /* the driver's, NULL when none or closed */
@@ -49,14 +53,30 @@ struct fg_exchange {
 void fg_exchange_reply(struct fg_exchange *ex, int status,
                        const char *content_type, const void *body, size_t len);
 
+/* The same with one more header EXTRA (NULL: none), e.g. Retry-After. */
+void fg_exchange_reply_with(struct fg_exchange *ex, int status,
+                            const struct fg_header *extra,
+                            const char *content_type, const void *body,
+                            size_t len);
+
+/* Routes a request that passed the policy chain: the gateway's own
+ * /metrics and /version, or the member T names (404 for none). REQ and T
+ * stay valid until the exchange is finished. */
+void fg_exchange_route(struct fg_exchange *ex, const struct fg_request_in *req,
+                       const struct fg_target *t);
+
 /* Answers a request for one of the gateway's own paths (healthz, livez,
- * readyz, version, metrics). Returns 1 when PATH was one, 0 otherwise.
- * AUTHORIZED tells whether the caller presented the admin token. */
-int fg_endpoints_serve(struct fg_exchange *ex, const char *method,
-                       const char *path, int authorized);
+ * readyz, version, metrics). The probes are served to anyone; the caller
+ * lets the others through only once the policy chain allowed them. */
+void fg_endpoints_serve(struct fg_exchange *ex, const char *method,
+                        const char *path);
 
 /* Whether PATH is served by the gateway whatever the role: the probes and
  * /metrics. (/version is the gateway's only in the host role.) */
 int fg_endpoints_owns(const char *path, int host_role);
+
+/* Whether PATH is one of the probes, which answer before any policy
+ * phase: /healthz, /livez, /readyz. */
+int fg_endpoints_is_probe(const char *path);
 
 #endif

@@ -39,16 +39,22 @@ def wait_for(predicate, timeout, what):
     raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
 
 
+# The shipped chain: the admin token of admin.kubeconfig authenticates.
+ADMIN_POLICY = '\n[policy]\nchain = admin_token\n[plugin "admin_token"]\n'
+
+
 def mock_member(name, seed):
     return '[member "%s"]\ndriver = mock\nseed = %s\n' % (
         name, os.path.join(SEEDS, seed))
 
 
 class Gateway:
-    """A fedgate process with its own config and state directories."""
+    """A fedgate process with its own config and state directories. POLICY
+    is appended to 10-gateway.ini: the [policy] chain and its [plugin]
+    sections."""
 
     def __init__(self, members=None, role="host", extra_gateway="",
-                 plugin_dir=None, extra_files=None):
+                 plugin_dir=None, extra_files=None, policy=ADMIN_POLICY):
         self.tmp = tempfile.mkdtemp(prefix="fedgate-it-")
         self.conf = os.path.join(self.tmp, "conf.d")
         self.state = os.path.join(self.tmp, "state")
@@ -62,6 +68,7 @@ class Gateway:
         if plugin_dir:
             gateway += "plugin_dir = %s\n" % plugin_dir
         gateway += extra_gateway
+        gateway += policy
         self.write("10-gateway.ini", gateway)
         for i, text in enumerate(members):
             self.write("%02d-member.ini" % (20 + i), text)

@@ -239,6 +239,10 @@ struct fg_host {
                                       char *err, size_t err_len);
     /** Closes CONN instead of adopting it. */
     void (*tls_conn_close)(struct fg_tls_conn *conn);
+
+    /** The gateway's state directory (absolute): where the core keeps its
+     * CA, serving certificate and admin.token (ABI 2.0). */
+    const char *state_dir;
 };
 
 #ifdef __cplusplus

@@ -10,18 +10,26 @@
  *                 authorizer; all FG_NO_OPINION: 403. A chain without any
  *                 authorize plugin lets every authenticated caller through.
  *   admit         every plugin in order; the first FG_DENY answers with
- *                 the verdict's code (429 for a limit, 403 otherwise).
- *   route         the member's driver (driver.h) gets the request.
+ *                 the verdict's code (403 unless set_denial gave one; 429
+ *                 "TooManyRequests" for a limit, with Retry-After when
+ *                 set_retry_after gave seconds).
+ *   route         the member's driver (driver.h), or the gateway's own
+ *                 /metrics and /version, gets the request.
  *   audit         every plugin, once the request finished (any outcome).
  *
- * The gateway's probes (/healthz, /livez, /readyz) answer before any phase.
+ * The gateway's probes (/healthz, /livez, /readyz) answer before any phase
+ * and are not audited, nor are requests refused before the chain because
+ * their head was malformed (a bad target, a body over the limit).
  *
  * Asynchronous verdicts. A phase op returns its verdict, or FG_PENDING
  * after keeping CALL; it then calls call->done() exactly once, on the same
- * loop, later (never from inside the phase op). If the request dies first
- * (client gone, timeout), the core calls cancel(instance, call) instead, and
- * the plugin must not touch CALL afterwards. The request's body waits
- * (paused) while a verdict is pending.
+ * loop, later. A done() called from inside the phase op (a plugin bug the
+ * core tolerates) is taken as the op's verdict, whatever the op returns.
+ * If the request dies first (client gone, or no verdict within the body
+ * timeout: 504), the core calls cancel(instance, call) instead, and the
+ * plugin must not touch CALL afterwards: the core delivers no late verdict.
+ * The request's body waits (paused; what the protocol already delivered
+ * is held) and nothing reaches a driver while a verdict is pending.
  *
  * Threads. Policy instances are per worker (one per [plugin] section per
  * worker thread); every op runs on the worker loop that received the
@@ -92,7 +100,9 @@ struct fg_policy_call {
     /** An asynchronous verdict (after FG_PENDING), exactly once. */
     void (*done)(struct fg_policy_call *call, enum fg_verdict verdict);
     /** Authenticate: the identity the request runs as; copied by the core
-     * into the request's arena. Call before FG_ALLOW (or done(ALLOW)). */
+     * into the request's arena. Call before FG_ALLOW (or done(ALLOW)); an
+     * ALLOW without an identity is taken as FG_NO_OPINION. Returns 0, or
+     * -1 when out of memory or IDENTITY has no user. */
     int (*set_identity)(struct fg_policy_call *call,
                         const struct fg_identity *identity);
     /** A deny's HTTP code (401/403/429/...; 0 keeps the phase's default),

@@ -394,6 +394,53 @@ static void test_unknown_sections(void **state)
     assert_int_equal(f->diag.n, 9);
 }
 
+/* [policy] chain names [plugin "NAME"] sections, in order, each once; every
+ * [plugin] section is in the chain. */
+static void test_policy_chain(void **state)
+{
+    struct fx *f = *state;
+    write_ini(f, "p.ini",
+              "[policy]\n"
+              "chain = b, a\n"
+              "[plugin \"a\"]\n"
+              "key = kept for the plugin's check\n"
+              "[plugin \"b\"]\n"
+              "plugin = some_kind\n");
+    expect_ok(f);
+    assert_int_equal(f->cfg->n_chain, 2);
+    assert_string_equal(f->cfg->chain[0]->name, "b");
+    assert_string_equal(f->cfg->chain[1]->name, "a");
+    assert_string_equal(fg_config_core_key(f->cfg->chain[0]), "plugin");
+    assert_string_equal(fg_config_get(f->cfg->chain[0], "plugin"), "some_kind");
+
+    write_ini(f, "p.ini",
+              "[policy]\n"
+              "chain = a, ghost, a\n" /* 2 */
+              "[plugin \"a\"]\n"
+              "[plugin \"unused\"]\n" /* 4 */
+              "plugin = Bad\n"        /* 5 */
+              "[plugin \"Caps\"]\n"   /* 6 */
+              "[plugin \"a\"]\n");    /* 7 */
+    expect_refused(f);
+    expect_line(f, "p.ini", 2, "chain: no [plugin \"ghost\"] section");
+    expect_line(f, "p.ini", 2, "chain: \"a\" is named twice");
+    expect_line(f, "p.ini", 4,
+                "[plugin \"unused\"] is not in the [policy] "
+                "chain");
+    expect_line(f, "p.ini", 5,
+                "plugin: \"Bad\" is not a plugin name ([a-z0-9_-]+)");
+    expect_line(f, "p.ini", 6,
+                "invalid plugin section name \"Caps\": must be [a-z0-9_-]+, "
+                "at most 63 characters");
+    expect_line(f, "p.ini", 7,
+                "section [plugin \"a\"] already defined at %s/p.ini:3", f->dir);
+    assert_int_equal(f->diag.n, 6);
+
+    write_ini(f, "p.ini", "[policy]\n");
+    expect_refused(f);
+    expect_line(f, "p.ini", 1, "[policy]: missing required key \"chain\"");
+}
+
 static void test_malformed_headers(void **state)
 {
     struct fx *f = *state;
@@ -995,6 +1042,7 @@ int main(void)
         T(test_duplicate_key),
         T(test_unknown_sections),
         T(test_malformed_headers),
+        T(test_policy_chain),
         T(test_key_outside_section),
         T(test_member_name_lengths),
         T(test_dns1123_label),

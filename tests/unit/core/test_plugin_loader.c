@@ -1,8 +1,8 @@
 /* Tests of core/plugin/plugin_loader.c: the fixture plugins under
  * FG_TEST_FIXTURE_DIR/plugin_loader/CASE (built from
  * fixtures/fixture_plugin.c) each break one rule the loader must refuse,
- * without crashing and naming the file; and member sections are checked
- * against the keys of their driver. */
+ * without crashing and naming the file; and member and [plugin] sections
+ * are checked against the keys of their plugin. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <fedgate/driver.h>
+#include <fedgate/policy.h>
 
 #include "config/config.h"
 #include "plugin/plugin_loader.h"
@@ -152,7 +153,7 @@ static void test_descriptor_refusals(void **state)
     expect_refusal("kind", "plugin",
                    "plugin kind 99 (unknown) is not supported");
     expect_refusal("reserved_kind", "plugin",
-                   "plugin kind 2 (policy) is not supported");
+                   "plugin kind 3 (service) is not supported");
     expect_refusal("no_name", "plugin",
                    "plugin name \"(null)\" is not [a-z0-9_-]+");
     expect_refusal("bad_name", "plugin",
@@ -169,6 +170,30 @@ static void test_descriptor_refusals(void **state)
                    "integer");
     expect_refusal("dup_key", "plugin", "config key \"url\" is declared twice");
     expect_refusal("bad_scope", "plugin", "driver ops scope 7 is unknown");
+}
+
+/* Policy plugins' ops (policy.h): a phase op exactly when its phase bit. */
+static void test_policy_refusals(void **state)
+{
+    (void)state;
+    char why[128];
+    expect_refusal("policy_null_ops", "plugin", "policy ops are NULL");
+    snprintf(why, sizeof(why),
+             "policy ops struct_size 16 is smaller than ABI 2.0's %zu",
+             sizeof(struct fg_policy_ops));
+    expect_refusal("policy_small_ops", "plugin", why);
+    expect_refusal("policy_no_phase", "plugin",
+                   "policy ops phases 0x0: no phase");
+    expect_refusal("policy_unknown_phase", "plugin",
+                   "policy ops phases 0x41: unknown bits");
+    expect_refusal("policy_phase_without_op", "plugin",
+                   "policy op audit is NULL but its phase is set");
+    expect_refusal("policy_op_without_phase", "plugin",
+                   "policy op authorize is set but not its phase");
+    expect_refusal("policy_no_cancel", "plugin",
+                   "policy op cancel is NULL (a verdict may pend)");
+    expect_refusal("policy_plugin_key", "plugin",
+                   "config key \"plugin\" is the core's");
 }
 
 /* The build signature (plugin.h): what the plugin was compiled against. */
@@ -356,6 +381,93 @@ static void test_check_members(void **state)
     fg_diag_free(&d);
 }
 
+/* ---- the [policy] chain against policy plugins ---- */
+
+/* Loads "good_policy" (authn: a policy plugin, member: a driver) and the
+ * configuration TEXT; returns fg_config_check_plugins' count, DIAG filled. */
+static int check_chain(struct tmp *t, const char *text, struct fg_diag *d,
+                       char *conf, size_t conf_len)
+{
+    char dir[512];
+    struct fg_plugin_set set = {0};
+    fixture_dir(dir, sizeof(dir), "good_policy");
+    assert_int_equal(fg_plugins_load_dir(dir, &set, d), 0);
+    snprintf(conf, conf_len, "%s/conf", t->root);
+    mkdir(conf, 0700);
+    write_file(conf, "p.ini", text);
+    struct fg_config *cfg = fg_config_load(conf, d);
+    if (!cfg)
+        dump(d);
+    assert_non_null(cfg);
+    int n = fg_config_check_plugins(cfg, &set, d);
+    fg_config_free(cfg);
+    fg_plugins_unload(&set);
+    return n;
+}
+
+static void test_check_plugins(void **state)
+{
+    struct tmp *t = *state;
+    char conf[256], want[1024];
+    struct fg_diag d = {0};
+
+    assert_int_equal(check_chain(t,
+                                 "[policy]\n"
+                                 "chain = a, b\n"
+                                 "[plugin \"a\"]\n"
+                                 "plugin = authn\n"
+                                 "url = x\n"
+                                 "[plugin \"b\"]\n" /* 6 */
+                                 "plugin = authn\n"
+                                 "colour = blue\n", /* 8 */
+                                 &d, conf, sizeof(conf)),
+                     2);
+    snprintf(want, sizeof(want),
+             "%s/p.ini:8: unknown key \"colour\" in [plugin \"b\"]", conf);
+    assert_string_equal(d.lines[0], want);
+    snprintf(want, sizeof(want),
+             "%s/p.ini:6: [plugin \"b\"]: missing required key \"url\"", conf);
+    assert_string_equal(d.lines[1], want);
+    fg_diag_free(&d);
+
+    /* the section's name is the plugin's when `plugin` is left out; a
+     * driver is no policy plugin */
+    assert_int_equal(check_chain(t,
+                                 "[policy]\n"
+                                 "chain = authn member\n"
+                                 "[plugin \"authn\"]\n"
+                                 "url = x\n"
+                                 "[plugin \"member\"]\n", /* 5 */
+                                 &d, conf, sizeof(conf)),
+                     1);
+    snprintf(want, sizeof(want),
+             "%s/p.ini:5: [plugin \"member\"]: \"member\" is a driver "
+             "plugin, not a policy plugin",
+             conf);
+    assert_string_equal(d.lines[0], want);
+    fg_diag_free(&d);
+
+    assert_int_equal(check_chain(t,
+                                 "[policy]\n"
+                                 "chain = x\n"
+                                 "[plugin \"x\"]\n"
+                                 "plugin = nosuch\n", /* 4 */
+                                 &d, conf, sizeof(conf)),
+                     1);
+    snprintf(want, sizeof(want),
+             "%s/p.ini:4: [plugin \"x\"]: no policy plugin named \"nosuch\" "
+             "in ",
+             conf);
+    assert_memory_equal(d.lines[0], want, strlen(want));
+    fg_diag_free(&d);
+
+    /* no [policy] at all: nothing would authenticate */
+    assert_int_equal(check_chain(t, "[gateway]\n", &d, conf, sizeof(conf)), 1);
+    snprintf(want, sizeof(want), "%s: no [policy] section", conf);
+    assert_memory_equal(d.lines[0], want, strlen(want));
+    fg_diag_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_name),
         cmocka_unit_test(test_abi_refusals),
         cmocka_unit_test(test_descriptor_refusals),
+        cmocka_unit_test(test_policy_refusals),
         cmocka_unit_test(test_signature_refusals),
         cmocka_unit_test_setup_teardown(test_not_a_shared_object, setup,
                                         teardown),
@@ -370,6 +483,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test(test_default_dir),
         cmocka_unit_test_setup_teardown(test_check_members, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_plugins, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
