@@ -64,6 +64,11 @@ struct mock_exec {
     int close_sent; /* our close frame is out: the session is over */
     int close_received;
     int out_paused; /* data() said FG_PAUSE: stdin is paused too */
+    /* Until the pretend process starts (exec_start_delay), stdin waits
+     * (the body is paused) and these hold what the start needs. */
+    struct fg_timer *start_timer;
+    cJSON *start_container;
+    char *start_pod;
     struct mock_ws_parser ws;
     struct mock_buf payload, frame;
 };
@@ -739,6 +744,23 @@ static void run(struct mock_exec *x, const cJSON *container, const char *pod)
     words_free(&w);
 }
 
+/* The pretend process starts (exec_start_delay after the 101): it runs,
+ * and stdin, held meanwhile, flows again. */
+static void start_process(void *arg)
+{
+    struct mock_exec *x = arg;
+    x->in->host->timer_free(x->start_timer);
+    x->start_timer = NULL;
+    if (!x->finished)
+        run(x, x->start_container, x->start_pod);
+    cJSON_Delete(x->start_container);
+    free(x->start_pod);
+    x->start_container = NULL;
+    x->start_pod = NULL;
+    if (!x->finished && !x->out_paused)
+        x->cb->body_resume(x->ctx);
+}
+
 /* ---- client messages --------------------------------------------------- */
 
 static void channel_message(struct mock_exec *x, const uint8_t *d, size_t len)
@@ -921,16 +943,30 @@ void mock_exec_end(struct mock_exec *x)
     }
     if (!handshake(x))
         return;
-    /* The store may change after this call: the pod's name and container
-     * are used now, while they are valid. */
-    run(x, container, name);
+    const struct fg_host *host = x->in->host;
+    if (x->in->exec_start_ms == 0) {
+        /* The store may change after this call: the pod's name and
+         * container are used now, while they are valid. */
+        run(x, container, name);
+        return;
+    }
+    x->start_container = cJSON_Duplicate(container, 1);
+    x->start_pod = strdup(name);
+    x->start_timer = host->timer_new(host, start_process, x);
+    if (!x->start_container || !x->start_pod || !x->start_timer) {
+        x->finished = 1;
+        x->cb->error(x->ctx, 500, "InternalError", "out of memory");
+        return;
+    }
+    x->cb->body_pause(x->ctx);
+    host->timer_arm(x->start_timer, x->in->exec_start_ms);
 }
 
 void mock_exec_resume(struct mock_exec *x)
 {
     if (x->out_paused) {
         x->out_paused = 0;
-        if (!x->finished)
+        if (!x->finished && !x->start_timer)
             x->cb->body_resume(x->ctx);
     }
 }
@@ -940,6 +976,10 @@ void mock_exec_close(struct mock_exec *x)
     if (!x)
         return;
     mock_ws_parser_free(&x->ws);
+    if (x->start_timer)
+        x->in->host->timer_free(x->start_timer);
+    cJSON_Delete(x->start_container);
+    free(x->start_pod);
     for (size_t i = 0; i < x->argc; i++)
         free(x->argv[i]);
     mock_buf_free(&x->key);

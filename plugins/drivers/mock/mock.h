@@ -508,6 +508,8 @@ struct mock_instance {
     char url_prefix[192];
     int64_t max_body;
     struct mock_persist *persist; /* persist.c: NULL without persist = */
+    /* exec: how long a pretend process takes to start (0: at once) */
+    uint64_t exec_start_ms;
 };
 
 extern const struct fg_driver_ops mock_driver_ops;

@@ -81,6 +81,7 @@ static void *instance_new(const struct fg_host *host,
     snprintf(in->git_version, sizeof(in->git_version), "%s", version);
     in->max_body =
         s->get_int(s, "max_request_body_bytes", MOCK_DEFAULT_MAX_BODY);
+    in->exec_start_ms = (uint64_t)s->get_int(s, "exec_start_delay", 0);
     /* persist = PATH: the saved store when there is one, else the seed. */
     const char *persist = s->get(s, "persist");
     if (persist && *persist && access(persist, F_OK) == 0) {
@@ -399,6 +400,10 @@ static const struct fg_config_key config_keys[] = {
      "from at start (instead of the seed) when it exists"},
     {"watch_history", FG_CONFIG_INT, "1000", 0, 1, 1000000,
      "watch events kept to resume watches from a resourceVersion"},
+    {"exec_start_delay", FG_CONFIG_DURATION, "50ms", 0, 0, 10000,
+     "time an exec'd command takes to start before its first output, as a "
+     "real container's does: kubectl sets up its streams meanwhile, and "
+     "drops output that comes before"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
