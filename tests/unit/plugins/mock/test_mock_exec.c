@@ -147,6 +147,7 @@ static void open_exec(struct client *c, const char *path, const char *query,
         .http_version = 11,
         .upgrade = upgrade,
     };
+    fake_set_info(&head);
     c->stream = mock_driver_ops.stream_open(&inst, &head, &callbacks, c);
     assert_non_null(c->stream);
     mock_driver_ops.stream_end(c->stream);
@@ -565,6 +566,7 @@ static void test_backpressure(void **state)
         .http_version = 11,
         .upgrade = "websocket",
     };
+    fake_set_info(&head);
     c.stream = mock_driver_ops.stream_open(&inst, &head, &cbs, &c);
     mock_driver_ops.stream_end(c.stream);
     assert_int_equal(c.status, 101);
@@ -582,15 +584,29 @@ static void test_backpressure(void **state)
     assert_int_equal(fake_timers_alive(), 0);
 }
 
+/* Whether the mock hands PATH to exec.c, going by the request info. */
+static int match(const char *path)
+{
+    struct fg_request_head head = {.method = "GET", .path = path};
+    fake_set_info(&head);
+    return mock_exec_match(head.info);
+}
+
 static void test_match(void **state)
 {
     (void)state;
-    assert_true(mock_exec_match("/api/v1/namespaces/a/pods/b/exec"));
-    assert_true(mock_exec_match("/api/v1/namespaces/a/pods/b/attach"));
-    assert_false(mock_exec_match("/api/v1/namespaces/a/pods/b/log"));
-    assert_false(mock_exec_match("/api/v1/namespaces/a/pods/b"));
-    assert_false(mock_exec_match("/api/v1/namespaces/a/pods/b/exec/x"));
-    assert_false(mock_exec_match("/api/v1/namespaces/a/services/b/exec"));
+    assert_true(match("/api/v1/namespaces/a/pods/b/exec"));
+    assert_true(match("/api/v1/namespaces/a/pods/b/attach"));
+    assert_true(match("/api/v1/namespaces/a/pods/b%2D1/exec"));
+    assert_false(match("/api/v1/namespaces/a/pods/b/log"));
+    assert_false(match("/api/v1/namespaces/a/pods/b"));
+    assert_false(match("/api/v1/namespaces/a/pods/b/exec/x"));
+    assert_false(match("/api/v1/namespaces/a/services/b/exec"));
+    assert_false(match("/api/v1/pods/b/exec"));
+    assert_false(match("/api/v2/namespaces/a/pods/b/exec"));
+    assert_false(match("/apis/x/v1/namespaces/a/pods/b/exec"));
+    assert_false(match("/api/v1/watch/namespaces/a/pods/b/exec"));
+    assert_false(match("/api/v1/proxy/namespaces/a/pods/b/exec"));
 }
 
 int main(void)

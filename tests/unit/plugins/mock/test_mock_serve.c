@@ -375,6 +375,7 @@ static void test_body_limit(void **state)
     assert_non_null(in);
     struct fake_client c = {0};
     struct fg_request_head head = {.method = "GET", .path = "/version"};
+    fake_set_info(&head);
     void *s = mock_driver_ops.stream_open(in, &head, &fake_callbacks, &c);
     assert_int_equal(mock_driver_ops.stream_write(s, "0123456789", 10), 0);
     assert_int_equal(c.heads, 0); /* nothing before the body is complete */
