@@ -1,13 +1,14 @@
 /* What a resource request addresses, for the mock's router: read from the
  * request info the core parsed once (kube-apiserver's RequestInfo), plus
- * the one thing that info leaves out, the number of path segments.
+ * what that info leaves out: the path's shape (its number of segments, and
+ * whether the one after the version is "watch").
  *
  * RequestInfo is made for authorization, not routing: it ignores segments
  * past NAME/SUBRESOURCE, takes a list's name from a metadata.name field
  * selector, says "watch" both for the legacy /watch/ segment and for
  * ?watch=true, and gives a namespace's own path (namespaces/NAME) the
  * namespace NAME. kube-apiserver's router, which the mock imitates, tells
- * these apart by the path's shape: so does the mock, by counting. */
+ * these apart by the path's shape: so does the mock. */
 #include <string.h>
 
 #include "mock.h"
