@@ -48,7 +48,9 @@ struct mock_exec {
     struct mock_instance *in;
     const struct fg_stream_callbacks *cb;
     void *ctx;
-    char *method, *path, *query;
+    /* the request, read in place: valid until stream_close (driver.h) */
+    const struct fg_request_head *head;
+    struct mock_route route;                 /* the pod and subresource */
     int upgrade;                             /* UP_* */
     struct mock_buf key, version, protocols; /* header values */
     int has_key, has_version, has_protocols;
@@ -68,49 +70,25 @@ struct mock_exec {
      * (the body is paused) and these hold what the start needs. */
     struct fg_timer *start_timer;
     cJSON *start_container;
-    char *start_pod;
     struct mock_ws_parser ws;
     struct mock_buf payload, frame;
 };
 
 /* ---- the request ------------------------------------------------------ */
 
-/* Splits /api/v1/namespaces/NS/pods/NAME/SUB into NS, NAME and SUB. */
-static int split_path(const char *path, char *ns, char *name, char *sub,
-                      size_t len)
+/* Fills R when RI names /api/v1/namespaces/NS/pods/NAME/exec or attach. */
+static int exec_route(const struct fg_request_info *ri, struct mock_route *r)
 {
-    static const char prefix[] = "/api/v1/namespaces/";
-    if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
-        return -1;
-    const char *p = path + sizeof(prefix) - 1;
-    const char *parts[4];
-    size_t plen[4];
-    for (int i = 0; i < 4; i++) {
-        const char *slash = strchr(p, '/');
-        size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        if (n == 0 || n >= len || (i < 3 && !slash) || (i == 3 && slash))
-            return -1;
-        parts[i] = p;
-        plen[i] = n;
-        p += n + (slash ? 1 : 0);
-    }
-    if (plen[1] != 4 || memcmp(parts[1], "pods", 4) != 0)
-        return -1;
-    memcpy(ns, parts[0], plen[0]);
-    ns[plen[0]] = '\0';
-    memcpy(name, parts[2], plen[2]);
-    name[plen[2]] = '\0';
-    memcpy(sub, parts[3], plen[3]);
-    sub[plen[3]] = '\0';
-    return 0;
+    return mock_route_of(ri, r) == 0 && !r->group[0] &&
+           strcmp(r->version, "v1") == 0 && r->ns[0] &&
+           strcmp(r->resource, "pods") == 0 && r->sub &&
+           (strcmp(r->sub, "exec") == 0 || strcmp(r->sub, "attach") == 0);
 }
 
-int mock_exec_match(const char *path)
+int mock_exec_match(const struct fg_request_info *ri)
 {
-    char ns[EXEC_MAX_NAME], name[EXEC_MAX_NAME], sub[EXEC_MAX_NAME];
-    if (!path || split_path(path, ns, name, sub, EXEC_MAX_NAME) != 0)
-        return 0;
-    return strcmp(sub, "exec") == 0 || strcmp(sub, "attach") == 0;
+    struct mock_route r;
+    return exec_route(ri, &r);
 }
 
 static int header_is(const struct fg_header *h, const char *lit)
@@ -131,11 +109,6 @@ static int collect(struct mock_buf *b, int *seen, const struct fg_header *h)
     return bad;
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 struct mock_exec *mock_exec_open(struct mock_instance *in,
                                  const struct fg_request_head *head,
                                  const struct fg_stream_callbacks *cb,
@@ -147,14 +120,13 @@ struct mock_exec *mock_exec_open(struct mock_instance *in,
     x->in = in;
     x->cb = cb;
     x->ctx = ctx;
-    x->method = dup_or_null(head->method);
-    x->path = dup_or_null(head->path);
-    x->query = dup_or_null(head->query);
+    x->head = head;
+    exec_route(head->info, &x->route);
     if (head->upgrade && strcasecmp(head->upgrade, "websocket") == 0)
         x->upgrade = UP_WEBSOCKET;
     else if (head->upgrade)
         x->upgrade = UP_SPDY;
-    int bad = !x->method || !x->path || (head->query && !x->query);
+    int bad = 0;
     for (size_t i = 0; i < head->n_headers; i++) {
         const struct fg_header *h = &head->headers[i];
         if (header_is(h, "sec-websocket-key"))
@@ -204,7 +176,7 @@ static void answer_status(struct mock_exec *x, int code, const char *reason,
 /* Every value of KEY in the query, percent-decoded, into x->argv. */
 static int query_commands(struct mock_exec *x)
 {
-    const char *p = x->query;
+    const char *p = x->head->query;
     char *buf = malloc(EXEC_MAX_ARG);
     if (!buf)
         return -1;
@@ -254,7 +226,7 @@ static const cJSON *pick_container(struct mock_exec *x, const cJSON *pod,
     const cJSON *list = mock_json_path(pod, "spec.containers");
     char want[EXEC_MAX_NAME];
     char msg[1024];
-    int r = mock_query_get(x->query, "container", want, sizeof(want));
+    int r = mock_query_get(x->head->query, "container", want, sizeof(want));
     if (r > 0 && want[0]) {
         const cJSON *c;
         cJSON_ArrayForEach(c, list)
@@ -752,11 +724,9 @@ static void start_process(void *arg)
     x->in->host->timer_free(x->start_timer);
     x->start_timer = NULL;
     if (!x->finished)
-        run(x, x->start_container, x->start_pod);
+        run(x, x->start_container, x->route.name);
     cJSON_Delete(x->start_container);
-    free(x->start_pod);
     x->start_container = NULL;
-    x->start_pod = NULL;
     if (!x->finished && !x->out_paused)
         x->cb->body_resume(x->ctx);
 }
@@ -876,21 +846,17 @@ void mock_exec_end(struct mock_exec *x)
     if (x->ended || x->finished)
         return;
     x->ended = 1;
-    char ns[EXEC_MAX_NAME], name[EXEC_MAX_NAME], sub[EXEC_MAX_NAME];
+    const char *method = x->head->method, *name = x->route.name;
     char msg[512];
-    if (split_path(x->path, ns, name, sub, EXEC_MAX_NAME) != 0) {
-        answer_status(x, 404, "NotFound",
-                      "the server could not find the requested resource");
-        return;
-    }
-    if (strcmp(x->method, "GET") != 0 && strcmp(x->method, "POST") != 0) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0) {
         answer_status(
             x, 405, "MethodNotAllowed",
             "the server does not allow this method on the requested resource");
         return;
     }
     const struct mock_kind *k = mock_kind_by_resource("", "v1", "pods");
-    const struct mock_obj *o = mock_store_get(x->in->store, k, ns, name);
+    const struct mock_obj *o =
+        mock_store_get(x->in->store, k, x->route.ns, name);
     if (!o) {
         answer_json(x, 404, mock_status_not_found(k, name));
         return;
@@ -898,7 +864,7 @@ void mock_exec_end(struct mock_exec *x)
     const cJSON *container = pick_container(x, o->json, name);
     if (!container)
         return;
-    if (strcmp(sub, "attach") == 0) {
+    if (strcmp(x->route.sub, "attach") == 0) {
         snprintf(msg, sizeof(msg),
                  "attach is not supported by this mock member: container %s "
                  "of pod %s runs no process to attach to; use exec",
@@ -921,9 +887,10 @@ void mock_exec_end(struct mock_exec *x)
                       "you must specify at least 1 command");
         return;
     }
-    x->want_stdin = query_flag(x->query, "stdin", 0);
-    x->want_stdout = query_flag(x->query, "stdout", 1);
-    x->want_stderr = query_flag(x->query, "stderr", 1);
+    const char *query = x->head->query;
+    x->want_stdin = query_flag(query, "stdin", 0);
+    x->want_stdout = query_flag(query, "stdout", 1);
+    x->want_stderr = query_flag(query, "stderr", 1);
     if (!x->want_stdin && !x->want_stdout && !x->want_stderr) {
         answer_status(x, 400, "BadRequest",
                       "you must specify at least one of stdin, stdout, "
@@ -945,15 +912,14 @@ void mock_exec_end(struct mock_exec *x)
         return;
     const struct fg_host *host = x->in->host;
     if (x->in->exec_start_ms == 0) {
-        /* The store may change after this call: the pod's name and
-         * container are used now, while they are valid. */
+        /* The store may change after this call: the container is used
+         * now, while it is valid (the pod's name is the request's). */
         run(x, container, name);
         return;
     }
     x->start_container = cJSON_Duplicate(container, 1);
-    x->start_pod = strdup(name);
     x->start_timer = host->timer_new(host, start_process, x);
-    if (!x->start_container || !x->start_pod || !x->start_timer) {
+    if (!x->start_container || !x->start_timer) {
         x->finished = 1;
         x->cb->error(x->ctx, 500, "InternalError", "out of memory");
         return;
@@ -979,7 +945,6 @@ void mock_exec_close(struct mock_exec *x)
     if (x->start_timer)
         x->in->host->timer_free(x->start_timer);
     cJSON_Delete(x->start_container);
-    free(x->start_pod);
     for (size_t i = 0; i < x->argc; i++)
         free(x->argv[i]);
     mock_buf_free(&x->key);
@@ -987,8 +952,5 @@ void mock_exec_close(struct mock_exec *x)
     mock_buf_free(&x->protocols);
     mock_buf_free(&x->payload);
     mock_buf_free(&x->frame);
-    free(x->method);
-    free(x->path);
-    free(x->query);
     free(x);
 }

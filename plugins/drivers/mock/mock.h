@@ -152,8 +152,9 @@ enum mock_table_version {
     MOCK_TABLE_V1 = 1,
     MOCK_TABLE_V1BETA1 = 2,
 };
-/* Which meta.k8s.io Table version, if any, the Accept header asks for. */
-enum mock_table_version mock_accept_table(const char *accept);
+/* Which meta.k8s.io Table version, if any, the LEN bytes of an Accept
+ * header's value ask for. */
+enum mock_table_version mock_accept_table(const char *accept, size_t len);
 
 /* ---- status.c: Kubernetes Status documents ---------------------------- */
 
@@ -418,7 +419,8 @@ void mock_persist_free(struct mock_persist *p);
 
 /* A request body as the mock received it. */
 struct mock_body {
-    const char *content_type; /* NULL when absent */
+    const char *content_type; /* NULL when absent; not NUL-terminated */
+    size_t content_type_len;
     const char *data;
     size_t len;
 };
@@ -529,15 +531,27 @@ struct mock_answer {
 int mock_answer_body(struct mock_answer *a, int status, char *body,
                      const char *ct);
 
-/* Decides the answer to a complete request. Returns 0 or -1 (memory). */
-int mock_serve(struct mock_instance *in, const char *method, const char *path,
-               const char *query, const char *accept, int body_too_large,
+/* Decides the answer to the complete request HEAD (read in place) with
+ * its BODY (NULL: none), which writes need. Returns 0 or -1 (memory). */
+int mock_serve(struct mock_instance *in, const struct fg_request_head *head,
+               const struct mock_body *body, int body_too_large,
                struct mock_answer *a);
-/* The same with the request's BODY (NULL: none), which writes need. */
-int mock_serve_request(struct mock_instance *in, const char *method,
-                       const char *path, const char *query, const char *accept,
-                       const struct mock_body *body, int body_too_large,
-                       struct mock_answer *a);
+
+/* ---- route.c: what a resource request addresses ------------------------ */
+
+/* Pointers into the request info: valid until stream_close. */
+struct mock_route {
+    const char *group, *version, *resource;
+    const char *ns;   /* "" when cluster-scoped or all namespaces */
+    const char *name; /* NULL when the path names no object */
+    const char *sub;  /* NULL when the path names no subresource */
+    int watch;        /* the legacy /watch/ segment */
+};
+
+/* Fills R from the request info RI. Returns 0, or -1 when RI is no
+ * resource request or its path has a shape kube-apiserver serves none for
+ * (a 404). */
+int mock_route_of(const struct fg_request_info *ri, struct mock_route *r);
 
 /* ---- websocket.c: RFC 6455, the server's side ------------------------- */
 
@@ -594,8 +608,9 @@ int mock_ws_parse(struct mock_ws_parser *p, const uint8_t *data, size_t len,
 
 struct mock_exec;
 
-/* 1 when PATH names a pod's exec or attach subresource: exec.c answers. */
-int mock_exec_match(const char *path);
+/* 1 when the request info RI names a pod's exec or attach subresource:
+ * exec.c answers. */
+int mock_exec_match(const struct fg_request_info *ri);
 /* The stream_* operations for such a request (see driver.h). */
 struct mock_exec *mock_exec_open(struct mock_instance *in,
                                  const struct fg_request_head *head,

@@ -31,8 +31,7 @@ struct mock_stream {
     void *ctx;
     /* the request, read in place: valid until stream_close (driver.h) */
     const struct fg_request_head *head;
-    char *accept, *content_type; /* NUL-terminated copies */
-    struct mock_buf body;        /* the request body, up to max_body */
+    struct mock_buf body; /* the request body, up to max_body */
     int64_t body_bytes;
     int too_large;
     int ended;    /* stream_end seen: the answer has started */
@@ -152,7 +151,7 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
     s->in = instance;
     s->cb = cb;
     s->ctx = ctx;
-    if (mock_exec_match(head->path)) {
+    if (head->info && mock_exec_match(head->info)) {
         s->exec = mock_exec_open(instance, head, cb, ctx);
         if (!s->exec) {
             free(s);
@@ -161,28 +160,6 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
         return s;
     }
     s->head = head;
-    struct mock_buf acc = {0};
-    int bad = 0;
-    for (size_t i = 0; i < head->n_headers; i++) {
-        const struct fg_header *h = &head->headers[i];
-        if (h->name_len == 12 && memcmp(h->name, "content-type", 12) == 0 &&
-            !s->content_type) {
-            s->content_type = strndup(h->value, h->value_len);
-            bad |= !s->content_type;
-        }
-        if (h->name_len != 6 || memcmp(h->name, "accept", 6) != 0)
-            continue;
-        if (acc.len)
-            bad |= mock_buf_add(&acc, ",", 1);
-        bad |= mock_buf_add(&acc, h->value, h->value_len);
-    }
-    s->accept = acc.p;
-    if (bad) {
-        free(s->accept);
-        free(s->content_type);
-        free(s);
-        return NULL;
-    }
     return s;
 }
 
@@ -311,14 +288,20 @@ static void stream_end(void *stream)
     if (s->ended)
         return;
     s->ended = 1;
-    struct mock_body body = {s->content_type, s->body.p, s->body.len};
+    struct mock_body body = {NULL, 0, s->body.p, s->body.len};
+    for (size_t i = 0; i < s->head->n_headers; i++) {
+        const struct fg_header *h = &s->head->headers[i];
+        if (h->name_len == 12 && memcmp(h->name, "content-type", 12) == 0) {
+            body.content_type = h->value;
+            body.content_type_len = h->value_len;
+            break;
+        }
+    }
     /* URLs the answer carries (the OpenAPI index) name this request's
      * prefix: the member may be reached as /clusters/NAME or unprefixed. */
     snprintf(s->in->url_prefix, sizeof(s->in->url_prefix), "%s",
              s->head->base_path ? s->head->base_path : "");
-    if (mock_serve_request(s->in, s->head->method, s->head->path,
-                           s->head->query, s->accept, &body, s->too_large,
-                           &s->ans) != 0) {
+    if (mock_serve(s->in, s->head, &body, s->too_large, &s->ans) != 0) {
         s->finished = 1;
         s->cb->error(s->ctx, 500, "InternalError", "out of memory");
         return;
@@ -368,8 +351,6 @@ static void stream_close(void *stream)
     mock_list_free(s->ans.list);
     free(s->ans.body);
     mock_buf_free(&s->chunk);
-    free(s->accept);
-    free(s->content_type);
     mock_buf_free(&s->body);
     free(s);
 }

@@ -100,11 +100,11 @@ static enum mock_table_version media_table(const char *s, const char *end)
     return as && g ? v : MOCK_TABLE_NONE;
 }
 
-enum mock_table_version mock_accept_table(const char *accept)
+enum mock_table_version mock_accept_table(const char *accept, size_t len)
 {
     if (!accept)
         return MOCK_TABLE_NONE;
-    const char *end = accept + strlen(accept);
+    const char *end = accept + len;
     const char *p = accept;
     while (p < end) {
         const char *comma = memchr(p, ',', (size_t)(end - p));

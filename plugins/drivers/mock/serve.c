@@ -1,5 +1,6 @@
-/* Request routing for the mock member: maps a method, path, query and
- * Accept header to an answer (a discovery document, an object, a streamed
+/* Request routing for the mock member: maps a request (method, query,
+ * Accept header, and what it addresses: the request info the core parsed,
+ * see route.c) to an answer (a discovery document, an object, a streamed
  * list or Table, or a Status), following kube-apiserver's URL layout
  * /api/v1[/namespaces/NS]/RESOURCE[/NAME] and /apis/GROUP/VERSION/... */
 #include <stdio.h>
@@ -11,7 +12,6 @@
 #define CT_JSON "application/json"
 #define CT_TABLE_V1 "application/json;as=Table;v=v1;g=meta.k8s.io"
 #define CT_TABLE_V1BETA1 "application/json;as=Table;v=v1beta1;g=meta.k8s.io"
-#define MAX_SEGS 8
 
 int mock_answer_body(struct mock_answer *a, int status, char *body,
                      const char *ct)
@@ -45,83 +45,47 @@ static int method_not_allowed(struct mock_answer *a)
         "the server does not allow this method on the requested resource");
 }
 
-/* Splits PATH into its segments SEG (pointers into BUF). Returns the number of
- * segments, or -1 when there are too many or one is empty. */
-static int split(const char *path, char *buf, size_t len, char **seg)
+/* The table version the request's Accept headers ask for: several fields
+ * are one comma-separated list (RFC 9110 5.3), read in order. */
+static enum mock_table_version accept_table(const struct fg_request_head *h)
 {
-    if (snprintf(buf, len, "%s", path) >= (int)len)
-        return -1;
-    int n = 0;
-    char *p = buf;
-    if (*p == '/')
-        p++;
-    while (*p) {
-        if (n == MAX_SEGS)
-            return -1;
-        char *slash = strchr(p, '/');
-        if (slash)
-            *slash = '\0';
-        if (!*p)
-            return -1;
-        seg[n++] = p;
-        if (!slash)
-            break;
-        p = slash + 1;
-        if (!*p)
-            return -1;
+    for (size_t i = 0; i < h->n_headers; i++) {
+        const struct fg_header *f = &h->headers[i];
+        if (f->name_len != 6 || memcmp(f->name, "accept", 6) != 0)
+            continue;
+        enum mock_table_version v = mock_accept_table(f->value, f->value_len);
+        if (v != MOCK_TABLE_NONE)
+            return v;
     }
-    return n;
+    return MOCK_TABLE_NONE;
 }
 
-static int resource_request(struct mock_instance *in, const char *method,
-                            char **seg, int n, const char *group,
-                            const char *version, const char *query,
-                            const char *accept, const struct mock_body *body,
-                            struct mock_answer *a)
+static int resource_request(struct mock_instance *in,
+                            const struct fg_request_head *head,
+                            const struct mock_body *body, struct mock_answer *a)
 {
-    const char *ns = "", *res, *name = NULL, *sub = NULL;
-    /* The legacy /api/v1/watch/... paths mean ?watch=true. */
-    int watch = n >= 1 && strcmp(seg[0], "watch") == 0;
-    if (watch) {
-        seg++;
-        n--;
-    }
-    if (!watch && n == 5 && strcmp(seg[0], "namespaces") == 0 &&
-        strcmp(seg[2], "pods") == 0 && strcmp(seg[4], "log") == 0 &&
-        !group[0]) {
+    const char *method = head->method, *query = head->query;
+    struct mock_route rt;
+    if (mock_route_of(head->info, &rt) != 0)
+        return not_found(a);
+    const char *ns = rt.ns, *name = rt.name;
+    int watch = rt.watch;
+    if (!rt.group[0] && strcmp(rt.version, "v1") == 0 && ns[0] &&
+        strcmp(rt.resource, "pods") == 0 && rt.sub &&
+        strcmp(rt.sub, "log") == 0) {
         if (strcmp(method, "GET") != 0)
             return method_not_allowed(a);
-        return mock_logs_serve(in, seg[1], seg[3], query, a);
+        return mock_logs_serve(in, ns, name, query, a);
     }
-    if (!watch && n == 3 && strcmp(seg[0], "namespaces") == 0 && !group[0] &&
-        strcmp(seg[2], "status") == 0) {
-        res = seg[0]; /* namespaces/NAME/status */
-        name = seg[1];
-        sub = seg[2];
-    } else if (n >= 3 && strcmp(seg[0], "namespaces") == 0) {
-        ns = seg[1];
-        res = seg[2];
-        name = n >= 4 ? seg[3] : NULL;
-        sub = n == 5 && !watch ? seg[4] : NULL;
-        if (n > 5 || (n == 5 && watch))
-            return not_found(a);
-    } else if (n >= 1) {
-        res = seg[0];
-        name = n >= 2 ? seg[1] : NULL;
-        sub = n == 3 && !watch ? seg[2] : NULL;
-        if (n > 3 || (n == 3 && watch))
-            return not_found(a);
-    } else {
-        return not_found(a);
-    }
-    const struct mock_kind *k = mock_kind_by_resource(group, version, res);
+    const struct mock_kind *k =
+        mock_kind_by_resource(rt.group, rt.version, rt.resource);
     if (!k || (ns[0] && !k->namespaced) || (!ns[0] && name && k->namespaced))
         return not_found(a);
     /* Writes and subresources (status, scale) are write.c's. */
-    if (strcmp(method, "GET") != 0 || sub) {
+    if (strcmp(method, "GET") != 0 || rt.sub) {
         if (watch)
             return method_not_allowed(a);
-        return mock_write(in, method, k, ns, name, sub, query, body, a);
+        return mock_write(in, method, k, ns, name, rt.sub, query, body, a);
     }
 
     char val[64];
@@ -141,7 +105,7 @@ static int resource_request(struct mock_instance *in, const char *method,
                              "includeObject must be one of None, Metadata "
                              "or Object");
     }
-    enum mock_table_version tv = mock_accept_table(accept);
+    enum mock_table_version tv = accept_table(head);
 
     if (name && !watch && !mock_store_get(in->store, k, ns, name))
         return mock_answer_body(a, 404, mock_status_not_found(k, name),
@@ -187,26 +151,26 @@ static int resource_request(struct mock_instance *in, const char *method,
     return 0;
 }
 
-int mock_serve(struct mock_instance *in, const char *method, const char *path,
-               const char *query, const char *accept, int body_too_large,
+int mock_serve(struct mock_instance *in, const struct fg_request_head *head,
+               const struct mock_body *body, int body_too_large,
                struct mock_answer *a)
 {
-    return mock_serve_request(in, method, path, query, accept, NULL,
-                              body_too_large, a);
-}
-
-int mock_serve_request(struct mock_instance *in, const char *method,
-                       const char *path, const char *query, const char *accept,
-                       const struct mock_body *body, int body_too_large,
-                       struct mock_answer *a)
-{
     memset(a, 0, sizeof(*a));
+    /* The core always parses it (driver ABI 2): without it, the gateway
+     * broke its contract. */
+    if (!head->info)
+        return answer_status(a, 500, "InternalError",
+                             "the request came without its request info");
     if (body_too_large) {
         char msg[96];
         snprintf(msg, sizeof(msg), "Request entity too large: limit is %lld",
                  (long long)in->max_body);
         return answer_status(a, 413, "RequestEntityTooLarge", msg);
     }
+    const char *method = head->method, *path = head->path;
+    if (head->info->is_resource)
+        return resource_request(in, head, body, a);
+    /* Discovery and OpenAPI are no resources: their paths are the route. */
     int found = 0;
     if (strncmp(path, "/openapi/", 9) == 0) {
         if (strcmp(method, "GET") != 0)
@@ -224,17 +188,5 @@ int mock_serve_request(struct mock_instance *in, const char *method,
         }
         return mock_answer_body(a, 200, doc, CT_JSON);
     }
-
-    char buf[1024];
-    char *seg[MAX_SEGS];
-    int n = split(path, buf, sizeof(buf), seg);
-    if (n < 2)
-        return not_found(a);
-    if (strcmp(seg[0], "api") == 0 && strcmp(seg[1], "v1") == 0)
-        return resource_request(in, method, seg + 2, n - 2, "", "v1", query,
-                                accept, body, a);
-    if (strcmp(seg[0], "apis") == 0 && n >= 3)
-        return resource_request(in, method, seg + 3, n - 3, seg[1], seg[2],
-                                query, accept, body, a);
     return not_found(a);
 }

@@ -11,11 +11,19 @@
 /* The media type of the body, lower-cased, without parameters. */
 void mock_w_media_type(const struct mock_write *w, char *buf, size_t len)
 {
-    const char *ct =
-        w->body && w->body->content_type ? w->body->content_type : "";
-    while (*ct == ' ' || *ct == '\t')
+    const char *ct = "";
+    size_t ct_len = 0;
+    if (w->body && w->body->content_type) {
+        ct = w->body->content_type;
+        ct_len = w->body->content_type_len;
+    }
+    while (ct_len > 0 && (*ct == ' ' || *ct == '\t')) {
         ct++;
-    size_t n = strcspn(ct, "; \t");
+        ct_len--;
+    }
+    size_t n = 0;
+    while (n < ct_len && ct[n] != ';' && ct[n] != ' ' && ct[n] != '\t')
+        n++;
     if (n >= len)
         n = len - 1;
     for (size_t i = 0; i < n; i++)

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "fake.h"
+#include "request/request_info.h"
 
 struct fg_timer {
     fg_timer_cb cb;
@@ -221,6 +222,7 @@ void fake_request(void *inst, const char *method, const char *path,
         .http_version = 20,
         .base_path = "/clusters/test",
     };
+    fake_set_info(&head);
     void *s = mock_driver_ops.stream_open(inst, &head, &fake_callbacks, c);
     if (!s)
         return;
@@ -236,6 +238,28 @@ void fake_request(void *inst, const char *method, const char *path,
     mock_driver_ops.stream_close(s);
     c->closed = 1;
     mock_buf_add(&c->body, "", 0);
+}
+
+static struct fg_arena *info_arena;
+
+static void info_arena_free(void)
+{
+    fg_arena_free(info_arena);
+}
+
+void fake_set_info(struct fg_request_head *head)
+{
+    if (!info_arena) {
+        info_arena = fg_arena_new(0);
+        assert_non_null(info_arena);
+        atexit(info_arena_free);
+    }
+    struct fg_request_info *ri = fg_arena_alloc(info_arena, sizeof(*ri));
+    assert_non_null(ri);
+    assert_int_equal(fg_request_info_parse(info_arena, head->method, head->path,
+                                           head->query, ri),
+                     0);
+    head->info = ri;
 }
 
 void fake_client_free(struct fake_client *c)

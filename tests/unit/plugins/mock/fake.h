@@ -51,6 +51,10 @@ void fake_request(void *inst, const char *method, const char *path,
                   const char *query, const char *accept, struct fake_client *c);
 void fake_client_free(struct fake_client *c);
 
+/* Sets HEAD->info as the core does (core/request/request_info.c), from
+ * HEAD's method, path and query. The info lives until the program ends. */
+void fake_set_info(struct fg_request_head *head);
+
 /* Writes TEXT to a fresh temporary file; returns its malloc'd path. */
 char *fake_temp_file(const char *text);
 /* An instance on the demo seed (conf.d/seeds/demo.json) serving VERSION

@@ -56,6 +56,9 @@ struct client {
     struct mock_buf out; /* every byte after the head */
     size_t read_at;      /* frames already looked at */
     void *stream;
+    /* the request: it stays valid until stream_close (driver.h) */
+    struct fg_header h[3];
+    struct fg_request_head head;
 };
 
 static void copy_value(char *dst, size_t len, const struct fg_header *h)
@@ -131,23 +134,22 @@ static void open_exec(struct client *c, const char *path, const char *query,
                       const char *upgrade, const char *protocols)
 {
     memset(c, 0, sizeof(*c));
-    struct fg_header h[3] = {
-        {"sec-websocket-key", 17, KEY, strlen(KEY)},
-        {"sec-websocket-version", 21, "13", 2},
-        {"sec-websocket-protocol", 22, protocols,
-         protocols ? strlen(protocols) : 0},
-    };
-    struct fg_request_head head = {
+    c->h[0] = (struct fg_header){"sec-websocket-key", 17, KEY, strlen(KEY)};
+    c->h[1] = (struct fg_header){"sec-websocket-version", 21, "13", 2};
+    c->h[2] = (struct fg_header){"sec-websocket-protocol", 22, protocols,
+                                 protocols ? strlen(protocols) : 0};
+    c->head = (struct fg_request_head){
         .method = "GET",
         .path = path,
         .query = query,
-        .headers = h,
+        .headers = c->h,
         .n_headers = protocols ? 3 : 2,
         .content_length = -1,
         .http_version = 11,
         .upgrade = upgrade,
     };
-    c->stream = mock_driver_ops.stream_open(&inst, &head, &callbacks, c);
+    fake_set_info(&c->head);
+    c->stream = mock_driver_ops.stream_open(&inst, &c->head, &callbacks, c);
     assert_non_null(c->stream);
     mock_driver_ops.stream_end(c->stream);
 }
@@ -319,6 +321,27 @@ static void test_v4_only(void **state)
     expect_close(&c, 1000);
     assert_int_equal(c.ended, 1);
     assert_int_equal(fake_run_one_timer(), 0);
+    close_client(&c);
+}
+
+/* The pod is named by the request info: its segments percent-decoded. The
+ * pretend process starts after exec_start_delay, and reads the name in
+ * place then. */
+static void test_encoded_path_delayed_start(void **state)
+{
+    (void)state;
+    struct client c;
+    inst.exec_start_ms = 50;
+    open_exec(&c, "/api/v1/namespaces/%73hop/pods/w%65b/exec",
+              "command=hostname&stdout=true", "websocket", V5);
+    inst.exec_start_ms = 0;
+    assert_int_equal(c.status, 101);
+    expect_no_frame(&c);
+    assert_int_equal(fake_run_one_timer(), 1);
+    expect_channel(&c, 1, "web\n");
+    expect_channel(&c, 3, SUCCESS);
+    expect_close(&c, 1000);
+    assert_int_equal(c.ended, 1);
     close_client(&c);
 }
 
@@ -565,6 +588,7 @@ static void test_backpressure(void **state)
         .http_version = 11,
         .upgrade = "websocket",
     };
+    fake_set_info(&head);
     c.stream = mock_driver_ops.stream_open(&inst, &head, &cbs, &c);
     mock_driver_ops.stream_end(c.stream);
     assert_int_equal(c.status, 101);
@@ -582,15 +606,29 @@ static void test_backpressure(void **state)
     assert_int_equal(fake_timers_alive(), 0);
 }
 
+/* Whether the mock hands PATH to exec.c, going by the request info. */
+static int match(const char *path)
+{
+    struct fg_request_head head = {.method = "GET", .path = path};
+    fake_set_info(&head);
+    return mock_exec_match(head.info);
+}
+
 static void test_match(void **state)
 {
     (void)state;
-    assert_true(mock_exec_match("/api/v1/namespaces/a/pods/b/exec"));
-    assert_true(mock_exec_match("/api/v1/namespaces/a/pods/b/attach"));
-    assert_false(mock_exec_match("/api/v1/namespaces/a/pods/b/log"));
-    assert_false(mock_exec_match("/api/v1/namespaces/a/pods/b"));
-    assert_false(mock_exec_match("/api/v1/namespaces/a/pods/b/exec/x"));
-    assert_false(mock_exec_match("/api/v1/namespaces/a/services/b/exec"));
+    assert_true(match("/api/v1/namespaces/a/pods/b/exec"));
+    assert_true(match("/api/v1/namespaces/a/pods/b/attach"));
+    assert_true(match("/api/v1/namespaces/a/pods/b%2D1/exec"));
+    assert_false(match("/api/v1/namespaces/a/pods/b/log"));
+    assert_false(match("/api/v1/namespaces/a/pods/b"));
+    assert_false(match("/api/v1/namespaces/a/pods/b/exec/x"));
+    assert_false(match("/api/v1/namespaces/a/services/b/exec"));
+    assert_false(match("/api/v1/pods/b/exec"));
+    assert_false(match("/api/v2/namespaces/a/pods/b/exec"));
+    assert_false(match("/apis/x/v1/namespaces/a/pods/b/exec"));
+    assert_false(match("/api/v1/watch/namespaces/a/pods/b/exec"));
+    assert_false(match("/api/v1/proxy/namespaces/a/pods/b/exec"));
 }
 
 int main(void)
@@ -598,6 +636,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accept_key),
         cmocka_unit_test(test_match),
+        cmocka_unit_test(test_encoded_path_delayed_start),
         cmocka_unit_test(test_echo_v5),
         cmocka_unit_test(test_v4_only),
         cmocka_unit_test(test_exit_code_status),

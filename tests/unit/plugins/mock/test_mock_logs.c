@@ -189,6 +189,7 @@ static void test_follow(void **state)
         .query = "follow=true&tailLines=1",
         .http_version = 11,
     };
+    fake_set_info(&head);
     void *s = mock_driver_ops.stream_open(in, &head, &fake_callbacks, &c);
     assert_non_null(s);
     mock_driver_ops.stream_end(s);
@@ -218,6 +219,7 @@ static void test_follow(void **state)
     /* limitBytes ends a follow. */
     memset(&c, 0, sizeof(c));
     head.query = "follow=1&limitBytes=10";
+    fake_set_info(&head);
     s = mock_driver_ops.stream_open(in, &head, &fake_callbacks, &c);
     mock_driver_ops.stream_end(s);
     for (int t = 0; t < 10 && !c.ended; t++)

@@ -273,6 +273,11 @@ static void test_time_helpers(void **state)
     }
 }
 
+static enum mock_table_version accept_table(const char *value)
+{
+    return mock_accept_table(value, strlen(value));
+}
+
 static void test_query_and_accept(void **state)
 {
     (void)state;
@@ -290,19 +295,22 @@ static void test_query_and_accept(void **state)
     assert_int_equal(mock_query_get("a=0123456789", "a", v, 4), -1);
     assert_int_equal(mock_parse_bool("yes"), -1);
     assert_int_equal(
-        mock_accept_table("application/json;as=Table;v=v1;g=meta.k8s.io,"
-                          "application/json;as=Table;v=v1beta1;g=meta.k8s.io,"
-                          "application/json"),
+        accept_table("application/json;as=Table;v=v1;g=meta.k8s.io,"
+                     "application/json;as=Table;v=v1beta1;g=meta.k8s.io,"
+                     "application/json"),
         MOCK_TABLE_V1);
-    assert_int_equal(mock_accept_table("application/json; as=Table; "
-                                       "v=v1beta1; g=meta.k8s.io"),
+    assert_int_equal(accept_table("application/json; as=Table; "
+                                  "v=v1beta1; g=meta.k8s.io"),
                      MOCK_TABLE_V1BETA1);
-    assert_int_equal(mock_accept_table("application/json"), MOCK_TABLE_NONE);
+    assert_int_equal(accept_table("application/json"), MOCK_TABLE_NONE);
+    assert_int_equal(accept_table("application/json;g=apidiscovery.k8s.io;"
+                                  "v=v2;as=APIGroupDiscoveryList"),
+                     MOCK_TABLE_NONE);
+    /* Only LEN bytes count: the value is a header's, not NUL-terminated. */
     assert_int_equal(
-        mock_accept_table("application/json;g=apidiscovery.k8s.io;v=v2;"
-                          "as=APIGroupDiscoveryList"),
+        mock_accept_table("application/json;as=Table;v=v1;g=meta.k8s.io", 16),
         MOCK_TABLE_NONE);
-    assert_int_equal(mock_accept_table(NULL), MOCK_TABLE_NONE);
+    assert_int_equal(mock_accept_table(NULL, 0), MOCK_TABLE_NONE);
 }
 
 int main(void)

@@ -1,6 +1,7 @@
 /* Unit tests of the mock driver's answers (plugins/drivers/mock/serve.c,
- * discovery.c, table.c, status.c, plugin.c): discovery documents, lists,
- * gets, Tables and the Status documents kube-apiserver would send. */
+ * route.c, discovery.c, table.c, status.c, plugin.c): discovery documents,
+ * lists, gets, Tables and the Status documents kube-apiserver would send,
+ * and the routes read from the core's request info. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -361,6 +362,113 @@ static void test_errors(void **state)
     mock_driver_ops.instance_free(in);
 }
 
+/* What mock_serve decides for METHOD PATH?QUERY: the status, and whether
+ * the answer is a watch (a producer) rather than a document or a list. */
+static int serve_status(void *in, const char *method, const char *path,
+                        const char *query, int *watch)
+{
+    struct fg_request_head head = {
+        .method = method, .path = path, .query = query};
+    fake_set_info(&head);
+    struct mock_answer a;
+    assert_int_equal(mock_serve(in, &head, NULL, 0, &a), 0);
+    *watch = a.producer != NULL;
+    if (a.producer)
+        a.producer->free(a.producer);
+    mock_list_free(a.list);
+    free(a.body);
+    return a.status;
+}
+
+static void expect_route(void *in, const char *path, const char *query,
+                         int status, int watch)
+{
+    int got_watch;
+    int got = serve_status(in, "GET", path, query, &got_watch);
+    if (got != status || got_watch != watch)
+        fail_msg("GET %s?%s: %d (watch %d), want %d (watch %d)", path,
+                 query ? query : "", got, got_watch, status, watch);
+}
+
+static void test_routes(void **state)
+{
+    (void)state;
+    void *in = fake_demo_instance(NULL);
+    /* A named API group's resource with a subresource. */
+    cJSON *d =
+        get_json(in, "/apis/apps/v1/namespaces/shop/deployments/frontend/scale",
+                 NULL, NULL, 200);
+    assert_string_equal(mock_json_str(d, "kind", ""), "Scale");
+    assert_string_equal(mock_json_str(d, "metadata.name", ""), "frontend");
+    assert_string_equal(mock_json_str(d, "metadata.namespace", ""), "shop");
+    cJSON_Delete(d);
+    /* Segments are percent-decoded, as kube-apiserver decodes them. */
+    d = get_json(in,
+                 "/apis/apps/v1/namespaces/%73hop/deployments/front%65nd/"
+                 "scale",
+                 NULL, NULL, 200);
+    assert_string_equal(mock_json_str(d, "metadata.name", ""), "frontend");
+    cJSON_Delete(d);
+    d = get_json(in, "/api/v1/namespaces/shop/pods/redis%2D0", NULL, NULL, 200);
+    assert_string_equal(mock_json_str(d, "metadata.name", ""), "redis-0");
+    cJSON_Delete(d);
+    expect_body(in, "GET", "/api/v1/namespaces/shop/pods/a%20b", NULL, 404,
+                "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                "\"status\":\"Failure\",\"message\":\"pods \\\"a b\\\" not "
+                "found\",\"reason\":\"NotFound\",\"details\":{\"name\":\"a "
+                "b\",\"kind\":\"pods\"},\"code\":404}");
+    /* A name from a field selector is no name in the path: still a list. */
+    d = get_json(in, "/api/v1/namespaces/shop/pods",
+                 "fieldSelector=metadata.name%3Dredis-0", NULL, 200);
+    assert_string_equal(mock_json_str(d, "kind", ""), "PodList");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "items")), 1);
+    cJSON_Delete(d);
+
+    /* Watches: the legacy segment, or the query on a collection. */
+    expect_route(in, "/apis/apps/v1/watch/namespaces/shop/deployments/frontend",
+                 NULL, 200, 1);
+    expect_route(in, "/apis/apps/v1/namespaces/shop/deployments", "watch=1",
+                 200, 1);
+    expect_route(in, "/api/v1/watch/namespaces/shop", NULL, 200, 1);
+    expect_route(in, "/api/v1/namespaces/shop", "watch=true", 200, 1);
+    expect_route(in, "/api/v1/namespaces/shop", NULL, 200, 0);
+    expect_route(in, "/api/v1/namespaces/shop/status", NULL, 200, 0);
+
+    /* Shapes the request info reads past but kube-apiserver's router
+     * serves nothing for. */
+    const char *nowhere[][2] = {
+        {"/apis/apps/v1/namespaces/shop/deployments/frontend/scale/x", NULL},
+        {"/apis/apps/v1/watch/namespaces/shop/deployments/frontend/scale",
+         NULL},
+        {"/api/v1/namespaces/shop/pods/redis-0/exec/x", NULL},
+        {"/api/v1/proxy/namespaces/shop/pods/redis-0", NULL},
+        {"/api/v1/watch", NULL},
+        {"/api/v1/namespaces/shop/finalize", NULL},
+        {"/api/v1/namespaces/shop/namespaces", NULL},
+        {"/api/v1/namespaces/shop/namespaces/shop", NULL},
+        /* The same request info as /api/v1/watch/namespaces/shop. */
+        {"/api/v1/namespaces/shop/namespaces",
+         "fieldSelector=metadata.name%3Dshop&watch=1"},
+    };
+    for (size_t i = 0; i < sizeof(nowhere) / sizeof(nowhere[0]); i++)
+        expect_body(in, "GET", nowhere[i][0], nowhere[i][1], 404, GENERIC_404);
+    expect_body(in, "PUT", "/api/v1/watch/namespaces/shop/pods", NULL, 405,
+                METHOD_405);
+
+    /* The core always gives the request info; without it, a 500. */
+    struct fake_client c = {0};
+    struct fg_request_head head = {.method = "GET", .path = "/version"};
+    void *s = mock_driver_ops.stream_open(in, &head, &fake_callbacks, &c);
+    assert_non_null(s);
+    mock_driver_ops.stream_end(s);
+    assert_int_equal(c.status, 500);
+    mock_buf_add(&c.body, "", 0);
+    assert_non_null(strstr(c.body.p, "\"reason\":\"InternalError\""));
+    mock_driver_ops.stream_close(s);
+    fake_client_free(&c);
+    mock_driver_ops.instance_free(in);
+}
+
 static void test_body_limit(void **state)
 {
     (void)state;
@@ -375,6 +483,7 @@ static void test_body_limit(void **state)
     assert_non_null(in);
     struct fake_client c = {0};
     struct fg_request_head head = {.method = "GET", .path = "/version"};
+    fake_set_info(&head);
     void *s = mock_driver_ops.stream_open(in, &head, &fake_callbacks, &c);
     assert_int_equal(mock_driver_ops.stream_write(s, "0123456789", 10), 0);
     assert_int_equal(c.heads, 0); /* nothing before the body is complete */
@@ -680,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_discovery),
         cmocka_unit_test(test_lists_and_gets),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_routes),
         cmocka_unit_test(test_body_limit),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_table_cells_edge_cases),

@@ -104,6 +104,7 @@ static void test_list_without_pauses_yields(void **state)
      * few chunks through its timer. */
     struct fake_client c = {0};
     struct fg_request_head head = {.method = "GET", .path = "/api/v1/pods"};
+    fake_set_info(&head);
     void *s = mock_driver_ops.stream_open(&inst, &head, &fake_callbacks, &c);
     mock_driver_ops.stream_end(s);
     assert_int_equal(c.ended, 0);
@@ -152,6 +153,7 @@ static void test_close_while_paused(void **state)
     (void)state;
     struct fake_client c = {.pause_every = 2};
     struct fg_request_head head = {.method = "GET", .path = "/api/v1/pods"};
+    fake_set_info(&head);
     void *s = mock_driver_ops.stream_open(&inst, &head, &fake_callbacks, &c);
     mock_driver_ops.stream_end(s);
     assert_int_equal(c.heads, 1);
@@ -171,6 +173,7 @@ static void test_close_with_timer_armed(void **state)
     (void)state;
     struct fake_client c = {0};
     struct fg_request_head head = {.method = "GET", .path = "/api/v1/pods"};
+    fake_set_info(&head);
     void *s = mock_driver_ops.stream_open(&inst, &head, &fake_callbacks, &c);
     mock_driver_ops.stream_end(s);
     assert_true(fake_run_one_timer());
@@ -190,6 +193,7 @@ static void test_close_before_end(void **state)
     (void)state;
     struct fake_client c = {0};
     struct fg_request_head head = {.method = "GET", .path = "/api/v1/pods"};
+    fake_set_info(&head);
     void *s = mock_driver_ops.stream_open(&inst, &head, &fake_callbacks, &c);
     assert_int_equal(mock_driver_ops.stream_write(s, "abc", 3), 0);
     mock_driver_ops.stream_close(s);
@@ -201,6 +205,7 @@ static void test_client_gone(void **state)
     (void)state;
     struct fake_client c = {.gone_after = 5};
     struct fg_request_head head = {.method = "GET", .path = "/api/v1/pods"};
+    fake_set_info(&head);
     void *s = mock_driver_ops.stream_open(&inst, &head, &fake_callbacks, &c);
     mock_driver_ops.stream_end(s);
     while (fake_run_one_timer())

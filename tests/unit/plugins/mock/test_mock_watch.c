@@ -129,6 +129,7 @@ static void watch_open(struct mock_instance *in, struct watch *w,
         .n_headers = nh,
         .http_version = 20,
     };
+    fake_set_info(&head);
     w->s = mock_driver_ops.stream_open(in, &head, &fake_callbacks, &w->c);
     assert_non_null(w->s);
     mock_driver_ops.stream_end(w->s);
@@ -321,10 +322,12 @@ static void patch_pod(struct mock_instance *in, const char *ns,
 {
     char path[256];
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns, name);
-    struct mock_body b = {"application/merge-patch+json", patch, strlen(patch)};
+    static const char ct[] = "application/merge-patch+json";
+    struct mock_body b = {ct, sizeof(ct) - 1, patch, strlen(patch)};
+    struct fg_request_head head = {.method = "PATCH", .path = path};
+    fake_set_info(&head);
     struct mock_answer a = {0};
-    assert_int_equal(mock_serve_request(in, "PATCH", path, "", NULL, &b, 0, &a),
-                     0);
+    assert_int_equal(mock_serve(in, &head, &b, 0, &a), 0);
     assert_int_equal(a.status, 200);
     free(a.body);
 }

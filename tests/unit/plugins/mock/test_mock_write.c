@@ -35,6 +35,7 @@ static cJSON *req(void *in, const char *method, const char *path,
         .content_length = body ? (int64_t)strlen(body) : 0,
         .http_version = 20,
     };
+    fake_set_info(&head);
     void *s = mock_driver_ops.stream_open(in, &head, &fake_callbacks, &c);
     assert_non_null(s);
     if (body) {
