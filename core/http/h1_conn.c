@@ -30,6 +30,7 @@
 #include "config/config.h"
 #include "net/conn.h"
 #include "request/exchange.h"
+#include "http/body_ref.h"
 #include "http/h1_parser.h"
 #include "http/pipe.h"
 #include "base/log.h"
@@ -792,9 +793,11 @@ out:
     return rc;
 }
 
-static int h1_send_data(void *cs, const void *buf, size_t len)
+/* Body bytes, copied, or with FREE_FN taken over (fg_body_add): what is
+ * not queued is given back before this returns. */
+static int send_body(struct h1_conn *h, const void *buf, size_t len,
+                     fg_buffer_free_fn free_fn, void *arg)
 {
-    struct h1_conn *h = cs;
     int rc = -1;
     enter(h);
     if (h->phase == PH_CLOSED || h->reset || !h->resp_started || h->resp_ended)
@@ -805,21 +808,36 @@ static int h1_send_data(void *cs, const void *buf, size_t len)
     struct evbuffer *out = output(h);
     if (h->resp_chunked) {
         evbuffer_add_printf(out, "%zx\r\n", len);
-        evbuffer_add(out, buf, len);
+        fg_body_add(out, buf, len, free_fn, arg);
         evbuffer_add(out, "\r\n", 2);
     } else if (h->resp_until_close || fg_pipe_switched(&h->pipe)) {
-        evbuffer_add(out, buf, len);
+        fg_body_add(out, buf, len, free_fn, arg);
     } else if ((uint64_t)len > (uint64_t)h->resp_remaining) {
         /* More than announced would be read as the next response. */
         h->close_after = 1;
         rc = -1;
+        goto out;
     } else {
-        evbuffer_add(out, buf, len);
+        fg_body_add(out, buf, len, free_fn, arg);
         h->resp_remaining -= (int64_t)len;
     }
+    free_fn = NULL; /* the buffer is the output's now */
 out:
+    if (free_fn)
+        free_fn(arg, buf, len);
     leave(h);
     return rc;
+}
+
+static int h1_send_data(void *cs, const void *buf, size_t len)
+{
+    return send_body(cs, buf, len, NULL, NULL);
+}
+
+static int h1_send_data_ref(void *cs, const void *buf, size_t len,
+                            fg_buffer_free_fn free_fn, void *arg)
+{
+    return send_body(cs, buf, len, free_fn, arg);
 }
 
 static int h1_send_end(void *cs)
@@ -897,8 +915,15 @@ static void h1_abandon_body(void *cs)
 }
 
 static const struct fg_codec_ops h1_ops = {
-    h1_send_head, h1_send_data,  h1_send_end,    h1_reset,
-    h1_buffered,  h1_pause_body, h1_resume_body, h1_abandon_body,
+    .send_head = h1_send_head,
+    .send_data = h1_send_data,
+    .send_data_ref = h1_send_data_ref,
+    .send_end = h1_send_end,
+    .reset = h1_reset,
+    .buffered = h1_buffered,
+    .pause_body = h1_pause_body,
+    .resume_body = h1_resume_body,
+    .abandon_body = h1_abandon_body,
 };
 
 /* ---- the codec ------------------------------------------------------------
