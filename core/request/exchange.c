@@ -506,19 +506,13 @@ static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
      * after stream_close: the driver reads it in place (driver.h). */
     struct fg_arena *a = ex->arena;
     struct fg_request_head *head = fg_arena_alloc(a, sizeof(*head));
-    struct fg_request_info *info = fg_arena_alloc(a, sizeof(*info));
     size_t n_headers = 0;
     const struct fg_header *headers = member_headers(ex, req, &n_headers);
     char *base_path = fg_arena_alloc(a, strlen(t->member) + 11);
     const char *method =
         req->in_arena ? req->method
                       : fg_arena_strndup(a, req->method, strlen(req->method));
-    char *path = fg_arena_strndup(a, t->rest, strlen(t->rest));
-    char *query =
-        t->query ? fg_arena_strndup(a, t->query, strlen(t->query)) : NULL;
-    if (!head || !info || !headers || !base_path || !method || !path ||
-        (t->query && !query) ||
-        fg_request_info_parse(a, method, path, query, info) != 0) {
+    if (!head || !headers || !base_path || !method) {
         fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
         return;
     }
@@ -527,16 +521,16 @@ static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
         sprintf(base_path, "/clusters/%s", t->member);
     *head = (struct fg_request_head){
         .method = method,
-        .path = path,
-        .query = query,
+        .path = ex->path,
+        .query = ex->query,
         .headers = headers,
         .n_headers = n_headers,
         .identity = ex->identity,
-        .info = info,
-        .request_id = request_id(a),
+        .info = ex->info,
+        .request_id = ex->request_id,
         .content_length = req->content_length,
         .http_version = req->http_version,
-        .upgrade = req->upgrade && fg_request_info_is_upgradable(info)
+        .upgrade = req->upgrade && fg_request_info_is_upgradable(ex->info)
                        ? fg_upgrade_protocol(req->upgrade)
                        : NULL,
         .base_path = base_path,
@@ -561,6 +555,26 @@ static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
     }
 }
 
+/* Reads once what the request asks (the member's path, its request info,
+ * an id) into the arena, for the policy chain and the driver alike. */
+static int describe(struct fg_exchange *ex, const char *method,
+                    const struct fg_target *t)
+{
+    struct fg_arena *a = ex->arena;
+    struct fg_request_info *info = fg_arena_alloc(a, sizeof(*info));
+    char *path = fg_arena_strndup(a, t->rest, strlen(t->rest));
+    char *query =
+        t->query ? fg_arena_strndup(a, t->query, strlen(t->query)) : NULL;
+    if (!info || !path || (t->query && !query) ||
+        fg_request_info_parse(a, method, path, query, info) != 0)
+        return -1;
+    ex->path = path;
+    ex->query = query;
+    ex->info = info;
+    ex->request_id = request_id(a);
+    return 0;
+}
+
 void fg_exchange_start(struct fg_exchange *ex, const struct fg_request_in *req)
 {
     const struct fg_config *cfg = ex->worker->gw->cfg;
@@ -581,6 +595,11 @@ void fg_exchange_start(struct fg_exchange *ex, const struct fg_request_in *req)
         return;
     }
     ex->verb = fg_metrics_verb(req->method, t.query);
+    if (describe(ex, req->method, &t) != 0) {
+        fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
+        fg_target_free(&t);
+        return;
+    }
 
     /* The probes answer anyone, before any policy phase. */
     if (t.member_ref == FG_MEMBER_NONE && fg_endpoints_is_probe(t.path)) {

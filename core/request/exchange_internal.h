@@ -19,6 +19,11 @@ struct fg_exchange {
     const struct fg_codec_ops *ops;
     void *cs;
     struct fg_arena *arena; /* the request's: head, info, identity */
+    /* What the request asks, read once (fg_exchange_start), in the arena:
+     * the member's path and query, the request info, the request id. */
+    const char *path, *query;
+    const struct fg_request_info *info;
+    const char *request_id;
     uint64_t started_us;
     const char *verb;
     int member_index;                   /* -1: the gateway itself */

@@ -34,7 +34,6 @@ enum step { NEXT_PLUGIN, NEXT_PHASE, ANSWERED };
 struct fg_policy_run {
     struct fg_exchange *ex;
     struct fg_policy_request req;
-    struct fg_request_info info;
     struct fg_request_in in; /* the head, in the arena, for routing later */
     struct fg_target target; /* owned, freed at finish */
     enum phase phase;
@@ -152,7 +151,7 @@ static enum fg_verdict known(enum fg_verdict v)
 static void forbidden_message(const struct fg_policy_run *r, const char *why,
                               char *out, size_t len)
 {
-    const struct fg_request_info *ri = &r->info;
+    const struct fg_request_info *ri = r->ex->info;
     const char *user = r->req.identity ? r->req.identity->user : "";
     int n;
     if (ri->is_resource) {
@@ -451,30 +450,34 @@ static void run(struct fg_policy_run *r)
 static int keep_head(struct fg_arena *a, const struct fg_request_in *req,
                      struct fg_request_in *out)
 {
+    /* What the codec built in the arena stays where it is; only the
+     * header array (the codec's) is copied then. */
+    int keep = req->in_arena;
     struct fg_header *h =
         fg_arena_alloc(a, (req->n_headers ? req->n_headers : 1) * sizeof(*h));
     *out = (struct fg_request_in){
-        .method = arena_dup(a, req->method),
-        .target = arena_dup(a, req->target),
-        .authority = req->authority ? arena_dup(a, req->authority) : NULL,
+        .method = keep ? req->method : arena_dup(a, req->method),
+        .target = keep ? req->target : arena_dup(a, req->target),
+        .authority = req->authority && !keep ? arena_dup(a, req->authority)
+                                             : req->authority,
         .headers = h,
         .n_headers = req->n_headers,
         .content_length = req->content_length,
         .has_body = req->has_body,
         .http_version = req->http_version,
         .upgrade = req->upgrade ? arena_dup(a, req->upgrade) : NULL,
+        .in_arena = 1,
     };
     if (!h || !out->method || !out->target ||
         (req->authority && !out->authority) || (req->upgrade && !out->upgrade))
         return -1;
     for (size_t i = 0; i < req->n_headers; i++) {
         const struct fg_header *in = &req->headers[i];
-        h[i] = (struct fg_header){
-            .name = fg_arena_strndup(a, in->name, in->name_len),
-            .name_len = in->name_len,
-            .value = fg_arena_strndup(a, in->value, in->value_len),
-            .value_len = in->value_len,
-        };
+        h[i] = *in;
+        if (keep)
+            continue;
+        h[i].name = fg_arena_strndup(a, in->name, in->name_len);
+        h[i].value = fg_arena_strndup(a, in->value, in->value_len);
         if (!h[i].name || !h[i].value)
             return -1;
     }
@@ -527,9 +530,7 @@ void fg_policy_start(struct fg_exchange *ex, const struct fg_request_in *req,
     r->target = *t;
     memset(t, 0, sizeof(*t));
     ex->policy = r;
-    if (keep_head(ex->arena, req, &r->in) != 0 ||
-        fg_request_info_parse(ex->arena, r->in.method, r->target.rest,
-                              r->target.query, &r->info) != 0) {
+    if (keep_head(ex->arena, req, &r->in) != 0) {
         fg_target_free(&r->target);
         ex->policy = NULL; /* nothing for audit to read */
         fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
@@ -542,8 +543,8 @@ void fg_policy_start(struct fg_exchange *ex, const struct fg_request_in *req,
         .headers = r->in.headers,
         .n_headers = r->in.n_headers,
         .member = member_of(ex, &r->target),
-        .info = &r->info,
-        .request_id = "",
+        .info = ex->info,
+        .request_id = ex->request_id,
         .peer = ex->conn->peer,
     };
     client_cert(r);

@@ -18,7 +18,8 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from harness import Gateway, free_port, wait_for  # noqa: E402
-from peer import h2load, nginx_kib, proc_kib, start_nginx, stop_nginx  # noqa: E402,E501
+from peer import (cpu_seconds, h2load, nginx_kib, nginx_pids,  # noqa: E402
+                  proc_kib, start_nginx, stop_nginx)
 
 REQUESTS = int(os.environ.get("FG_BENCH_REQUESTS", "20000"))
 CLIENTS = int(os.environ.get("FG_BENCH_CLIENTS", "10"))
@@ -51,24 +52,30 @@ def main():
 
         rows = []
         for proto, h1 in (("HTTP/2", False), ("HTTP/1.1", True)):
+            # CPU per request: the servers' own CPU time over the run
+            before = cpu_seconds([gw.proc.pid])
             f_rps, f_mean = h2load(gw.base + "/clusters/demo" + PATH, token, h1,
                                    REQUESTS, CLIENTS, STREAMS)
+            f_cpu = (cpu_seconds([gw.proc.pid]) - before) * 1e6 / REQUESTS
+            before = cpu_seconds(nginx_pids(nginx))
             n_rps, n_mean = h2load("https://127.0.0.1:%d%s" % (port, PATH),
                                    None, h1, REQUESTS, CLIENTS, STREAMS)
-            rows.append((proto, f_rps, f_mean, n_rps, n_mean))
+            n_cpu = (cpu_seconds(nginx_pids(nginx)) - before) * 1e6 / REQUESTS
+            rows.append((proto, f_rps, f_mean, f_cpu, n_rps, n_mean, n_cpu))
         f_mem = proc_kib(gw.proc.pid, "VmHWM")
         n_mem = nginx_kib(nginx, "VmHWM")
 
         print("\nfedgate vs nginx: %d requests of %d bytes, %d clients%s"
               % (REQUESTS, len(body), CLIENTS,
                  ", %d streams each on h2" % STREAMS))
-        print("%-9s %14s %12s %14s %12s" % ("protocol", "fedgate req/s",
-                                            "mean", "nginx req/s", "mean"))
-        for proto, f_rps, f_mean, n_rps, n_mean in rows:
-            print("%-9s %14.0f %12s %14.0f %12s" % (proto, f_rps, f_mean,
-                                                    n_rps, n_mean))
-        print("%-9s %14s %12s %14s" % ("peak RSS", "%d KiB" % f_mem, "",
-                                       "%d KiB" % n_mem))
+        print("%-9s %14s %10s %12s %14s %10s %12s" % (
+            "protocol", "fedgate req/s", "mean", "CPU us/req", "nginx req/s",
+            "mean", "CPU us/req"))
+        for proto, f_rps, f_mean, f_cpu, n_rps, n_mean, n_cpu in rows:
+            print("%-9s %14.0f %10s %12.1f %14.0f %10s %12.1f" % (
+                proto, f_rps, f_mean, f_cpu, n_rps, n_mean, n_cpu))
+        print("%-9s %14s %10s %12s %14s" % ("peak RSS", "%d KiB" % f_mem, "",
+                                             "", "%d KiB" % n_mem))
         print("(nginx serves a static file; fedgate routes, checks the token "
               "and renders the list from its in-memory store)")
     finally:

@@ -70,6 +70,21 @@ def children(pid):
     return [int(p) for p in out.stdout.split()]
 
 
+def cpu_seconds(pids):
+    """User + system CPU seconds used so far by PIDS (all their threads)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def nginx_pids(nginx):
+    return [nginx.pid] + children(nginx.pid)
+
+
 def nginx_kib(nginx, field):
     """FIELD summed over nginx's master and workers."""
     return sum(proc_kib(p, field) for p in [nginx.pid] + children(nginx.pid))

@@ -40,14 +40,17 @@ int direct_authorization_load(const struct direct_config *cfg, char **out,
 
 /* ---- the headers direct adds (headers.c) ------------------------------- */
 
-/* How many headers direct_extra_headers may write for ID. */
+/* How many headers direct_extra_headers may write for ID, and how many
+ * bytes of NAMES it needs for the Impersonate-Extra-* names. */
 size_t direct_extra_max(const struct fg_identity *id);
+size_t direct_extra_names_bytes(const struct fg_identity *id);
 /* Writes the member's credentials (AUTHORIZATION, when set) and, with
- * IMPERSONATE, Impersonate-User/-Uid/-Group for ID into OUT. The values
- * point into the arguments. Returns the number written. */
+ * IMPERSONATE, Impersonate-User/-Uid/-Group/-Extra-KEY for ID into OUT.
+ * Values point into the arguments; the Extra names are written into NAMES
+ * (direct_extra_names_bytes of them). Returns the number written. */
 size_t direct_extra_headers(const char *authorization, int impersonate,
-                            const struct fg_identity *id,
-                            struct fg_header *out);
+                            const struct fg_identity *id, struct fg_header *out,
+                            char *names);
 
 /* ---- the instance (plugin.c) ------------------------------------------- */
 

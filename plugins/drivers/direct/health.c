@@ -138,7 +138,7 @@ static void start(struct direct_health *h, enum probe_kind kind)
     };
     const struct fg_host *host = h->in->host;
     struct fg_header extra[1];
-    size_t n = direct_extra_headers(h->in->authorization, 0, NULL, extra);
+    size_t n = direct_extra_headers(h->in->authorization, 0, NULL, extra, NULL);
     h->st =
         host->client_stream_open(h->in->client, &head, extra, n, &probe_cb, h);
     if (!h->st) {

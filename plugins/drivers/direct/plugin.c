@@ -96,20 +96,23 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
     struct direct_stream *st = calloc(1, sizeof(*st));
     struct fg_header *extra =
         calloc(direct_extra_max(head->identity), sizeof(*extra));
-    if (!st || !extra) {
+    char *names = malloc(direct_extra_names_bytes(head->identity));
+    if (!st || !extra || !names) {
         free(st);
         free(extra);
+        free(names);
         return NULL;
     }
     st->host = in->host;
     if (direct_openapi_wanted(head))
         st->rw = direct_rewrite_new(head->base_path, cb, ctx); /* NULL: as is */
     size_t n = direct_extra_headers(in->authorization, in->cfg.impersonate,
-                                    head->identity, extra);
+                                    head->identity, extra, names);
     st->cs = in->host->client_stream_open(
         in->client, head, extra, n, st->rw ? &direct_rewrite_callbacks : cb,
         st->rw ? (void *)st->rw : ctx);
-    free(extra);
+    free(extra); /* the client copied the headers */
+    free(names);
     if (!st->cs) {
         direct_rewrite_free(st->rw);
         free(st);
