@@ -6,13 +6,13 @@
  *
  * Upgrades (driver.h, "Upgrades"): a request with "Connection: upgrade" and
  * an Upgrade the gateway allows, on a path Kubernetes upgrades (upgrade.h),
- * is the last one on the connection. Until
- * the exchange answers, what the client sends is read and dropped (bounded
- * by H1_UPGRADE_DISCARD_MAX), so nothing sent ahead of the answer can reach
- * a member that refused the switch (CVE-2018-1002105). A 101 turns the
- * connection into a raw byte pipe with no timers: an exec session may
- * rightly stay quiet for hours, and its end is the driver's or the
- * client's to decide. Any other answer is followed by the close. */
+ * is the last one on the connection. What the client sends after its head
+ * goes to the byte pipe (pipe.h), which drops it until a 101 and then
+ * passes it on. A 101 turns the connection into that pipe with no timers:
+ * an exec session may rightly stay quiet for hours, and its end is the
+ * driver's or the client's to decide; once its last bytes are written the
+ * connection lingers and closes as after any last answer. Any other answer
+ * is followed by the close. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +30,9 @@
 #include "config/config.h"
 #include "net/conn.h"
 #include "request/exchange.h"
+#include "http/body_ref.h"
 #include "http/h1_parser.h"
+#include "http/pipe.h"
 #include "base/log.h"
 #include "request/status.h"
 #include "request/upgrade.h"
@@ -38,11 +40,6 @@
 /* Bytes handed to the parser at a time: a body pause (or an error) takes
  * effect within this many bytes. */
 #define H1_FEED_MAX 16384
-
-/* Bytes an upgrade request's client may send before the answer: a client
- * waits for the 101 before it speaks the new protocol, so more than a few
- * eager frames means it is not waiting, and the connection is closed. */
-#define H1_UPGRADE_DISCARD_MAX (64 * 1024)
 
 /* How long a half-closed connection waits for the client to close: enough
  * for the answer's last bytes to be read on any sane path, short enough
@@ -101,8 +98,7 @@ struct h1_conn {
     int http10;
     int expect_continue;
     int body_paused;
-    const char *upgrade; /* the protocol offered ("websocket"), else NULL */
-    size_t discarded;    /* bytes dropped while the upgrade was unanswered */
+    struct fg_pipe pipe; /* the switch it asked for, if any */
     int feeding;         /* inside fg_h1_parser_feed */
     int drop_after_feed; /* a 101 came from inside the feed: the bytes after
                             the head arrived before it and are dropped */
@@ -113,12 +109,11 @@ struct h1_conn {
     int resp_body; /* 0: no body may be sent (HEAD, 204, 304) */
     int resp_chunked;
     int resp_until_close; /* HTTP/1.0 client, length unknown */
-    int tunnel;           /* 101 sent: raw bytes both ways */
     int64_t resp_remaining;
     int reset;
 };
 
-/* Bytes on their way to the parser or a tunnel: one buffer per worker
+/* Bytes on their way to the parser: one buffer per worker
  * thread rather than one per connection, so an idle connection holds
  * none. FEED_BUSY keeps it from being used re-entrantly. */
 static _Thread_local char feed[H1_FEED_MAX];
@@ -220,7 +215,6 @@ static void reset_response(struct h1_conn *h)
 {
     h->resp_started = h->resp_ended = 0;
     h->resp_body = h->resp_chunked = h->resp_until_close = 0;
-    h->tunnel = 0;
     h->resp_remaining = 0;
     h->reset = 0;
 }
@@ -376,8 +370,7 @@ static int on_head(void *arg, const struct fg_request_in *req, unsigned flags)
     h->expect_continue = (flags & FG_H1_EXPECT_CONTINUE) != 0;
     h->body_paused = 0;
     h->input_broken = 0;
-    h->upgrade = upgrade;
-    h->discarded = 0;
+    fg_pipe_offer(&h->pipe, upgrade);
     reset_response(h);
     if (!(flags & FG_H1_KEEP_ALIVE) || h->draining || upgrade)
         h->close_after = 1; /* an upgrade request is the last, whatever
@@ -416,39 +409,32 @@ static const struct fg_h1_callbacks parser_callbacks = {on_head, on_body,
 /* ---- input ----------------------------------------------------------------
  */
 
-/* Input after an upgrade request's head. Before a 101 (and after the
- * pipe's far end finished) it goes nowhere; in the pipe it goes to the
- * exchange as it is, unless the driver asked for a pause: then it waits in
- * the input buffer, whose read high-water mark stops reading. */
+/* Where the pipe may hand the client's bytes: nowhere while the driver
+ * paused the body or the connection is going away. */
+static struct fg_exchange *pipe_receiver(void *cs)
+{
+    struct h1_conn *h = cs;
+    if (h->phase != PH_REQUEST || h->reset || h->body_paused)
+        return NULL;
+    return h->ex;
+}
+
+/* Input after an upgrade request's head. A paused pipe leaves it in the
+ * input buffer, whose read high-water mark stops reading. */
 static void upgrade_input(struct h1_conn *h, struct evbuffer *in)
 {
-    if (!h->tunnel || h->resp_ended || !h->ex || h->reset) {
-        size_t len = evbuffer_get_length(in);
-        evbuffer_drain(in, len);
-        if (!h->tunnel) {
-            h->discarded += len;
-            if (h->discarded > H1_UPGRADE_DISCARD_MAX) {
-                fg_debug("%s: closed: %zu bytes sent before the answer to "
-                         "an upgrade request",
-                         h->conn->peer, h->discarded);
-                do_close(h);
-            }
-        }
-        return;
-    }
-    while (h->phase == PH_REQUEST && h->ex && h->tunnel && !h->body_paused &&
-           !h->resp_ended && !h->reset) {
-        size_t len = evbuffer_get_length(in);
-        if (len == 0)
-            return;
-        size_t n = len < H1_FEED_MAX ? len : H1_FEED_MAX;
-        /* Out of the buffer before the exchange sees it: a write it makes
-         * may read more TLS input into the buffer. */
-        if (evbuffer_remove(in, feed, n) != (int)n)
-            return;
-        feed_busy = 1;
-        fg_exchange_body(h->ex, feed, n);
-        feed_busy = 0;
+    switch (fg_pipe_input(&h->pipe, in, pipe_receiver, h)) {
+    case FG_PIPE_IN_OK:
+        break;
+    case FG_PIPE_IN_AGAIN:
+        schedule(h, P_INPUT);
+        break;
+    case FG_PIPE_IN_OVERRUN:
+        fg_debug("%s: closed: %zu bytes sent before the answer to an "
+                 "upgrade request",
+                 h->conn->peer, h->pipe.discarded);
+        do_close(h);
+        break;
     }
 }
 
@@ -470,7 +456,8 @@ static void process_input(struct h1_conn *h)
             evbuffer_drain(in, len);
             return;
         }
-        if (h->phase == PH_REQUEST && h->upgrade && h->req_done) {
+        if (h->phase == PH_REQUEST && h->pipe.state != FG_PIPE_NONE &&
+            h->req_done) {
             upgrade_input(h, in);
             return;
         }
@@ -693,18 +680,16 @@ static int name_is(const struct fg_header *f, const char *lit)
 static int switch_protocols(struct h1_conn *h, const struct fg_header *headers,
                             size_t n_headers)
 {
-    if (!h->upgrade || h->phase != PH_REQUEST)
+    if (h->phase != PH_REQUEST || fg_pipe_open(&h->pipe) != 0)
         return -1;
     struct evbuffer *out = output(h);
     evbuffer_add_printf(out,
                         "HTTP/1.1 101 Switching Protocols\r\n"
                         "connection: upgrade\r\nupgrade: %s\r\n",
-                        h->upgrade);
+                        h->pipe.protocol);
     for (size_t i = 0; i < n_headers; i++) {
         const struct fg_header *f = &headers[i];
-        if (!valid_field(f) || name_is(f, "content-length") ||
-            name_is(f, "transfer-encoding") || name_is(f, "connection") ||
-            name_is(f, "keep-alive") || name_is(f, "upgrade"))
+        if (!valid_field(f) || !fg_pipe_answer_field(f))
             continue;
         evbuffer_add(out, f->name, f->name_len);
         evbuffer_add(out, ": ", 2);
@@ -714,7 +699,6 @@ static int switch_protocols(struct h1_conn *h, const struct fg_header *headers,
     evbuffer_add(out, "\r\n", 2);
     h->resp_started = 1;
     h->resp_body = 1;
-    h->tunnel = 1;
     /* Whatever the client sent so far was sent before this answer: it is
      * not part of the pipe. From inside the feed, the bytes in the input
      * buffer still include the head, so the feed's caller drops them. */
@@ -809,9 +793,11 @@ out:
     return rc;
 }
 
-static int h1_send_data(void *cs, const void *buf, size_t len)
+/* Body bytes, copied, or with FREE_FN taken over (fg_body_add): what is
+ * not queued is given back before this returns. */
+static int send_body(struct h1_conn *h, const void *buf, size_t len,
+                     fg_buffer_free_fn free_fn, void *arg)
 {
-    struct h1_conn *h = cs;
     int rc = -1;
     enter(h);
     if (h->phase == PH_CLOSED || h->reset || !h->resp_started || h->resp_ended)
@@ -822,21 +808,36 @@ static int h1_send_data(void *cs, const void *buf, size_t len)
     struct evbuffer *out = output(h);
     if (h->resp_chunked) {
         evbuffer_add_printf(out, "%zx\r\n", len);
-        evbuffer_add(out, buf, len);
+        fg_body_add(out, buf, len, free_fn, arg);
         evbuffer_add(out, "\r\n", 2);
-    } else if (h->resp_until_close || h->tunnel) {
-        evbuffer_add(out, buf, len);
+    } else if (h->resp_until_close || fg_pipe_switched(&h->pipe)) {
+        fg_body_add(out, buf, len, free_fn, arg);
     } else if ((uint64_t)len > (uint64_t)h->resp_remaining) {
         /* More than announced would be read as the next response. */
         h->close_after = 1;
         rc = -1;
+        goto out;
     } else {
-        evbuffer_add(out, buf, len);
+        fg_body_add(out, buf, len, free_fn, arg);
         h->resp_remaining -= (int64_t)len;
     }
+    free_fn = NULL; /* the buffer is the output's now */
 out:
+    if (free_fn)
+        free_fn(arg, buf, len);
     leave(h);
     return rc;
+}
+
+static int h1_send_data(void *cs, const void *buf, size_t len)
+{
+    return send_body(cs, buf, len, NULL, NULL);
+}
+
+static int h1_send_data_ref(void *cs, const void *buf, size_t len,
+                            fg_buffer_free_fn free_fn, void *arg)
+{
+    return send_body(cs, buf, len, free_fn, arg);
 }
 
 static int h1_send_end(void *cs)
@@ -854,6 +855,7 @@ static int h1_send_end(void *cs)
     else if (h->resp_body && !h->resp_until_close && h->resp_remaining > 0)
         h->close_after = 1; /* short body: only the close can tell */
     h->resp_ended = 1;
+    fg_pipe_end(&h->pipe);
     /* The write callback now fires only once everything is written. */
     bufferevent_setwatermark(h->bev, EV_WRITE, 0, 0);
     schedule(h, P_WRITE);
@@ -868,6 +870,7 @@ static void h1_reset(void *cs)
     enter(h);
     if (h->phase != PH_CLOSED) {
         h->reset = 1;
+        fg_pipe_end(&h->pipe);
         schedule(h, P_CLOSE); /* finishing the exchange here would re-enter */
     }
     leave(h);
@@ -912,8 +915,15 @@ static void h1_abandon_body(void *cs)
 }
 
 static const struct fg_codec_ops h1_ops = {
-    h1_send_head, h1_send_data,  h1_send_end,    h1_reset,
-    h1_buffered,  h1_pause_body, h1_resume_body, h1_abandon_body,
+    .send_head = h1_send_head,
+    .send_data = h1_send_data,
+    .send_data_ref = h1_send_data_ref,
+    .send_end = h1_send_end,
+    .reset = h1_reset,
+    .buffered = h1_buffered,
+    .pause_body = h1_pause_body,
+    .resume_body = h1_resume_body,
+    .abandon_body = h1_abandon_body,
 };
 
 /* ---- the codec ------------------------------------------------------------

@@ -21,6 +21,7 @@
 #include "request/arena.h"
 #include "request/exchange.h"
 #include "daemon/gateway.h"
+#include "http/body_ref.h"
 #include "http/h2_mem.h"
 #include "base/log.h"
 
@@ -657,13 +658,33 @@ static void resume(struct h2_stream *st)
     schedule_flush(st->hc);
 }
 
-static int op_send_data(void *cs, const void *buf, size_t len)
+/* Body bytes into the stream's buffer, which read_body hands to nghttp2:
+ * copied, or with FREE_FN taken over (fg_body_add), and then given back
+ * when send_data has moved them out and they are written, or when the
+ * stream or the connection goes with them unsent. */
+static int queue_body(struct h2_stream *st, const void *buf, size_t len,
+                      fg_buffer_free_fn free_fn, void *arg)
 {
-    struct h2_stream *st = cs;
-    if (st->out_ended || evbuffer_add(st->out, buf, len) != 0)
+    if (st->out_ended) {
+        if (free_fn)
+            free_fn(arg, buf, len);
+        return -1;
+    }
+    if (fg_body_add(st->out, buf, len, free_fn, arg) != 0)
         return -1;
     resume(st);
     return 0;
+}
+
+static int op_send_data(void *cs, const void *buf, size_t len)
+{
+    return queue_body(cs, buf, len, NULL, NULL);
+}
+
+static int op_send_data_ref(void *cs, const void *buf, size_t len,
+                            fg_buffer_free_fn free_fn, void *arg)
+{
+    return queue_body(cs, buf, len, free_fn, arg);
 }
 
 static int op_send_end(void *cs)
@@ -712,8 +733,15 @@ static void op_abandon_body(void *cs)
 }
 
 static const struct fg_codec_ops h2_ops = {
-    op_send_head, op_send_data,  op_send_end,    op_reset,
-    op_buffered,  op_pause_body, op_resume_body, op_abandon_body,
+    .send_head = op_send_head,
+    .send_data = op_send_data,
+    .send_data_ref = op_send_data_ref,
+    .send_end = op_send_end,
+    .reset = op_reset,
+    .buffered = op_buffered,
+    .pause_body = op_pause_body,
+    .resume_body = op_resume_body,
+    .abandon_body = op_abandon_body,
 };
 
 /* ---- codec

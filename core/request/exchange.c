@@ -236,12 +236,20 @@ static int relay_head(void *ctx, int status, const struct fg_header *headers,
     return rc;
 }
 
-static int relay_data(void *ctx, const void *buf, size_t len)
+/* data() and data_ref(): the codec copies the bytes, or with FREE_FN
+ * takes the driver's buffer over. Past stream_buffer_bytes queued the
+ * driver is asked to pause, whichever way the bytes came. */
+static int relay_body(struct fg_exchange *ex, const void *buf, size_t len,
+                      fg_buffer_free_fn free_fn, void *arg)
 {
-    struct fg_exchange *ex = ctx;
-    if (!ex->head_sent || ex->driver_done)
+    if (!ex->head_sent || ex->driver_done) {
+        if (free_fn)
+            free_fn(arg, buf, len);
         return -1;
-    if (ex->ops->send_data(ex->cs, buf, len) != 0)
+    }
+    int rc = free_fn ? ex->ops->send_data_ref(ex->cs, buf, len, free_fn, arg)
+                     : ex->ops->send_data(ex->cs, buf, len);
+    if (rc != 0)
         return -1;
     const struct fg_limits *lim = &ex->worker->gw->cfg->limits;
     if (ex->ops->buffered(ex->cs) > lim->stream_buffer_bytes) {
@@ -249,6 +257,11 @@ static int relay_data(void *ctx, const void *buf, size_t len)
         return FG_PAUSE;
     }
     return 0;
+}
+
+static int relay_data(void *ctx, const void *buf, size_t len)
+{
+    return relay_body(ctx, buf, len, NULL, NULL);
 }
 
 static void relay_end(void *ctx)
@@ -297,15 +310,13 @@ static void relay_body_resume(void *ctx)
     ex->ops->resume_body(ex->cs);
 }
 
-/* Until the codecs write from a caller's buffer, the bytes are copied and
- * the buffer given back at once: the contract (free once, on this loop)
- * holds either way. */
+/* The codec writes from the driver's buffer and gives it back once the
+ * bytes are written or dropped, on this loop (the cross-loop proxy copies
+ * instead, since its driver's buffer must go back on the owner loop). */
 static int relay_data_ref(void *ctx, const void *buf, size_t len,
                           fg_buffer_free_fn free_fn, void *arg)
 {
-    int rc = relay_data(ctx, buf, len);
-    free_fn(arg, buf, len);
-    return rc;
+    return relay_body(ctx, buf, len, free_fn, arg);
 }
 
 /* ---- the callbacks as the driver calls them ------------------------------

@@ -25,6 +25,11 @@ struct fg_codec_ops {
                      size_t n_headers, int64_t content_length, int end_stream);
     /* Response body bytes, copied. Returns 0 or -1 (stream is gone). */
     int (*send_data)(void *cs, const void *buf, size_t len);
+    /* The same without a copy: the codec takes BUF over and calls
+     * FREE_FN(ARG, BUF, LEN) once, on this loop, when the bytes are written
+     * or dropped (at once when it does not queue them, on any return). */
+    int (*send_data_ref)(void *cs, const void *buf, size_t len,
+                         fg_buffer_free_fn free_fn, void *arg);
     /* End of the response body. */
     int (*send_end)(void *cs);
     /* Abort a response already under way (h1 closes the connection, h2

@@ -48,6 +48,20 @@ def mock_member(name, seed):
         name, os.path.join(SEEDS, seed))
 
 
+def plugin_dir(*test_plugins):
+    """A new directory with the built plugins and TEST_PLUGINS (file names
+    in the build tree's tests/plugins/) linked in; the caller removes it."""
+    d = tempfile.mkdtemp(prefix="fedgate-test-plugins-")
+    real = os.path.dirname(os.path.realpath(FEDGATE))
+    real = os.path.join(os.path.dirname(real), "lib", "fedgate", "plugins")
+    tests = os.path.join(os.environ.get("FG_BINARY_DIR", ""), "tests",
+                         "plugins")
+    for src, name in [(real, n) for n in os.listdir(real)] + [
+            (tests, n) for n in test_plugins]:
+        os.symlink(os.path.join(src, name), os.path.join(d, name))
+    return d
+
+
 class Gateway:
     """A fedgate process with its own config and state directories. POLICY
     is appended to 10-gateway.ini: the [policy] chain and its [plugin]
@@ -182,11 +196,13 @@ class GatewayTest(unittest.TestCase):
     members = None
     role = "host"
     extra_gateway = ""
+    plugin_dir = None
 
     @classmethod
     def setUpClass(cls):
         cls.gw = Gateway(members=cls.members, role=cls.role,
-                         extra_gateway=cls.extra_gateway)
+                         extra_gateway=cls.extra_gateway,
+                         plugin_dir=cls.plugin_dir)
         try:
             cls.gw.start()
         except Exception:

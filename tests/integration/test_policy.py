@@ -13,23 +13,10 @@ import tempfile
 import time
 import unittest
 
-from harness import FEDGATE, Gateway, wait_for
+from harness import FEDGATE, Gateway, plugin_dir, wait_for
 
-BINARY_DIR = os.environ.get("FG_BINARY_DIR", "")
 PODS = "/clusters/demo/api/v1/namespaces/default/pods"
 CONFIGMAPS = "/clusters/demo/api/v1/namespaces/default/configmaps"
-
-
-def plugin_dir():
-    """A directory with the built plugins and the test ones."""
-    d = tempfile.mkdtemp(prefix="fedgate-policy-plugins-")
-    real = os.path.dirname(os.path.realpath(FEDGATE))
-    real = os.path.join(os.path.dirname(real), "lib", "fedgate", "plugins")
-    tests = os.path.join(BINARY_DIR, "tests", "plugins")
-    for src, name in [(real, n) for n in os.listdir(real)] + [
-            (tests, "policy_probe.so"), (tests, "audit_probe.so")]:
-        os.symlink(os.path.join(src, name), os.path.join(d, name))
-    return d
 
 
 def probe_section(log, name="probe", **keys):
@@ -42,7 +29,7 @@ class PolicyTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.plugins = plugin_dir()
+        cls.plugins = plugin_dir("policy_probe.so", "audit_probe.so")
 
     @classmethod
     def tearDownClass(cls):

@@ -9,26 +9,11 @@ come through the cross-loop proxy (the probe has one instance)."""
 import json
 import os
 import subprocess
-import tempfile
 import unittest
 
-from harness import FEDGATE, Gateway
-
-BINARY_DIR = os.environ.get("FG_BINARY_DIR", "")
+from harness import Gateway, plugin_dir
 
 MEMBER = '[member "probe"]\ndriver = reentry_probe\n'
-
-
-def plugin_dir():
-    d = tempfile.mkdtemp(prefix="fedgate-reentry-plugins-")
-    real = os.path.dirname(os.path.realpath(FEDGATE))
-    real = os.path.join(os.path.dirname(real), "lib", "fedgate", "plugins")
-    for name in os.listdir(real):
-        os.symlink(os.path.join(real, name), os.path.join(d, name))
-    os.symlink(os.path.join(BINARY_DIR, "tests", "plugins",
-                            "reentry_probe.so"),
-               os.path.join(d, "reentry_probe.so"))
-    return d
 
 
 class ReentryTest(unittest.TestCase):
@@ -36,7 +21,7 @@ class ReentryTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.plugins = plugin_dir()
+        cls.plugins = plugin_dir("reentry_probe.so")
         cls.gw = Gateway(members=[MEMBER], plugin_dir=cls.plugins,
                          extra_gateway="workers = %d\n" % cls.workers)
         cls.gw.start()
