@@ -1,8 +1,11 @@
 /* Fuzzes the real accept path after TLS: bytes from a client go through a
  * connection's codec (HTTP/1.1 or HTTP/2, chosen by the first byte), the
- * exchange, the router and the gateway's own endpoints, on a real event
- * loop over a bufferevent pair. Whatever the bytes, nothing may crash,
- * leak or trip a sanitizer, and every connection must be freed. */
+ * exchange, the policy chain, the router and the gateway's own endpoints,
+ * on a real event loop over a bufferevent pair. The chain is one
+ * authenticate policy of the harness's own that lets "Bearer aaa...a" (64)
+ * in, so that requests go on past the chain as the corpus expects. Whatever the
+ * bytes, nothing may crash, leak or trip a sanitizer, and every connection must
+ * be freed. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,40 @@
 
 static struct fg_gateway gw;
 static struct fg_worker worker;
+
+static enum fg_verdict authenticate(void *instance, struct fg_policy_call *c)
+{
+    (void)instance;
+    static const char *const groups[] = {"system:masters"};
+    static const struct fg_identity fuzzer = {
+        .user = "fuzzer", .groups = groups, .n_groups = 1};
+    const struct fg_policy_request *r = c->req;
+    for (size_t i = 0; i < r->n_headers; i++) {
+        const struct fg_header *h = &r->headers[i];
+        if (h->name_len == 13 && memcmp(h->name, "authorization", 13) == 0 &&
+            h->value_len == 7 + 64 && memcmp(h->value, "Bearer ", 7) == 0 &&
+            strspn(h->value + 7, "a") >= 64)
+            return c->set_identity(c, &fuzzer) == 0 ? FG_ALLOW : FG_DENY;
+    }
+    return FG_NO_OPINION;
+}
+
+static void cancel(void *instance, struct fg_policy_call *c)
+{
+    (void)instance;
+    (void)c;
+}
+
+static const struct fg_policy_ops fuzz_policy = {
+    .struct_size = sizeof(struct fg_policy_ops),
+    .phases = FG_PHASE_AUTHENTICATE,
+    .authenticate = authenticate,
+    .cancel = cancel,
+};
+static struct fg_config_section fuzz_section = {.kind = "plugin",
+                                                .name = "fuzz"};
+static struct fg_policy_rt fuzz_chain = {.section = &fuzz_section,
+                                         .ops = &fuzz_policy};
 
 /* A host gateway without members, on default limits (short timeouts so a
  * partial request cannot keep timers alive between inputs). */
@@ -43,8 +80,9 @@ static void setup(void)
     rmdir(dir);
     if (!gw.cfg)
         abort();
-    memset(gw.token, 'a', 64);
     gw.workers = &worker;
+    worker.policies = &fuzz_chain;
+    worker.n_policies = 1;
     gw.n_workers = 1;
     worker.gw = &gw;
     worker.base = event_base_new();
