@@ -103,6 +103,9 @@ static uint64_t write_pod(struct mock_instance *in, const char *ns,
 struct watch {
     struct fake_client c;
     void *s;
+    /* the request, alive until stream_close as driver.h promises */
+    struct fg_header h[1];
+    struct fg_request_head head;
 };
 
 static void drive(int turns)
@@ -117,20 +120,19 @@ static void watch_open(struct mock_instance *in, struct watch *w,
                        const char *path, const char *query, const char *accept)
 {
     memset(w, 0, sizeof(*w));
-    struct fg_header h[1];
     size_t nh = 0;
     if (accept)
-        h[nh++] = (struct fg_header){"accept", 6, accept, strlen(accept)};
-    struct fg_request_head head = {
+        w->h[nh++] = (struct fg_header){"accept", 6, accept, strlen(accept)};
+    w->head = (struct fg_request_head){
         .method = "GET",
         .path = path,
         .query = query,
-        .headers = h,
+        .headers = w->h,
         .n_headers = nh,
         .http_version = 20,
     };
-    fake_set_info(&head);
-    w->s = mock_driver_ops.stream_open(in, &head, &fake_callbacks, &w->c);
+    fake_set_info(&w->head);
+    w->s = mock_driver_ops.stream_open(in, &w->head, &fake_callbacks, &w->c);
     assert_non_null(w->s);
     mock_driver_ops.stream_end(w->s);
     drive(50);
