@@ -296,9 +296,24 @@ static int write_state(struct fg_gateway *gw, struct fg_cert_files *certs,
     return rc;
 }
 
+/* SIGTERM, SIGINT and SIGHUP, blocked or unblocked (HOW) in this thread. */
+static void mask_stop_signals(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(how, &set, NULL);
+}
+
 int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
                     struct fg_error *err)
 {
+    /* The port accepts connections before the loop's signal events exist:
+     * a SIGTERM in between (a supervisor that saw the port open) would
+     * kill the default way. Held until fg_gateway_run can take it. */
+    mask_stop_signals(SIG_BLOCK);
     memset(gw, 0, sizeof(*gw));
     gw->cfg = cfg;
     struct timespec ts;
@@ -417,6 +432,9 @@ int fg_gateway_run(struct fg_gateway *gw)
     evsignal_add(term, NULL);
     evsignal_add(intr, NULL);
     evsignal_add(hup, NULL);
+    /* Held since fg_gateway_init: one that came meanwhile is taken now,
+     * and the workers made next inherit the open mask. */
+    mask_stop_signals(SIG_UNBLOCK);
 
     for (unsigned i = 1; i < gw->n_workers; i++)
         pthread_create(&gw->workers[i].thread, NULL, worker_main,
@@ -436,12 +454,7 @@ int fg_gateway_run(struct fg_gateway *gw)
      * handler they replaced (the default, which kills), so the signals are
      * blocked first and stay pending until exit; the workers that could
      * still take them are joined before the events go. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    mask_stop_signals(SIG_BLOCK);
     for (unsigned i = 1; i < gw->n_workers; i++)
         pthread_join(gw->workers[i].thread, NULL);
     event_free(term);

@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from harness import Gateway, wait_for
+from harness import FEDGATE, Gateway, wait_for
 
 
 def in_flight(gw):
@@ -46,6 +46,30 @@ class ShutdownTest(unittest.TestCase):
         wait_for(lambda: refuses_connections(gw.port), 10,
                  "the listener to close")
         return gw, tls
+
+    def test_sigterm_while_starting_stops_cleanly(self):
+        """The port accepts connections before the loop runs (members are
+        still being made): a supervisor that sends SIGTERM as soon as it
+        sees the port must get a clean stop (exit 0), not a kill."""
+        gw = Gateway()
+        self.addCleanup(gw.cleanup)
+        for attempt in range(8):
+            gw.log = open(gw.log_path, "w")
+            gw.proc = subprocess.Popen(
+                [FEDGATE, "-c", gw.conf], stdout=gw.log,
+                stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", gw.port),
+                                             0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.001)
+            gw.signal(signal.SIGTERM)
+            self.assertEqual(gw.proc.wait(15), 0,
+                             "attempt %d:\n%s" % (attempt, gw.logs()))
+            gw.log.close()
 
     def test_request_in_flight_finishes(self):
         gw, tls = self.run_with_open_request()
