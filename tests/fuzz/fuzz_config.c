@@ -1,5 +1,5 @@
-/* Fuzzes the configuration loader (core/config/config.c and the ini reader under
- * it): each input is written as the one *.ini of a temporary directory,
+/* Fuzzes the configuration loader (core/config/config.c and the ini reader
+ * under it): each input is written as the one *.ini of a temporary directory,
  * then loaded and freed. Any crash, leak or sanitizer report is a bug; a
  * refused input is the expected outcome for most of them. */
 #include <stddef.h>

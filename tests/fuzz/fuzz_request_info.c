@@ -1,7 +1,7 @@
 /* libFuzzer target for request info (core/request/request_info.c), fed as the
  * gateway feeds it: "METHOD\nTARGET" where TARGET is normalised by
- * core/request/target.c first. Every attribute must be a string, those taken from
- * path segments without '/' (a name from a field selector may hold any
+ * core/request/target.c first. Every attribute must be a string, those taken
+ * from path segments without '/' (a name from a field selector may hold any
  * byte), and a resource request must name its prefix and version. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,7 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct fg_request_info ri;
     struct fg_arena *arena = fg_arena_new(0);
-    if (!arena || fg_request_info_parse(arena, method, t.rest, t.query, &ri) != 0)
+    if (!arena ||
+        fg_request_info_parse(arena, method, t.rest, t.query, &ri) != 0)
         abort();
     const char *attrs[] = {ri.verb,        ri.api_prefix, ri.api_group,
                            ri.api_version, ri.namespace_, ri.resource,

@@ -1,5 +1,5 @@
-/* libFuzzer target for request-target normalisation (core/request/target.c): any
- * input either fails cleanly or yields a canonical, idempotent path whose
+/* libFuzzer target for request-target normalisation (core/request/target.c):
+ * any input either fails cleanly or yields a canonical, idempotent path whose
  * member name, if any, is a valid DNS-1123 label sent as such right after
  * /clusters/. */
 #include <stdint.h>
