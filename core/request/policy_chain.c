@@ -516,6 +516,24 @@ static void client_cert(struct fg_policy_run *r)
     }
 }
 
+/* kube-apiserver's long-running check: watch and proxy verbs, and the
+ * attach, exec, proxy, log and portforward subresources. */
+static int long_running(const struct fg_request_info *info)
+{
+    static const char *const verbs[] = {"watch", "proxy"};
+    static const char *const subs[] = {"attach", "exec", "proxy", "log",
+                                       "portforward"};
+    if (!info || !info->is_resource)
+        return 0;
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (strcmp(info->verb, verbs[i]) == 0)
+            return 1;
+    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+        if (strcmp(info->subresource, subs[i]) == 0)
+            return 1;
+    return 0;
+}
+
 void fg_policy_start(struct fg_exchange *ex, const struct fg_request_in *req,
                      struct fg_target *t)
 {
@@ -546,6 +564,7 @@ void fg_policy_start(struct fg_exchange *ex, const struct fg_request_in *req,
         .info = ex->info,
         .request_id = ex->request_id,
         .peer = ex->conn->peer,
+        .long_running = long_running(ex->info),
     };
     client_cert(r);
     run(r);

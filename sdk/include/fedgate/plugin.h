@@ -18,6 +18,10 @@
  *        loop, with cross-loop delivery by the core). Policy plugins
  *        (policy.h) and [plugin "NAME"] sections. The build signature in
  *        the descriptor. Shared helpers (util.h, libfedgate-sdk).
+ *   2.1  policy.h: authorize asked about other attributes (impersonation,
+ *        SelfSubjectAccessReview; fg_policy_request.review), rules() for
+ *        SelfSubjectRulesReview, response_started() for audit,
+ *        fg_policy_request.long_running.
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H
@@ -30,7 +34,7 @@ extern "C" {
 #endif
 
 #define FG_ABI_MAJOR 2
-#define FG_ABI_MINOR 0
+#define FG_ABI_MINOR 1
 
 /** Name of the function every plugin `.so` exports (see fg_plugin_entry_fn). */
 #define FG_PLUGIN_ENTRY_SYMBOL "fg_plugin_entry"

@@ -15,7 +15,10 @@
  *                 set_retry_after gave seconds).
  *   route         the member's driver (driver.h), or the gateway's own
  *                 /metrics and /version, gets the request.
- *   audit         every plugin, once the request finished (any outcome).
+ *   audit         every plugin, once the request finished (any outcome);
+ *                 for a long-running request (watch, exec, attach,
+ *                 port-forward, logs -f) response_started also sees the
+ *                 moment its answer's head was sent.
  *
  * The gateway's probes (/healthz, /livez, /readyz) answer before any phase
  * and are not audited, nor are requests refused before the chain because
@@ -30,6 +33,16 @@
  * plugin must not touch CALL afterwards: the core delivers no late verdict.
  * The request's body waits (paused; what the protocol already delivered
  * is held) and nothing reaches a driver while a verdict is pending.
+ *
+ * Questions about other attributes. The core also runs the authorize phase
+ * for attributes that are not the request's own: for each Impersonate-*
+ * header (verb "impersonate" on users, groups, serviceaccounts, uids or
+ * userextras/KEY, as kube-apiserver asks) before the request runs as the
+ * impersonated identity, and for the SelfSubjectAccessReview the gateway
+ * serves itself. Then call->req->info holds the attributes asked about,
+ * req->identity the subject, req->member the cluster, and req->review is
+ * set: an authorizer decides from those three alone. SelfSubjectRulesReview
+ * (`kubectl auth can-i --list`) asks every authorize plugin's rules op.
  *
  * Threads. Policy instances are per worker (one per [plugin] section per
  * worker thread); every op runs on the worker loop that received the
@@ -84,6 +97,14 @@ struct fg_policy_request {
     size_t client_cert_len;
     /** Set once authentication succeeded (authorize, admit, audit). */
     const struct fg_identity *identity;
+    /* ABI 2.1 */
+    /** 1 when authorize is asked about attributes other than a request
+     * being served (impersonation, SelfSubjectAccessReview): INFO holds
+     * them; nothing is being routed. 0 otherwise. */
+    int review;
+    /** 1 for a long-running request (watch, exec, attach, port-forward,
+     * proxy upgrade, logs with follow), as kube-apiserver counts them. */
+    int long_running;
 };
 
 /** What a finished request looked like (audit). */
@@ -93,6 +114,26 @@ struct fg_policy_outcome {
     int64_t request_bytes; /**< request body bytes received */
     const char *denied_by; /**< the [plugin] that denied it, or NULL */
 };
+
+/** One rule of what an identity may do (SelfSubjectRulesReview), in
+ * Kubernetes' PolicyRule terms. A resource rule has VERBS, API_GROUPS,
+ * RESOURCES (with "RES/SUB" subresources) and optional RESOURCE_NAMES; a
+ * non-resource rule has VERBS and NON_RESOURCE_URLS. "*" means all. */
+struct fg_policy_rule {
+    const char *const *verbs;
+    size_t n_verbs;
+    const char *const *api_groups;
+    size_t n_api_groups;
+    const char *const *resources;
+    size_t n_resources;
+    const char *const *resource_names;
+    size_t n_resource_names;
+    const char *const *non_resource_urls;
+    size_t n_non_resource_urls;
+};
+
+/** Where rules() hands each rule; the core copies it before returning. */
+typedef void (*fg_policy_rule_fn)(void *arg, const struct fg_policy_rule *r);
 
 /** One pending or immediate decision. The core owns it. */
 struct fg_policy_call {
@@ -139,6 +180,21 @@ struct fg_policy_ops {
                   const struct fg_policy_outcome *outcome);
     /** SIGHUP: re-read what the instance keeps in files. Optional. */
     void (*reload)(void *instance);
+
+    /* ABI 2.1 (the core checks struct_size before using these) */
+
+    /** SelfSubjectRulesReview: hands EMIT every rule IDENTITY holds in
+     * MEMBER's NAMESPACE_ (the cluster-wide rules included), synchronously.
+     * Returns 0 when the list is complete, 1 when the plugin cannot list
+     * everything it would allow (the review's "incomplete"). Optional for
+     * an authorize plugin; one without it makes every review incomplete. */
+    int (*rules)(void *instance, const struct fg_identity *identity,
+                 const char *member, const char *namespace_,
+                 fg_policy_rule_fn emit, void *arg);
+    /** A long-running request's answer head was sent with STATUS (audit's
+     * ResponseStarted stage). Optional; audit plugins only. */
+    void (*response_started)(void *instance,
+                             const struct fg_policy_request *req, int status);
 };
 
 #ifdef __cplusplus

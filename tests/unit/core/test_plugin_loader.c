@@ -180,7 +180,7 @@ static void test_policy_refusals(void **state)
     expect_refusal("policy_null_ops", "plugin", "policy ops are NULL");
     snprintf(why, sizeof(why),
              "policy ops struct_size 16 is smaller than ABI 2.0's %zu",
-             sizeof(struct fg_policy_ops));
+             offsetof(struct fg_policy_ops, rules));
     expect_refusal("policy_small_ops", "plugin", why);
     expect_refusal("policy_no_phase", "plugin",
                    "policy ops phases 0x0: no phase");
