@@ -161,7 +161,7 @@ class AgentTest(unittest.TestCase):
     def test_python_client_tour(self):
         python_client_tour(self, self.host.kubeconfig, "edge")
 
-    def test_the_member_sees_the_agents_credential_and_the_user(self):
+    def test_version_through_the_tunnel(self):
         code, body = self.curl("/clusters/edge/version")
         self.assertEqual(code, 200, body)
         self.assertIn("gitVersion", json.loads(body))
