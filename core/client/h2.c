@@ -5,7 +5,9 @@
  * (no automatic WINDOW_UPDATE): a stream's window reopens only when the
  * client took its bytes, so a paused client closes the member's window.
  * GOAWAY or a lost connection fails the streams it carried (503 before a
- * head, a reset after) and the next request opens a new connection. */
+ * head, a reset after) and the next request opens a new connection.
+ * client_ping is the keepalive: a PING unanswered past its deadline counts
+ * as a lost connection, for a peer that vanished without closing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,9 @@ struct fg_client_h2 {
     int hold;  /* a frame of ours still uses the session: no free */
     int want_send;
     int want_free;
+    struct event *ping_ev; /* client_ping's deadline */
+    int ping_waiting;      /* a PING of ours is unanswered */
+    uint64_t ping_deadline_ms;
 };
 
 static void flush(struct fg_client_h2 *s);
@@ -68,6 +73,8 @@ static void h2_destroy(struct fg_client_h2 *s)
     }
     if (s->connecting)
         fg_client_connect_cancel(s->connecting);
+    if (s->ping_ev)
+        event_free(s->ping_ev);
     if (s->ng)
         nghttp2_session_del(s->ng);
     if (s->bev)
@@ -192,6 +199,13 @@ static int cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
                          void *arg)
 {
     struct fg_client_h2 *s = arg;
+    if (frame->hd.type == NGHTTP2_PING &&
+        (frame->hd.flags & NGHTTP2_FLAG_ACK)) {
+        s->ping_waiting = 0;
+        if (s->ping_ev)
+            evtimer_del(s->ping_ev);
+        return 0;
+    }
     if (frame->hd.type == NGHTTP2_GOAWAY) {
         /* finish what it still serves; new requests go elsewhere */
         s->goaway = 1;
@@ -648,4 +662,42 @@ void fg_client_h2_cancel(struct fg_client_stream *st)
                                   NGHTTP2_CANCEL);
         flush(s);
     }
+}
+
+/* No PING answer within the deadline: the peer is gone or stuck, and the
+ * connection is treated as lost (it may never close on its own). */
+static void ping_expired(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct fg_client_h2 *s = arg;
+    char why[96];
+    snprintf(why, sizeof(why), "no answer to a PING within %llu ms",
+             (unsigned long long)s->ping_deadline_ms);
+    const struct fg_host *h = s->in->host;
+    h->log(h, FG_LOG_WARN, "%s (%s): %s, the connection is dropped",
+           s->in->cfg.name, s->in->cfg.url.authority, why);
+    session_lost(s, why);
+}
+
+int fg_client_h2_ping(struct fg_client_h2 *s, uint64_t deadline_ms)
+{
+    if (!fg_client_h2_ready(s))
+        return -1;
+    int answered = !s->ping_waiting;
+    if (nghttp2_submit_ping(s->ng, NGHTTP2_FLAG_NONE, NULL) != 0)
+        return -1;
+    /* the deadline runs from the oldest unanswered PING */
+    if (!s->ping_waiting && deadline_ms > 0) {
+        if (!s->ping_ev &&
+            !(s->ping_ev = evtimer_new(s->in->base, ping_expired, s)))
+            return -1;
+        s->ping_waiting = 1;
+        s->ping_deadline_ms = deadline_ms;
+        struct timeval tv = {(time_t)(deadline_ms / 1000),
+                             (suseconds_t)(deadline_ms % 1000) * 1000};
+        evtimer_add(s->ping_ev, &tv);
+    }
+    flush(s);
+    return answered;
 }

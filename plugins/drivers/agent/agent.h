@@ -28,6 +28,7 @@ struct agent_tunnel {
     char peer[64];
     size_t n_streams; /* open streams: the client is freed after the last */
     int dead;         /* its connection is gone */
+    int answered;     /* its last PING was answered */
     TAILQ_ENTRY(agent_tunnel) link;
 };
 TAILQ_HEAD(agent_tunnel_list, agent_tunnel);
@@ -38,6 +39,7 @@ struct agent_instance {
     char *token_file;
     struct agent_tunnel_list tunnels;
     size_t n_live;
+    struct fg_timer *ping; /* every ping_interval: PING each tunnel */
     LIST_ENTRY(agent_instance) link;
 };
 
@@ -52,6 +54,8 @@ void agent_registry_leave(struct agent_instance *in);
 struct agent_instance *agent_registry_find(const char *name);
 /* The host id, 32 hex digits. */
 const char *agent_registry_host_id(void);
+/* [tunnel] ping_interval: a tunnel silent for 3 of them is dead. */
+uint64_t agent_registry_ping_ms(void);
 
 /* STATE_DIR/agent-host-id: 128 random bits as hex, made once (0600) and
  * read back afterwards. 0 with OUT filled, or -1 with ERR. */

@@ -1,6 +1,10 @@
 /* The [tunnel] listener shared by every agent member, the registry that
  * finds a member by the name an agent gives, and the host id sent in every
- * handshake. All on the owner loop of the one-loop instances. */
+ * handshake. New tunnels are admitted at handshake_rate per second (a
+ * token bucket as deep as one second's worth), so a host restart with
+ * hundreds of agents dialling back does not stampede: the excess is closed
+ * at once and those agents back off with jitter. All on the owner loop of
+ * the one-loop instances. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +19,11 @@ static struct {
     const struct fg_host *host; /* the first member's: the owner loop */
     struct fg_listener *l;
     uint64_t handshake_ms;
+    uint64_t ping_ms;
+    uint64_t rate;        /* handshakes per second */
+    uint64_t bucket;      /* admissions left, in thousandths */
+    uint64_t refilled_ms; /* when the bucket was last filled */
+    uint64_t shed;        /* closed over the rate since the last warning */
     char host_id[TUNNEL_HOST_ID_LEN + 1];
     LIST_HEAD(, agent_instance) members;
 } reg;
@@ -77,10 +86,38 @@ int agent_host_id_ensure(const char *state_dir,
     return 0;
 }
 
+/* Whether one more handshake fits in the rate now. */
+static int admit(void)
+{
+    uint64_t now = reg.host->now_ms(reg.host), full = reg.rate * 1000;
+    uint64_t gained = (now - reg.refilled_ms) * reg.rate;
+    reg.refilled_ms = now;
+    reg.bucket = gained >= full - reg.bucket ? full : reg.bucket + gained;
+    if (reg.bucket < 1000)
+        return 0;
+    reg.bucket -= 1000;
+    return 1;
+}
+
 static void on_accept(void *arg, struct fg_tls_conn *conn,
                       const struct fg_tls_peer *peer)
 {
     (void)arg;
+    if (!admit()) {
+        /* one line per burst, not one per agent */
+        if (reg.shed++ == 0)
+            reg.host->log(reg.host, FG_LOG_WARN,
+                          "tunnel from %s closed: over handshake_rate "
+                          "(%llu/s); its agent backs off",
+                          peer->address, (unsigned long long)reg.rate);
+        reg.host->tls_conn_close(conn);
+        return;
+    }
+    if (reg.shed > 1)
+        reg.host->log(reg.host, FG_LOG_WARN,
+                      "%llu tunnels closed over handshake_rate",
+                      (unsigned long long)reg.shed);
+    reg.shed = 0;
     agent_handshake_start(reg.host, conn, peer->address, reg.handshake_ms);
 }
 
@@ -105,6 +142,11 @@ static int open_listener(const struct fg_host *host, char *err, size_t err_len)
             (uint64_t)t->get_int(t, "handshake_timeout", 10000),
     };
     reg.handshake_ms = cfg.handshake_timeout_ms;
+    reg.ping_ms = (uint64_t)t->get_int(t, "ping_interval", 10000);
+    reg.rate = (uint64_t)t->get_int(t, "handshake_rate", 100);
+    reg.bucket = reg.rate * 1000;
+    reg.refilled_ms = host->now_ms(host);
+    reg.shed = 0;
     reg.l = host->listen(host, &cfg, on_accept, NULL, err, err_len);
     if (!reg.l)
         return -1;
@@ -153,4 +195,9 @@ struct agent_instance *agent_registry_find(const char *name)
 const char *agent_registry_host_id(void)
 {
     return reg.host_id;
+}
+
+uint64_t agent_registry_ping_ms(void)
+{
+    return reg.ping_ms;
 }

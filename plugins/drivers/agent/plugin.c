@@ -1,5 +1,6 @@
 /* The agent driver plugin: its descriptor and keys, the instance per
- * member (its token file, its joined tunnels, health), and its streams:
+ * member (its token file, its joined tunnels, their keepalive, health),
+ * and its streams:
  * each request goes to one live tunnel's client in one call, with the
  * impersonation of the caller and the core's callbacks passed through.
  * With no live tunnel the caller gets 503 with Retry-After at once. */
@@ -9,6 +10,8 @@
 #include <string.h>
 
 #include "agent.h"
+
+static void ping_all(void *arg);
 
 static void *instance_new(const struct fg_host *host,
                           const struct fg_section *s, char *err, size_t err_len)
@@ -26,12 +29,16 @@ static void *instance_new(const struct fg_host *host,
     in->host = host;
     snprintf(in->name, sizeof(in->name), "%s", s->name);
     TAILQ_INIT(&in->tunnels);
-    if (agent_registry_join(in, err, err_len) != 0) {
-        free(in->token_file);
-        free(in);
-        return NULL;
+    if (!(in->ping = host->timer_new(host, ping_all, in))) {
+        snprintf(err, err_len, "out of memory");
+    } else if (agent_registry_join(in, err, err_len) == 0) {
+        host->timer_arm(in->ping, agent_registry_ping_ms());
+        return in;
     }
-    return in;
+    host->timer_free(in->ping);
+    free(in->token_file);
+    free(in);
+    return NULL;
 }
 
 static void tunnel_free(struct agent_tunnel *t)
@@ -70,6 +77,21 @@ static void prune(struct agent_instance *in)
     }
 }
 
+/* Every ping_interval: a PING on each live tunnel, whose connection the
+ * core drops when 3 intervals pass without an answer (the agent does the
+ * same from its side). */
+static void ping_all(void *arg)
+{
+    struct agent_instance *in = arg;
+    uint64_t interval = agent_registry_ping_ms();
+    prune(in);
+    struct agent_tunnel *t;
+    TAILQ_FOREACH(t, &in->tunnels, link)
+    if (!t->dead)
+        t->answered = in->host->client_ping(t->client, 3 * interval) == 1;
+    in->host->timer_arm(in->ping, interval);
+}
+
 void agent_tunnel_add(struct agent_instance *in, struct fg_client *client,
                       const char *peer)
 {
@@ -80,6 +102,7 @@ void agent_tunnel_add(struct agent_instance *in, struct fg_client *client,
     }
     t->in = in;
     t->client = client;
+    t->answered = 1; /* it just answered the handshake */
     snprintf(t->peer, sizeof(t->peer), "%s", peer);
     TAILQ_INSERT_TAIL(&in->tunnels, t, link);
     in->n_live++;
@@ -95,6 +118,7 @@ static void instance_free(void *instance)
     if (!in)
         return;
     agent_registry_leave(in);
+    in->host->timer_free(in->ping);
     while (!TAILQ_EMPTY(&in->tunnels))
         tunnel_free(TAILQ_FIRST(&in->tunnels));
     free(in->token_file);
@@ -106,10 +130,17 @@ static void instance_health(void *instance, struct fg_member_health *out)
     struct agent_instance *in = instance;
     memset(out, 0, sizeof(*out));
     prune(in);
-    out->ready = in->n_live > 0;
-    if (!out->ready)
+    size_t answering = 0;
+    struct agent_tunnel *t;
+    TAILQ_FOREACH(t, &in->tunnels, link)
+    answering += !t->dead && t->answered;
+    out->ready = answering > 0;
+    if (in->n_live == 0)
         snprintf(out->last_error, sizeof(out->last_error),
                  "no agent is connected");
+    else if (!out->ready)
+        snprintf(out->last_error, sizeof(out->last_error),
+                 "no connected agent answered its last PING");
 }
 
 /* A request on its way: the tunnel's client stream (NULL when it was

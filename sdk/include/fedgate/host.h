@@ -250,6 +250,13 @@ struct fg_host {
      * max_connections, checked by the core), or NULL when there is none:
      * what a driver serving agent-connected members listens with. */
     const struct fg_section *tunnel;
+    /** Keepalive for C's HTTP/2 connection (dialled or adopted): sends a
+     * PING now; unless a PING is answered within DEADLINE_MS of the oldest
+     * unanswered one (0: no deadline), the connection is lost as if it had
+     * closed (its streams fail, client_state says not connected). Returns
+     * 1 when every earlier PING was answered, 0 when one still waits, -1
+     * when C has no HTTP/2 connection up. Call it from a timer. */
+    int (*client_ping)(struct fg_client *c, uint64_t deadline_ms);
 };
 
 #ifdef __cplusplus

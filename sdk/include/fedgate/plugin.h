@@ -22,7 +22,8 @@
  *        SelfSubjectAccessReview; fg_policy_request.review), rules() for
  *        SelfSubjectRulesReview, response_started() for audit,
  *        fg_policy_request.long_running.
- *        host.h: fg_host.tunnel, the [tunnel] section. util.h:
+ *        host.h: fg_host.tunnel, the [tunnel] section; client_ping
+ *        (HTTP/2 keepalive with a deadline). util.h:
  *        fg_impersonate_headers, fg_secret_read.
  */
 #ifndef FEDGATE_PLUGIN_H

@@ -4,7 +4,8 @@
  * server session) on that connection, and requests sent through the
  * adopted client get its answers. A peer without a certificate is refused
  * before the plugin sees it; a peer that vanishes mid-answer fails the
- * stream with error(), and later streams get a 503 at once. */
+ * stream with error(), and later streams get a 503 at once; a peer that
+ * stops answering PINGs (client_ping) is lost at the deadline. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -303,6 +304,7 @@ struct plugin {
     struct fg_timer *next; /* the next step, from the loop */
     int step;
     int accepted, peer_had_cert;
+    int keepalive; /* the keepalive test's steps, not on_next's */
     char alpn[16];
     struct peer *peer; /* to make it vanish */
 };
@@ -426,8 +428,53 @@ static void on_accept(void *arg, struct fg_tls_conn *conn,
     char err[256];
     pl->client = pl->host.client_adopt(&pl->host, conn, &cfg, err, sizeof(err));
     assert_non_null(pl->client);
+    if (pl->keepalive) {
+        pl->step = 10;
+        pl->host.timer_arm(pl->next, 0);
+        return;
+    }
     pl->step = 1;
     request(pl, "/hello");
+}
+
+/* PING deadline of the keepalive test, and the time between its steps. */
+#define PING_DEADLINE_MS 1000
+#define PING_STEP_MS 300
+
+/* PINGs are answered while the peer reads; once it stops reading, the
+ * deadline of the oldest unanswered PING loses the connection and the
+ * stream it carried fails. */
+static void on_ping_step(void *arg)
+{
+    struct plugin *pl = arg;
+    struct fg_client_state cs;
+    pl->host.client_state(pl->client, &cs);
+    switch (pl->step++) {
+    case 10: /* nothing sent yet: nothing waits */
+        assert_int_equal(pl->host.client_ping(pl->client, PING_DEADLINE_MS), 1);
+        request(pl, "/vanish");
+        pl->host.timer_arm(pl->next, PING_STEP_MS);
+        break;
+    case 11: /* the peer answered; now it goes deaf */
+        assert_int_equal(pl->host.client_ping(pl->client, PING_DEADLINE_MS), 1);
+        bufferevent_disable(pl->peer->bev, EV_READ);
+        pl->host.timer_arm(pl->next, PING_STEP_MS);
+        break;
+    case 12: /* unanswered, not yet due: still connected */
+        assert_int_equal(pl->host.client_ping(pl->client, PING_DEADLINE_MS), 0);
+        assert_int_equal(cs.connected, 1);
+        break; /* the deadline fails /vanish, whose error() comes next */
+    default:
+        assert_int_equal(pl->answer.heads, 1);
+        assert_int_equal(pl->answer.errors, 1);
+        assert_int_equal(pl->answer.error_code, 502);
+        assert_int_equal(cs.connected, 0);
+        assert_int_equal(pl->host.client_ping(pl->client, PING_DEADLINE_MS),
+                         -1);
+        pl->host.client_stream_close(pl->st);
+        pl->st = NULL;
+        event_base_loopbreak(pl->base);
+    }
 }
 
 static void give_up(evutil_socket_t fd, short what, void *arg)
@@ -438,16 +485,18 @@ static void give_up(evutil_socket_t fd, short what, void *arg)
     fail_msg("the test did not finish in time");
 }
 
-static void plugin_init(struct plugin *pl, const struct pki *pki)
+static void plugin_init(struct plugin *pl, const struct pki *pki, int keepalive)
 {
     memset(pl, 0, sizeof(*pl));
+    pl->keepalive = keepalive;
     pl->base = event_base_new();
     pl->ctx.base = pl->base;
     pl->ctx.serving_cert_file = pki->srv_cert;
     pl->ctx.serving_key_file = pki->srv_key;
     snprintf(pl->ctx.prefix, sizeof(pl->ctx.prefix), "agent[edge]");
     fg_host_init(&pl->host, &pl->ctx);
-    pl->next = pl->host.timer_new(&pl->host, on_next, pl);
+    pl->next =
+        pl->host.timer_new(&pl->host, keepalive ? on_ping_step : on_next, pl);
     struct fg_listen_config lc = {.struct_size = sizeof(lc),
                                   .address = "127.0.0.1:0",
                                   .client_ca_file = pki->ca,
@@ -477,13 +526,14 @@ static void run_loop(struct event_base *base)
     event_free(guard);
 }
 
-static void adopted_client_gets_answers_then_loses_its_peer(void **state)
+/* A peer with a client certificate dials the plugin, which adopts it and
+ * runs its steps (KEEPALIVE: on_ping_step's, else on_next's) up to LAST. */
+static void run_with_peer(int keepalive, int last)
 {
-    (void)state;
     struct pki pki;
     make_pki(&pki);
     struct plugin pl;
-    plugin_init(&pl, &pki);
+    plugin_init(&pl, &pki, keepalive);
     char address[64];
     pl.host.listener_address(pl.listener, address, sizeof(address));
     struct peer peer;
@@ -493,10 +543,22 @@ static void adopted_client_gets_answers_then_loses_its_peer(void **state)
     assert_int_equal(pl.accepted, 1);
     assert_true(pl.peer_had_cert);
     assert_string_equal(pl.alpn, "h2");
-    assert_int_equal(pl.step, 4);
+    assert_int_equal(pl.step, last);
     peer_close(&peer);
     plugin_done(&pl);
     unlink_pki(&pki);
+}
+
+static void adopted_client_gets_answers_then_loses_its_peer(void **state)
+{
+    (void)state;
+    run_with_peer(0, 4);
+}
+
+static void silent_peer_is_lost_at_the_ping_deadline(void **state)
+{
+    (void)state;
+    run_with_peer(1, 14);
 }
 
 static void peer_without_certificate_is_refused(void **state)
@@ -505,7 +567,7 @@ static void peer_without_certificate_is_refused(void **state)
     struct pki pki;
     make_pki(&pki);
     struct plugin pl;
-    plugin_init(&pl, &pki);
+    plugin_init(&pl, &pki, 0);
     char address[64];
     pl.host.listener_address(pl.listener, address, sizeof(address));
     struct peer peer;
@@ -522,6 +584,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(adopted_client_gets_answers_then_loses_its_peer),
+        cmocka_unit_test(silent_peer_is_lost_at_the_ping_deadline),
         cmocka_unit_test(peer_without_certificate_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

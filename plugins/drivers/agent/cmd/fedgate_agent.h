@@ -29,6 +29,7 @@ struct agent {
     struct agent_session *session;
     struct event *retry_ev;
     unsigned attempt; /* failed connections since the last join */
+    unsigned ping_ms; /* keepalive: a tunnel silent for 3 of these is dead */
     char name[64];
     char *token;
     char state_file[4096];

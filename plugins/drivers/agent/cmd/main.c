@@ -37,6 +37,7 @@ static void usage(FILE *f)
         "usage: fedgate-agent --host https://HOST:PORT --name NAME\n"
         "                     --token-file FILE --host-ca-file FILE\n"
         "                     [--state-dir DIR] [--serviceaccount-dir DIR]\n"
+        "                     [--ping-interval SECONDS (10)]\n"
         "                     [--log-level error|warn|info|debug]\n"
         "       fedgate-agent --forget-host [--state-dir DIR]\n"
         "The member's kube-apiserver is KUBERNETES_SERVICE_HOST:"
@@ -166,6 +167,7 @@ struct options {
     const char *host, *name, *token_file, *host_ca, *state_dir, *sa_dir;
     const char *log_level;
     int forget;
+    unsigned ping_s;
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -178,13 +180,15 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"state-dir", required_argument, NULL, 's'},
         {"serviceaccount-dir", required_argument, NULL, 'a'},
         {"log-level", required_argument, NULL, 'l'},
+        {"ping-interval", required_argument, NULL, 'p'},
         {"forget-host", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (struct options){.state_dir = "/var/lib/fedgate-agent",
                           .sa_dir = SA_DIR,
-                          .log_level = "info"};
+                          .log_level = "info",
+                          .ping_s = 10};
     int c;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (c) {
@@ -212,6 +216,17 @@ static int parse_args(int argc, char **argv, struct options *o)
         case 'f':
             o->forget = 1;
             break;
+        case 'p': {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*optarg < '0' || *optarg > '9' || *end || v < 1 || v > 3600) {
+                fprintf(stderr, "fedgate-agent: --ping-interval is 1 to 3600 "
+                                "seconds\n");
+                return -1;
+            }
+            o->ping_s = (unsigned)v;
+            break;
+        }
         case 'h':
             usage(stdout);
             exit(0);
@@ -310,6 +325,7 @@ int main(int argc, char **argv)
         return 1;
     }
     snprintf(a.name, sizeof(a.name), "%s", o.name);
+    a.ping_ms = o.ping_s * 1000;
     char err[512];
     a.token = fg_secret_read(o.token_file, "--token-file", err, sizeof(err));
     a.base = event_base_new();

@@ -5,7 +5,10 @@
  * and passing on only the host's Impersonate-* headers. Flow control is
  * HTTP/2's both ways: a stream's window reopens only as the apiserver
  * takes its body, and an answer is pulled from the apiserver only as the
- * host's window lets it out (FG_PAUSE / resume). nghttp2 is only entered
+ * host's window lets it out (FG_PAUSE / resume). Keepalive: a PING every
+ * ping interval, and a host silent for 3 intervals (not a byte, not even a
+ * PING answer) is dead: the session ends and the agent dials again, as the
+ * host's side drops it after the same bound. nghttp2 is only entered
  * from the socket's callbacks and the flush event, never from inside a
  * client callback, so neither side re-enters the other. */
 #include <stdio.h>
@@ -56,6 +59,8 @@ struct agent_session {
     struct bufferevent *bev;
     nghttp2_session *ng;
     struct event *flush_ev;
+    struct event *ping_ev;
+    unsigned silent; /* ping intervals with nothing from the host */
     struct sstream *streams;
     char offered[TUNNEL_HOST_ID_LEN + 1]; /* the hello's host id */
     int joined;
@@ -526,9 +531,26 @@ static void flush(evutil_socket_t fd, short what, void *arg)
         end_session(s);
 }
 
+static void ping(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct agent_session *s = arg;
+    if (++s->silent >= 3) {
+        fg_warn("tunnel: nothing from the host for 3 ping intervals (%u ms "
+                "each): the tunnel is dead",
+                s->a->ping_ms);
+        end_session(s);
+        return;
+    }
+    nghttp2_submit_ping(s->ng, NGHTTP2_FLAG_NONE, NULL);
+    kick(s);
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
     struct agent_session *s = arg;
+    s->silent = 0;
     struct evbuffer *in = bufferevent_get_input(bev);
     size_t len = evbuffer_get_length(in);
     const uint8_t *data = evbuffer_pullup(in, (ssize_t)len);
@@ -586,16 +608,22 @@ struct agent_session *agent_session_new(struct agent *a,
     s->a = a;
     s->bev = bev;
     s->flush_ev = event_new(a->base, -1, 0, flush, s);
+    s->ping_ev = event_new(a->base, -1, EV_PERSIST, ping, s);
+    struct timeval every = {(time_t)(a->ping_ms / 1000),
+                            (suseconds_t)(a->ping_ms % 1000) * 1000};
     const nghttp2_settings_entry settings[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
     };
-    if (rc != 0 || !s->flush_ev ||
+    if (rc != 0 || !s->flush_ev || !s->ping_ev ||
+        event_add(s->ping_ev, &every) != 0 ||
         nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, settings, 2) != 0) {
         if (rc == 0)
             nghttp2_session_del(s->ng);
         if (s->flush_ev)
             event_free(s->flush_ev);
+        if (s->ping_ev)
+            event_free(s->ping_ev);
         free(s);
         return NULL;
     }
@@ -613,6 +641,7 @@ void agent_session_free(struct agent_session *s)
         stream_free(s->streams);
     nghttp2_session_del(s->ng);
     event_free(s->flush_ev);
+    event_free(s->ping_ev);
     bufferevent_free(s->bev);
     free(s);
 }
