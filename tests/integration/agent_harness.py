@@ -75,9 +75,11 @@ def agent_member(name, token_file):
 
 class AgentCase(unittest.TestCase):
     """Host, member and the agent of member "edge" (cls.agent). MEMBERS:
-    the host's agent members; TUNNEL: more [tunnel] keys; AGENT_ARGS: more
+    the host's agent members, with MEMBER_KEYS more keys each; TUNNEL:
+    more [tunnel] keys; AGENT_ARGS: more
     fedgate-agent arguments for every agent started."""
     MEMBERS = ("edge",)
+    MEMBER_KEYS = ""
     TUNNEL = ""
     AGENT_ARGS = ()
 
@@ -91,7 +93,8 @@ class AgentCase(unittest.TestCase):
                              role="member").start()
         tunnel = free_port()
         cls.host = Gateway(
-            members=[agent_member(m, cls.token_file) for m in cls.MEMBERS],
+            members=[agent_member(m, cls.token_file) + cls.MEMBER_KEYS
+                     for m in cls.MEMBERS],
             extra_files={"30-tunnel.ini":
                          "[tunnel]\nlisten = 127.0.0.1:%d\n%s" %
                          (tunnel, cls.TUNNEL)})
@@ -100,7 +103,7 @@ class AgentCase(unittest.TestCase):
         try:
             cls.host.start()
             cls.agent = cls.start_agent()
-            wait_for(lambda: "joined (1 live)" in cls.host.logs(), 30,
+            wait_for(lambda: "joined (1 live" in cls.host.logs(), 30,
                      "the agent to join")
         except Exception:
             cls.tearDownClass()

@@ -39,6 +39,7 @@ struct agent_instance {
     char *token_file;
     struct agent_tunnel_list tunnels;
     size_t n_live;
+    size_t expected; /* expected_tunnels: fewer live is logged, shown */
     struct fg_timer *ping; /* every ping_interval: PING each tunnel */
     LIST_ENTRY(agent_instance) link;
 };

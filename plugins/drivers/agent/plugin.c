@@ -27,6 +27,7 @@ static void *instance_new(const struct fg_host *host,
         return NULL;
     }
     in->host = host;
+    in->expected = (size_t)s->get_int(s, "expected_tunnels", 1);
     snprintf(in->name, sizeof(in->name), "%s", s->name);
     TAILQ_INIT(&in->tunnels);
     if (!(in->ping = host->timer_new(host, ping_all, in))) {
@@ -61,8 +62,9 @@ static int tunnel_live(struct agent_tunnel *t)
     t->dead = 1;
     t->in->n_live--;
     t->in->host->log(t->in->host, FG_LOG_WARN,
-                     "member \"%s\": tunnel from %s lost (%zu left)",
-                     t->in->name, t->peer, t->in->n_live);
+                     "member \"%s\": tunnel from %s lost (%zu left of %zu "
+                     "expected)",
+                     t->in->name, t->peer, t->in->n_live, t->in->expected);
     return 0;
 }
 
@@ -108,8 +110,9 @@ void agent_tunnel_add(struct agent_instance *in, struct fg_client *client,
     in->n_live++;
     prune(in);
     in->host->log(in->host, FG_LOG_INFO,
-                  "member \"%s\": tunnel from %s joined (%zu live)", in->name,
-                  peer, in->n_live);
+                  "member \"%s\": tunnel from %s joined (%zu live of %zu "
+                  "expected)",
+                  in->name, peer, in->n_live, in->expected);
 }
 
 static void instance_free(void *instance)
@@ -135,12 +138,17 @@ static void instance_health(void *instance, struct fg_member_health *out)
     TAILQ_FOREACH(t, &in->tunnels, link)
     answering += !t->dead && t->answered;
     out->ready = answering > 0;
+    out->tunnels_live = (uint32_t)in->n_live;
+    out->tunnels_expected = (uint32_t)in->expected;
     if (in->n_live == 0)
         snprintf(out->last_error, sizeof(out->last_error),
                  "no agent is connected");
     else if (!out->ready)
         snprintf(out->last_error, sizeof(out->last_error),
                  "no connected agent answered its last PING");
+    else if (in->n_live < in->expected)
+        snprintf(out->last_error, sizeof(out->last_error),
+                 "%zu of %zu expected tunnels live", in->n_live, in->expected);
 }
 
 /* A request on its way: the tunnel's client stream (NULL when it was
@@ -150,13 +158,22 @@ struct agent_stream {
     struct fg_client_stream *cs;
 };
 
-/* The first live tunnel, moved to the back: new streams take turns. */
+/* The first live tunnel whose last PING was answered (else the first
+ * live one), moved to the back: new streams take turns, and avoid a
+ * tunnel that went quiet while the PING deadline still runs. */
 static struct agent_tunnel *pick(struct agent_instance *in)
 {
     prune(in);
-    struct agent_tunnel *t = TAILQ_FIRST(&in->tunnels);
-    while (t && t->dead)
-        t = TAILQ_NEXT(t, link);
+    struct agent_tunnel *t, *quiet = NULL;
+    TAILQ_FOREACH(t, &in->tunnels, link)
+    {
+        if (!t->dead && t->answered)
+            break;
+        if (!t->dead && !quiet)
+            quiet = t;
+    }
+    if (!t)
+        t = quiet;
     if (t) {
         TAILQ_REMOVE(&in->tunnels, t, link);
         TAILQ_INSERT_TAIL(&in->tunnels, t, link);
@@ -275,6 +292,9 @@ static const struct fg_config_key agent_keys[] = {
     {"token_file", FG_CONFIG_FILE, NULL, 1, 0, 0,
      "file holding the token this member's agents prove their name with "
      "(read at every handshake)"},
+    {"expected_tunnels", FG_CONFIG_INT, "1", 0, 1, 1000,
+     "tunnels (agent replicas) this member should have; fewer live is "
+     "logged and shown in fedgate_member_tunnels"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
