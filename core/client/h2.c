@@ -6,6 +6,10 @@
  * client took its bytes, so a paused client closes the member's window.
  * GOAWAY or a lost connection fails the streams it carried (503 before a
  * head, a reset after) and the next request opens a new connection.
+ * Over an adopted connection an upgrade (websocket, SPDY/3.1) is an
+ * extended CONNECT stream (RFC 8441, when the peer's SETTINGS allow it):
+ * the peer's 2xx is the caller's 101, and from then on the stream's DATA
+ * is the byte pipe both ways; any other answer is relayed as it is.
  * client_ping is the keepalive: a PING unanswered past its deadline counts
  * as a lost connection, for a peer that vanished without closing. */
 #include <stdio.h>
@@ -184,7 +188,13 @@ static void deliver_head(struct fg_client_stream *st)
         h[i].value_len = strlen(p);
         p += h[i].value_len + 1;
     }
-    int rc = fg_client_stream_head(st, st->rh_status, h, n);
+    int status = st->rh_status;
+    if (st->upgrade && status / 100 == 2) {
+        /* the tunnel is up: the peer switched protocols (RFC 8441) */
+        status = 101;
+        st->piping = 1;
+    }
+    int rc = fg_client_stream_head(st, status, h, n);
     free(h);
     if (st->rh) {
         evbuffer_free(st->rh);
@@ -312,7 +322,8 @@ static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *buf,
     int n = evbuffer_remove(st->body, buf, length);
     if (n < 0)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    if (st->body_ended && evbuffer_get_length(st->body) == 0)
+    /* a tunnel's request side lasts as long as the stream */
+    if (st->body_ended && !st->upgrade && evbuffer_get_length(st->body) == 0)
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     else if (n == 0)
         return NGHTTP2_ERR_DEFERRED;
@@ -561,7 +572,13 @@ static nghttp2_nv nv(const char *name, size_t nlen, const char *value,
 
 int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
 {
-    size_t n = st->headers.n + 5;
+    if (st->upgrade && !nghttp2_session_get_remote_settings(
+                           s->ng, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL)) {
+        fg_client_stream_unavailable(
+            st, "its connection does not take upgrades (no extended CONNECT)");
+        return -1;
+    }
+    size_t n = st->headers.n + 6;
     nghttp2_nv *v = calloc(n, sizeof(*v));
     struct fg_client_h2_handle *h = calloc(1, sizeof(*h));
     if (!v || !h) {
@@ -572,7 +589,12 @@ int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
     }
     size_t k = 0;
     const char *auth = s->in->cfg.url.authority;
-    v[k++] = nv(":method", 7, st->method, strlen(st->method));
+    if (st->upgrade) {
+        v[k++] = nv(":method", 7, "CONNECT", 7);
+        v[k++] = nv(":protocol", 9, st->upgrade, strlen(st->upgrade));
+    } else {
+        v[k++] = nv(":method", 7, st->method, strlen(st->method));
+    }
     v[k++] = nv(":scheme", 7, "https", 5);
     v[k++] = nv(":authority", 10, auth, strlen(auth));
     v[k++] = nv(":path", 5, st->target, strlen(st->target));
@@ -581,12 +603,12 @@ int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
         v[k++] = nv(x->name, x->name_len, x->value, x->value_len);
     }
     char clen[24];
-    if (st->content_length >= 0) {
+    if (st->content_length >= 0 && !st->upgrade) {
         snprintf(clen, sizeof(clen), "%lld", (long long)st->content_length);
         v[k++] = nv("content-length", 14, clen, strlen(clen));
     }
     int has_body =
-        st->content_length > 0 ||
+        st->upgrade || st->content_length > 0 ||
         (st->content_length < 0 && !(st->body_ended && st->body_bytes == 0));
     h->st = st;
     h->s = s;

@@ -2,9 +2,11 @@
 member-role fedgate (the demo mock, token-protected) standing in for the
 member's kube-apiserver, and fedgate-agent between them, which dials the
 host's [tunnel] listener. kubectl and the Python client use the member
-through the host; wrong token, unknown name, wrong host CA and a second
-host are refused with the reason in both logs. Every process is stopped by
-its pid; every wait has a deadline."""
+through the host (get, apply, logs -f, exec with stdin as an extended
+CONNECT stream through the tunnel, watch in the Python tour); wrong
+token, unknown name, wrong host CA and a second host are refused with the
+reason in both logs. Every process is stopped by its pid; every wait has
+a deadline."""
 import json
 import os
 import secrets
@@ -15,17 +17,18 @@ import unittest
 from agent_harness import AGENT, AgentCase
 from harness import wait_for
 from test_mock_tour import MANIFEST
-from tours import python_client_tour
+from tours import (kubectl_exec_tour, kubectl_follow_tour,
+                   python_client_tour)
 
 
 class AgentTest(AgentCase):
     MEMBERS = ("edge", "idle")
 
-    def kubectl(self, *args, check=True):
+    def kubectl(self, *args, check=True, stdin=None):
         out = subprocess.run(["kubectl", "--kubeconfig", self.host.kubeconfig,
                               "--context", "edge", "--request-timeout=20s",
                               *args], capture_output=True, text=True,
-                             timeout=60)
+                             timeout=60, input=stdin)
         if check:
             self.assertEqual(out.returncode, 0, out.stderr)
         return out
@@ -42,6 +45,18 @@ class AgentTest(AgentCase):
         out = self.kubectl("get", "cm", "tour", "-n", "tour", "-o", "json")
         self.assertEqual(json.loads(out.stdout)["metadata"]["name"], "tour")
         self.kubectl("delete", "namespace", "tour")
+
+    def pod(self):
+        return self.kubectl("get", "pods", "-n", "shop", "-o",
+                            "jsonpath={.items[0].metadata.name}").stdout
+
+    def test_exec_through_the_tunnel(self):
+        kubectl_exec_tour(self, self.kubectl, self.pod())
+
+    def test_logs_follow_through_the_tunnel(self):
+        kubectl_follow_tour(self, ["kubectl", "--kubeconfig",
+                                   self.host.kubeconfig, "--context", "edge"],
+                            self.pod())
 
     def test_python_client_tour(self):
         python_client_tour(self, self.host.kubeconfig, "edge")

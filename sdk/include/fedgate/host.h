@@ -49,7 +49,10 @@ struct fg_section {
  * lazily, on the first stream, and again after a lost connection. Or it
  * runs the HTTP/2 client role over one connection a plugin's listener
  * accepted (client_adopt): it never dials then, and once that connection
- * is gone every stream fails with 503.
+ * is gone every stream fails with 503. An adopted client sends an upgrade
+ * as an extended CONNECT stream (RFC 8441; ABI 2.1) when the peer's
+ * SETTINGS enable it (else 503): the peer's 2xx answer is the caller's
+ * 101 and the stream's DATA the byte pipe.
  *
  * Client streams have the shape of driver streams (driver.h): open with a
  * request head, callbacks and their context, then write ... end, resume

@@ -23,7 +23,8 @@
  *        SelfSubjectRulesReview, response_started() for audit,
  *        fg_policy_request.long_running.
  *        host.h: fg_host.tunnel, the [tunnel] section; client_ping
- *        (HTTP/2 keepalive with a deadline). driver.h:
+ *        (HTTP/2 keepalive with a deadline); an adopted client sends
+ *        upgrades as extended CONNECT (RFC 8441). driver.h:
  *        fg_member_health.tunnels_live / tunnels_expected. util.h:
  *        fg_impersonate_headers, fg_secret_read.
  */

@@ -5,15 +5,20 @@
  * and passing on only the host's Impersonate-* headers. Flow control is
  * HTTP/2's both ways: a stream's window reopens only as the apiserver
  * takes its body, and an answer is pulled from the apiserver only as the
- * host's window lets it out (FG_PAUSE / resume). Keepalive: a PING every
- * ping interval, and a host silent for 3 intervals (not a byte, not even a
- * PING answer) is dead: the session ends and the agent dials again, as the
+ * host's window lets it out (FG_PAUSE / resume). Upgrades (exec, attach,
+ * port-forward) arrive as extended CONNECT streams (RFC 8441, :protocol
+ * websocket or SPDY/3.1): the agent makes the HTTP/1.1 upgrade to its
+ * apiserver, and only on its 101 answers 200, after which the stream's
+ * DATA is the byte pipe; any other answer goes back as it is. Keepalive: a PING
+ * every ping interval, and a host silent for 3 intervals (not a byte, not even
+ * a PING answer) is dead: the session ends and the agent dials again, as the
  * host's side drops it after the same bound. nghttp2 is only entered
  * from the socket's callbacks and the flush event, never from inside a
  * client callback, so neither side re-enters the other. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -41,6 +46,7 @@ struct sstream {
     int32_t id;
     enum kind kind;
     char *method, *path, *query;
+    char *protocol; /* extended CONNECT's :protocol */
     struct fg_header *h;
     size_t n, header_bytes;
     int too_large;
@@ -88,6 +94,7 @@ static void stream_free(struct sstream *st)
     free(st->method);
     free(st->path);
     free(st->query);
+    free(st->protocol);
     if (st->out)
         evbuffer_free(st->out);
     free(st);
@@ -174,7 +181,9 @@ static void answer_status(struct sstream *st, int code, const char *message)
 
 static int c_head(void *ctx, int status, const struct fg_header *h, size_t n)
 {
-    respond(ctx, status, h, n);
+    struct sstream *st = ctx;
+    /* the apiserver switched protocols: the CONNECT tunnel is up */
+    respond(st, st->protocol && status == 101 ? 200 : status, h, n);
     return 0;
 }
 
@@ -345,16 +354,32 @@ static void forward(struct sstream *st)
         .http_version = 20,
         .base_path = "",
     };
+    if (st->protocol) {
+        /* the HTTP/1.1 upgrade the host's caller asked for */
+        head.method = "GET";
+        head.upgrade = st->protocol;
+    }
     st->cs = fg_client_stream_open(a->api, &head, extra, n_extra, &api_cb, st);
     free(extra);
     if (!st->cs)
         answer_status(st, 503, "the agent is out of memory");
 }
 
+/* Whether ST is a request the agent can pass on: an upgrade only as
+ * extended CONNECT for websocket or SPDY/3.1, and no CONNECT else. */
+static int upgrade_ok(const struct sstream *st)
+{
+    int connect = strcmp(st->method, "CONNECT") == 0;
+    if (!st->protocol)
+        return !connect;
+    return connect && (strcasecmp(st->protocol, "websocket") == 0 ||
+                       strcasecmp(st->protocol, "SPDY/3.1") == 0);
+}
+
 static void dispatch(struct sstream *st, int end_stream)
 {
     struct agent_session *s = st->s;
-    if (!st->method || !st->path || st->too_large) {
+    if (!st->method || !st->path || st->too_large || !upgrade_ok(st)) {
         answer_status(st, 400, "the request head is not valid");
         st->kind = K_LOCAL;
     } else if (!s->joined && strcmp(st->path, TUNNEL_HELLO_PATH) == 0) {
@@ -419,6 +444,8 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f,
         slot = &st->method;
     else if (nlen == 5 && memcmp(n, ":path", 5) == 0)
         slot = &st->path;
+    else if (nlen == 9 && memcmp(n, ":protocol", 9) == 0)
+        slot = &st->protocol;
     if (slot) {
         if (*slot)
             st->too_large = 1;
@@ -614,10 +641,11 @@ struct agent_session *agent_session_new(struct agent *a,
     const nghttp2_settings_entry settings[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
+        {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
     };
     if (rc != 0 || !s->flush_ev || !s->ping_ev ||
         event_add(s->ping_ev, &every) != 0 ||
-        nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, settings, 2) != 0) {
+        nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, settings, 3) != 0) {
         if (rc == 0)
             nghttp2_session_del(s->ng);
         if (s->flush_ev)
