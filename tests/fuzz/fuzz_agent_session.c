@@ -21,10 +21,15 @@
 static struct agent a;
 static struct fg_host_ctx ctx;
 
-/* main.c's part, without the state file and the redial. */
+/* main.c's part, without the state file, the redial and the token file. */
 void agent_session_lost(struct agent *x)
 {
     x->session = NULL;
+}
+
+const char *agent_api_auth(struct agent *x)
+{
+    return x->api_auth;
 }
 
 int agent_joined(struct agent *x, const char *host_id)

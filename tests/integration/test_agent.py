@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import unittest
 
-from agent_harness import AGENT, AgentCase
+from agent_harness import AGENT, Agent, AgentCase
 from harness import wait_for
 from test_mock_tour import MANIFEST
 from tours import (kubectl_exec_tour, kubectl_follow_tour,
@@ -22,7 +22,7 @@ from tours import (kubectl_exec_tour, kubectl_follow_tour,
 
 
 class AgentTest(AgentCase):
-    MEMBERS = ("edge", "idle")
+    MEMBERS = ("edge", "idle", "rotating")
 
     def kubectl(self, *args, check=True, stdin=None):
         out = subprocess.run(["kubectl", "--kubeconfig", self.host.kubeconfig,
@@ -57,6 +57,27 @@ class AgentTest(AgentCase):
         kubectl_follow_tour(self, ["kubectl", "--kubeconfig",
                                    self.host.kubeconfig, "--context", "edge"],
                             self.pod())
+
+    def test_rotated_service_account_token_is_read_again(self):
+        a = Agent(self.host, self.member, "rotating", self.token_file)
+        self.agents.append(a)  # stopped by tearDownClass
+        token = os.path.join(a.sa, "token")
+        with open(token) as f:
+            good = f.read()
+        with open(token, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+        a.start()
+        version = "/clusters/rotating/version"
+        wait_for(lambda: self.curl(version)[0] == 401, 30,
+                 "the member to refuse the agent's stale token")
+        # as kubelet rotates a projected token: a new file swapped in
+        fresh = token + ".new"
+        with open(fresh, "w") as f:
+            f.write(good)
+        os.replace(fresh, token)
+        wait_for(lambda: self.curl(version)[0] == 200, 10,
+                 "the agent to use the rotated token")
+        self.assertIn("the service account token changed", a.logs())
 
     def test_python_client_tour(self):
         python_client_tour(self, self.host.kubeconfig, "edge")

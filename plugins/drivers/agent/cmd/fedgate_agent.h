@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <fedgate/fedgate.h>
 
@@ -22,8 +23,10 @@ struct agent_session;
 struct agent {
     struct event_base *base;
     struct fg_host host;
-    struct fg_client *api;  /* the member's kube-apiserver */
-    char *api_auth;         /* "Bearer TOKEN" of the agent's account */
+    struct fg_client *api; /* the member's kube-apiserver */
+    char *api_auth;        /* "Bearer TOKEN" of the agent's account */
+    char sa_token[4096];   /* its file, re-read when it changes */
+    struct stat sa_token_st;
     struct fg_client *dial; /* dials the host (never sends a request) */
     struct fg_client_connect *dialing;
     struct agent_session *session;
@@ -46,6 +49,11 @@ void agent_session_free(struct agent_session *s);
 
 /* ---- the process (main.c) ------------------------------------------------ */
 
+/* "Bearer TOKEN" for the agent's own account, from its token file as it
+ * is now: kubelet rotates projected tokens by swapping the file, so a
+ * changed file is read again (if that fails, the token read before stays
+ * in use). NULL only before a token was ever read. */
+const char *agent_api_auth(struct agent *a);
 /* The session ended: dial again after a backoff. */
 void agent_session_lost(struct agent *a);
 /* The host said joined: record its id (first join) and reset the backoff.

@@ -70,6 +70,48 @@ static void retry(struct agent *a)
     evtimer_add(a->retry_ev, &tv);
 }
 
+static int same_file(const struct stat *x, const struct stat *y)
+{
+    return x->st_ino == y->st_ino && x->st_dev == y->st_dev &&
+           x->st_size == y->st_size && x->st_mtim.tv_sec == y->st_mtim.tv_sec &&
+           x->st_mtim.tv_nsec == y->st_mtim.tv_nsec;
+}
+
+const char *agent_api_auth(struct agent *a)
+{
+    struct stat st;
+    if (stat(a->sa_token, &st) != 0 ||
+        (a->api_auth && same_file(&st, &a->sa_token_st)))
+        return a->api_auth;
+    char err[512];
+    char *t = fg_secret_read(a->sa_token, "the service account token", err,
+                             sizeof(err));
+    char *auth = NULL;
+    if (t) {
+        size_t n = strlen(t);
+        if ((auth = malloc(n + 8)) != NULL)
+            snprintf(auth, n + 8, "Bearer %s", t);
+        else
+            snprintf(err, sizeof(err), "out of memory");
+        OPENSSL_cleanse(t, n);
+        free(t);
+    }
+    if (!auth) {
+        fg_error_log("%s%s", err,
+                     a->api_auth ? "; the token read before stays in use" : "");
+        return a->api_auth;
+    }
+    if (a->api_auth) {
+        fg_info("the service account token changed: read again from %s",
+                a->sa_token);
+        OPENSSL_cleanse(a->api_auth, strlen(a->api_auth));
+        free(a->api_auth);
+    }
+    a->api_auth = auth;
+    a->sa_token_st = st;
+    return auth;
+}
+
 void agent_session_lost(struct agent *a)
 {
     a->session = NULL;
@@ -266,20 +308,16 @@ static int api_client(struct agent *a, const char *sa_dir, char *err,
                  "inside the member cluster");
         return -1;
     }
-    char server[512], ca[4096], token[4096];
+    char server[512], ca[4096];
     snprintf(server, sizeof(server),
              strchr(h, ':') ? "https://[%s]:%s" : "https://%s:%s", h, p);
     snprintf(ca, sizeof(ca), "%s/ca.crt", sa_dir);
-    snprintf(token, sizeof(token), "%s/token", sa_dir);
-    char *t = fg_secret_read(token, "the service account token", err, err_len);
-    if (!t)
+    snprintf(a->sa_token, sizeof(a->sa_token), "%s/token", sa_dir);
+    if (!agent_api_auth(a)) {
+        snprintf(err, err_len, "cannot read the service account token %s",
+                 a->sa_token);
         return -1;
-    size_t n = strlen(t);
-    a->api_auth = malloc(n + 8);
-    if (a->api_auth)
-        snprintf(a->api_auth, n + 8, "Bearer %s", t);
-    OPENSSL_cleanse(t, n);
-    free(t);
+    }
     struct fg_client_config cfg = {
         .struct_size = sizeof(cfg),
         .name = a->name,
@@ -289,7 +327,7 @@ static int api_client(struct agent *a, const char *sa_dir, char *err,
     };
     if (!a->api)
         a->api = fg_client_new(&a->host, &cfg, err, err_len);
-    return a->api_auth && a->api ? 0 : -1;
+    return a->api ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -370,6 +408,7 @@ int main(int argc, char **argv)
     event_free(sigint);
     OPENSSL_cleanse(a.token, strlen(a.token));
     free(a.token);
+    OPENSSL_cleanse(a.api_auth, strlen(a.api_auth));
     free(a.api_auth);
     event_base_free(a.base);
     return 0;

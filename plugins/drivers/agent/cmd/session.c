@@ -334,7 +334,7 @@ static void forward(struct sstream *st)
         answer_status(st, 503, "the agent is out of memory");
         return;
     }
-    extra[0] = header("authorization", a->api_auth);
+    extra[0] = header("authorization", agent_api_auth(a));
     int64_t length = -1;
     for (size_t i = 0; i < st->n; i++) {
         const struct fg_header *h = &st->h[i];
