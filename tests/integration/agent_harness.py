@@ -75,11 +75,13 @@ def agent_member(name, token_file):
 
 class AgentCase(unittest.TestCase):
     """Host, member and the agent of member "edge" (cls.agent). MEMBERS:
-    the host's agent members, with MEMBER_KEYS more keys each; TUNNEL:
+    the host's agent members, with MEMBER_KEYS more keys each, and
+    MORE_MEMBERS sections as they are; TUNNEL:
     more [tunnel] keys; AGENT_ARGS: more
     fedgate-agent arguments for every agent started."""
     MEMBERS = ("edge",)
     MEMBER_KEYS = ""
+    MORE_MEMBERS = ()
     TUNNEL = ""
     AGENT_ARGS = ()
 
@@ -94,7 +96,7 @@ class AgentCase(unittest.TestCase):
         tunnel = free_port()
         cls.host = Gateway(
             members=[agent_member(m, cls.token_file) + cls.MEMBER_KEYS
-                     for m in cls.MEMBERS],
+                     for m in cls.MEMBERS] + list(cls.MORE_MEMBERS),
             extra_files={"30-tunnel.ini":
                          "[tunnel]\nlisten = 127.0.0.1:%d\n%s" %
                          (tunnel, cls.TUNNEL)})

@@ -20,8 +20,16 @@ static void *instance_new(const struct fg_host *host,
         snprintf(err, err_len, "the agent driver needs a host with ABI 2.1");
         return NULL;
     }
+    const char *token_file = s->get(s, "token_file");
+    const struct fg_section *t = host->tunnel;
+    if (!token_file && !(t && t->get(t, "client_ca_file"))) {
+        snprintf(err, err_len,
+                 "token_file is required unless [tunnel] client_ca_file is "
+                 "set (agents prove the name with a certificate)");
+        return NULL;
+    }
     struct agent_instance *in = calloc(1, sizeof(*in));
-    if (!in || !(in->token_file = strdup(s->get(s, "token_file")))) {
+    if (!in || (token_file && !(in->token_file = strdup(token_file)))) {
         free(in);
         snprintf(err, err_len, "out of memory");
         return NULL;
@@ -289,9 +297,9 @@ const struct fg_driver_ops agent_driver_ops = {
 };
 
 static const struct fg_config_key agent_keys[] = {
-    {"token_file", FG_CONFIG_FILE, NULL, 1, 0, 0,
+    {"token_file", FG_CONFIG_FILE, NULL, 0, 0, 0,
      "file holding the token this member's agents prove their name with "
-     "(read at every handshake)"},
+     "(read at every handshake); optional with [tunnel] client_ca_file"},
     {"expected_tunnels", FG_CONFIG_INT, "1", 0, 1, 1000,
      "tunnels (agent replicas) this member should have; fewer live is "
      "logged and shown in fedgate_member_tunnels"},

@@ -34,7 +34,7 @@ struct agent {
     unsigned attempt; /* failed connections since the last join */
     unsigned ping_ms; /* keepalive: a tunnel silent for 3 of these is dead */
     char name[64];
-    char *token;
+    char *token; /* NULL: a client certificate proves the name */
     char state_file[4096];
     char bound[TUNNEL_HOST_ID_LEN + 1]; /* the host id joined, or "" */
 };

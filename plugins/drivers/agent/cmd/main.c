@@ -35,7 +35,8 @@ static void usage(FILE *f)
     fprintf(
         f,
         "usage: fedgate-agent --host https://HOST:PORT --name NAME\n"
-        "                     --token-file FILE --host-ca-file FILE\n"
+        "                     --host-ca-file FILE\n"
+        "                     --token-file FILE | --cert-file F --key-file F\n"
         "                     [--state-dir DIR] [--serviceaccount-dir DIR]\n"
         "                     [--ping-interval SECONDS (10)]\n"
         "                     [--log-level error|warn|info|debug]\n"
@@ -207,6 +208,7 @@ static int read_bound(struct agent *a)
 
 struct options {
     const char *host, *name, *token_file, *host_ca, *state_dir, *sa_dir;
+    const char *cert, *key;
     const char *log_level;
     int forget;
     unsigned ping_s;
@@ -218,6 +220,8 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"host", required_argument, NULL, 'H'},
         {"name", required_argument, NULL, 'n'},
         {"token-file", required_argument, NULL, 't'},
+        {"cert-file", required_argument, NULL, 'C'},
+        {"key-file", required_argument, NULL, 'K'},
         {"host-ca-file", required_argument, NULL, 'c'},
         {"state-dir", required_argument, NULL, 's'},
         {"serviceaccount-dir", required_argument, NULL, 'a'},
@@ -242,6 +246,12 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case 't':
             o->token_file = optarg;
+            break;
+        case 'C':
+            o->cert = optarg;
+            break;
+        case 'K':
+            o->key = optarg;
             break;
         case 'c':
             o->host_ca = optarg;
@@ -280,9 +290,11 @@ static int parse_args(int argc, char **argv, struct options *o)
         return -1;
     if (o->forget)
         return 0;
-    if (!o->host || !o->name || !o->token_file || !o->host_ca) {
-        fprintf(stderr, "fedgate-agent: --host, --name, --token-file and "
-                        "--host-ca-file are required\n");
+    if (!o->host || !o->name || !o->host_ca || (!o->token_file && !o->cert) ||
+        !o->cert != !o->key) {
+        fprintf(stderr, "fedgate-agent: --host, --name, --host-ca-file and "
+                        "--token-file or --cert-file with --key-file are "
+                        "required\n");
         return -1;
     }
     if (!tunnel_name_ok(o->name, strlen(o->name))) {
@@ -365,7 +377,11 @@ int main(int argc, char **argv)
     snprintf(a.name, sizeof(a.name), "%s", o.name);
     a.ping_ms = o.ping_s * 1000;
     char err[512];
-    a.token = fg_secret_read(o.token_file, "--token-file", err, sizeof(err));
+    if (o.token_file && !(a.token = fg_secret_read(o.token_file, "--token-file",
+                                                   err, sizeof(err)))) {
+        fg_error_log("%s", err);
+        return 1;
+    }
     a.base = event_base_new();
     static struct fg_host_ctx ctx;
     ctx.base = a.base;
@@ -377,9 +393,10 @@ int main(int argc, char **argv)
         .name = "host",
         .server = o.host,
         .ca_file = o.host_ca,
+        .cert_file = o.cert,
+        .key_file = o.key,
     };
-    if (!a.token || !a.base ||
-        api_client(&a, o.sa_dir, err, sizeof(err)) != 0 ||
+    if (!a.base || api_client(&a, o.sa_dir, err, sizeof(err)) != 0 ||
         !(a.dial = fg_client_new(&a.host, &dial_cfg, err, sizeof(err)))) {
         fg_error_log("%s", a.base ? err : "out of memory");
         return 1;
@@ -406,7 +423,8 @@ int main(int argc, char **argv)
     event_free(a.retry_ev);
     event_free(sigterm);
     event_free(sigint);
-    OPENSSL_cleanse(a.token, strlen(a.token));
+    if (a.token)
+        OPENSSL_cleanse(a.token, strlen(a.token));
     free(a.token);
     OPENSSL_cleanse(a.api_auth, strlen(a.api_auth));
     free(a.api_auth);

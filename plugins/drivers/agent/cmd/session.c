@@ -291,9 +291,11 @@ static void hello(struct sstream *st)
         return;
     }
     memcpy(st->s->offered, v.host_id, sizeof(st->s->offered));
-    const struct fg_header h[] = {header(TUNNEL_H_MEMBER, a->name),
-                                  header(TUNNEL_H_TOKEN, a->token)};
-    answer(st, 200, h, 2, "", 0);
+    /* with a client certificate (no token), its CN proves the name */
+    const struct fg_header h[] = {
+        header(TUNNEL_H_MEMBER, a->name),
+        header(TUNNEL_H_TOKEN, a->token ? a->token : "")};
+    answer(st, 200, h, a->token ? 2 : 1, "", 0);
 }
 
 static void verdict(struct sstream *st)
