@@ -108,8 +108,8 @@ int fg_ctl_token_append(const char *path, const char *user,
         return fg_error_set(err, "no random bytes for a token");
     hex(token, raw, sizeof(raw));
     OPENSSL_cleanse(raw, sizeof(raw));
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-                  0600);
+    int fd =
+        open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     struct stat st;
     int rc = -1;
     if (fd < 0 || flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0) {
