@@ -72,9 +72,10 @@ static EVP_PKEY *ec_key(const cJSON *jwk)
 {
     const cJSON *crv = cJSON_GetObjectItemCaseSensitive(jwk, "crv");
     unsigned char point[1 + 2 * P256_COORD] = {0x04}; /* uncompressed */
+    /* A longer coordinate does not fit and fails to decode. */
     if (!cJSON_IsString(crv) || strcmp(crv->valuestring, "P-256") != 0 ||
-        member_bytes(jwk, "x", point + 1, P256_COORD + 2) != P256_COORD ||
-        member_bytes(jwk, "y", point + 1 + P256_COORD, P256_COORD + 2) !=
+        member_bytes(jwk, "x", point + 1, P256_COORD) != P256_COORD ||
+        member_bytes(jwk, "y", point + 1 + P256_COORD, P256_COORD) !=
             P256_COORD)
         return NULL;
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
