@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import \
     decode_dss_signature
 
-from harness import ADMIN_POLICY, Gateway, plugin_dir, wait_for
+from authn_case import AuthnTest, probe_section
+from harness import Gateway, wait_for
 
 ISSUER = "https://issuer.test/realms/fleet"
-NAMESPACES = "/clusters/demo/api/v1/namespaces"
 
 
 def b64(data):
@@ -69,13 +69,11 @@ def claims(**over):
     return {k: v for k, v in c.items() if v is not None}
 
 
-class OidcTest(unittest.TestCase):
+class OidcTest(AuthnTest):
 
     @classmethod
     def setUpClass(cls):
-        cls.plugins = plugin_dir("policy_probe.so")
-        cls.tmp = tempfile.mkdtemp(prefix="fedgate-oidc-")
-        cls.log = os.path.join(cls.tmp, "probe.log")
+        super().setUpClass()
         cls.jwks = os.path.join(cls.tmp, "jwks.json")
         cls.rsa = rsa.generate_private_key(public_exponent=65537,
                                            key_size=2048)
@@ -88,25 +86,10 @@ class OidcTest(unittest.TestCase):
                   "username_claim = email\nusername_prefix = oidc:\n"
                   "groups_claim = groups\ngroups_prefix = oidc:\n"
                   "required_claims = email_domain=example.com\n"
-                  "clock_skew = 10s\n"
-                  "[plugin \"probe\"]\nplugin = policy_probe\nlog_file = %s\n"
-                  "authorize = allow\n" % (ISSUER, cls.jwks, cls.log))
+                  "clock_skew = 10s\n" % (ISSUER, cls.jwks) +
+                  probe_section(cls.log))
         cls.gw = Gateway(plugin_dir=cls.plugins, policy=policy)
-        try:
-            cls.gw.start()
-        except Exception:
-            cls.gw.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.gw.stop()
-        logs = cls.gw.logs()
-        cls.gw.cleanup()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-        shutil.rmtree(cls.plugins, ignore_errors=True)
-        if code != 0:
-            raise AssertionError("fedgate exited %s:\n%s" % (code, logs))
+        cls.gw.start()
 
     @classmethod
     def write_jwks(cls, keys, raw=None):
@@ -115,31 +98,18 @@ class OidcTest(unittest.TestCase):
             f.write(raw if raw is not None else json.dumps({"keys": keys}))
         os.replace(tmp, cls.jwks)
 
-    def curl(self, token):
-        out = subprocess.run(
-            ["curl", "-sS", "--http1.1", "--max-time", "20", "--cacert",
-             self.gw.ca, "-H", "Authorization: Bearer " + token, "-w",
-             "\n%{http_code}", self.gw.base + NAMESPACES],
-            capture_output=True, text=True, timeout=30)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        body, _, code = out.stdout.rpartition("\n")
-        return int(code), body
-
-    def last_user(self):
-        with open(self.log) as f:
-            lines = [line for line in f if line.startswith("authorize")]
-        return [w for w in lines[-1].split()
-                if w.startswith(("user=", "groups="))]
+    def bearer(self, token):
+        return self.curl("-H", "Authorization: Bearer " + token)
 
     def good(self, **over):
         return claims(email_domain="example.com", **over)
 
     def test_rs256_and_es256_with_curl(self):
         for key, kid in ((self.rsa, "r1"), (self.ec, "e1")):
-            code, body = self.curl(jwt(key, kid, self.good()))
+            code, body = self.bearer(jwt(key, kid, self.good()))
             self.assertEqual(code, 200, body)
-            self.assertEqual(self.last_user(),
-                             ["user=oidc:alice@example.com", "groups=3"])
+            self.assertEqual(self.authorized()[-1],
+                             "user=oidc:alice@example.com groups=3")
 
     def test_kubectl_token(self):
         empty = os.path.join(self.tmp, "empty-kubeconfig")
@@ -164,7 +134,7 @@ class OidcTest(unittest.TestCase):
                       "token expired", out.stderr)
 
     def expect_401(self, token, why):
-        code, body = self.curl(token)
+        code, body = self.bearer(token)
         self.assertEqual(code, 401, body)
         status = json.loads(body)
         self.assertEqual((status["kind"], status["reason"]),
@@ -200,30 +170,30 @@ class OidcTest(unittest.TestCase):
         self.expect_401("eyJhbGciOiJSUzI1NiJ9.e30.AA", None)
         self.expect_401("x" * 20000, None)
         # The next authenticator still judges what authn_oidc leaves.
-        code, _ = self.curl(self.gw.token)
+        code, _ = self.bearer(self.gw.token)
         self.assertEqual(code, 200)
 
     def test_sighup_rereads_the_keys(self):
         new = ec.generate_private_key(ec.SECP256R1())
         old_token = jwt(self.rsa, "r1", self.good())
         new_token = jwt(new, "e2", self.good())
-        self.assertEqual(self.curl(new_token)[0], 401)
+        self.assertEqual(self.bearer(new_token)[0], 401)
         try:
             self.write_jwks([jwk(new, "e2")])
             self.gw.signal(signal.SIGHUP)
-            wait_for(lambda: self.curl(new_token)[0] == 200, 20,
+            wait_for(lambda: self.bearer(new_token)[0] == 200, 20,
                      "the new key to be read")
-            self.assertEqual(self.curl(old_token)[0], 401)
+            self.assertEqual(self.bearer(old_token)[0], 401)
             # A broken file keeps the keys read before.
             self.write_jwks(None, raw='{"keys": [')
             self.gw.signal(signal.SIGHUP)
             wait_for(lambda: "the keys read before stay in use" in
                      self.gw.logs(), 20, "the reload to be refused")
-            self.assertEqual(self.curl(new_token)[0], 200)
+            self.assertEqual(self.bearer(new_token)[0], 200)
         finally:
             self.write_jwks([jwk(self.rsa, "r1"), jwk(self.ec, "e1")])
             self.gw.signal(signal.SIGHUP)
-            wait_for(lambda: self.curl(old_token)[0] == 200, 20,
+            wait_for(lambda: self.bearer(old_token)[0] == 200, 20,
                      "the first keys to be back")
 
 

@@ -12,7 +12,6 @@ import os
 import shutil
 import stat
 import subprocess
-import tempfile
 import unittest
 
 from cryptography import x509
@@ -20,10 +19,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from harness import ADMIN_POLICY, FEDGATE, Gateway, plugin_dir
+from authn_case import AuthnTest, probe_section
+from harness import ADMIN_POLICY, FEDGATE, Gateway
 
 FEDGATECTL = os.path.join(os.path.dirname(FEDGATE), "fedgatectl")
-NAMESPACES = "/clusters/demo/api/v1/namespaces"
 
 
 def fedgatectl(*args, check=True):
@@ -70,13 +69,11 @@ def make_ca(cn):
     return cert, key
 
 
-class X509Test(unittest.TestCase):
+class X509Test(AuthnTest):
 
     @classmethod
     def setUpClass(cls):
-        cls.plugins = plugin_dir("policy_probe.so")
-        cls.tmp = tempfile.mkdtemp(prefix="fedgate-x509-")
-        cls.log = os.path.join(cls.tmp, "probe.log")
+        super().setUpClass()
         gw = Gateway(plugin_dir=cls.plugins)
         cls.gw = gw
         # The first start makes the CA; the operator then names it.
@@ -98,21 +95,10 @@ class X509Test(unittest.TestCase):
         text += ("[tls]\nclient_ca_file = %s\n"
                  "[policy]\nchain = admin_token, authn_x509, probe\n"
                  "[plugin \"admin_token\"]\n"
-                 "[plugin \"authn_x509\"]\nclient_ca_file = %s\n"
-                 "[plugin \"probe\"]\nplugin = policy_probe\nlog_file = %s\n"
-                 "authorize = allow\n" % (bundle, gw.ca, cls.log))
+                 "[plugin \"authn_x509\"]\nclient_ca_file = %s\n" %
+                 (bundle, gw.ca) + probe_section(cls.log))
         gw.write("10-gateway.ini", text)
         gw.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.gw.stop()
-        logs = cls.gw.logs()
-        cls.gw.cleanup()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-        shutil.rmtree(cls.plugins, ignore_errors=True)
-        if code != 0:
-            raise AssertionError("fedgate exited %s:\n%s" % (code, logs))
 
     def kubeconfig(self, *args):
         out = fedgatectl("kubeconfig", "-c", self.gw.conf, *args)
@@ -121,14 +107,6 @@ class X509Test(unittest.TestCase):
             f.write(out.stdout)
         return path, json.loads(out.stdout), out.stderr
 
-    def probe_users(self):
-        try:
-            with open(self.log) as f:
-                return [w for line in f for w in line.split()
-                        if w.startswith("user=")]
-        except FileNotFoundError:
-            return []
-
     def curl_cert(self, cert, key):
         certf = os.path.join(self.tmp, "c.pem")
         keyf = os.path.join(self.tmp, "k.pem")
@@ -136,14 +114,7 @@ class X509Test(unittest.TestCase):
             f.write(cert)
         with open(keyf, "wb") as f:
             f.write(key)
-        out = subprocess.run(
-            ["curl", "-sS", "--http1.1", "--max-time", "20", "--cacert",
-             self.gw.ca, "--cert", certf, "--key", keyf, "-w",
-             "\n%{http_code}", self.gw.base + NAMESPACES],
-            capture_output=True, text=True, timeout=30)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        body, _, code = out.stdout.rpartition("\n")
-        return int(code), body
+        return self.curl("--cert", certf, "--key", keyf)
 
     def test_fedgatectl_certificate_kubeconfig(self):
         path, kc, err = self.kubeconfig("--user", "alice", "--group", "team-a",
@@ -161,9 +132,7 @@ class X509Test(unittest.TestCase):
                 capture_output=True, text=True, timeout=60)
             self.assertEqual(out.returncode, 0, out.stderr)
             self.assertIn("namespace/default", out.stdout)
-        with open(self.log) as f:
-            seen = [line for line in f if line.startswith("authorize")]
-        self.assertIn("user=alice groups=3", seen[-1])
+        self.assertEqual(self.authorized()[-1], "user=alice groups=3")
 
     def test_ttl(self):
         _, kc, _ = self.kubeconfig("--user", "bob", "--ttl", "90m")
@@ -201,7 +170,7 @@ class X509Test(unittest.TestCase):
         self.assertEqual(status["reason"], "Unauthorized")
         self.assertIn("x509: unable to get local issuer certificate",
                       status["message"])
-        self.assertNotIn("user=mallory", self.probe_users())
+        self.assertFalse([u for u in self.authorized() if "mallory" in u])
 
     def test_expired_is_401(self):
         now = datetime.datetime.now(datetime.timezone.utc)
@@ -230,7 +199,7 @@ class X509Test(unittest.TestCase):
                              capture_output=True, text=True, timeout=60)
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("Unauthorized", out.stderr)
-        self.assertNotIn("user=old", self.probe_users())
+        self.assertFalse([u for u in self.authorized() if "=old" in u])
 
     def test_admin_token_still_works(self):
         out = subprocess.run(
