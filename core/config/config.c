@@ -728,12 +728,12 @@ static void apply_tls(struct fg_config *cfg, struct fg_config_section *s,
     const char *cert = fg_config_get(s, "cert_file");
     const char *key = fg_config_get(s, "key_file");
     const char *ca = fg_config_get(s, "client_ca_file");
+    /* client_ca_file alone asks for client certificates with the
+     * generated serving certificate: state_dir/ca.crt then names both
+     * (fedgatectl issues client certificates from it). */
     if (!cert != !key)
         fg_diag_add(diag, s->file, s->line,
                     "[tls]: cert_file and key_file must be set together");
-    else if (ca && !cert)
-        fg_diag_add(diag, s->file, line_of(s, "client_ca_file"),
-                    "[tls]: client_ca_file needs cert_file and key_file");
     cfg->cert_file = cert ? strdup(cert) : NULL;
     cfg->key_file = key ? strdup(key) : NULL;
     cfg->client_ca_file = ca ? strdup(ca) : NULL;
