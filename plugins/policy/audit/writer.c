@@ -379,7 +379,9 @@ void audit_writer_release(struct audit_writer *w)
 int audit_writer_submit(struct audit_writer *w, char *line, size_t len)
 {
     pthread_mutex_lock(&w->mu);
-    if (w->count == w->cfg.queue_max) {
+    /* The bound counts the batch the thread holds (retried on a full
+     * disk) with what waits behind it. */
+    if (w->count + w->in_batch >= w->cfg.queue_max) {
         w->st.dropped++;
         pthread_mutex_unlock(&w->mu);
         free(line);
