@@ -3,7 +3,8 @@
  * rotation keeps N backups each under the limit; a reopen after the file
  * was moved loses nothing; a full disk (/dev/full) holds events and
  * reports it, a later reopen onto a writable file writes them all; a full
- * queue drops and counts; instances share one writer per path. */
+ * queue drops and counts; a file size limit is a full disk, not a
+ * signal; instances share one writer per path. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -271,6 +273,47 @@ static void test_full_disk_holds_then_writes(void **state)
     assert_each_once(seen, 50);
 }
 
+/* A file size limit (ulimit -f) is a full disk too: the writer thread
+ * takes no SIGXFSZ, its write fails with EFBIG, is counted and retried,
+ * and goes on once the limit is raised. */
+static void test_file_size_limit(void **state)
+{
+    (void)state;
+    char err[256], report[512];
+    struct audit_writer_config cfg = config(path_of("fsize.log"));
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 100;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    struct audit_writer *w = audit_writer_acquire(&cfg, err, sizeof(err));
+    assert_non_null(w);
+    for (int i = 0; i < 20; i++)
+        submit(w, i);
+    assert_int_equal(audit_writer_flush(w, 300), -1);
+    assert_int_equal(audit_writer_report(w, report, sizeof(report)), 1);
+    assert_non_null(strstr(report, "File too large"));
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(audit_writer_flush(w, 10000), 0);
+    audit_writer_release(w);
+    unsigned char seen[20] = {0};
+    /* the event cut at the limit is continued where it stopped: every
+     * line whole, every event once */
+    FILE *f = fopen(cfg.path, "r");
+    char line[256];
+    int torn = 0, n;
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "{\"n\":%d}\n", &n) == 1 && strchr(line, '\n') &&
+            line[strlen(line) - 2] == '}')
+            seen[n]++;
+        else
+            torn++;
+    }
+    fclose(f);
+    assert_int_equal(torn, 0);
+    assert_each_once(seen, 20);
+}
+
 static void test_shared_per_path(void **state)
 {
     (void)state;
@@ -307,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_one_event_larger_than_the_limit),
         cmocka_unit_test(test_reopen_after_move_loses_nothing),
         cmocka_unit_test(test_full_disk_holds_then_writes),
+        cmocka_unit_test(test_file_size_limit),
         cmocka_unit_test(test_shared_per_path),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
