@@ -231,6 +231,8 @@ static int relay_head(void *ctx, int status, const struct fg_header *headers,
     int end = ex->is_head_request || status == 204 || status == 304;
     int rc = send_head(ex, status, out, m, length, end);
     free(out);
+    if (rc == 0)
+        fg_policy_response_started(ex, status);
     if (end)
         ex->driver_done = 1;
     return rc;

@@ -4,6 +4,7 @@
  * only; a timer and a body buffer are made only when a verdict pends. */
 #include "request/policy_chain.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -595,6 +596,24 @@ int fg_policy_hold_body(struct fg_exchange *ex, const void *buf, size_t len)
         release_body(r);
     }
     return 1;
+}
+
+void fg_policy_response_started(struct fg_exchange *ex, int status)
+{
+    struct fg_policy_run *r = ex->policy;
+    if (!r || !r->req.long_running)
+        return;
+    struct fg_worker *w = ex->worker;
+    for (size_t i = 0; i < w->n_policies; i++) {
+        const struct fg_policy_ops *ops = w->policies[i].ops;
+        /* A 2.0 plugin's table ends before response_started. */
+        if ((ops->phases & FG_PHASE_AUDIT) &&
+            ops->struct_size >=
+                offsetof(struct fg_policy_ops, response_started) +
+                    sizeof(ops->response_started) &&
+            ops->response_started)
+            ops->response_started(w->policies[i].instance, &r->req, status);
+    }
 }
 
 void fg_policy_finish(struct fg_exchange *ex, int status, uint64_t duration_us)

@@ -24,6 +24,10 @@ void fg_policy_start(struct fg_exchange *ex, const struct fg_request_in *req,
  * request: returns 1 when taken, 0 when the exchange goes on as usual. */
 int fg_policy_hold_body(struct fg_exchange *ex, const void *buf, size_t len);
 
+/* EX's answer head with STATUS was sent: for a long-running request,
+ * every audit plugin's response_started sees it (ResponseStarted). */
+void fg_policy_response_started(struct fg_exchange *ex, int status);
+
 /* EX is finished, answered with STATUS (499: the client went away) after
  * DURATION_US: a pending verdict is cancelled, every audit plugin sees the
  * outcome, and what the chain held is freed. */
