@@ -26,6 +26,12 @@ extern "C" {
  * the literal's full length (without the NUL), as snprintf does. */
 size_t fg_json_quote(char *out, size_t cap, const char *s, size_t n);
 
+/** The deepest nesting of objects and arrays in the JSON text DATA (LEN
+ * bytes), counted up to LIMIT + 1 only: a caller refuses deeper documents
+ * before cJSON's recursive parser sees them (it overflows a thread's stack
+ * near 1000 levels). */
+int fg_json_depth(const char *data, size_t len, int limit);
+
 /* ---- Kubernetes Status ----------------------------------------------- */
 
 /** The Status reason kube-apiserver pairs with the HTTP status CODE
