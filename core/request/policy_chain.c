@@ -213,7 +213,7 @@ static void forbidden_message(const struct fg_policy_run *r,
         }
     } else {
         n = snprintf(out, len, "forbidden: User \"%s\" cannot %s path \"%s\"",
-                     user, ri->verb, r->req.path);
+                     user, ri->verb, ri->path);
     }
     if (r->req.member && n >= 0 && (size_t)n < len)
         n += snprintf(out + n, len - (size_t)n, " on the member cluster \"%s\"",
