@@ -362,6 +362,7 @@ static enum step impersonation_settled(struct fg_policy_run *r,
     }
     r->req.review = 0;
     r->req.info = r->ex->info;
+    r->req.impersonator = r->req.identity;
     r->req.identity = r->ex->identity = &r->imp.identity;
     return NEXT_PHASE;
 }

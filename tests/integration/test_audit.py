@@ -178,6 +178,20 @@ class AuditTest(unittest.TestCase):
         self.assertEqual(e["sourceIPs"], ["203.0.113.9", "127.0.0.1"])
         self.assertEqual(e["verb"], "list")
 
+    def test_impersonated_requests_name_both_users(self):
+        self.start()
+        self.kubectl("get", "pods", "-n", "shop", "--as", "jane",
+                     "--as-group", "team-a")
+        e = [e for e in self.wait_events(1)
+             if e.get("objectRef", {}).get("resource") == "pods"][0]
+        self.assertEqual(e["user"]["username"], "fedgate:admin")
+        self.assertEqual(e["impersonatedUser"]["username"], "jane")
+        self.assertIn("team-a", e["impersonatedUser"]["groups"])
+        self.assertNotIn("system:masters", e["impersonatedUser"]["groups"])
+        self.kubectl("get", "pods", "-n", "shop")
+        plain = self.wait_events(2)[-1]
+        self.assertNotIn("impersonatedUser", plain)
+
     # ---- SIGHUP -----------------------------------------------------------
 
     def load(self, stop, counts):

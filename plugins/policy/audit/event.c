@@ -239,8 +239,13 @@ char *audit_event_json(const struct audit_event *e, size_t *len)
     }
     lit(&o, ",\"verb\":");
     str(&o, info && *info->verb ? info->verb : "");
+    /* kube's user is who authenticated; impersonatedUser who it ran as. */
     lit(&o, ",\"user\":");
-    user_info(&o, req->identity);
+    user_info(&o, req->impersonator ? req->impersonator : req->identity);
+    if (req->impersonator) {
+        lit(&o, ",\"impersonatedUser\":");
+        user_info(&o, req->identity);
+    }
     source_ips(&o, req);
     const struct fg_header *ua = header(req, "user-agent");
     if (ua && ua->value_len) {

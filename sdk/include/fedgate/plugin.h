@@ -21,7 +21,7 @@
  *   2.1  policy.h: authorize asked about other attributes (impersonation,
  *        SelfSubjectAccessReview; fg_policy_request.review), rules() for
  *        SelfSubjectRulesReview, response_started() for audit,
- *        fg_policy_request.long_running.
+ *        fg_policy_request.long_running and .impersonator.
  *        host.h: fg_host.tunnel, the [tunnel] section. util.h:
  *        fg_impersonate_headers, fg_secret_read.
  */
