@@ -19,7 +19,9 @@ PODS = "/clusters/demo/api/v1/namespaces/shop/pods"
 
 def chain(**keys):
     """The admin token authenticates; the [plugin "rl"] ratelimit section
-    has KEYS."""
+    has KEYS, and exempts nobody unless KEYS say (the admin is in
+    system:masters, exempt by default)."""
+    keys.setdefault("exempt_groups", "none")
     text = ('\n[policy]\nchain = admin_token, rl\n[plugin "admin_token"]\n'
             '[plugin "rl"]\nplugin = ratelimit\n')
     return text + "".join("%s = %s\n" % kv for kv in keys.items())
@@ -56,6 +58,12 @@ class RateLimitTest(unittest.TestCase):
             ["kubectl", "--kubeconfig", self.gw.kubeconfig, "--context",
              "demo", "--cache-dir", tmp] + list(args),
             capture_output=True, text=True, timeout=timeout)
+
+    def test_system_masters_is_exempt_by_default(self):
+        self.start(user_qps="1", user_burst="1", max_in_flight="1",
+                   exempt_groups="system:masters")
+        c = self.conn()
+        self.assertEqual([self.get(c)[0] for _ in range(20)], [200] * 20)
 
     def test_burst_then_rate_with_retry_after(self):
         self.start(user_qps="5", user_burst="10", max_in_flight="0")

@@ -7,6 +7,7 @@
  * counted, to give them back when they finish (its audit op). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <fedgate/fedgate.h>
@@ -26,6 +27,8 @@ struct ratelimit {
     const struct fg_host *host;
     struct rl_limiter *limiter;
     struct counted *slots[COUNTED_SLOTS];
+    /* exempt_groups, each name followed by a NUL, the last by two */
+    char *exempt;
 };
 
 static uint64_t mono_us(void)
@@ -49,6 +52,20 @@ static void *instance_new(const struct fg_host *host,
         return NULL;
     }
     r->host = host;
+    const char *exempt = s->get(s, "exempt_groups");
+    size_t len = exempt && strcmp(exempt, "none") != 0 ? strlen(exempt) : 0;
+    if (!(r->exempt = calloc(1, len + 2))) {
+        snprintf(err, err_len, "out of memory");
+        free(r);
+        return NULL;
+    }
+    char *w = r->exempt;
+    for (size_t i = 0; i < len; i++) {
+        if (exempt[i] == ',')
+            *w++ = '\0';
+        else if (exempt[i] != ' ')
+            *w++ = exempt[i];
+    }
     const struct rl_limits limits = {
         .user_qps = s->get_int(s, "user_qps", 0),
         .user_burst = s->get_int(s, "user_burst", 0),
@@ -63,10 +80,12 @@ static void *instance_new(const struct fg_host *host,
         snprintf(err, err_len,
                  "%s:%d: a burst must be at least 1 where its qps is set",
                  s->file, s->line);
+        free(r->exempt);
         free(r);
         return NULL;
     }
     if (!(r->limiter = rl_limiter_acquire(s->name, &limits, err, err_len))) {
+        free(r->exempt);
         free(r);
         return NULL;
     }
@@ -83,7 +102,19 @@ static void instance_free(void *instance)
             free(c);
         }
     rl_limiter_release(r->limiter);
+    free(r->exempt);
     free(r);
+}
+
+/* Whether ID is in one of exempt_groups (kube-apiserver's priority and
+ * fairness exempts system:masters: an operator can always get in). */
+static int exempt(const struct ratelimit *r, const struct fg_identity *id)
+{
+    for (const char *g = r->exempt; *g; g += strlen(g) + 1)
+        for (size_t i = 0; id && i < id->n_groups; i++)
+            if (strcmp(g, id->groups[i]) == 0)
+                return 1;
+    return 0;
 }
 
 static void deny(struct fg_policy_call *c, const struct rl_limits *lim,
@@ -133,6 +164,8 @@ static enum fg_verdict admit(void *instance, struct fg_policy_call *c)
     /* Authentication set an identity before admit; without one (a chain
      * with no authenticate plugin) every caller is the same nobody. */
     const char *user = req->identity ? req->identity->user : "";
+    if (exempt(r, req->identity))
+        return FG_NO_OPINION;
     struct counted *mark = malloc(sizeof(*mark));
     if (!mark) {
         c->set_denial(c, 503, "ServiceUnavailable",
@@ -205,6 +238,9 @@ static const struct fg_config_key keys[] = {
     {"max_long_running", FG_CONFIG_INT, "100", 0, 0, 1000000,
      "long-running requests (watch, exec, attach, port-forward, logs -f) a "
      "user may have open; 0: no limit"},
+    {"exempt_groups", FG_CONFIG_STRING, "system:masters", 0, 0, 0,
+     "comma-separated groups whose requests are never limited nor counted "
+     "(as kube-apiserver exempts system:masters); none: nobody"},
     {"max_users", FG_CONFIG_INT, "10000", 0, 16, 10000000,
      "users (and members) whose state is kept; idle ones are forgotten "
      "first"},
