@@ -1,7 +1,7 @@
 /* The rule files: `rules =` names one file, or a directory whose *.yaml,
  * *.yml and *.json files are read in lexical order (not its
- * subdirectories). Every file is read whole before any roleRef is
- * resolved, so a binding may name a role of another file. */
+ * subdirectories, whatever their names). Every file is read whole before any
+ * roleRef is resolved, so a binding may name a role of another file. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -99,12 +99,13 @@ static int load_dir(struct rbac_policy *p, const char *dir, size_t max,
     int rc = 0;
     for (int i = 0; i < n; i++) {
         char path[4096];
+        struct stat st;
         if (rc == 0) {
             if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
                                  names[i]->d_name) >= sizeof(path)) {
                 snprintf(err, err_len, "%s: path too long", dir);
                 rc = -1;
-            } else {
+            } else if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
                 rc = load_file(p, path, max, err, err_len);
             }
         }
