@@ -63,10 +63,17 @@ static int load_file(struct rbac_policy *p, const char *path, size_t max,
         snprintf(err, err_len, "out of memory");
         return -1;
     }
-    const char *file = p->files.v[p->files.n - 1];
+    int rc =
+        rbac_add_text(p, text, len, p->files.v[p->files.n - 1], err, err_len);
+    free(text);
+    return rc;
+}
+
+int rbac_add_text(struct rbac_policy *p, const char *text, size_t len,
+                  const char *file, char *err, size_t err_len)
+{
     struct rbac_node **docs = NULL;
     long n = rbac_yaml_parse(text, len, file, &docs, err, err_len);
-    free(text);
     int rc = n < 0 ? -1 : 0;
     for (long i = 0; i < n; i++) {
         if (rc == 0)

@@ -116,6 +116,11 @@ int rbac_add_document(struct rbac_policy *p, const struct rbac_node *doc,
  * binding's file and line. */
 int rbac_resolve(struct rbac_policy *p, char *err, size_t err_len);
 
+/** Adds the objects of every document of TEXT (LEN bytes, read from FILE,
+ * a string that outlives P) to P. 0, or -1 with ERR "FILE:LINE: ...". */
+int rbac_add_text(struct rbac_policy *p, const char *text, size_t len,
+                  const char *file, char *err, size_t err_len);
+
 /** Reads PATH, a file or a directory of *.yaml, *.yml and *.json files
  * (in lexical order), each at most MAX_BYTES. NULL with ERR on failure. */
 struct rbac_policy *rbac_load(const char *path, size_t max_bytes, char *err,
