@@ -8,12 +8,11 @@ tokens, and SIGHUP picking up a changed token file and rule file (and
 keeping the old rules when the new ones do not load)."""
 import json
 import os
-import shutil
 import signal
 import subprocess
 import unittest
 
-from harness import SOURCE_DIR, Gateway, wait_for
+from harness import SOURCE_DIR, GatewayTest, wait_for
 
 POD = "frontend-krp6rjtt85-mdggl"  # in namespace shop on demo
 TOKENS = {
@@ -41,21 +40,24 @@ rules = rbac
 """
 
 
-class RbacTest(unittest.TestCase):
+def shipped_rules():
+    d = os.path.join(SOURCE_DIR, "conf.d", "rbac")
+    out = {}
+    for name in os.listdir(d):
+        with open(os.path.join(d, name)) as f:
+            out["rbac/" + name] = f.read()
+    return out
+
+
+class RbacTest(GatewayTest):
+
+    policy = POLICY
+    extra_files = dict(shipped_rules(), **{"tokens.csv": "".join(
+        token_line(u, 1000 + i) for i, u in enumerate(TOKENS))})
 
     @classmethod
     def setUpClass(cls):
-        cls.gw = Gateway(policy=POLICY)
-        shutil.copytree(os.path.join(SOURCE_DIR, "conf.d", "rbac"),
-                        os.path.join(cls.gw.conf, "rbac"))
-        cls.write_tokens("".join(token_line(u, 1000 + i)
-                                 for i, u in enumerate(TOKENS)))
-        try:
-            cls.gw.start()
-        except Exception:
-            cls.gw.stop()
-            cls.gw.cleanup()
-            raise
+        super().setUpClass()
         with open(cls.gw.kubeconfig) as f:
             admin = json.load(f)
         cls.kubeconfigs = {}
@@ -65,14 +67,6 @@ class RbacTest(unittest.TestCase):
             with open(path, "w") as f:
                 json.dump(admin, f)
             cls.kubeconfigs[user] = path
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.gw.stop()
-        logs = cls.gw.logs()
-        cls.gw.cleanup()
-        if code != 0:
-            raise AssertionError("fedgate exited %s:\n%s" % (code, logs))
 
     @classmethod
     def write_tokens(cls, text):
