@@ -59,6 +59,8 @@ struct csv {
 };
 
 static void fail(const struct csv *c, int line, char *err, size_t err_len,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void fail(const struct csv *c, int line, char *err, size_t err_len,
                  const char *fmt, ...)
 {
     char what[256];
@@ -169,8 +171,10 @@ static int read_record(struct csv *c, char *err, size_t err_len)
     c->record_line = c->line;
     for (;;) {
         size_t start = c->len;
-        int r = *c->p == '"' ? (c->p++, quoted_field(c, err, err_len))
-                             : bare_field(c, err, err_len);
+        /* after a final ',' the text may end: an empty field */
+        int r = c->p < c->end && *c->p == '"'
+                    ? (c->p++, quoted_field(c, err, err_len))
+                    : bare_field(c, err, err_len);
         if (r != 0)
             return -1;
         if (push(c, '\0') != 0) {

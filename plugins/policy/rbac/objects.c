@@ -24,6 +24,8 @@ struct ctx {
 };
 
 static int fail(struct ctx *c, const struct rbac_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct ctx *c, const struct rbac_node *at, const char *fmt, ...)
 {
     char what[384];
     va_list ap;

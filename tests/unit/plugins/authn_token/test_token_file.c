@@ -118,6 +118,8 @@ static void test_refused_lines(void **state)
         {"a,b,c\nonly,two\n", "tokens.csv:2: must have at least 3 columns "
                               "(token, user name, user uid), found 2"},
         {"\n\nalone\n", "tokens.csv:3: must have at least 3 columns"},
+        {"a,b,c\n,", "tokens.csv:2: must have at least 3 columns (token, "
+                     "user name, user uid), found 2"},
         {"tok,us\"er,1\n", "tokens.csv:1: bare \" in non-quoted-field"},
         {"a,b,c\ntok,bob, \"g\"\n", "tokens.csv:2: bare \""},
         {"tok,\"bob,1\n", "tokens.csv:1: a quoted field is not closed"},
