@@ -74,6 +74,18 @@ static const struct fg_config_key tls_keys[] = {
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
+/* [tunnel]: the listener that agent-connected members dial (a driver
+ * plugin serves it through host.h listen; the core only checks the keys). */
+static const struct fg_config_key tunnel_keys[] = {
+    {"listen", FG_CONFIG_STRING, NULL, 0, 0, 0,
+     "ADDR:PORT agents connect to (an IP address; port 0 picks one)"},
+    {"handshake_timeout", FG_CONFIG_DURATION, "10s", 0, 100, 600000,
+     "time from accept to a tunnel joined or refused"},
+    {"max_connections", FG_CONFIG_INT, "1024", 0, 1, 1000000,
+     "tunnels, handshaking or joined"},
+    {NULL, 0, NULL, 0, 0, 0, NULL},
+};
+
 int fg_is_plugin_name(const char *s)
 {
     size_t len = s ? strlen(s) : 0;
@@ -331,6 +343,8 @@ static void on_section(void *user, int line, const char *text, size_t len)
         kind = "tls";
     } else if (len == 6 && memcmp(text, "policy", 6) == 0) {
         kind = "policy";
+    } else if (len == 6 && memcmp(text, "tunnel", 6) == 0) {
+        kind = "tunnel";
     } else if (len > po + 1 && memcmp(text, plugin_open, po) == 0 &&
                text[len - 1] == '"') {
         kind = "plugin";
@@ -714,12 +728,12 @@ static void apply_tls(struct fg_config *cfg, struct fg_config_section *s,
     const char *cert = fg_config_get(s, "cert_file");
     const char *key = fg_config_get(s, "key_file");
     const char *ca = fg_config_get(s, "client_ca_file");
+    /* client_ca_file alone asks for client certificates with the
+     * generated serving certificate: state_dir/ca.crt then names both
+     * (fedgatectl issues client certificates from it). */
     if (!cert != !key)
         fg_diag_add(diag, s->file, s->line,
                     "[tls]: cert_file and key_file must be set together");
-    else if (ca && !cert)
-        fg_diag_add(diag, s->file, line_of(s, "client_ca_file"),
-                    "[tls]: client_ca_file needs cert_file and key_file");
     cfg->cert_file = cert ? strdup(cert) : NULL;
     cfg->key_file = key ? strdup(key) : NULL;
     cfg->client_ca_file = ca ? strdup(ca) : NULL;
@@ -853,6 +867,9 @@ static void check_all(struct fg_config *cfg, struct fg_diag *diag,
             apply_tls(cfg, s, diag);
         else if (strcmp(s->kind, "policy") == 0)
             apply_policy(cfg, s, diag);
+        else if (strcmp(s->kind, "tunnel") == 0 &&
+                 fg_config_check_section(cfg, s, tunnel_keys, diag) == 0)
+            cfg->tunnel = s;
     }
     for (size_t i = 0; i < cfg->n_sections; i++)
         if (strcmp(cfg->sections[i].kind, "plugin") == 0)

@@ -48,10 +48,10 @@ struct fg_config_entry {
     int normalised; /* value already checked and in its normal form */
 };
 
-/* A raw section: [gateway], [tls], [policy], [member "NAME"],
+/* A raw section: [gateway], [tls], [policy], [tunnel], [member "NAME"],
  * [plugin "NAME"] */
 struct fg_config_section {
-    char *kind; /* "gateway", "tls", "policy", "member", "plugin" */
+    char *kind; /* "gateway", "tls", "policy", "tunnel", "member", "plugin" */
     char *name; /* the quoted name of [member|plugin "NAME"], else NULL */
     char *file; /* path of the ini file, as given on the command line */
     int line;   /* line of the [header] */
@@ -86,6 +86,9 @@ struct fg_config {
      * order their phases run; empty without a [policy] section. */
     struct fg_config_section **chain;
     size_t n_chain;
+
+    /* [tunnel] (in `sections`), checked; NULL without one. */
+    struct fg_config_section *tunnel;
 
     struct fg_config_section *sections; /* every section, in file order */
     size_t n_sections;

@@ -120,6 +120,7 @@ static void lend_host(struct fg_worker *w, struct fg_host *host,
 {
     ctx->base = w->base;
     ctx->state_dir = w->gw->cfg->state_dir;
+    ctx->tunnel = w->gw->cfg->tunnel ? &w->gw->cfg->tunnel->view : NULL;
     ctx->serving_cert_file = w->gw->serving_cert_file;
     ctx->serving_key_file = w->gw->serving_key_file;
     snprintf(ctx->prefix, sizeof(ctx->prefix), "%s[%s]", plugin->desc->name,

@@ -124,5 +124,6 @@ void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
         .client_adopt = fg_client_adopt,
         .tls_conn_close = fg_tls_conn_close,
         .state_dir = ctx->state_dir,
+        .tunnel = ctx->tunnel,
     };
 }

@@ -17,6 +17,7 @@ struct fg_host_ctx {
     const char *serving_cert_file;
     const char *serving_key_file;
     const char *state_dir; /* fg_host.state_dir */
+    const struct fg_section *tunnel; /* fg_host.tunnel */
 };
 
 void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx);

@@ -10,9 +10,6 @@
 
 #include "direct.h"
 
-/* Tokens are a line or two; anything bigger is not a token file. */
-#define DIRECT_MAX_TOKEN 16384
-
 int direct_config_load(struct direct_config *cfg, const struct fg_section *s,
                        char *err, size_t err_len)
 {
@@ -57,57 +54,13 @@ void direct_config_free(struct direct_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
 }
 
-char *direct_read_token(const char *path, char *err, size_t err_len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, err_len, "cannot read token_file \"%s\": %s", path,
-                 strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(DIRECT_MAX_TOKEN + 1);
-    size_t n = buf ? fread(buf, 1, DIRECT_MAX_TOKEN + 1, f) : 0;
-    int bad = !buf || ferror(f);
-    fclose(f);
-    if (bad || n > DIRECT_MAX_TOKEN) {
-        snprintf(err, err_len, "cannot read token_file \"%s\": %s", path,
-                 buf ? (n > DIRECT_MAX_TOKEN ? "too large" : "read error")
-                     : "out of memory");
-        free(buf);
-        return NULL;
-    }
-    size_t b = 0;
-    while (b < n && isspace((unsigned char)buf[b]))
-        b++;
-    while (n > b && isspace((unsigned char)buf[n - 1]))
-        n--;
-    memmove(buf, buf + b, n - b);
-    buf[n - b] = 0;
-    if (n == b) {
-        snprintf(err, err_len, "token_file \"%s\" is empty", path);
-        free(buf);
-        return NULL;
-    }
-    /* The token goes into a header: it may not break the header block. */
-    for (size_t i = 0; i < n - b; i++) {
-        unsigned char c = (unsigned char)buf[i];
-        if (c < 0x20 || c == 0x7f) {
-            snprintf(err, err_len, "token_file \"%s\" holds control characters",
-                     path);
-            free(buf);
-            return NULL;
-        }
-    }
-    return buf;
-}
-
 int direct_authorization_load(const struct direct_config *cfg, char **out,
                               char *err, size_t err_len)
 {
     *out = NULL;
     if (!cfg->token_file)
         return 0;
-    char *token = direct_read_token(cfg->token_file, err, err_len);
+    char *token = fg_secret_read(cfg->token_file, "token_file", err, err_len);
     if (!token)
         return -1;
     size_t n = strlen(token);

@@ -29,10 +29,6 @@ int direct_config_load(struct direct_config *cfg, const struct fg_section *s,
                        char *err, size_t err_len);
 void direct_config_free(struct direct_config *cfg);
 
-/* Reads a whole small file; the content is trimmed of surrounding white
- * space. Returns malloc'd text, or NULL with ERR naming the file. */
-char *direct_read_token(const char *path, char *err, size_t err_len);
-
 /* The Authorization value "Bearer TOKEN" from CFG's token_file into *OUT
  * (malloc'd; NULL without a token file). 0, or -1 with ERR. */
 int direct_authorization_load(const struct direct_config *cfg, char **out,

@@ -243,6 +243,13 @@ struct fg_host {
     /** The gateway's state directory (absolute): where the core keeps its
      * CA, serving certificate and admin.token (ABI 2.0). */
     const char *state_dir;
+
+    /* ---- ABI 2.1 ---- */
+
+    /** The gateway's [tunnel] section (listen, handshake_timeout,
+     * max_connections, checked by the core), or NULL when there is none:
+     * what a driver serving agent-connected members listens with. */
+    const struct fg_section *tunnel;
 };
 
 #ifdef __cplusplus

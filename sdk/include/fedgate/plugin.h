@@ -22,6 +22,8 @@
  *        SelfSubjectAccessReview; fg_policy_request.review), rules() for
  *        SelfSubjectRulesReview, response_started() for audit,
  *        fg_policy_request.long_running.
+ *        host.h: fg_host.tunnel, the [tunnel] section. util.h:
+ *        fg_impersonate_headers, fg_secret_read.
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H

@@ -1,7 +1,8 @@
 /* Helpers that the core and every plugin need alike, implemented once in
  * libfedgate-sdk.a (link it with `pkg-config --libs fedgate-sdk`): JSON
  * string quoting, Kubernetes Status bodies, the headers a proxy must never
- * pass on, base64 and percent-decoding. Each helper lives in its own object
+ * pass on, base64 and percent-decoding, the impersonation headers sent for
+ * a user, and reading a small secret file (a token). Each helper lives in its own object
  * file, so a plugin links only what it calls (base64 needs libcrypto).
  * Nothing here touches the host: any thread may call these. */
 #ifndef FEDGATE_UTIL_H
@@ -130,6 +131,32 @@ int fg_hex_digit(int c);
  * decoded length, or -1 when the result does not fit. */
 long fg_percent_decode(char *out, size_t cap, const char *in, size_t len,
                        unsigned flags);
+
+/* ---- impersonation (kube-apiserver's Impersonate-* headers) ---------- */
+
+/** How many headers fg_impersonate_headers may write for ID. */
+size_t fg_impersonate_max(const struct fg_identity *id);
+/** Bytes of NAMES fg_impersonate_headers needs for ID's Extra names. */
+size_t fg_impersonate_names_bytes(const struct fg_identity *id);
+/** Writes Impersonate-User/-Uid/-Group/-Extra-KEY for ID (none when ID or
+ * its user is NULL) into OUT. Values point into ID; the Extra names,
+ * lower-case with what cannot stand in a header name percent-encoded as
+ * kube-apiserver decodes it, are written into NAMES. Returns the number
+ * written. */
+size_t fg_impersonate_headers(const struct fg_identity *id,
+                              struct fg_header *out, char *names);
+
+/* ---- secret files ----------------------------------------------------- */
+
+/** The largest secret file fg_secret_read takes. */
+#define FG_SECRET_MAX 16384
+
+/** Reads the small file PATH holding a secret (a bearer token): its text
+ * without surrounding white space, malloc'd. NULL with ERR naming WHAT
+ * ("token_file") and PATH when it cannot be read, is empty, larger than
+ * FG_SECRET_MAX, or holds control characters (it goes into a header). */
+char *fg_secret_read(const char *path, const char *what, char *err,
+                     size_t err_len);
 
 #ifdef __cplusplus
 }

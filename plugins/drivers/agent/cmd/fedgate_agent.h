@@ -1,0 +1,54 @@
+/* fedgate-agent's internal interface: the process that runs in a member
+ * cluster, dials the host's tunnel listener (pinning the host's CA),
+ * proves its member name with its token, and then serves the host's
+ * HTTP/2 streams by calling its own kube-apiserver with its own
+ * credential (never one the host sends, never an address the host names). */
+#ifndef FG_FEDGATE_AGENT_H
+#define FG_FEDGATE_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fedgate/fedgate.h>
+
+#include "tunnel/tunnel.h"
+
+struct event_base;
+struct event;
+struct bufferevent;
+struct fg_client;
+struct agent_session;
+
+struct agent {
+    struct event_base *base;
+    struct fg_host host;
+    struct fg_client *api;  /* the member's kube-apiserver */
+    char *api_auth;         /* "Bearer TOKEN" of the agent's account */
+    struct fg_client *dial; /* dials the host (never sends a request) */
+    struct fg_client_connect *dialing;
+    struct agent_session *session;
+    struct event *retry_ev;
+    unsigned attempt; /* failed connections since the last join */
+    char name[64];
+    char *token;
+    char state_file[4096];
+    char bound[TUNNEL_HOST_ID_LEN + 1]; /* the host id joined, or "" */
+};
+
+/* ---- the tunnel session: the HTTP/2 server role (session.c) ------------- */
+
+/* Serves the host over BEV (a verified TLS connection). NULL when out of
+ * memory; agent_session_lost runs when it ends. */
+struct agent_session *agent_session_new(struct agent *a,
+                                        struct bufferevent *bev);
+void agent_session_free(struct agent_session *s);
+
+/* ---- the process (main.c) ------------------------------------------------ */
+
+/* The session ended: dial again after a backoff. */
+void agent_session_lost(struct agent *a);
+/* The host said joined: record its id (first join) and reset the backoff.
+ * 0, or -1 when the id could not be recorded (the session is dropped). */
+int agent_joined(struct agent *a, const char *host_id);
+
+#endif

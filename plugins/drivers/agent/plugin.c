@@ -1,0 +1,264 @@
+/* The agent driver plugin: its descriptor and keys, the instance per
+ * member (its token file, its joined tunnels, health), and its streams:
+ * each request goes to one live tunnel's client in one call, with the
+ * impersonation of the caller and the core's callbacks passed through.
+ * With no live tunnel the caller gets 503 with Retry-After at once. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+
+static void *instance_new(const struct fg_host *host,
+                          const struct fg_section *s, char *err, size_t err_len)
+{
+    if (host->struct_size < sizeof(struct fg_host)) {
+        snprintf(err, err_len, "the agent driver needs a host with ABI 2.1");
+        return NULL;
+    }
+    struct agent_instance *in = calloc(1, sizeof(*in));
+    if (!in || !(in->token_file = strdup(s->get(s, "token_file")))) {
+        free(in);
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    in->host = host;
+    snprintf(in->name, sizeof(in->name), "%s", s->name);
+    TAILQ_INIT(&in->tunnels);
+    if (agent_registry_join(in, err, err_len) != 0) {
+        free(in->token_file);
+        free(in);
+        return NULL;
+    }
+    return in;
+}
+
+static void tunnel_free(struct agent_tunnel *t)
+{
+    TAILQ_REMOVE(&t->in->tunnels, t, link);
+    t->in->host->client_free(t->client);
+    free(t);
+}
+
+/* Whether T's connection is still up; a dead one leaves the live count,
+ * and is freed once its last stream closed. */
+static int tunnel_live(struct agent_tunnel *t)
+{
+    if (t->dead)
+        return 0;
+    struct fg_client_state cs;
+    t->in->host->client_state(t->client, &cs);
+    if (cs.connected)
+        return 1;
+    t->dead = 1;
+    t->in->n_live--;
+    t->in->host->log(t->in->host, FG_LOG_WARN,
+                     "member \"%s\": tunnel from %s lost (%zu left)",
+                     t->in->name, t->peer, t->in->n_live);
+    return 0;
+}
+
+/* Checks every tunnel, freeing the dead ones without streams. */
+static void prune(struct agent_instance *in)
+{
+    struct agent_tunnel *t, *next;
+    for (t = TAILQ_FIRST(&in->tunnels); t; t = next) {
+        next = TAILQ_NEXT(t, link);
+        if (!tunnel_live(t) && t->n_streams == 0)
+            tunnel_free(t);
+    }
+}
+
+void agent_tunnel_add(struct agent_instance *in, struct fg_client *client,
+                      const char *peer)
+{
+    struct agent_tunnel *t = calloc(1, sizeof(*t));
+    if (!t) {
+        in->host->client_free(client);
+        return;
+    }
+    t->in = in;
+    t->client = client;
+    snprintf(t->peer, sizeof(t->peer), "%s", peer);
+    TAILQ_INSERT_TAIL(&in->tunnels, t, link);
+    in->n_live++;
+    prune(in);
+    in->host->log(in->host, FG_LOG_INFO,
+                  "member \"%s\": tunnel from %s joined (%zu live)", in->name,
+                  peer, in->n_live);
+}
+
+static void instance_free(void *instance)
+{
+    struct agent_instance *in = instance;
+    if (!in)
+        return;
+    agent_registry_leave(in);
+    while (!TAILQ_EMPTY(&in->tunnels))
+        tunnel_free(TAILQ_FIRST(&in->tunnels));
+    free(in->token_file);
+    free(in);
+}
+
+static void instance_health(void *instance, struct fg_member_health *out)
+{
+    struct agent_instance *in = instance;
+    memset(out, 0, sizeof(*out));
+    prune(in);
+    out->ready = in->n_live > 0;
+    if (!out->ready)
+        snprintf(out->last_error, sizeof(out->last_error),
+                 "no agent is connected");
+}
+
+/* A request on its way: the tunnel's client stream (NULL when it was
+ * answered 503 without one). */
+struct agent_stream {
+    struct agent_tunnel *t;
+    struct fg_client_stream *cs;
+};
+
+/* The first live tunnel, moved to the back: new streams take turns. */
+static struct agent_tunnel *pick(struct agent_instance *in)
+{
+    prune(in);
+    struct agent_tunnel *t = TAILQ_FIRST(&in->tunnels);
+    while (t && t->dead)
+        t = TAILQ_NEXT(t, link);
+    if (t) {
+        TAILQ_REMOVE(&in->tunnels, t, link);
+        TAILQ_INSERT_TAIL(&in->tunnels, t, link);
+    }
+    return t;
+}
+
+/* 503 ServiceUnavailable with Retry-After, as client-go retries it. */
+static void unavailable(struct agent_instance *in,
+                        const struct fg_stream_callbacks *cb, void *ctx)
+{
+    char msg[160];
+    snprintf(msg, sizeof(msg),
+             "the member cluster \"%s\" is unavailable: no agent is "
+             "connected",
+             in->name);
+    struct fg_status st = {.code = 503, .message = msg};
+    size_t len = 0;
+    char *body = fg_status_build(&st, &len);
+    if (!body) {
+        cb->error(ctx, 503, "ServiceUnavailable", msg);
+        return;
+    }
+    char clen[24];
+    snprintf(clen, sizeof(clen), "%zu", len);
+    const struct fg_header h[] = {
+        {"content-type", 12, "application/json", 16},
+        {"retry-after", 11, "1", 1},
+        {"content-length", 14, clen, strlen(clen)},
+    };
+    if (cb->head(ctx, 503, h, 3) == 0 && cb->data(ctx, body, len) >= 0)
+        cb->end(ctx);
+    free(body);
+}
+
+static void *stream_open(void *instance, const struct fg_request_head *head,
+                         const struct fg_stream_callbacks *cb, void *ctx)
+{
+    struct agent_instance *in = instance;
+    struct agent_stream *st = calloc(1, sizeof(*st));
+    if (!st)
+        return NULL;
+    st->t = pick(in);
+    if (!st->t) {
+        unavailable(in, cb, ctx);
+        return st;
+    }
+    struct fg_header *extra =
+        calloc(fg_impersonate_max(head->identity), sizeof(*extra));
+    char *names = malloc(fg_impersonate_names_bytes(head->identity));
+    if (!extra || !names) {
+        free(extra);
+        free(names);
+        free(st);
+        return NULL;
+    }
+    size_t n = fg_impersonate_headers(head->identity, extra, names);
+    st->cs =
+        in->host->client_stream_open(st->t->client, head, extra, n, cb, ctx);
+    free(extra); /* the client copied the headers */
+    free(names);
+    if (!st->cs) {
+        free(st);
+        return NULL;
+    }
+    st->t->n_streams++;
+    return st;
+}
+
+static int stream_write(void *stream, const void *buf, size_t len)
+{
+    struct agent_stream *st = stream;
+    return st->cs ? st->t->in->host->client_stream_write(st->cs, buf, len) : 0;
+}
+
+static void stream_end(void *stream)
+{
+    struct agent_stream *st = stream;
+    if (st->cs)
+        st->t->in->host->client_stream_end(st->cs);
+}
+
+static void stream_resume(void *stream)
+{
+    struct agent_stream *st = stream;
+    if (st->cs)
+        st->t->in->host->client_stream_resume(st->cs);
+}
+
+static void stream_close(void *stream)
+{
+    struct agent_stream *st = stream;
+    if (st->cs) {
+        struct agent_tunnel *t = st->t;
+        t->in->host->client_stream_close(st->cs);
+        if (--t->n_streams == 0 && !tunnel_live(t))
+            tunnel_free(t);
+    }
+    free(st);
+}
+
+const struct fg_driver_ops agent_driver_ops = {
+    .struct_size = sizeof(struct fg_driver_ops),
+    .scope = FG_SCOPE_ONE_LOOP,
+    .instance_new = instance_new,
+    .instance_free = instance_free,
+    .stream_open = stream_open,
+    .stream_write = stream_write,
+    .stream_end = stream_end,
+    .stream_resume = stream_resume,
+    .stream_close = stream_close,
+    .health = instance_health,
+};
+
+static const struct fg_config_key agent_keys[] = {
+    {"token_file", FG_CONFIG_FILE, NULL, 1, 0, 0,
+     "file holding the token this member's agents prove their name with "
+     "(read at every handshake)"},
+    {NULL, 0, NULL, 0, 0, 0, NULL},
+};
+
+static const struct fg_plugin_descriptor agent_descriptor = {
+    .abi_major = FG_ABI_MAJOR,
+    .abi_minor = FG_ABI_MINOR,
+    .struct_size = sizeof(struct fg_plugin_descriptor),
+    .kind = FG_PLUGIN_DRIVER,
+    .name = "agent",
+    .version = "1.0",
+    .description = "serves a member through the tunnels its fedgate-agent "
+                   "dials to the host",
+    .config_keys = agent_keys,
+    .ops = &agent_driver_ops,
+    .signature = FG_BUILD_SIGNATURE,
+};
+
+FG_PLUGIN_DECLARE(agent_descriptor)
