@@ -179,14 +179,15 @@ class RbacTest(GatewayTest):
                          ("Status", "Failure", "Forbidden", 403))
         self.assertEqual(st["message"],
                          'pods is forbidden: User "nia" cannot list resource '
-                         '"pods" in API group "" in the namespace "payments"')
+                         '"pods" in API group "" in the namespace "payments" '
+                         'on the member cluster "demo"')
         code, body = self.curl("/clusters/demo/version", TOKENS["nia"][0])
         self.assertEqual(code, 200, body)  # discovery: every user
         code, body = self.curl("/clusters/demo/metrics", TOKENS["nia"][0])
         self.assertEqual(code, 403, body)
         self.assertEqual(json.loads(body)["message"],
                          'forbidden: User "nia" cannot get path '
-                         '"/clusters/demo/metrics"')
+                         '"/metrics" on the member cluster "demo"')
 
     def test_unknown_token_and_two_authorizations(self):
         for token in ("not-a-token", TOKENS["vic"][0] + "x",
