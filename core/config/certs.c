@@ -29,6 +29,7 @@
 #define CA_DAYS (10 * 365)
 #define SERVER_DAYS 365
 #define RENEW_DAYS 30
+#define DAY (24L * 3600)
 #define MAX_PEM_BYTES (1024 * 1024)
 /* Backdating notBefore tolerates clients whose clocks run a little slow. */
 #define BACKDATE_SECONDS (5 * 60)
@@ -176,8 +177,8 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 }
 
 /* A version 3 certificate for KEY named CN, valid from NOW (backdated)
- * for DAYS, or until NOT_AFTER_MAX if that comes first. */
-static X509 *new_cert(EVP_PKEY *key, const char *cn, time_t now, long days,
+ * for SECONDS, or until NOT_AFTER_MAX if that comes first. */
+static X509 *new_cert(EVP_PKEY *key, const char *cn, time_t now, long seconds,
                       const ASN1_TIME *not_after_max)
 {
     X509 *x = X509_new();
@@ -190,7 +191,7 @@ static X509 *new_cert(EVP_PKEY *key, const char *cn, time_t now, long days,
                                    (const unsigned char *)cn, -1, -1, 0) &&
         X509_set_subject_name(x, name) &&
         X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &from) &&
-        X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, &now) &&
+        X509_time_adj_ex(X509_getm_notAfter(x), 0, seconds, &now) &&
         X509_set_pubkey(x, key);
     if (ok && not_after_max &&
         ASN1_TIME_compare(X509_get0_notAfter(x), not_after_max) > 0)
@@ -206,7 +207,8 @@ static X509 *new_cert(EVP_PKEY *key, const char *cn, time_t now, long days,
 static int make_ca(time_t now, X509 **ca_out, EVP_PKEY **key_out)
 {
     EVP_PKEY *key = EVP_EC_gen("P-256");
-    X509 *x = key ? new_cert(key, "fedgate-ca", now, CA_DAYS, NULL) : NULL;
+    X509 *x =
+        key ? new_cert(key, "fedgate-ca", now, CA_DAYS * DAY, NULL) : NULL;
     X509V3_CTX ctx;
     bool ok = x != NULL;
     if (ok) {
@@ -260,26 +262,30 @@ static GENERAL_NAMES *san_names(const struct san_list *sans)
     return names;
 }
 
+/* The issuer and the extensions of an end-entity certificate of CA for
+ * the extended key usage EKU ("serverAuth", "clientAuth"). */
+static bool set_leaf(X509 *x, X509 *ca, const char *eku)
+{
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, ca, x, NULL, NULL, 0);
+    return X509_set_issuer_name(x, X509_get_subject_name(ca)) &&
+           add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE") &&
+           add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature") &&
+           add_ext(x, &ctx, NID_ext_key_usage, eku) &&
+           add_ext(x, &ctx, NID_subject_key_identifier, "hash") &&
+           add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always");
+}
+
 static X509 *make_server(X509 *ca, EVP_PKEY *ca_key, EVP_PKEY *key,
                          const struct san_list *sans, time_t now)
 {
-    X509 *x =
-        new_cert(key, "fedgate", now, SERVER_DAYS, X509_get0_notAfter(ca));
+    X509 *x = new_cert(key, "fedgate", now, SERVER_DAYS * DAY,
+                       X509_get0_notAfter(ca));
     GENERAL_NAMES *names = san_names(sans);
-    X509V3_CTX ctx;
-    bool ok = x && names;
-    if (ok) {
-        X509V3_set_ctx(&ctx, ca, x, NULL, NULL, 0);
-        ok = X509_set_issuer_name(x, X509_get_subject_name(ca)) &&
-             add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE") &&
-             add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature") &&
-             add_ext(x, &ctx, NID_ext_key_usage, "serverAuth") &&
-             add_ext(x, &ctx, NID_subject_key_identifier, "hash") &&
-             add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") &&
-             X509_add1_ext_i2d(x, NID_subject_alt_name, names, 0,
-                               X509V3_ADD_DEFAULT) == 1 &&
-             X509_sign(x, ca_key, EVP_sha256()) > 0;
-    }
+    bool ok = x && names && set_leaf(x, ca, "serverAuth") &&
+              X509_add1_ext_i2d(x, NID_subject_alt_name, names, 0,
+                                X509V3_ADD_DEFAULT) == 1 &&
+              X509_sign(x, ca_key, EVP_sha256()) > 0;
     GENERAL_NAMES_free(names);
     if (!ok) {
         X509_free(x);
@@ -572,4 +578,76 @@ int fg_certs_ensure(const char *state_dir, const char *const *extra_sans,
 {
     return fg_certs_ensure_at(state_dir, extra_sans, n_extra, time(NULL), out,
                               err);
+}
+
+/* PEM of X (or of KEY when X is NULL), malloc'd; NULL when out of memory.
+ * A key's text is built in secure-heap memory, wiped when freed. */
+static char *pem_text(X509 *x, EVP_PKEY *key)
+{
+    BIO *bio = BIO_new(x ? BIO_s_mem() : BIO_s_secmem());
+    int ok = bio && (x ? PEM_write_bio_X509(bio, x)
+                       : PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL,
+                                                  NULL));
+    char *data = NULL, *out = NULL;
+    long len = ok ? BIO_get_mem_data(bio, &data) : 0;
+    if (len > 0 && (out = malloc((size_t)len + 1))) {
+        memcpy(out, data, (size_t)len);
+        out[len] = '\0';
+    }
+    BIO_free(bio);
+    return out;
+}
+
+int fg_certs_issue_client(const char *state_dir, const char *user,
+                          const char *const *groups, size_t n_groups,
+                          long ttl_seconds, time_t now, char **cert_pem,
+                          char **key_pem, struct fg_error *err)
+{
+    *cert_pem = *key_pem = NULL;
+    if (!user || !*user || ttl_seconds <= 0)
+        return fg_error_set(err, "a client certificate needs a user and a "
+                                 "positive lifetime");
+    char *crt_path = fg_path_join(state_dir, "ca.crt");
+    char *key_path = fg_path_join(state_dir, "ca.key");
+    X509 *ca = crt_path ? read_cert(crt_path, err) : NULL;
+    EVP_PKEY *ca_key =
+        ca && key_path ? read_key(key_path, false, NULL, err) : NULL;
+    EVP_PKEY *key = NULL;
+    X509 *x = NULL;
+    int rc = -1;
+    if (!crt_path || !key_path) {
+        fg_error_set(err, "out of memory");
+    } else if (ca_key && X509_check_private_key(ca, ca_key) != 1) {
+        fg_error_set(err, "%s does not match %s", key_path, crt_path);
+    } else if (ca_key) {
+        key = EVP_EC_gen("P-256");
+        x = key ? new_cert(key, user, now, ttl_seconds, X509_get0_notAfter(ca))
+                : NULL;
+        /* X's subject is its own copy: the O entries go there. */
+        X509_NAME *subject = x ? X509_get_subject_name(x) : NULL;
+        bool ok = subject != NULL;
+        for (size_t i = 0; ok && i < n_groups; i++)
+            ok = X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_UTF8,
+                                            (const unsigned char *)groups[i],
+                                            -1, -1, 0);
+        ok = ok && set_leaf(x, ca, "clientAuth") &&
+             X509_sign(x, ca_key, EVP_sha256()) > 0 &&
+             (*cert_pem = pem_text(x, NULL)) &&
+             (*key_pem = pem_text(NULL, key));
+        if (ok)
+            rc = 0;
+        else
+            ssl_fail(err, "cannot issue a client certificate with", crt_path);
+    }
+    if (rc != 0) {
+        free(*cert_pem);
+        *cert_pem = NULL;
+    }
+    X509_free(x);
+    EVP_PKEY_free(key);
+    X509_free(ca);
+    EVP_PKEY_free(ca_key);
+    free(crt_path);
+    free(key_path);
+    return rc;
 }

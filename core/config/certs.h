@@ -39,6 +39,17 @@ int fg_certs_ensure_at(const char *state_dir, const char *const *extra_sans,
 
 void fg_cert_files_free(struct fg_cert_files *f);
 
+/* A client certificate for USER in GROUPS (subject CN=USER and one O per
+ * group, as kube-apiserver reads them; extended key usage clientAuth; a
+ * new EC P-256 key) signed by STATE_DIR's CA (ca.crt, ca.key 0600), valid
+ * from NOW (backdated a little) for TTL_SECONDS, never past the CA.
+ * Returns 0 with malloc'd PEM texts (the caller wipes *KEY_PEM before
+ * freeing it), or -1 with a message naming the file at fault. */
+int fg_certs_issue_client(const char *state_dir, const char *user,
+                          const char *const *groups, size_t n_groups,
+                          long ttl_seconds, time_t now, char **cert_pem,
+                          char **key_pem, struct fg_error *err);
+
 /* Whether NAME can be a subject alternative name of the serving
  * certificate: an IPv4 or IPv6 address, or a DNS name (wildcards too). */
 int fg_certs_name_ok(const char *name);

@@ -45,6 +45,8 @@ static const struct fg_config_key gateway_keys[] = {
     {"max_uri_bytes", FG_CONFIG_INT, "8192", 0, 256, 1048576, NULL},
     {"max_request_body_bytes", FG_CONFIG_INT, "3145728", 0, 0, INT64_C(1) << 40,
      NULL},
+    {"max_review_body_bytes", FG_CONFIG_INT, "65536", 0, 1024, 1048576,
+     "SelfSubject*Review bodies the gateway answers itself"},
     {"max_streams_per_connection", FG_CONFIG_INT, "128", 0, 1, 100000, NULL},
     {"stream_buffer_bytes", FG_CONFIG_INT, "262144", 0, 4096, 1 << 30, NULL},
     {"h2_max_control_frames", FG_CONFIG_INT, "1000", 0, 10, 1000000, NULL},
@@ -686,6 +688,7 @@ static void apply_gateway(struct fg_config *cfg, struct fg_config_section *s,
     lim->max_headers = (uint32_t)get_int(s, "max_headers");
     lim->max_uri_bytes = (uint32_t)get_int(s, "max_uri_bytes");
     lim->max_request_body_bytes = get_int(s, "max_request_body_bytes");
+    lim->max_review_body_bytes = get_int(s, "max_review_body_bytes");
     lim->max_streams_per_connection =
         (uint32_t)get_int(s, "max_streams_per_connection");
     lim->stream_buffer_bytes = (uint32_t)get_int(s, "stream_buffer_bytes");
@@ -736,12 +739,12 @@ static void apply_tls(struct fg_config *cfg, struct fg_config_section *s,
     const char *cert = fg_config_get(s, "cert_file");
     const char *key = fg_config_get(s, "key_file");
     const char *ca = fg_config_get(s, "client_ca_file");
+    /* client_ca_file alone asks for client certificates with the
+     * generated serving certificate: state_dir/ca.crt then names both
+     * (fedgatectl issues client certificates from it). */
     if (!cert != !key)
         fg_diag_add(diag, s->file, s->line,
                     "[tls]: cert_file and key_file must be set together");
-    else if (ca && !cert)
-        fg_diag_add(diag, s->file, line_of(s, "client_ca_file"),
-                    "[tls]: client_ca_file needs cert_file and key_file");
     cfg->cert_file = cert ? strdup(cert) : NULL;
     cfg->key_file = key ? strdup(key) : NULL;
     cfg->client_ca_file = ca ? strdup(ca) : NULL;

@@ -24,6 +24,8 @@ struct fg_limits {
     uint32_t max_headers;                /* max_headers = 100 */
     uint32_t max_uri_bytes;              /* max_uri_bytes = 8192 */
     int64_t max_request_body_bytes;      /* max_request_body_bytes = 3145728 */
+    int64_t max_review_body_bytes; /* = 65536: the SelfSubject*Review
+                                      bodies the gateway reads itself */
     uint32_t max_streams_per_connection; /* max_streams_per_connection = 128 */
     uint32_t stream_buffer_bytes;        /* stream_buffer_bytes = 262144 */
     uint32_t h2_max_control_frames;      /* h2_max_control_frames = 1000 per

@@ -136,41 +136,73 @@ static cJSON *named(cJSON *list, const char *name, const char *field)
     return cJSON_AddObjectToObject(item, field);
 }
 
-int fg_kubeconfig_write(const char *path, const char *server_base,
-                        const char *ca_pem_file, const char *token,
-                        const char *const *members, size_t n_members,
-                        const char *current, struct fg_error *err)
+/* USER's credential into the kubeconfig user entry ENTRY. */
+static bool add_credential(cJSON *entry, const struct fg_kubeconfig_user *user)
+{
+    if (user->token)
+        return cJSON_AddStringToObject(entry, "token", user->token) != NULL;
+    char *cert = fg_base64_encode_alloc(user->client_cert_pem,
+                                        strlen(user->client_cert_pem), 0);
+    char *key = fg_base64_encode_alloc(user->client_key_pem,
+                                       strlen(user->client_key_pem), 0);
+    bool ok = cert && key &&
+              cJSON_AddStringToObject(entry, "client-certificate-data", cert) &&
+              cJSON_AddStringToObject(entry, "client-key-data", key);
+    free(cert);
+    if (key) {
+        OPENSSL_cleanse(key, strlen(key));
+        free(key);
+    }
+    return ok;
+}
+
+char *fg_kubeconfig_text(const char *where, const char *server_base,
+                         const char *ca_pem_file,
+                         const struct fg_kubeconfig_user *user,
+                         const char *const *members, size_t n_members,
+                         const char *current, struct fg_error *err)
 {
     if (!server_base || strncmp(server_base, "https://", 8) != 0 ||
-        !server_base[8])
-        return fg_error_set(err, "%s: server \"%s\" is not an https:// URL",
-                            path, server_base ? server_base : "");
-    if (!token || !*token)
-        return fg_error_set(err, "%s: empty token", path);
+        !server_base[8]) {
+        fg_error_set(err, "%s: server \"%s\" is not an https:// URL", where,
+                     server_base ? server_base : "");
+        return NULL;
+    }
+    if (!user->name || !*user->name ||
+        (user->token ? !*user->token
+                     : !user->client_cert_pem || !user->client_key_pem)) {
+        fg_error_set(err, "%s: empty token or certificate", where);
+        return NULL;
+    }
     bool current_found = current == NULL;
     for (size_t i = 0; i < n_members; i++) {
-        if (!members[i] || !fg_is_dns1123_label(members[i], strlen(members[i])))
-            return fg_error_set(err, "%s: invalid member name \"%s\"", path,
-                                members[i] ? members[i] : "");
+        if (!members[i] ||
+            !fg_is_dns1123_label(members[i], strlen(members[i]))) {
+            fg_error_set(err, "%s: invalid member name \"%s\"", where,
+                         members[i] ? members[i] : "");
+            return NULL;
+        }
         if (current && strcmp(current, members[i]) == 0)
             current_found = true;
     }
-    if (!current_found)
-        return fg_error_set(err, "%s: current context \"%s\" is no member",
-                            path, current);
+    if (!current_found) {
+        fg_error_set(err, "%s: current context \"%s\" is no member", where,
+                     current);
+        return NULL;
+    }
     if (!current && n_members > 0)
         current = members[0];
 
     char *ca_data = base64_file(ca_pem_file, err);
     if (!ca_data)
-        return -1;
+        return NULL;
     /* A trailing slash would make ".../clusters/NAME" contain "//". */
     size_t base_len = strlen(server_base);
     while (base_len > 8 && server_base[base_len - 1] == '/')
         base_len--;
 
     cJSON *root = cJSON_CreateObject();
-    cJSON *clusters = NULL, *contexts = NULL, *users = NULL, *user;
+    cJSON *clusters = NULL, *contexts = NULL, *users = NULL, *entry;
     bool ok = root && cJSON_AddStringToObject(root, "apiVersion", "v1") &&
               cJSON_AddStringToObject(root, "kind", "Config") &&
               cJSON_AddObjectToObject(root, "preferences") &&
@@ -179,8 +211,8 @@ int fg_kubeconfig_write(const char *path, const char *server_base,
               (contexts = cJSON_AddArrayToObject(root, "contexts")) &&
               cJSON_AddStringToObject(root, "current-context",
                                       current ? current : "") &&
-              (user = named(users, ADMIN_USER, "user")) &&
-              cJSON_AddStringToObject(user, "token", token);
+              (entry = named(users, user->name, "user")) &&
+              add_credential(entry, user);
     for (size_t i = 0; ok && i < n_members; i++) {
         size_t n = base_len + strlen("/clusters/") + strlen(members[i]) + 1;
         char *server = malloc(n);
@@ -194,19 +226,21 @@ int fg_kubeconfig_write(const char *path, const char *server_base,
                                      ca_data) &&
              (context = named(contexts, members[i], "context")) &&
              cJSON_AddStringToObject(context, "cluster", members[i]) &&
-             cJSON_AddStringToObject(context, "user", ADMIN_USER);
+             cJSON_AddStringToObject(context, "user", user->name);
         free(server);
     }
     char *json = ok ? cJSON_Print(root) : NULL;
     free(ca_data);
     cJSON_Delete(root);
-    if (!json)
-        return fg_error_set(err, "%s: out of memory", path);
+    if (!json) {
+        fg_error_set(err, "%s: out of memory", where);
+        return NULL;
+    }
 
     /* A copy with the trailing newline text tools expect, and spaces for
      * cJSON's tabs (YAML forbids tab indentation; inside strings cJSON
-     * escapes tabs, so every raw tab is formatting). The token is wiped
-     * from both buffers. */
+     * escapes tabs, so every raw tab is formatting). The credential is
+     * wiped from cJSON's buffer. */
     size_t len = strlen(json);
     char *text = malloc(len + 2);
     if (text) {
@@ -218,9 +252,26 @@ int fg_kubeconfig_write(const char *path, const char *server_base,
     OPENSSL_cleanse(json, len);
     cJSON_free(json);
     if (!text)
-        return fg_error_set(err, "%s: out of memory", path);
-    int rc = fg_write_file_atomic(path, text, len + 1, 0600, err);
-    OPENSSL_cleanse(text, len + 1);
+        fg_error_set(err, "%s: out of memory", where);
+    return text;
+}
+
+int fg_kubeconfig_write(const char *path, const char *server_base,
+                        const char *ca_pem_file, const char *token,
+                        const char *const *members, size_t n_members,
+                        const char *current, struct fg_error *err)
+{
+    if (!token || !*token)
+        return fg_error_set(err, "%s: empty token", path);
+    const struct fg_kubeconfig_user admin = {.name = ADMIN_USER,
+                                             .token = token};
+    char *text = fg_kubeconfig_text(path, server_base, ca_pem_file, &admin,
+                                    members, n_members, current, err);
+    if (!text)
+        return -1;
+    size_t len = strlen(text);
+    int rc = fg_write_file_atomic(path, text, len, 0600, err);
+    OPENSSL_cleanse(text, len);
     free(text);
     return rc;
 }

@@ -26,4 +26,22 @@ int fg_kubeconfig_write(const char *path, const char *server_base,
                         const char *const *members, size_t n_members,
                         const char *current, struct fg_error *err);
 
+/* The one user of a kubeconfig and its credential: a bearer token, or a
+ * client certificate and its key (PEM texts). */
+struct fg_kubeconfig_user {
+    const char *name;
+    const char *token; /* NULL: the certificate */
+    const char *client_cert_pem;
+    const char *client_key_pem;
+};
+
+/* The kubeconfig fg_kubeconfig_write writes, for USER, as malloc'd text
+ * (wipe it before freeing: it holds the credential). Messages name WHERE.
+ * NULL on error. */
+char *fg_kubeconfig_text(const char *where, const char *server_base,
+                         const char *ca_pem_file,
+                         const struct fg_kubeconfig_user *user,
+                         const char *const *members, size_t n_members,
+                         const char *current, struct fg_error *err);
+
 #endif

@@ -20,6 +20,7 @@
 #include "daemon/gateway.h"
 #include "base/log.h"
 #include "request/policy_chain.h"
+#include "request/review.h"
 #include "request/status.h"
 #include "request/request_info.h"
 
@@ -63,6 +64,7 @@ static int send_head(struct fg_exchange *ex, int status,
 {
     ex->head_sent = 1;
     ex->status = status;
+    fg_policy_response_started(ex, status);
     return ex->ops->send_head(ex->cs, status, h, n, length, end);
 }
 
@@ -631,6 +633,13 @@ void fg_exchange_route(struct fg_exchange *ex, const struct fg_request_in *req,
                          "the server could not find the requested resource");
         return;
     }
+    enum fg_review_kind review = fg_review_kind_of(ex->info);
+    if (m && review) {
+        fg_review_start(ex, review, req);
+        if (req->has_body && !ex->body_ended && !ex->driver_done)
+            start_body_timer(ex);
+        return;
+    }
     if (!m) {
         size_t len;
         char msg[128];
@@ -653,8 +662,14 @@ void fg_exchange_body(struct fg_exchange *ex, const void *buf, size_t len)
         return; /* a verdict is pending: replayed once it allows */
     ex->body_bytes += (int64_t)len;
     ex->body_last_us = now_us();
-    if (!ex->stream || ex->driver_done)
+    if (ex->driver_done)
         return; /* answered already: the codec discards what is left */
+    if (ex->review) {
+        fg_review_body(ex, buf, len);
+        return;
+    }
+    if (!ex->stream)
+        return;
     /* A tunnel (after 101) has no body limit: it is a session. */
     if (ex->status != 101 && ex->body_bytes > ex->body_limit) {
         fg_exchange_fail(ex, 413, NULL,
@@ -674,7 +689,9 @@ void fg_exchange_body_end(struct fg_exchange *ex)
     ex->body_ended = 1;
     if (ex->body_timer)
         evtimer_del(ex->body_timer);
-    if (ex->stream && !ex->driver_done)
+    if (ex->review && !ex->driver_done)
+        fg_review_body_end(ex);
+    else if (ex->stream && !ex->driver_done)
         ex->member->ops->stream_end(ex->stream);
 }
 
@@ -727,6 +744,7 @@ static void finish_now(struct fg_exchange *ex, int completed)
     if (!completed && ex->status && !ex->driver_done)
         code = 499;
     fg_policy_finish(ex, code, now_us() - ex->started_us);
+    fg_review_finish(ex);
     fg_metrics_record(&w->metrics, ex->member_index, ex->verb, code,
                       now_us() - ex->started_us);
     atomic_fetch_sub_explicit(&w->metrics.in_flight, 1, memory_order_relaxed);

@@ -1,6 +1,6 @@
 /* The exchange's state, shared by exchange.c (routing and relay),
- * policy_chain.c (the phases before routing) and endpoints.c (the
- * gateway's own answers). Nothing else includes it. */
+ * policy_chain.c (the phases before routing), endpoints.c and review.c
+ * (the gateway's own answers). Nothing else includes it. */
 #ifndef FG_EXCHANGE_INTERNAL_H
 #define FG_EXCHANGE_INTERNAL_H
 
@@ -12,6 +12,7 @@ struct event;
 struct fg_worker;
 struct fg_member_rt;
 struct fg_policy_run;
+struct fg_review_run;
 
 struct fg_exchange {
     struct fg_conn *conn;
@@ -30,6 +31,7 @@ struct fg_exchange {
     int status;                         /* the code sent, 0 before the head */
     struct fg_policy_run *policy;       /* in the arena; NULL for probes */
     const struct fg_identity *identity; /* authenticated; in the arena */
+    struct fg_review_run *review;       /* a review the gateway answers */
 
     struct fg_member_rt *member;
     void *stream; /* the driver's, NULL when none or closed */

@@ -4,6 +4,7 @@
  * only; a timer and a body buffer are made only when a verdict pends. */
 #include "request/policy_chain.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +21,36 @@
 #include "daemon/gateway.h"
 #include "net/conn.h"
 #include "request/exchange_internal.h"
+#include "request/impersonation.h"
 #include "request/request_info.h"
+#include "request/review_body.h"
 #include "request/status.h"
 
-enum phase { PH_AUTHENTICATE, PH_AUTHORIZE, PH_ADMIT, PH_ROUTE };
+/* PH_IMPERSONATE and PH_ASK put questions to the authorize plugins
+ * (policy.h, "Questions about other attributes"): the Impersonate-*
+ * headers' before authorize, a SelfSubjectAccessReview's once routed. */
+enum phase {
+    PH_AUTHENTICATE,
+    PH_IMPERSONATE,
+    PH_AUTHORIZE,
+    PH_ADMIT,
+    PH_ROUTE,
+    PH_ASK
+};
 
-static const uint32_t phase_bits[] = {FG_PHASE_AUTHENTICATE, FG_PHASE_AUTHORIZE,
-                                      FG_PHASE_ADMIT};
+static const uint32_t phase_bits[] = {
+    [PH_AUTHENTICATE] = FG_PHASE_AUTHENTICATE,
+    [PH_IMPERSONATE] = FG_PHASE_AUTHORIZE,
+    [PH_AUTHORIZE] = FG_PHASE_AUTHORIZE,
+    [PH_ADMIT] = FG_PHASE_ADMIT,
+    [PH_ASK] = FG_PHASE_AUTHORIZE,
+};
+
+/* Whether OPS (as the plugin was built) has the 2.1 op OP. */
+#define HAS_OP(ops, op)                                                        \
+    ((ops)->struct_size >=                                                     \
+         offsetof(struct fg_policy_ops, op) + sizeof((ops)->op) &&             \
+     (ops)->op)
 
 /* What the phase of one plugin's verdict leads to. */
 enum step { NEXT_PLUGIN, NEXT_PHASE, ANSWERED };
@@ -54,10 +78,20 @@ struct fg_policy_run {
     int deny_code;
     const char *deny_reason, *deny_message;
     unsigned retry_after;
+    const char *denier;    /* the [plugin] behind the last FG_DENY */
     const char *denied_by; /* the [plugin] that denied, for audit */
+
+    /* A question (req.review set, req.info the attributes asked about):
+     * SETTLED takes the verdict of the authorize plugins on it. */
+    enum step (*settled)(struct fg_policy_run *r, enum fg_verdict v);
+    struct fg_impersonation imp;  /* PH_IMPERSONATE's questions */
+    size_t imp_next;              /* the one being asked */
+    fg_policy_answer_fn answered; /* PH_ASK's asker */
+    int review_path;              /* a SelfSubject*Review: no authorize */
 };
 
 static void run(struct fg_policy_run *r);
+static enum step next_phase(struct fg_policy_run *r);
 
 /* ---- what a plugin may call ----------------------------------------------
  */
@@ -144,14 +178,14 @@ static enum fg_verdict known(enum fg_verdict v)
 /* ---- answers ---------------------------------------------------------------
  */
 
-/* kube-apiserver's words for a refused authorization, so that kubectl
- * prints the line an operator knows: `pods "x" is forbidden: User "u"
- * cannot get resource "pods" in API group "" in the namespace "ns"`, with
- * the plugin's message after a colon. */
-static void forbidden_message(const struct fg_policy_run *r, const char *why,
+/* kube-apiserver's words for a refused authorization of RI, so that
+ * kubectl prints the line an operator knows: `pods "x" is forbidden: User
+ * "u" cannot get resource "pods" in API group "" in the namespace "ns"`,
+ * then the member cluster, then the plugin's message after a colon. */
+static void forbidden_message(const struct fg_policy_run *r,
+                              const struct fg_request_info *ri, const char *why,
                               char *out, size_t len)
 {
-    const struct fg_request_info *ri = r->ex->info;
     const char *user = r->req.identity ? r->req.identity->user : "";
     int n;
     if (ri->is_resource) {
@@ -179,8 +213,11 @@ static void forbidden_message(const struct fg_policy_run *r, const char *why,
         }
     } else {
         n = snprintf(out, len, "forbidden: User \"%s\" cannot %s path \"%s\"",
-                     user, ri->verb, r->req.path);
+                     user, ri->verb, ri->path);
     }
+    if (r->req.member && n >= 0 && (size_t)n < len)
+        n += snprintf(out + n, len - (size_t)n, " on the member cluster \"%s\"",
+                      r->req.member);
     if (why && n >= 0 && (size_t)n < len)
         snprintf(out + n, len - (size_t)n, ": %s", why);
 }
@@ -192,16 +229,31 @@ static void answer(struct fg_policy_run *r, int code)
     if (r->deny_code)
         code = r->deny_code;
     char message[1024];
-    if (code == 403 && r->phase == PH_AUTHORIZE)
-        forbidden_message(r, r->deny_message, message, sizeof(message));
+    const struct fg_request_info *ri = r->req.info;
+    int forbidden =
+        code == 403 && (r->phase == PH_AUTHORIZE || r->phase == PH_IMPERSONATE);
+    if (forbidden)
+        forbidden_message(r, ri, r->deny_message, message, sizeof(message));
     else
         snprintf(message, sizeof(message), "%s",
                  r->deny_message        ? r->deny_message
                  : code == 401          ? "Unauthorized"
                  : r->phase == PH_ADMIT ? "the request was refused by policy"
                                         : fg_http_reason_phrase(code));
+    /* A refused authorization names what it refused, as kube-apiserver's
+     * NewForbidden does: details {name, group, kind: the resource}. */
+    const struct fg_status st = {
+        .code = code,
+        .message = message,
+        .reason = r->deny_reason,
+        .name = forbidden && ri->is_resource ? ri->name : NULL,
+        .group = forbidden && ri->is_resource ? ri->api_group : NULL,
+        .kind = forbidden && ri->is_resource ? ri->resource : NULL,
+        .always_details = forbidden,
+        .newline = 1,
+    };
     size_t len;
-    char *json = fg_status_json(code, r->deny_reason, message, &len);
+    char *json = fg_status_build(&st, &len);
     if (!json) {
         fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
         return;
@@ -231,10 +283,10 @@ static enum fg_verdict ask(struct fg_policy_run *r, struct fg_policy_rt *p,
     enum fg_verdict v;
     if (r->phase == PH_AUTHENTICATE)
         v = p->ops->authenticate(p->instance, c);
-    else if (r->phase == PH_AUTHORIZE)
-        v = p->ops->authorize(p->instance, c);
-    else
+    else if (r->phase == PH_ADMIT)
         v = p->ops->admit(p->instance, c);
+    else
+        v = p->ops->authorize(p->instance, c);
     r->asking = NULL;
     /* A done() from inside the op is its verdict (policy.h). */
     return r->early != FG_PENDING ? r->early : known(v);
@@ -245,12 +297,17 @@ static enum step decide(struct fg_policy_run *r, struct fg_policy_rt *p,
                         enum fg_verdict v)
 {
     if (v == FG_DENY) {
-        r->denied_by = p->section->name;
+        r->denier = p->section->name;
+        if (r->req.review)
+            return r->settled(r, FG_DENY);
+        r->denied_by = r->denier;
         answer(r, r->phase == PH_AUTHENTICATE ? 401 : 403);
         return ANSWERED;
     }
     if (v != FG_ALLOW)
         return NEXT_PLUGIN;
+    if (r->req.review)
+        return r->settled(r, FG_ALLOW);
     if (r->phase == PH_AUTHENTICATE) {
         if (!r->offered)
             return NEXT_PLUGIN; /* an identity is what authentication is */
@@ -268,6 +325,8 @@ static enum step phase_over(struct fg_policy_run *r)
     r->deny_code = 0;
     r->deny_reason = r->deny_message = NULL;
     r->retry_after = 0;
+    if (r->req.review) /* no authorizer at all: everything is allowed */
+        return r->settled(r, r->deciders > 0 ? FG_NO_OPINION : FG_ALLOW);
     if (r->phase == PH_AUTHENTICATE) {
         answer(r, 401);
         return ANSWERED;
@@ -277,6 +336,81 @@ static enum step phase_over(struct fg_policy_run *r)
         return ANSWERED;
     }
     return NEXT_PHASE;
+}
+
+/* ---- questions about other attributes (policy.h) -------------------------
+ */
+
+/* Every Impersonate-* question was put; V is the verdict on the current
+ * one. Allowed: the next question, or the request runs as the identity
+ * they built. Refused: 403, as kube-apiserver's impersonation filter. */
+static enum step impersonation_settled(struct fg_policy_run *r,
+                                       enum fg_verdict v)
+{
+    if (v != FG_ALLOW) {
+        r->denied_by = v == FG_DENY ? r->denier : NULL;
+        answer(r, 403);
+        r->req.review = 0; /* audit sees the request's own attributes */
+        r->req.info = r->ex->info;
+        return ANSWERED;
+    }
+    if (++r->imp_next < r->imp.n_questions) {
+        r->req.info = &r->imp.questions[r->imp_next];
+        r->next = 0;
+        r->deciders = 0;
+        return NEXT_PLUGIN;
+    }
+    r->req.review = 0;
+    r->req.info = r->ex->info;
+    r->req.impersonator = r->req.identity;
+    r->req.identity = r->ex->identity = &r->imp.identity;
+    return NEXT_PHASE;
+}
+
+static enum step enter_impersonation(struct fg_policy_run *r)
+{
+    char err[256];
+    int rc = fg_impersonation_read(r->ex->arena, r->req.headers,
+                                   r->req.n_headers, &r->imp, err, sizeof(err));
+    if (rc == 0)
+        return NEXT_PHASE;
+    if (rc < 0) {
+        if (rc == -1)
+            fg_exchange_fail(r->ex, 400, "BadRequest", "%s", err);
+        else
+            fg_exchange_fail(r->ex, 503, NULL, "the gateway is out of memory");
+        return ANSWERED;
+    }
+    r->imp_next = 0;
+    r->settled = impersonation_settled;
+    r->req.review = 1;
+    r->req.info = &r->imp.questions[0];
+    return NEXT_PLUGIN;
+}
+
+static enum step ask_settled(struct fg_policy_run *r, enum fg_verdict v)
+{
+    r->req.review = 0;
+    r->req.info = r->ex->info;
+    r->answered(r->ex, v, v == FG_DENY ? r->deny_message : NULL);
+    return ANSWERED;
+}
+
+/* Leaves the current phase for the next: NEXT_PLUGIN to ask its plugins,
+ * NEXT_PHASE when it has nothing to ask, ANSWERED when entering it
+ * answered the request. */
+static enum step next_phase(struct fg_policy_run *r)
+{
+    r->phase++;
+    r->next = 0;
+    r->deciders = 0;
+    if (r->phase == PH_IMPERSONATE)
+        return enter_impersonation(r);
+    /* kube-apiserver's bootstrap policy grants the SelfSubject*Reviews to
+     * every authenticated caller; the review itself asks the authorizers */
+    if (r->phase == PH_AUTHORIZE && r->review_path)
+        return NEXT_PHASE;
+    return NEXT_PLUGIN;
 }
 
 static void stop_waiting(struct fg_policy_run *r)
@@ -348,11 +482,8 @@ static void call_done(struct fg_policy_call *c, enum fg_verdict v)
     struct fg_policy_rt *p = r->waiting_on;
     stop_waiting(r);
     enum step s = decide(r, p, v);
-    if (s == NEXT_PHASE) {
-        r->phase++;
-        r->next = 0;
-        r->deciders = 0;
-    }
+    while (s == NEXT_PHASE)
+        s = next_phase(r);
     if (s != ANSWERED)
         run(r);
     if (!r->waiting)
@@ -379,7 +510,7 @@ static void wait_for(struct fg_policy_run *r, struct fg_policy_rt *p,
         lim->body_timeout_ms ? lim->body_timeout_ms : lim->body_idle_timeout_ms;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(r->timer, &tv);
-    if (r->in.has_body && !r->body_paused) {
+    if (r->in.has_body && !ex->body_ended && !r->body_paused) {
         r->body_paused = 1;
         ex->ops->pause_body(ex->cs);
     }
@@ -431,13 +562,10 @@ static void run(struct fg_policy_run *r)
             }
             s = decide(r, p, v);
         }
+        while (s == NEXT_PHASE)
+            s = next_phase(r);
         if (s == ANSWERED)
             return;
-        if (s == NEXT_PHASE) {
-            r->phase++;
-            r->next = 0;
-            r->deciders = 0;
-        }
     }
     fg_exchange_route(r->ex, &r->in, &r->target);
 }
@@ -566,6 +694,7 @@ void fg_policy_start(struct fg_exchange *ex, const struct fg_request_in *req,
         .peer = ex->conn->peer,
         .long_running = long_running(ex->info),
     };
+    r->review_path = r->req.member && fg_review_kind_of(ex->info);
     client_cert(r);
     run(r);
 }
@@ -621,4 +750,73 @@ void fg_policy_finish(struct fg_exchange *ex, int status, uint64_t duration_us)
                                       &outcome);
     fg_target_free(&r->target);
     ex->policy = NULL;
+}
+
+void fg_policy_ask(struct fg_exchange *ex,
+                   const struct fg_request_info *attributes,
+                   fg_policy_answer_fn answered)
+{
+    struct fg_policy_run *r = ex->policy;
+    r->phase = PH_ASK;
+    r->next = 0;
+    r->deciders = 0;
+    r->settled = ask_settled;
+    r->answered = answered;
+    r->req.review = 1;
+    r->req.info = attributes;
+    run(r);
+}
+
+static const char *const all[] = {"*"};
+
+int fg_policy_rules(struct fg_exchange *ex, const char *namespace_,
+                    fg_policy_rule_fn emit, void *arg, char *error,
+                    size_t error_len)
+{
+    const struct fg_policy_run *r = ex->policy;
+    const struct fg_worker *w = ex->worker;
+    int incomplete = 0, authorizers = 0;
+    size_t n = 0;
+    error[0] = '\0';
+    for (size_t i = 0; i < w->n_policies; i++) {
+        const struct fg_policy_rt *p = &w->policies[i];
+        if (!(p->ops->phases & FG_PHASE_AUTHORIZE))
+            continue;
+        authorizers++;
+        if (HAS_OP(p->ops, rules)) {
+            if (p->ops->rules(p->instance, r->req.identity, r->req.member,
+                              namespace_, emit, arg) != 0)
+                incomplete = 1;
+            continue;
+        }
+        incomplete = 1;
+        if (n < error_len)
+            n += (size_t)snprintf(error + n, error_len - n,
+                                  "%sthe policy plugin \"%s\" cannot list "
+                                  "its rules",
+                                  n ? "; " : "", p->section->name);
+    }
+    if (!authorizers) { /* every authenticated caller may do anything */
+        const struct fg_policy_rule resources = {all, 1,    all, 1,    all,
+                                                 1,   NULL, 0,   NULL, 0};
+        const struct fg_policy_rule urls = {all, 1,    NULL, 0,   NULL,
+                                            0,   NULL, 0,    all, 1};
+        emit(arg, &resources);
+        emit(arg, &urls);
+    }
+    return incomplete;
+}
+
+void fg_policy_response_started(struct fg_exchange *ex, int status)
+{
+    const struct fg_policy_run *r = ex->policy;
+    if (!r || !r->req.long_running)
+        return;
+    const struct fg_worker *w = ex->worker;
+    for (size_t i = 0; i < w->n_policies; i++) {
+        const struct fg_policy_rt *p = &w->policies[i];
+        if ((p->ops->phases & FG_PHASE_AUDIT) &&
+            HAS_OP(p->ops, response_started))
+            p->ops->response_started(p->instance, &r->req, status);
+    }
 }

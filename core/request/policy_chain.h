@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <fedgate/policy.h>
+
 struct fg_exchange;
 struct fg_request_in;
 struct fg_target;
@@ -28,5 +30,31 @@ int fg_policy_hold_body(struct fg_exchange *ex, const void *buf, size_t len);
  * DURATION_US: a pending verdict is cancelled, every audit plugin sees the
  * outcome, and what the chain held is freed. */
 void fg_policy_finish(struct fg_exchange *ex, int status, uint64_t duration_us);
+
+/* A question's verdict: FG_ALLOW, FG_DENY (REASON: the plugin's message,
+ * or NULL) or FG_NO_OPINION. */
+typedef void (*fg_policy_answer_fn)(struct fg_exchange *ex, enum fg_verdict v,
+                                    const char *reason);
+
+/* Asks the authorize plugins about ATTRIBUTES (kept by the caller until
+ * answered) for EX's identity on its member, with review = 1: the
+ * SelfSubjectAccessReview. ANSWERED gets the verdict now or later, through
+ * the chain's own machinery (pending verdicts, their deadline, cancel),
+ * and never once EX is finished. Call it only after EX was routed. */
+void fg_policy_ask(struct fg_exchange *ex,
+                   const struct fg_request_info *attributes,
+                   fg_policy_answer_fn answered);
+
+/* The SelfSubjectRulesReview: hands EMIT(ARG, rule) every rule the
+ * authorize plugins give for EX's identity on its member in NAMESPACE_
+ * (everything when none authorizes). Returns 1 when the list is
+ * incomplete (ERROR then names the plugins without rules()), else 0. */
+int fg_policy_rules(struct fg_exchange *ex, const char *namespace_,
+                    fg_policy_rule_fn emit, void *arg, char *error,
+                    size_t error_len);
+
+/* The head of EX's answer went out with STATUS: a long-running request's
+ * ResponseStarted for every audit plugin with response_started. */
+void fg_policy_response_started(struct fg_exchange *ex, int status);
 
 #endif

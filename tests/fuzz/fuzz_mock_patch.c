@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static cJSON *parse(const char *p, size_t n)
 {
-    if (mock_json_depth(p, n, MOCK_WRITE_MAX_DEPTH) > MOCK_WRITE_MAX_DEPTH)
+    if (fg_json_depth(p, n, MOCK_WRITE_MAX_DEPTH) > MOCK_WRITE_MAX_DEPTH)
         return NULL;
     return cJSON_ParseWithLength(p, n);
 }

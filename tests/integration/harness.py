@@ -92,7 +92,9 @@ class Gateway:
         self.log_path = os.path.join(self.tmp, "fedgate.log")
 
     def write(self, name, text):
-        with open(os.path.join(self.conf, name), "w") as f:
+        path = os.path.join(self.conf, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
             f.write(text)
 
     @property
@@ -197,12 +199,15 @@ class GatewayTest(unittest.TestCase):
     role = "host"
     extra_gateway = ""
     plugin_dir = None
+    policy = ADMIN_POLICY
+    extra_files = None  # {relative path in conf.d: text}
 
     @classmethod
     def setUpClass(cls):
         cls.gw = Gateway(members=cls.members, role=cls.role,
                          extra_gateway=cls.extra_gateway,
-                         plugin_dir=cls.plugin_dir)
+                         plugin_dir=cls.plugin_dir, policy=cls.policy,
+                         extra_files=cls.extra_files)
         try:
             cls.gw.start()
         except Exception:

@@ -164,8 +164,8 @@ class PolicyTest(unittest.TestCase):
         self.assertEqual(
             st["message"],
             'pods "web-1" is forbidden: User "probe:user" cannot get '
-            'resource "pods" in API group "" in the namespace "default": '
-            'not on tuesdays')
+            'resource "pods" in API group "" in the namespace "default" '
+            'on the member cluster "demo": not on tuesdays')
         self.assertIn("status=403", self.wait_line("audit ")[0].split())
         code, _, body = self.curl("/metrics")
         self.assertEqual(code, 403)

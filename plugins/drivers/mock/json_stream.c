@@ -348,7 +348,7 @@ int mock_continue_decode(const char *token, struct mock_continue *c)
         raw[n] = '\0';
     if (n <= 0 || memchr(raw, '\0', (size_t)n))
         return -1;
-    if (mock_json_depth(raw, (size_t)n, 4) > 2)
+    if (fg_json_depth(raw, (size_t)n, 4) > 2)
         return -1;
     cJSON *d = cJSON_ParseWithLength(raw, (size_t)n);
     if (!cJSON_IsObject(d)) {

@@ -1,38 +1,10 @@
-/* Small helpers the mock's files share: a nesting-depth pre-scan that keeps
- * deep documents away from cJSON's recursive parser, dotted-path lookups,
- * RFC 3339 timestamps and kubectl's human-readable durations. */
+/* Small helpers the mock's files share: dotted-path lookups, RFC 3339
+ * timestamps and kubectl's human-readable durations. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "mock.h"
-
-int mock_json_depth(const char *data, size_t len, int limit)
-{
-    int depth = 0, max = 0, in_str = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = data[i];
-        if (in_str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_str = 0;
-            continue;
-        }
-        if (c == '"') {
-            in_str = 1;
-        } else if (c == '{' || c == '[') {
-            if (++depth > max) {
-                max = depth;
-                if (max > limit)
-                    return max;
-            }
-        } else if ((c == '}' || c == ']') && depth > 0) {
-            depth--;
-        }
-    }
-    return max;
-}
 
 const cJSON *mock_json_path(const cJSON *obj, const char *path)
 {

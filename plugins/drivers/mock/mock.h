@@ -59,9 +59,6 @@ int mock_kind_has_generation(const struct mock_kind *k);
 
 /* ---- jsonutil.c: small helpers over cJSON and time -------------------- */
 
-/* Deepest nesting of objects/arrays in DATA; stops counting past LIMIT + 1
- * so callers can refuse deep documents before handing them to cJSON. */
-int mock_json_depth(const char *data, size_t len, int limit);
 /* The value at a dotted PATH ("status.phase") or NULL. Keys with dots
  * cannot be reached; use mock_json_get_key for those. */
 const cJSON *mock_json_path(const cJSON *obj, const char *path);

@@ -338,7 +338,7 @@ struct mock_store *mock_seed_load_mem(const char *data, size_t len,
         fail(&L, -1, "larger than %u bytes", MOCK_SEED_MAX_BYTES);
         return NULL;
     }
-    if (mock_json_depth(data, len, MOCK_SEED_MAX_DEPTH) > MOCK_SEED_MAX_DEPTH) {
+    if (fg_json_depth(data, len, MOCK_SEED_MAX_DEPTH) > MOCK_SEED_MAX_DEPTH) {
         fail(&L, -1, "JSON nested deeper than %d levels", MOCK_SEED_MAX_DEPTH);
         return NULL;
     }

@@ -21,7 +21,7 @@
  *   2.1  policy.h: authorize asked about other attributes (impersonation,
  *        SelfSubjectAccessReview; fg_policy_request.review), rules() for
  *        SelfSubjectRulesReview, response_started() for audit,
- *        fg_policy_request.long_running.
+ *        fg_policy_request.long_running and .impersonator.
  *        host.h: fg_host.tunnel, the [tunnel] section; client_ping
  *        (HTTP/2 keepalive with a deadline); an adopted client sends
  *        upgrades as extended CONNECT (RFC 8441). driver.h:

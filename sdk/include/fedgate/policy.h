@@ -105,6 +105,10 @@ struct fg_policy_request {
     /** 1 for a long-running request (watch, exec, attach, port-forward,
      * proxy upgrade, logs with follow), as kube-apiserver counts them. */
     int long_running;
+    /** When the request runs impersonated (allowed Impersonate-* headers):
+     * the caller who authenticated, while IDENTITY is the one impersonated
+     * (audit's user and impersonatedUser). NULL otherwise. */
+    const struct fg_identity *impersonator;
 };
 
 /** What a finished request looked like (audit). */

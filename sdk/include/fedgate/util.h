@@ -2,13 +2,15 @@
  * libfedgate-sdk.a (link it with `pkg-config --libs fedgate-sdk`): JSON
  * string quoting, Kubernetes Status bodies, the headers a proxy must never
  * pass on, base64 and percent-decoding, the impersonation headers sent for
- * a user, and reading a small secret file (a token). Each helper lives in its own object
- * file, so a plugin links only what it calls (base64 needs libcrypto).
- * Nothing here touches the host: any thread may call these. */
+ * a user, reading a small secret file (a token) and Kubernetes protobuf
+ * bodies. Each helper lives in its own object file, so a plugin links only
+ * what it calls (base64 needs libcrypto, protobuf libcjson). Nothing here
+ * touches the host: any thread may call these. */
 #ifndef FEDGATE_UTIL_H
 #define FEDGATE_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "driver.h"
 
@@ -24,6 +26,12 @@ extern "C" {
  * always NUL-terminated when CAP > 0; OUT may be NULL when CAP is 0. Returns
  * the literal's full length (without the NUL), as snprintf does. */
 size_t fg_json_quote(char *out, size_t cap, const char *s, size_t n);
+
+/** The deepest nesting of objects and arrays in the JSON text DATA (LEN
+ * bytes), counted up to LIMIT + 1 only: a caller refuses deeper documents
+ * before cJSON's recursive parser sees them (it overflows a thread's stack
+ * near 1000 levels). */
+int fg_json_depth(const char *data, size_t len, int limit);
 
 /* ---- Kubernetes Status ----------------------------------------------- */
 
@@ -146,6 +154,18 @@ size_t fg_impersonate_names_bytes(const struct fg_identity *id);
 size_t fg_impersonate_headers(const struct fg_identity *id,
                               struct fg_header *out, char *names);
 
+/* ---- bearer tokens ---------------------------------------------------- */
+
+/** The token of a request's Authorization header, read as kube-apiserver's
+ * bearer authenticator reads it: the scheme "Bearer" in any case, one
+ * space, the token up to the next space. Returns 1 with *TOKEN (pointing
+ * into the header) and *LEN; 0 when there is no Authorization header, it
+ * is not a bearer or its token is empty; -1 when there are two or more
+ * Authorization headers (in any spelling): an authenticator refuses that,
+ * since another could judge the other one. */
+int fg_bearer_token(const struct fg_header *headers, size_t n,
+                    const char **token, size_t *len);
+
 /* ---- secret files ----------------------------------------------------- */
 
 /** The largest secret file fg_secret_read takes. */
@@ -157,6 +177,63 @@ size_t fg_impersonate_headers(const struct fg_identity *id,
  * FG_SECRET_MAX, or holds control characters (it goes into a header). */
 char *fg_secret_read(const char *path, const char *what, char *err,
                      size_t err_len);
+
+/* ---- Kubernetes protobuf bodies ---------------------------------------- */
+
+/* kubectl's typed commands (`create namespace`, `auth can-i`) send
+ * application/vnd.kubernetes.protobuf: "k8s\0" and a runtime.Unknown whose
+ * raw bytes are the object in k8s.io/api's generated.proto wire format.
+ * The caller describes the messages it reads with schema tables; fields
+ * the tables do not list are skipped, as any protobuf reader skips them.
+ * The result is the JSON object encoding/json would have read (cJSON;
+ * link libcjson). */
+struct cJSON;
+
+enum fg_pb_type {
+    FG_PB_STRING,
+    FG_PB_BYTES, /**< base64 in JSON */
+    FG_PB_INT32,
+    FG_PB_INT64,
+    FG_PB_BOOL,
+    FG_PB_MESSAGE,
+    FG_PB_STRINGS,       /**< repeated string */
+    FG_PB_MAP_STRING,    /**< map<string, string> */
+    FG_PB_MAP_BYTES,     /**< map<string, bytes> */
+    FG_PB_MAP_QUANTITY,  /**< map<string, resource.Quantity> */
+    FG_PB_TIME,          /**< meta/v1 Time: RFC 3339 */
+    FG_PB_INT_OR_STRING, /**< util/intstr IntOrString */
+    FG_PB_QUANTITY,      /**< api/resource Quantity */
+};
+
+#define FG_PB_REPEATED 1u /**< repeated message: a JSON array */
+#define FG_PB_KEEP 2u     /**< a pointer in Go: zero values are kept */
+#define FG_PB_INLINE 4u   /**< an embedded struct JSON inlines */
+
+struct fg_pb_message;
+/** One field of a message: its number, JSON name and type. */
+struct fg_pb_field {
+    uint32_t number;
+    const char *json;
+    enum fg_pb_type type;
+    unsigned flags;                      /**< FG_PB_REPEATED|KEEP|INLINE */
+    const struct fg_pb_message *message; /**< for FG_PB_MESSAGE */
+};
+struct fg_pb_message {
+    const struct fg_pb_field *fields;
+    size_t n_fields;
+};
+/** A top-level kind the caller accepts ("v1", "Namespace"). */
+struct fg_pb_kind {
+    const char *api_version, *kind;
+    const struct fg_pb_message *message;
+};
+
+/** Decodes the protobuf body DATA (LEN bytes) of one of KINDS into *OUT, a
+ * new cJSON object with kind and apiVersion. Returns 0; -1 malformed (a
+ * 400); -2 a kind or content encoding not in KINDS (a 415); -3 out of
+ * memory. ERR says why. */
+int fg_pb_decode(const void *data, size_t len, const struct fg_pb_kind *kinds,
+                 size_t n_kinds, struct cJSON **out, char *err, size_t err_len);
 
 #ifdef __cplusplus
 }

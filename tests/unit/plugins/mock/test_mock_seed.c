@@ -207,7 +207,7 @@ static void test_depth_limit(void **state)
     assert_null(load(huge, err, sizeof(err)));
     assert_non_null(strstr(err, "nested deeper than 64"));
     /* Brackets inside strings do not count. */
-    assert_int_equal(mock_json_depth("{\"a\":\"[[[[{{{{\\\"[[\"}", 20, 64), 1);
+    assert_int_equal(fg_json_depth("{\"a\":\"[[[[{{{{\\\"[[\"}", 20, 64), 1);
     free(ok);
     free(deep);
     free(huge);
