@@ -49,6 +49,19 @@ def shipped_rules():
     return out
 
 
+def user_kubeconfigs(gw):
+    """{user: path} of GW's admin kubeconfig with each user's token."""
+    with open(gw.kubeconfig) as f:
+        admin = json.load(f)
+    out = {}
+    for user, (token, _) in TOKENS.items():
+        admin["users"][0]["user"]["token"] = token
+        out[user] = os.path.join(gw.tmp, user + ".kubeconfig")
+        with open(out[user], "w") as f:
+            json.dump(admin, f)
+    return out
+
+
 class RbacTest(GatewayTest):
 
     policy = POLICY
@@ -58,15 +71,7 @@ class RbacTest(GatewayTest):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        with open(cls.gw.kubeconfig) as f:
-            admin = json.load(f)
-        cls.kubeconfigs = {}
-        for user, (token, _) in TOKENS.items():
-            admin["users"][0]["user"]["token"] = token
-            path = os.path.join(cls.gw.tmp, user + ".kubeconfig")
-            with open(path, "w") as f:
-                json.dump(admin, f)
-            cls.kubeconfigs[user] = path
+        cls.kubeconfigs = user_kubeconfigs(cls.gw)
 
     @classmethod
     def write_tokens(cls, text):
