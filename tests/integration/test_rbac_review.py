@@ -13,14 +13,17 @@ namespaces says yes exactly where the same request, sent for real, is not
 refused with 403; ada --as vic answers exactly as vic; `auth can-i --list`
 shows each subject's rules there; `auth whoami` the user and groups; a
 viewer's --as is 403 in kube-apiserver's words; the Python client's
-SelfSubjectAccessReview agrees."""
+SelfSubjectAccessReview agrees. `fedgatectl kubeconfig --server` gives
+each team contexts for only the members it may do something in, in its
+namespace when it has one."""
 import json
 import os
+import signal
 import subprocess
 import unittest
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import Gateway, mock_member
+from harness import FEDGATE, Gateway, mock_member, wait_for
 import test_direct
 from test_direct import direct_member
 from test_rbac import (POLICY, TOKENS, shipped_rules, token_line,
@@ -330,6 +333,56 @@ class CanITest(unittest.TestCase):
             with self.assertRaises(client.ApiException) as ctx:
                 core.list_namespaced_secret("payments")
             self.assertEqual(ctx.exception.status, 403)
+
+    # ---- fedgatectl kubeconfig --server ------------------------------
+
+    def fedgatectl(self, user, *args):
+        tokens = os.path.join(self.gw.conf, "tokens.csv")
+        out = subprocess.run(
+            [os.path.join(os.path.dirname(FEDGATE), "fedgatectl"),
+             "kubeconfig", "-c", self.gw.conf, "--user", user,
+             "--token-file", tokens, *args], capture_output=True, text=True,
+            timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return json.loads(out.stdout), out.stderr
+
+    def test_fedgatectl_kubeconfig_sees_only_its_clusters(self):
+        server = ["--server", self.gw.base]
+        contexts = {}
+        for user, groups, want in [
+                ("ada2", ["platform-admins"],
+                 {"host": None, "demo": None, "edge": None}),
+                ("vic2", ["demo-viewers"], {"demo": None}),
+                ("nia2", ["shop-admins", "everyone"],
+                 {"demo": "shop", "edge": "shop"}),
+                ("nobody", [], {})]:
+            args = server + [a for g in groups for a in ("--group", g)]
+            kc, err = self.fedgatectl(user, *args)
+            got = {c["name"]: c["context"].get("namespace")
+                   for c in kc["contexts"]}
+            self.assertEqual(got, want, (user, err))
+            if not want:
+                self.assertIn("nobody may do nothing beyond discovery", err)
+            contexts[user] = kc
+        kc, _ = self.fedgatectl("all")  # without --server: every member
+        self.assertEqual([c["name"] for c in kc["contexts"]],
+                         ["host", "demo", "edge"])
+        # the new tokens work once the gateway has re-read the file
+        path = os.path.join(self.gw.tmp, "nia2.kubeconfig")
+        with open(path, "w") as f:
+            json.dump(contexts["nia2"], f)
+        self.gw.signal(signal.SIGHUP)
+
+        def pods(context):
+            return subprocess.run(
+                ["kubectl", "--kubeconfig", path, "--context", context,
+                 "--request-timeout=20s", "get", "pods", "-o", "name"],
+                capture_output=True, text=True, timeout=60)
+        wait_for(lambda: pods("demo").returncode == 0, 20, "nia2's token")
+        for context in ("demo", "edge"):
+            out = pods(context)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertIn("pod/frontend-", out.stdout)
 
 
 if __name__ == "__main__":
