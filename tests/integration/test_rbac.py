@@ -5,14 +5,15 @@ everywhere), a viewer of demo (reads, logs; no writes, exec or secrets;
 nothing on host) and the admin of namespace shop on demo. What each can
 and cannot do, the 403 Status in kube-apiserver's words, 401 for unknown
 tokens, and SIGHUP picking up a changed token file and rule file (and
-keeping the old rules when the new ones do not load)."""
+keeping the old rules when the new ones do not load); the shop team's
+kubeconfig from fedgatectl --server has demo's context only."""
 import json
 import os
 import signal
 import subprocess
 import unittest
 
-from harness import SOURCE_DIR, GatewayTest, wait_for
+from harness import FEDGATE, SOURCE_DIR, GatewayTest, wait_for
 
 POD = "frontend-krp6rjtt85-mdggl"  # in namespace shop on demo
 TOKENS = {
@@ -60,6 +61,18 @@ def user_kubeconfigs(gw):
         with open(out[user], "w") as f:
             json.dump(admin, f)
     return out
+
+
+def team_kubeconfig(test, gw, user, *args):
+    """fedgatectl kubeconfig for USER with a token appended to GW's
+    tokens.csv and ARGS: (the kubeconfig, its standard error)."""
+    out = subprocess.run(
+        [os.path.join(os.path.dirname(FEDGATE), "fedgatectl"), "kubeconfig",
+         "-c", gw.conf, "--user", user, "--token-file",
+         os.path.join(gw.conf, "tokens.csv"), *args],
+        capture_output=True, text=True, timeout=120)
+    test.assertEqual(out.returncode, 0, out.stderr)
+    return json.loads(out.stdout), out.stderr
 
 
 class RbacTest(GatewayTest):
@@ -205,6 +218,13 @@ class RbacTest(GatewayTest):
         self.assertEqual(code, 401, body)
         self.assertIn("more than one Authorization header",
                       json.loads(body)["message"])
+
+    def test_team_kubeconfig_has_only_its_cluster(self):
+        kc, _ = team_kubeconfig(self, self.gw, "sam", "--group", "shop-admins",
+                                "--server", self.gw.base)
+        self.assertEqual(kc["contexts"], [{"name": "demo", "context": {
+            "cluster": "demo", "user": "sam", "namespace": "shop"}}])
+        self.assertEqual(kc["current-context"], "demo")
 
     # ---- SIGHUP ---------------------------------------------------------
 

@@ -23,11 +23,11 @@ import subprocess
 import unittest
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import FEDGATE, Gateway, mock_member, wait_for
+from harness import Gateway, mock_member, wait_for
 import test_direct
 from test_direct import direct_member
-from test_rbac import (POLICY, TOKENS, shipped_rules, token_line,
-                       user_kubeconfigs)
+from test_rbac import (POLICY, TOKENS, shipped_rules, team_kubeconfig,
+                       token_line, user_kubeconfigs)
 
 stop_checked = test_direct.Base.stop_checked
 ROBOT = "system:serviceaccount:shop:robot"
@@ -93,7 +93,7 @@ CASES = [(args + ("-n", ns), m, p, b) for ns in ("shop", "payments")
          for args, m, p, b in namespaced(ns)] + [
     (("list", "pods", "-A"), "GET", "/api/v1/pods", None),
     (("list", "nodes"), "GET", "/api/v1/nodes", None),
-    (("delete", "namespaces/shop"), "DELETE", "/api/v1/namespaces/shop",
+    (("delete", "namespaces/gone"), "DELETE", "/api/v1/namespaces/gone",
      None),
     (("list", "namespaces"), "GET", "/api/v1/namespaces", None),
     (("get", "/metrics"), "GET", "/metrics", None),
@@ -337,14 +337,7 @@ class CanITest(unittest.TestCase):
     # ---- fedgatectl kubeconfig --server ------------------------------
 
     def fedgatectl(self, user, *args):
-        tokens = os.path.join(self.gw.conf, "tokens.csv")
-        out = subprocess.run(
-            [os.path.join(os.path.dirname(FEDGATE), "fedgatectl"),
-             "kubeconfig", "-c", self.gw.conf, "--user", user,
-             "--token-file", tokens, *args], capture_output=True, text=True,
-            timeout=120)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        return json.loads(out.stdout), out.stderr
+        return team_kubeconfig(self, self.gw, user, *args)
 
     def test_fedgatectl_kubeconfig_sees_only_its_clusters(self):
         server = ["--server", self.gw.base]
