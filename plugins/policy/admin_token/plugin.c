@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,22 +119,16 @@ static const struct fg_identity admin_identity = {
 static enum fg_verdict authenticate(void *instance, struct fg_policy_call *c)
 {
     struct admin_token *t = instance;
-    const struct fg_policy_request *req = c->req;
-    const struct fg_header *auth = NULL;
-    for (size_t i = 0; i < req->n_headers; i++) {
-        const struct fg_header *h = &req->headers[i];
-        if (!fg_header_name_folds_to(h->name, h->name_len, "authorization", 0))
-            continue;
-        if (auth) {
-            c->set_denial(c, 401, "Unauthorized",
-                          "more than one Authorization header");
-            return FG_DENY;
-        }
-        auth = h;
+    const char *token;
+    size_t len;
+    int found =
+        fg_bearer_token(c->req->headers, c->req->n_headers, &token, &len);
+    if (found < 0) {
+        c->set_denial(c, 401, "Unauthorized",
+                      "more than one Authorization header");
+        return FG_DENY;
     }
-    if (!auth || auth->value_len != 7 + t->len ||
-        strncasecmp(auth->value, "bearer ", 7) != 0 ||
-        CRYPTO_memcmp(auth->value + 7, t->token, t->len) != 0)
+    if (!found || len != t->len || CRYPTO_memcmp(token, t->token, len) != 0)
         return FG_NO_OPINION;
     return c->set_identity(c, &admin_identity) == 0 ? FG_ALLOW : FG_DENY;
 }

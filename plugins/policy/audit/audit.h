@@ -1,4 +1,4 @@
-/* The audit plugin's internal interface: the YAML/JSON reader (yaml_tree.c),
+/* The audit plugin's internal interface:
  * the audit Policy and its rule matching (policy.c), the audit.k8s.io/v1
  * Event line (event.c) and the process-wide file writer (writer.c). */
 #ifndef FG_AUDIT_H
@@ -8,30 +8,12 @@
 #include <stdint.h>
 
 #include <fedgate/fedgate.h>
+#include <fedgate/yaml.h>
 
-/* ---- a YAML or JSON document as a tree (yaml_tree.c) ------------------- */
-
-enum audit_node_type { AUDIT_SCALAR, AUDIT_SEQ, AUDIT_MAP };
-
-/* A map's children alternate key, value. Every node knows its line. */
-struct audit_node {
-    enum audit_node_type type;
-    int line;
-    char *value; /* scalars */
-    struct audit_node **kids;
-    size_t n_kids;
-};
-
-/* Limits of what a policy file may hold: a small document, not a bomb. */
+/* Limits of what a policy file (YAML or JSON, fedgate/yaml.h) may hold: a
+ * small document, not a bomb. */
 #define AUDIT_YAML_MAX_DEPTH 32
 #define AUDIT_YAML_MAX_NODES 100000
-
-/* Parses the one YAML (or JSON) document in BUF (LEN bytes). Aliases are
- * refused, so the tree is never larger than the text. NULL with a reason
- * naming the line in ERR. */
-struct audit_node *audit_yaml_parse(const char *buf, size_t len, char *err,
-                                    size_t err_len);
-void audit_yaml_free(struct audit_node *n);
 
 /* ---- the audit Policy (policy.c) --------------------------------------- */
 

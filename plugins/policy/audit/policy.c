@@ -54,11 +54,12 @@ const char *audit_level_name(enum audit_level level)
     return level_names[level];
 }
 
-static int bad(struct ctx *c, const struct audit_node *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int bad(struct ctx *c, const struct fg_yaml_node *n, const char *fmt,
+               ...) __attribute__((format(printf, 3, 4)));
 
 /* Writes "NAME:LINE: why" into the context's ERR; returns -1. */
-static int bad(struct ctx *c, const struct audit_node *n, const char *fmt, ...)
+static int bad(struct ctx *c, const struct fg_yaml_node *n, const char *fmt,
+               ...)
 {
     char why[256];
     va_list ap;
@@ -102,78 +103,79 @@ void audit_policy_free(struct audit_policy *p)
 
 /* What one key of a map is read into: KEY is its index in the map's key
  * list, V its value, INTO what the map fills. */
-typedef int (*field_fn)(struct ctx *c, int key, const struct audit_node *v,
+typedef int (*field_fn)(struct ctx *c, int key, const struct fg_yaml_node *v,
                         void *into);
 
 /* Reads map N, whose keys must be among KEYS (NULL-terminated), each at
  * most once, handing each value to ONE. Returns the bits of the keys seen,
  * or -1 with ERR. */
-static long read_map(struct ctx *c, const struct audit_node *n,
+static long read_map(struct ctx *c, const struct fg_yaml_node *n,
                      const char *what, const char *const *keys, field_fn one,
                      void *into)
 {
-    if (n->type != AUDIT_MAP)
+    if (n->type != FG_YAML_MAP)
         return bad(c, n, "%s must be a map", what);
     unsigned long seen = 0;
-    for (size_t i = 0; i < n->n_kids; i += 2) {
-        const char *key = n->kids[i]->value;
+    for (size_t i = 0; i < n->n; i += 2) {
+        const char *key = n->items[i]->text;
         int k = 0;
         while (keys[k] && strcmp(key, keys[k]) != 0)
             k++;
         if (!keys[k])
-            return bad(c, n->kids[i], "unknown field \"%s\" in %s", key, what);
+            return bad(c, n->items[i], "unknown field \"%s\" in %s", key, what);
         if (seen & (1ul << k))
-            return bad(c, n->kids[i], "\"%s\" is given twice", key);
+            return bad(c, n->items[i], "\"%s\" is given twice", key);
         seen |= 1ul << k;
-        if (one(c, k, n->kids[i + 1], into) != 0)
+        if (one(c, k, n->items[i + 1], into) != 0)
             return -1;
     }
     return (long)seen;
 }
 
-static int scalar(struct ctx *c, const struct audit_node *n, const char *key)
+static int scalar(struct ctx *c, const struct fg_yaml_node *n, const char *key)
 {
-    return n->type == AUDIT_SCALAR ? 0 : bad(c, n, "%s must be a value", key);
+    return n->type == FG_YAML_SCALAR ? 0 : bad(c, n, "%s must be a value", key);
 }
 
 /* A list of strings (a YAML null or [] is an empty list). */
-static int read_strv(struct ctx *c, const struct audit_node *n, const char *key,
-                     struct strv *out)
+static int read_strv(struct ctx *c, const struct fg_yaml_node *n,
+                     const char *key, struct strv *out)
 {
-    if (n->type == AUDIT_SCALAR && (strcmp(n->value, "null") == 0 ||
-                                    strcmp(n->value, "~") == 0 || !*n->value))
+    if (n->type == FG_YAML_SCALAR && (strcmp(n->text, "null") == 0 ||
+                                      strcmp(n->text, "~") == 0 || !*n->text))
         return 0;
-    if (n->type != AUDIT_SEQ)
+    if (n->type != FG_YAML_SEQ)
         return bad(c, n, "%s must be a list", key);
-    if (n->n_kids && !(out->v = calloc(n->n_kids, sizeof(*out->v))))
+    if (n->n && !(out->v = calloc(n->n, sizeof(*out->v))))
         return bad(c, n, "out of memory");
-    for (size_t i = 0; i < n->n_kids; i++) {
-        if (scalar(c, n->kids[i], key) != 0)
+    for (size_t i = 0; i < n->n; i++) {
+        if (scalar(c, n->items[i], key) != 0)
             return -1;
-        if (!(out->v[out->n] = strdup(n->kids[i]->value)))
+        if (!(out->v[out->n] = strdup(n->items[i]->text)))
             return bad(c, n, "out of memory");
         out->n++;
     }
     return 0;
 }
 
-static int read_level(struct ctx *c, const struct audit_node *n,
+static int read_level(struct ctx *c, const struct fg_yaml_node *n,
                       enum audit_level *out)
 {
     if (scalar(c, n, "level") != 0)
         return -1;
     for (int i = 0; i < 4; i++)
-        if (strcmp(n->value, level_names[i]) == 0) {
+        if (strcmp(n->text, level_names[i]) == 0) {
             *out = (enum audit_level)i;
             return 0;
         }
     return bad(c, n,
                "level \"%s\" is not one of None, Metadata, Request, "
                "RequestResponse",
-               n->value);
+               n->text);
 }
 
-static int read_stages(struct ctx *c, const struct audit_node *n, unsigned *out)
+static int read_stages(struct ctx *c, const struct fg_yaml_node *n,
+                       unsigned *out)
 {
     struct strv s = {0};
     int rc = read_strv(c, n, "omitStages", &s);
@@ -192,17 +194,18 @@ static int read_stages(struct ctx *c, const struct audit_node *n, unsigned *out)
 
 /* A bool the gateway accepts and has no use for (omitManagedFields: it
  * records no bodies). */
-static int read_bool(struct ctx *c, const struct audit_node *n, const char *key)
+static int read_bool(struct ctx *c, const struct fg_yaml_node *n,
+                     const char *key)
 {
     if (scalar(c, n, key) != 0)
         return -1;
-    if (strcmp(n->value, "true") != 0 && strcmp(n->value, "false") != 0)
+    if (strcmp(n->text, "true") != 0 && strcmp(n->text, "false") != 0)
         return bad(c, n, "%s must be true or false", key);
     return 0;
 }
 
 static int group_resources_field(struct ctx *c, int key,
-                                 const struct audit_node *v, void *into)
+                                 const struct fg_yaml_node *v, void *into)
 {
     struct group_resources *g = into;
     if (key == 1)
@@ -211,32 +214,32 @@ static int group_resources_field(struct ctx *c, int key,
         return read_strv(c, v, "resourceNames", &g->names);
     if (scalar(c, v, "group") != 0)
         return -1;
-    return (g->group = strdup(v->value)) ? 0 : bad(c, v, "out of memory");
+    return (g->group = strdup(v->text)) ? 0 : bad(c, v, "out of memory");
 }
 
-static int read_resources(struct ctx *c, const struct audit_node *v,
+static int read_resources(struct ctx *c, const struct fg_yaml_node *v,
                           struct rule *r)
 {
     static const char *const keys[] = {"group", "resources", "resourceNames",
                                        NULL};
-    if (v->type != AUDIT_SEQ)
+    if (v->type != FG_YAML_SEQ)
         return bad(c, v, "resources must be a list");
-    if (v->n_kids && !(r->resources = calloc(v->n_kids, sizeof(*r->resources))))
+    if (v->n && !(r->resources = calloc(v->n, sizeof(*r->resources))))
         return bad(c, v, "out of memory");
-    for (size_t j = 0; j < v->n_kids; j++) {
+    for (size_t j = 0; j < v->n; j++) {
         struct group_resources *g = &r->resources[r->n_resources++];
-        if (read_map(c, v->kids[j], "a resources entry", keys,
+        if (read_map(c, v->items[j], "a resources entry", keys,
                      group_resources_field, g) < 0)
             return -1;
         if (!g->group && !(g->group = strdup("")))
-            return bad(c, v->kids[j], "out of memory");
+            return bad(c, v->items[j], "out of memory");
         if (g->names.n && !g->resources.n)
-            return bad(c, v->kids[j], "resourceNames requires resources");
+            return bad(c, v->items[j], "resourceNames requires resources");
     }
     return 0;
 }
 
-static int rule_field(struct ctx *c, int key, const struct audit_node *v,
+static int rule_field(struct ctx *c, int key, const struct fg_yaml_node *v,
                       void *into)
 {
     struct rule *r = into;
@@ -259,7 +262,8 @@ static int rule_field(struct ctx *c, int key, const struct audit_node *v,
     }
 }
 
-static int read_rule(struct ctx *c, const struct audit_node *n, struct rule *r)
+static int read_rule(struct ctx *c, const struct fg_yaml_node *n,
+                     struct rule *r)
 {
     static const char *const keys[] = {"level",
                                        "users",
@@ -290,22 +294,22 @@ static int read_rule(struct ctx *c, const struct audit_node *n, struct rule *r)
     return 0;
 }
 
-static int read_rules(struct ctx *c, const struct audit_node *v,
+static int read_rules(struct ctx *c, const struct fg_yaml_node *v,
                       struct audit_policy *p)
 {
-    if (v->type != AUDIT_SEQ || v->n_kids == 0)
+    if (v->type != FG_YAML_SEQ || v->n == 0)
         return bad(c, v, "rules must be a list of at least one rule");
-    if (!(p->rules = calloc(v->n_kids, sizeof(*p->rules))))
+    if (!(p->rules = calloc(v->n, sizeof(*p->rules))))
         return bad(c, v, "out of memory");
-    for (size_t i = 0; i < v->n_kids; i++) {
+    for (size_t i = 0; i < v->n; i++) {
         p->n_rules++;
-        if (read_rule(c, v->kids[i], &p->rules[i]) != 0)
+        if (read_rule(c, v->items[i], &p->rules[i]) != 0)
             return -1;
     }
     return 0;
 }
 
-static int policy_field(struct ctx *c, int key, const struct audit_node *v,
+static int policy_field(struct ctx *c, int key, const struct fg_yaml_node *v,
                         void *into)
 {
     static const char *const want[] = {"audit.k8s.io/v1", "Policy"};
@@ -316,12 +320,12 @@ static int policy_field(struct ctx *c, int key, const struct audit_node *v,
     case 1:
         if (scalar(c, v, names[key]) != 0)
             return -1;
-        return strcmp(v->value, want[key]) == 0
+        return strcmp(v->text, want[key]) == 0
                    ? 0
-                   : bad(c, v, "%s \"%s\" is not %s", names[key], v->value,
+                   : bad(c, v, "%s \"%s\" is not %s", names[key], v->text,
                          want[key]);
     case 2:
-        return v->type == AUDIT_MAP ? 0 : bad(c, v, "metadata must be a map");
+        return v->type == FG_YAML_MAP ? 0 : bad(c, v, "metadata must be a map");
     case 3:
         return read_stages(c, v, &p->omit);
     case 4:
@@ -331,7 +335,7 @@ static int policy_field(struct ctx *c, int key, const struct audit_node *v,
     }
 }
 
-static int read_policy(struct ctx *c, const struct audit_node *root,
+static int read_policy(struct ctx *c, const struct fg_yaml_node *root,
                        struct audit_policy *p)
 {
     static const char *const keys[] = {
@@ -348,12 +352,22 @@ static int read_policy(struct ctx *c, const struct audit_node *root,
 struct audit_policy *audit_policy_parse(const char *name, const char *buf,
                                         size_t len, char *err, size_t err_len)
 {
-    char why[256];
-    struct audit_node *root = audit_yaml_parse(buf, len, why, sizeof(why));
-    if (!root) {
-        snprintf(err, err_len, "%s: %s", name, why);
+    struct fg_yaml_node **docs = NULL;
+    long n = fg_yaml_parse(buf, len, name, AUDIT_YAML_MAX_DEPTH,
+                           AUDIT_YAML_MAX_NODES, &docs, err, err_len);
+    if (n != 1) {
+        if (n == 0)
+            snprintf(err, err_len, "%s: the file is empty", name);
+        else if (n > 1)
+            snprintf(err, err_len,
+                     "%s:%d: more than one document (one Policy per file)",
+                     name, docs[1]->line);
+        if (n > 0)
+            fg_yaml_free_docs(docs, (size_t)n);
         return NULL;
     }
+    struct fg_yaml_node *root = docs[0];
+    free(docs);
     struct ctx c = {name, err, err_len};
     struct audit_policy *p = calloc(1, sizeof(*p));
     if (!p)
@@ -362,7 +376,7 @@ struct audit_policy *audit_policy_parse(const char *name, const char *buf,
         audit_policy_free(p);
         p = NULL;
     }
-    audit_yaml_free(root);
+    fg_yaml_free(root);
     return p;
 }
 

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <fedgate/fedgate.h>
@@ -133,29 +132,6 @@ static void reload(void *instance)
     o->keys = keys;
 }
 
-/* The token of the request's one "Authorization: Bearer" header: 1 with
- * *TOKEN and *LEN, 0 when there is none, -1 when there are two
- * Authorization headers (another plugin could judge the other one). */
-static int bearer(const struct fg_policy_request *req, const char **token,
-                  size_t *len)
-{
-    const struct fg_header *found = NULL;
-    for (size_t i = 0; i < req->n_headers; i++) {
-        const struct fg_header *h = &req->headers[i];
-        if (fg_header_name_folds_to(h->name, h->name_len, "authorization", 0)) {
-            if (found)
-                return -1;
-            found = h;
-        }
-    }
-    if (!found || found->value_len <= 7 ||
-        strncasecmp(found->value, "bearer ", 7) != 0)
-        return 0;
-    *token = found->value + 7;
-    *len = found->value_len - 7;
-    return 1;
-}
-
 static enum fg_verdict deny(struct fg_policy_call *c, const char *why)
 {
     char msg[600];
@@ -169,7 +145,8 @@ static enum fg_verdict authenticate(void *instance, struct fg_policy_call *c)
     struct oidc *o = instance;
     const char *token = NULL;
     size_t len = 0;
-    int found = bearer(c->req, &token, &len);
+    int found =
+        fg_bearer_token(c->req->headers, c->req->n_headers, &token, &len);
     if (found < 0)
         return deny(c, "more than one Authorization header");
     struct fg_oidc_jwt jwt;

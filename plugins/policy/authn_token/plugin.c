@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <fedgate/fedgate.h>
 
@@ -83,29 +82,17 @@ static void reload(void *instance)
 static enum fg_verdict authenticate(void *instance, struct fg_policy_call *c)
 {
     struct authn_token *a = instance;
-    const struct fg_policy_request *req = c->req;
-    const struct fg_header *auth = NULL;
-    for (size_t i = 0; i < req->n_headers; i++) {
-        const struct fg_header *h = &req->headers[i];
-        if (!fg_header_name_folds_to(h->name, h->name_len, "authorization", 0))
-            continue;
-        if (auth) {
-            c->set_denial(c, 401, "Unauthorized",
-                          "more than one Authorization header");
-            return FG_DENY;
-        }
-        auth = h;
+    const char *token;
+    size_t len;
+    int found =
+        fg_bearer_token(c->req->headers, c->req->n_headers, &token, &len);
+    if (found < 0) {
+        c->set_denial(c, 401, "Unauthorized",
+                      "more than one Authorization header");
+        return FG_DENY;
     }
-    /* kube-apiserver's bearer reader: the scheme in any case, one space,
-     * the token up to the next space. */
-    if (!auth || auth->value_len < 8 ||
-        strncasecmp(auth->value, "bearer ", 7) != 0)
-        return FG_NO_OPINION;
-    const char *token = auth->value + 7;
-    const char *sp = memchr(token, ' ', auth->value_len - 7);
-    size_t len = sp ? (size_t)(sp - token) : auth->value_len - 7;
     const struct fg_identity *id =
-        len ? token_table_lookup(a->table, token, len) : NULL;
+        found ? token_table_lookup(a->table, token, len) : NULL;
     if (!id)
         return FG_NO_OPINION;
     return c->set_identity(c, id) == 0 ? FG_ALLOW : FG_DENY;

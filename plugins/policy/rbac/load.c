@@ -72,13 +72,14 @@ static int load_file(struct rbac_policy *p, const char *path, size_t max,
 int rbac_add_text(struct rbac_policy *p, const char *text, size_t len,
                   const char *file, char *err, size_t err_len)
 {
-    struct rbac_node **docs = NULL;
-    long n = rbac_yaml_parse(text, len, file, &docs, err, err_len);
+    struct fg_yaml_node **docs = NULL;
+    long n = fg_yaml_parse(text, len, file, RBAC_MAX_DEPTH, RBAC_MAX_NODES,
+                           &docs, err, err_len);
     int rc = n < 0 ? -1 : 0;
     for (long i = 0; i < n; i++) {
         if (rc == 0)
             rc = rbac_add_document(p, docs[i], file, err, err_len);
-        rbac_node_free(docs[i]);
+        fg_yaml_free(docs[i]);
     }
     free(docs);
     return rc;

@@ -23,9 +23,10 @@ struct ctx {
     size_t err_len;
 };
 
-static int fail(struct ctx *c, const struct rbac_node *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(struct ctx *c, const struct rbac_node *at, const char *fmt, ...)
+static int fail(struct ctx *c, const struct fg_yaml_node *at, const char *fmt,
+                ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct ctx *c, const struct fg_yaml_node *at, const char *fmt,
+                ...)
 {
     char what[384];
     va_list ap;
@@ -36,27 +37,27 @@ static int fail(struct ctx *c, const struct rbac_node *at, const char *fmt, ...)
     return -1;
 }
 
-static int oom(struct ctx *c, const struct rbac_node *at)
+static int oom(struct ctx *c, const struct fg_yaml_node *at)
 {
     return fail(c, at, "out of memory");
 }
 
 /* The string at KEY of M: *OUT is NULL when absent or null. */
-static int get_string(struct ctx *c, const struct rbac_node *m, const char *key,
-                      const char **out)
+static int get_string(struct ctx *c, const struct fg_yaml_node *m,
+                      const char *key, const char **out)
 {
-    const struct rbac_node *v = rbac_node_get(m, key);
+    const struct fg_yaml_node *v = fg_yaml_get(m, key);
     *out = NULL;
-    if (rbac_node_is_null(v))
+    if (fg_yaml_is_null(v))
         return 0;
-    if (v->type != RBAC_NODE_SCALAR)
+    if (v->type != FG_YAML_SCALAR)
         return fail(c, v, "%s must be a string", key);
     *out = v->text;
     return 0;
 }
 
-static int dup_string(struct ctx *c, const struct rbac_node *at, const char *s,
-                      char **out)
+static int dup_string(struct ctx *c, const struct fg_yaml_node *at,
+                      const char *s, char **out)
 {
     if (!s) {
         *out = NULL;
@@ -87,17 +88,17 @@ int rbac_strings_add(struct rbac_strings *s, const char *v, size_t len)
 }
 
 /* The list of strings at KEY of M (absent or null: empty). */
-static int get_strings(struct ctx *c, const struct rbac_node *m,
+static int get_strings(struct ctx *c, const struct fg_yaml_node *m,
                        const char *key, struct rbac_strings *out)
 {
-    const struct rbac_node *v = rbac_node_get(m, key);
-    if (rbac_node_is_null(v))
+    const struct fg_yaml_node *v = fg_yaml_get(m, key);
+    if (fg_yaml_is_null(v))
         return 0;
-    if (v->type != RBAC_NODE_SEQ)
+    if (v->type != FG_YAML_SEQ)
         return fail(c, v, "%s must be a list of strings", key);
     for (size_t i = 0; i < v->n; i++) {
-        const struct rbac_node *s = v->items[i];
-        if (s->type != RBAC_NODE_SCALAR)
+        const struct fg_yaml_node *s = v->items[i];
+        if (s->type != FG_YAML_SCALAR)
             return fail(c, s, "%s must be a list of strings", key);
         if (rbac_strings_add(out, s->text, strlen(s->text)) != 0)
             return oom(c, s);
@@ -106,20 +107,20 @@ static int get_strings(struct ctx *c, const struct rbac_node *m,
 }
 
 /* Fails on a key of M that is not in KNOWN (NULL-terminated). */
-static int known_keys(struct ctx *c, const struct rbac_node *m,
+static int known_keys(struct ctx *c, const struct fg_yaml_node *m,
                       const char *what, const char *const *known)
 {
     for (size_t i = 0; i + 1 < m->n; i += 2) {
-        const struct rbac_node *k = m->items[i];
+        const struct fg_yaml_node *k = m->items[i];
         size_t j = 0;
         while (known[j] &&
-               (k->type != RBAC_NODE_SCALAR || strcmp(known[j], k->text) != 0))
+               (k->type != FG_YAML_SCALAR || strcmp(known[j], k->text) != 0))
             j++;
         if (!known[j])
             return fail(c, k, "unknown field %s%s%s in %s",
-                        k->type == RBAC_NODE_SCALAR ? "\"" : "",
-                        k->type == RBAC_NODE_SCALAR ? k->text : "(not a name)",
-                        k->type == RBAC_NODE_SCALAR ? "\"" : "", what);
+                        k->type == FG_YAML_SCALAR ? "\"" : "",
+                        k->type == FG_YAML_SCALAR ? k->text : "(not a name)",
+                        k->type == FG_YAML_SCALAR ? "\"" : "", what);
     }
     return 0;
 }
@@ -134,13 +135,13 @@ static void rule_free(struct rbac_rule *r)
 }
 
 /* One PolicyRule, checked as kube's ValidatePolicyRule checks it. */
-static int read_rule(struct ctx *c, const struct rbac_node *n, int namespaced,
-                     struct rbac_rule *r)
+static int read_rule(struct ctx *c, const struct fg_yaml_node *n,
+                     int namespaced, struct rbac_rule *r)
 {
     static const char *const fields[] = {"verbs",           "apiGroups",
                                          "resources",       "resourceNames",
                                          "nonResourceURLs", NULL};
-    if (n->type != RBAC_NODE_MAP)
+    if (n->type != FG_YAML_MAP)
         return fail(c, n, "a rule must be an object");
     if (known_keys(c, n, "a rule", fields) != 0 ||
         get_strings(c, n, "verbs", &r->verbs) != 0 ||
@@ -170,15 +171,15 @@ static int read_rule(struct ctx *c, const struct rbac_node *n, int namespaced,
 
 struct meta {
     const char *name, *namespace_, *clusters;
-    const struct rbac_node *clusters_at;
+    const struct fg_yaml_node *clusters_at;
 };
 
-static int read_meta(struct ctx *c, const struct rbac_node *obj,
+static int read_meta(struct ctx *c, const struct fg_yaml_node *obj,
                      const char *kind, int namespaced, struct meta *m)
 {
-    const struct rbac_node *md = rbac_node_get(obj, "metadata");
+    const struct fg_yaml_node *md = fg_yaml_get(obj, "metadata");
     memset(m, 0, sizeof(*m));
-    if (!md || md->type != RBAC_NODE_MAP)
+    if (!md || md->type != FG_YAML_MAP)
         return fail(c, obj, "a %s needs metadata.name", kind);
     if (get_string(c, md, "name", &m->name) != 0)
         return -1;
@@ -190,12 +191,12 @@ static int read_meta(struct ctx *c, const struct rbac_node *obj,
         if (!m->namespace_ || !*m->namespace_)
             return fail(c, md, "a %s needs metadata.namespace", kind);
     }
-    const struct rbac_node *ann = rbac_node_get(md, "annotations");
-    if (rbac_node_is_null(ann))
+    const struct fg_yaml_node *ann = fg_yaml_get(md, "annotations");
+    if (fg_yaml_is_null(ann))
         return 0;
-    if (ann->type != RBAC_NODE_MAP)
+    if (ann->type != FG_YAML_MAP)
         return fail(c, ann, "metadata.annotations must be an object");
-    m->clusters_at = rbac_node_get(ann, RBAC_CLUSTERS_ANNOTATION);
+    m->clusters_at = fg_yaml_get(ann, RBAC_CLUSTERS_ANNOTATION);
     return m->clusters_at
                ? get_string(c, ann, RBAC_CLUSTERS_ANNOTATION, &m->clusters)
                : 0;
@@ -210,14 +211,14 @@ static void role_free(struct rbac_role *r)
     free(r->rules);
 }
 
-static int add_role(struct ctx *c, const struct rbac_node *obj, int cluster)
+static int add_role(struct ctx *c, const struct fg_yaml_node *obj, int cluster)
 {
     const char *kind = cluster ? "ClusterRole" : "Role";
     struct meta m;
     static const char *const fields[] = {"apiVersion", "kind", "metadata",
                                          "rules", NULL};
-    if (rbac_node_get(obj, "aggregationRule"))
-        return fail(c, rbac_node_get(obj, "aggregationRule"),
+    if (fg_yaml_get(obj, "aggregationRule"))
+        return fail(c, fg_yaml_get(obj, "aggregationRule"),
                     "aggregated ClusterRoles are not supported: list the "
                     "rules");
     if (known_keys(c, obj, kind, fields) != 0 ||
@@ -249,9 +250,9 @@ static int add_role(struct ctx *c, const struct rbac_node *obj, int cluster)
     r->line = obj->line;
     int rc = dup_string(c, obj, m.name, &r->name) != 0 ||
              dup_string(c, obj, m.namespace_, &r->namespace_) != 0;
-    const struct rbac_node *rules = rbac_node_get(obj, "rules");
-    if (!rc && !rbac_node_is_null(rules)) {
-        if (rules->type != RBAC_NODE_SEQ)
+    const struct fg_yaml_node *rules = fg_yaml_get(obj, "rules");
+    if (!rc && !fg_yaml_is_null(rules)) {
+        if (rules->type != FG_YAML_SEQ)
             rc = fail(c, rules, "rules must be a list");
         else if (!(r->rules =
                        calloc(rules->n ? rules->n : 1, sizeof(*r->rules))))
@@ -269,13 +270,13 @@ static int add_role(struct ctx *c, const struct rbac_node *obj, int cluster)
     return 0;
 }
 
-static int read_subject(struct ctx *c, const struct rbac_node *n,
+static int read_subject(struct ctx *c, const struct fg_yaml_node *n,
                         int namespaced, struct rbac_subject *s)
 {
     static const char *const fields[] = {"kind", "apiGroup", "name",
                                          "namespace", NULL};
     const char *kind, *group, *name, *ns;
-    if (n->type != RBAC_NODE_MAP)
+    if (n->type != FG_YAML_MAP)
         return fail(c, n, "a subject must be an object");
     if (known_keys(c, n, "a subject", fields) != 0 ||
         get_string(c, n, "kind", &kind) != 0 ||
@@ -346,13 +347,13 @@ static int read_clusters(struct ctx *c, const struct meta *m,
     return 0;
 }
 
-static int read_role_ref(struct ctx *c, const struct rbac_node *obj,
+static int read_role_ref(struct ctx *c, const struct fg_yaml_node *obj,
                          int cluster, struct rbac_binding *b)
 {
     static const char *const fields[] = {"apiGroup", "kind", "name", NULL};
-    const struct rbac_node *ref = rbac_node_get(obj, "roleRef");
+    const struct fg_yaml_node *ref = fg_yaml_get(obj, "roleRef");
     const char *group, *kind, *name;
-    if (!ref || ref->type != RBAC_NODE_MAP)
+    if (!ref || ref->type != FG_YAML_MAP)
         return fail(c, obj, "a binding needs a roleRef");
     if (known_keys(c, ref, "roleRef", fields) != 0 ||
         get_string(c, ref, "apiGroup", &group) != 0 ||
@@ -371,7 +372,8 @@ static int read_role_ref(struct ctx *c, const struct rbac_node *obj,
     return dup_string(c, ref, name, &b->role_name);
 }
 
-static int add_binding(struct ctx *c, const struct rbac_node *obj, int cluster)
+static int add_binding(struct ctx *c, const struct fg_yaml_node *obj,
+                       int cluster)
 {
     const char *kind = cluster ? "ClusterRoleBinding" : "RoleBinding";
     static const char *const fields[] = {"apiVersion", "kind",    "metadata",
@@ -393,13 +395,13 @@ static int add_binding(struct ctx *c, const struct rbac_node *obj, int cluster)
     memset(b, 0, sizeof(*b));
     b->file = c->file;
     b->line = obj->line;
-    const struct rbac_node *subjects = rbac_node_get(obj, "subjects");
+    const struct fg_yaml_node *subjects = fg_yaml_get(obj, "subjects");
     int rc = dup_string(c, obj, m.name, &b->name) != 0 ||
              dup_string(c, obj, m.namespace_, &b->namespace_) != 0 ||
              read_role_ref(c, obj, cluster, b) != 0 ||
              read_clusters(c, &m, b) != 0;
-    if (!rc && !rbac_node_is_null(subjects)) {
-        if (subjects->type != RBAC_NODE_SEQ)
+    if (!rc && !fg_yaml_is_null(subjects)) {
+        if (subjects->type != FG_YAML_SEQ)
             rc = fail(c, subjects, "subjects must be a list");
         else if (!(b->subjects = calloc(subjects->n ? subjects->n : 1,
                                         sizeof(*b->subjects))))
@@ -417,17 +419,17 @@ static int add_binding(struct ctx *c, const struct rbac_node *obj, int cluster)
     return 0;
 }
 
-static int add_object(struct ctx *c, const struct rbac_node *obj, int depth)
+static int add_object(struct ctx *c, const struct fg_yaml_node *obj, int depth)
 {
     const char *kind, *version;
-    if (obj->type != RBAC_NODE_MAP)
+    if (obj->type != FG_YAML_MAP)
         return fail(c, obj, "expected a Kubernetes object");
     if (get_string(c, obj, "kind", &kind) != 0 ||
         get_string(c, obj, "apiVersion", &version) != 0)
         return -1;
     if (kind && strcmp(kind, "List") == 0 && depth == 0) {
-        const struct rbac_node *items = rbac_node_get(obj, "items");
-        if (!rbac_node_is_null(items) && items->type != RBAC_NODE_SEQ)
+        const struct fg_yaml_node *items = fg_yaml_get(obj, "items");
+        if (!fg_yaml_is_null(items) && items->type != FG_YAML_SEQ)
             return fail(c, items, "items must be a list");
         for (size_t i = 0; items && i < items->n; i++)
             if (add_object(c, items->items[i], depth + 1) != 0)
@@ -449,13 +451,13 @@ static int add_object(struct ctx *c, const struct rbac_node *obj, int depth)
     return k < 2 ? add_role(c, obj, k == 1) : add_binding(c, obj, k == 3);
 }
 
-int rbac_add_document(struct rbac_policy *p, const struct rbac_node *doc,
+int rbac_add_document(struct rbac_policy *p, const struct fg_yaml_node *doc,
                       const char *file, char *err, size_t err_len)
 {
     struct ctx c = {p, file, err, err_len};
-    if (rbac_node_is_null(doc))
+    if (fg_yaml_is_null(doc))
         return 0; /* an empty document, as after a final `---` */
-    if (doc->type == RBAC_NODE_SEQ) { /* a JSON array of objects */
+    if (doc->type == FG_YAML_SEQ) { /* a JSON array of objects */
         for (size_t i = 0; i < doc->n; i++)
             if (add_object(&c, doc->items[i], 1) != 0)
                 return -1;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include <fedgate/fedgate.h>
+#include <fedgate/yaml.h>
 
 /** The annotation on a binding that lists the clusters it applies to. */
 #define RBAC_CLUSTERS_ANNOTATION "fedgate.io/clusters"
@@ -69,36 +70,11 @@ struct rbac_policy {
     struct rbac_strings files; /* the files read, for file pointers */
 };
 
-/* ---- YAML (and JSON) documents as trees (yaml_tree.c) ------------------ */
-
-enum rbac_node_type {
-    RBAC_NODE_SCALAR = 1,
-    RBAC_NODE_MAP = 2, /* ITEMS alternate key, value */
-    RBAC_NODE_SEQ = 3,
-};
-
-struct rbac_node {
-    enum rbac_node_type type;
-    int line;   /* 1-based */
-    char *text; /* scalars */
-    int plain;  /* an unquoted scalar: null, ~ and "" mean nothing */
-    struct rbac_node **items;
-    size_t n;
-};
-
-/** Parses TEXT (LEN bytes) from FILE into its documents' root nodes.
- * Aliases are refused (they would let a small file stand for a huge
- * tree), and so is nesting deeper than RBAC objects ever go. Returns the
- * number of documents (*DOCS malloc'd), or -1 with ERR "FILE:LINE: ...".
- */
-long rbac_yaml_parse(const char *text, size_t len, const char *file,
-                     struct rbac_node ***docs, char *err, size_t err_len);
-void rbac_node_free(struct rbac_node *n);
-/** The value of KEY in map M, or NULL. */
-const struct rbac_node *rbac_node_get(const struct rbac_node *m,
-                                      const char *key);
-/** Whether N is absent or a null scalar. */
-int rbac_node_is_null(const struct rbac_node *n);
+/* Rule files are YAML or JSON (fedgate/yaml.h). RBAC objects nest five
+ * levels deep (List, items, object, rules, rule, verbs): anything much
+ * deeper, or much larger, is not an RBAC file. */
+#define RBAC_MAX_DEPTH 32
+#define RBAC_MAX_NODES 1000000
 
 /* ---- objects (objects.c) and files (load.c) ------------------------------
  */
@@ -109,7 +85,7 @@ int rbac_strings_add(struct rbac_strings *s, const char *v, size_t len);
 /** Adds the RBAC objects of document DOC (read from FILE, a string the
  * policy keeps) to P, validated as kube-apiserver validates them. Returns
  * 0, or -1 with ERR "FILE:LINE: ...". */
-int rbac_add_document(struct rbac_policy *p, const struct rbac_node *doc,
+int rbac_add_document(struct rbac_policy *p, const struct fg_yaml_node *doc,
                       const char *file, char *err, size_t err_len);
 
 /** Resolves every binding's roleRef. 0, or -1 with ERR naming the

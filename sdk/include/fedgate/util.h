@@ -154,6 +154,18 @@ size_t fg_impersonate_names_bytes(const struct fg_identity *id);
 size_t fg_impersonate_headers(const struct fg_identity *id,
                               struct fg_header *out, char *names);
 
+/* ---- bearer tokens ---------------------------------------------------- */
+
+/** The token of a request's Authorization header, read as kube-apiserver's
+ * bearer authenticator reads it: the scheme "Bearer" in any case, one
+ * space, the token up to the next space. Returns 1 with *TOKEN (pointing
+ * into the header) and *LEN; 0 when there is no Authorization header, it
+ * is not a bearer or its token is empty; -1 when there are two or more
+ * Authorization headers (in any spelling): an authenticator refuses that,
+ * since another could judge the other one. */
+int fg_bearer_token(const struct fg_header *headers, size_t n,
+                    const char **token, size_t *len);
+
 /* ---- secret files ----------------------------------------------------- */
 
 /** The largest secret file fg_secret_read takes. */

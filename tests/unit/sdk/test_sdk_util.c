@@ -317,6 +317,49 @@ static void test_hex_digit(void **state)
     assert_int_equal(fg_hex_digit(0xc1), -1);
 }
 
+/* kube-apiserver's bearer reader: scheme in any case, one space, the token
+ * up to the next space; two Authorization headers in any spelling: -1. */
+static void test_bearer_token(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value;
+        int want;
+        const char *token;
+    } cases[] = {
+        {"Bearer abc", 1, "abc"}, {"bearer abc", 1, "abc"},
+        {"BEARER abc", 1, "abc"}, {"Bearer abc def", 1, "abc"},
+        {"Bearer  abc", 0, NULL}, {"Bearer ", 0, NULL},
+        {"Bearer", 0, NULL},      {"Basic YWJj", 0, NULL},
+        {"Bearerabc", 0, NULL},   {"", 0, NULL},
+        {"Bearer\tabc", 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct fg_header h = {"authorization", 13, cases[i].value,
+                              strlen(cases[i].value)};
+        const char *token = NULL;
+        size_t len = 0;
+        int got = fg_bearer_token(&h, 1, &token, &len);
+        if (got != cases[i].want)
+            fail_msg("\"%s\": got %d, want %d", cases[i].value, got,
+                     cases[i].want);
+        if (got == 1 && (len != strlen(cases[i].token) ||
+                         memcmp(token, cases[i].token, len) != 0))
+            fail_msg("\"%s\": token \"%.*s\"", cases[i].value, (int)len, token);
+    }
+    const char *token;
+    size_t len;
+    struct fg_header two[] = {{"x-other", 7, "Bearer a", 8},
+                              {"authorization", 13, "Bearer a", 8},
+                              {"Authorization", 13, "Bearer b", 8}};
+    assert_int_equal(fg_bearer_token(two, 2, &token, &len), 1);
+    assert_int_equal(fg_bearer_token(two, 3, &token, &len), -1);
+    struct fg_header folded[] = {{"authorization", 13, "Bearer a", 8},
+                                 {"AUTHORIZATION", 13, "Basic x", 7}};
+    assert_int_equal(fg_bearer_token(folded, 2, &token, &len), -1);
+    assert_int_equal(fg_bearer_token(NULL, 0, &token, &len), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_base64_long),
         cmocka_unit_test(test_percent),
         cmocka_unit_test(test_hex_digit),
+        cmocka_unit_test(test_bearer_token),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -256,7 +256,7 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
     {"", "the file is empty"},
-    {"rules: [", "line"},
+    {"rules: [", "policy.yaml:2: did not find expected node content"},
     {"- level: None\n", "policy.yaml:1: the policy must be a map"},
     {"kind: Policy\n", "policy.yaml:1: the policy needs a list of rules"},
     {"rules: []\n", "policy.yaml:1: rules must be a list of at least one"},
