@@ -9,6 +9,7 @@
  * context, defaulting to the user's namespace when there is one; without
  * it, every member gets one. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +201,9 @@ static int keep_reached(const struct options *o, const char *ca_file,
     struct fg_ctl_gateway gw = {o->server, ca_file, token, 10000};
     struct fg_ctl_identity id = {o->user, o->groups, o->n_groups};
     size_t kept = 0;
+    /* A gateway that closes a connection is an error to report, not a
+     * signal that ends the tool. */
+    signal(SIGPIPE, SIG_IGN);
     for (size_t i = 0; i < n; i++) {
         struct fg_error err = {{0}};
         char *ns = NULL;
