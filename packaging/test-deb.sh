@@ -4,8 +4,8 @@
 # installed unit with `systemd-analyze verify`, runs the installed daemon the
 # way the unit does (user fedgate, no capabilities, no new privileges,
 # -c /etc/fedgate/conf.d) first with the packaged configuration (no member)
-# and then with one mock member added, checks /readyz, /version and a kubectl
-# call through it, and builds the SDK's example plugin against the installed
+# and then with one mock member added, checks /readyz, /version, a kubectl
+# call through it and a team's kubeconfig from fedgatectl, and builds the SDK's example plugin against the installed
 # fedgate-sdk. Everything installed is purged at the end, also on failure.
 # Run as root on a machine where fedgate is not installed.
 set -eu
@@ -24,11 +24,12 @@ rm -f "$out"/*.deb
 ./packaging/build-deb.sh "$out"
 
 member=/etc/fedgate/conf.d/members/pkgtest.ini
+rules=/etc/fedgate/rbac/40-pkgtest.yaml
 tmp=$(mktemp -d)
 pid=""
 cleanup() {
   [ -z "$pid" ] || kill "$pid" 2>/dev/null || true
-  rm -f "$member"
+  rm -f "$member" "$rules"
   DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq fedgate fedgate-mock \
     fedgate-sdk >/dev/null 2>&1 || true
   rm -rf "$tmp"
@@ -39,6 +40,9 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get install -y -qq "./$out"/fedgate_*.deb "./$out"/fedgate-mock_*.deb
 id fedgate
 test "$(stat -c %U /var/lib/fedgate)" = fedgate
+# the static token file of the packaged chain: the daemon's, no one else's
+test "$(stat -c '%U %a' /etc/fedgate/tokens.csv)" = "fedgate 600"
+test -f /etc/fedgate/rbac/00-cluster-admin.yaml
 
 echo "test-deb: systemd-analyze verify"
 systemd-analyze verify /lib/systemd/system/fedgate.service
@@ -116,9 +120,38 @@ cat >"$member" <<INI
 driver = mock
 seed = /usr/share/fedgate/seeds/demo.json
 INI
+# The README's team kubeconfig with the packaged chain: the example
+# namespace admin binding on this member, a token for the team from
+# fedgatectl, whose --server answer gives the team this member only, in
+# its namespace.
+sed 's/fedgate.io\/clusters: "demo"/fedgate.io\/clusters: "pkgtest"/' \
+  /usr/share/doc/fedgate/examples/rbac/40-namespace-admin.yaml >"$rules"
 start "one mock member"
 kubectl --kubeconfig /var/lib/fedgate/admin.kubeconfig --context pkgtest \
   get namespaces
+fedgatectl kubeconfig -c /etc/fedgate/conf.d --user sam --group shop-admins \
+  --token-file /etc/fedgate/tokens.csv --server "https://$listen" \
+  >"$tmp/sam.kubeconfig"
+test "$(stat -c '%U %a' /etc/fedgate/tokens.csv)" = "fedgate 600"
+test "$(kubectl --kubeconfig "$tmp/sam.kubeconfig" config view \
+  -o jsonpath='{.contexts[*].name}/{.contexts[*].context.namespace}')" = \
+  pkgtest/shop
+kill -HUP "$pid"
+i=0
+until kubectl --kubeconfig "$tmp/sam.kubeconfig" get pods >/dev/null 2>&1; do
+  [ $i -lt 40 ] || {
+    echo "test-deb: the team's token did not work after SIGHUP" >&2
+    exit 1
+  }
+  sleep 0.5
+  i=$((i + 1))
+done
+if kubectl --kubeconfig "$tmp/sam.kubeconfig" get pods -A 2>"$tmp/err"; then
+  echo "test-deb: the team may list pods in every namespace" >&2
+  exit 1
+fi
+grep -q 'User "sam" cannot list resource "pods"' "$tmp/err"
+echo "test-deb: a team's kubeconfig sees its namespace only"
 stop
 grep -q 'serving 1 member(s)' "$tmp/fedgate.log"
 

@@ -182,6 +182,11 @@ char *fg_kubeconfig_text(const char *where, const char *server_base,
                          members[i] ? members[i] : "");
             return NULL;
         }
+        const char *ns = user->namespaces ? user->namespaces[i] : NULL;
+        if (ns && !fg_is_dns1123_label(ns, strlen(ns))) {
+            fg_error_set(err, "%s: invalid namespace \"%s\"", where, ns);
+            return NULL;
+        }
         if (current && strcmp(current, members[i]) == 0)
             current_found = true;
     }
@@ -226,7 +231,10 @@ char *fg_kubeconfig_text(const char *where, const char *server_base,
                                      ca_data) &&
              (context = named(contexts, members[i], "context")) &&
              cJSON_AddStringToObject(context, "cluster", members[i]) &&
-             cJSON_AddStringToObject(context, "user", user->name);
+             cJSON_AddStringToObject(context, "user", user->name) &&
+             (!user->namespaces || !user->namespaces[i] ||
+              cJSON_AddStringToObject(context, "namespace",
+                                      user->namespaces[i]));
         free(server);
     }
     char *json = ok ? cJSON_Print(root) : NULL;

@@ -27,12 +27,14 @@ int fg_kubeconfig_write(const char *path, const char *server_base,
                         const char *current, struct fg_error *err);
 
 /* The one user of a kubeconfig and its credential: a bearer token, or a
- * client certificate and its key (PEM texts). */
+ * client certificate and its key (PEM texts). NAMESPACES, when set, holds
+ * per member the namespace its context defaults to (NULL: none). */
 struct fg_kubeconfig_user {
     const char *name;
     const char *token; /* NULL: the certificate */
     const char *client_cert_pem;
     const char *client_key_pem;
+    const char *const *namespaces;
 };
 
 /* The kubeconfig fg_kubeconfig_write writes, for USER, as malloc'd text

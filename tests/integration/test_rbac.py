@@ -5,14 +5,15 @@ everywhere), a viewer of demo (reads, logs; no writes, exec or secrets;
 nothing on host) and the admin of namespace shop on demo. What each can
 and cannot do, the 403 Status in kube-apiserver's words, 401 for unknown
 tokens, and SIGHUP picking up a changed token file and rule file (and
-keeping the old rules when the new ones do not load)."""
+keeping the old rules when the new ones do not load); the shop team's
+kubeconfig from fedgatectl --server has demo's context only."""
 import json
 import os
 import signal
 import subprocess
 import unittest
 
-from harness import SOURCE_DIR, GatewayTest, wait_for
+from harness import FEDGATE, SOURCE_DIR, GatewayTest, wait_for
 
 POD = "frontend-krp6rjtt85-mdggl"  # in namespace shop on demo
 TOKENS = {
@@ -49,6 +50,31 @@ def shipped_rules():
     return out
 
 
+def user_kubeconfigs(gw):
+    """{user: path} of GW's admin kubeconfig with each user's token."""
+    with open(gw.kubeconfig) as f:
+        admin = json.load(f)
+    out = {}
+    for user, (token, _) in TOKENS.items():
+        admin["users"][0]["user"]["token"] = token
+        out[user] = os.path.join(gw.tmp, user + ".kubeconfig")
+        with open(out[user], "w") as f:
+            json.dump(admin, f)
+    return out
+
+
+def team_kubeconfig(test, gw, user, *args):
+    """fedgatectl kubeconfig for USER with a token appended to GW's
+    tokens.csv and ARGS: (the kubeconfig, its standard error)."""
+    out = subprocess.run(
+        [os.path.join(os.path.dirname(FEDGATE), "fedgatectl"), "kubeconfig",
+         "-c", gw.conf, "--user", user, "--token-file",
+         os.path.join(gw.conf, "tokens.csv"), *args],
+        capture_output=True, text=True, timeout=120)
+    test.assertEqual(out.returncode, 0, out.stderr)
+    return json.loads(out.stdout), out.stderr
+
+
 class RbacTest(GatewayTest):
 
     policy = POLICY
@@ -58,15 +84,7 @@ class RbacTest(GatewayTest):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        with open(cls.gw.kubeconfig) as f:
-            admin = json.load(f)
-        cls.kubeconfigs = {}
-        for user, (token, _) in TOKENS.items():
-            admin["users"][0]["user"]["token"] = token
-            path = os.path.join(cls.gw.tmp, user + ".kubeconfig")
-            with open(path, "w") as f:
-                json.dump(admin, f)
-            cls.kubeconfigs[user] = path
+        cls.kubeconfigs = user_kubeconfigs(cls.gw)
 
     @classmethod
     def write_tokens(cls, text):
@@ -200,6 +218,13 @@ class RbacTest(GatewayTest):
         self.assertEqual(code, 401, body)
         self.assertIn("more than one Authorization header",
                       json.loads(body)["message"])
+
+    def test_team_kubeconfig_has_only_its_cluster(self):
+        kc, _ = team_kubeconfig(self, self.gw, "sam", "--group", "shop-admins",
+                                "--server", self.gw.base)
+        self.assertEqual(kc["contexts"], [{"name": "demo", "context": {
+            "cluster": "demo", "user": "sam", "namespace": "shop"}}])
+        self.assertEqual(kc["current-context"], "demo")
 
     # ---- SIGHUP ---------------------------------------------------------
 

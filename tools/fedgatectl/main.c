@@ -1,11 +1,15 @@
 /* fedgatectl: the operator's tool beside the gateway. `fedgatectl
- * kubeconfig` hands a user a kubeconfig for every member of the
+ * kubeconfig` hands a user a kubeconfig for the members of the
  * configuration, with either a client certificate signed by the gateway's
  * CA (state_dir/ca.key: run it as the gateway's user) or a new bearer
  * token appended to an authn_token file (the gateway reads it on SIGHUP).
- * Which members the user may reach is decided by the gateway's
- * authorizers at request time; every member gets a context. */
+ * The gateway's authorizers decide at request time; the contexts are for
+ * convenience: with --server, the running gateway is asked first (reach.h)
+ * and only members where the user may do more than every user may get a
+ * context, defaulting to the user's namespace when there is one; without
+ * it, every member gets one. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +22,7 @@
 #include "config/config.h"
 #include "config/ini_values.h"
 #include "config/kubeconfig.h"
+#include "reach.h"
 #include "setup_check.h"
 #include "token_line.h"
 
@@ -32,7 +37,10 @@ static void usage(FILE *out)
             "FILE] [--token-file FILE]\n"
             "\n"
             "Prints a kubeconfig with one context per member of the "
-            "configuration.\n"
+            "configuration; with\n"
+            "--server, only for the members where the user may do more "
+            "than every user\n"
+            "may (the running gateway is asked, as its admin).\n"
             "  --user USER        the user name (certificate CN)\n"
             "  --group GROUP      a group (certificate O); repeat for more\n"
             "  --ttl DURATION     the certificate's lifetime (default 24h; "
@@ -40,7 +48,9 @@ static void usage(FILE *out)
             "  -c, --config DIR   the gateway's configuration (default "
             "conf.d)\n"
             "  --server URL       the gateway as users reach it (default: "
-            "from [gateway] listen)\n"
+            "from [gateway] listen);\n"
+            "                     given, the gateway there is asked which "
+            "members to list\n"
             "  --server-ca FILE   the CA of the gateway's serving "
             "certificate (default:\n"
             "                     state_dir/ca.crt; needed with [tls] "
@@ -162,21 +172,85 @@ static char *default_server(const struct fg_config *cfg)
     return url;
 }
 
+/* The admin's token, for asking the gateway (wiped by the caller). */
+static int admin_token(const struct fg_config *cfg, char **out,
+                       struct fg_error *err)
+{
+    char *path = fg_ctl_admin_token_file(cfg);
+    size_t len;
+    if (!path)
+        return fg_error_set(err, "--server asks the gateway as its admin, "
+                                 "but the [policy] chain has no admin_token "
+                                 "plugin");
+    int rc = fg_read_file(path, 4096, out, &len, NULL, err);
+    free(path);
+    while (rc == 0 && len > 0 &&
+           ((*out)[len - 1] == '\n' || (*out)[len - 1] == '\r'))
+        (*out)[--len] = '\0';
+    return rc;
+}
+
+/* With --server: keeps in MEMBERS (N of them, compacted) those where O's
+ * user may do more than every user may, and sets NAMESPACES beside them.
+ * A member that cannot be asked keeps its context, and a warning says so.
+ * Returns how many are kept, or -1. */
+static int keep_reached(const struct options *o, const char *ca_file,
+                        const char *token, const char **members,
+                        char **namespaces, size_t n)
+{
+    struct fg_ctl_gateway gw = {o->server, ca_file, token, 10000};
+    struct fg_ctl_identity id = {o->user, o->groups, o->n_groups};
+    size_t kept = 0;
+    /* A gateway that closes a connection is an error to report, not a
+     * signal that ends the tool. */
+    signal(SIGPIPE, SIG_IGN);
+    for (size_t i = 0; i < n; i++) {
+        struct fg_error err = {{0}};
+        char *ns = NULL;
+        int rc = fg_ctl_reach(&gw, &id, members[i], &ns, &err);
+        if (rc < 0)
+            fprintf(stderr, "fedgatectl: warning: %s; its context is kept\n",
+                    err.msg);
+        if (rc != 0) {
+            members[kept] = members[i];
+            namespaces[kept++] = ns;
+        }
+    }
+    if (kept == 0)
+        fprintf(stderr,
+                "fedgatectl: warning: %s may do nothing beyond discovery on "
+                "any member: the kubeconfig has no context\n",
+                o->user);
+    return (int)kept;
+}
+
 static int kubeconfig(const struct options *o, const struct fg_config *cfg)
 {
     struct fg_error err = {{0}};
     char *ca_file = fg_path_join(cfg->state_dir, "ca.crt");
     char *server = o->server ? strdup(o->server) : default_server(cfg);
     const char **members = calloc(cfg->n_members + 1, sizeof(*members));
+    char **namespaces = calloc(cfg->n_members + 1, sizeof(*namespaces));
     char token[65] = "";
-    char *cert = NULL, *key = NULL, *text = NULL;
+    char *cert = NULL, *key = NULL, *text = NULL, *admin = NULL;
     struct fg_kubeconfig_user user = {.name = o->user};
-    if (!ca_file || !server || !members) {
+    size_t n_members = cfg->n_members;
+    if (!ca_file || !server || !members || !namespaces) {
         fprintf(stderr, "fedgatectl: out of memory\n");
         goto done;
     }
     for (size_t i = 0; i < cfg->n_members; i++)
         members[i] = cfg->members[i].name;
+    if (o->server) {
+        int kept = admin_token(cfg, &admin, &err) == 0
+                       ? keep_reached(o, o->server_ca ? o->server_ca : ca_file,
+                                      admin, members, namespaces, n_members)
+                       : -1;
+        if (kept < 0)
+            goto done;
+        n_members = (size_t)kept;
+        user.namespaces = (const char *const *)namespaces;
+    }
     if (cfg->cert_file && !o->server_ca)
         fprintf(stderr,
                 "fedgatectl: warning: [tls] cert_file is set: the "
@@ -199,7 +273,7 @@ static int kubeconfig(const struct options *o, const struct fg_config *cfg)
     }
     text = fg_kubeconfig_text("kubeconfig", server,
                               o->server_ca ? o->server_ca : ca_file, &user,
-                              members, cfg->n_members, NULL, &err);
+                              members, n_members, NULL, &err);
     if (text && fputs(text, stdout) >= 0 && fflush(stdout) == 0 &&
         o->token_file)
         fprintf(stderr,
@@ -219,6 +293,13 @@ done:
         free(key);
     }
     OPENSSL_cleanse(token, sizeof(token));
+    if (admin) {
+        OPENSSL_cleanse(admin, strlen(admin));
+        free(admin);
+    }
+    for (size_t i = 0; namespaces && i < cfg->n_members; i++)
+        free(namespaces[i]);
+    free(namespaces);
     free(cert);
     free(members);
     free(server);

@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "base/fsutil.h"
 #include "config/ini_values.h"
 
 __attribute__((format(printf, 1, 2))) static void warn(const char *fmt, ...)
@@ -134,4 +135,14 @@ int fg_ctl_check_setup(const struct fg_config *cfg, const char *ca_file,
                        const char *token_file)
 {
     return ca_file ? check_ca(cfg, ca_file) : check_token_file(cfg, token_file);
+}
+
+char *fg_ctl_admin_token_file(const struct fg_config *cfg)
+{
+    const struct fg_config_section *s = chain_plugin(cfg, "admin_token");
+    if (!s)
+        return NULL;
+    return fg_config_get(s, "token_file")
+               ? section_path(cfg, s, "token_file")
+               : fg_path_join(cfg->state_dir, "admin.token");
 }

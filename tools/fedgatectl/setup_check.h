@@ -13,4 +13,9 @@
 int fg_ctl_check_setup(const struct fg_config *cfg, const char *ca_file,
                        const char *token_file);
 
+/* The file the chain's admin_token plugin reads the admin's token from
+ * (its token_file, else STATE_DIR/admin.token), malloc'd; NULL when the
+ * chain has no admin_token plugin or memory ran out. */
+char *fg_ctl_admin_token_file(const struct fg_config *cfg);
+
 #endif

@@ -268,6 +268,42 @@ static void test_kubeconfig_refused(void **state)
     assert_int_equal(access(f->kc, F_OK), -1);
 }
 
+/* A user's contexts default to the namespaces given beside the members;
+ * a name that is no namespace is refused. */
+static void test_context_namespaces(void **state)
+{
+    struct fixture *f = *state;
+    const char *members[] = {"host", "demo", "edge"};
+    const char *ns[] = {NULL, "shop", "kube-system"};
+    const char *bad[][3] = {
+        {NULL, "Shop", NULL}, {"", NULL, NULL}, {NULL, NULL, "a.b"}};
+    struct fg_kubeconfig_user user = {
+        .name = "nia", .token = "t", .namespaces = ns};
+    struct fg_error err = {{0}};
+    char *text = fg_kubeconfig_text("kc", "https://x", f->ca, &user, members, 3,
+                                    NULL, &err);
+    if (!text)
+        fail_msg("%s", err.msg);
+    cJSON *root = cJSON_Parse(text);
+    cJSON *contexts = cJSON_GetObjectItemCaseSensitive(root, "contexts");
+    for (int i = 0; i < 3; i++) {
+        cJSON *x = cJSON_GetArrayItem(contexts, i);
+        if (ns[i])
+            assert_string_equal(str_at(x, "context", "namespace"), ns[i]);
+        else
+            assert_null(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(x, "context"), "namespace"));
+    }
+    cJSON_Delete(root);
+    free(text);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        user.namespaces = bad[i];
+        assert_null(fg_kubeconfig_text("kc", "https://x", f->ca, &user, members,
+                                       3, NULL, &err));
+        assert_non_null(strstr(err.msg, "invalid namespace"));
+    }
+}
+
 /* Runs kubectl on the kubeconfig and returns its output (static). */
 static const char *kubectl(const char *kc, const char *jsonpath)
 {
@@ -318,6 +354,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kubeconfig_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_kubectl_reads_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_context_namespaces, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

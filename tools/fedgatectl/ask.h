@@ -1,0 +1,42 @@
+/* fedgatectl's questions to a running gateway: one HTTPS request and its
+ * whole answer, over a blocking TLS connection made with the core
+ * client's TLS settings and read by the core's strict response parser. */
+#ifndef FG_CTL_ASK_H
+#define FG_CTL_ASK_H
+
+#include <stddef.h>
+
+#include <fedgate/driver.h>
+
+#include "base/error.h"
+
+/* The gateway as fedgatectl reaches it: --server's URL, the CA that signed
+ * its serving certificate, the bearer token sent with every request. */
+struct fg_ctl_gateway {
+    const char *server; /* https://HOST[:PORT] */
+    const char *ca_file;
+    const char *token;
+    int timeout_ms; /* per connect, read and write */
+};
+
+/* An answer: its status and body (malloc'd, NUL-terminated). */
+struct fg_ctl_answer {
+    int status;
+    char *body;
+    size_t len;
+};
+
+/* Largest answer body read. */
+#define FG_CTL_MAX_ANSWER (16u << 20)
+
+/* Sends METHOD TARGET with HEADERS (N of them) and BODY (JSON, or NULL),
+ * and reads the answer into OUT. Returns 0, or -1 with a reason in ERR
+ * (nothing to free then). */
+int fg_ctl_ask(const struct fg_ctl_gateway *gw, const char *method,
+               const char *target, const struct fg_header *headers, size_t n,
+               const char *body, struct fg_ctl_answer *out,
+               struct fg_error *err);
+
+void fg_ctl_answer_free(struct fg_ctl_answer *a);
+
+#endif
