@@ -290,8 +290,7 @@ class MemberRbacTest(unittest.TestCase):
             "selfsubjectreviews.authentication.k8s.io": "[create]",
             "users": "[impersonate]", "groups": "[impersonate]",
             "serviceaccounts": "[impersonate]",
-            "uids.authentication.k8s.io": "[impersonate]",
-            "userextras.authentication.k8s.io/*": "[impersonate]"},
+            "*.authentication.k8s.io": "[impersonate]"},
             out.stdout)
 
     def test_requests_through_the_host_run_as_the_user(self):
@@ -316,6 +315,14 @@ class MemberRbacTest(unittest.TestCase):
         self.assertNotEqual(out.returncode, 0)
         self.assertIn('User "system:serviceaccount:shop:robot" cannot list '
                       'resource "pods"', out.stderr)
+        # extra attributes (kubectl has no flag for them): allowed too
+        out = run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                   "--cacert", self.host.ca, "-H",
+                   "Authorization: Bearer " + self.host.token, "-H",
+                   "Impersonate-User: vic", "-H", "Impersonate-Extra-Scopes: a",
+                   self.host.base + "/clusters/edge/api/v1/namespaces/shop/pods"],
+                  ok=False)
+        self.assertEqual(out.stdout, "200", out.stderr)
 
 
 if __name__ == "__main__":
