@@ -19,7 +19,8 @@ import threading
 import time
 import unittest
 
-from harness import SOURCE_DIR, Gateway, mock_member, wait_for
+import test_rbac  # its chain and rules; a module, so its tests stay there
+from harness import Gateway, mock_member, wait_for
 
 ADMIN_PODS = "/clusters/demo/api/v1/namespaces/default/pods"
 EXTRA_PODS = "/clusters/extra/api/v1/namespaces/default/pods"
@@ -36,29 +37,9 @@ VIC_ON_HOST = ("apiVersion: rbac.authorization.k8s.io/v1\n"
                "  annotations: {fedgate.io/clusters: host}\n"
                "roleRef: {kind: ClusterRole, name: cluster-viewer}\n"
                "subjects: [{kind: User, name: vic}]\n")
-POLICY = """
-[policy]
-chain = admin_token, tokens, rbac
-[plugin "admin_token"]
-[plugin "tokens"]
-plugin = authn_token
-token_file = tokens.csv
-[plugin "rbac"]
-plugin = rbac
-rules = rbac
-"""
 RELOADS_FOR = 20.0
 RELOAD_EVERY = 0.25
 REMOVED = "removed from the gateway's configuration"
-
-
-def shipped_rules():
-    d = os.path.join(SOURCE_DIR, "conf.d", "rbac")
-    out = {}
-    for name in os.listdir(d):
-        with open(os.path.join(d, name)) as f:
-            out["rbac/" + name] = f.read()
-    return out
 
 
 def metric(text, name):
@@ -157,11 +138,11 @@ class Watch:
 class ReloadTest(unittest.TestCase):
 
     def setUp(self):
-        files = dict(shipped_rules(), **{"tokens.csv": TOKENS})
+        files = dict(test_rbac.shipped_rules(), **{"tokens.csv": TOKENS})
         self.gw = Gateway(
             members=[mock_member("host", "host.json"),
                      mock_member("demo", "demo.json")],
-            policy=POLICY, extra_files=files,
+            policy=test_rbac.POLICY, extra_files=files,
             extra_gateway="reload_drain = 5s\n")
         self.addCleanup(self.gw.cleanup)
         self.gw.start()
