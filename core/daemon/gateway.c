@@ -20,6 +20,7 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 
+#include "base/fsutil.h"
 #include "config/certs.h"
 #include "net/conn.h"
 #include "config/kubeconfig.h"
@@ -180,6 +181,30 @@ int fg_gateway_write_kubeconfig(struct fg_gateway *gw,
     return rc;
 }
 
+/* STATE_DIR/fedgate.pid: where `fedgatectl reload` finds whom to send
+ * SIGHUP. */
+static int write_pid(const struct fg_config *cfg, struct fg_error *err)
+{
+    char path[4096], pid[24];
+    snprintf(path, sizeof(path), "%s/" FG_PID_FILE, cfg->state_dir);
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    return fg_write_file_atomic(path, pid, (size_t)len, 0644, err);
+}
+
+/* Removes the pid file if it still names this process (a second gateway
+ * on the same state_dir may have written its own since). */
+static void remove_pid(const struct fg_config *cfg)
+{
+    char path[4096], *text = NULL;
+    size_t len;
+    struct fg_error err = {{0}};
+    snprintf(path, sizeof(path), "%s/" FG_PID_FILE, cfg->state_dir);
+    if (fg_read_file(path, 32, &text, &len, NULL, &err) == 0 &&
+        strtol(text, NULL, 10) == (long)getpid())
+        unlink(path);
+    free(text);
+}
+
 /* SIGTERM, SIGINT and SIGHUP, blocked or unblocked (HOW) in this thread. */
 static void mask_stop_signals(int how)
 {
@@ -257,8 +282,9 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
     if (!gw->serving_cert_file || !gw->serving_key_file || !gw->ca_cert_file)
         rc = fg_error_set(err, "out of memory");
     else if (gw->ssl_ctx &&
-             fg_admin_token_ensure(cfg->state_dir, gw->token, err) == 0)
-        rc = fg_gateway_write_kubeconfig(gw, cfg, err);
+             fg_admin_token_ensure(cfg->state_dir, gw->token, err) == 0 &&
+             fg_gateway_write_kubeconfig(gw, cfg, err) == 0)
+        rc = write_pid(cfg, err);
     fg_cert_files_free(&certs);
     if (rc != 0)
         return -1;
@@ -408,6 +434,8 @@ void fg_gateway_free(struct fg_gateway *gw)
         SSL_CTX_free(gw->ssl_ctx);
     free(gw->serving_cert_file);
     free(gw->serving_key_file);
+    if (gw->ca_cert_file) /* the state was written */
+        remove_pid(gw->cfg);
     free(gw->ca_cert_file);
     if (gw->gen) {
         fg_generation_unref(gw->gen);

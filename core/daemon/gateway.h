@@ -124,6 +124,9 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
 int fg_gateway_run(struct fg_gateway *gw);
 void fg_gateway_free(struct fg_gateway *gw);
 
+/* In state_dir: the running gateway's pid, for `fedgatectl reload`. */
+#define FG_PID_FILE "fedgate.pid"
+
 /* Writes STATE_DIR/admin.kubeconfig for the members of CFG: one context
  * per member. Returns 0, or -1 with ERR set. */
 int fg_gateway_write_kubeconfig(struct fg_gateway *gw,

@@ -20,7 +20,7 @@ import time
 import unittest
 
 import test_rbac  # its chain and rules; a module, so its tests stay there
-from harness import Gateway, mock_member, wait_for
+from harness import FEDGATE, Gateway, mock_member, wait_for
 
 ADMIN_PODS = "/clusters/demo/api/v1/namespaces/default/pods"
 EXTRA_PODS = "/clusters/extra/api/v1/namespaces/default/pods"
@@ -40,6 +40,7 @@ VIC_ON_HOST = ("apiVersion: rbac.authorization.k8s.io/v1\n"
 RELOADS_FOR = 20.0
 RELOAD_EVERY = 0.25
 REMOVED = "removed from the gateway's configuration"
+FEDGATECTL = os.path.join(os.path.dirname(FEDGATE), "fedgatectl")
 
 
 def metric(text, name):
@@ -336,6 +337,33 @@ class ReloadTest(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         text, _, code = out.stdout.rpartition("\n")
         return int(code), text
+
+    def test_fedgatectl_reload(self):
+        pid_file = os.path.join(self.gw.state, "fedgate.pid")
+        with open(pid_file) as f:
+            self.assertEqual(int(f.read()), self.gw.proc.pid)
+        self.write("21-extra.ini", mock_member("extra", "demo.json"))
+        out = subprocess.run([FEDGATECTL, "reload", "-c", self.gw.conf],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("pid %d" % self.gw.proc.pid, out.stdout)
+        wait_for(lambda: self.curl(EXTRA_PODS)[0] == 200, 20,
+                 "the member added by fedgatectl reload")
+        self.remove("21-extra.ini")
+        out = subprocess.run([FEDGATECTL, "reload", "--pid",
+                              str(self.gw.proc.pid)],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        wait_for(lambda: self.curl(EXTRA_PODS)[0] == 404, 20,
+                 "the member removed by fedgatectl reload --pid")
+        # a pid that is not a fedgate's, and pids that are not pids
+        for pid, code in ((str(os.getpid()), 1), ("0", 2), ("12x", 2),
+                          ("-5", 2), ("", 2)):
+            out = subprocess.run([FEDGATECTL, "reload", "--pid", pid],
+                                 capture_output=True, text=True, timeout=30)
+            self.assertEqual(out.returncode, code, (pid, out.stderr))
+        self.assertEqual(self.gw.stop(), 0, self.gw.logs())
+        self.assertFalse(os.path.exists(pid_file))
 
     def test_invalid_configuration_is_refused(self):
         # the grammar of refusals: a bad value, an unknown key, a driver

@@ -4,7 +4,8 @@
  * CA (state_dir/ca.key: run it as the gateway's user) or a new bearer
  * token appended to an authn_token file (the gateway reads it on SIGHUP).
  * Which members the user may reach is decided by the gateway's
- * authorizers at request time; every member gets a context. */
+ * authorizers at request time; every member gets a context. `fedgatectl
+ * reload` makes the running gateway read its configuration again. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "config/config.h"
 #include "config/ini_values.h"
 #include "config/kubeconfig.h"
+#include "reload.h"
 #include "setup_check.h"
 #include "token_line.h"
 
@@ -30,6 +32,7 @@ static void usage(FILE *out)
             "[--ttl 24h]\n"
             "                  [--config DIR] [--server URL] [--server-ca "
             "FILE] [--token-file FILE]\n"
+            "       fedgatectl reload [-c DIR] [--state-dir DIR] [--pid PID]\n"
             "\n"
             "Prints a kubeconfig with one context per member of the "
             "configuration.\n"
@@ -228,6 +231,8 @@ done:
 
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "reload") == 0)
+        return fg_ctl_reload(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "kubeconfig") != 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
