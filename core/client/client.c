@@ -190,3 +190,8 @@ void fg_client_state(const struct fg_client *c, struct fg_client_state *out)
     out->connected =
         (c->h2 && fg_client_h2_ready(c->h2)) || fg_client_h1_connected(c);
 }
+
+int fg_client_ping(struct fg_client *c, uint64_t deadline_ms)
+{
+    return c->h2 ? fg_client_h2_ping(c->h2, deadline_ms) : -1;
+}

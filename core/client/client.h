@@ -276,6 +276,7 @@ struct fg_client *fg_client_adopt(const struct fg_host *h,
 int fg_client_reload(struct fg_client *c, char *err, size_t err_len);
 void fg_client_free(struct fg_client *c);
 void fg_client_state(const struct fg_client *c, struct fg_client_state *out);
+int fg_client_ping(struct fg_client *c, uint64_t deadline_ms);
 struct fg_client_stream *
 fg_client_stream_open(struct fg_client *c, const struct fg_request_head *head,
                       const struct fg_header *extra, size_t n_extra,
@@ -333,6 +334,10 @@ void fg_client_h2_body(struct fg_client_stream *st);
 void fg_client_h2_resume(struct fg_client_stream *st);
 void fg_client_h2_cancel(struct fg_client_stream *st);
 void fg_client_h2_free(struct fg_client_h2 *s);
+/* Sends a PING; the session is lost unless one is answered within
+ * DEADLINE_MS (0: no deadline). 1 when every earlier PING was answered, 0
+ * when one still waits, -1 when the session cannot take it. */
+int fg_client_h2_ping(struct fg_client_h2 *s, uint64_t deadline_ms);
 
 /* ---- accepted connections (listen.c) ----------------------------------- */
 

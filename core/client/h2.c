@@ -5,7 +5,13 @@
  * (no automatic WINDOW_UPDATE): a stream's window reopens only when the
  * client took its bytes, so a paused client closes the member's window.
  * GOAWAY or a lost connection fails the streams it carried (503 before a
- * head, a reset after) and the next request opens a new connection. */
+ * head, a reset after) and the next request opens a new connection.
+ * Over an adopted connection an upgrade (websocket, SPDY/3.1) is an
+ * extended CONNECT stream (RFC 8441, when the peer's SETTINGS allow it):
+ * the peer's 2xx is the caller's 101, and from then on the stream's DATA
+ * is the byte pipe both ways; any other answer is relayed as it is.
+ * client_ping is the keepalive: a PING unanswered past its deadline counts
+ * as a lost connection, for a peer that vanished without closing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +53,9 @@ struct fg_client_h2 {
     int hold;  /* a frame of ours still uses the session: no free */
     int want_send;
     int want_free;
+    struct event *ping_ev; /* client_ping's deadline */
+    int ping_waiting;      /* a PING of ours is unanswered */
+    uint64_t ping_deadline_ms;
 };
 
 static void flush(struct fg_client_h2 *s);
@@ -68,6 +77,8 @@ static void h2_destroy(struct fg_client_h2 *s)
     }
     if (s->connecting)
         fg_client_connect_cancel(s->connecting);
+    if (s->ping_ev)
+        event_free(s->ping_ev);
     if (s->ng)
         nghttp2_session_del(s->ng);
     if (s->bev)
@@ -177,7 +188,13 @@ static void deliver_head(struct fg_client_stream *st)
         h[i].value_len = strlen(p);
         p += h[i].value_len + 1;
     }
-    int rc = fg_client_stream_head(st, st->rh_status, h, n);
+    int status = st->rh_status;
+    if (st->upgrade && status / 100 == 2) {
+        /* the tunnel is up: the peer switched protocols (RFC 8441) */
+        status = 101;
+        st->piping = 1;
+    }
+    int rc = fg_client_stream_head(st, status, h, n);
     free(h);
     if (st->rh) {
         evbuffer_free(st->rh);
@@ -192,6 +209,13 @@ static int cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
                          void *arg)
 {
     struct fg_client_h2 *s = arg;
+    if (frame->hd.type == NGHTTP2_PING &&
+        (frame->hd.flags & NGHTTP2_FLAG_ACK)) {
+        s->ping_waiting = 0;
+        if (s->ping_ev)
+            evtimer_del(s->ping_ev);
+        return 0;
+    }
     if (frame->hd.type == NGHTTP2_GOAWAY) {
         /* finish what it still serves; new requests go elsewhere */
         s->goaway = 1;
@@ -298,7 +322,8 @@ static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *buf,
     int n = evbuffer_remove(st->body, buf, length);
     if (n < 0)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    if (st->body_ended && evbuffer_get_length(st->body) == 0)
+    /* a tunnel's request side lasts as long as the stream */
+    if (st->body_ended && !st->upgrade && evbuffer_get_length(st->body) == 0)
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     else if (n == 0)
         return NGHTTP2_ERR_DEFERRED;
@@ -547,7 +572,13 @@ static nghttp2_nv nv(const char *name, size_t nlen, const char *value,
 
 int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
 {
-    size_t n = st->headers.n + 5;
+    if (st->upgrade && !nghttp2_session_get_remote_settings(
+                           s->ng, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL)) {
+        fg_client_stream_unavailable(
+            st, "its connection does not take upgrades (no extended CONNECT)");
+        return -1;
+    }
+    size_t n = st->headers.n + 6;
     nghttp2_nv *v = calloc(n, sizeof(*v));
     struct fg_client_h2_handle *h = calloc(1, sizeof(*h));
     if (!v || !h) {
@@ -558,7 +589,12 @@ int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
     }
     size_t k = 0;
     const char *auth = s->in->cfg.url.authority;
-    v[k++] = nv(":method", 7, st->method, strlen(st->method));
+    if (st->upgrade) {
+        v[k++] = nv(":method", 7, "CONNECT", 7);
+        v[k++] = nv(":protocol", 9, st->upgrade, strlen(st->upgrade));
+    } else {
+        v[k++] = nv(":method", 7, st->method, strlen(st->method));
+    }
     v[k++] = nv(":scheme", 7, "https", 5);
     v[k++] = nv(":authority", 10, auth, strlen(auth));
     v[k++] = nv(":path", 5, st->target, strlen(st->target));
@@ -567,12 +603,12 @@ int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
         v[k++] = nv(x->name, x->name_len, x->value, x->value_len);
     }
     char clen[24];
-    if (st->content_length >= 0) {
+    if (st->content_length >= 0 && !st->upgrade) {
         snprintf(clen, sizeof(clen), "%lld", (long long)st->content_length);
         v[k++] = nv("content-length", 14, clen, strlen(clen));
     }
     int has_body =
-        st->content_length > 0 ||
+        st->upgrade || st->content_length > 0 ||
         (st->content_length < 0 && !(st->body_ended && st->body_bytes == 0));
     h->st = st;
     h->s = s;
@@ -648,4 +684,42 @@ void fg_client_h2_cancel(struct fg_client_stream *st)
                                   NGHTTP2_CANCEL);
         flush(s);
     }
+}
+
+/* No PING answer within the deadline: the peer is gone or stuck, and the
+ * connection is treated as lost (it may never close on its own). */
+static void ping_expired(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct fg_client_h2 *s = arg;
+    char why[96];
+    snprintf(why, sizeof(why), "no answer to a PING within %llu ms",
+             (unsigned long long)s->ping_deadline_ms);
+    const struct fg_host *h = s->in->host;
+    h->log(h, FG_LOG_WARN, "%s (%s): %s, the connection is dropped",
+           s->in->cfg.name, s->in->cfg.url.authority, why);
+    session_lost(s, why);
+}
+
+int fg_client_h2_ping(struct fg_client_h2 *s, uint64_t deadline_ms)
+{
+    if (!fg_client_h2_ready(s))
+        return -1;
+    int answered = !s->ping_waiting;
+    if (nghttp2_submit_ping(s->ng, NGHTTP2_FLAG_NONE, NULL) != 0)
+        return -1;
+    /* the deadline runs from the oldest unanswered PING */
+    if (!s->ping_waiting && deadline_ms > 0) {
+        if (!s->ping_ev &&
+            !(s->ping_ev = evtimer_new(s->in->base, ping_expired, s)))
+            return -1;
+        s->ping_waiting = 1;
+        s->ping_deadline_ms = deadline_ms;
+        struct timeval tv = {(time_t)(deadline_ms / 1000),
+                             (suseconds_t)(deadline_ms % 1000) * 1000};
+        evtimer_add(s->ping_ev, &tv);
+    }
+    flush(s);
+    return answered;
 }

@@ -46,17 +46,18 @@ void fg_client_dispatch(struct fg_client *in)
     struct fg_client_stream *st = TAILQ_FIRST(&in->pending), *next;
     for (; st; st = next) {
         next = TAILQ_NEXT(st, link);
-        if (in->adopted && (st->upgrade || !in->h2)) {
+        if (in->adopted && !in->h2) {
             /* one accepted connection, never another */
             unqueue(st);
-            fg_client_stream_unavailable(
-                st, st->upgrade ? "an upgrade needs a connection of its own"
-                                : "the connection is gone");
+            fg_client_stream_unavailable(st, "the connection is gone");
             next = TAILQ_FIRST(&in->pending);
             continue;
         }
         int rc;
-        if (st->upgrade || !in->cfg.http2 || in->proto == FG_CLIENT_PROTO_H1) {
+        /* an adopted client upgrades over its connection (extended
+         * CONNECT, h2.c), a dialling one on a connection of its own */
+        if ((st->upgrade && !in->adopted) || !in->cfg.http2 ||
+            in->proto == FG_CLIENT_PROTO_H1) {
             rc = fg_client_h1_serve(in, st);
         } else {
             struct fg_client_h2 *s = fg_client_h2_get(in);
@@ -317,13 +318,15 @@ int fg_client_stream_write(struct fg_client_stream *st, const void *buf,
         return 0;
     if (st->upgrade) {
         /* only after the server's 101 (the core discards earlier bytes,
-         * and so do we): the pipe writes straight to the connection */
-        if (st->h1 && st->piping)
+         * and so do we): HTTP/1.1 writes straight to the connection, an
+         * HTTP/2 tunnel sends them as the stream's DATA, below */
+        if (!st->piping)
+            return 0;
+        if (st->h1)
             return fg_client_upgrade_write(st, buf, len);
-        return 0;
-    }
-    if (st->body_ended)
+    } else if (st->body_ended) {
         return -1;
+    }
     if (evbuffer_add(st->body, buf, len) != 0)
         return -1;
     st->body_bytes += len;

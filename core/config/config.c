@@ -87,6 +87,14 @@ static const struct fg_config_key tunnel_keys[] = {
      "time from accept to a tunnel joined or refused"},
     {"max_connections", FG_CONFIG_INT, "1024", 0, 1, 1000000,
      "tunnels, handshaking or joined"},
+    {"client_ca_file", FG_CONFIG_FILE, NULL, 0, 0, 0,
+     "CA of agents' client certificates: every agent must present one, and "
+     "its CN is the member name it may join as (no token needed then)"},
+    {"handshake_rate", FG_CONFIG_INT, "100", 0, 1, 100000,
+     "new tunnels accepted per second (as many at once); more are closed "
+     "at once and their agents back off"},
+    {"ping_interval", FG_CONFIG_DURATION, "10s", 0, 100, 3600000,
+     "PING on every tunnel this often; one silent for 3 intervals is dead"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 

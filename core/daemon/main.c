@@ -50,7 +50,11 @@ static int check_instances(struct fg_config *cfg, struct fg_plugin_set *set,
         if (!p)
             continue;
         const struct fg_driver_ops *ops = p->desc->ops;
-        struct fg_host_ctx ctx = {.base = base, .state_dir = cfg->state_dir};
+        struct fg_host_ctx ctx = {
+            .base = base,
+            .state_dir = cfg->state_dir,
+            .tunnel = cfg->tunnel ? &cfg->tunnel->view : NULL,
+        };
         snprintf(ctx.prefix, sizeof(ctx.prefix), "%s[%s]", p->desc->name,
                  s->name);
         struct fg_host host;

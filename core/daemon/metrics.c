@@ -217,10 +217,44 @@ static void render_latency(const struct fg_gateway *gw, struct evbuffer *out)
                 render_one_latency(gw, h->member, out);
 }
 
+/* Tunnel counts, for the members whose driver reports them (H: the
+ * health of each of W's members, in order). */
+static void render_tunnels(const struct fg_worker *w,
+                           const struct fg_member_health *h,
+                           struct evbuffer *out)
+{
+    static const struct {
+        const char *name, *help;
+    } gauges[] = {
+        {"fedgate_member_tunnels",
+         "Connections the member's agents hold open to this host now."},
+        {"fedgate_member_tunnels_expected",
+         "Connections the configuration expects for the member."},
+    };
+    for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++) {
+        int header = 0;
+        for (size_t i = 0; i < w->n_members; i++) {
+            if (!h[i].tunnels_expected)
+                continue;
+            if (!header++)
+                evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s gauge\n",
+                                    gauges[g].name, gauges[g].help,
+                                    gauges[g].name);
+            uint32_t v = g == 0 ? h[i].tunnels_live : h[i].tunnels_expected;
+            evbuffer_add_printf(out, "%s{member=\"%s\"} %u\n", gauges[g].name,
+                                w->members[i].section->name, v);
+        }
+    }
+}
+
 int fg_metrics_render_members(const struct fg_worker *w, struct evbuffer *out)
 {
     /* A driver instance lives on its worker's loop: ask only the instances
      * of the worker serving this scrape, on its own thread. */
+    struct fg_member_health *all =
+        calloc(w->n_members ? w->n_members : 1, sizeof(*all));
+    if (!all)
+        return -1;
     evbuffer_add_printf(
         out, "# HELP fedgate_member_ready Whether the member's driver last "
              "saw it ready.\n"
@@ -229,25 +263,26 @@ int fg_metrics_render_members(const struct fg_worker *w, struct evbuffer *out)
         const struct fg_member_rt *m = w->gen->members[i];
         if (!m->ops->health)
             continue;
-        struct fg_member_health h;
-        memset(&h, 0, sizeof(h));
-        m->ops->health(m->instance, &h);
+        struct fg_member_health *h = &all[i];
+        m->ops->health(m->instance, h);
         evbuffer_add_printf(out, "fedgate_member_ready{member=\"%s\"} %d\n",
-                            m->section->name, h.ready ? 1 : 0);
-        if (h.rtt_us)
+                            m->section->name, h->ready ? 1 : 0);
+        if (h->rtt_us)
             evbuffer_add_printf(
                 out, "fedgate_member_probe_rtt_seconds{member=\"%s\"} %.6f\n",
-                m->section->name, (double)h.rtt_us / 1e6);
-        h.version[sizeof(h.version) - 1] = 0;
-        int plain = h.version[0] != 0;
-        for (const char *p = h.version; *p; p++)
+                m->section->name, (double)h->rtt_us / 1e6);
+        h->version[sizeof(h->version) - 1] = 0;
+        int plain = h->version[0] != 0;
+        for (const char *p = h->version; *p; p++)
             if (*p == '"' || *p == '\\' || *p == '\n')
                 plain = 0;
         if (plain)
             evbuffer_add_printf(
                 out, "fedgate_member_info{member=\"%s\",version=\"%s\"} 1\n",
-                m->section->name, h.version);
+                m->section->name, h->version);
     }
+    render_tunnels(w, all, out);
+    free(all);
     return 0;
 }
 

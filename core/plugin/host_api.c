@@ -125,5 +125,6 @@ void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
         .tls_conn_close = fg_tls_conn_close,
         .state_dir = ctx->state_dir,
         .tunnel = ctx->tunnel,
+        .client_ping = fg_client_ping,
     };
 }

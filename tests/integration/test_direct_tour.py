@@ -20,7 +20,8 @@ import unittest
 from harness import Gateway, free_port, load_seed, mock_member, wait_for
 from test_direct import direct_member, make_cert
 from test_mock_tour import MANIFEST
-from tours import python_client_tour
+from tours import (kubectl_exec_tour, kubectl_follow_tour,
+                   python_client_tour)
 
 POD = next(o["metadata"]["name"] for o in load_seed("demo.json")["objects"]
            if o["kind"] == "Pod" and o["metadata"].get("namespace") == "shop")
@@ -269,28 +270,11 @@ class TourBase:
         self.assertEqual(len(out.stdout.splitlines()), 2)
         own = self.kubectl("logs", "-n", "shop", POD, "--tail=2", own=True)
         self.assertEqual(out.stdout, own.stdout)
-        follow = subprocess.run(
-            ["timeout", "3"] + self.cmd(self.host, self.context, "logs", "-f",
-                                        "-n", "shop", POD, "--tail=0"),
-            capture_output=True, text=True, timeout=30)
-        self.assertEqual(follow.returncode, 124)  # still following when cut
-        self.assertGreaterEqual(len(follow.stdout.splitlines()), 1)
+        kubectl_follow_tour(self, self.cmd(self.host, self.context), POD)
 
     def test_4_exec(self):
-        out = self.kubectl("exec", "-n", "shop", POD, "--", "echo", "hi")
-        self.assertEqual(out.stdout, "hi\n")
-        text = "line one\nline two\n" + "x" * 100000 + "\n"
-        out = self.kubectl("exec", "-i", "-n", "shop", POD, "--", "cat",
-                           stdin=text)
-        self.assertEqual(out.stdout, text)
-        out = self.kubectl("exec", "-n", "shop", POD, "--", "sh", "-c",
-                           "exit 3", check=False)
-        self.assertEqual(out.returncode, 3, out.stderr)
+        kubectl_exec_tour(self, self.kubectl, POD)
         self.same_as_member("exec", "-n", "shop", POD, "--", "env")
-        out = self.kubectl("exec", "-n", "shop", "nope", "--", "echo",
-                           check=False)
-        self.assertNotEqual(out.returncode, 0)
-        self.assertIn('pods "nope" not found', out.stderr)
 
     def test_5_python_client(self):
         python_client_tour(self, self.host.kubeconfig, self.context)

@@ -25,10 +25,29 @@ def run(cmd, ok=True, **kw):
     return out
 
 
-def rendered():
+def rendered(path=MANIFESTS):
+    """The objects `kubectl kustomize PATH` renders, by kind."""
     docs = list(yaml.safe_load_all(run(["kubectl", "kustomize",
-                                        MANIFESTS]).stdout))
+                                        path]).stdout))
     return {d["kind"]: d for d in docs}
+
+
+def assert_restricted(tc, objs):
+    """The Deployment in OBJS runs as its ServiceAccount at the restricted
+    Pod Security level, every container with limits; returns its pod."""
+    pod = objs["Deployment"]["spec"]["template"]["spec"]
+    tc.assertTrue(pod["securityContext"]["runAsNonRoot"])
+    tc.assertEqual(pod["securityContext"]["seccompProfile"]["type"],
+                   "RuntimeDefault")
+    tc.assertEqual(pod["serviceAccountName"],
+                   objs["ServiceAccount"]["metadata"]["name"])
+    for c in pod["initContainers"] + pod["containers"]:
+        sc = c["securityContext"]
+        tc.assertTrue(sc["readOnlyRootFilesystem"], c["name"])
+        tc.assertFalse(sc["allowPrivilegeEscalation"], c["name"])
+        tc.assertEqual(sc["capabilities"]["drop"], ["ALL"], c["name"])
+        tc.assertIn("limits", c["resources"], c["name"])
+    return pod
 
 
 class KustomizeTest(unittest.TestCase):
@@ -45,18 +64,7 @@ class KustomizeTest(unittest.TestCase):
                          ["pod-security.kubernetes.io/enforce"], "restricted")
 
     def test_deployment(self):
-        pod = self.objs["Deployment"]["spec"]["template"]["spec"]
-        self.assertTrue(pod["securityContext"]["runAsNonRoot"])
-        self.assertEqual(pod["securityContext"]["seccompProfile"]["type"],
-                         "RuntimeDefault")
-        self.assertEqual(pod["serviceAccountName"],
-                         self.objs["ServiceAccount"]["metadata"]["name"])
-        for c in pod["initContainers"] + pod["containers"]:
-            sc = c["securityContext"]
-            self.assertTrue(sc["readOnlyRootFilesystem"], c["name"])
-            self.assertFalse(sc["allowPrivilegeEscalation"], c["name"])
-            self.assertEqual(sc["capabilities"]["drop"], ["ALL"], c["name"])
-            self.assertIn("limits", c["resources"], c["name"])
+        pod = assert_restricted(self, self.objs)
         gw = pod["containers"][0]
         self.assertEqual(gw["resources"]["requests"],
                          {"cpu": "100m", "memory": "64Mi"})

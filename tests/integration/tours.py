@@ -1,5 +1,7 @@
-"""The Python-client tour every member kind must pass, shared by the tests
-that reach a mock member directly and through a direct-driver member."""
+"""The tours every member kind must pass, shared by the tests that reach a
+mock member directly, through a direct-driver member and through an agent:
+the Python client's, and kubectl's logs -f and exec."""
+import subprocess
 import threading
 
 
@@ -54,3 +56,32 @@ def python_client_tour(tc, kubeconfig, context):
     names = [c.metadata.name for c in v1.list_namespaced_config_map("py").items]
     tc.assertEqual(sorted(names), ["cm0", "cm2"])
     v1.delete_namespace("py")
+
+
+def kubectl_follow_tour(tc, kubectl_cmd, pod):
+    """`kubectl logs -f` of POD in namespace shop prints and is still
+    following when cut after 3 s. KUBECTL_CMD: kubectl and its options up
+    to the verb."""
+    follow = subprocess.run(
+        ["timeout", "3"] + kubectl_cmd + ["logs", "-f", "-n", "shop", pod,
+                                          "--tail=0"],
+        capture_output=True, text=True, timeout=30)
+    tc.assertEqual(follow.returncode, 124)  # still following when cut
+    tc.assertGreaterEqual(len(follow.stdout.splitlines()), 1)
+
+
+def kubectl_exec_tour(tc, kubectl, pod):
+    """exec in POD (namespace shop): output, stdin through cat, the exit
+    code, an unknown pod. KUBECTL(*args, check=True, stdin=None) runs
+    kubectl against the member under test."""
+    out = kubectl("exec", "-n", "shop", pod, "--", "echo", "hi")
+    tc.assertEqual(out.stdout, "hi\n")
+    text = "line one\nline two\n" + "x" * 100000 + "\n"
+    out = kubectl("exec", "-i", "-n", "shop", pod, "--", "cat", stdin=text)
+    tc.assertEqual(out.stdout, text)
+    out = kubectl("exec", "-n", "shop", pod, "--", "sh", "-c", "exit 3",
+                  check=False)
+    tc.assertEqual(out.returncode, 3, out.stderr)
+    out = kubectl("exec", "-n", "shop", "nope", "--", "echo", check=False)
+    tc.assertNotEqual(out.returncode, 0)
+    tc.assertIn('pods "nope" not found', out.stderr)

@@ -28,6 +28,7 @@ struct agent_tunnel {
     char peer[64];
     size_t n_streams; /* open streams: the client is freed after the last */
     int dead;         /* its connection is gone */
+    int answered;     /* its last PING was answered */
     TAILQ_ENTRY(agent_tunnel) link;
 };
 TAILQ_HEAD(agent_tunnel_list, agent_tunnel);
@@ -35,9 +36,11 @@ TAILQ_HEAD(agent_tunnel_list, agent_tunnel);
 struct agent_instance {
     const struct fg_host *host;
     char name[64];
-    char *token_file;
+    char *token_file; /* NULL: agents prove the name by certificate only */
     struct agent_tunnel_list tunnels;
     size_t n_live;
+    size_t expected;       /* expected_tunnels: fewer live is logged, shown */
+    struct fg_timer *ping; /* every ping_interval: PING each tunnel */
     LIST_ENTRY(agent_instance) link;
 };
 
@@ -52,6 +55,8 @@ void agent_registry_leave(struct agent_instance *in);
 struct agent_instance *agent_registry_find(const char *name);
 /* The host id, 32 hex digits. */
 const char *agent_registry_host_id(void);
+/* [tunnel] ping_interval: a tunnel silent for 3 of them is dead. */
+uint64_t agent_registry_ping_ms(void);
 
 /* STATE_DIR/agent-host-id: 128 random bits as hex, made once (0600) and
  * read back afterwards. 0 with OUT filled, or -1 with ERR. */
@@ -62,15 +67,17 @@ int agent_host_id_ensure(const char *state_dir,
 /* ---- handshakes (handshake.c) ------------------------------------------- */
 
 /* Runs the handshake on an accepted connection (tunnel.h); a joined tunnel
- * is handed to its member with agent_tunnel_add. */
+ * is handed to its member with agent_tunnel_add. CN: the member name its
+ * verified client certificate proves, or "" (then the token must). */
 void agent_handshake_start(const struct fg_host *host, struct fg_tls_conn *conn,
-                           const char *peer, uint64_t timeout_ms);
+                           const char *peer, const char *cn,
+                           uint64_t timeout_ms);
 /* Ends every handshake in flight (the listener closes). */
 void agent_handshake_abort_all(void);
 
 /* Whether TOKEN is the token in IN's token_file: SHA-256 of both compared
- * in constant time. 0 yes, -1 no, with a reason in ERR (the file's problem
- * is logged, not sent). */
+ * in constant time. 0 yes, -1 no (or IN has no token_file), with a reason
+ * in ERR (the file's problem is logged, not sent). */
 int agent_token_check(struct agent_instance *in, const char *token, char *err,
                       size_t err_len);
 

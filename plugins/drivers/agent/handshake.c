@@ -1,6 +1,7 @@
 /* The host's side of the tunnel handshake (tunnel/tunnel.h): on an
  * accepted connection the core's HTTP/2 client asks the agent who it is
- * (sending the host id), checks the member name and token, and tells the
+ * (sending the host id), checks the member name against the CN of the
+ * agent's client certificate when it has one, else the token, and tells the
  * agent the verdict; a joined tunnel goes to its member, a refused one is
  * closed once the agent has the reason. Both sides log the reason. Each
  * step runs from a timer, never inside a client callback, as host.h asks
@@ -29,6 +30,7 @@ struct handshake {
     char bad[128];                /* why the answer's headers were refused */
     struct agent_instance *joins; /* the verdict said joined */
     char peer[64];
+    char cn[64]; /* the client certificate's member name, or "" */
     LIST_ENTRY(handshake) link;
 };
 
@@ -127,6 +129,12 @@ static struct fg_header header(const char *name, const char *value)
 int agent_token_check(struct agent_instance *in, const char *token, char *err,
                       size_t err_len)
 {
+    if (!in->token_file) {
+        snprintf(err, err_len,
+                 "member \"%s\" takes agents with a client certificate only",
+                 in->name);
+        return -1;
+    }
     char why[512];
     char *want = fg_secret_read(in->token_file, "token_file", why, sizeof(why));
     if (!want) {
@@ -164,13 +172,19 @@ static void judge(struct handshake *hs)
     if (hs->status != 200)
         snprintf(why, sizeof(why), "the hello was not answered (%s)",
                  hs->bad[0] ? hs->bad : "no 200");
-    else if (!hs->hello.member[0] || !hs->hello.token[0])
-        snprintf(why, sizeof(why), "the hello gave no member name or token");
+    else if (!hs->hello.member[0])
+        snprintf(why, sizeof(why), "the hello gave no member name");
     else if (!(in = agent_registry_find(hs->hello.member)))
         snprintf(why, sizeof(why),
                  "no member \"%s\" with driver = agent on this host",
                  hs->hello.member);
-    else
+    else if (hs->cn[0] && strcmp(hs->cn, hs->hello.member) != 0)
+        snprintf(why, sizeof(why),
+                 "the client certificate is for member \"%s\", not \"%s\"",
+                 hs->cn, hs->hello.member);
+    else if (!hs->cn[0] && !hs->hello.token[0])
+        snprintf(why, sizeof(why), "the hello gave no token");
+    else if (!hs->cn[0])
         agent_token_check(in, hs->hello.token, why, sizeof(why));
     OPENSSL_cleanse(hs->hello.token, sizeof(hs->hello.token));
     hs->host->client_stream_close(hs->st);
@@ -219,7 +233,8 @@ static void step(void *arg)
 }
 
 void agent_handshake_start(const struct fg_host *host, struct fg_tls_conn *conn,
-                           const char *peer, uint64_t timeout_ms)
+                           const char *peer, const char *cn,
+                           uint64_t timeout_ms)
 {
     struct handshake *hs = calloc(1, sizeof(*hs));
     if (!hs || !(hs->timer = host->timer_new(host, step, hs))) {
@@ -230,6 +245,7 @@ void agent_handshake_start(const struct fg_host *host, struct fg_tls_conn *conn,
     hs->host = host;
     hs->timeout_ms = timeout_ms;
     snprintf(hs->peer, sizeof(hs->peer), "%s", peer);
+    snprintf(hs->cn, sizeof(hs->cn), "%s", cn);
     LIST_INSERT_HEAD(&pending, hs, link);
     char err[256];
     struct fg_client_config cfg = {

@@ -1,5 +1,6 @@
 /* The agent driver plugin: its descriptor and keys, the instance per
- * member (its token file, its joined tunnels, health), and its streams:
+ * member (its token file, its joined tunnels, their keepalive, health),
+ * and its streams:
  * each request goes to one live tunnel's client in one call, with the
  * impersonation of the caller and the core's callbacks passed through.
  * With no live tunnel the caller gets 503 with Retry-After at once. */
@@ -10,6 +11,8 @@
 
 #include "agent.h"
 
+static void ping_all(void *arg);
+
 static void *instance_new(const struct fg_host *host,
                           const struct fg_section *s, char *err, size_t err_len)
 {
@@ -17,21 +20,34 @@ static void *instance_new(const struct fg_host *host,
         snprintf(err, err_len, "the agent driver needs a host with ABI 2.1");
         return NULL;
     }
+    const char *token_file = s->get(s, "token_file");
+    const struct fg_section *t = host->tunnel;
+    if (!token_file && !(t && t->get(t, "client_ca_file"))) {
+        snprintf(err, err_len,
+                 "token_file is required unless [tunnel] client_ca_file is "
+                 "set (agents prove the name with a certificate)");
+        return NULL;
+    }
     struct agent_instance *in = calloc(1, sizeof(*in));
-    if (!in || !(in->token_file = strdup(s->get(s, "token_file")))) {
+    if (!in || (token_file && !(in->token_file = strdup(token_file)))) {
         free(in);
         snprintf(err, err_len, "out of memory");
         return NULL;
     }
     in->host = host;
+    in->expected = (size_t)s->get_int(s, "expected_tunnels", 1);
     snprintf(in->name, sizeof(in->name), "%s", s->name);
     TAILQ_INIT(&in->tunnels);
-    if (agent_registry_join(in, err, err_len) != 0) {
-        free(in->token_file);
-        free(in);
-        return NULL;
+    if (!(in->ping = host->timer_new(host, ping_all, in))) {
+        snprintf(err, err_len, "out of memory");
+    } else if (agent_registry_join(in, err, err_len) == 0) {
+        host->timer_arm(in->ping, agent_registry_ping_ms());
+        return in;
     }
-    return in;
+    host->timer_free(in->ping);
+    free(in->token_file);
+    free(in);
+    return NULL;
 }
 
 static void tunnel_free(struct agent_tunnel *t)
@@ -54,8 +70,9 @@ static int tunnel_live(struct agent_tunnel *t)
     t->dead = 1;
     t->in->n_live--;
     t->in->host->log(t->in->host, FG_LOG_WARN,
-                     "member \"%s\": tunnel from %s lost (%zu left)",
-                     t->in->name, t->peer, t->in->n_live);
+                     "member \"%s\": tunnel from %s lost (%zu left of %zu "
+                     "expected)",
+                     t->in->name, t->peer, t->in->n_live, t->in->expected);
     return 0;
 }
 
@@ -70,6 +87,21 @@ static void prune(struct agent_instance *in)
     }
 }
 
+/* Every ping_interval: a PING on each live tunnel, whose connection the
+ * core drops when 3 intervals pass without an answer (the agent does the
+ * same from its side). */
+static void ping_all(void *arg)
+{
+    struct agent_instance *in = arg;
+    uint64_t interval = agent_registry_ping_ms();
+    prune(in);
+    struct agent_tunnel *t;
+    TAILQ_FOREACH(t, &in->tunnels, link)
+    if (!t->dead)
+        t->answered = in->host->client_ping(t->client, 3 * interval) == 1;
+    in->host->timer_arm(in->ping, interval);
+}
+
 void agent_tunnel_add(struct agent_instance *in, struct fg_client *client,
                       const char *peer)
 {
@@ -80,13 +112,15 @@ void agent_tunnel_add(struct agent_instance *in, struct fg_client *client,
     }
     t->in = in;
     t->client = client;
+    t->answered = 1; /* it just answered the handshake */
     snprintf(t->peer, sizeof(t->peer), "%s", peer);
     TAILQ_INSERT_TAIL(&in->tunnels, t, link);
     in->n_live++;
     prune(in);
     in->host->log(in->host, FG_LOG_INFO,
-                  "member \"%s\": tunnel from %s joined (%zu live)", in->name,
-                  peer, in->n_live);
+                  "member \"%s\": tunnel from %s joined (%zu live of %zu "
+                  "expected)",
+                  in->name, peer, in->n_live, in->expected);
 }
 
 static void instance_free(void *instance)
@@ -95,6 +129,7 @@ static void instance_free(void *instance)
     if (!in)
         return;
     agent_registry_leave(in);
+    in->host->timer_free(in->ping);
     while (!TAILQ_EMPTY(&in->tunnels))
         tunnel_free(TAILQ_FIRST(&in->tunnels));
     free(in->token_file);
@@ -106,10 +141,22 @@ static void instance_health(void *instance, struct fg_member_health *out)
     struct agent_instance *in = instance;
     memset(out, 0, sizeof(*out));
     prune(in);
-    out->ready = in->n_live > 0;
-    if (!out->ready)
+    size_t answering = 0;
+    struct agent_tunnel *t;
+    TAILQ_FOREACH(t, &in->tunnels, link)
+    answering += !t->dead && t->answered;
+    out->ready = answering > 0;
+    out->tunnels_live = (uint32_t)in->n_live;
+    out->tunnels_expected = (uint32_t)in->expected;
+    if (in->n_live == 0)
         snprintf(out->last_error, sizeof(out->last_error),
                  "no agent is connected");
+    else if (!out->ready)
+        snprintf(out->last_error, sizeof(out->last_error),
+                 "no connected agent answered its last PING");
+    else if (in->n_live < in->expected)
+        snprintf(out->last_error, sizeof(out->last_error),
+                 "%zu of %zu expected tunnels live", in->n_live, in->expected);
 }
 
 /* A request on its way: the tunnel's client stream (NULL when it was
@@ -119,13 +166,22 @@ struct agent_stream {
     struct fg_client_stream *cs;
 };
 
-/* The first live tunnel, moved to the back: new streams take turns. */
+/* The first live tunnel whose last PING was answered (else the first
+ * live one), moved to the back: new streams take turns, and avoid a
+ * tunnel that went quiet while the PING deadline still runs. */
 static struct agent_tunnel *pick(struct agent_instance *in)
 {
     prune(in);
-    struct agent_tunnel *t = TAILQ_FIRST(&in->tunnels);
-    while (t && t->dead)
-        t = TAILQ_NEXT(t, link);
+    struct agent_tunnel *t, *quiet = NULL;
+    TAILQ_FOREACH(t, &in->tunnels, link)
+    {
+        if (!t->dead && t->answered)
+            break;
+        if (!t->dead && !quiet)
+            quiet = t;
+    }
+    if (!t)
+        t = quiet;
     if (t) {
         TAILQ_REMOVE(&in->tunnels, t, link);
         TAILQ_INSERT_TAIL(&in->tunnels, t, link);
@@ -241,9 +297,12 @@ const struct fg_driver_ops agent_driver_ops = {
 };
 
 static const struct fg_config_key agent_keys[] = {
-    {"token_file", FG_CONFIG_FILE, NULL, 1, 0, 0,
+    {"token_file", FG_CONFIG_FILE, NULL, 0, 0, 0,
      "file holding the token this member's agents prove their name with "
-     "(read at every handshake)"},
+     "(read at every handshake); optional with [tunnel] client_ca_file"},
+    {"expected_tunnels", FG_CONFIG_INT, "1", 0, 1, 1000,
+     "tunnels (agent replicas) this member should have; fewer live is "
+     "logged and shown in fedgate_member_tunnels"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 

@@ -196,12 +196,21 @@ enum fg_instance_scope {
     FG_SCOPE_ONE_LOOP = 1, /**< one instance per member, on one owner loop */
 };
 
-/** A member's health as its driver last saw it. */
+/** A member's health as its driver last saw it. The core zeroes it
+ * before asking, so a driver built for an older ABI leaves the newer
+ * fields 0. */
 struct fg_member_health {
     int ready;            /**< 1 ready, 0 not ready */
     uint64_t rtt_us;      /**< last probe round trip, 0 if unknown */
     char version[64];     /**< member's Kubernetes gitVersion or "" */
     char last_error[256]; /**< "" when the last probe succeeded */
+    /** ABI 2.1: for a driver that serves the member over several
+     * connections the member dialled in (tunnels): how many are live now
+     * and how many the configuration expects (0: not such a driver).
+     * Shown as fedgate_member_tunnels{member} and
+     * fedgate_member_tunnels_expected{member}. */
+    uint32_t tunnels_live;
+    uint32_t tunnels_expected;
 };
 
 struct fg_driver_ops {

@@ -49,7 +49,10 @@ struct fg_section {
  * lazily, on the first stream, and again after a lost connection. Or it
  * runs the HTTP/2 client role over one connection a plugin's listener
  * accepted (client_adopt): it never dials then, and once that connection
- * is gone every stream fails with 503.
+ * is gone every stream fails with 503. An adopted client sends an upgrade
+ * as an extended CONNECT stream (RFC 8441; ABI 2.1) when the peer's
+ * SETTINGS enable it (else 503): the peer's 2xx answer is the caller's
+ * 101 and the stream's DATA the byte pipe.
  *
  * Client streams have the shape of driver streams (driver.h): open with a
  * request head, callbacks and their context, then write ... end, resume
@@ -250,6 +253,13 @@ struct fg_host {
      * max_connections, checked by the core), or NULL when there is none:
      * what a driver serving agent-connected members listens with. */
     const struct fg_section *tunnel;
+    /** Keepalive for C's HTTP/2 connection (dialled or adopted): sends a
+     * PING now; unless a PING is answered within DEADLINE_MS of the oldest
+     * unanswered one (0: no deadline), the connection is lost as if it had
+     * closed (its streams fail, client_state says not connected). Returns
+     * 1 when every earlier PING was answered, 0 when one still waits, -1
+     * when C has no HTTP/2 connection up. Call it from a timer. */
+    int (*client_ping)(struct fg_client *c, uint64_t deadline_ms);
 };
 
 #ifdef __cplusplus

@@ -22,7 +22,10 @@
  *        SelfSubjectAccessReview; fg_policy_request.review), rules() for
  *        SelfSubjectRulesReview, response_started() for audit,
  *        fg_policy_request.long_running and .impersonator.
- *        host.h: fg_host.tunnel, the [tunnel] section. util.h:
+ *        host.h: fg_host.tunnel, the [tunnel] section; client_ping
+ *        (HTTP/2 keepalive with a deadline); an adopted client sends
+ *        upgrades as extended CONNECT (RFC 8441). driver.h:
+ *        fg_member_health.tunnels_live / tunnels_expected. util.h:
  *        fg_impersonate_headers, fg_secret_read.
  */
 #ifndef FEDGATE_PLUGIN_H

@@ -4,7 +4,11 @@
  * server session) on that connection, and requests sent through the
  * adopted client get its answers. A peer without a certificate is refused
  * before the plugin sees it; a peer that vanishes mid-answer fails the
- * stream with error(), and later streams get a 503 at once. */
+ * stream with error(), and later streams get a 503 at once; a peer that
+ * stops answering PINGs (client_ping) is lost at the deadline; an upgrade
+ * goes as an extended CONNECT stream whose 200 is the caller's 101 and
+ * whose DATA is the pipe, or 503 when the peer's SETTINGS do not allow
+ * it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -107,6 +111,8 @@ static void unlink_pki(struct pki *p)
 
 struct reply {
     char path[64];
+    char method[16], protocol[16];
+    char echo[64]; /* a tunnel's bytes, sent back as its body */
     int32_t id;
     const char *body;
     size_t len, off;
@@ -120,6 +126,7 @@ struct peer {
     nghttp2_session *ng;
     struct reply replies[8];
     size_t n_replies;
+    int connect_ok;        /* SETTINGS_ENABLE_CONNECT_PROTOCOL */
     int connected, closed; /* the TLS handshake; an error or EOF after */
 };
 
@@ -153,11 +160,36 @@ static int peer_header(nghttp2_session *ng, const nghttp2_frame *frame,
     (void)ng;
     (void)flags;
     struct reply *r = reply_of(arg, frame->hd.stream_id);
-    if (r && nlen == 5 && memcmp(name, ":path", 5) == 0 &&
-        vlen < sizeof(r->path)) {
-        memcpy(r->path, value, vlen);
-        r->path[vlen] = 0;
+    char *slot = NULL;
+    size_t size = 0;
+    if (r && nlen == 5 && memcmp(name, ":path", 5) == 0) {
+        slot = r->path;
+        size = sizeof(r->path);
+    } else if (r && nlen == 7 && memcmp(name, ":method", 7) == 0) {
+        slot = r->method;
+        size = sizeof(r->method);
+    } else if (r && nlen == 9 && memcmp(name, ":protocol", 9) == 0) {
+        slot = r->protocol;
+        size = sizeof(r->protocol);
     }
+    if (slot && vlen < size) {
+        memcpy(slot, value, vlen);
+        slot[vlen] = 0;
+    }
+    return 0;
+}
+
+/* A tunnel's bytes go back as its body, for as long as it lasts. */
+static int peer_data(nghttp2_session *ng, uint8_t flags, int32_t id,
+                     const uint8_t *data, size_t len, void *arg)
+{
+    (void)flags;
+    struct reply *r = reply_of(arg, id);
+    assert_non_null(r);
+    assert_true(r->len + len <= sizeof(r->echo));
+    memcpy(r->echo + r->len, data, len);
+    r->len += len;
+    nghttp2_session_resume_data(ng, id);
     return 0;
 }
 
@@ -186,11 +218,23 @@ static int peer_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
                            void *arg)
 {
     struct peer *p = arg;
-    if (frame->hd.type != NGHTTP2_HEADERS ||
-        !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+    if (frame->hd.type != NGHTTP2_HEADERS)
         return 0;
     struct reply *r = reply_of(p, frame->hd.stream_id);
     assert_non_null(r);
+    if (strcmp(r->method, "CONNECT") == 0) {
+        /* extended CONNECT: the tunnel is up at once */
+        nghttp2_nv ok = {(uint8_t *)":status", (uint8_t *)"200", 7, 3,
+                         NGHTTP2_NV_FLAG_NONE};
+        r->body = r->echo;
+        r->endless = 1;
+        nghttp2_data_provider echo = {.source.ptr = r,
+                                      .read_callback = peer_read_body};
+        nghttp2_submit_response(ng, frame->hd.stream_id, &ok, 1, &echo);
+        return 0;
+    }
+    if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+        return 0;
     r->endless = strcmp(r->path, "/vanish") == 0;
     r->body = r->endless ? "partial" : "hi there";
     r->len = strlen(r->body);
@@ -223,9 +267,13 @@ static void peer_start_h2(struct peer *p)
     nghttp2_session_callbacks_set_send_callback(cbs, peer_send);
     nghttp2_session_callbacks_set_on_header_callback(cbs, peer_header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, peer_frame_recv);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, peer_data);
     nghttp2_session_server_new(&p->ng, cbs, p);
     nghttp2_session_callbacks_del(cbs);
-    nghttp2_submit_settings(p->ng, NGHTTP2_FLAG_NONE, NULL, 0);
+    nghttp2_settings_entry connect = {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL,
+                                      1};
+    nghttp2_submit_settings(p->ng, NGHTTP2_FLAG_NONE, &connect,
+                            p->connect_ok ? 1 : 0);
     nghttp2_session_send(p->ng);
 }
 
@@ -257,9 +305,11 @@ static void peer_close(struct peer *p)
 
 /* Dials ADDRESS with the client certificate CERT/KEY (or none). */
 static void peer_dial(struct peer *p, struct event_base *base,
-                      const char *address, const char *cert, const char *key)
+                      const char *address, const char *cert, const char *key,
+                      int connect_ok)
 {
     memset(p, 0, sizeof(*p));
+    p->connect_ok = connect_ok;
     p->base = base;
     p->ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_verify(p->ctx, SSL_VERIFY_NONE, NULL);
@@ -303,6 +353,7 @@ struct plugin {
     struct fg_timer *next; /* the next step, from the loop */
     int step;
     int accepted, peer_had_cert;
+    enum mode { BASIC, KEEPALIVE, UPGRADE } mode; /* which steps run */
     char alpn[16];
     struct peer *peer; /* to make it vanish */
 };
@@ -314,6 +365,8 @@ static int a_head(void *ctx, int status, const struct fg_header *h, size_t n)
     struct plugin *pl = ctx;
     pl->answer.status = status;
     pl->answer.heads++;
+    if (pl->mode == UPGRADE)
+        pl->host.timer_arm(pl->next, 0); /* a pipe has no end to wait for */
     return 0;
 }
 
@@ -325,6 +378,8 @@ static int a_data(void *ctx, const void *buf, size_t len)
         memcpy(a->body + a->body_len, buf, len);
         a->body_len += len;
     }
+    if (pl->mode == UPGRADE)
+        pl->host.timer_arm(pl->next, 0);
     /* the peer vanishes mid-answer: not a client op, so allowed here */
     if (pl->step == 2 && pl->peer->bev) {
         bufferevent_free(pl->peer->bev);
@@ -426,8 +481,53 @@ static void on_accept(void *arg, struct fg_tls_conn *conn,
     char err[256];
     pl->client = pl->host.client_adopt(&pl->host, conn, &cfg, err, sizeof(err));
     assert_non_null(pl->client);
+    if (pl->mode != BASIC) {
+        pl->step = pl->mode == KEEPALIVE ? 10 : 20;
+        pl->host.timer_arm(pl->next, 0);
+        return;
+    }
     pl->step = 1;
     request(pl, "/hello");
+}
+
+/* PING deadline of the keepalive test, and the time between its steps. */
+#define PING_DEADLINE_MS 1000
+#define PING_STEP_MS 300
+
+/* PINGs are answered while the peer reads; once it stops reading, the
+ * deadline of the oldest unanswered PING loses the connection and the
+ * stream it carried fails. */
+static void on_ping_step(void *arg)
+{
+    struct plugin *pl = arg;
+    struct fg_client_state cs;
+    pl->host.client_state(pl->client, &cs);
+    switch (pl->step++) {
+    case 10: /* nothing sent yet: nothing waits */
+        assert_int_equal(pl->host.client_ping(pl->client, PING_DEADLINE_MS), 1);
+        request(pl, "/vanish");
+        pl->host.timer_arm(pl->next, PING_STEP_MS);
+        break;
+    case 11: /* the peer answered; now it goes deaf */
+        assert_int_equal(pl->host.client_ping(pl->client, PING_DEADLINE_MS), 1);
+        bufferevent_disable(pl->peer->bev, EV_READ);
+        pl->host.timer_arm(pl->next, PING_STEP_MS);
+        break;
+    case 12: /* unanswered, not yet due: still connected */
+        assert_int_equal(pl->host.client_ping(pl->client, PING_DEADLINE_MS), 0);
+        assert_int_equal(cs.connected, 1);
+        break; /* the deadline fails /vanish, whose error() comes next */
+    default:
+        assert_int_equal(pl->answer.heads, 1);
+        assert_int_equal(pl->answer.errors, 1);
+        assert_int_equal(pl->answer.error_code, 502);
+        assert_int_equal(cs.connected, 0);
+        assert_int_equal(pl->host.client_ping(pl->client, PING_DEADLINE_MS),
+                         -1);
+        pl->host.client_stream_close(pl->st);
+        pl->st = NULL;
+        event_base_loopbreak(pl->base);
+    }
 }
 
 static void give_up(evutil_socket_t fd, short what, void *arg)
@@ -438,16 +538,79 @@ static void give_up(evutil_socket_t fd, short what, void *arg)
     fail_msg("the test did not finish in time");
 }
 
-static void plugin_init(struct plugin *pl, const struct pki *pki)
+/* An upgrade through the adopted client: a plain request first (the
+ * peer's SETTINGS are known once it is answered), then GET /exec asking
+ * for websocket, which the peer takes as extended CONNECT and echoes; or,
+ * from a peer that does not allow it, 503 at once. */
+static void on_upgrade_step(void *arg)
 {
+    struct plugin *pl = arg;
+    struct answer *a = &pl->answer;
+    int connect_ok = pl->peer->connect_ok;
+    switch (pl->step++) {
+    case 20:
+        request(pl, "/hello");
+        break;
+    case 21: {
+        if (!a->ends) {
+            pl->step--; /* head and data come first */
+            break;
+        }
+        assert_int_equal(a->status, 200);
+        pl->host.client_stream_close(pl->st);
+        memset(a, 0, sizeof(*a));
+        struct fg_request_head head = {.method = "GET",
+                                       .path = "/exec",
+                                       .upgrade = "websocket",
+                                       .content_length = 0,
+                                       .http_version = 11};
+        pl->st = pl->host.client_stream_open(pl->client, &head, NULL, 0,
+                                             &answer_cb, pl);
+        assert_non_null(pl->st);
+        pl->host.client_stream_end(pl->st); /* no body: the pipe stays */
+        break;
+    }
+    case 22:
+        if (!connect_ok) {
+            assert_int_equal(a->status, 503);
+            assert_int_equal(a->ends, 1);
+            assert_non_null(strstr(a->body, "extended CONNECT"));
+            pl->step = 30;
+            pl->host.client_stream_close(pl->st);
+            event_base_loopbreak(pl->base);
+            break;
+        }
+        assert_int_equal(a->status, 101);
+        assert_int_equal(a->heads, 1);
+        assert_int_equal(pl->host.client_stream_write(pl->st, "ping", 4), 0);
+        break;
+    default: {
+        assert_int_equal(a->body_len, 4);
+        assert_memory_equal(a->body, "ping", 4);
+        assert_int_equal(a->ends + a->errors, 0); /* still open */
+        struct reply *r = &pl->peer->replies[1];
+        assert_string_equal(r->method, "CONNECT");
+        assert_string_equal(r->protocol, "websocket");
+        assert_string_equal(r->path, "/exec");
+        pl->host.client_stream_close(pl->st);
+        event_base_loopbreak(pl->base);
+    }
+    }
+}
+
+static void plugin_init(struct plugin *pl, const struct pki *pki,
+                        enum mode mode)
+{
+    static const fg_timer_cb steps[] = {on_next, on_ping_step, on_upgrade_step};
     memset(pl, 0, sizeof(*pl));
+    pl->mode = mode;
     pl->base = event_base_new();
     pl->ctx.base = pl->base;
     pl->ctx.serving_cert_file = pki->srv_cert;
     pl->ctx.serving_key_file = pki->srv_key;
     snprintf(pl->ctx.prefix, sizeof(pl->ctx.prefix), "agent[edge]");
     fg_host_init(&pl->host, &pl->ctx);
-    pl->next = pl->host.timer_new(&pl->host, on_next, pl);
+    pl->next = pl->host.timer_new(&pl->host, steps[mode], pl);
     struct fg_listen_config lc = {.struct_size = sizeof(lc),
                                   .address = "127.0.0.1:0",
                                   .client_ca_file = pki->ca,
@@ -477,23 +640,33 @@ static void run_loop(struct event_base *base)
     event_free(guard);
 }
 
-static void adopted_client_gets_answers_then_loses_its_peer(void **state)
+/* What a peer-driven test runs: the steps of MODE up to LAST, the peer
+ * allowing extended CONNECT when CONNECT_OK. */
+struct peer_case {
+    enum mode mode;
+    int connect_ok, last;
+};
+
+/* A peer with a client certificate dials the plugin, which adopts it and
+ * runs the case's steps. */
+static void run_with_peer(void **state)
 {
-    (void)state;
+    const struct peer_case *c = *state;
     struct pki pki;
     make_pki(&pki);
     struct plugin pl;
-    plugin_init(&pl, &pki);
+    plugin_init(&pl, &pki, c->mode);
     char address[64];
     pl.host.listener_address(pl.listener, address, sizeof(address));
     struct peer peer;
     pl.peer = &peer;
-    peer_dial(&peer, pl.base, address, pki.cli_cert, pki.cli_key);
+    peer_dial(&peer, pl.base, address, pki.cli_cert, pki.cli_key,
+              c->connect_ok);
     run_loop(pl.base);
     assert_int_equal(pl.accepted, 1);
     assert_true(pl.peer_had_cert);
     assert_string_equal(pl.alpn, "h2");
-    assert_int_equal(pl.step, 4);
+    assert_int_equal(pl.step, c->last);
     peer_close(&peer);
     plugin_done(&pl);
     unlink_pki(&pki);
@@ -505,11 +678,11 @@ static void peer_without_certificate_is_refused(void **state)
     struct pki pki;
     make_pki(&pki);
     struct plugin pl;
-    plugin_init(&pl, &pki);
+    plugin_init(&pl, &pki, 0);
     char address[64];
     pl.host.listener_address(pl.listener, address, sizeof(address));
     struct peer peer;
-    peer_dial(&peer, pl.base, address, NULL, NULL);
+    peer_dial(&peer, pl.base, address, NULL, NULL, 0);
     run_loop(pl.base); /* until the peer sees its connection end */
     assert_true(peer.closed);
     assert_int_equal(pl.accepted, 0);
@@ -520,8 +693,18 @@ static void peer_without_certificate_is_refused(void **state)
 
 int main(void)
 {
+    static struct peer_case answers = {BASIC, 0, 4}, ping = {KEEPALIVE, 0, 14},
+                            upgrade = {UPGRADE, 1, 24},
+                            no_connect = {UPGRADE, 0, 30};
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(adopted_client_gets_answers_then_loses_its_peer),
+        {"adopted_client_gets_answers_then_loses_its_peer", run_with_peer, NULL,
+         NULL, &answers},
+        {"silent_peer_is_lost_at_the_ping_deadline", run_with_peer, NULL, NULL,
+         &ping},
+        {"upgrade_is_an_extended_connect_stream", run_with_peer, NULL, NULL,
+         &upgrade},
+        {"upgrade_needs_the_peer_to_allow_extended_connect", run_with_peer,
+         NULL, NULL, &no_connect},
         cmocka_unit_test(peer_without_certificate_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

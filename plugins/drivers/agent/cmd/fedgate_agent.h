@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <fedgate/fedgate.h>
 
@@ -22,15 +23,18 @@ struct agent_session;
 struct agent {
     struct event_base *base;
     struct fg_host host;
-    struct fg_client *api;  /* the member's kube-apiserver */
-    char *api_auth;         /* "Bearer TOKEN" of the agent's account */
+    struct fg_client *api; /* the member's kube-apiserver */
+    char *api_auth;        /* "Bearer TOKEN" of the agent's account */
+    char sa_token[4096];   /* its file, re-read when it changes */
+    struct stat sa_token_st;
     struct fg_client *dial; /* dials the host (never sends a request) */
     struct fg_client_connect *dialing;
     struct agent_session *session;
     struct event *retry_ev;
     unsigned attempt; /* failed connections since the last join */
+    unsigned ping_ms; /* keepalive: a tunnel silent for 3 of these is dead */
     char name[64];
-    char *token;
+    char *token; /* NULL: a client certificate proves the name */
     char state_file[4096];
     char bound[TUNNEL_HOST_ID_LEN + 1]; /* the host id joined, or "" */
 };
@@ -45,6 +49,11 @@ void agent_session_free(struct agent_session *s);
 
 /* ---- the process (main.c) ------------------------------------------------ */
 
+/* "Bearer TOKEN" for the agent's own account, from its token file as it
+ * is now: kubelet rotates projected tokens by swapping the file, so a
+ * changed file is read again (if that fails, the token read before stays
+ * in use). NULL only before a token was ever read. */
+const char *agent_api_auth(struct agent *a);
 /* The session ended: dial again after a backoff. */
 void agent_session_lost(struct agent *a);
 /* The host said joined: record its id (first join) and reset the backoff.

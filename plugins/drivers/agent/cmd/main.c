@@ -35,8 +35,10 @@ static void usage(FILE *f)
     fprintf(
         f,
         "usage: fedgate-agent --host https://HOST:PORT --name NAME\n"
-        "                     --token-file FILE --host-ca-file FILE\n"
+        "                     --host-ca-file FILE\n"
+        "                     --token-file FILE | --cert-file F --key-file F\n"
         "                     [--state-dir DIR] [--serviceaccount-dir DIR]\n"
+        "                     [--ping-interval SECONDS (10)]\n"
         "                     [--log-level error|warn|info|debug]\n"
         "       fedgate-agent --forget-host [--state-dir DIR]\n"
         "The member's kube-apiserver is KUBERNETES_SERVICE_HOST:"
@@ -67,6 +69,48 @@ static void retry(struct agent *a)
     fg_info("dialling the host again in %llu ms", (unsigned long long)ms);
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(a->retry_ev, &tv);
+}
+
+static int same_file(const struct stat *x, const struct stat *y)
+{
+    return x->st_ino == y->st_ino && x->st_dev == y->st_dev &&
+           x->st_size == y->st_size && x->st_mtim.tv_sec == y->st_mtim.tv_sec &&
+           x->st_mtim.tv_nsec == y->st_mtim.tv_nsec;
+}
+
+const char *agent_api_auth(struct agent *a)
+{
+    struct stat st;
+    if (stat(a->sa_token, &st) != 0 ||
+        (a->api_auth && same_file(&st, &a->sa_token_st)))
+        return a->api_auth;
+    char err[512];
+    char *t = fg_secret_read(a->sa_token, "the service account token", err,
+                             sizeof(err));
+    char *auth = NULL;
+    if (t) {
+        size_t n = strlen(t);
+        if ((auth = malloc(n + 8)) != NULL)
+            snprintf(auth, n + 8, "Bearer %s", t);
+        else
+            snprintf(err, sizeof(err), "out of memory");
+        OPENSSL_cleanse(t, n);
+        free(t);
+    }
+    if (!auth) {
+        fg_error_log("%s%s", err,
+                     a->api_auth ? "; the token read before stays in use" : "");
+        return a->api_auth;
+    }
+    if (a->api_auth) {
+        fg_info("the service account token changed: read again from %s",
+                a->sa_token);
+        OPENSSL_cleanse(a->api_auth, strlen(a->api_auth));
+        free(a->api_auth);
+    }
+    a->api_auth = auth;
+    a->sa_token_st = st;
+    return auth;
 }
 
 void agent_session_lost(struct agent *a)
@@ -164,8 +208,10 @@ static int read_bound(struct agent *a)
 
 struct options {
     const char *host, *name, *token_file, *host_ca, *state_dir, *sa_dir;
+    const char *cert, *key;
     const char *log_level;
     int forget;
+    unsigned ping_s;
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -174,17 +220,21 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"host", required_argument, NULL, 'H'},
         {"name", required_argument, NULL, 'n'},
         {"token-file", required_argument, NULL, 't'},
+        {"cert-file", required_argument, NULL, 'C'},
+        {"key-file", required_argument, NULL, 'K'},
         {"host-ca-file", required_argument, NULL, 'c'},
         {"state-dir", required_argument, NULL, 's'},
         {"serviceaccount-dir", required_argument, NULL, 'a'},
         {"log-level", required_argument, NULL, 'l'},
+        {"ping-interval", required_argument, NULL, 'p'},
         {"forget-host", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (struct options){.state_dir = "/var/lib/fedgate-agent",
                           .sa_dir = SA_DIR,
-                          .log_level = "info"};
+                          .log_level = "info",
+                          .ping_s = 10};
     int c;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (c) {
@@ -196,6 +246,12 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case 't':
             o->token_file = optarg;
+            break;
+        case 'C':
+            o->cert = optarg;
+            break;
+        case 'K':
+            o->key = optarg;
             break;
         case 'c':
             o->host_ca = optarg;
@@ -212,6 +268,17 @@ static int parse_args(int argc, char **argv, struct options *o)
         case 'f':
             o->forget = 1;
             break;
+        case 'p': {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*optarg < '0' || *optarg > '9' || *end || v < 1 || v > 3600) {
+                fprintf(stderr, "fedgate-agent: --ping-interval is 1 to 3600 "
+                                "seconds\n");
+                return -1;
+            }
+            o->ping_s = (unsigned)v;
+            break;
+        }
         case 'h':
             usage(stdout);
             exit(0);
@@ -223,9 +290,11 @@ static int parse_args(int argc, char **argv, struct options *o)
         return -1;
     if (o->forget)
         return 0;
-    if (!o->host || !o->name || !o->token_file || !o->host_ca) {
-        fprintf(stderr, "fedgate-agent: --host, --name, --token-file and "
-                        "--host-ca-file are required\n");
+    if (!o->host || !o->name || !o->host_ca || (!o->token_file && !o->cert) ||
+        !o->cert != !o->key) {
+        fprintf(stderr, "fedgate-agent: --host, --name, --host-ca-file and "
+                        "--token-file or --cert-file with --key-file are "
+                        "required\n");
         return -1;
     }
     if (!tunnel_name_ok(o->name, strlen(o->name))) {
@@ -251,20 +320,16 @@ static int api_client(struct agent *a, const char *sa_dir, char *err,
                  "inside the member cluster");
         return -1;
     }
-    char server[512], ca[4096], token[4096];
+    char server[512], ca[4096];
     snprintf(server, sizeof(server),
              strchr(h, ':') ? "https://[%s]:%s" : "https://%s:%s", h, p);
     snprintf(ca, sizeof(ca), "%s/ca.crt", sa_dir);
-    snprintf(token, sizeof(token), "%s/token", sa_dir);
-    char *t = fg_secret_read(token, "the service account token", err, err_len);
-    if (!t)
+    snprintf(a->sa_token, sizeof(a->sa_token), "%s/token", sa_dir);
+    if (!agent_api_auth(a)) {
+        snprintf(err, err_len, "cannot read the service account token %s",
+                 a->sa_token);
         return -1;
-    size_t n = strlen(t);
-    a->api_auth = malloc(n + 8);
-    if (a->api_auth)
-        snprintf(a->api_auth, n + 8, "Bearer %s", t);
-    OPENSSL_cleanse(t, n);
-    free(t);
+    }
     struct fg_client_config cfg = {
         .struct_size = sizeof(cfg),
         .name = a->name,
@@ -274,7 +339,7 @@ static int api_client(struct agent *a, const char *sa_dir, char *err,
     };
     if (!a->api)
         a->api = fg_client_new(&a->host, &cfg, err, err_len);
-    return a->api_auth && a->api ? 0 : -1;
+    return a->api ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -310,8 +375,13 @@ int main(int argc, char **argv)
         return 1;
     }
     snprintf(a.name, sizeof(a.name), "%s", o.name);
+    a.ping_ms = o.ping_s * 1000;
     char err[512];
-    a.token = fg_secret_read(o.token_file, "--token-file", err, sizeof(err));
+    if (o.token_file && !(a.token = fg_secret_read(o.token_file, "--token-file",
+                                                   err, sizeof(err)))) {
+        fg_error_log("%s", err);
+        return 1;
+    }
     a.base = event_base_new();
     static struct fg_host_ctx ctx;
     ctx.base = a.base;
@@ -323,9 +393,10 @@ int main(int argc, char **argv)
         .name = "host",
         .server = o.host,
         .ca_file = o.host_ca,
+        .cert_file = o.cert,
+        .key_file = o.key,
     };
-    if (!a.token || !a.base ||
-        api_client(&a, o.sa_dir, err, sizeof(err)) != 0 ||
+    if (!a.base || api_client(&a, o.sa_dir, err, sizeof(err)) != 0 ||
         !(a.dial = fg_client_new(&a.host, &dial_cfg, err, sizeof(err)))) {
         fg_error_log("%s", a.base ? err : "out of memory");
         return 1;
@@ -352,8 +423,10 @@ int main(int argc, char **argv)
     event_free(a.retry_ev);
     event_free(sigterm);
     event_free(sigint);
-    OPENSSL_cleanse(a.token, strlen(a.token));
+    if (a.token)
+        OPENSSL_cleanse(a.token, strlen(a.token));
     free(a.token);
+    OPENSSL_cleanse(a.api_auth, strlen(a.api_auth));
     free(a.api_auth);
     event_base_free(a.base);
     return 0;

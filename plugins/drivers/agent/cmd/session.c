@@ -5,12 +5,20 @@
  * and passing on only the host's Impersonate-* headers. Flow control is
  * HTTP/2's both ways: a stream's window reopens only as the apiserver
  * takes its body, and an answer is pulled from the apiserver only as the
- * host's window lets it out (FG_PAUSE / resume). nghttp2 is only entered
+ * host's window lets it out (FG_PAUSE / resume). Upgrades (exec, attach,
+ * port-forward) arrive as extended CONNECT streams (RFC 8441, :protocol
+ * websocket or SPDY/3.1): the agent makes the HTTP/1.1 upgrade to its
+ * apiserver, and only on its 101 answers 200, after which the stream's
+ * DATA is the byte pipe; any other answer goes back as it is. Keepalive: a PING
+ * every ping interval, and a host silent for 3 intervals (not a byte, not even
+ * a PING answer) is dead: the session ends and the agent dials again, as the
+ * host's side drops it after the same bound. nghttp2 is only entered
  * from the socket's callbacks and the flush event, never from inside a
  * client callback, so neither side re-enters the other. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -38,6 +46,7 @@ struct sstream {
     int32_t id;
     enum kind kind;
     char *method, *path, *query;
+    char *protocol; /* extended CONNECT's :protocol */
     struct fg_header *h;
     size_t n, header_bytes;
     int too_large;
@@ -56,6 +65,8 @@ struct agent_session {
     struct bufferevent *bev;
     nghttp2_session *ng;
     struct event *flush_ev;
+    struct event *ping_ev;
+    unsigned silent; /* ping intervals with nothing from the host */
     struct sstream *streams;
     char offered[TUNNEL_HOST_ID_LEN + 1]; /* the hello's host id */
     int joined;
@@ -83,6 +94,7 @@ static void stream_free(struct sstream *st)
     free(st->method);
     free(st->path);
     free(st->query);
+    free(st->protocol);
     if (st->out)
         evbuffer_free(st->out);
     free(st);
@@ -169,7 +181,9 @@ static void answer_status(struct sstream *st, int code, const char *message)
 
 static int c_head(void *ctx, int status, const struct fg_header *h, size_t n)
 {
-    respond(ctx, status, h, n);
+    struct sstream *st = ctx;
+    /* the apiserver switched protocols: the CONNECT tunnel is up */
+    respond(st, st->protocol && status == 101 ? 200 : status, h, n);
     return 0;
 }
 
@@ -277,9 +291,11 @@ static void hello(struct sstream *st)
         return;
     }
     memcpy(st->s->offered, v.host_id, sizeof(st->s->offered));
-    const struct fg_header h[] = {header(TUNNEL_H_MEMBER, a->name),
-                                  header(TUNNEL_H_TOKEN, a->token)};
-    answer(st, 200, h, 2, "", 0);
+    /* with a client certificate (no token), its CN proves the name */
+    const struct fg_header h[] = {
+        header(TUNNEL_H_MEMBER, a->name),
+        header(TUNNEL_H_TOKEN, a->token ? a->token : "")};
+    answer(st, 200, h, a->token ? 2 : 1, "", 0);
 }
 
 static void verdict(struct sstream *st)
@@ -320,7 +336,7 @@ static void forward(struct sstream *st)
         answer_status(st, 503, "the agent is out of memory");
         return;
     }
-    extra[0] = header("authorization", a->api_auth);
+    extra[0] = header("authorization", agent_api_auth(a));
     int64_t length = -1;
     for (size_t i = 0; i < st->n; i++) {
         const struct fg_header *h = &st->h[i];
@@ -340,16 +356,32 @@ static void forward(struct sstream *st)
         .http_version = 20,
         .base_path = "",
     };
+    if (st->protocol) {
+        /* the HTTP/1.1 upgrade the host's caller asked for */
+        head.method = "GET";
+        head.upgrade = st->protocol;
+    }
     st->cs = fg_client_stream_open(a->api, &head, extra, n_extra, &api_cb, st);
     free(extra);
     if (!st->cs)
         answer_status(st, 503, "the agent is out of memory");
 }
 
+/* Whether ST is a request the agent can pass on: an upgrade only as
+ * extended CONNECT for websocket or SPDY/3.1, and no CONNECT else. */
+static int upgrade_ok(const struct sstream *st)
+{
+    int connect = strcmp(st->method, "CONNECT") == 0;
+    if (!st->protocol)
+        return !connect;
+    return connect && (strcasecmp(st->protocol, "websocket") == 0 ||
+                       strcasecmp(st->protocol, "SPDY/3.1") == 0);
+}
+
 static void dispatch(struct sstream *st, int end_stream)
 {
     struct agent_session *s = st->s;
-    if (!st->method || !st->path || st->too_large) {
+    if (!st->method || !st->path || st->too_large || !upgrade_ok(st)) {
         answer_status(st, 400, "the request head is not valid");
         st->kind = K_LOCAL;
     } else if (!s->joined && strcmp(st->path, TUNNEL_HELLO_PATH) == 0) {
@@ -414,6 +446,8 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f,
         slot = &st->method;
     else if (nlen == 5 && memcmp(n, ":path", 5) == 0)
         slot = &st->path;
+    else if (nlen == 9 && memcmp(n, ":protocol", 9) == 0)
+        slot = &st->protocol;
     if (slot) {
         if (*slot)
             st->too_large = 1;
@@ -526,9 +560,26 @@ static void flush(evutil_socket_t fd, short what, void *arg)
         end_session(s);
 }
 
+static void ping(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct agent_session *s = arg;
+    if (++s->silent >= 3) {
+        fg_warn("tunnel: nothing from the host for 3 ping intervals (%u ms "
+                "each): the tunnel is dead",
+                s->a->ping_ms);
+        end_session(s);
+        return;
+    }
+    nghttp2_submit_ping(s->ng, NGHTTP2_FLAG_NONE, NULL);
+    kick(s);
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
     struct agent_session *s = arg;
+    s->silent = 0;
     struct evbuffer *in = bufferevent_get_input(bev);
     size_t len = evbuffer_get_length(in);
     const uint8_t *data = evbuffer_pullup(in, (ssize_t)len);
@@ -586,16 +637,23 @@ struct agent_session *agent_session_new(struct agent *a,
     s->a = a;
     s->bev = bev;
     s->flush_ev = event_new(a->base, -1, 0, flush, s);
+    s->ping_ev = event_new(a->base, -1, EV_PERSIST, ping, s);
+    struct timeval every = {(time_t)(a->ping_ms / 1000),
+                            (suseconds_t)(a->ping_ms % 1000) * 1000};
     const nghttp2_settings_entry settings[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
+        {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
     };
-    if (rc != 0 || !s->flush_ev ||
-        nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, settings, 2) != 0) {
+    if (rc != 0 || !s->flush_ev || !s->ping_ev ||
+        event_add(s->ping_ev, &every) != 0 ||
+        nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, settings, 3) != 0) {
         if (rc == 0)
             nghttp2_session_del(s->ng);
         if (s->flush_ev)
             event_free(s->flush_ev);
+        if (s->ping_ev)
+            event_free(s->ping_ev);
         free(s);
         return NULL;
     }
@@ -613,6 +671,7 @@ void agent_session_free(struct agent_session *s)
         stream_free(s->streams);
     nghttp2_session_del(s->ng);
     event_free(s->flush_ev);
+    event_free(s->ping_ev);
     bufferevent_free(s->bev);
     free(s);
 }
