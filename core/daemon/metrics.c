@@ -233,7 +233,7 @@ static void render_tunnels(const struct fg_worker *w,
     };
     for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++) {
         int header = 0;
-        for (size_t i = 0; i < w->n_members; i++) {
+        for (size_t i = 0; i < w->gen->n_members; i++) {
             if (!h[i].tunnels_expected)
                 continue;
             if (!header++)
@@ -242,7 +242,7 @@ static void render_tunnels(const struct fg_worker *w,
                                     gauges[g].name);
             uint32_t v = g == 0 ? h[i].tunnels_live : h[i].tunnels_expected;
             evbuffer_add_printf(out, "%s{member=\"%s\"} %u\n", gauges[g].name,
-                                w->members[i].section->name, v);
+                                w->gen->members[i]->section->name, v);
         }
     }
 }
@@ -252,7 +252,7 @@ int fg_metrics_render_members(const struct fg_worker *w, struct evbuffer *out)
     /* A driver instance lives on its worker's loop: ask only the instances
      * of the worker serving this scrape, on its own thread. */
     struct fg_member_health *all =
-        calloc(w->n_members ? w->n_members : 1, sizeof(*all));
+        calloc(w->gen->n_members ? w->gen->n_members : 1, sizeof(*all));
     if (!all)
         return -1;
     evbuffer_add_printf(
