@@ -217,6 +217,10 @@ static struct fg_member_rt *member_for(struct fg_worker *w,
         atomic_fetch_add(&old->refs, 1);
         return old;
     }
+    if (prev && w->index == 0)
+        fg_info("member \"%s\": %s: a new driver instance serves its new "
+                "requests",
+                s->name, old ? "changed (its section or files)" : "added");
     return member_new(w, s, plugin, files, first, err);
 }
 
