@@ -57,6 +57,8 @@ static const struct fg_config_key gateway_keys[] = {
     {"body_idle_timeout", FG_CONFIG_DURATION, "60s", 0, 100, 86400000, NULL},
     {"body_timeout", FG_CONFIG_DURATION, "60s", 0, 0, 86400000, NULL},
     {"shutdown_grace", FG_CONFIG_DURATION, "30s", 0, 0, 3600000, NULL},
+    {"reload_drain", FG_CONFIG_DURATION, "300s", 0, 0, 86400000,
+     "how long requests may go on with a replaced configuration"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
@@ -292,6 +294,67 @@ static void section_free(struct fg_config_section *s)
     free(s->kind);
     free(s->name);
     free(s->file);
+}
+
+static char *dup_or_null(const char *s, int *failed)
+{
+    char *d = s ? strdup(s) : NULL;
+    if (s && !d)
+        *failed = 1;
+    return d;
+}
+
+struct fg_config_section *
+fg_config_section_dup(const struct fg_config_section *s)
+{
+    struct fg_config_section *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    int failed = 0;
+    d->kind = dup_or_null(s->kind, &failed);
+    d->name = dup_or_null(s->name, &failed);
+    d->file = dup_or_null(s->file, &failed);
+    d->line = s->line;
+    d->entries = calloc(s->n_entries ? s->n_entries : 1, sizeof(*d->entries));
+    failed |= !d->entries;
+    for (size_t i = 0; !failed && i < s->n_entries; i++) {
+        struct fg_config_entry *e = &d->entries[d->n_entries++];
+        *e = s->entries[i];
+        e->key = dup_or_null(s->entries[i].key, &failed);
+        e->value = dup_or_null(s->entries[i].value, &failed);
+    }
+    if (failed) {
+        fg_config_section_destroy(d);
+        return NULL;
+    }
+    set_view(d);
+    return d;
+}
+
+void fg_config_section_destroy(struct fg_config_section *s)
+{
+    if (!s)
+        return;
+    section_free(s);
+    free(s);
+}
+
+static int same_string(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+int fg_config_section_equal(const struct fg_config_section *a,
+                            const struct fg_config_section *b)
+{
+    if (!same_string(a->kind, b->kind) || !same_string(a->name, b->name) ||
+        a->n_entries != b->n_entries)
+        return 0;
+    for (size_t i = 0; i < a->n_entries; i++)
+        if (!same_string(a->entries[i].key, b->entries[i].key) ||
+            !same_string(a->entries[i].value, b->entries[i].value))
+            return 0;
+    return 1;
 }
 
 void fg_config_free(struct fg_config *cfg)
@@ -700,6 +763,7 @@ static void apply_gateway(struct fg_config *cfg, struct fg_config_section *s,
     lim->body_idle_timeout_ms = (uint64_t)get_int(s, "body_idle_timeout");
     lim->body_timeout_ms = (uint64_t)get_int(s, "body_timeout");
     lim->shutdown_grace_ms = (uint64_t)get_int(s, "shutdown_grace");
+    lim->reload_drain_ms = (uint64_t)get_int(s, "reload_drain");
 }
 
 /* server_names = NAME[, NAME ...] (commas and/or spaces). */

@@ -24,8 +24,8 @@ struct fg_limits {
     uint32_t max_headers;                /* max_headers = 100 */
     uint32_t max_uri_bytes;              /* max_uri_bytes = 8192 */
     int64_t max_request_body_bytes;      /* max_request_body_bytes = 3145728 */
-    int64_t max_review_body_bytes; /* = 65536: the SelfSubject*Review
-                                      bodies the gateway reads itself */
+    int64_t max_review_body_bytes;       /* = 65536: the SelfSubject*Review
+                                            bodies the gateway reads itself */
     uint32_t max_streams_per_connection; /* max_streams_per_connection = 128 */
     uint32_t stream_buffer_bytes;        /* stream_buffer_bytes = 262144 */
     uint32_t h2_max_control_frames;      /* h2_max_control_frames = 1000 per
@@ -40,6 +40,9 @@ struct fg_limits {
                                    body (kube-apiserver's request timeout);
                                    0: none */
     uint64_t shutdown_grace_ms; /* shutdown_grace = 30s */
+    uint64_t reload_drain_ms;   /* reload_drain = 300s: after a reload,
+                                   requests on the replaced generation
+                                   end by then */
 };
 
 /* One key = value of a section, as written. */
@@ -121,6 +124,18 @@ const char *fg_config_get(const struct fg_config_section *s, const char *key);
 int fg_config_line(const struct fg_config_section *s, const char *key);
 
 void fg_config_free(struct fg_config *cfg);
+
+/* A heap copy of S with its own view, for an instance that outlives the
+ * configuration it was made from (a generation that carries it over); NULL
+ * when out of memory. fg_config_section_destroy frees it. */
+struct fg_config_section *
+fg_config_section_dup(const struct fg_config_section *s);
+void fg_config_section_destroy(struct fg_config_section *s);
+
+/* Whether A and B say the same: kind, name and every key = value in order
+ * (the file and line they were read from do not count). */
+int fg_config_section_equal(const struct fg_config_section *a,
+                            const struct fg_config_section *b);
 
 /* Command-line overrides of [gateway] state_dir and listen (NULL: keep).
  * A relative STATE_DIR is taken from the current directory. Returns the

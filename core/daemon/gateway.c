@@ -20,13 +20,16 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 
+#include "base/fsutil.h"
 #include "config/certs.h"
 #include "net/conn.h"
 #include "config/kubeconfig.h"
 #include "base/log.h"
 #include "daemon/notify.h"
 #include "net/tls.h"
-#include "request/cross_loop.h"
+#include "daemon/generation.h"
+#include "daemon/reload.h"
+#include "plugin/config_validate.h"
 
 static int open_listener(const struct fg_config *cfg, struct fg_error *err)
 {
@@ -66,14 +69,6 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     fg_conn_accept(arg, fd, addr, len);
 }
 
-struct fg_member_rt *fg_worker_member(struct fg_worker *w, const char *name)
-{
-    for (size_t i = 0; i < w->n_members; i++)
-        if (strcmp(w->members[i].section->name, name) == 0)
-            return &w->members[i];
-    return NULL;
-}
-
 void fg_worker_check_drained(struct fg_worker *w)
 {
     if (w->draining && w->n_conns == 0 && w->in_flight == 0)
@@ -105,98 +100,11 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
         evconnlistener_free(w->listener);
         w->listener = NULL;
     }
-    uint64_t ms = w->gw->cfg->limits.shutdown_grace_ms;
+    uint64_t ms = w->gen->cfg->limits.shutdown_grace_ms;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(w->grace_ev, &tv);
     fg_conn_drain_all(w);
     fg_worker_check_drained(w);
-}
-
-/* The fg_host of PLUGIN's instance for section S on W: its logs say
- * "KIND[NAME]". */
-static void lend_host(struct fg_worker *w, struct fg_host *host,
-                      struct fg_host_ctx *ctx, const struct fg_plugin *plugin,
-                      const struct fg_config_section *s)
-{
-    ctx->base = w->base;
-    ctx->state_dir = w->gw->cfg->state_dir;
-    ctx->tunnel = w->gw->cfg->tunnel ? &w->gw->cfg->tunnel->view : NULL;
-    ctx->serving_cert_file = w->gw->serving_cert_file;
-    ctx->serving_key_file = w->gw->serving_key_file;
-    snprintf(ctx->prefix, sizeof(ctx->prefix), "%s[%s]", plugin->desc->name,
-             s->name);
-    fg_host_init(host, ctx);
-}
-
-static int init_members(struct fg_worker *w, struct fg_error *err)
-{
-    const struct fg_config *cfg = w->gw->cfg;
-    w->n_members = cfg->n_members;
-    w->members =
-        calloc(cfg->n_members ? cfg->n_members : 1, sizeof(*w->members));
-    if (!w->members)
-        return fg_error_set(err, "out of memory");
-    for (size_t i = 0; i < cfg->n_members; i++) {
-        struct fg_member_rt *m = &w->members[i];
-        const struct fg_config_section *s = &cfg->members[i];
-        m->worker = w;
-        m->section = s;
-        m->index = i;
-        m->plugin = fg_plugins_find(&w->gw->plugins, FG_PLUGIN_DRIVER,
-                                    fg_config_get(s, "driver"));
-        if (!m->plugin)
-            return fg_error_set(err, "%s:%d: member \"%s\": no driver", s->file,
-                                s->line, s->name);
-        m->ops = m->plugin->desc->ops;
-        if (m->ops->scope == FG_SCOPE_ONE_LOOP && w->index > 0) {
-            /* One instance, on the first worker: requests go there. */
-            m->owner = &w->gw->workers[0].members[i];
-            m->ops = &fg_cross_loop_ops;
-            m->instance = m;
-            continue;
-        }
-        lend_host(w, &m->host, &m->host_ctx, m->plugin, s);
-        char msg[256] = "";
-        m->instance =
-            m->ops->instance_new(&m->host, &s->view, msg, sizeof(msg));
-        if (!m->instance)
-            return fg_error_set(err, "%s:%d: member \"%s\": %s", s->file,
-                                s->line, s->name, msg[0] ? msg : "refused");
-        if (m->ops->scope == FG_SCOPE_ONE_LOOP && w->gw->n_workers > 1 &&
-            fg_cross_loop_health_start(m) != 0)
-            return fg_error_set(err, "out of memory");
-    }
-    return 0;
-}
-
-/* One instance per [plugin] section of the chain, in chain order, after
- * the admin token was written (an authenticate plugin may read it). */
-static int init_policies(struct fg_worker *w, struct fg_error *err)
-{
-    const struct fg_config *cfg = w->gw->cfg;
-    w->policies = calloc(cfg->n_chain ? cfg->n_chain : 1, sizeof(*w->policies));
-    if (!w->policies)
-        return fg_error_set(err, "out of memory");
-    w->n_policies = cfg->n_chain;
-    for (size_t i = 0; i < cfg->n_chain; i++) {
-        struct fg_policy_rt *p = &w->policies[i];
-        const struct fg_config_section *s = cfg->chain[i];
-        const struct fg_plugin *plugin =
-            fg_config_plugin_of(s, &w->gw->plugins);
-        if (!plugin)
-            return fg_error_set(err, "%s:%d: [plugin \"%s\"]: no plugin",
-                                s->file, s->line, s->name);
-        p->section = s;
-        p->ops = plugin->desc->ops;
-        lend_host(w, &p->host, &p->host_ctx, plugin, s);
-        char msg[256] = "";
-        p->instance =
-            p->ops->instance_new(&p->host, &s->view, msg, sizeof(msg));
-        if (!p->instance)
-            return fg_error_set(err, "%s:%d: [plugin \"%s\"]: %s", s->file,
-                                s->line, s->name, msg[0] ? msg : "refused");
-    }
-    return 0;
 }
 
 /* What the service manager shows beside the unit's state. */
@@ -208,36 +116,13 @@ static void notify_ready(const struct fg_gateway *gw)
     fg_notify_ready(status);
 }
 
-/* On each worker's own loop: drivers and policy plugins re-read their
- * files. The last worker to finish ends the reload the service manager was
- * told about. */
-static void reload_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct fg_worker *w = arg;
-    for (size_t i = 0; i < w->n_members; i++) {
-        const struct fg_driver_ops *ops = w->members[i].ops;
-        /* A 1.0 plugin's table ends before reload. */
-        if (ops->struct_size >=
-                offsetof(struct fg_driver_ops, reload) + sizeof(ops->reload) &&
-            ops->reload)
-            ops->reload(w->members[i].instance);
-    }
-    for (size_t i = 0; i < w->n_policies; i++)
-        if (w->policies[i].ops->reload)
-            w->policies[i].ops->reload(w->policies[i].instance);
-    if (atomic_fetch_sub(&w->gw->reloads_pending, 1) == 1)
-        notify_ready(w->gw);
-}
-
 static int init_worker(struct fg_gateway *gw, unsigned index,
                        struct fg_error *err)
 {
     struct fg_worker *w = &gw->workers[index];
     w->gw = gw;
     w->index = index;
-    if (fg_metrics_shard_init(&w->metrics, gw->cfg->n_members) != 0 ||
+    if (fg_metrics_shard_init(&w->metrics) != 0 ||
         fg_source_table_init(&w->sources, gw->cfg->limits.max_connections) != 0)
         return fg_error_set(err, "out of memory");
     w->base = event_base_new();
@@ -245,11 +130,14 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
         return fg_error_set(err, "cannot create an event loop");
     w->drain_ev = event_new(w->base, -1, 0, drain_cb, w);
     w->grace_ev = evtimer_new(w->base, grace_over, w);
-    w->reload_ev = event_new(w->base, -1, 0, reload_cb, w);
-    if (!w->drain_ev || !w->grace_ev || !w->reload_ev ||
+    if (!w->drain_ev || !w->grace_ev ||
         fg_mem_trim_init(&w->mem_trim, w->base, &w->n_conns) != 0)
         return fg_error_set(err, "out of memory");
-    if (init_policies(w, err) != 0)
+    /* Worker 0's view first: the others' one-loop members are proxies to
+     * its instances. */
+    w->gen = fg_worker_gen_new(w, gw->gen, NULL,
+                               index > 0 ? gw->workers[0].gen : NULL, err);
+    if (!w->gen)
         return -1;
     int fd = open_listener(gw->cfg, err);
     if (fd < 0)
@@ -260,17 +148,13 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
         close(fd);
         return fg_error_set(err, "cannot listen on the event loop");
     }
-    if (fg_accept_guard_init(w, err) != 0)
-        return -1;
-    return init_members(w, err);
+    return fg_accept_guard_init(w, err);
 }
 
-static int write_state(struct fg_gateway *gw, struct fg_cert_files *certs,
-                       struct fg_error *err)
+int fg_gateway_write_kubeconfig(struct fg_gateway *gw,
+                                const struct fg_config *cfg,
+                                struct fg_error *err)
 {
-    const struct fg_config *cfg = gw->cfg;
-    if (fg_admin_token_ensure(cfg->state_dir, gw->token, err) != 0)
-        return -1;
     const char **names = calloc(cfg->n_members + 1, sizeof(*names));
     if (!names)
         return fg_error_set(err, "out of memory");
@@ -289,12 +173,36 @@ static int write_state(struct fg_gateway *gw, struct fg_cert_files *certs,
              cfg->listen_port);
     char path[4096];
     snprintf(path, sizeof(path), "%s/admin.kubeconfig", cfg->state_dir);
-    int rc = fg_kubeconfig_write(path, server, certs->ca_cert, gw->token, names,
-                                 cfg->n_members, NULL, err);
+    int rc = fg_kubeconfig_write(path, server, gw->ca_cert_file, gw->token,
+                                 names, cfg->n_members, NULL, err);
     free(names);
     if (rc == 0)
         fg_info("admin kubeconfig: %s (contexts: one per member)", path);
     return rc;
+}
+
+/* STATE_DIR/fedgate.pid: where `fedgatectl reload` finds whom to send
+ * SIGHUP. */
+static int write_pid(const struct fg_config *cfg, struct fg_error *err)
+{
+    char path[4096], pid[24];
+    snprintf(path, sizeof(path), "%s/" FG_PID_FILE, cfg->state_dir);
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    return fg_write_file_atomic(path, pid, (size_t)len, 0644, err);
+}
+
+/* Removes the pid file if it still names this process (a second gateway
+ * on the same state_dir may have written its own since). */
+static void remove_pid(const struct fg_config *cfg)
+{
+    char path[4096], *text = NULL;
+    size_t len;
+    struct fg_error err = {{0}};
+    snprintf(path, sizeof(path), "%s/" FG_PID_FILE, cfg->state_dir);
+    if (fg_read_file(path, 32, &text, &len, NULL, &err) == 0 &&
+        strtol(text, NULL, 10) == (long)getpid())
+        unlink(path);
+    free(text);
 }
 
 /* SIGTERM, SIGINT and SIGHUP, blocked or unblocked (HOW) in this thread. */
@@ -309,6 +217,7 @@ static void mask_stop_signals(int how)
 }
 
 int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
+                    const char *state_dir, const char *listen,
                     struct fg_error *err)
 {
     /* The port accepts connections before the loop's signal events exist:
@@ -317,6 +226,11 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
     mask_stop_signals(SIG_BLOCK);
     memset(gw, 0, sizeof(*gw));
     gw->cfg = cfg;
+    gw->state_dir_override = state_dir;
+    gw->listen_override = listen;
+    pthread_mutex_init(&gw->reload_lock, NULL);
+    if (!(gw->gen = fg_generation_new(gw, cfg, 0)))
+        return fg_error_set(err, "out of memory");
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     gw->started_ms = (uint64_t)ts.tv_sec * 1000u;
@@ -325,8 +239,7 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
      * that runs with a plugin missing is a surprise found too late. */
     struct fg_diag diag = {0};
     if (fg_plugins_load_dir(cfg->plugin_dir, &gw->plugins, &diag) != 0 ||
-        fg_config_check_members(cfg, &gw->plugins, &diag) != 0 ||
-        fg_config_check_plugins(cfg, &gw->plugins, &diag) != 0) {
+        fg_config_validate(cfg, &gw->plugins, &diag) != 0) {
         int rc = fg_error_set(err, "%s", diag.n ? diag.lines[0] : "bad plugin");
         for (size_t i = 0; i < diag.n; i++)
             fg_error_log("%s", diag.lines[i]);
@@ -364,9 +277,14 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
     /* lent to plugins' listeners (host.h listen) */
     gw->serving_cert_file = strdup(cert);
     gw->serving_key_file = strdup(key);
-    int rc = gw->ssl_ctx ? write_state(gw, &certs, err) : -1;
-    if (rc == 0 && (!gw->serving_cert_file || !gw->serving_key_file))
+    gw->ca_cert_file = strdup(certs.ca_cert);
+    int rc = -1;
+    if (!gw->serving_cert_file || !gw->serving_key_file || !gw->ca_cert_file)
         rc = fg_error_set(err, "out of memory");
+    else if (gw->ssl_ctx &&
+             fg_admin_token_ensure(cfg->state_dir, gw->token, err) == 0 &&
+             fg_gateway_write_kubeconfig(gw, cfg, err) == 0)
+        rc = write_pid(cfg, err);
     fg_cert_files_free(&certs);
     if (rc != 0)
         return -1;
@@ -402,19 +320,6 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
         event_active(gw->workers[i].drain_ev, EV_READ, 0);
 }
 
-static void on_hup(evutil_socket_t sig, short what, void *arg)
-{
-    (void)sig;
-    (void)what;
-    struct fg_gateway *gw = arg;
-    fg_info("SIGHUP: drivers and policy plugins re-read their files; other "
-            "configuration changes need a restart");
-    fg_notify_reloading();
-    atomic_fetch_add(&gw->reloads_pending, gw->n_workers);
-    for (unsigned i = 0; i < gw->n_workers; i++)
-        event_active(gw->workers[i].reload_ev, EV_READ, 0);
-}
-
 static void started(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -429,7 +334,8 @@ int fg_gateway_run(struct fg_gateway *gw)
         evsignal_new(main_worker->base, SIGTERM, on_stop_signal, gw);
     struct event *intr =
         evsignal_new(main_worker->base, SIGINT, on_stop_signal, gw);
-    struct event *hup = evsignal_new(main_worker->base, SIGHUP, on_hup, gw);
+    struct event *hup =
+        evsignal_new(main_worker->base, SIGHUP, fg_reload_signal, gw);
     evsignal_add(term, NULL);
     evsignal_add(intr, NULL);
     evsignal_add(hup, NULL);
@@ -465,14 +371,9 @@ int fg_gateway_run(struct fg_gateway *gw)
     return 0;
 }
 
-/* Every worker's connections closed, then the jobs those closes post to
- * other workers (cross-loop streams) run until none is left, before any
- * loop or instance is freed: a close on one worker ends on another. */
-static void close_everything(struct fg_gateway *gw)
+/* Runs the jobs posted to the workers' loops until none is left. */
+static void run_queues(struct fg_gateway *gw)
 {
-    for (unsigned i = 0; gw->workers && i < gw->n_workers; i++)
-        if (gw->workers[i].base)
-            fg_conn_close_all(&gw->workers[i]);
     for (int round = 0; round < 1000; round++) {
         size_t ran = 0;
         for (unsigned i = 0; gw->workers && i < gw->n_workers; i++) {
@@ -489,23 +390,32 @@ static void close_everything(struct fg_gateway *gw)
     }
 }
 
+/* Every worker's connections closed, then the jobs those closes post to
+ * other workers (cross-loop streams) run until none is left, before any
+ * loop or instance is freed: a close on one worker ends on another. Then
+ * the views go, the first worker's last: the others' proxies let go of its
+ * one-loop instances on its queue. */
+static void close_everything(struct fg_gateway *gw)
+{
+    for (unsigned i = 0; gw->workers && i < gw->n_workers; i++)
+        if (gw->workers[i].base)
+            fg_conn_close_all(&gw->workers[i]);
+    run_queues(gw);
+    for (unsigned i = gw->workers ? gw->n_workers : 0; i-- > 0;) {
+        struct fg_worker *w = &gw->workers[i];
+        if (w->gen)
+            fg_worker_gen_unref(w->gen);
+        w->gen = NULL;
+    }
+    run_queues(gw);
+}
+
 void fg_gateway_free(struct fg_gateway *gw)
 {
     close_everything(gw);
     for (unsigned i = 0; gw->workers && i < gw->n_workers; i++) {
         struct fg_worker *w = &gw->workers[i];
-        for (size_t m = 0; w->members && m < w->n_members; m++) {
-            struct fg_member_rt *mr = &w->members[m];
-            fg_cross_loop_health_stop(mr);
-            if (mr->instance && !mr->owner)
-                mr->ops->instance_free(mr->instance);
-        }
         fg_loop_queue_free(&w->queue);
-        free(w->members);
-        for (size_t p = 0; w->policies && p < w->n_policies; p++)
-            if (w->policies[p].instance)
-                w->policies[p].ops->instance_free(w->policies[p].instance);
-        free(w->policies);
         fg_accept_guard_free(w);
         if (w->listener)
             evconnlistener_free(w->listener);
@@ -513,8 +423,6 @@ void fg_gateway_free(struct fg_gateway *gw)
             event_free(w->drain_ev);
         if (w->grace_ev)
             event_free(w->grace_ev);
-        if (w->reload_ev)
-            event_free(w->reload_ev);
         fg_mem_trim_free(&w->mem_trim);
         if (w->base)
             event_base_free(w->base);
@@ -526,6 +434,13 @@ void fg_gateway_free(struct fg_gateway *gw)
         SSL_CTX_free(gw->ssl_ctx);
     free(gw->serving_cert_file);
     free(gw->serving_key_file);
+    if (gw->ca_cert_file) /* the state was written */
+        remove_pid(gw->cfg);
+    free(gw->ca_cert_file);
+    if (gw->gen) {
+        fg_generation_unref(gw->gen);
+        pthread_mutex_destroy(&gw->reload_lock);
+    }
     fg_plugins_unload(&gw->plugins);
     memset(gw, 0, sizeof(*gw));
 }

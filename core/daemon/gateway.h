@@ -1,7 +1,8 @@
 /* The running gateway: the configuration generation, loaded plugins, the
  * TLS context, the admin token, and one worker per thread. Each worker owns
- * an event loop, its listening socket (SO_REUSEPORT), its own driver
- * instance per member and its own instance of each policy plugin. */
+ * an event loop, its listening socket (SO_REUSEPORT) and its view of the
+ * running generation (daemon/generation.h): its own driver instance per
+ * member and its own instance of each policy plugin. */
 #ifndef FG_GATEWAY_H
 #define FG_GATEWAY_H
 
@@ -28,21 +29,25 @@ struct evconnlistener;
 struct event;
 struct fg_conn;
 struct fg_gateway;
+struct fg_generation;
+struct fg_worker_gen;
 
 /* A member as one worker serves it. For a one-loop driver
  * (FG_SCOPE_ONE_LOOP) only the owner worker has an instance; on the others
  * OPS is the cross-loop proxy (request/cross_loop.h), INSTANCE is this
- * struct and OWNER the owner worker's. */
+ * struct and OWNER the owner worker's (which the proxy holds a reference
+ * on). Shared by the generations that carry it over (generation.c). */
 struct fg_member_rt {
     struct fg_worker *worker;
-    const struct fg_config_section *section;
+    struct fg_config_section *section; /* its own copy */
+    char *files; /* what the files the section names were when read */
+    atomic_uint refs;
     const struct fg_plugin *plugin;
     const struct fg_driver_ops *ops;
     void *instance;
     struct fg_member_rt *owner; /* NULL on the owner (and per-worker) */
     struct fg_host host;
     struct fg_host_ctx host_ctx;
-    size_t index; /* position in the configuration, for metrics */
     /* On the owner of a one-loop member served by several workers: the
      * health the other workers read (cross_loop.c). */
     pthread_mutex_t health_lock;
@@ -51,9 +56,12 @@ struct fg_member_rt {
     struct event *health_ev;
 };
 
-/* A [plugin "NAME"] of the policy chain as one worker runs it. */
+/* A [plugin "NAME"] of the policy chain as one worker runs it; shared by
+ * the generations of that worker that carry it over. */
 struct fg_policy_rt {
-    const struct fg_config_section *section;
+    struct fg_config_section *section; /* its own copy */
+    unsigned refs;                     /* on its worker's loop only */
+    const struct fg_plugin *plugin;
     const struct fg_policy_ops *ops;
     void *instance;
     struct fg_host host;
@@ -67,26 +75,28 @@ struct fg_worker {
     struct fg_loop_queue queue; /* jobs from other workers (cross_loop.c) */
     struct evconnlistener *listener;
     struct fg_accept_guard accept_guard;
-    struct fg_member_rt *members;
-    size_t n_members;
-    struct fg_policy_rt *policies; /* the [policy] chain, in its order */
-    size_t n_policies;
-    struct fg_conn *conns; /* every open connection, oldest first */
+    struct fg_worker_gen *gen; /* the generation it serves new requests on */
+    struct fg_conn *conns;     /* every open connection, oldest first */
     struct fg_conn *conns_tail;
     struct fg_source_table sources; /* connections per source address */
     struct fg_mem_trim mem_trim;
     uint32_t n_conns;
     uint32_t in_flight;
     int draining;
-    struct event *drain_ev;  /* activated from another thread */
-    struct event *grace_ev;  /* forces the end after shutdown_grace */
-    struct event *reload_ev; /* SIGHUP, activated from the main thread */
+    struct event *drain_ev; /* activated from another thread */
+    struct event *grace_ev; /* forces the end after shutdown_grace */
     struct fg_metrics_shard metrics;
     pthread_t thread;
 };
 
 struct fg_gateway {
+    /* The configuration started with: what only a restart changes (listen,
+     * state_dir, workers, [tls], [tunnel]) is read here; the rest from the
+     * worker's generation. */
     struct fg_config *cfg;
+    struct fg_generation *gen; /* the running one; the main thread's */
+    const char *state_dir_override, *listen_override; /* command line */
+    char *ca_cert_file;                               /* for kubeconfigs */
     struct fg_plugin_set plugins;
     SSL_CTX *ssl_ctx;
     char *serving_cert_file, *serving_key_file; /* lent to listeners */
@@ -95,20 +105,33 @@ struct fg_gateway {
     unsigned n_workers;
     uint64_t started_ms;
     atomic_int stopping;
-    atomic_uint reloads_pending; /* workers still re-reading after SIGHUP */
+    /* Reloads (reload.c): counted, and the last refusal for /readyz. */
+    atomic_uint_fast64_t reloads, reload_failures;
+    atomic_uint generations_live;
+    uint64_t last_generation_id; /* the main thread's */
+    pthread_mutex_t reload_lock;
+    char reload_error[512]; /* under reload_lock; "" after a success */
 };
 
 /* Sets up everything that can fail before serving: certificates, token,
- * kubeconfig, TLS, plugins' instances, listening sockets. Returns 0, or -1
- * with ERR set. */
+ * kubeconfig, TLS, plugins' instances, listening sockets. STATE_DIR and
+ * LISTEN are the command line's overrides (NULL: none), applied again to
+ * each configuration a reload reads. Returns 0, or -1 with ERR set. */
 int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
+                    const char *state_dir, const char *listen,
                     struct fg_error *err);
 /* Serves until SIGTERM/SIGINT and the drain that follows; returns 0. */
 int fg_gateway_run(struct fg_gateway *gw);
 void fg_gateway_free(struct fg_gateway *gw);
 
-/* The member NAME of worker W, or NULL. */
-struct fg_member_rt *fg_worker_member(struct fg_worker *w, const char *name);
+/* In state_dir: the running gateway's pid, for `fedgatectl reload`. */
+#define FG_PID_FILE "fedgate.pid"
+
+/* Writes STATE_DIR/admin.kubeconfig for the members of CFG: one context
+ * per member. Returns 0, or -1 with ERR set. */
+int fg_gateway_write_kubeconfig(struct fg_gateway *gw,
+                                const struct fg_config *cfg,
+                                struct fg_error *err);
 
 /* Called when a connection closes or a request ends while draining: ends
  * the worker's loop once nothing is left. */

@@ -13,8 +13,8 @@
 #include "daemon/gateway.h"
 #include "plugin/host_api.h"
 #include "base/log.h"
+#include "plugin/config_validate.h"
 #include "plugin/plugin_loader.h"
-#include "net/tls.h"
 
 static void usage(FILE *out)
 {
@@ -73,42 +73,21 @@ static int check_instances(struct fg_config *cfg, struct fg_plugin_set *set,
     return bad;
 }
 
-/* Loads the configured certificate and key as a start would. */
-static int check_tls(const struct fg_config *cfg, struct fg_diag *diag)
-{
-    if (!cfg->cert_file)
-        return 0;
-    struct fg_error err = {{0}};
-    SSL_CTX *ctx = fg_tls_server_ctx(cfg->cert_file, cfg->key_file,
-                                     cfg->client_ca_file, &err);
-    if (ctx) {
-        SSL_CTX_free(ctx);
-        return 0;
-    }
-    for (size_t i = 0; i < cfg->n_sections; i++)
-        if (strcmp(cfg->sections[i].kind, "tls") == 0)
-            fg_diag_add(diag, cfg->sections[i].file, cfg->sections[i].line,
-                        "%s", err.msg);
-    return 1;
-}
-
 static int run_check(struct fg_config *cfg)
 {
     struct fg_diag diag = {0};
     struct fg_plugin_set set = {0};
     fg_plugins_load_dir(cfg->plugin_dir, &set, &diag);
     int bad = diag.n > 0;
-    bad |= check_tls(cfg, &diag);
     /* A warning, as at a start: the service may run with another limit. */
     fg_fd_budget(cfg, 0, &diag);
-    if (fg_config_check_members(cfg, &set, &diag) == 0)
-        bad |= check_instances(cfg, &set, &diag) != 0;
-    else
-        bad = 1;
-    /* Policy instances are made at start only: the state they may read
+    /* What a start and a reload check too; then the members' instances.
+     * Policy instances are made at start only: the state they may read
      * (the admin token) is written by the start, not by a check. */
-    if (fg_config_check_plugins(cfg, &set, &diag) != 0)
+    if (fg_config_validate(cfg, &set, &diag) != 0)
         bad = 1;
+    else
+        bad |= check_instances(cfg, &set, &diag) != 0;
     for (size_t i = 0; i < diag.n; i++)
         fprintf(stderr, "%s\n", diag.lines[i]);
     fg_diag_free(&diag);
@@ -194,7 +173,7 @@ int main(int argc, char **argv)
     struct fg_gateway gw;
     struct fg_error err = {{0}};
     int rc = 0;
-    if (fg_gateway_init(&gw, cfg, &err) != 0) {
+    if (fg_gateway_init(&gw, cfg, state_dir, listen, &err) != 0) {
         fprintf(stderr, "fedgate: %s\n", err.msg);
         rc = 1;
     } else {

@@ -2,12 +2,14 @@
 #include "daemon/metrics.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
 #include "daemon/gateway.h"
+#include "daemon/generation.h"
 
 /* Upper bounds of the latency buckets, in microseconds. */
 static const uint64_t bucket_us[FG_METRICS_BUCKETS] = {
@@ -15,14 +17,10 @@ static const uint64_t bucket_us[FG_METRICS_BUCKETS] = {
     100000, 250000, 500000, 1000000, 5000000, 30000000,
 };
 
-int fg_metrics_shard_init(struct fg_metrics_shard *s, size_t n_members)
+int fg_metrics_shard_init(struct fg_metrics_shard *s)
 {
     memset(s, 0, sizeof(*s));
-    if (pthread_mutex_init(&s->lock, NULL) != 0)
-        return -1;
-    s->n_members = n_members;
-    s->latency = calloc(n_members + 1, sizeof(*s->latency));
-    return s->latency ? 0 : -1;
+    return pthread_mutex_init(&s->lock, NULL) != 0 ? -1 : 0;
 }
 
 void fg_metrics_shard_free(struct fg_metrics_shard *s)
@@ -33,7 +31,12 @@ void fg_metrics_shard_free(struct fg_metrics_shard *s)
         free(c);
         c = next;
     }
-    free(s->latency);
+    struct fg_metrics_histogram *h = s->latency;
+    while (h) {
+        struct fg_metrics_histogram *next = h->next;
+        free(h);
+        h = next;
+    }
     pthread_mutex_destroy(&s->lock);
     memset(s, 0, sizeof(*s));
 }
@@ -60,19 +63,41 @@ const char *fg_metrics_verb(const char *method, const char *query)
     return "OTHER";
 }
 
-void fg_metrics_record(struct fg_metrics_shard *s, int member, const char *verb,
-                       int code, uint64_t latency_us)
+/* The histogram of MEMBER in S, made on first use. Only S's worker adds
+ * (at the head, under the lock); renderers read from a snapshot of the head. */
+static struct fg_metrics_histogram *histogram(struct fg_metrics_shard *s,
+                                              const char *member)
 {
+    struct fg_metrics_histogram *h;
+    for (h = s->latency; h; h = h->next)
+        if (strcmp(h->member, member) == 0)
+            return h;
+    h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    snprintf(h->member, sizeof(h->member), "%s", member);
+    pthread_mutex_lock(&s->lock);
+    h->next = s->latency;
+    s->latency = h;
+    pthread_mutex_unlock(&s->lock);
+    return h;
+}
+
+void fg_metrics_record(struct fg_metrics_shard *s, const char *member,
+                       const char *verb, int code, uint64_t latency_us)
+{
+    if (!member)
+        member = "";
     struct fg_metrics_counter *c;
     for (c = s->counters; c; c = c->next)
-        if (c->member == member && c->code == code &&
+        if (c->code == code && strcmp(c->member, member) == 0 &&
             strcmp(c->verb, verb) == 0)
             break;
     if (!c) {
         c = calloc(1, sizeof(*c));
         if (!c)
             return;
-        c->member = member;
+        snprintf(c->member, sizeof(c->member), "%s", member);
         c->code = code;
         strncpy(c->verb, verb, sizeof(c->verb) - 1);
         pthread_mutex_lock(&s->lock);
@@ -82,19 +107,15 @@ void fg_metrics_record(struct fg_metrics_shard *s, int member, const char *verb,
     }
     atomic_fetch_add_explicit(&c->count, 1, memory_order_relaxed);
 
-    size_t h = member < 0 ? s->n_members : (size_t)member;
-    struct fg_metrics_histogram *hist = &s->latency[h];
+    struct fg_metrics_histogram *hist = histogram(s, member);
+    if (!hist)
+        return;
     size_t b = 0;
     while (b < FG_METRICS_BUCKETS && latency_us > bucket_us[b])
         b++;
     atomic_fetch_add_explicit(&hist->buckets[b], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&hist->sum_us, latency_us, memory_order_relaxed);
     atomic_fetch_add_explicit(&hist->count, 1, memory_order_relaxed);
-}
-
-static const char *member_label(const struct fg_gateway *gw, int member)
-{
-    return member < 0 ? "" : gw->cfg->members[member].name;
 }
 
 static void render_requests(const struct fg_gateway *gw, struct evbuffer *out)
@@ -114,52 +135,86 @@ static void render_requests(const struct fg_gateway *gw, struct evbuffer *out)
                 out,
                 "fedgate_requests_total{member=\"%s\",verb=\"%s\",code=\"%d\","
                 "worker=\"%u\"} %llu\n",
-                member_label(gw, c->member), c->verb, c->code, w,
+                c->member, c->verb, c->code, w,
                 (unsigned long long)atomic_load_explicit(&c->count,
                                                          memory_order_relaxed));
         }
     }
 }
 
-static void render_latency(const struct fg_gateway *gw, struct evbuffer *out)
+static struct fg_metrics_histogram *shard_latency(const struct fg_gateway *gw,
+                                                  unsigned w)
 {
-    size_t n = gw->cfg->n_members;
-    evbuffer_add_printf(out,
-                        "# HELP fedgate_request_duration_seconds Time from "
-                        "request head to the end of the response.\n"
-                        "# TYPE fedgate_request_duration_seconds histogram\n");
-    for (size_t m = 0; m <= n; m++) {
-        uint64_t buckets[FG_METRICS_BUCKETS + 1] = {0}, sum = 0, count = 0;
-        for (unsigned w = 0; w < gw->n_workers; w++) {
-            struct fg_metrics_histogram *h = &gw->workers[w].metrics.latency[m];
+    struct fg_metrics_shard *s = &gw->workers[w].metrics;
+    pthread_mutex_lock(&s->lock);
+    struct fg_metrics_histogram *head = s->latency;
+    pthread_mutex_unlock(&s->lock);
+    return head;
+}
+
+/* Whether MEMBER has a histogram in a shard before worker W, or before H
+ * in W's: it was rendered then. */
+static int rendered(const struct fg_gateway *gw, unsigned w,
+                    const struct fg_metrics_histogram *h)
+{
+    for (unsigned i = 0; i < w; i++)
+        for (const struct fg_metrics_histogram *o = shard_latency(gw, i); o;
+             o = o->next)
+            if (strcmp(o->member, h->member) == 0)
+                return 1;
+    return 0;
+}
+
+/* One histogram per member name, summed over the shards that have it. */
+static void render_one_latency(const struct fg_gateway *gw, const char *label,
+                               struct evbuffer *out)
+{
+    uint64_t buckets[FG_METRICS_BUCKETS + 1] = {0}, sum = 0, count = 0;
+    for (unsigned w = 0; w < gw->n_workers; w++) {
+        for (struct fg_metrics_histogram *h = shard_latency(gw, w); h;
+             h = h->next) {
+            if (strcmp(h->member, label) != 0)
+                continue;
             for (size_t b = 0; b <= FG_METRICS_BUCKETS; b++)
                 buckets[b] +=
                     atomic_load_explicit(&h->buckets[b], memory_order_relaxed);
             sum += atomic_load_explicit(&h->sum_us, memory_order_relaxed);
             count += atomic_load_explicit(&h->count, memory_order_relaxed);
         }
-        const char *label = member_label(gw, m == n ? -1 : (int)m);
-        uint64_t cumulative = 0;
-        for (size_t b = 0; b <= FG_METRICS_BUCKETS; b++) {
-            cumulative += buckets[b];
-            if (b < FG_METRICS_BUCKETS)
-                evbuffer_add_printf(out,
-                                    "fedgate_request_duration_seconds_bucket{"
-                                    "member=\"%s\",le=\"%g\"} %llu\n",
-                                    label, (double)bucket_us[b] / 1e6,
-                                    (unsigned long long)cumulative);
-            else
-                evbuffer_add_printf(out,
-                                    "fedgate_request_duration_seconds_bucket{"
-                                    "member=\"%s\",le=\"+Inf\"} %llu\n",
-                                    label, (unsigned long long)cumulative);
-        }
-        evbuffer_add_printf(
-            out,
-            "fedgate_request_duration_seconds_sum{member=\"%s\"} %.6f\n"
-            "fedgate_request_duration_seconds_count{member=\"%s\"} %llu\n",
-            label, (double)sum / 1e6, label, (unsigned long long)count);
     }
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b <= FG_METRICS_BUCKETS; b++) {
+        cumulative += buckets[b];
+        if (b < FG_METRICS_BUCKETS)
+            evbuffer_add_printf(out,
+                                "fedgate_request_duration_seconds_bucket{"
+                                "member=\"%s\",le=\"%g\"} %llu\n",
+                                label, (double)bucket_us[b] / 1e6,
+                                (unsigned long long)cumulative);
+        else
+            evbuffer_add_printf(out,
+                                "fedgate_request_duration_seconds_bucket{"
+                                "member=\"%s\",le=\"+Inf\"} %llu\n",
+                                label, (unsigned long long)cumulative);
+    }
+    evbuffer_add_printf(
+        out,
+        "fedgate_request_duration_seconds_sum{member=\"%s\"} %.6f\n"
+        "fedgate_request_duration_seconds_count{member=\"%s\"} %llu\n",
+        label, (double)sum / 1e6, label, (unsigned long long)count);
+}
+
+static void render_latency(const struct fg_gateway *gw, struct evbuffer *out)
+{
+    evbuffer_add_printf(out,
+                        "# HELP fedgate_request_duration_seconds Time from "
+                        "request head to the end of the response.\n"
+                        "# TYPE fedgate_request_duration_seconds histogram\n");
+    for (unsigned w = 0; w < gw->n_workers; w++)
+        for (struct fg_metrics_histogram *h = shard_latency(gw, w); h;
+             h = h->next)
+            if (!rendered(gw, w, h))
+                render_one_latency(gw, h->member, out);
 }
 
 /* Tunnel counts, for the members whose driver reports them (H: the
@@ -178,7 +233,7 @@ static void render_tunnels(const struct fg_worker *w,
     };
     for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++) {
         int header = 0;
-        for (size_t i = 0; i < w->n_members; i++) {
+        for (size_t i = 0; i < w->gen->n_members; i++) {
             if (!h[i].tunnels_expected)
                 continue;
             if (!header++)
@@ -187,7 +242,7 @@ static void render_tunnels(const struct fg_worker *w,
                                     gauges[g].name);
             uint32_t v = g == 0 ? h[i].tunnels_live : h[i].tunnels_expected;
             evbuffer_add_printf(out, "%s{member=\"%s\"} %u\n", gauges[g].name,
-                                w->members[i].section->name, v);
+                                w->gen->members[i]->section->name, v);
         }
     }
 }
@@ -197,15 +252,15 @@ int fg_metrics_render_members(const struct fg_worker *w, struct evbuffer *out)
     /* A driver instance lives on its worker's loop: ask only the instances
      * of the worker serving this scrape, on its own thread. */
     struct fg_member_health *all =
-        calloc(w->n_members ? w->n_members : 1, sizeof(*all));
+        calloc(w->gen->n_members ? w->gen->n_members : 1, sizeof(*all));
     if (!all)
         return -1;
     evbuffer_add_printf(
         out, "# HELP fedgate_member_ready Whether the member's driver last "
              "saw it ready.\n"
              "# TYPE fedgate_member_ready gauge\n");
-    for (size_t i = 0; i < w->n_members; i++) {
-        const struct fg_member_rt *m = &w->members[i];
+    for (size_t i = 0; i < w->gen->n_members; i++) {
+        const struct fg_member_rt *m = w->gen->members[i];
         if (!m->ops->health)
             continue;
         struct fg_member_health *h = &all[i];
@@ -290,14 +345,15 @@ static void render_connections(const struct fg_gateway *gw,
             gw, offsetof(struct fg_metrics_shard, conns_evicted)));
 }
 
-int fg_metrics_render(const struct fg_gateway *gw, struct evbuffer *out)
+int fg_metrics_render(const struct fg_worker *w, struct evbuffer *out)
 {
+    const struct fg_gateway *gw = w->gw;
     render_requests(gw, out);
     render_latency(gw, out);
 
     int64_t in_flight = 0;
-    for (unsigned w = 0; w < gw->n_workers; w++)
-        in_flight += atomic_load_explicit(&gw->workers[w].metrics.in_flight,
+    for (unsigned i = 0; i < gw->n_workers; i++)
+        in_flight += atomic_load_explicit(&gw->workers[i].metrics.in_flight,
                                           memory_order_relaxed);
     evbuffer_add_printf(out,
                         "# HELP fedgate_requests_in_flight Requests being "
@@ -308,7 +364,8 @@ int fg_metrics_render(const struct fg_gateway *gw, struct evbuffer *out)
                         "in the configuration.\n"
                         "# TYPE fedgate_members_configured gauge\n"
                         "fedgate_members_configured %zu\n",
-                        (long long)in_flight, gw->cfg->n_members);
+                        (long long)in_flight, w->gen->n_members);
     render_connections(gw, out);
+    fg_generation_render_metrics(gw, out);
     return 0;
 }

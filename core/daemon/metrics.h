@@ -15,8 +15,12 @@ struct fg_gateway;
 
 #define FG_METRICS_BUCKETS 12
 
+/* Members are named, not numbered: a reload adds and removes members while
+ * their counters live on. */
+#define FG_METRICS_MEMBER_BYTES 64
+
 struct fg_metrics_counter {
-    int member;    /* member index, -1 for the gateway's own endpoints */
+    char member[FG_METRICS_MEMBER_BYTES]; /* "": the gateway's endpoints */
     char verb[12]; /* GET, LIST? no: HTTP-level verbs, see metrics.c */
     int code;
     atomic_uint_fast64_t count;
@@ -24,6 +28,8 @@ struct fg_metrics_counter {
 };
 
 struct fg_metrics_histogram {
+    char member[FG_METRICS_MEMBER_BYTES]; /* "": the gateway's endpoints */
+    struct fg_metrics_histogram *next;
     atomic_uint_fast64_t buckets[FG_METRICS_BUCKETS + 1]; /* last: +Inf */
     atomic_uint_fast64_t sum_us;
     atomic_uint_fast64_t count;
@@ -32,8 +38,7 @@ struct fg_metrics_histogram {
 struct fg_metrics_shard {
     pthread_mutex_t lock; /* guards the counter list's shape only */
     struct fg_metrics_counter *counters;
-    struct fg_metrics_histogram *latency; /* n_members + 1 (last: core) */
-    size_t n_members;
+    struct fg_metrics_histogram *latency; /* one per member seen */
     atomic_int_fast64_t in_flight;
     /* Connections (conn.c, fd_guard.c) */
     atomic_int_fast64_t conns_open;
@@ -47,22 +52,24 @@ struct fg_metrics_shard {
                                            for a newcomer */
 };
 
-int fg_metrics_shard_init(struct fg_metrics_shard *s, size_t n_members);
+int fg_metrics_shard_init(struct fg_metrics_shard *s);
 void fg_metrics_shard_free(struct fg_metrics_shard *s);
 
 /* The kube-style verb of a request: GET, WATCH, POST, PUT, PATCH, DELETE,
  * HEAD, OPTIONS, or OTHER. QUERY may be NULL. */
 const char *fg_metrics_verb(const char *method, const char *query);
 
-void fg_metrics_record(struct fg_metrics_shard *s, int member, const char *verb,
-                       int code, uint64_t latency_us);
+/* MEMBER: the member's name, NULL for the gateway's own endpoints. */
+void fg_metrics_record(struct fg_metrics_shard *s, const char *member,
+                       const char *verb, int code, uint64_t latency_us);
 
 struct fg_worker;
 /* Appends the health its drivers report for each of W's members
  * (fedgate_member_ready, _probe_rtt_seconds, _info). Runs on W's loop. */
 int fg_metrics_render_members(const struct fg_worker *w, struct evbuffer *out);
 
-/* Appends the Prometheus text exposition of every shard to OUT. */
-int fg_metrics_render(const struct fg_gateway *gw, struct evbuffer *out);
+/* Appends the Prometheus text exposition of every shard to OUT, and the
+ * configuration W serves with (members configured, generations). */
+int fg_metrics_render(const struct fg_worker *w, struct evbuffer *out);
 
 #endif

@@ -21,12 +21,13 @@
 #include <openssl/err.h>
 
 #include "daemon/gateway.h"
+#include "daemon/generation.h"
 #include "base/log.h"
 #include "net/tls.h"
 
 const struct fg_limits *fg_conn_limits(const struct fg_conn *conn)
 {
-    return &conn->worker->gw->cfg->limits;
+    return &conn->worker->gen->cfg->limits;
 }
 
 uint64_t fg_conn_idle_timeout_ms(const struct fg_conn *conn)
@@ -172,7 +173,7 @@ void fg_conn_accept(struct fg_worker *w, int fd, const struct sockaddr *addr,
                     int addrlen)
 {
     (void)addrlen;
-    const struct fg_limits *lim = &w->gw->cfg->limits;
+    const struct fg_limits *lim = &w->gen->cfg->limits;
     if (w->draining) {
         close(fd);
         return;

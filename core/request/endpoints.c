@@ -1,6 +1,7 @@
 /* The gateway's own endpoints: the probes (/healthz, /livez, /readyz; open
  * to all, as on kube-apiserver), /version (host role) and /metrics (both
  * served only to callers the policy chain authenticated and authorized). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "request/exchange_internal.h"
 #include "fg_build_info.h"
 #include "daemon/gateway.h"
+#include "daemon/generation.h"
 
 int fg_endpoints_is_probe(const char *path)
 {
@@ -86,7 +88,7 @@ static void serve_version(struct fg_exchange *ex)
 static void serve_metrics(struct fg_exchange *ex)
 {
     struct evbuffer *out = evbuffer_new();
-    if (!out || fg_metrics_render(ex->worker->gw, out) != 0 ||
+    if (!out || fg_metrics_render(ex->worker, out) != 0 ||
         fg_metrics_render_members(ex->worker, out) != 0) {
         if (out)
             evbuffer_free(out);
@@ -99,12 +101,59 @@ static void serve_metrics(struct fg_exchange *ex)
     evbuffer_free(out);
 }
 
+/* Whether QUERY has a `verbose` parameter, as kube-apiserver's probes
+ * read it (any value). */
+static int has_verbose(const char *query)
+{
+    for (const char *q = query; q && *q;) {
+        if (strncmp(q, "verbose", 7) == 0 &&
+            (q[7] == '\0' || q[7] == '=' || q[7] == '&'))
+            return 1;
+        q = strchr(q, '&');
+        if (q)
+            q++;
+    }
+    return 0;
+}
+
+/* kube-apiserver's shape: one [+]/[-] line per check, then the verdict.
+ * A refused reload leaves the gateway ready (the running configuration
+ * serves): its error is shown beside the generation. */
+static void serve_readyz_verbose(struct fg_exchange *ex)
+{
+    struct fg_gateway *gw = ex->worker->gw;
+    char refusal[512];
+    pthread_mutex_lock(&gw->reload_lock);
+    snprintf(refusal, sizeof(refusal), "%s", gw->reload_error);
+    pthread_mutex_unlock(&gw->reload_lock);
+    int draining = ex->worker->draining;
+    char body[1024];
+    int n = snprintf(body, sizeof(body),
+                     "[+]ping ok\n"
+                     "[+]config ok (generation %llu%s%s)\n"
+                     "[%c]shutdown %s\n"
+                     "readyz check %s\n",
+                     (unsigned long long)ex->gen->gen->id,
+                     refusal[0] ? "; the last reload was refused: " : "",
+                     refusal, draining ? '-' : '+',
+                     draining ? "failed: shutting down" : "ok",
+                     draining ? "failed" : "passed");
+    if (n < 0 || (size_t)n >= sizeof(body))
+        n = (int)strlen(body);
+    fg_exchange_reply(ex, draining ? 503 : 200, "text/plain; charset=utf-8",
+                      body, (size_t)n);
+}
+
 void fg_endpoints_serve(struct fg_exchange *ex, const char *method,
                         const char *path)
 {
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         fg_exchange_fail(ex, 405, "MethodNotAllowed",
                          "%s is not supported on %s", method, path);
+        return;
+    }
+    if (strcmp(path, "/readyz") == 0 && has_verbose(ex->query)) {
+        serve_readyz_verbose(ex);
         return;
     }
     if (fg_endpoints_is_probe(path)) {

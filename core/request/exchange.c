@@ -18,7 +18,9 @@
 
 #include "net/conn.h"
 #include "daemon/gateway.h"
+#include "daemon/generation.h"
 #include "base/log.h"
+#include "request/exchange_gen.h"
 #include "request/policy_chain.h"
 #include "request/review.h"
 #include "request/status.h"
@@ -49,8 +51,8 @@ struct fg_exchange *fg_exchange_new(struct fg_conn *conn,
     ex->cs = cs;
     ex->started_us = now_us();
     ex->verb = "OTHER";
-    ex->member_index = -1;
-    ex->body_limit = conn->worker->gw->cfg->limits.max_request_body_bytes;
+    fg_exchange_gen_hold(ex);
+    ex->body_limit = ex->gen->cfg->limits.max_request_body_bytes;
     ex->worker->in_flight++;
     conn->requests++;
     atomic_fetch_add_explicit(&ex->worker->metrics.in_flight, 1,
@@ -253,7 +255,7 @@ static int relay_body(struct fg_exchange *ex, const void *buf, size_t len,
                      : ex->ops->send_data(ex->cs, buf, len);
     if (rc != 0)
         return -1;
-    const struct fg_limits *lim = &ex->worker->gw->cfg->limits;
+    const struct fg_limits *lim = &ex->gen->cfg->limits;
     if (ex->ops->buffered(ex->cs) > lim->stream_buffer_bytes) {
         ex->driver_paused = 1;
         return FG_PAUSE;
@@ -448,7 +450,7 @@ static void body_timeout(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct fg_exchange *ex = arg;
-    const struct fg_limits *lim = &ex->worker->gw->cfg->limits;
+    const struct fg_limits *lim = &ex->gen->cfg->limits;
     uint64_t now = now_us();
     if (ex->body_ended)
         return;
@@ -487,7 +489,7 @@ static void body_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void start_body_timer(struct fg_exchange *ex)
 {
-    const struct fg_limits *lim = &ex->worker->gw->cfg->limits;
+    const struct fg_limits *lim = &ex->gen->cfg->limits;
     ex->body_timer = evtimer_new(ex->worker->base, body_timeout, ex);
     if (!ex->body_timer)
         return; /* out of memory: the idle timeout of the codec remains */
@@ -538,7 +540,6 @@ static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
         .base_path = base_path,
     };
     ex->member = m;
-    ex->member_index = (int)m->index;
     ex->upgrade = head->upgrade != NULL;
     ex->stream = m->ops->stream_open(m->instance, head, &stream_callbacks, ex);
     if (!ex->stream) {
@@ -579,7 +580,7 @@ static int describe(struct fg_exchange *ex, const char *method,
 
 void fg_exchange_start(struct fg_exchange *ex, const struct fg_request_in *req)
 {
-    const struct fg_config *cfg = ex->worker->gw->cfg;
+    const struct fg_config *cfg = ex->gen->cfg;
     struct fg_error err = {{0}};
     struct fg_target t;
 
@@ -615,7 +616,7 @@ void fg_exchange_start(struct fg_exchange *ex, const struct fg_request_in *req)
 void fg_exchange_route(struct fg_exchange *ex, const struct fg_request_in *req,
                        const struct fg_target *t)
 {
-    int host_role = ex->worker->gw->cfg->role == FG_ROLE_HOST;
+    int host_role = ex->gen->cfg->role == FG_ROLE_HOST;
     if (t->member_ref == FG_MEMBER_NONE &&
         fg_endpoints_owns(t->path, host_role)) {
         fg_endpoints_serve(ex, req->method, t->path);
@@ -623,11 +624,11 @@ void fg_exchange_route(struct fg_exchange *ex, const struct fg_request_in *req,
     }
     struct fg_member_rt *m = NULL;
     if (t->member_ref == FG_MEMBER_NAMED) {
-        m = fg_worker_member(ex->worker, t->member);
+        m = fg_gen_member(ex->gen, t->member);
     } else if (t->member_ref == FG_MEMBER_NONE && !host_role &&
-               ex->worker->n_members == 1) {
+               ex->gen->n_members == 1) {
         /* the member role serves its own cluster at unprefixed paths */
-        m = &ex->worker->members[0];
+        m = ex->gen->members[0];
     } else if (t->member_ref == FG_MEMBER_NONE) {
         fg_exchange_fail(ex, 404, "NotFound",
                          "the server could not find the requested resource");
@@ -745,8 +746,10 @@ static void finish_now(struct fg_exchange *ex, int completed)
         code = 499;
     fg_policy_finish(ex, code, now_us() - ex->started_us);
     fg_review_finish(ex);
-    fg_metrics_record(&w->metrics, ex->member_index, ex->verb, code,
-                      now_us() - ex->started_us);
+    fg_metrics_record(&w->metrics,
+                      ex->member ? ex->member->section->name : NULL, ex->verb,
+                      code, now_us() - ex->started_us);
+    fg_exchange_gen_release(ex);
     atomic_fetch_sub_explicit(&w->metrics.in_flight, 1, memory_order_relaxed);
     w->in_flight--;
     ex->conn->requests--;

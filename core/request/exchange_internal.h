@@ -1,6 +1,7 @@
 /* The exchange's state, shared by exchange.c (routing and relay),
  * policy_chain.c (the phases before routing), endpoints.c and review.c
- * (the gateway's own answers). Nothing else includes it. */
+ * (the gateway's own answers) and exchange_gen.c (generations). Nothing
+ * else includes it. */
 #ifndef FG_EXCHANGE_INTERNAL_H
 #define FG_EXCHANGE_INTERNAL_H
 
@@ -10,6 +11,7 @@
 
 struct event;
 struct fg_worker;
+struct fg_worker_gen;
 struct fg_member_rt;
 struct fg_policy_run;
 struct fg_review_run;
@@ -17,6 +19,11 @@ struct fg_review_run;
 struct fg_exchange {
     struct fg_conn *conn;
     struct fg_worker *worker;
+    /* The generation's view the request runs with (exchange_gen.h), and
+     * the other requests holding it. */
+    struct fg_worker_gen *gen;
+    struct fg_exchange *gen_prev, *gen_next;
+    int gen_ended; /* its stream was ended by a reload */
     const struct fg_codec_ops *ops;
     void *cs;
     struct fg_arena *arena; /* the request's: head, info, identity */
@@ -27,7 +34,6 @@ struct fg_exchange {
     const char *request_id;
     uint64_t started_us;
     const char *verb;
-    int member_index;                   /* -1: the gateway itself */
     int status;                         /* the code sent, 0 before the head */
     struct fg_policy_run *policy;       /* in the arena; NULL for probes */
     const struct fg_identity *identity; /* authenticated; in the arena */

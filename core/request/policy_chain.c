@@ -19,6 +19,7 @@
 #include <fedgate/policy.h>
 
 #include "daemon/gateway.h"
+#include "daemon/generation.h"
 #include "net/conn.h"
 #include "request/exchange_internal.h"
 #include "request/impersonation.h"
@@ -505,7 +506,7 @@ static void wait_for(struct fg_policy_run *r, struct fg_policy_rt *p,
         fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
         return;
     }
-    const struct fg_limits *lim = &ex->worker->gw->cfg->limits;
+    const struct fg_limits *lim = &ex->gen->cfg->limits;
     uint64_t ms =
         lim->body_timeout_ms ? lim->body_timeout_ms : lim->body_idle_timeout_ms;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -537,17 +538,17 @@ static struct fg_policy_call *new_call(struct fg_policy_run *r)
  */
 static void run(struct fg_policy_run *r)
 {
-    struct fg_worker *w = r->ex->worker;
+    const struct fg_worker_gen *g = r->ex->gen;
     while (r->phase != PH_ROUTE) {
         uint32_t bit = phase_bits[r->phase];
-        while (r->next < w->n_policies &&
-               !(w->policies[r->next].ops->phases & bit))
+        while (r->next < g->n_policies &&
+               !(g->policies[r->next]->ops->phases & bit))
             r->next++;
         enum step s;
-        if (r->next == w->n_policies) {
+        if (r->next == g->n_policies) {
             s = phase_over(r);
         } else {
-            struct fg_policy_rt *p = &w->policies[r->next++];
+            struct fg_policy_rt *p = g->policies[r->next++];
             struct fg_policy_call *c = new_call(r);
             if (!c) {
                 fg_exchange_fail(r->ex, 503, NULL,
@@ -616,13 +617,13 @@ static int keep_head(struct fg_arena *a, const struct fg_request_in *req,
 static const char *member_of(const struct fg_exchange *ex,
                              const struct fg_target *t)
 {
-    const struct fg_worker *w = ex->worker;
-    int host_role = w->gw->cfg->role == FG_ROLE_HOST;
+    const struct fg_worker_gen *g = ex->gen;
+    int host_role = g->cfg->role == FG_ROLE_HOST;
     if (t->member_ref == FG_MEMBER_NAMED)
         return t->member;
-    if (t->member_ref == FG_MEMBER_NONE && !host_role && w->n_members == 1 &&
+    if (t->member_ref == FG_MEMBER_NONE && !host_role && g->n_members == 1 &&
         !fg_endpoints_owns(t->path, host_role))
-        return w->members[0].section->name;
+        return g->members[0]->section->name;
     return NULL;
 }
 
@@ -743,11 +744,11 @@ void fg_policy_finish(struct fg_exchange *ex, int status, uint64_t duration_us)
         .request_bytes = ex->body_bytes,
         .denied_by = r->denied_by,
     };
-    struct fg_worker *w = ex->worker;
-    for (size_t i = 0; i < w->n_policies; i++)
-        if (w->policies[i].ops->phases & FG_PHASE_AUDIT)
-            w->policies[i].ops->audit(w->policies[i].instance, &r->req,
-                                      &outcome);
+    const struct fg_worker_gen *g = ex->gen;
+    for (size_t i = 0; i < g->n_policies; i++)
+        if (g->policies[i]->ops->phases & FG_PHASE_AUDIT)
+            g->policies[i]->ops->audit(g->policies[i]->instance, &r->req,
+                                       &outcome);
     fg_target_free(&r->target);
     ex->policy = NULL;
 }
@@ -774,12 +775,12 @@ int fg_policy_rules(struct fg_exchange *ex, const char *namespace_,
                     size_t error_len)
 {
     const struct fg_policy_run *r = ex->policy;
-    const struct fg_worker *w = ex->worker;
+    const struct fg_worker_gen *g = ex->gen;
     int incomplete = 0, authorizers = 0;
     size_t n = 0;
     error[0] = '\0';
-    for (size_t i = 0; i < w->n_policies; i++) {
-        const struct fg_policy_rt *p = &w->policies[i];
+    for (size_t i = 0; i < g->n_policies; i++) {
+        const struct fg_policy_rt *p = g->policies[i];
         if (!(p->ops->phases & FG_PHASE_AUTHORIZE))
             continue;
         authorizers++;
@@ -812,9 +813,9 @@ void fg_policy_response_started(struct fg_exchange *ex, int status)
     const struct fg_policy_run *r = ex->policy;
     if (!r || !r->req.long_running)
         return;
-    const struct fg_worker *w = ex->worker;
-    for (size_t i = 0; i < w->n_policies; i++) {
-        const struct fg_policy_rt *p = &w->policies[i];
+    const struct fg_worker_gen *g = ex->gen;
+    for (size_t i = 0; i < g->n_policies; i++) {
+        const struct fg_policy_rt *p = g->policies[i];
         if ((p->ops->phases & FG_PHASE_AUDIT) &&
             HAS_OP(p->ops, response_started))
             p->ops->response_started(p->instance, &r->req, status);

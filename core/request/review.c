@@ -13,6 +13,7 @@
 #include <event2/buffer.h>
 
 #include "daemon/gateway.h"
+#include "daemon/generation.h"
 #include "request/exchange_internal.h"
 #include "request/policy_chain.h"
 
@@ -198,7 +199,7 @@ void fg_review_start(struct fg_exchange *ex, enum fg_review_kind kind,
                 fg_arena_strndup(ex->arena, h->value, h->value_len);
     }
     ex->review = rv;
-    ex->body_limit = ex->worker->gw->cfg->limits.max_review_body_bytes;
+    ex->body_limit = ex->gen->cfg->limits.max_review_body_bytes;
     if (req->content_length > ex->body_limit) {
         fg_exchange_fail(ex, 413, NULL,
                          "the request body is larger than %lld bytes",

@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "net/conn.h"
 #include "daemon/gateway.h"
+#include "daemon/generation.h"
 
 static struct fg_gateway gw;
 static struct fg_worker worker;
@@ -54,8 +55,15 @@ static const struct fg_policy_ops fuzz_policy = {
 };
 static struct fg_config_section fuzz_section = {.kind = "plugin",
                                                 .name = "fuzz"};
-static struct fg_policy_rt fuzz_chain = {.section = &fuzz_section,
-                                         .ops = &fuzz_policy};
+static struct fg_policy_rt fuzz_chain = {
+    .section = &fuzz_section, .refs = 1, .ops = &fuzz_policy};
+static struct fg_policy_rt *fuzz_policies[] = {&fuzz_chain};
+/* The worker's view, held for the whole run: requests never free it. */
+static struct fg_generation fuzz_generation = {.id = 1};
+static struct fg_worker_gen fuzz_gen = {.refs = 1,
+                                        .gen = &fuzz_generation,
+                                        .policies = fuzz_policies,
+                                        .n_policies = 1};
 
 /* A host gateway without members, on default limits (short timeouts so a
  * partial request cannot keep timers alive between inputs). */
@@ -81,12 +89,13 @@ static void setup(void)
     if (!gw.cfg)
         abort();
     gw.workers = &worker;
-    worker.policies = &fuzz_chain;
-    worker.n_policies = 1;
+    fuzz_gen.cfg = gw.cfg;
+    fuzz_gen.worker = &worker;
+    worker.gen = &fuzz_gen;
     gw.n_workers = 1;
     worker.gw = &gw;
     worker.base = event_base_new();
-    if (!worker.base || fg_metrics_shard_init(&worker.metrics, 0) != 0)
+    if (!worker.base || fg_metrics_shard_init(&worker.metrics) != 0)
         abort();
 }
 

@@ -406,9 +406,10 @@ class Failures(Base):
         self.assertEqual(code, 401)
         with open(self.tok, "w") as f:
             f.write("new-token\n")
-        before = self.host.logs().count("credentials reloaded")
+        # the token file changed: a new driver instance for the member
+        before = self.host.logs().count('member "rot": changed')
         self.host.signal(signal.SIGHUP)
-        wait_for(lambda: self.host.logs().count("credentials reloaded") >
+        wait_for(lambda: self.host.logs().count('member "rot": changed') >
                  before, 20, "the reload")
         code, text, _ = self.curl(self.host, "/clusters/rot/api")
         self.assertEqual(code, 200, text)

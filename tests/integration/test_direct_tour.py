@@ -543,7 +543,8 @@ class MemberFailures(unittest.TestCase):
                 self.assertIn("certificate verify failed", msg)
             shutil.copy(self.member.ca, self.ca_copy)
             host.signal(signal.SIGHUP)
-            wait_for(lambda: all('member "%s": credentials reloaded' % m
+            # the CA file changed: new driver instances for both
+            wait_for(lambda: all('member "%s": changed' % m
                                  in host.logs() for m in ("edge", "edge1")),
                      20, "both members to reload")
             for ctx in ("edge", "edge1"):

@@ -7,7 +7,8 @@
  * convenience: with --server, the running gateway is asked first (reach.h)
  * and only members where the user may do more than every user may get a
  * context, defaulting to the user's namespace when there is one; without
- * it, every member gets one. */
+ * it, every member gets one. `fedgatectl reload` makes the running gateway
+ * read its configuration again. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "config/ini_values.h"
 #include "config/kubeconfig.h"
 #include "reach.h"
+#include "reload.h"
 #include "setup_check.h"
 #include "token_line.h"
 
@@ -35,6 +37,7 @@ static void usage(FILE *out)
             "[--ttl 24h]\n"
             "                  [--config DIR] [--server URL] [--server-ca "
             "FILE] [--token-file FILE]\n"
+            "       fedgatectl reload [-c DIR] [--state-dir DIR] [--pid PID]\n"
             "\n"
             "Prints a kubeconfig with one context per member of the "
             "configuration; with\n"
@@ -309,6 +312,8 @@ done:
 
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "reload") == 0)
+        return fg_ctl_reload(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "kubeconfig") != 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc >= 2 && (strcmp(argv[1], "--help") == 0 ||

@@ -1028,6 +1028,44 @@ static void test_override(void **state)
     assert_int_equal(f->cfg->listen_port, 2);
 }
 
+/* What a reload compares: a copy says what its original says and reads
+ * the same through its own view; any difference in kind, name, key or
+ * value (or their order) makes two sections differ, where they were read
+ * from does not. */
+static void test_section_dup_and_equal(void **state)
+{
+    struct fx *f = *state;
+    write_ini(f, "a.ini",
+              "[member \"a\"]\ndriver = mock\nseed = x\n"
+              "[member \"b\"]\ndriver = mock\nseed = x\n"
+              "[member \"c\"]\ndriver = mock\nseed = y\n"
+              "[member \"d\"]\nseed = x\ndriver = mock\n"
+              "[member \"e\"]\ndriver = mock\nseed = x\nextra = 1\n");
+    expect_ok(f);
+    assert_int_equal(f->cfg->n_members, 5);
+    const struct fg_config_section *m = f->cfg->members;
+    struct fg_config_section *copy = fg_config_section_dup(&m[0]);
+    assert_non_null(copy);
+    assert_true(fg_config_section_equal(copy, &m[0]));
+    assert_ptr_equal(copy->view.core, copy);
+    assert_string_equal(copy->view.get(&copy->view, "seed"), "x");
+    assert_string_equal(copy->view.name, "a");
+    assert_string_equal(copy->file, m[0].file);
+    /* another name; another value; another order; one key more */
+    for (size_t i = 1; i < 5; i++) {
+        assert_false(fg_config_section_equal(&m[0], &m[i]));
+        assert_false(fg_config_section_equal(&m[i], &m[0]));
+    }
+    /* the same text read from another file at another line */
+    write_ini(f, "b.ini", "\n\n[member \"a\"]\ndriver = mock\nseed = x\n");
+    unlink(m[0].file);
+    expect_ok(f);
+    assert_int_equal(f->cfg->n_members, 1);
+    assert_int_not_equal(f->cfg->members[0].line, copy->line);
+    assert_true(fg_config_section_equal(copy, &f->cfg->members[0]));
+    fg_config_section_destroy(copy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1067,6 +1105,7 @@ int main(void)
         T(test_check_section_bools),
         T(test_check_section_problems),
         T(test_override),
+        T(test_section_dup_and_equal),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
