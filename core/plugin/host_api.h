@@ -16,7 +16,7 @@ struct fg_host_ctx {
      * none; NULL when there is none (config checks). */
     const char *serving_cert_file;
     const char *serving_key_file;
-    const char *state_dir; /* fg_host.state_dir */
+    const char *state_dir;           /* fg_host.state_dir */
     const struct fg_section *tunnel; /* fg_host.tunnel */
 };
 

@@ -40,8 +40,7 @@ int mock_w_parse_json(struct mock_write *w, cJSON **out)
     *out = NULL;
     if (!data || len == 0)
         return mock_w_bad_request(w, "the request body is empty") == 0 ? 1 : -1;
-    if (fg_json_depth(data, len, MOCK_WRITE_MAX_DEPTH) >
-        MOCK_WRITE_MAX_DEPTH) {
+    if (fg_json_depth(data, len, MOCK_WRITE_MAX_DEPTH) > MOCK_WRITE_MAX_DEPTH) {
         char msg[96];
         snprintf(msg, sizeof(msg),
                  "the JSON body is nested deeper than %d "
