@@ -27,8 +27,8 @@ struct handshake {
     int done;   /* the answer ended: act on it from the timer */
     uint64_t timeout_ms;
     struct tunnel_hello hello;
-    char bad[128];                /* why the answer's headers were refused */
-    struct agent_instance *joins; /* the verdict said joined */
+    char bad[128];  /* why the answer's headers were refused */
+    char joins[64]; /* the member the verdict joined, or "" */
     char peer[64];
     char cn[64]; /* the client certificate's member name, or "" */
     LIST_ENTRY(handshake) link;
@@ -198,7 +198,7 @@ static void judge(struct handshake *hs)
         verdict[0] = header(TUNNEL_H_VERDICT, "refused");
         verdict[n++] = header(TUNNEL_H_REASON, why);
     } else {
-        hs->joins = in;
+        snprintf(hs->joins, sizeof(hs->joins), "%s", in->name);
     }
     if (ask(hs, TUNNEL_VERDICT_PATH, verdict, n) != 0)
         finish(hs, 0);
@@ -221,7 +221,10 @@ static void step(void *arg)
         judge(hs);
         return;
     }
-    struct agent_instance *in = hs->joins;
+    /* Found again: a reload may have replaced or removed the member while
+     * the agent read its verdict. */
+    struct agent_instance *in =
+        hs->joins[0] ? agent_registry_find(hs->joins) : NULL;
     if (in && hs->status == 200) {
         hs->host->client_stream_close(hs->st);
         hs->st = NULL;
