@@ -415,6 +415,7 @@ void fg_gateway_free(struct fg_gateway *gw)
     close_everything(gw);
     for (unsigned i = 0; gw->workers && i < gw->n_workers; i++) {
         struct fg_worker *w = &gw->workers[i];
+        fg_lent_hosts_free(w);
         fg_loop_queue_free(&w->queue);
         fg_accept_guard_free(w);
         if (w->listener)

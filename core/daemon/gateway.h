@@ -46,8 +46,7 @@ struct fg_member_rt {
     const struct fg_driver_ops *ops;
     void *instance;
     struct fg_member_rt *owner; /* NULL on the owner (and per-worker) */
-    struct fg_host host;
-    struct fg_host_ctx host_ctx;
+    struct fg_host *host;       /* its worker's lent_hosts owns it */
     /* On the owner of a one-loop member served by several workers: the
      * health the other workers read (cross_loop.c). */
     pthread_mutex_t health_lock;
@@ -64,8 +63,16 @@ struct fg_policy_rt {
     const struct fg_plugin *plugin;
     const struct fg_policy_ops *ops;
     void *instance;
+    struct fg_host *host; /* its worker's lent_hosts owns it */
+};
+
+/* A host handle lent to a plugin instance. It outlives the instance: a
+ * plugin may keep a handle past its instance_free (a listener shared by a
+ * driver's instances), so handles go only when the worker does. */
+struct fg_lent_host {
+    struct fg_lent_host *next;
     struct fg_host host;
-    struct fg_host_ctx host_ctx;
+    struct fg_host_ctx ctx;
 };
 
 struct fg_worker {
@@ -76,7 +83,8 @@ struct fg_worker {
     struct evconnlistener *listener;
     struct fg_accept_guard accept_guard;
     struct fg_worker_gen *gen; /* the generation it serves new requests on */
-    struct fg_conn *conns;     /* every open connection, oldest first */
+    struct fg_lent_host *lent_hosts; /* every handle lent on this loop */
+    struct fg_conn *conns;           /* every open connection, oldest first */
     struct fg_conn *conns_tail;
     struct fg_source_table sources; /* connections per source address */
     struct fg_mem_trim mem_trim;

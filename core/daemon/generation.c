@@ -86,11 +86,19 @@ static char *files_of(const struct fg_config_section *s,
 }
 
 /* The fg_host of PLUGIN's instance for section S on W: its logs say
- * "KIND[NAME]". */
-static void lend_host(struct fg_worker *w, struct fg_host *host,
-                      struct fg_host_ctx *ctx, const struct fg_plugin *plugin,
-                      const struct fg_config_section *s)
+ * "KIND[NAME]". It stays until the worker goes (struct fg_lent_host):
+ * what it points to (the loop, the start's configuration) does too. NULL
+ * when out of memory. */
+static struct fg_host *lend_host(struct fg_worker *w,
+                                 const struct fg_plugin *plugin,
+                                 const struct fg_config_section *s)
 {
+    struct fg_lent_host *lent = calloc(1, sizeof(*lent));
+    if (!lent)
+        return NULL;
+    lent->next = w->lent_hosts;
+    w->lent_hosts = lent;
+    struct fg_host_ctx *ctx = &lent->ctx;
     const struct fg_config *cfg = w->gw->cfg;
     ctx->base = w->base;
     ctx->state_dir = cfg->state_dir;
@@ -99,7 +107,17 @@ static void lend_host(struct fg_worker *w, struct fg_host *host,
     ctx->serving_key_file = w->gw->serving_key_file;
     snprintf(ctx->prefix, sizeof(ctx->prefix), "%s[%s]", plugin->desc->name,
              s->name);
-    fg_host_init(host, ctx);
+    fg_host_init(&lent->host, ctx);
+    return &lent->host;
+}
+
+void fg_lent_hosts_free(struct fg_worker *w)
+{
+    while (w->lent_hosts) {
+        struct fg_lent_host *lent = w->lent_hosts;
+        w->lent_hosts = lent->next;
+        free(lent);
+    }
 }
 
 static void member_free(struct fg_member_rt *m);
@@ -170,10 +188,14 @@ member_new(struct fg_worker *w, const struct fg_config_section *s,
         m->instance = m;
         return m;
     }
-    lend_host(w, &m->host, &m->host_ctx, plugin, m->section);
     char msg[256] = "";
+    if (!(m->host = lend_host(w, plugin, m->section))) {
+        fg_error_set(err, "out of memory");
+        member_free(m);
+        return NULL;
+    }
     m->instance =
-        m->ops->instance_new(&m->host, &m->section->view, msg, sizeof(msg));
+        m->ops->instance_new(m->host, &m->section->view, msg, sizeof(msg));
     if (!m->instance) {
         fg_error_set(err, "%s:%d: member \"%s\": %s", s->file, s->line, s->name,
                      msg[0] ? msg : "refused");
@@ -263,10 +285,14 @@ static struct fg_policy_rt *policy_for(struct fg_worker *w,
     p->refs = 1;
     p->plugin = plugin;
     p->ops = plugin->desc->ops;
-    lend_host(w, &p->host, &p->host_ctx, plugin, p->section);
     char msg[256] = "";
+    if (!(p->host = lend_host(w, plugin, p->section))) {
+        fg_error_set(err, "out of memory");
+        policy_unref(p);
+        return NULL;
+    }
     p->instance =
-        p->ops->instance_new(&p->host, &p->section->view, msg, sizeof(msg));
+        p->ops->instance_new(p->host, &p->section->view, msg, sizeof(msg));
     if (!p->instance) {
         fg_error_set(err, "%s:%d: [plugin \"%s\"]: %s", s->file, s->line,
                      s->name, msg[0] ? msg : "refused");

@@ -73,6 +73,9 @@ void fg_worker_gen_unref(struct fg_worker_gen *g);
 void fg_worker_gen_adopt(struct fg_worker *w, struct fg_worker_gen *next);
 
 /* The member NAME of G, or NULL. */
+/* Frees the host handles lent on W, once no instance of it is left. */
+void fg_lent_hosts_free(struct fg_worker *w);
+
 struct fg_member_rt *fg_gen_member(const struct fg_worker_gen *g,
                                    const char *name);
 

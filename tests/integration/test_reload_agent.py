@@ -138,6 +138,27 @@ class ReloadAgentTest(AgentCase):
         self.assertEqual(out.stdout, "201", out.stderr)
 
 
+class ChangedAgentMemberTest(AgentCase):
+    """Edge's own section changes: a new instance each time, the agent
+    joins it again, and the instance that opened the tunnel listener (the
+    first) going away leaves the gateway serving (the core keeps every
+    host handle it lent until the worker stops)."""
+
+    def test_changed_section_is_served_again(self):
+        for n in (2, 3, 4):
+            self.host.write("20-member.ini",
+                            agent_member("edge", self.token_file) +
+                            "expected_tunnels = %d\n" % n)
+            self.host.signal(signal.SIGHUP)
+            wait_for(lambda: self.host.logs().count('member "edge": changed')
+                     >= n - 1, 20, "reload %d" % n)
+            self.assertIsNone(self.host.proc.poll(), self.host.logs()[-3000:])
+            wait_for(lambda: self.curl(EDGE_PODS)[0] == 200, 40,
+                     "edge served again after change %d" % n)
+        self.assertGreater(self.agent.logs().count("joined host"), 1)
+        self.assertIsNone(self.host.proc.poll())
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()

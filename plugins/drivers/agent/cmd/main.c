@@ -428,6 +428,9 @@ int main(int argc, char **argv)
     free(a.token);
     OPENSSL_cleanse(a.api_auth, strlen(a.api_auth));
     free(a.api_auth);
+    /* A bufferevent freed while its callbacks were deferred is finalized
+     * by the loop: one more turn lets go of its TLS connection. */
+    event_base_loop(a.base, EVLOOP_NONBLOCK);
     event_base_free(a.base);
     return 0;
 }
