@@ -151,9 +151,9 @@ class ChangedAgentMemberTest(AgentCase):
                             "expected_tunnels = %d\n" % n)
             self.host.signal(signal.SIGHUP)
             wait_for(lambda: self.host.logs().count('member "edge": changed')
-                     >= n - 1, 20, "reload %d" % n)
+                     >= n - 1, 30, "reload %d" % n)
             self.assertIsNone(self.host.proc.poll(), self.host.logs()[-3000:])
-            wait_for(lambda: self.curl(EDGE_PODS)[0] == 200, 40,
+            wait_for(lambda: self.curl(EDGE_PODS)[0] == 200, 60,
                      "edge served again after change %d" % n)
         self.assertGreater(self.agent.logs().count("joined host"), 1)
         self.assertIsNone(self.host.proc.poll())
