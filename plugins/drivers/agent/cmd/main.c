@@ -326,7 +326,7 @@ static int api_client(struct agent *a, const char *sa_dir, char *err,
     snprintf(ca, sizeof(ca), "%s/ca.crt", sa_dir);
     snprintf(a->sa_token, sizeof(a->sa_token), "%s/token", sa_dir);
     if (!agent_api_auth(a)) {
-        snprintf(err, err_len, "cannot read the service account token %s",
+        snprintf(err, err_len, "cannot read the service account token %.400s",
                  a->sa_token);
         return -1;
     }
