@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 #include <fedgate/fedgate.h>
@@ -25,7 +26,9 @@ struct agent {
     struct fg_host host;
     struct fg_client *api; /* the member's kube-apiserver */
     char *api_auth;        /* "Bearer TOKEN" of the agent's account */
-    char sa_token[4096];   /* its file, re-read when it changes */
+    char sa_token[4096];   /* its file ("": none), re-read when it changes */
+    const char *sa_token_what; /* that file, as messages name it */
+    int pem_fds[3]; /* kubeconfig *-data PEM the client reads, or -1 */
     struct stat sa_token_st;
     struct fg_client *dial; /* dials the host (never sends a request) */
     struct fg_client_connect *dialing;
@@ -38,6 +41,38 @@ struct agent {
     char state_file[4096];
     char bound[TUNNEL_HOST_ID_LEN + 1]; /* the host id joined, or "" */
 };
+
+/* ---- settings: command line and --config file (options.c) -------------- */
+
+enum agent_key {
+    AGENT_HOST,
+    AGENT_NAME,
+    AGENT_TOKEN_FILE,
+    AGENT_CERT_FILE,
+    AGENT_KEY_FILE,
+    AGENT_HOST_CA_FILE,
+    AGENT_STATE_DIR,
+    AGENT_SA_DIR,
+    AGENT_KUBECONFIG,
+    AGENT_PING_INTERVAL,
+    AGENT_LOG_LEVEL,
+    AGENT_N_KEYS
+};
+
+struct agent_options {
+    const char *v[AGENT_N_KEYS]; /* the command line's, the file's, a
+                                  * default, or NULL */
+    char *from_file[AGENT_N_KEYS];
+    int forget;
+    unsigned ping_s;
+    enum fg_log_level level;
+};
+
+void agent_usage(FILE *f);
+/* 0, 1 for --help, -1 after a message on stderr. Free O with
+ * agent_options_free whatever it returned. */
+int agent_options_parse(int argc, char **argv, struct agent_options *o);
+void agent_options_free(struct agent_options *o);
 
 /* ---- the tunnel session: the HTTP/2 server role (session.c) ------------- */
 

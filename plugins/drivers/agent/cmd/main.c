@@ -1,18 +1,18 @@
 /* fedgate-agent: joins a member cluster to a fedgate host from inside the
  * member's network. It reads its own kube-apiserver's address and
- * credential (the in-cluster service account), dials the host's tunnel
- * listener with the host's CA pinned, and serves the tunnel (session.c)
- * until it drops; then it dials again after an exponential backoff with
- * full jitter (1 s doubling to 30 s). The host id of its first join is
+ * credential (from a kubeconfig or the in-cluster service account), dials the
+ * host's tunnel listener with the host's CA pinned, and serves the tunnel
+ * (session.c) until it drops; then it dials again after an exponential backoff
+ * with full jitter (1 s doubling to 30 s). The host id of its first join is
  * kept in --state-dir and any other host is refused; --forget-host
  * removes it. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <event2/bufferevent.h>
@@ -22,30 +22,14 @@
 
 #include "base/log.h"
 #include "client/client.h"
+#include "config/kubeconfig_read.h"
+#include "base/fsutil.h"
 #include "fedgate_agent.h"
 #include "plugin/host_api.h"
 
 #define BACKOFF_START_MS 1000
 #define BACKOFF_CAP_MS 30000
 #define STATE_FILE "host-id"
-#define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
-
-static void usage(FILE *f)
-{
-    fprintf(
-        f,
-        "usage: fedgate-agent --host https://HOST:PORT --name NAME\n"
-        "                     --host-ca-file FILE\n"
-        "                     --token-file FILE | --cert-file F --key-file F\n"
-        "                     [--state-dir DIR] [--serviceaccount-dir DIR]\n"
-        "                     [--ping-interval SECONDS (10)]\n"
-        "                     [--log-level error|warn|info|debug]\n"
-        "       fedgate-agent --forget-host [--state-dir DIR]\n"
-        "The member's kube-apiserver is KUBERNETES_SERVICE_HOST:"
-        "KUBERNETES_SERVICE_PORT,\n"
-        "called with the service account's token and CA (default %s).\n",
-        SA_DIR);
-}
 
 static void dial(struct agent *a);
 
@@ -85,8 +69,7 @@ const char *agent_api_auth(struct agent *a)
         (a->api_auth && same_file(&st, &a->sa_token_st)))
         return a->api_auth;
     char err[512];
-    char *t = fg_secret_read(a->sa_token, "the service account token", err,
-                             sizeof(err));
+    char *t = fg_secret_read(a->sa_token, a->sa_token_what, err, sizeof(err));
     char *auth = NULL;
     if (t) {
         size_t n = strlen(t);
@@ -103,7 +86,7 @@ const char *agent_api_auth(struct agent *a)
         return a->api_auth;
     }
     if (a->api_auth) {
-        fg_info("the service account token changed: read again from %s",
+        fg_info("%s changed: read again from %s", a->sa_token_what,
                 a->sa_token);
         OPENSSL_cleanse(a->api_auth, strlen(a->api_auth));
         free(a->api_auth);
@@ -206,110 +189,33 @@ static int read_bound(struct agent *a)
     return 0;
 }
 
-struct options {
-    const char *host, *name, *token_file, *host_ca, *state_dir, *sa_dir;
-    const char *cert, *key;
-    const char *log_level;
-    int forget;
-    unsigned ping_s;
-};
-
-static int parse_args(int argc, char **argv, struct options *o)
+/* The client of the member's kube-apiserver at SERVER; every file named
+ * is read now (and again by fg_client_reload). */
+static int api_new(struct agent *a, struct fg_client_config *cfg, char *err,
+                   size_t err_len)
 {
-    static const struct option longs[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"name", required_argument, NULL, 'n'},
-        {"token-file", required_argument, NULL, 't'},
-        {"cert-file", required_argument, NULL, 'C'},
-        {"key-file", required_argument, NULL, 'K'},
-        {"host-ca-file", required_argument, NULL, 'c'},
-        {"state-dir", required_argument, NULL, 's'},
-        {"serviceaccount-dir", required_argument, NULL, 'a'},
-        {"log-level", required_argument, NULL, 'l'},
-        {"ping-interval", required_argument, NULL, 'p'},
-        {"forget-host", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    *o = (struct options){.state_dir = "/var/lib/fedgate-agent",
-                          .sa_dir = SA_DIR,
-                          .log_level = "info",
-                          .ping_s = 10};
-    int c;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        switch (c) {
-        case 'H':
-            o->host = optarg;
-            break;
-        case 'n':
-            o->name = optarg;
-            break;
-        case 't':
-            o->token_file = optarg;
-            break;
-        case 'C':
-            o->cert = optarg;
-            break;
-        case 'K':
-            o->key = optarg;
-            break;
-        case 'c':
-            o->host_ca = optarg;
-            break;
-        case 's':
-            o->state_dir = optarg;
-            break;
-        case 'a':
-            o->sa_dir = optarg;
-            break;
-        case 'l':
-            o->log_level = optarg;
-            break;
-        case 'f':
-            o->forget = 1;
-            break;
-        case 'p': {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (*optarg < '0' || *optarg > '9' || *end || v < 1 || v > 3600) {
-                fprintf(stderr, "fedgate-agent: --ping-interval is 1 to 3600 "
-                                "seconds\n");
-                return -1;
-            }
-            o->ping_s = (unsigned)v;
-            break;
-        }
-        case 'h':
-            usage(stdout);
-            exit(0);
-        default:
-            return -1;
-        }
-    }
-    if (optind != argc)
-        return -1;
-    if (o->forget)
+    cfg->struct_size = sizeof(*cfg);
+    cfg->name = a->name;
+    cfg->http2 = 1;
+    a->api = fg_client_new(&a->host, cfg, err, err_len);
+    return a->api ? 0 : -1;
+}
+
+/* The token file as the credential (re-read when it changes). */
+static int token_file_auth(struct agent *a, const char *path, const char *what,
+                           char *err, size_t err_len)
+{
+    snprintf(a->sa_token, sizeof(a->sa_token), "%s", path);
+    a->sa_token_what = what;
+    if (agent_api_auth(a))
         return 0;
-    if (!o->host || !o->name || !o->host_ca || (!o->token_file && !o->cert) ||
-        !o->cert != !o->key) {
-        fprintf(stderr, "fedgate-agent: --host, --name, --host-ca-file and "
-                        "--token-file or --cert-file with --key-file are "
-                        "required\n");
-        return -1;
-    }
-    if (!tunnel_name_ok(o->name, strlen(o->name))) {
-        fprintf(stderr,
-                "fedgate-agent: --name \"%s\" is not a DNS-1123 "
-                "label\n",
-                o->name);
-        return -1;
-    }
-    return 0;
+    snprintf(err, err_len, "cannot read %s %.400s", what, a->sa_token);
+    return -1;
 }
 
 /* The kube-apiserver from the in-cluster environment. 0, or -1 with ERR. */
-static int api_client(struct agent *a, const char *sa_dir, char *err,
-                      size_t err_len)
+static int in_cluster_client(struct agent *a, const char *sa_dir, char *err,
+                             size_t err_len)
 {
     const char *h = getenv("KUBERNETES_SERVICE_HOST");
     const char *p = getenv("KUBERNETES_SERVICE_PORT");
@@ -317,49 +223,126 @@ static int api_client(struct agent *a, const char *sa_dir, char *err,
         snprintf(err, err_len,
                  "KUBERNETES_SERVICE_HOST and "
                  "KUBERNETES_SERVICE_PORT are not set: run "
-                 "inside the member cluster");
+                 "inside the member cluster or give --kubeconfig");
         return -1;
     }
-    char server[512], ca[4096];
+    char server[512], ca[4096], token[4096];
     snprintf(server, sizeof(server),
              strchr(h, ':') ? "https://[%s]:%s" : "https://%s:%s", h, p);
-    snprintf(ca, sizeof(ca), "%s/ca.crt", sa_dir);
-    snprintf(a->sa_token, sizeof(a->sa_token), "%s/token", sa_dir);
-    if (!agent_api_auth(a)) {
-        snprintf(err, err_len, "cannot read the service account token %.400s",
-                 a->sa_token);
+    snprintf(ca, sizeof(ca), "%.4000s/ca.crt", sa_dir);
+    snprintf(token, sizeof(token), "%.4000s/token", sa_dir);
+    if (token_file_auth(a, token, "the service account token", err, err_len) !=
+        0)
         return -1;
-    }
-    struct fg_client_config cfg = {
-        .struct_size = sizeof(cfg),
-        .name = a->name,
-        .server = server,
-        .ca_file = ca,
-        .http2 = 1,
-    };
-    if (!a->api)
-        a->api = fg_client_new(&a->host, &cfg, err, err_len);
-    return a->api ? 0 : -1;
+    struct fg_client_config cfg = {.server = server, .ca_file = ca};
+    return api_new(a, &cfg, err, err_len);
 }
 
-int main(int argc, char **argv)
+/* A PEM text of the kubeconfig (a *-data field) as a file the client can
+ * read: an anonymous memory file, so that a key never touches a disk.
+ * NULL when PEM is; "" after an error in ERR. */
+static const char *pem_file(struct agent *a, int slot, const char *pem,
+                            size_t len, char path[32], char *err,
+                            size_t err_len)
 {
-    struct options o;
-    fg_log_init();
-    if (parse_args(argc, argv, &o) != 0) {
-        usage(stderr);
-        return 2;
+    if (!pem)
+        return NULL;
+    int fd = memfd_create("fedgate-agent-pem", MFD_CLOEXEC);
+    size_t done = 0;
+    while (fd >= 0 && done < len) {
+        ssize_t n = write(fd, pem + done, len - done);
+        if (n <= 0)
+            break;
+        done += (size_t)n;
     }
-    enum fg_log_level level;
-    if (fg_log_level_parse(o.log_level, &level) != 0) {
-        fprintf(stderr, "fedgate-agent: --log-level \"%s\"?\n", o.log_level);
-        return 2;
+    if (fd < 0 || done < len) {
+        snprintf(err, err_len, "cannot hold the kubeconfig's PEM data: %s",
+                 strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return "";
     }
-    fg_log_set_level(level);
-    static struct agent a;
-    snprintf(a.state_file, sizeof(a.state_file), "%s/%s", o.state_dir,
+    a->pem_fds[slot] = fd;
+    snprintf(path, 32, "/proc/self/fd/%d", fd);
+    return path;
+}
+
+/* The kubeconfig user's token, or its token file, or nothing (a client
+ * certificate alone). */
+static int kubeconfig_auth(struct agent *a,
+                           const struct fg_kubeconfig_target *t, char *err,
+                           size_t err_len)
+{
+    if (t->token_file)
+        return token_file_auth(a, t->token_file, "the kubeconfig's tokenFile",
+                               err, err_len);
+    if (!t->token)
+        return 0;
+    size_t n = strlen(t->token) + 8;
+    if (!(a->api_auth = malloc(n))) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    snprintf(a->api_auth, n, "Bearer %s", t->token);
+    return 0;
+}
+
+/* The kube-apiserver of PATH's current context. 0, or -1 with ERR. */
+static int kubeconfig_client(struct agent *a, const char *path, char *err,
+                             size_t err_len)
+{
+    char *text;
+    size_t len;
+    struct fg_error e;
+    if (fg_read_file(path, FG_KUBECONFIG_MAX_BYTES, &text, &len, NULL, &e) !=
+        0) {
+        snprintf(err, err_len, "--kubeconfig: %s", e.msg);
+        return -1;
+    }
+    struct fg_kubeconfig_target t;
+    int rc = fg_kubeconfig_read(text, len, path, &t, &e);
+    OPENSSL_cleanse(text, len);
+    free(text);
+    if (rc != 0) {
+        snprintf(err, err_len, "%s", e.msg);
+        return -1;
+    }
+    char paths[3][32];
+    struct fg_client_config cfg = {
+        .server = t.server,
+        .server_name = t.tls_server_name,
+        .ca_file = t.ca_file,
+        .cert_file = t.cert_file,
+        .key_file = t.key_file,
+    };
+    if (t.ca_pem)
+        cfg.ca_file =
+            pem_file(a, 0, t.ca_pem, t.ca_pem_len, paths[0], err, err_len);
+    if (t.cert_pem)
+        cfg.cert_file =
+            pem_file(a, 1, t.cert_pem, t.cert_pem_len, paths[1], err, err_len);
+    if (t.key_pem)
+        cfg.key_file =
+            pem_file(a, 2, t.key_pem, t.key_pem_len, paths[2], err, err_len);
+    int pem_failed = (cfg.ca_file && !cfg.ca_file[0]) ||
+                     (cfg.cert_file && !cfg.cert_file[0]) ||
+                     (cfg.key_file && !cfg.key_file[0]);
+    rc = pem_failed ? -1 : kubeconfig_auth(a, &t, err, err_len);
+    if (rc == 0)
+        rc = api_new(a, &cfg, err, err_len);
+    if (rc == 0)
+        fg_info("the member's API server: %s (from %s)", t.server, path);
+    fg_kubeconfig_target_free(&t);
+    return rc;
+}
+
+/* Serves the tunnel until SIGTERM or SIGINT. The exit code. */
+static int run(const struct agent_options *o)
+{
+    static struct agent a = {.pem_fds = {-1, -1, -1}};
+    snprintf(a.state_file, sizeof(a.state_file), "%s/%s", o->v[AGENT_STATE_DIR],
              STATE_FILE);
-    if (o.forget) {
+    if (o->forget) {
         if (unlink(a.state_file) != 0 && errno != ENOENT) {
             fprintf(stderr, "fedgate-agent: %s: %s\n", a.state_file,
                     strerror(errno));
@@ -374,11 +357,12 @@ int main(int argc, char **argv)
                      a.state_file);
         return 1;
     }
-    snprintf(a.name, sizeof(a.name), "%s", o.name);
-    a.ping_ms = o.ping_s * 1000;
+    snprintf(a.name, sizeof(a.name), "%s", o->v[AGENT_NAME]);
+    a.ping_ms = o->ping_s * 1000;
     char err[512];
-    if (o.token_file && !(a.token = fg_secret_read(o.token_file, "--token-file",
-                                                   err, sizeof(err)))) {
+    const char *token_file = o->v[AGENT_TOKEN_FILE];
+    if (token_file && !(a.token = fg_secret_read(token_file, "--token-file",
+                                                 err, sizeof(err)))) {
         fg_error_log("%s", err);
         return 1;
     }
@@ -386,51 +370,87 @@ int main(int argc, char **argv)
     static struct fg_host_ctx ctx;
     ctx.base = a.base;
     snprintf(ctx.prefix, sizeof(ctx.prefix), "agent");
-    ctx.state_dir = o.state_dir;
+    ctx.state_dir = o->v[AGENT_STATE_DIR];
     fg_host_init(&a.host, &ctx);
     struct fg_client_config dial_cfg = {
         .struct_size = sizeof(dial_cfg),
         .name = "host",
-        .server = o.host,
-        .ca_file = o.host_ca,
-        .cert_file = o.cert,
-        .key_file = o.key,
+        .server = o->v[AGENT_HOST],
+        .ca_file = o->v[AGENT_HOST_CA_FILE],
+        .cert_file = o->v[AGENT_CERT_FILE],
+        .key_file = o->v[AGENT_KEY_FILE],
     };
-    if (!a.base || api_client(&a, o.sa_dir, err, sizeof(err)) != 0 ||
-        !(a.dial = fg_client_new(&a.host, &dial_cfg, err, sizeof(err)))) {
-        fg_error_log("%s", a.base ? err : "out of memory");
-        return 1;
-    }
-    a.retry_ev = evtimer_new(a.base, on_retry, &a);
-    struct event *sigterm = evsignal_new(a.base, SIGTERM, on_signal, a.base);
-    struct event *sigint = evsignal_new(a.base, SIGINT, on_signal, a.base);
-    signal(SIGPIPE, SIG_IGN);
-    if (!a.retry_ev || !sigterm || !sigint || event_add(sigterm, NULL) != 0 ||
-        event_add(sigint, NULL) != 0) {
+    const char *kubeconfig = o->v[AGENT_KUBECONFIG];
+    int rc = 1;
+    struct event *sigterm = NULL, *sigint = NULL;
+    if (!a.base) {
         fg_error_log("out of memory");
         return 1;
     }
-    fg_info("member \"%s\": dialling %s%s%s", a.name, o.host,
-            a.bound[0] ? ", bound to host " : "", a.bound);
-    dial(&a);
-    event_base_dispatch(a.base);
-    fg_info("stopping");
+    if ((kubeconfig ? kubeconfig_client(&a, kubeconfig, err, sizeof(err))
+                    : in_cluster_client(&a, o->v[AGENT_SA_DIR], err,
+                                        sizeof(err))) != 0 ||
+        !(a.dial = fg_client_new(&a.host, &dial_cfg, err, sizeof(err)))) {
+        fg_error_log("%s", err);
+        goto out;
+    }
+    a.retry_ev = evtimer_new(a.base, on_retry, &a);
+    sigterm = evsignal_new(a.base, SIGTERM, on_signal, a.base);
+    sigint = evsignal_new(a.base, SIGINT, on_signal, a.base);
+    signal(SIGPIPE, SIG_IGN);
+    if (a.retry_ev && sigterm && sigint && event_add(sigterm, NULL) == 0 &&
+        event_add(sigint, NULL) == 0) {
+        fg_info("member \"%s\": dialling %s%s%s", a.name, o->v[AGENT_HOST],
+                a.bound[0] ? ", bound to host " : "", a.bound);
+        dial(&a);
+        event_base_dispatch(a.base);
+        fg_info("stopping");
+        rc = 0;
+    } else {
+        fg_error_log("out of memory");
+    }
+out:
     if (a.dialing)
         fg_client_connect_cancel(a.dialing);
     agent_session_free(a.session);
+    if (a.retry_ev)
+        event_free(a.retry_ev);
+    if (sigterm)
+        event_free(sigterm);
+    if (sigint)
+        event_free(sigint);
     fg_client_free(a.api);
     fg_client_free(a.dial);
-    event_free(a.retry_ev);
-    event_free(sigterm);
-    event_free(sigint);
+    for (int i = 0; i < 3; i++)
+        if (a.pem_fds[i] >= 0)
+            close(a.pem_fds[i]);
     if (a.token)
         OPENSSL_cleanse(a.token, strlen(a.token));
     free(a.token);
-    OPENSSL_cleanse(a.api_auth, strlen(a.api_auth));
+    if (a.api_auth)
+        OPENSSL_cleanse(a.api_auth, strlen(a.api_auth));
     free(a.api_auth);
     /* A bufferevent freed while its callbacks were deferred is finalized
      * by the loop: one more turn lets go of its TLS connection. */
     event_base_loop(a.base, EVLOOP_NONBLOCK);
     event_base_free(a.base);
-    return 0;
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static struct agent_options o;
+    fg_log_init();
+    int rc = agent_options_parse(argc, argv, &o);
+    if (rc == 1) {
+        agent_usage(stdout);
+    } else if (rc != 0) {
+        agent_usage(stderr);
+        rc = 2;
+    } else {
+        fg_log_set_level(o.level);
+        rc = run(&o);
+    }
+    agent_options_free(&o);
+    return rc;
 }

@@ -330,13 +330,15 @@ static void verdict(struct sstream *st)
 static void forward(struct sstream *st)
 {
     struct agent *a = st->s->a;
-    size_t n_extra = 1;
+    size_t n_extra = 0;
     struct fg_header *extra = calloc(st->n + 1, sizeof(*extra));
     if (!extra) {
         answer_status(st, 503, "the agent is out of memory");
         return;
     }
-    extra[0] = header("authorization", agent_api_auth(a));
+    const char *auth = agent_api_auth(a); /* NULL: a client certificate */
+    if (auth)
+        extra[n_extra++] = header("authorization", auth);
     int64_t length = -1;
     for (size_t i = 0; i < st->n; i++) {
         const struct fg_header *h = &st->h[i];
