@@ -11,7 +11,8 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import FEDGATE, Gateway, free_port, mock_member, wait_for
+from harness import (ADMIN_POLICY, FEDGATE, Gateway, free_port, mock_member,
+                     wait_for)
 
 AGENT = os.path.join(os.path.dirname(FEDGATE), "fedgate-agent")
 
@@ -78,21 +79,24 @@ class AgentCase(unittest.TestCase):
     the host's agent members, with MEMBER_KEYS more keys each, and
     MORE_MEMBERS sections as they are; TUNNEL:
     more [tunnel] keys; AGENT_ARGS: more
-    fedgate-agent arguments for every agent started."""
+    fedgate-agent arguments for every agent started; MEMBER_POLICY: the
+    member's [policy] (and [tls]) sections."""
     MEMBERS = ("edge",)
     MEMBER_KEYS = ""
     MORE_MEMBERS = ()
     TUNNEL = ""
     AGENT_ARGS = ()
+    MEMBER_POLICY = ADMIN_POLICY
 
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="fedgate-agent-it-")
+        cls.prepare()
         cls.token_file = os.path.join(cls.dir, "edge.token")
         with open(cls.token_file, "w") as f:
             f.write(secrets.token_hex(32) + "\n")
         cls.member = Gateway(members=[mock_member("edge", "demo.json")],
-                             role="member").start()
+                             role="member", policy=cls.MEMBER_POLICY).start()
         tunnel = free_port()
         cls.host = Gateway(
             members=[agent_member(m, cls.token_file) + cls.MEMBER_KEYS
@@ -110,6 +114,10 @@ class AgentCase(unittest.TestCase):
         except Exception:
             cls.tearDownClass()
             raise
+
+    @classmethod
+    def prepare(cls):
+        """Runs first, with cls.dir (removed at the end) made."""
 
     @classmethod
     def start_agent(cls, name="edge", token_file=None, **kw):

@@ -328,6 +328,11 @@ static int kubeconfig_client(struct agent *a, const char *path, char *err,
                      (cfg.cert_file && !cfg.cert_file[0]) ||
                      (cfg.key_file && !cfg.key_file[0]);
     rc = pem_failed ? -1 : kubeconfig_auth(a, &t, err, err_len);
+    if (rc != 0 && !pem_failed) {
+        char why[400];
+        snprintf(why, sizeof(why), "%s", err);
+        snprintf(err, err_len, "%.100s: %s", path, why);
+    }
     if (rc == 0)
         rc = api_new(a, &cfg, err, err_len);
     if (rc == 0)
