@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -24,6 +25,8 @@
 
 #define LISTEN_DEFAULT_MAX_CONNS 1024
 #define LISTEN_DEFAULT_HANDSHAKE_MS 10000
+/* Failed handshakes logged per second at most: anyone can fail one. */
+#define LISTEN_FAILURES_LOGGED 10
 
 struct fg_tls_conn {
     const struct fg_host *host;
@@ -44,6 +47,8 @@ struct fg_listener {
     uint32_t max_conns, n_conns;
     uint64_t handshake_ms;
     LIST_HEAD(, fg_tls_conn) conns;
+    time_t log_second;        /* the second the failures below were in */
+    unsigned logged, dropped; /* failures logged in it, and not logged */
 };
 
 static void format_addr(const struct sockaddr *sa, char *out, size_t len)
@@ -124,21 +129,57 @@ static void hand_over(struct fg_tls_conn *conn)
     OPENSSL_free(der);
 }
 
+/* A handshake failed: the operator learns why (the alert a peer sent,
+ * such as "tlsv1 alert unknown ca" from an agent that does not trust this
+ * host's certificate), at most LISTEN_FAILURES_LOGGED lines a second. */
+static void log_failure(struct fg_tls_conn *conn, const char *why)
+{
+    struct fg_listener *l = conn->l;
+    if (!l) /* closing with its listener */
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec != l->log_second) {
+        if (l->dropped)
+            conn->host->log(conn->host, FG_LOG_WARN,
+                            "%u more TLS handshakes failed (not logged)",
+                            l->dropped);
+        l->log_second = now.tv_sec;
+        l->logged = l->dropped = 0;
+    }
+    if (l->logged++ < LISTEN_FAILURES_LOGGED)
+        conn->host->log(conn->host, FG_LOG_WARN,
+                        "the TLS handshake with %s failed: %s", conn->peer,
+                        why);
+    else
+        l->dropped++;
+}
+
 static void on_handshake(struct bufferevent *bev, short what, void *arg)
 {
-    (void)bev;
     struct fg_tls_conn *conn = arg;
     if (what & BEV_EVENT_CONNECTED) {
         hand_over(conn);
         return;
     }
     /* a refused certificate, a reset, garbage: the plugin never knows */
+    unsigned long e, first = 0;
+    while ((e = bufferevent_get_openssl_error(bev)) != 0)
+        if (!first)
+            first = e;
+    const char *why = first ? ERR_reason_error_string(first) : NULL;
+    if (!why)
+        why = what & BEV_EVENT_EOF
+                  ? "the peer closed the connection"
+                  : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+    log_failure(conn, why);
     ERR_clear_error();
     fg_tls_conn_close(conn);
 }
 
 static void on_handshake_timeout(void *arg)
 {
+    log_failure(arg, "no handshake within the handshake timeout");
     fg_tls_conn_close(arg);
 }
 

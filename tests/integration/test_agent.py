@@ -9,6 +9,7 @@ reason in both logs. Every process is stopped by its pid; every wait has
 a deadline."""
 import json
 import os
+import re
 import secrets
 import subprocess
 import tempfile
@@ -108,7 +109,13 @@ class AgentTest(AgentCase):
     def test_wrong_host_ca_is_refused(self):
         a = self.start_agent(host_ca=self.member.ca)
         wait_for(lambda: "cannot reach the host" in a.logs() and
-                 "certificate" in a.logs(), 30, "the agent to refuse the CA")
+                 "certificate verify failed" in a.logs(), 30,
+                 "the agent to refuse the CA")
+        # the host learns why from the agent's alert
+        wait_for(lambda: re.search(r"the TLS handshake with 127\.0\.0\.1:\d+ "
+                                   r"failed: tlsv1 alert unknown ca",
+                                   self.host.logs()), 30,
+                 "the host to log the agent's alert")
 
     def test_second_host_is_refused(self):
         state = tempfile.mkdtemp(prefix="fedgate-agent-state-", dir=self.dir)
