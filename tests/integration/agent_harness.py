@@ -80,13 +80,15 @@ class AgentCase(unittest.TestCase):
     MORE_MEMBERS sections as they are; TUNNEL:
     more [tunnel] keys; AGENT_ARGS: more
     fedgate-agent arguments for every agent started; MEMBER_POLICY: the
-    member's [policy] (and [tls]) sections."""
+    member's [policy] (and [tls]) sections; MEMBER_SEED: its mock's seed
+    (a name under conf.d/seeds or a path)."""
     MEMBERS = ("edge",)
     MEMBER_KEYS = ""
     MORE_MEMBERS = ()
     TUNNEL = ""
     AGENT_ARGS = ()
     MEMBER_POLICY = ADMIN_POLICY
+    MEMBER_SEED = "demo.json"
 
     @classmethod
     def setUpClass(cls):
@@ -95,7 +97,7 @@ class AgentCase(unittest.TestCase):
         cls.token_file = os.path.join(cls.dir, "edge.token")
         with open(cls.token_file, "w") as f:
             f.write(secrets.token_hex(32) + "\n")
-        cls.member = Gateway(members=[mock_member("edge", "demo.json")],
+        cls.member = Gateway(members=[mock_member("edge", cls.MEMBER_SEED)],
                              role="member", policy=cls.MEMBER_POLICY).start()
         tunnel = free_port()
         cls.host = Gateway(
