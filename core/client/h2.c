@@ -497,6 +497,11 @@ static void run(struct fg_client_h2 *s, struct bufferevent *bev)
         return;
     }
     s->ready = 1;
+    /* Bytes read before these callbacks were set (the peer's SETTINGS,
+     * sent as soon as its side of TLS was done) get no read event of
+     * their own. */
+    if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+        bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
     flush(s);
     fg_client_dispatch(in);
 }

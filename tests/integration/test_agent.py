@@ -11,6 +11,8 @@ import json
 import os
 import re
 import secrets
+import socket
+import ssl
 import subprocess
 import tempfile
 import unittest
@@ -116,6 +118,21 @@ class AgentTest(AgentCase):
                                    r"failed: tlsv1 alert unknown ca",
                                    self.host.logs()), 30,
                  "the host to log the agent's alert")
+
+    def test_agent_gone_mid_hello_is_named(self):
+        """A peer that closes before answering the hello: the host says
+        the connection went, not a bare non-200."""
+        ctx = ssl.create_default_context(cafile=self.host.ca)
+        with socket.create_connection(("127.0.0.1", self.host.tunnel),
+                                      10) as s:
+            with ctx.wrap_socket(s, server_hostname="localhost") as t:
+                port = t.getsockname()[1]
+                self.assertTrue(t.recv(9))  # the host's preface and hello
+        wait_for(lambda: re.search(
+            r"tunnel from 127\.0\.0\.1:%d refused: the hello was answered "
+            r"503, not 200: the member cluster .agent tunnel. is "
+            r"unavailable: \S" % port, self.host.logs()), 30,
+            "the host to name the closed connection")
 
     def test_second_host_is_refused(self):
         state = tempfile.mkdtemp(prefix="fedgate-agent-state-", dir=self.dir)

@@ -56,12 +56,29 @@ static int on_head(void *ctx, int status, const struct fg_header *h, size_t n)
     return 0;
 }
 
+/* The handshake's answers say everything in headers; but a stream that
+ * fails before the agent answered gets the core's 503 Status, whose
+ * message (the connection closed, ...) is what the log should say. */
 static int on_data(void *ctx, const void *buf, size_t len)
 {
-    (void)ctx;
-    (void)buf;
-    (void)len;
-    return 0; /* the handshake's answers say everything in headers */
+    struct handshake *hs = ctx;
+    static const char key[] = "\"message\":\"";
+    if (hs->status == 200 || hs->bad[0])
+        return 0;
+    const char *p = memmem(buf, len, key, sizeof(key) - 1);
+    if (!p)
+        return 0;
+    p += sizeof(key) - 1;
+    const char *end = (const char *)buf + len;
+    size_t n = 0;
+    while (p < end && *p != '"' && n < sizeof(hs->bad) - 1) {
+        if (*p == '\\' && ++p == end)
+            break;
+        hs->bad[n++] = *p >= ' ' && *p <= '~' ? *p : '?';
+        p++;
+    }
+    hs->bad[n] = 0;
+    return 0;
 }
 
 static void on_end(void *ctx)
@@ -169,9 +186,12 @@ static void judge(struct handshake *hs)
         return;
     }
     struct agent_instance *in = NULL;
-    if (hs->status != 200)
+    if (hs->status != 200 && hs->status > 0)
+        snprintf(why, sizeof(why), "the hello was answered %d, not 200%s%s",
+                 hs->status, hs->bad[0] ? ": " : "", hs->bad);
+    else if (hs->status != 200)
         snprintf(why, sizeof(why), "the hello was not answered (%s)",
-                 hs->bad[0] ? hs->bad : "no 200");
+                 hs->bad[0] ? hs->bad : "no answer");
     else if (!hs->hello.member[0])
         snprintf(why, sizeof(why), "the hello gave no member name");
     else if (!(in = agent_registry_find(hs->hello.member)))

@@ -436,8 +436,12 @@ out:
         OPENSSL_cleanse(a.api_auth, strlen(a.api_auth));
     free(a.api_auth);
     /* A bufferevent freed while its callbacks were deferred is finalized
-     * by the loop: one more turn lets go of its TLS connection. */
-    event_base_loop(a.base, EVLOOP_NONBLOCK);
+     * by the loop, and finalizing one may defer another step (an SSL
+     * bufferevent over a socket one): turn until nothing is left to run
+     * (1), a few turns at most, and only then let go of the base. */
+    for (int turns = 0;
+         turns < 16 && event_base_loop(a.base, EVLOOP_NONBLOCK) == 0; turns++)
+        ;
     event_base_free(a.base);
     return rc;
 }

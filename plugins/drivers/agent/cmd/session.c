@@ -661,6 +661,16 @@ struct agent_session *agent_session_new(struct agent *a,
     }
     bufferevent_setcb(bev, on_read, on_write, on_event, s);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
+    /* The host speaks first (preface, SETTINGS, the hello) as soon as its
+     * side of TLS is done: those bytes may have been read while the
+     * connected callback waited its turn, and no read event comes for
+     * them again; the hello would wait for the next byte from the host. */
+    size_t early = evbuffer_get_length(bufferevent_get_input(bev));
+    if (early > 0) {
+        fg_debug("tunnel: %zu bytes from the host came before the session",
+                 early);
+        bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+    }
     kick(s);
     return s;
 }
