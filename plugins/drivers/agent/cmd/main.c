@@ -296,7 +296,7 @@ static int kubeconfig_client(struct agent *a, const char *path, char *err,
     struct fg_error e;
     if (fg_read_file(path, FG_KUBECONFIG_MAX_BYTES, &text, &len, NULL, &e) !=
         0) {
-        snprintf(err, err_len, "--kubeconfig: %s", e.msg);
+        snprintf(err, err_len, "--kubeconfig: %.480s", e.msg);
         return -1;
     }
     struct fg_kubeconfig_target t;
@@ -330,7 +330,7 @@ static int kubeconfig_client(struct agent *a, const char *path, char *err,
     rc = pem_failed ? -1 : kubeconfig_auth(a, &t, err, err_len);
     if (rc != 0 && !pem_failed) {
         char why[400];
-        snprintf(why, sizeof(why), "%s", err);
+        snprintf(why, sizeof(why), "%.390s", err);
         snprintf(err, err_len, "%.100s: %s", path, why);
     }
     if (rc == 0)
