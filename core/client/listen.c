@@ -108,7 +108,7 @@ static void hand_over(struct fg_tls_conn *conn)
     const unsigned char *proto = NULL;
     unsigned proto_len = 0;
     SSL_get0_alpn_selected(ssl, &proto, &proto_len);
-    if (proto_len < sizeof(alpn)) {
+    if (proto && proto_len < sizeof(alpn)) { /* NULL: no ALPN at all */
         memcpy(alpn, proto, proto_len);
         alpn[proto_len] = 0;
     }
