@@ -81,7 +81,8 @@ class AgentCase(unittest.TestCase):
     more [tunnel] keys; AGENT_ARGS: more
     fedgate-agent arguments for every agent started; MEMBER_POLICY: the
     member's [policy] (and [tls]) sections; MEMBER_SEED: its mock's seed
-    (a name under conf.d/seeds or a path)."""
+    (a name under conf.d/seeds or a path), MEMBER_START_S the seconds it
+    has to load it and listen."""
     MEMBERS = ("edge",)
     MEMBER_KEYS = ""
     MORE_MEMBERS = ()
@@ -89,6 +90,7 @@ class AgentCase(unittest.TestCase):
     AGENT_ARGS = ()
     MEMBER_POLICY = ADMIN_POLICY
     MEMBER_SEED = "demo.json"
+    MEMBER_START_S = 30
 
     @classmethod
     def setUpClass(cls):
@@ -98,7 +100,8 @@ class AgentCase(unittest.TestCase):
         with open(cls.token_file, "w") as f:
             f.write(secrets.token_hex(32) + "\n")
         cls.member = Gateway(members=[mock_member("edge", cls.MEMBER_SEED)],
-                             role="member", policy=cls.MEMBER_POLICY).start()
+                             role="member", policy=cls.MEMBER_POLICY).start(
+                                 timeout=cls.MEMBER_START_S)
         tunnel = free_port()
         cls.host = Gateway(
             members=[agent_member(m, cls.token_file) + cls.MEMBER_KEYS

@@ -114,10 +114,11 @@ class Gateway:
     def base(self):
         return "https://127.0.0.1:%d" % self.port
 
-    def start(self, env=None, args=(), preexec_fn=None):
+    def start(self, env=None, args=(), preexec_fn=None,
+              timeout=START_TIMEOUT):
         """ENV: variables added to the gateway's environment; ARGS: more
         command-line arguments; PREEXEC_FN runs in the child before
-        fedgate (resource limits)."""
+        fedgate (resource limits); TIMEOUT: seconds it has to listen."""
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([FEDGATE, "-c", self.conf, *args],
                                      stdout=self.log, stderr=subprocess.STDOUT,
@@ -135,7 +136,7 @@ class Gateway:
                 return True
             except OSError:
                 return False
-        wait_for(up, START_TIMEOUT, "fedgate to listen")
+        wait_for(up, timeout, "fedgate to listen")
         return self
 
     def signal(self, sig):

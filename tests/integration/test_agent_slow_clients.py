@@ -93,6 +93,9 @@ class RawStream:
 
 
 class AgentSlowClientsTest(AgentCase):
+    # ~30 MiB of seed: an ASan build on a loaded machine (beside
+    # test_agent_scale's 200 agents) took more than 30 s to load it
+    MEMBER_START_S = 120
 
     @classmethod
     def prepare(cls):
