@@ -238,8 +238,8 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
     /* A refused plugin stops the start, as it fails --check: a gateway
      * that runs with a plugin missing is a surprise found too late. */
     struct fg_diag diag = {0};
-    if (fg_plugins_load_dir(cfg->plugin_dir, &gw->plugins, &diag) != 0 ||
-        fg_config_validate(cfg, &gw->plugins, &diag) != 0) {
+    if (fg_plugins_load_dir(cfg->plugin_dir, &gw->gen->plugins, &diag) != 0 ||
+        fg_config_validate(cfg, &gw->gen->plugins, &diag) != 0) {
         int rc = fg_error_set(err, "%s", diag.n ? diag.lines[0] : "bad plugin");
         for (size_t i = 0; i < diag.n; i++)
             fg_error_log("%s", diag.lines[i]);
@@ -442,6 +442,5 @@ void fg_gateway_free(struct fg_gateway *gw)
         fg_generation_unref(gw->gen);
         pthread_mutex_destroy(&gw->reload_lock);
     }
-    fg_plugins_unload(&gw->plugins);
     memset(gw, 0, sizeof(*gw));
 }

@@ -1,4 +1,4 @@
-/* The running gateway: the configuration generation, loaded plugins, the
+/* The running gateway: the configuration generation (with its plugins), the
  * TLS context, the admin token, and one worker per thread. Each worker owns
  * an event loop, its listening socket (SO_REUSEPORT) and its view of the
  * running generation (daemon/generation.h): its own driver instance per
@@ -42,7 +42,7 @@ struct fg_member_rt {
     struct fg_config_section *section; /* its own copy */
     char *files; /* what the files the section names were when read */
     atomic_uint refs;
-    const struct fg_plugin *plugin;
+    struct fg_plugin *plugin; /* a reference: dlclosed after instance_free */
     const struct fg_driver_ops *ops;
     void *instance;
     struct fg_member_rt *owner; /* NULL on the owner (and per-worker) */
@@ -60,7 +60,7 @@ struct fg_member_rt {
 struct fg_policy_rt {
     struct fg_config_section *section; /* its own copy */
     unsigned refs;                     /* on its worker's loop only */
-    const struct fg_plugin *plugin;
+    struct fg_plugin *plugin; /* a reference: dlclosed after instance_free */
     const struct fg_policy_ops *ops;
     void *instance;
     struct fg_host *host; /* its worker's lent_hosts owns it */
@@ -105,7 +105,6 @@ struct fg_gateway {
     struct fg_generation *gen; /* the running one; the main thread's */
     const char *state_dir_override, *listen_override; /* command line */
     char *ca_cert_file;                               /* for kubeconfigs */
-    struct fg_plugin_set plugins;
     SSL_CTX *ssl_ctx;
     char *serving_cert_file, *serving_key_file; /* lent to listeners */
     char token[65];                             /* the admin bearer token */

@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "config/config.h"
+#include "plugin/plugin_loader.h"
 
 struct event;
 struct evbuffer;
@@ -30,6 +31,9 @@ struct fg_generation {
     uint64_t id;      /* 1, 2, ...: the reloads that took */
     atomic_uint refs; /* the gateway's while running, and each view's */
     struct fg_gateway *gw;
+    /* The plugins loaded from plugin_dir for it: an unchanged file is the
+     * running generation's plugin, shared; a replaced one a fresh load. */
+    struct fg_plugin_set plugins;
 };
 
 /* One worker's view of a generation; touched on that worker's loop only. */
@@ -47,7 +51,7 @@ struct fg_worker_gen {
 };
 
 /* A generation of CFG (taken over when OWNS_CFG), with the gateway's
- * reference; NULL when out of memory. Any thread. */
+ * reference and no plugins yet; NULL when out of memory. Any thread. */
 struct fg_generation *fg_generation_new(struct fg_gateway *gw,
                                         struct fg_config *cfg, int owns_cfg);
 void fg_generation_unref(struct fg_generation *g);

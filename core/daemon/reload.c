@@ -132,9 +132,25 @@ static struct fg_worker_gen **build_views(struct fg_gateway *gw,
     return views;
 }
 
+/* The plugins of NEXT that RUNNING did not have: files replaced or added. */
+static void log_fresh_plugins(const struct fg_plugin_set *running,
+                              const struct fg_plugin_set *next)
+{
+    for (size_t i = 0; i < next->n; i++) {
+        size_t j = 0;
+        while (j < running->n && running->v[j] != next->v[i])
+            j++;
+        if (j == running->n)
+            fg_info("plugin %s %s: loaded from %s (a new file)",
+                    next->v[i]->desc->name, next->v[i]->desc->version,
+                    next->v[i]->path);
+    }
+}
+
 static void apply(struct fg_gateway *gw, struct fg_generation *gen,
                   struct fg_worker_gen **views)
 {
+    log_fresh_plugins(&gw->gen->plugins, &gen->plugins);
     for (unsigned i = 0; i < gw->n_workers; i++)
         on_worker(views[i], adopt_here);
     struct fg_generation *old = gw->gen;
@@ -171,11 +187,14 @@ void fg_reload_signal(evutil_socket_t sig, short what, void *arg)
     fg_info("SIGHUP: reading the configuration in %s again", gw->cfg->dir);
     fg_notify_reloading();
     struct fg_diag diag = {0};
+    struct fg_plugin_set plugins = {0};
     struct fg_config *cfg = fg_config_load(gw->cfg->dir, &diag);
-    if (cfg && (fg_config_override(cfg, gw->state_dir_override,
-                                   gw->listen_override, &diag) != 0 ||
-                fg_config_validate(cfg, &gw->plugins, &diag) != 0 ||
-                fg_config_restart_only(gw->cfg, cfg, &diag) != 0)) {
+    if (cfg &&
+        (fg_config_override(cfg, gw->state_dir_override, gw->listen_override,
+                            &diag) != 0 ||
+         fg_plugins_reload_dir(&gw->gen->plugins, &plugins, &diag) != 0 ||
+         fg_config_validate(cfg, &plugins, &diag) != 0 ||
+         fg_config_restart_only(gw->cfg, cfg, &diag) != 0)) {
         fg_config_free(cfg);
         cfg = NULL;
     }
@@ -184,6 +203,10 @@ void fg_reload_signal(evutil_socket_t sig, short what, void *arg)
         fg_config_free(cfg);
         fg_diag_add(&diag, NULL, 0, "out of memory");
     }
+    if (gen)
+        gen->plugins = plugins; /* freed with it */
+    else
+        fg_plugins_unload(&plugins);
     struct fg_worker_gen **views = gen ? build_views(gw, gen, &diag) : NULL;
     if (views)
         apply(gw, gen, views);
