@@ -31,7 +31,7 @@
 #include "daemon/reload.h"
 #include "plugin/config_validate.h"
 
-static int open_listener(const struct fg_config *cfg, struct fg_error *err)
+int fg_gateway_open_listener(const struct fg_config *cfg, struct fg_error *err)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
@@ -139,16 +139,54 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
                                index > 0 ? gw->workers[0].gen : NULL, err);
     if (!w->gen)
         return -1;
-    int fd = open_listener(gw->cfg, err);
-    if (fd < 0)
-        return -1;
-    w->listener = evconnlistener_new(w->base, accept_cb, w,
-                                     LEV_OPT_CLOSE_ON_FREE, -1, fd);
-    if (!w->listener) {
+    int fd = fg_gateway_open_listener(gw->cfg, err);
+    return fd < 0 ? -1 : fg_worker_listen(w, fd, err);
+}
+
+int fg_worker_listen(struct fg_worker *w, int fd, struct fg_error *err)
+{
+    struct evconnlistener *l = evconnlistener_new(
+        w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+    if (!l) {
         close(fd);
         return fg_error_set(err, "cannot listen on the event loop");
     }
+    if (w->listener) {
+        /* Only the listening socket closes: the connections it accepted
+         * are the worker's, served on until they end. */
+        fg_accept_guard_free(w);
+        evconnlistener_free(w->listener);
+    }
+    w->listener = l;
     return fg_accept_guard_init(w, err);
+}
+
+SSL_CTX *fg_gateway_serving_ctx(const struct fg_config *cfg,
+                                struct fg_cert_files *certs,
+                                struct fg_error *err)
+{
+    /* A specific listen address is a name clients will use: cover it, and
+     * the names the operator gives (a Service's DNS names). */
+    const char **sans = calloc(cfg->n_server_names + 1, sizeof(*sans));
+    if (!sans) {
+        fg_error_set(err, "out of memory");
+        return NULL;
+    }
+    size_t n_sans = 0;
+    if (strcmp(cfg->listen_host, "0.0.0.0") != 0 &&
+        strcmp(cfg->listen_host, "::") != 0)
+        sans[n_sans++] = cfg->listen_host;
+    for (size_t i = 0; i < cfg->n_server_names; i++)
+        sans[n_sans++] = cfg->server_names[i];
+    int ensured = fg_certs_ensure(cfg->state_dir, sans, n_sans, certs, err);
+    free(sans);
+    if (ensured != 0)
+        return NULL;
+    return cfg->cert_file
+               ? fg_tls_server_ctx(cfg->cert_file, cfg->key_file,
+                                   cfg->client_ca_file, err)
+               : fg_tls_server_ctx(certs->server_cert, certs->server_key,
+                                   cfg->client_ca_file, err);
 }
 
 int fg_gateway_write_kubeconfig(struct fg_gateway *gw,
@@ -253,36 +291,21 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
     fg_diag_free(&diag);
 
     struct fg_cert_files certs = {0};
-    const char *cert = cfg->cert_file, *key = cfg->key_file;
-    /* A specific listen address is a name clients will use: cover it, and
-     * the names the operator gives (a Service's DNS names). */
-    const char **sans = calloc(cfg->n_server_names + 1, sizeof(*sans));
-    if (!sans)
-        return fg_error_set(err, "out of memory");
-    size_t n_sans = 0;
-    if (strcmp(cfg->listen_host, "0.0.0.0") != 0 &&
-        strcmp(cfg->listen_host, "::") != 0)
-        sans[n_sans++] = cfg->listen_host;
-    for (size_t i = 0; i < cfg->n_server_names; i++)
-        sans[n_sans++] = cfg->server_names[i];
-    int ensured = fg_certs_ensure(cfg->state_dir, sans, n_sans, &certs, err);
-    free(sans);
-    if (ensured != 0)
+    gw->gen->ssl_ctx = fg_gateway_serving_ctx(cfg, &certs, err);
+    if (!gw->gen->ssl_ctx) {
+        fg_cert_files_free(&certs);
         return -1;
-    if (!cert) {
-        cert = certs.server_cert;
-        key = certs.server_key;
     }
-    gw->ssl_ctx = fg_tls_server_ctx(cert, key, cfg->client_ca_file, err);
     /* lent to plugins' listeners (host.h listen) */
-    gw->serving_cert_file = strdup(cert);
-    gw->serving_key_file = strdup(key);
+    gw->serving_cert_file =
+        strdup(cfg->cert_file ? cfg->cert_file : certs.server_cert);
+    gw->serving_key_file =
+        strdup(cfg->key_file ? cfg->key_file : certs.server_key);
     gw->ca_cert_file = strdup(certs.ca_cert);
     int rc = -1;
     if (!gw->serving_cert_file || !gw->serving_key_file || !gw->ca_cert_file)
         rc = fg_error_set(err, "out of memory");
-    else if (gw->ssl_ctx &&
-             fg_admin_token_ensure(cfg->state_dir, gw->token, err) == 0 &&
+    else if (fg_admin_token_ensure(cfg->state_dir, gw->token, err) == 0 &&
              fg_gateway_write_kubeconfig(gw, cfg, err) == 0)
         rc = write_pid(cfg, err);
     fg_cert_files_free(&certs);
@@ -431,8 +454,6 @@ void fg_gateway_free(struct fg_gateway *gw)
         fg_source_table_free(&w->sources);
     }
     free(gw->workers);
-    if (gw->ssl_ctx)
-        SSL_CTX_free(gw->ssl_ctx);
     free(gw->serving_cert_file);
     free(gw->serving_key_file);
     if (gw->ca_cert_file) /* the state was written */

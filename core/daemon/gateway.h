@@ -15,6 +15,7 @@
 #include <fedgate/driver.h>
 #include <fedgate/policy.h>
 
+#include "config/certs.h"
 #include "config/config.h"
 #include "net/conn_sources.h"
 #include "net/fd_guard.h"
@@ -98,16 +99,15 @@ struct fg_worker {
 };
 
 struct fg_gateway {
-    /* The configuration started with: what only a restart changes (listen,
-     * state_dir, workers, [tls], [tunnel]) is read here; the rest from the
+    /* The configuration started with: what only a restart changes
+     * (state_dir, workers, [tunnel]) is read here; the rest from the
      * worker's generation. */
     struct fg_config *cfg;
     struct fg_generation *gen; /* the running one; the main thread's */
     const char *state_dir_override, *listen_override; /* command line */
     char *ca_cert_file;                               /* for kubeconfigs */
-    SSL_CTX *ssl_ctx;
-    char *serving_cert_file, *serving_key_file; /* lent to listeners */
-    char token[65];                             /* the admin bearer token */
+    char *serving_cert_file, *serving_key_file;       /* lent to listeners */
+    char token[65]; /* the admin bearer token */
     struct fg_worker *workers;
     unsigned n_workers;
     uint64_t started_ms;
@@ -138,6 +138,22 @@ void fg_gateway_free(struct fg_gateway *gw);
  * per member. Returns 0, or -1 with ERR set. */
 int fg_gateway_write_kubeconfig(struct fg_gateway *gw,
                                 const struct fg_config *cfg,
+                                struct fg_error *err);
+
+/* A listening socket for CFG's listen (SO_REUSEPORT: one per worker), or
+ * -1 with ERR set. */
+int fg_gateway_open_listener(const struct fg_config *cfg, struct fg_error *err);
+
+/* On W's loop: W accepts on FD (taken over, closed on failure) instead of
+ * its listener so far, whose connections go on. 0, or -1 with ERR set. */
+int fg_worker_listen(struct fg_worker *w, int fd, struct fg_error *err);
+
+/* The serving TLS context for CFG: [tls]'s certificate and key, else the
+ * state directory's own (re-issued when it no longer names what CFG
+ * listens on); CERTS gets the state's files (fg_cert_files_free). NULL
+ * with ERR set. */
+SSL_CTX *fg_gateway_serving_ctx(const struct fg_config *cfg,
+                                struct fg_cert_files *certs,
                                 struct fg_error *err);
 
 /* Called when a connection closes or a request ends while draining: ends

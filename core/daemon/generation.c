@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -41,6 +42,8 @@ void fg_generation_unref(struct fg_generation *g)
     if (g->owns_cfg)
         fg_config_free(g->cfg);
     fg_plugins_unload(&g->plugins);
+    if (g->ssl_ctx)
+        SSL_CTX_free(g->ssl_ctx);
     free(g);
 }
 
@@ -339,6 +342,7 @@ struct fg_worker_gen *fg_worker_gen_new(struct fg_worker *w,
     g->cfg = cfg;
     g->worker = w;
     g->refs = 1;
+    g->listen_fd = -1;
     g->members = calloc(cfg->n_members + 1, sizeof(*g->members));
     g->policies = calloc(cfg->n_chain + 1, sizeof(*g->policies));
     if (!g->members || !g->policies) {
@@ -383,6 +387,8 @@ void fg_worker_gen_unref(struct fg_worker_gen *g)
     free(g->policies);
     if (g->drain_timer)
         event_free(g->drain_timer);
+    if (g->listen_fd >= 0)
+        close(g->listen_fd);
     fg_generation_unref(g->gen);
     free(g);
 }
@@ -433,10 +439,28 @@ static void reload_carried(const struct fg_worker_gen *old,
     }
 }
 
+/* W accepts on NEXT's listen when it moved (not while it stops: its
+ * listener is gone then, and NEXT closes the socket when freed). */
+static void move_listener(struct fg_worker *w, struct fg_worker_gen *next)
+{
+    if (next->listen_fd < 0 || w->draining)
+        return;
+    struct fg_error err = {{0}};
+    int fd = next->listen_fd;
+    next->listen_fd = -1;
+    if (fg_worker_listen(w, fd, &err) != 0)
+        fg_error_log("worker %u: %s; the listener stays where it was", w->index,
+                     err.msg);
+    else if (w->index == 0)
+        fg_info("listening on %s:%u; the connections accepted before go on",
+                next->cfg->listen_host, next->cfg->listen_port);
+}
+
 void fg_worker_gen_adopt(struct fg_worker *w, struct fg_worker_gen *next)
 {
     struct fg_worker_gen *old = w->gen;
     w->gen = next;
+    move_listener(w, next);
     if (!old)
         return;
     reload_carried(old, next);

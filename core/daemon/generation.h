@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/ssl.h>
+
 #include "base/error.h"
 #include "config/config.h"
 #include "plugin/plugin_loader.h"
@@ -34,6 +36,10 @@ struct fg_generation {
     /* The plugins loaded from plugin_dir for it: an unchanged file is the
      * running generation's plugin, shared; a replaced one a fresh load. */
     struct fg_plugin_set plugins;
+    /* What new connections' TLS uses: made again on each reload, so a
+     * certificate rotated in place is taken; each connection holds the
+     * one it started with (SSL_new takes a reference). */
+    SSL_CTX *ssl_ctx;
 };
 
 /* One worker's view of a generation; touched on that worker's loop only. */
@@ -48,6 +54,7 @@ struct fg_worker_gen {
     size_t n_policies;
     struct fg_exchange *exchanges; /* the requests that hold this view */
     struct event *drain_timer;     /* reload_drain, once replaced */
+    int listen_fd; /* a moved listen's socket until adopted, else -1 */
 };
 
 /* A generation of CFG (taken over when OWNS_CFG), with the gateway's
