@@ -164,6 +164,35 @@ class ReloadPluginTest(unittest.TestCase):
         self.assertEqual(code, 200, body)
         return str(metric(body, name))
 
+    def test_verdict_waiting_past_reload_drain_is_503(self):
+        # a verdict 60 s away, then a reload whose reload_drain is 1 s
+        ini = os.path.join(self.gw.conf, "10-gateway.ini")
+        with open(ini) as f:
+            text = f.read()
+        self.gw.write("10-gateway.ini", text.replace("delay = 1s",
+                                                     "delay = 60s"))
+        taken = self.gw.logs().count("reload: serving")
+        self.gw.signal(signal.SIGHUP)
+        wait_for(lambda: self.gw.logs().count("reload: serving") > taken, 20,
+                 "the slow verdicts")
+        waiting = {}
+        thread = threading.Thread(target=lambda: waiting.update(
+            answer=self.curl(WAITING)))
+        thread.start()
+        wait_for(lambda: "a authorize %s" % WAITING in self.lines(), 10,
+                 "the request to wait in authorize")
+        self.gw.write("10-gateway.ini", text.replace(
+            "reload_drain = 120s", "reload_drain = 1s"))
+        self.gw.signal(signal.SIGHUP)
+        thread.join(20)
+        self.assertFalse(thread.is_alive())
+        code, body = waiting["answer"]
+        self.assertEqual(code, 503, body)
+        self.assertIn('the policy plugin \\"swap\\" gave no verdict before '
+                      "its configuration was replaced (reload_drain)", body)
+        self.assertIn("a audit %s 503" % WAITING, self.lines())
+        self.assertEqual(self.curl(CONFIGMAPS)[0], 200)
+
     def test_refused_build_keeps_the_running_one(self):
         refused = self.gw.logs().count("reload refused")
         tmp = os.path.join(self.plugins, ".swap_probe.so.new")
