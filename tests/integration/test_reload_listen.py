@@ -51,6 +51,8 @@ def any_cert():
 
 class ReloadListenTest(unittest.TestCase):
 
+    workers = 1
+
     def setUp(self):
         self.gw = Gateway(members=[mock_member("demo", "demo.json")])
         self.addCleanup(self.gw.cleanup)
@@ -61,7 +63,8 @@ class ReloadListenTest(unittest.TestCase):
         with open(self.gateway_ini) as f:
             self.ini = f.read()
         self.ini = self.ini.replace(
-            "[gateway]\n", "[gateway]\nreload_drain = 120s\n", 1) + \
+            "[gateway]\n", "[gateway]\nreload_drain = 120s\nworkers = %d\n" %
+            self.workers, 1) + \
             "[tls]\ncert_file = %s\nkey_file = %s\n" % (self.cert, self.key)
         self.gw.write("10-gateway.ini", self.ini)
         self.gw.start()
@@ -149,6 +152,13 @@ class ReloadListenTest(unittest.TestCase):
                       "in use" % port, self.gw.logs())
         status, body, _ = self.request(self.gw.port, "GET", CONFIGMAPS)
         self.assertEqual(status, 200, body)
+
+
+class ReloadListenTwoWorkersTest(ReloadListenTest):
+    """The same with two workers: each binds the new address and switches
+    its own listener."""
+
+    workers = 2
 
 
 if __name__ == "__main__":
