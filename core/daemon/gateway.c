@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -161,6 +162,41 @@ int fg_worker_listen(struct fg_worker *w, int fd, struct fg_error *err)
     return fg_accept_guard_init(w, err);
 }
 
+/* Appends what PATH is now (inode, size, mtime; "-" when missing) to OUT. */
+static void append_file_id(char *out, size_t len, const char *path)
+{
+    struct stat st;
+    size_t used = strlen(out);
+    if (!path || stat(path, &st) != 0)
+        snprintf(out + used, len - used, "-;");
+    else
+        snprintf(out + used, len - used, "%llu:%lld.%09ld:%lld;",
+                 (unsigned long long)st.st_ino, (long long)st.st_mtim.tv_sec,
+                 (long)st.st_mtim.tv_nsec, (long long)st.st_size);
+}
+
+void fg_gateway_tls_id(const struct fg_config *cfg, char *out, size_t len)
+{
+    char generated[2][4096];
+    snprintf(generated[0], sizeof(generated[0]), "%s/server.crt",
+             cfg->state_dir);
+    snprintf(generated[1], sizeof(generated[1]), "%s/server.key",
+             cfg->state_dir);
+    snprintf(out, len, "%s|", cfg->listen_host);
+    for (size_t i = 0; i < cfg->n_server_names; i++) {
+        size_t used = strlen(out);
+        snprintf(out + used, len - used, "%s,", cfg->server_names[i]);
+    }
+    const char *files[] = {cfg->cert_file ? cfg->cert_file : generated[0],
+                           cfg->key_file ? cfg->key_file : generated[1],
+                           cfg->client_ca_file};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        size_t used = strlen(out);
+        snprintf(out + used, len - used, "%s=", files[i] ? files[i] : "");
+        append_file_id(out, len, files[i]);
+    }
+}
+
 SSL_CTX *fg_gateway_serving_ctx(const struct fg_config *cfg,
                                 struct fg_cert_files *certs,
                                 struct fg_error *err)
@@ -296,6 +332,7 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
         fg_cert_files_free(&certs);
         return -1;
     }
+    fg_gateway_tls_id(cfg, gw->gen->tls_id, sizeof(gw->gen->tls_id));
     /* lent to plugins' listeners (host.h listen) */
     gw->serving_cert_file =
         strdup(cfg->cert_file ? cfg->cert_file : certs.server_cert);

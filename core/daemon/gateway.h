@@ -152,6 +152,11 @@ int fg_worker_listen(struct fg_worker *w, int fd, struct fg_error *err);
  * state directory's own (re-issued when it no longer names what CFG
  * listens on); CERTS gets the state's files (fg_cert_files_free). NULL
  * with ERR set. */
+/* What the serving TLS context of CFG is made from (listen host, server
+ * names, the certificate, key and client CA files' paths, sizes and
+ * mtimes) into OUT: a reload that finds the same keeps the context. */
+void fg_gateway_tls_id(const struct fg_config *cfg, char *out, size_t len);
+
 SSL_CTX *fg_gateway_serving_ctx(const struct fg_config *cfg,
                                 struct fg_cert_files *certs,
                                 struct fg_error *err);

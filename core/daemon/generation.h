@@ -40,6 +40,7 @@ struct fg_generation {
      * certificate rotated in place is taken; each connection holds the
      * one it started with (SSL_new takes a reference). */
     SSL_CTX *ssl_ctx;
+    char tls_id[8192]; /* fg_gateway_tls_id: what ssl_ctx was made from */
 };
 
 /* One worker's view of a generation; touched on that worker's loop only. */

@@ -222,12 +222,23 @@ void fg_reload_signal(evutil_socket_t sig, short what, void *arg)
         gen->plugins = plugins; /* freed with it */
     else
         fg_plugins_unload(&plugins);
-    /* Made anew each time: a certificate or key rewritten under the same
-     * names is taken too. */
+    /* Made anew when what it is made from changed, a certificate or key
+     * rewritten under the same names included. */
     struct fg_cert_files certs = {0};
     struct fg_error err = {{0}};
-    if (gen && !(gen->ssl_ctx = fg_gateway_serving_ctx(cfg, &certs, &err)))
-        fg_diag_add(&diag, NULL, 0, "%s", err.msg);
+    if (gen) {
+        fg_gateway_tls_id(cfg, gen->tls_id, sizeof(gen->tls_id));
+        if (strcmp(gen->tls_id, gw->gen->tls_id) == 0 &&
+            SSL_CTX_up_ref(gw->gen->ssl_ctx) == 1) {
+            gen->ssl_ctx = gw->gen->ssl_ctx;
+        } else if ((gen->ssl_ctx = fg_gateway_serving_ctx(cfg, &certs, &err))) {
+            /* the state's certificate may have been issued again */
+            fg_gateway_tls_id(cfg, gen->tls_id, sizeof(gen->tls_id));
+            fg_info("serving certificate loaded again: new connections use it");
+        } else {
+            fg_diag_add(&diag, NULL, 0, "%s", err.msg);
+        }
+    }
     struct fg_worker_gen **views =
         gen && gen->ssl_ctx ? build_views(gw, gen, &diag) : NULL;
     if (views)

@@ -123,6 +123,8 @@ class ReloadListenTest(unittest.TestCase):
         self.reload(self.ini.replace(":%d\n" % old_port, ":%d\n" % new_port),
                     "reload: serving")
         self.assertIn("listening on 127.0.0.1:%d" % new_port, self.gw.logs())
+        self.assertEqual(self.gw.logs().count(
+            "serving certificate loaded again"), 1)
 
         status, body, fp = self.request(new_port, "POST", CONFIGMAPS, {
             "apiVersion": "v1", "kind": "ConfigMap",
@@ -152,6 +154,9 @@ class ReloadListenTest(unittest.TestCase):
                       "in use" % port, self.gw.logs())
         status, body, _ = self.request(self.gw.port, "GET", CONFIGMAPS)
         self.assertEqual(status, 200, body)
+        # nothing of TLS changed: the context stays
+        self.reload(self.ini, "reload: serving")
+        self.assertNotIn("serving certificate loaded again", self.gw.logs())
 
 
 class ReloadListenTwoWorkersTest(ReloadListenTest):
