@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,7 +32,7 @@
 #include "daemon/reload.h"
 #include "plugin/config_validate.h"
 
-static int open_listener(const struct fg_config *cfg, struct fg_error *err)
+int fg_gateway_open_listener(const struct fg_config *cfg, struct fg_error *err)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
@@ -139,16 +140,89 @@ static int init_worker(struct fg_gateway *gw, unsigned index,
                                index > 0 ? gw->workers[0].gen : NULL, err);
     if (!w->gen)
         return -1;
-    int fd = open_listener(gw->cfg, err);
-    if (fd < 0)
-        return -1;
-    w->listener = evconnlistener_new(w->base, accept_cb, w,
-                                     LEV_OPT_CLOSE_ON_FREE, -1, fd);
-    if (!w->listener) {
+    int fd = fg_gateway_open_listener(gw->cfg, err);
+    return fd < 0 ? -1 : fg_worker_listen(w, fd, err);
+}
+
+int fg_worker_listen(struct fg_worker *w, int fd, struct fg_error *err)
+{
+    struct evconnlistener *l = evconnlistener_new(
+        w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+    if (!l) {
         close(fd);
         return fg_error_set(err, "cannot listen on the event loop");
     }
+    if (w->listener) {
+        /* Only the listening socket closes: the connections it accepted
+         * are the worker's, served on until they end. */
+        fg_accept_guard_free(w);
+        evconnlistener_free(w->listener);
+    }
+    w->listener = l;
     return fg_accept_guard_init(w, err);
+}
+
+/* Appends what PATH is now (inode, size, mtime; "-" when missing) to OUT. */
+static void append_file_id(char *out, size_t len, const char *path)
+{
+    struct stat st;
+    size_t used = strlen(out);
+    if (!path || stat(path, &st) != 0)
+        snprintf(out + used, len - used, "-;");
+    else
+        snprintf(out + used, len - used, "%llu:%lld.%09ld:%lld;",
+                 (unsigned long long)st.st_ino, (long long)st.st_mtim.tv_sec,
+                 (long)st.st_mtim.tv_nsec, (long long)st.st_size);
+}
+
+void fg_gateway_tls_id(const struct fg_config *cfg, char *out, size_t len)
+{
+    char generated[2][4096];
+    snprintf(generated[0], sizeof(generated[0]), "%s/server.crt",
+             cfg->state_dir);
+    snprintf(generated[1], sizeof(generated[1]), "%s/server.key",
+             cfg->state_dir);
+    snprintf(out, len, "%s|", cfg->listen_host);
+    for (size_t i = 0; i < cfg->n_server_names; i++) {
+        size_t used = strlen(out);
+        snprintf(out + used, len - used, "%s,", cfg->server_names[i]);
+    }
+    const char *files[] = {cfg->cert_file ? cfg->cert_file : generated[0],
+                           cfg->key_file ? cfg->key_file : generated[1],
+                           cfg->client_ca_file};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        size_t used = strlen(out);
+        snprintf(out + used, len - used, "%s=", files[i] ? files[i] : "");
+        append_file_id(out, len, files[i]);
+    }
+}
+
+SSL_CTX *fg_gateway_serving_ctx(const struct fg_config *cfg,
+                                struct fg_cert_files *certs,
+                                struct fg_error *err)
+{
+    /* A specific listen address is a name clients will use: cover it, and
+     * the names the operator gives (a Service's DNS names). */
+    const char **sans = calloc(cfg->n_server_names + 1, sizeof(*sans));
+    if (!sans) {
+        fg_error_set(err, "out of memory");
+        return NULL;
+    }
+    size_t n_sans = 0;
+    if (strcmp(cfg->listen_host, "0.0.0.0") != 0 &&
+        strcmp(cfg->listen_host, "::") != 0)
+        sans[n_sans++] = cfg->listen_host;
+    for (size_t i = 0; i < cfg->n_server_names; i++)
+        sans[n_sans++] = cfg->server_names[i];
+    int ensured = fg_certs_ensure(cfg->state_dir, sans, n_sans, certs, err);
+    free(sans);
+    if (ensured != 0)
+        return NULL;
+    return cfg->cert_file
+               ? fg_tls_server_ctx(cfg->cert_file, cfg->key_file,
+                                   cfg->client_ca_file, err)
+               : fg_tls_server_ctx(certs->server_cert, certs->server_key,
+                                   cfg->client_ca_file, err);
 }
 
 int fg_gateway_write_kubeconfig(struct fg_gateway *gw,
@@ -238,8 +312,8 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
     /* A refused plugin stops the start, as it fails --check: a gateway
      * that runs with a plugin missing is a surprise found too late. */
     struct fg_diag diag = {0};
-    if (fg_plugins_load_dir(cfg->plugin_dir, &gw->plugins, &diag) != 0 ||
-        fg_config_validate(cfg, &gw->plugins, &diag) != 0) {
+    if (fg_plugins_load_dir(cfg->plugin_dir, &gw->gen->plugins, &diag) != 0 ||
+        fg_config_validate(cfg, &gw->gen->plugins, &diag) != 0) {
         int rc = fg_error_set(err, "%s", diag.n ? diag.lines[0] : "bad plugin");
         for (size_t i = 0; i < diag.n; i++)
             fg_error_log("%s", diag.lines[i]);
@@ -253,36 +327,22 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
     fg_diag_free(&diag);
 
     struct fg_cert_files certs = {0};
-    const char *cert = cfg->cert_file, *key = cfg->key_file;
-    /* A specific listen address is a name clients will use: cover it, and
-     * the names the operator gives (a Service's DNS names). */
-    const char **sans = calloc(cfg->n_server_names + 1, sizeof(*sans));
-    if (!sans)
-        return fg_error_set(err, "out of memory");
-    size_t n_sans = 0;
-    if (strcmp(cfg->listen_host, "0.0.0.0") != 0 &&
-        strcmp(cfg->listen_host, "::") != 0)
-        sans[n_sans++] = cfg->listen_host;
-    for (size_t i = 0; i < cfg->n_server_names; i++)
-        sans[n_sans++] = cfg->server_names[i];
-    int ensured = fg_certs_ensure(cfg->state_dir, sans, n_sans, &certs, err);
-    free(sans);
-    if (ensured != 0)
+    gw->gen->ssl_ctx = fg_gateway_serving_ctx(cfg, &certs, err);
+    if (!gw->gen->ssl_ctx) {
+        fg_cert_files_free(&certs);
         return -1;
-    if (!cert) {
-        cert = certs.server_cert;
-        key = certs.server_key;
     }
-    gw->ssl_ctx = fg_tls_server_ctx(cert, key, cfg->client_ca_file, err);
+    fg_gateway_tls_id(cfg, gw->gen->tls_id, sizeof(gw->gen->tls_id));
     /* lent to plugins' listeners (host.h listen) */
-    gw->serving_cert_file = strdup(cert);
-    gw->serving_key_file = strdup(key);
+    gw->serving_cert_file =
+        strdup(cfg->cert_file ? cfg->cert_file : certs.server_cert);
+    gw->serving_key_file =
+        strdup(cfg->key_file ? cfg->key_file : certs.server_key);
     gw->ca_cert_file = strdup(certs.ca_cert);
     int rc = -1;
     if (!gw->serving_cert_file || !gw->serving_key_file || !gw->ca_cert_file)
         rc = fg_error_set(err, "out of memory");
-    else if (gw->ssl_ctx &&
-             fg_admin_token_ensure(cfg->state_dir, gw->token, err) == 0 &&
+    else if (fg_admin_token_ensure(cfg->state_dir, gw->token, err) == 0 &&
              fg_gateway_write_kubeconfig(gw, cfg, err) == 0)
         rc = write_pid(cfg, err);
     fg_cert_files_free(&certs);
@@ -431,8 +491,6 @@ void fg_gateway_free(struct fg_gateway *gw)
         fg_source_table_free(&w->sources);
     }
     free(gw->workers);
-    if (gw->ssl_ctx)
-        SSL_CTX_free(gw->ssl_ctx);
     free(gw->serving_cert_file);
     free(gw->serving_key_file);
     if (gw->ca_cert_file) /* the state was written */
@@ -442,6 +500,5 @@ void fg_gateway_free(struct fg_gateway *gw)
         fg_generation_unref(gw->gen);
         pthread_mutex_destroy(&gw->reload_lock);
     }
-    fg_plugins_unload(&gw->plugins);
     memset(gw, 0, sizeof(*gw));
 }

@@ -1,4 +1,4 @@
-/* The running gateway: the configuration generation, loaded plugins, the
+/* The running gateway: the configuration generation (with its plugins), the
  * TLS context, the admin token, and one worker per thread. Each worker owns
  * an event loop, its listening socket (SO_REUSEPORT) and its view of the
  * running generation (daemon/generation.h): its own driver instance per
@@ -15,6 +15,7 @@
 #include <fedgate/driver.h>
 #include <fedgate/policy.h>
 
+#include "config/certs.h"
 #include "config/config.h"
 #include "net/conn_sources.h"
 #include "net/fd_guard.h"
@@ -42,7 +43,7 @@ struct fg_member_rt {
     struct fg_config_section *section; /* its own copy */
     char *files; /* what the files the section names were when read */
     atomic_uint refs;
-    const struct fg_plugin *plugin;
+    struct fg_plugin *plugin; /* a reference: dlclosed after instance_free */
     const struct fg_driver_ops *ops;
     void *instance;
     struct fg_member_rt *owner; /* NULL on the owner (and per-worker) */
@@ -60,7 +61,7 @@ struct fg_member_rt {
 struct fg_policy_rt {
     struct fg_config_section *section; /* its own copy */
     unsigned refs;                     /* on its worker's loop only */
-    const struct fg_plugin *plugin;
+    struct fg_plugin *plugin; /* a reference: dlclosed after instance_free */
     const struct fg_policy_ops *ops;
     void *instance;
     struct fg_host *host; /* its worker's lent_hosts owns it */
@@ -98,17 +99,15 @@ struct fg_worker {
 };
 
 struct fg_gateway {
-    /* The configuration started with: what only a restart changes (listen,
-     * state_dir, workers, [tls], [tunnel]) is read here; the rest from the
+    /* The configuration started with: what only a restart changes
+     * (state_dir, workers, [tunnel]) is read here; the rest from the
      * worker's generation. */
     struct fg_config *cfg;
     struct fg_generation *gen; /* the running one; the main thread's */
     const char *state_dir_override, *listen_override; /* command line */
     char *ca_cert_file;                               /* for kubeconfigs */
-    struct fg_plugin_set plugins;
-    SSL_CTX *ssl_ctx;
-    char *serving_cert_file, *serving_key_file; /* lent to listeners */
-    char token[65];                             /* the admin bearer token */
+    char *serving_cert_file, *serving_key_file;       /* lent to listeners */
+    char token[65]; /* the admin bearer token */
     struct fg_worker *workers;
     unsigned n_workers;
     uint64_t started_ms;
@@ -139,6 +138,27 @@ void fg_gateway_free(struct fg_gateway *gw);
  * per member. Returns 0, or -1 with ERR set. */
 int fg_gateway_write_kubeconfig(struct fg_gateway *gw,
                                 const struct fg_config *cfg,
+                                struct fg_error *err);
+
+/* A listening socket for CFG's listen (SO_REUSEPORT: one per worker), or
+ * -1 with ERR set. */
+int fg_gateway_open_listener(const struct fg_config *cfg, struct fg_error *err);
+
+/* On W's loop: W accepts on FD (taken over, closed on failure) instead of
+ * its listener so far, whose connections go on. 0, or -1 with ERR set. */
+int fg_worker_listen(struct fg_worker *w, int fd, struct fg_error *err);
+
+/* The serving TLS context for CFG: [tls]'s certificate and key, else the
+ * state directory's own (re-issued when it no longer names what CFG
+ * listens on); CERTS gets the state's files (fg_cert_files_free). NULL
+ * with ERR set. */
+/* What the serving TLS context of CFG is made from (listen host, server
+ * names, the certificate, key and client CA files' paths, sizes and
+ * mtimes) into OUT: a reload that finds the same keeps the context. */
+void fg_gateway_tls_id(const struct fg_config *cfg, char *out, size_t len);
+
+SSL_CTX *fg_gateway_serving_ctx(const struct fg_config *cfg,
+                                struct fg_cert_files *certs,
                                 struct fg_error *err);
 
 /* Called when a connection closes or a request ends while draining: ends

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -40,6 +41,9 @@ void fg_generation_unref(struct fg_generation *g)
     atomic_fetch_sub(&g->gw->generations_live, 1);
     if (g->owns_cfg)
         fg_config_free(g->cfg);
+    fg_plugins_unload(&g->plugins);
+    if (g->ssl_ctx)
+        SSL_CTX_free(g->ssl_ctx);
     free(g);
 }
 
@@ -148,6 +152,7 @@ static void member_free(struct fg_member_rt *m)
         fg_cross_loop_health_stop(m);
         m->ops->instance_free(m->instance);
     }
+    fg_plugin_unref(m->plugin);
     fg_config_section_destroy(m->section);
     free(m->files);
     free(m);
@@ -163,10 +168,11 @@ static int member_unchanged(const struct fg_member_rt *m,
            strcmp(m->files, files) == 0;
 }
 
-static struct fg_member_rt *
-member_new(struct fg_worker *w, const struct fg_config_section *s,
-           const struct fg_plugin *plugin, char *files,
-           const struct fg_worker_gen *first, struct fg_error *err)
+static struct fg_member_rt *member_new(struct fg_worker *w,
+                                       const struct fg_config_section *s,
+                                       struct fg_plugin *plugin, char *files,
+                                       const struct fg_worker_gen *first,
+                                       struct fg_error *err)
 {
     struct fg_member_rt *m = calloc(1, sizeof(*m));
     if (!m || !(m->section = fg_config_section_dup(s))) {
@@ -178,7 +184,7 @@ member_new(struct fg_worker *w, const struct fg_config_section *s,
     atomic_init(&m->refs, 1);
     m->worker = w;
     m->files = files;
-    m->plugin = plugin;
+    m->plugin = fg_plugin_ref(plugin);
     m->ops = plugin->desc->ops;
     if (m->ops->scope == FG_SCOPE_ONE_LOOP && first) {
         /* One instance, on the first worker: requests go there. */
@@ -211,15 +217,16 @@ member_new(struct fg_worker *w, const struct fg_config_section *s,
     return m;
 }
 
-/* The member S of the new view: PREV's when unchanged, else a new one. */
-static struct fg_member_rt *member_for(struct fg_worker *w,
+/* The member S of the new view G: PREV's when unchanged, else a new one. */
+static struct fg_member_rt *member_for(struct fg_worker_gen *g,
                                        const struct fg_config_section *s,
                                        const struct fg_worker_gen *prev,
                                        const struct fg_worker_gen *first,
                                        struct fg_error *err)
 {
-    const struct fg_plugin *plugin = fg_plugins_find(
-        &w->gw->plugins, FG_PLUGIN_DRIVER, fg_config_get(s, "driver"));
+    struct fg_worker *w = g->worker;
+    struct fg_plugin *plugin = fg_plugins_find(
+        &g->gen->plugins, FG_PLUGIN_DRIVER, fg_config_get(s, "driver"));
     if (!plugin) {
         fg_error_set(err, "%s:%d: member \"%s\": no driver", s->file, s->line,
                      s->name);
@@ -242,7 +249,10 @@ static struct fg_member_rt *member_for(struct fg_worker *w,
     if (prev && w->index == 0)
         fg_info("member \"%s\": %s: a new driver instance serves its new "
                 "requests",
-                s->name, old ? "changed (its section or files)" : "added");
+                s->name,
+                !old                    ? "added"
+                : old->plugin != plugin ? "its driver plugin was replaced"
+                                        : "changed (its section or files)");
     return member_new(w, s, plugin, files, first, err);
 }
 
@@ -252,18 +262,20 @@ static void policy_unref(struct fg_policy_rt *p)
         return;
     if (p->instance)
         p->ops->instance_free(p->instance);
+    fg_plugin_unref(p->plugin);
     fg_config_section_destroy(p->section);
     free(p);
 }
 
-/* The chain's plugin S of the new view: PREV's when its section did not
- * change (it re-reads its files on adopt), else a new instance. */
-static struct fg_policy_rt *policy_for(struct fg_worker *w,
+/* The chain's plugin S of the new view G: PREV's when its section and its
+ * plugin did not change (it re-reads its files on adopt), else a new
+ * instance. */
+static struct fg_policy_rt *policy_for(struct fg_worker_gen *g,
                                        const struct fg_config_section *s,
                                        const struct fg_worker_gen *prev,
                                        struct fg_error *err)
 {
-    const struct fg_plugin *plugin = fg_config_plugin_of(s, &w->gw->plugins);
+    struct fg_plugin *plugin = fg_config_plugin_of(s, &g->gen->plugins);
     if (!plugin) {
         fg_error_set(err, "%s:%d: [plugin \"%s\"]: no plugin", s->file, s->line,
                      s->name);
@@ -283,10 +295,10 @@ static struct fg_policy_rt *policy_for(struct fg_worker *w,
         return NULL;
     }
     p->refs = 1;
-    p->plugin = plugin;
+    p->plugin = fg_plugin_ref(plugin);
     p->ops = plugin->desc->ops;
     char msg[256] = "";
-    if (!(p->host = lend_host(w, plugin, p->section))) {
+    if (!(p->host = lend_host(g->worker, plugin, p->section))) {
         fg_error_set(err, "out of memory");
         policy_unref(p);
         return NULL;
@@ -330,6 +342,7 @@ struct fg_worker_gen *fg_worker_gen_new(struct fg_worker *w,
     g->cfg = cfg;
     g->worker = w;
     g->refs = 1;
+    g->listen_fd = -1;
     g->members = calloc(cfg->n_members + 1, sizeof(*g->members));
     g->policies = calloc(cfg->n_chain + 1, sizeof(*g->policies));
     if (!g->members || !g->policies) {
@@ -340,7 +353,7 @@ struct fg_worker_gen *fg_worker_gen_new(struct fg_worker *w,
     /* Policy plugins first: an authenticate plugin may read the admin
      * token, written before any view is made. */
     for (size_t i = 0; i < cfg->n_chain; i++) {
-        if (!(g->policies[i] = policy_for(w, cfg->chain[i], prev, err))) {
+        if (!(g->policies[i] = policy_for(g, cfg->chain[i], prev, err))) {
             fg_worker_gen_unref(g);
             return NULL;
         }
@@ -348,7 +361,7 @@ struct fg_worker_gen *fg_worker_gen_new(struct fg_worker *w,
     }
     for (size_t i = 0; i < cfg->n_members; i++) {
         if (!(g->members[i] =
-                  member_for(w, &cfg->members[i], prev, first, err))) {
+                  member_for(g, &cfg->members[i], prev, first, err))) {
             fg_worker_gen_unref(g);
             return NULL;
         }
@@ -374,6 +387,8 @@ void fg_worker_gen_unref(struct fg_worker_gen *g)
     free(g->policies);
     if (g->drain_timer)
         event_free(g->drain_timer);
+    if (g->listen_fd >= 0)
+        close(g->listen_fd);
     fg_generation_unref(g->gen);
     free(g);
 }
@@ -424,10 +439,28 @@ static void reload_carried(const struct fg_worker_gen *old,
     }
 }
 
+/* W accepts on NEXT's listen when it moved (not while it stops: its
+ * listener is gone then, and NEXT closes the socket when freed). */
+static void move_listener(struct fg_worker *w, struct fg_worker_gen *next)
+{
+    if (next->listen_fd < 0 || w->draining)
+        return;
+    struct fg_error err = {{0}};
+    int fd = next->listen_fd;
+    next->listen_fd = -1;
+    if (fg_worker_listen(w, fd, &err) != 0)
+        fg_error_log("worker %u: %s; the listener stays where it was", w->index,
+                     err.msg);
+    else if (w->index == 0)
+        fg_info("listening on %s:%u; the connections accepted before go on",
+                next->cfg->listen_host, next->cfg->listen_port);
+}
+
 void fg_worker_gen_adopt(struct fg_worker *w, struct fg_worker_gen *next)
 {
     struct fg_worker_gen *old = w->gen;
     w->gen = next;
+    move_listener(w, next);
     if (!old)
         return;
     reload_carried(old, next);

@@ -13,8 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/ssl.h>
+
 #include "base/error.h"
 #include "config/config.h"
+#include "plugin/plugin_loader.h"
 
 struct event;
 struct evbuffer;
@@ -30,6 +33,14 @@ struct fg_generation {
     uint64_t id;      /* 1, 2, ...: the reloads that took */
     atomic_uint refs; /* the gateway's while running, and each view's */
     struct fg_gateway *gw;
+    /* The plugins loaded from plugin_dir for it: an unchanged file is the
+     * running generation's plugin, shared; a replaced one a fresh load. */
+    struct fg_plugin_set plugins;
+    /* What new connections' TLS uses: made again on each reload, so a
+     * certificate rotated in place is taken; each connection holds the
+     * one it started with (SSL_new takes a reference). */
+    SSL_CTX *ssl_ctx;
+    char tls_id[8192]; /* fg_gateway_tls_id: what ssl_ctx was made from */
 };
 
 /* One worker's view of a generation; touched on that worker's loop only. */
@@ -44,10 +55,11 @@ struct fg_worker_gen {
     size_t n_policies;
     struct fg_exchange *exchanges; /* the requests that hold this view */
     struct event *drain_timer;     /* reload_drain, once replaced */
+    int listen_fd; /* a moved listen's socket until adopted, else -1 */
 };
 
 /* A generation of CFG (taken over when OWNS_CFG), with the gateway's
- * reference; NULL when out of memory. Any thread. */
+ * reference and no plugins yet; NULL when out of memory. Any thread. */
 struct fg_generation *fg_generation_new(struct fg_gateway *gw,
                                         struct fg_config *cfg, int owns_cfg);
 void fg_generation_unref(struct fg_generation *g);

@@ -98,6 +98,12 @@ static void refused(struct fg_gateway *gw, const struct fg_diag *diag)
     fg_notify_ready("serving; the last reload was refused");
 }
 
+static int same_listen(const struct fg_config *a, const struct fg_config *b)
+{
+    return a->listen_port == b->listen_port &&
+           strcmp(a->listen_host, b->listen_host) == 0;
+}
+
 static int same_members(const struct fg_config *a, const struct fg_config *b)
 {
     if (a->n_members != b->n_members)
@@ -108,11 +114,13 @@ static int same_members(const struct fg_config *a, const struct fg_config *b)
     return 1;
 }
 
-/* Every worker's view of GEN, or none: a refusal drops those made. */
+/* Every worker's view of GEN, each with its socket when listen moved, or
+ * none: a refusal (an address that cannot be bound too) drops those made. */
 static struct fg_worker_gen **build_views(struct fg_gateway *gw,
                                           struct fg_generation *gen,
                                           struct fg_diag *diag)
 {
+    int moved = !same_listen(gw->gen->cfg, gen->cfg);
     struct fg_worker_gen **views = calloc(gw->n_workers, sizeof(*views));
     if (!views) {
         fg_diag_add(diag, NULL, 0, "out of memory");
@@ -121,9 +129,13 @@ static struct fg_worker_gen **build_views(struct fg_gateway *gw,
     for (unsigned i = 0; i < gw->n_workers; i++) {
         struct fg_error err = {{0}};
         views[i] = build_view(&gw->workers[i], gen, views[0], &err);
-        if (views[i])
+        if (views[i] &&
+            (!moved || (views[i]->listen_fd =
+                            fg_gateway_open_listener(gen->cfg, &err)) >= 0))
             continue;
         fg_diag_add(diag, NULL, 0, "%s", err.msg);
+        if (views[i])
+            i++;
         while (i-- > 0)
             on_worker(views[i], drop_here);
         free(views);
@@ -132,15 +144,34 @@ static struct fg_worker_gen **build_views(struct fg_gateway *gw,
     return views;
 }
 
-static void apply(struct fg_gateway *gw, struct fg_generation *gen,
-                  struct fg_worker_gen **views)
+/* The plugins of NEXT that RUNNING did not have: files replaced or added. */
+static void log_fresh_plugins(const struct fg_plugin_set *running,
+                              const struct fg_plugin_set *next)
 {
+    for (size_t i = 0; i < next->n; i++) {
+        size_t j = 0;
+        while (j < running->n && running->v[j] != next->v[i])
+            j++;
+        if (j == running->n)
+            fg_info("plugin %s %s: loaded from %s (a new file)",
+                    next->v[i]->desc->name, next->v[i]->desc->version,
+                    next->v[i]->path);
+    }
+}
+
+/* CA_CREATED: the state's CA was made anew (kubeconfigs pin it). */
+static void apply(struct fg_gateway *gw, struct fg_generation *gen,
+                  struct fg_worker_gen **views, int ca_created)
+{
+    log_fresh_plugins(&gw->gen->plugins, &gen->plugins);
+    int rewrite = !same_members(gw->gen->cfg, gen->cfg) ||
+                  !same_listen(gw->gen->cfg, gen->cfg) || ca_created;
     for (unsigned i = 0; i < gw->n_workers; i++)
         on_worker(views[i], adopt_here);
     struct fg_generation *old = gw->gen;
     gw->gen = gen;
     const struct fg_config *cfg = gen->cfg;
-    if (!same_members(old->cfg, cfg)) {
+    if (rewrite) {
         struct fg_error err = {{0}};
         if (fg_gateway_write_kubeconfig(gw, cfg, &err) != 0)
             fg_error_log("reload: %s", err.msg);
@@ -171,11 +202,14 @@ void fg_reload_signal(evutil_socket_t sig, short what, void *arg)
     fg_info("SIGHUP: reading the configuration in %s again", gw->cfg->dir);
     fg_notify_reloading();
     struct fg_diag diag = {0};
+    struct fg_plugin_set plugins = {0};
     struct fg_config *cfg = fg_config_load(gw->cfg->dir, &diag);
-    if (cfg && (fg_config_override(cfg, gw->state_dir_override,
-                                   gw->listen_override, &diag) != 0 ||
-                fg_config_validate(cfg, &gw->plugins, &diag) != 0 ||
-                fg_config_restart_only(gw->cfg, cfg, &diag) != 0)) {
+    if (cfg &&
+        (fg_config_override(cfg, gw->state_dir_override, gw->listen_override,
+                            &diag) != 0 ||
+         fg_plugins_reload_dir(&gw->gen->plugins, &plugins, &diag) != 0 ||
+         fg_config_validate(cfg, &plugins, &diag) != 0 ||
+         fg_config_restart_only(gw->cfg, cfg, &diag) != 0)) {
         fg_config_free(cfg);
         cfg = NULL;
     }
@@ -184,13 +218,36 @@ void fg_reload_signal(evutil_socket_t sig, short what, void *arg)
         fg_config_free(cfg);
         fg_diag_add(&diag, NULL, 0, "out of memory");
     }
-    struct fg_worker_gen **views = gen ? build_views(gw, gen, &diag) : NULL;
+    if (gen)
+        gen->plugins = plugins; /* freed with it */
+    else
+        fg_plugins_unload(&plugins);
+    /* Made anew when what it is made from changed, a certificate or key
+     * rewritten under the same names included. */
+    struct fg_cert_files certs = {0};
+    struct fg_error err = {{0}};
+    if (gen) {
+        fg_gateway_tls_id(cfg, gen->tls_id, sizeof(gen->tls_id));
+        if (strcmp(gen->tls_id, gw->gen->tls_id) == 0 &&
+            SSL_CTX_up_ref(gw->gen->ssl_ctx) == 1) {
+            gen->ssl_ctx = gw->gen->ssl_ctx;
+        } else if ((gen->ssl_ctx = fg_gateway_serving_ctx(cfg, &certs, &err))) {
+            /* the state's certificate may have been issued again */
+            fg_gateway_tls_id(cfg, gen->tls_id, sizeof(gen->tls_id));
+            fg_info("serving certificate loaded again: new connections use it");
+        } else {
+            fg_diag_add(&diag, NULL, 0, "%s", err.msg);
+        }
+    }
+    struct fg_worker_gen **views =
+        gen && gen->ssl_ctx ? build_views(gw, gen, &diag) : NULL;
     if (views)
-        apply(gw, gen, views);
+        apply(gw, gen, views, certs.ca_created);
     else
         refused(gw, &diag);
     if (gen && !views)
         fg_generation_unref(gen);
     free(views);
+    fg_cert_files_free(&certs);
     fg_diag_free(&diag);
 }

@@ -198,7 +198,7 @@ void fg_conn_accept(struct fg_worker *w, int fd, const struct sockaddr *addr,
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     struct fg_conn *c = calloc(1, sizeof(*c));
-    SSL *ssl = c ? SSL_new(w->gw->ssl_ctx) : NULL;
+    SSL *ssl = c ? SSL_new(w->gen->gen->ssl_ctx) : NULL;
     if (!ssl) {
         free(c);
         fg_source_release(&w->sources, &source);

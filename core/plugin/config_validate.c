@@ -78,8 +78,6 @@ int fg_config_restart_only(const struct fg_config *running,
         int changed;
     } keys[] = {
         {"role", running->role != next->role},
-        {"listen", !same(running->listen_host, next->listen_host) ||
-                       running->listen_port != next->listen_port},
         {"state_dir", !same(running->state_dir, next->state_dir)},
         {"plugin_dir", !same(running->plugin_dir, next->plugin_dir)},
         {"workers", running->workers != next->workers},
@@ -90,11 +88,9 @@ int fg_config_restart_only(const struct fg_config *running,
             restart_line(next, "gateway", keys[i].key, diag);
             n++;
         }
-    static const char *const sections[] = {"tls", "tunnel"};
-    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
-        if (!same_section(running, next, sections[i])) {
-            restart_line(next, sections[i], NULL, diag);
-            n++;
-        }
+    if (!same_section(running, next, "tunnel")) {
+        restart_line(next, "tunnel", NULL, diag);
+        n++;
+    }
     return n;
 }

@@ -14,9 +14,9 @@
 int fg_config_validate(struct fg_config *cfg, const struct fg_plugin_set *set,
                        struct fg_diag *diag);
 
-/* What NEXT changes that only a restart applies (role, listen, state_dir,
- * plugin_dir, workers, [tls], [tunnel]), each a FILE:LINE line in DIAG.
- * Returns their number. */
+/* What NEXT changes that only a restart applies (role, state_dir,
+ * plugin_dir, workers, [tunnel]), each a FILE:LINE line in DIAG. Returns
+ * their number. */
 int fg_config_restart_only(const struct fg_config *running,
                            const struct fg_config *next, struct fg_diag *diag);
 

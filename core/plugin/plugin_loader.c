@@ -7,10 +7,14 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fedgate/driver.h>
@@ -268,9 +272,9 @@ static int check_descriptor(const struct fg_plugin_set *set,
         return -1;
     }
     for (size_t i = 0; i < set->n; i++) {
-        if (strcmp(set->v[i].desc->name, d->name) == 0) {
+        if (strcmp(set->v[i]->desc->name, d->name) == 0) {
             snprintf(why, len, "plugin name \"%s\" already loaded from %s",
-                     d->name, set->v[i].path);
+                     d->name, set->v[i]->path);
             return -1;
         }
     }
@@ -280,16 +284,119 @@ static int check_descriptor(const struct fg_plugin_set *set,
     return check_keys(d, why, len);
 }
 
-/* Loads PATH into SET; returns 0, or -1 after reporting the refusal. */
-static int load_one(const char *path, struct fg_plugin_set *set,
+static void close_object(void *dl, int copy_fd)
+{
+    dlclose(dl);
+    if (copy_fd >= 0)
+        close(copy_fd);
+}
+
+static void file_id_of(const struct stat *st, struct fg_plugin_file_id *id)
+{
+    *id = (struct fg_plugin_file_id){.dev = st->st_dev,
+                                     .ino = st->st_ino,
+                                     .size = st->st_size,
+                                     .mtime = st->st_mtim};
+}
+
+static int same_file_id(const struct fg_plugin_file_id *a,
+                        const struct fg_plugin_file_id *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec &&
+           a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* Copies the plugin file open on FD into a new memory file; returns its
+ * descriptor, or -1 with errno set. */
+static int private_copy(int fd, const char *path, off_t size)
+{
+    const char *base = strrchr(path, '/');
+    int copy = memfd_create(base ? base + 1 : path, MFD_CLOEXEC);
+    if (copy < 0)
+        return -1;
+    off_t done = 0;
+    while (done < size) {
+        ssize_t n = sendfile(copy, fd, NULL, (size_t)(size - done));
+        if (n <= 0) {
+            int e = n == 0 ? EIO : errno; /* shorter than it was */
+            close(copy);
+            errno = e;
+            return -1;
+        }
+        done += n;
+    }
+    return copy;
+}
+
+/* dlopens PATH, or (COPY) a private copy of it whose descriptor goes to
+ * *COPY_FD; the file's identity at that moment goes to ID. NULL with the
+ * reason in WHY. */
+static void *open_object(const char *path, int copy,
+                         struct fg_plugin_file_id *id, int *copy_fd, char *why,
+                         size_t len)
+{
+    struct stat st;
+    *copy_fd = -1;
+    if (!copy) {
+        if (stat(path, &st) != 0) {
+            snprintf(why, len, "%s", strerror(errno));
+            return NULL;
+        }
+        file_id_of(&st, id);
+        void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        const char *e = dl ? NULL : dlerror();
+        if (!dl)
+            snprintf(why, len, "%s", e ? e : "unknown error");
+        return dl;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(why, len, "%s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    file_id_of(&st, id);
+    *copy_fd = private_copy(fd, path, st.st_size);
+    close(fd);
+    if (*copy_fd < 0) {
+        snprintf(why, len, "a private copy: %s", strerror(errno));
+        return NULL;
+    }
+    char name[64];
+    snprintf(name, sizeof(name), "/proc/self/fd/%d", *copy_fd);
+    void *dl = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!dl) {
+        const char *e = dlerror();
+        snprintf(why, len, "%s", e ? e : "unknown error");
+        close(*copy_fd);
+        *copy_fd = -1;
+    }
+    return dl;
+}
+
+static int append(struct fg_plugin_set *set, struct fg_plugin *p)
+{
+    struct fg_plugin **v = realloc(set->v, (set->n + 1) * sizeof(*v));
+    if (!v)
+        return -1;
+    set->v = v;
+    v[set->n++] = p;
+    return 0;
+}
+
+/* Loads PATH (COPY: from a private copy) into SET; returns 0, or -1 after
+ * reporting the refusal. */
+static int load_one(const char *path, int copy, struct fg_plugin_set *set,
                     struct fg_diag *diag)
 {
     char why[512];
-    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    struct fg_plugin_file_id id;
+    int copy_fd;
+    void *dl = open_object(path, copy, &id, &copy_fd, why, sizeof(why));
     if (!dl) {
-        const char *e = dlerror();
-        fg_diag_add(diag, NULL, 0, "%s: refused: cannot load: %s", path,
-                    e ? e : "unknown error");
+        fg_diag_add(diag, NULL, 0, "%s: refused: cannot load: %s", path, why);
         return -1;
     }
     dlerror();
@@ -299,7 +406,7 @@ static int load_one(const char *path, struct fg_plugin_set *set,
                     "%s: refused: no " FG_PLUGIN_ENTRY_SYMBOL
                     " symbol (not a fedgate plugin?)",
                     path);
-        dlclose(dl);
+        close_object(dl, copy_fd);
         return -1;
     }
     /* POSIX guarantees a data pointer from dlsym can hold a function's
@@ -311,27 +418,56 @@ static int load_one(const char *path, struct fg_plugin_set *set,
         fg_diag_add(diag, NULL, 0,
                     "%s: refused: the plugin declined this core (ABI %d.%d)",
                     path, FG_ABI_MAJOR, FG_ABI_MINOR);
-        dlclose(dl);
+        close_object(dl, copy_fd);
         return -1;
     }
     if (check_descriptor(set, d, why, sizeof(why)) != 0) {
         fg_diag_add(diag, NULL, 0, "%s: refused: %s", path, why);
-        dlclose(dl);
+        close_object(dl, copy_fd);
         return -1;
     }
-    struct fg_plugin *v = realloc(set->v, (set->n + 1) * sizeof(*v));
-    char *p = strdup(path);
-    if (!v || !p) {
-        if (v)
-            set->v = v;
+    struct fg_plugin *p = calloc(1, sizeof(*p));
+    if (!p || !(p->path = strdup(path)) || append(set, p) != 0) {
+        if (p)
+            free(p->path);
         free(p);
         fg_diag_add(diag, NULL, 0, "%s: refused: out of memory", path);
-        dlclose(dl);
+        close_object(dl, copy_fd);
         return -1;
     }
-    set->v = v;
-    v[set->n++] = (struct fg_plugin){.path = p, .dl = dl, .desc = d};
+    p->dl = dl;
+    p->desc = d;
+    p->id = id;
+    p->copy_fd = copy_fd;
+    atomic_init(&p->refs, 1);
     return 0;
+}
+
+/* Puts PATH into SET: RUNNING's plugin of that path when the file is the
+ * one it was loaded from, else the file loaded (from a private copy once
+ * something runs). Returns 0, or -1 after reporting the refusal. */
+static int take_one(const char *path, const struct fg_plugin_set *running,
+                    struct fg_plugin_set *set, struct fg_diag *diag)
+{
+    struct stat st;
+    for (size_t i = 0; running && i < running->n; i++) {
+        struct fg_plugin *p = running->v[i];
+        if (strcmp(p->path, path) != 0)
+            continue;
+        struct fg_plugin_file_id now;
+        if (stat(path, &st) != 0)
+            break;
+        file_id_of(&st, &now);
+        if (!same_file_id(&p->id, &now))
+            break;
+        if (append(set, p) != 0) {
+            fg_diag_add(diag, NULL, 0, "%s: refused: out of memory", path);
+            return -1;
+        }
+        fg_plugin_ref(p);
+        return 0;
+    }
+    return load_one(path, running != NULL, set, diag);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -355,18 +491,11 @@ char *fg_plugins_default_dir(void)
     return fg_ini_path_join(exe, rel);
 }
 
-int fg_plugins_load_dir(const char *dir, struct fg_plugin_set *set,
-                        struct fg_diag *diag)
+/* Every SET->dir/ *.so in lexical order into SET, through take_one. */
+static int load_names(const struct fg_plugin_set *running,
+                      struct fg_plugin_set *set, struct fg_diag *diag)
 {
-    char *copy = dir ? strdup(dir) : fg_plugins_default_dir();
-    if (!copy) {
-        fg_diag_add(diag, NULL, 0, "%s: cannot find the plugin directory",
-                    dir ? dir : "built-in plugin_dir");
-        return 1;
-    }
-    free(set->dir);
-    set->dir = copy;
-    dir = copy;
+    const char *dir = set->dir;
     DIR *d = opendir(dir);
     if (!d) {
         fg_diag_add(diag, NULL, 0, "%s: %s", dir, strerror(errno));
@@ -402,7 +531,7 @@ int fg_plugins_load_dir(const char *dir, struct fg_plugin_set *set,
         size_t len = strlen(dir) + strlen(names[i]) + 2;
         char *path = malloc(len);
         if (!path || (snprintf(path, len, "%s/%s", dir, names[i]),
-                      load_one(path, set, diag) != 0))
+                      take_one(path, running, set, diag) != 0))
             refused++;
         free(path);
         free(names[i]);
@@ -411,23 +540,59 @@ int fg_plugins_load_dir(const char *dir, struct fg_plugin_set *set,
     return refused;
 }
 
-const struct fg_plugin *fg_plugins_find(const struct fg_plugin_set *set,
-                                        enum fg_plugin_kind kind,
-                                        const char *name)
+int fg_plugins_load_dir(const char *dir, struct fg_plugin_set *set,
+                        struct fg_diag *diag)
+{
+    char *copy = dir ? strdup(dir) : fg_plugins_default_dir();
+    if (!copy) {
+        fg_diag_add(diag, NULL, 0, "%s: cannot find the plugin directory",
+                    dir ? dir : "built-in plugin_dir");
+        return 1;
+    }
+    free(set->dir);
+    set->dir = copy;
+    return load_names(NULL, set, diag);
+}
+
+int fg_plugins_reload_dir(const struct fg_plugin_set *running,
+                          struct fg_plugin_set *next, struct fg_diag *diag)
+{
+    if (!(next->dir = strdup(running->dir))) {
+        fg_diag_add(diag, NULL, 0, "%s: out of memory", running->dir);
+        return 1;
+    }
+    return load_names(running, next, diag);
+}
+
+struct fg_plugin *fg_plugins_find(const struct fg_plugin_set *set,
+                                  enum fg_plugin_kind kind, const char *name)
 {
     for (size_t i = 0; set && name && i < set->n; i++)
-        if (set->v[i].desc->kind == kind &&
-            strcmp(set->v[i].desc->name, name) == 0)
-            return &set->v[i];
+        if (set->v[i]->desc->kind == kind &&
+            strcmp(set->v[i]->desc->name, name) == 0)
+            return set->v[i];
     return NULL;
+}
+
+struct fg_plugin *fg_plugin_ref(struct fg_plugin *p)
+{
+    atomic_fetch_add(&p->refs, 1);
+    return p;
+}
+
+void fg_plugin_unref(struct fg_plugin *p)
+{
+    if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
+        return;
+    close_object(p->dl, p->copy_fd);
+    free(p->path);
+    free(p);
 }
 
 void fg_plugins_unload(struct fg_plugin_set *set)
 {
-    for (size_t i = 0; i < set->n; i++) {
-        dlclose(set->v[i].dl);
-        free(set->v[i].path);
-    }
+    for (size_t i = 0; i < set->n; i++)
+        fg_plugin_unref(set->v[i]);
     free(set->v);
     free(set->dir);
     set->v = NULL;
@@ -478,8 +643,8 @@ policy_section(const struct fg_config *cfg)
     return NULL;
 }
 
-const struct fg_plugin *fg_config_plugin_of(const struct fg_config_section *s,
-                                            const struct fg_plugin_set *set)
+struct fg_plugin *fg_config_plugin_of(const struct fg_config_section *s,
+                                      const struct fg_plugin_set *set)
 {
     const char *kind = fg_config_get(s, "plugin");
     return fg_plugins_find(set, FG_PLUGIN_POLICY, kind ? kind : s->name);
@@ -501,8 +666,8 @@ int fg_config_check_plugins(struct fg_config *cfg,
         if (!p) {
             const struct fg_plugin *other = NULL;
             for (size_t j = 0; set && j < set->n; j++)
-                if (strcmp(set->v[j].desc->name, kind) == 0)
-                    other = &set->v[j];
+                if (strcmp(set->v[j]->desc->name, kind) == 0)
+                    other = set->v[j];
             if (other)
                 fg_diag_add(diag, s->file, line,
                             "[plugin \"%s\"]: \"%s\" is a %s plugin, not a "

@@ -4,21 +4,41 @@
 #ifndef FG_PLUGIN_LOADER_H
 #define FG_PLUGIN_LOADER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include <fedgate/plugin.h>
 
 #include "config/config.h"
 #include "base/error.h"
 
+/* What a plugin file was when it was loaded: a reload loads a file
+ * whose identity changed again, and keeps the others. */
+struct fg_plugin_file_id {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+};
+
+/* A loaded plugin, shared by the sets (generations) and the instances
+ * that use it: dlclosed when the last of them lets go. */
 struct fg_plugin {
-    char *path;
+    char *path; /* the file in plugin_dir, for messages */
     void *dl;
     const struct fg_plugin_descriptor *desc;
+    atomic_uint refs;
+    struct fg_plugin_file_id id;
+    /* The private copy it was loaded from (a reload), or -1. Open while
+     * loaded: its /proc/self/fd/N name is then unique among the loaded
+     * objects, which glibc matches by name before identity. */
+    int copy_fd;
 };
 
 struct fg_plugin_set {
-    struct fg_plugin *v;
+    struct fg_plugin **v; /* each holds a reference */
     size_t n;
     char *dir; /* the directory last loaded from, for messages */
 };
@@ -36,12 +56,25 @@ char *fg_plugins_default_dir(void);
 int fg_plugins_load_dir(const char *dir, struct fg_plugin_set *set,
                         struct fg_diag *diag);
 
-/* The loaded plugin of KIND named NAME, or NULL. */
-const struct fg_plugin *fg_plugins_find(const struct fg_plugin_set *set,
-                                        enum fg_plugin_kind kind,
-                                        const char *name);
+/* Loads RUNNING's directory again into NEXT (empty): a file whose
+ * identity (device, inode, size, mtime) is what RUNNING's plugin of that
+ * path was loaded from is that plugin, shared; any other file is loaded
+ * from a private copy (glibc's dlopen would hand back the object already
+ * loaded from that path) and checked as any load. Returns the number of
+ * refusals, as fg_plugins_load_dir. */
+int fg_plugins_reload_dir(const struct fg_plugin_set *running,
+                          struct fg_plugin_set *next, struct fg_diag *diag);
 
-/* dlcloses every plugin and empties SET. */
+/* The loaded plugin of KIND named NAME, or NULL. */
+struct fg_plugin *fg_plugins_find(const struct fg_plugin_set *set,
+                                  enum fg_plugin_kind kind, const char *name);
+
+/* P, with one more reference. Any thread. */
+struct fg_plugin *fg_plugin_ref(struct fg_plugin *p);
+/* Lets go of P: the last reference dlcloses it. Any thread. */
+void fg_plugin_unref(struct fg_plugin *p);
+
+/* Lets go of every plugin of SET and empties it. */
 void fg_plugins_unload(struct fg_plugin_set *set);
 
 /* Checks every [member "NAME"] of CFG: its driver must be a loaded driver
@@ -60,7 +93,7 @@ int fg_config_check_plugins(struct fg_config *cfg,
                             struct fg_diag *diag);
 
 /* The loaded policy plugin a [plugin "NAME"] section S names, or NULL. */
-const struct fg_plugin *fg_config_plugin_of(const struct fg_config_section *s,
-                                            const struct fg_plugin_set *set);
+struct fg_plugin *fg_config_plugin_of(const struct fg_config_section *s,
+                                      const struct fg_plugin_set *set);
 
 #endif

@@ -7,6 +7,7 @@
 #include "daemon/gateway.h"
 #include "daemon/generation.h"
 #include "request/exchange_internal.h"
+#include "request/policy_chain.h"
 
 static void link_to(struct fg_exchange *ex, struct fg_worker_gen *g)
 {
@@ -117,9 +118,23 @@ void fg_exchanges_move(struct fg_worker_gen *old, struct fg_worker_gen *next)
         end_one(ex, "it was removed from the gateway's configuration");
 }
 
+/* The first request on G still waiting on a policy verdict, or NULL. */
+static struct fg_exchange *next_waiting(const struct fg_worker_gen *g)
+{
+    for (struct fg_exchange *ex = g->exchanges; ex; ex = ex->gen_next)
+        if (fg_policy_waiting(ex))
+            return ex;
+    return NULL;
+}
+
 void fg_exchanges_end(struct fg_worker_gen *g, const char *why)
 {
     struct fg_exchange *ex;
     while ((ex = next_to_end(g, NULL)) != NULL)
         end_one(ex, why);
+    /* Bounded too: a verdict of the old configuration's plugins could
+     * otherwise hold the generation until the verdict's own deadline. */
+    while ((ex = next_waiting(g)) != NULL)
+        fg_policy_abandon(ex, "before its configuration was replaced "
+                              "(reload_drain)");
 }

@@ -18,7 +18,8 @@ void fg_exchanges_move(struct fg_worker_gen *old, struct fg_worker_gen *next);
 
 /* Ends every request on G that streams from a member: its driver stream
  * is closed and the client gets a Status (503, WHY) or, when the answer
- * had begun, its end. */
+ * had begun, its end. Those still waiting on a policy verdict get a 503
+ * too (fg_policy_abandon). */
 void fg_exchanges_end(struct fg_worker_gen *g, const char *why);
 
 #endif

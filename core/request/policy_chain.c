@@ -453,18 +453,35 @@ static void release_body(struct fg_policy_run *r)
     r->body_paused = 0;
 }
 
+/* R's wait is over without a verdict: CODE with a Status saying WHY. */
+static void give_up(struct fg_policy_run *r, int code, const char *reason,
+                    const char *why)
+{
+    const char *name = r->waiting_on->section->name;
+    cancel_waiting(r);
+    fg_exchange_fail(r->ex, code, reason,
+                     "the policy plugin \"%s\" gave no verdict %s", name, why);
+    release_body(r);
+}
+
 static void verdict_late(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct fg_policy_run *r = arg;
-    if (!r->waiting)
-        return;
-    const char *name = r->waiting_on->section->name;
-    cancel_waiting(r);
-    fg_exchange_fail(r->ex, 504, "Timeout",
-                     "the policy plugin \"%s\" gave no verdict in time", name);
-    release_body(r);
+    if (r->waiting)
+        give_up(r, 504, "Timeout", "in time");
+}
+
+int fg_policy_waiting(const struct fg_exchange *ex)
+{
+    return ex->policy && ex->policy->waiting;
+}
+
+void fg_policy_abandon(struct fg_exchange *ex, const char *why)
+{
+    if (fg_policy_waiting(ex))
+        give_up(ex->policy, 503, "ServiceUnavailable", why);
 }
 
 static void call_done(struct fg_policy_call *c, enum fg_verdict v)

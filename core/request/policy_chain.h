@@ -26,6 +26,13 @@ void fg_policy_start(struct fg_exchange *ex, const struct fg_request_in *req,
  * request: returns 1 when taken, 0 when the exchange goes on as usual. */
 int fg_policy_hold_body(struct fg_exchange *ex, const void *buf, size_t len);
 
+/* Whether EX waits on a policy plugin's verdict. */
+int fg_policy_waiting(const struct fg_exchange *ex);
+
+/* Ends EX's wait on a policy plugin's verdict with a 503 Status: "the
+ * policy plugin NAME gave no verdict WHY"; the plugin is told to cancel. */
+void fg_policy_abandon(struct fg_exchange *ex, const char *why);
+
 /* EX is finished, answered with STATUS (499: the client went away) after
  * DURATION_US: a pending verdict is cancelled, every audit plugin sees the
  * outcome, and what the chain held is freed. */

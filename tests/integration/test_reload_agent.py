@@ -139,23 +139,44 @@ class ReloadAgentTest(AgentCase):
 
 
 class ChangedAgentMemberTest(AgentCase):
-    """Edge's own section changes: a new instance each time, the agent
-    joins it again, and the instance that opened the tunnel listener (the
-    first) going away leaves the gateway serving (the core keeps every
-    host handle it lent until the worker stops)."""
+    """Edge's own section changes: a new instance each time, which carries
+    over the tunnel (the agent's one connection stays up, no rejoin) and
+    serves at once; a watch opened on the first instance goes on through
+    the same tunnel and sees events; and the instance that opened the
+    tunnel listener (the first) going away leaves the gateway serving (the
+    core keeps every host handle it lent until the worker stops)."""
 
-    def test_changed_section_is_served_again(self):
+    def test_changed_section_keeps_the_tunnel(self):
+        joins = self.host.logs().count('member "edge": tunnel from')
+        watch = test_reload.Watch(self.host, self.host.token, EDGE_CONFIGMAPS)
+        self.addCleanup(watch.close)
+        wait_for(lambda: watch.lines, 10, "the watch's first events")
         for n in (2, 3, 4):
             self.host.write("20-member.ini",
                             agent_member("edge", self.token_file) +
                             "expected_tunnels = %d\n" % n)
             self.host.signal(signal.SIGHUP)
-            wait_for(lambda: self.host.logs().count('member "edge": changed')
-                     >= n - 1, 30, "reload %d" % n)
-            self.assertIsNone(self.host.proc.poll(), self.host.logs()[-3000:])
-            wait_for(lambda: self.curl(EDGE_PODS)[0] == 200, 60,
-                     "edge served again after change %d" % n)
-        self.assertGreater(self.agent.logs().count("joined host"), 1)
+            wait_for(lambda: self.host.logs().count(
+                'member "edge": 1 live tunnel(s) carried over') >= n - 1, 30,
+                "reload %d to carry the tunnel over" % n)
+            self.assertEqual(self.curl(EDGE_PODS)[0], 200)
+        self.assertEqual(self.host.logs().count('member "edge": changed'), 3)
+        self.assertEqual(
+            self.host.logs().count('member "edge": tunnel from'), joins,
+            self.host.logs()[-3000:])
+        self.assertEqual(self.agent.logs().count("joined host"), 1,
+                         self.agent.logs()[-3000:])
+        before = len(watch.lines)
+        ReloadAgentTest.post_configmap(self, "after-changes")
+        wait_for(lambda: any(l["object"]["metadata"]["name"] ==
+                             "after-changes" for l in watch.lines[before:]),
+                 10, "the new configmap on the watch opened before")
+        self.assertIsNone(watch.ended)
+        watch.close()
+        wait_for(lambda: test_reload.metric(
+            ReloadAgentTest.metrics(self),
+            "fedgate_config_generations_live") == 1, 20, "one generation left")
+        self.assertEqual(self.curl(EDGE_PODS)[0], 200)
         self.assertIsNone(self.host.proc.poll())
 
 

@@ -51,8 +51,11 @@ struct agent_instance {
 int agent_registry_join(struct agent_instance *in, char *err, size_t err_len);
 /* Unregisters IN; the last one closes the listener. */
 void agent_registry_leave(struct agent_instance *in);
-/* The agent member NAME, or NULL. */
+/* The agent member NAME (its newest instance), or NULL. */
 struct agent_instance *agent_registry_find(const char *name);
+/* The next older instance of IN's member (a reload's changed member has
+ * one until the old one's streams are done), or NULL. */
+struct agent_instance *agent_registry_older(const struct agent_instance *in);
 /* The host id, 32 hex digits. */
 const char *agent_registry_host_id(void);
 /* [tunnel] ping_interval: a tunnel silent for 3 of them is dead. */

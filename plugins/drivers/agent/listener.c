@@ -250,6 +250,15 @@ struct agent_instance *agent_registry_find(const char *name)
     return NULL;
 }
 
+struct agent_instance *agent_registry_older(const struct agent_instance *in)
+{
+    for (struct agent_instance *o = LIST_NEXT(in, link); o;
+         o = LIST_NEXT(o, link))
+        if (strcmp(o->name, in->name) == 0)
+            return o;
+    return NULL;
+}
+
 const char *agent_registry_host_id(void)
 {
     return reg.host_id;

@@ -41,7 +41,9 @@ static void *instance_new(const struct fg_host *host,
     if (!(in->ping = host->timer_new(host, ping_all, in))) {
         snprintf(err, err_len, "out of memory");
     } else if (agent_registry_join(in, err, err_len) == 0) {
-        host->timer_arm(in->ping, agent_registry_ping_ms());
+        /* At once: the first round takes over the tunnels of the
+         * instance this one replaces (ping_all). */
+        host->timer_arm(in->ping, 0);
         return in;
     }
     host->timer_free(in->ping);
@@ -87,13 +89,40 @@ static void prune(struct agent_instance *in)
     }
 }
 
-/* Every ping_interval: a PING on each live tunnel, whose connection the
- * core drops when 3 intervals pass without an answer (the agent does the
- * same from its side). */
+/* Moves FROM's tunnels to TO, the same member's instance across a
+ * reload: the agents' connections stay up, and the streams FROM opened on
+ * them go on (a tunnel is freed after its last stream, whoever holds it). */
+static void hand_over(struct agent_instance *from, struct agent_instance *to)
+{
+    size_t live = from->n_live;
+    struct agent_tunnel *t;
+    while ((t = TAILQ_FIRST(&from->tunnels)) != NULL) {
+        TAILQ_REMOVE(&from->tunnels, t, link);
+        t->in = to;
+        TAILQ_INSERT_TAIL(&to->tunnels, t, link);
+    }
+    from->n_live = 0;
+    to->n_live += live;
+    if (live)
+        to->host->log(to->host, FG_LOG_INFO,
+                      "member \"%s\": %zu live tunnel(s) carried over to its "
+                      "new instance (%zu live of %zu expected)",
+                      to->name, live, to->n_live, to->expected);
+}
+
+/* Every ping_interval, and once at once: the member's newest instance
+ * takes the tunnels of the older ones (a reload changed its section; the
+ * instance only runs once the reload is taken), then a PING on each live
+ * tunnel, whose connection the core drops when 3 intervals pass without
+ * an answer (the agent does the same from its side). */
 static void ping_all(void *arg)
 {
     struct agent_instance *in = arg;
     uint64_t interval = agent_registry_ping_ms();
+    if (agent_registry_find(in->name) == in)
+        for (struct agent_instance *o = agent_registry_older(in); o;
+             o = agent_registry_older(o))
+            hand_over(o, in);
     prune(in);
     struct agent_tunnel *t;
     TAILQ_FOREACH(t, &in->tunnels, link)
@@ -130,6 +159,11 @@ static void instance_free(void *instance)
         return;
     agent_registry_leave(in);
     in->host->timer_free(in->ping);
+    /* Another instance of the member (the one a reload made, or the one
+     * it replaced, still draining) keeps the tunnels up. */
+    struct agent_instance *heir = agent_registry_find(in->name);
+    if (heir)
+        hand_over(in, heir);
     while (!TAILQ_EMPTY(&in->tunnels))
         tunnel_free(TAILQ_FIRST(&in->tunnels));
     free(in->token_file);

@@ -67,14 +67,14 @@ static void test_good_plugins(void **state)
     assert_int_equal(d.n, 0);
     assert_int_equal(set.n, 2);
     /* lexical order: good.so, other.so */
-    assert_string_equal(set.v[0].desc->name, "good");
-    assert_string_equal(set.v[1].desc->name, "other");
+    assert_string_equal(set.v[0]->desc->name, "good");
+    assert_string_equal(set.v[1]->desc->name, "other");
     char want[600];
     snprintf(want, sizeof(want), "%s/good.so", dir);
-    assert_string_equal(set.v[0].path, want);
+    assert_string_equal(set.v[0]->path, want);
 
     const struct fg_plugin *p = fg_plugins_find(&set, FG_PLUGIN_DRIVER, "good");
-    assert_ptr_equal(p, &set.v[0]);
+    assert_ptr_equal(p, set.v[0]);
     assert_null(fg_plugins_find(&set, FG_PLUGIN_POLICY, "good"));
     assert_null(fg_plugins_find(&set, FG_PLUGIN_DRIVER, "nope"));
     assert_null(fg_plugins_find(&set, FG_PLUGIN_DRIVER, NULL));
@@ -112,7 +112,7 @@ static void test_duplicate_name(void **state)
     assert_int_equal(fg_plugins_load_dir(dir, &set, &d), 1);
     assert_int_equal(set.n, 1);
     snprintf(want, sizeof(want), "%s/a.so", dir);
-    assert_string_equal(set.v[0].path, want);
+    assert_string_equal(set.v[0]->path, want);
     snprintf(want, sizeof(want),
              "%s/b.so: refused: plugin name \"same\" already loaded from "
              "%s/a.so",
@@ -279,6 +279,88 @@ static void test_not_a_shared_object(void **state)
     snprintf(want, sizeof(want), "%s/junk.so: refused: cannot load: ", t->root);
     assert_memory_equal(d.lines[0], want, strlen(want));
     fg_plugins_unload(&set);
+    fg_diag_free(&d);
+}
+
+/* Copies fixture FILE of CASE to DIR/NAME by a rename, as an upgrade
+ * replaces a plugin (a new inode). */
+static void install_fixture(const char *dir, const char *fixture_case,
+                            const char *file, const char *name)
+{
+    char from[600], tmp[600], to[600], buf[4096];
+    fixture_dir(from, sizeof(from), fixture_case);
+    snprintf(from + strlen(from), sizeof(from) - strlen(from), "/%s.so", file);
+    snprintf(tmp, sizeof(tmp), "%s/.%s.new", dir, name);
+    snprintf(to, sizeof(to), "%s/%s", dir, name);
+    FILE *in = fopen(from, "rb"), *out = fopen(tmp, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+    assert_int_equal(rename(tmp, to), 0);
+}
+
+/* A reload shares the plugins whose files did not change and loads a
+ * replaced file afresh, beside the old object, from a private copy. */
+static void test_reload_dir(void **state)
+{
+    struct tmp *t = *state;
+    struct fg_plugin_set first = {0}, same = {0}, next = {0}, gone = {0};
+    struct fg_diag d = {0};
+    install_fixture(t->root, "good", "good", "good.so");
+    install_fixture(t->root, "good", "other", "other.so");
+    assert_int_equal(fg_plugins_load_dir(t->root, &first, &d), 0);
+    assert_int_equal(first.n, 2);
+    assert_int_equal(first.v[0]->copy_fd, -1);
+
+    assert_int_equal(fg_plugins_reload_dir(&first, &same, &d), 0);
+    assert_int_equal(same.n, 2);
+    assert_ptr_equal(same.v[0], first.v[0]);
+    assert_ptr_equal(same.v[1], first.v[1]);
+    assert_int_equal(atomic_load(&first.v[0]->refs), 2);
+    assert_string_equal(same.dir, first.dir);
+
+    /* good.so replaced by a build of the same plugin: a new object */
+    install_fixture(t->root, "good", "good", "good.so");
+    assert_int_equal(fg_plugins_reload_dir(&same, &next, &d), 0);
+    assert_int_equal(d.n, 0);
+    assert_int_equal(next.n, 2);
+    assert_ptr_not_equal(next.v[0], first.v[0]);
+    assert_ptr_not_equal(next.v[0]->dl, first.v[0]->dl);
+    assert_ptr_not_equal(next.v[0]->desc, first.v[0]->desc);
+    assert_true(next.v[0]->copy_fd >= 0);
+    assert_string_equal(next.v[0]->path, first.v[0]->path);
+    assert_string_equal(next.v[0]->desc->name, "good");
+    assert_ptr_equal(next.v[1], first.v[1]);
+    const struct fg_driver_ops *ops = next.v[0]->desc->ops;
+    char err[64] = "";
+    void *inst = ops->instance_new(NULL, NULL, err, sizeof(err));
+    assert_non_null(inst);
+    ops->instance_free(inst);
+    fg_plugins_unload(&first);
+    fg_plugins_unload(&same);
+    assert_int_equal(atomic_load(&next.v[1]->refs), 1);
+
+    /* a replacement that is refused is named; a removed file is gone */
+    char path[600], junk[600];
+    write_file(t->root, ".junk", "this is not ELF\n");
+    snprintf(junk, sizeof(junk), "%s/.junk", t->root);
+    snprintf(path, sizeof(path), "%s/other.so", t->root);
+    assert_int_equal(rename(junk, path), 0);
+    snprintf(path, sizeof(path), "%s/good.so", t->root);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(fg_plugins_reload_dir(&next, &gone, &d), 1);
+    assert_int_equal(gone.n, 0);
+    assert_int_equal(d.n, 1);
+    char want[700];
+    snprintf(want, sizeof(want),
+             "%s/other.so: refused: cannot load: ", t->root);
+    assert_memory_equal(d.lines[0], want, strlen(want));
+    fg_plugins_unload(&gone);
+    fg_plugins_unload(&next);
     fg_diag_free(&d);
 }
 
@@ -479,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_signature_refusals),
         cmocka_unit_test_setup_teardown(test_not_a_shared_object, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_reload_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_and_empty_dir, setup,
                                         teardown),
         cmocka_unit_test(test_default_dir),
