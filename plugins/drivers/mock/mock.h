@@ -667,6 +667,9 @@ struct mock_spdy {
     size_t block_len;
     struct mock_spdy_header *hv; /* its pairs, pointing into block */
     size_t n_hv;
+    /* set: frames are only buffered, read at the next parse once clear
+     * (the transport is paused meanwhile, which bounds them) */
+    int held;
     int failed;
     uint32_t goaway_status; /* failed: the GOAWAY status to send */
     const char *error;      /* failed: why, for people */
@@ -675,9 +678,9 @@ struct mock_spdy {
 int mock_spdy_init(struct mock_spdy *s, const struct mock_spdy_limits *lim,
                    mock_spdy_frame_cb cb, void *arg);
 void mock_spdy_free(struct mock_spdy *s);
-/* Reads LEN bytes of client frames. 0, 1 (the callback stopped: the
- * session is over) or -1 (see goaway_status and error; later calls fail
- * too). */
+/* Reads LEN bytes of client frames (the bytes a stop or hold left first).
+ * 0, 1 (the callback stopped: unread frames stay buffered) or -1 (see
+ * goaway_status and error; later calls fail too). */
 int mock_spdy_parse(struct mock_spdy *s, const uint8_t *data, size_t len);
 /* Inflates one compressed header block into s->hv (n_hv pairs). 0 or -1. */
 int mock_spdy_headers_in(struct mock_spdy *s, const uint8_t *z, size_t zlen);

@@ -515,11 +515,11 @@ int mock_spdy_parse(struct mock_spdy *s, const uint8_t *data, size_t len)
 {
     if (s->failed)
         return -1;
-    if (mock_buf_add(&s->in, (const char *)data, len) != 0)
+    if (len && mock_buf_add(&s->in, (const char *)data, len) != 0)
         return fail(s, MOCK_SPDY_INTERNAL_ERROR, "out of memory");
     size_t at = 0;
     int rc = 0;
-    while (s->in.len - at >= 8) {
+    while (!s->held && s->in.len - at >= 8) {
         const uint8_t *p = (const uint8_t *)s->in.p + at;
         size_t flen = be32(p + 4) & 0xffffff;
         /* refused on its header: nothing past the limit is buffered for
