@@ -205,11 +205,22 @@ static void refusal(const struct mock_pf *p, int port, char *buf, size_t len)
              port, p->pod, p->uid, port, p->ns, p->pod, port, port);
 }
 
+/* The end of the request head in REQ (the blank line), or NULL. The
+ * bytes are the client's: a NUL among them is no end. */
+static char *head_end(const struct mock_buf *req)
+{
+    for (size_t i = 0; i + 4 <= req->len; i++) {
+        if (memcmp(req->p + i, "\r\n\r\n", 4) == 0)
+            return req->p + i;
+    }
+    return NULL;
+}
+
 /* Answers every complete request head in c->req. */
 static void http_serve(struct mock_pf *p, struct pf_conn *c)
 {
     for (;;) {
-        char *end = c->req.p ? strstr(c->req.p, "\r\n\r\n") : NULL;
+        char *end = head_end(&c->req);
         if (!end && c->req.len <= PF_MAX_REQUEST)
             return;
         const char *container = "";
@@ -588,7 +599,7 @@ static int copy_pod(struct mock_pf *p, const cJSON *pod)
 
 static int setup_spdy(struct mock_pf *p)
 {
-    p->n_conns = p->in->spdy_max_streams / 2 + 1;
+    p->n_conns = p->in->spdy_max_streams / 2; /* a pair each */
     p->conns = calloc(p->n_conns, sizeof(*p->conns));
     return p->conns && mock_spdy_init(&p->spdy, &p->in->spdy, on_spdy, p) == 0
                ? 0
