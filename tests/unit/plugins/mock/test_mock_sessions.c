@@ -1,10 +1,13 @@
-/* Unit tests of the mock's pods/portforward (plugins/drivers/mock/
- * portforward.c) on the demo seed, driven through the driver ops as the
- * core drives them: refusals before the switch; WebSocket channels (the
- * ports announced on both channels of each, an echo, a page, a refused
- * port's message); plain SPDY/3.1 (stream pairs by requestID answered
- * with SYN_REPLY, echo and FIN, PING, the stream limit, a zlib bomb
- * ending the session with a GOAWAY). */
+/* Unit tests of the mock's streaming sessions on the demo seed, driven
+ * through the driver ops as the core drives them. pods/portforward
+ * (plugins/drivers/mock/portforward.c): refusals before the switch;
+ * WebSocket channels (the ports announced on both channels of each, an
+ * echo, a page, a refused port's message); plain SPDY/3.1 (stream pairs by
+ * requestID answered with SYN_REPLY, echo and FIN, PING, the stream
+ * limit, a zlib bomb ending the session with a GOAWAY). pods/exec over
+ * SPDY/3.1 (exec.c): the command waits for the streams the query asks
+ * for, a stream type opened twice is reset, its output, status and FINs;
+ * a stream id out of order ends the session. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,8 +81,9 @@ static const struct fg_stream_callbacks callbacks = {
     .body_resume = cb_flow,
 };
 
-/* Opens and ends a portforward request: WebSocket with PROTOCOL (GET) or,
- * PROTOCOL NULL, SPDY with X-Stream-Protocol-Version STREAMS (POST). */
+/* Opens and ends a request for PATH (portforward or exec): WebSocket
+ * with PROTOCOL (GET) or, PROTOCOL NULL, SPDY with
+ * X-Stream-Protocol-Version STREAMS (POST). */
 static void open_pf(struct client *c, const char *path, const char *query,
                     const char *protocol, const char *streams)
 {
@@ -392,6 +396,64 @@ static void test_spdy(void **state)
     close_client(&c);
 }
 
+#define EXEC "/api/v1/namespaces/shop/pods/redis-0/exec"
+
+static void test_exec_over_spdy(void **state)
+{
+    (void)state;
+    struct client c;
+    struct peer p = {0};
+    static const struct mock_spdy_limits lim = {65536, 65536};
+    assert_int_equal(mock_spdy_init(&p.z, &lim, peer_frame, &p), 0);
+    open_pf(&c, EXEC, "command=echo&command=hi", NULL,
+            "v5.channel.k8s.io, v4.channel.k8s.io");
+    assert_int_equal(c.status, 101);
+    size_t at = c.out.len;
+    syn(&c, &p, 1, "error", "", "");
+    syn(&c, &p, 3, "stdout", "", "");
+    syn(&c, &p, 5, "stdout", "", "");
+    server_frames(&c, &p, &at);
+    assert_int_equal(p.n, 3); /* no output before stderr is open */
+    assert_int_equal(p.f[2].type, MOCK_SPDY_RST_STREAM);
+    assert_int_equal(p.f[2].value, MOCK_SPDY_STREAM_IN_USE);
+    syn(&c, &p, 7, "stderr", "", "");
+    server_frames(&c, &p, &at);
+    assert_int_equal(p.n, 9);
+    assert_int_equal(p.f[3].stream_id, 7); /* its SYN_REPLY */
+    assert_int_equal(p.f[4].stream_id, 3);
+    assert_int_equal(p.f[4].len, 3);
+    assert_memory_equal(p.data[4], "hi\n", 3);
+    assert_int_equal(p.f[5].stream_id, 1); /* v5 over SPDY: a Status */
+    assert_memory_equal(p.data[5], "{\"metadata\":{},\"status\":\"Success\"}",
+                        35);
+    for (int i = 6; i < 9; i++) {
+        assert_int_equal(p.f[i].type, MOCK_SPDY_DATA);
+        assert_int_equal(p.f[i].flags, MOCK_SPDY_FIN);
+        assert_int_equal(p.f[i].len, 0);
+    }
+    assert_int_equal(p.f[6].stream_id, 3);
+    assert_int_equal(p.f[7].stream_id, 7);
+    assert_int_equal(p.f[8].stream_id, 1);
+    assert_int_equal(c.ended, 1);
+    close_client(&c);
+    mock_spdy_free(&p.z);
+
+    /* a stream id that is not odd and increasing: GOAWAY */
+    memset(&p, 0, sizeof(p));
+    assert_int_equal(mock_spdy_init(&p.z, &lim, peer_frame, &p), 0);
+    open_pf(&c, EXEC, "command=echo", NULL, "v4.channel.k8s.io");
+    at = c.out.len;
+    syn(&c, &p, 3, "error", "", "");
+    syn(&c, &p, 1, "stdout", "", "");
+    server_frames(&c, &p, &at);
+    assert_int_equal(p.n, 2);
+    assert_int_equal(p.f[1].type, MOCK_SPDY_GOAWAY);
+    assert_int_equal(p.f[1].stream_id, 3);
+    assert_int_equal(c.ended, 1);
+    close_client(&c);
+    mock_spdy_free(&p.z);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -415,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_channels),
         cmocka_unit_test(test_spdy),
+        cmocka_unit_test(test_exec_over_spdy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
