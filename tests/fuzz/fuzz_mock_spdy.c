@@ -11,14 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "mock.h"
 
-/* Not assert(): NDEBUG must not hide a violation from the fuzzer. */
-#define CHECK(c)                                                               \
-    do {                                                                       \
-        if (!(c))                                                              \
-            abort();                                                           \
-    } while (0)
 
 #define MAX_SEEN 64
 

@@ -8,8 +8,8 @@ import os
 import subprocess
 import unittest
 
-from harness import Gateway, load_seed
-from test_direct_tour import Pair
+from harness import GatewayTest, load_seed
+from test_direct_tour import PairTest
 from tours import kubectl_exec_tour
 
 POD = next(o["metadata"]["name"] for o in load_seed("demo.json")["objects"]
@@ -51,36 +51,16 @@ class SpdyExecCases:
         self.assertIn("frobnicate: command not found", out.stderr)
 
 
-class MockSpdyExecTest(SpdyExecCases, unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.gw = Gateway().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.gw.stop()
-        logs = cls.gw.logs()
-        cls.gw.cleanup()
-        if code != 0:
-            raise AssertionError("fedgate exited %s:\n%s" % (code, logs))
+class MockSpdyExecTest(SpdyExecCases, GatewayTest):
+    """Through the host to its mock member "demo"."""
 
     def target(self):
         return self.gw, "demo"
 
 
-class DirectSpdyExecTest(SpdyExecCases, unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.pair = Pair()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pair.stop()
-
-    def target(self):
-        return self.pair.host, "edge"
+class DirectSpdyExecTest(SpdyExecCases, PairTest):
+    """Through the host's direct member "edge" to a member-role gateway
+    serving the demo mock."""
 
 
 if __name__ == "__main__":

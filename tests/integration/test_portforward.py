@@ -9,12 +9,14 @@ echoes bytes; an undeclared port is refused as kubelet refuses it. Every
 process is stopped by its pid; every wait has a deadline."""
 import os
 import re
+import shutil
 import socket
 import subprocess
+import tempfile
 import unittest
 
-from harness import Gateway, load_seed
-from test_direct_tour import Lines, Pair, stop_proc
+from harness import GatewayTest, load_seed
+from test_direct_tour import Lines, PairTest, stop_proc
 
 PODS = [o for o in load_seed("demo.json")["objects"] if o["kind"] == "Pod"]
 FRONTEND = next(o["metadata"]["name"] for o in PODS
@@ -81,6 +83,10 @@ class Forward:
 class PortForwardCases:
     """The cases, for a class that says where kubectl and the client go
     (target(): the gateway and the kubeconfig context)."""
+
+    def setUp(self):
+        self.cache_dir = tempfile.mkdtemp(prefix="fedgate-kcache-")
+        self.addCleanup(shutil.rmtree, self.cache_dir, ignore_errors=True)
 
     def forward(self, pod, remote, websockets=True):
         f = Forward(self, pod, remote, websockets)
@@ -179,46 +185,16 @@ class PortForwardCases:
             pf.close()
 
 
-class MockPortForwardTest(PortForwardCases, unittest.TestCase):
-    """Through the host to its mock member."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.gw = Gateway().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.gw.stop()
-        logs = cls.gw.logs()
-        cls.gw.cleanup()
-        if code != 0:
-            raise AssertionError("fedgate exited %s:\n%s" % (code, logs))
-
-    def setUp(self):
-        self.cache_dir = os.path.join(self.gw.state, "kcache")
+class MockPortForwardTest(PortForwardCases, GatewayTest):
+    """Through the host to its mock member "demo"."""
 
     def target(self):
         return self.gw, "demo"
 
 
-class DirectPortForwardTest(PortForwardCases, unittest.TestCase):
+class DirectPortForwardTest(PortForwardCases, PairTest):
     """Through the host's direct member "edge" to a member-role gateway
-    serving the demo mock: the host forwards Upgrade: SPDY/3.1 and
-    websocket on pods/portforward."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.pair = Pair()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pair.stop()
-
-    def setUp(self):
-        self.cache_dir = self.pair.cache
-
-    def target(self):
-        return self.pair.host, "edge"
+    serving the demo mock."""
 
 
 if __name__ == "__main__":

@@ -66,7 +66,11 @@ struct mock_exec {
     int want_stdin, want_stdout, want_stderr, tty;
     char *argv[EXEC_MAX_ARGS]; /* the command as the client gave it */
     size_t argc;
-    int cat;        /* cat runs: stdin goes to stdout until it ends */
+    int cat;       /* cat runs: stdin goes to stdout until it ends */
+    int tar_x;     /* tar x runs: stdin is gathered until it ends */
+    char *tar_dir; /* ... and extracted here */
+    struct mock_buf stdin_buf;
+    char *uid;      /* the pod's: its files (podfs.c) */
     int close_sent; /* our close frame is out: the session is over */
     int close_received;
     int out_paused; /* data() said FG_PAUSE: stdin is paused too */
@@ -593,14 +597,24 @@ static void cmd_exit(struct mock_exec *x, char *const *argv, size_t argc)
 static void cmd_cat(struct mock_exec *x, char *const *argv, size_t argc)
 {
     if (argc > 1) {
-        /* The container has no files. */
-        for (size_t i = 1; i < argc; i++) {
-            char msg[EXEC_MAX_NAME + 64];
-            snprintf(msg, sizeof(msg),
-                     "cat: %.200s: No such file or directory\n", argv[i]);
+        int code = 0;
+        for (size_t i = 1; i < argc && !x->finished; i++) {
+            char path[EXEC_MAX_ARG + 2], msg[EXEC_MAX_NAME + 64];
+            const struct mock_file *f = NULL;
+            if (mock_path_join(argv[i], NULL, path, sizeof(path)) == 0)
+                f = mock_podfs_get(x->in->podfs, x->uid, path);
+            if (f && !f->is_dir) {
+                out(x, CH_STDOUT, f->data, f->len);
+                continue;
+            }
+            snprintf(msg, sizeof(msg), "cat: %.200s: %s\n", argv[i],
+                     f || mock_podfs_is_dir(x->in->podfs, x->uid, path)
+                         ? "Is a directory"
+                         : "No such file or directory");
             outs(x, CH_STDERR, msg);
+            code = 1;
         }
-        exited(x, 1);
+        exited(x, code);
         return;
     }
     if (!x->want_stdin) {
@@ -608,6 +622,154 @@ static void cmd_cat(struct mock_exec *x, char *const *argv, size_t argc)
         return;
     }
     x->cat = 1;
+}
+
+/* test -d/-e/-f PATH (what kubectl cp asks of its destination). */
+static void cmd_test(struct mock_exec *x, char *const *argv, size_t argc)
+{
+    char path[EXEC_MAX_ARG + 2];
+    if (argc != 3 || strlen(argv[1]) != 2 || !strchr("def", argv[1][1]) ||
+        argv[1][0] != '-' ||
+        mock_path_join(argv[2], NULL, path, sizeof(path)) != 0) {
+        exited(x, 2);
+        return;
+    }
+    const struct mock_file *f = mock_podfs_get(x->in->podfs, x->uid, path);
+    int dir = mock_podfs_is_dir(x->in->podfs, x->uid, path);
+    int ok = argv[1][1] == 'd'   ? dir
+             : argv[1][1] == 'f' ? f && !f->is_dir
+                                 : f || dir;
+    exited(x, ok ? 0 : 1);
+}
+
+static void tar_usage(struct mock_exec *x, const char *why)
+{
+    char msg[256];
+    snprintf(msg, sizeof(msg),
+             "tar: %s\nTry 'tar --help' or 'tar --usage' for more "
+             "information.\n",
+             why);
+    outs(x, CH_STDERR, msg);
+    exited(x, 2);
+}
+
+/* tar's create (c) or extract (x) on an archive piped through stdin or
+ * stdout ("f -"), with -C DIR; GNU tar's option clusters, the first
+ * without its dash ("cf"); long options (--no-same-owner, ...) and the
+ * letters m, p, o, v change nothing here. */
+static void cmd_tar(struct mock_exec *x, char *const *argv, size_t argc)
+{
+    int mode = 0, piped = 0;
+    const char *dir = "/", *path = NULL;
+    for (size_t i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) == 0)
+            continue;
+        if (a[0] != '-' && i > 1) {
+            if (path) {
+                tar_usage(x, "the mock's tar takes one path");
+                return;
+            }
+            path = a;
+            continue;
+        }
+        for (const char *c = a[0] == '-' ? a + 1 : a; *c; c++) {
+            if (*c == 'c' || *c == 'x') {
+                mode = *c;
+            } else if (*c == 'f' || *c == 'C') {
+                if (i + 1 >= argc) {
+                    tar_usage(x, "option requires an argument");
+                    return;
+                }
+                if (*c == 'C')
+                    dir = argv[++i];
+                else
+                    piped = strcmp(argv[++i], "-") == 0;
+            } else if (!strchr("mpov", *c)) {
+                tar_usage(x, "an option the mock's tar does not have");
+                return;
+            }
+        }
+    }
+    if (!mode || !piped) {
+        tar_usage(x, "the mock's tar runs \"tar cf - PATH\" or "
+                     "\"tar xf - [-C DIR]\"");
+        return;
+    }
+    char full[EXEC_MAX_ARG + 2], err[512];
+    if (mode == 'c') {
+        struct mock_buf b = {0};
+        if (!path || mock_path_join(path, NULL, full, sizeof(full)) != 0) {
+            tar_usage(x, "Cowardly refusing to create an empty archive");
+        } else if (mock_tar_create(x->in->podfs, x->uid, full, &b, err,
+                                   sizeof(err)) != 0) {
+            outs(x, CH_STDERR, err);
+            exited(x, 2);
+        } else {
+            if (full[1] && path[0] == '/')
+                outs(x, CH_STDERR,
+                     "tar: Removing leading `/' from member names\n");
+            out(x, CH_STDOUT, b.p, b.len);
+            exited(x, 0);
+        }
+        mock_buf_free(&b);
+        return;
+    }
+    if (mock_path_join(dir, NULL, full, sizeof(full)) != 0 ||
+        !(x->tar_dir = strdup(full))) {
+        out_of_memory(x);
+        return;
+    }
+    if (!mock_podfs_is_dir(x->in->podfs, x->uid, full)) {
+        snprintf(err, sizeof(err),
+                 "tar: %.200s: Cannot open: No such file or directory\n", dir);
+        outs(x, CH_STDERR, err);
+        exited(x, 2);
+        return;
+    }
+    if (!x->want_stdin) {
+        tar_usage(x, "This does not look like a tar archive");
+        return;
+    }
+    x->tar_x = 1;
+}
+
+/* stdin bytes for the command that reads them. */
+static void stdin_data(struct mock_exec *x, const char *d, size_t len)
+{
+    if (x->cat) {
+        out(x, CH_STDOUT, d, len);
+    } else if (x->tar_x) {
+        if (x->stdin_buf.len + len > x->in->stdin_max) {
+            x->tar_x = 0;
+            outs(x, CH_STDERR,
+                 "tar: the archive is larger than the "
+                 "container's space: No space left on "
+                 "device\n");
+            exited(x, 2);
+        } else if (mock_buf_add(&x->stdin_buf, d, len) != 0) {
+            out_of_memory(x);
+        }
+    }
+}
+
+/* stdin ended: cat ends, tar extracts what it gathered. */
+static void stdin_ended(struct mock_exec *x)
+{
+    if (x->cat) {
+        exited(x, 0);
+    } else if (x->tar_x) {
+        char err[512];
+        x->tar_x = 0;
+        if (mock_tar_extract(x->in->podfs, x->uid, x->tar_dir,
+                             (const uint8_t *)x->stdin_buf.p, x->stdin_buf.len,
+                             err, sizeof(err)) != 0) {
+            outs(x, CH_STDERR, err);
+            exited(x, 2);
+        } else {
+            exited(x, 0);
+        }
+    }
 }
 
 static void run_words(struct mock_exec *x, char *const *argv, size_t argc,
@@ -635,6 +797,10 @@ static void run_words(struct mock_exec *x, char *const *argv, size_t argc,
         exited(x, 1);
     } else if (strcmp(name, "cat") == 0) {
         cmd_cat(x, argv, argc);
+    } else if (strcmp(name, "tar") == 0) {
+        cmd_tar(x, argv, argc);
+    } else if (strcmp(name, "test") == 0) {
+        cmd_test(x, argv, argc);
     } else {
         char msg[256];
         snprintf(msg, sizeof(msg), "%.200s: command not found\n", argv[0]);
@@ -724,12 +890,10 @@ static void channel_message(struct mock_exec *x, const uint8_t *d, size_t len)
         return;
     int ch = d[0];
     if (ch == CH_STDIN) {
-        if (x->cat)
-            out(x, CH_STDOUT, (const char *)d + 1, len - 1);
+        stdin_data(x, (const char *)d + 1, len - 1);
     } else if (ch == CH_CLOSE && x->proto == 5 && len >= 2 &&
                d[1] == CH_STDIN) {
-        if (x->cat)
-            exited(x, 0); /* cat's stdin ended */
+        stdin_ended(x);
     }
     /* resize (4) and anything else: the pretend process has no terminal */
 }
@@ -742,8 +906,8 @@ static int on_ws(void *arg, int op, const uint8_t *d, size_t len)
     switch (op) {
     case MOCK_WS_OP_CLOSE:
         x->close_received = 1;
-        if (x->cat) {
-            exited(x, 0); /* v4's only end of stdin; we answer the close */
+        if (x->cat || x->tar_x) {
+            stdin_ended(x); /* v4's only end of stdin; we answer the close */
         } else {
             send_close(x, 1000, "");
         }
@@ -831,10 +995,10 @@ static int on_spdy(void *arg, const struct mock_spdy_frame *f)
     case MOCK_SPDY_DATA:
         if (!f->stream_id || f->stream_id != x->sid[CH_STDIN])
             break; /* resize, or the server's streams: nothing to read */
-        if (x->cat && f->len)
-            out(x, CH_STDOUT, (const char *)f->data, f->len);
-        if ((f->flags & MOCK_SPDY_FIN) && x->cat)
-            exited(x, 0); /* cat's stdin ended */
+        if (f->len)
+            stdin_data(x, (const char *)f->data, f->len);
+        if (f->flags & MOCK_SPDY_FIN)
+            stdin_ended(x);
         break;
     case MOCK_SPDY_PING:
         x->frame.len = 0;
@@ -937,6 +1101,11 @@ void mock_exec_end(struct mock_exec *x)
         mock_upgrade_answer(&x->up, 404, mock_status_not_found(k, name));
         return;
     }
+    x->uid = strdup(mock_json_str(o->json, "metadata.uid", ""));
+    if (!x->uid) {
+        answer_status(x, 500, "InternalError", "out of memory");
+        return;
+    }
     const cJSON *container = pick_container(x, o->json, name);
     if (!container)
         return;
@@ -1007,6 +1176,9 @@ void mock_exec_close(struct mock_exec *x)
     mock_ws_parser_free(&x->ws);
     mock_spdy_free(&x->spdy);
     mock_upgrade_free(&x->up);
+    mock_buf_free(&x->stdin_buf);
+    free(x->tar_dir);
+    free(x->uid);
     if (x->start_timer)
         x->in->host->timer_free(x->start_timer);
     cJSON_Delete(x->start_container);

@@ -520,6 +520,8 @@ struct mock_instance {
      * streams a client may have open */
     struct mock_spdy_limits spdy;
     size_t spdy_max_streams;
+    struct mock_podfs *podfs; /* the pods' files (exec's tar, cat) */
+    size_t stdin_max;         /* stdin a command may gather (tar x) */
 };
 
 extern const struct fg_driver_ops mock_driver_ops;
@@ -734,6 +736,46 @@ int mock_upgrade_websocket(struct mock_upgrade *u, const char *const *known,
  * Returns the index switched to, or -1 after refusing (a 403, as
  * kube-apiserver's) or when the client is gone. */
 int mock_upgrade_spdy(struct mock_upgrade *u, const char *const *known);
+
+/* ---- podfs.c: the pretend containers' files, per pod ------------------ */
+
+struct mock_file {
+    char *path; /* absolute, normalised */
+    void *data;
+    size_t len;
+    int is_dir;
+    unsigned mode;
+};
+
+struct mock_podfs;
+
+/* Every pod's tree; a pod holds at most MAX_BYTES of file data. */
+struct mock_podfs *mock_podfs_new(size_t max_bytes);
+void mock_podfs_free(struct mock_podfs *fs);
+/* DIR joined with NAME ("" or NULL: none) into OUT as an absolute
+ * normalised path. 0, or -1 when it does not fit LEN. */
+int mock_path_join(const char *dir, const char *name, char *out, size_t len);
+/* The file or made directory at PATH in pod UID's tree, or NULL. */
+const struct mock_file *mock_podfs_get(struct mock_podfs *fs, const char *uid,
+                                       const char *path);
+int mock_podfs_is_dir(struct mock_podfs *fs, const char *uid, const char *path);
+/* Creates or replaces PATH. 0, -1 out of memory, -2 past the pod's bytes. */
+int mock_podfs_put(struct mock_podfs *fs, const char *uid, const char *path,
+                   int is_dir, unsigned mode, const void *data, size_t len);
+/* CB for every entry under DIR (not DIR itself); stops at its non-zero. */
+int mock_podfs_each(struct mock_podfs *fs, const char *uid, const char *dir,
+                    int (*cb)(void *arg, const struct mock_file *f), void *arg);
+
+/* ---- tar.c: `tar xf -` and `tar cf -` over a pod's files --------------- */
+
+/* Extracts the archive DATA into DIR. 0, or -1 with tar's message. */
+int mock_tar_extract(struct mock_podfs *fs, const char *uid, const char *dir,
+                     const uint8_t *data, size_t len, char *err,
+                     size_t err_len);
+/* Appends the archive of PATH (a file, or a directory with what it
+ * holds) to OUT. 0, or -1 with tar's message. */
+int mock_tar_create(struct mock_podfs *fs, const char *uid, const char *path,
+                    struct mock_buf *out, char *err, size_t err_len);
 
 /* ---- exec.c: pods/exec (and a refused pods/attach) over WebSocket ---- */
 

@@ -86,6 +86,10 @@ static void *instance_new(const struct fg_host *host,
     in->spdy.max_header_block =
         (size_t)s->get_int(s, "spdy_max_header_bytes", 0);
     in->spdy_max_streams = (size_t)s->get_int(s, "spdy_max_streams", 0);
+    size_t podfs_max = (size_t)s->get_int(s, "pod_files_max_bytes", 0);
+    in->podfs = mock_podfs_new(podfs_max);
+    /* an archive of that much data, with its headers and padding */
+    in->stdin_max = podfs_max + podfs_max / 8 + 64 * 1024;
     /* persist = PATH: the saved store when there is one, else the seed. */
     const char *persist = s->get(s, "persist");
     if (persist && *persist && access(persist, F_OK) == 0) {
@@ -104,7 +108,14 @@ static void *instance_new(const struct fg_host *host,
             in->store = NULL;
         }
     }
+    if (in->store && !in->podfs) {
+        snprintf(err, err_len, "out of memory");
+        mock_persist_free(in->persist);
+        mock_store_free(in->store);
+        in->store = NULL;
+    }
     if (!in->store) {
+        mock_podfs_free(in->podfs);
         free(in);
         return NULL;
     }
@@ -120,6 +131,7 @@ static void *instance_new(const struct fg_host *host,
         snprintf(err, err_len, "out of memory");
         mock_persist_free(in->persist);
         mock_store_free(in->store);
+        mock_podfs_free(in->podfs);
         free(in);
         return NULL;
     }
@@ -134,6 +146,7 @@ static void instance_free(void *instance)
     mock_watch_hub_free(in->watch);
     mock_persist_free(in->persist); /* saves first: needs the store */
     mock_store_free(in->store);
+    mock_podfs_free(in->podfs);
     free(in);
 }
 
@@ -419,6 +432,10 @@ static const struct fg_config_key config_keys[] = {
     {"spdy_max_streams", FG_CONFIG_INT, "128", 0, 2, 100000,
      "SPDY/3.1 streams a client may have open at once on one exec or "
      "port-forward connection (port-forward opens two per connection)"},
+    {"pod_files_max_bytes", FG_CONFIG_INT, "4194304", 0, 0,
+     1024LL * 1024 * 1024,
+     "file data each pod's pretend container holds (kubectl cp into it: "
+     "tar x over exec)"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
