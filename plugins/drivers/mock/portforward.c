@@ -38,6 +38,7 @@ struct pf_conn {
     uint32_t data_id, error_id; /* SPDY streams (0: not opened yet) */
     int port, behaviour, started;
     int in_fin, out_fin; /* client's / our data stream ended */
+    int err_fin;         /* our error stream ended */
     struct mock_buf req; /* BE_HTTP: request bytes not yet answered */
 };
 
@@ -410,6 +411,7 @@ static void conn_start(struct mock_pf *p, struct pf_conn *c)
     char msg[512];
     refusal(p, c->port, msg, sizeof(msg));
     p->out.len = 0;
+    c->err_fin = 1;
     if (mock_spdy_data(&p->out, c->error_id, 1, msg, strlen(msg)) != 0) {
         fail_internal(p);
         return;
@@ -471,6 +473,22 @@ static void syn_stream(struct mock_pf *p, const struct mock_spdy_frame *f)
         conn_start(p, c);
 }
 
+/* The forwarded connection is over: the error stream ends too, as
+ * kubelet closes it (the client waits for that end before it lets the
+ * connection go), except a stream the client reset (RESET_ID). */
+static void conn_done(struct mock_pf *p, struct pf_conn *c, uint32_t reset_id)
+{
+    if (c->error_id && !c->err_fin && c->error_id != reset_id) {
+        c->err_fin = 1;
+        p->out.len = 0;
+        if (mock_spdy_data(&p->out, c->error_id, 1, NULL, 0) != 0)
+            fail_internal(p);
+        else
+            flush_spdy(p);
+    }
+    conn_reset(c);
+}
+
 static int on_spdy(void *arg, const struct mock_spdy_frame *f)
 {
     struct mock_pf *p = arg;
@@ -495,12 +513,12 @@ static int on_spdy(void *arg, const struct mock_spdy_frame *f)
             send_data(p, c, NULL, 0, 1); /* the connection closes */
         }
         if (c->in_fin && c->out_fin)
-            conn_reset(c);
+            conn_done(p, c, 0);
         break;
     case MOCK_SPDY_RST_STREAM:
         c = conn_by_stream(p, f->stream_id, &is_data);
-        if (c)
-            conn_reset(c);
+        if (c) /* a reset stream takes no more frames */
+            conn_done(p, c, f->stream_id);
         break;
     case MOCK_SPDY_PING:
         p->out.len = 0;

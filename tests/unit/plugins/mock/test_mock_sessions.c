@@ -318,7 +318,7 @@ static void test_spdy(void **state)
     assert_int_equal(mock_spdy_ping(&f, 11), 0);
     send_frame(&c, &f);
     server_frames(&c, &p, &at);
-    assert_int_equal(p.n, 9);
+    assert_int_equal(p.n, 10);
     assert_int_equal(p.f[0].type, MOCK_SPDY_SYN_REPLY);
     assert_int_equal(p.f[0].stream_id, 1);
     assert_int_equal(p.f[1].stream_id, 3);
@@ -326,15 +326,18 @@ static void test_spdy(void **state)
     assert_int_equal(p.f[2].stream_id, 3);
     assert_memory_equal(p.data[2], "ping", 4);
     assert_int_equal(p.f[3].flags, MOCK_SPDY_FIN); /* its end, answered */
-    assert_int_equal(p.f[4].stream_id, 5);
-    assert_int_equal(p.f[5].stream_id, 7);
-    assert_int_equal(p.f[6].stream_id, 5); /* the error message */
-    assert_int_equal(p.f[6].flags, MOCK_SPDY_FIN);
-    assert_memory_equal(p.data[6], "error forwarding port 9999", 26);
-    assert_int_equal(p.f[7].stream_id, 7); /* no data: ended */
+    assert_int_equal(p.f[4].stream_id, 1); /* and the error stream's end */
+    assert_int_equal(p.f[4].flags, MOCK_SPDY_FIN);
+    assert_int_equal(p.f[4].len, 0);
+    assert_int_equal(p.f[5].stream_id, 5);
+    assert_int_equal(p.f[6].stream_id, 7);
+    assert_int_equal(p.f[7].stream_id, 5); /* the error message */
     assert_int_equal(p.f[7].flags, MOCK_SPDY_FIN);
-    assert_int_equal(p.f[8].type, MOCK_SPDY_PING);
-    assert_int_equal(p.f[8].value, 11);
+    assert_memory_equal(p.data[7], "error forwarding port 9999", 26);
+    assert_int_equal(p.f[8].stream_id, 7); /* no data: ended */
+    assert_int_equal(p.f[8].flags, MOCK_SPDY_FIN);
+    assert_int_equal(p.f[9].type, MOCK_SPDY_PING);
+    assert_int_equal(p.f[9].value, 11);
     assert_int_equal(c.ended, 0);
 
     /* the limit: spdy_max_streams 4 is two pairs; the third is refused */
