@@ -222,6 +222,7 @@ int mock_tar_create(struct mock_podfs *fs, const char *uid, const char *path,
                     struct mock_buf *out, char *err, size_t err_len)
 {
     const struct mock_file *f = mock_podfs_get(fs, uid, path);
+    size_t start = out->len; /* a failure leaves OUT as it was */
     int rc;
     if (f) {
         rc = add_member(out, f);
@@ -244,10 +245,12 @@ int mock_tar_create(struct mock_podfs *fs, const char *uid, const char *path,
                  "tar: %.200s: file name is too long (max "
                  "256); not dumped\n",
                  path);
+        out->len = start;
         return -1;
     }
     if (rc != 0 || mock_buf_add(out, (const char *)end, sizeof(end)) != 0) {
         snprintf(err, err_len, "tar: out of memory\n");
+        out->len = start;
         return -1;
     }
     return 0;
