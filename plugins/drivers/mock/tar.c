@@ -163,9 +163,13 @@ int mock_tar_extract(struct mock_podfs *fs, const char *uid, const char *dir,
 
 /* ---- the writer ------------------------------------------------------- */
 
+/* V as N-1 zero-padded octal digits and a NUL (V fits: sizes are at
+ * most pod_files_max_bytes, modes 07777). */
 static void put_octal(uint8_t *p, size_t n, unsigned long long v)
 {
-    snprintf((char *)p, n, "%0*llo", (int)n - 1, v);
+    p[n - 1] = '\0';
+    for (size_t i = n - 1; i-- > 0; v >>= 3)
+        p[i] = (uint8_t)('0' + (v & 7));
 }
 
 /* One member's header (and data) for F, named without the leading '/'. */
@@ -205,7 +209,7 @@ static int add_member(struct mock_buf *out, const struct mock_file *f)
     unsigned sum = 0;
     for (int i = 0; i < BLOCK; i++)
         sum += h[i];
-    snprintf((char *)h + 148, 8, "%06o", sum);
+    put_octal(h + 148, 7, sum); /* six digits, NUL, the space kept */
     static const uint8_t pad[BLOCK];
     size_t rest = f->len % BLOCK ? BLOCK - f->len % BLOCK : 0;
     return mock_buf_add(out, (const char *)h, BLOCK) |
