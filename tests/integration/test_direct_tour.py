@@ -76,6 +76,22 @@ class Pair:
             raise AssertionError("\n".join(errors))
 
 
+class PairTest(unittest.TestCase):
+    """A Pair for the class; target(): its host and the context "edge"
+    (HTTP/2 to the member), for cases written against target()."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pair = Pair()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pair.stop()
+
+    def target(self):
+        return self.pair.host, "edge"
+
+
 class Lines:
     """A process's output lines, read on a thread so that every wait on
     them has a deadline."""

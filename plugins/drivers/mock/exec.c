@@ -19,9 +19,16 @@
  * stream 0, or with the client's close frame (v4 has no other way to say
  * it).
  *
+ * Over SPDY/3.1 (kubectl's fallback when the WebSocket upgrade fails,
+ * client-go's default: X-Stream-Protocol-Version v5 to v2.channel.k8s.io)
+ * the client opens one stream per channel, named by its streamType header
+ * (stdin, stdout, stderr, error, resize); the command starts once the
+ * streams the query asked for are open, as kubelet waits for them. Its
+ * end is the status on the error stream and a FIN on each stream the
+ * server writes, then the connection closes.
+ *
  * pods/attach is refused with a 400: the mock's containers run no main
- * process to attach to. SPDY/3.1, which kubectl falls back to when the
- * WebSocket upgrade fails, is refused with a 400 saying so. */
+ * process to attach to. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,10 +46,9 @@ enum {
     CH_STDOUT = 1,
     CH_STDERR = 2,
     CH_ERROR = 3,
+    CH_RESIZE = 4,
     CH_CLOSE = 255, /* v5: the payload's next byte is the stream closed */
 };
-
-enum { UP_NONE, UP_WEBSOCKET, UP_SPDY };
 
 struct mock_exec {
     struct mock_instance *in;
@@ -50,19 +56,21 @@ struct mock_exec {
     void *ctx;
     /* the request, read in place: valid until stream_close (driver.h) */
     const struct fg_request_head *head;
-    struct mock_route route;                 /* the pod and subresource */
-    int upgrade;                             /* UP_* */
-    struct mock_buf key, version, protocols; /* header values */
-    int has_key, has_version, has_protocols;
+    struct mock_route route; /* the pod and subresource */
+    struct mock_upgrade up;
 
     int ended;    /* stream_end seen: the answer was decided */
     int finished; /* end() or error() given, or the client is gone */
     int upgraded; /* the 101 went out */
-    int proto;    /* 1 (channel.k8s.io), 4 or 5 */
-    int want_stdin, want_stdout, want_stderr;
+    int proto;    /* 1 (channel.k8s.io) to 5 */
+    int want_stdin, want_stdout, want_stderr, tty;
     char *argv[EXEC_MAX_ARGS]; /* the command as the client gave it */
     size_t argc;
-    int cat;        /* cat runs: stdin goes to stdout until it ends */
+    int cat;       /* cat runs: stdin goes to stdout until it ends */
+    int tar_x;     /* tar x runs: stdin is gathered until it ends */
+    char *tar_dir; /* ... and extracted here */
+    struct mock_buf stdin_buf;
+    char *uid;      /* the pod's: its files (podfs.c) */
     int close_sent; /* our close frame is out: the session is over */
     int close_received;
     int out_paused; /* data() said FG_PAUSE: stdin is paused too */
@@ -72,6 +80,10 @@ struct mock_exec {
     cJSON *start_container;
     struct mock_ws_parser ws;
     struct mock_buf payload, frame;
+    /* SPDY/3.1: the session, and each channel's stream (0: not open) */
+    int spdy_on;
+    struct mock_spdy spdy;
+    uint32_t sid[CH_RESIZE + 1], last_id;
 };
 
 /* ---- the request ------------------------------------------------------ */
@@ -91,24 +103,6 @@ int mock_exec_match(const struct fg_request_info *ri)
     return exec_route(ri, &r);
 }
 
-static int header_is(const struct fg_header *h, const char *lit)
-{
-    size_t n = strlen(lit);
-    return h->name_len == n && strncasecmp(h->name, lit, n) == 0;
-}
-
-/* Several fields of one name are one comma-separated list (RFC 9110 5.3).
- */
-static int collect(struct mock_buf *b, int *seen, const struct fg_header *h)
-{
-    int bad = 0;
-    if (*seen)
-        bad |= mock_buf_add(b, ",", 1);
-    bad |= mock_buf_add(b, h->value, h->value_len); /* NUL-terminated */
-    *seen = 1;
-    return bad;
-}
-
 struct mock_exec *mock_exec_open(struct mock_instance *in,
                                  const struct fg_request_head *head,
                                  const struct fg_stream_callbacks *cb,
@@ -122,22 +116,8 @@ struct mock_exec *mock_exec_open(struct mock_instance *in,
     x->ctx = ctx;
     x->head = head;
     exec_route(head->info, &x->route);
-    if (head->upgrade && strcasecmp(head->upgrade, "websocket") == 0)
-        x->upgrade = UP_WEBSOCKET;
-    else if (head->upgrade)
-        x->upgrade = UP_SPDY;
-    int bad = 0;
-    for (size_t i = 0; i < head->n_headers; i++) {
-        const struct fg_header *h = &head->headers[i];
-        if (header_is(h, "sec-websocket-key"))
-            bad |= collect(&x->key, &x->has_key, h);
-        else if (header_is(h, "sec-websocket-version"))
-            bad |= collect(&x->version, &x->has_version, h);
-        else if (header_is(h, "sec-websocket-protocol"))
-            bad |= collect(&x->protocols, &x->has_protocols, h);
-    }
     mock_ws_parser_init(&x->ws, EXEC_MAX_MESSAGE, NULL, NULL);
-    if (bad) {
+    if (mock_upgrade_init(&x->up, head, cb, ctx) != 0) {
         mock_exec_close(x);
         return NULL;
     }
@@ -146,31 +126,11 @@ struct mock_exec *mock_exec_open(struct mock_instance *in,
 
 /* ---- answers before the switch ---------------------------------------- */
 
-/* Answers with the Status JSON (taken) and ends the stream. */
-static void answer_json(struct mock_exec *x, int code, char *json)
-{
-    x->finished = 1;
-    if (!json) {
-        x->cb->error(x->ctx, 500, "InternalError", "out of memory");
-        return;
-    }
-    char len[24];
-    size_t n = strlen(json);
-    snprintf(len, sizeof(len), "%zu", n);
-    struct fg_header h[2] = {
-        {"content-type", 12, "application/json", 16},
-        {"content-length", 14, len, strlen(len)},
-    };
-    if (x->cb->head(x->ctx, code, h, 2) == 0 &&
-        x->cb->data(x->ctx, json, n) >= 0)
-        x->cb->end(x->ctx);
-    free(json);
-}
-
 static void answer_status(struct mock_exec *x, int code, const char *reason,
                           const char *message)
 {
-    answer_json(x, code, mock_status_json(code, reason, message, NULL, NULL));
+    x->finished = 1;
+    mock_upgrade_status(&x->up, code, reason, message);
 }
 
 /* Every value of KEY in the query, percent-decoded, into x->argv. */
@@ -268,39 +228,6 @@ static const cJSON *pick_container(struct mock_exec *x, const cJSON *pod,
     return NULL;
 }
 
-/* The first subprotocol the client lists that the mock speaks, in the
- * client's order as kubelet picks it; 0 when there is none. */
-static int pick_protocol(const char *list, const char **name)
-{
-    static const struct {
-        const char *name;
-        int version;
-    } known[] = {
-        {"v5.channel.k8s.io", 5},
-        {"v4.channel.k8s.io", 4},
-        {"channel.k8s.io", 1},
-    };
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        const char *s = p;
-        while (*p && *p != ',')
-            p++;
-        const char *e = p;
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-            e--;
-        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-            size_t n = strlen(known[i].name);
-            if ((size_t)(e - s) == n && memcmp(s, known[i].name, n) == 0) {
-                *name = known[i].name;
-                return known[i].version;
-            }
-        }
-    }
-    return 0;
-}
-
 /* ---- the session ------------------------------------------------------ */
 
 static void end_now(struct mock_exec *x)
@@ -331,9 +258,31 @@ static int emit(struct mock_exec *x)
     return 0;
 }
 
+static void out_of_memory(struct mock_exec *x)
+{
+    x->finished = 1;
+    x->cb->error(x->ctx, 500, "InternalError", "out of memory");
+}
+
+/* A data frame on channel CH's SPDY stream (none: dropped), FIN ends it. */
+static int send_spdy(struct mock_exec *x, int ch, const void *data, size_t len,
+                     int fin)
+{
+    if (!x->sid[ch])
+        return 0;
+    x->frame.len = 0;
+    if (mock_spdy_data(&x->frame, x->sid[ch], fin, data, len) != 0) {
+        out_of_memory(x);
+        return -1;
+    }
+    return emit(x);
+}
+
 static int send_message(struct mock_exec *x, int ch, const void *data,
                         size_t len)
 {
+    if (x->spdy_on)
+        return send_spdy(x, ch, data, len, 0);
     uint8_t c = (uint8_t)ch;
     x->payload.len = 0;
     x->frame.len = 0;
@@ -341,8 +290,7 @@ static int send_message(struct mock_exec *x, int ch, const void *data,
         (len && mock_buf_add(&x->payload, data, len) != 0) ||
         mock_ws_frame(&x->frame, MOCK_WS_OP_BINARY, x->payload.p,
                       x->payload.len) != 0) {
-        x->finished = 1;
-        x->cb->error(x->ctx, 500, "InternalError", "out of memory");
+        out_of_memory(x);
         return -1;
     }
     return emit(x);
@@ -375,6 +323,18 @@ static void send_close(struct mock_exec *x, unsigned code, const char *reason)
     if (mock_ws_close_frame(&x->frame, code, reason) == 0)
         emit(x);
     end_now(x); /* RFC 6455 7.1.1: the server closes the connection first */
+}
+
+/* SPDY: the streams the server writes end, then the connection. */
+static void spdy_finish(struct mock_exec *x)
+{
+    if (x->close_sent || x->finished)
+        return;
+    x->close_sent = 1;
+    x->cat = 0;
+    for (int ch = CH_STDOUT; ch <= CH_ERROR && !x->finished; ch++)
+        send_spdy(x, ch, NULL, 0, 1);
+    end_now(x);
 }
 
 /* kubelet's Status for how the command ended (its writeStatus). */
@@ -433,21 +393,23 @@ static void exited(struct mock_exec *x, int code)
     x->cat = 0;
     char *st = exit_status(x, code);
     if (!st) {
-        x->finished = 1;
-        x->cb->error(x->ctx, 500, "InternalError", "out of memory");
+        out_of_memory(x);
         return;
     }
     if (x->proto >= 4) {
         send_message(x, CH_ERROR, st, strlen(st));
     } else if (code != 0) {
-        /* channel.k8s.io carries the error as text, not as a Status */
+        /* channel.k8s.io to v3 carry the error as text, not a Status */
         cJSON *j = cJSON_Parse(st);
         const char *m = mock_json_str(j, "message", "");
         send_message(x, CH_ERROR, m, strlen(m));
         cJSON_Delete(j);
     }
     free(st);
-    send_close(x, 1000, "");
+    if (x->spdy_on)
+        spdy_finish(x);
+    else
+        send_close(x, 1000, "");
 }
 
 /* ---- the pretend container ------------------------------------------- */
@@ -635,14 +597,24 @@ static void cmd_exit(struct mock_exec *x, char *const *argv, size_t argc)
 static void cmd_cat(struct mock_exec *x, char *const *argv, size_t argc)
 {
     if (argc > 1) {
-        /* The container has no files. */
-        for (size_t i = 1; i < argc; i++) {
-            char msg[EXEC_MAX_NAME + 64];
-            snprintf(msg, sizeof(msg),
-                     "cat: %.200s: No such file or directory\n", argv[i]);
+        int code = 0;
+        for (size_t i = 1; i < argc && !x->finished; i++) {
+            char path[EXEC_MAX_ARG + 2], msg[EXEC_MAX_NAME + 64];
+            const struct mock_file *f = NULL;
+            if (mock_path_join(argv[i], NULL, path, sizeof(path)) == 0)
+                f = mock_podfs_get(x->in->podfs, x->uid, path);
+            if (f && !f->is_dir) {
+                out(x, CH_STDOUT, f->data, f->len);
+                continue;
+            }
+            snprintf(msg, sizeof(msg), "cat: %.200s: %s\n", argv[i],
+                     f || mock_podfs_is_dir(x->in->podfs, x->uid, path)
+                         ? "Is a directory"
+                         : "No such file or directory");
             outs(x, CH_STDERR, msg);
+            code = 1;
         }
-        exited(x, 1);
+        exited(x, code);
         return;
     }
     if (!x->want_stdin) {
@@ -650,6 +622,154 @@ static void cmd_cat(struct mock_exec *x, char *const *argv, size_t argc)
         return;
     }
     x->cat = 1;
+}
+
+/* test -d/-e/-f PATH (what kubectl cp asks of its destination). */
+static void cmd_test(struct mock_exec *x, char *const *argv, size_t argc)
+{
+    char path[EXEC_MAX_ARG + 2];
+    if (argc != 3 || strlen(argv[1]) != 2 || !strchr("def", argv[1][1]) ||
+        argv[1][0] != '-' ||
+        mock_path_join(argv[2], NULL, path, sizeof(path)) != 0) {
+        exited(x, 2);
+        return;
+    }
+    const struct mock_file *f = mock_podfs_get(x->in->podfs, x->uid, path);
+    int dir = mock_podfs_is_dir(x->in->podfs, x->uid, path);
+    int ok = argv[1][1] == 'd'   ? dir
+             : argv[1][1] == 'f' ? f && !f->is_dir
+                                 : f || dir;
+    exited(x, ok ? 0 : 1);
+}
+
+static void tar_usage(struct mock_exec *x, const char *why)
+{
+    char msg[256];
+    snprintf(msg, sizeof(msg),
+             "tar: %s\nTry 'tar --help' or 'tar --usage' for more "
+             "information.\n",
+             why);
+    outs(x, CH_STDERR, msg);
+    exited(x, 2);
+}
+
+/* tar's create (c) or extract (x) on an archive piped through stdin or
+ * stdout ("f -"), with -C DIR; GNU tar's option clusters, the first
+ * without its dash ("cf"); long options (--no-same-owner, ...) and the
+ * letters m, p, o, v change nothing here. */
+static void cmd_tar(struct mock_exec *x, char *const *argv, size_t argc)
+{
+    int mode = 0, piped = 0;
+    const char *dir = "/", *path = NULL;
+    for (size_t i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) == 0)
+            continue;
+        if (a[0] != '-' && i > 1) {
+            if (path) {
+                tar_usage(x, "the mock's tar takes one path");
+                return;
+            }
+            path = a;
+            continue;
+        }
+        for (const char *c = a[0] == '-' ? a + 1 : a; *c; c++) {
+            if (*c == 'c' || *c == 'x') {
+                mode = *c;
+            } else if (*c == 'f' || *c == 'C') {
+                if (i + 1 >= argc) {
+                    tar_usage(x, "option requires an argument");
+                    return;
+                }
+                if (*c == 'C')
+                    dir = argv[++i];
+                else
+                    piped = strcmp(argv[++i], "-") == 0;
+            } else if (!strchr("mpov", *c)) {
+                tar_usage(x, "an option the mock's tar does not have");
+                return;
+            }
+        }
+    }
+    if (!mode || !piped) {
+        tar_usage(x, "the mock's tar runs \"tar cf - PATH\" or "
+                     "\"tar xf - [-C DIR]\"");
+        return;
+    }
+    char full[EXEC_MAX_ARG + 2], err[512];
+    if (mode == 'c') {
+        struct mock_buf b = {0};
+        if (!path || mock_path_join(path, NULL, full, sizeof(full)) != 0) {
+            tar_usage(x, "Cowardly refusing to create an empty archive");
+        } else if (mock_tar_create(x->in->podfs, x->uid, full, &b, err,
+                                   sizeof(err)) != 0) {
+            outs(x, CH_STDERR, err);
+            exited(x, 2);
+        } else {
+            if (full[1] && path[0] == '/')
+                outs(x, CH_STDERR,
+                     "tar: Removing leading `/' from member names\n");
+            out(x, CH_STDOUT, b.p, b.len);
+            exited(x, 0);
+        }
+        mock_buf_free(&b);
+        return;
+    }
+    if (mock_path_join(dir, NULL, full, sizeof(full)) != 0 ||
+        !(x->tar_dir = strdup(full))) {
+        out_of_memory(x);
+        return;
+    }
+    if (!mock_podfs_is_dir(x->in->podfs, x->uid, full)) {
+        snprintf(err, sizeof(err),
+                 "tar: %.200s: Cannot open: No such file or directory\n", dir);
+        outs(x, CH_STDERR, err);
+        exited(x, 2);
+        return;
+    }
+    if (!x->want_stdin) {
+        tar_usage(x, "This does not look like a tar archive");
+        return;
+    }
+    x->tar_x = 1;
+}
+
+/* stdin bytes for the command that reads them. */
+static void stdin_data(struct mock_exec *x, const char *d, size_t len)
+{
+    if (x->cat) {
+        out(x, CH_STDOUT, d, len);
+    } else if (x->tar_x) {
+        if (x->stdin_buf.len + len > x->in->stdin_max) {
+            x->tar_x = 0;
+            outs(x, CH_STDERR,
+                 "tar: the archive is larger than the "
+                 "container's space: No space left on "
+                 "device\n");
+            exited(x, 2);
+        } else if (mock_buf_add(&x->stdin_buf, d, len) != 0) {
+            out_of_memory(x);
+        }
+    }
+}
+
+/* stdin ended: cat ends, tar extracts what it gathered. */
+static void stdin_ended(struct mock_exec *x)
+{
+    if (x->cat) {
+        exited(x, 0);
+    } else if (x->tar_x) {
+        char err[512];
+        x->tar_x = 0;
+        if (mock_tar_extract(x->in->podfs, x->uid, x->tar_dir,
+                             (const uint8_t *)x->stdin_buf.p, x->stdin_buf.len,
+                             err, sizeof(err)) != 0) {
+            outs(x, CH_STDERR, err);
+            exited(x, 2);
+        } else {
+            exited(x, 0);
+        }
+    }
 }
 
 static void run_words(struct mock_exec *x, char *const *argv, size_t argc,
@@ -677,6 +797,10 @@ static void run_words(struct mock_exec *x, char *const *argv, size_t argc,
         exited(x, 1);
     } else if (strcmp(name, "cat") == 0) {
         cmd_cat(x, argv, argc);
+    } else if (strcmp(name, "tar") == 0) {
+        cmd_tar(x, argv, argc);
+    } else if (strcmp(name, "test") == 0) {
+        cmd_test(x, argv, argc);
     } else {
         char msg[256];
         snprintf(msg, sizeof(msg), "%.200s: command not found\n", argv[0]);
@@ -708,13 +832,14 @@ static void run(struct mock_exec *x, const cJSON *container, const char *pod)
              "without operators, globs or expansions\n");
         exited(x, 2);
     } else if (r < 0) {
-        x->finished = 1;
-        x->cb->error(x->ctx, 500, "InternalError", "out of memory");
+        out_of_memory(x);
     } else {
         run_words(x, w.v, w.n, container, pod);
     }
     words_free(&w);
 }
+
+static void spdy_input(struct mock_exec *x, const uint8_t *d, size_t len);
 
 /* The pretend process starts (exec_start_delay after the 101): it runs,
  * and stdin, held meanwhile, flows again. */
@@ -727,8 +852,34 @@ static void start_process(void *arg)
         run(x, x->start_container, x->route.name);
     cJSON_Delete(x->start_container);
     x->start_container = NULL;
+    /* SPDY frames after the last stream's waited in the reader */
+    x->spdy.held = 0;
+    if (x->spdy_on && !x->finished)
+        spdy_input(x, NULL, 0);
     if (!x->finished && !x->out_paused)
         x->cb->body_resume(x->ctx);
+}
+
+/* The command starts now, or after exec_start_delay (stdin held). */
+static void start(struct mock_exec *x, const cJSON *container)
+{
+    const struct fg_host *host = x->in->host;
+    if (x->in->exec_start_ms == 0) {
+        /* the store may change after this call: the container is used
+         * now, while it is valid (the pod's name is the request's) */
+        run(x, container, x->route.name);
+        return;
+    }
+    if (!x->start_container)
+        x->start_container = cJSON_Duplicate(container, 1);
+    x->start_timer = host->timer_new(host, start_process, x);
+    if (!x->start_container || !x->start_timer) {
+        out_of_memory(x);
+        return;
+    }
+    x->spdy.held = 1; /* frames wait for the start */
+    x->cb->body_pause(x->ctx);
+    host->timer_arm(x->start_timer, x->in->exec_start_ms);
 }
 
 /* ---- client messages --------------------------------------------------- */
@@ -739,12 +890,10 @@ static void channel_message(struct mock_exec *x, const uint8_t *d, size_t len)
         return;
     int ch = d[0];
     if (ch == CH_STDIN) {
-        if (x->cat)
-            out(x, CH_STDOUT, (const char *)d + 1, len - 1);
+        stdin_data(x, (const char *)d + 1, len - 1);
     } else if (ch == CH_CLOSE && x->proto == 5 && len >= 2 &&
                d[1] == CH_STDIN) {
-        if (x->cat)
-            exited(x, 0); /* cat's stdin ended */
+        stdin_ended(x);
     }
     /* resize (4) and anything else: the pretend process has no terminal */
 }
@@ -757,8 +906,8 @@ static int on_ws(void *arg, int op, const uint8_t *d, size_t len)
     switch (op) {
     case MOCK_WS_OP_CLOSE:
         x->close_received = 1;
-        if (x->cat) {
-            exited(x, 0); /* v4's only end of stdin; we answer the close */
+        if (x->cat || x->tar_x) {
+            stdin_ended(x); /* v4's only end of stdin; we answer the close */
         } else {
             send_close(x, 1000, "");
         }
@@ -779,12 +928,111 @@ static int on_ws(void *arg, int op, const uint8_t *d, size_t len)
     }
 }
 
+/* Ends the SPDY session after a GOAWAY with STATUS. */
+static void spdy_goaway(struct mock_exec *x, uint32_t status, const char *why)
+{
+    if (x->finished)
+        return;
+    x->in->host->log(x->in->host, FG_LOG_DEBUG,
+                     "exec: closing a SPDY session: %s", why);
+    x->frame.len = 0;
+    if (mock_spdy_goaway(&x->frame, x->last_id, status) == 0)
+        emit(x);
+    end_now(x);
+}
+
+/* The streams the query asks for are open: kubelet's condition to run. */
+static int streams_ready(const struct mock_exec *x)
+{
+    return x->sid[CH_ERROR] && (!x->want_stdin || x->sid[CH_STDIN]) &&
+           (!x->want_stdout || x->sid[CH_STDOUT]) &&
+           (!x->want_stderr || x->tty || x->sid[CH_STDERR]);
+}
+
+static void spdy_stream(struct mock_exec *x, const struct mock_spdy_frame *f)
+{
+    static const char *const types[] = {"stdin", "stdout", "stderr", "error",
+                                        "resize"};
+    if (f->stream_id == 0 || !(f->stream_id & 1) ||
+        f->stream_id <= x->last_id) {
+        spdy_goaway(x, MOCK_SPDY_PROTOCOL_ERROR,
+                    "a client stream id is even or not increasing");
+        return;
+    }
+    x->last_id = f->stream_id;
+    const struct mock_spdy_header *h = mock_spdy_header(&x->spdy, "streamtype");
+    int ch = -1;
+    for (int i = 0; h && i <= CH_RESIZE; i++) {
+        if (h->value_len == strlen(types[i]) &&
+            memcmp(h->value, types[i], h->value_len) == 0)
+            ch = i;
+    }
+    x->frame.len = 0;
+    if (ch < 0 || x->sid[ch]) {
+        if (mock_spdy_rst(&x->frame, f->stream_id,
+                          ch < 0 ? MOCK_SPDY_PROTOCOL_ERROR
+                                 : MOCK_SPDY_STREAM_IN_USE) == 0)
+            emit(x);
+        return;
+    }
+    int was_ready = streams_ready(x);
+    x->sid[ch] = f->stream_id;
+    if (mock_spdy_syn_reply(&x->spdy, &x->frame, f->stream_id, 0, NULL, 0)) {
+        out_of_memory(x);
+        return;
+    }
+    if (emit(x) == 0 && !was_ready && streams_ready(x))
+        start(x, x->start_container);
+}
+
+static int on_spdy(void *arg, const struct mock_spdy_frame *f)
+{
+    struct mock_exec *x = arg;
+    switch (f->type) {
+    case MOCK_SPDY_SYN_STREAM:
+        spdy_stream(x, f);
+        break;
+    case MOCK_SPDY_DATA:
+        if (!f->stream_id || f->stream_id != x->sid[CH_STDIN])
+            break; /* resize, or the server's streams: nothing to read */
+        if (f->len)
+            stdin_data(x, (const char *)f->data, f->len);
+        if (f->flags & MOCK_SPDY_FIN)
+            stdin_ended(x);
+        break;
+    case MOCK_SPDY_PING:
+        x->frame.len = 0;
+        if (mock_spdy_ping(&x->frame, f->value) != 0)
+            out_of_memory(x);
+        else
+            emit(x);
+        break;
+    case MOCK_SPDY_GOAWAY:
+        end_now(x);
+        break;
+    default: /* RST_STREAM, SETTINGS, WINDOW_UPDATE, HEADERS */
+        break;
+    }
+    /* while the command has not started, later frames wait */
+    return x->finished || x->spdy.held;
+}
+
+static void spdy_input(struct mock_exec *x, const uint8_t *d, size_t len)
+{
+    if (mock_spdy_parse(&x->spdy, d, len) < 0)
+        spdy_goaway(x, x->spdy.goaway_status, x->spdy.error);
+}
+
 int mock_exec_write(struct mock_exec *x, const void *buf, size_t len)
 {
     /* Before the switch this is a request body, which exec has not; after
      * either close, what the client sends goes nowhere. */
     if (!x->upgraded || x->finished || x->close_received)
         return 0;
+    if (x->spdy_on) {
+        spdy_input(x, buf, len);
+        return 0;
+    }
     if (mock_ws_parse(&x->ws, buf, len, NULL) < 0 && !x->finished) {
         x->in->host->log(x->in->host, FG_LOG_DEBUG,
                          "exec: closing a WebSocket: %s", x->ws.error);
@@ -795,47 +1043,38 @@ int mock_exec_write(struct mock_exec *x, const void *buf, size_t len)
 
 /* ---- the answer -------------------------------------------------------- */
 
-/* Checks the handshake and switches. Returns the 101's success. */
+/* The WebSocket or SPDY/3.1 handshake; 1 when switched. */
 static int handshake(struct mock_exec *x)
 {
-    char msg[512];
-    if (!x->has_version || strcmp(x->version.p, "13") != 0) {
-        answer_status(x, 400, "BadRequest",
-                      "the WebSocket handshake needs Sec-WebSocket-Version: "
-                      "13");
-        return 0;
-    }
-    char accept[29];
-    if (!x->has_key || mock_ws_accept(x->key.p, x->key.len, accept) != 0) {
-        answer_status(x, 400, "BadRequest",
-                      "the WebSocket handshake needs a Sec-WebSocket-Key "
-                      "that is a base64 16-byte nonce");
-        return 0;
-    }
-    const char *proto = NULL;
-    x->proto = 1; /* no subprotocol offered: channel.k8s.io */
-    if (x->has_protocols && x->protocols.len) {
-        x->proto = pick_protocol(x->protocols.p, &proto);
-        if (!x->proto) {
-            snprintf(msg, sizeof(msg),
-                     "none of the requested WebSocket subprotocols [%.300s] "
-                     "is supported; supported: v5.channel.k8s.io, "
-                     "v4.channel.k8s.io, channel.k8s.io",
-                     x->protocols.p);
-            answer_status(x, 400, "BadRequest", msg);
+    static const char *const ws_known[] = {
+        "v5.channel.k8s.io", "v4.channel.k8s.io", "channel.k8s.io", NULL};
+    static const int ws_proto[] = {5, 4, 1};
+    static const char *const spdy_known[] = {
+        "v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io",
+        "v2.channel.k8s.io", NULL};
+    static const int spdy_proto[] = {5, 4, 3, 2};
+    if (x->up.kind == MOCK_UP_SPDY) {
+        if (mock_spdy_init(&x->spdy, &x->in->spdy, on_spdy, x) != 0) {
+            answer_status(x, 500, "InternalError", "out of memory");
             return 0;
         }
-    }
-    struct fg_header h[2] = {{"sec-websocket-accept", 20, accept, 28}};
-    size_t nh = 1;
-    if (proto)
-        h[nh++] = (struct fg_header){"sec-websocket-protocol", 22, proto,
-                                     strlen(proto)};
-    x->ws.on_message = on_ws;
-    x->ws.arg = x;
-    if (x->cb->head(x->ctx, 101, h, nh) != 0) {
-        x->finished = 1;
-        return 0;
+        int pick = mock_upgrade_spdy(&x->up, spdy_known);
+        if (pick < 0) {
+            x->finished = 1;
+            return 0;
+        }
+        x->proto = spdy_proto[pick];
+        x->spdy_on = 1;
+    } else {
+        /* no subprotocol offered: channel.k8s.io */
+        int pick = mock_upgrade_websocket(&x->up, ws_known, 2);
+        if (pick < 0) {
+            x->finished = 1;
+            return 0;
+        }
+        x->proto = ws_proto[pick];
+        x->ws.on_message = on_ws;
+        x->ws.arg = x;
     }
     x->upgraded = 1;
     return 1;
@@ -858,7 +1097,13 @@ void mock_exec_end(struct mock_exec *x)
     const struct mock_obj *o =
         mock_store_get(x->in->store, k, x->route.ns, name);
     if (!o) {
-        answer_json(x, 404, mock_status_not_found(k, name));
+        x->finished = 1;
+        mock_upgrade_answer(&x->up, 404, mock_status_not_found(k, name));
+        return;
+    }
+    x->uid = strdup(mock_json_str(o->json, "metadata.uid", ""));
+    if (!x->uid) {
+        answer_status(x, 500, "InternalError", "out of memory");
         return;
     }
     const cJSON *container = pick_container(x, o->json, name);
@@ -891,41 +1136,28 @@ void mock_exec_end(struct mock_exec *x)
     x->want_stdin = query_flag(query, "stdin", 0);
     x->want_stdout = query_flag(query, "stdout", 1);
     x->want_stderr = query_flag(query, "stderr", 1);
+    x->tty = query_flag(query, "tty", 0);
     if (!x->want_stdin && !x->want_stdout && !x->want_stderr) {
         answer_status(x, 400, "BadRequest",
                       "you must specify at least one of stdin, stdout, "
                       "stderr");
         return;
     }
-    if (x->upgrade == UP_NONE) {
+    if (x->up.kind == MOCK_UP_NONE) {
         answer_status(x, 400, "BadRequest", "Upgrade request required");
-        return;
-    }
-    if (x->upgrade == UP_SPDY) {
-        answer_status(x, 400, "BadRequest",
-                      "SPDY/3.1 is not supported by this mock member: exec "
-                      "works over WebSocket (v5.channel.k8s.io, "
-                      "v4.channel.k8s.io, channel.k8s.io) only");
         return;
     }
     if (!handshake(x))
         return;
-    const struct fg_host *host = x->in->host;
-    if (x->in->exec_start_ms == 0) {
-        /* The store may change after this call: the container is used
-         * now, while it is valid (the pod's name is the request's). */
-        run(x, container, name);
+    if (!x->spdy_on) {
+        start(x, container);
         return;
     }
+    /* over SPDY the command starts once its streams are open; the store
+     * may change meanwhile */
     x->start_container = cJSON_Duplicate(container, 1);
-    x->start_timer = host->timer_new(host, start_process, x);
-    if (!x->start_container || !x->start_timer) {
-        x->finished = 1;
-        x->cb->error(x->ctx, 500, "InternalError", "out of memory");
-        return;
-    }
-    x->cb->body_pause(x->ctx);
-    host->timer_arm(x->start_timer, x->in->exec_start_ms);
+    if (!x->start_container)
+        out_of_memory(x);
 }
 
 void mock_exec_resume(struct mock_exec *x)
@@ -942,14 +1174,16 @@ void mock_exec_close(struct mock_exec *x)
     if (!x)
         return;
     mock_ws_parser_free(&x->ws);
+    mock_spdy_free(&x->spdy);
+    mock_upgrade_free(&x->up);
+    mock_buf_free(&x->stdin_buf);
+    free(x->tar_dir);
+    free(x->uid);
     if (x->start_timer)
         x->in->host->timer_free(x->start_timer);
     cJSON_Delete(x->start_container);
     for (size_t i = 0; i < x->argc; i++)
         free(x->argv[i]);
-    mock_buf_free(&x->key);
-    mock_buf_free(&x->version);
-    mock_buf_free(&x->protocols);
     mock_buf_free(&x->payload);
     mock_buf_free(&x->frame);
     free(x);

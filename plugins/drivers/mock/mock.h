@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
+#include <zlib.h>
 
 #include <fedgate/fedgate.h>
 
@@ -497,6 +498,12 @@ cJSON *mock_w_scale_of(const cJSON *obj);
 
 /* ---- serve.c / plugin.c: the driver ----------------------------------- */
 
+/* SPDY/3.1 limits (spdy.c) */
+struct mock_spdy_limits {
+    size_t max_frame;        /* a frame's payload */
+    size_t max_header_block; /* a header block, inflated */
+};
+
 struct mock_instance {
     const struct fg_host *host;
     struct mock_store *store;
@@ -509,6 +516,12 @@ struct mock_instance {
     struct mock_persist *persist; /* persist.c: NULL without persist = */
     /* exec: how long a pretend process takes to start (0: at once) */
     uint64_t exec_start_ms;
+    /* SPDY/3.1 sessions (exec, port-forward): frame and header limits,
+     * streams a client may have open */
+    struct mock_spdy_limits spdy;
+    size_t spdy_max_streams;
+    struct mock_podfs *podfs; /* the pods' files (exec's tar, cat) */
+    size_t stdin_max;         /* stdin a command may gather (tar x) */
 };
 
 extern const struct fg_driver_ops mock_driver_ops;
@@ -601,6 +614,169 @@ void mock_ws_parser_free(struct mock_ws_parser *p);
 int mock_ws_parse(struct mock_ws_parser *p, const uint8_t *data, size_t len,
                   size_t *used);
 
+/* ---- spdy.c: SPDY/3.1 frames and header blocks ------------------------ */
+
+#define MOCK_SPDY_DATA 0 /* not a control type: a data frame */
+#define MOCK_SPDY_SYN_STREAM 1
+#define MOCK_SPDY_SYN_REPLY 2
+#define MOCK_SPDY_RST_STREAM 3
+#define MOCK_SPDY_SETTINGS 4
+#define MOCK_SPDY_PING 6
+#define MOCK_SPDY_GOAWAY 7
+#define MOCK_SPDY_HEADERS 8
+#define MOCK_SPDY_WINDOW_UPDATE 9
+#define MOCK_SPDY_FIN 0x01
+/* RST_STREAM and GOAWAY status codes */
+#define MOCK_SPDY_PROTOCOL_ERROR 1
+#define MOCK_SPDY_INVALID_STREAM 2
+#define MOCK_SPDY_REFUSED_STREAM 3
+#define MOCK_SPDY_INTERNAL_ERROR 6
+#define MOCK_SPDY_STREAM_IN_USE 8
+#define MOCK_SPDY_FRAME_TOO_LARGE 11
+
+struct mock_spdy_header {
+    const char *name;
+    size_t name_len;
+    const char *value; /* several values are NUL-separated */
+    size_t value_len;
+};
+
+/* One frame as read: TYPE is MOCK_SPDY_DATA or a control type. */
+struct mock_spdy_frame {
+    int type;
+    uint8_t flags;
+    uint32_t stream_id; /* GOAWAY: the last good stream */
+    /* SYN_STREAM: associated-to; RST_STREAM, GOAWAY: status; PING: id;
+     * WINDOW_UPDATE: delta */
+    uint32_t value;
+    const uint8_t *data; /* DATA */
+    size_t len;
+    const struct mock_spdy_header *headers; /* SYN_*, HEADERS */
+    size_t n_headers;
+};
+
+/* A frame was read; non-zero stops the reader. */
+typedef int (*mock_spdy_frame_cb)(void *arg, const struct mock_spdy_frame *f);
+
+struct mock_spdy {
+    struct mock_spdy_limits lim;
+    mock_spdy_frame_cb on_frame;
+    void *arg;
+    struct mock_buf in; /* bytes of the frame being read */
+    z_stream zin, zout; /* the connection's header compression */
+    int zin_ready, zout_ready;
+    char *block; /* the last header block, inflated */
+    size_t block_len;
+    struct mock_spdy_header *hv; /* its pairs, pointing into block */
+    size_t n_hv;
+    /* set: frames are only buffered, read at the next parse once clear
+     * (the transport is paused meanwhile, which bounds them) */
+    int held;
+    int failed;
+    uint32_t goaway_status; /* failed: the GOAWAY status to send */
+    const char *error;      /* failed: why, for people */
+};
+
+int mock_spdy_init(struct mock_spdy *s, const struct mock_spdy_limits *lim,
+                   mock_spdy_frame_cb cb, void *arg);
+void mock_spdy_free(struct mock_spdy *s);
+/* Reads LEN bytes of client frames (the bytes a stop or hold left first).
+ * 0, 1 (the callback stopped: unread frames stay buffered) or -1 (see
+ * goaway_status and error; later calls fail too). */
+int mock_spdy_parse(struct mock_spdy *s, const uint8_t *data, size_t len);
+/* Inflates one compressed header block into s->hv (n_hv pairs). 0 or -1. */
+int mock_spdy_headers_in(struct mock_spdy *s, const uint8_t *z, size_t zlen);
+/* Appends the compressed block of the N headers H to OUT. 0 or -1. */
+int mock_spdy_headers_out(struct mock_spdy *s, struct mock_buf *out,
+                          const struct mock_spdy_header *h, size_t n);
+/* The last block's header NAME (case-insensitive), or NULL. */
+const struct mock_spdy_header *mock_spdy_header(const struct mock_spdy *s,
+                                                const char *name);
+/* Frame writers: each appends one frame to OUT; 0 or -1. */
+int mock_spdy_syn_reply(struct mock_spdy *s, struct mock_buf *out, uint32_t id,
+                        int fin, const struct mock_spdy_header *h, size_t n);
+int mock_spdy_data(struct mock_buf *out, uint32_t id, int fin, const void *data,
+                   size_t len);
+int mock_spdy_rst(struct mock_buf *out, uint32_t id, uint32_t status);
+int mock_spdy_ping(struct mock_buf *out, uint32_t id);
+int mock_spdy_goaway(struct mock_buf *out, uint32_t last_good, uint32_t status);
+
+/* ---- upgrade.c: exec's and port-forward's handshakes ----------------- */
+
+enum { MOCK_UP_NONE, MOCK_UP_WEBSOCKET, MOCK_UP_SPDY };
+
+struct mock_upgrade {
+    const struct fg_stream_callbacks *cb;
+    void *ctx;
+    int kind; /* MOCK_UP_*: what the client asked to switch to */
+    /* header values, several fields joined with commas */
+    struct mock_buf key, version, protocols, streams;
+    int has_key, has_version, has_protocols, has_streams;
+    int answered; /* a refusal or the 101 went out */
+};
+
+/* Reads HEAD's upgrade headers. 0, or -1 when out of memory. */
+int mock_upgrade_init(struct mock_upgrade *u,
+                      const struct fg_request_head *head,
+                      const struct fg_stream_callbacks *cb, void *ctx);
+void mock_upgrade_free(struct mock_upgrade *u);
+/* Answers with the Status JSON (taken; NULL: out of memory), ends. */
+void mock_upgrade_answer(struct mock_upgrade *u, int code, char *json);
+void mock_upgrade_status(struct mock_upgrade *u, int code, const char *reason,
+                         const char *message);
+/* The index in KNOWN (NULL-terminated) of the first name of the
+ * comma-separated LIST that KNOWN holds, or -1. */
+int mock_upgrade_pick(const char *list, const char *const *known);
+/* The WebSocket handshake with a subprotocol of KNOWN (FALLBACK's index
+ * when the client offers none; -1: one is required). Returns the index
+ * switched to, or -1 after refusing (a 400) or when the client is gone. */
+int mock_upgrade_websocket(struct mock_upgrade *u, const char *const *known,
+                           int fallback);
+/* The SPDY/3.1 handshake with an X-Stream-Protocol-Version of KNOWN.
+ * Returns the index switched to, or -1 after refusing (a 403, as
+ * kube-apiserver's) or when the client is gone. */
+int mock_upgrade_spdy(struct mock_upgrade *u, const char *const *known);
+
+/* ---- podfs.c: the pretend containers' files, per pod ------------------ */
+
+struct mock_file {
+    char *path; /* absolute, normalised */
+    void *data;
+    size_t len;
+    int is_dir;
+    unsigned mode;
+};
+
+struct mock_podfs;
+
+/* Every pod's tree; a pod holds at most MAX_BYTES of file data. */
+struct mock_podfs *mock_podfs_new(size_t max_bytes);
+void mock_podfs_free(struct mock_podfs *fs);
+/* DIR joined with NAME ("" or NULL: none) into OUT as an absolute
+ * normalised path. 0, or -1 when it does not fit LEN. */
+int mock_path_join(const char *dir, const char *name, char *out, size_t len);
+/* The file or made directory at PATH in pod UID's tree, or NULL. */
+const struct mock_file *mock_podfs_get(struct mock_podfs *fs, const char *uid,
+                                       const char *path);
+int mock_podfs_is_dir(struct mock_podfs *fs, const char *uid, const char *path);
+/* Creates or replaces PATH. 0, -1 out of memory, -2 past the pod's bytes. */
+int mock_podfs_put(struct mock_podfs *fs, const char *uid, const char *path,
+                   int is_dir, unsigned mode, const void *data, size_t len);
+/* CB for every entry under DIR (not DIR itself); stops at its non-zero. */
+int mock_podfs_each(struct mock_podfs *fs, const char *uid, const char *dir,
+                    int (*cb)(void *arg, const struct mock_file *f), void *arg);
+
+/* ---- tar.c: `tar xf -` and `tar cf -` over a pod's files --------------- */
+
+/* Extracts the archive DATA into DIR. 0, or -1 with tar's message. */
+int mock_tar_extract(struct mock_podfs *fs, const char *uid, const char *dir,
+                     const uint8_t *data, size_t len, char *err,
+                     size_t err_len);
+/* Appends the archive of PATH (a file, or a directory with what it
+ * holds) to OUT. 0, or -1 with tar's message. */
+int mock_tar_create(struct mock_podfs *fs, const char *uid, const char *path,
+                    struct mock_buf *out, char *err, size_t err_len);
+
 /* ---- exec.c: pods/exec (and a refused pods/attach) over WebSocket ---- */
 
 struct mock_exec;
@@ -617,5 +793,20 @@ int mock_exec_write(struct mock_exec *x, const void *buf, size_t len);
 void mock_exec_end(struct mock_exec *x);
 void mock_exec_resume(struct mock_exec *x);
 void mock_exec_close(struct mock_exec *x);
+
+/* ---- portforward.c: pods/portforward over WebSocket and SPDY --------- */
+
+struct mock_pf;
+
+/* 1 when RI names a pod's portforward subresource: portforward.c answers. */
+int mock_pf_match(const struct fg_request_info *ri);
+/* The stream_* operations for such a request (see driver.h). */
+struct mock_pf *mock_pf_open(struct mock_instance *in,
+                             const struct fg_request_head *head,
+                             const struct fg_stream_callbacks *cb, void *ctx);
+int mock_pf_write(struct mock_pf *p, const void *buf, size_t len);
+void mock_pf_end(struct mock_pf *p);
+void mock_pf_resume(struct mock_pf *p);
+void mock_pf_close(struct mock_pf *p);
 
 #endif

@@ -9,8 +9,8 @@
  * stream_resume that arrives from inside data() win over the FG_PAUSE that
  * data() then returns.
  *
- * A pod's exec or attach request is a session, not a document: its
- * stream hands every operation to exec.c. */
+ * A pod's exec, attach or portforward request is a session, not a
+ * document: its stream hands every operation to exec.c or portforward.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +27,7 @@
 struct mock_stream {
     struct mock_instance *in;
     struct mock_exec *exec; /* pods/exec: exec.c runs the stream */
+    struct mock_pf *pf;     /* pods/portforward: portforward.c does */
     const struct fg_stream_callbacks *cb;
     void *ctx;
     /* the request, read in place: valid until stream_close (driver.h) */
@@ -81,6 +82,14 @@ static void *instance_new(const struct fg_host *host,
     in->max_body =
         s->get_int(s, "max_request_body_bytes", MOCK_DEFAULT_MAX_BODY);
     in->exec_start_ms = (uint64_t)s->get_int(s, "exec_start_delay", 0);
+    in->spdy.max_frame = (size_t)s->get_int(s, "spdy_max_frame_bytes", 0);
+    in->spdy.max_header_block =
+        (size_t)s->get_int(s, "spdy_max_header_bytes", 0);
+    in->spdy_max_streams = (size_t)s->get_int(s, "spdy_max_streams", 0);
+    size_t podfs_max = (size_t)s->get_int(s, "pod_files_max_bytes", 0);
+    in->podfs = mock_podfs_new(podfs_max);
+    /* an archive of that much data, with its headers and padding */
+    in->stdin_max = podfs_max + podfs_max / 8 + 64 * 1024;
     /* persist = PATH: the saved store when there is one, else the seed. */
     const char *persist = s->get(s, "persist");
     if (persist && *persist && access(persist, F_OK) == 0) {
@@ -99,7 +108,14 @@ static void *instance_new(const struct fg_host *host,
             in->store = NULL;
         }
     }
+    if (in->store && !in->podfs) {
+        snprintf(err, err_len, "out of memory");
+        mock_persist_free(in->persist);
+        mock_store_free(in->store);
+        in->store = NULL;
+    }
     if (!in->store) {
+        mock_podfs_free(in->podfs);
         free(in);
         return NULL;
     }
@@ -115,6 +131,7 @@ static void *instance_new(const struct fg_host *host,
         snprintf(err, err_len, "out of memory");
         mock_persist_free(in->persist);
         mock_store_free(in->store);
+        mock_podfs_free(in->podfs);
         free(in);
         return NULL;
     }
@@ -129,6 +146,7 @@ static void instance_free(void *instance)
     mock_watch_hub_free(in->watch);
     mock_persist_free(in->persist); /* saves first: needs the store */
     mock_store_free(in->store);
+    mock_podfs_free(in->podfs);
     free(in);
 }
 
@@ -159,6 +177,14 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
         }
         return s;
     }
+    if (head->info && mock_pf_match(head->info)) {
+        s->pf = mock_pf_open(instance, head, cb, ctx);
+        if (!s->pf) {
+            free(s);
+            return NULL;
+        }
+        return s;
+    }
     s->head = head;
     return s;
 }
@@ -168,6 +194,8 @@ static int stream_write(void *stream, const void *buf, size_t len)
     struct mock_stream *s = stream;
     if (s->exec)
         return mock_exec_write(s->exec, buf, len);
+    if (s->pf)
+        return mock_pf_write(s->pf, buf, len);
     /* Writes act on the whole body at stream_end; past the limit it is
      * only counted, and the answer is 413. */
     s->body_bytes += (int64_t)len;
@@ -285,6 +313,10 @@ static void stream_end(void *stream)
         mock_exec_end(s->exec);
         return;
     }
+    if (s->pf) {
+        mock_pf_end(s->pf);
+        return;
+    }
     if (s->ended)
         return;
     s->ended = 1;
@@ -333,6 +365,10 @@ static void stream_resume(void *stream)
         mock_exec_resume(s->exec);
         return;
     }
+    if (s->pf) {
+        mock_pf_resume(s->pf);
+        return;
+    }
     s->paused = 0;
     if (s->ended && !s->finished)
         pump(s);
@@ -344,6 +380,7 @@ static void stream_close(void *stream)
     if (!s)
         return;
     mock_exec_close(s->exec);
+    mock_pf_close(s->pf);
     if (s->timer)
         s->in->host->timer_free(s->timer);
     if (s->ans.producer)
@@ -385,6 +422,20 @@ static const struct fg_config_key config_keys[] = {
      "time an exec'd command takes to start before its first output, as a "
      "real container's does: kubectl sets up its streams meanwhile, and "
      "drops output that comes before"},
+    {"spdy_max_frame_bytes", FG_CONFIG_INT, "1048576", 0, 1024,
+     16 * 1024 * 1024 - 1,
+     "largest SPDY/3.1 frame a client may send to exec or port-forward "
+     "(client-go writes each read of up to 32 KiB as one frame)"},
+    {"spdy_max_header_bytes", FG_CONFIG_INT, "65536", 0, 256, 16 * 1024 * 1024,
+     "largest SPDY/3.1 header block after inflation: the bound on a zlib "
+     "bomb"},
+    {"spdy_max_streams", FG_CONFIG_INT, "128", 0, 2, 100000,
+     "SPDY/3.1 streams a client may have open at once on one exec or "
+     "port-forward connection (port-forward opens two per connection)"},
+    {"pod_files_max_bytes", FG_CONFIG_INT, "4194304", 0, 0,
+     1024LL * 1024 * 1024,
+     "file data each pod's pretend container holds (kubectl cp into it: "
+     "tar x over exec)"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
