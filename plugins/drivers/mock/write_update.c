@@ -276,6 +276,8 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
                           cJSON_CreateNumber((double)(g + 1))) != 0)
             goto nomem;
     }
+    if (mock_w_managed(w, old, obj) != 0)
+        goto nomem;
     if (mock_tree_depth(obj, MOCK_WRITE_MAX_DEPTH) > MOCK_WRITE_MAX_DEPTH) {
         rc = mock_w_invalid(w, w->name, "metadata", "FieldValueInvalid",
                             "metadata: Invalid value: \"object\": nested too "
@@ -336,6 +338,11 @@ int mock_w_put(struct mock_write *w, int scale)
     return update_object(w, obj, scale);
 }
 
+int mock_w_update_obj(struct mock_write *w, cJSON *obj)
+{
+    return update_object(w, obj, 0);
+}
+
 enum patch_type { PT_MERGE, PT_JSON, PT_STRATEGIC };
 
 int mock_w_patch(struct mock_write *w, int scale)
@@ -349,12 +356,15 @@ int mock_w_patch(struct mock_write *w, int scale)
         pt = PT_JSON;
     else if (strcmp(mt, "application/strategic-merge-patch+json") == 0)
         pt = PT_STRATEGIC;
+    else if (strcmp(mt, "application/apply-patch+yaml") == 0 && !scale)
+        return mock_w_apply(w);
     else {
         char msg[256];
         snprintf(msg, sizeof(msg),
                  "the body of the request was in an unknown format - accepted "
                  "media types include: application/json-patch+json, "
                  "application/merge-patch+json, "
+                 "application/apply-patch+yaml, "
                  "application/strategic-merge-patch+json");
         return mock_w_unsupported_media(w, msg);
     }
