@@ -1,6 +1,7 @@
 """The daily kubectl and Python-client tour against a mock member through
 the gateway, as a user meets it in the demo: create, apply, get with
-selectors, label, annotate, scale, edit, delete, watch, logs, exec."""
+selectors, label, annotate, scale, edit, delete, watch, logs, exec,
+server-side apply."""
 import json
 import os
 import subprocess
@@ -9,7 +10,8 @@ import time
 import unittest
 
 from harness import GatewayTest
-from tours import kubectl_follow_tour, python_client_tour
+from tours import (kubectl_follow_tour, kubectl_ssa_tour, python_client_tour,
+                   python_ssa_tour)
 
 MANIFEST = """
 apiVersion: apps/v1
@@ -171,11 +173,17 @@ class KubectlTourTest(GatewayTest):
         out = self.kubectl("exec", "-n", "shop", pods, "--", "echo", "tour")
         self.assertEqual(out.stdout, "tour\n", out.stderr)
 
+    def test_5_server_side_apply(self):
+        kubectl_ssa_tour(self, self.kubectl, self.gw.tmp)
+
 
 class PythonClientTourTest(GatewayTest):
 
     def test_python_client(self):
         python_client_tour(self, self.gw.kubeconfig, "demo")
+
+    def test_server_side_apply(self):
+        python_ssa_tour(self, self.gw.kubeconfig, "demo")
 
 
 if __name__ == "__main__":

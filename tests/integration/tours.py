@@ -85,3 +85,137 @@ def kubectl_exec_tour(tc, kubectl, pod):
     out = kubectl("exec", "-n", "shop", "nope", "--", "echo", check=False)
     tc.assertNotEqual(out.returncode, 0)
     tc.assertIn('pods "nope" not found', out.stderr)
+
+
+SSA_CM = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ssa
+  namespace: ssa
+data:
+  a: "1"
+  b: "2"
+"""
+
+SSA_DEPLOY = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ssa
+  namespace: ssa
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: ssa}
+  template:
+    metadata:
+      labels: {app: ssa}
+    spec:
+      containers:
+      - name: %s
+        image: %s
+"""
+
+
+def _entries(obj):
+    return {(e["manager"], e["operation"]): e["fieldsV1"]
+            for e in obj["metadata"].get("managedFields", [])}
+
+
+def kubectl_ssa_tour(tc, kubectl, tmp):
+    """kubectl apply --server-side: create, no-op, a conflict with the
+    manager of a plain patch, --force-conflicts, a field no longer applied
+    removed, containers merged by name across managers. KUBECTL(*args,
+    check=True) runs kubectl against the member under test; TMP is a
+    directory for the manifests. Leaves namespace ssa deleted."""
+    import json
+    import os
+
+    def apply(text, *flags, check=True):
+        path = os.path.join(tmp, "ssa.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        return kubectl("apply", "--server-side", "-f", path, *flags,
+                       check=check)
+
+    def get(kind):
+        return json.loads(kubectl("get", kind, "ssa", "-n", "ssa", "-o",
+                                  "json", "--show-managed-fields").stdout)
+
+    kubectl("create", "namespace", "ssa")
+    tc.assertIn("configmap/ssa serverside-applied", apply(SSA_CM).stdout)
+    cm = get("cm")
+    tc.assertEqual(_entries(cm)[("kubectl", "Apply")],
+                   {"f:data": {"f:a": {}, "f:b": {}}})
+    rv = cm["metadata"]["resourceVersion"]
+    apply(SSA_CM)
+    tc.assertEqual(get("cm")["metadata"]["resourceVersion"], rv)
+
+    kubectl("patch", "cm", "ssa", "-n", "ssa", "--type=merge", "-p",
+            '{"data":{"a":"edited"}}')
+    tc.assertEqual(_entries(get("cm"))[("kubectl-patch", "Update")],
+                   {"f:data": {"f:a": {}}})
+    out = apply(SSA_CM, check=False)
+    tc.assertNotEqual(out.returncode, 0)
+    tc.assertIn('Apply failed with 1 conflict: conflict with "kubectl-patch" '
+                'using v1: .data.a', out.stderr)
+    apply(SSA_CM, "--force-conflicts")
+    cm = get("cm")
+    tc.assertEqual(cm["data"], {"a": "1", "b": "2"})
+    tc.assertNotIn(("kubectl-patch", "Update"), _entries(cm))
+
+    apply(SSA_CM.replace('  b: "2"\n', ""))
+    tc.assertEqual(get("cm")["data"], {"a": "1"})
+
+    apply(SSA_DEPLOY % ("web", "nginx:1.27"))
+    apply(SSA_DEPLOY % ("side", "busybox"), "--field-manager=sidecar")
+    d = get("deploy")
+    tc.assertEqual([c["name"] for c in
+                    d["spec"]["template"]["spec"]["containers"]],
+                   ["web", "side"])
+    tc.assertIn(("sidecar", "Apply"), _entries(d))
+    kubectl("delete", "namespace", "ssa")
+
+
+def python_ssa_tour(tc, kubeconfig, context):
+    """Server-side apply from the Python client (the dynamic client's
+    server_side_apply: a PATCH with application/apply-patch+yaml, the body
+    YAML text as this client version needs it): create, conflict (409
+    naming the field), force."""
+    import json
+
+    import kubernetes
+    import yaml
+    from kubernetes.dynamic import DynamicClient
+    from kubernetes.dynamic.exceptions import ConflictError
+    api = kubernetes.config.new_client_from_config(config_file=kubeconfig,
+                                                   context=context)
+    tc.addCleanup(api.close)
+    tc.addCleanup(api.rest_client.pool_manager.clear)
+    dyn = DynamicClient(api)
+    v1 = kubernetes.client.CoreV1Api(api)
+    v1.create_namespace({"metadata": {"name": "pyssa"}})
+    cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
+    body = {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "cfg", "namespace": "pyssa"},
+            "data": {"k": "1"}}
+
+    def ssa(manager, **kw):
+        return cms.server_side_apply(body=yaml.safe_dump(body), name="cfg",
+                                     namespace="pyssa", field_manager=manager,
+                                     **kw)
+
+    got = ssa("py-one")
+    tc.assertEqual(got.data.k, "1")
+    tc.assertEqual(got.metadata.managedFields[0].manager, "py-one")
+    tc.assertEqual(got.metadata.managedFields[0].operation, "Apply")
+    body["data"]["k"] = "2"
+    with tc.assertRaises(ConflictError) as cm:
+        ssa("py-two")
+    tc.assertEqual(json.loads(cm.exception.body)["message"],
+                   'Apply failed with 1 conflict: conflict with "py-one": '
+                   '.data.k')
+    got = ssa("py-two", force_conflicts=True)
+    tc.assertEqual(got.data.k, "2")
+    tc.assertEqual([e.manager for e in got.metadata.managedFields],
+                   ["py-two"])
+    v1.delete_namespace("pyssa")
