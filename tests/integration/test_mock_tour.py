@@ -1,7 +1,7 @@
 """The daily kubectl and Python-client tour against a mock member through
 the gateway, as a user meets it in the demo: create, apply, get with
 selectors, label, annotate, scale, edit, delete, watch, logs, exec,
-server-side apply."""
+server-side apply, field validation."""
 import json
 import os
 import subprocess
@@ -10,8 +10,9 @@ import time
 import unittest
 
 from harness import GatewayTest
-from tours import (kubectl_follow_tour, kubectl_ssa_tour, python_client_tour,
-                   python_ssa_tour)
+from tours import (kubectl_follow_tour, kubectl_ssa_tour,
+                   kubectl_validation_tour, python_client_tour,
+                   python_ssa_tour, python_validation_tour)
 
 MANIFEST = """
 apiVersion: apps/v1
@@ -176,6 +177,9 @@ class KubectlTourTest(GatewayTest):
     def test_5_server_side_apply(self):
         kubectl_ssa_tour(self, self.kubectl, self.gw.tmp)
 
+    def test_6_field_validation(self):
+        kubectl_validation_tour(self, self.kubectl, self.gw.tmp)
+
 
 class PythonClientTourTest(GatewayTest):
 
@@ -184,6 +188,9 @@ class PythonClientTourTest(GatewayTest):
 
     def test_server_side_apply(self):
         python_ssa_tour(self, self.gw.kubeconfig, "demo")
+
+    def test_field_validation(self):
+        python_validation_tour(self, self.gw.kubeconfig, "demo")
 
 
 if __name__ == "__main__":

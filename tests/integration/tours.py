@@ -219,3 +219,102 @@ def python_ssa_tour(tc, kubeconfig, context):
     tc.assertEqual([e.manager for e in got.metadata.managedFields],
                    ["py-two"])
     v1.delete_namespace("pyssa")
+
+
+BOGUS_CM = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: %s
+  namespace: val
+  bogus2: 1
+bogus: 1
+data:
+  a: b
+"""
+
+
+def kubectl_validation_tour(tc, kubectl, tmp):
+    """kubectl create --validate=strict|warn|ignore with unknown fields at
+    two depths, and a value of the wrong type, as kube-apiserver answers
+    them (kubectl leaves validation to a server whose OpenAPI lists
+    fieldValidation). Leaves namespace val deleted."""
+    import os
+
+    def create(text, mode, check=True):
+        path = os.path.join(tmp, "val.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        return kubectl("create", "-f", path, "--validate=" + mode,
+                       check=check)
+
+    kubectl("create", "namespace", "val")
+    out = create(BOGUS_CM % "strict", "strict", check=False)
+    tc.assertNotEqual(out.returncode, 0)
+    # kubectl sends the fields in key order; they are named in body order
+    tc.assertIn('ConfigMap in version "v1" cannot be handled as a ConfigMap: '
+                'strict decoding error: unknown field "bogus", unknown field '
+                '"metadata.bogus2"', out.stderr)
+    out = create(BOGUS_CM % "warn", "warn")
+    tc.assertIn('Warning: unknown field "metadata.bogus2"', out.stderr)
+    tc.assertIn('Warning: unknown field "bogus"', out.stderr)
+    out = create(BOGUS_CM % "ignore", "ignore")
+    tc.assertNotIn("Warning", out.stderr)
+    for name in ("warn", "ignore"):
+        got = kubectl("get", "cm", name, "-n", "val", "-o",
+                      "jsonpath={.data.a}/{.bogus}").stdout
+        tc.assertEqual(got, "b/")
+    out = kubectl("get", "cm", "strict", "-n", "val", check=False)
+    tc.assertIn('configmaps "strict" not found', out.stderr)
+    for mode in ("strict", "ignore"):
+        out = create("apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+                     "  name: typed\n  namespace: val\ndata:\n  x: 1\n",
+                     mode, check=False)
+        tc.assertNotEqual(out.returncode, 0)
+        tc.assertIn("cannot unmarshal number into Go struct field "
+                    "ConfigMap.data of type string", out.stderr)
+    kubectl("delete", "namespace", "val")
+
+
+def python_validation_tour(tc, kubeconfig, context):
+    """?fieldValidation= from the Python client: Strict is a 400 naming the
+    unknown field, Warn stores and answers a Warning header, Ignore drops
+    silently."""
+    import json
+
+    import kubernetes
+    api = kubernetes.config.new_client_from_config(config_file=kubeconfig,
+                                                   context=context)
+    tc.addCleanup(api.close)
+    tc.addCleanup(api.rest_client.pool_manager.clear)
+    v1 = kubernetes.client.CoreV1Api(api)
+    v1.create_namespace({"metadata": {"name": "pyval"}})
+
+    def create(name, mode):
+        body = {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": name}, "data": {"a": "b"},
+                "spec": {"bogus": 1}}
+        return api.call_api(
+            "/api/v1/namespaces/pyval/configmaps", "POST", body=body,
+            query_params=[("fieldValidation", mode)],
+            header_params={"Content-Type": "application/json",
+                           "Accept": "application/json"},
+            auth_settings=["BearerToken"], _preload_content=False,
+            _return_http_data_only=True)
+
+    with tc.assertRaises(kubernetes.client.ApiException) as cm:
+        create("strict", "Strict")
+    tc.assertEqual(cm.exception.status, 400)
+    tc.assertIn('strict decoding error: unknown field "spec"',
+                json.loads(cm.exception.body)["message"])
+    r = create("warn", "Warn")
+    tc.assertEqual(r.status, 201)
+    tc.assertEqual(r.headers.get("Warning"),
+                   '299 - "unknown field \\"spec\\""')
+    tc.assertNotIn("spec", json.loads(r.data))
+    r = create("ignore", "Ignore")
+    tc.assertEqual(r.status, 201)
+    tc.assertIsNone(r.headers.get("Warning"))
+    names = [c.metadata.name
+             for c in v1.list_namespaced_config_map("pyval").items]
+    tc.assertEqual(sorted(names), ["ignore", "warn"])
+    v1.delete_namespace("pyval")

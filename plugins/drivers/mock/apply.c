@@ -197,7 +197,8 @@ int mock_w_apply(struct mock_write *w)
         return mock_w_bad_request(
             w, "error decoding patch: apiVersion and kind must be set");
     }
-    if ((rc = mock_w_check_shape(w, cfg)) != 0)
+    if ((rc = mock_w_check_shape(w, cfg)) != 0 ||
+        (rc = mock_w_check_fields(w, cfg)) != 0)
         goto out;
     cJSON *meta = cJSON_GetObjectItemCaseSensitive(cfg, "metadata");
     if (cJSON_GetObjectItemCaseSensitive(meta, "managedFields")) {

@@ -434,6 +434,15 @@ int mock_managed_apply(const struct mock_kind *k, const char *manager,
                        const cJSON *applied, struct mock_apply *r);
 void mock_apply_free(struct mock_apply *r);
 
+/* ---- fields.c: field validation ----------------------------------------- */
+
+/* Checks OBJ of kind K against its schema, dropping unknown fields.
+ * Returns 0 with their paths ("spec.containers[0].bogus") in *UNKNOWN (an
+ * array, the caller's); -1 when a value has the wrong type (ERR: the
+ * decoder's message); -2 on memory failure. */
+int mock_fields_check(const struct mock_kind *k, cJSON *obj, cJSON **unknown,
+                      char *err, size_t err_len);
+
 /* ---- openapi.c: /openapi/v2 and /openapi/v3 ---------------------------- */
 
 /* Answers PATH when it is an OpenAPI document: sets *FOUND and fills A.
@@ -546,6 +555,8 @@ struct mock_write {
     char manager[129];
     int manager_given;
     int managed_set; /* apply.c set managedFields already */
+    /* ?fieldValidation=: what an unknown field costs. */
+    enum { MOCK_FV_IGNORE, MOCK_FV_WARN, MOCK_FV_STRICT } validation;
 };
 
 /* write.c: answers. BODY is taken over (NULL: out of memory). */
@@ -585,6 +596,9 @@ int mock_w_read_object(struct mock_write *w, cJSON **out);
 /* apiserver's decoder checks on OBJ (kind, apiVersion, metadata types);
  * fills kind and apiVersion, first. 0 or answered (1) or -1. */
 int mock_w_check_shape(struct mock_write *w, cJSON *obj);
+/* Field validation of OBJ (fields.c) under w->validation: 0, or answered
+ * 400 (1), or -1. */
+int mock_w_check_fields(struct mock_write *w, cJSON *obj);
 /* Label and annotation keys, label values: 0 or answered 422 (1) or -1. */
 int mock_w_check_labels(struct mock_write *w, const cJSON *obj,
                         const char *name);
@@ -635,6 +649,7 @@ struct mock_answer {
     size_t body_len;
     struct mock_list *list;         /* a streamed body, or NULL */
     struct mock_producer *producer; /* a long-lived body, or NULL */
+    char *warning; /* a Warning header's value (malloc'd), or NULL */
 };
 
 /* Fills A with a complete BODY (taken over; NULL means out of memory,

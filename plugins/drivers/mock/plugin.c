@@ -310,11 +310,14 @@ static void stream_end(void *stream)
         s->ans.producer->wake = on_wake;
         s->ans.producer->wake_arg = s;
     }
-    struct fg_header h[2];
+    struct fg_header h[3];
     char len[24];
     size_t nh = 0;
     h[nh++] = (struct fg_header){"content-type", 12, s->ans.content_type,
                                  strlen(s->ans.content_type)};
+    if (s->ans.warning)
+        h[nh++] = (struct fg_header){"warning", 7, s->ans.warning,
+                                     strlen(s->ans.warning)};
     if (s->ans.body) {
         snprintf(len, sizeof(len), "%zu", s->ans.body_len);
         h[nh++] = (struct fg_header){"content-length", 14, len, strlen(len)};
@@ -350,6 +353,7 @@ static void stream_close(void *stream)
         s->ans.producer->free(s->ans.producer);
     mock_list_free(s->ans.list);
     free(s->ans.body);
+    free(s->ans.warning);
     mock_buf_free(&s->chunk);
     mock_buf_free(&s->body);
     free(s);

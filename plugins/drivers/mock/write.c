@@ -192,6 +192,34 @@ static int read_manager(struct mock_write *w,
     return 0;
 }
 
+/* ?fieldValidation=: Warn when absent, as kube-apiserver defaults it. 0,
+ * or answered 422 (1), or -1. */
+static int read_validation(struct mock_write *w)
+{
+    static const char *const names[] = {"Ignore", "Warn", "Strict"};
+    char v[32];
+    int r = mock_query_get(w->query, "fieldValidation", v, sizeof(v));
+    w->validation = MOCK_FV_WARN;
+    if (r == 0 || (r > 0 && !v[0]))
+        return 0;
+    for (int i = 0; r > 0 && i < 3; i++) {
+        if (strcmp(v, names[i]) == 0) {
+            w->validation = i;
+            return 0;
+        }
+    }
+    char msg[256];
+    snprintf(msg, sizeof(msg),
+             "%sOptions.meta.k8s.io \"\" is invalid: fieldValidation: "
+             "Unsupported value: \"%.32s\": supported values: \"\", "
+             "\"Ignore\", \"Strict\", \"Warn\"",
+             strcmp(w->method, "POST") == 0  ? "Create"
+             : strcmp(w->method, "PUT") == 0 ? "Update"
+                                             : "Patch",
+             r > 0 ? v : "");
+    return mock_w_status(w, 422, "Invalid", msg, NULL) == 0 ? 1 : -1;
+}
+
 int mock_w_managed(struct mock_write *w, const cJSON *old, cJSON *obj)
 {
     if (w->managed_set)
@@ -248,6 +276,8 @@ int mock_write(struct mock_instance *in, const struct fg_request_head *head,
     int rc = read_dry_run(&w);
     if (rc == 0)
         rc = read_manager(&w, head);
+    if (rc == 0)
+        rc = read_validation(&w);
     if (rc != 0)
         return rc > 0 ? 0 : -1;
     if (strcmp(method, "POST") == 0)

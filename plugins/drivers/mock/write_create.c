@@ -149,6 +149,8 @@ int mock_w_create_obj(struct mock_write *w, cJSON *obj)
 {
     const struct mock_kind *k = w->k;
     int rc = mock_w_check_shape(w, obj);
+    if (rc == 0)
+        rc = mock_w_check_fields(w, obj);
     if (rc != 0)
         goto out;
     cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");

@@ -331,7 +331,8 @@ int mock_w_put(struct mock_write *w, int scale)
             cJSON_Delete(obj);
             return -1;
         }
-    } else if ((rc = mock_w_check_shape(w, obj)) != 0) {
+    } else if ((rc = mock_w_check_shape(w, obj)) != 0 ||
+               (rc = mock_w_check_fields(w, obj)) != 0) {
         cJSON_Delete(obj);
         return rc > 0 ? 0 : -1;
     }
@@ -408,6 +409,8 @@ int mock_w_patch(struct mock_write *w, int scale)
     }
     if (!scale) {
         rc = mock_w_check_shape(w, doc);
+        if (rc == 0)
+            rc = mock_w_check_fields(w, doc);
         if (rc != 0) {
             cJSON_Delete(doc);
             return rc > 0 ? 0 : -1;
