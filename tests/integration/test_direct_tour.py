@@ -20,7 +20,7 @@ import unittest
 from harness import Gateway, free_port, load_seed, mock_member, wait_for
 from test_direct import direct_member, make_cert
 from test_mock_tour import MANIFEST
-from tours import (kubectl_exec_tour, kubectl_follow_tour, kubectl_ssa_tour,
+from tours import (discovery_tour, kubectl_exec_tour, kubectl_follow_tour, kubectl_ssa_tour,
                    kubectl_validation_tour, python_client_tour,
                    python_ssa_tour, python_validation_tour)
 
@@ -287,6 +287,9 @@ class TourBase:
 
     def test_8_field_validation(self):
         kubectl_validation_tour(self, self.kubectl, self.host.tmp)
+
+    def test_9_discovery(self):
+        discovery_tour(self, self.kubectl, self.host.kubeconfig, self.context)
 
     def curl(self, gw, path):
         out = subprocess.run(

@@ -1,7 +1,7 @@
 """The daily kubectl and Python-client tour against a mock member through
 the gateway, as a user meets it in the demo: create, apply, get with
 selectors, label, annotate, scale, edit, delete, watch, logs, exec,
-server-side apply, field validation."""
+server-side apply, field validation, discovery of subresources."""
 import json
 import os
 import subprocess
@@ -10,7 +10,7 @@ import time
 import unittest
 
 from harness import GatewayTest
-from tours import (kubectl_follow_tour, kubectl_ssa_tour,
+from tours import (discovery_tour, kubectl_follow_tour, kubectl_ssa_tour,
                    kubectl_validation_tour, python_client_tour,
                    python_ssa_tour, python_validation_tour)
 
@@ -179,6 +179,9 @@ class KubectlTourTest(GatewayTest):
 
     def test_6_field_validation(self):
         kubectl_validation_tour(self, self.kubectl, self.gw.tmp)
+
+    def test_7_discovery(self):
+        discovery_tour(self, self.kubectl, self.gw.kubeconfig, "demo")
 
 
 class PythonClientTourTest(GatewayTest):

@@ -318,3 +318,35 @@ def python_validation_tour(tc, kubeconfig, context):
              for c in v1.list_namespaced_config_map("pyval").items]
     tc.assertEqual(sorted(names), ["ignore", "warn"])
     v1.delete_namespace("pyval")
+
+
+POD_SUBRESOURCES = {"pods/attach": ["create", "get"],
+                    "pods/exec": ["create", "get"],
+                    "pods/log": ["get"],
+                    "pods/portforward": ["create", "get"],
+                    "pods/status": ["get", "patch", "update"]}
+
+
+def discovery_tour(tc, kubectl, kubeconfig, context):
+    """/api/v1 lists the pods' subresources with kube's verbs, read by
+    kubectl get --raw and by the Python client; deployments/scale too.
+    CONTEXT names the cluster behind the gateway (--raw paths are the
+    server's own, so they carry /clusters/CONTEXT)."""
+    import json
+
+    import kubernetes
+    prefix = "/clusters/" + context
+    got = json.loads(kubectl("get", "--raw", prefix + "/api/v1").stdout)
+    verbs = {r["name"]: r["verbs"] for r in got["resources"]}
+    for name, want in POD_SUBRESOURCES.items():
+        tc.assertEqual(verbs.get(name), want, name)
+    got = json.loads(kubectl("get", "--raw", prefix + "/apis/apps/v1").stdout)
+    tc.assertIn("deployments/scale", [r["name"] for r in got["resources"]])
+    api = kubernetes.config.new_client_from_config(config_file=kubeconfig,
+                                                   context=context)
+    tc.addCleanup(api.close)
+    tc.addCleanup(api.rest_client.pool_manager.clear)
+    res = kubernetes.client.CoreV1Api(api).get_api_resources().resources
+    verbs = {r.name: r.verbs for r in res}
+    for name, want in POD_SUBRESOURCES.items():
+        tc.assertEqual(verbs.get(name), want, name)
