@@ -612,6 +612,18 @@ int mock_w_apply(struct mock_write *w);            /* apply.c */
 /* Creates OBJ (owned), or updates the stored object w->name with it. */
 int mock_w_create_obj(struct mock_write *w, cJSON *obj);
 int mock_w_update_obj(struct mock_write *w, cJSON *obj);
+/* lifecycle.c: a delete of O that leaves it marked (finalizers, a pod's
+ * grace): 0 to remove it now, answered (1), or -1. */
+int mock_w_delete_deferred(struct mock_write *w, const struct mock_obj *o);
+/* After an update: the object marked for deletion whose last finalizer
+ * went is removed. */
+void mock_finalized(struct mock_instance *in, const struct mock_kind *k,
+                    const char *ns, const char *name);
+struct mock_lifecycle;
+void mock_lifecycle_free(struct mock_lifecycle *l);
+/* clusterip.c: a Service's cluster IP on create (OLD NULL) or update: 0,
+ * or answered 422 (1), or -1. */
+int mock_w_cluster_ip(struct mock_write *w, cJSON *obj, const cJSON *old);
 /* Records the write of OBJ over OLD (NULL: created) in its managedFields,
  * unless an apply did. 0 or -1. */
 int mock_w_managed(struct mock_write *w, const cJSON *old, cJSON *obj);
@@ -637,6 +649,9 @@ struct mock_instance {
     struct mock_persist *persist; /* persist.c: NULL without persist = */
     /* exec: how long a pretend process takes to start (0: at once) */
     uint64_t exec_start_ms;
+    /* lifecycle.c: removals due later; NULL until the first */
+    struct mock_lifecycle *lifecycle;
+    uint64_t pod_termination_ms; /* longest a deleted pod stays */
 };
 
 extern const struct fg_driver_ops mock_driver_ops;

@@ -23,6 +23,7 @@
 #define MOCK_DEFAULT_VERSION "v1.32.0"
 #define MOCK_DEFAULT_MAX_BODY (3 * 1024 * 1024)
 #define MOCK_DEFAULT_WATCH_HISTORY 1000
+#define MOCK_DEFAULT_POD_TERMINATION 1000 /* ms */
 
 struct mock_stream {
     struct mock_instance *in;
@@ -81,6 +82,8 @@ static void *instance_new(const struct fg_host *host,
     in->max_body =
         s->get_int(s, "max_request_body_bytes", MOCK_DEFAULT_MAX_BODY);
     in->exec_start_ms = (uint64_t)s->get_int(s, "exec_start_delay", 0);
+    in->pod_termination_ms = (uint64_t)s->get_int(s, "pod_termination",
+                                                  MOCK_DEFAULT_POD_TERMINATION);
     /* persist = PATH: the saved store when there is one, else the seed. */
     const char *persist = s->get(s, "persist");
     if (persist && *persist && access(persist, F_OK) == 0) {
@@ -126,6 +129,7 @@ static void instance_free(void *instance)
     struct mock_instance *in = instance;
     if (!in)
         return;
+    mock_lifecycle_free(in->lifecycle);
     mock_watch_hub_free(in->watch);
     mock_persist_free(in->persist); /* saves first: needs the store */
     mock_store_free(in->store);
@@ -389,6 +393,9 @@ static const struct fg_config_key config_keys[] = {
      "time an exec'd command takes to start before its first output, as a "
      "real container's does: kubectl sets up its streams meanwhile, and "
      "drops output that comes before"},
+    {"pod_termination", FG_CONFIG_DURATION, "1s", 0, 0, 60000,
+     "longest a deleted pod stays Terminating: its grace period, at most "
+     "this, stands for its containers' stopping"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 

@@ -228,7 +228,12 @@ int mock_w_create_obj(struct mock_write *w, cJSON *obj)
     mock_w_del(meta, "generation");
     if (mock_w_set_str(meta, "uid", uid) != 0 ||
         mock_w_set_str(meta, "creationTimestamp", now) != 0 ||
-        fill_create(w, obj, name) != 0 || mock_w_managed(w, NULL, obj) != 0)
+        fill_create(w, obj, name) != 0)
+        goto nomem;
+    if (strcmp(k->resource, "services") == 0 && !k->group[0] &&
+        (rc = mock_w_cluster_ip(w, obj, NULL)) != 0)
+        goto out;
+    if (mock_w_managed(w, NULL, obj) != 0)
         goto nomem;
     if (w->dry_run) {
         rc = mock_w_doc(w, 201, obj);

@@ -236,6 +236,9 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
     } else {
         if ((rc = mock_w_check_labels(w, obj, w->name)) != 0)
             goto out;
+        if (strcmp(k->resource, "services") == 0 && !k->group[0] &&
+            (rc = mock_w_cluster_ip(w, obj, old)) != 0)
+            goto out;
         if (mock_kind_has_status(k)) {
             /* The main resource cannot change status. */
             mock_w_del(obj, "status");
@@ -259,8 +262,9 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
     if (mock_w_set_str(meta, "uid", ouid) != 0 ||
         mock_w_set_str(meta, "resourceVersion", mock_w_rv_of(old)) != 0)
         goto nomem;
-    static const char *const kept[] = {"creationTimestamp", "generation",
-                                       "deletionTimestamp", "selfLink"};
+    static const char *const kept[] = {
+        "creationTimestamp", "generation", "deletionTimestamp",
+        "deletionGracePeriodSeconds", "selfLink"};
     for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
         const cJSON *ov = mock_json_path(
             cJSON_GetObjectItemCaseSensitive(old, "metadata"), kept[i]);
@@ -306,7 +310,10 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
         cJSON_Delete(s);
         return rc;
     }
-    return mock_w_doc(w, 200, o->json);
+    rc = mock_w_doc(w, 200, o->json);
+    /* The update that took the last finalizer ends a deletion. */
+    mock_finalized(w->in, k, w->ns, w->name);
+    return rc;
 nomem:
     rc = -1;
 out:
