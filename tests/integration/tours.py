@@ -350,3 +350,99 @@ def discovery_tour(tc, kubectl, kubeconfig, context):
     verbs = {r.name: r.verbs for r in res}
     for name, want in POD_SUBRESOURCES.items():
         tc.assertEqual(verbs.get(name), want, name)
+
+
+def kubectl_lifecycle_tour(tc, kubectl):
+    """A Service's cluster IP; a pod deleted with its grace (Terminating,
+    then gone: kubectl delete waits for it) and at once with
+    --grace-period=0 --force; an object held by a finalizer until a patch
+    removes it. Leaves namespace life deleted."""
+    import ipaddress
+    import json
+    import time
+
+    kubectl("create", "namespace", "life")
+    kubectl("create", "service", "clusterip", "web", "--tcp=80:80", "-n",
+            "life")
+    kubectl("create", "service", "clusterip", "hl", "--clusterip=None", "-n",
+            "life")
+    ip = kubectl("get", "svc", "web", "-n", "life", "-o",
+                 "jsonpath={.spec.clusterIP}").stdout
+    tc.assertIn(ipaddress.ip_address(ip),
+                ipaddress.ip_network("10.96.0.0/12"))
+    tc.assertIn(ip, kubectl("get", "svc", "-n", "life").stdout)
+    tc.assertEqual(kubectl("get", "svc", "hl", "-n", "life", "-o",
+                           "jsonpath={.spec.clusterIP}").stdout, "None")
+
+    kubectl("run", "p1", "--image=nginx", "-n", "life")
+    kubectl("run", "p2", "--image=nginx", "-n", "life")
+    out = kubectl("delete", "pod", "p1", "-n", "life", "--wait=false")
+    tc.assertIn('pod "p1" deleted', out.stdout)
+    pod = json.loads(kubectl("get", "pod", "p1", "-n", "life", "-o",
+                             "json").stdout)
+    tc.assertEqual(pod["metadata"]["deletionGracePeriodSeconds"], 30)
+    tc.assertIn("Terminating", kubectl("get", "pod", "p1", "-n",
+                                       "life").stdout)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        out = kubectl("get", "pod", "p1", "-n", "life", check=False)
+        if out.returncode != 0:
+            break
+        time.sleep(0.2)
+    tc.assertIn('pods "p1" not found', out.stderr)
+    start = time.monotonic()
+    kubectl("delete", "pod", "p2", "-n", "life", "--grace-period=0",
+            "--force")
+    tc.assertLess(time.monotonic() - start, 15)
+    out = kubectl("get", "pod", "p2", "-n", "life", check=False)
+    tc.assertIn('pods "p2" not found', out.stderr)
+
+    kubectl("create", "configmap", "held", "-n", "life")
+    kubectl("patch", "cm", "held", "-n", "life", "--type=merge", "-p",
+            '{"metadata":{"finalizers":["example.com/hold"]}}')
+    kubectl("delete", "cm", "held", "-n", "life", "--wait=false")
+    cm = json.loads(kubectl("get", "cm", "held", "-n", "life", "-o",
+                            "json").stdout)
+    tc.assertIn("deletionTimestamp", cm["metadata"])
+    kubectl("patch", "cm", "held", "-n", "life", "--type=merge", "-p",
+            '{"metadata":{"finalizers":null}}')
+    out = kubectl("get", "cm", "held", "-n", "life", check=False)
+    tc.assertIn('configmaps "held" not found', out.stderr)
+    kubectl("delete", "namespace", "life")
+
+
+def python_lifecycle_tour(tc, kubeconfig, context):
+    """The Python client: a Service's cluster IP, a pod's graceful delete
+    (deletionTimestamp, then gone) and one with grace_period_seconds=0."""
+    import ipaddress
+    import time
+
+    import kubernetes
+    api = kubernetes.config.new_client_from_config(config_file=kubeconfig,
+                                                   context=context)
+    tc.addCleanup(api.close)
+    tc.addCleanup(api.rest_client.pool_manager.clear)
+    v1 = kubernetes.client.CoreV1Api(api)
+    v1.create_namespace({"metadata": {"name": "pylife"}})
+    svc = v1.create_namespaced_service("pylife", {
+        "metadata": {"name": "s"},
+        "spec": {"ports": [{"port": 80}]}})
+    tc.assertIn(ipaddress.ip_address(svc.spec.cluster_ip),
+                ipaddress.ip_network("10.96.0.0/12"))
+    for name in ("a", "b"):
+        v1.create_namespaced_pod("pylife", {
+            "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
+    got = v1.delete_namespaced_pod("a", "pylife")
+    tc.assertIsNotNone(got.metadata.deletion_timestamp)
+    deadline = time.monotonic() + 20
+    names = ["a"]
+    while "a" in names and time.monotonic() < deadline:
+        time.sleep(0.2)
+        names = [p.metadata.name
+                 for p in v1.list_namespaced_pod("pylife").items]
+    tc.assertNotIn("a", names)
+    got = v1.delete_namespaced_pod("b", "pylife", grace_period_seconds=0)
+    tc.assertIsNone(got.metadata.deletion_timestamp)
+    tc.assertEqual(v1.list_namespaced_pod("pylife").items, [])
+    v1.delete_namespace("pylife")
