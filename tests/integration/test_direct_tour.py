@@ -295,7 +295,7 @@ class TourBase:
         discovery_tour(self, self.kubectl, self.host.kubeconfig, self.context)
 
     def test_10_lifecycle(self):
-        kubectl_lifecycle_tour(self, self.kubectl)
+        kubectl_lifecycle_tour(self, self.kubectl, self.host.tmp)
 
     def curl(self, gw, path):
         out = subprocess.run(

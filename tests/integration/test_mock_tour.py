@@ -187,7 +187,7 @@ class KubectlTourTest(GatewayTest):
         discovery_tour(self, self.kubectl, self.gw.kubeconfig, "demo")
 
     def test_8_lifecycle(self):
-        kubectl_lifecycle_tour(self, self.kubectl)
+        kubectl_lifecycle_tour(self, self.kubectl, self.gw.tmp)
 
 
 class PythonClientTourTest(GatewayTest):

@@ -352,16 +352,37 @@ def discovery_tour(tc, kubectl, kubeconfig, context):
         tc.assertEqual(verbs.get(name), want, name)
 
 
-def kubectl_lifecycle_tour(tc, kubectl):
+ORDERED = """apiVersion: v1
+kind: Pod
+metadata:
+  name: ordered
+  namespace: life
+spec:
+  containers:
+%s"""
+
+
+def kubectl_lifecycle_tour(tc, kubectl, tmp):
     """A Service's cluster IP; a pod deleted with its grace (Terminating,
     then gone: kubectl delete waits for it) and at once with
     --grace-period=0 --force; an object held by a finalizer until a patch
-    removes it. Leaves namespace life deleted."""
+    removes it; kubectl apply reordering containers ($setElementOrder).
+    TMP is a directory for a manifest. Leaves namespace life deleted."""
     import ipaddress
     import json
+    import os
     import time
 
     kubectl("create", "namespace", "life")
+    path = os.path.join(tmp, "ordered.yaml")
+    for names in (("a", "b"), ("b", "a")):
+        with open(path, "w") as f:
+            f.write(ORDERED % "".join("  - {name: %s, image: busybox}\n" % n
+                                      for n in names))
+        kubectl("apply", "-f", path)
+        got = kubectl("get", "pod", "ordered", "-n", "life", "-o",
+                      "jsonpath={.spec.containers[*].name}").stdout
+        tc.assertEqual(got.split(), list(names))
     kubectl("create", "service", "clusterip", "web", "--tcp=80:80", "-n",
             "life")
     kubectl("create", "service", "clusterip", "hl", "--clusterip=None", "-n",
