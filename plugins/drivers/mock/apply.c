@@ -141,6 +141,18 @@ static int bad_options(struct mock_write *w, const char *field,
     return mock_w_text(w, 422, fg_status_build(&st, NULL));
 }
 
+int mock_w_check_force(struct mock_write *w)
+{
+    char v[16];
+    if (mock_query_get(w->query, "force", v, sizeof(v)) == 0)
+        return 0;
+    return bad_options(w, "force", "FieldValueForbidden",
+                       "Forbidden: may not be specified for non-apply patch") ==
+                   0
+               ? 1
+               : -1;
+}
+
 static int conflict(struct mock_write *w, const struct mock_apply *r)
 {
     size_t n = (size_t)cJSON_GetArraySize(r->causes);

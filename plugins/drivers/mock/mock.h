@@ -609,6 +609,9 @@ int mock_w_put(struct mock_write *w, int scale);   /* write_update.c */
 int mock_w_patch(struct mock_write *w, int scale); /* write_update.c */
 int mock_w_delete(struct mock_write *w);           /* write_delete.c */
 int mock_w_apply(struct mock_write *w);            /* apply.c */
+/* apply.c: ?force= on a patch that is no apply: 0, or answered 422 (1),
+ * or -1. */
+int mock_w_check_force(struct mock_write *w);
 /* Creates OBJ (owned), or updates the stored object w->name with it. */
 int mock_w_create_obj(struct mock_write *w, cJSON *obj);
 int mock_w_update_obj(struct mock_write *w, cJSON *obj);

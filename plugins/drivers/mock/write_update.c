@@ -376,12 +376,15 @@ int mock_w_patch(struct mock_write *w, int scale)
                  "application/strategic-merge-patch+json");
         return mock_w_unsupported_media(w, msg);
     }
+    int rc = mock_w_check_force(w);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
     const struct mock_obj *o =
         mock_store_get(w->in->store, w->k, w->ns, w->name);
     if (!o)
         return mock_w_not_found(w, w->k, w->name);
     cJSON *patch = NULL;
-    int rc = mock_w_parse_json(w, &patch);
+    rc = mock_w_parse_json(w, &patch);
     if (rc != 0)
         return rc > 0 ? 0 : -1;
     cJSON *doc = scale ? mock_w_scale_of(o->json) : cJSON_Duplicate(o->json, 1);

@@ -431,6 +431,12 @@ static void test_apply_errors(void **state)
     q[13 + 129] = '\0';
     d = req(in, "PATCH", CM_PATH, q, APPLY, NULL, cm, 422);
     cJSON_Delete(d);
+    d = req(in, "PATCH", CM_PATH, "force=true", "application/merge-patch+json",
+            NULL, "{}", 422);
+    assert_string_equal(mock_json_str(d, "message", ""),
+                        "PatchOptions.meta.k8s.io \"\" is invalid: force: "
+                        "Forbidden: may not be specified for non-apply patch");
+    cJSON_Delete(d);
     /* YAML 1.1 scalars as sigs.k8s.io/yaml reads them. */
     cJSON *v = NULL;
     char err[256];
