@@ -49,9 +49,7 @@ static cJSON *node_at(cJSON *dst, const char *key)
     return cJSON_AddObjectToObject(dst, key);
 }
 
-/* "k:{...}" for ITEM of a list keyed by T's key, or NULL (no key, or
- * memory). */
-static char *item_key(const struct mock_type *t, const cJSON *item)
+char *mock_fs_item_key(const struct mock_type *t, const cJSON *item)
 {
     char key[64];
     snprintf(key, sizeof(key), "%.*s", (int)t->key_n, t->key);
@@ -91,7 +89,7 @@ static const cJSON *find_item(const struct mock_type *t, const cJSON *old,
     const cJSON *e;
     cJSON_ArrayForEach(e, old)
     {
-        char *k = item_key(t, e);
+        char *k = mock_fs_item_key(t, e);
         int same = k && strcmp(k, key) == 0;
         free(k);
         if (same)
@@ -144,7 +142,7 @@ static void value_of(struct walk *w, const struct mock_type *t, const cJSON *v,
     const cJSON *e;
     cJSON_ArrayForEach(e, (keyed ? v : NULL))
     {
-        char *k = item_key(t, e);
+        char *k = mock_fs_item_key(t, e);
         free(k);
         if (!k || !cJSON_IsObject(e))
             keyed = 0;
@@ -153,7 +151,7 @@ static void value_of(struct walk *w, const struct mock_type *t, const cJSON *v,
         cJSON *child = cJSON_CreateObject();
         cJSON_ArrayForEach(e, (child ? v : NULL))
         {
-            char *k = item_key(t, e);
+            char *k = mock_fs_item_key(t, e);
             cJSON *inner = k ? cJSON_CreateObject() : NULL;
             const cJSON *oe =
                 k && cJSON_IsArray(old) ? find_item(t, old, k) : NULL;

@@ -151,22 +151,12 @@ out:
 
 static int merge_obj(const struct mock_type *t, cJSON *dst, const cJSON *src);
 
-static char *key_of(const struct mock_type *t, const cJSON *item)
-{
-    char key[64];
-    snprintf(key, sizeof(key), "%.*s", (int)t->key_n, t->key);
-    const cJSON *kv = cJSON_GetObjectItemCaseSensitive(item, key);
-    if (!kv || cJSON_IsObject(kv) || cJSON_IsArray(kv) || cJSON_IsNull(kv))
-        return NULL;
-    return cJSON_PrintUnformatted(kv);
-}
-
 static cJSON *find_keyed(const struct mock_type *t, cJSON *list, const char *k)
 {
     cJSON *e;
     cJSON_ArrayForEach(e, list)
     {
-        char *ek = key_of(t, e);
+        char *ek = mock_fs_item_key(t, e);
         int same = ek && strcmp(ek, k) == 0;
         free(ek);
         if (same)
@@ -185,14 +175,14 @@ static int merge_keyed(const struct mock_type *t, cJSON *dst, const cJSON *src)
     const cJSON *e;
     cJSON_ArrayForEach(e, src)
     {
-        char *k = key_of(t, e);
+        char *k = mock_fs_item_key(t, e);
         free(k);
         if (!k || !cJSON_IsObject(e))
             return 1;
     }
     cJSON_ArrayForEach(e, src)
     {
-        char *k = key_of(t, e);
+        char *k = mock_fs_item_key(t, e);
         cJSON *de = k ? find_keyed(t, dst, k) : NULL;
         free(k);
         if (de && cJSON_IsObject(de)) {

@@ -399,6 +399,9 @@ int mock_schema_elem(const struct mock_type *t, struct mock_type *out);
 cJSON *mock_fs_changed(const struct mock_kind *k, const char *sub,
                        const cJSON *old, const cJSON *obj);
 cJSON *mock_fs_of(const struct mock_kind *k, const char *sub, const cJSON *obj);
+/* "k:{"KEY":VALUE}" for ITEM of a list of type T keyed by KEY (malloc'd),
+ * or NULL when ITEM has no scalar KEY (or on memory failure). */
+char *mock_fs_item_key(const struct mock_type *t, const cJSON *item);
 /* DST gains SRC's fields: 0 or -1 (memory). */
 int mock_fs_union(cJSON *dst, const cJSON *src);
 /* DST loses SRC's fields. */
