@@ -2,7 +2,8 @@
  * apply body (YAML or JSON, as apply.c reads it); when it is an object it
  * is applied, forced and not, onto a stored Deployment the way managed.c
  * applies a client's configuration, and the field sets and names of the
- * result are computed. */
+ * result are computed; a copy is checked by field validation (fields.c)
+ * as a create's body is. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct mock_kind *k =
         mock_kind_by_resource("apps", "v1", "deployments");
     cJSON *live = cJSON_Parse(live_json);
+    cJSON *copy = cJSON_Duplicate(cfg, 1);
+    cJSON *unknown = NULL;
+    if (cJSON_IsObject(copy))
+        mock_fields_check(k, copy, &unknown, err, sizeof(err));
+    cJSON_Delete(unknown);
+    cJSON_Delete(copy);
     if (cJSON_IsObject(cfg) && live) {
         for (int force = 0; force < 2; force++) {
             struct mock_apply r;
