@@ -20,8 +20,11 @@ import unittest
 from harness import Gateway, free_port, load_seed, mock_member, wait_for
 from test_direct import direct_member, make_cert
 from test_mock_tour import MANIFEST
-from tours import (kubectl_exec_tour, kubectl_follow_tour,
-                   python_client_tour)
+from tours import (discovery_tour, kubectl_exec_tour, kubectl_follow_tour,
+                   kubectl_lifecycle_tour, kubectl_ssa_tour,
+                   kubectl_validation_tour, python_client_tour,
+                   python_lifecycle_tour, python_ssa_tour,
+                   python_validation_tour)
 
 POD = next(o["metadata"]["name"] for o in load_seed("demo.json")["objects"]
            if o["kind"] == "Pod" and o["metadata"].get("namespace") == "shop")
@@ -294,6 +297,21 @@ class TourBase:
 
     def test_5_python_client(self):
         python_client_tour(self, self.host.kubeconfig, self.context)
+        python_ssa_tour(self, self.host.kubeconfig, self.context)
+        python_validation_tour(self, self.host.kubeconfig, self.context)
+        python_lifecycle_tour(self, self.host.kubeconfig, self.context)
+
+    def test_7_server_side_apply(self):
+        kubectl_ssa_tour(self, self.kubectl, self.host.tmp)
+
+    def test_8_field_validation(self):
+        kubectl_validation_tour(self, self.kubectl, self.host.tmp)
+
+    def test_9_discovery(self):
+        discovery_tour(self, self.kubectl, self.host.kubeconfig, self.context)
+
+    def test_10_lifecycle(self):
+        kubectl_lifecycle_tour(self, self.kubectl, self.host.tmp)
 
     def curl(self, gw, path):
         out = subprocess.run(

@@ -1,6 +1,8 @@
 """The daily kubectl and Python-client tour against a mock member through
 the gateway, as a user meets it in the demo: create, apply, get with
-selectors, label, annotate, scale, edit, delete, watch, logs, exec."""
+selectors, label, annotate, scale, edit, delete, watch, logs, exec,
+server-side apply, field validation, discovery of subresources, cluster
+IPs, graceful and finalized deletion."""
 import json
 import os
 import subprocess
@@ -9,7 +11,11 @@ import time
 import unittest
 
 from harness import GatewayTest
-from tours import kubectl_follow_tour, python_client_tour
+from tours import (discovery_tour, kubectl_follow_tour,
+                   kubectl_lifecycle_tour, kubectl_ssa_tour,
+                   kubectl_validation_tour, python_client_tour,
+                   python_lifecycle_tour, python_ssa_tour,
+                   python_validation_tour)
 
 MANIFEST = """
 apiVersion: apps/v1
@@ -171,11 +177,32 @@ class KubectlTourTest(GatewayTest):
         out = self.kubectl("exec", "-n", "shop", pods, "--", "echo", "tour")
         self.assertEqual(out.stdout, "tour\n", out.stderr)
 
+    def test_5_server_side_apply(self):
+        kubectl_ssa_tour(self, self.kubectl, self.gw.tmp)
+
+    def test_6_field_validation(self):
+        kubectl_validation_tour(self, self.kubectl, self.gw.tmp)
+
+    def test_7_discovery(self):
+        discovery_tour(self, self.kubectl, self.gw.kubeconfig, "demo")
+
+    def test_8_lifecycle(self):
+        kubectl_lifecycle_tour(self, self.kubectl, self.gw.tmp)
+
 
 class PythonClientTourTest(GatewayTest):
 
     def test_python_client(self):
         python_client_tour(self, self.gw.kubeconfig, "demo")
+
+    def test_server_side_apply(self):
+        python_ssa_tour(self, self.gw.kubeconfig, "demo")
+
+    def test_field_validation(self):
+        python_validation_tour(self, self.gw.kubeconfig, "demo")
+
+    def test_lifecycle(self):
+        python_lifecycle_tour(self, self.gw.kubeconfig, "demo")
 
 
 if __name__ == "__main__":

@@ -47,14 +47,15 @@ static cJSON *string_array(const char *const *v)
     return a;
 }
 
-/* A "RESOURCE/SUB" entry: what kubectl looks for before it uses a
- * subresource (kubectl scale needs "deployments/scale"). GROUP and VERSION
- * are set when the subresource speaks another group's kind (Scale). */
+/* A "RESOURCE/SUB" entry: what kubectl and client-go look for before they
+ * use a subresource (kubectl scale needs "deployments/scale"; clients
+ * check "pods/exec" before they exec). GROUP and VERSION are set when the
+ * subresource speaks another group's kind (Scale). */
 static void add_subresource(cJSON *res, const struct mock_kind *k,
                             const char *sub, const char *group,
-                            const char *version, const char *kind)
+                            const char *version, const char *kind,
+                            const char *const *verbs)
 {
-    static const char *const verbs[] = {"get", "patch", "update", NULL};
     char name[96];
     snprintf(name, sizeof(name), "%s/%s", k->resource, sub);
     cJSON *r = cJSON_CreateObject();
@@ -73,21 +74,22 @@ static void add_subresource(cJSON *res, const struct mock_kind *k,
     cJSON_AddItemToObject(r, "verbs", string_array(verbs));
 }
 
-/* pods/log (logs.c): read-only, so not an add_subresource entry. */
-static void add_pods_log(cJSON *res)
-{
-    static const char *const verbs[] = {"get", NULL};
-    cJSON *r = cJSON_CreateObject();
-    if (!r || !cJSON_AddItemToArray(res, r)) {
-        cJSON_Delete(r);
-        return;
-    }
-    cJSON_AddStringToObject(r, "name", "pods/log");
-    cJSON_AddStringToObject(r, "singularName", "");
-    cJSON_AddBoolToObject(r, "namespaced", 1);
-    cJSON_AddStringToObject(r, "kind", "Pod");
-    cJSON_AddItemToObject(r, "verbs", string_array(verbs));
-}
+static const char *const rw_verbs[] = {"get", "patch", "update", NULL};
+static const char *const connect_verbs[] = {"create", "get", NULL};
+static const char *const get_verb[] = {"get", NULL};
+
+/* The pods' subresources besides status, with kube-apiserver's kinds and
+ * verbs, in its (alphabetical) order: the streams of exec.c and logs.c
+ * and the upgrades a pod answers. */
+static const struct {
+    const char *sub, *kind;
+    const char *const *verbs;
+} pod_subs[] = {
+    {"attach", "PodAttachOptions", connect_verbs},
+    {"exec", "PodExecOptions", connect_verbs},
+    {"log", "Pod", get_verb},
+    {"portforward", "PodPortForwardOptions", connect_verbs},
+};
 
 static char *resource_list(const char *group, const char *version)
 {
@@ -123,12 +125,16 @@ static char *resource_list(const char *group, const char *version)
                                   string_array(k->short_names));
         if (k->categories[0])
             cJSON_AddItemToObject(r, "categories", string_array(k->categories));
+        int pods = !k->group[0] && strcmp(k->resource, "pods") == 0;
+        for (size_t j = 0; pods && j < sizeof(pod_subs) / sizeof(pod_subs[0]);
+             j++)
+            add_subresource(res, k, pod_subs[j].sub, NULL, NULL,
+                            pod_subs[j].kind, pod_subs[j].verbs);
         if (mock_kind_has_scale(k))
-            add_subresource(res, k, "scale", "autoscaling", "v1", "Scale");
+            add_subresource(res, k, "scale", "autoscaling", "v1", "Scale",
+                            rw_verbs);
         if (mock_kind_has_status(k))
-            add_subresource(res, k, "status", NULL, NULL, k->kind);
-        if (!k->group[0] && strcmp(k->resource, "pods") == 0)
-            add_pods_log(res);
+            add_subresource(res, k, "status", NULL, NULL, k->kind, rw_verbs);
     }
     if (!any) {
         cJSON_Delete(d);

@@ -338,6 +338,115 @@ int mock_list_query(struct mock_instance *in, const char *query,
 int mock_logs_serve(struct mock_instance *in, const char *ns, const char *name,
                     const char *query, struct mock_answer *a);
 
+/* ---- schema.c: the kinds' schemas (notation described there) ----------- */
+
+struct mock_schema_def {
+    const char *name; /* short: "PodSpec"; its package comes from PKG */
+    const char *pkg;
+    const char *desc;
+    const char *fields;
+};
+
+size_t mock_schema_n_defs(void);
+const struct mock_schema_def *mock_schema_def_at(size_t i);
+/* "io.k8s.api.core.v1" or "io.k8s.api.apps.v1": the package of K. */
+const char *mock_schema_kind_pkg(const struct mock_kind *k);
+/* Kind K's fields besides apiVersion, kind and metadata; its description
+ * into *DESC. */
+const char *mock_schema_kind_fields(const struct mock_kind *k,
+                                    const char **desc);
+/* The package of the definition or kind called NAME (N bytes), or NULL. */
+const char *mock_schema_pkg(const char *name, size_t n);
+
+enum mock_type_class {
+    MOCK_T_SCALAR = 1, /* t[0] says which: s i l b n t q x */
+    MOCK_T_ANY,        /* o: an object of anything, fields granular */
+    MOCK_T_MAP,        /* {T} */
+    MOCK_T_LIST,       /* [T]: atomic */
+    MOCK_T_LIST_MAP,   /* [T]@key: items merged by KEY */
+    MOCK_T_SET,        /* [T]*: scalars merged as a set */
+    MOCK_T_STRUCT,     /* a definition or a kind */
+};
+
+/* A type of the schema: pointers into the static schema text. */
+struct mock_type {
+    enum mock_type_class c;
+    const char *t; /* the notation */
+    size_t n;
+    const char *elem; /* MAP and lists: the element type */
+    size_t elem_n;
+    const char *key; /* LIST_MAP: the merge key */
+    size_t key_n;
+    const char *fields; /* STRUCT: its fields */
+    int root;           /* STRUCT: a kind (apiVersion, kind, metadata too) */
+};
+
+/* The type written T (N bytes) into OUT: 0, or -1 when not a type. */
+int mock_schema_type(const char *t, size_t n, struct mock_type *out);
+/* The type of kind K's objects. */
+int mock_schema_root(const struct mock_kind *k, struct mock_type *out);
+/* The type of member NAME of a STRUCT, MAP or ANY value of type T: 0, or
+ * -1 when T has no such field (an unknown field). */
+int mock_schema_member(const struct mock_type *t, const char *name,
+                       struct mock_type *out);
+/* The element type of a list T: 0 or -1. */
+int mock_schema_elem(const struct mock_type *t, struct mock_type *out);
+
+/* ---- fieldset.c: FieldsV1 field sets ----------------------------------- */
+
+/* The fields of kind K's object OBJ that differ from OLD (NULL: all of
+ * them) as a FieldsV1 tree, within what a write to SUB ("status", NULL)
+ * may touch; server-set metadata is no one's. NULL on memory failure. */
+cJSON *mock_fs_changed(const struct mock_kind *k, const char *sub,
+                       const cJSON *old, const cJSON *obj);
+cJSON *mock_fs_of(const struct mock_kind *k, const char *sub, const cJSON *obj);
+/* "k:{"KEY":VALUE}" for ITEM of a list of type T keyed by KEY (malloc'd),
+ * or NULL when ITEM has no scalar KEY (or on memory failure). */
+char *mock_fs_item_key(const struct mock_type *t, const cJSON *item);
+/* DST gains SRC's fields: 0 or -1 (memory). */
+int mock_fs_union(cJSON *dst, const cJSON *src);
+/* DST loses SRC's fields. */
+void mock_fs_subtract(cJSON *dst, const cJSON *src);
+/* The fields in both (NULL on memory failure). */
+cJSON *mock_fs_intersect(const cJSON *a, const cJSON *b);
+/* Removes SET's fields (and the list items it owns) from OBJ. */
+void mock_fs_remove(cJSON *obj, const cJSON *set);
+/* SET's fields as kube names them (".spec.replicas",
+ * ".spec.containers[name=\"web\"].image"): an array of strings, or NULL. */
+cJSON *mock_fs_paths(const cJSON *set);
+
+/* ---- managed.c: metadata.managedFields ---------------------------------- */
+
+/* Records in OBJ's managedFields the Update by MANAGER through SUB (NULL:
+ * the object itself) at NOW (RFC 3339) that made OBJ of OLD (NULL: a
+ * create). 0 or -1 (memory). */
+int mock_managed_update(const struct mock_kind *k, const char *manager,
+                        const char *sub, const char *now, const cJSON *old,
+                        cJSON *obj);
+
+/* What an apply came to. */
+struct mock_apply {
+    cJSON *merged; /* the object to store, managedFields set */
+    char *message; /* conflicts: the 409's message */
+    cJSON *causes; /* conflicts: the Status causes */
+};
+/* Server-side apply of APPLIED (kind, apiVersion, metadata.name checked)
+ * by MANAGER onto LIVE (NULL: it creates). Returns 0 with R->merged, 1
+ * with the conflicts in R (not FORCE), -1 on memory failure. */
+int mock_managed_apply(const struct mock_kind *k, const char *manager,
+                       int force, const char *now, const cJSON *live,
+                       const cJSON *applied, struct mock_apply *r);
+void mock_apply_free(struct mock_apply *r);
+
+/* ---- fields.c: field validation ----------------------------------------- */
+
+/* Checks OBJ of kind K against its schema, dropping unknown fields.
+ * Returns 0 with their paths ("spec.containers[0].bogus") in *UNKNOWN (an
+ * array, the caller's); -1 when a value has the wrong type (ERR: the
+ * decoder's message); -2 on memory failure. */
+int mock_fields_check(const struct mock_kind *k, cJSON *obj, cJSON **unknown,
+                      char *err, size_t err_len);
+
 /* ---- openapi.c: /openapi/v2 and /openapi/v3 ---------------------------- */
 
 /* Answers PATH when it is an OpenAPI document: sets *FOUND and fills A.
@@ -426,10 +535,11 @@ struct mock_body {
 /* Answers a write (POST, PUT, PATCH, DELETE) to kind K in NS ("" when
  * cluster-scoped or all namespaces), on the object NAME (NULL: the
  * collection) or its subresource SUB ("status", "scale"; NULL: the object
- * itself), and a GET of SUB. Returns 0 or -1 (memory). */
-int mock_write(struct mock_instance *in, const char *method,
+ * itself), and a GET of SUB; HEAD is the request's (method, query,
+ * user agent). Returns 0 or -1 (memory). */
+int mock_write(struct mock_instance *in, const struct fg_request_head *head,
                const struct mock_kind *k, const char *ns, const char *name,
-               const char *sub, const char *query, const struct mock_body *body,
+               const char *sub, const struct mock_body *body,
                struct mock_answer *a);
 
 /* One write being answered, shared by the write*.c files. The functions
@@ -444,6 +554,13 @@ struct mock_write {
     const struct mock_body *body;
     struct mock_answer *a;
     int dry_run;
+    /* Who writes, for managedFields: ?fieldManager= or, without one, the
+     * user agent up to its first '/', as kube-apiserver defaults it. */
+    char manager[129];
+    int manager_given;
+    int managed_set; /* apply.c set managedFields already */
+    /* ?fieldValidation=: what an unknown field costs. */
+    enum { MOCK_FV_IGNORE, MOCK_FV_WARN, MOCK_FV_STRICT } validation;
 };
 
 /* write.c: answers. BODY is taken over (NULL: out of memory). */
@@ -483,6 +600,9 @@ int mock_w_read_object(struct mock_write *w, cJSON **out);
 /* apiserver's decoder checks on OBJ (kind, apiVersion, metadata types);
  * fills kind and apiVersion, first. 0 or answered (1) or -1. */
 int mock_w_check_shape(struct mock_write *w, cJSON *obj);
+/* Field validation of OBJ (fields.c) under w->validation: 0, or answered
+ * 400 (1), or -1. */
+int mock_w_check_fields(struct mock_write *w, cJSON *obj);
 /* Label and annotation keys, label values: 0 or answered 422 (1) or -1. */
 int mock_w_check_labels(struct mock_write *w, const cJSON *obj,
                         const char *name);
@@ -492,6 +612,32 @@ int mock_w_create(struct mock_write *w);           /* write_create.c */
 int mock_w_put(struct mock_write *w, int scale);   /* write_update.c */
 int mock_w_patch(struct mock_write *w, int scale); /* write_update.c */
 int mock_w_delete(struct mock_write *w);           /* write_delete.c */
+int mock_w_apply(struct mock_write *w);            /* apply.c */
+/* apply.c: ?force= on a patch that is no apply: 0, or answered 422 (1),
+ * or -1. */
+int mock_w_check_force(struct mock_write *w);
+/* Creates OBJ (owned), or updates the stored object w->name with it. */
+int mock_w_create_obj(struct mock_write *w, cJSON *obj);
+int mock_w_update_obj(struct mock_write *w, cJSON *obj);
+/* lifecycle.c: a delete of O that leaves it marked (finalizers, a pod's
+ * grace): 0 to remove it now, answered (1), or -1. */
+int mock_w_delete_deferred(struct mock_write *w, const struct mock_obj *o);
+/* After an update: the object marked for deletion whose last finalizer
+ * went is removed. */
+void mock_finalized(struct mock_instance *in, const struct mock_kind *k,
+                    const char *ns, const char *name);
+struct mock_lifecycle;
+void mock_lifecycle_free(struct mock_lifecycle *l);
+/* clusterip.c: a Service's cluster IP on create (OLD NULL) or update: 0,
+ * or answered 422 (1), or -1. */
+int mock_w_cluster_ip(struct mock_write *w, cJSON *obj, const cJSON *old);
+/* Records the write of OBJ over OLD (NULL: created) in its managedFields,
+ * unless an apply did. 0 or -1. */
+int mock_w_managed(struct mock_write *w, const cJSON *old, cJSON *obj);
+/* apply.c: an apply body (YAML or JSON) into *OUT. Returns 0; -1 when it
+ * is not one (ERR says why); -2 on memory failure. */
+int mock_apply_parse(const char *data, size_t len, cJSON **out, char *err,
+                     size_t err_len);
 int mock_w_delete_collection(struct mock_write *w);
 /* write_update.c: the autoscaling/v1 Scale of workload OBJ, or NULL. */
 cJSON *mock_w_scale_of(const cJSON *obj);
@@ -522,6 +668,9 @@ struct mock_instance {
     size_t spdy_max_streams;
     struct mock_podfs *podfs; /* the pods' files (exec's tar, cat) */
     size_t stdin_max;         /* stdin a command may gather (tar x) */
+    /* lifecycle.c: removals due later; NULL until the first */
+    struct mock_lifecycle *lifecycle;
+    uint64_t pod_termination_ms; /* longest a deleted pod stays */
 };
 
 extern const struct fg_driver_ops mock_driver_ops;
@@ -534,6 +683,7 @@ struct mock_answer {
     size_t body_len;
     struct mock_list *list;         /* a streamed body, or NULL */
     struct mock_producer *producer; /* a long-lived body, or NULL */
+    char *warning; /* a Warning header's value (malloc'd), or NULL */
 };
 
 /* Fills A with a complete BODY (taken over; NULL means out of memory,

@@ -1,18 +1,10 @@
 /* OpenAPI documents for the mock member: /openapi/v2 (Swagger 2.0) and
  * /openapi/v3 with one document per group-version, generated from the kind
- * registry on each request. kubectl needs them: apply, create -f, replace
- * -f and diff refuse to run without one ("failed to download openapi"),
- * explain reads the v3 schemas, and a PATCH operation that lists the
- * fieldValidation parameter makes kubectl leave validation to the server.
- *
- * The schemas are written in a small notation rather than as JSON text, to
- * keep them short and their patch metadata (merge keys, list types) next to
- * the fields: each definition is "field:TYPE ..." with TYPE one of
- *   s string   i int32   l int64   b boolean   n number   t date-time
- *   q Quantity (int-or-string)   x IntOrString   o any object
- *   {T} map of T   [T] list of T   [T]@key merge list keyed by key
- *   [T]* merged set of scalars   Name a reference to definition Name
- * and a field named with a trailing '!' is required. */
+ * registry and the schemas of schema.c on each request. kubectl needs them:
+ * apply, create -f, replace -f and diff refuse to run without one ("failed
+ * to download openapi"), explain reads the v3 schemas, and a PATCH
+ * operation that lists the fieldValidation parameter makes kubectl leave
+ * validation to the server. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,287 +13,14 @@
 
 #define CT_JSON "application/json"
 
-struct def {
-    const char *name; /* short: "PodSpec"; its package comes from PKG */
-    const char *pkg;
-    const char *desc;
-    const char *fields;
-};
-
-#define META "io.k8s.apimachinery.pkg.apis.meta.v1"
-#define CORE "io.k8s.api.core.v1"
-#define APPS "io.k8s.api.apps.v1"
-
-/* Definitions beyond the kinds themselves (see kind_fields for those). */
-static const struct def defs[] = {
-    {"ObjectMeta", META,
-     "ObjectMeta is metadata that all persisted resources must have, which "
-     "includes all objects users must create.",
-     "name:s generateName:s namespace:s uid:s resourceVersion:s generation:l "
-     "creationTimestamp:t deletionTimestamp:t deletionGracePeriodSeconds:l "
-     "labels:{s} annotations:{s} ownerReferences:[OwnerReference]@uid "
-     "finalizers:[s]* managedFields:[ManagedFieldsEntry]"},
-    {"ListMeta", META,
-     "ListMeta describes metadata that synthetic resources must have, "
-     "including lists and various status objects.",
-     "resourceVersion:s continue:s remainingItemCount:l selfLink:s"},
-    {"OwnerReference", META,
-     "OwnerReference contains enough information to let you identify an "
-     "owning object.",
-     "apiVersion!:s kind!:s name!:s uid!:s controller:b "
-     "blockOwnerDeletion:b"},
-    {"ManagedFieldsEntry", META,
-     "ManagedFieldsEntry is a workflow-id, a FieldSet and the group version "
-     "of the resource that the fieldset applies to.",
-     "manager:s operation:s apiVersion:s time:t fieldsType:s fieldsV1:o "
-     "subresource:s"},
-    {"LabelSelector", META,
-     "A label selector is a label query over a set of resources.",
-     "matchLabels:{s} matchExpressions:[LabelSelectorRequirement]"},
-    {"LabelSelectorRequirement", META,
-     "A label selector requirement is a selector that contains values, a "
-     "key, and an operator that relates the key and values.",
-     "key!:s operator!:s values:[s]"},
-    {"PodSpec", CORE, "PodSpec is a description of a pod.",
-     "containers!:[Container]@name initContainers:[Container]@name "
-     "volumes:[Volume]@name restartPolicy:s terminationGracePeriodSeconds:l "
-     "activeDeadlineSeconds:l dnsPolicy:s nodeSelector:{s} "
-     "serviceAccountName:s serviceAccount:s automountServiceAccountToken:b "
-     "nodeName:s hostNetwork:b hostPID:b hostIPC:b securityContext:o "
-     "imagePullSecrets:[LocalObjectReference]@name hostname:s subdomain:s "
-     "affinity:o schedulerName:s tolerations:[Toleration] "
-     "priorityClassName:s priority:i preemptionPolicy:s "
-     "enableServiceLinks:b runtimeClassName:s "
-     "topologySpreadConstraints:[o]"},
-    {"Container", CORE,
-     "A single application container that you want to run within a pod.",
-     "name!:s image:s command:[s] args:[s] workingDir:s "
-     "ports:[ContainerPort]@containerPort env:[EnvVar]@name envFrom:[o] "
-     "resources:ResourceRequirements volumeMounts:[VolumeMount]@mountPath "
-     "livenessProbe:Probe readinessProbe:Probe startupProbe:Probe "
-     "lifecycle:o terminationMessagePath:s terminationMessagePolicy:s "
-     "imagePullPolicy:s securityContext:o stdin:b tty:b restartPolicy:s"},
-    {"ContainerPort", CORE,
-     "ContainerPort represents a network port in a single container.",
-     "containerPort!:i name:s protocol:s hostPort:i hostIP:s"},
-    {"EnvVar", CORE,
-     "EnvVar represents an environment variable present in a Container.",
-     "name!:s value:s valueFrom:o"},
-    {"ResourceRequirements", CORE,
-     "ResourceRequirements describes the compute resource requirements.",
-     "limits:{q} requests:{q}"},
-    {"VolumeMount", CORE,
-     "VolumeMount describes a mounting of a Volume within a container.",
-     "name!:s mountPath!:s readOnly:b subPath:s"},
-    {"Volume", CORE,
-     "Volume represents a named volume in a pod that may be accessed by any "
-     "container in the pod.",
-     "name!:s configMap:o secret:o emptyDir:o hostPath:o "
-     "persistentVolumeClaim:o projected:o downwardAPI:o"},
-    {"Probe", CORE,
-     "Probe describes a health check to be performed against a container "
-     "to determine whether it is alive or ready to receive traffic.",
-     "exec:o httpGet:o tcpSocket:o grpc:o initialDelaySeconds:i "
-     "timeoutSeconds:i periodSeconds:i successThreshold:i "
-     "failureThreshold:i"},
-    {"LocalObjectReference", CORE,
-     "LocalObjectReference contains enough information to let you locate "
-     "the referenced object inside the same namespace.",
-     "name:s"},
-    {"Toleration", CORE,
-     "The pod this Toleration is attached to tolerates any taint that "
-     "matches the triple <key,value,effect>.",
-     "key:s operator:s value:s effect:s tolerationSeconds:l"},
-    {"PodStatus", CORE,
-     "PodStatus represents information about the status of a pod.",
-     "phase:s conditions:[PodCondition]@type message:s reason:s hostIP:s "
-     "hostIPs:[o] podIP:s podIPs:[o]@ip startTime:t qosClass:s "
-     "containerStatuses:[ContainerStatus] "
-     "initContainerStatuses:[ContainerStatus]"},
-    {"PodCondition", CORE,
-     "PodCondition contains details for the current condition of this pod.",
-     "type!:s status!:s lastProbeTime:t lastTransitionTime:t reason:s "
-     "message:s"},
-    {"ContainerStatus", CORE,
-     "ContainerStatus contains details for the current status of this "
-     "container.",
-     "name!:s state:o lastState:o ready!:b restartCount!:i image!:s "
-     "imageID!:s containerID:s started:b"},
-    {"PodTemplateSpec", CORE,
-     "PodTemplateSpec describes the data a pod should have when created "
-     "from a template.",
-     "metadata:ObjectMeta spec:PodSpec"},
-    {"ServiceSpec", CORE,
-     "ServiceSpec describes the attributes that a user creates on a "
-     "service.",
-     "ports:[ServicePort]@port selector:{s} clusterIP:s clusterIPs:[s] "
-     "type:s externalIPs:[s] sessionAffinity:s loadBalancerIP:s "
-     "externalName:s externalTrafficPolicy:s internalTrafficPolicy:s "
-     "ipFamilies:[s] ipFamilyPolicy:s publishNotReadyAddresses:b"},
-    {"ServicePort", CORE, "ServicePort contains information on service's port.",
-     "name:s protocol:s appProtocol:s port!:i targetPort:x nodePort:i"},
-    {"ServiceStatus", CORE,
-     "ServiceStatus represents the current status of a service.",
-     "loadBalancer:o conditions:[o]"},
-    {"NamespaceSpec", CORE,
-     "NamespaceSpec describes the attributes on a Namespace.",
-     "finalizers:[s]"},
-    {"NamespaceStatus", CORE,
-     "NamespaceStatus is information about the current status of a "
-     "Namespace.",
-     "phase:s conditions:[o]"},
-    {"NodeSpec", CORE,
-     "NodeSpec describes the attributes that a node is created with.",
-     "podCIDR:s podCIDRs:[s]* providerID:s unschedulable:b taints:[Taint]"},
-    {"Taint", CORE,
-     "The node this Taint is attached to has the \"effect\" on any pod that "
-     "does not tolerate the Taint.",
-     "key!:s value:s effect!:s timeAdded:t"},
-    {"NodeStatus", CORE,
-     "NodeStatus is information about the current status of a node.",
-     "capacity:{q} allocatable:{q} phase:s conditions:[o]@type "
-     "addresses:[NodeAddress]@type daemonEndpoints:o nodeInfo:o images:[o]"},
-    {"NodeAddress", CORE,
-     "NodeAddress contains information for the node's address.",
-     "type!:s address!:s"},
-    {"ObjectReference", CORE,
-     "ObjectReference contains enough information to let you inspect or "
-     "modify the referred object.",
-     "kind:s namespace:s name:s uid:s apiVersion:s resourceVersion:s "
-     "fieldPath:s"},
-    {"EventSource", CORE, "EventSource contains information for an event.",
-     "component:s host:s"},
-    {"DeploymentSpec", APPS,
-     "DeploymentSpec is the specification of the desired behavior of the "
-     "Deployment.",
-     "replicas:i selector!:LabelSelector template!:PodTemplateSpec "
-     "strategy:DeploymentStrategy minReadySeconds:i "
-     "revisionHistoryLimit:i paused:b progressDeadlineSeconds:i"},
-    {"DeploymentStrategy", APPS,
-     "DeploymentStrategy describes how to replace existing pods with new "
-     "ones.",
-     "type:s rollingUpdate:o"},
-    {"DeploymentStatus", APPS,
-     "DeploymentStatus is the most recently observed status of the "
-     "Deployment.",
-     "observedGeneration:l replicas:i updatedReplicas:i readyReplicas:i "
-     "availableReplicas:i unavailableReplicas:i conditions:[o]@type "
-     "collisionCount:i"},
-    {"ReplicaSetSpec", APPS,
-     "ReplicaSetSpec is the specification of a ReplicaSet.",
-     "replicas:i minReadySeconds:i selector!:LabelSelector "
-     "template:PodTemplateSpec"},
-    {"ReplicaSetStatus", APPS,
-     "ReplicaSetStatus represents the current status of a ReplicaSet.",
-     "replicas!:i fullyLabeledReplicas:i readyReplicas:i "
-     "availableReplicas:i observedGeneration:l conditions:[o]@type"},
-    {"DaemonSetSpec", APPS,
-     "DaemonSetSpec is the specification of a daemon set.",
-     "selector!:LabelSelector template!:PodTemplateSpec updateStrategy:o "
-     "minReadySeconds:i revisionHistoryLimit:i"},
-    {"DaemonSetStatus", APPS,
-     "DaemonSetStatus represents the current status of a daemon set.",
-     "currentNumberScheduled!:i numberMisscheduled!:i "
-     "desiredNumberScheduled!:i numberReady!:i observedGeneration:l "
-     "updatedNumberScheduled:i numberAvailable:i numberUnavailable:i "
-     "conditions:[o]@type"},
-    {"StatefulSetSpec", APPS,
-     "A StatefulSetSpec is the specification of a StatefulSet.",
-     "replicas:i selector!:LabelSelector template!:PodTemplateSpec "
-     "volumeClaimTemplates:[o] serviceName:s podManagementPolicy:s "
-     "updateStrategy:o revisionHistoryLimit:i minReadySeconds:i "
-     "persistentVolumeClaimRetentionPolicy:o ordinals:o"},
-    {"StatefulSetStatus", APPS,
-     "StatefulSetStatus represents the current state of a StatefulSet.",
-     "observedGeneration:l replicas!:i readyReplicas:i currentReplicas:i "
-     "updatedReplicas:i currentRevision:s updateRevision:s "
-     "collisionCount:i conditions:[o]@type availableReplicas:i"},
-};
-
-/* What each kind holds besides apiVersion, kind and metadata. */
-static const struct {
-    const char *kind;
-    const char *desc;
-    const char *fields;
-} kind_fields[] = {
-    {"ConfigMap", "ConfigMap holds configuration data for pods to consume.",
-     "data:{s} binaryData:{s} immutable:b"},
-    {"Event", "Event is a report of an event somewhere in the cluster.",
-     "involvedObject!:ObjectReference reason:s message:s source:EventSource "
-     "firstTimestamp:t lastTimestamp:t count:i type:s eventTime:t series:o "
-     "action:s related:ObjectReference reportingComponent:s "
-     "reportingInstance:s"},
-    {"Namespace", "Namespace provides a scope for Names.",
-     "spec:NamespaceSpec status:NamespaceStatus"},
-    {"Node",
-     "Node is a worker node in Kubernetes. Each node will have a unique "
-     "identifier in the cache (i.e. in etcd).",
-     "spec:NodeSpec status:NodeStatus"},
-    {"Pod",
-     "Pod is a collection of containers that can run on a host. This "
-     "resource is created by clients and scheduled onto hosts.",
-     "spec:PodSpec status:PodStatus"},
-    {"Secret",
-     "Secret holds secret data of a certain type. The total bytes of the "
-     "values in the Data field must be less than MaxSecretSize bytes.",
-     "data:{s} stringData:{s} type:s immutable:b"},
-    {"ServiceAccount",
-     "ServiceAccount binds together: * a name, understood by users, and "
-     "perhaps by peripheral systems, for an identity * a principal that can "
-     "be authenticated and authorized * a set of secrets",
-     "secrets:[ObjectReference]@name imagePullSecrets:[LocalObjectReference] "
-     "automountServiceAccountToken:b"},
-    {"Service",
-     "Service is a named abstraction of software service (for example, "
-     "mysql) consisting of local port (for example 3306) that the proxy "
-     "listens on, and the selector that determines which pods will answer "
-     "requests sent through the proxy.",
-     "spec:ServiceSpec status:ServiceStatus"},
-    {"DaemonSet", "DaemonSet represents the configuration of a daemon set.",
-     "spec:DaemonSetSpec status:DaemonSetStatus"},
-    {"Deployment",
-     "Deployment enables declarative updates for Pods and ReplicaSets.",
-     "spec:DeploymentSpec status:DeploymentStatus"},
-    {"ReplicaSet",
-     "ReplicaSet ensures that a specified number of pod replicas are "
-     "running at any given time.",
-     "spec:ReplicaSetSpec status:ReplicaSetStatus"},
-    {"StatefulSet",
-     "StatefulSet represents a set of pods with consistent identities.",
-     "spec:StatefulSetSpec status:StatefulSetStatus"},
-};
-
-#define N_DEFS (sizeof(defs) / sizeof(defs[0]))
-#define N_KIND_FIELDS (sizeof(kind_fields) / sizeof(kind_fields[0]))
-
 struct gen {
     int v3;
     int bad; /* an unknown name or memory failure */
 };
 
-static const char *kind_pkg(const struct mock_kind *k)
-{
-    return k->group[0] ? APPS : CORE;
-}
-
 static int full_name(const char *pkg, const char *name, char *buf, size_t len)
 {
     return snprintf(buf, len, "%s.%s", pkg, name) < (int)len ? 0 : -1;
-}
-
-/* The package of the definition or kind called NAME, or NULL. */
-static const char *pkg_of(const char *name, size_t n)
-{
-    for (size_t i = 0; i < N_DEFS; i++) {
-        if (strlen(defs[i].name) == n && strncmp(defs[i].name, name, n) == 0)
-            return defs[i].pkg;
-    }
-    for (size_t i = 0; i < MOCK_N_KINDS; i++) {
-        const struct mock_kind *k = mock_kind_at(i);
-        if (strlen(k->kind) == n && strncmp(k->kind, name, n) == 0)
-            return kind_pkg(k);
-    }
-    return NULL;
 }
 
 static cJSON *ref(struct gen *g, const char *full)
@@ -419,7 +138,7 @@ static cJSON *type_schema(struct gen *g, const char *t, size_t n)
         }
         return o;
     }
-    const char *pkg = pkg_of(t, n);
+    const char *pkg = mock_schema_pkg(t, n);
     char full[192];
     if (!pkg || snprintf(full, sizeof(full), "%s.%.*s", pkg, (int)n, t) >=
                     (int)sizeof(full)) {
@@ -486,18 +205,6 @@ static void add_gvk(cJSON *o, const struct mock_kind *k, const char *kind)
     cJSON_AddStringToObject(e, "version", k->version);
 }
 
-static const char *kind_extra(const struct mock_kind *k, const char **desc)
-{
-    for (size_t i = 0; i < N_KIND_FIELDS; i++) {
-        if (strcmp(kind_fields[i].kind, k->kind) == 0) {
-            *desc = kind_fields[i].desc;
-            return kind_fields[i].fields;
-        }
-    }
-    *desc = k->kind;
-    return "";
-}
-
 static cJSON *all_schemas(struct gen *g)
 {
     cJSON *s = cJSON_CreateObject();
@@ -506,22 +213,22 @@ static cJSON *all_schemas(struct gen *g)
         return NULL;
     }
     char full[192], fields[1024];
-    for (size_t i = 0; i < N_DEFS && !g->bad; i++) {
-        full_name(defs[i].pkg, defs[i].name, full, sizeof(full));
-        cJSON_AddItemToObject(s, full,
-                              object_schema(g, defs[i].desc, defs[i].fields));
+    for (size_t i = 0; i < mock_schema_n_defs() && !g->bad; i++) {
+        const struct mock_schema_def *d = mock_schema_def_at(i);
+        full_name(d->pkg, d->name, full, sizeof(full));
+        cJSON_AddItemToObject(s, full, object_schema(g, d->desc, d->fields));
     }
     for (size_t i = 0; i < MOCK_N_KINDS && !g->bad; i++) {
         const struct mock_kind *k = mock_kind_at(i);
         const char *desc;
-        const char *extra = kind_extra(k, &desc);
+        const char *extra = mock_schema_kind_fields(k, &desc);
         snprintf(fields, sizeof(fields),
                  "apiVersion:s kind:s metadata:ObjectMeta %s", extra);
         cJSON *o = object_schema(g, desc, fields);
         if (!o)
             break;
         add_gvk(o, k, k->kind);
-        full_name(kind_pkg(k), k->kind, full, sizeof(full));
+        full_name(mock_schema_kind_pkg(k), k->kind, full, sizeof(full));
         cJSON_AddItemToObject(s, full, o);
         char ldesc[128];
         snprintf(ldesc, sizeof(ldesc), "%s is a list of %s objects.",
@@ -532,7 +239,7 @@ static cJSON *all_schemas(struct gen *g)
         if (!o)
             break;
         add_gvk(o, k, k->list_kind);
-        full_name(kind_pkg(k), k->list_kind, full, sizeof(full));
+        full_name(mock_schema_kind_pkg(k), k->list_kind, full, sizeof(full));
         cJSON_AddItemToObject(s, full, o);
     }
     return s;
@@ -603,7 +310,7 @@ static cJSON *operation(struct gen *g, const struct mock_kind *k,
     for (size_t i = 0; write && params && i < 3; i++)
         cJSON_AddItemToArray(params, param(g, write_params[i][0], "query", 0,
                                            write_params[i][1]));
-    full_name(kind_pkg(k), result, full, sizeof(full));
+    full_name(mock_schema_kind_pkg(k), result, full, sizeof(full));
     if (write && g->v3) {
         cJSON *body = cJSON_AddObjectToObject(op, "requestBody");
         cJSON *content = body ? cJSON_AddObjectToObject(body, "content") : NULL;
@@ -738,7 +445,8 @@ static void add_paths(struct gen *g, cJSON *paths, const struct mock_kind *k)
 /* The Patch body schema every PATCH operation points at. */
 static void add_patch_schema(cJSON *schemas)
 {
-    cJSON *p = cJSON_AddObjectToObject(schemas, META ".Patch");
+    cJSON *p = cJSON_AddObjectToObject(
+        schemas, "io.k8s.apimachinery.pkg.apis.meta.v1.Patch");
     if (p) {
         cJSON_AddStringToObject(p, "description",
                                 "Patch is provided to give a concrete name "

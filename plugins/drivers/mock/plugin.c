@@ -23,6 +23,7 @@
 #define MOCK_DEFAULT_VERSION "v1.32.0"
 #define MOCK_DEFAULT_MAX_BODY (3 * 1024 * 1024)
 #define MOCK_DEFAULT_WATCH_HISTORY 1000
+#define MOCK_DEFAULT_POD_TERMINATION 1000 /* ms */
 
 struct mock_stream {
     struct mock_instance *in;
@@ -90,6 +91,8 @@ static void *instance_new(const struct fg_host *host,
     in->podfs = mock_podfs_new(podfs_max);
     /* an archive of that much data, with its headers and padding */
     in->stdin_max = podfs_max + podfs_max / 8 + 64 * 1024;
+    in->pod_termination_ms = (uint64_t)s->get_int(s, "pod_termination",
+                                                  MOCK_DEFAULT_POD_TERMINATION);
     /* persist = PATH: the saved store when there is one, else the seed. */
     const char *persist = s->get(s, "persist");
     if (persist && *persist && access(persist, F_OK) == 0) {
@@ -143,6 +146,7 @@ static void instance_free(void *instance)
     struct mock_instance *in = instance;
     if (!in)
         return;
+    mock_lifecycle_free(in->lifecycle);
     mock_watch_hub_free(in->watch);
     mock_persist_free(in->persist); /* saves first: needs the store */
     mock_store_free(in->store);
@@ -342,11 +346,14 @@ static void stream_end(void *stream)
         s->ans.producer->wake = on_wake;
         s->ans.producer->wake_arg = s;
     }
-    struct fg_header h[2];
+    struct fg_header h[3];
     char len[24];
     size_t nh = 0;
     h[nh++] = (struct fg_header){"content-type", 12, s->ans.content_type,
                                  strlen(s->ans.content_type)};
+    if (s->ans.warning)
+        h[nh++] = (struct fg_header){"warning", 7, s->ans.warning,
+                                     strlen(s->ans.warning)};
     if (s->ans.body) {
         snprintf(len, sizeof(len), "%zu", s->ans.body_len);
         h[nh++] = (struct fg_header){"content-length", 14, len, strlen(len)};
@@ -387,6 +394,7 @@ static void stream_close(void *stream)
         s->ans.producer->free(s->ans.producer);
     mock_list_free(s->ans.list);
     free(s->ans.body);
+    free(s->ans.warning);
     mock_buf_free(&s->chunk);
     mock_buf_free(&s->body);
     free(s);
@@ -436,6 +444,9 @@ static const struct fg_config_key config_keys[] = {
      1024LL * 1024 * 1024,
      "file data each pod's pretend container holds (kubectl cp into it: "
      "tar x over exec)"},
+    {"pod_termination", FG_CONFIG_DURATION, "1s", 0, 0, 60000,
+     "longest a deleted pod stays Terminating: its grace period, at most "
+     "this, stands for its containers' stopping"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 

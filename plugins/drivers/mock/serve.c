@@ -85,7 +85,7 @@ static int resource_request(struct mock_instance *in,
     if (strcmp(method, "GET") != 0 || rt.sub) {
         if (watch)
             return method_not_allowed(a);
-        return mock_write(in, method, k, ns, name, rt.sub, query, body, a);
+        return mock_write(in, head, k, ns, name, rt.sub, body, a);
     }
 
     char val[64];

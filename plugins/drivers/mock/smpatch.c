@@ -10,9 +10,9 @@
  * mock's kinds use, by field name. "ports" is the one name with two keys:
  * a Service's spec.ports merge on "port", a container's on
  * "containerPort". Lists not in the table are replaced whole, as
- * kube-apiserver does for atomic lists. Element order requested by
- * $setElementOrder is not applied: existing elements keep their place and
- * new ones are appended. */
+ * kube-apiserver does for atomic lists. $setElementOrder/FIELD puts the
+ * elements it names first, in its order (kubectl apply sends it to keep a
+ * manifest's order); the others follow in the order they had. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,6 +299,45 @@ static int retain_keys(struct sm *s, cJSON *target, const cJSON *keys)
     return 0;
 }
 
+/* $setElementOrder/FIELD: ORDER's elements (merge keys, or the values of
+ * a list of scalars) first in TARGET's list FIELD. */
+static int set_order(struct sm *s, cJSON *target, const char *field,
+                     const cJSON *order, const char *self, int depth)
+{
+    if (!cJSON_IsArray(order))
+        return fail(s, "%s%s must be a list", SET_ORDER, field);
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(target, field);
+    if (!cJSON_IsArray(list))
+        return 0;
+    const char *key = merge_key(field, self, depth);
+    cJSON *sorted = cJSON_CreateArray();
+    if (!sorted)
+        return -2;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, order)
+    {
+        const cJSON *ok = key ? cJSON_GetObjectItemCaseSensitive(o, key) : o;
+        cJSON *e;
+        cJSON_ArrayForEach(e, (ok ? list : NULL))
+        {
+            const cJSON *ek =
+                key ? cJSON_GetObjectItemCaseSensitive(e, key) : e;
+            if (ek && cJSON_Compare(ek, ok, 1))
+                break;
+        }
+        if (e)
+            cJSON_AddItemToArray(sorted, cJSON_DetachItemViaPointer(list, e));
+    }
+    while (list->child)
+        cJSON_AddItemToArray(sorted,
+                             cJSON_DetachItemViaPointer(list, list->child));
+    while (sorted->child)
+        cJSON_AddItemToArray(list,
+                             cJSON_DetachItemViaPointer(sorted, sorted->child));
+    cJSON_Delete(sorted);
+    return 0;
+}
+
 /* Merges PATCH into TARGET, both objects; TARGET's own key is SELF at
  * DEPTH (0: the document). */
 static int merge_map(struct sm *s, cJSON *target, const cJSON *patch,
@@ -362,6 +401,16 @@ static int merge_map(struct sm *s, cJSON *target, const cJSON *patch,
             return rc;
         if (mock_json_set(target, k, v) != 0)
             return -2;
+    }
+    /* Once the lists are merged, their order. */
+    cJSON_ArrayForEach(p, patch)
+    {
+        if (strncmp(p->string, SET_ORDER, strlen(SET_ORDER)) != 0)
+            continue;
+        int rc =
+            set_order(s, target, p->string + strlen(SET_ORDER), p, self, depth);
+        if (rc != 0)
+            return rc;
     }
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mock.h"
 
@@ -148,15 +149,105 @@ static int read_dry_run(struct mock_write *w)
     return mock_w_bad_request(w, msg) == 0 ? 1 : -1;
 }
 
+/* ?fieldManager=, or the user agent's first word (kube's
+ * prefixFromUserAgent). 0, or answered 422 (1), or -1. */
+static int read_manager(struct mock_write *w,
+                        const struct fg_request_head *head)
+{
+    char v[256];
+    int r = mock_query_get(w->query, "fieldManager", v, sizeof(v));
+    if (r > 0 && v[0]) {
+        const char *detail = NULL;
+        if (strlen(v) > 128)
+            detail = "Too long: may not be more than 128 bytes";
+        for (const char *p = v; !detail && *p; p++) {
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                detail = "Invalid value: must only contain printable "
+                         "characters";
+        }
+        if (r < 0)
+            detail = "Too long: may not be more than 128 bytes";
+        if (detail) {
+            char msg[256];
+            snprintf(msg, sizeof(msg),
+                     "PatchOptions.meta.k8s.io \"\" is invalid: "
+                     "fieldManager: %s",
+                     detail);
+            return mock_w_status(w, 422, "Invalid", msg, NULL) == 0 ? 1 : -1;
+        }
+        snprintf(w->manager, sizeof(w->manager), "%.128s", v);
+        w->manager_given = 1;
+        return 0;
+    }
+    for (size_t i = 0; i < head->n_headers; i++) {
+        const struct fg_header *h = &head->headers[i];
+        if (h->name_len != 10 || strncasecmp(h->name, "user-agent", 10) != 0)
+            continue;
+        size_t n = 0;
+        while (n < h->value_len && n < 128 && h->value[n] != '/')
+            n++;
+        snprintf(w->manager, sizeof(w->manager), "%.*s", (int)n, h->value);
+        break;
+    }
+    return 0;
+}
+
+/* ?fieldValidation=: Warn when absent, as kube-apiserver defaults it. 0,
+ * or answered 422 (1), or -1. */
+static int read_validation(struct mock_write *w)
+{
+    static const char *const names[] = {"Ignore", "Warn", "Strict"};
+    char v[32];
+    int r = mock_query_get(w->query, "fieldValidation", v, sizeof(v));
+    w->validation = MOCK_FV_WARN;
+    if (r == 0 || (r > 0 && !v[0]))
+        return 0;
+    for (int i = 0; r > 0 && i < 3; i++) {
+        if (strcmp(v, names[i]) == 0) {
+            w->validation = i;
+            return 0;
+        }
+    }
+    char msg[256];
+    snprintf(msg, sizeof(msg),
+             "%sOptions.meta.k8s.io \"\" is invalid: fieldValidation: "
+             "Unsupported value: \"%.32s\": supported values: \"\", "
+             "\"Ignore\", \"Strict\", \"Warn\"",
+             strcmp(w->method, "POST") == 0  ? "Create"
+             : strcmp(w->method, "PUT") == 0 ? "Update"
+                                             : "Patch",
+             r > 0 ? v : "");
+    return mock_w_status(w, 422, "Invalid", msg, NULL) == 0 ? 1 : -1;
+}
+
+int mock_w_managed(struct mock_write *w, const cJSON *old, cJSON *obj)
+{
+    if (w->managed_set)
+        return 0;
+    char now[40];
+    mock_w_now(w, now, sizeof(now));
+    return mock_managed_update(w->k, w->manager, w->sub, now, old, obj);
+}
+
 /* ---- entry ------------------------------------------------------------ */
 
-int mock_write(struct mock_instance *in, const char *method,
+int mock_write(struct mock_instance *in, const struct fg_request_head *head,
                const struct mock_kind *k, const char *ns, const char *name,
-               const char *sub, const char *query, const struct mock_body *body,
+               const char *sub, const struct mock_body *body,
                struct mock_answer *a)
 {
-    struct mock_write w = {in,   method, k, ns ? ns : "", name, sub, query,
-                           body, a,      0};
+    const char *method = head->method;
+    struct mock_write w = {
+        .in = in,
+        .method = method,
+        .k = k,
+        .ns = ns ? ns : "",
+        .name = name,
+        .sub = sub,
+        .query = head->query,
+        .body = body,
+        .a = a,
+    };
     int is_get = strcmp(method, "GET") == 0;
     int scale = sub && strcmp(sub, "scale") == 0;
     if (sub) {
@@ -183,6 +274,10 @@ int mock_write(struct mock_instance *in, const char *method,
     if (is_get)
         return mock_w_method_not_allowed(&w);
     int rc = read_dry_run(&w);
+    if (rc == 0)
+        rc = read_manager(&w, head);
+    if (rc == 0)
+        rc = read_validation(&w);
     if (rc != 0)
         return rc > 0 ? 0 : -1;
     if (strcmp(method, "POST") == 0)

@@ -8,6 +8,9 @@
 
 #include "mock.h"
 
+/* Bytes of Warning header past which no more unknown fields are named. */
+#define MOCK_WARNING_MAX 4096
+
 /* The media type of the body, lower-cased, without parameters. */
 void mock_w_media_type(const struct mock_write *w, char *buf, size_t len)
 {
@@ -186,6 +189,74 @@ bad_type:
              "a field of the wrong type",
              w->k->kind, w->k->version, w->k->kind);
     return mock_w_bad_request(w, msg) == 0 ? 1 : -1;
+}
+
+/* Unknown fields and wrong types, as kube-apiserver's decoder answers
+ * them. Returns 0 or answers 400. */
+int mock_w_check_fields(struct mock_write *w, cJSON *obj)
+{
+    cJSON *unknown = NULL;
+    char err[768];
+    int rc = mock_fields_check(w->k, obj, &unknown, err, sizeof(err));
+    if (rc == -2)
+        return -1;
+    if (rc == -1)
+        return mock_w_bad_request(w, err) == 0 ? 1 : -1;
+    if (!unknown->child || w->validation == MOCK_FV_IGNORE) {
+        cJSON_Delete(unknown);
+        return 0;
+    }
+    struct mock_buf b = {0};
+    int bad = 0;
+    const cJSON *p;
+    if (w->validation == MOCK_FV_STRICT) {
+        snprintf(err, sizeof(err),
+                 "%s in version \"%s\" cannot be handled as a %s: strict "
+                 "decoding error: ",
+                 w->k->kind, w->k->version, w->k->kind);
+        bad |= mock_buf_adds(&b, err);
+    }
+    cJSON_ArrayForEach(p, unknown)
+    {
+        if (w->validation == MOCK_FV_STRICT) {
+            if (p != unknown->child)
+                bad |= mock_buf_adds(&b, ", ");
+            bad |= mock_buf_adds(&b, "unknown field \"");
+            bad |= mock_buf_adds(&b, p->valuestring);
+            bad |= mock_buf_adds(&b, "\"");
+            continue;
+        }
+        /* One header, bounded: 299 - "unknown field \"x\"", ... with the
+         * path's quotes escaped and bytes a header cannot carry replaced,
+         * since field names are the client's. */
+        if (b.len > MOCK_WARNING_MAX)
+            break;
+        if (p != unknown->child)
+            bad |= mock_buf_adds(&b, ", ");
+        bad |= mock_buf_adds(&b, "299 - \"unknown field \\\"");
+        for (const char *c = p->valuestring; *c; c++) {
+            char ch = *c;
+            if (ch == '"' || ch == '\\')
+                bad |= mock_buf_adds(&b, "\\\\\\");
+            if ((unsigned char)ch < 0x20 || (unsigned char)ch >= 0x7f)
+                ch = '?';
+            bad |= mock_buf_add(&b, &ch, 1);
+        }
+        bad |= mock_buf_adds(&b, "\\\"\"");
+    }
+    cJSON_Delete(unknown);
+    if (bad) {
+        mock_buf_free(&b);
+        return -1;
+    }
+    if (w->validation == MOCK_FV_STRICT) {
+        rc = mock_w_bad_request(w, b.p);
+        mock_buf_free(&b);
+        return rc == 0 ? 1 : -1;
+    }
+    free(w->a->warning);
+    w->a->warning = b.p;
+    return 0;
 }
 
 /* Label and annotation keys, label values. Returns 0 or answers 422. */

@@ -136,14 +136,21 @@ static int fill_create(struct mock_write *w, cJSON *obj, const char *name)
 
 int mock_w_create(struct mock_write *w)
 {
-    const struct mock_kind *k = w->k;
-    if (k->namespaced && !w->ns[0])
+    if (w->k->namespaced && !w->ns[0])
         return mock_w_method_not_allowed(w);
     cJSON *obj = NULL;
     int rc = mock_w_read_object(w, &obj);
     if (rc != 0)
         return rc > 0 ? 0 : -1;
-    rc = mock_w_check_shape(w, obj);
+    return mock_w_create_obj(w, obj);
+}
+
+int mock_w_create_obj(struct mock_write *w, cJSON *obj)
+{
+    const struct mock_kind *k = w->k;
+    int rc = mock_w_check_shape(w, obj);
+    if (rc == 0)
+        rc = mock_w_check_fields(w, obj);
     if (rc != 0)
         goto out;
     cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
@@ -222,6 +229,11 @@ int mock_w_create(struct mock_write *w)
     if (mock_w_set_str(meta, "uid", uid) != 0 ||
         mock_w_set_str(meta, "creationTimestamp", now) != 0 ||
         fill_create(w, obj, name) != 0)
+        goto nomem;
+    if (strcmp(k->resource, "services") == 0 && !k->group[0] &&
+        (rc = mock_w_cluster_ip(w, obj, NULL)) != 0)
+        goto out;
+    if (mock_w_managed(w, NULL, obj) != 0)
         goto nomem;
     if (w->dry_run) {
         rc = mock_w_doc(w, 201, obj);

@@ -147,6 +147,8 @@ int mock_w_delete(struct mock_write *w)
         return rc > 0 ? 0 : -1;
     if (strcmp(w->k->resource, "namespaces") == 0 && !w->k->group[0])
         return delete_namespace(w, o->json);
+    if ((rc = mock_w_delete_deferred(w, o)) != 0)
+        return rc > 0 ? 0 : -1;
     if (w->dry_run)
         return returns_object(w->k)
                    ? mock_w_doc(w, 200, o->json)

@@ -236,6 +236,9 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
     } else {
         if ((rc = mock_w_check_labels(w, obj, w->name)) != 0)
             goto out;
+        if (strcmp(k->resource, "services") == 0 && !k->group[0] &&
+            (rc = mock_w_cluster_ip(w, obj, old)) != 0)
+            goto out;
         if (mock_kind_has_status(k)) {
             /* The main resource cannot change status. */
             mock_w_del(obj, "status");
@@ -259,8 +262,9 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
     if (mock_w_set_str(meta, "uid", ouid) != 0 ||
         mock_w_set_str(meta, "resourceVersion", mock_w_rv_of(old)) != 0)
         goto nomem;
-    static const char *const kept[] = {"creationTimestamp", "generation",
-                                       "deletionTimestamp", "selfLink"};
+    static const char *const kept[] = {
+        "creationTimestamp", "generation", "deletionTimestamp",
+        "deletionGracePeriodSeconds", "selfLink"};
     for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
         const cJSON *ov = mock_json_path(
             cJSON_GetObjectItemCaseSensitive(old, "metadata"), kept[i]);
@@ -276,6 +280,8 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
                           cJSON_CreateNumber((double)(g + 1))) != 0)
             goto nomem;
     }
+    if (mock_w_managed(w, old, obj) != 0)
+        goto nomem;
     if (mock_tree_depth(obj, MOCK_WRITE_MAX_DEPTH) > MOCK_WRITE_MAX_DEPTH) {
         rc = mock_w_invalid(w, w->name, "metadata", "FieldValueInvalid",
                             "metadata: Invalid value: \"object\": nested too "
@@ -304,7 +310,10 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
         cJSON_Delete(s);
         return rc;
     }
-    return mock_w_doc(w, 200, o->json);
+    rc = mock_w_doc(w, 200, o->json);
+    /* The update that took the last finalizer ends a deletion. */
+    mock_finalized(w->in, k, w->ns, w->name);
+    return rc;
 nomem:
     rc = -1;
 out:
@@ -329,11 +338,17 @@ int mock_w_put(struct mock_write *w, int scale)
             cJSON_Delete(obj);
             return -1;
         }
-    } else if ((rc = mock_w_check_shape(w, obj)) != 0) {
+    } else if ((rc = mock_w_check_shape(w, obj)) != 0 ||
+               (rc = mock_w_check_fields(w, obj)) != 0) {
         cJSON_Delete(obj);
         return rc > 0 ? 0 : -1;
     }
     return update_object(w, obj, scale);
+}
+
+int mock_w_update_obj(struct mock_write *w, cJSON *obj)
+{
+    return update_object(w, obj, 0);
 }
 
 enum patch_type { PT_MERGE, PT_JSON, PT_STRATEGIC };
@@ -349,21 +364,27 @@ int mock_w_patch(struct mock_write *w, int scale)
         pt = PT_JSON;
     else if (strcmp(mt, "application/strategic-merge-patch+json") == 0)
         pt = PT_STRATEGIC;
+    else if (strcmp(mt, "application/apply-patch+yaml") == 0 && !scale)
+        return mock_w_apply(w);
     else {
         char msg[256];
         snprintf(msg, sizeof(msg),
                  "the body of the request was in an unknown format - accepted "
                  "media types include: application/json-patch+json, "
                  "application/merge-patch+json, "
+                 "application/apply-patch+yaml, "
                  "application/strategic-merge-patch+json");
         return mock_w_unsupported_media(w, msg);
     }
+    int rc = mock_w_check_force(w);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
     const struct mock_obj *o =
         mock_store_get(w->in->store, w->k, w->ns, w->name);
     if (!o)
         return mock_w_not_found(w, w->k, w->name);
     cJSON *patch = NULL;
-    int rc = mock_w_parse_json(w, &patch);
+    rc = mock_w_parse_json(w, &patch);
     if (rc != 0)
         return rc > 0 ? 0 : -1;
     cJSON *doc = scale ? mock_w_scale_of(o->json) : cJSON_Duplicate(o->json, 1);
@@ -398,6 +419,8 @@ int mock_w_patch(struct mock_write *w, int scale)
     }
     if (!scale) {
         rc = mock_w_check_shape(w, doc);
+        if (rc == 0)
+            rc = mock_w_check_fields(w, doc);
         if (rc != 0) {
             cJSON_Delete(doc);
             return rc > 0 ? 0 : -1;

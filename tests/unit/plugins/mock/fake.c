@@ -147,6 +147,9 @@ static int cb_head(void *ctx, int status, const struct fg_header *h, size_t n)
                      (int)h[i].value_len, h[i].value);
         if (h[i].name_len == 14 && memcmp(h[i].name, "content-length", 14) == 0)
             c->has_length = 1;
+        if (h[i].name_len == 7 && memcmp(h[i].name, "warning", 7) == 0)
+            snprintf(c->warning, sizeof(c->warning), "%.*s",
+                     (int)h[i].value_len, h[i].value);
     }
     return 0;
 }

@@ -32,6 +32,7 @@ void fake_section_init(struct fake_section *fs, const char *seed,
 struct fake_client {
     int status;
     char content_type[128];
+    char warning[1024]; /* the Warning header, or "" */
     int has_length;
     struct mock_buf body;
     size_t data_calls, max_chunk;

@@ -209,7 +209,7 @@ static void test_strategic(void **state)
             "\"image\":\"b:2\"},{\"name\":\"c\",\"image\":\"c:1\"}],"
             "\"tolerations\":[{\"key\":\"k\"}]},\"metadata\":{\"finalizers\":["
             "\"f1\"],\"labels\":{\"app\":\"x\"}}}");
-    /* $patch: delete removes an element; $setElementOrder is accepted;
+    /* $patch: delete removes an element; $setElementOrder is applied;
      * env merges by name inside a container. */
     sm_case(POD_SPEC,
             "{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"a\"}],"
@@ -233,6 +233,20 @@ static void test_strategic(void **state)
     sm_case("{\"metadata\":{\"finalizers\":[\"a\",\"b\"]}}",
             "{\"metadata\":{\"$deleteFromPrimitiveList/finalizers\":[\"a\"]}}",
             "{\"metadata\":{\"finalizers\":[\"b\"]}}");
+    /* $setElementOrder: a new element placed where the order says, the
+     * elements it names first (keyed and scalar lists), others after. */
+    sm_case(POD_SPEC,
+            "{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"c\"},"
+            "{\"name\":\"b\"},{\"name\":\"a\"}],\"containers\":[{\"name\":"
+            "\"c\",\"image\":\"c:1\"}]}}",
+            "{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"c:1\"},"
+            "{\"name\":\"b\",\"image\":\"b:1\"},{\"name\":\"a\",\"image\":"
+            "\"a:1\",\"env\":[{\"name\":\"X\",\"value\":\"1\"}]}],"
+            "\"tolerations\":[{\"key\":\"k\"}]},\"metadata\":{\"finalizers\":"
+            "[\"f1\"],\"labels\":{\"app\":\"x\"}}}");
+    sm_case("{\"metadata\":{\"finalizers\":[\"a\",\"b\",\"c\"]}}",
+            "{\"metadata\":{\"$setElementOrder/finalizers\":[\"c\",\"a\"]}}",
+            "{\"metadata\":{\"finalizers\":[\"c\",\"a\",\"b\"]}}");
     /* $patch: replace on a map and on a list. */
     sm_case("{\"spec\":{\"a\":1,\"b\":2}}",
             "{\"spec\":{\"$patch\":\"replace\",\"c\":3}}",

@@ -158,6 +158,28 @@ static void test_discovery(void **state)
                             strcmp(want[i].name, "namespaces") == 0 ? "list"
                                                                     : "get");
     }
+    /* The pods' subresources with kube-apiserver's kinds and verbs, right
+     * after pods, in its order. */
+    struct {
+        const char *name, *kind, *verbs;
+    } subs[] = {
+        {"pods/attach", "PodAttachOptions", "[\"create\",\"get\"]"},
+        {"pods/exec", "PodExecOptions", "[\"create\",\"get\"]"},
+        {"pods/log", "Pod", "[\"get\"]"},
+        {"pods/portforward", "PodPortForwardOptions", "[\"create\",\"get\"]"},
+        {"pods/status", "Pod", "[\"get\",\"patch\",\"update\"]"},
+    };
+    const cJSON *pod = find_by(res, "name", "pods");
+    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+        pod = pod->next;
+        assert_non_null(pod);
+        assert_string_equal(mock_json_str(pod, "name", ""), subs[i].name);
+        assert_string_equal(mock_json_str(pod, "kind", ""), subs[i].kind);
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItem(pod, "namespaced")));
+        char *v = cJSON_PrintUnformatted(cJSON_GetObjectItem(pod, "verbs"));
+        assert_string_equal(v, subs[i].verbs);
+        free(v);
+    }
     assert_string_equal(
         cJSON_GetArrayItem(
             cJSON_GetObjectItem(find_by(res, "name", "pods"), "categories"), 0)

@@ -385,15 +385,64 @@ static void test_delete(void **state)
     d = req(in, "DELETE", "/api/v1/namespaces/shop/pods/redis-0", NULL, JSON,
             "{\"preconditions\":{\"uid\":\"wrong\"}}", 409);
     cJSON_Delete(d);
+    /* A pod is Terminating for its grace (30 s by default), removed after
+     * at most pod_termination (1 s here). */
     uint64_t before = mi->store->rv;
     d = req(in, "DELETE", "/api/v1/namespaces/shop/pods/redis-0", NULL, NULL,
             NULL, 200);
     assert_string_equal(mock_json_str(d, "kind", ""), "Pod");
+    assert_string_equal(mock_json_str(d, "metadata.deletionTimestamp", ""),
+                        "2026-11-25T00:00:30Z");
+    assert_int_equal(mock_json_int(d, "metadata.deletionGracePeriodSeconds", 0),
+                     30);
     assert_int_equal(mi->store->rv, before + 1);
     cJSON_Delete(d);
     d = req(in, "DELETE", "/api/v1/namespaces/shop/pods/redis-0", NULL, NULL,
+            NULL, 200);
+    assert_int_equal(mi->store->rv, before + 1);
+    cJSON_Delete(d);
+    fake_now_ms += 999;
+    assert_true(fake_run_one_timer());
+    assert_non_null(mock_store_get(mi->store, pods, "shop", "redis-0"));
+    fake_now_ms += 1;
+    assert_true(fake_run_one_timer());
+    assert_null(mock_store_get(mi->store, pods, "shop", "redis-0"));
+    assert_int_equal(mi->store->rv, before + 2);
+    fake_now_ms = FAKE_NOW_MS;
+    d = req(in, "DELETE", "/api/v1/namespaces/shop/pods/redis-0", NULL, NULL,
             NULL, 404);
     cJSON_Delete(d);
+    /* gracePeriodSeconds=0: at once. */
+    const char *other = mock_store_bucket(mi->store, pods)->v[0]->name;
+    char path[256];
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s",
+             mock_store_bucket(mi->store, pods)->v[0]->ns, other);
+    d = req(in, "DELETE", path, "gracePeriodSeconds=0", NULL, NULL, 200);
+    assert_null(mock_json_path(d, "metadata.deletionTimestamp"));
+    cJSON_Delete(d);
+    d = req(in, "DELETE", path, NULL, NULL, NULL, 404);
+    cJSON_Delete(d);
+
+    /* Finalizers hold an object, marked, until an update removes them. */
+    d = req(in, "POST", "/api/v1/namespaces/shop/configmaps", NULL, JSON,
+            "{\"metadata\":{\"name\":\"held\",\"finalizers\":[\"x/y\"]}}", 201);
+    cJSON_Delete(d);
+    d = req(in, "DELETE", "/api/v1/namespaces/shop/configmaps/held", NULL, NULL,
+            NULL, 200);
+    assert_string_equal(mock_json_str(d, "metadata.deletionTimestamp", ""),
+                        "2026-11-25T00:00:00Z");
+    cJSON_Delete(d);
+    d = req(in, "PATCH", "/api/v1/namespaces/shop/configmaps/held", NULL,
+            "application/merge-patch+json", "{\"data\":{\"a\":\"b\"}}", 200);
+    assert_string_equal(mock_json_str(d, "metadata.deletionTimestamp", ""),
+                        "2026-11-25T00:00:00Z");
+    cJSON_Delete(d);
+    assert_non_null(mock_store_get(mi->store, cm, "shop", "held"));
+    d = req(in, "PATCH", "/api/v1/namespaces/shop/configmaps/held", NULL,
+            "application/merge-patch+json",
+            "{\"metadata\":{\"finalizers\":null}}", 200);
+    cJSON_Delete(d);
+    assert_null(mock_store_get(mi->store, cm, "shop", "held"));
 
     /* deletecollection with a label selector. */
     size_t n_pods = mock_store_bucket(mi->store, pods)->n;
@@ -497,12 +546,92 @@ static void test_persist(void **state)
     mock_driver_ops.instance_free(in);
 }
 
+/* Services get a free address of 10.96.0.0/12, keep it, and cannot take
+ * one in use or change it; headless stays None. */
+static void test_cluster_ip(void **state)
+{
+    (void)state;
+    void *in = fake_demo_instance(NULL);
+    static const char path[] = "/api/v1/namespaces/shop/services";
+    char seen[8][20];
+    for (int i = 0; i < 8; i++) {
+        char body[160];
+        snprintf(body, sizeof(body),
+                 "{\"metadata\":{\"name\":\"s%d\"},\"spec\":{\"ports\":"
+                 "[{\"port\":80}]}}",
+                 i);
+        cJSON *d = req(in, "POST", path, NULL, JSON, body, 201);
+        const char *ip = mock_json_str(d, "spec.clusterIP", "");
+        assert_true(strncmp(ip, "10.", 3) == 0);
+        int a, b, c, e;
+        assert_int_equal(sscanf(ip, "%d.%d.%d.%d", &a, &b, &c, &e), 4);
+        assert_true(b >= 96 && b <= 111);
+        assert_string_equal(
+            cJSON_GetArrayItem(mock_json_path(d, "spec.clusterIPs"), 0)
+                ->valuestring,
+            ip);
+        assert_string_equal(mock_json_str(d, "spec.ipFamilyPolicy", ""),
+                            "SingleStack");
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(seen[j], ip);
+        snprintf(seen[i], sizeof(seen[i]), "%s", ip);
+        cJSON_Delete(d);
+    }
+    char body[200];
+    snprintf(body, sizeof(body),
+             "{\"metadata\":{\"name\":\"dup\"},\"spec\":{\"clusterIP\":"
+             "\"%s\"}}",
+             seen[0]);
+    cJSON *d = req(in, "POST", path, NULL, JSON, body, 422);
+    assert_non_null(strstr(mock_json_str(d, "message", ""),
+                           "provided IP is already allocated"));
+    cJSON_Delete(d);
+    d = req(in, "POST", path, NULL, JSON,
+            "{\"metadata\":{\"name\":\"out\"},\"spec\":{\"clusterIP\":"
+            "\"192.168.0.1\"}}",
+            422);
+    assert_non_null(strstr(mock_json_str(d, "message", ""),
+                           "The range of valid IPs is 10.96.0.0/12"));
+    cJSON_Delete(d);
+    d = req(in, "POST", path, NULL, JSON,
+            "{\"metadata\":{\"name\":\"mine\"},\"spec\":{\"clusterIP\":"
+            "\"10.96.200.7\"}}",
+            201);
+    assert_string_equal(mock_json_str(d, "spec.clusterIP", ""), "10.96.200.7");
+    cJSON_Delete(d);
+    d = req(in, "POST", path, NULL, JSON,
+            "{\"metadata\":{\"name\":\"hl\"},\"spec\":{\"clusterIP\":"
+            "\"None\"}}",
+            201);
+    assert_string_equal(mock_json_str(d, "spec.clusterIP", ""), "None");
+    cJSON_Delete(d);
+    /* An update without it keeps it; one that changes it is refused. */
+    d = req(in, "PUT", "/api/v1/namespaces/shop/services/mine", NULL, JSON,
+            "{\"metadata\":{\"name\":\"mine\"},\"spec\":{\"ports\":"
+            "[{\"port\":81}]}}",
+            200);
+    assert_string_equal(mock_json_str(d, "spec.clusterIP", ""), "10.96.200.7");
+    cJSON_Delete(d);
+    d = req(in, "PUT", "/api/v1/namespaces/shop/services/mine", NULL, JSON,
+            "{\"metadata\":{\"name\":\"mine\"},\"spec\":{\"clusterIP\":"
+            "\"10.96.200.8\"}}",
+            422);
+    assert_non_null(
+        strstr(mock_json_str(d, "message", ""), "may not change once set"));
+    cJSON_Delete(d);
+    mock_driver_ops.instance_free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_create),  cmocka_unit_test(test_update),
-        cmocka_unit_test(test_scale),   cmocka_unit_test(test_delete),
-        cmocka_unit_test(test_persist), cmocka_unit_test(test_serviceaccount),
+        cmocka_unit_test(test_create),
+        cmocka_unit_test(test_update),
+        cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_delete),
+        cmocka_unit_test(test_persist),
+        cmocka_unit_test(test_serviceaccount),
+        cmocka_unit_test(test_cluster_ip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
