@@ -78,7 +78,7 @@ int fg_fanout_token_decode(const char *token, size_t len,
         free(json);
         return bad(err, "not a token of this gateway");
     }
-    cJSON *o = cJSON_ParseWithLength(json, (size_t)n);
+    cJSON *o = cJSON_ParseWithOpts(json, NULL, 1); /* nothing after it */
     free(json);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "v");
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "cluster");
