@@ -138,7 +138,14 @@ static void reply(struct fg_fanout *fo)
 {
     struct fg_exchange *ex = fo->ex;
     fo->answered = 1;
-    if (!fg_fanout_merge_answers(fo->merge)) {
+    /* a later page on which no member answered is still that list */
+    if (!fg_fanout_merge_answers(fo->merge) && fo->cursor.token &&
+        fg_fanout_merge_empty(fo->merge, fo->cursor.kind,
+                              fo->cursor.api_version) != 0) {
+        fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
+        return;
+    }
+    if (!fg_fanout_merge_answers(fo->merge) && !fo->cursor.token) {
         char msg[1024];
         size_t n = 0;
         msg[0] = '\0';
@@ -423,6 +430,18 @@ static size_t next_allowed(const struct fg_fanout *fo, size_t i)
     return i;
 }
 
+/* The continue token for the page that starts at CLUSTER's TOKEN. */
+static char *page_token(const struct fg_fanout *fo, const char *cluster,
+                        const char *token, struct fg_error *err)
+{
+    struct fg_fanout_cursor c = {.token = (char *)token};
+    snprintf(c.cluster, sizeof(c.cluster), "%s", cluster);
+    snprintf(c.kind, sizeof(c.kind), "%s", fg_fanout_merge_kind(fo->merge));
+    snprintf(c.api_version, sizeof(c.api_version), "%s",
+             fg_fanout_merge_api_version(fo->merge));
+    return fg_fanout_token_encode(&c, err);
+}
+
 /* Paging: the leg open now is collected; the page ends with it or goes on
  * with the next member, for what the limit leaves. */
 static void page_step(struct fg_fanout *fo)
@@ -437,7 +456,7 @@ static void page_step(struct fg_fanout *fo)
     size_t got = fg_fanout_merge_items(fo->merge);
     size_t next = next_allowed(fo, fo->current + 1);
     if (cont) {
-        fo->cont = fg_fanout_token_encode(l->name, cont, &err);
+        fo->cont = page_token(fo, l->name, cont, &err);
         free(cont);
         if (!fo->cont)
             snprintf(l->failure, sizeof(l->failure), "%.250s", err.msg);
@@ -449,7 +468,7 @@ static void page_step(struct fg_fanout *fo)
         return;
     }
     if (fo->limit > 0 && (long long)got >= fo->limit) {
-        if (!(fo->cont = fg_fanout_token_encode(fo->legs[next].name, "", &err)))
+        if (!(fo->cont = page_token(fo, fo->legs[next].name, "", &err)))
             answer_status(fo, 503, NULL, err.msg);
         else
             reply(fo);

@@ -234,6 +234,33 @@ size_t fg_fanout_merge_answers(const struct fg_fanout_merge *m)
     return m->answers;
 }
 
+const char *fg_fanout_merge_kind(const struct fg_fanout_merge *m)
+{
+    return str_of(m->envelope, "kind");
+}
+
+const char *fg_fanout_merge_api_version(const struct fg_fanout_merge *m)
+{
+    return str_of(m->envelope, "apiVersion");
+}
+
+int fg_fanout_merge_empty(struct fg_fanout_merge *m, const char *kind,
+                          const char *api_version)
+{
+    if (m->envelope)
+        return 0;
+    cJSON *env = cJSON_CreateObject();
+    m->table = strcmp(kind, "Table") == 0;
+    if (!env || !cJSON_AddStringToObject(env, "kind", kind) ||
+        !cJSON_AddStringToObject(env, "apiVersion", api_version) ||
+        (m->table && !cJSON_AddArrayToObject(env, "columnDefinitions"))) {
+        cJSON_Delete(env);
+        return -1;
+    }
+    m->envelope = env;
+    return 0;
+}
+
 size_t fg_fanout_merge_items(const struct fg_fanout_merge *m)
 {
     return m->n;

@@ -35,6 +35,15 @@ int fg_fanout_merge_add(struct fg_fanout_merge *m, const char *cluster,
 int fg_fanout_merge_fail(struct fg_fanout_merge *m, const char *cluster,
                          const char *message);
 
+/* The kind and apiVersion of the first answer ("" before one). */
+const char *fg_fanout_merge_kind(const struct fg_fanout_merge *m);
+const char *fg_fanout_merge_api_version(const struct fg_fanout_merge *m);
+
+/* Before any answer: the list is an empty one of KIND and API_VERSION
+ * (a page on which no member answered). Returns 0 or -1 (memory). */
+int fg_fanout_merge_empty(struct fg_fanout_merge *m, const char *kind,
+                          const char *api_version);
+
 /* How many answers, and how many items (or rows), were added. */
 size_t fg_fanout_merge_answers(const struct fg_fanout_merge *m);
 size_t fg_fanout_merge_items(const struct fg_fanout_merge *m);

@@ -25,22 +25,35 @@ static int member_token_ok(const char *t)
     return strlen(t) <= FG_FANOUT_MEMBER_TOKEN_MAX && visible_ascii(t);
 }
 
-char *fg_fanout_token_encode(const char *cluster, const char *member_token,
+/* A kind or an apiVersion: 1 to 63 of [A-Za-z0-9./-]. */
+static int type_word_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 0 && n < 64 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789./-") == n;
+}
+
+char *fg_fanout_token_encode(const struct fg_fanout_cursor *c,
                              struct fg_error *err)
 {
-    if (!fg_is_dns1123_label(cluster, strlen(cluster)) ||
-        !member_token_ok(member_token)) {
+    if (!fg_is_dns1123_label(c->cluster, strlen(c->cluster)) ||
+        !member_token_ok(c->token) || !type_word_ok(c->kind) ||
+        !type_word_ok(c->api_version)) {
         fg_error_set(err,
-                     "the member cluster \"%.63s\" answered a continue "
-                     "token the gateway cannot carry",
-                     cluster);
+                     "the member cluster \"%.63s\" answered a list the "
+                     "gateway cannot page (its continue token, kind or "
+                     "apiVersion)",
+                     c->cluster);
         return NULL;
     }
     cJSON *o = cJSON_CreateObject();
     char *json = NULL, *out = NULL;
     if (o && cJSON_AddNumberToObject(o, "v", 1) &&
-        cJSON_AddStringToObject(o, "cluster", cluster) &&
-        cJSON_AddStringToObject(o, "continue", member_token))
+        cJSON_AddStringToObject(o, "cluster", c->cluster) &&
+        cJSON_AddStringToObject(o, "continue", c->token) &&
+        cJSON_AddStringToObject(o, "kind", c->kind) &&
+        cJSON_AddStringToObject(o, "apiVersion", c->api_version))
         json = cJSON_PrintUnformatted(o);
     if (json)
         out = fg_base64_encode_alloc(json, strlen(json),
@@ -83,12 +96,18 @@ int fg_fanout_token_decode(const char *token, size_t len,
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "v");
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "cluster");
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "continue");
-    int ok = cJSON_IsObject(o) && cJSON_GetArraySize(o) == 3 &&
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "kind");
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "apiVersion");
+    int ok = cJSON_IsObject(o) && cJSON_GetArraySize(o) == 5 &&
              cJSON_IsNumber(v) && v->valuedouble == 1 && cJSON_IsString(c) &&
              fg_is_dns1123_label(c->valuestring, strlen(c->valuestring)) &&
-             cJSON_IsString(t) && member_token_ok(t->valuestring);
+             cJSON_IsString(t) && member_token_ok(t->valuestring) &&
+             cJSON_IsString(k) && type_word_ok(k->valuestring) &&
+             cJSON_IsString(a) && type_word_ok(a->valuestring);
     if (ok) {
         strcpy(out->cluster, c->valuestring);
+        strcpy(out->kind, k->valuestring);
+        strcpy(out->api_version, a->valuestring);
         out->token = strdup(t->valuestring);
     }
     cJSON_Delete(o);

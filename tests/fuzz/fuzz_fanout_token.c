@@ -27,10 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (const char *p = c.token; *p; p++)
         if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
             abort();
-    char *token = fg_fanout_token_encode(c.cluster, c.token, &err);
+    char *token = fg_fanout_token_encode(&c, &err);
     if (!token || fg_fanout_token_decode(token, strlen(token), &again, &err) ||
         strcmp(again.cluster, c.cluster) != 0 ||
-        strcmp(again.token, c.token) != 0)
+        strcmp(again.token, c.token) != 0 || strcmp(again.kind, c.kind) != 0 ||
+        strcmp(again.api_version, c.api_version) != 0)
         abort();
     free(token);
     fg_fanout_cursor_free(&again);

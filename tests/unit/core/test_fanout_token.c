@@ -15,10 +15,21 @@
 
 #include "request/fanout_token.h"
 
+/* The token of CLUSTER, MEMBER_TOKEN and a PodList, or NULL. */
+static char *encode(const char *cluster, const char *member_token,
+                    const char *kind, struct fg_error *err)
+{
+    struct fg_fanout_cursor c = {.token = (char *)member_token};
+    snprintf(c.cluster, sizeof(c.cluster), "%s", cluster);
+    snprintf(c.kind, sizeof(c.kind), "%s", kind);
+    snprintf(c.api_version, sizeof(c.api_version), "v1");
+    return fg_fanout_token_encode(&c, err);
+}
+
 static void round_trip(const char *cluster, const char *member_token)
 {
     struct fg_error err = {{0}};
-    char *t = fg_fanout_token_encode(cluster, member_token, &err);
+    char *t = encode(cluster, member_token, "PodList", &err);
     if (!t)
         fail_msg("%s: %s", cluster, err.msg);
     for (const char *p = t; *p; p++) /* base64url without padding */
@@ -30,6 +41,8 @@ static void round_trip(const char *cluster, const char *member_token)
         fail_msg("%s: %s", t, err.msg);
     assert_string_equal(c.cluster, cluster);
     assert_string_equal(c.token, member_token);
+    assert_string_equal(c.kind, "PodList");
+    assert_string_equal(c.api_version, "v1");
     fg_fanout_cursor_free(&c);
     free(t);
 }
@@ -56,13 +69,22 @@ static void test_encode_refused(void **state)
     char tok[FG_FANOUT_MEMBER_TOKEN_MAX + 2];
     memset(tok, 'x', sizeof(tok) - 1);
     tok[sizeof(tok) - 1] = '\0';
-    const char *const bad[][2] = {
-        {"Demo", ""},    {"", ""},         {"-a", ""},           {"a_b", ""},
-        {"demo", "a b"}, {"demo", "a\nb"}, {"demo", "\xc3\xa9"}, {"demo", tok},
+    const char *const bad[][3] = {
+        {"Demo", "", "PodList"},
+        {"", "", "PodList"},
+        {"-a", "", "PodList"},
+        {"a_b", "", "PodList"},
+        {"demo", "a b", "PodList"},
+        {"demo", "a\nb", "PodList"},
+        {"demo", "\xc3\xa9", "PodList"},
+        {"demo", tok, "PodList"},
+        {"demo", "", ""},
+        {"demo", "", "Pod List"},
+        {"demo", "", "Pod\"List"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err.msg[0] = '\0';
-        assert_null(fg_fanout_token_encode(bad[i][0], bad[i][1], &err));
+        assert_null(encode(bad[i][0], bad[i][1], bad[i][2], &err));
         assert_true(err.msg[0] != '\0');
     }
 }
@@ -105,26 +127,47 @@ static void test_decode_refused(void **state)
         "\"x\"",
         "{}",
         "{\"v\":1,\"cluster\":\"demo\"}",
-        "{\"v\":2,\"cluster\":\"demo\",\"continue\":\"\"}",
-        "{\"v\":\"1\",\"cluster\":\"demo\",\"continue\":\"\"}",
-        "{\"v\":1,\"cluster\":\"Demo\",\"continue\":\"\"}",
-        "{\"v\":1,\"cluster\":\"\",\"continue\":\"\"}",
-        "{\"v\":1,\"cluster\":\"a.b\",\"continue\":\"\"}",
-        "{\"v\":1,\"cluster\":\"*\",\"continue\":\"\"}",
-        "{\"v\":1,\"cluster\":1,\"continue\":\"\"}",
-        "{\"v\":1,\"cluster\":\"demo\",\"continue\":null}",
-        "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"a b\"}",
-        "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"\\u0001\"}",
-        "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"\\u00e9\"}",
-        "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"\",\"x\":1}",
-        "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"\"} trailing",
-        "{\"v\":1,\"cluster\":\"demo\",\"continue\":{\"a\":[[]]}}",
+        "{\"v\":2,\"cluster\":\"demo\",\"continue\":\"\",\"kind\":\"PodList\","
+        "\"apiVersion\":\"v1\"}",
+        "{\"v\":\"1\",\"cluster\":\"demo\",\"continue\":\"\",\"kind\":"
+        "\"PodList\",\"apiVersion\":\"v1\"}",
+        "{\"v\":1,\"cluster\":\"Demo\",\"continue\":\"\",\"kind\":\"PodList\","
+        "\"apiVersion\":\"v1\"}",
+        "{\"v\":1,\"cluster\":\"\",\"continue\":\"\",\"kind\":\"PodList\","
+        "\"apiVersion\":\"v1\"}",
+        "{\"v\":1,\"cluster\":\"a.b\",\"continue\":\"\",\"kind\":\"PodList\","
+        "\"apiVersion\":\"v1\"}",
+        "{\"v\":1,\"cluster\":\"*\",\"continue\":\"\",\"kind\":\"PodList\","
+        "\"apiVersion\":\"v1\"}",
+        "{\"v\":1,\"cluster\":1,\"continue\":\"\",\"kind\":\"PodList\","
+        "\"apiVersion\":\"v1\"}",
+        "{\"v\":1,\"cluster\":\"demo\",\"continue\":null,\"kind\":\"PodList\","
+        "\"apiVersion\":\"v1\"}",
+        "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"a "
+        "b\",\"kind\":\"PodList\",\"apiVersion\":\"v1\"}",
+        "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"\\u0001\",\"kind\":"
+        "\"PodList\",\"apiVersion\":\"v1\"}",
+        "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"\\u00e9\",\"kind\":"
+        "\"PodList\",\"apiVersion\":\"v1\"}",
+        "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"\",\"kind\":\"PodList\","
+        "\"apiVersion\":\"v1\",\"x\":1}",
+        "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"\",\"kind\":\"Pod "
+        "List\",\"apiVersion\":\"v1\"}",
+        "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"\",\"kind\":\"PodList\","
+        "\"apiVersion\":\"\"}",
+        "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"\",\"kind\":\"PodList\","
+        "\"kind\":\"PodList\"}",
+        "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"\",\"kind\":\"PodList\","
+        "\"apiVersion\":\"v1\"} trailing",
+        "{\"v\":1,\"cluster\":\"demo\",\"continue\":{\"a\":[[]]},\"kind\":"
+        "\"PodList\",\"apiVersion\":\"v1\"}",
         "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]",
     };
     for (size_t i = 0; i < sizeof(json) / sizeof(json[0]); i++)
         refused_json(json[i]);
     /* a NUL inside the JSON */
-    static const char nul[] = "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"\"}"
+    static const char nul[] = "{\"v\":1,\"cluster\":\"demo\",\"continue\":\"\","
+                              "\"kind\":\"PodList\",\"apiVersion\":\"v1\"}"
                               "\0x";
     char *t = fg_base64_encode_alloc(nul, sizeof(nul) - 1,
                                      FG_BASE64_URL | FG_BASE64_NOPAD);
@@ -133,7 +176,9 @@ static void test_decode_refused(void **state)
     /* a member name longer than a label */
     char json_long[200];
     snprintf(json_long, sizeof(json_long),
-             "{\"v\":1,\"cluster\":\"%064d\",\"continue\":\"\"}", 0);
+             "{\"v\":1,\"cluster\":\"%064d\",\"continue\":\"\",\"kind\":"
+             "\"PodList\",\"apiVersion\":\"v1\"}",
+             0);
     refused_json(json_long);
 }
 
