@@ -765,10 +765,13 @@ static void finish_now(struct fg_exchange *ex, int completed)
         code = 499;
     fg_policy_finish(ex, code, now_us() - ex->started_us);
     fg_review_finish(ex);
+    /* a list across members is counted as the member "*" */
+    const char *member = ex->member   ? ex->member->section->name
+                         : ex->fanout ? "*"
+                                      : NULL;
     fg_fanout_finish(ex);
-    fg_metrics_record(&w->metrics,
-                      ex->member ? ex->member->section->name : NULL, ex->verb,
-                      code, now_us() - ex->started_us);
+    fg_metrics_record(&w->metrics, member, ex->verb, code,
+                      now_us() - ex->started_us);
     fg_exchange_gen_release(ex);
     atomic_fetch_sub_explicit(&w->metrics.in_flight, 1, memory_order_relaxed);
     w->in_flight--;
