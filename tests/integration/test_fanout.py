@@ -287,5 +287,22 @@ class FanoutTest(GatewayTest):
                          r"(?m)^fedgate_fanout_member_failures_total [1-9]")
 
 
+class FanoutTwoWorkersTest(GatewayTest):
+    """With two workers the mock members' one instance lives on the first
+    worker's loop: a list that lands on the second reaches them through
+    the cross-loop queue, member by member, page by page."""
+    extra_gateway = "workers = 2\n"
+    members = [mock_member("demo", "demo.json"),
+               mock_member("alpha", "host.json")]
+
+    def test_lists_from_either_worker(self):
+        want = expected([("alpha", ALPHA), ("demo", DEMO)])
+        for args in ((), ("--chunk-size=3",)):
+            for _ in range(4):  # new connections: either worker accepts
+                out = self.kubectl("get", "pods", "-A", *args, context="_all")
+                self.assertEqual(rows_of(out.stdout), want)
+                self.assertEqual(out.stderr, "")
+
+
 if __name__ == "__main__":
     unittest.main()
