@@ -51,11 +51,28 @@ static const char *str_of(const cJSON *o, const char *key)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* Whether KEY occurs at most once in O: JSON decoders differ on which of
+ * two equal keys wins, so an answer that has two of a key the merge reads
+ * or writes is refused rather than merged one way and read another. */
+static int unique(const cJSON *o, const char *key)
+{
+    int n = 0;
+    for (const cJSON *c = o ? o->child : NULL; c; c = c->next)
+        n += c->string && strcmp(c->string, key) == 0;
+    return n <= 1;
+}
+
+static void delete_all(cJSON *o, const char *key)
+{
+    while (cJSON_GetObjectItemCaseSensitive(o, key))
+        cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+}
+
 /* OBJ's metadata.annotations gains fedgate.io/cluster: CLUSTER (objects
  * made where missing, replaced where they are no objects). */
 static int annotate(cJSON *obj, const char *cluster)
 {
-    if (!cJSON_IsObject(obj))
+    if (!cJSON_IsObject(obj) || !unique(obj, "metadata"))
         return -1;
     cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     if (!cJSON_IsObject(meta)) {
@@ -63,13 +80,15 @@ static int annotate(cJSON *obj, const char *cluster)
         if (!(meta = cJSON_AddObjectToObject(obj, "metadata")))
             return -1;
     }
+    if (!unique(meta, "annotations"))
+        return -1;
     cJSON *ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
     if (!cJSON_IsObject(ann)) {
         cJSON_DeleteItemFromObjectCaseSensitive(meta, "annotations");
         if (!(ann = cJSON_AddObjectToObject(meta, "annotations")))
             return -1;
     }
-    cJSON_DeleteItemFromObjectCaseSensitive(ann, FG_FANOUT_CLUSTER_ANNOTATION);
+    delete_all(ann, FG_FANOUT_CLUSTER_ANNOTATION);
     return cJSON_AddStringToObject(ann, FG_FANOUT_CLUSTER_ANNOTATION, cluster)
                ? 0
                : -1;
@@ -92,7 +111,8 @@ static int prepend(cJSON *arr, cJSON *v)
 static int annotate_row(cJSON *row, const char *cluster)
 {
     cJSON *cells = cJSON_GetObjectItemCaseSensitive(row, "cells");
-    if (!cJSON_IsObject(row) || !cJSON_IsArray(cells) ||
+    if (!cJSON_IsObject(row) || !unique(row, "cells") ||
+        !unique(row, "object") || !cJSON_IsArray(cells) ||
         prepend(cells, cJSON_CreateString(cluster)) != 0)
         return -1;
     cJSON *obj = cJSON_GetObjectItemCaseSensitive(row, "object");
@@ -165,6 +185,14 @@ int fg_fanout_merge_add(struct fg_fanout_merge *m, const char *cluster,
         cJSON_Delete(doc);
         return fg_error_set(err, "its answer is not a JSON object");
     }
+    static const char *const keys[] = {
+        "kind", "apiVersion",        "metadata",      "items",
+        "rows", "columnDefinitions", "failedClusters"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (!unique(doc, keys[i])) {
+            cJSON_Delete(doc);
+            return fg_error_set(err, "its answer has two \"%s\" keys", keys[i]);
+        }
     int table = strcmp(str_of(doc, "kind"), "Table") == 0;
     cJSON *items =
         cJSON_DetachItemFromObjectCaseSensitive(doc, table ? "rows" : "items");
@@ -187,19 +215,26 @@ int fg_fanout_merge_add(struct fg_fanout_merge *m, const char *cluster,
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(doc, "metadata");
     const char *c = str_of(meta, "continue");
     char *name = keep_cluster(m, cluster);
-    int rc = name && (!*c || (*cont = strdup(c))) ? 0 : -1;
     if (name)
         m->n_clusters++;
-    while (rc == 0 && cJSON_GetArraySize(items) > 0) {
-        cJSON *item = cJSON_DetachItemFromArray(items, 0);
-        if ((table ? annotate_row(item, cluster) : annotate(item, cluster)) !=
-                0 ||
-            add_entry(m, item, name) != 0) {
+    /* Every item is annotated before any is taken: an answer is merged
+     * whole or not at all. */
+    int rc = name ? 0 : -1;
+    for (cJSON *it = items->child; rc == 0 && it; it = it->next)
+        rc = table ? annotate_row(it, cluster) : annotate(it, cluster);
+    if (rc == 0 && *c && !(*cont = strdup(c)))
+        rc = -1;
+    size_t first = m->n;
+    while (rc == 0 && items->child) {
+        cJSON *item = cJSON_DetachItemViaPointer(items, items->child);
+        if (add_entry(m, item, name) != 0) {
             cJSON_Delete(item);
             rc = -1;
         }
     }
     cJSON_Delete(items);
+    while (rc != 0 && m->n > first)
+        cJSON_Delete(m->entries[--m->n].item);
     if (rc != 0) {
         free(*cont);
         *cont = NULL;
@@ -317,7 +352,8 @@ char *fg_fanout_merge_finish(struct fg_fanout_merge *m, const char *cont,
         prepend(cJSON_GetObjectItemCaseSensitive(env, "columnDefinitions"),
                 cluster_column()) != 0)
         return NULL;
-    qsort(m->entries, m->n, sizeof(*m->entries), entry_order);
+    if (m->n) /* qsort may not be given NULL, even for nothing */
+        qsort(m->entries, m->n, sizeof(*m->entries), entry_order);
     cJSON *items = cJSON_AddArrayToObject(env, m->table ? "rows" : "items");
     if (!items)
         return NULL;
@@ -326,7 +362,7 @@ char *fg_fanout_merge_finish(struct fg_fanout_merge *m, const char *cont,
     for (size_t i = 0; i < m->n; i++)
         cJSON_AddItemToArray(items, m->entries[i].item);
     m->n = 0;
-    cJSON_DeleteItemFromObjectCaseSensitive(env, "failedClusters");
+    delete_all(env, "failedClusters");
     if (m->failed) {
         cJSON_AddItemToObject(env, "failedClusters", m->failed);
         m->failed = NULL;

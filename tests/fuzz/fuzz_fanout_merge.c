@@ -17,22 +17,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_named(const cJSON *list)
 {
     int table =
-        cJSON_IsString(cJSON_GetObjectItem(list, "kind")) &&
-        strcmp(cJSON_GetObjectItem(list, "kind")->valuestring, "Table") == 0;
-    const cJSON *items = cJSON_GetObjectItem(list, table ? "rows" : "items");
+        cJSON_IsString(cJSON_GetObjectItemCaseSensitive(list, "kind")) &&
+        strcmp(cJSON_GetObjectItemCaseSensitive(list, "kind")->valuestring,
+               "Table") == 0;
+    const cJSON *items =
+        cJSON_GetObjectItemCaseSensitive(list, table ? "rows" : "items");
     if (!cJSON_IsArray(items))
         abort();
     const cJSON *it;
     cJSON_ArrayForEach(it, items)
     {
-        const cJSON *obj = table ? cJSON_GetObjectItem(it, "object") : it;
+        const cJSON *obj =
+            table ? cJSON_GetObjectItemCaseSensitive(it, "object") : it;
         if (table && !cJSON_IsString(cJSON_GetArrayItem(
-                         cJSON_GetObjectItem(it, "cells"), 0)))
+                         cJSON_GetObjectItemCaseSensitive(it, "cells"), 0)))
             abort();
         if (obj && !cJSON_IsNull(obj) &&
-            !cJSON_IsString(cJSON_GetObjectItem(
-                cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"),
-                                    "annotations"),
+            !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
+                    "annotations"),
                 FG_FANOUT_CLUSTER_ANNOTATION)))
             abort();
     }

@@ -189,6 +189,16 @@ static void test_refused(void **state)
         "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\",\"rows\":[]}",
         "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\","
         "\"columnDefinitions\":[],\"rows\":[{\"object\":{}}]}",
+        /* merged whole or not at all: a good item before a bad one */
+        "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"items\":[{"
+        "\"metadata\":{\"name\":\"a\"}},1]}",
+        /* two of a key the merge reads or writes */
+        "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"items\":[],"
+        "\"items\":[]}",
+        "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"items\":[{"
+        "\"metadata\":{},\"metadata\":{}}]}",
+        "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"items\":[{"
+        "\"metadata\":{\"annotations\":{},\"annotations\":{}}}]}",
         deep,
     };
     struct fg_fanout_merge *m = fg_fanout_merge_new();
@@ -203,6 +213,7 @@ static void test_refused(void **state)
         assert_null(cont);
     }
     assert_int_equal(fg_fanout_merge_answers(m), 1);
+    assert_int_equal(fg_fanout_merge_items(m), 0);
     fg_fanout_merge_free(m);
 
     /* no answer: nothing to finish */
