@@ -304,5 +304,30 @@ class FanoutTwoWorkersTest(GatewayTest):
                 self.assertEqual(out.stderr, "")
 
 
+class FanoutLimitTest(GatewayTest):
+    """max_fanout_bytes bounds what one list holds: demo's pods (about
+    72 KiB of JSON) do not fit in 64 KiB, alpha's do; the list has
+    alpha's and a warning for demo, and pages of it fit."""
+    extra_gateway = "max_fanout_bytes = 65536\n"
+    members = [mock_member("demo", "demo.json"),
+               mock_member("alpha", "host.json")]
+
+    def test_past_the_bound(self):
+        code, _, text = self.curl("/clusters/*/api/v1/pods", "-D", "-")
+        self.assertEqual(code, 200, text)
+        head, _, body = text.partition("\n\n")
+        self.assertRegex(head, r'(?im)^warning: 299 - "cluster demo: its '
+                               r'answer takes the list past max_fanout_bytes')
+        items = json.loads(body)["items"]
+        self.assertEqual(
+            [(i["metadata"]["annotations"][ANNOTATION],
+              i["metadata"]["namespace"], i["metadata"]["name"])
+             for i in items], expected([("alpha", ALPHA)]))
+        out = self.kubectl("get", "pods", "-A", "--chunk-size=10",
+                           context="_all")
+        self.assertEqual(rows_of(out.stdout),
+                         expected([("alpha", ALPHA), ("demo", DEMO)]))
+
+
 if __name__ == "__main__":
     unittest.main()
