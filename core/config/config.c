@@ -47,6 +47,10 @@ static const struct fg_config_key gateway_keys[] = {
      NULL},
     {"max_review_body_bytes", FG_CONFIG_INT, "65536", 0, 1024, 1048576,
      "SelfSubject*Review bodies the gateway answers itself"},
+    {"max_fanout_bytes", FG_CONFIG_INT, "67108864", 0, 65536, INT64_C(1) << 34,
+     "member answers a cross-cluster read holds at once"},
+    {"fanout_timeout", FG_CONFIG_DURATION, "30s", 0, 100, 600000,
+     "how long a cross-cluster read waits for each member"},
     {"max_streams_per_connection", FG_CONFIG_INT, "128", 0, 1, 100000, NULL},
     {"stream_buffer_bytes", FG_CONFIG_INT, "262144", 0, 4096, 1 << 30, NULL},
     {"h2_max_control_frames", FG_CONFIG_INT, "1000", 0, 10, 1000000, NULL},
@@ -752,6 +756,8 @@ static void apply_gateway(struct fg_config *cfg, struct fg_config_section *s,
     lim->max_uri_bytes = (uint32_t)get_int(s, "max_uri_bytes");
     lim->max_request_body_bytes = get_int(s, "max_request_body_bytes");
     lim->max_review_body_bytes = get_int(s, "max_review_body_bytes");
+    lim->max_fanout_bytes = get_int(s, "max_fanout_bytes");
+    lim->fanout_timeout_ms = (uint64_t)get_int(s, "fanout_timeout");
     lim->max_streams_per_connection =
         (uint32_t)get_int(s, "max_streams_per_connection");
     lim->stream_buffer_bytes = (uint32_t)get_int(s, "stream_buffer_bytes");

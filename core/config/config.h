@@ -26,6 +26,10 @@ struct fg_limits {
     int64_t max_request_body_bytes;      /* max_request_body_bytes = 3145728 */
     int64_t max_review_body_bytes;       /* = 65536: the SelfSubject*Review
                                             bodies the gateway reads itself */
+    int64_t max_fanout_bytes;            /* = 64 MiB: the member answers of
+                                            one cross-cluster list, in all */
+    uint64_t fanout_timeout_ms;          /* fanout_timeout = 30s: per member
+                                            of such a list */
     uint32_t max_streams_per_connection; /* max_streams_per_connection = 128 */
     uint32_t stream_buffer_bytes;        /* stream_buffer_bytes = 262144 */
     uint32_t h2_max_control_frames;      /* h2_max_control_frames = 1000 per

@@ -237,6 +237,22 @@ char *fg_kubeconfig_text(const char *where, const char *server_base,
                                       user->namespaces[i]));
         free(server);
     }
+    if (ok && user->all_context) {
+        size_t n = base_len + sizeof("/clusters/*");
+        char *server = malloc(n);
+        cJSON *cluster = NULL, *context = NULL;
+        if (server)
+            snprintf(server, n, "%.*s/clusters/*", (int)base_len, server_base);
+        ok = server &&
+             (cluster = named(clusters, FG_KUBECONFIG_ALL, "cluster")) &&
+             cJSON_AddStringToObject(cluster, "server", server) &&
+             cJSON_AddStringToObject(cluster, "certificate-authority-data",
+                                     ca_data) &&
+             (context = named(contexts, FG_KUBECONFIG_ALL, "context")) &&
+             cJSON_AddStringToObject(context, "cluster", FG_KUBECONFIG_ALL) &&
+             cJSON_AddStringToObject(context, "user", user->name);
+        free(server);
+    }
     char *json = ok ? cJSON_Print(root) : NULL;
     free(ca_data);
     cJSON_Delete(root);
@@ -271,8 +287,8 @@ int fg_kubeconfig_write(const char *path, const char *server_base,
 {
     if (!token || !*token)
         return fg_error_set(err, "%s: empty token", path);
-    const struct fg_kubeconfig_user admin = {.name = ADMIN_USER,
-                                             .token = token};
+    const struct fg_kubeconfig_user admin = {
+        .name = ADMIN_USER, .token = token, .all_context = n_members > 1};
     char *text = fg_kubeconfig_text(path, server_base, ca_pem_file, &admin,
                                     members, n_members, current, err);
     if (!text)

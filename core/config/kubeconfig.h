@@ -18,8 +18,9 @@ int fg_admin_token_ensure(const char *state_dir, char out[65],
 /* Writes PATH (atomically, mode 0600) as a kubeconfig with, per member
  * NAME, a cluster NAME at SERVER_BASE/clusters/NAME trusting the CA in
  * CA_PEM_FILE, and a context NAME using the user "fedgate-admin" (TOKEN).
- * CURRENT (NULL: the first member) becomes current-context. Member names
- * must be DNS-1123 labels and SERVER_BASE an https:// URL. The file is
+ * CURRENT (NULL: the first member) becomes current-context. With
+ * more than one member, a context FG_KUBECONFIG_ALL lists across them. Member
+ * names must be DNS-1123 labels and SERVER_BASE an https:// URL. The file is
  * JSON, which kubectl reads as the YAML it is. Returns 0 or -1. */
 int fg_kubeconfig_write(const char *path, const char *server_base,
                         const char *ca_pem_file, const char *token,
@@ -35,7 +36,14 @@ struct fg_kubeconfig_user {
     const char *client_cert_pem;
     const char *client_key_pem;
     const char *const *namespaces;
+    /* Also a cluster and context FG_KUBECONFIG_ALL at SERVER_BASE/clusters/
+     * followed by "*" (every member at once: lists across clusters). */
+    int all_context;
 };
+
+/* The name of that context: no DNS-1123 label (member names are) can
+ * start with '_', so it never clashes with a member's. */
+#define FG_KUBECONFIG_ALL "_all"
 
 /* The kubeconfig fg_kubeconfig_write writes, for USER, as malloc'd text
  * (wipe it before freeing: it holds the credential). Messages name WHERE.

@@ -251,7 +251,9 @@ int fg_gateway_write_kubeconfig(struct fg_gateway *gw,
                                  names, cfg->n_members, NULL, err);
     free(names);
     if (rc == 0)
-        fg_info("admin kubeconfig: %s (contexts: one per member)", path);
+        fg_info("admin kubeconfig: %s (contexts: one per member%s)", path,
+                cfg->n_members > 1 ? ", and _all for every member at once"
+                                   : "");
     return rc;
 }
 

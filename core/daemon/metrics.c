@@ -330,7 +330,15 @@ static void render_connections(const struct fg_gateway *gw,
         "# HELP fedgate_connections_evicted_total Idle unauthenticated "
         "connections closed to make room for a new one.\n"
         "# TYPE fedgate_connections_evicted_total counter\n"
-        "fedgate_connections_evicted_total %llu\n",
+        "fedgate_connections_evicted_total %llu\n"
+        "# HELP fedgate_fanout_requests_total Lists across every member "
+        "cluster (/clusters/%%2A).\n"
+        "# TYPE fedgate_fanout_requests_total counter\n"
+        "fedgate_fanout_requests_total %llu\n"
+        "# HELP fedgate_fanout_member_failures_total Members whose part of "
+        "such a list failed (reported as a Warning).\n"
+        "# TYPE fedgate_fanout_member_failures_total counter\n"
+        "fedgate_fanout_member_failures_total %llu\n",
         (long long)open,
         (unsigned long long)sum_u64(
             gw, offsetof(struct fg_metrics_shard, accept_errors)),
@@ -342,7 +350,11 @@ static void render_connections(const struct fg_gateway *gw,
         (unsigned long long)sum_u64(
             gw, offsetof(struct fg_metrics_shard, conns_source)),
         (unsigned long long)sum_u64(
-            gw, offsetof(struct fg_metrics_shard, conns_evicted)));
+            gw, offsetof(struct fg_metrics_shard, conns_evicted)),
+        (unsigned long long)sum_u64(
+            gw, offsetof(struct fg_metrics_shard, fanout_requests)),
+        (unsigned long long)sum_u64(
+            gw, offsetof(struct fg_metrics_shard, fanout_member_failures)));
 }
 
 int fg_metrics_render(const struct fg_worker *w, struct evbuffer *out)

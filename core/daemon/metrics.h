@@ -50,6 +50,9 @@ struct fg_metrics_shard {
     atomic_uint_fast64_t conns_source;  /* refused: per-source cap */
     atomic_uint_fast64_t conns_evicted; /* idle unauthenticated, closed
                                            for a newcomer */
+    /* Cross-cluster lists (fanout.c) and the member answers they lacked. */
+    atomic_uint_fast64_t fanout_requests;
+    atomic_uint_fast64_t fanout_member_failures;
 };
 
 int fg_metrics_shard_init(struct fg_metrics_shard *s);

@@ -21,6 +21,7 @@
 #include "daemon/generation.h"
 #include "base/log.h"
 #include "request/exchange_gen.h"
+#include "request/fanout.h"
 #include "request/policy_chain.h"
 #include "request/review.h"
 #include "request/status.h"
@@ -81,15 +82,28 @@ void fg_exchange_reply_with(struct fg_exchange *ex, int status,
                             const char *content_type, const void *body,
                             size_t len)
 {
-    struct fg_header h[3] = {
-        {"content-type", 12, content_type, strlen(content_type)},
-        {"cache-control", 13, "no-cache, private", 17},
-    };
-    if (extra)
-        h[2] = *extra;
+    fg_exchange_reply_headers(ex, status, extra, extra ? 1 : 0, content_type,
+                              body, len);
+}
+
+void fg_exchange_reply_headers(struct fg_exchange *ex, int status,
+                               const struct fg_header *extra, size_t n_extra,
+                               const char *content_type, const void *body,
+                               size_t len)
+{
+    struct fg_header *h = fg_arena_alloc(ex->arena, (n_extra + 2) * sizeof(*h));
+    if (!h) {
+        ex->ops->reset(ex->cs);
+        return;
+    }
+    h[0] = (struct fg_header){"content-type", 12, content_type,
+                              strlen(content_type)};
+    h[1] = (struct fg_header){"cache-control", 13, "no-cache, private", 17};
+    for (size_t i = 0; i < n_extra; i++)
+        h[2 + i] = extra[i];
     ex->driver_done = 1;
     int bodyless = ex->is_head_request || len == 0;
-    if (send_head(ex, status, h, extra ? 3 : 2, (int64_t)len, bodyless) != 0)
+    if (send_head(ex, status, h, n_extra + 2, (int64_t)len, bodyless) != 0)
         return;
     if (!bodyless && ex->ops->send_data(ex->cs, body, len) == 0)
         ex->ops->send_end(ex->cs);
@@ -140,9 +154,9 @@ void fg_exchange_fail(struct fg_exchange *ex, int code, const char *reason,
  * drivers check the same one. */
 /* The headers a member may see, in the request's arena (the strings
  * copied there unless the codec built them there already). */
-static const struct fg_header *member_headers(struct fg_exchange *ex,
-                                              const struct fg_request_in *req,
-                                              size_t *n_out)
+const struct fg_header *
+fg_exchange_member_headers(struct fg_exchange *ex,
+                           const struct fg_request_in *req, size_t *n_out)
 {
     struct fg_header *out =
         fg_arena_alloc(ex->arena, (req->n_headers + 1) * sizeof(*out));
@@ -502,16 +516,17 @@ static void start_body_timer(struct fg_exchange *ex)
 
 /* ---- routing ------------------------------------------------------------- */
 
-static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
-                      const struct fg_request_in *req,
-                      const struct fg_target *t)
+void fg_exchange_to_member(struct fg_exchange *ex, struct fg_member_rt *m,
+                           const struct fg_request_in *req,
+                           const struct fg_target *t)
 {
     /* The head lives in the request's arena until the exchange is freed,
      * after stream_close: the driver reads it in place (driver.h). */
     struct fg_arena *a = ex->arena;
     struct fg_request_head *head = fg_arena_alloc(a, sizeof(*head));
     size_t n_headers = 0;
-    const struct fg_header *headers = member_headers(ex, req, &n_headers);
+    const struct fg_header *headers =
+        fg_exchange_member_headers(ex, req, &n_headers);
     char *base_path = fg_arena_alloc(a, strlen(t->member) + 11);
     const char *method =
         req->in_arena ? req->method
@@ -521,7 +536,7 @@ static void to_member(struct fg_exchange *ex, struct fg_member_rt *m,
         return;
     }
     base_path[0] = '\0';
-    if (t->member_ref == FG_MEMBER_NAMED)
+    if (t->member_ref == FG_MEMBER_NAMED || t->member_ref == FG_MEMBER_ALL)
         sprintf(base_path, "/clusters/%s", t->member);
     *head = (struct fg_request_head){
         .method = method,
@@ -622,6 +637,10 @@ void fg_exchange_route(struct fg_exchange *ex, const struct fg_request_in *req,
         fg_endpoints_serve(ex, req->method, t->path);
         return;
     }
+    if (t->member_ref == FG_MEMBER_ALL) {
+        fg_fanout_start(ex, req, t);
+        return;
+    }
     struct fg_member_rt *m = NULL;
     if (t->member_ref == FG_MEMBER_NAMED) {
         m = fg_gen_member(ex->gen, t->member);
@@ -654,7 +673,7 @@ void fg_exchange_route(struct fg_exchange *ex, const struct fg_request_in *req,
         free(json);
         return;
     }
-    to_member(ex, m, req, t);
+    fg_exchange_to_member(ex, m, req, t);
 }
 
 void fg_exchange_body(struct fg_exchange *ex, const void *buf, size_t len)
@@ -746,9 +765,13 @@ static void finish_now(struct fg_exchange *ex, int completed)
         code = 499;
     fg_policy_finish(ex, code, now_us() - ex->started_us);
     fg_review_finish(ex);
-    fg_metrics_record(&w->metrics,
-                      ex->member ? ex->member->section->name : NULL, ex->verb,
-                      code, now_us() - ex->started_us);
+    /* a list across members is counted as the member "*" */
+    const char *member = ex->member   ? ex->member->section->name
+                         : ex->fanout ? "*"
+                                      : NULL;
+    fg_fanout_finish(ex);
+    fg_metrics_record(&w->metrics, member, ex->verb, code,
+                      now_us() - ex->started_us);
     fg_exchange_gen_release(ex);
     atomic_fetch_sub_explicit(&w->metrics.in_flight, 1, memory_order_relaxed);
     w->in_flight--;

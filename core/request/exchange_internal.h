@@ -15,6 +15,7 @@ struct fg_worker_gen;
 struct fg_member_rt;
 struct fg_policy_run;
 struct fg_review_run;
+struct fg_fanout;
 
 struct fg_exchange {
     struct fg_conn *conn;
@@ -38,6 +39,7 @@ struct fg_exchange {
     struct fg_policy_run *policy;       /* in the arena; NULL for probes */
     const struct fg_identity *identity; /* authenticated; in the arena */
     struct fg_review_run *review;       /* a review the gateway answers */
+    struct fg_fanout *fanout;           /* a list from every member */
 
     struct fg_member_rt *member;
     void *stream; /* the driver's, NULL when none or closed */
@@ -71,6 +73,24 @@ void fg_exchange_reply_with(struct fg_exchange *ex, int status,
                             const struct fg_header *extra,
                             const char *content_type, const void *body,
                             size_t len);
+
+/* The same with N_EXTRA more headers EXTRA (copied before it returns). */
+void fg_exchange_reply_headers(struct fg_exchange *ex, int status,
+                               const struct fg_header *extra, size_t n_extra,
+                               const char *content_type, const void *body,
+                               size_t len);
+
+/* The headers of REQ a member may see, in EX's arena; *N_OUT of them.
+ * NULL when out of memory. */
+const struct fg_header *
+fg_exchange_member_headers(struct fg_exchange *ex,
+                           const struct fg_request_in *req, size_t *n_out);
+
+/* Opens a stream on M's driver for REQ (to the member T names: its
+ * base_path), its answer relayed to the client. */
+void fg_exchange_to_member(struct fg_exchange *ex, struct fg_member_rt *m,
+                           const struct fg_request_in *req,
+                           const struct fg_target *t);
 
 /* Routes a request that passed the policy chain: the gateway's own
  * /metrics and /version, or the member T names (404 for none). REQ and T

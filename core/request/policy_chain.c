@@ -88,7 +88,9 @@ struct fg_policy_run {
     struct fg_impersonation imp;  /* PH_IMPERSONATE's questions */
     size_t imp_next;              /* the one being asked */
     fg_policy_answer_fn answered; /* PH_ASK's asker */
+    const char *own_member;       /* req.member, while PH_ASK names another */
     int review_path;              /* a SelfSubject*Review: no authorize */
+    int every_member;             /* FG_MEMBER_ALL: authorized per member */
 };
 
 static void run(struct fg_policy_run *r);
@@ -392,6 +394,7 @@ static enum step enter_impersonation(struct fg_policy_run *r)
 static enum step ask_settled(struct fg_policy_run *r, enum fg_verdict v)
 {
     r->req.review = 0;
+    r->req.member = r->own_member;
     r->req.info = r->ex->info;
     r->answered(r->ex, v, v == FG_DENY ? r->deny_message : NULL);
     return ANSWERED;
@@ -410,6 +413,10 @@ static enum step next_phase(struct fg_policy_run *r)
     /* kube-apiserver's bootstrap policy grants the SelfSubject*Reviews to
      * every authenticated caller; the review itself asks the authorizers */
     if (r->phase == PH_AUTHORIZE && r->review_path)
+        return NEXT_PHASE;
+    /* a request for every member is asked about on each (fanout.c), and
+     * goes only where the answer is yes */
+    if (r->phase == PH_AUTHORIZE && r->every_member)
         return NEXT_PHASE;
     return NEXT_PLUGIN;
 }
@@ -713,6 +720,7 @@ void fg_policy_start(struct fg_exchange *ex, const struct fg_request_in *req,
         .long_running = long_running(ex->info),
     };
     r->review_path = r->req.member && fg_review_kind_of(ex->info);
+    r->every_member = r->target.member_ref == FG_MEMBER_ALL;
     client_cert(r);
     run(r);
 }
@@ -770,11 +778,14 @@ void fg_policy_finish(struct fg_exchange *ex, int status, uint64_t duration_us)
     ex->policy = NULL;
 }
 
-void fg_policy_ask(struct fg_exchange *ex,
+void fg_policy_ask(struct fg_exchange *ex, const char *member,
                    const struct fg_request_info *attributes,
                    fg_policy_answer_fn answered)
 {
     struct fg_policy_run *r = ex->policy;
+    r->own_member = r->req.member;
+    if (member)
+        r->req.member = member;
     r->phase = PH_ASK;
     r->next = 0;
     r->deciders = 0;

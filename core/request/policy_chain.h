@@ -44,11 +44,13 @@ typedef void (*fg_policy_answer_fn)(struct fg_exchange *ex, enum fg_verdict v,
                                     const char *reason);
 
 /* Asks the authorize plugins about ATTRIBUTES (kept by the caller until
- * answered) for EX's identity on its member, with review = 1: the
- * SelfSubjectAccessReview. ANSWERED gets the verdict now or later, through
- * the chain's own machinery (pending verdicts, their deadline, cancel),
- * and never once EX is finished. Call it only after EX was routed. */
-void fg_policy_ask(struct fg_exchange *ex,
+ * answered) for EX's identity on MEMBER (NULL: EX's own member; else kept
+ * by the caller until answered), with review = 1: the
+ * SelfSubjectAccessReview, or a cross-cluster read's question per member.
+ * ANSWERED gets the verdict now or later, through the chain's own machinery
+ * (pending verdicts, their deadline, cancel), and never once EX is finished.
+ * Call it only after EX was routed. */
+void fg_policy_ask(struct fg_exchange *ex, const char *member,
                    const struct fg_request_info *attributes,
                    fg_policy_answer_fn answered);
 

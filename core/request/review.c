@@ -173,7 +173,7 @@ static void serve(struct fg_exchange *ex)
         return;
     }
     if (rv->kind == FG_REVIEW_ACCESS)
-        fg_policy_ask(ex, &rv->review.attributes, access_answered);
+        fg_policy_ask(ex, NULL, &rv->review.attributes, access_answered);
     else if (rv->kind == FG_REVIEW_RULES)
         serve_rules(ex, rv);
     else

@@ -176,9 +176,19 @@ static int parse_member_path(const char *raw, size_t len, struct fg_target *out,
     size_t name_len = 0;
     while (FG_CLUSTERS_PREFIX_LEN + name_len < len && name[name_len] != '/')
         name_len++;
+    /* Every cluster at once: "*" as sent, or "%2A" as Go's url package
+     * (kubectl, client-go) escapes it. No member name can be either, and
+     * no other spelling means it. */
+    int all = (name_len == 1 && name[0] == '*') ||
+              (name_len == 3 && name[0] == '%' && name[1] == '2' &&
+               (name[2] == 'A' || name[2] == 'a'));
     bool unreserved = name_len > 0;
     for (size_t i = 0; i < name_len; i++)
         unreserved = unreserved && is_unreserved((unsigned char)name[i]);
+    if (all) {
+        unreserved = true;
+        name = "*";
+    }
     if (!unreserved || (name_len == 1 && name[0] == '.') ||
         (name_len == 2 && name[0] == '.' && name[1] == '.'))
         return fail(err, 400,
@@ -201,7 +211,13 @@ static int parse_member_path(const char *raw, size_t len, struct fg_target *out,
         free(rest);
         return fail(err, 500, "out of memory");
     }
-    memcpy(path, raw, rest_off);
+    /* The path names the cluster segment canonically ("*" for both). */
+    memcpy(path, raw, FG_CLUSTERS_PREFIX_LEN);
+    memcpy(path + FG_CLUSTERS_PREFIX_LEN, name, all ? 1 : name_len);
+    if (all) {
+        rest_off = FG_CLUSTERS_PREFIX_LEN + 1;
+        name_len = 1;
+    }
     if (strcmp(rest, "/") == 0) {
         memcpy(path + rest_off, "\0/", 3);
         out->rest = path + rest_off + 1;
@@ -215,8 +231,9 @@ static int parse_member_path(const char *raw, size_t len, struct fg_target *out,
         name_len < sizeof(out->member) - 1 ? name_len : sizeof(out->member) - 1;
     memcpy(out->member, name, keep);
     out->member[keep] = '\0';
-    out->member_ref = fg_is_dns1123_label(name, name_len) ? FG_MEMBER_NAMED
-                                                          : FG_MEMBER_INVALID;
+    out->member_ref = all                                   ? FG_MEMBER_ALL
+                      : fg_is_dns1123_label(name, name_len) ? FG_MEMBER_NAMED
+                                                            : FG_MEMBER_INVALID;
     return 0;
 }
 

@@ -16,6 +16,9 @@ enum fg_member_ref {
     FG_MEMBER_NAMED = 1,   /* /clusters/NAME with a valid member name */
     FG_MEMBER_INVALID = 2, /* /clusters/X where X (RFC 3986 unreserved
                               bytes, sent as is) is no DNS-1123 label */
+    FG_MEMBER_ALL = 3,     /* /clusters/ followed by the segment "*" or
+                              "%2A" (as Go escapes it): every member at
+                              once; path spells it "*" */
 };
 
 struct fg_target {
@@ -27,7 +30,7 @@ struct fg_target {
     char *query;
     enum fg_member_ref member_ref;
     /* NAMED: the member name. INVALID: up to 63 bytes of the segment, for
-     * the error message. */
+     * the error message. ALL: "*". */
     char member[64];
     /* What follows /clusters/NAME ("/" if nothing does), in the same
      * allocation as path; for FG_MEMBER_NONE it is path itself. */

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/config.h"
 #include "request/target.h"
@@ -92,6 +93,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (size > 10 + strlen(t.member) &&
              data[10 + strlen(t.member)] != '/' &&
              data[10 + strlen(t.member)] != '?'))
+            abort();
+        break;
+    case FG_MEMBER_ALL:
+        /* every member: only "*" or "%2A" as sent, spelled "*" */
+        if (strcmp(t.member, "*") != 0 ||
+            strncmp(t.path, "/clusters/*", 11) != 0 ||
+            (t.path[11] != '/' && t.path[11] != '\0') ||
+            !((size >= 11 && memcmp(data, "/clusters/*", 11) == 0 &&
+               (size == 11 || data[11] == '/' || data[11] == '?')) ||
+              (size >= 13 &&
+               strncasecmp((const char *)data, "/clusters/%2A", 13) == 0 &&
+               (size == 13 || data[13] == '/' || data[13] == '?'))))
             abort();
         break;
     case FG_MEMBER_INVALID:

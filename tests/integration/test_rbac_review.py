@@ -344,10 +344,10 @@ class CanITest(unittest.TestCase):
         contexts = {}
         for user, groups, want in [
                 ("ada2", ["platform-admins"],
-                 {"host": None, "demo": None, "edge": None}),
+                 {"host": None, "demo": None, "edge": None, "_all": None}),
                 ("vic2", ["demo-viewers"], {"demo": None}),
                 ("nia2", ["shop-admins", "everyone"],
-                 {"demo": "shop", "edge": "shop"}),
+                 {"demo": "shop", "edge": "shop", "_all": None}),
                 ("nobody", [], {})]:
             args = server + [a for g in groups for a in ("--group", g)]
             kc, err = self.fedgatectl(user, *args)
@@ -359,7 +359,7 @@ class CanITest(unittest.TestCase):
             contexts[user] = kc
         kc, _ = self.fedgatectl("all")  # without --server: every member
         self.assertEqual([c["name"] for c in kc["contexts"]],
-                         ["host", "demo", "edge"])
+                         ["host", "demo", "edge", "_all"])
         # the new tokens work once the gateway has re-read the file
         path = os.path.join(self.gw.tmp, "nia2.kubeconfig")
         with open(path, "w") as f:

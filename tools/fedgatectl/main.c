@@ -274,6 +274,8 @@ static int kubeconfig(const struct options *o, const struct fg_config *cfg)
         user.client_cert_pem = cert;
         user.client_key_pem = key;
     }
+    /* the context for every member at once, when there are several */
+    user.all_context = n_members > 1;
     text = fg_kubeconfig_text("kubeconfig", server,
                               o->server_ca ? o->server_ca : ca_file, &user,
                               members, n_members, NULL, &err);

@@ -193,8 +193,8 @@ static void test_kubeconfig_content(void **state)
     cJSON *clusters = cJSON_GetObjectItemCaseSensitive(root, "clusters");
     cJSON *contexts = cJSON_GetObjectItemCaseSensitive(root, "contexts");
     cJSON *users = cJSON_GetObjectItemCaseSensitive(root, "users");
-    assert_int_equal(cJSON_GetArraySize(clusters), 3);
-    assert_int_equal(cJSON_GetArraySize(contexts), 3);
+    assert_int_equal(cJSON_GetArraySize(clusters), 4);
+    assert_int_equal(cJSON_GetArraySize(contexts), 4);
     assert_int_equal(cJSON_GetArraySize(users), 1);
 
     cJSON *u = cJSON_GetArrayItem(users, 0);
@@ -219,6 +219,13 @@ static void test_kubeconfig_content(void **state)
         assert_string_equal(str_at(x, "context", "cluster"), members[i]);
         assert_string_equal(str_at(x, "context", "user"), "fedgate-admin");
     }
+    /* the context for every member at once, named like no member */
+    cJSON *all = cJSON_GetArrayItem(contexts, 3);
+    assert_string_equal(str_at(all, "name", NULL), "_all");
+    assert_string_equal(str_at(all, "context", "cluster"), "_all");
+    assert_string_equal(
+        str_at(cJSON_GetArrayItem(clusters, 3), "cluster", "server"),
+        "https://127.0.0.1:6443/clusters/*");
     cJSON_Delete(root);
 
     /* Rewriting replaces the file; NULL current means the first member. */
@@ -227,6 +234,9 @@ static void test_kubeconfig_content(void **state)
         fail_msg("%s", err.msg);
     root = cJSON_Parse(read_text(f->kc));
     assert_string_equal(str_at(root, "current-context", NULL), "demo");
+    assert_int_equal(
+        cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "contexts")),
+        3);
     assert_string_equal(
         str_at(cJSON_GetArrayItem(
                    cJSON_GetObjectItemCaseSensitive(root, "clusters"), 1),

@@ -204,6 +204,59 @@ static void test_member_escapes(void **state)
         check(&lookalike[i]);
 }
 
+/* The segment "*" (or "%2A", as Go's url package escapes it for kubectl
+ * and client-go) means every member; no other spelling does, and nothing
+ * after it leaves it. */
+static void test_all_clusters(void **state)
+{
+    (void)state;
+    static const struct expect all[] = {
+        {"/clusters/*/api/v1/pods", 0, "/clusters/*/api/v1/pods", NULL,
+         FG_MEMBER_ALL, "*", "/api/v1/pods"},
+        {"/clusters/%2A/api/v1/pods?limit=2", 0, "/clusters/*/api/v1/pods",
+         "limit=2", FG_MEMBER_ALL, "*", "/api/v1/pods"},
+        {"/clusters/%2a/api", 0, "/clusters/*/api", NULL, FG_MEMBER_ALL, "*",
+         "/api"},
+        {"/clusters/*", 0, "/clusters/*", NULL, FG_MEMBER_ALL, "*", "/"},
+        {"/clusters/%2A/", 0, "/clusters/*", NULL, FG_MEMBER_ALL, "*", "/"},
+        {"/clusters/*/api/./v1//x/../pods", 0, "/clusters/*/api/v1/pods", NULL,
+         FG_MEMBER_ALL, "*", "/api/v1/pods"},
+    };
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        check(&all[i]);
+    static const char *const dots[] = {"..", "%2e%2e", ".%2E", "%2E."};
+    static const char *const forms[] = {
+        "/clusters/*/#/m2/api",   "/clusters/%2A/#/m2/api",
+        "/clusters/*/api/#/#/m2", "/clusters/%2a/#",
+        "/x/#/clusters/*/api",    "/#/clusters/%2A",
+    };
+    char buf[256];
+    for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++)
+        for (size_t d = 0; d < sizeof(dots) / sizeof(dots[0]); d++) {
+            /* fill() replaces '*': mark the dots with '#' here instead */
+            size_t n = 0;
+            for (const char *p = forms[f]; *p && n + 8 < sizeof(buf); p++) {
+                if (*p == '#') {
+                    memcpy(buf + n, dots[d], strlen(dots[d]));
+                    n += strlen(dots[d]);
+                } else {
+                    buf[n++] = *p;
+                }
+            }
+            buf[n] = '\0';
+            check_refused(buf);
+        }
+    static const char *const other[] = {
+        "/clusters/**/api", "/clusters/*a/api",   "/clusters/a*/api",
+        "/clusters/%2A%2A", "/clusters/%252A",    "/clusters/%2A1/api",
+        "/clusters/%2",     "/clusters/%2B/api",  "/clusters/*%2F..%2Fm2",
+        "/clusters//*/api", "/clusters/./*/api",  "/%63lusters/*/api",
+        "/x/../clusters/*", "/clusters/%2a%00/x",
+    };
+    for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+        check_refused(other[i]);
+}
+
 static void test_canonical_encoding(void **state)
 {
     (void)state;
@@ -354,6 +407,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routing),
         cmocka_unit_test(test_member_escapes),
+        cmocka_unit_test(test_all_clusters),
         cmocka_unit_test(test_canonical_encoding),
         cmocka_unit_test(test_rejected),
         cmocka_unit_test(test_embedded_nul),
