@@ -15,16 +15,21 @@
 int fg_admin_token_ensure(const char *state_dir, char out[65],
                           struct fg_error *err);
 
+/* The context (and cluster) of the host's own API, at SERVER_BASE: a
+ * name no member can have, since member names are DNS-1123 labels. */
+#define FG_FLEET_CONTEXT "fedgate.fleet"
+
 /* Writes PATH (atomically, mode 0600) as a kubeconfig with, per member
  * NAME, a cluster NAME at SERVER_BASE/clusters/NAME trusting the CA in
- * CA_PEM_FILE, and a context NAME using the user "fedgate-admin" (TOKEN).
+ * CA_PEM_FILE, and a context NAME using the user "fedgate-admin" (TOKEN);
+ * with FLEET also the context FG_FLEET_CONTEXT for the host's own API.
  * CURRENT (NULL: the first member) becomes current-context. Member names
  * must be DNS-1123 labels and SERVER_BASE an https:// URL. The file is
  * JSON, which kubectl reads as the YAML it is. Returns 0 or -1. */
 int fg_kubeconfig_write(const char *path, const char *server_base,
                         const char *ca_pem_file, const char *token,
                         const char *const *members, size_t n_members,
-                        const char *current, struct fg_error *err);
+                        const char *current, int fleet, struct fg_error *err);
 
 /* The one user of a kubeconfig and its credential: a bearer token, or a
  * client certificate and its key (PEM texts). NAMESPACES, when set, holds
@@ -35,6 +40,7 @@ struct fg_kubeconfig_user {
     const char *client_cert_pem;
     const char *client_key_pem;
     const char *const *namespaces;
+    int fleet; /* a context FG_FLEET_CONTEXT for the host's own API too */
 };
 
 /* The kubeconfig fg_kubeconfig_write writes, for USER, as malloc'd text

@@ -236,7 +236,10 @@ static int kubeconfig(const struct options *o, const struct fg_config *cfg)
     char **namespaces = calloc(cfg->n_members + 1, sizeof(*namespaces));
     char token[65] = "";
     char *cert = NULL, *key = NULL, *text = NULL, *admin = NULL;
-    struct fg_kubeconfig_user user = {.name = o->user};
+    /* the host's own API (fleet.h) lists only the clusters the user may
+     * see, so every user of a host gets its context */
+    struct fg_kubeconfig_user user = {.name = o->user,
+                                      .fleet = cfg->role == FG_ROLE_HOST};
     size_t n_members = cfg->n_members;
     if (!ca_file || !server || !members || !namespaces) {
         fprintf(stderr, "fedgatectl: out of memory\n");

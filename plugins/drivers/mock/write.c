@@ -133,7 +133,7 @@ void mock_w_changed(struct mock_write *w, const struct mock_kind *k,
 static int read_dry_run(struct mock_write *w)
 {
     char v[32];
-    int r = mock_query_get(w->query, "dryRun", v, sizeof(v));
+    int r = fg_query_get(w->query, "dryRun", v, sizeof(v));
     if (r == 0 || (r > 0 && !v[0]))
         return 0;
     if (r > 0 && strcmp(v, "All") == 0) {

@@ -1,0 +1,343 @@
+"""The host's own API: Cluster objects of cluster.kubesphere.io/v1alpha1.
+
+A host with two mock members (one of them the host's own cluster) and a
+direct member that is a member-role fedgate; driven with kubectl (get as
+a Table, -o yaml, -o wide, explain, -w), curl (discovery, Status answers,
+watch from a resourceVersion) and the Python client's CustomObjectsApi
+(list and watch). Stopping the direct member turns its Ready condition
+False within the configured bound, seen by both watches. Every process
+is stopped by its pid."""
+import json
+import os
+import queue
+import subprocess
+import threading
+import time
+import unittest
+
+from harness import FEDGATE, Gateway, mock_member, wait_for
+
+CTX = "fedgate.fleet"
+GROUP, VERSION = "cluster.kubesphere.io", "v1alpha1"
+# health_interval 300ms, 3 failures: Ready turns False about 1 s after the
+# driver sees the member gone; the direct driver probes every 10 s.
+HEALTH = ("host_cluster = host\nhealth_interval = 300ms\n"
+          "health_failures = 3\nhealth_successes = 1\n")
+FALSE_BOUND_S = 10 + 3 * 0.33 + 8  # probe period, hysteresis, slack
+
+
+def direct_member(name, gw, extra=""):
+    return ('[member "%s"]\ndriver = direct\nserver = https://127.0.0.1:%d\n'
+            'ca_file = %s\ntoken_file = %s\nconnect_timeout = 2s\n'
+            'labels = env=edge, fedgate.io/zone=lab\nprovider = kind\n%s' %
+            (name, gw.port, gw.ca, os.path.join(gw.state, "admin.token"),
+             extra))
+
+
+def ready_of(obj):
+    for c in obj.get("status", {}).get("conditions", []):
+        if c["type"] == "Ready":
+            return c["status"]
+    return None
+
+
+class Fleet(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.member = Gateway(members=[mock_member("edge", "demo.json")],
+                             role="member").start()
+        cls.host = Gateway(members=[
+            mock_member("host", "host.json"),
+            mock_member("demo", "demo.json") + "labels = env=demo\n",
+            direct_member("edge", cls.member)], extra_gateway=HEALTH)
+        try:
+            cls.host.start()
+        except Exception:
+            cls.member.stop()
+            cls.member.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            code = cls.host.stop()
+            logs = cls.host.logs()
+            cls.host.cleanup()
+            if code not in (0, None):
+                raise AssertionError("fedgate exited %s:\n%s" % (code, logs))
+        finally:
+            cls.member.stop()
+            cls.member.cleanup()
+
+    def kubectl(self, *args, check=True, context=CTX):
+        out = subprocess.run(["kubectl", "--kubeconfig", self.host.kubeconfig,
+                              "--context", context, "--request-timeout=20s"]
+                             + list(args), capture_output=True, text=True,
+                             timeout=60)
+        if check:
+            self.assertEqual(out.returncode, 0, out.stderr)
+        return out
+
+    def curl(self, path, *args):
+        out = subprocess.run(
+            ["curl", "-sS", "--max-time", "20", "--cacert", self.host.ca,
+             "-H", "Authorization: Bearer " + self.host.token, "-D", "-",
+             "-o", "-", "-w", "\n%{http_code}"] + list(args) +
+            [self.host.base + path], capture_output=True, text=True,
+            timeout=40)
+        text, _, code = out.stdout.rpartition("\n")
+        head, _, body = text.partition("\n\n")  # text mode: CRLF read as LF
+        return int(code or 0), head.lower(), body
+
+    def clusters(self):
+        return {c["metadata"]["name"]: c for c in json.loads(
+            self.kubectl("get", "clusters", "-o", "json").stdout)["items"]}
+
+    def wait_all_ready(self):
+        wait_for(lambda: all(ready_of(c) == "True"
+                             for c in self.clusters().values()), 40,
+                 "every Cluster Ready")
+
+    def test_1_table_and_versions(self):
+        self.wait_all_ready()
+        out = self.kubectl("get", "clusters").stdout.splitlines()
+        self.assertEqual(out[0].split(), ["NAME", "TYPE", "READY", "VERSION",
+                                          "AGE"])
+        rows = {line.split()[0]: line.split() for line in out[1:]}
+        self.assertEqual(sorted(rows), ["demo", "edge", "host"])
+        self.assertEqual(rows["edge"][1:3], ["direct", "True"])
+        self.assertEqual(rows["host"][1:3], ["mock", "True"])
+        self.assertTrue(rows["edge"][3].startswith("v1."), rows["edge"])
+        wide = self.kubectl("get", "clusters", "-o", "wide").stdout
+        head = wide.splitlines()[0].split()
+        self.assertEqual(head[5:], ["PROVIDER", "TUNNELS", "RTT", "LABELS"])
+        edge = [l for l in wide.splitlines() if l.startswith("edge ")][0]
+        self.assertIn("kind", edge.split())
+        self.assertIn("env=edge,fedgate.io/zone=lab", edge)
+        one = self.kubectl("get", "cluster", "edge").stdout
+        self.assertIn("direct", one)
+        one = self.kubectl("get", "cluster", "demo", "-w",
+                           "--request-timeout=2s", check=False).stdout
+        self.assertEqual([l.split()[0] for l in one.splitlines()[1:]],
+                         ["demo"])
+
+    def test_2_object(self):
+        obj = json.loads(self.kubectl("get", "cluster", "host", "-o",
+                                      "json").stdout)
+        self.assertEqual(obj["kind"], "Cluster")
+        self.assertEqual(obj["apiVersion"], GROUP + "/" + VERSION)
+        self.assertEqual(obj["metadata"]["labels"],
+                         {"cluster-role.kubesphere.io/host": ""})
+        edge = json.loads(self.kubectl("get", "cluster", "edge", "-o",
+                                       "json").stdout)
+        conn = edge["spec"]["connection"]
+        self.assertEqual(conn["type"], "direct")
+        self.assertEqual(conn["server"],
+                         "https://127.0.0.1:%d" % self.member.port)
+        self.assertEqual(conn["ca_file"], self.member.ca)
+        # never a secret, nor where one is kept
+        self.assertNotIn("token_file", conn)
+        self.assertNotIn(self.member.token, json.dumps(edge))
+        self.assertEqual(edge["spec"]["provider"], "kind")
+        self.assertEqual(edge["metadata"]["labels"],
+                         {"env": "edge", "fedgate.io/zone": "lab"})
+        self.assertNotIn("cluster-role.kubesphere.io/host",
+                         edge["metadata"]["labels"])
+        yaml = self.kubectl("get", "cluster", "demo", "-o", "yaml").stdout
+        self.assertIn("kind: Cluster", yaml)
+        self.assertIn("type: Ready", yaml)
+        self.assertIn("lastTransitionTime:", yaml)
+        missing = self.kubectl("get", "cluster", "nope", check=False)
+        self.assertNotEqual(missing.returncode, 0)
+        self.assertIn('clusters.cluster.kubesphere.io "nope" not found',
+                      missing.stderr)
+        hosts = [c for c in self.clusters().values()
+                 if "cluster-role.kubesphere.io/host" in
+                 c["metadata"].get("labels", {})]
+        self.assertEqual(len(hosts), 1)
+
+    def test_3_explain_and_discovery(self):
+        out = self.kubectl("explain", "clusters").stdout
+        self.assertIn("KIND:       Cluster", out)
+        out = self.kubectl("explain", "clusters.status.conditions").stdout
+        self.assertIn("lastTransitionTime", out)
+        out = self.kubectl("api-resources").stdout
+        self.assertIn("cluster.kubesphere.io/v1alpha1", out)
+        agg = "application/json;g=apidiscovery.k8s.io;v=v2;" \
+              "as=APIGroupDiscoveryList,application/json"
+        code, head, body = self.curl("/apis", "-H", "Accept: " + agg)
+        self.assertEqual(code, 200)
+        self.assertIn("as=apigroupdiscoverylist", head)
+        doc = json.loads(body)
+        self.assertEqual(doc["kind"], "APIGroupDiscoveryList")
+        res = doc["items"][0]["versions"][0]["resources"][0]
+        self.assertEqual((res["resource"], res["scope"]),
+                         ("clusters", "Cluster"))
+        code, head, body = self.curl("/apis")
+        self.assertEqual(json.loads(body)["kind"], "APIGroupList")
+        code, _, body = self.curl("/api")
+        self.assertEqual(json.loads(body)["versions"], [])
+        for path in ("/apis/" + GROUP, "/apis/%s/%s" % (GROUP, VERSION),
+                     "/openapi/v3", "/openapi/v3/apis/%s/%s" % (GROUP,
+                                                              VERSION)):
+            code, _, body = self.curl(path)
+            self.assertEqual(code, 200, path)
+            json.loads(body)
+
+    def test_4_refusals(self):
+        base = "/apis/%s/%s/clusters" % (GROUP, VERSION)
+        for method in ("POST", "PUT", "DELETE"):
+            code, _, body = self.curl(base + "/demo", "-X", method)
+            self.assertIn(code, (404, 405), method)
+            self.assertEqual(json.loads(body)["kind"], "Status")
+        code, _, body = self.curl("/apis/%s/%s/namespaces/x/clusters" %
+                                  (GROUP, VERSION))
+        self.assertEqual(code, 404)
+        code, _, body = self.curl(base + "?watch=1&resourceVersion=1")
+        self.assertEqual(code, 200)
+        ev = json.loads(body.splitlines()[0])
+        self.assertEqual((ev["type"], ev["object"]["code"]), ("ERROR", 410))
+        for bad in ("abc", "-1", "1x"):
+            code, _, _ = self.curl(base + "?watch=1&resourceVersion=" + bad)
+            self.assertEqual(code, 400, bad)
+        for query in ("fieldSelector=metadata.name%3Ddemo&",
+                      "fieldSelector=metadata.name%3D%3Ddemo&"):
+            code, _, body = self.curl(base + "?" + query + "watch=1&"
+                                      "timeoutSeconds=1")
+            self.assertEqual([json.loads(l)["object"]["metadata"]["name"]
+                              for l in body.splitlines()], ["demo"], query)
+            code, _, body = self.curl(base + "?" + query.rstrip("&"))
+            self.assertEqual([i["metadata"]["name"] for i in
+                              json.loads(body)["items"]], ["demo"], query)
+        code, _, body = self.curl(base + "?fieldSelector=spec.provider%3Dx")
+        self.assertEqual(code, 400)
+        self.assertIn("metadata.name=NAME", json.loads(body)["message"])
+        code, _, body = self.curl(base + "?watch=1&timeoutSeconds=1")
+        self.assertEqual(code, 200)
+        names = [json.loads(l)["object"]["metadata"]["name"]
+                 for l in body.splitlines() if l.strip()]
+        self.assertEqual(sorted(names), ["demo", "edge", "host"])
+
+    def test_5_python_client(self):
+        from kubernetes import client, config, watch
+        api = client.CustomObjectsApi(config.new_client_from_config(
+            self.host.kubeconfig, context=CTX))
+        got = api.list_cluster_custom_object(GROUP, VERSION, "clusters")
+        self.assertEqual(sorted(i["metadata"]["name"] for i in got["items"]),
+                         ["demo", "edge", "host"])
+        one = api.get_cluster_custom_object(GROUP, VERSION, "clusters",
+                                            "demo")
+        self.assertEqual(one["metadata"]["labels"], {"env": "demo"})
+        seen = []
+        for ev in watch.Watch().stream(api.list_cluster_custom_object, GROUP,
+                                       VERSION, "clusters",
+                                       timeout_seconds=1):
+            seen.append((ev["type"], ev["object"]["metadata"]["name"]))
+        self.assertEqual(sorted(seen), [("ADDED", "demo"), ("ADDED", "edge"),
+                                        ("ADDED", "host")])
+
+    def test_9_member_down(self):
+        """Last: stops the direct member; kubectl get -w and the Python
+        client's watch both see edge's Ready turn False in bound."""
+        from kubernetes import client, config, watch
+        self.wait_all_ready()
+        rv = json.loads(self.kubectl("get", "clusters", "-o", "json")
+                        .stdout)["metadata"]["resourceVersion"]
+        kw = subprocess.Popen(
+            ["kubectl", "--kubeconfig", self.host.kubeconfig, "--context",
+             CTX, "get", "clusters", "-w", "--output-watch-events"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(l) for l in kw.stdout],
+                         daemon=True).start()
+        api = client.CustomObjectsApi(config.new_client_from_config(
+            self.host.kubeconfig, context=CTX))
+        events = queue.Queue()
+
+        def py_watch():
+            w = watch.Watch()
+            for ev in w.stream(api.list_cluster_custom_object, GROUP,
+                               VERSION, "clusters", resource_version=rv,
+                               timeout_seconds=int(FALSE_BOUND_S) + 10):
+                events.put(ev)
+        threading.Thread(target=py_watch, daemon=True).start()
+        try:
+            time.sleep(1)  # both watches open
+            t0 = time.monotonic()
+            self.member.stop()
+            deadline = t0 + FALSE_BOUND_S
+            down = None
+            while time.monotonic() < deadline and down is None:
+                try:
+                    ev = events.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                if ev["object"]["metadata"]["name"] == "edge" and \
+                        ready_of(ev["object"]) == "False":
+                    down = ev
+            self.assertIsNotNone(down, "edge not False within %.0fs" %
+                                 FALSE_BOUND_S)
+            self.assertEqual(down["type"], "MODIFIED")
+            elapsed = time.monotonic() - t0
+            cond = [c for c in down["object"]["status"]["conditions"]
+                    if c["type"] == "Ready"][0]
+            self.assertEqual(cond["reason"], "Unhealthy")
+            self.assertTrue(cond["message"])
+            print("edge Ready False after %.1fs" % elapsed)
+            got = []
+
+            def kubectl_saw():
+                while not lines.empty():
+                    got.append(lines.get())
+                return any(l.split()[:4] == ["MODIFIED", "edge", "direct",
+                                             "False"] for l in got)
+            wait_for(kubectl_saw, 10, "kubectl get -w to print edge False")
+            # the others stayed Ready: no flicker from one member's fall
+            for name, c in self.clusters().items():
+                self.assertEqual(ready_of(c), "False" if name == "edge"
+                                 else "True", name)
+        finally:
+            kw.terminate()
+            kw.wait(10)
+
+
+class Config(unittest.TestCase):
+    def check(self, extra_member="", extra_gateway=""):
+        gw = Gateway(members=[mock_member("demo", "demo.json") + extra_member],
+                     extra_gateway=extra_gateway)
+        try:
+            return subprocess.run([FEDGATE, "-c", gw.conf, "--check"],
+                                  capture_output=True, text=True, timeout=30)
+        finally:
+            gw.cleanup()
+
+    def test_labels_checked(self):
+        self.assertEqual(self.check("labels = a=b, x.io/y=z_1\n")
+                         .returncode, 0)
+        for bad, why in (("labels = a\n", "is not KEY=VALUE"),
+                         ("labels = -a=b\n", "is not a label key"),
+                         ("labels = Bad.Prefix/a=b\n", "is not a label key"),
+                         ("labels = a/=b\n", "is not a label key"),
+                         ("labels = a=" + "v" * 64 + "\n",
+                          "is not a label value"),
+                         ("labels = a=b-\n", "is not a label value"),
+                         ("labels = a=1, a=2\n", "given twice"),
+                         ("labels = cluster-role.kubesphere.io/host=\n",
+                          "host_cluster"),
+                         ("provider = no way\n", "provider:")):
+            out = self.check(bad)
+            self.assertNotEqual(out.returncode, 0, bad)
+            self.assertIn("20-member.ini:4: ", out.stderr, bad)
+            self.assertIn(why, out.stderr, bad)
+
+    def test_host_cluster_checked(self):
+        out = self.check(extra_gateway="host_cluster = nope\n")
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("10-gateway.ini:5: host_cluster: names no [member]",
+                      out.stderr)
+        self.assertEqual(self.check(extra_gateway="host_cluster = demo\n")
+                         .returncode, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
