@@ -88,6 +88,8 @@ static void add_status(cJSON *obj, const struct fg_fleet_cluster *c)
         return;
     if (c->health.version[0])
         cJSON_AddStringToObject(st, "kubernetesVersion", c->health.version);
+    if (c->health.node_count_known)
+        cJSON_AddNumberToObject(st, "nodeCount", c->health.node_count);
     if (c->has_agent) {
         cJSON_AddNumberToObject(st, "tunnels", c->health.tunnels_live);
         cJSON_AddNumberToObject(st, "tunnelsExpected",
@@ -104,6 +106,8 @@ static void add_status(cJSON *obj, const struct fg_fleet_cluster *c)
     add_condition(conds, "Ready", &c->ready);
     if (c->has_agent)
         add_condition(conds, "AgentAvailable", &c->agent);
+    if (c->health.client_cert_not_after)
+        add_condition(conds, "KubeConfigCertExpiresInSevenDays", &c->cert);
 }
 
 cJSON *fg_fleet_cluster_object(const struct fg_fleet_cluster *c)

@@ -184,6 +184,11 @@ static int reconcile(struct fg_fleet *f, const struct fg_config *cfg)
     return any;
 }
 
+static int same(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 /* One health read H of C, under the lock. Returns whether C changed. */
 static int observe(struct fg_fleet *f, struct fg_fleet_cluster *c,
                    const struct fg_member_health *h)
@@ -217,6 +222,21 @@ static int observe(struct fg_fleet *f, struct fg_fleet_cluster *c,
                       msg);
         snprintf(c->connection_type, sizeof(c->connection_type), "proxy");
     }
+    if (h->client_cert_not_after) {
+        char msg[128];
+        time_t at = (time_t)h->client_cert_not_after;
+        struct tm tm;
+        int soon = h->client_cert_not_after - wall_ms() / 1000 < 7 * 86400;
+        if (!gmtime_r(&at, &tm) ||
+            !strftime(msg, sizeof(msg),
+                      "the client certificate expires at "
+                      "%Y-%m-%dT%H:%M:%SZ",
+                      &tm))
+            snprintf(msg, sizeof(msg), "the client certificate's expiry");
+        set_condition(&c->cert, soon ? "True" : "False",
+                      soon ? "CertificateExpiresSoon" : "CertificateValid",
+                      msg);
+    }
     /* what a Cluster shows and a watcher wants to hear of; the round trip
      * is a live reading, not a change */
     return strcmp(before.ready.status, c->ready.status) != 0 ||
@@ -225,6 +245,11 @@ static int observe(struct fg_fleet *f, struct fg_fleet_cluster *c,
            before.has_agent != c->has_agent ||
            before.health.tunnels_live != c->health.tunnels_live ||
            before.health.tunnels_expected != c->health.tunnels_expected ||
+           before.health.node_count != c->health.node_count ||
+           before.health.node_count_known != c->health.node_count_known ||
+           before.health.client_cert_not_after !=
+               c->health.client_cert_not_after ||
+           !same(before.cert.status, c->cert.status) ||
            strcmp(before.connection_type, c->connection_type) != 0;
 }
 

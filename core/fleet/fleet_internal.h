@@ -33,6 +33,7 @@ struct fg_fleet_cluster {
     struct fg_fleet_condition ready;
     int has_agent; /* the driver serves over tunnels the member dials */
     struct fg_fleet_condition agent;
+    struct fg_fleet_condition cert; /* when health.client_cert_not_after */
 };
 
 /* The Cluster object of C (new), as kube-apiserver would serve it. */

@@ -98,6 +98,9 @@ static cJSON *cluster_schema(void)
     prop(spec, "joinFederation", "boolean", "Always false.");
     cJSON *st = object(p, "status", "What the host last saw of the member.");
     prop(st, "kubernetesVersion", "string", "The member's gitVersion.");
+    prop(st, "nodeCount", "integer",
+         "The member's nodes (when the driver "
+         "knows).");
     prop(st, "tunnels", "integer", "Agent tunnels connected now.");
     prop(st, "tunnelsExpected", "integer", "Agent tunnels configured.");
     prop(st, "probeRTT", "string", "The last health probe's round trip.");

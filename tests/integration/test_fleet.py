@@ -10,7 +10,9 @@ is stopped by its pid."""
 import json
 import os
 import queue
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -143,6 +145,10 @@ class Fleet(unittest.TestCase):
                          {"env": "edge", "fedgate.io/zone": "lab"})
         self.assertNotIn("cluster-role.kubesphere.io/host",
                          edge["metadata"]["labels"])
+        demo = self.clusters()["demo"]
+        self.assertGreater(demo["status"]["nodeCount"], 0)
+        self.assertNotIn("nodeCount", edge["status"])  # direct: unknown
+        self.assertNotIn("KubeConfigCertExpiresInSevenDays", json.dumps(edge))
         yaml = self.kubectl("get", "cluster", "demo", "-o", "yaml").stdout
         self.assertIn("kind: Cluster", yaml)
         self.assertIn("type: Ready", yaml)
@@ -299,6 +305,52 @@ class Fleet(unittest.TestCase):
         finally:
             kw.terminate()
             kw.wait(10)
+
+
+class Unreachable(unittest.TestCase):
+    """A direct member nothing answers for, reached with a client
+    certificate that expires in three days: Ready goes from Unknown to
+    False with the driver's reason, and the certificate condition is True
+    a week ahead."""
+
+    def test_cert_expiry_and_unreachable(self):
+        tmp = tempfile.mkdtemp(prefix="fedgate-fleet-")
+        crt, key = os.path.join(tmp, "c.crt"), os.path.join(tmp, "c.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                        "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", key, "-out", crt, "-days", "3",
+                        "-subj", "/CN=fleet"], check=True,
+                       capture_output=True, timeout=30)
+        gw = Gateway(members=[
+            '[member "gone"]\ndriver = direct\nserver = https://127.0.0.1:1\n'
+            'ca_file = %s\nclient_cert_file = %s\nclient_key_file = %s\n'
+            'connect_timeout = 1s\n' % (crt, crt, key)],
+            extra_gateway="health_interval = 200ms\nhealth_failures = 2\n")
+        try:
+            gw.start()
+            cmd = ["kubectl", "--kubeconfig", gw.kubeconfig, "--context", CTX,
+                   "get", "cluster", "gone", "-o", "json"]
+
+            def conds():
+                out = subprocess.run(cmd, capture_output=True, text=True,
+                                     timeout=30, check=True)
+                return {c["type"]: c for c in
+                        json.loads(out.stdout)["status"]["conditions"]}
+            wait_for(lambda: conds()["Ready"]["status"] == "False", 20,
+                     "gone's Ready False")
+            c = conds()
+            self.assertEqual(c["Ready"]["reason"], "Unhealthy")
+            self.assertTrue(c["Ready"]["message"])
+            cert = c["KubeConfigCertExpiresInSevenDays"]
+            self.assertEqual((cert["status"], cert["reason"]),
+                             ("True", "CertificateExpiresSoon"))
+            self.assertIn("expires at", cert["message"])
+        finally:
+            code = gw.stop()
+            logs = gw.logs()
+            gw.cleanup()
+            shutil.rmtree(tmp, ignore_errors=True)
+            self.assertEqual(code, 0, logs)
 
 
 class Config(unittest.TestCase):
