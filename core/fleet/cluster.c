@@ -113,6 +113,9 @@ static void add_status(cJSON *obj, const struct fg_fleet_cluster *c)
 cJSON *fg_fleet_cluster_object(const struct fg_fleet_cluster *c)
 {
     cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", "Cluster");
+    cJSON_AddStringToObject(o, "apiVersion",
+                            FG_FLEET_GROUP "/" FG_FLEET_VERSION);
     cJSON *meta = o ? cJSON_AddObjectToObject(o, "metadata") : NULL;
     cJSON *labels = meta ? cJSON_CreateObject() : NULL;
     if (!labels) {
@@ -122,9 +125,6 @@ cJSON *fg_fleet_cluster_object(const struct fg_fleet_cluster *c)
     char created[32], rv[24];
     timestamp(c->created_ms, created, sizeof(created));
     snprintf(rv, sizeof(rv), "%llu", (unsigned long long)c->rv);
-    cJSON_AddStringToObject(o, "kind", "Cluster");
-    cJSON_AddStringToObject(o, "apiVersion",
-                            FG_FLEET_GROUP "/" FG_FLEET_VERSION);
     cJSON_AddStringToObject(meta, "name", c->section->name);
     cJSON_AddStringToObject(meta, "uid", c->uid);
     cJSON_AddStringToObject(meta, "resourceVersion", rv);

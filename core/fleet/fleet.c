@@ -205,7 +205,11 @@ static int observe(struct fg_fleet *f, struct fg_fleet_cluster *c,
         c->failed_streak++;
         c->healthy_streak = 0;
     }
-    if (h->ready && (uint32_t)c->healthy_streak >= cfg->health.successes)
+    /* the first good read decides a Cluster never seen yet; a bad one
+     * waits for the count, as a member may still be starting */
+    uint32_t successes =
+        strcmp(c->ready.status, "Unknown") == 0 ? 1 : cfg->health.successes;
+    if (h->ready && (uint32_t)c->healthy_streak >= successes)
         set_condition(&c->ready, "True", "Healthy",
                       "the member answers its health probe");
     else if (!h->ready && (uint32_t)c->failed_streak >= cfg->health.failures)

@@ -17,9 +17,12 @@ import threading
 import time
 import unittest
 
+import yaml
+
 from harness import FEDGATE, Gateway, mock_member, wait_for
 
 CTX = "fedgate.fleet"
+FEDGATECTL = os.path.join(os.path.dirname(FEDGATE), "fedgatectl")
 GROUP, VERSION = "cluster.kubesphere.io", "v1alpha1"
 # health_interval 300ms, 3 failures: Ready turns False about 1 s after the
 # driver sees the member gone; the direct driver probes every 10 s.
@@ -149,10 +152,10 @@ class Fleet(unittest.TestCase):
         self.assertGreater(demo["status"]["nodeCount"], 0)
         self.assertNotIn("nodeCount", edge["status"])  # direct: unknown
         self.assertNotIn("KubeConfigCertExpiresInSevenDays", json.dumps(edge))
-        yaml = self.kubectl("get", "cluster", "demo", "-o", "yaml").stdout
-        self.assertIn("kind: Cluster", yaml)
-        self.assertIn("type: Ready", yaml)
-        self.assertIn("lastTransitionTime:", yaml)
+        text = self.kubectl("get", "cluster", "demo", "-o", "yaml").stdout
+        self.assertIn("kind: Cluster", text)
+        self.assertIn("type: Ready", text)
+        self.assertIn("lastTransitionTime:", text)
         missing = self.kubectl("get", "cluster", "nope", check=False)
         self.assertNotEqual(missing.returncode, 0)
         self.assertIn('clusters.cluster.kubesphere.io "nope" not found',
@@ -241,6 +244,58 @@ class Fleet(unittest.TestCase):
             seen.append((ev["type"], ev["object"]["metadata"]["name"]))
         self.assertEqual(sorted(seen), [("ADDED", "demo"), ("ADDED", "edge"),
                                         ("ADDED", "host")])
+
+    def ctl(self, *args, env=None):
+        return subprocess.run([FEDGATECTL, "clusters", *args],
+                              capture_output=True, text=True, timeout=60,
+                              env=dict(os.environ, **(env or {})))
+
+    def test_6_fedgatectl(self):
+        self.wait_all_ready()
+        kc = self.host.kubeconfig
+        for how in (["--kubeconfig", kc], ["-c", self.host.conf]):
+            out = self.ctl(*how)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            lines = out.stdout.splitlines()
+            self.assertEqual(lines[0].split(),
+                             ["NAME", "TYPE", "READY", "VERSION", "AGE"])
+            self.assertEqual(sorted(l.split()[0] for l in lines[1:]),
+                             ["demo", "edge", "host"])
+        out = self.ctl(env={"KUBECONFIG": kc + ":/nonexistent"})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        wide = self.ctl("--kubeconfig", kc, "-o", "wide").stdout
+        self.assertEqual(wide.splitlines()[0].split()[5:],
+                         ["PROVIDER", "TUNNELS", "RTT", "LABELS"])
+        got = json.loads(self.ctl("--kubeconfig", kc, "-o", "json").stdout)
+        self.assertEqual(got["kind"], "ClusterList")
+        # the YAML printer writes the same document (the fleet is steady)
+        self.assertEqual(yaml.safe_load(self.ctl("--kubeconfig", kc, "-o",
+                                                 "yaml").stdout), got)
+        # a member's context: the path is dropped, the host's API answers
+        out = self.ctl("--kubeconfig", kc, "--context", "demo")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(self.ctl("--help").returncode, 0)
+        for bad in (["-o", "xml"], ["extra"], ["--context", "nope",
+                                               "--kubeconfig", kc],
+                    ["--kubeconfig", "/nonexistent"]):
+            out = self.ctl(*bad)
+            self.assertEqual(out.returncode, 2, bad)
+            self.assertTrue(out.stderr, bad)
+        with open(kc) as f:
+            cfg = json.load(f)
+        wrong = os.path.join(self.host.tmp, "wrong.kubeconfig")
+        cfg["users"][0]["user"]["token"] = "0" * 64
+        with open(wrong, "w") as f:
+            json.dump(cfg, f)
+        out = self.ctl("--kubeconfig", wrong)
+        self.assertEqual(out.returncode, 1, out.stderr)
+        self.assertIn("answered 401", out.stderr)
+        for c in cfg["clusters"]:
+            c["cluster"]["server"] = "https://127.0.0.1:1"
+        with open(wrong, "w") as f:
+            json.dump(cfg, f)
+        out = self.ctl("--kubeconfig", wrong)
+        self.assertEqual(out.returncode, 3, out.stderr)
 
     def test_9_member_down(self):
         """Last: stops the direct member; kubectl get -w and the Python

@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "config/ini_values.h"
 #include "config/kubeconfig.h"
+#include "clusters.h"
 #include "reach.h"
 #include "reload.h"
 #include "setup_check.h"
@@ -38,6 +39,8 @@ static void usage(FILE *out)
             "                  [--config DIR] [--server URL] [--server-ca "
             "FILE] [--token-file FILE]\n"
             "       fedgatectl reload [-c DIR] [--state-dir DIR] [--pid PID]\n"
+            "       fedgatectl clusters [-o json|yaml|wide] [--kubeconfig "
+            "FILE] [--context NAME]\n"
             "\n"
             "Prints a kubeconfig with one context per member of the "
             "configuration; with\n"
@@ -201,7 +204,10 @@ static int keep_reached(const struct options *o, const char *ca_file,
                         const char *token, const char **members,
                         char **namespaces, size_t n)
 {
-    struct fg_ctl_gateway gw = {o->server, ca_file, token, 10000};
+    struct fg_ctl_gateway gw = {.server = o->server,
+                                .ca_file = ca_file,
+                                .token = token,
+                                .timeout_ms = 10000};
     struct fg_ctl_identity id = {o->user, o->groups, o->n_groups};
     size_t kept = 0;
     /* A gateway that closes a connection is an error to report, not a
@@ -317,6 +323,8 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "reload") == 0)
         return fg_ctl_reload(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "clusters") == 0)
+        return fg_ctl_clusters(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "kubeconfig") != 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
