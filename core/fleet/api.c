@@ -96,15 +96,17 @@ static int name_selector(struct fg_exchange *ex, char *name, size_t len)
     return 0;
 }
 
-/* Drops from ITEMS every object not named NAME ("" keeps all). */
-static void keep_named(cJSON *items, const char *name)
+/* Keeps of ITEMS those named NAME ("": any) that EX's caller sees. */
+static void keep_named(struct fg_exchange *ex, cJSON *items, const char *name)
 {
-    for (int i = cJSON_GetArraySize(items); name[0] && i-- > 0;) {
+    for (int i = cJSON_GetArraySize(items); i-- > 0;) {
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(items, i),
                                              "metadata"),
             "name");
-        if (!cJSON_IsString(n) || strcmp(n->valuestring, name) != 0)
+        if (!cJSON_IsString(n) ||
+            (name[0] && strcmp(n->valuestring, name) != 0) ||
+            !fg_fleet_visible(ex, n->valuestring))
             cJSON_DeleteItemFromArray(items, i);
     }
 }
@@ -140,7 +142,7 @@ static void serve_list(struct fg_exchange *ex, const struct fg_request_in *req)
         fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
         return;
     }
-    keep_named(items, name);
+    keep_named(ex, items, name);
     cJSON *out;
     if (table) {
         out = fg_fleet_table(items, table, include, rv);
@@ -170,6 +172,11 @@ static void serve_get(struct fg_exchange *ex, const struct fg_request_in *req)
     const char *name = ex->info->name;
     int missing = 0;
     cJSON *obj = fg_fleet_get(f, name, &missing);
+    if (!missing && !fg_fleet_visible(ex, name)) {
+        cJSON_Delete(obj); /* one the caller has no right on is not there */
+        obj = NULL;
+        missing = 1;
+    }
     if (missing) {
         char msg[160];
         snprintf(msg, sizeof(msg), "clusters.%s \"%.80s\" not found",

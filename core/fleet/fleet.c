@@ -119,8 +119,9 @@ static struct fg_fleet_cluster *cluster_new(const struct fg_config_section *s)
 static struct fg_fleet_cluster *find(struct fg_fleet *f, const char *name,
                                      size_t *at)
 {
-    for (size_t i = 0; i < f->n; i++)
-        if (strcmp(f->clusters[i]->section->name, name) == 0) {
+    for (size_t i = 0; i < f->n; i++) /* reconcile() leaves holes */
+        if (f->clusters[i] &&
+            strcmp(f->clusters[i]->section->name, name) == 0) {
             if (at)
                 *at = i;
             return f->clusters[i];
@@ -153,16 +154,19 @@ static int reconcile(struct fg_fleet *f, const struct fg_config *cfg)
         struct fg_fleet_cluster *c = cluster_new(s);
         if (!c)
             continue; /* out of memory: listed again on the next look */
+        const char *type = old ? "MODIFIED" : "ADDED";
         if (old) { /* the same object, its spec changed: what was seen stays */
             struct fg_config_section *section = c->section;
             *c = *old;
             c->section = section;
             snprintf(c->connection_type, sizeof(c->connection_type), "%s",
                      fg_config_get(section, "driver"));
+            f->clusters[at] = NULL;
+            cluster_free(old);
         }
         c->is_host = is_host;
         next[i] = c;
-        changed(f, c, old ? "MODIFIED" : "ADDED");
+        changed(f, c, type);
         any = 1;
     }
     for (size_t i = 0; i < f->n; i++) {

@@ -66,6 +66,10 @@ void fg_fleet_watch_start(struct fg_exchange *ex, uint64_t rv, int table,
                           const char *include, const char *name,
                           int64_t timeout_s);
 
+/* Whether EX's caller sees the cluster MEMBER: some right there beyond
+ * what every user holds (visible.c). */
+int fg_fleet_visible(struct fg_exchange *ex, const char *member);
+
 /* The Table of ITEMS (objects) as the Accept asked (TABLE 1: v1, 2:
  * v1beta1), INCLUDE "None", "Metadata" or "Object" (fleet_table.c). */
 struct cJSON *fg_fleet_table(struct cJSON *items, int table,

@@ -89,8 +89,9 @@ static int send_event(struct fg_fleet_watch *fw, const char *type, cJSON *obj)
 {
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "name");
-    if (fw->name[0] &&
-        !(cJSON_IsString(name) && strcmp(name->valuestring, fw->name) == 0))
+    if (!cJSON_IsString(name) ||
+        (fw->name[0] && strcmp(name->valuestring, fw->name) != 0) ||
+        !fg_fleet_visible(fw->ex, name->valuestring))
         return 0;
     cJSON *one = NULL, *table = NULL, *out = obj;
     if (fw->table) {

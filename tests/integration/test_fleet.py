@@ -11,6 +11,7 @@ import json
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -360,6 +361,134 @@ class Fleet(unittest.TestCase):
         finally:
             kw.terminate()
             kw.wait(10)
+
+
+class Visible(unittest.TestCase):
+    """The shipped chain and conf.d/rbac: every user may list clusters on
+    the host's API, and sees only those where their rules give more than
+    every user holds: the platform admin all, a viewer of demo and an
+    admin of prod-* and demo only demo, a user bound to nothing none (and
+    a 404 for one by name), in lists, gets, Tables and watches."""
+
+    USERS = {"ada": "platform-admins", "vic": "demo-viewers",
+             "cam": "cluster-admins", "nob": "nobody-binds-this"}
+
+    @classmethod
+    def setUpClass(cls):
+        from test_rbac import POLICY, shipped_rules
+        tokens = "".join('%s-token-0123456789abcdef,%s,%d,"%s"\n' %
+                         (u, u, 1000 + i, g)
+                         for i, (u, g) in enumerate(cls.USERS.items()))
+        files = shipped_rules()
+        files["tokens.csv"] = tokens
+        cls.gw = Gateway(members=[
+            mock_member("host", "host.json"),
+            mock_member("demo", "demo.json"),
+            mock_member("prod-eu", "demo.json"),
+            mock_member("lab", "demo.json")],
+            extra_gateway="host_cluster = host\n", extra_files=files,
+            policy=POLICY)
+        os.chmod(os.path.join(cls.gw.conf, "tokens.csv"), 0o600)
+        cls.gw.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.gw.stop()
+        logs = cls.gw.logs()
+        cls.gw.cleanup()
+        if code != 0:
+            raise AssertionError("fedgate exited %s:\n%s" % (code, logs))
+
+    def kubectl(self, user, *args):
+        return subprocess.run(
+            ["kubectl", "--kubeconfig", self.gw.kubeconfig, "--context", CTX,
+             "--token", user + "-token-0123456789abcdef",
+             "--request-timeout=20s"] + list(args),
+            capture_output=True, text=True, timeout=60)
+
+    def test_each_sees_their_clusters(self):
+        want = {"ada": ["demo", "host", "lab", "prod-eu"], "vic": ["demo"],
+                "cam": ["demo", "prod-eu"], "nob": []}
+        for user, names in want.items():
+            out = self.kubectl(user, "get", "clusters", "-o", "json")
+            self.assertEqual(out.returncode, 0, (user, out.stderr))
+            got = sorted(i["metadata"]["name"]
+                         for i in json.loads(out.stdout)["items"])
+            self.assertEqual(got, names, user)
+            table = self.kubectl(user, "get", "clusters",
+                                 "--no-headers").stdout
+            self.assertEqual(sorted(l.split()[0] for l in
+                                    table.splitlines()), names, user)
+            watched = self.kubectl(user, "get", "clusters", "-w",
+                                   "--no-headers", "--request-timeout=2s")
+            self.assertEqual(sorted(l.split()[0] for l in
+                                    watched.stdout.splitlines()), names,
+                             user)
+            for name in ("demo", "lab"):
+                one = self.kubectl(user, "get", "cluster", name)
+                if name in names:
+                    self.assertEqual(one.returncode, 0, one.stderr)
+                else:
+                    self.assertIn('"%s" not found' % name, one.stderr,
+                                  user)
+
+
+class Reload(unittest.TestCase):
+    """conf.d is the source of truth: a reload that adds, changes and
+    removes members is, on a watch from the list's resourceVersion, one
+    ADDED, one MODIFIED and one DELETED event, and the list follows."""
+
+    def test_reload_events(self):
+        gw = Gateway(members=[mock_member("host", "host.json"),
+                              mock_member("demo", "demo.json"),
+                              mock_member("old", "demo.json")])
+        try:
+            gw.start()
+            base = "%s/apis/%s/%s/clusters" % (gw.base, GROUP, VERSION)
+            auth = ["-H", "Authorization: Bearer " + gw.token]
+            curl = ["curl", "-sS", "--cacert", gw.ca] + auth
+            rv = json.loads(subprocess.run(
+                curl + [base], capture_output=True, text=True, timeout=30,
+                check=True).stdout)["metadata"]["resourceVersion"]
+            watch = subprocess.Popen(
+                curl + ["-N", "--max-time", "20",
+                        base + "?watch=1&resourceVersion=" + rv],
+                stdout=subprocess.PIPE, text=True)
+            try:
+                gw.write("21-member.ini", mock_member("demo", "demo.json") +
+                         "labels = env=changed\n")
+                os.unlink(os.path.join(gw.conf, "22-member.ini"))
+                gw.write("23-member.ini", mock_member("new", "demo.json"))
+                gw.signal(signal.SIGHUP)
+                seen = {}
+                deadline = time.monotonic() + 20
+                while len(seen) < 3 and time.monotonic() < deadline:
+                    line = watch.stdout.readline()
+                    if not line:
+                        break
+                    ev = json.loads(line)  # the first about each counts
+                    seen.setdefault(ev["object"]["metadata"]["name"], ev)
+            finally:
+                watch.terminate()
+                watch.wait(10)
+            self.assertEqual({n: e["type"] for n, e in seen.items()},
+                             {"demo": "MODIFIED", "old": "DELETED",
+                              "new": "ADDED"})
+            self.assertEqual(seen["demo"]["object"]["metadata"]["labels"],
+                             {"env": "changed"})
+            items = json.loads(subprocess.run(
+                curl + [base], capture_output=True, text=True, timeout=30,
+                check=True).stdout)["items"]
+            self.assertEqual([i["metadata"]["name"] for i in items],
+                             ["host", "demo", "new"])
+            # what was seen of demo stayed: the same object, its uid too
+            self.assertEqual(items[1]["metadata"]["uid"],
+                             seen["demo"]["object"]["metadata"]["uid"])
+        finally:
+            code = gw.stop()
+            logs = gw.logs()
+            gw.cleanup()
+            self.assertEqual(code, 0, logs)
 
 
 class Unreachable(unittest.TestCase):
