@@ -174,25 +174,17 @@ static int show(const struct options *o, const struct fg_ctl_answer *a)
     return rc;
 }
 
-int fg_ctl_clusters(int argc, char **argv)
+int fg_ctl_fleet_get(const char *path, const char *context, const char *target,
+                     const char *accept, struct fg_ctl_answer *a)
 {
-    struct options o = {0};
-    int p = parse(argc, argv, &o);
-    if (p != 0)
-        return p > 0 ? FG_CTL_EXIT_OK : FG_CTL_EXIT_USAGE;
-    char *path = kubeconfig_path(&o);
     char *text = NULL, err[512];
     size_t len;
     struct fg_error ferr = {{0}};
     struct fg_ctl_kubeconfig kc = {0};
-    if (!path || fg_read_file(path, 1 << 20, &text, &len, NULL, &ferr) != 0 ||
-        fg_ctl_kubeconfig_read(text, len, path, o.context, &kc, err,
+    if (fg_read_file(path, 1 << 20, &text, &len, NULL, &ferr) != 0 ||
+        fg_ctl_kubeconfig_read(text, len, path, context, &kc, err,
                                sizeof(err)) != 0) {
-        fprintf(stderr, "fedgatectl: %s\n",
-                !path         ? "no kubeconfig"
-                : ferr.msg[0] ? ferr.msg
-                              : err);
-        free(path);
+        fprintf(stderr, "fedgatectl: %s\n", ferr.msg[0] ? ferr.msg : err);
         free(text);
         return FG_CTL_EXIT_USAGE;
     }
@@ -203,7 +195,6 @@ int fg_ctl_clusters(int argc, char **argv)
         kc.cert_pem ? memory_file(kc.cert_pem, cert) : -2,
         kc.key_pem ? memory_file(kc.key_pem, key) : -2,
     };
-    int wide_or_table = !o.output || strcmp(o.output, "wide") == 0;
     struct fg_ctl_gateway gw = {
         .server = kc.server,
         .ca_file = kc.ca_pem ? ca : kc.ca_file,
@@ -211,20 +202,43 @@ int fg_ctl_clusters(int argc, char **argv)
         .timeout_ms = 20000,
         .cert_file = kc.cert_pem ? cert : kc.cert_file,
         .key_file = kc.key_pem ? key : kc.key_file,
-        .accept = wide_or_table ? "application/json;as=Table;v=v1;g=meta.k8s.io"
-                                : "application/json",
+        .accept = accept,
     };
-    struct fg_ctl_answer a;
-    int rc;
+    int rc = FG_CTL_EXIT_OK;
     if (fds[0] == -1 || fds[1] == -1 || fds[2] == -1) {
         fprintf(stderr, "fedgatectl: cannot hold the kubeconfig's "
                         "certificates in memory files\n");
         rc = FG_CTL_EXIT_USAGE;
-    } else if (fg_ctl_ask(&gw, "GET", CLUSTERS_PATH, NULL, 0, NULL, &a,
-                          &ferr) != 0) {
+    } else if (fg_ctl_ask(&gw, "GET", target, NULL, 0, NULL, a, &ferr) != 0) {
         fprintf(stderr, "fedgatectl: %s: %s\n", kc.server, ferr.msg);
         rc = FG_CTL_EXIT_UNREACHABLE;
-    } else {
+    }
+    for (int i = 0; i < 3; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    fg_ctl_kubeconfig_free(&kc);
+    return rc;
+}
+
+int fg_ctl_clusters(int argc, char **argv)
+{
+    struct options o = {0};
+    int p = parse(argc, argv, &o);
+    if (p != 0)
+        return p > 0 ? FG_CTL_EXIT_OK : FG_CTL_EXIT_USAGE;
+    char *path = kubeconfig_path(&o);
+    if (!path) {
+        fprintf(stderr, "fedgatectl: no kubeconfig\n");
+        return FG_CTL_EXIT_USAGE;
+    }
+    int table = !o.output || strcmp(o.output, "wide") == 0;
+    struct fg_ctl_answer a;
+    int rc =
+        fg_ctl_fleet_get(path, o.context, CLUSTERS_PATH,
+                         table ? "application/json;as=Table;v=v1;g=meta.k8s.io"
+                               : "application/json",
+                         &a);
+    if (rc == FG_CTL_EXIT_OK) {
         if (a.status == 200) {
             rc = show(&o, &a);
         } else {
@@ -233,10 +247,6 @@ int fg_ctl_clusters(int argc, char **argv)
         }
         fg_ctl_answer_free(&a);
     }
-    for (int i = 0; i < 3; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-    fg_ctl_kubeconfig_free(&kc);
     free(path);
     return rc;
 }

@@ -24,6 +24,7 @@
 #include "config/ini_values.h"
 #include "config/kubeconfig.h"
 #include "clusters.h"
+#include "join.h"
 #include "reach.h"
 #include "reload.h"
 #include "setup_check.h"
@@ -41,6 +42,11 @@ static void usage(FILE *out)
             "       fedgatectl reload [-c DIR] [--state-dir DIR] [--pid PID]\n"
             "       fedgatectl clusters [-o json|yaml|wide] [--kubeconfig "
             "FILE] [--context NAME]\n"
+            "       fedgatectl join NAME --direct --server URL --ca-file F "
+            "(--token-file F |\n"
+            "                       --client-cert F --client-key F) "
+            "[--label K=V]... [-c DIR]\n"
+            "       fedgatectl unjoin NAME [-c DIR]\n"
             "\n"
             "Prints a kubeconfig with one context per member of the "
             "configuration; with\n"
@@ -325,6 +331,10 @@ int main(int argc, char **argv)
         return fg_ctl_reload(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "clusters") == 0)
         return fg_ctl_clusters(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "join") == 0)
+        return fg_ctl_join(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "unjoin") == 0)
+        return fg_ctl_unjoin(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "kubeconfig") != 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc >= 2 && (strcmp(argv[1], "--help") == 0 ||

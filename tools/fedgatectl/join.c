@@ -1,0 +1,471 @@
+/* Joining and removing direct members (join.h). A join asks the member's
+ * /version with the credentials given before anything is written, so a
+ * wrong CA, a wrong token or an unreachable server is refused with the
+ * reason and leaves nothing behind; then it copies the credentials to
+ * conf.d/members/NAME/ (0600) and writes conf.d/members/NAME.ini
+ * atomically, makes the gateway reload, and waits for the Cluster to
+ * show on the host's API; a reload that did not take it is undone. An
+ * unjoin removes what a join wrote, also when the member's cluster is
+ * gone. */
+#include "join.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <fedgate/util.h>
+#include <openssl/crypto.h>
+
+#include "ask.h"
+#include "base/fsutil.h"
+#include "clusters.h"
+#include "config/config.h"
+#include "config/labels.h"
+#include "reload.h"
+
+#define MAX_LABELS 32
+#define CLUSTER_PATH "/apis/cluster.kubesphere.io/v1alpha1/clusters/"
+/* how long the reload has to show the change on the host's API */
+#define CONFIRM_MS 20000
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: fedgatectl join NAME --direct --server URL --ca-file F\n"
+            "                       (--token-file F | --client-cert F "
+            "--client-key F)\n"
+            "                       [--label KEY=VALUE]... [--provider P] "
+            "[-c DIR]\n"
+            "       fedgatectl unjoin NAME [-c DIR]\n"
+            "\n"
+            "join asks the member's /version with these credentials; only "
+            "when it answers\n"
+            "are they copied to DIR/members/NAME/ and DIR/members/NAME.ini "
+            "written, the\n"
+            "gateway reloaded and the Cluster awaited on its API. unjoin "
+            "removes what join\n"
+            "wrote and reloads.\n"
+            "  -c, --config DIR   the gateway's configuration (default "
+            "conf.d)\n"
+            "Exit status: 0 done; 1 refused (the member's or the gateway's "
+            "reason is\n"
+            "printed, nothing is left written); 2 bad arguments; 3 the "
+            "gateway could not\n"
+            "be reached to confirm.\n");
+}
+
+struct join_opts {
+    const char *name, *server, *ca, *token, *cert, *key, *provider, *config;
+    const char *labels[MAX_LABELS];
+    size_t n_labels;
+    int direct;
+};
+
+static int parse(int argc, char **argv, struct join_opts *o, int join)
+{
+    static const struct option longopts[] = {
+        {"direct", no_argument, NULL, 'd'},
+        {"server", required_argument, NULL, 's'},
+        {"ca-file", required_argument, NULL, 'a'},
+        {"token-file", required_argument, NULL, 't'},
+        {"client-cert", required_argument, NULL, 'C'},
+        {"client-key", required_argument, NULL, 'K'},
+        {"label", required_argument, NULL, 'l'},
+        {"provider", required_argument, NULL, 'p'},
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    o->config = "conf.d";
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        if (!join && c != 'c' && c != 'h')
+            c = '?';
+        switch (c) {
+        case 'd':
+            o->direct = 1;
+            break;
+        case 's':
+            o->server = optarg;
+            break;
+        case 'a':
+            o->ca = optarg;
+            break;
+        case 't':
+            o->token = optarg;
+            break;
+        case 'C':
+            o->cert = optarg;
+            break;
+        case 'K':
+            o->key = optarg;
+            break;
+        case 'p':
+            o->provider = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'l':
+            if (o->n_labels == MAX_LABELS) {
+                fprintf(stderr, "fedgatectl: at most %d labels\n", MAX_LABELS);
+                return -1;
+            }
+            o->labels[o->n_labels++] = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind + 1 != argc) {
+        fprintf(stderr, "fedgatectl: %s needs one NAME\n",
+                join ? "join" : "unjoin");
+        return -1;
+    }
+    o->name = argv[optind];
+    if (!fg_is_dns1123_label(o->name, strlen(o->name))) {
+        fprintf(stderr,
+                "fedgatectl: \"%s\" is not a member name (a DNS-1123 label: "
+                "[a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63)\n",
+                o->name);
+        return -1;
+    }
+    if (!join)
+        return 0;
+    const char *why =
+        !o->direct ? "--direct is the one kind of join this fedgatectl makes"
+        : !o->server || !o->ca  ? "--server and --ca-file are required"
+        : !o->token == !o->cert ? "give --token-file or --client-cert"
+        : !o->cert != !o->key   ? "--client-cert and --client-key go together"
+        : o->provider && !fg_label_value_ok(o->provider, strlen(o->provider))
+            ? "--provider is not a label value"
+            : NULL;
+    if (strncmp(o->server ? o->server : "https://", "https://", 8) != 0)
+        why = "--server must be an https:// URL";
+    if (why) {
+        fprintf(stderr, "fedgatectl: %s\n", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* The labels as one member-section value; checked. NULL after saying why.*/
+static char *labels_value(const struct join_opts *o)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < o->n_labels; i++)
+        len += strlen(o->labels[i]) + 2;
+    char *v = calloc(1, len), err[256];
+    for (size_t i = 0; v && i < o->n_labels; i++) {
+        if (strchr(o->labels[i], ',') || strchr(o->labels[i], '\n')) {
+            fprintf(stderr, "fedgatectl: --label %s: one KEY=VALUE\n",
+                    o->labels[i]);
+            free(v);
+            return NULL;
+        }
+        if (i)
+            strcat(v, ", ");
+        strcat(v, o->labels[i]);
+    }
+    if (v && fg_labels_parse(v, NULL, NULL, err, sizeof(err)) != 0) {
+        fprintf(stderr, "fedgatectl: --label: %s\n", err);
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* Asks the member's /version as the member section will: 0 with its
+ * gitVersion in VERSION, or -1 after saying why. */
+static int check_member(const struct join_opts *o, char *version, size_t len)
+{
+    char err[512];
+    char *token =
+        o->token ? fg_secret_read(o->token, "--token-file", err, sizeof(err))
+                 : NULL;
+    if (o->token && !token) {
+        fprintf(stderr, "fedgatectl: %s\n", err);
+        return -1;
+    }
+    struct fg_ctl_gateway gw = {.server = o->server,
+                                .ca_file = o->ca,
+                                .token = token,
+                                .timeout_ms = 10000,
+                                .cert_file = o->cert,
+                                .key_file = o->key};
+    struct fg_ctl_answer a;
+    struct fg_error ferr = {{0}};
+    int rc = fg_ctl_ask(&gw, "GET", "/version", NULL, 0, NULL, &a, &ferr);
+    if (token) {
+        OPENSSL_cleanse(token, strlen(token));
+        free(token);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "fedgatectl: refused: the member at %s: %s\n",
+                o->server, ferr.msg);
+        return -1;
+    }
+    cJSON *doc = cJSON_ParseWithLength(a.body, a.len);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "gitVersion");
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(doc, "message");
+    if (a.status != 200 || !cJSON_IsString(v)) {
+        fprintf(stderr,
+                "fedgatectl: refused: the member at %s answered /version "
+                "with %d%s%s\n",
+                o->server, a.status, cJSON_IsString(msg) ? ": " : "",
+                cJSON_IsString(msg) ? msg->valuestring : "");
+        rc = -1;
+    } else {
+        snprintf(version, len, "%s", v->valuestring);
+    }
+    cJSON_Delete(doc);
+    fg_ctl_answer_free(&a);
+    return rc;
+}
+
+/* Copies FROM to TO with MODE (atomically). */
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+    char *data = NULL;
+    size_t len;
+    struct fg_error err = {{0}};
+    int rc = fg_read_file(from, 1 << 20, &data, &len, NULL, &err) == 0 &&
+                     fg_write_file_atomic(to, data, len, mode, &err) == 0
+                 ? 0
+                 : -1;
+    if (rc != 0)
+        fprintf(stderr, "fedgatectl: %s\n", err.msg);
+    if (data) {
+        OPENSSL_cleanse(data, len);
+        free(data);
+    }
+    return rc;
+}
+
+/* Removes DIR/members/NAME.ini and DIR/members/NAME/ (its files). */
+static void remove_member(const char *members, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s.ini", members, name);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/%s", members, name);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char file[4400];
+        snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+        unlink(file);
+    }
+    if (d)
+        closedir(d);
+    rmdir(path);
+}
+
+static int reload(const char *config)
+{
+    char *argv[] = {"reload", "-c", (char *)config, NULL};
+    return fg_ctl_reload(3, argv);
+}
+
+/* Waits until the host's API has the Cluster NAME (WANT 1) or has it no
+ * more (WANT 0). Returns 0, 1 when it did not come to that in time, or
+ * the exit code of a gateway that cannot be asked. */
+static int await_cluster(const struct fg_config *cfg, const char *name,
+                         int want)
+{
+    char *kubeconfig = fg_path_join(cfg->state_dir, "admin.kubeconfig");
+    char target[160];
+    snprintf(target, sizeof(target), CLUSTER_PATH "%s", name);
+    int rc = 1;
+    for (int waited = 0; kubeconfig && waited < CONFIRM_MS; waited += 200) {
+        struct fg_ctl_answer a;
+        int asked = fg_ctl_fleet_get(kubeconfig, NULL, target, NULL, &a);
+        if (asked != FG_CTL_EXIT_OK) {
+            rc = asked;
+            break;
+        }
+        int there = a.status == 200;
+        fg_ctl_answer_free(&a);
+        if (there == want) {
+            rc = 0;
+            break;
+        }
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    free(kubeconfig);
+    return rc;
+}
+
+static struct fg_config *load(const char *dir)
+{
+    struct fg_diag diag = {0};
+    struct fg_config *cfg = fg_config_load(dir, &diag);
+    for (size_t i = 0; i < diag.n; i++)
+        fprintf(stderr, "%s\n", diag.lines[i]);
+    fg_diag_free(&diag);
+    return cfg;
+}
+
+static const struct fg_config_section *member_of(const struct fg_config *cfg,
+                                                 const char *name)
+{
+    for (size_t i = 0; i < cfg->n_members; i++)
+        if (strcmp(cfg->members[i].name, name) == 0)
+            return &cfg->members[i];
+    return NULL;
+}
+
+/* Writes the member's files under MEMBERS; -1 after saying why (what was
+ * written is removed). */
+static int write_member(const struct join_opts *o, const char *members,
+                        const char *labels)
+{
+    char dir[4096], ca[4200], secret[4200], key[4200], ini[4200];
+    snprintf(dir, sizeof(dir), "%s/%s", members, o->name);
+    snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+    snprintf(secret, sizeof(secret), "%s/%s", dir,
+             o->token ? "token" : "client.crt");
+    snprintf(key, sizeof(key), "%s/client.key", dir);
+    snprintf(ini, sizeof(ini), "%s/%s.ini", members, o->name);
+    if ((mkdir(members, 0755) != 0 && errno != EEXIST) ||
+        mkdir(dir, 0700) != 0) {
+        fprintf(stderr, "fedgatectl: cannot make %s: %s\n", dir,
+                strerror(errno));
+        return -1;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f) {
+        fprintf(f,
+                "; written by fedgatectl join; fedgatectl unjoin %s removes "
+                "it\n[member \"%s\"]\ndriver = direct\nserver = %s\n"
+                "ca_file = %s\n",
+                o->name, o->name, o->server, ca);
+        if (o->token)
+            fprintf(f, "token_file = %s\n", secret);
+        else
+            fprintf(f, "client_cert_file = %s\nclient_key_file = %s\n", secret,
+                    key);
+        if (labels[0])
+            fprintf(f, "labels = %s\n", labels);
+        if (o->provider)
+            fprintf(f, "provider = %s\n", o->provider);
+        fclose(f);
+    }
+    struct fg_error err = {{0}};
+    int rc =
+        text && copy_file(o->ca, ca, 0600) == 0 &&
+                copy_file(o->token ? o->token : o->cert, secret, 0600) == 0 &&
+                (o->token || copy_file(o->key, key, 0600) == 0) &&
+                fg_write_file_atomic(ini, text, len, 0600, &err) == 0
+            ? 0
+            : -1;
+    if (err.msg[0])
+        fprintf(stderr, "fedgatectl: %s\n", err.msg);
+    free(text);
+    if (rc != 0)
+        remove_member(members, o->name);
+    return rc;
+}
+
+int fg_ctl_join(int argc, char **argv)
+{
+    struct join_opts o = {0};
+    int p = parse(argc, argv, &o, 1);
+    if (p != 0)
+        return p > 0 ? FG_CTL_EXIT_OK : FG_CTL_EXIT_USAGE;
+    char *labels = labels_value(&o);
+    struct fg_config *cfg = labels ? load(o.config) : NULL;
+    if (!cfg) {
+        free(labels);
+        return FG_CTL_EXIT_USAGE;
+    }
+    const struct fg_config_section *taken = member_of(cfg, o.name);
+    char version[64], members[4096];
+    snprintf(members, sizeof(members), "%s/members", cfg->dir);
+    int rc = FG_CTL_EXIT_REFUSED;
+    if (taken)
+        fprintf(stderr,
+                "fedgatectl: refused: %s:%d already declares member \"%s\"\n",
+                taken->file, taken->line, o.name);
+    else if (check_member(&o, version, sizeof(version)) == 0 &&
+             write_member(&o, members, labels) == 0) {
+        printf("fedgatectl: member \"%s\" answers (%s); written to "
+               "%s/%s.ini\n",
+               o.name, version, members, o.name);
+        int r = reload(o.config);
+        rc = r == 0 ? await_cluster(cfg, o.name, 1) : FG_CTL_EXIT_REFUSED;
+        if (rc == 0) {
+            printf("fedgatectl: joined \"%s\": kubectl --context %s get "
+                   "clusters\n",
+                   o.name, "fedgate.fleet");
+        } else {
+            fprintf(stderr,
+                    "fedgatectl: the gateway did not take member \"%s\" "
+                    "(its log and /readyz?verbose say why): removed "
+                    "again\n",
+                    o.name);
+            remove_member(members, o.name);
+            if (r == 0)
+                reload(o.config);
+            if (rc == 0)
+                rc = FG_CTL_EXIT_REFUSED;
+        }
+    }
+    fg_config_free(cfg);
+    free(labels);
+    return rc;
+}
+
+int fg_ctl_unjoin(int argc, char **argv)
+{
+    struct join_opts o = {0};
+    int p = parse(argc, argv, &o, 0);
+    if (p != 0)
+        return p > 0 ? FG_CTL_EXIT_OK : FG_CTL_EXIT_USAGE;
+    struct fg_config *cfg = load(o.config);
+    if (!cfg)
+        return FG_CTL_EXIT_USAGE;
+    const struct fg_config_section *s = member_of(cfg, o.name);
+    char members[4096], ini[4200];
+    snprintf(members, sizeof(members), "%s/members", cfg->dir);
+    snprintf(ini, sizeof(ini), "%s/%s.ini", members, o.name);
+    char *real = s ? realpath(s->file, NULL) : NULL;
+    char *want = realpath(ini, NULL);
+    int rc = FG_CTL_EXIT_REFUSED;
+    if (!s)
+        fprintf(stderr, "fedgatectl: no member \"%s\" in %s\n", o.name,
+                cfg->dir);
+    else if (!real || !want || strcmp(real, want) != 0)
+        fprintf(stderr,
+                "fedgatectl: member \"%s\" is declared in %s:%d, not by "
+                "fedgatectl join: remove it there\n",
+                o.name, s->file, s->line);
+    else {
+        remove_member(members, o.name);
+        rc = reload(o.config) == 0 ? await_cluster(cfg, o.name, 0)
+                                   : FG_CTL_EXIT_REFUSED;
+        if (rc == 0)
+            printf("fedgatectl: removed \"%s\"\n", o.name);
+    }
+    free(real);
+    free(want);
+    fg_config_free(cfg);
+    return rc;
+}
