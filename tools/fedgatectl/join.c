@@ -12,6 +12,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,17 @@
 #define CLUSTER_PATH "/apis/cluster.kubesphere.io/v1alpha1/clusters/"
 /* how long the reload has to show the change on the host's API */
 #define CONFIRM_MS 20000
+
+/* A path into OUT (PATH_MAX bytes): 0, or -1 when it would not fit. */
+__attribute__((format(printf, 2, 3))) static int path_of(char *out,
+                                                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, PATH_MAX, fmt, ap);
+    va_end(ap);
+    return n >= 0 && n < PATH_MAX ? 0 : -1;
+}
 
 static void usage(FILE *out)
 {
@@ -257,22 +270,21 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 /* Removes DIR/members/NAME.ini and DIR/members/NAME/ (its files). */
 static void remove_member(const char *members, const char *name)
 {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s.ini", members, name);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/%s", members, name);
-    DIR *d = opendir(path);
+    char path[PATH_MAX], file[PATH_MAX];
+    if (path_of(path, "%s/%s.ini", members, name) == 0)
+        unlink(path);
+    DIR *d = path_of(path, "%s/%s", members, name) == 0 ? opendir(path) : NULL;
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        char file[4400];
-        snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
-        unlink(file);
+        if (path_of(file, "%s/%s", path, e->d_name) == 0)
+            unlink(file);
     }
-    if (d)
+    if (d) {
         closedir(d);
-    rmdir(path);
+        rmdir(path);
+    }
 }
 
 static int reload(const char *config)
@@ -335,13 +347,16 @@ static const struct fg_config_section *member_of(const struct fg_config *cfg,
 static int write_member(const struct join_opts *o, const char *members,
                         const char *labels)
 {
-    char dir[4096], ca[4200], secret[4200], key[4200], ini[4200];
-    snprintf(dir, sizeof(dir), "%s/%s", members, o->name);
-    snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
-    snprintf(secret, sizeof(secret), "%s/%s", dir,
-             o->token ? "token" : "client.crt");
-    snprintf(key, sizeof(key), "%s/client.key", dir);
-    snprintf(ini, sizeof(ini), "%s/%s.ini", members, o->name);
+    char dir[PATH_MAX], ca[PATH_MAX], secret[PATH_MAX], key[PATH_MAX],
+        ini[PATH_MAX];
+    if (path_of(dir, "%s/%s", members, o->name) != 0 ||
+        path_of(ca, "%s/ca.crt", dir) != 0 ||
+        path_of(secret, "%s/%s", dir, o->token ? "token" : "client.crt") != 0 ||
+        path_of(key, "%s/client.key", dir) != 0 ||
+        path_of(ini, "%s/%s.ini", members, o->name) != 0) {
+        fprintf(stderr, "fedgatectl: %s: the path is too long\n", members);
+        return -1;
+    }
     if ((mkdir(members, 0755) != 0 && errno != EEXIST) ||
         mkdir(dir, 0700) != 0) {
         fprintf(stderr, "fedgatectl: cannot make %s: %s\n", dir,
@@ -397,10 +412,11 @@ int fg_ctl_join(int argc, char **argv)
         return FG_CTL_EXIT_USAGE;
     }
     const struct fg_config_section *taken = member_of(cfg, o.name);
-    char version[64], members[4096];
-    snprintf(members, sizeof(members), "%s/members", cfg->dir);
+    char version[64], members[PATH_MAX];
     int rc = FG_CTL_EXIT_REFUSED;
-    if (taken)
+    if (path_of(members, "%s/members", cfg->dir) != 0)
+        fprintf(stderr, "fedgatectl: %s: the path is too long\n", cfg->dir);
+    else if (taken)
         fprintf(stderr,
                 "fedgatectl: refused: %s:%d already declares member \"%s\"\n",
                 taken->file, taken->line, o.name);
@@ -443,11 +459,11 @@ int fg_ctl_unjoin(int argc, char **argv)
     if (!cfg)
         return FG_CTL_EXIT_USAGE;
     const struct fg_config_section *s = member_of(cfg, o.name);
-    char members[4096], ini[4200];
-    snprintf(members, sizeof(members), "%s/members", cfg->dir);
-    snprintf(ini, sizeof(ini), "%s/%s.ini", members, o.name);
+    char members[PATH_MAX], ini[PATH_MAX];
+    int fits = path_of(members, "%s/members", cfg->dir) == 0 &&
+               path_of(ini, "%s/%s.ini", members, o.name) == 0;
     char *real = s ? realpath(s->file, NULL) : NULL;
-    char *want = realpath(ini, NULL);
+    char *want = fits ? realpath(ini, NULL) : NULL;
     int rc = FG_CTL_EXIT_REFUSED;
     if (!s)
         fprintf(stderr, "fedgatectl: no member \"%s\" in %s\n", o.name,
