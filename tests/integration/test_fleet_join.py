@@ -96,7 +96,7 @@ class Join(unittest.TestCase):
     def test_2_join_and_unjoin(self):
         out = self.join("edge2", "--label", "env=lab", "--provider", "kind")
         self.assertEqual(out.returncode, 0, out.stderr)
-        self.assertIn('joined "edge2"', out.stdout)
+        self.assertIn('joined "edge2"', out.stderr)
         members = os.path.join(self.host.conf, "members")
         self.assertEqual(self.written(), ["edge2", "edge2.ini"])
         for name in ("ca.crt", "token"):

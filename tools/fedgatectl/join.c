@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 #include <fedgate/util.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "ask.h"
 #include "base/fsutil.h"
@@ -56,6 +57,8 @@ static void usage(FILE *out)
             "--client-key F)\n"
             "                       [--label KEY=VALUE]... [--provider P] "
             "[-c DIR]\n"
+            "       fedgatectl join NAME --agent [--host URL] [--label "
+            "KEY=VALUE]... [-c DIR]\n"
             "       fedgatectl unjoin NAME [-c DIR]\n"
             "\n"
             "join asks the member's /version with these credentials; only "
@@ -64,7 +67,13 @@ static void usage(FILE *out)
             "written, the\n"
             "gateway reloaded and the Cluster awaited on its API. unjoin "
             "removes what join\n"
-            "wrote and reloads.\n"
+            "wrote and reloads. join --agent makes the member's agent "
+            "token, reloads and\n"
+            "prints the fedgate-agent command and the ConfigMap and Secret "
+            "of\n"
+            "packaging/kubernetes/agent for the member (--host: the "
+            "[tunnel] listener as\n"
+            "agents reach it).\n"
             "  -c, --config DIR   the gateway's configuration (default "
             "conf.d)\n"
             "Exit status: 0 done; 1 refused (the member's or the gateway's "
@@ -76,15 +85,18 @@ static void usage(FILE *out)
 
 struct join_opts {
     const char *name, *server, *ca, *token, *cert, *key, *provider, *config;
+    const char *host; /* --agent: the tunnel listener as agents reach it */
     const char *labels[MAX_LABELS];
     size_t n_labels;
-    int direct;
+    int direct, agent;
 };
 
 static int parse(int argc, char **argv, struct join_opts *o, int join)
 {
     static const struct option longopts[] = {
         {"direct", no_argument, NULL, 'd'},
+        {"agent", no_argument, NULL, 'A'},
+        {"host", required_argument, NULL, 'H'},
         {"server", required_argument, NULL, 's'},
         {"ca-file", required_argument, NULL, 'a'},
         {"token-file", required_argument, NULL, 't'},
@@ -105,6 +117,12 @@ static int parse(int argc, char **argv, struct join_opts *o, int join)
         switch (c) {
         case 'd':
             o->direct = 1;
+            break;
+        case 'A':
+            o->agent = 1;
+            break;
+        case 'H':
+            o->host = optarg;
             break;
         case 's':
             o->server = optarg;
@@ -158,15 +176,21 @@ static int parse(int argc, char **argv, struct join_opts *o, int join)
     if (!join)
         return 0;
     const char *why =
-        !o->direct ? "--direct is the one kind of join this fedgatectl makes"
+        o->direct == o->agent   ? "give --direct or --agent"
+        : o->agent              ? (o->server || o->ca || o->token || o->cert
+                                       ? "--agent takes no --server or credentials: the "
+                                         "agent dials in"
+                                       : NULL)
         : !o->server || !o->ca  ? "--server and --ca-file are required"
         : !o->token == !o->cert ? "give --token-file or --client-cert"
         : !o->cert != !o->key   ? "--client-cert and --client-key go together"
-        : o->provider && !fg_label_value_ok(o->provider, strlen(o->provider))
-            ? "--provider is not a label value"
-            : NULL;
-    if (strncmp(o->server ? o->server : "https://", "https://", 8) != 0)
-        why = "--server must be an https:// URL";
+                                : NULL;
+    if (strncmp(o->server ? o->server : "https://", "https://", 8) != 0 ||
+        strncmp(o->host ? o->host : "https://", "https://", 8) != 0)
+        why = "--server and --host must be https:// URLs";
+    if (!why && o->provider &&
+        !fg_label_value_ok(o->provider, strlen(o->provider)))
+        why = "--provider is not a label value";
     if (why) {
         fprintf(stderr, "fedgatectl: %s\n", why);
         return -1;
@@ -267,6 +291,28 @@ static int copy_file(const char *from, const char *to, mode_t mode)
     return rc;
 }
 
+/* A new agent token at PATH (0600): 256 random bits as hex, what the
+ * agent driver's token_file holds. Returns 1, or 0 after saying why. */
+static int new_token(const char *path)
+{
+    unsigned char raw[32];
+    char hex[66];
+    struct fg_error err = {{0}};
+    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+        fprintf(stderr, "fedgatectl: no random bytes for a token\n");
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+    hex[64] = '\n';
+    int ok = fg_write_file_atomic(path, hex, 65, 0600, &err) == 0;
+    if (!ok)
+        fprintf(stderr, "fedgatectl: %s\n", err.msg);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    OPENSSL_cleanse(hex, sizeof(hex));
+    return ok;
+}
+
 /* Removes DIR/members/NAME.ini and DIR/members/NAME/ (its files). */
 static void remove_member(const char *members, const char *name)
 {
@@ -290,7 +336,7 @@ static void remove_member(const char *members, const char *name)
 static int reload(const char *config)
 {
     char *argv[] = {"reload", "-c", (char *)config, NULL};
-    return fg_ctl_reload(3, argv);
+    return fg_ctl_reload_to(3, argv, stderr);
 }
 
 /* Waits until the host's API has the Cluster NAME (WANT 1) or has it no
@@ -351,7 +397,10 @@ static int write_member(const struct join_opts *o, const char *members,
         ini[PATH_MAX];
     if (path_of(dir, "%s/%s", members, o->name) != 0 ||
         path_of(ca, "%s/ca.crt", dir) != 0 ||
-        path_of(secret, "%s/%s", dir, o->token ? "token" : "client.crt") != 0 ||
+        path_of(secret, "%s/%s", dir,
+                o->agent   ? "agent.token"
+                : o->token ? "token"
+                           : "client.crt") != 0 ||
         path_of(key, "%s/client.key", dir) != 0 ||
         path_of(ini, "%s/%s.ini", members, o->name) != 0) {
         fprintf(stderr, "fedgatectl: %s: the path is too long\n", members);
@@ -369,14 +418,20 @@ static int write_member(const struct join_opts *o, const char *members,
     if (f) {
         fprintf(f,
                 "; written by fedgatectl join; fedgatectl unjoin %s removes "
-                "it\n[member \"%s\"]\ndriver = direct\nserver = %s\n"
-                "ca_file = %s\n",
-                o->name, o->name, o->server, ca);
-        if (o->token)
-            fprintf(f, "token_file = %s\n", secret);
+                "it\n[member \"%s\"]\n",
+                o->name, o->name);
+        if (o->agent)
+            fprintf(f, "driver = agent\ntoken_file = %s\n", secret);
+        else if (o->token)
+            fprintf(f,
+                    "driver = direct\nserver = %s\nca_file = %s\n"
+                    "token_file = %s\n",
+                    o->server, ca, secret);
         else
-            fprintf(f, "client_cert_file = %s\nclient_key_file = %s\n", secret,
-                    key);
+            fprintf(f,
+                    "driver = direct\nserver = %s\nca_file = %s\n"
+                    "client_cert_file = %s\nclient_key_file = %s\n",
+                    o->server, ca, secret, key);
         if (labels[0])
             fprintf(f, "labels = %s\n", labels);
         if (o->provider)
@@ -384,11 +439,13 @@ static int write_member(const struct join_opts *o, const char *members,
         fclose(f);
     }
     struct fg_error err = {{0}};
+    int files = o->agent ? new_token(secret)
+                         : copy_file(o->ca, ca, 0600) == 0 &&
+                               copy_file(o->token ? o->token : o->cert, secret,
+                                         0600) == 0 &&
+                               (o->token || copy_file(o->key, key, 0600) == 0);
     int rc =
-        text && copy_file(o->ca, ca, 0600) == 0 &&
-                copy_file(o->token ? o->token : o->cert, secret, 0600) == 0 &&
-                (o->token || copy_file(o->key, key, 0600) == 0) &&
-                fg_write_file_atomic(ini, text, len, 0600, &err) == 0
+        text && files && fg_write_file_atomic(ini, text, len, 0600, &err) == 0
             ? 0
             : -1;
     if (err.msg[0])
@@ -397,6 +454,84 @@ static int write_member(const struct join_opts *o, const char *members,
     if (rc != 0)
         remove_member(members, o->name);
     return rc;
+}
+
+/* The URL agents dial: --host, else [tunnel] listen when it names an
+ * address others can reach. -1 after saying why. */
+static int agent_host(const struct join_opts *o, const struct fg_config *cfg,
+                      char *out, size_t len)
+{
+    const char *listen =
+        cfg->tunnel ? fg_config_get(cfg->tunnel, "listen") : NULL;
+    if (!listen) {
+        fprintf(stderr, "fedgatectl: refused: the gateway has no [tunnel] "
+                        "listen for agents to dial\n");
+        return -1;
+    }
+    if (o->host) {
+        snprintf(out, len, "%s", o->host);
+        return 0;
+    }
+    if (strncmp(listen, "0.0.0.0:", 8) == 0 ||
+        strncmp(listen, "[::]:", 5) == 0 ||
+        strstr(listen, ":0") == listen + strlen(listen) - 2) {
+        fprintf(stderr,
+                "fedgatectl: [tunnel] listen = %s names no address an agent "
+                "can dial: give --host https://NAME:PORT\n",
+                listen);
+        return -1;
+    }
+    snprintf(out, len, "https://%s", listen);
+    return 0;
+}
+
+/* What to run in the member: the fedgate-agent command, and the
+ * ConfigMap and Secret packaging/kubernetes/agent's Deployment reads. */
+static int agent_instructions(const struct join_opts *o,
+                              const struct fg_config *cfg, const char *members,
+                              const char *host)
+{
+    char token[PATH_MAX], ca[PATH_MAX], *t = NULL, *c = NULL;
+    size_t tl = 0, cl = 0;
+    struct fg_error err = {{0}};
+    if (path_of(token, "%s/%s/agent.token", members, o->name) != 0 ||
+        path_of(ca, "%s/ca.crt", cfg->state_dir) != 0 ||
+        fg_read_file(token, 4096, &t, &tl, NULL, &err) != 0 ||
+        fg_read_file(ca, 1 << 20, &c, &cl, NULL, &err) != 0) {
+        fprintf(stderr, "fedgatectl: %s\n", err.msg);
+        free(t);
+        return FG_CTL_EXIT_REFUSED;
+    }
+    char *t64 = fg_base64_encode_alloc(t, tl, 0);
+    char *c64 = fg_base64_encode_alloc(c, cl, 0);
+    printf("# In the member, either run (with the token and CA copied "
+           "there):\n"
+           "#   fedgate-agent --host %s --name %s --token-file %s "
+           "--host-ca-file %s --state-dir /var/lib/fedgate-agent\n"
+           "# or: kubectl apply -k packaging/kubernetes/agent, then apply "
+           "this manifest\n"
+           "# and kubectl -n fedgate-agent rollout restart "
+           "deploy/fedgate-agent\n"
+           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+           "  name: fedgate-agent\n  namespace: fedgate-agent\n"
+           "  labels: {app.kubernetes.io/name: fedgate-agent, "
+           "app.kubernetes.io/part-of: fedgate}\n"
+           "data:\n  host: %s\n  member: %s\n---\n"
+           "apiVersion: v1\nkind: Secret\nmetadata:\n"
+           "  name: fedgate-agent\n  namespace: fedgate-agent\n"
+           "  labels: {app.kubernetes.io/name: fedgate-agent, "
+           "app.kubernetes.io/part-of: fedgate}\n"
+           "type: Opaque\ndata:\n  token: %s\n  host-ca.crt: %s\n",
+           host, o->name, token, ca, host, o->name, t64 ? t64 : "",
+           c64 ? c64 : "");
+    OPENSSL_cleanse(t, tl);
+    free(t);
+    free(c);
+    if (t64)
+        OPENSSL_cleanse(t64, strlen(t64));
+    free(t64);
+    free(c64);
+    return FG_CTL_EXIT_OK;
 }
 
 int fg_ctl_join(int argc, char **argv)
@@ -412,7 +547,7 @@ int fg_ctl_join(int argc, char **argv)
         return FG_CTL_EXIT_USAGE;
     }
     const struct fg_config_section *taken = member_of(cfg, o.name);
-    char version[64], members[PATH_MAX];
+    char version[64], members[PATH_MAX], host[300];
     int rc = FG_CTL_EXIT_REFUSED;
     if (path_of(members, "%s/members", cfg->dir) != 0)
         fprintf(stderr, "fedgatectl: %s: the path is too long\n", cfg->dir);
@@ -420,17 +555,24 @@ int fg_ctl_join(int argc, char **argv)
         fprintf(stderr,
                 "fedgatectl: refused: %s:%d already declares member \"%s\"\n",
                 taken->file, taken->line, o.name);
-    else if (check_member(&o, version, sizeof(version)) == 0 &&
+    else if (o.agent && agent_host(&o, cfg, host, sizeof(host)) != 0)
+        ;
+    else if ((o.agent || check_member(&o, version, sizeof(version)) == 0) &&
              write_member(&o, members, labels) == 0) {
-        printf("fedgatectl: member \"%s\" answers (%s); written to "
-               "%s/%s.ini\n",
-               o.name, version, members, o.name);
+        if (!o.agent)
+            fprintf(stderr,
+                    "fedgatectl: member \"%s\" answers (%s); written to "
+                    "%s/%s.ini\n",
+                    o.name, version, members, o.name);
         int r = reload(o.config);
         rc = r == 0 ? await_cluster(cfg, o.name, 1) : FG_CTL_EXIT_REFUSED;
+        if (rc == 0 && o.agent)
+            rc = agent_instructions(&o, cfg, members, host);
         if (rc == 0) {
-            printf("fedgatectl: joined \"%s\": kubectl --context %s get "
-                   "clusters\n",
-                   o.name, "fedgate.fleet");
+            fprintf(stderr,
+                    "fedgatectl: joined \"%s\": kubectl --context %s get "
+                    "clusters\n",
+                    o.name, "fedgate.fleet");
         } else {
             fprintf(stderr,
                     "fedgatectl: the gateway did not take member \"%s\" "
@@ -478,7 +620,7 @@ int fg_ctl_unjoin(int argc, char **argv)
         rc = reload(o.config) == 0 ? await_cluster(cfg, o.name, 0)
                                    : FG_CTL_EXIT_REFUSED;
         if (rc == 0)
-            printf("fedgatectl: removed \"%s\"\n", o.name);
+            fprintf(stderr, "fedgatectl: removed \"%s\"\n", o.name);
     }
     free(real);
     free(want);
