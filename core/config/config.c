@@ -22,6 +22,7 @@
 #include "config/certs.h"
 #include "config/ini_reader.h"
 #include "config/ini_values.h"
+#include "config/labels.h"
 
 /* Configuration files are written by people and by fedgatectl: anything
  * bigger is a mistake, and reading it whole would cost memory for nothing.*/
@@ -63,6 +64,15 @@ static const struct fg_config_key gateway_keys[] = {
     {"shutdown_grace", FG_CONFIG_DURATION, "30s", 0, 0, 3600000, NULL},
     {"reload_drain", FG_CONFIG_DURATION, "300s", 0, 0, 86400000,
      "how long requests may go on with a replaced configuration"},
+    {"host_cluster", FG_CONFIG_STRING, NULL, 0, 0, 0,
+     "the member that is the host's own cluster (labelled "
+     "cluster-role.kubesphere.io/host)"},
+    {"health_interval", FG_CONFIG_DURATION, "5s", 0, 100, 3600000,
+     "how often each member's health is read for its Cluster's status"},
+    {"health_failures", FG_CONFIG_INT, "0", 0, 0, 10000,
+     "failed reads in a row before Ready turns False (0: 30 s worth)"},
+    {"health_successes", FG_CONFIG_INT, "2", 0, 1, 10000,
+     "good reads in a row before Ready turns True again"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
@@ -189,6 +199,15 @@ static int check_readable(const char *key, const char *path, char *err,
     return 0;
 }
 
+int fg_config_is_core_key(const struct fg_config_section *s, const char *key)
+{
+    const char *core_key = fg_config_core_key(s);
+    if (core_key && strcmp(key, core_key) == 0)
+        return 1;
+    return strcmp(s->kind, "member") == 0 &&
+           (strcmp(key, "labels") == 0 || strcmp(key, "provider") == 0);
+}
+
 const char *fg_config_core_key(const struct fg_config_section *s)
 {
     if (strcmp(s->kind, "member") == 0)
@@ -203,14 +222,13 @@ int fg_config_check_section(struct fg_config *cfg, struct fg_config_section *s,
                             struct fg_diag *diag)
 {
     const char *base = cfg ? cfg->dir : NULL;
-    const char *core_key = fg_config_core_key(s);
     int problems = 0;
     char label[96], err[512];
     fg_config_section_label(s, label, sizeof(label));
 
     for (size_t i = 0; i < s->n_entries; i++) {
         struct fg_config_entry *e = &s->entries[i];
-        if (core_key && strcmp(e->key, core_key) == 0)
+        if (fg_config_is_core_key(s, e->key))
             continue;
         const struct fg_config_key *k = find_key(keys, e->key);
         if (!k) {
@@ -238,8 +256,7 @@ int fg_config_check_section(struct fg_config *cfg, struct fg_config_section *s,
     }
 
     for (const struct fg_config_key *k = keys; k && k->name; k++) {
-        if (find_entry(s, k->name) ||
-            (core_key && strcmp(k->name, core_key) == 0))
+        if (find_entry(s, k->name) || fg_config_is_core_key(s, k->name))
             continue;
         if (k->required) {
             fg_diag_add(diag, s->file, s->line,
@@ -371,6 +388,7 @@ void fg_config_free(struct fg_config *cfg)
     free(cfg->dir);
     free(cfg->listen_host);
     free(cfg->state_dir);
+    free(cfg->host_cluster);
     free(cfg->plugin_dir);
     free(cfg->log_level);
     free(cfg->cert_file);
@@ -770,6 +788,16 @@ static void apply_gateway(struct fg_config *cfg, struct fg_config_section *s,
     lim->body_timeout_ms = (uint64_t)get_int(s, "body_timeout");
     lim->shutdown_grace_ms = (uint64_t)get_int(s, "shutdown_grace");
     lim->reload_drain_ms = (uint64_t)get_int(s, "reload_drain");
+
+    const char *host = fg_config_get(s, "host_cluster");
+    cfg->host_cluster = host ? strdup(host) : NULL;
+    cfg->health.interval_ms = (uint64_t)get_int(s, "health_interval");
+    cfg->health.failures = (uint32_t)get_int(s, "health_failures");
+    if (cfg->health.failures == 0 && cfg->health.interval_ms)
+        cfg->health.failures =
+            (uint32_t)((30000 + cfg->health.interval_ms - 1) /
+                       cfg->health.interval_ms);
+    cfg->health.successes = (uint32_t)get_int(s, "health_successes");
 }
 
 /* server_names = NAME[, NAME ...] (commas and/or spaces). */
@@ -831,7 +859,16 @@ static void check_member(const struct fg_config_section *s,
                          struct fg_diag *diag)
 {
     const char *driver = fg_config_get(s, "driver");
-    char label[96];
+    const char *labels = fg_config_get(s, "labels");
+    const char *provider = fg_config_get(s, "provider");
+    char label[96], err[256];
+    if (labels && fg_labels_parse(labels, NULL, NULL, err, sizeof(err)) != 0)
+        fg_diag_add(diag, s->file, line_of(s, "labels"), "labels: %s", err);
+    if (provider && !fg_label_value_ok(provider, strlen(provider)))
+        fg_diag_add(diag, s->file, line_of(s, "provider"),
+                    "provider: \"%s\" is not a label value (at most 63 of "
+                    "[A-Za-z0-9._-], alphanumeric at both ends)",
+                    provider);
     if (!driver)
         fg_diag_add(diag, s->file, s->line, "%s: missing key \"driver\"",
                     fg_config_section_label(s, label, sizeof(label)));
@@ -966,6 +1003,16 @@ static void check_all(struct fg_config *cfg, struct fg_diag *diag,
         else
             fg_diag_add(diag, NULL, 0, "out of memory");
         section_free(&s);
+    }
+    if (gateway && cfg->host_cluster) {
+        int found = 0;
+        for (size_t i = 0; i < cfg->n_members; i++)
+            found |= strcmp(cfg->members[i].name, cfg->host_cluster) == 0;
+        if (!found || cfg->role != FG_ROLE_HOST)
+            fg_diag_add(diag, gateway->file, line_of(gateway, "host_cluster"),
+                        "host_cluster: %s",
+                        !found ? "names no [member] section"
+                               : "only a gateway with role = host has one");
     }
     if (gateway && cfg->role == FG_ROLE_MEMBER && cfg->n_members != 1)
         fg_diag_add(diag, gateway->file, line_of(gateway, "role"),

@@ -79,6 +79,14 @@ struct fg_config {
     uint32_t workers; /* workers = 1 */
     char *log_level;  /* log_level = info */
     struct fg_limits limits;
+    /* [gateway] host_cluster: the member that is the host's own cluster
+     * (NULL: none), and how its Clusters' Ready condition is read. */
+    char *host_cluster;
+    struct {
+        uint64_t interval_ms; /* health_interval = 5s (with jitter) */
+        uint32_t failures;    /* health_failures: 0 means 30 s worth */
+        uint32_t successes;   /* health_successes = 2 */
+    } health;
 
     char *cert_file; /* [tls] cert_file, key_file: both or neither */
     char *key_file;
@@ -122,6 +130,10 @@ int fg_config_check_section(struct fg_config *cfg, struct fg_config_section *s,
  * in [member] sections, "plugin" in [plugin] sections, else NULL. */
 const char *fg_config_core_key(const struct fg_config_section *s);
 
+/* Whether KEY in S is read by the core rather than S's plugin: the core
+ * key, and a member's "labels" and "provider" (its Cluster object). */
+int fg_config_is_core_key(const struct fg_config_section *s, const char *key);
+
 /* The value of KEY in S, or NULL. */
 const char *fg_config_get(const struct fg_config_section *s, const char *key);
 /* The line KEY is on in S's file (S's header line when it was defaulted). */
@@ -149,6 +161,9 @@ int fg_config_override(struct fg_config *cfg, const char *state_dir,
 
 /* Member names are DNS-1123 labels: [a-z0-9]([-a-z0-9]*[a-z0-9])?, <= 63. */
 int fg_is_dns1123_label(const char *s, size_t len); /* in dns1123.c */
+/* Dot-separated DNS-1123 labels, at most 253 bytes (a label key's prefix,
+ * a service account's name). */
+int fg_is_dns1123_subdomain(const char *s, size_t len);
 
 /* Plugin names (what `driver =` names): [a-z0-9_-]+, at most 63 bytes. */
 int fg_is_plugin_name(const char *s);

@@ -1,6 +1,6 @@
-/* fg_is_dns1123_label (declared in config.h): the one definition of what a
- * member name may be, shared by the configuration checks, the router and
- * the kubeconfig writer so that they can never disagree. */
+/* fg_is_dns1123_label and _subdomain (declared in config.h): the one definition
+ * of what a member name may be, shared by the configuration checks, the router
+ * and the kubeconfig writer so that they can never disagree. */
 #include "config/config.h"
 
 #include <stdbool.h>
@@ -21,6 +21,21 @@ int fg_is_dns1123_label(const char *s, size_t len)
         unsigned char c = (unsigned char)s[i];
         if (!is_lower_alnum(c) && c != '-')
             return 0;
+    }
+    return 1;
+}
+
+int fg_is_dns1123_subdomain(const char *s, size_t len)
+{
+    if (len == 0 || len > 253)
+        return 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && s[i] != '.')
+            continue;
+        if (!fg_is_dns1123_label(s + start, i - start))
+            return 0;
+        start = i + 1;
     }
     return 1;
 }

@@ -253,6 +253,18 @@ char *fg_kubeconfig_text(const char *where, const char *server_base,
              cJSON_AddStringToObject(context, "user", user->name);
         free(server);
     }
+    if (ok && user->fleet) {
+        cJSON *cluster = named(clusters, FG_FLEET_CONTEXT, "cluster");
+        cJSON *context = named(contexts, FG_FLEET_CONTEXT, "context");
+        char *server = strndup(server_base, base_len);
+        ok = cluster && context && server &&
+             cJSON_AddStringToObject(cluster, "server", server) &&
+             cJSON_AddStringToObject(cluster, "certificate-authority-data",
+                                     ca_data) &&
+             cJSON_AddStringToObject(context, "cluster", FG_FLEET_CONTEXT) &&
+             cJSON_AddStringToObject(context, "user", user->name);
+        free(server);
+    }
     char *json = ok ? cJSON_Print(root) : NULL;
     free(ca_data);
     cJSON_Delete(root);
@@ -283,12 +295,15 @@ char *fg_kubeconfig_text(const char *where, const char *server_base,
 int fg_kubeconfig_write(const char *path, const char *server_base,
                         const char *ca_pem_file, const char *token,
                         const char *const *members, size_t n_members,
-                        const char *current, struct fg_error *err)
+                        const char *current, int fleet, struct fg_error *err)
 {
     if (!token || !*token)
         return fg_error_set(err, "%s: empty token", path);
     const struct fg_kubeconfig_user admin = {
-        .name = ADMIN_USER, .token = token, .all_context = n_members > 1};
+        .name = ADMIN_USER,
+        .token = token,
+        .all_context = n_members > 1,
+        .fleet = fleet};
     char *text = fg_kubeconfig_text(path, server_base, ca_pem_file, &admin,
                                     members, n_members, current, err);
     if (!text)

@@ -15,17 +15,22 @@
 int fg_admin_token_ensure(const char *state_dir, char out[65],
                           struct fg_error *err);
 
+/* The context (and cluster) of the host's own API, at SERVER_BASE: a
+ * name no member can have, since member names are DNS-1123 labels. */
+#define FG_FLEET_CONTEXT "fedgate.fleet"
+
 /* Writes PATH (atomically, mode 0600) as a kubeconfig with, per member
  * NAME, a cluster NAME at SERVER_BASE/clusters/NAME trusting the CA in
- * CA_PEM_FILE, and a context NAME using the user "fedgate-admin" (TOKEN).
- * CURRENT (NULL: the first member) becomes current-context. With
- * more than one member, a context FG_KUBECONFIG_ALL lists across them. Member
- * names must be DNS-1123 labels and SERVER_BASE an https:// URL. The file is
+ * CA_PEM_FILE, and a context NAME using the user "fedgate-admin" (TOKEN);
+ * with FLEET also the context FG_FLEET_CONTEXT for the host's own API and,
+ * with more than one member, a context FG_KUBECONFIG_ALL listing across them.
+ * CURRENT (NULL: the first member) becomes current-context. Member names
+ * must be DNS-1123 labels and SERVER_BASE an https:// URL. The file is
  * JSON, which kubectl reads as the YAML it is. Returns 0 or -1. */
 int fg_kubeconfig_write(const char *path, const char *server_base,
                         const char *ca_pem_file, const char *token,
                         const char *const *members, size_t n_members,
-                        const char *current, struct fg_error *err);
+                        const char *current, int fleet, struct fg_error *err);
 
 /* The one user of a kubeconfig and its credential: a bearer token, or a
  * client certificate and its key (PEM texts). NAMESPACES, when set, holds
@@ -39,6 +44,7 @@ struct fg_kubeconfig_user {
     /* Also a cluster and context FG_KUBECONFIG_ALL at SERVER_BASE/clusters/
      * followed by "*" (every member at once: lists across clusters). */
     int all_context;
+    int fleet; /* a context FG_FLEET_CONTEXT for the host's own API too */
 };
 
 /* The name of that context: no DNS-1123 label (member names are) can

@@ -30,6 +30,7 @@
 #include "net/tls.h"
 #include "daemon/generation.h"
 #include "daemon/reload.h"
+#include "fleet/fleet.h"
 #include "plugin/config_validate.h"
 
 int fg_gateway_open_listener(const struct fg_config *cfg, struct fg_error *err)
@@ -104,6 +105,7 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t ms = w->gen->cfg->limits.shutdown_grace_ms;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(w->grace_ev, &tv);
+    fg_fleet_drain(w);
     fg_conn_drain_all(w);
     fg_worker_check_drained(w);
 }
@@ -248,10 +250,12 @@ int fg_gateway_write_kubeconfig(struct fg_gateway *gw,
     char path[4096];
     snprintf(path, sizeof(path), "%s/admin.kubeconfig", cfg->state_dir);
     int rc = fg_kubeconfig_write(path, server, gw->ca_cert_file, gw->token,
-                                 names, cfg->n_members, NULL, err);
+                                 names, cfg->n_members, NULL,
+                                 cfg->role == FG_ROLE_HOST, err);
     free(names);
     if (rc == 0)
-        fg_info("admin kubeconfig: %s (contexts: one per member%s)", path,
+        fg_info("admin kubeconfig: %s (contexts: one per member%s%s)", path,
+                cfg->role == FG_ROLE_HOST ? ", " FG_FLEET_CONTEXT : "",
                 cfg->n_members > 1 ? ", and _all for every member at once"
                                    : "");
     return rc;
@@ -358,6 +362,8 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
     for (unsigned i = 0; i < gw->n_workers; i++)
         if (init_worker(gw, i, err) != 0)
             return -1;
+    if (cfg->role == FG_ROLE_HOST && !(gw->fleet = fg_fleet_new(gw)))
+        return fg_error_set(err, "out of memory");
     return 0;
 }
 
@@ -475,6 +481,7 @@ static void close_everything(struct fg_gateway *gw)
 void fg_gateway_free(struct fg_gateway *gw)
 {
     close_everything(gw);
+    fg_fleet_free(gw->fleet);
     for (unsigned i = 0; gw->workers && i < gw->n_workers; i++) {
         struct fg_worker *w = &gw->workers[i];
         fg_lent_hosts_free(w);

@@ -30,6 +30,7 @@ struct evconnlistener;
 struct event;
 struct fg_conn;
 struct fg_gateway;
+struct fg_fleet;
 struct fg_generation;
 struct fg_worker_gen;
 
@@ -118,6 +119,7 @@ struct fg_gateway {
     uint64_t last_generation_id; /* the main thread's */
     pthread_mutex_t reload_lock;
     char reload_error[512]; /* under reload_lock; "" after a success */
+    struct fg_fleet *fleet; /* the host's Cluster objects (host role) */
 };
 
 /* Sets up everything that can fail before serving: certificates, token,

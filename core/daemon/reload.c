@@ -14,6 +14,7 @@
 #include "daemon/gateway.h"
 #include "daemon/generation.h"
 #include "daemon/notify.h"
+#include "fleet/fleet.h"
 #include "plugin/config_validate.h"
 
 /* Making W's view on W's loop while the first worker waits for it. */
@@ -177,6 +178,7 @@ static void apply(struct fg_gateway *gw, struct fg_generation *gen,
             fg_error_log("reload: %s", err.msg);
     }
     fg_generation_unref(old);
+    fg_fleet_poke(gw->fleet);
     enum fg_log_level level = FG_LOG_INFO;
     fg_log_level_parse(cfg->log_level, &level);
     fg_log_set_level(level);

@@ -20,6 +20,7 @@
 #include "daemon/gateway.h"
 #include "daemon/generation.h"
 #include "base/log.h"
+#include "fleet/fleet.h"
 #include "request/exchange_gen.h"
 #include "request/fanout.h"
 #include "request/policy_chain.h"
@@ -124,6 +125,19 @@ int fg_codec_send_status(const struct fg_codec_ops *ops, void *cs, int code,
         rc = ops->send_end(cs);
     free(json);
     return rc;
+}
+
+void fg_exchange_not_found(struct fg_exchange *ex, const char *message,
+                           const char *name, const char *kind)
+{
+    size_t len;
+    char *json =
+        fg_status_json_details(404, "NotFound", message, name, kind, &len);
+    if (json)
+        fg_exchange_reply(ex, 404, "application/json", json, len);
+    else
+        fg_exchange_fail(ex, 404, "NotFound", "%s", message);
+    free(json);
 }
 
 void fg_exchange_fail(struct fg_exchange *ex, int code, const char *reason,
@@ -367,6 +381,40 @@ static int defer(struct fg_exchange *ex)
     if (!ex->deferred_ev)
         ex->deferred_ev = event_new(ex->worker->base, -1, 0, run_deferred, ex);
     return ex->deferred_ev ? 0 : -1;
+}
+
+void fg_exchange_hold(struct fg_exchange *ex)
+{
+    ex->in_callback++;
+}
+
+void fg_exchange_unhold(struct fg_exchange *ex)
+{
+    leave_cb(ex);
+}
+
+int fg_exchange_stream_head(struct fg_exchange *ex, const char *content_type)
+{
+    struct fg_header h[2] = {
+        {"content-type", 12, content_type, strlen(content_type)},
+        {"cache-control", 13, "no-cache, private", 17},
+    };
+    return send_head(ex, 200, h, 2, -1, 0);
+}
+
+int fg_exchange_stream_data(struct fg_exchange *ex, const void *buf, size_t len)
+{
+    if (ex->driver_done || ex->finish_deferred)
+        return -1;
+    return ex->ops->send_data(ex->cs, buf, len);
+}
+
+void fg_exchange_stream_end(struct fg_exchange *ex)
+{
+    if (ex->driver_done || ex->finish_deferred)
+        return;
+    ex->driver_done = 1;
+    ex->ops->send_end(ex->cs);
 }
 
 static int cb_head(void *ctx, int status, const struct fg_header *headers,
@@ -648,6 +696,10 @@ void fg_exchange_route(struct fg_exchange *ex, const struct fg_request_in *req,
                ex->gen->n_members == 1) {
         /* the member role serves its own cluster at unprefixed paths */
         m = ex->gen->members[0];
+    } else if (t->member_ref == FG_MEMBER_NONE && host_role &&
+               ex->worker->gw->fleet) {
+        fg_fleet_serve(ex, req);
+        return;
     } else if (t->member_ref == FG_MEMBER_NONE) {
         fg_exchange_fail(ex, 404, "NotFound",
                          "the server could not find the requested resource");
@@ -661,16 +713,9 @@ void fg_exchange_route(struct fg_exchange *ex, const struct fg_request_in *req,
         return;
     }
     if (!m) {
-        size_t len;
         char msg[128];
         snprintf(msg, sizeof(msg), "clusters \"%s\" not found", t->member);
-        char *json = fg_status_json_details(404, "NotFound", msg, t->member,
-                                            "clusters", &len);
-        if (json)
-            fg_exchange_reply(ex, 404, "application/json", json, len);
-        else
-            fg_exchange_fail(ex, 404, "NotFound", "%s", msg);
-        free(json);
+        fg_exchange_not_found(ex, msg, t->member, "clusters");
         return;
     }
     fg_exchange_to_member(ex, m, req, t);
@@ -770,6 +815,7 @@ static void finish_now(struct fg_exchange *ex, int completed)
                          : ex->fanout ? "*"
                                       : NULL;
     fg_fanout_finish(ex);
+    fg_fleet_finish(ex);
     fg_metrics_record(&w->metrics, member, ex->verb, code,
                       now_us() - ex->started_us);
     fg_exchange_gen_release(ex);

@@ -16,6 +16,7 @@ struct fg_member_rt;
 struct fg_policy_run;
 struct fg_review_run;
 struct fg_fanout;
+struct fg_fleet_watch;
 
 struct fg_exchange {
     struct fg_conn *conn;
@@ -40,6 +41,7 @@ struct fg_exchange {
     const struct fg_identity *identity; /* authenticated; in the arena */
     struct fg_review_run *review;       /* a review the gateway answers */
     struct fg_fanout *fanout;           /* a list from every member */
+    struct fg_fleet_watch *fleet_watch; /* a watch of the host's clusters */
 
     struct fg_member_rt *member;
     void *stream; /* the driver's, NULL when none or closed */
@@ -91,6 +93,21 @@ fg_exchange_member_headers(struct fg_exchange *ex,
 void fg_exchange_to_member(struct fg_exchange *ex, struct fg_member_rt *m,
                            const struct fg_request_in *req,
                            const struct fg_target *t);
+/* 404 NotFound with MESSAGE and details naming NAME of KIND ("clusters"),
+ * as kube-apiserver words a missing object. */
+void fg_exchange_not_found(struct fg_exchange *ex, const char *message,
+                           const char *name, const char *kind);
+
+/* A response the gateway writes itself as it goes (a watch): the head
+ * with CONTENT_TYPE and no length, then the data, then the end. Returns 0
+ * or -1 when the client is gone. Between fg_exchange_hold and _unhold, an
+ * end of the exchange that a write sets off waits for the unhold. */
+int fg_exchange_stream_head(struct fg_exchange *ex, const char *content_type);
+int fg_exchange_stream_data(struct fg_exchange *ex, const void *buf,
+                            size_t len);
+void fg_exchange_stream_end(struct fg_exchange *ex);
+void fg_exchange_hold(struct fg_exchange *ex);
+void fg_exchange_unhold(struct fg_exchange *ex);
 
 /* Routes a request that passed the policy chain: the gateway's own
  * /metrics and /version, or the member T names (404 for none). REQ and T

@@ -29,22 +29,6 @@ static int is_extra(const struct fg_header *h)
            strncasecmp(h->name, EXTRA_PREFIX, EXTRA_PREFIX_LEN) == 0;
 }
 
-/* A DNS-1123 subdomain, what a service account's name must be. */
-static int dns1123_subdomain(const char *s, size_t len)
-{
-    if (len == 0 || len > 253)
-        return 0;
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i < len && s[i] != '.')
-            continue;
-        if (!fg_is_dns1123_label(s + start, i - start))
-            return 0;
-        start = i + 1;
-    }
-    return 1;
-}
-
 /* serviceaccount.SplitUsername: "system:serviceaccount:NS:NAME" with a
  * valid namespace and name; anything else is a user's name. */
 static int split_service_account(struct fg_arena *a, const char *user,
@@ -56,7 +40,7 @@ static int split_service_account(struct fg_arena *a, const char *user,
     const char *colon = strchr(rest, ':');
     if (!colon || strchr(colon + 1, ':') ||
         !fg_is_dns1123_label(rest, (size_t)(colon - rest)) ||
-        !dns1123_subdomain(colon + 1, strlen(colon + 1)))
+        !fg_is_dns1123_subdomain(colon + 1, strlen(colon + 1)))
         return 0;
     *ns = fg_arena_strndup(a, rest, (size_t)(colon - rest));
     *name = colon + 1;

@@ -802,6 +802,14 @@ int fg_policy_rules(struct fg_exchange *ex, const char *namespace_,
                     fg_policy_rule_fn emit, void *arg, char *error,
                     size_t error_len)
 {
+    return fg_policy_rules_on(ex, ex->policy->req.member, namespace_, emit, arg,
+                              error, error_len);
+}
+
+int fg_policy_rules_on(struct fg_exchange *ex, const char *member,
+                       const char *namespace_, fg_policy_rule_fn emit,
+                       void *arg, char *error, size_t error_len)
+{
     const struct fg_policy_run *r = ex->policy;
     const struct fg_worker_gen *g = ex->gen;
     int incomplete = 0, authorizers = 0;
@@ -813,8 +821,8 @@ int fg_policy_rules(struct fg_exchange *ex, const char *namespace_,
             continue;
         authorizers++;
         if (HAS_OP(p->ops, rules)) {
-            if (p->ops->rules(p->instance, r->req.identity, r->req.member,
-                              namespace_, emit, arg) != 0)
+            if (p->ops->rules(p->instance, r->req.identity, member, namespace_,
+                              emit, arg) != 0)
                 incomplete = 1;
             continue;
         }

@@ -62,6 +62,11 @@ int fg_policy_rules(struct fg_exchange *ex, const char *namespace_,
                     fg_policy_rule_fn emit, void *arg, char *error,
                     size_t error_len);
 
+/* The same for MEMBER (NULL: the host's own API) instead of EX's. */
+int fg_policy_rules_on(struct fg_exchange *ex, const char *member,
+                       const char *namespace_, fg_policy_rule_fn emit,
+                       void *arg, char *error, size_t error_len);
+
 /* The head of EX's answer went out with STATUS: a long-running request's
  * ResponseStarted for every audit plugin with response_started. */
 void fg_policy_response_started(struct fg_exchange *ex, int status);

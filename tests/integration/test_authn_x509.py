@@ -121,11 +121,11 @@ class X509Test(AuthnTest):
                                         "--group", "team-b")
         self.assertEqual(err, "")  # the configuration accepts it
         self.assertEqual([c["name"] for c in kc["contexts"]],
-                         ["host", "demo", "_all"])
+                         ["host", "demo", "_all", "fedgate.fleet"])
         self.assertEqual([c["cluster"]["server"] for c in kc["clusters"]],
                          [self.gw.base + "/clusters/host",
                           self.gw.base + "/clusters/demo",
-                          self.gw.base + "/clusters/*"])
+                          self.gw.base + "/clusters/*", self.gw.base])
         self.assertIn("client-certificate-data", kc["users"][0]["user"])
         for ctx in ("demo", "host"):
             out = subprocess.run(

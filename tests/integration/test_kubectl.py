@@ -17,7 +17,9 @@ class KubectlTest(GatewayTest):
 
     def test_kubeconfig_has_a_context_per_member(self):
         out = self.kubectl("config", "get-contexts", "-o", "name")
-        self.assertEqual(sorted(out.stdout.split()), ["_all", "demo", "host"])
+        # _all lists across members; fedgate.fleet is the host's own API
+        self.assertEqual(sorted(out.stdout.split()),
+                         ["_all", "demo", "fedgate.fleet", "host"])
         self.assertEqual(os.stat(self.gw.kubeconfig).st_mode & 0o777, 0o600)
 
     def test_get_pods_all_namespaces(self):

@@ -223,7 +223,9 @@ class RbacTest(GatewayTest):
         kc, _ = team_kubeconfig(self, self.gw, "sam", "--group", "shop-admins",
                                 "--server", self.gw.base)
         self.assertEqual(kc["contexts"], [{"name": "demo", "context": {
-            "cluster": "demo", "user": "sam", "namespace": "shop"}}])
+            "cluster": "demo", "user": "sam", "namespace": "shop"}}, {
+            "name": "fedgate.fleet", "context": {
+                "cluster": "fedgate.fleet", "user": "sam"}}])
         self.assertEqual(kc["current-context"], "demo")
 
     # ---- SIGHUP ---------------------------------------------------------

@@ -1,6 +1,7 @@
 /* The gateway's answers to fedgatectl (answers.h). A rule is one everyone
  * holds only when every verb, group, resource or URL it names is in the
- * sets below: "*" anywhere, or any other name, makes it more. */
+ * sets of request/basic_rules.h: "*" anywhere, or any other name, makes
+ * it more. */
 #include "answers.h"
 
 #include <stdlib.h>
@@ -10,20 +11,10 @@
 #include <fedgate/util.h>
 
 #include "config/config.h"
+#include "request/basic_rules.h"
 
 /* Deeper than any NamespaceList or review. */
 #define MAX_DEPTH 32
-
-static const char *const basic_urls[] = {
-    "/api",    "/api/*",   "/apis",      "/apis/*",  "/healthz",  "/livez",
-    "/readyz", "/openapi", "/openapi/*", "/version", "/version/", NULL};
-static const char *const get_only[] = {"get", NULL};
-static const char *const create_only[] = {"create", NULL};
-static const char *const review_groups[] = {"authorization.k8s.io",
-                                            "authentication.k8s.io", NULL};
-static const char *const review_resources[] = {"selfsubjectaccessreviews",
-                                               "selfsubjectrulesreviews",
-                                               "selfsubjectreviews", NULL};
 
 static cJSON *parse(const char *json, size_t len)
 {
@@ -80,12 +71,12 @@ static int all_basic(const cJSON *status, const char *key, int resource)
     {
         if (!cJSON_IsObject(rule))
             return -1;
-        int a = resource ? within(rule, "verbs", create_only)
-                         : within(rule, "verbs", get_only);
-        int b = resource ? within(rule, "apiGroups", review_groups)
-                         : within(rule, "nonResourceURLs", basic_urls);
+        int a = resource ? within(rule, "verbs", fg_basic_create)
+                         : within(rule, "verbs", fg_basic_get);
+        int b = resource ? within(rule, "apiGroups", fg_review_groups)
+                         : within(rule, "nonResourceURLs", fg_basic_urls);
         /* resourceNames only narrows a rule: not looked at */
-        int c = resource ? within(rule, "resources", review_resources) : 1;
+        int c = resource ? within(rule, "resources", fg_review_resources) : 1;
         if (a < 0 || b < 0 || c < 0)
             return -1;
         if (!a || !b || !c)

@@ -95,12 +95,19 @@ static int dial(const struct fg_client_url *url, int timeout_ms,
 /* The request head and body as one text, malloc'd; NULL when a header
  * value cannot be sent or memory runs out. */
 static char *request_text(const char *method, const char *target,
-                          const char *authority, const char *token,
+                          const char *authority,
+                          const struct fg_ctl_gateway *gw,
                           const struct fg_header *headers, size_t n,
                           const char *body)
 {
+    const char *token = gw->token ? gw->token : "";
+    const char *accept = gw->accept ? gw->accept : "application/json";
+    if (!fg_client_value_ok(token, strlen(token)) ||
+        !fg_client_value_ok(accept, strlen(accept)))
+        return NULL;
     size_t len = strlen(method) + strlen(target) + strlen(authority) +
-                 strlen(token) + (body ? strlen(body) : 0) + 256;
+                 strlen(token) + strlen(accept) + (body ? strlen(body) : 0) +
+                 256;
     for (size_t i = 0; i < n; i++) {
         if (!fg_client_value_ok(headers[i].value, headers[i].value_len))
             return NULL;
@@ -111,9 +118,10 @@ static char *request_text(const char *method, const char *target,
         return NULL;
     size_t at = (size_t)snprintf(
         text, len,
-        "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
-        "Accept: application/json\r\nConnection: close\r\n",
-        method, target, authority, token);
+        "%s %s HTTP/1.1\r\nHost: %s\r\n%s%s%sAccept: %s\r\n"
+        "Connection: close\r\n",
+        method, target, authority, *token ? "Authorization: Bearer " : "",
+        token, *token ? "\r\n" : "", accept);
     for (size_t i = 0; i < n; i++)
         at += (size_t)snprintf(text + at, len - at, "%.*s: %.*s\r\n",
                                (int)headers[i].name_len, headers[i].name,
@@ -178,7 +186,9 @@ int fg_ctl_ask(const struct fg_ctl_gateway *gw, const char *method,
                const char *body, struct fg_ctl_answer *out,
                struct fg_error *err)
 {
-    struct fg_client_cfg cfg = {.ca_file = (char *)gw->ca_file};
+    struct fg_client_cfg cfg = {.ca_file = (char *)gw->ca_file,
+                                .cert_file = (char *)gw->cert_file,
+                                .key_file = (char *)gw->key_file};
     char why[256];
     memset(out, 0, sizeof(*out));
     if (fg_client_url_parse(gw->server, &cfg.url, why, sizeof(why)) != 0)
@@ -187,8 +197,8 @@ int fg_ctl_ask(const struct fg_ctl_gateway *gw, const char *method,
     if (!ctx)
         return fg_error_set(err, "%s", why);
     SSL *ssl = fg_client_tls_ssl_new(ctx, &cfg, 0);
-    char *text = request_text(method, target, cfg.url.authority, gw->token,
-                              headers, n, body);
+    char *text =
+        request_text(method, target, cfg.url.authority, gw, headers, n, body);
     int fd = ssl && text ? dial(&cfg.url, gw->timeout_ms, err) : -1;
     int rc = -1;
     if (!ssl || !text)

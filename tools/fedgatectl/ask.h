@@ -15,8 +15,10 @@
 struct fg_ctl_gateway {
     const char *server; /* https://HOST[:PORT] */
     const char *ca_file;
-    const char *token;
-    int timeout_ms; /* per connect, read and write */
+    const char *token; /* NULL: the client certificate authenticates */
+    int timeout_ms;    /* per connect, read and write */
+    const char *cert_file, *key_file; /* a client certificate, or NULL */
+    const char *accept;               /* NULL: application/json */
 };
 
 /* An answer: its status and body (malloc'd, NUL-terminated). */

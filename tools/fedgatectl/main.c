@@ -23,6 +23,8 @@
 #include "config/config.h"
 #include "config/ini_values.h"
 #include "config/kubeconfig.h"
+#include "clusters.h"
+#include "join.h"
 #include "reach.h"
 #include "reload.h"
 #include "setup_check.h"
@@ -38,6 +40,13 @@ static void usage(FILE *out)
             "                  [--config DIR] [--server URL] [--server-ca "
             "FILE] [--token-file FILE]\n"
             "       fedgatectl reload [-c DIR] [--state-dir DIR] [--pid PID]\n"
+            "       fedgatectl clusters [-o json|yaml|wide] [--kubeconfig "
+            "FILE] [--context NAME]\n"
+            "       fedgatectl join NAME --direct --server URL --ca-file F "
+            "(--token-file F |\n"
+            "                       --client-cert F --client-key F) "
+            "[--label K=V]... [-c DIR]\n"
+            "       fedgatectl unjoin NAME [-c DIR]\n"
             "\n"
             "Prints a kubeconfig with one context per member of the "
             "configuration; with\n"
@@ -201,7 +210,10 @@ static int keep_reached(const struct options *o, const char *ca_file,
                         const char *token, const char **members,
                         char **namespaces, size_t n)
 {
-    struct fg_ctl_gateway gw = {o->server, ca_file, token, 10000};
+    struct fg_ctl_gateway gw = {.server = o->server,
+                                .ca_file = ca_file,
+                                .token = token,
+                                .timeout_ms = 10000};
     struct fg_ctl_identity id = {o->user, o->groups, o->n_groups};
     size_t kept = 0;
     /* A gateway that closes a connection is an error to report, not a
@@ -236,7 +248,10 @@ static int kubeconfig(const struct options *o, const struct fg_config *cfg)
     char **namespaces = calloc(cfg->n_members + 1, sizeof(*namespaces));
     char token[65] = "";
     char *cert = NULL, *key = NULL, *text = NULL, *admin = NULL;
-    struct fg_kubeconfig_user user = {.name = o->user};
+    /* the host's own API (fleet.h) lists only the clusters the user may
+     * see, so every user of a host gets its context */
+    struct fg_kubeconfig_user user = {.name = o->user,
+                                      .fleet = cfg->role == FG_ROLE_HOST};
     size_t n_members = cfg->n_members;
     if (!ca_file || !server || !members || !namespaces) {
         fprintf(stderr, "fedgatectl: out of memory\n");
@@ -316,6 +331,12 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "reload") == 0)
         return fg_ctl_reload(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "clusters") == 0)
+        return fg_ctl_clusters(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "join") == 0)
+        return fg_ctl_join(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "unjoin") == 0)
+        return fg_ctl_unjoin(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "kubeconfig") != 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc >= 2 && (strcmp(argv[1], "--help") == 0 ||

@@ -92,6 +92,11 @@ static long pid_from_state(const char *dir, const char *state_dir)
 
 int fg_ctl_reload(int argc, char **argv)
 {
+    return fg_ctl_reload_to(argc, argv, stdout);
+}
+
+int fg_ctl_reload_to(int argc, char **argv, FILE *report)
+{
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"state-dir", required_argument, NULL, 's'},
@@ -142,8 +147,9 @@ int fg_ctl_reload(int argc, char **argv)
                 strerror(errno));
         return 1;
     }
-    printf("fedgatectl: SIGHUP sent to fedgate (pid %ld); its log and "
-           "/readyz?verbose say whether the configuration was taken\n",
-           pid);
+    fprintf(report,
+            "fedgatectl: SIGHUP sent to fedgate (pid %ld); its log and "
+            "/readyz?verbose say whether the configuration was taken\n",
+            pid);
     return 0;
 }

@@ -59,7 +59,12 @@ struct direct_instance {
     char *authorization; /* "Bearer TOKEN", or NULL */
     struct fg_client *client;
     struct direct_health *health;
+    int64_t cert_not_after; /* the client certificate's, 0 without one */
 };
+
+/* The notAfter of the PEM certificate at PATH in seconds since the epoch,
+ * or 0 when it cannot be read (cert_expiry.c). */
+int64_t direct_cert_not_after(const char *path);
 
 /* ---- health (health.c) ------------------------------------------------- */
 

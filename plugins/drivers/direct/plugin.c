@@ -41,6 +41,7 @@ static void *instance_new(const struct fg_host *host,
                   "member's certificate is not verified",
                   in->name);
     in->health = direct_health_new(in);
+    in->cert_not_after = direct_cert_not_after(in->cfg.client.cert_file);
     return in;
 }
 
@@ -71,6 +72,7 @@ static void instance_reload(void *instance)
     }
     free(in->authorization);
     in->authorization = fresh;
+    in->cert_not_after = direct_cert_not_after(in->cfg.client.cert_file);
     in->host->log(in->host, FG_LOG_INFO, "member \"%s\": credentials reloaded",
                   in->name);
 }
@@ -79,6 +81,7 @@ static void instance_health(void *instance, struct fg_member_health *out)
 {
     struct direct_instance *in = instance;
     direct_health_get(in->health, out);
+    out->client_cert_not_after = in->cert_not_after;
 }
 
 /* A request on its way: the client's stream, and the OpenAPI index's

@@ -144,7 +144,7 @@ static int bad_options(struct mock_write *w, const char *field,
 int mock_w_check_force(struct mock_write *w)
 {
     char v[16];
-    if (mock_query_get(w->query, "force", v, sizeof(v)) == 0)
+    if (fg_query_get(w->query, "force", v, sizeof(v)) == 0)
         return 0;
     return bad_options(w, "force", "FieldValueForbidden",
                        "Forbidden: may not be specified for non-apply patch") ==
@@ -187,7 +187,7 @@ int mock_w_apply(struct mock_write *w)
                            "Required value: is required for apply patch");
     int force = 0;
     char v[16];
-    int q = mock_query_get(w->query, "force", v, sizeof(v));
+    int q = fg_query_get(w->query, "force", v, sizeof(v));
     if (q != 0) {
         force = q > 0 ? mock_parse_bool(v) : -1;
         if (force < 0)

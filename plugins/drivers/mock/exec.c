@@ -146,8 +146,8 @@ static int query_commands(struct mock_exec *x)
         size_t n = amp ? (size_t)(amp - p) : strlen(p);
         if (n >= 7 && strncmp(p, "command", 7) == 0 &&
             (n == 7 || p[7] == '=')) {
-            /* mock_query_get decodes the first "command" from P: this one */
-            int r = mock_query_get(p, "command", buf, EXEC_MAX_ARG);
+            /* fg_query_get decodes the first "command" from P: this one */
+            int r = fg_query_get(p, "command", buf, EXEC_MAX_ARG);
             if (r < 0 || x->argc == EXEC_MAX_ARGS) {
                 rc = -2;
                 break;
@@ -171,7 +171,7 @@ static int query_commands(struct mock_exec *x)
 static int query_flag(const char *q, const char *key, int def)
 {
     char v[16];
-    int r = mock_query_get(q, key, v, sizeof(v));
+    int r = fg_query_get(q, key, v, sizeof(v));
     if (r <= 0)
         return def;
     int b = mock_parse_bool(v);
@@ -186,7 +186,7 @@ static const cJSON *pick_container(struct mock_exec *x, const cJSON *pod,
     const cJSON *list = mock_json_path(pod, "spec.containers");
     char want[EXEC_MAX_NAME];
     char msg[1024];
-    int r = mock_query_get(x->head->query, "container", want, sizeof(want));
+    int r = fg_query_get(x->head->query, "container", want, sizeof(want));
     if (r > 0 && want[0]) {
         const cJSON *c;
         cJSON_ArrayForEach(c, list)

@@ -400,7 +400,7 @@ int mock_list_query(struct mock_instance *in, const char *query,
                     struct mock_list_opts *o, struct mock_answer *a)
 {
     char val[MOCK_CONTINUE_MAX + 1];
-    int r = mock_query_get(query, "limit", val, sizeof(val));
+    int r = fg_query_get(query, "limit", val, sizeof(val));
     if (r != 0) {
         char *end;
         long long lim = r > 0 ? strtoll(val, &end, 10) : 0;
@@ -409,9 +409,9 @@ int mock_list_query(struct mock_instance *in, const char *query,
         o->limit = lim > 0 ? lim : 0;
     }
     char rvs[64], match[64];
-    int has_rv = mock_query_get(query, "resourceVersion", rvs, sizeof(rvs));
+    int has_rv = fg_query_get(query, "resourceVersion", rvs, sizeof(rvs));
     int has_match =
-        mock_query_get(query, "resourceVersionMatch", match, sizeof(match));
+        fg_query_get(query, "resourceVersionMatch", match, sizeof(match));
     if (has_match > 0 && match[0]) {
         if (strcmp(match, "NotOlderThan") != 0 && strcmp(match, "Exact") != 0)
             return page_error(a, 400, "BadRequest",
@@ -422,7 +422,7 @@ int mock_list_query(struct mock_instance *in, const char *query,
                               "resourceVersionMatch is forbidden unless "
                               "resourceVersion is provided");
     }
-    r = mock_query_get(query, "continue", val, sizeof(val));
+    r = fg_query_get(query, "continue", val, sizeof(val));
     if (r == 0 || (r > 0 && !val[0]))
         return 0;
     if (has_rv > 0 && rvs[0] && strcmp(rvs, "0") != 0)

@@ -153,7 +153,7 @@ static int schedule(struct mock_instance *in, const struct mock_kind *k,
 static int64_t grace_of(struct mock_write *w, const cJSON *obj)
 {
     char v[32];
-    int r = mock_query_get(w->query, "gracePeriodSeconds", v, sizeof(v));
+    int r = fg_query_get(w->query, "gracePeriodSeconds", v, sizeof(v));
     if (r != 0) {
         char *end;
         long long g = r > 0 ? strtoll(v, &end, 10) : 0;

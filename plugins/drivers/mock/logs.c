@@ -314,7 +314,7 @@ static int get_int(const char *query, const char *key, int64_t *out,
                    int *present)
 {
     char val[32];
-    int r = mock_query_get(query, key, val, sizeof(val));
+    int r = fg_query_get(query, key, val, sizeof(val));
     *present = r > 0;
     if (r == 0)
         return 0;
@@ -329,7 +329,7 @@ static int get_int(const char *query, const char *key, int64_t *out,
 static int get_bool(const char *query, const char *key, int *out)
 {
     char val[16];
-    int r = mock_query_get(query, key, val, sizeof(val));
+    int r = fg_query_get(query, key, val, sizeof(val));
     *out = 0;
     if (r == 0)
         return 0;
@@ -347,7 +347,7 @@ static int read_params(const char *query, struct log_params *p, char *cbuf,
     int present;
     memset(p, 0, sizeof(*p));
     p->tail = p->limit = -1;
-    int r = mock_query_get(query, "container", cbuf, clen);
+    int r = fg_query_get(query, "container", cbuf, clen);
     p->container = r > 0 ? cbuf : NULL;
     const char *bools[] = {"previous", "timestamps", "follow"};
     int *bvals[] = {&p->previous, &p->timestamps, &p->follow};
@@ -382,7 +382,7 @@ static int read_params(const char *query, struct log_params *p, char *cbuf,
     if (present)
         p->since_ms = now - v * 1000;
     char tbuf[64];
-    r = mock_query_get(query, "sinceTime", tbuf, sizeof(tbuf));
+    r = fg_query_get(query, "sinceTime", tbuf, sizeof(tbuf));
     if (r != 0) {
         int64_t t = r > 0 ? mock_time_parse(tbuf) : -1;
         if (t < 0 || p->since_ms) {

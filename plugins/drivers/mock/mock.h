@@ -72,8 +72,6 @@ int64_t mock_json_int(const cJSON *obj, const char *path, int64_t def);
 int64_t mock_time_parse(const char *s);
 /* MS since the epoch as "2024-01-02T03:04:05Z" into BUF (>= 21 bytes). */
 void mock_time_format(int64_t ms, char *buf, size_t len);
-/* kubectl's human duration of D milliseconds ("5m", "3d4h") into BUF. */
-void mock_human_duration(int64_t d_ms, char *buf, size_t len);
 
 /* ---- store.c: objects per kind, ordered by namespace/name ------------- */
 
@@ -139,9 +137,6 @@ struct mock_store *mock_seed_load_file(const char *path, int64_t now_ms,
 
 /* ---- query.c: query string and Accept header -------------------------- */
 
-/* Percent-decoded value of KEY in the raw query Q into BUF. Returns 1 when
- * present (BUF may be empty), 0 when absent, -1 when too long. */
-int mock_query_get(const char *q, const char *key, char *buf, size_t len);
 /* Go's strconv.ParseBool: 1 true, 0 false, -1 neither. */
 int mock_parse_bool(const char *s);
 

@@ -160,6 +160,11 @@ static void health(void *instance, struct fg_member_health *out)
     memset(out, 0, sizeof(*out));
     out->ready = 1;
     snprintf(out->version, sizeof(out->version), "%s", in->git_version);
+    const struct mock_kind *nodes = mock_kind_by_resource("", "v1", "nodes");
+    if (nodes) {
+        out->node_count = (uint32_t)mock_store_bucket(in->store, nodes)->n;
+        out->node_count_known = 1;
+    }
 }
 
 /* ---- streams --------------------------------------------------------- */

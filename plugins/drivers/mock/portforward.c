@@ -296,7 +296,7 @@ static int query_ports(struct mock_pf *p, int *ports, size_t *n)
         size_t qn = amp ? (size_t)(amp - q) : strlen(q);
         char v[256];
         if (qn > 6 && strncmp(q, "ports=", 6) == 0) {
-            if (mock_query_get(q, "ports", v, sizeof(v)) < 0)
+            if (fg_query_get(q, "ports", v, sizeof(v)) < 0)
                 return -1;
             for (char *s = v, *tok; (tok = strsep(&s, ","));) {
                 char *e;

@@ -222,7 +222,7 @@ int mock_selectors_from_query(const char *q, struct mock_selector *sel[2],
     sel[0] = sel[1] = NULL;
     for (int f = 0; f < 2; f++) {
         char text[1024];
-        int r = mock_query_get(q, keys[f], text, sizeof(text));
+        int r = fg_query_get(q, keys[f], text, sizeof(text));
         int rc = r < 0 ? -1 : r > 0 ? mock_selector_parse(text, f, &sel[f]) : 0;
         if (rc == 0)
             continue;

@@ -89,13 +89,13 @@ static int resource_request(struct mock_instance *in,
     }
 
     char val[64];
-    int r = mock_query_get(query, "watch", val, sizeof(val));
+    int r = fg_query_get(query, "watch", val, sizeof(val));
     if (r != 0 && (r < 0 || mock_parse_bool(val) < 0))
         return answer_status(a, 400, "BadRequest", "watch must be a boolean");
     if (r > 0 && mock_parse_bool(val) == 1)
         watch = 1;
     enum mock_include inc = MOCK_INCLUDE_METADATA;
-    r = mock_query_get(query, "includeObject", val, sizeof(val));
+    r = fg_query_get(query, "includeObject", val, sizeof(val));
     if (r > 0 && strcmp(val, "Object") == 0) {
         inc = MOCK_INCLUDE_OBJECT;
     } else if (r > 0 && strcmp(val, "None") == 0) {

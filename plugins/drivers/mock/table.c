@@ -72,7 +72,7 @@ static void age_of(const char *ts, int64_t now, char *buf, size_t len)
     if (t < 0)
         snprintf(buf, len, "<unknown>");
     else
-        mock_human_duration(now - t, buf, len);
+        fg_human_duration(now - t, buf, len);
 }
 
 static void add_age(cJSON *cells, const cJSON *obj, int64_t now)
@@ -315,7 +315,7 @@ static void pod_cells(cJSON *cells, const cJSON *obj, int64_t now)
     add_str(cells, reason);
     if (last_restart >= 0 && restarts > 0) {
         char ago[32];
-        mock_human_duration(now - last_restart, ago, sizeof(ago));
+        fg_human_duration(now - last_restart, ago, sizeof(ago));
         snprintf(tmp, sizeof(tmp), "%lld (%s ago)", (long long)restarts, ago);
     } else {
         snprintf(tmp, sizeof(tmp), "%lld", (long long)restarts);

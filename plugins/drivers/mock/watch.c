@@ -520,11 +520,11 @@ int mock_watch_serve(struct mock_instance *in, const struct mock_kind *k,
                      struct mock_answer *a)
 {
     char rvs[64], val[64];
-    int has_rv = mock_query_get(query, "resourceVersion", rvs, sizeof(rvs));
+    int has_rv = fg_query_get(query, "resourceVersion", rvs, sizeof(rvs));
     uint64_t rv = 0;
     int bad = has_rv < 0 || (has_rv > 0 && rvs[0] && parse_rv(rvs, &rv));
     int64_t timeout_ms = 0;
-    int r = mock_query_get(query, "timeoutSeconds", val, sizeof(val));
+    int r = fg_query_get(query, "timeoutSeconds", val, sizeof(val));
     if (r != 0) {
         char *end;
         long long t = r > 0 ? strtoll(val, &end, 10) : -1;
@@ -544,11 +544,11 @@ int mock_watch_serve(struct mock_instance *in, const struct mock_kind *k,
         snprintf(msg, sizeof(msg), "invalid resource version: %.64s", rvs);
         return answer_status(a, 400, "BadRequest", msg);
     }
-    r = mock_query_get(query, "allowWatchBookmarks", val, sizeof(val));
+    r = fg_query_get(query, "allowWatchBookmarks", val, sizeof(val));
     int bookmarks = r > 0 && mock_parse_bool(val) == 1;
     /* Unset or "0": the current state first, as synthetic ADDED events. */
     int initial = has_rv == 0 || !rvs[0] || rv == 0;
-    r = mock_query_get(query, "sendInitialEvents", val, sizeof(val));
+    r = fg_query_get(query, "sendInitialEvents", val, sizeof(val));
     if (r > 0 && mock_parse_bool(val) >= 0)
         initial = mock_parse_bool(val);
     int end_bookmark = r > 0 && initial && bookmarks;

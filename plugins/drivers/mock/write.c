@@ -134,7 +134,7 @@ void mock_w_changed(struct mock_write *w, const struct mock_kind *k,
 static int read_dry_run(struct mock_write *w)
 {
     char v[32];
-    int r = mock_query_get(w->query, "dryRun", v, sizeof(v));
+    int r = fg_query_get(w->query, "dryRun", v, sizeof(v));
     if (r == 0 || (r > 0 && !v[0]))
         return 0;
     if (r > 0 && strcmp(v, "All") == 0) {
@@ -155,7 +155,7 @@ static int read_manager(struct mock_write *w,
                         const struct fg_request_head *head)
 {
     char v[256];
-    int r = mock_query_get(w->query, "fieldManager", v, sizeof(v));
+    int r = fg_query_get(w->query, "fieldManager", v, sizeof(v));
     if (r > 0 && v[0]) {
         const char *detail = NULL;
         if (strlen(v) > 128)
@@ -198,7 +198,7 @@ static int read_validation(struct mock_write *w)
 {
     static const char *const names[] = {"Ignore", "Warn", "Strict"};
     char v[32];
-    int r = mock_query_get(w->query, "fieldValidation", v, sizeof(v));
+    int r = fg_query_get(w->query, "fieldValidation", v, sizeof(v));
     w->validation = MOCK_FV_WARN;
     if (r == 0 || (r > 0 && !v[0]))
         return 0;

@@ -211,6 +211,14 @@ struct fg_member_health {
      * fedgate_member_tunnels_expected{member}. */
     uint32_t tunnels_live;
     uint32_t tunnels_expected;
+    /** ABI 2.2: what the host's Cluster objects show when the driver
+     * knows it cheaply: the member's node count (when NODE_COUNT_KNOWN),
+     * and the notAfter of the client certificate the driver authenticates
+     * with, in seconds since the epoch (0: none), which turns the
+     * KubeConfigCertExpiresInSevenDays condition True a week before. */
+    uint32_t node_count;
+    uint32_t node_count_known;
+    int64_t client_cert_not_after;
 };
 
 struct fg_driver_ops {

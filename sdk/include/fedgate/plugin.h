@@ -27,6 +27,9 @@
  *        upgrades as extended CONNECT (RFC 8441). driver.h:
  *        fg_member_health.tunnels_live / tunnels_expected. util.h:
  *        fg_impersonate_headers, fg_secret_read.
+ *   2.2  driver.h: fg_member_health.node_count / node_count_known and
+ *        client_cert_not_after (the host's Cluster objects). util.h:
+ *        fg_accept_find, fg_query_get, fg_human_duration.
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H
@@ -39,7 +42,7 @@ extern "C" {
 #endif
 
 #define FG_ABI_MAJOR 2
-#define FG_ABI_MINOR 1
+#define FG_ABI_MINOR 2
 
 /** Name of the function every plugin `.so` exports (see fg_plugin_entry_fn). */
 #define FG_PLUGIN_ENTRY_SYMBOL "fg_plugin_entry"

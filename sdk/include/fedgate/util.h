@@ -235,6 +235,23 @@ struct fg_pb_kind {
 int fg_pb_decode(const void *data, size_t len, const struct fg_pb_kind *kinds,
                  size_t n_kinds, struct cJSON **out, char *err, size_t err_len);
 
+/* ---- what kube-apiserver negotiates and prints ---------------------- */
+
+/** Which of VERSIONS (NULL-terminated) the first media range of the LEN
+ * bytes of an Accept value asks for as application/json;as=AS;g=G;v=V:
+ * its index + 1, or 0 when no range names AS and G with one of them
+ * (e.g. AS "Table", G "meta.k8s.io", VERSIONS {"v1", "v1beta1"}). */
+int fg_accept_find(const char *accept, size_t len, const char *as,
+                   const char *g, const char *const *versions);
+
+/** The percent-decoded value of KEY in the raw query Q into BUF. Returns
+ * 1 when present (BUF may be empty), 0 when absent, -1 when too long. */
+int fg_query_get(const char *q, const char *key, char *buf, size_t len);
+
+/** kubectl's human duration of D_MS milliseconds ("5m", "3d4h") into BUF,
+ * as apimachinery's duration.HumanDuration writes AGE. */
+void fg_human_duration(int64_t d_ms, char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

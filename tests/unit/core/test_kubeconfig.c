@@ -180,7 +180,7 @@ static void test_kubeconfig_content(void **state)
     const char *token =
         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     if (fg_kubeconfig_write(f->kc, "https://127.0.0.1:6443/", f->ca, token,
-                            members, 3, "demo", &err) != 0)
+                            members, 3, "demo", 0, &err) != 0)
         fail_msg("%s", err.msg);
     assert_int_equal(mode_of(f->kc), 0600);
 
@@ -230,7 +230,7 @@ static void test_kubeconfig_content(void **state)
 
     /* Rewriting replaces the file; NULL current means the first member. */
     if (fg_kubeconfig_write(f->kc, "https://gw.example.com", f->ca, token,
-                            members + 1, 2, NULL, &err) != 0)
+                            members + 1, 2, NULL, 0, &err) != 0)
         fail_msg("%s", err.msg);
     root = cJSON_Parse(read_text(f->kc));
     assert_string_equal(str_at(root, "current-context", NULL), "demo");
@@ -254,25 +254,25 @@ static void test_kubeconfig_refused(void **state)
     const char *bad_name[] = {"demo", "Bad"};
     const char *slashy[] = {"a/b"};
     assert_int_equal(fg_kubeconfig_write(f->kc, "http://127.0.0.1:6443", f->ca,
-                                         "t", ok, 1, NULL, &err),
+                                         "t", ok, 1, NULL, 0, &err),
                      -1);
-    assert_int_equal(
-        fg_kubeconfig_write(f->kc, "https://x", f->ca, "", ok, 1, NULL, &err),
-        -1);
+    assert_int_equal(fg_kubeconfig_write(f->kc, "https://x", f->ca, "", ok, 1,
+                                         NULL, 0, &err),
+                     -1);
     assert_int_equal(fg_kubeconfig_write(f->kc, "https://x", f->ca, "t",
-                                         bad_name, 2, NULL, &err),
+                                         bad_name, 2, NULL, 0, &err),
                      -1);
     assert_non_null(strstr(err.msg, "Bad"));
     assert_int_equal(fg_kubeconfig_write(f->kc, "https://x", f->ca, "t", slashy,
-                                         1, NULL, &err),
+                                         1, NULL, 0, &err),
                      -1);
     assert_int_equal(fg_kubeconfig_write(f->kc, "https://x", f->ca, "t", ok, 1,
-                                         "other", &err),
+                                         "other", 0, &err),
                      -1);
     char missing[128];
     snprintf(missing, sizeof(missing), "%s/missing.crt", f->dir);
     assert_int_equal(fg_kubeconfig_write(f->kc, "https://x", missing, "t", ok,
-                                         1, NULL, &err),
+                                         1, NULL, 0, &err),
                      -1);
     assert_non_null(strstr(err.msg, missing));
     assert_int_equal(access(f->kc, F_OK), -1);
@@ -341,7 +341,7 @@ static void test_kubectl_reads_it(void **state)
     char tok[65];
     assert_int_equal(fg_admin_token_ensure(f->state, tok, &err), 0);
     assert_int_equal(fg_kubeconfig_write(f->kc, "https://127.0.0.1:6443", f->ca,
-                                         tok, members, 2, "demo", &err),
+                                         tok, members, 2, "demo", 0, &err),
                      0);
     assert_string_equal(kubectl(f->kc, "{.current-context}"), "demo");
     assert_string_equal(

@@ -268,7 +268,7 @@ static void test_time_helpers(void **state)
         {3000 * 86400, "8y"},
     };
     for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
-        mock_human_duration(d[i].s * 1000, buf, sizeof(buf));
+        fg_human_duration(d[i].s * 1000, buf, sizeof(buf));
         assert_string_equal(buf, d[i].want);
     }
 }
@@ -282,17 +282,17 @@ static void test_query_and_accept(void **state)
 {
     (void)state;
     char v[32];
-    assert_int_equal(mock_query_get("a=1&watch=True&b", "watch", v, sizeof(v)),
+    assert_int_equal(fg_query_get("a=1&watch=True&b", "watch", v, sizeof(v)),
                      1);
     assert_string_equal(v, "True");
     assert_int_equal(mock_parse_bool(v), 1);
-    assert_int_equal(mock_query_get("a=1&b", "b", v, sizeof(v)), 1);
+    assert_int_equal(fg_query_get("a=1&b", "b", v, sizeof(v)), 1);
     assert_string_equal(v, "");
-    assert_int_equal(mock_query_get("x=a%3Db+c", "x", v, sizeof(v)), 1);
+    assert_int_equal(fg_query_get("x=a%3Db+c", "x", v, sizeof(v)), 1);
     assert_string_equal(v, "a=b c");
-    assert_int_equal(mock_query_get("ab=1", "a", v, sizeof(v)), 0);
-    assert_int_equal(mock_query_get(NULL, "a", v, sizeof(v)), 0);
-    assert_int_equal(mock_query_get("a=0123456789", "a", v, 4), -1);
+    assert_int_equal(fg_query_get("ab=1", "a", v, sizeof(v)), 0);
+    assert_int_equal(fg_query_get(NULL, "a", v, sizeof(v)), 0);
+    assert_int_equal(fg_query_get("a=0123456789", "a", v, 4), -1);
     assert_int_equal(mock_parse_bool("yes"), -1);
     assert_int_equal(
         accept_table("application/json;as=Table;v=v1;g=meta.k8s.io,"
