@@ -299,11 +299,10 @@ int fg_kubeconfig_write(const char *path, const char *server_base,
 {
     if (!token || !*token)
         return fg_error_set(err, "%s: empty token", path);
-    const struct fg_kubeconfig_user admin = {
-        .name = ADMIN_USER,
-        .token = token,
-        .all_context = n_members > 1,
-        .fleet = fleet};
+    const struct fg_kubeconfig_user admin = {.name = ADMIN_USER,
+                                             .token = token,
+                                             .all_context = n_members > 1,
+                                             .fleet = fleet};
     char *text = fg_kubeconfig_text(path, server_base, ca_pem_file, &admin,
                                     members, n_members, current, err);
     if (!text)

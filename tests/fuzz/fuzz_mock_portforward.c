@@ -15,7 +15,6 @@
 #include "request/arena.h"
 #include "request/request_info.h"
 
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char seed[] =

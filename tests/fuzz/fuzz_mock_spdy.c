@@ -14,7 +14,6 @@
 #include "fuzz_check.h"
 #include "mock.h"
 
-
 #define MAX_SEEN 64
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

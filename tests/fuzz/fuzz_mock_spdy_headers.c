@@ -13,7 +13,6 @@
 #include "fuzz_check.h"
 #include "mock.h"
 
-
 #define MAX_PAIRS 16
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -113,7 +113,7 @@ class FanoutTest(GatewayTest):
         clusters = {c["name"]: c["cluster"]["server"] for c in kc["clusters"]}
         self.assertEqual(clusters["_all"], self.gw.base + "/clusters/*")
         self.assertEqual([c["name"] for c in kc["contexts"]],
-                         ["demo", "alpha", "edge", "_all"])
+                         ["demo", "alpha", "edge", "_all", "fedgate.fleet"])
 
     def test_get_pods_all_namespaces(self):
         out = self.run_kubectl("ada", "get", "pods", "-A")
