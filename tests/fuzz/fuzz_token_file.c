@@ -1,7 +1,9 @@
 /* libFuzzer target for the authn_token plugin's token file
  * (plugins/policy/authn_token/token_file.c): any bytes either parse into
- * a table whose every identity has a user and ends with
- * system:authenticated, or are refused with a message naming the line. */
+ * a table whose every identity has a user and the group
+ * system:authenticated (last, unless the record named it among its groups:
+ * groups are kept once, as kube-apiserver's group adder does), or are
+ * refused with a message naming the line. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +27,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (n < size && data[n] != ',' && data[n] != '\n')
         n++;
     const struct fg_identity *id = token_table_lookup(t, (const char *)data, n);
-    if (id && (!*id->user || id->n_groups == 0 ||
-               strcmp(id->groups[id->n_groups - 1], "system:authenticated")))
+    if (!id)
+        goto out;
+    int authenticated = 0;
+    for (size_t i = 0; i < id->n_groups; i++)
+        authenticated |= !strcmp(id->groups[i], "system:authenticated");
+    if (!*id->user || !authenticated)
         abort();
+out:
     token_table_free(t);
     return 0;
 }

@@ -33,7 +33,8 @@ struct entry {
     char *token;
     size_t token_len;
     int line;
-    char **groups; /* the record's groups, then system:authenticated */
+    char **groups; /* the record's groups, then system:authenticated
+                    * unless among them */
     struct fg_identity id;
 };
 
