@@ -193,9 +193,11 @@ void audit_time_format(uint64_t us, char *out, size_t len)
     time_t secs = (time_t)(us / 1000000u);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (unsigned)(us % 1000000u));
+    int n = snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec, (unsigned)(us % 1000000u));
+    if (n < 0 || (size_t)n >= len) /* a year past 9999: no half a time */
+        *out = '\0';
 }
 
 static void timestamp(struct out *o, const char *key, uint64_t us)

@@ -187,7 +187,10 @@ static void test_refusals(void **state)
                                                             : NULL;
             if (part)
                 p++;
-            strncat(text, part ? part : p, part ? strlen(part) : 1);
+            size_t at = strlen(text), n = part ? strlen(part) : 1;
+            assert_true(at + n < sizeof(text));
+            memcpy(text + at, part ? part : p, n);
+            text[at + n] = '\0';
         }
         struct fg_kubeconfig_target t;
         struct fg_error err = {""};
