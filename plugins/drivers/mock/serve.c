@@ -112,7 +112,7 @@ static int resource_request(struct mock_instance *in,
                                 CT_JSON);
     if (name && !watch && tv == MOCK_TABLE_NONE) {
         const struct mock_obj *o = mock_store_get(in->store, k, ns, name);
-        return mock_answer_body(a, 200, cJSON_PrintUnformatted(o->json),
+        return mock_answer_body(a, 200, strndup(o->doc->json, o->doc->len),
                                 CT_JSON);
     }
     struct mock_selector *sel[2];

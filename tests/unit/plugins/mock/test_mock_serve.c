@@ -700,6 +700,17 @@ static void test_tables(void **state)
     mock_driver_ops.instance_free(in);
 }
 
+/* The Table row of a stored object, as a list of Tables makes it. */
+static cJSON *stored_row(const struct mock_store *s, const struct mock_kind *k,
+                         const char *ns, const char *name)
+{
+    cJSON *obj = mock_obj_json(mock_store_get(s, k, ns, name));
+    cJSON *r = mock_table_row(k, obj, (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_NONE,
+                              MOCK_TABLE_V1);
+    cJSON_Delete(obj);
+    return r;
+}
+
 static void test_table_cells_edge_cases(void **state)
 {
     (void)state;
@@ -732,22 +743,17 @@ static void test_table_cells_edge_cases(void **state)
         fail_msg("%s", err);
     const struct mock_kind *pk = mock_kind_by_resource("", "v1", "pods");
     const struct mock_kind *nk = mock_kind_by_resource("", "v1", "nodes");
-    cJSON *r =
-        mock_table_row(pk, mock_store_get(s, pk, "default", "init")->json,
-                       (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_NONE, MOCK_TABLE_V1);
+    cJSON *r = stored_row(s, pk, "default", "init");
     assert_string_equal(cell(r, 2), "Init:1/2");
     assert_string_equal(cell(r, 4), "2m");
     cJSON_Delete(r);
-    r = mock_table_row(pk, mock_store_get(s, pk, "default", "oom")->json,
-                       (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_NONE, MOCK_TABLE_V1);
+    r = stored_row(s, pk, "default", "oom");
     assert_string_equal(cell(r, 2), "Terminating");
     cJSON_Delete(r);
-    r = mock_table_row(pk, mock_store_get(s, pk, "default", "odd")->json,
-                       (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_NONE, MOCK_TABLE_V1);
+    r = stored_row(s, pk, "default", "odd");
     assert_string_equal(cell(r, 1), "0/0");
     cJSON_Delete(r);
-    r = mock_table_row(nk, mock_store_get(s, nk, "", "n")->json,
-                       (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_NONE, MOCK_TABLE_V1);
+    r = stored_row(s, nk, "", "n");
     assert_string_equal(cell(r, 1), "NotReady,SchedulingDisabled");
     assert_string_equal(cell(r, 2), "infra,worker");
     cJSON_Delete(r);
