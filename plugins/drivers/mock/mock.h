@@ -214,9 +214,15 @@ char *mock_status_not_found(const struct mock_kind *k, const char *name);
 
 /* ---- discovery.c: /version, /api, /apis ... --------------------------- */
 
-/* Body (malloc'd) for a discovery PATH, or NULL when PATH is not one.
- * *FOUND is set to 1 when PATH is a discovery path. */
-char *mock_discovery(const char *path, const char *git_version, int *found);
+/* Which aggregated discovery version the LEN bytes of an Accept value ask
+ * for first: 1 v2, 2 v2beta1, 0 none. */
+int mock_accept_aggregated(const char *accept, size_t len);
+/* Body (malloc'd) for a discovery PATH, or NULL when PATH is not one, of
+ * content type *CT; for /api and /apis the aggregated document when
+ * AGGREGATED (mock_accept_aggregated) says so. *FOUND is set to 1 when
+ * PATH is a discovery path. */
+char *mock_discovery(const char *path, const char *git_version, int aggregated,
+                     const char **ct, int *found);
 
 /* ---- table.c: meta.k8s.io Table output -------------------------------- */
 
