@@ -267,8 +267,10 @@ static cJSON *agg_resource(const struct mock_kind *k)
     if (!r)
         return NULL;
     cJSON_AddStringToObject(r, "resource", k->resource);
-    cJSON_AddItemToObject(r, "responseKind", response_kind(NULL, NULL, k->kind));
-    cJSON_AddStringToObject(r, "scope", k->namespaced ? "Namespaced" : "Cluster");
+    cJSON_AddItemToObject(r, "responseKind",
+                          response_kind(NULL, NULL, k->kind));
+    cJSON_AddStringToObject(r, "scope",
+                            k->namespaced ? "Namespaced" : "Cluster");
     cJSON_AddStringToObject(r, "singularResource", k->singular);
     cJSON_AddItemToObject(r, "verbs", string_array(mock_kind_verbs(k)));
     if (k->short_names[0])
@@ -366,8 +368,25 @@ static const char *const agg_types[] = {
 
 int mock_accept_aggregated(const char *accept, size_t len)
 {
-    return fg_accept_find(accept, len, "APIGroupDiscoveryList",
-                          "apidiscovery.k8s.io", agg_versions);
+    /* The client's order decides: a plain JSON range before the
+     * aggregated one asks for the legacy document. */
+    const char *p = accept, *e = accept + len;
+    while (p < e) {
+        const char *c = memchr(p, ',', (size_t)(e - p));
+        size_t n = c ? (size_t)(c - p) : (size_t)(e - p);
+        int v = fg_accept_find(p, n, "APIGroupDiscoveryList",
+                               "apidiscovery.k8s.io", agg_versions);
+        if (v)
+            return v;
+        while (n > 0 && (*p == ' ' || *p == '\t'))
+            p++, n--;
+        if (n >= 16 && strncmp(p, "application/json", 16) == 0)
+            return 0;
+        if (n >= 3 && strncmp(p, "*/*", 3) == 0)
+            return 0;
+        p = c ? c + 1 : e;
+    }
+    return 0;
 }
 
 static char *discovery(const char *path, const char *git_version, int *found);

@@ -112,10 +112,9 @@ struct mock_doc *mock_doc_new(const cJSON *obj, const char *ns,
     const char *rv = m ? member(m, end, "resourceVersion") : NULL;
     size_t tail = strlen(ns) + strlen(name) + strlen(uid) + 3 +
                   (labels ? labels_size(labels) : 1);
-    struct mock_doc *d =
-        rv && *rv == '"' && len < UINT32_MAX
-            ? malloc(sizeof(*d) + len + 1 + tail)
-            : NULL;
+    struct mock_doc *d = rv && *rv == '"' && len < UINT32_MAX
+                             ? malloc(sizeof(*d) + len + 1 + tail)
+                             : NULL;
     if (!d) {
         free(text);
         return NULL;
@@ -166,8 +165,7 @@ cJSON *mock_doc_parse(const struct mock_doc *d)
     return cJSON_ParseWithLength(d->json, d->len);
 }
 
-int mock_doc_append(struct mock_buf *out, const struct mock_doc *d,
-                    uint64_t rv)
+int mock_doc_append(struct mock_buf *out, const struct mock_doc *d, uint64_t rv)
 {
     if (!rv)
         return mock_buf_add(out, d->json, d->len);

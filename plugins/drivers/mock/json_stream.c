@@ -226,8 +226,8 @@ static int write_item(struct mock_list *l, const struct mock_obj *o,
     if (l->o.table == MOCK_TABLE_NONE)
         return mock_doc_append(out, o->doc, 0);
     cJSON *obj = mock_obj_json(o);
-    cJSON *row = obj ? mock_table_row(l->o.kind, obj, l->o.now_ms,
-                                      l->o.include, l->o.table)
+    cJSON *row = obj ? mock_table_row(l->o.kind, obj, l->o.now_ms, l->o.include,
+                                      l->o.table)
                      : NULL;
     char *text = row ? cJSON_PrintUnformatted(row) : NULL;
     cJSON_Delete(row);

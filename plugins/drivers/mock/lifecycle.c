@@ -102,8 +102,8 @@ static void on_timer(void *arg)
         l->v[i] = l->v[--l->n];
         const struct mock_kind *k = mock_kind_at(p.kind);
         const struct mock_obj *o = mock_store_get(in->store, k, p.ns, p.name);
-        cJSON *obj = o && strcmp(o->doc->uid, p.uid) == 0 ? mock_obj_json(o)
-                                                          : NULL;
+        cJSON *obj =
+            o && strcmp(o->doc->uid, p.uid) == 0 ? mock_obj_json(o) : NULL;
         /* Finalizers still hold it: their removal ends it (mock_finalized). */
         if (obj && !has_finalizers(obj))
             remove_now(in, k, p.ns, p.name);

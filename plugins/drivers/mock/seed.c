@@ -513,8 +513,8 @@ struct mock_store *mock_seed_load_mem(const char *data, size_t len,
                                       const char *name, int64_t now_ms,
                                       char *err, size_t err_len)
 {
-    struct loader L = {name ? name : "(memory)", "objects", err, err_len,
-                       now_ms, 0};
+    struct loader L = {
+        name ? name : "(memory)", "objects", err, err_len, now_ms, 0};
     return load(&L, data, len);
 }
 
@@ -522,8 +522,8 @@ struct mock_store *mock_seed_load_kept(const char *data, size_t len,
                                        const char *name, int64_t now_ms,
                                        char *err, size_t err_len)
 {
-    struct loader L = {name ? name : "(memory)", "objects", err, err_len,
-                       now_ms, 1};
+    struct loader L = {
+        name ? name : "(memory)", "objects", err, err_len, now_ms, 1};
     return load(&L, data, len);
 }
 

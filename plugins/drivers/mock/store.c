@@ -135,8 +135,8 @@ cJSON *mock_obj_json(const struct mock_obj *o)
 /* Sets (or adds) slot I of bucket B to DOC (a reference taken over) at RV:
  * the key is DOC's. Returns 0 or -1 (memory; DOC dropped). When OLD is
  * not NULL it receives the replaced doc, otherwise that is dropped. */
-static int bucket_set(struct mock_bucket *b, struct mock_doc *doc,
-                      uint64_t rv, struct mock_doc **old)
+static int bucket_set(struct mock_bucket *b, struct mock_doc *doc, uint64_t rv,
+                      struct mock_doc **old)
 {
     size_t i = lower_bound(b, doc->ns, doc->name, 1);
     if (i < b->n && key_cmp(b->v[i], doc->ns, doc->name) == 0) {

@@ -71,8 +71,7 @@ struct watcher {
     int waiting; /* answered MOCK_FILL_WAIT: wake on news */
 };
 
-static struct mock_doc *copy_of(struct mock_watch_hub *h,
-                                struct mock_doc *d)
+static struct mock_doc *copy_of(struct mock_watch_hub *h, struct mock_doc *d)
 {
     h->copies++;
     return mock_doc_ref(d);

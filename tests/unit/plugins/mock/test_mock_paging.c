@@ -200,7 +200,8 @@ static void test_expired_token(void **state)
     in->watch = mock_watch_hub_new(in, 2);
     const struct mock_kind *k = mock_kind_by_resource("", "v1", "pods");
     for (int i = 0; i < 3; i++) {
-        cJSON *o = mock_obj_json(mock_store_get(in->store, k, "ns-0", "pod-00"));
+        cJSON *o =
+            mock_obj_json(mock_store_get(in->store, k, "ns-0", "pod-00"));
         struct mock_doc *old = NULL;
         assert_int_equal(
             mock_store_put(in->store, k, "ns-0", "pod-00", o, &old), 0);
