@@ -27,7 +27,10 @@
  * Why the array is read one element at a time: a cJSON tree of the whole
  * seed costs about six times its size (a 60 MiB seed would peak near
  * 500 MiB), while the store keeps each object serialized (doc.c). Each
- * element is parsed, checked, stored and freed before the next.
+ * element is parsed, checked, stored and freed before the next. A seed
+ * file is mapped, not read into the heap, and the pages behind the element
+ * being read are given back, so that loading peaks near what the store
+ * keeps rather than at the file's size on top of it.
  *
  * Pod logs (pods/NAME/log, see logs.c) come from the pod's annotations:
  * "mock.fedgate.io/log.CONTAINER" (or "mock.fedgate.io/log" for every
@@ -37,11 +40,14 @@
  * of its containers starting up. Annotations travel with the object, so a
  * log set here survives writes, and `kubectl annotate` can change it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mock.h"
 
@@ -51,8 +57,25 @@ struct loader {
     char *err;
     size_t err_len;
     int64_t now_ms;
-    int keep_rv; /* a persisted store: objects keep their resourceVersion */
+    int keep_rv;     /* a persisted store: objects keep their resourceVersion */
+    const char *map; /* a mapped seed file: its pages read so far go back */
+    size_t released; /* bytes of MAP given back */
 };
+
+/* Gives back the pages of a mapped seed before P (a MiB at a time): the
+ * kernel reads them again from the file if they are touched again. */
+static void release_behind(struct loader *L, const char *p)
+{
+    if (!L->map)
+        return;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t upto = (size_t)(p - L->map) / page * page;
+    if (upto >= L->released + (1u << 20)) {
+        madvise((char *)L->map + L->released, upto - L->released,
+                MADV_DONTNEED);
+        L->released = upto;
+    }
+}
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
@@ -395,6 +418,7 @@ static int load_array(struct loader *L, struct mock_store *s, const char *data,
             cJSON_Delete(obj);
         if (rc != 0)
             return -1;
+        release_behind(L, *p);
         *p = skip_ws(*p, e);
         if (*p < e && **p == ']') {
             (*p)++;
@@ -474,6 +498,8 @@ static struct mock_store *load(struct loader *L, const char *data, size_t len)
         fail(L, -1, "JSON nested deeper than %d levels", MOCK_SEED_MAX_DEPTH);
         return NULL;
     }
+    if (L->map) /* the depth check read it all */
+        madvise((char *)L->map, len, MADV_DONTNEED);
     const char *p = skip_ws(data, data + len), *e = data + len;
     if (p < e && *p != '{') {
         /* Valid JSON of another shape, or no JSON at all. */
@@ -514,7 +540,7 @@ struct mock_store *mock_seed_load_mem(const char *data, size_t len,
                                       char *err, size_t err_len)
 {
     struct loader L = {
-        name ? name : "(memory)", "objects", err, err_len, now_ms, 0};
+        name ? name : "(memory)", "objects", err, err_len, now_ms, 0, NULL, 0};
     return load(&L, data, len);
 }
 
@@ -523,48 +549,41 @@ struct mock_store *mock_seed_load_kept(const char *data, size_t len,
                                        char *err, size_t err_len)
 {
     struct loader L = {
-        name ? name : "(memory)", "objects", err, err_len, now_ms, 1};
+        name ? name : "(memory)", "objects", err, err_len, now_ms, 1, NULL, 0};
     return load(&L, data, len);
 }
 
 struct mock_store *mock_seed_load_file(const char *path, int64_t now_ms,
                                        char *err, size_t err_len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         snprintf(err, err_len, "seed %s: %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, err_len, "seed %s: not a regular file", path);
-        fclose(f);
+        close(fd);
         return NULL;
     }
     if ((uint64_t)st.st_size > MOCK_SEED_MAX_BYTES) {
         snprintf(err, err_len, "seed %s: larger than %u bytes", path,
                  MOCK_SEED_MAX_BYTES);
-        fclose(f);
+        close(fd);
         return NULL;
     }
     size_t len = (size_t)st.st_size;
-    char *data = malloc(len + 1);
-    if (!data) {
-        snprintf(err, err_len, "seed %s: out of memory", path);
-        fclose(f);
+    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    int map_errno = errno;
+    close(fd);
+    if (len && map == MAP_FAILED) {
+        snprintf(err, err_len, "seed %s: %s", path, strerror(map_errno));
         return NULL;
     }
-    size_t got = fread(data, 1, len, f);
-    int rerr = ferror(f);
-    fclose(f);
-    if (rerr || got != len) {
-        snprintf(err, err_len, "seed %s: read error", path);
-        free(data);
-        return NULL;
-    }
-    data[len] = '\0';
-    struct mock_store *s =
-        mock_seed_load_mem(data, len, path, now_ms, err, err_len);
-    free(data);
+    struct loader L = {path, "objects", err, err_len, now_ms, 0, map, 0};
+    struct mock_store *s = load(&L, len ? map : "", len);
+    if (len)
+        munmap(map, len);
     return s;
 }
