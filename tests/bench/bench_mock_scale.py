@@ -460,7 +460,7 @@ def main():
               % (OBJECTS, PODS, seed_bytes / 1048576.0,
                  time.monotonic() - t0))
 
-        before = baseline(seed, seed_bytes, base_rss) if BASELINE else None
+        old = baseline(seed, seed_bytes, base_rss) if BASELINE else None
 
         gw = Gateway(members=[member(seed)], extra_gateway="workers = 1\n")
         gateways.append(gw)
@@ -609,22 +609,22 @@ def main():
         table_s = rows[2][2]
         print("\ntargets (issues 20 and 21)")
         print("%-44s %14s %14s" % ("", "before", "after"))
-        if before:
+        if old:
             print("%-44s %14.0f %14.0f" % ("bytes per object (1.5x JSON: %.0f)"
                                            % (1.5 * seed_bytes / OBJECTS),
-                                           before[0],
+                                           old[0],
                                            store * 1024.0 / OBJECTS))
             print("%-44s %14s %14s" % ("RSS after load (budget %d MiB)"
-                                       % BUDGET_MIB, mib(before[1]),
+                                       % BUDGET_MIB, mib(old[1]),
                                        mib(rss_loaded)))
-            print("%-44s %14s %14s" % ("VmHWM after load", mib(before[2]),
+            print("%-44s %14s %14s" % ("VmHWM after load", mib(old[2]),
                                        mib(hwm_loaded)))
             print("%-44s %13.2fs %13.2fs" % ("start to first answer",
-                                             before[3], load_s))
+                                             old[3], load_s))
             print("%-44s %13.3fs %13.3fs" % ("10,000 pods JSON, h2",
-                                             before[4], json_s))
+                                             old[4], json_s))
             print("%-44s %13.3fs %13.3fs" % ("10,000 pods Table, h2",
-                                             before[5], table_s))
+                                             old[5], table_s))
         else:
             print("%-44s %14s %14.0f" % ("bytes per object (1.5x JSON: %.0f)"
                                          % (1.5 * seed_bytes / OBJECTS), "-",
