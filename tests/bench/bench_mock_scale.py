@@ -24,9 +24,18 @@ nginx serves the exact bytes fedgate returned (the full list, its Table and
 the namespace's list) as static files over TLS with the same certificate,
 and gets the same fetches and the same h2load run. Nothing here is a
 pass/fail threshold except correctness: every request answers 200 and every
-list holds the items it should.
+list holds the items it should. The summary holds the issues' targets
+beside the figures: fedgate's RSS with the seed against the 128 MiB budget,
+bytes per object against 1.5x the JSON, and the h2load list rate against
+50% of nginx's.
+
+FG_BENCH_BASELINE names another fedgate binary (an older build: copy its
+bin/ and lib/ directories together, the plugins are found beside it) that
+loads the same seed first; its memory and whole-list times are printed
+before this build's, as "before" and "after".
 
     FG_BENCH_OBJECTS=100000 FG_BENCH_REQUESTS=1000 \\
+        FG_BENCH_BASELINE=/tmp/before/bin/fedgate \\
         /usr/bin/python3 tests/bench/bench_mock_scale.py
 """
 import hashlib
@@ -52,6 +61,8 @@ OBJECTS = int(os.environ.get("FG_BENCH_OBJECTS", "100000"))
 REQUESTS = int(os.environ.get("FG_BENCH_REQUESTS", "1000"))
 REPS = int(os.environ.get("FG_BENCH_REPS", "5"))
 CLIENTS = int(os.environ.get("FG_BENCH_CLIENTS", "10"))
+BASELINE = os.environ.get("FG_BENCH_BASELINE")
+BUDGET_MIB = 128
 PODS = 10000
 NAMESPACES = 20
 NODES = 50
@@ -402,6 +413,30 @@ def started(gw):
     return time.monotonic() - t0
 
 
+def baseline(seed, seed_bytes, base_rss):
+    """The FG_BENCH_BASELINE build on SEED: (label, bytes/object, RSS and
+    VmHWM after load in KiB, JSON and Table list times)."""
+    saved = harness.FEDGATE
+    harness.FEDGATE = BASELINE
+    gw = Gateway(members=[member(seed)], extra_gateway="workers = 1\n")
+    try:
+        load_s = started(gw)
+        pid = gw.proc.pid
+        rss, hwm = proc_kib(pid, "VmRSS"), proc_kib(pid, "VmHWM")
+        fg = Fetcher(gw.base, gw.ca, gw.token)
+        prefix = "/clusters/" + MEMBER
+        json_s, _ = fg.timed(prefix + ALL_PODS, "--http2")
+        table_s, _ = fg.timed(prefix + ALL_PODS, "--http2", TABLE)
+    finally:
+        harness.FEDGATE = saved
+        code = gw.stop()
+        gw.cleanup()
+    if code != 0:
+        raise SystemExit("baseline fedgate exited %s" % code)
+    return ((rss - base_rss) * 1024.0 / OBJECTS, rss, hwm, load_s, json_s,
+            table_s)
+
+
 def main():
     harness.START_TIMEOUT = 600.0
     tmp = tempfile.mkdtemp(prefix="fedgate-bench-")
@@ -424,6 +459,8 @@ def main():
         print("generated %d objects (%d pods), %.1f MiB of JSON, in %.1fs"
               % (OBJECTS, PODS, seed_bytes / 1048576.0,
                  time.monotonic() - t0))
+
+        old = baseline(seed, seed_bytes, base_rss) if BASELINE else None
 
         gw = Gateway(members=[member(seed)], extra_gateway="workers = 1\n")
         gateways.append(gw)
@@ -563,10 +600,45 @@ def main():
               % (mib(f_rss), mib(proc_kib(pid, "VmHWM")), mib(n_rss),
                  mib(n_hwm)))
         print("(nginx sends precomputed bytes from a file; fedgate checks the "
-              "token, routes, and serialises every item from its in-memory "
-              "store as it streams; 'peak growth' is fedgate's VmHWM over its "
-              "RSS just before, against the list's size: a second copy of "
-              "the list would show as growth of about its size)")
+              "token, routes, and copies every item's stored JSON into the "
+              "response as it streams (a Table parses each object for its "
+              "cells); 'peak growth' is fedgate's VmHWM over its RSS just "
+              "before, against the list's size: a second copy of the list "
+              "would show as growth of about its size)")
+        json_s = rows[0][2]
+        table_s = rows[2][2]
+        print("\ntargets (issues 20 and 21)")
+        print("%-44s %14s %14s" % ("", "before", "after"))
+        if old:
+            print("%-44s %14.0f %14.0f" % ("bytes per object (1.5x JSON: %.0f)"
+                                           % (1.5 * seed_bytes / OBJECTS),
+                                           old[0],
+                                           store * 1024.0 / OBJECTS))
+            print("%-44s %14s %14s" % ("RSS after load (budget %d MiB)"
+                                       % BUDGET_MIB, mib(old[1]),
+                                       mib(rss_loaded)))
+            print("%-44s %14s %14s" % ("VmHWM after load", mib(old[2]),
+                                       mib(hwm_loaded)))
+            print("%-44s %13.2fs %13.2fs" % ("start to first answer",
+                                             old[3], load_s))
+            print("%-44s %13.3fs %13.3fs" % ("10,000 pods JSON, h2",
+                                             old[4], json_s))
+            print("%-44s %13.3fs %13.3fs" % ("10,000 pods Table, h2",
+                                             old[5], table_s))
+        else:
+            print("%-44s %14s %14.0f" % ("bytes per object (1.5x JSON: %.0f)"
+                                         % (1.5 * seed_bytes / OBJECTS), "-",
+                                         store * 1024.0 / OBJECTS))
+            print("%-44s %14s %14s" % ("RSS after load (budget %d MiB)"
+                                       % BUDGET_MIB, "-", mib(rss_loaded)))
+        print("RSS with %d objects: %s, %s the %d MiB budget" % (
+            OBJECTS, mib(rss_loaded),
+            "within" if rss_loaded <= BUDGET_MIB * 1024 else "OVER",
+            BUDGET_MIB))
+        for proto, f_rps, _, n_rps, _, _ in loads:
+            print("h2load %s list rate: fedgate %.1f req/s, nginx %.1f req/s:"
+                  " %.0f%% of nginx's (target 50%%)" % (
+                      proto, f_rps, n_rps, 100.0 * f_rps / n_rps))
     finally:
         if nginx:
             stop_nginx(nginx)

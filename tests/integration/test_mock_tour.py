@@ -11,7 +11,7 @@ import time
 import unittest
 
 from harness import GatewayTest
-from tours import (discovery_tour, kubectl_follow_tour,
+from tours import (POD_SUBRESOURCES, discovery_tour, kubectl_follow_tour,
                    kubectl_lifecycle_tour, kubectl_ssa_tour,
                    kubectl_validation_tour, python_client_tour,
                    python_lifecycle_tour, python_ssa_tour,
@@ -185,6 +185,34 @@ class KubectlTourTest(GatewayTest):
 
     def test_7_discovery(self):
         discovery_tour(self, self.kubectl, self.gw.kubeconfig, "demo")
+
+    def test_7_aggregated_discovery_with_curl(self):
+        agg = ("application/json;g=apidiscovery.k8s.io;v=v2;"
+               "as=APIGroupDiscoveryList")
+        code, _, body = self.curl("/clusters/demo/apis", "-H",
+                                  "Accept: %s,application/json" % agg)
+        self.assertEqual(code, 200, body)
+        groups = {g["metadata"]["name"]: g for g in json.loads(body)["items"]}
+        deploy = [r for r in groups["apps"]["versions"][0]["resources"]
+                  if r["resource"] == "deployments"][0]
+        self.assertEqual(deploy["scope"], "Namespaced")
+        self.assertEqual(deploy["responseKind"]["kind"], "Deployment")
+        scale = [s for s in deploy["subresources"]
+                 if s["subresource"] == "scale"][0]
+        self.assertEqual(scale["responseKind"], {
+            "group": "autoscaling", "version": "v1", "kind": "Scale"})
+        # Asked for plain JSON first, /api stays the legacy APIVersions.
+        code, _, body = self.curl("/clusters/demo/api", "-H",
+                                  "Accept: application/json, %s" % agg)
+        self.assertEqual(code, 200, body)
+        self.assertEqual(json.loads(body)["kind"], "APIVersions")
+        code, _, body = self.curl("/clusters/demo/api", "-H", "Accept: " + agg)
+        pods = [r for r in json.loads(body)["items"][0]["versions"][0]
+                ["resources"] if r["resource"] == "pods"][0]
+        self.assertEqual({s["subresource"]: s["verbs"]
+                          for s in pods["subresources"]},
+                         {k.split("/")[1]: v
+                          for k, v in POD_SUBRESOURCES.items()})
 
     def test_8_lifecycle(self):
         kubectl_lifecycle_tour(self, self.kubectl, self.gw.tmp)

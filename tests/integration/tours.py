@@ -333,6 +333,7 @@ def discovery_tour(tc, kubectl, kubeconfig, context):
     CONTEXT names the cluster behind the gateway (--raw paths are the
     server's own, so they carry /clusters/CONTEXT)."""
     import json
+    import tempfile
 
     import kubernetes
     prefix = "/clusters/" + context
@@ -350,6 +351,50 @@ def discovery_tour(tc, kubectl, kubeconfig, context):
     verbs = {r.name: r.verbs for r in res}
     for name, want in POD_SUBRESOURCES.items():
         tc.assertEqual(verbs.get(name), want, name)
+    # Aggregated discovery says what the legacy documents say, in one
+    # answer per root; the Python client asks for it by its Accept header.
+    for root in ("/api", "/apis"):
+        for version in ("v2", "v2beta1"):
+            ct = AGGREGATED % version
+            resp = api.call_api(root, "GET", header_params={
+                "Accept": ct + ",application/json"},
+                auth_settings=["BearerToken"], _preload_content=False,
+                _return_http_data_only=True)
+            tc.assertEqual(resp.status, 200)
+            tc.assertEqual(resp.headers["Content-Type"], ct)
+            doc = json.loads(resp.data)
+            tc.assertEqual(doc["kind"], "APIGroupDiscoveryList")
+            tc.assertEqual(doc["apiVersion"], "apidiscovery.k8s.io/" + version)
+            for group in doc["items"]:
+                name = group["metadata"].get("name", "")
+                tc.assertEqual(name == "", root == "/api", name)
+                for v in group["versions"]:
+                    gv = "%s/%s" % (name, v["version"]) if name else "v1"
+                    path = "/api/v1" if not name else "/apis/" + gv
+                    legacy = json.loads(kubectl(
+                        "get", "--raw", prefix + path).stdout)["resources"]
+                    tc.assertEqual(aggregated_verbs(v), {
+                        r["name"]: r["verbs"] for r in legacy}, gv)
+    # kubectl takes it when offered: no request per group version.
+    with tempfile.TemporaryDirectory() as cache:
+        out = kubectl("api-resources", "--cache-dir", cache, "-v=6")
+    tc.assertIn("deployments", out.stdout)
+    tc.assertIn("/api?", out.stderr)
+    tc.assertNotIn("/apis/apps/v1", out.stderr)
+    tc.assertNotIn("/api/v1?", out.stderr)
+
+
+AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=%s;as=APIGroupDiscoveryList"
+
+
+def aggregated_verbs(version):
+    """{"pods": verbs, "pods/exec": verbs, ...} of an APIVersionDiscovery."""
+    out = {}
+    for r in version["resources"]:
+        out[r["resource"]] = r["verbs"]
+        for s in r.get("subresources", []):
+            out["%s/%s" % (r["resource"], s["subresource"])] = s["verbs"]
+    return out
 
 
 ORDERED = """apiVersion: v1

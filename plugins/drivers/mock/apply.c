@@ -229,13 +229,16 @@ int mock_w_apply(struct mock_write *w)
         rc = mock_w_bad_request(w, err);
         goto out;
     }
-    const struct mock_obj *live =
+    const struct mock_obj *o =
         mock_store_get(w->in->store, w->k, w->ns, w->name);
+    cJSON *live = o ? mock_obj_json(o) : NULL;
+    if (o && !live)
+        goto nomem;
     char now[40];
     mock_w_now(w, now, sizeof(now));
     struct mock_apply r;
-    rc = mock_managed_apply(w->k, w->manager, force, now,
-                            live ? live->json : NULL, cfg, &r);
+    rc = mock_managed_apply(w->k, w->manager, force, now, live, cfg, &r);
+    cJSON_Delete(live);
     cJSON_Delete(cfg);
     cfg = NULL;
     if (rc < 0)

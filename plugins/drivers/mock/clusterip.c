@@ -41,8 +41,10 @@ static int taken(const struct mock_store *s, const struct mock_kind *k,
     const struct mock_bucket *b = mock_store_bucket(s, k);
     for (size_t i = 0; i < b->n; i++) {
         uint32_t other;
-        const char *v = mock_json_str(b->v[i]->json, "spec.clusterIP", NULL);
-        if (parse_ip(v, &other) == 0 && other == ip &&
+        char v[64];
+        if (mock_doc_string(b->v[i]->doc, "spec.clusterIP", v, sizeof(v)) ==
+                0 &&
+            parse_ip(v, &other) == 0 && other == ip &&
             (strcmp(b->v[i]->ns, ns) != 0 || strcmp(b->v[i]->name, name) != 0))
             return 1;
     }

@@ -865,15 +865,11 @@ static void start(struct mock_exec *x, const cJSON *container)
 {
     const struct fg_host *host = x->in->host;
     if (x->in->exec_start_ms == 0) {
-        /* the store may change after this call: the container is used
-         * now, while it is valid (the pod's name is the request's) */
         run(x, container, x->route.name);
         return;
     }
-    if (!x->start_container)
-        x->start_container = cJSON_Duplicate(container, 1);
     x->start_timer = host->timer_new(host, start_process, x);
-    if (!x->start_container || !x->start_timer) {
+    if (!x->start_timer) {
         out_of_memory(x);
         return;
     }
@@ -1101,14 +1097,25 @@ void mock_exec_end(struct mock_exec *x)
         mock_upgrade_answer(&x->up, 404, mock_status_not_found(k, name));
         return;
     }
-    x->uid = strdup(mock_json_str(o->json, "metadata.uid", ""));
-    if (!x->uid) {
+    x->uid = strdup(o->doc->uid);
+    cJSON *pod = mock_obj_json(o);
+    if (!x->uid || !pod) {
+        cJSON_Delete(pod);
         answer_status(x, 500, "InternalError", "out of memory");
         return;
     }
-    const cJSON *container = pick_container(x, o->json, name);
-    if (!container)
+    /* The store may change before the command starts: it runs in a copy
+     * of the container as it is now. */
+    const cJSON *picked = pick_container(x, pod, name);
+    x->start_container = picked ? cJSON_Duplicate(picked, 1) : NULL;
+    cJSON_Delete(pod);
+    if (!picked)
         return;
+    const cJSON *container = x->start_container;
+    if (!container) {
+        out_of_memory(x);
+        return;
+    }
     if (strcmp(x->route.sub, "attach") == 0) {
         snprintf(msg, sizeof(msg),
                  "attach is not supported by this mock member: container %s "
@@ -1149,15 +1156,9 @@ void mock_exec_end(struct mock_exec *x)
     }
     if (!handshake(x))
         return;
-    if (!x->spdy_on) {
+    /* over SPDY the command starts once its streams are open */
+    if (!x->spdy_on)
         start(x, container);
-        return;
-    }
-    /* over SPDY the command starts once its streams are open; the store
-     * may change meanwhile */
-    x->start_container = cJSON_Duplicate(container, 1);
-    if (!x->start_container)
-        out_of_memory(x);
 }
 
 void mock_exec_resume(struct mock_exec *x)

@@ -81,10 +81,11 @@ static int in_range(const struct mock_list *l, const struct mock_obj *o)
     return !l->ns[0] || strcmp(o->ns, l->ns) == 0;
 }
 
+/* 1 when O is in the list, 0 when not, -1 when out of memory. */
 static int matches(const struct mock_list *l, const struct mock_obj *o)
 {
-    return mock_selector_match(l->o.labels, o->json) &&
-           mock_selector_match(l->o.fields, o->json);
+    int rc = mock_selector_match_doc(l->o.labels, o->doc);
+    return rc > 0 ? mock_selector_match_doc(l->o.fields, o->doc) : rc;
 }
 
 /* Finds where this page ends and what the next page's token is. */
@@ -94,7 +95,10 @@ static int plan_page(struct mock_list *l)
     size_t i = first_index(l);
     int64_t n = 0;
     for (; i < b->n && in_range(l, b->v[i]); i++) {
-        if (matches(l, b->v[i]) && ++n == l->o.limit)
+        int m = matches(l, b->v[i]);
+        if (m < 0)
+            return -1;
+        if (m && ++n == l->o.limit)
             break;
     }
     if (n < l->o.limit || i + 1 >= b->n || !in_range(l, b->v[i + 1]))
@@ -212,27 +216,24 @@ static int write_head(struct mock_list *l, struct mock_buf *out)
     return rc;
 }
 
+/* An item: the stored bytes as they are, or a Table row, which parses. */
 static int write_item(struct mock_list *l, const struct mock_obj *o,
                       struct mock_buf *out)
 {
-    char *text;
-    if (l->o.table == MOCK_TABLE_NONE) {
-        text = cJSON_PrintUnformatted(o->json);
-    } else {
-        cJSON *row = mock_table_row(l->o.kind, o->json, l->o.now_ms,
-                                    l->o.include, l->o.table);
-        text = row ? cJSON_PrintUnformatted(row) : NULL;
-        cJSON_Delete(row);
-    }
-    if (!text)
+    if (l->any && mock_buf_add(out, ",", 1) != 0)
         return -1;
-    int rc = 0;
-    if (l->any)
-        rc = mock_buf_add(out, ",", 1);
-    if (rc == 0)
-        rc = mock_buf_adds(out, text);
-    free(text);
     l->any = 1;
+    if (l->o.table == MOCK_TABLE_NONE)
+        return mock_doc_append(out, o->doc, 0);
+    cJSON *obj = mock_obj_json(o);
+    cJSON *row = obj ? mock_table_row(l->o.kind, obj, l->o.now_ms, l->o.include,
+                                      l->o.table)
+                     : NULL;
+    char *text = row ? cJSON_PrintUnformatted(row) : NULL;
+    cJSON_Delete(row);
+    cJSON_Delete(obj);
+    int rc = text ? mock_buf_adds(out, text) : -1;
+    free(text);
     return rc;
 }
 
@@ -264,10 +265,11 @@ int mock_list_fill(struct mock_list *l, struct mock_buf *out, size_t want)
                 break;
             }
             last = o;
-            if (!matches(l, o))
-                continue;
-            if (write_item(l, o, out) != 0)
+            int m = matches(l, o);
+            if (m < 0 || (m && write_item(l, o, out) != 0))
                 return -1;
+            if (!m)
+                continue;
             if (l->name)
                 break;
         }

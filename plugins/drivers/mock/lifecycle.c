@@ -67,12 +67,12 @@ static int is_pending(const struct mock_lifecycle *l, const char *uid)
 static void remove_now(struct mock_instance *in, const struct mock_kind *k,
                        const char *ns, const char *name)
 {
-    cJSON *json = mock_store_remove(in->store, k, ns, name);
-    if (!json)
+    struct mock_doc *d = mock_store_remove(in->store, k, ns, name);
+    if (!d)
         return;
-    mock_watch_record(in, k, MOCK_EVENT_DELETED, NULL, json, in->store->rv);
+    mock_watch_record(in, k, MOCK_EVENT_DELETED, NULL, d, in->store->rv);
     mock_persist_touch(in);
-    cJSON_Delete(json);
+    mock_doc_unref(d);
 }
 
 static void arm(struct mock_lifecycle *l)
@@ -102,11 +102,12 @@ static void on_timer(void *arg)
         l->v[i] = l->v[--l->n];
         const struct mock_kind *k = mock_kind_at(p.kind);
         const struct mock_obj *o = mock_store_get(in->store, k, p.ns, p.name);
+        cJSON *obj =
+            o && strcmp(o->doc->uid, p.uid) == 0 ? mock_obj_json(o) : NULL;
         /* Finalizers still hold it: their removal ends it (mock_finalized). */
-        if (o &&
-            strcmp(mock_json_str(o->json, "metadata.uid", ""), p.uid) == 0 &&
-            !has_finalizers(o->json))
+        if (obj && !has_finalizers(obj))
             remove_now(in, k, p.ns, p.name);
+        cJSON_Delete(obj);
         pending_free(&p);
     }
     arm(l);
@@ -179,18 +180,18 @@ static int64_t grace_of(struct mock_write *w, const cJSON *obj)
                          DEFAULT_GRACE_S);
 }
 
-int mock_w_delete_deferred(struct mock_write *w, const struct mock_obj *o)
+int mock_w_delete_deferred(struct mock_write *w, const cJSON *obj)
 {
     const struct mock_kind *k = w->k;
     int pod = !k->group[0] && strcmp(k->resource, "pods") == 0;
     int64_t grace = 0;
-    if (pod && (grace = grace_of(w, o->json)) < 0)
+    if (pod && (grace = grace_of(w, obj)) < 0)
         return 1;
-    if (!has_finalizers(o->json) && grace == 0)
+    if (!has_finalizers(obj) && grace == 0)
         return 0;
-    if (mock_json_path(o->json, "metadata.deletionTimestamp"))
-        return mock_w_doc(w, 200, o->json) == 0 ? 1 : -1;
-    cJSON *next = cJSON_Duplicate(o->json, 1);
+    if (mock_json_path(obj, "metadata.deletionTimestamp"))
+        return mock_w_doc(w, 200, obj) == 0 ? 1 : -1;
+    cJSON *next = cJSON_Duplicate(obj, 1);
     cJSON *meta =
         next ? cJSON_GetObjectItemCaseSensitive(next, "metadata") : NULL;
     char when[40];
@@ -209,12 +210,12 @@ int mock_w_delete_deferred(struct mock_write *w, const struct mock_obj *o)
     }
     char uid[64];
     snprintf(uid, sizeof(uid), "%s", mock_json_str(next, "metadata.uid", ""));
-    cJSON *prev;
+    struct mock_doc *prev;
     if (mock_store_put(w->in->store, k, w->ns, w->name, next, &prev) != 0)
         return -1;
     const struct mock_obj *n = mock_store_get(w->in->store, k, w->ns, w->name);
-    mock_w_changed(w, k, MOCK_EVENT_MODIFIED, prev, n->json, n->rv);
-    cJSON_Delete(prev);
+    mock_w_changed(w, k, MOCK_EVENT_MODIFIED, prev, n->doc, n->rv);
+    mock_doc_unref(prev);
     if (grace > 0) {
         uint64_t ms = (uint64_t)grace * 1000;
         if (ms > w->in->pod_termination_ms)
@@ -222,19 +223,21 @@ int mock_w_delete_deferred(struct mock_write *w, const struct mock_obj *o)
         if (schedule(w->in, k, w->ns, w->name, uid, ms) != 0)
             return -1;
     }
-    return mock_w_doc(w, 200, n->json) == 0 ? 1 : -1;
+    return mock_w_stored(w, 200, n->doc) == 0 ? 1 : -1;
 }
 
 void mock_finalized(struct mock_instance *in, const struct mock_kind *k,
                     const char *ns, const char *name)
 {
     const struct mock_obj *o = mock_store_get(in->store, k, ns, name);
-    if (!o || !mock_json_path(o->json, "metadata.deletionTimestamp") ||
-        has_finalizers(o->json) ||
-        is_pending(in->lifecycle, mock_json_str(o->json, "metadata.uid", "")))
-        return;
     /* Namespaces end through their own deletion (write_delete.c). */
-    if (!k->group[0] && strcmp(k->resource, "namespaces") == 0)
+    if (!o || is_pending(in->lifecycle, o->doc->uid) ||
+        (!k->group[0] && strcmp(k->resource, "namespaces") == 0))
         return;
-    remove_now(in, k, ns, name);
+    cJSON *obj = mock_obj_json(o);
+    int gone = obj && mock_json_path(obj, "metadata.deletionTimestamp") &&
+               !has_finalizers(obj);
+    cJSON_Delete(obj);
+    if (gone)
+        remove_now(in, k, ns, name);
 }

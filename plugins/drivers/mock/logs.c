@@ -397,21 +397,12 @@ static int read_params(const char *query, struct log_params *p, char *cbuf,
     return 0;
 }
 
-int mock_logs_serve(struct mock_instance *in, const char *ns, const char *name,
-                    const char *query, struct mock_answer *a)
+/* The log of the pod NAME (its object POD) as P asks for it at NOW. */
+static int serve_log(struct mock_instance *in, const char *name,
+                     const cJSON *pod, struct log_params p, int64_t now,
+                     struct mock_answer *a)
 {
-    const struct mock_kind *pods = mock_kind_by_resource("", "v1", "pods");
-    int64_t now = (int64_t)in->host->now_ms(in->host);
-    struct log_params p;
-    char cbuf[256];
     int rc = 0;
-    if (read_params(query, &p, cbuf, sizeof(cbuf), now, a, &rc) != 0)
-        return rc;
-    const struct mock_obj *o = mock_store_get(in->store, pods, ns, name);
-    if (!o)
-        return mock_answer_body(a, 404, mock_status_not_found(pods, name),
-                                "application/json");
-    const cJSON *pod = o->json;
     const cJSON *c = pick_container(pod, name, p.container, a, &rc);
     if (!c)
         return rc;
@@ -497,4 +488,24 @@ int mock_logs_serve(struct mock_instance *in, const char *ns, const char *name,
     a->content_type = "text/plain";
     a->producer = &f->p;
     return 0;
+}
+
+int mock_logs_serve(struct mock_instance *in, const char *ns, const char *name,
+                    const char *query, struct mock_answer *a)
+{
+    const struct mock_kind *pods = mock_kind_by_resource("", "v1", "pods");
+    int64_t now = (int64_t)in->host->now_ms(in->host);
+    struct log_params p;
+    char cbuf[256];
+    int rc = 0;
+    if (read_params(query, &p, cbuf, sizeof(cbuf), now, a, &rc) != 0)
+        return rc;
+    const struct mock_obj *o = mock_store_get(in->store, pods, ns, name);
+    if (!o)
+        return mock_answer_body(a, 404, mock_status_not_found(pods, name),
+                                "application/json");
+    cJSON *pod = mock_obj_json(o);
+    rc = pod ? serve_log(in, name, pod, p, now, a) : -1;
+    cJSON_Delete(pod);
+    return rc;
 }

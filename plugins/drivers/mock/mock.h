@@ -73,14 +73,53 @@ int64_t mock_time_parse(const char *s);
 /* MS since the epoch as "2024-01-02T03:04:05Z" into BUF (>= 21 bytes). */
 void mock_time_format(int64_t ms, char *buf, size_t len);
 
+/* ---- doc.c: an object as stored, serialized ------------------------- */
+
+/* An object's JSON bytes with what lists, selectors and watches read of it
+ * without parsing. Immutable once made; the store, the watch log and the
+ * answers in flight share it by reference. */
+struct mock_doc {
+    uint32_t refs;
+    uint32_t len;            /* bytes of json, the NUL not counted */
+    uint32_t rv_off, rv_len; /* metadata.resourceVersion's digits in json */
+    int64_t created_ms;      /* metadata.creationTimestamp, -1 without */
+    const char *ns;          /* "" for cluster-scoped objects */
+    const char *name;
+    const char *uid;    /* "" without */
+    const char *labels; /* "key\0value\0" pairs, then "\0" */
+    char json[];        /* NUL-terminated; ns, name, uid, labels follow */
+};
+
+/* The doc of OBJ stored at (NS, NAME): OBJ printed once. OBJ must have a
+ * string metadata.resourceVersion of digits. NULL on memory failure. */
+struct mock_doc *mock_doc_new(const cJSON *obj, const char *ns,
+                              const char *name);
+struct mock_doc *mock_doc_ref(struct mock_doc *d);
+void mock_doc_unref(struct mock_doc *d);
+/* D as a cJSON tree (the caller's), or NULL on memory failure. */
+cJSON *mock_doc_parse(const struct mock_doc *d);
+/* Appends D's JSON to OUT, with resourceVersion RV instead of its own
+ * unless RV is 0. 0 or -1. */
+struct mock_buf;
+int mock_doc_append(struct mock_buf *out, const struct mock_doc *d,
+                    uint64_t rv);
+/* D's JSON with resourceVersion RV: a new doc, or NULL on memory failure. */
+struct mock_doc *mock_doc_with_rv(const struct mock_doc *d, uint64_t rv);
+/* The string at the dotted PATH of D (no escapes in it) into BUF without
+ * parsing D: 0, or -1 when there is none or it does not fit LEN. */
+int mock_doc_string(const struct mock_doc *d, const char *path, char *buf,
+                    size_t len);
+/* The value of D's label KEY, or NULL. */
+const char *mock_doc_label(const struct mock_doc *d, const char *key);
+
 /* ---- store.c: objects per kind, ordered by namespace/name ------------- */
 
 struct mock_obj {
-    const char *ns;   /* "" for cluster-scoped objects; points into key */
-    const char *name; /* points into key */
-    uint64_t rv;      /* resourceVersion of the last write */
-    cJSON *json;      /* the full object, owned */
-    char key[];       /* ns and name, each NUL-terminated */
+    const char *ns;       /* "" for cluster-scoped objects; points into key */
+    const char *name;     /* points into key */
+    uint64_t rv;          /* resourceVersion of the last write */
+    struct mock_doc *doc; /* the object as stored, one reference */
+    char key[];           /* ns and name, each NUL-terminated */
 };
 
 struct mock_bucket {
@@ -96,16 +135,24 @@ struct mock_store {
 struct mock_store *mock_store_new(void);
 void mock_store_free(struct mock_store *s);
 /* Inserts or replaces the object JSON of kind K at (NS, NAME), taking
- * ownership of JSON (freed on failure too). The object gets the next
- * resourceVersion, written into its metadata. When OLD is not NULL it
- * receives the replaced version (the caller's to free, NULL for a new
- * object), so that a write can tell watchers what the object was;
- * otherwise that version is freed. Returns 0 or -1 (memory). */
+ * ownership of JSON (freed on success and failure: the store keeps it
+ * serialized). The object gets the next resourceVersion, written into its
+ * metadata. When OLD is not NULL it receives the replaced version (a
+ * reference the caller drops, NULL for a new object), so that a write can
+ * tell watchers what the object was. Returns 0 or -1 (memory). */
 int mock_store_put(struct mock_store *s, const struct mock_kind *k,
-                   const char *ns, const char *name, cJSON *json, cJSON **old);
+                   const char *ns, const char *name, cJSON *json,
+                   struct mock_doc **old);
+/* The same with resourceVersion RV instead of the next one: for a
+ * persisted store. The store's counter moves up to RV. */
+int mock_store_put_kept(struct mock_store *s, const struct mock_kind *k,
+                        const char *ns, const char *name, cJSON *json,
+                        uint64_t rv);
 struct mock_obj *mock_store_get(const struct mock_store *s,
                                 const struct mock_kind *k, const char *ns,
                                 const char *name);
+/* O's object as a cJSON tree (the caller's), or NULL on memory failure. */
+cJSON *mock_obj_json(const struct mock_obj *o);
 /* Index of the first object of kind K whose key is > (NS, NAME), or >= when
  * INCLUSIVE: where a list resumes after the last key it sent. */
 size_t mock_store_seek(const struct mock_store *s, const struct mock_kind *k,
@@ -115,11 +162,13 @@ const struct mock_bucket *mock_store_bucket(const struct mock_store *s,
 /* Replaces *NS and *NAME with copies of O's key: where a list or watch
  * resumes. Returns 0, or -1 (memory) leaving them as they were. */
 int mock_store_key_copy(char **ns, char **name, const struct mock_obj *o);
-/* Removes the object of kind K at (NS, NAME) and returns its JSON (the
- * caller's now), stamped with the deletion's resourceVersion, which is
- * the store's new s->rv. NULL when there is no such object. */
-cJSON *mock_store_remove(struct mock_store *s, const struct mock_kind *k,
-                         const char *ns, const char *name);
+/* Removes the object of kind K at (NS, NAME) and returns it (a reference,
+ * the caller's) stamped with the deletion's resourceVersion, which is the
+ * store's new s->rv. NULL when there is no such object, or on memory
+ * failure (then the object stays). */
+struct mock_doc *mock_store_remove(struct mock_store *s,
+                                   const struct mock_kind *k, const char *ns,
+                                   const char *name);
 
 /* ---- seed.c: the seed file loader ------------------------------------- */
 
@@ -132,6 +181,11 @@ cJSON *mock_store_remove(struct mock_store *s, const struct mock_kind *k,
 struct mock_store *mock_seed_load_mem(const char *data, size_t len,
                                       const char *name, int64_t now_ms,
                                       char *err, size_t err_len);
+/* The same for a persisted store: objects keep the resourceVersion they
+ * have (the counter continues after the highest). */
+struct mock_store *mock_seed_load_kept(const char *data, size_t len,
+                                       const char *name, int64_t now_ms,
+                                       char *err, size_t err_len);
 struct mock_store *mock_seed_load_file(const char *path, int64_t now_ms,
                                        char *err, size_t err_len);
 
@@ -160,9 +214,15 @@ char *mock_status_not_found(const struct mock_kind *k, const char *name);
 
 /* ---- discovery.c: /version, /api, /apis ... --------------------------- */
 
-/* Body (malloc'd) for a discovery PATH, or NULL when PATH is not one.
- * *FOUND is set to 1 when PATH is a discovery path. */
-char *mock_discovery(const char *path, const char *git_version, int *found);
+/* Which aggregated discovery version the LEN bytes of an Accept value ask
+ * for first: 1 v2, 2 v2beta1, 0 none. */
+int mock_accept_aggregated(const char *accept, size_t len);
+/* Body (malloc'd) for a discovery PATH, or NULL when PATH is not one, of
+ * content type *CT; for /api and /apis the aggregated document when
+ * AGGREGATED (mock_accept_aggregated) says so. *FOUND is set to 1 when
+ * PATH is a discovery path. */
+char *mock_discovery(const char *path, const char *git_version, int aggregated,
+                     const char **ct, int *found);
 
 /* ---- table.c: meta.k8s.io Table output -------------------------------- */
 
@@ -189,6 +249,10 @@ int mock_selector_parse(const char *text, int field,
                         struct mock_selector **out);
 /* 1 when OBJ matches S (a NULL S matches everything). */
 int mock_selector_match(const struct mock_selector *s, const cJSON *obj);
+/* The same for a stored doc: labels, namespace and name from its index;
+ * other field paths parse it. 0, 1, or -1 on memory failure. */
+int mock_selector_match_doc(const struct mock_selector *s,
+                            const struct mock_doc *d);
 void mock_selector_free(struct mock_selector *s);
 /* Parses the labelSelector and fieldSelector of query Q into SEL[0] and
  * SEL[1]. Returns 0; 1 with a message in MSG for a syntax error; -1 on
@@ -261,12 +325,12 @@ struct mock_watch_hub;
  * change replaced (see mock_store_put's OLD): it is how a selector watch
  * knows that the object left or entered it. NULL for ADDED and DELETED
  * (ignored there); a MODIFIED without it reads as a change within the
- * selector. Both are copied: the caller keeps them. Every write path calls
- * this exactly once per object changed; watchers of the instance receive
- * the event on the loop. */
+ * selector. The log takes references: the caller keeps its own. Every
+ * write path calls this exactly once per object changed; watchers of the
+ * instance receive the event on the loop. */
 void mock_watch_record(struct mock_instance *in, const struct mock_kind *k,
-                       enum mock_event ev, const cJSON *old_obj,
-                       const cJSON *obj, uint64_t rv);
+                       enum mock_event ev, struct mock_doc *old_obj,
+                       struct mock_doc *obj, uint64_t rv);
 
 /* A long-lived answer body (a watch, a followed log): plugin.c asks it for
  * bytes while the client has room, and it calls wake() when it has bytes
@@ -290,12 +354,12 @@ struct mock_producer {
 };
 
 /* The watch event log of an instance, holding the last HISTORY events,
- * each with copies of its object and, for MODIFIED, of the version before:
- * nothing per stored object. Returns NULL on memory failure. */
+ * each with a reference to its object and, for MODIFIED, to the version
+ * before: nothing per stored object. Returns NULL on memory failure. */
 struct mock_watch_hub *mock_watch_hub_new(struct mock_instance *in,
                                           size_t history);
-/* How many object copies H holds: at most two per ring event, whatever the
- * size of the store. */
+/* How many object references H holds: at most two per ring event,
+ * whatever the size of the store. */
 size_t mock_watch_hub_copies(const struct mock_watch_hub *h);
 /* Frees the log; watchers still open end at their next fill. */
 void mock_watch_hub_free(struct mock_watch_hub *h);
@@ -561,6 +625,8 @@ struct mock_write {
 /* write.c: answers. BODY is taken over (NULL: out of memory). */
 int mock_w_text(struct mock_write *w, int code, char *body);
 int mock_w_doc(struct mock_write *w, int code, const cJSON *doc);
+/* The stored DOC as the answer (its bytes, no print). */
+int mock_w_stored(struct mock_write *w, int code, const struct mock_doc *doc);
 /* A failure Status; NAME (may be NULL) with w->k fills its details. */
 int mock_w_status(struct mock_write *w, int code, const char *reason,
                   const char *msg, const char *name);
@@ -583,8 +649,8 @@ void mock_w_now(struct mock_write *w, char *buf, size_t len);
 /* After a change: tell watchers (OLD: the replaced version, for
  * MODIFIED), then have the store saved. */
 void mock_w_changed(struct mock_write *w, const struct mock_kind *k,
-                    enum mock_event ev, const cJSON *old, const cJSON *obj,
-                    uint64_t rv);
+                    enum mock_event ev, struct mock_doc *old,
+                    struct mock_doc *obj, uint64_t rv);
 
 /* write_body.c: the body's media type, lower-cased, without parameters. */
 void mock_w_media_type(const struct mock_write *w, char *buf, size_t len);
@@ -614,9 +680,9 @@ int mock_w_check_force(struct mock_write *w);
 /* Creates OBJ (owned), or updates the stored object w->name with it. */
 int mock_w_create_obj(struct mock_write *w, cJSON *obj);
 int mock_w_update_obj(struct mock_write *w, cJSON *obj);
-/* lifecycle.c: a delete of O that leaves it marked (finalizers, a pod's
+/* lifecycle.c: a delete of OBJ that leaves it marked (finalizers, a pod's
  * grace): 0 to remove it now, answered (1), or -1. */
-int mock_w_delete_deferred(struct mock_write *w, const struct mock_obj *o);
+int mock_w_delete_deferred(struct mock_write *w, const cJSON *obj);
 /* After an update: the object marked for deletion whose last finalizer
  * went is removed. */
 void mock_finalized(struct mock_instance *in, const struct mock_kind *k,

@@ -64,43 +64,6 @@ static char *read_file(const char *path, size_t *len, char *err, size_t err_len)
     return data;
 }
 
-/* Puts back the resourceVersions the file recorded, which the seed loader
- * re-assigned. */
-static void restore_versions(struct mock_store *s, const char *data, size_t len)
-{
-    cJSON *root = cJSON_ParseWithLength(data, len);
-    cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "objects");
-    if (!arr)
-        arr = cJSON_GetObjectItemCaseSensitive(root, "items");
-    uint64_t max = s->rv;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, arr)
-    {
-        const struct mock_kind *k = mock_kind_by_kind(
-            mock_json_str(e, "apiVersion", ""), mock_json_str(e, "kind", ""));
-        const char *rv = mock_json_str(e, "metadata.resourceVersion", NULL);
-        if (!k || !rv || !*rv)
-            continue;
-        const char *ns = k->namespaced
-                             ? mock_json_str(e, "metadata.namespace", "default")
-                             : "";
-        struct mock_obj *o =
-            mock_store_get(s, k, ns, mock_json_str(e, "metadata.name", ""));
-        char *end = NULL;
-        errno = 0;
-        unsigned long long v = strtoull(rv, &end, 10);
-        if (!o || errno || !end || *end || v == 0)
-            continue;
-        cJSON *meta = cJSON_GetObjectItemCaseSensitive(o->json, "metadata");
-        if (mock_json_set(meta, "resourceVersion", cJSON_CreateString(rv)) == 0)
-            o->rv = v;
-        if (v > max)
-            max = v;
-    }
-    s->rv = max;
-    cJSON_Delete(root);
-}
-
 struct mock_store *mock_persist_load(const char *path, int64_t now_ms,
                                      char *err, size_t err_len)
 {
@@ -109,9 +72,7 @@ struct mock_store *mock_persist_load(const char *path, int64_t now_ms,
     if (!data)
         return NULL;
     struct mock_store *s =
-        mock_seed_load_mem(data, len, path, now_ms, err, err_len);
-    if (s)
-        restore_versions(s, data, len);
+        mock_seed_load_kept(data, len, path, now_ms, err, err_len);
     free(data);
     return s;
 }
@@ -155,11 +116,10 @@ int mock_persist_save(const struct mock_store *s, const char *path, char *err,
     for (size_t i = 0; i < MOCK_N_KINDS && !bad; i++) {
         const struct mock_bucket *b = mock_store_bucket(s, mock_kind_at(i));
         for (size_t j = 0; j < b->n && !bad; j++) {
-            char *text = cJSON_PrintUnformatted(b->v[j]->json);
-            bad = !text || write_all(fd, first ? "\n" : ",\n", first ? 1 : 2) ||
-                  write_all(fd, text, strlen(text));
+            const struct mock_doc *d = b->v[j]->doc;
+            bad = write_all(fd, first ? "\n" : ",\n", first ? 1 : 2) ||
+                  write_all(fd, d->json, d->len);
             first = 0;
-            free(text);
         }
     }
     bad = bad || write_all(fd, "\n]}\n", 4) || fsync(fd) != 0;

@@ -648,7 +648,10 @@ void mock_pf_end(struct mock_pf *p)
                             mock_status_not_found(k, p->route.name));
         return;
     }
-    if (copy_pod(p, o->json) != 0) {
+    cJSON *pod = mock_obj_json(o);
+    int copied = pod ? copy_pod(p, pod) : -1;
+    cJSON_Delete(pod);
+    if (copied != 0) {
         mock_upgrade_status(&p->up, 500, "InternalError", "out of memory");
         return;
     }

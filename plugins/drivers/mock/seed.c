@@ -24,6 +24,14 @@
  * Documents nested deeper than MOCK_SEED_MAX_DEPTH are refused before
  * parsing, because cJSON's parser recurses once per level.
  *
+ * Why the array is read one element at a time: a cJSON tree of the whole
+ * seed costs about six times its size (a 60 MiB seed would peak near
+ * 500 MiB), while the store keeps each object serialized (doc.c). Each
+ * element is parsed, checked, stored and freed before the next. A seed
+ * file is mapped, not read into the heap, and the pages behind the element
+ * being read are given back, so that loading peaks near what the store
+ * keeps rather than at the file's size on top of it.
+ *
  * Pod logs (pods/NAME/log, see logs.c) come from the pod's annotations:
  * "mock.fedgate.io/log.CONTAINER" (or "mock.fedgate.io/log" for every
  * container) holds the running container's log text, one line per "\n";
@@ -32,11 +40,14 @@
  * of its containers starting up. Annotations travel with the object, so a
  * log set here survives writes, and `kubectl annotate` can change it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mock.h"
 
@@ -46,7 +57,25 @@ struct loader {
     char *err;
     size_t err_len;
     int64_t now_ms;
+    int keep_rv;     /* a persisted store: objects keep their resourceVersion */
+    const char *map; /* a mapped seed file: its pages read so far go back */
+    size_t released; /* bytes of MAP given back */
 };
+
+/* Gives back the pages of a mapped seed before P (a MiB at a time): the
+ * kernel reads them again from the file if they are touched again. */
+static void release_behind(struct loader *L, const char *p)
+{
+    if (!L->map)
+        return;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t upto = (size_t)(p - L->map) / page * page;
+    if (upto >= L->released + (1u << 20)) {
+        madvise((char *)L->map + L->released, upto - L->released,
+                MADV_DONTNEED);
+        L->released = upto;
+    }
+}
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
@@ -281,7 +310,13 @@ static int load_one(struct loader *L, struct mock_store *s, long idx,
         free(kns);
         goto nomem;
     }
-    int rc = mock_store_put(s, k, kns, kname, obj, NULL);
+    const char *rv = mock_json_str(meta, "resourceVersion", "");
+    char *rv_end = NULL;
+    unsigned long long kept = L->keep_rv ? strtoull(rv, &rv_end, 10) : 0;
+    if (!rv_end || *rv_end || rv[0] < '1' || rv[0] > '9')
+        kept = 0;
+    int rc = kept ? mock_store_put_kept(s, k, kns, kname, obj, kept)
+                  : mock_store_put(s, k, kns, kname, obj, NULL);
     free(kname);
     free(kns);
     if (rc != 0) {
@@ -328,116 +363,227 @@ static int add_missing_namespaces(struct loader *L, struct mock_store *s)
     return 0;
 }
 
-struct mock_store *mock_seed_load_mem(const char *data, size_t len,
-                                      const char *name, int64_t now_ms,
-                                      char *err, size_t err_len)
+static const char *skip_ws(const char *p, const char *e)
 {
-    struct loader L = {name ? name : "(memory)", "objects", err, err_len,
-                       now_ms};
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* The JSON value at *P (before E) parsed, *P moved past it; NULL when it is
+ * not valid JSON (the reason in L). */
+static cJSON *parse_at(struct loader *L, const char *data, const char **p,
+                       const char *e)
+{
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(*p, (size_t)(e - *p), &end, 0);
+    if (!v) {
+        long at = end && end >= *p ? (long)(end - data) : (long)(*p - data);
+        fail(L, -1, "not valid JSON (near byte %ld)", at);
+        return NULL;
+    }
+    *p = end;
+    return v;
+}
+
+/* Expects C at *P (after white space): 0, or -1 with the reason in L. */
+static int expect(struct loader *L, const char *data, const char **p,
+                  const char *e, char c)
+{
+    *p = skip_ws(*p, e);
+    if (*p < e && **p == c) {
+        *p = skip_ws(*p + 1, e);
+        return 0;
+    }
+    fail(L, -1, "not valid JSON (near byte %ld)", (long)(*p - data));
+    return -1;
+}
+
+/* Loads the elements of the array at *P into S, one at a time. */
+static int load_array(struct loader *L, struct mock_store *s, const char *data,
+                      const char **p, const char *e)
+{
+    if (expect(L, data, p, e, '[') != 0)
+        return -1;
+    if (*p < e && **p == ']') {
+        (*p)++;
+        return 0;
+    }
+    for (long idx = 0;; idx++) {
+        cJSON *obj = parse_at(L, data, p, e);
+        if (!obj)
+            return -1;
+        int rc = load_one(L, s, idx, obj);
+        if (rc == -1)
+            cJSON_Delete(obj);
+        if (rc != 0)
+            return -1;
+        release_behind(L, *p);
+        *p = skip_ws(*p, e);
+        if (*p < e && **p == ']') {
+            (*p)++;
+            return 0;
+        }
+        if (expect(L, data, p, e, ',') != 0)
+            return -1;
+    }
+}
+
+/* The members of the root object at *P: the first "objects" (or "items")
+ * array is loaded into S, others are only checked to be JSON. Returns 1
+ * when an array was loaded, 0 when there was none, -1 on failure. */
+static int load_root(struct loader *L, struct mock_store *s, const char *data,
+                     const char **p, const char *e)
+{
+    int loaded = 0;
+    if (expect(L, data, p, e, '{') != 0)
+        return -1;
+    if (*p < e && **p == '}') {
+        (*p)++;
+        return 0;
+    }
+    for (;;) {
+        cJSON *key = parse_at(L, data, p, e);
+        if (!key)
+            return -1;
+        int is_str = cJSON_IsString(key);
+        const char *k = is_str ? key->valuestring : "";
+        int list = strcmp(k, "objects") == 0 || strcmp(k, "items") == 0;
+        if (!is_str || expect(L, data, p, e, ':') != 0) {
+            cJSON_Delete(key);
+            if (!is_str)
+                fail(L, -1, "not valid JSON (near byte %ld)",
+                     (long)(*p - data));
+            return -1;
+        }
+        if (list && loaded) {
+            fail(L, -1, "has both \"objects\" and \"items\"");
+            cJSON_Delete(key);
+            return -1;
+        }
+        if (list && *p < e && **p == '[') {
+            L->array = k[0] == 'o' ? "objects" : "items";
+            cJSON_Delete(key);
+            if (load_array(L, s, data, p, e) != 0)
+                return -1;
+            loaded = 1;
+        } else {
+            cJSON_Delete(key);
+            cJSON *v = parse_at(L, data, p, e);
+            if (!v)
+                return -1;
+            cJSON_Delete(v);
+            if (list) {
+                fail(L, -1, "expected an object with an \"objects\" array");
+                return -1;
+            }
+        }
+        *p = skip_ws(*p, e);
+        if (*p < e && **p == '}') {
+            (*p)++;
+            return loaded;
+        }
+        if (expect(L, data, p, e, ',') != 0)
+            return -1;
+    }
+}
+
+static struct mock_store *load(struct loader *L, const char *data, size_t len)
+{
     if (len > MOCK_SEED_MAX_BYTES) {
-        fail(&L, -1, "larger than %u bytes", MOCK_SEED_MAX_BYTES);
+        fail(L, -1, "larger than %u bytes", MOCK_SEED_MAX_BYTES);
         return NULL;
     }
     if (fg_json_depth(data, len, MOCK_SEED_MAX_DEPTH) > MOCK_SEED_MAX_DEPTH) {
-        fail(&L, -1, "JSON nested deeper than %d levels", MOCK_SEED_MAX_DEPTH);
+        fail(L, -1, "JSON nested deeper than %d levels", MOCK_SEED_MAX_DEPTH);
         return NULL;
     }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(data, len, &end, 0);
-    if (!root) {
-        long at = end && end >= data ? (long)(end - data) : 0;
-        fail(&L, -1, "not valid JSON (near byte %ld)", at);
-        return NULL;
-    }
-    while (end && end < data + len &&
-           (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
-        end++;
-    if (!end || end != data + len) {
-        fail(&L, -1, "not valid JSON (trailing data at byte %ld)",
-             end ? (long)(end - data) : 0L);
-        cJSON_Delete(root);
-        return NULL;
-    }
-    cJSON *arr = NULL;
-    if (cJSON_IsObject(root)) {
-        arr = cJSON_GetObjectItemCaseSensitive(root, "objects");
-        if (!arr) {
-            arr = cJSON_GetObjectItemCaseSensitive(root, "items");
-            L.array = "items";
-        }
-    }
-    if (!cJSON_IsArray(arr)) {
-        fail(&L, -1, "expected an object with an \"objects\" array");
-        cJSON_Delete(root);
+    if (L->map) /* the depth check read it all */
+        madvise((char *)L->map, len, MADV_DONTNEED);
+    const char *p = skip_ws(data, data + len), *e = data + len;
+    if (p < e && *p != '{') {
+        /* Valid JSON of another shape, or no JSON at all. */
+        cJSON *v = parse_at(L, data, &p, e);
+        cJSON_Delete(v);
+        if (v)
+            fail(L, -1, "expected an object with an \"objects\" array");
         return NULL;
     }
     struct mock_store *s = mock_store_new();
     if (!s) {
-        fail(&L, -1, "out of memory");
-        cJSON_Delete(root);
+        fail(L, -1, "out of memory");
         return NULL;
     }
-    long idx = 0;
-    cJSON *obj = arr->child;
-    while (obj) {
-        cJSON *next = obj->next;
-        cJSON_DetachItemViaPointer(arr, obj);
-        int rc = load_one(&L, s, idx, obj);
-        if (rc == -1)
-            cJSON_Delete(obj);
-        if (rc != 0)
-            goto bad;
-        obj = next;
-        idx++;
-    }
-    if (add_missing_namespaces(&L, s) != 0)
+    int rc = load_root(L, s, data, &p, e);
+    if (rc < 0)
         goto bad;
-    cJSON_Delete(root);
+    p = skip_ws(p, e);
+    if (p != e) {
+        fail(L, -1, "not valid JSON (trailing data at byte %ld)",
+             (long)(p - data));
+        goto bad;
+    }
+    if (rc == 0) {
+        fail(L, -1, "expected an object with an \"objects\" array");
+        goto bad;
+    }
+    if (add_missing_namespaces(L, s) != 0)
+        goto bad;
     return s;
 bad:
-    cJSON_Delete(root);
     mock_store_free(s);
     return NULL;
+}
+
+struct mock_store *mock_seed_load_mem(const char *data, size_t len,
+                                      const char *name, int64_t now_ms,
+                                      char *err, size_t err_len)
+{
+    struct loader L = {
+        name ? name : "(memory)", "objects", err, err_len, now_ms, 0, NULL, 0};
+    return load(&L, data, len);
+}
+
+struct mock_store *mock_seed_load_kept(const char *data, size_t len,
+                                       const char *name, int64_t now_ms,
+                                       char *err, size_t err_len)
+{
+    struct loader L = {
+        name ? name : "(memory)", "objects", err, err_len, now_ms, 1, NULL, 0};
+    return load(&L, data, len);
 }
 
 struct mock_store *mock_seed_load_file(const char *path, int64_t now_ms,
                                        char *err, size_t err_len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         snprintf(err, err_len, "seed %s: %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, err_len, "seed %s: not a regular file", path);
-        fclose(f);
+        close(fd);
         return NULL;
     }
     if ((uint64_t)st.st_size > MOCK_SEED_MAX_BYTES) {
         snprintf(err, err_len, "seed %s: larger than %u bytes", path,
                  MOCK_SEED_MAX_BYTES);
-        fclose(f);
+        close(fd);
         return NULL;
     }
     size_t len = (size_t)st.st_size;
-    char *data = malloc(len + 1);
-    if (!data) {
-        snprintf(err, err_len, "seed %s: out of memory", path);
-        fclose(f);
+    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    int map_errno = errno;
+    close(fd);
+    if (len && map == MAP_FAILED) {
+        snprintf(err, err_len, "seed %s: %s", path, strerror(map_errno));
         return NULL;
     }
-    size_t got = fread(data, 1, len, f);
-    int rerr = ferror(f);
-    fclose(f);
-    if (rerr || got != len) {
-        snprintf(err, err_len, "seed %s: read error", path);
-        free(data);
-        return NULL;
-    }
-    data[len] = '\0';
-    struct mock_store *s =
-        mock_seed_load_mem(data, len, path, now_ms, err, err_len);
-    free(data);
+    struct loader L = {path, "objects", err, err_len, now_ms, 0, map, 0};
+    struct mock_store *s = load(&L, len ? map : "", len);
+    if (len)
+        munmap(map, len);
     return s;
 }

@@ -179,15 +179,42 @@ static const char *field_of(const cJSON *obj, const char *path, char *buf,
     return "";
 }
 
-int mock_selector_match(const struct mock_selector *s, const cJSON *obj)
+/* A stored object as selectors read it: its doc's index, and the parsed
+ * object only once a field path outside the index asks for it. */
+struct subject {
+    const cJSON *obj;
+    const struct mock_doc *doc;
+    cJSON *parsed;
+};
+
+static const char *doc_field(struct subject *o, const char *path, char *buf,
+                             size_t len)
+{
+    if (strcmp(path, "metadata.name") == 0)
+        return o->doc->name;
+    if (strcmp(path, "metadata.namespace") == 0)
+        return o->doc->ns;
+    if (!o->parsed && !(o->parsed = mock_doc_parse(o->doc)))
+        return NULL;
+    return field_of(o->parsed, path, buf, len);
+}
+
+/* 1 when O matches S, 0 when not, -1 when out of memory. */
+static int match(const struct mock_selector *s, struct subject *o)
 {
     if (!s)
         return 1;
     for (size_t i = 0; i < s->n; i++) {
         const struct term *t = &s->terms[i];
         char buf[32];
-        const char *v = s->field ? field_of(obj, t->key, buf, sizeof(buf))
-                                 : label_of(obj, t->key);
+        const char *v;
+        if (o->obj)
+            v = s->field ? field_of(o->obj, t->key, buf, sizeof(buf))
+                         : label_of(o->obj, t->key);
+        else if (!s->field)
+            v = mock_doc_label(o->doc, t->key);
+        else if (!(v = doc_field(o, t->key, buf, sizeof(buf))))
+            return -1;
         int in = 0;
         for (size_t j = 0; v && j < t->n_values; j++)
             in |= strcmp(v, t->values[j]) == 0;
@@ -213,6 +240,21 @@ int mock_selector_match(const struct mock_selector *s, const cJSON *obj)
         }
     }
     return 1;
+}
+
+int mock_selector_match(const struct mock_selector *s, const cJSON *obj)
+{
+    struct subject o = {.obj = obj};
+    return match(s, &o);
+}
+
+int mock_selector_match_doc(const struct mock_selector *s,
+                            const struct mock_doc *d)
+{
+    struct subject o = {.doc = d};
+    int rc = match(s, &o);
+    cJSON_Delete(o.parsed);
+    return rc;
 }
 
 int mock_selectors_from_query(const char *q, struct mock_selector *sel[2],

@@ -45,19 +45,35 @@ static int method_not_allowed(struct mock_answer *a)
         "the server does not allow this method on the requested resource");
 }
 
-/* The table version the request's Accept headers ask for: several fields
- * are one comma-separated list (RFC 9110 5.3), read in order. */
-static enum mock_table_version accept_table(const struct fg_request_head *h)
+/* What FIND says of the request's Accept headers: several fields are one
+ * comma-separated list (RFC 9110 5.3), read in order. */
+static int accept_find(const struct fg_request_head *h,
+                       int (*find)(const char *accept, size_t len))
 {
     for (size_t i = 0; i < h->n_headers; i++) {
         const struct fg_header *f = &h->headers[i];
         if (f->name_len != 6 || memcmp(f->name, "accept", 6) != 0)
             continue;
-        enum mock_table_version v = mock_accept_table(f->value, f->value_len);
-        if (v != MOCK_TABLE_NONE)
+        int v = find(f->value, f->value_len);
+        if (v)
             return v;
     }
-    return MOCK_TABLE_NONE;
+    return 0;
+}
+
+static int table_of(const char *accept, size_t len)
+{
+    return (int)mock_accept_table(accept, len);
+}
+
+static enum mock_table_version accept_table(const struct fg_request_head *h)
+{
+    return (enum mock_table_version)accept_find(h, table_of);
+}
+
+static int accept_aggregated(const struct fg_request_head *h)
+{
+    return accept_find(h, mock_accept_aggregated);
 }
 
 static int resource_request(struct mock_instance *in,
@@ -112,7 +128,7 @@ static int resource_request(struct mock_instance *in,
                                 CT_JSON);
     if (name && !watch && tv == MOCK_TABLE_NONE) {
         const struct mock_obj *o = mock_store_get(in->store, k, ns, name);
-        return mock_answer_body(a, 200, cJSON_PrintUnformatted(o->json),
+        return mock_answer_body(a, 200, strndup(o->doc->json, o->doc->len),
                                 CT_JSON);
     }
     struct mock_selector *sel[2];
@@ -180,13 +196,15 @@ int mock_serve(struct mock_instance *in, const struct fg_request_head *head,
             return rc;
         return not_found(a);
     }
-    char *doc = mock_discovery(path, in->git_version, &found);
+    const char *ct;
+    char *doc = mock_discovery(path, in->git_version, accept_aggregated(head),
+                               &ct, &found);
     if (found) {
         if (strcmp(method, "GET") != 0) {
             free(doc);
             return method_not_allowed(a);
         }
-        return mock_answer_body(a, 200, doc, CT_JSON);
+        return mock_answer_body(a, 200, doc, ct);
     }
     return not_found(a);
 }

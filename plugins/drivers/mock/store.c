@@ -8,12 +8,10 @@
  * limit/continue tokens. Inserts cost a memmove of pointers, which at
  * demo and test sizes (tens of thousands) is negligible.
  *
- * Why cJSON trees and not serialized bytes: Table cells, selectors and
- * future patches all read or change fields of the object; keeping the tree
- * makes those direct, and serializing one object at a time while streaming
- * a list keeps the extra memory to one item. Writes and watch are meant to
- * go through mock_store_put (and a delete beside it): each write takes the
- * next global resourceVersion, which is what a watch event log keyed by
+ * Each object is held as a doc (doc.c): its JSON bytes, shared by
+ * reference with the watch log and lists in flight. Writes go through
+ * mock_store_put (and a removal beside it): each takes the next global
+ * resourceVersion, which is what a watch event log keyed by
  * resourceVersion needs. */
 #include <stdlib.h>
 #include <stdio.h>
@@ -30,7 +28,7 @@ static void obj_free(struct mock_obj *o)
 {
     if (!o)
         return;
-    cJSON_Delete(o->json);
+    mock_doc_unref(o->doc);
     free(o);
 }
 
@@ -46,7 +44,7 @@ static struct mock_obj *obj_new(const char *ns, const char *name)
     o->ns = memcpy(o->key, ns, nl);
     o->name = memcpy(o->key + nl, name, ml);
     o->rv = 0;
-    o->json = NULL;
+    o->doc = NULL;
     return o;
 }
 
@@ -129,34 +127,33 @@ static int stamp_rv(cJSON *json, uint64_t rv)
     return 0;
 }
 
-int mock_store_put(struct mock_store *s, const struct mock_kind *k,
-                   const char *ns, const char *name, cJSON *json, cJSON **old)
+cJSON *mock_obj_json(const struct mock_obj *o)
 {
-    struct mock_bucket *b = &s->buckets[mock_kind_index(k)];
-    uint64_t rv = s->rv + 1;
-    if (old)
-        *old = NULL;
-    if (stamp_rv(json, rv) != 0) {
-        cJSON_Delete(json);
-        return -1;
-    }
-    size_t i = lower_bound(b, ns, name, 1);
-    if (i < b->n && key_cmp(b->v[i], ns, name) == 0) {
+    return mock_doc_parse(o->doc);
+}
+
+/* Sets (or adds) slot I of bucket B to DOC (a reference taken over) at RV:
+ * the key is DOC's. Returns 0 or -1 (memory; DOC dropped). When OLD is
+ * not NULL it receives the replaced doc, otherwise that is dropped. */
+static int bucket_set(struct mock_bucket *b, struct mock_doc *doc, uint64_t rv,
+                      struct mock_doc **old)
+{
+    size_t i = lower_bound(b, doc->ns, doc->name, 1);
+    if (i < b->n && key_cmp(b->v[i], doc->ns, doc->name) == 0) {
         if (old)
-            *old = b->v[i]->json;
+            *old = b->v[i]->doc;
         else
-            cJSON_Delete(b->v[i]->json);
-        b->v[i]->json = json;
+            mock_doc_unref(b->v[i]->doc);
+        b->v[i]->doc = doc;
         b->v[i]->rv = rv;
-        s->rv = rv;
         return 0;
     }
-    struct mock_obj *o = obj_new(ns, name);
+    struct mock_obj *o = obj_new(doc->ns, doc->name);
     if (!o) {
-        cJSON_Delete(json);
+        mock_doc_unref(doc);
         return -1;
     }
-    o->json = json;
+    o->doc = doc;
     o->rv = rv;
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 16;
@@ -171,28 +168,57 @@ int mock_store_put(struct mock_store *s, const struct mock_kind *k,
     memmove(&b->v[i + 1], &b->v[i], (b->n - i) * sizeof(*b->v));
     b->v[i] = o;
     b->n++;
-    s->rv = rv;
     return 0;
 }
 
-cJSON *mock_store_remove(struct mock_store *s, const struct mock_kind *k,
-                         const char *ns, const char *name)
+static int put_at(struct mock_store *s, const struct mock_kind *k,
+                  const char *ns, const char *name, cJSON *json, uint64_t rv,
+                  struct mock_doc **old)
+{
+    if (old)
+        *old = NULL;
+    struct mock_doc *doc =
+        stamp_rv(json, rv) == 0 ? mock_doc_new(json, ns, name) : NULL;
+    cJSON_Delete(json);
+    if (!doc || bucket_set(&s->buckets[mock_kind_index(k)], doc, rv, old) != 0)
+        return -1;
+    if (rv > s->rv)
+        s->rv = rv;
+    return 0;
+}
+
+int mock_store_put(struct mock_store *s, const struct mock_kind *k,
+                   const char *ns, const char *name, cJSON *json,
+                   struct mock_doc **old)
+{
+    return put_at(s, k, ns, name, json, s->rv + 1, old);
+}
+
+int mock_store_put_kept(struct mock_store *s, const struct mock_kind *k,
+                        const char *ns, const char *name, cJSON *json,
+                        uint64_t rv)
+{
+    return put_at(s, k, ns, name, json, rv, NULL);
+}
+
+struct mock_doc *mock_store_remove(struct mock_store *s,
+                                   const struct mock_kind *k, const char *ns,
+                                   const char *name)
 {
     struct mock_bucket *b = &s->buckets[mock_kind_index(k)];
     size_t i = lower_bound(b, ns, name, 1);
     if (i >= b->n || key_cmp(b->v[i], ns, name) != 0)
         return NULL;
-    struct mock_obj *o = b->v[i];
-    memmove(&b->v[i], &b->v[i + 1], (b->n - i - 1) * sizeof(*b->v));
-    b->n--;
     /* A deletion is a change like any other: it takes the next
      * resourceVersion, which the DELETED event and its reader see. */
+    struct mock_doc *gone = mock_doc_with_rv(b->v[i]->doc, s->rv + 1);
+    if (!gone)
+        return NULL;
     s->rv++;
-    stamp_rv(o->json, s->rv);
-    cJSON *json = o->json;
-    o->json = NULL;
-    obj_free(o);
-    return json;
+    obj_free(b->v[i]);
+    memmove(&b->v[i], &b->v[i + 1], (b->n - i - 1) * sizeof(*b->v));
+    b->n--;
+    return gone;
 }
 
 int mock_store_key_copy(char **ns, char **name, const struct mock_obj *o)

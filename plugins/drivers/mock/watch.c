@@ -8,8 +8,9 @@
  * the ring), and a selector watch sees ADDED when an object moves into the
  * selector and DELETED (with its last matching state) when it moves out.
  * The writers know the previous version when they replace it and hand it
- * over, so the hub copies it into the event and holds nothing per object:
- * its memory is bounded by the ring, not by the store.
+ * over, so the hub references it (the store's immutable doc, no copy) in
+ * the event and holds nothing per object: its memory is bounded by the
+ * ring, not by the store.
  *
  * Why watchers pull: a watcher keeps only its position in the ring and
  * serializes events when the client has room. A slow client therefore
@@ -31,9 +32,9 @@ struct entry {
     uint64_t rv;
     const struct mock_kind *k;
     enum mock_event ev;
-    cJSON *obj;  /* owned copy */
-    cJSON *prev; /* MODIFIED: owned copy of the object before; NULL when
-                    the writer did not know it */
+    struct mock_doc *obj;  /* a reference */
+    struct mock_doc *prev; /* MODIFIED: a reference to the object before;
+                              NULL when the writer did not know it */
 };
 
 struct watcher;
@@ -44,7 +45,7 @@ struct mock_watch_hub {
     size_t cap;
     uint64_t next_seq; /* sequence number of the next event */
     uint64_t base_rv;  /* every event after this resourceVersion is held */
-    size_t copies;     /* object copies held, all of them in the ring */
+    size_t copies;     /* doc references held, all of them in the ring */
     struct watcher *watchers;
 };
 
@@ -70,18 +71,16 @@ struct watcher {
     int waiting; /* answered MOCK_FILL_WAIT: wake on news */
 };
 
-static cJSON *copy_of(struct mock_watch_hub *h, const cJSON *json)
+static struct mock_doc *copy_of(struct mock_watch_hub *h, struct mock_doc *d)
 {
-    cJSON *c = cJSON_Duplicate(json, 1);
-    if (c)
-        h->copies++;
-    return c;
+    h->copies++;
+    return mock_doc_ref(d);
 }
 
-static void copy_free(struct mock_watch_hub *h, cJSON *json)
+static void copy_free(struct mock_watch_hub *h, struct mock_doc *d)
 {
-    if (json) {
-        cJSON_Delete(json);
+    if (d) {
+        mock_doc_unref(d);
         h->copies--;
     }
 }
@@ -148,22 +147,17 @@ size_t mock_watch_hub_copies(const struct mock_watch_hub *h)
 }
 
 void mock_watch_record(struct mock_instance *in, const struct mock_kind *k,
-                       enum mock_event ev, const cJSON *old_obj,
-                       const cJSON *obj, uint64_t rv)
+                       enum mock_event ev, struct mock_doc *old_obj,
+                       struct mock_doc *obj, uint64_t rv)
 {
     struct mock_watch_hub *h = in->watch;
     if (!h || !k || !obj)
         return;
-    cJSON *cur = copy_of(h, obj), *prev = NULL;
+    struct mock_doc *cur = copy_of(h, obj), *prev = NULL;
     /* Only a MODIFIED event can cross a selector; the others need no
      * previous state. */
-    if (cur && ev == MOCK_EVENT_MODIFIED && old_obj &&
-        !(prev = copy_of(h, old_obj))) {
-        copy_free(h, cur);
-        cur = NULL;
-    }
-    if (!cur)
-        goto lost;
+    if (ev == MOCK_EVENT_MODIFIED && old_obj)
+        prev = copy_of(h, old_obj);
     if (h->next_seq >= h->cap) {
         uint64_t gone = h->next_seq - h->cap;
         struct entry *e = &h->ring[gone % h->cap];
@@ -184,51 +178,24 @@ void mock_watch_record(struct mock_instance *in, const struct mock_kind *k,
         if (w->k == k)
             wake_watcher(w);
     }
-    return;
-lost:
-    /* Out of memory: the log cannot hold this event, so every position
-     * before it becomes too old and every watcher re-lists. */
-    in->host->log(in->host, FG_LOG_WARN,
-                  "watch: out of memory, ending all watches");
-    h->base_rv = rv;
-    for (struct watcher *w = h->watchers; w; w = w->next) {
-        w->next_seq = 0;
-        w->state = W_DONE;
-        wake_watcher(w);
-    }
 }
 
 /* ---- events --------------------------------------------------------- */
 
-static int in_scope(const struct watcher *w, const cJSON *obj)
+/* 1 when the watcher sees D, 0 when not, -1 when out of memory. */
+static int in_scope(const struct watcher *w, const struct mock_doc *d)
 {
-    if (w->ns[0] &&
-        strcmp(mock_json_str(obj, "metadata.namespace", ""), w->ns) != 0)
+    if (w->ns[0] && strcmp(d->ns, w->ns) != 0)
         return 0;
-    if (w->name &&
-        strcmp(mock_json_str(obj, "metadata.name", ""), w->name) != 0)
+    if (w->name && strcmp(d->name, w->name) != 0)
         return 0;
-    return mock_selector_match(w->labels, obj) &&
-           mock_selector_match(w->fields, obj);
+    int rc = mock_selector_match_doc(w->labels, d);
+    return rc > 0 ? mock_selector_match_doc(w->fields, d) : rc;
 }
 
-static int add_rv(cJSON *obj, uint64_t rv)
+/* A meta.k8s.io Table of one row for OBJ, as `kubectl get -w` reads it. */
+static char *event_table(const struct watcher *w, const cJSON *obj)
 {
-    char buf[24];
-    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)rv);
-    cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    if (!cJSON_IsObject(meta))
-        return -1;
-    cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
-    return cJSON_AddStringToObject(meta, "resourceVersion", buf) ? 0 : -1;
-}
-
-/* The event's object as the client asked for it: the object itself or a
- * meta.k8s.io Table of one row, as `kubectl get -w` reads it. */
-static char *event_object(const struct watcher *w, const cJSON *obj)
-{
-    if (w->table == MOCK_TABLE_NONE)
-        return cJSON_PrintUnformatted(obj);
     cJSON *t = cJSON_CreateObject();
     cJSON *meta = t ? cJSON_AddObjectToObject(t, "metadata") : NULL;
     cJSON *rows = NULL;
@@ -258,23 +225,40 @@ static char *event_object(const struct watcher *w, const cJSON *obj)
     return text;
 }
 
+static int emit_head(struct mock_buf *out, const char *type)
+{
+    return mock_buf_adds(out, "{\"type\":\"") == 0 &&
+                   mock_buf_adds(out, type) == 0 &&
+                   mock_buf_adds(out, "\",\"object\":") == 0
+               ? 0
+               : -1;
+}
+
 static int emit(struct mock_buf *out, const char *type, const char *object)
 {
     if (!object)
         return -1;
-    return mock_buf_adds(out, "{\"type\":\"") == 0 &&
-                   mock_buf_adds(out, type) == 0 &&
-                   mock_buf_adds(out, "\",\"object\":") == 0 &&
-                   mock_buf_adds(out, object) == 0 &&
+    return emit_head(out, type) == 0 && mock_buf_adds(out, object) == 0 &&
                    mock_buf_adds(out, "}\n") == 0
                ? 0
                : -1;
 }
 
+/* An event of D as the client asked for it: the stored bytes (with
+ * resourceVersion RV unless 0) or a Table of one row, which parses. */
 static int emit_obj(const struct watcher *w, struct mock_buf *out,
-                    const char *type, const cJSON *obj)
+                    const char *type, const struct mock_doc *d, uint64_t rv)
 {
-    char *text = event_object(w, obj);
+    if (w->table == MOCK_TABLE_NONE)
+        return emit_head(out, type) == 0 && mock_doc_append(out, d, rv) == 0 &&
+                       mock_buf_adds(out, "}\n") == 0
+                   ? 0
+                   : -1;
+    struct mock_doc *c = rv ? mock_doc_with_rv(d, rv) : NULL;
+    cJSON *obj = rv && !c ? NULL : mock_doc_parse(c ? c : d);
+    mock_doc_unref(c);
+    char *text = obj ? event_table(w, obj) : NULL;
+    cJSON_Delete(obj);
     int rc = emit(out, type, text);
     free(text);
     return rc;
@@ -285,29 +269,26 @@ static int emit_obj(const struct watcher *w, struct mock_buf *out,
 static int emit_entry(const struct watcher *w, const struct entry *e,
                       struct mock_buf *out)
 {
-    const cJSON *cur = e->obj;
+    const struct mock_doc *cur = e->obj;
     int now = in_scope(w, cur);
+    if (now < 0)
+        return -1;
     switch (e->ev) {
     case MOCK_EVENT_ADDED:
-        return now ? emit_obj(w, out, "ADDED", cur) : 0;
+        return now ? emit_obj(w, out, "ADDED", cur, 0) : 0;
     case MOCK_EVENT_DELETED:
-        return now ? emit_obj(w, out, "DELETED", cur) : 0;
+        return now ? emit_obj(w, out, "DELETED", cur, 0) : 0;
     case MOCK_EVENT_MODIFIED:
         break;
     }
     int before = e->prev ? in_scope(w, e->prev) : now;
+    if (before < 0)
+        return -1;
     if (now)
-        return emit_obj(w, out, before ? "MODIFIED" : "ADDED", cur);
-    if (!before)
-        return 0;
+        return emit_obj(w, out, before ? "MODIFIED" : "ADDED", cur, 0);
     /* It left the selector: kube sends its last matching state with the
      * new resourceVersion. */
-    cJSON *gone = cJSON_Duplicate(e->prev, 1);
-    int rc = gone && add_rv(gone, e->rv) == 0
-                 ? emit_obj(w, out, "DELETED", gone)
-                 : -1;
-    cJSON_Delete(gone);
-    return rc;
+    return before ? emit_obj(w, out, "DELETED", e->prev, e->rv) : 0;
 }
 
 static int emit_bookmark(const struct watcher *w, struct mock_buf *out,
@@ -374,7 +355,8 @@ static int fill_initial(struct watcher *w, struct mock_buf *out, size_t want)
                            0
                        ? 1
                        : -1;
-        if (in_scope(w, o->json) && emit_obj(w, out, "ADDED", o->json) != 0)
+        int in = in_scope(w, o->doc);
+        if (in < 0 || (in && emit_obj(w, out, "ADDED", o->doc, 0) != 0))
             return -1;
     }
     return 0;

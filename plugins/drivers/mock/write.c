@@ -29,6 +29,11 @@ int mock_w_doc(struct mock_write *w, int code, const cJSON *doc)
     return mock_w_text(w, code, cJSON_PrintUnformatted(doc));
 }
 
+int mock_w_stored(struct mock_write *w, int code, const struct mock_doc *doc)
+{
+    return mock_w_text(w, code, strndup(doc->json, doc->len));
+}
+
 int mock_w_status(struct mock_write *w, int code, const char *reason,
                   const char *msg, const char *name)
 {
@@ -124,8 +129,8 @@ void mock_w_now(struct mock_write *w, char *buf, size_t len)
  * version the change replaced (MODIFIED), which selector watchers need to
  * tell whether the object left or entered what they watch. */
 void mock_w_changed(struct mock_write *w, const struct mock_kind *k,
-                    enum mock_event ev, const cJSON *old, const cJSON *obj,
-                    uint64_t rv)
+                    enum mock_event ev, struct mock_doc *old,
+                    struct mock_doc *obj, uint64_t rv)
 {
     mock_watch_record(w->in, k, ev, old, obj, rv);
     mock_persist_touch(w->in);
@@ -264,10 +269,12 @@ int mock_write(struct mock_instance *in, const struct fg_request_head *head,
             if (!o)
                 return mock_w_not_found(&w, k, name);
             if (!scale)
-                return mock_w_doc(&w, 200, o->json);
-            cJSON *s = mock_w_scale_of(o->json);
+                return mock_w_stored(&w, 200, o->doc);
+            cJSON *obj = mock_obj_json(o);
+            cJSON *s = obj ? mock_w_scale_of(obj) : NULL;
             int rc = s ? mock_w_doc(&w, 200, s) : -1;
             cJSON_Delete(s);
+            cJSON_Delete(obj);
             return rc;
         }
     }

@@ -244,8 +244,8 @@ int mock_w_create_obj(struct mock_write *w, cJSON *obj)
     if (mock_store_put(w->in->store, k, ns, name, obj, NULL) != 0)
         return -1; /* OBJ is gone */
     const struct mock_obj *o = mock_store_get(w->in->store, k, ns, name);
-    mock_w_changed(w, k, MOCK_EVENT_ADDED, NULL, o->json, o->rv);
-    return mock_w_doc(w, 201, o->json);
+    mock_w_changed(w, k, MOCK_EVENT_ADDED, NULL, o->doc, o->rv);
+    return mock_w_stored(w, 201, o->doc);
 nomem:
     rc = -1;
 out:

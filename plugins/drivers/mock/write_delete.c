@@ -41,14 +41,16 @@ static int check_preconditions(struct mock_write *w, const cJSON *obj)
     return rc;
 }
 
-/* Removes one object and tells watchers. Returns its last JSON (owned). */
-static cJSON *remove_one(struct mock_write *w, const struct mock_kind *k,
-                         const char *ns, const char *name)
+/* Removes one object and tells watchers. Returns its last version (a
+ * reference, the caller's), or NULL on memory failure (it stays). */
+static struct mock_doc *remove_one(struct mock_write *w,
+                                   const struct mock_kind *k, const char *ns,
+                                   const char *name)
 {
-    cJSON *json = mock_store_remove(w->in->store, k, ns, name);
-    if (json)
-        mock_w_changed(w, k, MOCK_EVENT_DELETED, NULL, json, w->in->store->rv);
-    return json;
+    struct mock_doc *d = mock_store_remove(w->in->store, k, ns, name);
+    if (d)
+        mock_w_changed(w, k, MOCK_EVENT_DELETED, NULL, d, w->in->store->rv);
+    return d;
 }
 
 /* Everything in namespace NS goes with it. */
@@ -62,10 +64,11 @@ static int empty_namespace(struct mock_write *w, const char *ns)
         size_t at = mock_store_seek(w->in->store, k, ns, "", 1);
         while (at < b->n && strcmp(b->v[at]->ns, ns) == 0) {
             char *name = strdup(b->v[at]->name);
-            if (!name)
-                return -1;
-            cJSON_Delete(remove_one(w, k, ns, name));
+            struct mock_doc *d = name ? remove_one(w, k, ns, name) : NULL;
             free(name);
+            if (!d)
+                return -1;
+            mock_doc_unref(d);
         }
     }
     return 0;
@@ -101,20 +104,20 @@ static int delete_namespace(struct mock_write *w, const cJSON *old)
         cJSON_Delete(term);
         return rc;
     }
-    /* PREV is OLD, handed back by the store: OLD is gone once it is freed. */
-    cJSON *prev;
+    struct mock_doc *prev;
     if (mock_store_put(w->in->store, w->k, "", w->name, term, &prev) != 0)
         return -1;
     const struct mock_obj *o = mock_store_get(w->in->store, w->k, "", w->name);
-    mock_w_changed(w, w->k, MOCK_EVENT_MODIFIED, prev, o->json, o->rv);
-    cJSON_Delete(prev);
-    int rc = mock_w_doc(w, 200, o->json);
+    mock_w_changed(w, w->k, MOCK_EVENT_MODIFIED, prev, o->doc, o->rv);
+    mock_doc_unref(prev);
+    int rc = mock_w_stored(w, 200, o->doc);
     if (rc != 0)
         return rc;
     if (empty_namespace(w, w->name) != 0)
         return -1;
-    cJSON_Delete(remove_one(w, w->k, "", w->name));
-    return 0;
+    struct mock_doc *gone = remove_one(w, w->k, "", w->name);
+    mock_doc_unref(gone);
+    return gone ? 0 : -1;
 }
 
 /* Kinds whose registry returns the deleted object rather than a Status. */
@@ -136,31 +139,38 @@ static int success_status(struct mock_write *w, const char *uid)
     return mock_w_text(w, 200, fg_status_build(&st, NULL));
 }
 
+/* The delete of O (its object OBJ). */
+static int delete_obj(struct mock_write *w, const struct mock_obj *o,
+                      const cJSON *obj)
+{
+    int rc = check_preconditions(w, obj);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
+    if (strcmp(w->k->resource, "namespaces") == 0 && !w->k->group[0])
+        return delete_namespace(w, obj);
+    if ((rc = mock_w_delete_deferred(w, obj)) != 0)
+        return rc > 0 ? 0 : -1;
+    if (w->dry_run)
+        return returns_object(w->k) ? mock_w_stored(w, 200, o->doc)
+                                    : success_status(w, o->doc->uid);
+    struct mock_doc *d = remove_one(w, w->k, w->ns, w->name);
+    if (!d)
+        return -1;
+    rc = returns_object(w->k) ? mock_w_stored(w, 200, d)
+                              : success_status(w, d->uid);
+    mock_doc_unref(d);
+    return rc;
+}
+
 int mock_w_delete(struct mock_write *w)
 {
     const struct mock_obj *o =
         mock_store_get(w->in->store, w->k, w->ns, w->name);
     if (!o)
         return mock_w_not_found(w, w->k, w->name);
-    int rc = check_preconditions(w, o->json);
-    if (rc != 0)
-        return rc > 0 ? 0 : -1;
-    if (strcmp(w->k->resource, "namespaces") == 0 && !w->k->group[0])
-        return delete_namespace(w, o->json);
-    if ((rc = mock_w_delete_deferred(w, o)) != 0)
-        return rc > 0 ? 0 : -1;
-    if (w->dry_run)
-        return returns_object(w->k)
-                   ? mock_w_doc(w, 200, o->json)
-                   : success_status(w,
-                                    mock_json_str(o->json, "metadata.uid", ""));
-    cJSON *json = remove_one(w, w->k, w->ns, w->name);
-    if (!json)
-        return -1;
-    rc = returns_object(w->k)
-             ? mock_w_doc(w, 200, json)
-             : success_status(w, mock_json_str(json, "metadata.uid", ""));
-    cJSON_Delete(json);
+    cJSON *obj = mock_obj_json(o);
+    int rc = obj ? delete_obj(w, o, obj) : -1;
+    cJSON_Delete(obj);
     return rc;
 }
 
@@ -190,20 +200,25 @@ int mock_w_delete_collection(struct mock_write *w)
     while (rc == 0 && at < b->n &&
            (!k->namespaced || strcmp(b->v[at]->ns, w->ns) == 0)) {
         const struct mock_obj *o = b->v[at];
-        if (!mock_selector_match(sel[0], o->json) ||
-            !mock_selector_match(sel[1], o->json)) {
+        int m = mock_selector_match_doc(sel[0], o->doc);
+        if (m > 0)
+            m = mock_selector_match_doc(sel[1], o->doc);
+        if (m <= 0) {
+            rc = m;
             at++;
             continue;
         }
         if (w->dry_run) {
-            if (!cJSON_AddItemToArray(items, cJSON_Duplicate(o->json, 1)))
+            if (!cJSON_AddItemToArray(items, mock_obj_json(o)))
                 rc = -1;
             at++;
             continue;
         }
         char *name = strdup(o->name);
-        cJSON *json = name ? remove_one(w, k, w->ns, name) : NULL;
+        struct mock_doc *d = name ? remove_one(w, k, w->ns, name) : NULL;
         free(name);
+        cJSON *json = d ? mock_doc_parse(d) : NULL;
+        mock_doc_unref(d);
         if (!json || !cJSON_AddItemToArray(items, json)) {
             cJSON_Delete(json);
             rc = -1;

@@ -142,11 +142,14 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
 {
     const struct mock_kind *k = w->k;
     struct mock_obj *o = mock_store_get(w->in->store, k, w->ns, w->name);
+    cJSON *old = NULL;
     int rc = 0;
     if (!o) {
         rc = mock_w_not_found(w, k, w->name);
         goto out;
     }
+    if (!(old = mock_obj_json(o)))
+        goto nomem;
     cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     const char *bname = mock_json_str(meta, "name", "");
     char msg[640];
@@ -167,7 +170,6 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
         rc = mock_w_bad_request(w, msg);
         goto out;
     }
-    const cJSON *old = o->json;
     const char *brv = mock_json_str(meta, "resourceVersion", "");
     if (brv[0] && strcmp(brv, mock_w_rv_of(old)) != 0) {
         rc = conflict(w, w->name);
@@ -298,25 +300,29 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
             rc = -1;
         goto out;
     }
-    cJSON *prev;
+    cJSON_Delete(old);
+    struct mock_doc *prev;
     if (mock_store_put(w->in->store, k, w->ns, w->name, obj, &prev) != 0)
         return -1;
     o = mock_store_get(w->in->store, k, w->ns, w->name);
-    mock_w_changed(w, k, MOCK_EVENT_MODIFIED, prev, o->json, o->rv);
-    cJSON_Delete(prev);
+    mock_w_changed(w, k, MOCK_EVENT_MODIFIED, prev, o->doc, o->rv);
+    mock_doc_unref(prev);
     if (scale) {
-        cJSON *s = mock_w_scale_of(o->json);
+        cJSON *cur = mock_obj_json(o);
+        cJSON *s = cur ? mock_w_scale_of(cur) : NULL;
         rc = s ? mock_w_doc(w, 200, s) : -1;
         cJSON_Delete(s);
+        cJSON_Delete(cur);
         return rc;
     }
-    rc = mock_w_doc(w, 200, o->json);
+    rc = mock_w_stored(w, 200, o->doc);
     /* The update that took the last finalizer ends a deletion. */
     mock_finalized(w->in, k, w->ns, w->name);
     return rc;
 nomem:
     rc = -1;
 out:
+    cJSON_Delete(old);
     cJSON_Delete(obj);
     return rc > 0 ? 0 : rc;
 }
@@ -387,7 +393,10 @@ int mock_w_patch(struct mock_write *w, int scale)
     rc = mock_w_parse_json(w, &patch);
     if (rc != 0)
         return rc > 0 ? 0 : -1;
-    cJSON *doc = scale ? mock_w_scale_of(o->json) : cJSON_Duplicate(o->json, 1);
+    cJSON *live = mock_obj_json(o);
+    cJSON *doc = scale && live ? mock_w_scale_of(live) : live;
+    if (doc != live)
+        cJSON_Delete(live);
     if (!doc) {
         cJSON_Delete(patch);
         return -1;

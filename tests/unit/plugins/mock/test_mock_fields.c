@@ -69,7 +69,7 @@ static void test_seed_agrees(void **state)
         const struct mock_kind *k = mock_kind_at(i);
         const struct mock_bucket *b = mock_store_bucket(st, k);
         for (size_t j = 0; j < b->n; j++) {
-            cJSON *copy = cJSON_Duplicate(b->v[j]->json, 1);
+            cJSON *copy = mock_obj_json(b->v[j]);
             cJSON *unknown = NULL;
             char err[512];
             assert_int_equal(

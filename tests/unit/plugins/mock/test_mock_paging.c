@@ -200,15 +200,15 @@ static void test_expired_token(void **state)
     in->watch = mock_watch_hub_new(in, 2);
     const struct mock_kind *k = mock_kind_by_resource("", "v1", "pods");
     for (int i = 0; i < 3; i++) {
-        cJSON *o = cJSON_Duplicate(
-            mock_store_get(in->store, k, "ns-0", "pod-00")->json, 1);
-        cJSON *old = NULL;
+        cJSON *o =
+            mock_obj_json(mock_store_get(in->store, k, "ns-0", "pod-00"));
+        struct mock_doc *old = NULL;
         assert_int_equal(
             mock_store_put(in->store, k, "ns-0", "pod-00", o, &old), 0);
         const struct mock_obj *s =
             mock_store_get(in->store, k, "ns-0", "pod-00");
-        mock_watch_record(in, k, MOCK_EVENT_MODIFIED, old, s->json, s->rv);
-        cJSON_Delete(old);
+        mock_watch_record(in, k, MOCK_EVENT_MODIFIED, old, s->doc, s->rv);
+        mock_doc_unref(old);
     }
     char q[512];
     snprintf(q, sizeof(q), "limit=5&continue=%s", tok);

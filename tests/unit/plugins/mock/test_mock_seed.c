@@ -64,28 +64,39 @@ static void test_fills_metadata(void **state)
     struct mock_obj *o = mock_store_get(s, pods, "shop", "a");
     assert_non_null(o);
     assert_int_equal(o->rv, 1);
-    assert_string_equal(mock_json_str(o->json, "metadata.resourceVersion", ""),
-                        "1");
-    assert_string_equal(
-        mock_json_str(o->json, "metadata.creationTimestamp", ""),
-        "2026-11-25T00:00:00Z");
-    assert_int_equal(strlen(mock_json_str(o->json, "metadata.uid", "")), 36);
+    cJSON *j = mock_obj_json(o);
+    assert_string_equal(mock_json_str(j, "metadata.resourceVersion", ""), "1");
+    assert_string_equal(mock_json_str(j, "metadata.creationTimestamp", ""),
+                        "2026-11-25T00:00:00Z");
+    assert_int_equal(strlen(mock_json_str(j, "metadata.uid", "")), 36);
+    /* The doc's index says the same without parsing. */
+    assert_string_equal(o->doc->uid, mock_json_str(j, "metadata.uid", ""));
+    assert_int_equal(o->doc->created_ms,
+                     mock_time_parse("2026-11-25T00:00:00Z"));
+    assert_int_equal(o->doc->rv_len, 1);
+    assert_int_equal(o->doc->json[o->doc->rv_off], '1');
+    cJSON_Delete(j);
     /* ConfigMap without a namespace lands in default. */
     const struct mock_kind *cms = mock_kind_by_resource("", "v1", "configmaps");
     o = mock_store_get(s, cms, "default", "c");
     assert_non_null(o);
-    assert_string_equal(mock_json_str(o->json, "metadata.namespace", ""),
-                        "default");
+    j = mock_obj_json(o);
+    assert_string_equal(mock_json_str(j, "metadata.namespace", ""), "default");
+    cJSON_Delete(j);
     /* Both namespaces were created, labelled and Active. */
     const struct mock_kind *nsk = mock_kind_by_resource("", "v1", "namespaces");
     o = mock_store_get(s, nsk, "", "shop");
     assert_non_null(o);
-    assert_string_equal(mock_json_str(o->json, "status.phase", ""), "Active");
-    const cJSON *labels = mock_json_path(o->json, "metadata.labels");
+    j = mock_obj_json(o);
+    assert_string_equal(mock_json_str(j, "status.phase", ""), "Active");
+    const cJSON *labels = mock_json_path(j, "metadata.labels");
     const cJSON *l =
         cJSON_GetObjectItemCaseSensitive(labels, "kubernetes.io/metadata.name");
     assert_true(cJSON_IsString(l));
     assert_string_equal(l->valuestring, "shop");
+    assert_string_equal(mock_doc_label(o->doc, "kubernetes.io/metadata.name"),
+                        "shop");
+    cJSON_Delete(j);
     assert_non_null(mock_store_get(s, nsk, "", "default"));
     assert_int_equal(s->rv, 4);
     mock_store_free(s);
@@ -102,10 +113,8 @@ static void test_uid_is_stable(void **state)
     assert_non_null(a);
     assert_non_null(b);
     const struct mock_kind *k = mock_kind_by_resource("", "v1", "nodes");
-    assert_string_equal(mock_json_str(mock_store_get(a, k, "", "n1")->json,
-                                      "metadata.uid", "a"),
-                        mock_json_str(mock_store_get(b, k, "", "n1")->json,
-                                      "metadata.uid", "b"));
+    assert_string_equal(mock_store_get(a, k, "", "n1")->doc->uid,
+                        mock_store_get(b, k, "", "n1")->doc->uid);
     mock_store_free(a);
     mock_store_free(b);
 }

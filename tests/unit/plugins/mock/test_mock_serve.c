@@ -104,13 +104,61 @@ static void test_discovery(void **state)
         "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
         "application/json;g=apidiscovery.k8s.io;v=v2beta1;as="
         "APIGroupDiscoveryList,application/json";
-    /* Aggregated discovery is answered with the legacy document and a
-     * plain JSON content type, which makes client-go fall back. */
+    /* Aggregated discovery when the client asks for it first, as
+     * kube-apiserver 1.30+ answers client-go and kubectl. */
     struct fake_client c = {0};
     fake_request(in, "GET", "/api", "timeout=32s", aggregated, &c);
     assert_int_equal(c.status, 200);
-    assert_string_equal(c.content_type, "application/json");
+    assert_string_equal(c.content_type, "application/json;g=apidiscovery.k8s."
+                                        "io;v=v2;as=APIGroupDiscoveryList");
     cJSON *d = cJSON_Parse(c.body.p);
+    assert_string_equal(mock_json_str(d, "kind", ""), "APIGroupDiscoveryList");
+    assert_string_equal(mock_json_str(d, "apiVersion", ""),
+                        "apidiscovery.k8s.io/v2");
+    const cJSON *core = cJSON_GetArrayItem(cJSON_GetObjectItem(d, "items"), 0);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "items")), 1);
+    assert_null(mock_json_path(core, "metadata.name"));
+    const cJSON *v1 =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(core, "versions"), 0);
+    assert_string_equal(mock_json_str(v1, "version", ""), "v1");
+    const cJSON *res_i, *pods = NULL;
+    cJSON_ArrayForEach(res_i, cJSON_GetObjectItem(v1, "resources"))
+    {
+        if (strcmp(mock_json_str(res_i, "resource", ""), "pods") == 0)
+            pods = res_i;
+    }
+    assert_non_null(pods);
+    assert_string_equal(mock_json_str(pods, "scope", ""), "Namespaced");
+    const cJSON *exec =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(pods, "subresources"), 1);
+    assert_string_equal(mock_json_str(exec, "subresource", ""), "exec");
+    assert_string_equal(mock_json_str(exec, "responseKind.kind", ""),
+                        "PodExecOptions");
+    cJSON_Delete(d);
+    fake_client_free(&c);
+    /* /apis lists the groups; plain JSON first keeps the legacy form. */
+    memset(&c, 0, sizeof(c));
+    fake_request(in, "GET", "/apis", NULL,
+                 "application/json;g=apidiscovery.k8s.io;v=v2beta1;"
+                 "as=APIGroupDiscoveryList",
+                 &c);
+    d = cJSON_Parse(c.body.p);
+    assert_string_equal(mock_json_str(d, "apiVersion", ""),
+                        "apidiscovery.k8s.io/v2beta1");
+    assert_string_equal(
+        mock_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "items"), 0),
+                      "metadata.name", ""),
+        "apps");
+    cJSON_Delete(d);
+    fake_client_free(&c);
+    memset(&c, 0, sizeof(c));
+    fake_request(in, "GET", "/api", NULL,
+                 "application/json, application/json;g=apidiscovery.k8s.io;"
+                 "v=v2;as=APIGroupDiscoveryList",
+                 &c);
+    assert_int_equal(c.status, 200);
+    assert_string_equal(c.content_type, "application/json");
+    d = cJSON_Parse(c.body.p);
     assert_string_equal(mock_json_str(d, "kind", ""), "APIVersions");
     assert_string_equal(
         cJSON_GetArrayItem(cJSON_GetObjectItem(d, "versions"), 0)->valuestring,
@@ -188,7 +236,7 @@ static void test_discovery(void **state)
     assert_null(find_by(res, "name", "deployments"));
     cJSON_Delete(d);
 
-    d = get_json(in, "/apis", NULL, aggregated, 200);
+    d = get_json(in, "/apis", NULL, NULL, 200);
     assert_string_equal(mock_json_str(d, "kind", ""), "APIGroupList");
     const cJSON *apps =
         find_by(cJSON_GetObjectItem(d, "groups"), "name", "apps");
@@ -700,6 +748,17 @@ static void test_tables(void **state)
     mock_driver_ops.instance_free(in);
 }
 
+/* The Table row of a stored object, as a list of Tables makes it. */
+static cJSON *stored_row(const struct mock_store *s, const struct mock_kind *k,
+                         const char *ns, const char *name)
+{
+    cJSON *obj = mock_obj_json(mock_store_get(s, k, ns, name));
+    cJSON *r = mock_table_row(k, obj, (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_NONE,
+                              MOCK_TABLE_V1);
+    cJSON_Delete(obj);
+    return r;
+}
+
 static void test_table_cells_edge_cases(void **state)
 {
     (void)state;
@@ -732,22 +791,17 @@ static void test_table_cells_edge_cases(void **state)
         fail_msg("%s", err);
     const struct mock_kind *pk = mock_kind_by_resource("", "v1", "pods");
     const struct mock_kind *nk = mock_kind_by_resource("", "v1", "nodes");
-    cJSON *r =
-        mock_table_row(pk, mock_store_get(s, pk, "default", "init")->json,
-                       (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_NONE, MOCK_TABLE_V1);
+    cJSON *r = stored_row(s, pk, "default", "init");
     assert_string_equal(cell(r, 2), "Init:1/2");
     assert_string_equal(cell(r, 4), "2m");
     cJSON_Delete(r);
-    r = mock_table_row(pk, mock_store_get(s, pk, "default", "oom")->json,
-                       (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_NONE, MOCK_TABLE_V1);
+    r = stored_row(s, pk, "default", "oom");
     assert_string_equal(cell(r, 2), "Terminating");
     cJSON_Delete(r);
-    r = mock_table_row(pk, mock_store_get(s, pk, "default", "odd")->json,
-                       (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_NONE, MOCK_TABLE_V1);
+    r = stored_row(s, pk, "default", "odd");
     assert_string_equal(cell(r, 1), "0/0");
     cJSON_Delete(r);
-    r = mock_table_row(nk, mock_store_get(s, nk, "", "n")->json,
-                       (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_NONE, MOCK_TABLE_V1);
+    r = stored_row(s, nk, "", "n");
     assert_string_equal(cell(r, 1), "NotReady,SchedulingDisabled");
     assert_string_equal(cell(r, 2), "infra,worker");
     cJSON_Delete(r);

@@ -86,11 +86,11 @@ static uint64_t write_pod_phase(struct mock_instance *in, const char *ns,
              name, ns, app, phase);
     cJSON *obj = cJSON_Parse(text);
     assert_non_null(obj);
-    cJSON *old = NULL;
+    struct mock_doc *old = NULL;
     assert_int_equal(mock_store_put(in->store, k, ns, name, obj, &old), 0);
     const struct mock_obj *o = mock_store_get(in->store, k, ns, name);
-    mock_watch_record(in, k, ev, old, o->json, o->rv);
-    cJSON_Delete(old);
+    mock_watch_record(in, k, ev, old, o->doc, o->rv);
+    mock_doc_unref(old);
     return o->rv;
 }
 
@@ -444,8 +444,7 @@ static void test_hub_memory_bounded_by_ring(void **state)
     for (int i = 0; i < 500; i++) {
         char name[32];
         snprintf(name, sizeof(name), "bulk-%03d", i);
-        cJSON *o =
-            cJSON_Duplicate(mock_store_get(in->store, k, "a", "p1")->json, 1);
+        cJSON *o = mock_obj_json(mock_store_get(in->store, k, "a", "p1"));
         assert_non_null(o);
         cJSON_ReplaceItemInObjectCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(o, "metadata"), "name",
@@ -466,10 +465,10 @@ static void test_hub_memory_bounded_by_ring(void **state)
         write_pod(in, "a", name, "web", MOCK_EVENT_ADDED);
     }
     assert_int_equal(mock_watch_hub_copies(in->watch), 2 + 3);
-    cJSON *gone = mock_store_remove(in->store, k, "a", "bulk-001");
+    struct mock_doc *gone = mock_store_remove(in->store, k, "a", "bulk-001");
     assert_non_null(gone);
     mock_watch_record(in, k, MOCK_EVENT_DELETED, NULL, gone, in->store->rv);
-    cJSON_Delete(gone);
+    mock_doc_unref(gone);
     assert_int_equal(mock_watch_hub_copies(in->watch), 4);
     /* A watcher reading the ring adds nothing to the hub. */
     struct watch w;
@@ -570,7 +569,7 @@ static void test_slow_watcher_cut_off(void **state)
     const struct mock_kind *cmk = mock_kind_by_resource("", "v1", "configmaps");
     for (int i = 0; i < 10; i++)
         mock_watch_record(in, cmk, MOCK_EVENT_MODIFIED, NULL,
-                          mock_store_get(in->store, cmk, "a", "cm")->json,
+                          mock_store_get(in->store, cmk, "a", "cm")->doc,
                           ++in->store->rv);
     for (int i = 0; i < 10; i++)
         write_pod(in, "a", "p2", "db", MOCK_EVENT_MODIFIED);
