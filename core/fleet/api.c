@@ -1,7 +1,6 @@
 /* Routing and answering requests for the host's own API (fleet.h):
  * discovery, OpenAPI, and clusters (list, get, watch) as JSON or as a
- * Table, whichever the Accept header asks for. Reads only; anything else
- * is a Status naming what is supported. */
+ * Table, whichever the Accept header asks for; writes go to write.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,10 +219,15 @@ static void serve_clusters(struct fg_exchange *ex,
         serve_list(ex, req);
     else if (strcmp(verb, "get") == 0)
         serve_get(ex, req);
+    else if (strcmp(verb, "create") == 0 ||
+             ((strcmp(verb, "update") == 0 || strcmp(verb, "patch") == 0 ||
+               strcmp(verb, "delete") == 0) &&
+              info->name && *info->name))
+        fg_fleet_write_start(ex, req);
     else
         fg_exchange_fail(ex, 405, "MethodNotAllowed",
-                         "%s is not supported on clusters: the fleet is "
-                         "read here; members join through conf.d",
+                         "%s is not supported on clusters: delete them one "
+                         "by one",
                          req->method);
 }
 

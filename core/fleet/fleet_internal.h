@@ -70,6 +70,21 @@ void fg_fleet_watch_start(struct fg_exchange *ex, uint64_t rv, int table,
  * what every user holds (visible.c). */
 int fg_fleet_visible(struct fg_exchange *ex, const char *member);
 
+/* Writes of clusters (write.c): one writer thread per fleet applies them
+ * in order, off every loop. */
+struct fg_fleet_writer;
+struct fg_fleet_writer *fg_fleet_writer_new(struct fg_gateway *gw);
+/* Stops the writer after the write it is applying; what is queued is
+ * dropped (its requests ended with the workers). */
+void fg_fleet_writer_free(struct fg_fleet_writer *wr);
+struct fg_fleet_writer *fg_fleet_writer_of(struct fg_fleet *f);
+
+/* A write of clusters on EX (create, update, patch, delete): its body
+ * comes through fg_fleet_write_body and _body_end. */
+struct fg_request_in;
+void fg_fleet_write_start(struct fg_exchange *ex,
+                          const struct fg_request_in *req);
+
 /* The Table of ITEMS (objects) as the Accept asked (TABLE 1: v1, 2:
  * v1beta1), INCLUDE "None", "Metadata" or "Object" (fleet_table.c). */
 struct cJSON *fg_fleet_table(struct cJSON *items, int table,

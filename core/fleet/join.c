@@ -168,7 +168,8 @@ static int write_files(const struct fg_join *j, const char *dir, const char *ca,
 {
     if (j->keep_files)
         return 0;
-    if (mkdir(dir, 0700) != 0)
+    /* new credentials of a member replace its files one by one */
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return fg_error_set(err, "cannot make %s: %s", dir, strerror(errno));
     if (j->kind == FG_JOIN_AGENT)
         return new_token(secret, err);

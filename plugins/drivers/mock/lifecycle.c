@@ -197,7 +197,7 @@ int mock_w_delete_deferred(struct mock_write *w, const struct mock_obj *o)
     mock_time_format((int64_t)w->in->host->now_ms(w->in->host) + grace * 1000,
                      when, sizeof(when));
     if (!meta || mock_w_set_str(meta, "deletionTimestamp", when) != 0 ||
-        mock_json_set(meta, "deletionGracePeriodSeconds",
+        fg_json_set(meta, "deletionGracePeriodSeconds",
                       cJSON_CreateNumber((double)grace)) != 0) {
         cJSON_Delete(next);
         return -1;

@@ -475,15 +475,9 @@ int mock_labels_check(const cJSON *meta, const char *field, char *msg,
 /* Cap on the JSON nodes that copy operations of one JSON patch create. */
 #define MOCK_PATCH_MAX_COPY_NODES 200000
 
-/* Sets OBJ[KEY] = V (owned, freed on failure; NULL counts as failure),
- * replacing an existing member in place. Returns 0 or -1. */
-int mock_json_set(cJSON *obj, const char *key, cJSON *v);
 /* Nesting depth of V (a scalar is 0, {} is 1), or LIMIT + 1 when deeper
  * than LIMIT; never recurses deeper than LIMIT + 1. */
 int mock_tree_depth(const cJSON *v, int limit);
-/* RFC 7386: TARGET (owned, may be NULL) merged with PATCH; NULL on memory
- * failure (TARGET is freed then too). */
-cJSON *mock_merge_patch(cJSON *target, const cJSON *patch);
 /* RFC 6902: applies OPS to *DOC. Returns 0; -1 when OPS is malformed
  * (400); -2 when an operation fails or a limit is hit (422), with a
  * reason in ERR; -3 on memory failure. *DOC stays a valid tree. */

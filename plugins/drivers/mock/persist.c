@@ -92,7 +92,7 @@ static void restore_versions(struct mock_store *s, const char *data, size_t len)
         if (!o || errno || !end || *end || v == 0)
             continue;
         cJSON *meta = cJSON_GetObjectItemCaseSensitive(o->json, "metadata");
-        if (mock_json_set(meta, "resourceVersion", cJSON_CreateString(rv)) == 0)
+        if (fg_json_set(meta, "resourceVersion", cJSON_CreateString(rv)) == 0)
             o->rv = v;
         if (v > max)
             max = v;

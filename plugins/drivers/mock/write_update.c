@@ -209,7 +209,7 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
         }
         cJSON *next = cJSON_Duplicate(old, 1);
         cJSON *spec = next ? mock_w_child_obj(next, "spec") : NULL;
-        if (!spec || mock_json_set(spec, "replicas", cJSON_CreateNumber(v))) {
+        if (!spec || fg_json_set(spec, "replicas", cJSON_CreateNumber(v))) {
             cJSON_Delete(next);
             goto nomem;
         }
@@ -244,7 +244,7 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
             mock_w_del(obj, "status");
             const cJSON *ost = cJSON_GetObjectItemCaseSensitive(old, "status");
             if (ost &&
-                mock_json_set(obj, "status", cJSON_Duplicate(ost, 1)) != 0)
+                fg_json_set(obj, "status", cJSON_Duplicate(ost, 1)) != 0)
                 goto nomem;
         }
         if (strcmp(k->resource, "namespaces") == 0) {
@@ -269,14 +269,14 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
         const cJSON *ov = mock_json_path(
             cJSON_GetObjectItemCaseSensitive(old, "metadata"), kept[i]);
         mock_w_del(meta, kept[i]);
-        if (ov && mock_json_set(meta, kept[i], cJSON_Duplicate(ov, 1)) != 0)
+        if (ov && fg_json_set(meta, kept[i], cJSON_Duplicate(ov, 1)) != 0)
             goto nomem;
     }
     if (mock_kind_has_generation(k) &&
         !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(obj, "spec"),
                        cJSON_GetObjectItemCaseSensitive(old, "spec"), 1)) {
         int64_t g = mock_json_int(old, "metadata.generation", 0);
-        if (mock_json_set(meta, "generation",
+        if (fg_json_set(meta, "generation",
                           cJSON_CreateNumber((double)(g + 1))) != 0)
             goto nomem;
     }
@@ -398,7 +398,7 @@ int mock_w_patch(struct mock_write *w, int scale)
             rc = 1;
             snprintf(err, sizeof(err), "a merge patch must be a JSON object");
         } else {
-            doc = mock_merge_patch(doc, patch);
+            doc = fg_json_merge_patch(doc, patch);
             rc = doc ? 0 : -3;
         }
     } else if (pt == PT_JSON) {

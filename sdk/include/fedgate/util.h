@@ -178,6 +178,19 @@ int fg_bearer_token(const struct fg_header *headers, size_t n,
 char *fg_secret_read(const char *path, const char *what, char *err,
                      size_t err_len);
 
+/* ---- JSON merge patch (RFC 7386; link libcjson) ----------------------- */
+
+struct cJSON;
+
+/** Sets KEY of OBJ to V (owned; replaced when there, matched case
+ * sensitively). Returns 0; -1 (V freed) when V is NULL or memory ran out. */
+int fg_json_set(struct cJSON *obj, const char *key, struct cJSON *v);
+
+/** TARGET (owned, may be NULL) merged with PATCH; NULL on memory failure
+ * (TARGET freed). The caller bounds PATCH's depth (fg_json_depth). */
+struct cJSON *fg_json_merge_patch(struct cJSON *target,
+                                  const struct cJSON *patch);
+
 /* ---- Kubernetes protobuf bodies ---------------------------------------- */
 
 /* kubectl's typed commands (`create namespace`, `auth can-i`) send
