@@ -83,8 +83,8 @@ static int in_range(const struct mock_list *l, const struct mock_obj *o)
 
 static int matches(const struct mock_list *l, const struct mock_obj *o)
 {
-    return mock_selector_match(l->o.labels, o->json) &&
-           mock_selector_match(l->o.fields, o->json);
+    return fg_selector_match(l->o.labels, o->json) &&
+           fg_selector_match(l->o.fields, o->json);
 }
 
 /* Finds where this page ends and what the next page's token is. */
@@ -124,8 +124,8 @@ struct mock_list *mock_list_new(const struct mock_store *s,
 {
     struct mock_list *l = calloc(1, sizeof(*l));
     if (!l) {
-        mock_selector_free(o->labels);
-        mock_selector_free(o->fields);
+        fg_selector_free(o->labels);
+        fg_selector_free(o->fields);
         return NULL;
     }
     l->store = s;
@@ -163,8 +163,8 @@ void mock_list_free(struct mock_list *l)
     free(l->end_ns);
     free(l->end_name);
     free(l->cont);
-    mock_selector_free(l->o.labels);
-    mock_selector_free(l->o.fields);
+    fg_selector_free(l->o.labels);
+    fg_selector_free(l->o.fields);
     free(l);
 }
 

@@ -49,7 +49,7 @@ void mock_lifecycle_free(struct mock_lifecycle *l)
 
 static int has_finalizers(const cJSON *obj)
 {
-    const cJSON *f = mock_json_path(obj, "metadata.finalizers");
+    const cJSON *f = fg_json_path(obj, "metadata.finalizers");
     return cJSON_IsArray(f) && f->child;
 }
 
@@ -188,7 +188,7 @@ int mock_w_delete_deferred(struct mock_write *w, const struct mock_obj *o)
         return 1;
     if (!has_finalizers(o->json) && grace == 0)
         return 0;
-    if (mock_json_path(o->json, "metadata.deletionTimestamp"))
+    if (fg_json_path(o->json, "metadata.deletionTimestamp"))
         return mock_w_doc(w, 200, o->json) == 0 ? 1 : -1;
     cJSON *next = cJSON_Duplicate(o->json, 1);
     cJSON *meta =
@@ -229,7 +229,7 @@ void mock_finalized(struct mock_instance *in, const struct mock_kind *k,
                     const char *ns, const char *name)
 {
     const struct mock_obj *o = mock_store_get(in->store, k, ns, name);
-    if (!o || !mock_json_path(o->json, "metadata.deletionTimestamp") ||
+    if (!o || !fg_json_path(o->json, "metadata.deletionTimestamp") ||
         has_finalizers(o->json) ||
         is_pending(in->lifecycle, mock_json_str(o->json, "metadata.uid", "")))
         return;

@@ -94,7 +94,7 @@ static int store_entries(cJSON *obj, cJSON *entries)
 /* A copy of OBJ's entries (an empty array when it has none). */
 static cJSON *entries_of(const cJSON *obj)
 {
-    const cJSON *mf = mock_json_path(obj, "metadata.managedFields");
+    const cJSON *mf = fg_json_path(obj, "metadata.managedFields");
     return cJSON_IsArray(mf) ? cJSON_Duplicate(mf, 1) : cJSON_CreateArray();
 }
 
@@ -112,7 +112,7 @@ int mock_managed_update(const struct mock_kind *k, const char *manager,
 {
     /* An empty list from the client resets the entries, as kube's
      * documented way to drop them; otherwise the stored ones stand. */
-    const cJSON *given = mock_json_path(obj, "metadata.managedFields");
+    const cJSON *given = fg_json_path(obj, "metadata.managedFields");
     int reset = cJSON_IsArray(given) && !given->child;
     cJSON *entries = old && !reset ? entries_of(old) : cJSON_CreateArray();
     cJSON *changed = mock_fs_changed(k, sub, old, obj);

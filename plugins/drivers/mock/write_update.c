@@ -24,7 +24,7 @@ static int conflict(struct mock_write *w, const char *name)
  * String(), requirements sorted by key. */
 static char *selector_string(const cJSON *obj)
 {
-    const cJSON *sel = mock_json_path(obj, "spec.selector");
+    const cJSON *sel = fg_json_path(obj, "spec.selector");
     struct mock_buf b = {0};
     const char *keys[64];
     const cJSON *vals[64];
@@ -186,7 +186,7 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
     }
     if (scale) {
         /* Only spec.replicas of the Scale reaches the workload. */
-        const cJSON *r = mock_json_path(obj, "spec.replicas");
+        const cJSON *r = fg_json_path(obj, "spec.replicas");
         double v = cJSON_IsNumber(r) ? r->valuedouble : -1;
         if (!cJSON_IsNumber(r) || v < 0 || v > 2147483647.0 ||
             v != (double)(int64_t)v) {
@@ -266,7 +266,7 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
         "creationTimestamp", "generation", "deletionTimestamp",
         "deletionGracePeriodSeconds", "selfLink"};
     for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
-        const cJSON *ov = mock_json_path(
+        const cJSON *ov = fg_json_path(
             cJSON_GetObjectItemCaseSensitive(old, "metadata"), kept[i]);
         mock_w_del(meta, kept[i]);
         if (ov && fg_json_set(meta, kept[i], cJSON_Duplicate(ov, 1)) != 0)

@@ -191,6 +191,27 @@ int fg_json_set(struct cJSON *obj, const char *key, struct cJSON *v);
 struct cJSON *fg_json_merge_patch(struct cJSON *target,
                                   const struct cJSON *patch);
 
+/** The value at a dotted PATH ("status.phase") of OBJ, or NULL. Keys
+ * with dots cannot be reached. */
+const struct cJSON *fg_json_path(const struct cJSON *obj, const char *path);
+
+/* ---- label and field selectors (link libcjson) -------------------------- */
+
+/** A parsed ?labelSelector= or ?fieldSelector=. Label terms: k=v, k==v,
+ * k!=v, k, !k, k in (a,b), k notin (a,b); field terms: path=v, path==v,
+ * path!=v over a dotted path of the object. */
+struct fg_selector;
+
+/** Parses a label (FIELD 0) or field (FIELD 1) selector. Returns 0, -1 on
+ * a syntax error, -2 on memory failure. An empty text matches
+ * everything. */
+int fg_selector_parse(const char *text, int field, struct fg_selector **out);
+
+/** 1 when OBJ matches S (a NULL S matches everything). */
+int fg_selector_match(const struct fg_selector *s, const struct cJSON *obj);
+
+void fg_selector_free(struct fg_selector *s);
+
 /* ---- Kubernetes protobuf bodies ---------------------------------------- */
 
 /* kubectl's typed commands (`create namespace`, `auth can-i`) send

@@ -81,7 +81,7 @@ static void test_fills_metadata(void **state)
     o = mock_store_get(s, nsk, "", "shop");
     assert_non_null(o);
     assert_string_equal(mock_json_str(o->json, "status.phase", ""), "Active");
-    const cJSON *labels = mock_json_path(o->json, "metadata.labels");
+    const cJSON *labels = fg_json_path(o->json, "metadata.labels");
     const cJSON *l =
         cJSON_GetObjectItemCaseSensitive(labels, "kubernetes.io/metadata.name");
     assert_true(cJSON_IsString(l));
