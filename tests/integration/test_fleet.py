@@ -460,6 +460,25 @@ class Visible(unittest.TestCase):
                     self.assertIn('"%s" not found' % name, one.stderr,
                                   user)
 
+    def test_only_admins_write(self):
+        """conf.d/rbac lets only platform admins write clusters: the others
+        are forbidden by the chain before anything is read or written (and
+        find no cluster they cannot see); the admin reaches the check of
+        the object."""
+        for user in ("vic", "cam", "nob"):
+            for args in (["delete", "cluster", "demo"],
+                         ["label", "cluster", "demo", "x=y"]):
+                out = self.kubectl(user, *args)
+                self.assertNotEqual(out.returncode, 0, (user, args))
+                # kubectl label reads first: one nob may not see is not
+                # there for nob
+                self.assertIn("not found" if user == "nob" and
+                              args[0] == "label" else "Forbidden",
+                              out.stderr, (user, args))
+        out = self.kubectl("ada", "delete", "cluster", "demo")
+        self.assertIn("not by a join", out.stderr)
+        self.assertEqual(os.listdir(self.gw.conf).count("members"), 0)
+
 
 class Reload(unittest.TestCase):
     """conf.d is the source of truth: a reload that adds, changes and
