@@ -77,8 +77,8 @@ static int set_ips(cJSON *spec, const char *ip)
         return -1;
     if (!cJSON_GetObjectItemCaseSensitive(spec, "ipFamilies")) {
         const char *fam = "IPv4";
-        if (fg_json_set(spec, "ipFamilies",
-                          cJSON_CreateStringArray(&fam, 1)) != 0)
+        if (fg_json_set(spec, "ipFamilies", cJSON_CreateStringArray(&fam, 1)) !=
+            0)
             return -1;
     }
     if (!cJSON_GetObjectItemCaseSensitive(spec, "ipFamilyPolicy") &&

@@ -198,7 +198,7 @@ int mock_w_delete_deferred(struct mock_write *w, const struct mock_obj *o)
                      when, sizeof(when));
     if (!meta || mock_w_set_str(meta, "deletionTimestamp", when) != 0 ||
         fg_json_set(meta, "deletionGracePeriodSeconds",
-                      cJSON_CreateNumber((double)grace)) != 0) {
+                    cJSON_CreateNumber((double)grace)) != 0) {
         cJSON_Delete(next);
         return -1;
     }

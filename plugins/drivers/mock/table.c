@@ -241,8 +241,8 @@ static void pod_cells(cJSON *cells, const cJSON *obj, int64_t now)
 
     const cJSON *ics =
         cJSON_GetObjectItemCaseSensitive(st, "initContainerStatuses");
-    int n_init = cJSON_GetArraySize(
-        as_array(fg_json_path(obj, "spec.initContainers")));
+    int n_init =
+        cJSON_GetArraySize(as_array(fg_json_path(obj, "spec.initContainers")));
     int i = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, as_array(ics))

@@ -243,8 +243,7 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
             /* The main resource cannot change status. */
             mock_w_del(obj, "status");
             const cJSON *ost = cJSON_GetObjectItemCaseSensitive(old, "status");
-            if (ost &&
-                fg_json_set(obj, "status", cJSON_Duplicate(ost, 1)) != 0)
+            if (ost && fg_json_set(obj, "status", cJSON_Duplicate(ost, 1)) != 0)
                 goto nomem;
         }
         if (strcmp(k->resource, "namespaces") == 0) {
@@ -277,7 +276,7 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
                        cJSON_GetObjectItemCaseSensitive(old, "spec"), 1)) {
         int64_t g = mock_json_int(old, "metadata.generation", 0);
         if (fg_json_set(meta, "generation",
-                          cJSON_CreateNumber((double)(g + 1))) != 0)
+                        cJSON_CreateNumber((double)(g + 1))) != 0)
             goto nomem;
     }
     if (mock_w_managed(w, old, obj) != 0)

@@ -181,9 +181,9 @@ static void test_fieldset(void **state)
         "\\\"web\\\"}\":{\".\":{}}}}}}}");
     mock_fs_remove(next, rm);
     assert_null(fg_json_path(next, "metadata.labels.app"));
-    assert_int_equal(cJSON_GetArraySize(
-                         fg_json_path(next, "spec.template.spec.containers")),
-                     0);
+    assert_int_equal(
+        cJSON_GetArraySize(fg_json_path(next, "spec.template.spec.containers")),
+        0);
     cJSON_Delete(rm);
     cJSON_Delete(ch);
     cJSON_Delete(next);

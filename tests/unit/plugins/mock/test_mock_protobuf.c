@@ -200,11 +200,10 @@ static void test_serviceaccount(void **state)
     assert_string_equal(fake_item_str(o, "secrets", 0, "name"), "token");
     assert_string_equal(
         mock_json_str(
-            cJSON_GetArrayItem(fg_json_path(o, "imagePullSecrets"), 0),
-            "name", ""),
+            cJSON_GetArrayItem(fg_json_path(o, "imagePullSecrets"), 0), "name",
+            ""),
         "registry");
-    assert_true(
-        cJSON_IsFalse(fg_json_path(o, "automountServiceAccountToken")));
+    assert_true(cJSON_IsFalse(fg_json_path(o, "automountServiceAccountToken")));
     cJSON_Delete(o);
 }
 
@@ -253,8 +252,8 @@ static void test_deployment(void **state)
     assert_string_equal(mock_json_str(o, "spec.selector.matchLabels.app", ""),
                         "web");
     assert_null(fg_json_path(o, "spec.strategy"));
-    const cJSON *ctr = cJSON_GetArrayItem(
-        fg_json_path(o, "spec.template.spec.containers"), 0);
+    const cJSON *ctr =
+        cJSON_GetArrayItem(fg_json_path(o, "spec.template.spec.containers"), 0);
     assert_string_equal(mock_json_str(ctr, "image", ""), "nginx:1.27");
     assert_int_equal(cJSON_GetArraySize(fg_json_path(ctr, "args")), 2);
     assert_string_equal(

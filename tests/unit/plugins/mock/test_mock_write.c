@@ -505,8 +505,7 @@ static void test_serviceaccount(void **state)
     cJSON_Delete(d);
     d = req(in, "GET", "/api/v1/namespaces/shop/serviceaccounts/fedgate", NULL,
             NULL, NULL, 200);
-    assert_true(
-        cJSON_IsFalse(fg_json_path(d, "automountServiceAccountToken")));
+    assert_true(cJSON_IsFalse(fg_json_path(d, "automountServiceAccountToken")));
     cJSON_Delete(d);
     d = req(in, "GET", "/api/v1/serviceaccounts", NULL, NULL, NULL, 200);
     assert_string_equal(mock_json_str(d, "kind", ""), "ServiceAccountList");
