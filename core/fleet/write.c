@@ -101,7 +101,7 @@ static void reply_invalid(struct fg_exchange *ex, struct fg_fleet_write *w)
     char msg[1024];
     size_t at = (size_t)snprintf(
         msg, sizeof(msg), "Cluster.%s \"%s\" is invalid: ", FG_FLEET_GROUP,
-        w->name[0] ? w->name : "");
+        w->name);
     for (size_t i = 0; i < w->causes.n && at < sizeof(msg); i++)
         at += (size_t)snprintf(msg + at, sizeof(msg) - at, "%s%s: %s",
                                i ? ", " : "", w->causes.field[i],
@@ -274,8 +274,9 @@ static void decide(struct fg_exchange *ex, struct fg_fleet_write *w, cJSON *obj,
                       w->spec.name, w->name);
         rc = 1;
     }
-    if (rc == 0 && w->op == OP_CREATE)
-        snprintf(w->name, sizeof(w->name), "%s", w->spec.name);
+    const cJSON *name = fg_json_path(obj, "metadata.name");
+    if (w->op == OP_CREATE && cJSON_IsString(name)) /* as kube names it */
+        snprintf(w->name, sizeof(w->name), "%s", name->valuestring);
     if (rc < 0) {
         fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
     } else if (rc > 0) {
