@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -270,4 +272,25 @@ int fg_read_file(const char *path, size_t max_len, char **out, size_t *len,
     if (mode)
         *mode = st.st_mode & 07777;
     return 0;
+}
+
+int fg_memory_file(const void *data, size_t len, char path[32])
+{
+    int fd = memfd_create("fedgate-pem", MFD_CLOEXEC);
+    if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    snprintf(path, 32, "/proc/self/fd/%d", fd);
+    return fd;
+}
+
+int fg_path_format(char *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, PATH_MAX, fmt, ap);
+    va_end(ap);
+    return n >= 0 && n < PATH_MAX ? 0 : -1;
 }

@@ -31,6 +31,16 @@ int fg_create_file_atomic(const char *path, const void *data, size_t len,
 int fg_read_file(const char *path, size_t max_len, char **out, size_t *len,
                  mode_t *mode, struct fg_error *err);
 
+/* DATA (LEN bytes) in a memory file that TLS can open by the path written
+ * to PATH (/proc/self/fd/N): credentials handed on without touching a
+ * disk. Returns the descriptor (the caller closes it), or -1. */
+int fg_memory_file(const void *data, size_t len, char path[32]);
+
+/* A path formatted into OUT (PATH_MAX bytes): 0, or -1 when it would not
+ * fit. */
+__attribute__((format(printf, 2, 3))) int fg_path_format(char *out,
+                                                         const char *fmt, ...);
+
 /* DIR "/" NAME, malloc'd; NULL when out of memory. */
 char *fg_path_join(const char *dir, const char *name);
 

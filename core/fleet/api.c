@@ -1,7 +1,6 @@
 /* Routing and answering requests for the host's own API (fleet.h):
  * discovery, OpenAPI, and clusters (list, get, watch) as JSON or as a
- * Table, whichever the Accept header asks for. Reads only; anything else
- * is a Status naming what is supported. */
+ * Table, whichever the Accept header asks for; writes go to write.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,52 +72,56 @@ static int number(struct fg_exchange *ex, const char *key, const char *s,
 }
 
 /* The one field selector clusters support, kube-apiserver's for every
- * kind: metadata.name=NAME (or ==). Fills NAME ("" none); -1 answered. */
-static int name_selector(struct fg_exchange *ex, char *name, size_t len)
+ * kind: metadata.name=NAME (or ==); and any label selector. Fills FLT
+ * (its selector the caller's to free); -1 answered. */
+static int read_filter(struct fg_exchange *ex, struct fg_fleet_filter *flt)
 {
-    char sel[128];
-    if (param(ex, "fieldSelector", sel, sizeof(sel)) != 0)
+    char sel[128], labels[1024];
+    memset(flt, 0, sizeof(*flt));
+    if (param(ex, "fieldSelector", sel, sizeof(sel)) != 0 ||
+        param(ex, "labelSelector", labels, sizeof(labels)) != 0)
         return -1;
     const char *v = sel;
     if (!*v) {
-        snprintf(name, len, "%s", ex->info->name ? ex->info->name : "");
-        return 0;
-    }
-    if (strncmp(v, "metadata.name=", 14) != 0) {
+        snprintf(flt->name, sizeof(flt->name), "%s",
+                 ex->info->name ? ex->info->name : "");
+    } else if (strncmp(v, "metadata.name=", 14) != 0) {
         fg_exchange_fail(ex, 400, "BadRequest",
                          "field selector \"%s\": clusters support only "
                          "metadata.name=NAME",
                          sel);
         return -1;
+    } else {
+        v += v[14] == '=' ? 15 : 14;
+        snprintf(flt->name, sizeof(flt->name), "%s", v);
     }
-    v += v[14] == '=' ? 15 : 14;
-    snprintf(name, len, "%s", v);
-    return 0;
+    int rc = fg_selector_parse(labels, 0, &flt->labels);
+    if (rc == -1)
+        fg_exchange_fail(ex, 400, "BadRequest",
+                         "unable to parse requirement: invalid label "
+                         "selector \"%s\"",
+                         labels);
+    else if (rc != 0)
+        fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
+    return rc == 0 ? 0 : -1;
 }
 
-/* Keeps of ITEMS those named NAME ("": any) that EX's caller sees. */
-static void keep_named(struct fg_exchange *ex, cJSON *items, const char *name)
+/* Keeps of ITEMS those FLT keeps that EX's caller sees. */
+static void keep_shown(struct fg_exchange *ex, cJSON *items,
+                       const struct fg_fleet_filter *flt)
 {
-    for (int i = cJSON_GetArraySize(items); i-- > 0;) {
-        const cJSON *n = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(items, i),
-                                             "metadata"),
-            "name");
-        if (!cJSON_IsString(n) ||
-            (name[0] && strcmp(n->valuestring, name) != 0) ||
-            !fg_fleet_visible(ex, n->valuestring))
+    for (int i = cJSON_GetArraySize(items); i-- > 0;)
+        if (!fg_fleet_shown(ex, flt, cJSON_GetArrayItem(items, i)))
             cJSON_DeleteItemFromArray(items, i);
-    }
 }
 
 static void serve_list(struct fg_exchange *ex, const struct fg_request_in *req)
 {
     struct fg_fleet *f = ex->worker->gw->fleet;
     int table = table_asked(req);
-    char include[16], rvs[32], timeout[32], name[80];
+    char include[16], rvs[32], timeout[32];
     uint64_t rv, timeout_s;
-    if (name_selector(ex, name, sizeof(name)) != 0 ||
-        param(ex, "includeObject", include, sizeof(include)) != 0 ||
+    if (param(ex, "includeObject", include, sizeof(include)) != 0 ||
         param(ex, "resourceVersion", rvs, sizeof(rvs)) != 0 ||
         param(ex, "timeoutSeconds", timeout, sizeof(timeout)) != 0 ||
         number(ex, "resourceVersion", rvs, &rv) != 0 ||
@@ -133,16 +136,21 @@ static void serve_list(struct fg_exchange *ex, const struct fg_request_in *req)
                          "Object");
         return;
     }
+    struct fg_fleet_filter flt;
+    if (read_filter(ex, &flt) != 0)
+        return;
     if (strcmp(ex->info->verb, "watch") == 0) {
-        fg_fleet_watch_start(ex, rv, table, include, name, (int64_t)timeout_s);
+        fg_fleet_watch_start(ex, rv, table, include, &flt, (int64_t)timeout_s);
         return;
     }
     cJSON *items = NULL;
     if (fg_fleet_snapshot(f, &items, &rv) != 0) {
+        fg_selector_free(flt.labels);
         fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
         return;
     }
-    keep_named(ex, items, name);
+    keep_shown(ex, items, &flt);
+    fg_selector_free(flt.labels);
     cJSON *out;
     if (table) {
         out = fg_fleet_table(items, table, include, rv);
@@ -220,10 +228,14 @@ static void serve_clusters(struct fg_exchange *ex,
         serve_list(ex, req);
     else if (strcmp(verb, "get") == 0)
         serve_get(ex, req);
+    else if ((strcmp(verb, "create") == 0) == !(info->name && *info->name) &&
+             (strcmp(verb, "create") == 0 || strcmp(verb, "update") == 0 ||
+              strcmp(verb, "patch") == 0 || strcmp(verb, "delete") == 0))
+        fg_fleet_write_start(ex, req);
     else
         fg_exchange_fail(ex, 405, "MethodNotAllowed",
-                         "%s is not supported on clusters: the fleet is "
-                         "read here; members join through conf.d",
+                         "%s is not supported here: clusters are created "
+                         "on the list, changed and deleted one by one",
                          req->method);
 }
 

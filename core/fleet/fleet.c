@@ -42,6 +42,7 @@ struct fg_fleet {
     uint64_t ring_next;  /* events made so far */
     struct event *timer; /* on worker 0's loop */
     struct fg_fleet_watchers watchers;
+    struct fg_fleet_writer *writer;
 };
 
 static int64_t wall_ms(void)
@@ -54,6 +55,11 @@ static int64_t wall_ms(void)
 struct fg_fleet_watchers *fg_fleet_watchers_of(struct fg_fleet *f)
 {
     return &f->watchers;
+}
+
+struct fg_fleet_writer *fg_fleet_writer_of(struct fg_fleet *f)
+{
+    return f->writer;
 }
 
 /* Records C's change as TYPE, under the lock. */
@@ -324,7 +330,8 @@ struct fg_fleet *fg_fleet_new(struct fg_gateway *gw)
     f->base = f->rv = (uint64_t)wall_ms() * 1000;
     pthread_mutex_init(&f->lock, NULL);
     f->timer = evtimer_new(gw->workers[0].base, tick, f);
-    if (!f->timer || fg_fleet_watchers_init(&f->watchers, gw) != 0) {
+    if (!f->timer || fg_fleet_watchers_init(&f->watchers, gw) != 0 ||
+        !(f->writer = fg_fleet_writer_new(gw))) {
         fg_fleet_free(f);
         return NULL;
     }
@@ -336,6 +343,7 @@ void fg_fleet_free(struct fg_fleet *f)
 {
     if (!f)
         return;
+    fg_fleet_writer_free(f->writer); /* first: it reads the fleet */
     if (f->timer)
         event_free(f->timer);
     fg_fleet_watchers_free(&f->watchers);

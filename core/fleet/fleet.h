@@ -38,6 +38,13 @@ void fg_fleet_serve(struct fg_exchange *ex, const struct fg_request_in *req);
 struct fg_worker;
 void fg_fleet_drain(struct fg_worker *wk);
 
+/* Request body bytes and the end of the body of a write of clusters
+ * (EX's fleet_write is set). */
+void fg_fleet_write_body(struct fg_exchange *ex, const void *buf, size_t len);
+void fg_fleet_write_body_end(struct fg_exchange *ex);
+/* The exchange ends: its write, applied or not, answers no one. */
+void fg_fleet_write_finish(struct fg_exchange *ex);
+
 /* The exchange ends: a watch it held stops. */
 void fg_fleet_finish(struct fg_exchange *ex);
 

@@ -1,7 +1,7 @@
 /* OpenAPI v3 of the host's own API: the index at /openapi/v3 and the
  * document of cluster.kubesphere.io/v1alpha1 with the Cluster schema
  * (tagged with its group, version and kind, as kubectl explain finds it)
- * and the paths of clusters. */
+ * and the paths of clusters, reads and writes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +86,9 @@ static cJSON *cluster_schema(void)
                          "The driver and its settings (never a secret).");
     prop(conn, "type", "string",
          "direct, proxy (an agent's tunnels) or the driver's name.");
+    prop(conn, "kubeconfig", "string",
+         "Written only, never shown: a direct member's kubeconfig in "
+         "base64, its credentials inline.");
     prop(conn, "driver", "string", "The member section's driver.");
     prop(conn, "server", "string", "A direct member's API server URL.");
     prop(conn, "ca_file", "string",
@@ -133,6 +136,26 @@ static cJSON *operation(const char *id, const char *action, int list)
     return op;
 }
 
+/* A write: its query parameters as kube-apiserver lists them; kubectl
+ * sends fieldValidation=Strict only to a server that lists it. */
+static void write_operation(cJSON *path, const char *method, const char *id,
+                            const char *action)
+{
+    cJSON *op = operation(id, action, 0);
+    cJSON *params = cJSON_AddArrayToObject(op, "parameters");
+    static const char *const names[] = {"dryRun", "fieldManager",
+                                        "fieldValidation", NULL};
+    for (const char *const *n = names; *n; n++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddItemToArray(params, p);
+        cJSON_AddStringToObject(p, "name", *n);
+        cJSON_AddStringToObject(p, "in", "query");
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "schema"), "type",
+                                "string");
+    }
+    cJSON_AddItemToObject(path, method, op);
+}
+
 static cJSON *gv_document(void)
 {
     cJSON *d = cJSON_CreateObject();
@@ -149,6 +172,14 @@ static cJSON *gv_document(void)
     cJSON_AddItemToObject(
         one, "get",
         operation("readClusterKubesphereIoV1alpha1Cluster", "get", 0));
+    write_operation(list, "post", "createClusterKubesphereIoV1alpha1Cluster",
+                    "post");
+    write_operation(one, "put", "replaceClusterKubesphereIoV1alpha1Cluster",
+                    "put");
+    write_operation(one, "patch", "patchClusterKubesphereIoV1alpha1Cluster",
+                    "patch");
+    write_operation(one, "delete", "deleteClusterKubesphereIoV1alpha1Cluster",
+                    "delete");
     cJSON *schemas = cJSON_AddObjectToObject(
         cJSON_AddObjectToObject(d, "components"), "schemas");
     cJSON_AddItemToObject(schemas, SCHEMA, cluster_schema());

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <fedgate/util.h>
 #include <event2/event.h>
 #include <openssl/rand.h>
 
@@ -26,7 +27,7 @@ struct fg_fleet_watch {
     uint64_t rv; /* the last change sent */
     int table;
     char include[16];
-    char name[64]; /* "" every cluster */
+    struct fg_fleet_filter filter;
     struct event *timeout;
 };
 
@@ -65,6 +66,8 @@ static void unlink_watch(struct fg_fleet_watch *fw)
         fw->next->prev = fw->prev;
     if (fw->timeout)
         event_free(fw->timeout);
+    fg_selector_free(fw->filter.labels);
+    fw->filter.labels = NULL;
     fw->ex->fleet_watch = NULL;
 }
 
@@ -87,12 +90,8 @@ static const char expired[] =
  * Table of its one row). Returns 0, or -1 when the client is gone. */
 static int send_event(struct fg_fleet_watch *fw, const char *type, cJSON *obj)
 {
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "name");
-    if (!cJSON_IsString(name) ||
-        (fw->name[0] && strcmp(name->valuestring, fw->name) != 0) ||
-        !fg_fleet_visible(fw->ex, name->valuestring))
-        return 0;
+    if (!fg_fleet_shown(fw->ex, &fw->filter, obj))
+        return 0; /* a watch from a label selector: as the object is now */
     cJSON *one = NULL, *table = NULL, *out = obj;
     if (fw->table) {
         one = cJSON_CreateArray();
@@ -187,23 +186,24 @@ static void timed_out(evutil_socket_t fd, short what, void *arg)
 }
 
 void fg_fleet_watch_start(struct fg_exchange *ex, uint64_t rv, int table,
-                          const char *include, const char *name,
+                          const char *include, struct fg_fleet_filter *flt,
                           int64_t timeout_s)
 {
     struct fg_fleet *f = ex->worker->gw->fleet;
     struct fg_fleet_watchers *w = fg_fleet_watchers_of(f);
     struct fg_fleet_watch *fw = fg_arena_alloc(ex->arena, sizeof(*fw));
     if (!fw) {
+        fg_selector_free(flt->labels);
         fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
         return;
     }
     memset(fw, 0, sizeof(*fw));
+    fw->filter = *flt;
     fw->ex = ex;
     fw->fleet = f;
     fw->worker = ex->worker->index;
     fw->table = table;
     snprintf(fw->include, sizeof(fw->include), "%s", include);
-    snprintf(fw->name, sizeof(fw->name), "%s", name);
     if (timeout_s <= 0) {
         uint32_t r = 0;
         RAND_bytes((unsigned char *)&r, sizeof(r));
@@ -211,13 +211,12 @@ void fg_fleet_watch_start(struct fg_exchange *ex, uint64_t rv, int table,
     }
     struct timeval tv = {(time_t)timeout_s, 0};
     fw->timeout = evtimer_new(ex->worker->base, timed_out, fw);
-    if (!fw->timeout) {
-        fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
-        return;
-    }
     cJSON *items = NULL;
-    if (rv == 0 && fg_fleet_snapshot(f, &items, &fw->rv) != 0) {
-        event_free(fw->timeout);
+    if (!fw->timeout ||
+        (rv == 0 && fg_fleet_snapshot(f, &items, &fw->rv) != 0)) {
+        if (fw->timeout)
+            event_free(fw->timeout);
+        fg_selector_free(fw->filter.labels);
         fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
         return;
     }

@@ -699,6 +699,9 @@ void fg_exchange_route(struct fg_exchange *ex, const struct fg_request_in *req,
     } else if (t->member_ref == FG_MEMBER_NONE && host_role &&
                ex->worker->gw->fleet) {
         fg_fleet_serve(ex, req);
+        if (ex->fleet_write && req->has_body && !ex->body_ended &&
+            !ex->driver_done)
+            start_body_timer(ex);
         return;
     } else if (t->member_ref == FG_MEMBER_NONE) {
         fg_exchange_fail(ex, 404, "NotFound",
@@ -733,6 +736,10 @@ void fg_exchange_body(struct fg_exchange *ex, const void *buf, size_t len)
         fg_review_body(ex, buf, len);
         return;
     }
+    if (ex->fleet_write) {
+        fg_fleet_write_body(ex, buf, len);
+        return;
+    }
     if (!ex->stream)
         return;
     /* A tunnel (after 101) has no body limit: it is a session. */
@@ -756,6 +763,8 @@ void fg_exchange_body_end(struct fg_exchange *ex)
         evtimer_del(ex->body_timer);
     if (ex->review && !ex->driver_done)
         fg_review_body_end(ex);
+    else if (ex->fleet_write && !ex->driver_done)
+        fg_fleet_write_body_end(ex);
     else if (ex->stream && !ex->driver_done)
         ex->member->ops->stream_end(ex->stream);
 }
@@ -816,6 +825,7 @@ static void finish_now(struct fg_exchange *ex, int completed)
                                       : NULL;
     fg_fanout_finish(ex);
     fg_fleet_finish(ex);
+    fg_fleet_write_finish(ex);
     fg_metrics_record(&w->metrics, member, ex->verb, code,
                       now_us() - ex->started_us);
     fg_exchange_gen_release(ex);

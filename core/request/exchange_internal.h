@@ -17,6 +17,7 @@ struct fg_policy_run;
 struct fg_review_run;
 struct fg_fanout;
 struct fg_fleet_watch;
+struct fg_fleet_write;
 
 struct fg_exchange {
     struct fg_conn *conn;
@@ -42,6 +43,7 @@ struct fg_exchange {
     struct fg_review_run *review;       /* a review the gateway answers */
     struct fg_fanout *fanout;           /* a list from every member */
     struct fg_fleet_watch *fleet_watch; /* a watch of the host's clusters */
+    struct fg_fleet_write *fleet_write; /* a write of the host's clusters */
 
     struct fg_member_rt *member;
     void *stream; /* the driver's, NULL when none or closed */

@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cJSON *patch = parse(sep + skip, size - dlen - skip);
     if (doc && patch) {
         char err[512];
-        finish(mock_merge_patch(cJSON_Duplicate(doc, 1), patch));
+        finish(fg_json_merge_patch(cJSON_Duplicate(doc, 1), patch));
         cJSON *d = cJSON_Duplicate(doc, 1);
         mock_json_patch(&d, patch, err, sizeof(err));
         finish(d);

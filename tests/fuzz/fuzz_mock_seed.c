@@ -23,10 +23,10 @@ static void fuzz_selectors(const uint8_t *data, size_t size)
                              "{\"app\":\"x\",\"tier\":\"web\"}},"
                              "\"spec\":{\"n\":3,\"b\":true}}");
     for (int field = 0; field < 2; field++) {
-        struct mock_selector *sel = NULL;
-        if (mock_selector_parse(text, field, &sel) == 0) {
-            mock_selector_match(sel, obj);
-            mock_selector_free(sel);
+        struct fg_selector *sel = NULL;
+        if (fg_selector_parse(text, field, &sel) == 0) {
+            fg_selector_match(sel, obj);
+            fg_selector_free(sel);
         }
     }
     cJSON_Delete(obj);

@@ -151,7 +151,11 @@ class Fleet(unittest.TestCase):
                          edge["metadata"]["labels"])
         demo = self.clusters()["demo"]
         self.assertGreater(demo["status"]["nodeCount"], 0)
-        self.assertNotIn("nodeCount", edge["status"])  # direct: unknown
+        # direct: counted by the probe's GET /api/v1/nodes?limit=1 (one
+        # item and remainingItemCount), the member's mock has demo's nodes
+        wait_for(lambda: self.clusters()["edge"]["status"].get(
+            "nodeCount") == demo["status"]["nodeCount"], 30,
+            "edge's nodeCount from its probe")
         self.assertNotIn("KubeConfigCertExpiresInSevenDays", json.dumps(edge))
         text = self.kubectl("get", "cluster", "demo", "-o", "yaml").stdout
         self.assertIn("kind: Cluster", text)
@@ -196,10 +200,12 @@ class Fleet(unittest.TestCase):
 
     def test_4_refusals(self):
         base = "/apis/%s/%s/clusters" % (GROUP, VERSION)
-        for method in ("POST", "PUT", "DELETE"):
+        for method, want in (("POST", 405), ("PUT", 400), ("DELETE", 422)):
             code, _, body = self.curl(base + "/demo", "-X", method)
-            self.assertIn(code, (404, 405), method)
+            self.assertEqual(code, want, method)
             self.assertEqual(json.loads(body)["kind"], "Status")
+        code, _, body = self.curl(base, "-X", "DELETE")
+        self.assertEqual(code, 405)
         code, _, body = self.curl("/apis/%s/%s/namespaces/x/clusters" %
                                   (GROUP, VERSION))
         self.assertEqual(code, 404)
@@ -227,6 +233,32 @@ class Fleet(unittest.TestCase):
         names = [json.loads(l)["object"]["metadata"]["name"]
                  for l in body.splitlines() if l.strip()]
         self.assertEqual(sorted(names), ["demo", "edge", "host"])
+
+    def test_4b_label_selectors(self):
+        def names(selector):
+            out = self.kubectl("get", "clusters", "-l", selector, "-o",
+                               "name")
+            return sorted(l.rpartition("/")[2] for l in out.stdout.split())
+        for selector, want in (("env=demo", ["demo"]),
+                               ("env==demo", ["demo"]),
+                               ("env in (demo, edge)", ["demo", "edge"]),
+                               ("env notin (demo)", ["edge", "host"]),
+                               ("env!=edge", ["demo", "host"]),
+                               ("fedgate.io/zone", ["edge"]),
+                               ("!env", ["host"]),
+                               ("env=edge,fedgate.io/zone=lab", ["edge"]),
+                               ("env=none", [])):
+            self.assertEqual(names(selector), want, selector)
+        base = "/apis/%s/%s/clusters" % (GROUP, VERSION)
+        code, _, body = self.curl(base + "?watch=1&timeoutSeconds=1&"
+                                  "labelSelector=env%20in%20(demo)")
+        self.assertEqual([json.loads(l)["object"]["metadata"]["name"]
+                          for l in body.splitlines() if l.strip()], ["demo"])
+        for bad in ("env%20in%20demo", "a%3D%3D%3Db", "(x)", "a,"):
+            code, _, body = self.curl(base + "?labelSelector=" + bad)
+            self.assertEqual(code, 400, bad)
+            self.assertIn("unable to parse requirement",
+                          json.loads(body)["message"])
 
     def test_5_python_client(self):
         from kubernetes import client, config, watch
@@ -431,6 +463,25 @@ class Visible(unittest.TestCase):
                 else:
                     self.assertIn('"%s" not found' % name, one.stderr,
                                   user)
+
+    def test_only_admins_write(self):
+        """conf.d/rbac lets only platform admins write clusters: the others
+        are forbidden by the chain before anything is read or written (and
+        find no cluster they cannot see); the admin reaches the check of
+        the object."""
+        for user in ("vic", "cam", "nob"):
+            for args in (["delete", "cluster", "demo"],
+                         ["label", "cluster", "demo", "x=y"]):
+                out = self.kubectl(user, *args)
+                self.assertNotEqual(out.returncode, 0, (user, args))
+                # kubectl label reads first: one nob may not see is not
+                # there for nob
+                self.assertIn("not found" if user == "nob" and
+                              args[0] == "label" else "Forbidden",
+                              out.stderr, (user, args))
+        out = self.kubectl("ada", "delete", "cluster", "demo")
+        self.assertIn("not by a join", out.stderr)
+        self.assertEqual(os.listdir(self.gw.conf).count("members"), 0)
 
 
 class Reload(unittest.TestCase):

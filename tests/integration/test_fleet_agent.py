@@ -1,7 +1,8 @@
 """An agent member as a Cluster of the host's own API: type proxy, the
 AgentAvailable condition and the tunnel count, which follow the agent
 leaving and coming back (with Ready), on kubectl get clusters; and an
-agent member joined with fedgatectl join --agent."""
+agent member joined with fedgatectl join --agent, and one created with
+kubectl (type proxy) whose agent, given the token written, joins."""
 import base64
 import json
 import os
@@ -93,6 +94,38 @@ class FleetAgent(AgentCase):
                              text=True, timeout=90)
         self.assertEqual(out.returncode, 1, out.stderr)
         self.assertIn("no [tunnel] listen", out.stderr)
+
+    def test_create_proxy_by_kubectl(self):
+        """kubectl create of a Cluster of type proxy: the agent token is
+        written (0600), the answer holds nothing secret, an agent with
+        that token joins; kubectl delete removes the files."""
+        obj = {"apiVersion": "cluster.kubesphere.io/v1alpha1",
+               "kind": "Cluster", "metadata": {"name": "edge8"},
+               "spec": {"connection": {"type": "proxy"}}}
+        out = subprocess.run(
+            ["kubectl", "--kubeconfig", self.host.kubeconfig, "--context",
+             "fedgate.fleet", "create", "-f", "-", "-o", "json"],
+            input=json.dumps(obj), capture_output=True, text=True,
+            timeout=90)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        token = os.path.join(self.host.conf, "members", "edge8",
+                             "agent.token")
+        self.assertEqual(stat.S_IMODE(os.stat(token).st_mode), 0o600)
+        with open(token) as f:
+            self.assertNotIn(f.read().strip(), out.stdout)
+        self.assertEqual(json.loads(out.stdout)["spec"]["connection"]["type"],
+                         "proxy")
+        self.start_agent("edge8", token_file=token,
+                         host_ca=os.path.join(self.host.state, "ca.crt"))
+        wait_for(lambda: self.cluster("edge8")[1].get(
+            "AgentAvailable", {}).get("status") == "True", 30,
+            "edge8's agent joined")
+        out = subprocess.run(
+            ["kubectl", "--kubeconfig", self.host.kubeconfig, "--context",
+             "fedgate.fleet", "delete", "cluster", "edge8"],
+            capture_output=True, text=True, timeout=90)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertFalse(os.path.exists(token))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
-"""fedgatectl join and unjoin: a direct member (a member-role fedgate)
-joined in one command, checked against the member first: a wrong CA, a
-wrong token, an unreachable server, a taken name or a bad label is
-refused with the reason and nothing is written; a joined member is Ready
-with its version on kubectl get clusters; unjoin removes it again, also
-once its cluster is gone, and refuses a member conf.d declares itself."""
+"""fedgatectl join and unjoin, and kubectl apply / delete of a Cluster: a
+direct member (a member-role fedgate) joined in one command, checked
+against the member first: a wrong CA, a wrong token, an unreachable
+server, a taken name or a bad label is refused with the reason and nothing
+is written; a joined member is Ready with its version on kubectl get
+clusters; unjoin (or kubectl delete cluster) removes it again, also once
+its cluster is gone, and refuses a member conf.d declares itself. Through
+the API: 422 Invalid with field causes, dryRun=All writes nothing, a GET
+never shows the credentials, the Python client creates and deletes."""
+import base64
 import json
 import os
 import shutil
@@ -22,7 +26,8 @@ class Join(unittest.TestCase):
     def setUpClass(cls):
         cls.member = Gateway(members=[mock_member("edge", "demo.json")],
                              role="member").start()
-        cls.host = Gateway(extra_gateway="health_interval = 300ms\n")
+        cls.host = Gateway(extra_gateway="health_interval = 300ms\n"
+                           "host_cluster = host\n")
         try:
             cls.host.start()
         except Exception:
@@ -119,7 +124,7 @@ class Join(unittest.TestCase):
         self.assertEqual(self.join("edge2").returncode, 1)  # taken now
         out = self.ctl("unjoin", "demo")
         self.assertEqual(out.returncode, 1)
-        self.assertIn("not by fedgatectl join", out.stderr)
+        self.assertIn("not by a join", out.stderr)
         out = self.ctl("unjoin", "edge2")
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertEqual(self.written(), [])
@@ -140,6 +145,156 @@ class Join(unittest.TestCase):
         out = self.ctl("unjoin", "gone")
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertNotIn("gone", self.clusters())
+
+    # ---- the same through the host's API -------------------------------
+
+    def kubeconfig_b64(self, server=None, ca=None, token=None, extra=""):
+        with open(ca or self.member.ca, "rb") as f:
+            ca_data = base64.b64encode(f.read()).decode()
+        with open(token or self.token) as f:
+            tok = f.read().strip()
+        text = ("apiVersion: v1\nkind: Config\ncurrent-context: m\n"
+                "clusters:\n- name: m\n  cluster:\n    server: %s\n"
+                "    certificate-authority-data: %s\n%s"
+                "users:\n- name: u\n  user:\n    token: %s\n"
+                "contexts:\n- name: m\n  context: {cluster: m, user: u}\n"
+                % (server or "https://127.0.0.1:%d" % self.member.port,
+                   ca_data, extra, tok))
+        return base64.b64encode(text.encode()).decode()
+
+    def cluster(self, name, labels=None, conn=None, **kc):
+        return {"apiVersion": "cluster.kubesphere.io/v1alpha1",
+                "kind": "Cluster",
+                "metadata": {"name": name, "labels": labels or {}},
+                "spec": {"provider": "kind", "connection": conn or {
+                    "type": "direct", "kubeconfig": self.kubeconfig_b64(**kc)}}}
+
+    def kubectl(self, *args, input=None):
+        return subprocess.run(
+            ["kubectl", "--kubeconfig", self.host.kubeconfig, "--context",
+             "fedgate.fleet", *args], capture_output=True, text=True,
+            timeout=90, input=input)
+
+    def test_4_kubectl_apply_and_delete(self):
+        obj = self.cluster("edge3", {"env": "demo"})
+        out = self.kubectl("apply", "-f", "-", input=json.dumps(obj))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("created", out.stdout)
+        self.assertEqual(self.written(), ["edge3", "edge3.ini"])
+        c = self.clusters()["edge3"]
+        self.assertEqual(c["metadata"]["labels"], {"env": "demo"})
+        self.assertEqual(c["spec"]["provider"], "kind")
+        shown = self.kubectl("get", "cluster", "edge3", "-o", "yaml").stdout
+        with open(self.token) as f:
+            self.assertNotIn(f.read().strip(), shown)
+        self.assertNotIn("kubeconfig", shown)
+        self.assertNotIn("last-applied", shown)
+        obj["metadata"]["labels"] = {"env": "prod", "tier": "1"}
+        out = self.kubectl("apply", "-f", "-", input=json.dumps(obj))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(self.clusters()["edge3"]["metadata"]["labels"],
+                         {"env": "prod", "tier": "1"})
+        out = self.kubectl("label", "cluster", "edge3", "tier-")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(self.clusters()["edge3"]["metadata"]["labels"],
+                         {"env": "prod"})
+        wait_for(lambda: any(
+            k["type"] == "Ready" and k["status"] == "True"
+            for k in self.clusters()["edge3"]["status"]["conditions"]),
+            30, "edge3 Ready")
+        out = self.kubectl("delete", "cluster", "edge3", "--dry-run=server")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(self.written(), ["edge3", "edge3.ini"])
+        out = self.kubectl("delete", "cluster", "edge3")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("deleted", out.stdout)
+        self.assertEqual(self.written(), [])
+        self.assertNotIn("edge3", self.clusters())
+        obj["metadata"]["name"] = "edge4"
+        out = self.kubectl("apply", "--server-side", "-f", "-",
+                           input=json.dumps(obj))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("edge4", self.clusters())
+        self.assertEqual(self.kubectl("delete", "cluster", "edge4").returncode,
+                         0)
+        self.assertEqual(self.written(), [])
+
+    def test_5_api_refusals_write_nothing(self):
+        bad_path = ("apiVersion: v1\nkind: Config\ncurrent-context: m\n"
+                    "clusters:\n- name: m\n  cluster:\n    server: "
+                    "https://127.0.0.1:1\n    certificate-authority: /etc/"
+                    "passwd\nusers:\n- name: u\n  user: {token: x}\n"
+                    "contexts:\n- name: m\n  context: {cluster: m, user: "
+                    "u}\n")
+        cases = [
+            (self.cluster("Bad_Name"), "metadata.name: Invalid value"),
+            (self.cluster("edge5", {"-x": "y"}), "metadata.labels[-x]"),
+            (self.cluster("edge5", {"cluster-role.kubesphere.io/host": ""}),
+             "Forbidden"),
+            (self.cluster("edge5", conn={"type": "direct"}),
+             "spec.connection.kubeconfig: Required value"),
+            (self.cluster("edge5", conn={"type": "ftp"}),
+             'Unsupported value: "ftp"'),
+            (self.cluster("edge5", conn={"type": "direct", "kubeconfig":
+                                         "not base64!"}),
+             "illegal base64"),
+            (self.cluster("edge5", conn={"type": "direct", "kubeconfig":
+                                         base64.b64encode(
+                                             bad_path.encode()).decode()}),
+             "inline"),
+            (self.cluster("edge5", token=self.wrong),
+             "answered /version with 401"),
+            (self.cluster("edge5", ca=self.host.ca), "TLS with 127.0.0.1"),
+            (self.cluster("edge5", server="https://127.0.0.1:1"),
+             "cannot connect"),
+            (self.cluster("edge5", server="https://127.0.0.1:1/\n[x]"),
+             "spec.connection.kubeconfig: Invalid value"),
+        ]
+        for obj, why in cases:
+            out = self.kubectl("create", "-f", "-", input=json.dumps(obj))
+            self.assertNotEqual(out.returncode, 0, why)
+            self.assertIn(why, out.stderr)
+            self.assertEqual(self.written(), [])
+        out = self.kubectl("create", "-f", "-", input=json.dumps(
+            self.cluster("demo")))
+        self.assertIn("AlreadyExists", out.stderr)
+        for name, why in (("demo", "not by a join"), ("host", "host's own"),
+                          ("nope", "NotFound")):
+            out = self.kubectl("delete", "cluster", name)
+            self.assertNotEqual(out.returncode, 0, name)
+            self.assertIn(why, out.stderr)
+        out = self.kubectl("apply", "--dry-run=server", "-f", "-",
+                           input=json.dumps(self.cluster("edge5")))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("server dry run", out.stdout)
+        out = self.kubectl("create", "--dry-run=server", "-f", "-",
+                           input=json.dumps(self.cluster("edge5",
+                                                         token=self.wrong)))
+        self.assertIn("answered /version with 401", out.stderr)
+        self.assertEqual(self.written(), [])
+        self.assertNotIn("edge5", self.clusters())
+
+    def test_6_python_client(self):
+        from kubernetes import client, config
+        api = client.CustomObjectsApi(config.new_client_from_config(
+            self.host.kubeconfig, context="fedgate.fleet"))
+        args = ("cluster.kubesphere.io", "v1alpha1", "clusters")
+        made = api.create_cluster_custom_object(
+            *args, self.cluster("edge6", {"env": "py"}))
+        self.assertEqual(made["metadata"]["name"], "edge6")
+        self.assertNotIn("kubeconfig", made["spec"]["connection"])
+        self.assertEqual(self.written(), ["edge6", "edge6.ini"])
+        api.patch_cluster_custom_object(
+            *args, "edge6", {"metadata": {"labels": {"env": "py2"}}})
+        self.assertEqual(self.clusters()["edge6"]["metadata"]["labels"],
+                         {"env": "py2"})
+        with self.assertRaises(client.ApiException) as e:
+            api.create_cluster_custom_object(*args, self.cluster("Bad"))
+        self.assertEqual(e.exception.status, 422)
+        self.assertEqual(json.loads(e.exception.body)["details"]["causes"][0]
+                         ["field"], "metadata.name")
+        api.delete_cluster_custom_object(*args, "edge6")
+        self.assertEqual(self.written(), [])
 
 
 if __name__ == "__main__":

@@ -10,12 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
-#include "ask.h"
+#include "client/ask.h"
 #include "base/fsutil.h"
 #include "config/config.h"
 #include "kubeconfig_read.h"
@@ -124,22 +123,8 @@ static char *kubeconfig_path(const struct options *o)
     return path;
 }
 
-/* PEM in a memory file TLS can open by path; -1 when it cannot be made. */
-static int memory_file(const char *pem, char path[32])
-{
-    int fd = memfd_create("fedgatectl-pem", MFD_CLOEXEC);
-    size_t len = strlen(pem);
-    if (fd < 0 || write(fd, pem, len) != (ssize_t)len) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    snprintf(path, 32, "/proc/self/fd/%d", fd);
-    return fd;
-}
-
 /* Prints the Status message of a refused request. */
-static void refused(const struct fg_ctl_answer *a)
+static void refused(const struct fg_ask_answer *a)
 {
     cJSON *st = cJSON_ParseWithLength(a->body, a->len);
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(st, "message");
@@ -148,7 +133,7 @@ static void refused(const struct fg_ctl_answer *a)
     cJSON_Delete(st);
 }
 
-static int show(const struct options *o, const struct fg_ctl_answer *a)
+static int show(const struct options *o, const struct fg_ask_answer *a)
 {
     cJSON *doc = cJSON_ParseWithLength(a->body, a->len);
     int rc = FG_CTL_EXIT_OK;
@@ -175,7 +160,7 @@ static int show(const struct options *o, const struct fg_ctl_answer *a)
 }
 
 int fg_ctl_fleet_get(const char *path, const char *context, const char *target,
-                     const char *accept, struct fg_ctl_answer *a)
+                     const char *accept, struct fg_ask_answer *a)
 {
     char *text = NULL, err[512];
     size_t len;
@@ -191,11 +176,12 @@ int fg_ctl_fleet_get(const char *path, const char *context, const char *target,
     free(text);
     char ca[32] = "", cert[32] = "", key[32] = "";
     int fds[3] = {
-        kc.ca_pem ? memory_file(kc.ca_pem, ca) : -2,
-        kc.cert_pem ? memory_file(kc.cert_pem, cert) : -2,
-        kc.key_pem ? memory_file(kc.key_pem, key) : -2,
+        kc.ca_pem ? fg_memory_file(kc.ca_pem, strlen(kc.ca_pem), ca) : -2,
+        kc.cert_pem ? fg_memory_file(kc.cert_pem, strlen(kc.cert_pem), cert)
+                    : -2,
+        kc.key_pem ? fg_memory_file(kc.key_pem, strlen(kc.key_pem), key) : -2,
     };
-    struct fg_ctl_gateway gw = {
+    struct fg_ask_server gw = {
         .server = kc.server,
         .ca_file = kc.ca_pem ? ca : kc.ca_file,
         .token = kc.token,
@@ -209,7 +195,7 @@ int fg_ctl_fleet_get(const char *path, const char *context, const char *target,
         fprintf(stderr, "fedgatectl: cannot hold the kubeconfig's "
                         "certificates in memory files\n");
         rc = FG_CTL_EXIT_USAGE;
-    } else if (fg_ctl_ask(&gw, "GET", target, NULL, 0, NULL, a, &ferr) != 0) {
+    } else if (fg_ask(&gw, "GET", target, NULL, 0, NULL, a, &ferr) != 0) {
         fprintf(stderr, "fedgatectl: %s: %s\n", kc.server, ferr.msg);
         rc = FG_CTL_EXIT_UNREACHABLE;
     }
@@ -232,7 +218,7 @@ int fg_ctl_clusters(int argc, char **argv)
         return FG_CTL_EXIT_USAGE;
     }
     int table = !o.output || strcmp(o.output, "wide") == 0;
-    struct fg_ctl_answer a;
+    struct fg_ask_answer a;
     int rc =
         fg_ctl_fleet_get(path, o.context, CLUSTERS_PATH,
                          table ? "application/json;as=Table;v=v1;g=meta.k8s.io"
@@ -245,7 +231,7 @@ int fg_ctl_clusters(int argc, char **argv)
             refused(&a);
             rc = FG_CTL_EXIT_REFUSED;
         }
-        fg_ctl_answer_free(&a);
+        fg_ask_answer_free(&a);
     }
     free(path);
     return rc;

@@ -11,13 +11,13 @@ enum {
     FG_CTL_EXIT_UNREACHABLE = 3, /* no answer: connection or TLS failed */
 };
 
-struct fg_ctl_answer;
+struct fg_ask_answer;
 
 /* GET TARGET of the host's API with the kubeconfig PATH (CONTEXT: NULL as
  * fedgatectl clusters picks it) and ACCEPT; the answer in *A (free it)
  * when FG_CTL_EXIT_OK is returned, else the exit code, said why. */
 int fg_ctl_fleet_get(const char *path, const char *context, const char *target,
-                     const char *accept, struct fg_ctl_answer *a);
+                     const char *accept, struct fg_ask_answer *a);
 
 /* ARGV[0] is "clusters". Returns the exit code. */
 int fg_ctl_clusters(int argc, char **argv);

@@ -9,45 +9,31 @@
  * gone. */
 #include "join.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <fedgate/util.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
-#include "ask.h"
+#include "client/ask.h"
 #include "base/fsutil.h"
 #include "clusters.h"
 #include "config/config.h"
 #include "config/labels.h"
+#include "fleet/join.h"
 #include "reload.h"
 
 #define MAX_LABELS 32
 #define CLUSTER_PATH "/apis/cluster.kubesphere.io/v1alpha1/clusters/"
 /* how long the reload has to show the change on the host's API */
 #define CONFIRM_MS 20000
-
-/* A path into OUT (PATH_MAX bytes): 0, or -1 when it would not fit. */
-__attribute__((format(printf, 2, 3))) static int path_of(char *out,
-                                                         const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(out, PATH_MAX, fmt, ap);
-    va_end(ap);
-    return n >= 0 && n < PATH_MAX ? 0 : -1;
-}
 
 static void usage(FILE *out)
 {
@@ -224,113 +210,73 @@ static char *labels_value(const struct join_opts *o)
     return v;
 }
 
-/* Asks the member's /version as the member section will: 0 with its
- * gitVersion in VERSION, or -1 after saying why. */
-static int check_member(const struct join_opts *o, char *version, size_t len)
+/* The credentials of O read into J (the token trimmed): 0, or -1 after
+ * saying why. */
+static int read_credentials(const struct join_opts *o, struct fg_join *j)
 {
-    char err[512];
-    char *token =
-        o->token ? fg_secret_read(o->token, "--token-file", err, sizeof(err))
-                 : NULL;
-    if (o->token && !token) {
-        fprintf(stderr, "fedgatectl: %s\n", err);
+    struct fg_error err = {{0}};
+    char why[512];
+    char *ca = NULL, *cert = NULL, *key = NULL;
+    if (fg_read_file(o->ca, 1 << 20, &ca, &j->ca_len, NULL, &err) != 0 ||
+        (o->cert &&
+         (fg_read_file(o->cert, 1 << 20, &cert, &j->cert_len, NULL, &err) !=
+              0 ||
+          fg_read_file(o->key, 1 << 20, &key, &j->key_len, NULL, &err) != 0))) {
+        fprintf(stderr, "fedgatectl: %s\n", err.msg);
+    } else if (o->token && !(j->token = fg_secret_read(o->token, "--token-file",
+                                                       why, sizeof(why)))) {
+        fprintf(stderr, "fedgatectl: %s\n", why);
+    }
+    j->ca_pem = ca;
+    j->cert_pem = cert;
+    j->key_pem = key;
+    return err.msg[0] || (o->token && !j->token) ? -1 : 0;
+}
+
+/* Wipes and frees what read_credentials read. */
+static void drop_credentials(struct fg_join *j)
+{
+    char *p[] = {(char *)j->ca_pem, (char *)j->token, (char *)j->cert_pem,
+                 (char *)j->key_pem};
+    for (size_t i = 0; i < 4; i++) {
+        if (p[i])
+            OPENSSL_cleanse(p[i], strlen(p[i]));
+        free(p[i]);
+    }
+}
+
+/* Checks the direct member, then writes its files: 0, or -1 after saying
+ * why (nothing written). */
+static int join_files(const struct join_opts *o, const char *members,
+                      const char *labels)
+{
+    struct fg_join j = {.name = o->name,
+                        .kind = o->agent  ? FG_JOIN_AGENT
+                                : o->cert ? FG_JOIN_CERT
+                                          : FG_JOIN_TOKEN,
+                        .server = o->server,
+                        .labels = labels,
+                        .provider = o->provider,
+                        .writer = "fedgatectl join"};
+    struct fg_error err = {{0}};
+    char version[64];
+    int rc = -1;
+    if (!o->agent && read_credentials(o, &j) != 0) {
+        drop_credentials(&j);
         return -1;
     }
-    struct fg_ctl_gateway gw = {.server = o->server,
-                                .ca_file = o->ca,
-                                .token = token,
-                                .timeout_ms = 10000,
-                                .cert_file = o->cert,
-                                .key_file = o->key};
-    struct fg_ctl_answer a;
-    struct fg_error ferr = {{0}};
-    int rc = fg_ctl_ask(&gw, "GET", "/version", NULL, 0, NULL, &a, &ferr);
-    if (token) {
-        OPENSSL_cleanse(token, strlen(token));
-        free(token);
-    }
-    if (rc != 0) {
-        fprintf(stderr, "fedgatectl: refused: the member at %s: %s\n",
-                o->server, ferr.msg);
-        return -1;
-    }
-    cJSON *doc = cJSON_ParseWithLength(a.body, a.len);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "gitVersion");
-    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(doc, "message");
-    if (a.status != 200 || !cJSON_IsString(v)) {
+    if (!o->agent &&
+        fg_join_check(&j, 10000, version, sizeof(version), &err) != 0)
+        fprintf(stderr, "fedgatectl: refused: %s\n", err.msg);
+    else if ((rc = fg_join_write(members, &j, &err)) != 0)
+        fprintf(stderr, "fedgatectl: %s\n", err.msg);
+    else if (!o->agent)
         fprintf(stderr,
-                "fedgatectl: refused: the member at %s answered /version "
-                "with %d%s%s\n",
-                o->server, a.status, cJSON_IsString(msg) ? ": " : "",
-                cJSON_IsString(msg) ? msg->valuestring : "");
-        rc = -1;
-    } else {
-        snprintf(version, len, "%s", v->valuestring);
-    }
-    cJSON_Delete(doc);
-    fg_ctl_answer_free(&a);
+                "fedgatectl: member \"%s\" answers (%s); written to "
+                "%s/%s.ini\n",
+                o->name, version, members, o->name);
+    drop_credentials(&j);
     return rc;
-}
-
-/* Copies FROM to TO with MODE (atomically). */
-static int copy_file(const char *from, const char *to, mode_t mode)
-{
-    char *data = NULL;
-    size_t len;
-    struct fg_error err = {{0}};
-    int rc = fg_read_file(from, 1 << 20, &data, &len, NULL, &err) == 0 &&
-                     fg_write_file_atomic(to, data, len, mode, &err) == 0
-                 ? 0
-                 : -1;
-    if (rc != 0)
-        fprintf(stderr, "fedgatectl: %s\n", err.msg);
-    if (data) {
-        OPENSSL_cleanse(data, len);
-        free(data);
-    }
-    return rc;
-}
-
-/* A new agent token at PATH (0600): 256 random bits as hex, what the
- * agent driver's token_file holds. Returns 1, or 0 after saying why. */
-static int new_token(const char *path)
-{
-    unsigned char raw[32];
-    char hex[66];
-    struct fg_error err = {{0}};
-    if (RAND_bytes(raw, sizeof(raw)) != 1) {
-        fprintf(stderr, "fedgatectl: no random bytes for a token\n");
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof(raw); i++)
-        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-    hex[64] = '\n';
-    int ok = fg_write_file_atomic(path, hex, 65, 0600, &err) == 0;
-    if (!ok)
-        fprintf(stderr, "fedgatectl: %s\n", err.msg);
-    OPENSSL_cleanse(raw, sizeof(raw));
-    OPENSSL_cleanse(hex, sizeof(hex));
-    return ok;
-}
-
-/* Removes DIR/members/NAME.ini and DIR/members/NAME/ (its files). */
-static void remove_member(const char *members, const char *name)
-{
-    char path[PATH_MAX], file[PATH_MAX];
-    if (path_of(path, "%s/%s.ini", members, name) == 0)
-        unlink(path);
-    DIR *d = path_of(path, "%s/%s", members, name) == 0 ? opendir(path) : NULL;
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        if (path_of(file, "%s/%s", path, e->d_name) == 0)
-            unlink(file);
-    }
-    if (d) {
-        closedir(d);
-        rmdir(path);
-    }
 }
 
 static int reload(const char *config)
@@ -350,14 +296,14 @@ static int await_cluster(const struct fg_config *cfg, const char *name,
     snprintf(target, sizeof(target), CLUSTER_PATH "%s", name);
     int rc = 1;
     for (int waited = 0; kubeconfig && waited < CONFIRM_MS; waited += 200) {
-        struct fg_ctl_answer a;
+        struct fg_ask_answer a;
         int asked = fg_ctl_fleet_get(kubeconfig, NULL, target, NULL, &a);
         if (asked != FG_CTL_EXIT_OK) {
             rc = asked;
             break;
         }
         int there = a.status == 200;
-        fg_ctl_answer_free(&a);
+        fg_ask_answer_free(&a);
         if (there == want) {
             rc = 0;
             break;
@@ -386,74 +332,6 @@ static const struct fg_config_section *member_of(const struct fg_config *cfg,
         if (strcmp(cfg->members[i].name, name) == 0)
             return &cfg->members[i];
     return NULL;
-}
-
-/* Writes the member's files under MEMBERS; -1 after saying why (what was
- * written is removed). */
-static int write_member(const struct join_opts *o, const char *members,
-                        const char *labels)
-{
-    char dir[PATH_MAX], ca[PATH_MAX], secret[PATH_MAX], key[PATH_MAX],
-        ini[PATH_MAX];
-    if (path_of(dir, "%s/%s", members, o->name) != 0 ||
-        path_of(ca, "%s/ca.crt", dir) != 0 ||
-        path_of(secret, "%s/%s", dir,
-                o->agent   ? "agent.token"
-                : o->token ? "token"
-                           : "client.crt") != 0 ||
-        path_of(key, "%s/client.key", dir) != 0 ||
-        path_of(ini, "%s/%s.ini", members, o->name) != 0) {
-        fprintf(stderr, "fedgatectl: %s: the path is too long\n", members);
-        return -1;
-    }
-    if ((mkdir(members, 0755) != 0 && errno != EEXIST) ||
-        mkdir(dir, 0700) != 0) {
-        fprintf(stderr, "fedgatectl: cannot make %s: %s\n", dir,
-                strerror(errno));
-        return -1;
-    }
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (f) {
-        fprintf(f,
-                "; written by fedgatectl join; fedgatectl unjoin %s removes "
-                "it\n[member \"%s\"]\n",
-                o->name, o->name);
-        if (o->agent)
-            fprintf(f, "driver = agent\ntoken_file = %s\n", secret);
-        else if (o->token)
-            fprintf(f,
-                    "driver = direct\nserver = %s\nca_file = %s\n"
-                    "token_file = %s\n",
-                    o->server, ca, secret);
-        else
-            fprintf(f,
-                    "driver = direct\nserver = %s\nca_file = %s\n"
-                    "client_cert_file = %s\nclient_key_file = %s\n",
-                    o->server, ca, secret, key);
-        if (labels[0])
-            fprintf(f, "labels = %s\n", labels);
-        if (o->provider)
-            fprintf(f, "provider = %s\n", o->provider);
-        fclose(f);
-    }
-    struct fg_error err = {{0}};
-    int files = o->agent ? new_token(secret)
-                         : copy_file(o->ca, ca, 0600) == 0 &&
-                               copy_file(o->token ? o->token : o->cert, secret,
-                                         0600) == 0 &&
-                               (o->token || copy_file(o->key, key, 0600) == 0);
-    int rc =
-        text && files && fg_write_file_atomic(ini, text, len, 0600, &err) == 0
-            ? 0
-            : -1;
-    if (err.msg[0])
-        fprintf(stderr, "fedgatectl: %s\n", err.msg);
-    free(text);
-    if (rc != 0)
-        remove_member(members, o->name);
-    return rc;
 }
 
 /* The URL agents dial: --host, else [tunnel] listen when it names an
@@ -494,8 +372,8 @@ static int agent_instructions(const struct join_opts *o,
     char token[PATH_MAX], ca[PATH_MAX], *t = NULL, *c = NULL;
     size_t tl = 0, cl = 0;
     struct fg_error err = {{0}};
-    if (path_of(token, "%s/%s/agent.token", members, o->name) != 0 ||
-        path_of(ca, "%s/ca.crt", cfg->state_dir) != 0 ||
+    if (fg_path_format(token, "%s/%s/agent.token", members, o->name) != 0 ||
+        fg_path_format(ca, "%s/ca.crt", cfg->state_dir) != 0 ||
         fg_read_file(token, 4096, &t, &tl, NULL, &err) != 0 ||
         fg_read_file(ca, 1 << 20, &c, &cl, NULL, &err) != 0) {
         fprintf(stderr, "fedgatectl: %s\n", err.msg);
@@ -547,9 +425,9 @@ int fg_ctl_join(int argc, char **argv)
         return FG_CTL_EXIT_USAGE;
     }
     const struct fg_config_section *taken = member_of(cfg, o.name);
-    char version[64], members[PATH_MAX], host[300];
+    char members[PATH_MAX], host[300];
     int rc = FG_CTL_EXIT_REFUSED;
-    if (path_of(members, "%s/members", cfg->dir) != 0)
+    if (fg_join_members_dir(cfg, members) != 0)
         fprintf(stderr, "fedgatectl: %s: the path is too long\n", cfg->dir);
     else if (taken)
         fprintf(stderr,
@@ -557,13 +435,7 @@ int fg_ctl_join(int argc, char **argv)
                 taken->file, taken->line, o.name);
     else if (o.agent && agent_host(&o, cfg, host, sizeof(host)) != 0)
         ;
-    else if ((o.agent || check_member(&o, version, sizeof(version)) == 0) &&
-             write_member(&o, members, labels) == 0) {
-        if (!o.agent)
-            fprintf(stderr,
-                    "fedgatectl: member \"%s\" answers (%s); written to "
-                    "%s/%s.ini\n",
-                    o.name, version, members, o.name);
+    else if (join_files(&o, members, labels) == 0) {
         int r = reload(o.config);
         rc = r == 0 ? await_cluster(cfg, o.name, 1) : FG_CTL_EXIT_REFUSED;
         if (rc == 0 && o.agent)
@@ -579,7 +451,7 @@ int fg_ctl_join(int argc, char **argv)
                     "(its log and /readyz?verbose say why): removed "
                     "again\n",
                     o.name);
-            remove_member(members, o.name);
+            fg_join_remove(members, o.name);
             if (r == 0)
                 reload(o.config);
             if (rc == 0)
@@ -601,29 +473,24 @@ int fg_ctl_unjoin(int argc, char **argv)
     if (!cfg)
         return FG_CTL_EXIT_USAGE;
     const struct fg_config_section *s = member_of(cfg, o.name);
-    char members[PATH_MAX], ini[PATH_MAX];
-    int fits = path_of(members, "%s/members", cfg->dir) == 0 &&
-               path_of(ini, "%s/%s.ini", members, o.name) == 0;
-    char *real = s ? realpath(s->file, NULL) : NULL;
-    char *want = fits ? realpath(ini, NULL) : NULL;
+    char members[PATH_MAX];
+    int fits = fg_join_members_dir(cfg, members) == 0;
     int rc = FG_CTL_EXIT_REFUSED;
     if (!s)
         fprintf(stderr, "fedgatectl: no member \"%s\" in %s\n", o.name,
                 cfg->dir);
-    else if (!real || !want || strcmp(real, want) != 0)
+    else if (!fits || !fg_join_owns(members, s))
         fprintf(stderr,
                 "fedgatectl: member \"%s\" is declared in %s:%d, not by "
-                "fedgatectl join: remove it there\n",
+                "a join: remove it there\n",
                 o.name, s->file, s->line);
     else {
-        remove_member(members, o.name);
+        fg_join_remove(members, o.name);
         rc = reload(o.config) == 0 ? await_cluster(cfg, o.name, 0)
                                    : FG_CTL_EXIT_REFUSED;
         if (rc == 0)
             fprintf(stderr, "fedgatectl: removed \"%s\"\n", o.name);
     }
-    free(real);
-    free(want);
     fg_config_free(cfg);
     return rc;
 }

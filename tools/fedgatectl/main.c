@@ -210,10 +210,10 @@ static int keep_reached(const struct options *o, const char *ca_file,
                         const char *token, const char **members,
                         char **namespaces, size_t n)
 {
-    struct fg_ctl_gateway gw = {.server = o->server,
-                                .ca_file = ca_file,
-                                .token = token,
-                                .timeout_ms = 10000};
+    struct fg_ask_server gw = {.server = o->server,
+                               .ca_file = ca_file,
+                               .token = token,
+                               .timeout_ms = 10000};
     struct fg_ctl_identity id = {o->user, o->groups, o->n_groups};
     size_t kept = 0;
     /* A gateway that closes a connection is an error to report, not a

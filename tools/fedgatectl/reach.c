@@ -17,7 +17,7 @@
 #define MAX_GROUPS 64
 
 /* 1, 0 as fg_ctl_reach; -1 with ERR. */
-static int reaches_in(const struct fg_ctl_gateway *gw,
+static int reaches_in(const struct fg_ask_server *gw,
                       const struct fg_ctl_identity *id, const char *member,
                       const char *ns, struct fg_error *err)
 {
@@ -37,25 +37,25 @@ static int reaches_in(const struct fg_ctl_gateway *gw,
              "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":"
              "\"SelfSubjectRulesReview\",\"spec\":{\"namespace\":\"%s\"}}",
              ns);
-    struct fg_ctl_answer a;
-    if (fg_ctl_ask(gw, "POST", target, h, n, body, &a, err) != 0)
+    struct fg_ask_answer a;
+    if (fg_ask(gw, "POST", target, h, n, body, &a, err) != 0)
         return -1;
     int rc = a.status == 201 ? fg_ctl_review_reaches(a.body, a.len) : -1;
     if (rc < 0)
         fg_error_set(err, "member %s: the rules review answered %d: %.200s",
                      member, a.status, a.body);
-    fg_ctl_answer_free(&a);
+    fg_ask_answer_free(&a);
     return rc;
 }
 
 /* The member's namespaces (as the admin); count, or -1 with ERR. */
-static int namespaces(const struct fg_ctl_gateway *gw, const char *member,
+static int namespaces(const struct fg_ask_server *gw, const char *member,
                       char ***names, struct fg_error *err)
 {
     char target[320];
     snprintf(target, sizeof(target), "/clusters/%s/api/v1/namespaces", member);
-    struct fg_ctl_answer a;
-    if (fg_ctl_ask(gw, "GET", target, NULL, 0, NULL, &a, err) != 0)
+    struct fg_ask_answer a;
+    if (fg_ask(gw, "GET", target, NULL, 0, NULL, &a, err) != 0)
         return -1;
     int n = a.status == 200 ? fg_ctl_namespace_names(a.body, a.len, names) : -1;
     if (n < 0)
@@ -63,11 +63,11 @@ static int namespaces(const struct fg_ctl_gateway *gw, const char *member,
                      "member %s: listing its namespaces answered %d: "
                      "%.200s",
                      member, a.status, a.body);
-    fg_ctl_answer_free(&a);
+    fg_ask_answer_free(&a);
     return n;
 }
 
-int fg_ctl_reach(const struct fg_ctl_gateway *gw,
+int fg_ctl_reach(const struct fg_ask_server *gw,
                  const struct fg_ctl_identity *id, const char *member,
                  char **namespace_, struct fg_error *err)
 {

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "ask.h"
+#include "client/ask.h"
 #include "base/error.h"
 
 struct fg_ctl_identity {
@@ -22,7 +22,7 @@ struct fg_ctl_identity {
  * answers.h), with *NAMESPACE the one namespace it may do that in
  * (malloc'd), or NULL when that is cluster-wide or in several; 0 when it
  * may do nothing more; -1 when the member could not be asked (ERR). */
-int fg_ctl_reach(const struct fg_ctl_gateway *gw,
+int fg_ctl_reach(const struct fg_ask_server *gw,
                  const struct fg_ctl_identity *id, const char *member,
                  char **namespace_, struct fg_error *err);
 

@@ -1,8 +1,12 @@
 /* The member's health as this worker sees it: every 10 s a GET /readyz
  * (falling back to /version when /readyz is forbidden or missing) through
  * the same connections as requests, recording ready / not ready, the last
- * error, the round trip, and the member's gitVersion (fetched on the first
- * success and again after each new connection). */
+ * error, the round trip, the member's gitVersion (fetched on the first
+ * success and again after each new connection), and after each success
+ * its node count from GET /api/v1/nodes?limit=1: one item at most and
+ * metadata.remainingItemCount, so the answer's first bytes tell it
+ * whatever the fleet's size. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +16,12 @@
 
 #define PROBE_BODY_MAX 4096
 
-enum probe_kind { PROBE_READYZ, PROBE_VERSION_FALLBACK, PROBE_VERSION };
+enum probe_kind {
+    PROBE_READYZ,
+    PROBE_VERSION_FALLBACK,
+    PROBE_VERSION,
+    PROBE_NODES
+};
 
 struct direct_health {
     struct direct_instance *in;
@@ -56,6 +65,36 @@ static void take_version(struct direct_health *h)
     memcpy(h->now.version, p, n);
     h->now.version[n] = 0;
     h->need_version = 0;
+}
+
+/* The node count from the first bytes of a NodeList asked with limit=1:
+ * kube-apiserver writes metadata (remainingItemCount, present only when
+ * more follow) before items. Unknown when the prefix does not say. */
+static void take_nodes(struct direct_health *h)
+{
+    h->body[h->body_len < PROBE_BODY_MAX ? h->body_len : PROBE_BODY_MAX - 1] =
+        0;
+    const char *items = strstr(h->body, "\"items\":");
+    const char *rest = strstr(h->body, "\"remainingItemCount\":");
+    h->now.node_count_known = 0;
+    if (!items || (rest && rest > items))
+        return;
+    items += 8;
+    while (*items == ' ')
+        items++;
+    if (strncmp(items, "null", 4) == 0 || strncmp(items, "[]", 2) == 0) {
+        h->now.node_count = 0;
+        h->now.node_count_known = 1;
+        return;
+    }
+    if (*items != '[')
+        return;
+    char *end;
+    unsigned long more = rest ? strtoul(rest + 21, &end, 10) : 0;
+    if (rest && (end == rest + 21 || more >= UINT32_MAX))
+        return;
+    h->now.node_count = (uint32_t)more + 1;
+    h->now.node_count_known = 1;
 }
 
 static int p_head(void *ctx, int status, const struct fg_header *hd, size_t n)
@@ -130,7 +169,10 @@ static void start(struct direct_health *h, enum probe_kind kind)
                                             16};
     struct fg_request_head head = {
         .method = "GET",
-        .path = kind == PROBE_READYZ ? "/readyz" : "/version",
+        .path = kind == PROBE_READYZ  ? "/readyz"
+                : kind == PROBE_NODES ? "/api/v1/nodes"
+                                      : "/version",
+        .query = kind == PROBE_NODES ? "limit=1" : NULL,
         .headers = &accept,
         .n_headers = 1,
         .content_length = 0,
@@ -176,6 +218,14 @@ static void finished(struct direct_health *h)
     if (h->kind == PROBE_VERSION) {
         if (h->status == 200)
             take_version(h);
+        start(h, PROBE_NODES);
+        return;
+    }
+    if (h->kind == PROBE_NODES) {
+        if (h->status == 200)
+            take_nodes(h);
+        else
+            h->now.node_count_known = 0; /* e.g. not allowed to list */
         next_probe(h, DIRECT_PROBE_MS);
         return;
     }
@@ -189,6 +239,8 @@ static void finished(struct direct_health *h)
             start(h, PROBE_VERSION);
             return;
         }
+        start(h, PROBE_NODES);
+        return;
     } else {
         h->now.ready = 0;
         snprintf(h->now.last_error, sizeof(h->now.last_error), "%s answered %d",

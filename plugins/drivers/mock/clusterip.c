@@ -75,12 +75,12 @@ static int set_ips(cJSON *spec, const char *ip)
 {
     cJSON *ips = cJSON_CreateStringArray(&ip, 1);
     if (mock_w_set_str(spec, "clusterIP", ip) != 0 ||
-        mock_json_set(spec, "clusterIPs", ips) != 0)
+        fg_json_set(spec, "clusterIPs", ips) != 0)
         return -1;
     if (!cJSON_GetObjectItemCaseSensitive(spec, "ipFamilies")) {
         const char *fam = "IPv4";
-        if (mock_json_set(spec, "ipFamilies",
-                          cJSON_CreateStringArray(&fam, 1)) != 0)
+        if (fg_json_set(spec, "ipFamilies", cJSON_CreateStringArray(&fam, 1)) !=
+            0)
             return -1;
     }
     if (!cJSON_GetObjectItemCaseSensitive(spec, "ipFamilyPolicy") &&

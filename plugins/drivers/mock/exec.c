@@ -183,7 +183,7 @@ static int query_flag(const char *q, const char *key, int def)
 static const cJSON *pick_container(struct mock_exec *x, const cJSON *pod,
                                    const char *pod_name)
 {
-    const cJSON *list = mock_json_path(pod, "spec.containers");
+    const cJSON *list = fg_json_path(pod, "spec.containers");
     char want[EXEC_MAX_NAME];
     char msg[1024];
     int r = fg_query_get(x->head->query, "container", want, sizeof(want));

@@ -128,8 +128,8 @@ struct mock_list *mock_list_new(const struct mock_store *s,
 {
     struct mock_list *l = calloc(1, sizeof(*l));
     if (!l) {
-        mock_selector_free(o->labels);
-        mock_selector_free(o->fields);
+        fg_selector_free(o->labels);
+        fg_selector_free(o->fields);
         return NULL;
     }
     l->store = s;
@@ -167,8 +167,8 @@ void mock_list_free(struct mock_list *l)
     free(l->end_ns);
     free(l->end_name);
     free(l->cont);
-    mock_selector_free(l->o.labels);
-    mock_selector_free(l->o.fields);
+    fg_selector_free(l->o.labels);
+    fg_selector_free(l->o.fields);
     free(l);
 }
 

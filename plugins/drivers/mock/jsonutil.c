@@ -1,4 +1,4 @@
-/* Small helpers the mock's files share: dotted-path lookups, RFC 3339
+/* Small helpers the mock's files share: dotted-path strings, RFC 3339
  * timestamps and kubectl's human-readable durations. */
 #include <stdio.h>
 #include <string.h>
@@ -6,36 +6,15 @@
 
 #include "mock.h"
 
-const cJSON *mock_json_path(const cJSON *obj, const char *path)
-{
-    char key[128];
-    const char *p = path;
-    while (obj && *p) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        if (n >= sizeof(key))
-            return NULL;
-        memcpy(key, p, n);
-        key[n] = '\0';
-        if (!cJSON_IsObject(obj))
-            return NULL;
-        obj = cJSON_GetObjectItemCaseSensitive(obj, key);
-        p += n;
-        if (*p == '.')
-            p++;
-    }
-    return obj;
-}
-
 const char *mock_json_str(const cJSON *obj, const char *path, const char *def)
 {
-    const cJSON *v = mock_json_path(obj, path);
+    const cJSON *v = fg_json_path(obj, path);
     return cJSON_IsString(v) && v->valuestring ? v->valuestring : def;
 }
 
 int64_t mock_json_int(const cJSON *obj, const char *path, int64_t def)
 {
-    const cJSON *v = mock_json_path(obj, path);
+    const cJSON *v = fg_json_path(obj, path);
     if (!cJSON_IsNumber(v) || v->valuedouble != v->valuedouble ||
         v->valuedouble > 9.0e15 || v->valuedouble < -9.0e15)
         return def;

@@ -49,7 +49,7 @@ void mock_lifecycle_free(struct mock_lifecycle *l)
 
 static int has_finalizers(const cJSON *obj)
 {
-    const cJSON *f = mock_json_path(obj, "metadata.finalizers");
+    const cJSON *f = fg_json_path(obj, "metadata.finalizers");
     return cJSON_IsArray(f) && f->child;
 }
 
@@ -189,7 +189,7 @@ int mock_w_delete_deferred(struct mock_write *w, const cJSON *obj)
         return 1;
     if (!has_finalizers(obj) && grace == 0)
         return 0;
-    if (mock_json_path(obj, "metadata.deletionTimestamp"))
+    if (fg_json_path(obj, "metadata.deletionTimestamp"))
         return mock_w_doc(w, 200, obj) == 0 ? 1 : -1;
     cJSON *next = cJSON_Duplicate(obj, 1);
     cJSON *meta =
@@ -198,8 +198,8 @@ int mock_w_delete_deferred(struct mock_write *w, const cJSON *obj)
     mock_time_format((int64_t)w->in->host->now_ms(w->in->host) + grace * 1000,
                      when, sizeof(when));
     if (!meta || mock_w_set_str(meta, "deletionTimestamp", when) != 0 ||
-        mock_json_set(meta, "deletionGracePeriodSeconds",
-                      cJSON_CreateNumber((double)grace)) != 0) {
+        fg_json_set(meta, "deletionGracePeriodSeconds",
+                    cJSON_CreateNumber((double)grace)) != 0) {
         cJSON_Delete(next);
         return -1;
     }
@@ -235,7 +235,7 @@ void mock_finalized(struct mock_instance *in, const struct mock_kind *k,
         (!k->group[0] && strcmp(k->resource, "namespaces") == 0))
         return;
     cJSON *obj = mock_obj_json(o);
-    int gone = obj && mock_json_path(obj, "metadata.deletionTimestamp") &&
+    int gone = obj && fg_json_path(obj, "metadata.deletionTimestamp") &&
                !has_finalizers(obj);
     cJSON_Delete(obj);
     if (gone)

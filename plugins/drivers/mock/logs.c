@@ -53,7 +53,7 @@ static const cJSON *container_status(const cJSON *pod, const char *name)
                            "status.initContainerStatuses"};
     for (size_t l = 0; l < 2; l++) {
         const cJSON *cs;
-        cJSON_ArrayForEach(cs, mock_json_path(pod, lists[l]))
+        cJSON_ArrayForEach(cs, fg_json_path(pod, lists[l]))
         {
             if (strcmp(mock_json_str(cs, "name", ""), name) == 0)
                 return cs;
@@ -85,8 +85,8 @@ static const cJSON *pick_container(const cJSON *pod, const char *pod_name,
                                    const char *want, struct mock_answer *a,
                                    int *rc)
 {
-    const cJSON *containers = mock_json_path(pod, "spec.containers");
-    const cJSON *inits = mock_json_path(pod, "spec.initContainers");
+    const cJSON *containers = fg_json_path(pod, "spec.containers");
+    const cJSON *inits = fg_json_path(pod, "spec.initContainers");
     char msg[1024];
     if (!want || !*want) {
         if (cJSON_GetArraySize(containers) == 1)
@@ -124,7 +124,7 @@ static const cJSON *pick_container(const cJSON *pod, const char *pod_name,
 static const char *annotation(const cJSON *pod, const char *base,
                               const char *container)
 {
-    const cJSON *ann = mock_json_path(pod, "metadata.annotations");
+    const cJSON *ann = fg_json_path(pod, "metadata.annotations");
     char key[320];
     snprintf(key, sizeof(key), "%s.%s", base, container);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(ann, key);
@@ -148,8 +148,8 @@ static char *generated_log(const cJSON *pod, const cJSON *c,
     struct mock_buf b = {0};
     char line[512];
     const char *name = mock_json_str(c, "name", "app");
-    const cJSON *port = mock_json_path(
-        cJSON_GetArrayItem(mock_json_path(c, "ports"), 0), "containerPort");
+    const cJSON *port = fg_json_path(
+        cJSON_GetArrayItem(fg_json_path(c, "ports"), 0), "containerPort");
     snprintf(line, sizeof(line), "starting %s (image %s)", name,
              mock_json_str(c, "image", "app"));
     add_line(&b, line);
@@ -412,8 +412,8 @@ static int serve_log(struct mock_instance *in, const char *name,
     if (!mock_json_str(pod, "spec.nodeName", NULL))
         return mock_answer_body(a, 200, strdup(""), "text/plain");
     const cJSON *cs = container_status(pod, cname);
-    const cJSON *last_term = mock_json_path(cs, "lastState.terminated");
-    const cJSON *waiting = mock_json_path(cs, "state.waiting");
+    const cJSON *last_term = fg_json_path(cs, "lastState.terminated");
+    const cJSON *waiting = fg_json_path(cs, "state.waiting");
     int previous = p.previous;
     if (previous && !last_term) {
         snprintf(msg, sizeof(msg),
@@ -458,7 +458,7 @@ static int serve_log(struct mock_instance *in, const char *name,
         mock_buf_free(&out);
         return -1;
     }
-    if (!p.follow || !mock_json_path(cs, "state.running")) {
+    if (!p.follow || !fg_json_path(cs, "state.running")) {
         if (p.limit >= 0 && (int64_t)out.len > p.limit)
             out.p[p.limit] = '\0';
         return mock_answer_body(a, 200, out.p, "text/plain");
@@ -476,7 +476,7 @@ static int serve_log(struct mock_instance *in, const char *name,
     f->timestamps = p.timestamps;
     const char *host_ip = mock_json_str(pod, "status.hostIP", "10.244.0.1");
     snprintf(f->client_ip, sizeof(f->client_ip), "%s", host_ip);
-    if (cJSON_GetArraySize(mock_json_path(c, "ports")) > 0)
+    if (cJSON_GetArraySize(fg_json_path(c, "ports")) > 0)
         snprintf(f->port, sizeof(f->port), "%s", "http");
     f->timer = in->host->timer_new(in->host, follow_tick, f);
     if (!f->timer) {

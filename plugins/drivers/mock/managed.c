@@ -56,7 +56,7 @@ static cJSON *entry_of(cJSON *entries, const char *manager, const char *op,
         mock_w_set_str(e, "time", now) != 0)
         return NULL;
     if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(e, "fieldsV1")) &&
-        mock_json_set(e, "fieldsV1", cJSON_CreateObject()) != 0)
+        fg_json_set(e, "fieldsV1", cJSON_CreateObject()) != 0)
         return NULL;
     return e;
 }
@@ -88,13 +88,13 @@ static int store_entries(cJSON *obj, cJSON *entries)
         mock_w_del(meta, "managedFields");
         return 0;
     }
-    return mock_json_set(meta, "managedFields", entries);
+    return fg_json_set(meta, "managedFields", entries);
 }
 
 /* A copy of OBJ's entries (an empty array when it has none). */
 static cJSON *entries_of(const cJSON *obj)
 {
-    const cJSON *mf = mock_json_path(obj, "metadata.managedFields");
+    const cJSON *mf = fg_json_path(obj, "metadata.managedFields");
     return cJSON_IsArray(mf) ? cJSON_Duplicate(mf, 1) : cJSON_CreateArray();
 }
 
@@ -112,7 +112,7 @@ int mock_managed_update(const struct mock_kind *k, const char *manager,
 {
     /* An empty list from the client resets the entries, as kube's
      * documented way to drop them; otherwise the stored ones stand. */
-    const cJSON *given = mock_json_path(obj, "metadata.managedFields");
+    const cJSON *given = fg_json_path(obj, "metadata.managedFields");
     int reset = cJSON_IsArray(given) && !given->child;
     cJSON *entries = old && !reset ? entries_of(old) : cJSON_CreateArray();
     cJSON *changed = mock_fs_changed(k, sub, old, obj);
@@ -231,7 +231,7 @@ static int merge_obj(const struct mock_type *t, cJSON *dst, const cJSON *src)
             }
             continue;
         }
-        if (mock_json_set(dst, m->string, cJSON_Duplicate(m, 1)) != 0)
+        if (fg_json_set(dst, m->string, cJSON_Duplicate(m, 1)) != 0)
             return -1;
     }
     return 0;
@@ -422,7 +422,7 @@ int mock_managed_apply(const struct mock_kind *k, const char *manager,
     if (!same) {
         e = entry_of(entries, manager, "Apply", NULL,
                      api_version_of(k, gv, sizeof(gv)), now);
-        if (!e || mock_json_set(e, "fieldsV1", mine) != 0) {
+        if (!e || fg_json_set(e, "fieldsV1", mine) != 0) {
             mine = NULL;
             goto out;
         }

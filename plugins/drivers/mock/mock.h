@@ -60,9 +60,6 @@ int mock_kind_has_generation(const struct mock_kind *k);
 
 /* ---- jsonutil.c: small helpers over cJSON and time -------------------- */
 
-/* The value at a dotted PATH ("status.phase") or NULL. Keys with dots
- * cannot be reached; use mock_json_get_key for those. */
-const cJSON *mock_json_path(const cJSON *obj, const char *path);
 /* String at PATH or DEF. */
 const char *mock_json_str(const cJSON *obj, const char *path, const char *def);
 /* Integer at PATH or DEF. */
@@ -240,24 +237,16 @@ cJSON *mock_table_row(const struct mock_kind *k, const cJSON *obj,
                       int64_t now_ms, enum mock_include inc,
                       enum mock_table_version tv);
 
-/* ---- select.c: label and field selectors ------------------------------ */
+/* ---- select.c: the selectors of a request (fg_selector_*, util.h) ----- */
 
-struct mock_selector;
-/* Parses a label (FIELD 0) or field (FIELD 1) selector. Returns 0, -1 on a
- * syntax error, -2 on memory failure. An empty text matches everything. */
-int mock_selector_parse(const char *text, int field,
-                        struct mock_selector **out);
-/* 1 when OBJ matches S (a NULL S matches everything). */
-int mock_selector_match(const struct mock_selector *s, const cJSON *obj);
-/* The same for a stored doc: labels, namespace and name from its index;
- * other field paths parse it. 0, 1, or -1 on memory failure. */
-int mock_selector_match_doc(const struct mock_selector *s,
+/* fg_selector_match for a stored doc: labels, namespace and name from its
+ * index; other field paths parse it. 0, 1, or -1 on memory failure. */
+int mock_selector_match_doc(const struct fg_selector *s,
                             const struct mock_doc *d);
-void mock_selector_free(struct mock_selector *s);
 /* Parses the labelSelector and fieldSelector of query Q into SEL[0] and
  * SEL[1]. Returns 0; 1 with a message in MSG for a syntax error; -1 on
  * memory failure (SEL is left empty on any failure). */
-int mock_selectors_from_query(const char *q, struct mock_selector *sel[2],
+int mock_selectors_from_query(const char *q, struct fg_selector *sel[2],
                               char *msg, size_t msg_len);
 
 /* ---- json_stream.c: lists and Tables produced chunk by chunk ---------- */
@@ -279,7 +268,7 @@ struct mock_list_opts {
     enum mock_include include;
     int64_t now_ms;
     /* Owned by the list from mock_list_new on (freed even on failure). */
-    struct mock_selector *labels, *fields;
+    struct fg_selector *labels, *fields;
     /* Paging (mock_list_query): at most LIMIT items (0: all), starting
      * after START when HAS_START, reported as of RV when RV is not 0. */
     int64_t limit;
@@ -375,7 +364,7 @@ struct mock_answer;
 int mock_watch_serve(struct mock_instance *in, const struct mock_kind *k,
                      const char *ns, const char *name, const char *query,
                      enum mock_table_version tv, enum mock_include inc,
-                     struct mock_selector *labels, struct mock_selector *fields,
+                     struct fg_selector *labels, struct fg_selector *fields,
                      struct mock_answer *a);
 
 /* ---- json_stream.c: list paging --------------------------------------- */
@@ -539,15 +528,9 @@ int mock_labels_check(const cJSON *meta, const char *field, char *msg,
 /* Cap on the JSON nodes that copy operations of one JSON patch create. */
 #define MOCK_PATCH_MAX_COPY_NODES 200000
 
-/* Sets OBJ[KEY] = V (owned, freed on failure; NULL counts as failure),
- * replacing an existing member in place. Returns 0 or -1. */
-int mock_json_set(cJSON *obj, const char *key, cJSON *v);
 /* Nesting depth of V (a scalar is 0, {} is 1), or LIMIT + 1 when deeper
  * than LIMIT; never recurses deeper than LIMIT + 1. */
 int mock_tree_depth(const cJSON *v, int limit);
-/* RFC 7386: TARGET (owned, may be NULL) merged with PATCH; NULL on memory
- * failure (TARGET is freed then too). */
-cJSON *mock_merge_patch(cJSON *target, const cJSON *patch);
 /* RFC 6902: applies OPS to *DOC. Returns 0; -1 when OPS is malformed
  * (400); -2 when an operation fails or a limit is hit (422), with a
  * reason in ERR; -3 on memory failure. *DOC stays a valid tree. */

@@ -1,93 +1,15 @@
-/* The two generic patch formats clients send with PATCH: JSON merge patch
- * (RFC 7386, what `kubectl patch --type=merge`, `kubectl scale` and many
- * controllers send) and JSON patch (RFC 6902, `kubectl patch --type=json`).
- *
- * Both work on cJSON trees. JSON patch is bounded the way kube-apiserver
- * bounds it (at most MOCK_PATCH_MAX_OPS operations) and, because copy can
- * double a document per operation, by the total size of what it copies and
- * by the nesting depth it can create, so that no request can make the
- * recursive cJSON routines run out of stack or the process out of memory. */
+/* JSON patch (RFC 6902, `kubectl patch --type=json`) on cJSON trees (JSON
+ * merge patch, RFC 7386, is the SDK's fg_json_merge_patch). JSON patch is
+ * bounded the way kube-apiserver bounds it (at most MOCK_PATCH_MAX_OPS
+ * operations) and, because copy can double a document per operation, by the
+ * total size of what it copies and by the nesting depth it can create, so that
+ * no request can make the recursive cJSON routines run out of stack or the
+ * process out of memory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mock.h"
-
-/* ---- merge patch ------------------------------------------------------ */
-
-static int merge_into(cJSON *target, const cJSON *patch);
-
-/* The value to store for patch value P: objects are merged into an empty
- * object so that their nulls disappear, other values are copied. */
-static cJSON *merged_value(const cJSON *p)
-{
-    if (!cJSON_IsObject(p))
-        return cJSON_Duplicate(p, 1);
-    cJSON *o = cJSON_CreateObject();
-    if (o && merge_into(o, p) != 0) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
-}
-
-int mock_json_set(cJSON *obj, const char *key, cJSON *v)
-{
-    if (!v)
-        return -1;
-    /* cJSON_HasObjectItem ignores case; keys here must match exactly. */
-    if (cJSON_GetObjectItemCaseSensitive(obj, key)) {
-        if (cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v))
-            return 0;
-    } else if (cJSON_AddItemToObject(obj, key, v)) {
-        return 0;
-    }
-    cJSON_Delete(v);
-    return -1;
-}
-
-static int merge_into(cJSON *target, const cJSON *patch)
-{
-    const cJSON *p;
-    cJSON_ArrayForEach(p, patch)
-    {
-        if (!p->string)
-            return -1;
-        cJSON *old = cJSON_GetObjectItemCaseSensitive(target, p->string);
-        if (cJSON_IsNull(p)) {
-            if (old)
-                cJSON_Delete(cJSON_DetachItemViaPointer(target, old));
-            continue;
-        }
-        if (cJSON_IsObject(p) && cJSON_IsObject(old)) {
-            if (merge_into(old, p) != 0)
-                return -1;
-            continue;
-        }
-        if (mock_json_set(target, p->string, merged_value(p)) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-cJSON *mock_merge_patch(cJSON *target, const cJSON *patch)
-{
-    if (!cJSON_IsObject(patch)) {
-        cJSON_Delete(target);
-        return cJSON_Duplicate(patch, 1);
-    }
-    if (!cJSON_IsObject(target)) {
-        cJSON_Delete(target);
-        target = cJSON_CreateObject();
-        if (!target)
-            return NULL;
-    }
-    if (merge_into(target, patch) != 0) {
-        cJSON_Delete(target);
-        return NULL;
-    }
-    return target;
-}
 
 /* ---- JSON pointers (RFC 6901) ----------------------------------------- */
 
@@ -234,7 +156,7 @@ static int jp_add(struct jp *j, const struct ptr *p, cJSON *v)
     cJSON *parent = walk(j->root, p, p->n - 1);
     const char *last = p->tok[p->n - 1];
     if (cJSON_IsObject(parent)) {
-        return mock_json_set(parent, last, v) == 0 ? 0 : -2;
+        return fg_json_set(parent, last, v) == 0 ? 0 : -2;
     }
     if (cJSON_IsArray(parent)) {
         int size = cJSON_GetArraySize(parent);
@@ -360,9 +282,8 @@ static int jp_op(struct jp *j, const cJSON *op)
             } else {
                 cJSON *parent = walk(j->root, &path, path.n - 1);
                 if (cJSON_IsObject(parent)) {
-                    rc = mock_json_set(parent, path.tok[path.n - 1], v) == 0
-                             ? 0
-                             : -2;
+                    rc = fg_json_set(parent, path.tok[path.n - 1], v) == 0 ? 0
+                                                                           : -2;
                 } else if (!cJSON_ReplaceItemViaPointer(parent, target, v)) {
                     cJSON_Delete(v);
                     rc = -2;

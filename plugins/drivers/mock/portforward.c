@@ -611,7 +611,7 @@ static int copy_pod(struct mock_pf *p, const cJSON *pod)
     p->pod = strdup(p->route.name);
     p->ns = strdup(p->route.ns);
     p->uid = strdup(mock_json_str(pod, "metadata.uid", ""));
-    p->containers = cJSON_Duplicate(mock_json_path(pod, "spec.containers"), 1);
+    p->containers = cJSON_Duplicate(fg_json_path(pod, "spec.containers"), 1);
     return p->pod && p->ns && p->uid && p->containers ? 0 : -1;
 }
 

@@ -131,7 +131,7 @@ static int resource_request(struct mock_instance *in,
         return mock_answer_body(a, 200, strndup(o->doc->json, o->doc->len),
                                 CT_JSON);
     }
-    struct mock_selector *sel[2];
+    struct fg_selector *sel[2];
     char msg[160];
     r = mock_selectors_from_query(query, sel, msg, sizeof(msg));
     if (r != 0)
@@ -152,8 +152,8 @@ static int resource_request(struct mock_instance *in,
     if (!name) {
         r = mock_list_query(in, query, &o, a);
         if (r != 0) {
-            mock_selector_free(sel[0]);
-            mock_selector_free(sel[1]);
+            fg_selector_free(sel[0]);
+            fg_selector_free(sel[1]);
             return r < 0 ? -1 : 0;
         }
     }

@@ -399,7 +399,7 @@ static int merge_map(struct sm *s, cJSON *target, const cJSON *patch,
         }
         if (rc != 0)
             return rc;
-        if (mock_json_set(target, k, v) != 0)
+        if (fg_json_set(target, k, v) != 0)
             return -2;
     }
     /* Once the lists are merged, their order. */

@@ -184,7 +184,7 @@ static void add_containers(cJSON *cells, const cJSON *obj, const char *field)
     struct mock_buf b = {0};
     const cJSON *c;
     cJSON_ArrayForEach(
-        c, as_array(mock_json_path(obj, "spec.template.spec.containers")))
+        c, as_array(fg_json_path(obj, "spec.template.spec.containers")))
     {
         if (b.len)
             mock_buf_adds(&b, ",");
@@ -220,7 +220,7 @@ static void exit_reason(const cJSON *term, const char *prefix, char *buf,
 static int pod_ready_condition(const cJSON *obj)
 {
     const cJSON *c;
-    cJSON_ArrayForEach(c, as_array(mock_json_path(obj, "status.conditions")))
+    cJSON_ArrayForEach(c, as_array(fg_json_path(obj, "status.conditions")))
     {
         if (strcmp(mock_json_str(c, "type", ""), "Ready") == 0)
             return strcmp(mock_json_str(c, "status", ""), "True") == 0;
@@ -233,7 +233,7 @@ static void pod_cells(cJSON *cells, const cJSON *obj, int64_t now)
     char reason[160], tmp[160];
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(obj, "status");
     int total =
-        cJSON_GetArraySize(as_array(mock_json_path(obj, "spec.containers")));
+        cJSON_GetArraySize(as_array(fg_json_path(obj, "spec.containers")));
     int ready = 0, initializing = 0, has_running = 0;
     int64_t restarts = 0, last_restart = -1;
     snprintf(reason, sizeof(reason), "%s",
@@ -241,15 +241,15 @@ static void pod_cells(cJSON *cells, const cJSON *obj, int64_t now)
 
     const cJSON *ics =
         cJSON_GetObjectItemCaseSensitive(st, "initContainerStatuses");
-    int n_init = cJSON_GetArraySize(
-        as_array(mock_json_path(obj, "spec.initContainers")));
+    int n_init =
+        cJSON_GetArraySize(as_array(fg_json_path(obj, "spec.initContainers")));
     int i = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, as_array(ics))
     {
         restarts += mock_json_int(c, "restartCount", 0);
-        const cJSON *term = mock_json_path(c, "state.terminated");
-        const cJSON *wait = mock_json_path(c, "state.waiting");
+        const cJSON *term = fg_json_path(c, "state.terminated");
+        const cJSON *wait = fg_json_path(c, "state.waiting");
         if (term && mock_json_int(term, "exitCode", 0) == 0) {
             i++;
             continue;
@@ -284,7 +284,7 @@ static void pod_cells(cJSON *cells, const cJSON *obj, int64_t now)
             int64_t t = mock_time_parse(fin);
             if (t > last_restart)
                 last_restart = t;
-            const cJSON *term = mock_json_path(c, "state.terminated");
+            const cJSON *term = fg_json_path(c, "state.terminated");
             const char *wr = mock_json_str(c, "state.waiting.reason", "");
             if (*wr) {
                 snprintf(reason, sizeof(reason), "%s", wr);
@@ -295,7 +295,7 @@ static void pod_cells(cJSON *cells, const cJSON *obj, int64_t now)
                 exit_reason(term, "", reason, sizeof(reason));
             } else if (cJSON_IsTrue(
                            cJSON_GetObjectItemCaseSensitive(c, "ready")) &&
-                       mock_json_path(c, "state.running")) {
+                       fg_json_path(c, "state.running")) {
                 has_running = 1;
                 ready++;
             }
@@ -304,7 +304,7 @@ static void pod_cells(cJSON *cells, const cJSON *obj, int64_t now)
             snprintf(reason, sizeof(reason), "%s",
                      pod_ready_condition(obj) ? "Running" : "NotReady");
     }
-    if (mock_json_path(obj, "metadata.deletionTimestamp"))
+    if (fg_json_path(obj, "metadata.deletionTimestamp"))
         snprintf(reason, sizeof(reason), "%s",
                  strcmp(mock_json_str(st, "reason", ""), "NodeLost") == 0
                      ? "Unknown"
@@ -352,7 +352,7 @@ static void node_cells(cJSON *cells, const cJSON *obj, int64_t now)
 {
     char status[96] = "Unknown";
     const cJSON *c;
-    cJSON_ArrayForEach(c, as_array(mock_json_path(obj, "status.conditions")))
+    cJSON_ArrayForEach(c, as_array(fg_json_path(obj, "status.conditions")))
     {
         if (strcmp(mock_json_str(c, "type", ""), "Ready") == 0)
             snprintf(status, sizeof(status), "%s",
@@ -360,7 +360,7 @@ static void node_cells(cJSON *cells, const cJSON *obj, int64_t now)
                          ? "Ready"
                          : "NotReady");
     }
-    if (cJSON_IsTrue(mock_json_path(obj, "spec.unschedulable")))
+    if (cJSON_IsTrue(fg_json_path(obj, "spec.unschedulable")))
         strncat(status, ",SchedulingDisabled",
                 sizeof(status) - strlen(status) - 1);
 
@@ -368,7 +368,7 @@ static void node_cells(cJSON *cells, const cJSON *obj, int64_t now)
     int nr = 0;
     const cJSON *l;
     const char *prefix = "node-role.kubernetes.io/";
-    cJSON_ArrayForEach(l, as_object(mock_json_path(obj, "metadata.labels")))
+    cJSON_ArrayForEach(l, as_object(fg_json_path(obj, "metadata.labels")))
     {
         if (nr == 16 || !l->string)
             break;
@@ -392,7 +392,7 @@ static void node_cells(cJSON *cells, const cJSON *obj, int64_t now)
 
     const char *internal = "<none>", *external = "<none>";
     const cJSON *a;
-    cJSON_ArrayForEach(a, as_array(mock_json_path(obj, "status.addresses")))
+    cJSON_ArrayForEach(a, as_array(fg_json_path(obj, "status.addresses")))
     {
         const char *t = mock_json_str(a, "type", "");
         if (strcmp(t, "InternalIP") == 0 && strcmp(internal, "<none>") == 0)
@@ -457,7 +457,7 @@ static void deployment_cells(cJSON *cells, const cJSON *obj, int64_t now)
     add_age(cells, obj, now);
     add_containers(cells, obj, "name");
     add_containers(cells, obj, "image");
-    add_selector(cells, mock_json_path(obj, "spec.selector"));
+    add_selector(cells, fg_json_path(obj, "spec.selector"));
 }
 
 static const struct col deployment_cols[] = {
@@ -485,7 +485,7 @@ static void replicaset_cells(cJSON *cells, const cJSON *obj, int64_t now)
     add_age(cells, obj, now);
     add_containers(cells, obj, "name");
     add_containers(cells, obj, "image");
-    add_selector(cells, mock_json_path(obj, "spec.selector"));
+    add_selector(cells, fg_json_path(obj, "spec.selector"));
 }
 
 static const struct col replicaset_cols[] = {
@@ -530,12 +530,12 @@ static void daemonset_cells(cJSON *cells, const cJSON *obj, int64_t now)
     add_int(cells, mock_json_int(obj, "status.numberReady", 0));
     add_int(cells, mock_json_int(obj, "status.updatedNumberScheduled", 0));
     add_int(cells, mock_json_int(obj, "status.numberAvailable", 0));
-    add_map(cells, mock_json_path(obj, "spec.template.spec.nodeSelector"),
+    add_map(cells, fg_json_path(obj, "spec.template.spec.nodeSelector"),
             "<none>");
     add_age(cells, obj, now);
     add_containers(cells, obj, "name");
     add_containers(cells, obj, "image");
-    add_selector(cells, mock_json_path(obj, "spec.selector"));
+    add_selector(cells, fg_json_path(obj, "spec.selector"));
 }
 
 static const struct col daemonset_cols[] = {
@@ -586,17 +586,17 @@ static void service_cells(cJSON *cells, const cJSON *obj, int64_t now)
     if (strcmp(type, "ExternalName") == 0) {
         mock_buf_adds(&ext, mock_json_str(obj, "spec.externalName", ""));
     } else if (strcmp(type, "LoadBalancer") == 0) {
-        const cJSON *ing = mock_json_path(obj, "status.loadBalancer.ingress");
+        const cJSON *ing = fg_json_path(obj, "status.loadBalancer.ingress");
         join_strings(&ext, ing, "ip");
         join_strings(&ext, ing, "hostname");
-        join_strings(&ext, mock_json_path(obj, "spec.externalIPs"), NULL);
+        join_strings(&ext, fg_json_path(obj, "spec.externalIPs"), NULL);
         if (!ext.len)
             mock_buf_adds(&ext, "<pending>");
     } else {
-        join_strings(&ext, mock_json_path(obj, "spec.externalIPs"), NULL);
+        join_strings(&ext, fg_json_path(obj, "spec.externalIPs"), NULL);
     }
     const cJSON *p;
-    cJSON_ArrayForEach(p, as_array(mock_json_path(obj, "spec.ports")))
+    cJSON_ArrayForEach(p, as_array(fg_json_path(obj, "spec.ports")))
     {
         char one[96];
         int64_t np = mock_json_int(p, "nodePort", 0);
@@ -620,7 +620,7 @@ static void service_cells(cJSON *cells, const cJSON *obj, int64_t now)
     add_str(cells, ext.p && ext.p[0] ? ext.p : "<none>");
     add_str(cells, ports.p && ports.p[0] ? ports.p : "<none>");
     add_age(cells, obj, now);
-    add_map(cells, mock_json_path(obj, "spec.selector"), "<none>");
+    add_map(cells, fg_json_path(obj, "spec.selector"), "<none>");
     mock_buf_free(&ext);
     mock_buf_free(&ports);
 }

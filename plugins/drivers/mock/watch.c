@@ -58,7 +58,7 @@ struct watcher {
     struct watcher *prev, *next;
     const struct mock_kind *k;
     char *ns, *name;
-    struct mock_selector *labels, *fields;
+    struct fg_selector *labels, *fields;
     enum mock_table_version table;
     enum mock_include inc;
     enum wstate state;
@@ -452,8 +452,8 @@ static void watch_free(struct mock_producer *p)
     }
     if (w->timer)
         w->in->host->timer_free(w->timer);
-    mock_selector_free(w->labels);
-    mock_selector_free(w->fields);
+    fg_selector_free(w->labels);
+    fg_selector_free(w->fields);
     free(w->ns);
     free(w->name);
     free(w->cur_ns);
@@ -498,7 +498,7 @@ static int answer_status(struct mock_answer *a, int code, const char *reason,
 int mock_watch_serve(struct mock_instance *in, const struct mock_kind *k,
                      const char *ns, const char *name, const char *query,
                      enum mock_table_version tv, enum mock_include inc,
-                     struct mock_selector *labels, struct mock_selector *fields,
+                     struct fg_selector *labels, struct fg_selector *fields,
                      struct mock_answer *a)
 {
     char rvs[64], val[64];
@@ -511,8 +511,8 @@ int mock_watch_serve(struct mock_instance *in, const struct mock_kind *k,
         char *end;
         long long t = r > 0 ? strtoll(val, &end, 10) : -1;
         if (r < 0 || !val[0] || *end || t < 0) {
-            mock_selector_free(labels);
-            mock_selector_free(fields);
+            fg_selector_free(labels);
+            fg_selector_free(fields);
             return answer_status(a, 400, "BadRequest",
                                  "timeoutSeconds must be a non-negative "
                                  "integer");
@@ -520,8 +520,8 @@ int mock_watch_serve(struct mock_instance *in, const struct mock_kind *k,
         timeout_ms = t * 1000;
     }
     if (bad) {
-        mock_selector_free(labels);
-        mock_selector_free(fields);
+        fg_selector_free(labels);
+        fg_selector_free(fields);
         char msg[128];
         snprintf(msg, sizeof(msg), "invalid resource version: %.64s", rvs);
         return answer_status(a, 400, "BadRequest", msg);
@@ -543,8 +543,8 @@ int mock_watch_serve(struct mock_instance *in, const struct mock_kind *k,
         if (w)
             free(w->ns);
         free(w);
-        mock_selector_free(labels);
-        mock_selector_free(fields);
+        fg_selector_free(labels);
+        fg_selector_free(fields);
         return -1;
     }
     struct mock_watch_hub *h = in->watch;

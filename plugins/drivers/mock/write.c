@@ -100,14 +100,14 @@ cJSON *mock_w_child_obj(cJSON *obj, const char *key)
     cJSON *c = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (cJSON_IsObject(c))
         return c;
-    if (mock_json_set(obj, key, cJSON_CreateObject()) != 0)
+    if (fg_json_set(obj, key, cJSON_CreateObject()) != 0)
         return NULL;
     return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
 
 int mock_w_set_str(cJSON *obj, const char *key, const char *v)
 {
-    return mock_json_set(obj, key, cJSON_CreateString(v));
+    return fg_json_set(obj, key, cJSON_CreateString(v));
 }
 
 void mock_w_del(cJSON *obj, const char *key)

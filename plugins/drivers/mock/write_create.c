@@ -69,25 +69,25 @@ static int fill_create(struct mock_write *w, cJSON *obj, const char *name)
         cJSON *st = cJSON_CreateObject();
         if (!labels || !sp || !st ||
             mock_w_set_str(labels, "kubernetes.io/metadata.name", name) != 0 ||
-            mock_json_set(sp, "finalizers", fin) != 0 ||
+            fg_json_set(sp, "finalizers", fin) != 0 ||
             mock_w_set_str(st, "phase", "Active") != 0 ||
-            mock_json_set(obj, "status", st) != 0)
+            fg_json_set(obj, "status", st) != 0)
             return -1;
         return 0;
     }
     if (mock_kind_has_generation(k)) {
         cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-        if (mock_json_set(meta, "generation", cJSON_CreateNumber(1)) != 0)
+        if (fg_json_set(meta, "generation", cJSON_CreateNumber(1)) != 0)
             return -1;
         cJSON *sp = mock_w_child_obj(obj, "spec");
         if (!sp)
             return -1;
         if (mock_kind_has_scale(k) &&
             !cJSON_GetObjectItemCaseSensitive(sp, "replicas") &&
-            mock_json_set(sp, "replicas", cJSON_CreateNumber(1)) != 0)
+            fg_json_set(sp, "replicas", cJSON_CreateNumber(1)) != 0)
             return -1;
         /* No controller runs here: a new workload has observed nothing. */
-        return mock_json_set(obj, "status", cJSON_CreateObject());
+        return fg_json_set(obj, "status", cJSON_CreateObject());
     }
     if (strcmp(k->resource, "pods") == 0) {
         cJSON *st = mock_w_child_obj(obj, "status");

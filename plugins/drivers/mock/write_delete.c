@@ -179,7 +179,7 @@ int mock_w_delete_collection(struct mock_write *w)
     const struct mock_kind *k = w->k;
     if (strcmp(k->resource, "namespaces") == 0 || (k->namespaced && !w->ns[0]))
         return mock_w_method_not_allowed(w);
-    struct mock_selector *sel[2];
+    struct fg_selector *sel[2];
     char msg[160];
     int r = mock_selectors_from_query(w->query, sel, msg, sizeof(msg));
     if (r != 0)
@@ -224,8 +224,8 @@ int mock_w_delete_collection(struct mock_write *w)
             rc = -1;
         }
     }
-    mock_selector_free(sel[0]);
-    mock_selector_free(sel[1]);
+    fg_selector_free(sel[0]);
+    fg_selector_free(sel[1]);
     if (rc == 0) {
         char rv[24];
         snprintf(rv, sizeof(rv), "%llu", (unsigned long long)w->in->store->rv);

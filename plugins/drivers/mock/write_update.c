@@ -24,7 +24,7 @@ static int conflict(struct mock_write *w, const char *name)
  * String(), requirements sorted by key. */
 static char *selector_string(const cJSON *obj)
 {
-    const cJSON *sel = mock_json_path(obj, "spec.selector");
+    const cJSON *sel = fg_json_path(obj, "spec.selector");
     struct mock_buf b = {0};
     const char *keys[64];
     const cJSON *vals[64];
@@ -188,7 +188,7 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
     }
     if (scale) {
         /* Only spec.replicas of the Scale reaches the workload. */
-        const cJSON *r = mock_json_path(obj, "spec.replicas");
+        const cJSON *r = fg_json_path(obj, "spec.replicas");
         double v = cJSON_IsNumber(r) ? r->valuedouble : -1;
         if (!cJSON_IsNumber(r) || v < 0 || v > 2147483647.0 ||
             v != (double)(int64_t)v) {
@@ -211,7 +211,7 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
         }
         cJSON *next = cJSON_Duplicate(old, 1);
         cJSON *spec = next ? mock_w_child_obj(next, "spec") : NULL;
-        if (!spec || mock_json_set(spec, "replicas", cJSON_CreateNumber(v))) {
+        if (!spec || fg_json_set(spec, "replicas", cJSON_CreateNumber(v))) {
             cJSON_Delete(next);
             goto nomem;
         }
@@ -245,8 +245,7 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
             /* The main resource cannot change status. */
             mock_w_del(obj, "status");
             const cJSON *ost = cJSON_GetObjectItemCaseSensitive(old, "status");
-            if (ost &&
-                mock_json_set(obj, "status", cJSON_Duplicate(ost, 1)) != 0)
+            if (ost && fg_json_set(obj, "status", cJSON_Duplicate(ost, 1)) != 0)
                 goto nomem;
         }
         if (strcmp(k->resource, "namespaces") == 0) {
@@ -268,18 +267,18 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
         "creationTimestamp", "generation", "deletionTimestamp",
         "deletionGracePeriodSeconds", "selfLink"};
     for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
-        const cJSON *ov = mock_json_path(
+        const cJSON *ov = fg_json_path(
             cJSON_GetObjectItemCaseSensitive(old, "metadata"), kept[i]);
         mock_w_del(meta, kept[i]);
-        if (ov && mock_json_set(meta, kept[i], cJSON_Duplicate(ov, 1)) != 0)
+        if (ov && fg_json_set(meta, kept[i], cJSON_Duplicate(ov, 1)) != 0)
             goto nomem;
     }
     if (mock_kind_has_generation(k) &&
         !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(obj, "spec"),
                        cJSON_GetObjectItemCaseSensitive(old, "spec"), 1)) {
         int64_t g = mock_json_int(old, "metadata.generation", 0);
-        if (mock_json_set(meta, "generation",
-                          cJSON_CreateNumber((double)(g + 1))) != 0)
+        if (fg_json_set(meta, "generation",
+                        cJSON_CreateNumber((double)(g + 1))) != 0)
             goto nomem;
     }
     if (mock_w_managed(w, old, obj) != 0)
@@ -407,7 +406,7 @@ int mock_w_patch(struct mock_write *w, int scale)
             rc = 1;
             snprintf(err, sizeof(err), "a merge patch must be a JSON object");
         } else {
-            doc = mock_merge_patch(doc, patch);
+            doc = fg_json_merge_patch(doc, patch);
             rc = doc ? 0 : -3;
         }
     } else if (pt == PT_JSON) {

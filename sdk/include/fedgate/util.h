@@ -178,6 +178,61 @@ int fg_bearer_token(const struct fg_header *headers, size_t n,
 char *fg_secret_read(const char *path, const char *what, char *err,
                      size_t err_len);
 
+/* ---- JSON merge patch (RFC 7386; link libcjson) ----------------------- */
+
+struct cJSON;
+
+/** Sets KEY of OBJ to V (owned; replaced when there, matched case
+ * sensitively). Returns 0; -1 (V freed) when V is NULL or memory ran out. */
+int fg_json_set(struct cJSON *obj, const char *key, struct cJSON *v);
+
+/** TARGET (owned, may be NULL) merged with PATCH; NULL on memory failure
+ * (TARGET freed). The caller bounds PATCH's depth (fg_json_depth). */
+struct cJSON *fg_json_merge_patch(struct cJSON *target,
+                                  const struct cJSON *patch);
+
+/** The value at a dotted PATH ("status.phase") of OBJ, or NULL. Keys
+ * with dots cannot be reached. */
+const struct cJSON *fg_json_path(const struct cJSON *obj, const char *path);
+
+/* ---- label and field selectors (link libcjson) -------------------------- */
+
+/** A parsed ?labelSelector= or ?fieldSelector=. Label terms: k=v, k==v,
+ * k!=v, k, !k, k in (a,b), k notin (a,b); field terms: path=v, path==v,
+ * path!=v over a dotted path of the object. */
+struct fg_selector;
+
+/** Parses a label (FIELD 0) or field (FIELD 1) selector. Returns 0, -1 on
+ * a syntax error, -2 on memory failure. An empty text matches
+ * everything. */
+int fg_selector_parse(const char *text, int field, struct fg_selector **out);
+
+/** 1 when OBJ matches S (a NULL S matches everything). */
+int fg_selector_match(const struct fg_selector *s, const struct cJSON *obj);
+
+/** V as a field selector compares it: a string as is, a bool as
+ * true/false, a number as an integer written into BUF of LEN; "" for
+ * anything else or NULL. */
+const char *fg_json_text(const struct cJSON *v, char *buf, size_t len);
+
+/** An object as a selector reads it, for holders that keep objects in
+ * another form than a cJSON tree: LABEL gives the label KEY's value or
+ * NULL when it has none; FIELD gives the value at the dotted PATH as text
+ * ("" when absent; numbers written into BUF of LEN), or NULL when it
+ * cannot be read (out of memory). */
+struct fg_selector_subject {
+    const char *(*label)(void *ctx, const char *key);
+    const char *(*field)(void *ctx, const char *path, char *buf, size_t len);
+    void *ctx;
+};
+
+/** 1 when O matches S (a NULL S matches everything), 0 when not, -1 when
+ * O's FIELD failed. */
+int fg_selector_match_subject(const struct fg_selector *s,
+                              const struct fg_selector_subject *o);
+
+void fg_selector_free(struct fg_selector *s);
+
 /* ---- Kubernetes protobuf bodies ---------------------------------------- */
 
 /* kubectl's typed commands (`create namespace`, `auth can-i`) send

@@ -307,6 +307,6 @@ void *fake_demo_instance(const char *version)
 const char *fake_item_str(const cJSON *obj, const char *path, int i,
                           const char *key)
 {
-    return mock_json_str(cJSON_GetArrayItem(mock_json_path(obj, path), i), key,
+    return mock_json_str(cJSON_GetArrayItem(fg_json_path(obj, path), i), key,
                          "");
 }

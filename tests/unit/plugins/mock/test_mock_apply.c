@@ -76,7 +76,7 @@ static const char *fields_of(const cJSON *obj, const char *manager,
     static char buf[2048];
     buf[0] = '\0';
     const cJSON *e;
-    cJSON_ArrayForEach(e, mock_json_path(obj, "metadata.managedFields"))
+    cJSON_ArrayForEach(e, fg_json_path(obj, "metadata.managedFields"))
     {
         if (strcmp(mock_json_str(e, "manager", ""), manager) == 0 &&
             strcmp(mock_json_str(e, "operation", ""), op) == 0) {
@@ -93,7 +93,7 @@ static const char *fields_of(const cJSON *obj, const char *manager,
 
 static int n_entries(const cJSON *obj)
 {
-    return cJSON_GetArraySize(mock_json_path(obj, "metadata.managedFields"));
+    return cJSON_GetArraySize(fg_json_path(obj, "metadata.managedFields"));
 }
 
 static const char deploy[] =
@@ -148,7 +148,7 @@ static void test_fieldset(void **state)
     /* What changed: a new image, one more arg (atomic: the list). */
     cJSON *next = cJSON_Duplicate(obj, 1);
     cJSON *c0 = cJSON_GetArrayItem(
-        (cJSON *)mock_json_path(next, "spec.template.spec.containers"), 0);
+        (cJSON *)fg_json_path(next, "spec.template.spec.containers"), 0);
     cJSON_ReplaceItemInObject(c0, "image", cJSON_CreateString("httpd"));
     cJSON_AddItemToArray(cJSON_GetObjectItem(c0, "args"),
                          cJSON_CreateString("c"));
@@ -170,8 +170,8 @@ static void test_fieldset(void **state)
     cJSON_Delete(inter);
     assert_int_equal(mock_fs_union(fs, ch), 0);
     cJSON *again = mock_fs_of(k, NULL, obj);
-    assert_true(cJSON_Compare(mock_json_path(again, "f:spec.f:replicas"),
-                              mock_json_path(fs, "f:spec.f:replicas"), 1));
+    assert_true(cJSON_Compare(fg_json_path(again, "f:spec.f:replicas"),
+                              fg_json_path(fs, "f:spec.f:replicas"), 1));
     cJSON_Delete(again);
 
     /* Removing a set's fields: the container item, a label. */
@@ -180,10 +180,10 @@ static void test_fieldset(void **state)
         "\"f:template\":{\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":"
         "\\\"web\\\"}\":{\".\":{}}}}}}}");
     mock_fs_remove(next, rm);
-    assert_null(mock_json_path(next, "metadata.labels.app"));
-    assert_int_equal(cJSON_GetArraySize(
-                         mock_json_path(next, "spec.template.spec.containers")),
-                     0);
+    assert_null(fg_json_path(next, "metadata.labels.app"));
+    assert_int_equal(
+        cJSON_GetArraySize(fg_json_path(next, "spec.template.spec.containers")),
+        0);
     cJSON_Delete(rm);
     cJSON_Delete(ch);
     cJSON_Delete(next);
@@ -206,7 +206,7 @@ static void test_update_entries(void **state)
                         "\"f:data\":{\"f:x\":{},\"f:y\":{}}}");
     assert_string_equal(
         mock_json_str(
-            cJSON_GetArrayItem(mock_json_path(d, "metadata.managedFields"), 0),
+            cJSON_GetArrayItem(fg_json_path(d, "metadata.managedFields"), 0),
             "apiVersion", ""),
         "v1");
     cJSON_Delete(d);
@@ -243,7 +243,7 @@ static void test_update_entries(void **state)
         "Apply failed with 2 conflicts: conflicts with \"kubectl-create\" "
         "using v1:\n- .metadata.labels.a\nconflicts with \"kubectl\" using "
         "v1:\n- .data.x");
-    const cJSON *causes = mock_json_path(d, "details.causes");
+    const cJSON *causes = fg_json_path(d, "details.causes");
     assert_int_equal(cJSON_GetArraySize(causes), 2);
     assert_string_equal(fake_item_str(d, "details.causes", 1, "reason"),
                         "FieldManagerConflict");
@@ -327,8 +327,8 @@ static void test_apply(void **state)
             "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{"
             "\"name\":\"ssa\"}}",
             200);
-    assert_null(mock_json_path(d, "data.x"));
-    assert_null(mock_json_path(d, "data.y"));
+    assert_null(fg_json_path(d, "data.x"));
+    assert_null(fg_json_path(d, "data.y"));
     assert_string_equal(mock_json_str(d, "metadata.labels.l", ""), "1");
     assert_int_equal(n_entries(d), 1);
     cJSON_Delete(d);
@@ -381,7 +381,7 @@ static void test_apply_merge_keys(void **state)
     d = req(in, "GET", path, NULL, NULL, NULL, NULL, 200);
     const cJSON *e;
     int found = 0;
-    cJSON_ArrayForEach(e, mock_json_path(d, "metadata.managedFields"))
+    cJSON_ArrayForEach(e, fg_json_path(d, "metadata.managedFields"))
     {
         if (strcmp(mock_json_str(e, "manager", ""), "kubectl-scale") == 0) {
             found = 1;

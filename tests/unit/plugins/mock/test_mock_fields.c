@@ -110,7 +110,7 @@ static void test_modes(void **state)
                         "299 - \"unknown field \\\"metadata.bogus2\\\"\", "
                         "299 - \"unknown field \\\"bogus\\\"\"");
     assert_null(cJSON_GetObjectItem(a.doc, "bogus"));
-    assert_null(mock_json_path(a.doc, "metadata.bogus2"));
+    assert_null(fg_json_path(a.doc, "metadata.bogus2"));
     cJSON_Delete(a.doc);
     snprintf(body, sizeof(body), bogus, "i");
     a = req(in, "POST", CMS, "fieldValidation=Ignore", JSON, body, 201);

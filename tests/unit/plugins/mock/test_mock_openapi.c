@@ -73,12 +73,12 @@ static void check_refs(const cJSON *node, const cJSON *schemas,
 static void check_gv_doc(const cJSON *d, const char *group)
 {
     assert_string_equal(mock_json_str(d, "openapi", ""), "3.0.0");
-    const cJSON *schemas = mock_json_path(d, "components.schemas");
+    const cJSON *schemas = fg_json_path(d, "components.schemas");
     assert_true(cJSON_IsObject(schemas));
     check_refs(d, schemas, "#/components/schemas/");
     int patches = 0;
     const cJSON *item;
-    cJSON_ArrayForEach(item, mock_json_path(d, "paths"))
+    cJSON_ArrayForEach(item, fg_json_path(d, "paths"))
     {
         const cJSON *patch = cJSON_GetObjectItemCaseSensitive(item, "patch");
         if (!patch)
@@ -137,7 +137,7 @@ static void test_kinds_have_schemas(void **state)
         snprintf(name, sizeof(name), "io.k8s.api.%s.v1.%s",
                  k->group[0] ? "apps" : "core", k->kind);
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(
-            mock_json_path(k->group[0] ? apps : core, "components.schemas"),
+            fg_json_path(k->group[0] ? apps : core, "components.schemas"),
             name);
         if (!s)
             fail_msg("no schema %s", name);
@@ -145,13 +145,13 @@ static void test_kinds_have_schemas(void **state)
             cJSON_GetObjectItem(s, "x-kubernetes-group-version-kind"), 0);
         assert_string_equal(mock_json_str(gvk, "kind", ""), k->kind);
         assert_string_equal(mock_json_str(gvk, "group", "?"), k->group);
-        assert_non_null(mock_json_path(s, "properties.metadata"));
+        assert_non_null(fg_json_path(s, "properties.metadata"));
     }
     /* Patch metadata kubectl's strategic merge relies on. */
-    const cJSON *containers = mock_json_path(core, "components.schemas");
+    const cJSON *containers = fg_json_path(core, "components.schemas");
     containers = cJSON_GetObjectItemCaseSensitive(containers,
                                                   "io.k8s.api.core.v1.PodSpec");
-    containers = mock_json_path(containers, "properties.containers");
+    containers = fg_json_path(containers, "properties.containers");
     assert_string_equal(
         mock_json_str(containers, "x-kubernetes-patch-merge-key", ""), "name");
     assert_string_equal(

@@ -84,7 +84,7 @@ static int walk(const char *path, const char *extra, int limit,
         }
         pages++;
         const char *next = mock_json_str(d, "metadata.continue", "");
-        const cJSON *rem = mock_json_path(d, "metadata.remainingItemCount");
+        const cJSON *rem = fg_json_path(d, "metadata.remainingItemCount");
         if (next[0] && !extra[0])
             assert_non_null(rem);
         if (!next[0])

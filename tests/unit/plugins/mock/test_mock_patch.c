@@ -29,7 +29,7 @@ static void merge_case(const char *target, const char *patch, const char *want)
     cJSON *t = cJSON_Parse(target), *p = cJSON_Parse(patch);
     assert_non_null(t);
     assert_non_null(p);
-    cJSON *r = mock_merge_patch(t, p);
+    cJSON *r = fg_json_merge_patch(t, p);
     assert_non_null(r);
     expect_json(r, want);
     cJSON_Delete(r);

@@ -154,9 +154,9 @@ static void test_configmap_and_secret(void **state)
     assert_string_equal(mock_json_str(o, "metadata.annotations.note", ""),
                         "hello");
     assert_string_equal(mock_json_str(o, "data.b", ""), "two words");
-    assert_null(mock_json_path(o, "metadata.creationTimestamp"));
-    assert_null(mock_json_path(o, "metadata.generation"));
-    assert_null(mock_json_path(o, "immutable"));
+    assert_null(fg_json_path(o, "metadata.creationTimestamp"));
+    assert_null(fg_json_path(o, "metadata.generation"));
+    assert_null(fg_json_path(o, "immutable"));
     cJSON_Delete(o);
 
     /* A Secret's data is bytes: base64 in JSON. */
@@ -172,7 +172,7 @@ static void test_configmap_and_secret(void **state)
     o = decode_ok(&body);
     assert_string_equal(mock_json_str(o, "data.password", ""), "aHVudGVyMg==");
     assert_string_equal(mock_json_str(o, "type", ""), "Opaque");
-    assert_true(cJSON_IsFalse(mock_json_path(o, "immutable")));
+    assert_true(cJSON_IsFalse(fg_json_path(o, "immutable")));
     cJSON_Delete(o);
 }
 
@@ -200,11 +200,10 @@ static void test_serviceaccount(void **state)
     assert_string_equal(fake_item_str(o, "secrets", 0, "name"), "token");
     assert_string_equal(
         mock_json_str(
-            cJSON_GetArrayItem(mock_json_path(o, "imagePullSecrets"), 0),
-            "name", ""),
+            cJSON_GetArrayItem(fg_json_path(o, "imagePullSecrets"), 0), "name",
+            ""),
         "registry");
-    assert_true(
-        cJSON_IsFalse(mock_json_path(o, "automountServiceAccountToken")));
+    assert_true(cJSON_IsFalse(fg_json_path(o, "automountServiceAccountToken")));
     cJSON_Delete(o);
 }
 
@@ -252,22 +251,22 @@ static void test_deployment(void **state)
     assert_int_equal(mock_json_int(o, "spec.replicas", -1), 0);
     assert_string_equal(mock_json_str(o, "spec.selector.matchLabels.app", ""),
                         "web");
-    assert_null(mock_json_path(o, "spec.strategy"));
-    const cJSON *ctr = cJSON_GetArrayItem(
-        mock_json_path(o, "spec.template.spec.containers"), 0);
+    assert_null(fg_json_path(o, "spec.strategy"));
+    const cJSON *ctr =
+        cJSON_GetArrayItem(fg_json_path(o, "spec.template.spec.containers"), 0);
     assert_string_equal(mock_json_str(ctr, "image", ""), "nginx:1.27");
-    assert_int_equal(cJSON_GetArraySize(mock_json_path(ctr, "args")), 2);
+    assert_int_equal(cJSON_GetArraySize(fg_json_path(ctr, "args")), 2);
     assert_string_equal(
-        cJSON_GetArrayItem(mock_json_path(ctr, "args"), 1)->valuestring,
+        cJSON_GetArrayItem(fg_json_path(ctr, "args"), 1)->valuestring,
         "daemon off;");
     assert_int_equal(
-        mock_json_int(cJSON_GetArrayItem(mock_json_path(ctr, "ports"), 0),
+        mock_json_int(cJSON_GetArrayItem(fg_json_path(ctr, "ports"), 0),
                       "containerPort", 0),
         8080);
     assert_string_equal(fake_item_str(ctr, "env", 0, "value"), "fast");
     assert_string_equal(mock_json_str(ctr, "resources.requests.cpu", ""),
                         "250m");
-    assert_null(mock_json_path(ctr, "stdin"));
+    assert_null(fg_json_path(ctr, "stdin"));
     assert_int_equal(mock_json_int(o,
                                    "spec.template.spec."
                                    "terminationGracePeriodSeconds",

@@ -89,7 +89,7 @@ static void test_fills_metadata(void **state)
     assert_non_null(o);
     j = mock_obj_json(o);
     assert_string_equal(mock_json_str(j, "status.phase", ""), "Active");
-    const cJSON *labels = mock_json_path(j, "metadata.labels");
+    const cJSON *labels = fg_json_path(j, "metadata.labels");
     const cJSON *l =
         cJSON_GetObjectItemCaseSensitive(labels, "kubernetes.io/metadata.name");
     assert_true(cJSON_IsString(l));

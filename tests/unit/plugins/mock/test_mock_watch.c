@@ -160,7 +160,7 @@ static int events(struct watch *w, char *buf, size_t len)
         const char *name = mock_json_str(e, "object.metadata.name", "");
         if (strcmp(mock_json_str(e, "object.kind", ""), "Table") == 0)
             name = mock_json_str(
-                cJSON_GetArrayItem(mock_json_path(e, "object.rows"), 0),
+                cJSON_GetArrayItem(fg_json_path(e, "object.rows"), 0),
                 "object.metadata.name", "?");
         size_t used = strlen(buf);
         snprintf(buf + used, len - used, "%s%s %s", n ? "," : "", type, name);
@@ -542,9 +542,9 @@ static void test_table_events(void **state)
     cJSON *e = cJSON_Parse(w.c.body.p);
     assert_non_null(e);
     assert_string_equal(mock_json_str(e, "object.kind", ""), "Table");
-    assert_int_equal(cJSON_GetArraySize(mock_json_path(e, "object.rows")), 1);
+    assert_int_equal(cJSON_GetArraySize(fg_json_path(e, "object.rows")), 1);
     assert_true(
-        cJSON_GetArraySize(mock_json_path(e, "object.columnDefinitions")) > 3);
+        cJSON_GetArraySize(fg_json_path(e, "object.columnDefinitions")) > 3);
     cJSON_Delete(e);
     watch_close(&w);
     fake_client_free(&w.c);

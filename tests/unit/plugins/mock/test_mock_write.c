@@ -79,7 +79,7 @@ static void test_create(void **state)
                    "\"metadata\":{\"name\":\"team-a\"}}",
                    201);
     assert_string_equal(mock_json_str(d, "status.phase", ""), "Active");
-    const cJSON *labels = mock_json_path(d, "metadata.labels");
+    const cJSON *labels = fg_json_path(d, "metadata.labels");
     assert_string_equal(
         cJSON_GetObjectItem(labels, "kubernetes.io/metadata.name")->valuestring,
         "team-a");
@@ -100,7 +100,7 @@ static void test_create(void **state)
     assert_memory_equal(name, "cfg-", 4);
     assert_string_equal(mock_json_str(d, "kind", ""), "ConfigMap");
     assert_string_equal(mock_json_str(d, "apiVersion", ""), "v1");
-    assert_null(mock_json_path(d, "metadata.generation"));
+    assert_null(fg_json_path(d, "metadata.generation"));
     cJSON_Delete(d);
 
     d = req(in, "POST", "/apis/apps/v1/namespaces/team-a/deployments", NULL,
@@ -111,7 +111,7 @@ static void test_create(void **state)
             201);
     assert_int_equal(mock_json_int(d, "metadata.generation", 0), 1);
     assert_int_equal(mock_json_int(d, "spec.replicas", 0), 1);
-    assert_null(mock_json_path(d, "status.replicas"));
+    assert_null(fg_json_path(d, "status.replicas"));
     cJSON_Delete(d);
 
     expect_message(req(in, "POST",
@@ -188,7 +188,7 @@ static void test_create(void **state)
             201);
     assert_string_equal(mock_json_str(d, "data.pw", ""), "aHVudGVyMg==");
     assert_string_equal(mock_json_str(d, "type", ""), "Opaque");
-    assert_null(mock_json_path(d, "stringData"));
+    assert_null(fg_json_path(d, "stringData"));
     cJSON_Delete(d);
     mock_driver_ops.instance_free(in);
 }
@@ -418,7 +418,7 @@ static void test_delete(void **state)
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s",
              mock_store_bucket(mi->store, pods)->v[0]->ns, other);
     d = req(in, "DELETE", path, "gracePeriodSeconds=0", NULL, NULL, 200);
-    assert_null(mock_json_path(d, "metadata.deletionTimestamp"));
+    assert_null(fg_json_path(d, "metadata.deletionTimestamp"));
     cJSON_Delete(d);
     d = req(in, "DELETE", path, NULL, NULL, NULL, 404);
     cJSON_Delete(d);
@@ -505,8 +505,7 @@ static void test_serviceaccount(void **state)
     cJSON_Delete(d);
     d = req(in, "GET", "/api/v1/namespaces/shop/serviceaccounts/fedgate", NULL,
             NULL, NULL, 200);
-    assert_true(
-        cJSON_IsFalse(mock_json_path(d, "automountServiceAccountToken")));
+    assert_true(cJSON_IsFalse(fg_json_path(d, "automountServiceAccountToken")));
     cJSON_Delete(d);
     d = req(in, "GET", "/api/v1/serviceaccounts", NULL, NULL, NULL, 200);
     assert_string_equal(mock_json_str(d, "kind", ""), "ServiceAccountList");
@@ -568,7 +567,7 @@ static void test_cluster_ip(void **state)
         assert_int_equal(sscanf(ip, "%d.%d.%d.%d", &a, &b, &c, &e), 4);
         assert_true(b >= 96 && b <= 111);
         assert_string_equal(
-            cJSON_GetArrayItem(mock_json_path(d, "spec.clusterIPs"), 0)
+            cJSON_GetArrayItem(fg_json_path(d, "spec.clusterIPs"), 0)
                 ->valuestring,
             ip);
         assert_string_equal(mock_json_str(d, "spec.ipFamilyPolicy", ""),

@@ -1,7 +1,7 @@
-/* One request from fedgatectl to the gateway (ask.h). A tool that asks a
- * handful of questions and exits needs no event loop: the socket blocks
- * with timeouts, one connection per question (Connection: close). */
-#include "ask.h"
+/* One blocking request (ask.h). A tool that asks a handful of questions,
+ * or a thread that checks one member, needs no event loop: the socket
+ * blocks with timeouts, one connection per question (Connection: close). */
+#include "client/ask.h"
 
 #include <netdb.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@
 #include "client/client.h"
 
 struct reading {
-    struct fg_ctl_answer *out;
+    struct fg_ask_answer *out;
     size_t cap;
     int complete;
 };
@@ -34,8 +34,8 @@ static int on_head(void *arg, int status, const struct fg_header *h, size_t n)
 static int on_body(void *arg, const char *buf, size_t len)
 {
     struct reading *r = arg;
-    struct fg_ctl_answer *a = r->out;
-    if (len > FG_CTL_MAX_ANSWER - a->len)
+    struct fg_ask_answer *a = r->out;
+    if (len > FG_ASK_MAX_ANSWER - a->len)
         return -1;
     if (a->len + len + 1 > r->cap) {
         size_t cap = (a->len + len + 1) * 2;
@@ -95,8 +95,7 @@ static int dial(const struct fg_client_url *url, int timeout_ms,
 /* The request head and body as one text, malloc'd; NULL when a header
  * value cannot be sent or memory runs out. */
 static char *request_text(const char *method, const char *target,
-                          const char *authority,
-                          const struct fg_ctl_gateway *gw,
+                          const char *authority, const struct fg_ask_server *gw,
                           const struct fg_header *headers, size_t n,
                           const char *body)
 {
@@ -137,7 +136,7 @@ static char *request_text(const char *method, const char *target,
 }
 
 /* Writes TEXT and feeds the answer to the parser until it completes. */
-static int exchange(SSL *ssl, const char *text, struct fg_ctl_answer *out,
+static int exchange(SSL *ssl, const char *text, struct fg_ask_answer *out,
                     struct fg_error *err)
 {
     struct reading r = {.out = out};
@@ -181,10 +180,9 @@ done:
     return rc;
 }
 
-int fg_ctl_ask(const struct fg_ctl_gateway *gw, const char *method,
-               const char *target, const struct fg_header *headers, size_t n,
-               const char *body, struct fg_ctl_answer *out,
-               struct fg_error *err)
+int fg_ask(const struct fg_ask_server *gw, const char *method,
+           const char *target, const struct fg_header *headers, size_t n,
+           const char *body, struct fg_ask_answer *out, struct fg_error *err)
 {
     struct fg_client_cfg cfg = {.ca_file = (char *)gw->ca_file,
                                 .cert_file = (char *)gw->cert_file,
@@ -211,7 +209,7 @@ int fg_ctl_ask(const struct fg_ctl_gateway *gw, const char *method,
         rc = exchange(ssl, text, out, err);
     ERR_clear_error();
     if (rc != 0)
-        fg_ctl_answer_free(out);
+        fg_ask_answer_free(out);
     SSL_free(ssl);
     SSL_CTX_free(ctx);
     if (fd >= 0)
@@ -222,7 +220,7 @@ int fg_ctl_ask(const struct fg_ctl_gateway *gw, const char *method,
     return rc;
 }
 
-void fg_ctl_answer_free(struct fg_ctl_answer *a)
+void fg_ask_answer_free(struct fg_ask_answer *a)
 {
     free(a->body);
     a->body = NULL;
