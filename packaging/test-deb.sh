@@ -30,8 +30,9 @@ pid=""
 cleanup() {
   [ -z "$pid" ] || kill "$pid" 2>/dev/null || true
   rm -f "$member" "$rules"
-  DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq fedgate fedgate-mock \
-    fedgate-sdk >/dev/null 2>&1 || true
+  # dpkg, not apt-get: apt refuses the whole purge when one package (the
+  # SDK, on a failure before its step) is not installed
+  dpkg --purge fedgate-sdk fedgate-mock fedgate >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
