@@ -36,6 +36,13 @@
 #define SOCK_HIGH (64 * 1024)
 #define STREAM_WINDOW (256 * 1024)
 #define MAX_STREAMS 250
+/* Body bytes the host may have in flight over all streams: every stream's
+ * whole window, so streams whose apiserver stopped taking their body (a
+ * stalled port-forward or exec stdin) hold only their own window and never
+ * the connection's (HTTP/2's default of 64 KiB, which one such stream
+ * filled, stopping every upload and upgrade on the tunnel). What a stream
+ * holds stays bounded by its own window. */
+#define CONN_WINDOW (MAX_STREAMS * STREAM_WINDOW)
 #define MAX_HEADERS 100
 #define MAX_HEADER_BYTES (64 * 1024)
 
@@ -649,7 +656,9 @@ struct agent_session *agent_session_new(struct agent *a,
     };
     if (rc != 0 || !s->flush_ev || !s->ping_ev ||
         event_add(s->ping_ev, &every) != 0 ||
-        nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, settings, 3) != 0) {
+        nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, settings, 3) != 0 ||
+        nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0,
+                                              CONN_WINDOW) != 0) {
         if (rc == 0)
             nghttp2_session_del(s->ng);
         if (s->flush_ev)
