@@ -8,7 +8,8 @@
  * host's window lets it out (FG_PAUSE / resume). Upgrades (exec, attach,
  * port-forward) arrive as extended CONNECT streams (RFC 8441, :protocol
  * websocket or SPDY/3.1): the agent makes the HTTP/1.1 upgrade to its
- * apiserver, and only on its 101 answers 200, after which the stream's
+ * apiserver with the client's method (fedgate-method, tunnel.h), and only
+ * on its 101 answers 200, after which the stream's
  * DATA is the byte pipe; any other answer goes back as it is. Keepalive: a PING
  * every ping interval, and a host silent for 3 intervals (not a byte, not even
  * a PING answer) is dead: the session ends and the agent dials again, as the
@@ -53,7 +54,8 @@ struct sstream {
     int32_t id;
     enum kind kind;
     char *method, *path, *query;
-    char *protocol; /* extended CONNECT's :protocol */
+    char *protocol;       /* extended CONNECT's :protocol */
+    char *upgrade_method; /* its fedgate-method: the client's (tunnel.h) */
     struct fg_header *h;
     size_t n, header_bytes;
     int too_large;
@@ -102,6 +104,7 @@ static void stream_free(struct sstream *st)
     free(st->path);
     free(st->query);
     free(st->protocol);
+    free(st->upgrade_method);
     if (st->out)
         evbuffer_free(st->out);
     free(st);
@@ -366,8 +369,9 @@ static void forward(struct sstream *st)
         .base_path = "",
     };
     if (st->protocol) {
-        /* the HTTP/1.1 upgrade the host's caller asked for */
-        head.method = "GET";
+        /* the HTTP/1.1 upgrade the host's caller asked for, with its
+         * method (a host without fedgate-method only ever sent GET's) */
+        head.method = st->upgrade_method ? st->upgrade_method : "GET";
         head.upgrade = st->protocol;
     }
     st->cs = fg_client_stream_open(a->api, &head, extra, n_extra, &api_cb, st);
@@ -377,14 +381,18 @@ static void forward(struct sstream *st)
 }
 
 /* Whether ST is a request the agent can pass on: an upgrade only as
- * extended CONNECT for websocket or SPDY/3.1, and no CONNECT else. */
+ * extended CONNECT for websocket or SPDY/3.1, with GET or POST as its
+ * method, and no CONNECT else (where a fedgate-method is dropped). */
 static int upgrade_ok(const struct sstream *st)
 {
     int connect = strcmp(st->method, "CONNECT") == 0;
     if (!st->protocol)
         return !connect;
-    return connect && (strcasecmp(st->protocol, "websocket") == 0 ||
-                       strcasecmp(st->protocol, "SPDY/3.1") == 0);
+    const char *m = st->upgrade_method;
+    return connect &&
+           (strcasecmp(st->protocol, "websocket") == 0 ||
+            strcasecmp(st->protocol, "SPDY/3.1") == 0) &&
+           (!m || strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0);
 }
 
 static void dispatch(struct sstream *st, int end_stream)
@@ -457,6 +465,9 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f,
         slot = &st->path;
     else if (nlen == 9 && memcmp(n, ":protocol", 9) == 0)
         slot = &st->protocol;
+    else if (nlen == sizeof(TUNNEL_H_METHOD) - 1 &&
+             memcmp(n, TUNNEL_H_METHOD, nlen) == 0)
+        slot = &st->upgrade_method; /* the tunnel's, never the apiserver's */
     if (slot) {
         if (*slot)
             st->too_large = 1;
