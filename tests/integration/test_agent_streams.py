@@ -310,11 +310,16 @@ class AgentLongForwardTest(AgentTarget, AgentCase):
             stalled.stop()
 
     def counts(self):
-        """What an open port-forward holds, per process."""
+        """What an open port-forward holds, per process: the host's
+        requests and connections, the agent's tunnel streams (its debug
+        log) and fds, the member's fds."""
         code, text = self.curl("/metrics")
         self.assertEqual(code, 200, text)
         out = {"host requests": metric(text, "fedgate_requests_in_flight"),
                "host connections": metric(text, "fedgate_connections_open")}
+        closed = re.findall(r"tunnel: stream \d+ closed \((\d+) open\)",
+                            self.agent.logs())
+        out["agent streams"] = int(closed[-1]) if closed else None
         for who, pid in (("agent", self.agent.proc.pid),
                          ("member", self.member.proc.pid)):
             out[who + " fds"] = len(os.listdir("/proc/%d/fd" % pid))
@@ -368,7 +373,8 @@ class AgentLongForwardTest(AgentTarget, AgentCase):
 
 class Relay:
     """A TCP relay from a local port to TARGET on 127.0.0.1 whose
-    connections the test can cut, as a network drop would."""
+    connections the test can cut (RST) or black-hole (bytes read and
+    dropped, as a network that silently loses everything)."""
 
     def __init__(self, target):
         self.target = target
@@ -377,6 +383,8 @@ class Relay:
         self.lsock.listen(16)
         self.port = self.lsock.getsockname()[1]
         self.pairs = []
+        self.holes = set()  # sockets whose bytes are dropped
+        self.reset = set()  # sockets cut: closed with RST
         self.lock = threading.Lock()
         self.closed = False
         threading.Thread(target=self._accept, daemon=True).start()
@@ -394,31 +402,43 @@ class Relay:
                 threading.Thread(target=self._copy, args=(x, y),
                                  daemon=True).start()
 
-    @staticmethod
-    def _copy(src, dst):
+    def _copy(self, src, dst):
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
-                dst.sendall(data)
+                if src not in self.holes:
+                    dst.sendall(data)
         except OSError:
             pass
         for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            if s not in self.reset:  # an end passed on: FIN
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            s.close()  # after a cut: RST (SO_LINGER 0)
+
+    def black_hole(self):
+        """Drops every byte of the connections relayed so far."""
+        with self.lock:
+            for pair in self.pairs:
+                self.holes.update(pair)
 
     def cut(self):
         """Resets every connection relayed so far (RST, no FIN)."""
         with self.lock:
             pairs, self.pairs = self.pairs, []
         for pair in pairs:
+            self.reset.update(pair)
             for s in pair:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                             b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                s.close()
+                try:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    s.shutdown(socket.SHUT_RD)  # wakes its copy thread
+                except OSError:
+                    pass  # its copy thread closed it
 
     def close(self):
         self.closed = True
@@ -428,25 +448,32 @@ class Relay:
 
 class AgentTunnelDropTest(AgentCase):
     """Member "cut" is served by an agent that reaches the host through a
-    Relay."""
+    Relay; both sides PING every second (a silent tunnel is dead after 3)."""
     MEMBERS = ("edge", "cut")
+    TUNNEL = "ping_interval = 1s\n"
+    AGENT_ARGS = ("--ping-interval", "1")
 
     def setUp(self):
         self.cache_dir = tempfile.mkdtemp(prefix="fedgate-kcache-")
         self.addCleanup(shutil.rmtree, self.cache_dir, ignore_errors=True)
         self.relay = Relay(self.host.tunnel)
         self.addCleanup(self.relay.close)
-        a = Agent(self.host, self.member, "cut", self.token_file)
+        a = Agent(self.host, self.member, "cut", self.token_file,
+                  extra=self.AGENT_ARGS)
         a.args[a.args.index("--host") + 1] = \
             "https://127.0.0.1:%d" % self.relay.port
-        self.agents.append(a)  # stopped by tearDownClass
+        self.agents.append(a)  # its exit code checked by tearDownClass
         self.cut_agent = a.start()
+        self.addCleanup(a.stop)
         self.wait_joined(1)
 
+    def joins(self):
+        return len(re.findall(r'member "cut": tunnel from \S+ joined',
+                              self.host.logs()))
+
     def wait_joined(self, n):
-        wait_for(lambda: len(re.findall(r'member "cut": tunnel from \S+ '
-                                        r'joined', self.host.logs())) >= n,
-                 30, "the agent of \"cut\" to join (%d)" % n)
+        wait_for(lambda: self.joins() >= n, 30,
+                 "the agent of \"cut\" to join (%d)" % n)
 
     def target(self):
         return self.host, "cut"
@@ -454,9 +481,17 @@ class AgentTunnelDropTest(AgentCase):
     def test_cut_mid_port_forward(self):
         for ws in (True, False):
             with self.subTest(websockets=ws):
-                self.cut_mid_port_forward(ws, 2 + (not ws))
+                self.drop_mid_port_forward(ws, self.relay.cut, 20)
 
-    def cut_mid_port_forward(self, websockets, joins):
+    def test_black_hole_mid_port_forward(self):
+        # the host finds the tunnel dead after 3 unanswered PINGs
+        self.drop_mid_port_forward(True, self.relay.black_hole, 4 + 1 + 10)
+
+    def drop_mid_port_forward(self, websockets, drop, within):
+        """DROP the tunnel while a port-forward moves data: kubectl exits
+        within WITHIN seconds, saying so, and the forwarded connection ends;
+        the agent dials again and a new port-forward works."""
+        joins = self.joins()
         f = Forward(self, REDIS, "6379", websockets)
         try:
             pump = Pump(f.port)
@@ -464,30 +499,28 @@ class AgentTunnelDropTest(AgentCase):
                 wait_for(lambda: pump.bad or pump.received > MIB, 30,
                          "the port-forward to move data")
                 self.assertIsNone(pump.bad)
-                self.relay.cut()
-                cut = time.monotonic()
-                # kubectl sees its connection end: it exits, and the
-                # forwarded connection ends with it
+                drop()
+                dropped = time.monotonic()
                 try:
-                    code = f.proc.wait(20)
+                    code = f.proc.wait(within)
                 except subprocess.TimeoutExpired:
-                    self.fail("kubectl port-forward hangs after the cut")
-                ended = time.monotonic() - cut
+                    self.fail("kubectl port-forward hangs after the drop")
+                ended = time.monotonic() - dropped
                 for t in pump.threads:
                     t.join(20)
                     self.assertFalse(t.is_alive(), "the forwarded "
-                                     "connection hangs after the cut")
+                                     "connection hangs after the drop")
             finally:
                 pump.stop()
         finally:
             f.stop()
-        print("\ntunnel cut mid port-forward (%s): kubectl exited %d after "
-              "%.2f s" % ("WebSocket" if websockets else "SPDY", code, ended),
-              file=sys.stderr)
+        print("\ntunnel %s mid port-forward (%s): kubectl exited %d after "
+              "%.2f s" % (drop.__name__, "WebSocket" if websockets else
+                          "SPDY", code, ended), file=sys.stderr)
         self.assertNotEqual(code, 0)
         self.assertTrue(f.err.wait(lambda l: "lost connection to pod" in l,
                                    10), f.err.seen)
-        self.wait_joined(joins)  # the agent dialled again by itself
+        self.wait_joined(joins + 1)  # the agent dialled again by itself
         f = Forward(self, REDIS, "6379", websockets)
         try:
             echo_round_trip(self, f.port, MIB)

@@ -77,6 +77,7 @@ struct agent_session {
     struct event *ping_ev;
     unsigned silent; /* ping intervals with nothing from the host */
     struct sstream *streams;
+    size_t n_streams; /* in the list; logged as each closes (debug) */
     char offered[TUNNEL_HOST_ID_LEN + 1]; /* the hello's host id */
     int joined;
     int ending;
@@ -93,6 +94,7 @@ static void stream_free(struct sstream *st)
     while (*p != st)
         p = &(*p)->next;
     *p = st->next;
+    st->s->n_streams--;
     if (st->cs)
         fg_client_stream_close(st->cs);
     for (size_t i = 0; i < st->n; i++) {
@@ -438,6 +440,7 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f,
     st->id = f->hd.stream_id;
     st->next = s->streams;
     s->streams = st;
+    s->n_streams++;
     nghttp2_session_set_stream_user_data(ng, st->id, st);
     return 0;
 }
@@ -536,10 +539,12 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code,
                            void *user)
 {
     (void)code;
-    (void)user;
+    struct agent_session *s = user;
     struct sstream *st = nghttp2_session_get_stream_user_data(ng, id);
-    if (st)
+    if (st) {
         stream_free(st);
+        fg_debug("tunnel: stream %d closed (%zu open)", (int)id, s->n_streams);
+    }
     return 0;
 }
 
