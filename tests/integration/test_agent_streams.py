@@ -31,11 +31,12 @@ import unittest
 from agent_harness import Agent, AgentCase
 from harness import wait_for
 from test_audit import audit_section
+from test_direct import direct_member
 from test_direct_streams import proc_status, sanitized
 from test_direct_tour import Lines
 from test_exec_spdy import POD, SpdyExecCases
 from test_kubectl_cp import CpCases
-from test_portforward import REDIS, Forward, PortForwardCases, recv_exactly
+from test_portforward import REDIS, Forward, PortForwardCases
 from tours import kubectl_exec_tour
 
 MIB = 1024 * 1024
@@ -171,16 +172,27 @@ class AgentSpdyExecTest(AgentTarget, SpdyExecCases, AgentCase):
         return {e["verb"] for e in seen()}
 
     def test_member_sees_the_clients_method(self):
-        for ws, marker, verb in ((True, "ws-marker", "get"),
-                                 (False, "spdy-marker", "create")):
-            env = dict(os.environ, KUBECTL_REMOTE_COMMAND_WEBSOCKETS=(
-                "true" if ws else "false"))
-            out = subprocess.run(
-                ["kubectl", "--kubeconfig", self.host.kubeconfig, "--context",
-                 "edge", "exec", "-n", "shop", POD, "--", "echo", marker],
-                capture_output=True, text=True, timeout=60, env=env)
-            self.assertEqual(out.stdout, marker + "\n", out.stderr)
-            self.assertEqual(self.member_verbs(marker), {verb}, marker)
+        """Through the agent as through a direct member of the same host
+        (added by a reload): SPDY's POST is create, WebSocket's GET get."""
+        self.host.write("40-direct.ini", direct_member(
+            "direct", self.member.port, self.member.ca,
+            os.path.join(self.member.state, "admin.token")))
+        self.host.signal(signal.SIGHUP)
+        wait_for(lambda: self.curl("/clusters/direct/version")[0] == 200,
+                 30, "the direct member to be served")
+        for member in ("edge", "direct"):
+            for ws, verb in ((True, "get"), (False, "create")):
+                marker = "%s-%s" % (member, "ws" if ws else "spdy")
+                env = dict(os.environ, KUBECTL_REMOTE_COMMAND_WEBSOCKETS=(
+                    "true" if ws else "false"))
+                out = subprocess.run(
+                    ["kubectl", "--kubeconfig", self.host.kubeconfig,
+                     "--context", "edge", "--server",
+                     self.host.base + "/clusters/" + member, "exec", "-n",
+                     "shop", POD, "--", "echo", marker],
+                    capture_output=True, text=True, timeout=60, env=env)
+                self.assertEqual(out.stdout, marker + "\n", out.stderr)
+                self.assertEqual(self.member_verbs(marker), {verb}, marker)
 
 
 class AgentCpTest(AgentTarget, CpCases, AgentCase):
@@ -220,13 +232,7 @@ class AgentLongForwardTest(AgentTarget, AgentCase):
 
     def list_latency(self, n=10):
         """Median seconds of listing pods through the tunnel."""
-        times = []
-        for _ in range(n):
-            t0 = time.monotonic()
-            code, body = self.curl("/clusters/edge/api/v1/pods")
-            times.append(time.monotonic() - t0)
-            self.assertEqual(code, 200, body)
-        return statistics.median(times)
+        return self.median_get("/clusters/edge/api/v1/pods", n)
 
     def watch_latency(self, n=5):
         """Median seconds from creating a ConfigMap to its ADDED event on a
