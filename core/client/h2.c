@@ -9,7 +9,8 @@
  * Over an adopted connection an upgrade (websocket, SPDY/3.1) is an
  * extended CONNECT stream (RFC 8441, when the peer's SETTINGS allow it):
  * the peer's 2xx is the caller's 101, and from then on the stream's DATA
- * is the byte pipe both ways; any other answer is relayed as it is.
+ * is the byte pipe both ways; any other answer is relayed as it is, and
+ * ends the request side (the stream closes with the answer).
  * client_ping is the keepalive: a PING unanswered past its deadline counts
  * as a lost connection, for a peer that vanished without closing. */
 #include <stdio.h>
@@ -193,6 +194,11 @@ static void deliver_head(struct fg_client_stream *st)
         /* the tunnel is up: the peer switched protocols (RFC 8441) */
         status = 101;
         st->piping = 1;
+    } else if (st->upgrade && st->h2 && st->h2->ng) {
+        /* refused: no byte of the caller's follows, so the request side
+         * ends (read_body), and the stream closes once the answer did */
+        nghttp2_session_resume_data(st->h2->ng, st->h2_id);
+        st->h2->want_send = 1;
     }
     int rc = fg_client_stream_head(st, status, h, n);
     free(h);
@@ -316,6 +322,12 @@ static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *buf,
     struct fg_client_h2_handle *h = source->ptr;
     struct fg_client_stream *st = h->st;
     if (!st) {
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+        return 0;
+    }
+    if (st->upgrade && st->head_sent && !st->piping) {
+        /* a refused tunnel (any answer but 2xx): its request side ends at
+         * the answer, with nothing of the caller's sent */
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
         return 0;
     }

@@ -195,6 +195,37 @@ class AgentSpdyExecTest(AgentTarget, SpdyExecCases, AgentCase):
                 self.assertEqual(self.member_verbs(marker), {verb}, marker)
 
 
+    def upgrade(self, pod, *headers, max_time=10):
+        """A WebSocket exec in POD through the host with more HEADERS, by
+        curl: (status, whether curl saw the answer end in MAX_TIME)."""
+        out = subprocess.run(
+            ["curl", "-sS", "--http1.1", "--max-time", str(max_time),
+             "--cacert", self.host.ca,
+             "-H", "Authorization: Bearer " + self.host.token,
+             "-H", "Connection: Upgrade", "-H", "Upgrade: websocket",
+             "-H", "Sec-WebSocket-Version: 13",
+             "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+             "-H", "Sec-WebSocket-Protocol: v5.channel.k8s.io",
+             *sum((["-H", h] for h in headers), []),
+             "-o", "/dev/null", "-w", "%{http_code}",
+             self.host.base + "/clusters/edge/api/v1/namespaces/shop/pods/" +
+             pod + "/exec?command=sleep&command=60&stdout=true"],
+            capture_output=True, text=True, timeout=max_time + 20)
+        return out.stdout, out.returncode == 0
+
+    def test_a_refused_upgrade_ends(self):
+        """The member's answer to an upgrade it refuses comes back whole:
+        the tunnel's stream ends with it (it hung, chunked, unended)."""
+        self.assertEqual(self.upgrade("nope"), ("404", True))
+
+    def test_a_client_cannot_choose_the_tunnels_method(self):
+        # switched: the pipe stays up until curl gives up
+        self.assertEqual(self.upgrade(POD, max_time=2), ("101", False))
+        for value in ("POST", "GET", "PUT"):
+            self.assertEqual(self.upgrade(POD, "fedgate-method: " + value),
+                             ("400", True), value)
+
+
 class AgentCpTest(AgentTarget, CpCases, AgentCase):
     """test_kubectl_cp's cases, and a 1 MiB file both ways."""
 

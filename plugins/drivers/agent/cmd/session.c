@@ -9,10 +9,10 @@
  * port-forward) arrive as extended CONNECT streams (RFC 8441, :protocol
  * websocket or SPDY/3.1): the agent makes the HTTP/1.1 upgrade to its
  * apiserver with the client's method (fedgate-method, tunnel.h), and only
- * on its 101 answers 200, after which the stream's
- * DATA is the byte pipe; any other answer goes back as it is. Keepalive: a PING
- * every ping interval, and a host silent for 3 intervals (not a byte, not even
- * a PING answer) is dead: the session ends and the agent dials again, as the
+ * on its 101 answers 200, after which the stream's DATA is the byte pipe;
+ * any other answer goes back as it is. Keepalive: a PING every ping
+ * interval, and a host silent for 3 intervals (not a byte, not even a PING
+ * answer) is dead: the session ends and the agent dials again, as the
  * host's side drops it after the same bound. nghttp2 is only entered
  * from the socket's callbacks and the flush event, never from inside a
  * client callback, so neither side re-enters the other. */

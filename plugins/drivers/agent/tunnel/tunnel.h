@@ -14,8 +14,9 @@
  * An upgrade (exec, attach, port-forward) is an extended CONNECT stream,
  * whose :method is CONNECT: the host names the client's own method (GET
  * for WebSocket, POST for kubectl's SPDY/3.1) in fedgate-method, and the
- * agent upgrades to its apiserver with that method, which the member
- * authorizes by (get or create on pods/exec).
+ * agent upgrades to its apiserver with that method: the member authorizes
+ * the verb it makes (get or create on pods/exec). A second one (a client
+ * sent its own) makes the stream's head invalid.
  *
  * Framing, sizes and flow control are HTTP/2's (nghttp2 on both sides), so
  * no byte parser of ours runs before the peer is known; what is parsed is
