@@ -195,9 +195,11 @@ class AgentSpdyExecTest(AgentTarget, SpdyExecCases, AgentCase):
                 self.assertEqual(self.member_verbs(marker), {verb}, marker)
 
 
-    def upgrade(self, pod, *headers, max_time=10):
-        """A WebSocket exec in POD through the host with more HEADERS, by
-        curl: (status, whether curl saw the answer end in MAX_TIME)."""
+    def upgrade(self, pod, *headers, max_time=10,
+                command="cat&stdin=true"):
+        """A WebSocket exec of COMMAND in POD through the host with more
+        HEADERS, by curl: (status, whether curl saw the connection end in
+        MAX_TIME)."""
         out = subprocess.run(
             ["curl", "-sS", "--http1.1", "--max-time", str(max_time),
              "--cacert", self.host.ca,
@@ -209,7 +211,7 @@ class AgentSpdyExecTest(AgentTarget, SpdyExecCases, AgentCase):
              *sum((["-H", h] for h in headers), []),
              "-o", "/dev/null", "-w", "%{http_code}",
              self.host.base + "/clusters/edge/api/v1/namespaces/shop/pods/" +
-             pod + "/exec?command=sleep&command=60&stdout=true"],
+             pod + "/exec?command=%s&stdout=true" % command],
             capture_output=True, text=True, timeout=max_time + 20)
         return out.stdout, out.returncode == 0
 
@@ -218,8 +220,14 @@ class AgentSpdyExecTest(AgentTarget, SpdyExecCases, AgentCase):
         the tunnel's stream ends with it (it hung, chunked, unended)."""
         self.assertEqual(self.upgrade("nope"), ("404", True))
 
+    def test_a_finished_exec_ends_the_connection(self):
+        """The member closing the upgraded connection (the command ended)
+        ends the client's, as through a direct member (it stayed open
+        until the client gave up)."""
+        self.assertEqual(self.upgrade(POD, command="true"), ("101", True))
+
     def test_a_client_cannot_choose_the_tunnels_method(self):
-        # switched: the pipe stays up until curl gives up
+        # switched: cat waits on stdin until curl gives up
         self.assertEqual(self.upgrade(POD, max_time=2), ("101", False))
         for value in ("POST", "GET", "PUT"):
             self.assertEqual(self.upgrade(POD, "fedgate-method: " + value),
