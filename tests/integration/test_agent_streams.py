@@ -226,6 +226,28 @@ class AgentSpdyExecTest(AgentTarget, SpdyExecCases, AgentCase):
         until the client gave up)."""
         self.assertEqual(self.upgrade(POD, command="true"), ("101", True))
 
+    def test_python_client_exec(self):
+        """The Python client reads an exec until its connection closes."""
+        from kubernetes import client, config
+        from kubernetes.stream import stream
+        api = client.ApiClient(config.new_client_from_config(
+            self.host.kubeconfig, context="edge").configuration)
+        v1 = client.CoreV1Api(api)
+        t0 = time.monotonic()
+        got = stream(v1.connect_get_namespaced_pod_exec, POD, "shop",
+                     command=["echo", "x"], stderr=True, stdin=False,
+                     stdout=True, tty=False, _request_timeout=20)
+        self.assertEqual(got, "x\n")
+        resp = stream(v1.connect_get_namespaced_pod_exec, POD, "shop",
+                      command=["sh", "-c", "exit 5"], stderr=True,
+                      stdin=False, stdout=True, tty=False,
+                      _preload_content=False, _request_timeout=20)
+        resp.run_forever(timeout=20)
+        self.assertEqual(resp.returncode, 5)
+        resp.close()
+        api.close()
+        self.assertLess(time.monotonic() - t0, 10)  # neither waited it out
+
     def test_a_client_cannot_choose_the_tunnels_method(self):
         # switched: cat waits on stdin until curl gives up
         self.assertEqual(self.upgrade(POD, max_time=2), ("101", False))
