@@ -214,16 +214,14 @@ static void deliver_head(struct fg_client_stream *st)
 }
 
 /* The peer ended a pipe (behind an agent, its apiserver closed the
- * upgraded connection): as over HTTP/1.1 the caller's side ends too, once
- * what is held was delivered, and so does ours (read_body), so the stream
- * closes on both sides. */
+ * upgraded connection): as over HTTP/1.1 the caller's side ends too. Ours
+ * ends (read_body), the stream closes, and cb_stream_close ends the
+ * caller's once what is held was delivered. */
 static void pipe_ended(struct fg_client_h2 *s, struct fg_client_stream *st)
 {
-    st->h2_closed = 1;
+    st->peer_ended = 1;
     nghttp2_session_resume_data(s->ng, st->h2_id);
     s->want_send = 1;
-    if (!st->held || evbuffer_get_length(st->held) == 0)
-        fg_client_stream_end(st);
 }
 
 static int cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
@@ -264,7 +262,7 @@ static int cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
     }
     if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
         (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && st->piping &&
-        !st->h2_closed && st->state != FG_CLIENT_ST_DONE)
+        !st->peer_ended && st->state != FG_CLIENT_ST_DONE)
         pipe_ended(s, st);
     return 0;
 }
@@ -344,7 +342,7 @@ static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *buf,
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
         return 0;
     }
-    if (st->upgrade && st->head_sent && (!st->piping || st->h2_closed)) {
+    if (st->upgrade && st->head_sent && (!st->piping || st->peer_ended)) {
         /* a refused tunnel (any answer but 2xx): its request side ends at
          * the answer, with nothing of the caller's sent; an ended pipe's
          * with the peer's end (pipe_ended) */

@@ -667,6 +667,9 @@ static void plugin_done(struct plugin *pl)
     pl->host.listener_free(pl->listener);
     if (pl->client)
         pl->host.client_free(pl->client);
+    /* a bufferevent freed with a deferred callback pending is freed by
+     * the loop: one more turn, or it outlives its base */
+    event_base_loop(pl->base, EVLOOP_NONBLOCK);
     pl->host.timer_free(pl->next);
     event_base_free(pl->base);
 }
