@@ -3,16 +3,19 @@ stream across the tunnel, and the agent makes the HTTP/1.1 upgrade to its
 apiserver (a member-role fedgate serving the demo mock).
 (1) kubectl port-forward over WebSocket and SPDY/3.1 (test_portforward's
 cases, and a few MiB echoed), exec over both (the tour: stdin, exit codes),
-kubectl cp both ways (test_kubectl_cp's cases, and a 1 MiB file); the
-member sees the method the client sent (its audit log: create for SPDY's
-POST, get for WebSocket's GET), as through a direct member.
+kubectl cp both ways (test_kubectl_cp's cases, and a 1 MiB file), the
+Python client's exec; the member sees the method the client sent (its
+audit log: create for SPDY's POST, get for WebSocket's GET), as through a
+direct member; a refused upgrade comes back whole and a finished exec
+ends the client's connection (curl); a client cannot set the tunnel's
+fedgate-method.
 (2) A port-forward moving data beside lists and a watch on the same tunnel:
 their latency measured without and with it; a stalled port-forward does
 not hold up another's uploads; 20 open-close cycles leave no stream, fd,
 connection or memory behind on the host, the agent and the member.
-(3) The tunnel cut mid port-forward (a relay between agent and host is
-cut): kubectl sees the connection end, the agent dials again, a new
-port-forward works. Every process is stopped by its pid; every wait has a
+(3) The tunnel cut (RST) or black-holed (PING deadline) mid port-forward,
+by a relay between agent and host: kubectl sees the connection end, the
+agent dials again, a new port-forward works. Every process is stopped by its pid; every wait has a
 deadline."""
 import json
 import os
