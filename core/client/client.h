@@ -236,6 +236,7 @@ struct fg_client_stream {
     int rh_status;
     struct evbuffer *held; /* h2 DATA received while the caller is full */
     int h2_closed;         /* h2 stream closed, end pending on HELD */
+    int peer_ended;        /* h2: the peer ended the pipe; our side ends */
     uint32_t h2_error;
 };
 

@@ -9,7 +9,10 @@
  * Over an adopted connection an upgrade (websocket, SPDY/3.1) is an
  * extended CONNECT stream (RFC 8441, when the peer's SETTINGS allow it):
  * the peer's 2xx is the caller's 101, and from then on the stream's DATA
- * is the byte pipe both ways; any other answer is relayed as it is.
+ * is the byte pipe both ways, until either side ends it (the peer's end
+ * ends the caller's, as a member closing an HTTP/1.1 pipe does); any other
+ * answer is relayed as it is, and ends the request side (the stream
+ * closes with the answer).
  * client_ping is the keepalive: a PING unanswered past its deadline counts
  * as a lost connection, for a peer that vanished without closing. */
 #include <stdio.h>
@@ -193,6 +196,11 @@ static void deliver_head(struct fg_client_stream *st)
         /* the tunnel is up: the peer switched protocols (RFC 8441) */
         status = 101;
         st->piping = 1;
+    } else if (st->upgrade && st->h2 && st->h2->ng) {
+        /* refused: no byte of the caller's follows, so the request side
+         * ends (read_body), and the stream closes once the answer did */
+        nghttp2_session_resume_data(st->h2->ng, st->h2_id);
+        st->h2->want_send = 1;
     }
     int rc = fg_client_stream_head(st, status, h, n);
     free(h);
@@ -203,6 +211,17 @@ static void deliver_head(struct fg_client_stream *st)
     st->rh_n = 0;
     if (rc < 0)
         fg_client_stream_fail(st, 502, "BadGateway", "the client went away");
+}
+
+/* The peer ended a pipe (behind an agent, its apiserver closed the
+ * upgraded connection): as over HTTP/1.1 the caller's side ends too. Ours
+ * ends (read_body), the stream closes, and cb_stream_close ends the
+ * caller's once what is held was delivered. */
+static void pipe_ended(struct fg_client_h2 *s, struct fg_client_stream *st)
+{
+    st->peer_ended = 1;
+    nghttp2_session_resume_data(s->ng, st->h2_id);
+    s->want_send = 1;
 }
 
 static int cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
@@ -223,24 +242,28 @@ static int cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
             s->in->h2 = NULL;
         return 0;
     }
-    if (frame->hd.type != NGHTTP2_HEADERS ||
-        frame->headers.cat != NGHTTP2_HCAT_RESPONSE)
-        return 0;
     struct fg_client_h2_handle *h =
         nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
     if (!h || !h->st)
         return 0;
     struct fg_client_stream *st = h->st;
-    if (st->rh_status >= 100 && st->rh_status < 200) {
-        /* interim: the final answer follows */
-        if (st->rh)
-            evbuffer_drain(st->rh, (size_t)-1);
-        st->rh_n = 0;
-        st->rh_status = 0;
-        return 0;
+    if (frame->hd.type == NGHTTP2_HEADERS &&
+        frame->headers.cat == NGHTTP2_HCAT_RESPONSE) {
+        if (st->rh_status >= 100 && st->rh_status < 200) {
+            /* interim: the final answer follows */
+            if (st->rh)
+                evbuffer_drain(st->rh, (size_t)-1);
+            st->rh_n = 0;
+            st->rh_status = 0;
+            return 0;
+        }
+        if (!st->head_sent)
+            deliver_head(st);
     }
-    if (!st->head_sent)
-        deliver_head(st);
+    if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+        (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && st->piping &&
+        !st->peer_ended && st->state != FG_CLIENT_ST_DONE)
+        pipe_ended(s, st);
     return 0;
 }
 
@@ -316,6 +339,13 @@ static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *buf,
     struct fg_client_h2_handle *h = source->ptr;
     struct fg_client_stream *st = h->st;
     if (!st) {
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+        return 0;
+    }
+    if (st->upgrade && st->head_sent && (!st->piping || st->peer_ended)) {
+        /* a refused tunnel (any answer but 2xx): its request side ends at
+         * the answer, with nothing of the caller's sent; an ended pipe's
+         * with the peer's end (pipe_ended) */
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
         return 0;
     }

@@ -7,8 +7,10 @@ import os
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import tempfile
+import time
 import unittest
 
 from harness import (ADMIN_POLICY, FEDGATE, Gateway, free_port, mock_member,
@@ -163,6 +165,16 @@ class AgentCase(unittest.TestCase):
             capture_output=True, text=True, timeout=30)
         body, _, code = out.stdout.rpartition("\n")
         return int(code or 0), body
+
+    def median_get(self, path, n):
+        """Median seconds of N GETs of PATH of the host (each a 200)."""
+        times = []
+        for _ in range(n):
+            t0 = time.monotonic()
+            code, body = self.curl(path)
+            times.append(time.monotonic() - t0)
+            self.assertEqual(code, 200, body)
+        return statistics.median(times)
 
     def assert_unavailable(self, member="edge"):
         """MEMBER answers 503 with Retry-After: 1 and a Status: returned."""

@@ -10,7 +10,6 @@ pid; every wait has a deadline."""
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -104,13 +103,7 @@ class AgentSlowClientsTest(AgentCase):
 
     def latency(self, n=15):
         """Median seconds of GET /version through the tunnel."""
-        times = []
-        for _ in range(n):
-            t0 = time.monotonic()
-            code, body = self.curl("/clusters/edge/version")
-            times.append(time.monotonic() - t0)
-            self.assertEqual(code, 200, body)
-        return statistics.median(times)
+        return self.median_get("/clusters/edge/version", n)
 
     def throughput(self):
         """MiB/s reading the whole LOG_BYTES log through the tunnel, the

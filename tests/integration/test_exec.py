@@ -13,6 +13,7 @@ import time
 import unittest
 
 from harness import GatewayTest, load_seed
+from tours import python_exec_tour
 
 POD = next(o["metadata"]["name"] for o in load_seed("demo.json")["objects"]
            if o["kind"] == "Pod" and o["metadata"].get("namespace") == "shop")
@@ -109,23 +110,7 @@ class ExecTest(GatewayTest):
     # ---- the Python client ---------------------------------------------
 
     def test_python_client_stream(self):
-        from kubernetes import client, config
-        from kubernetes.stream import stream
-        api = client.ApiClient(config.new_client_from_config(
-            self.gw.kubeconfig, context="demo").configuration)
-        v1 = client.CoreV1Api(api)
-        got = stream(v1.connect_get_namespaced_pod_exec, POD, "shop",
-                     command=["echo", "x"], stderr=True, stdin=False,
-                     stdout=True, tty=False, _request_timeout=20)
-        self.assertEqual(got, "x\n")
-        resp = stream(v1.connect_get_namespaced_pod_exec, POD, "shop",
-                      command=["sh", "-c", "exit 5"], stderr=True,
-                      stdin=False, stdout=True, tty=False,
-                      _preload_content=False, _request_timeout=20)
-        resp.run_forever(timeout=20)
-        self.assertEqual(resp.returncode, 5)
-        resp.close()
-        api.close()
+        python_exec_tour(self, self.gw.kubeconfig, "demo", POD)
 
     # ---- raw HTTP/1.1 ----------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The tours every member kind must pass, shared by the tests that reach a
 mock member directly, through a direct-driver member and through an agent:
-the Python client's, and kubectl's logs -f and exec."""
+the Python client's (its exec too), and kubectl's logs -f and exec."""
 import subprocess
 import threading
 
@@ -56,6 +56,28 @@ def python_client_tour(tc, kubeconfig, context):
     names = [c.metadata.name for c in v1.list_namespaced_config_map("py").items]
     tc.assertEqual(sorted(names), ["cm0", "cm2"])
     v1.delete_namespace("py")
+
+
+def python_exec_tour(tc, kubeconfig, context, pod):
+    """The Python client's stream() of exec in POD (namespace shop): the
+    output, read until the connection closes, and an exit code."""
+    from kubernetes import client, config
+    from kubernetes.stream import stream
+    api = client.ApiClient(config.new_client_from_config(
+        kubeconfig, context=context).configuration)
+    v1 = client.CoreV1Api(api)
+    got = stream(v1.connect_get_namespaced_pod_exec, pod, "shop",
+                 command=["echo", "x"], stderr=True, stdin=False,
+                 stdout=True, tty=False, _request_timeout=20)
+    tc.assertEqual(got, "x\n")
+    resp = stream(v1.connect_get_namespaced_pod_exec, pod, "shop",
+                  command=["sh", "-c", "exit 5"], stderr=True,
+                  stdin=False, stdout=True, tty=False,
+                  _preload_content=False, _request_timeout=20)
+    resp.run_forever(timeout=20)
+    tc.assertEqual(resp.returncode, 5)
+    resp.close()
+    api.close()
 
 
 def kubectl_follow_tour(tc, kubectl_cmd, pod):

@@ -263,8 +263,9 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
         unavailable(in, cb, ctx);
         return st;
     }
+    /* the impersonation, and an upgrade's method (tunnel.h) */
     struct fg_header *extra =
-        calloc(fg_impersonate_max(head->identity), sizeof(*extra));
+        calloc(fg_impersonate_max(head->identity) + 1, sizeof(*extra));
     char *names = malloc(fg_impersonate_names_bytes(head->identity));
     if (!extra || !names) {
         free(extra);
@@ -273,6 +274,10 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
         return NULL;
     }
     size_t n = fg_impersonate_headers(head->identity, extra, names);
+    if (head->upgrade)
+        extra[n++] =
+            (struct fg_header){TUNNEL_H_METHOD, sizeof(TUNNEL_H_METHOD) - 1,
+                               head->method, strlen(head->method)};
     st->cs =
         in->host->client_stream_open(st->t->client, head, extra, n, cb, ctx);
     free(extra); /* the client copied the headers */

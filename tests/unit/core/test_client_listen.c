@@ -7,8 +7,8 @@
  * stream with error(), and later streams get a 503 at once; a peer that
  * stops answering PINGs (client_ping) is lost at the deadline; an upgrade
  * goes as an extended CONNECT stream whose 200 is the caller's 101 and
- * whose DATA is the pipe, or 503 when the peer's SETTINGS do not allow
- * it. */
+ * whose DATA is the pipe until the peer ends it, or 503 when the peer's
+ * SETTINGS do not allow it; a refused one is relayed and ends. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -223,11 +223,19 @@ static int peer_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
     struct reply *r = reply_of(p, frame->hd.stream_id);
     assert_non_null(r);
     if (strcmp(r->method, "CONNECT") == 0) {
-        /* extended CONNECT: the tunnel is up at once */
-        nghttp2_nv ok = {(uint8_t *)":status", (uint8_t *)"200", 7, 3,
+        /* extended CONNECT: the tunnel is up at once and echoes; /refuse
+         * is answered 403 "no", /bye is up and ends after "bye" */
+        int refuse = strcmp(r->path, "/refuse") == 0;
+        nghttp2_nv ok = {(uint8_t *)":status",
+                         (uint8_t *)(refuse ? "403" : "200"), 7, 3,
                          NGHTTP2_NV_FLAG_NONE};
-        r->body = r->echo;
-        r->endless = 1;
+        if (refuse || strcmp(r->path, "/bye") == 0) {
+            r->body = refuse ? "no" : "bye";
+            r->len = strlen(r->body);
+        } else {
+            r->body = r->echo;
+            r->endless = 1;
+        }
         nghttp2_data_provider echo = {.source.ptr = r,
                                       .read_callback = peer_read_body};
         nghttp2_submit_response(ng, frame->hd.stream_id, &ok, 1, &echo);
@@ -538,10 +546,44 @@ static void give_up(evutil_socket_t fd, short what, void *arg)
     fail_msg("the test did not finish in time");
 }
 
+/* Closes the stream in hand and asks for a websocket upgrade of PATH. */
+static void upgrade(struct plugin *pl, const char *path)
+{
+    pl->host.client_stream_close(pl->st);
+    memset(&pl->answer, 0, sizeof(pl->answer));
+    struct fg_request_head head = {.method = "GET",
+                                   .path = path,
+                                   .upgrade = "websocket",
+                                   .content_length = 0,
+                                   .http_version = 11};
+    pl->st =
+        pl->host.client_stream_open(pl->client, &head, NULL, 0, &answer_cb, pl);
+    assert_non_null(pl->st);
+    pl->host.client_stream_end(pl->st); /* no body: the pipe stays */
+}
+
+/* Whether the answer in hand ended (else its step runs again on the next
+ * callback), then that it was STATUS with BODY and no error. */
+static int ended(struct plugin *pl, int status, const char *body)
+{
+    struct answer *a = &pl->answer;
+    if (!a->ends) {
+        pl->step--;
+        return 0;
+    }
+    assert_int_equal(a->status, status);
+    assert_int_equal(a->errors, 0);
+    assert_int_equal(a->body_len, strlen(body));
+    assert_memory_equal(a->body, body, strlen(body));
+    return 1;
+}
+
 /* An upgrade through the adopted client: a plain request first (the
  * peer's SETTINGS are known once it is answered), then GET /exec asking
  * for websocket, which the peer takes as extended CONNECT and echoes; or,
- * from a peer that does not allow it, 503 at once. */
+ * from a peer that does not allow it, 503 at once. Then /refuse, which the
+ * peer answers 403 (relayed, and ended), and /bye, which the peer ends
+ * after a few bytes (the caller's pipe ends too). */
 static void on_upgrade_step(void *arg)
 {
     struct plugin *pl = arg;
@@ -551,25 +593,14 @@ static void on_upgrade_step(void *arg)
     case 20:
         request(pl, "/hello");
         break;
-    case 21: {
+    case 21:
         if (!a->ends) {
             pl->step--; /* head and data come first */
             break;
         }
         assert_int_equal(a->status, 200);
-        pl->host.client_stream_close(pl->st);
-        memset(a, 0, sizeof(*a));
-        struct fg_request_head head = {.method = "GET",
-                                       .path = "/exec",
-                                       .upgrade = "websocket",
-                                       .content_length = 0,
-                                       .http_version = 11};
-        pl->st = pl->host.client_stream_open(pl->client, &head, NULL, 0,
-                                             &answer_cb, pl);
-        assert_non_null(pl->st);
-        pl->host.client_stream_end(pl->st); /* no body: the pipe stays */
+        upgrade(pl, "/exec");
         break;
-    }
     case 22:
         if (!connect_ok) {
             assert_int_equal(a->status, 503);
@@ -584,7 +615,7 @@ static void on_upgrade_step(void *arg)
         assert_int_equal(a->heads, 1);
         assert_int_equal(pl->host.client_stream_write(pl->st, "ping", 4), 0);
         break;
-    default: {
+    case 23: {
         assert_int_equal(a->body_len, 4);
         assert_memory_equal(a->body, "ping", 4);
         assert_int_equal(a->ends + a->errors, 0); /* still open */
@@ -592,9 +623,18 @@ static void on_upgrade_step(void *arg)
         assert_string_equal(r->method, "CONNECT");
         assert_string_equal(r->protocol, "websocket");
         assert_string_equal(r->path, "/exec");
-        pl->host.client_stream_close(pl->st);
-        event_base_loopbreak(pl->base);
+        upgrade(pl, "/refuse");
+        break;
     }
+    case 24: /* relayed as it is, and ended (it never did) */
+        if (ended(pl, 403, "no"))
+            upgrade(pl, "/bye");
+        break;
+    default: /* the peer's end of a pipe ends the caller's (it never did) */
+        if (ended(pl, 101, "bye")) {
+            pl->host.client_stream_close(pl->st);
+            event_base_loopbreak(pl->base);
+        }
     }
 }
 
@@ -627,6 +667,9 @@ static void plugin_done(struct plugin *pl)
     pl->host.listener_free(pl->listener);
     if (pl->client)
         pl->host.client_free(pl->client);
+    /* a bufferevent freed with a deferred callback pending is freed by
+     * the loop: one more turn, or it outlives its base */
+    event_base_loop(pl->base, EVLOOP_NONBLOCK);
     pl->host.timer_free(pl->next);
     event_base_free(pl->base);
 }
@@ -694,7 +737,7 @@ static void peer_without_certificate_is_refused(void **state)
 int main(void)
 {
     static struct peer_case answers = {BASIC, 0, 4}, ping = {KEEPALIVE, 0, 14},
-                            upgrade = {UPGRADE, 1, 24},
+                            upgrade = {UPGRADE, 1, 26},
                             no_connect = {UPGRADE, 0, 30};
     const struct CMUnitTest tests[] = {
         {"adopted_client_gets_answers_then_loses_its_peer", run_with_peer, NULL,

@@ -8,10 +8,11 @@
  * host's window lets it out (FG_PAUSE / resume). Upgrades (exec, attach,
  * port-forward) arrive as extended CONNECT streams (RFC 8441, :protocol
  * websocket or SPDY/3.1): the agent makes the HTTP/1.1 upgrade to its
- * apiserver, and only on its 101 answers 200, after which the stream's
- * DATA is the byte pipe; any other answer goes back as it is. Keepalive: a PING
- * every ping interval, and a host silent for 3 intervals (not a byte, not even
- * a PING answer) is dead: the session ends and the agent dials again, as the
+ * apiserver with the client's method (fedgate-method, tunnel.h), and only
+ * on its 101 answers 200, after which the stream's DATA is the byte pipe;
+ * any other answer goes back as it is. Keepalive: a PING every ping
+ * interval, and a host silent for 3 intervals (not a byte, not even a PING
+ * answer) is dead: the session ends and the agent dials again, as the
  * host's side drops it after the same bound. nghttp2 is only entered
  * from the socket's callbacks and the flush event, never from inside a
  * client callback, so neither side re-enters the other. */
@@ -36,6 +37,13 @@
 #define SOCK_HIGH (64 * 1024)
 #define STREAM_WINDOW (256 * 1024)
 #define MAX_STREAMS 250
+/* Body bytes the host may have in flight over all streams: every stream's
+ * whole window, so streams whose apiserver stopped taking their body (a
+ * stalled port-forward or exec stdin) hold only their own window and never
+ * the connection's (HTTP/2's default of 64 KiB, which one such stream
+ * filled, stopping every upload and upgrade on the tunnel). What a stream
+ * holds stays bounded by its own window. */
+#define CONN_WINDOW (MAX_STREAMS * STREAM_WINDOW)
 #define MAX_HEADERS 100
 #define MAX_HEADER_BYTES (64 * 1024)
 
@@ -46,7 +54,8 @@ struct sstream {
     int32_t id;
     enum kind kind;
     char *method, *path, *query;
-    char *protocol; /* extended CONNECT's :protocol */
+    char *protocol;       /* extended CONNECT's :protocol */
+    char *upgrade_method; /* its fedgate-method: the client's (tunnel.h) */
     struct fg_header *h;
     size_t n, header_bytes;
     int too_large;
@@ -68,6 +77,7 @@ struct agent_session {
     struct event *ping_ev;
     unsigned silent; /* ping intervals with nothing from the host */
     struct sstream *streams;
+    size_t n_streams; /* in the list; logged as each closes (debug) */
     char offered[TUNNEL_HOST_ID_LEN + 1]; /* the hello's host id */
     int joined;
     int ending;
@@ -84,6 +94,7 @@ static void stream_free(struct sstream *st)
     while (*p != st)
         p = &(*p)->next;
     *p = st->next;
+    st->s->n_streams--;
     if (st->cs)
         fg_client_stream_close(st->cs);
     for (size_t i = 0; i < st->n; i++) {
@@ -95,6 +106,7 @@ static void stream_free(struct sstream *st)
     free(st->path);
     free(st->query);
     free(st->protocol);
+    free(st->upgrade_method);
     if (st->out)
         evbuffer_free(st->out);
     free(st);
@@ -359,8 +371,9 @@ static void forward(struct sstream *st)
         .base_path = "",
     };
     if (st->protocol) {
-        /* the HTTP/1.1 upgrade the host's caller asked for */
-        head.method = "GET";
+        /* the HTTP/1.1 upgrade the host's caller asked for, with its
+         * method (a host without fedgate-method only ever sent GET's) */
+        head.method = st->upgrade_method ? st->upgrade_method : "GET";
         head.upgrade = st->protocol;
     }
     st->cs = fg_client_stream_open(a->api, &head, extra, n_extra, &api_cb, st);
@@ -370,14 +383,18 @@ static void forward(struct sstream *st)
 }
 
 /* Whether ST is a request the agent can pass on: an upgrade only as
- * extended CONNECT for websocket or SPDY/3.1, and no CONNECT else. */
+ * extended CONNECT for websocket or SPDY/3.1, with GET or POST as its
+ * method, and no CONNECT else (where a fedgate-method is dropped). */
 static int upgrade_ok(const struct sstream *st)
 {
     int connect = strcmp(st->method, "CONNECT") == 0;
     if (!st->protocol)
         return !connect;
-    return connect && (strcasecmp(st->protocol, "websocket") == 0 ||
-                       strcasecmp(st->protocol, "SPDY/3.1") == 0);
+    const char *m = st->upgrade_method;
+    return connect &&
+           (strcasecmp(st->protocol, "websocket") == 0 ||
+            strcasecmp(st->protocol, "SPDY/3.1") == 0) &&
+           (!m || strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0);
 }
 
 static void dispatch(struct sstream *st, int end_stream)
@@ -423,6 +440,7 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f,
     st->id = f->hd.stream_id;
     st->next = s->streams;
     s->streams = st;
+    s->n_streams++;
     nghttp2_session_set_stream_user_data(ng, st->id, st);
     return 0;
 }
@@ -450,6 +468,9 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f,
         slot = &st->path;
     else if (nlen == 9 && memcmp(n, ":protocol", 9) == 0)
         slot = &st->protocol;
+    else if (nlen == sizeof(TUNNEL_H_METHOD) - 1 &&
+             memcmp(n, TUNNEL_H_METHOD, nlen) == 0)
+        slot = &st->upgrade_method; /* the tunnel's, never the apiserver's */
     if (slot) {
         if (*slot)
             st->too_large = 1;
@@ -518,10 +539,12 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code,
                            void *user)
 {
     (void)code;
-    (void)user;
+    struct agent_session *s = user;
     struct sstream *st = nghttp2_session_get_stream_user_data(ng, id);
-    if (st)
+    if (st) {
         stream_free(st);
+        fg_debug("tunnel: stream %d closed (%zu open)", (int)id, s->n_streams);
+    }
     return 0;
 }
 
@@ -649,7 +672,9 @@ struct agent_session *agent_session_new(struct agent *a,
     };
     if (rc != 0 || !s->flush_ev || !s->ping_ev ||
         event_add(s->ping_ev, &every) != 0 ||
-        nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, settings, 3) != 0) {
+        nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, settings, 3) != 0 ||
+        nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0,
+                                              CONN_WINDOW) != 0) {
         if (rc == 0)
             nghttp2_session_del(s->ng);
         if (s->flush_ev)

@@ -11,6 +11,13 @@
  *     agent: 200; after "joined" it records the host id and serves every
  *            later stream by calling its own kube-apiserver.
  *
+ * An upgrade (exec, attach, port-forward) is an extended CONNECT stream,
+ * whose :method is CONNECT: the host names the client's own method (GET
+ * for WebSocket, POST for kubectl's SPDY/3.1) in fedgate-method, and the
+ * agent upgrades to its apiserver with that method: the member authorizes
+ * the verb it makes (get or create on pods/exec). A second one (a client
+ * sent its own) makes the stream's head invalid.
+ *
  * Framing, sizes and flow control are HTTP/2's (nghttp2 on both sides), so
  * no byte parser of ours runs before the peer is known; what is parsed is
  * the values, here, and they are checked before anything uses them. */
@@ -28,6 +35,7 @@
 #define TUNNEL_H_TOKEN "fedgate-token"
 #define TUNNEL_H_VERDICT "fedgate-verdict"
 #define TUNNEL_H_REASON "fedgate-reason"
+#define TUNNEL_H_METHOD "fedgate-method"
 
 /* A host id: 128 random bits as lower-case hex. */
 #define TUNNEL_HOST_ID_LEN 32
