@@ -23,8 +23,8 @@ request of the system under test (utime+stime of its processes from
 /proc over the run), requests per second and its ratio to the upstream
 alone, p50/p99 latency (h2load's per-request log), peak RSS (VmHWM). Then
 idle RSS per TLS connection (h2 preface and SETTINGS sent) at 100, 1,000
-and 5,000 connections (as RLIMIT_NOFILE allows) on a fresh process of
-each proxy, fedgate's idle RSS, and its RSS with 1,000 configured direct
+and 5,000 connections (as RLIMIT_NOFILE allows), taken in turn by a fresh
+process of each proxy, fedgate's idle RSS, and its RSS with 1,000 configured direct
 members. One table with each fedgate figure's ratio to the best peer;
 the JSON goes to --json. No figure is a pass/fail threshold; every
 request must succeed.
@@ -324,29 +324,26 @@ def ready(system):
                                               type(system).__name__))
 
 
-def idle_per_conn(make, counts):
-    """Bytes of RSS per idle h2 TLS connection, on a fresh process per
-    count."""
+def idle_per_conn(system, counts):
+    """Bytes of RSS per idle h2 TLS connection at each of COUNTS: one fresh
+    SYSTEM takes connections up to each count in turn."""
     out = {}
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
     ctx.set_alpn_protocols(["h2"])
-    for n in counts:
-        system = make()
-        try:
-            ready(system)
-            before = settled_kib(lambda: system.kib("VmRSS"))
-            conns = []
-            try:
-                for _ in range(n):
-                    conns.append(open_conn(system.port, ctx, "h2"))
-                held = settled_kib(lambda: system.kib("VmRSS"))
-            finally:
-                for c in conns:
-                    c.close()
+    conns = []
+    try:
+        ready(system)
+        before = settled_kib(lambda: system.kib("VmRSS"))
+        for n in sorted(counts):
+            while len(conns) < n:
+                conns.append(open_conn(system.port, ctx, "h2"))
+            held = settled_kib(lambda: system.kib("VmRSS"))
             out[n] = (held - before) * 1024 // n
-        finally:
-            system.stop()
+    finally:
+        for c in conns:
+            c.close()
+        system.stop()
     return out
 
 
@@ -485,16 +482,12 @@ def main():
                 running.remove(s)
 
         note("idle connections")
-
-        def fresh_fedgate():
-            return Fedgate(tmp, upstream, up_crt, False,
-                           IDLE_KEYS % (max(counts) + 64))
-        result["idle_conn"]["fedgate-h2"] = idle_per_conn(
-            fresh_fedgate, counts)
+        result["idle_conn"]["fedgate-h2"] = idle_per_conn(Fedgate(
+            tmp, upstream, up_crt, False, IDLE_KEYS % (max(counts) + 64)),
+            counts)
         for p in peers:
             result["idle_conn"][p] = idle_per_conn(
-                lambda: Peer(p, tmp, upstream, up_crt, cert, key, conns),
-                counts)
+                Peer(p, tmp, upstream, up_crt, cert, key, conns), counts)
         note("%d members" % members)
         token = os.path.join(tmp, "member.token")
         many = Fedgate(tmp, upstream, up_crt, False, members=[
