@@ -33,7 +33,9 @@ request must succeed.
     FEDGATE_BIN=build/release/bin/fedgate FG_SOURCE_DIR=$PWD \\
         /usr/bin/python3 tests/bench/bench_relay.py --json relay.json
 
---smoke (what ctest runs) does the same with a few hundred requests, 20
+--baseline OTHER_FEDGATE adds another build (fedgate-base, h2 upstream)
+to the same interleaved run: a before/after that one machine's load
+cannot skew. --smoke (what ctest runs) does the same with a few hundred requests, 20
 connections and 20 members, and skips a peer that is not installed.
 """
 import argparse
@@ -50,6 +52,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import harness  # noqa: E402
 from harness import ADMIN_POLICY, Gateway, free_port, wait_for  # noqa: E402
 from test_direct import direct_member, make_cert  # noqa: E402
 from peer import children, cpu_seconds, proc_kib, start_nginx  # noqa: E402
@@ -142,7 +145,8 @@ class Upstream(System):
 
 
 class Fedgate(System):
-    def __init__(self, tmp, upstream, crt, h1, extra="", members=None):
+    def __init__(self, tmp, upstream, crt, h1, extra="", members=None,
+                 binary=None):
         token = os.path.join(tmp, "member.token")
         with open(token, "w") as f:
             f.write("bench-member-token\n")
@@ -150,8 +154,12 @@ class Fedgate(System):
             members = [direct_member("m1", upstream.port, crt, token,
                                      "" if not h1 else "http2 = false\n")]
         self.gw = Gateway(members=members, policy=ADMIN_POLICY,
-                          extra_gateway="workers = 1\n" + extra).start(
-                              timeout=120)
+                          extra_gateway="workers = 1\n" + extra)
+        default, harness.FEDGATE = harness.FEDGATE, binary or harness.FEDGATE
+        try:
+            self.gw.start(timeout=120)
+        finally:
+            harness.FEDGATE = default
         self.proc, self.port = self.gw.proc, self.gw.port
 
     def stop(self):
@@ -356,13 +364,13 @@ def table(result, systems, peers):
     (over an h2 upstream) ratio to the best peer."""
     lines = []
     head = "%-14s %-12s" % ("workload", "figure") + "".join(
-        "%12s" % s for s in systems) + "%11s" % "fg/best"
+        "%13s" % s for s in systems) + "%11s" % "fg/best"
     lines.append(head)
-    figs = [("cpu_us_per_req", "CPU us/req", min, "%12.1f"),
-            ("req_per_s", "req/s", max, "%12.0f"),
-            ("vs_upstream", "/upstream", max, "%12.2f"),
-            ("p50_ms", "p50 ms", min, "%12.2f"),
-            ("p99_ms", "p99 ms", min, "%12.2f")]
+    figs = [("cpu_us_per_req", "CPU us/req", min, "%13.1f"),
+            ("req_per_s", "req/s", max, "%13.0f"),
+            ("vs_upstream", "/upstream", max, "%13.2f"),
+            ("p50_ms", "p50 ms", min, "%13.2f"),
+            ("p99_ms", "p99 ms", min, "%13.2f")]
     for wl in (w[0] for w in WORKLOADS):
         up = result["load"][wl].get("upstream", {}).get("req_per_s", 0)
         for s in systems:
@@ -373,18 +381,18 @@ def table(result, systems, peers):
             row = "%-14s %-12s" % (wl, label)
             for s in systems:
                 c = result["load"][wl].get(s)
-                row += fmt % c[key] if c else "%12s" % "-"
+                row += fmt % c[key] if c else "%13s" % "-"
             vals = [result["load"][wl][p][key] for p in peers
                     if p in result["load"][wl]]
             best = best_of(vals) if vals else 0
             row += "%11s" % ratio(result["load"][wl]["fedgate-h2"][key], best)
             lines.append(row)
-    for label, key, fmt in (("peak RSS KiB", "peak_rss_kib", "%12d"),):
+    for label, key, fmt in (("peak RSS KiB", "peak_rss_kib", "%13d"),):
         row = "%-14s %-12s" % ("all", label)
         vals = []
         for s in systems:
             v = result[key].get(s)
-            row += fmt % v if v is not None else "%12s" % "-"
+            row += fmt % v if v is not None else "%13s" % "-"
             if s in peers and v is not None:
                 vals.append(v)
         lines.append(row + "%11s" % ratio(result[key]["fedgate-h2"],
@@ -394,7 +402,7 @@ def table(result, systems, peers):
         vals = []
         for s in systems:
             v = result["idle_conn"].get(s, {}).get(n)
-            row += "%12d" % v if v is not None else "%12s" % "-"
+            row += "%13d" % v if v is not None else "%13s" % "-"
             if s in peers and v is not None:
                 vals.append(v)
         lines.append(row + "%11s" % ratio(
@@ -411,6 +419,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--seconds", type=int, default=2)
     ap.add_argument("--json")
+    ap.add_argument("--baseline", metavar="FEDGATE",
+                    help="another fedgate build, measured as fedgate-base "
+                    "(h2 upstream) in the same interleaved run")
     args = ap.parse_args()
     counts, members, rounds = [100, 1000, 5000], 1000, args.rounds
     if args.smoke:
@@ -450,6 +461,10 @@ def main():
                      for n in ("server.crt", "server.key"))
         systems = {"upstream": upstream, "fedgate-h2": fg2,
                    "fedgate-h1": fg1}
+        if args.baseline:
+            systems["fedgate-base"] = Fedgate(tmp, upstream, up_crt, False,
+                                              binary=args.baseline)
+            running.append(systems["fedgate-base"])
         for p in peers:
             systems[p] = Peer(p, tmp, upstream, up_crt, cert, key, conns)
             running.append(systems[p])
@@ -468,7 +483,7 @@ def main():
                 for name in order:
                     note("%s on %s" % (wl, name))
                     s = systems[name]
-                    token = (fg1 if s is fg1 else fg2).gw.token
+                    token = (s if isinstance(s, Fedgate) else fg2).gw.token
                     run, lat = run_load(s, workload, token, tmp, how)
                     merge(result["load"][wl].setdefault(name, {}), run, lat)
         for wl in result["load"]:
