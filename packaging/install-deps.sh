@@ -6,6 +6,7 @@
 #   install-deps.sh            build the gateway (the demo)
 #   install-deps.sh --package  and build the Debian packages (build-deb.sh)
 #   install-deps.sh --test     and run every test, the package test included
+#   install-deps.sh --bench    and the peers of tests/bench/bench_relay.py
 set -eu
 
 BUILD="build-essential cmake pkg-config git ca-certificates openssl curl
@@ -16,13 +17,17 @@ BUILD="build-essential cmake pkg-config git ca-certificates openssl curl
 PACKAGE="debhelper dpkg-dev fakeroot lintian systemd adduser"
 TEST="libcmocka-dev clang libclang-rt-14-dev nghttp2-client
   python3 python3-kubernetes python3-h2 nginx-light"
+# The proxies the relay benchmark measures fedgate beside (h2load is in
+# nghttp2-client, nghttpx in nghttp2-proxy).
+BENCH="nginx-light haproxy nghttp2-proxy nghttp2-client"
 
 case "${1:-}" in
 "") want="$BUILD" ;;
 --package) want="$BUILD $PACKAGE" ;;
 --test) want="$BUILD $PACKAGE $TEST" ;;
+--bench) want="$BUILD $TEST $BENCH" ;;
 *)
-  echo "usage: install-deps.sh [--package | --test]" >&2
+  echo "usage: install-deps.sh [--package | --test | --bench]" >&2
   exit 2
   ;;
 esac

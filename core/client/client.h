@@ -185,6 +185,7 @@ struct fg_client {
     struct ssl_ctx_st *ctx; /* replaced by reload; connections keep theirs */
     enum fg_client_proto proto;
     struct fg_client_stream_queue pending; /* waiting for a connection */
+    size_t n_pending_upgrades;             /* of them, upgrades */
     struct fg_client_h2 *h2;               /* the multiplexed connection */
     struct fg_client_h1_list h1;           /* HTTP/1.1 connections */
     size_t n_h1;

@@ -18,6 +18,8 @@ void fg_client_stream_enqueue(struct fg_client_stream *st)
         return;
     st->state = FG_CLIENT_ST_PENDING;
     st->queued = 1;
+    if (st->upgrade)
+        st->in->n_pending_upgrades++;
     TAILQ_INSERT_TAIL(&st->in->pending, st, link);
 }
 
@@ -26,6 +28,8 @@ static void unqueue(struct fg_client_stream *st)
     if (st->queued) {
         TAILQ_REMOVE(&st->in->pending, st, link);
         st->queued = 0;
+        if (st->upgrade)
+            st->in->n_pending_upgrades--;
     }
 }
 
@@ -44,8 +48,18 @@ void fg_client_dispatch(struct fg_client *in)
     if (in->freeing)
         return;
     struct fg_client_stream *st = TAILQ_FIRST(&in->pending), *next;
+    /* Whether a plain request finds room depends on the connections
+     * alone: once one found none, the next plain ones are not tried, and
+     * without an upgrade waiting the walk stops, so a queue of hundreds
+     * waiting for MAX_CONCURRENT_STREAMS costs nothing per answer. */
+    int full = 0;
     for (; st; st = next) {
         next = TAILQ_NEXT(st, link);
+        if (full && !st->upgrade) {
+            if (!in->n_pending_upgrades)
+                break;
+            continue;
+        }
         if (in->adopted && !in->h2) {
             /* one accepted connection, never another */
             unqueue(st);
@@ -79,7 +93,9 @@ void fg_client_dispatch(struct fg_client *in)
         if (rc == 0) {
             unqueue(st);
             st->state = FG_CLIENT_ST_ACTIVE;
-        } else if (rc < 0) {
+        } else if (rc > 0) {
+            full = full || !st->upgrade;
+        } else {
             unqueue(st);
             fg_client_stream_unavailable(st, "out of memory");
             next = TAILQ_FIRST(&in->pending);

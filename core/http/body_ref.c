@@ -39,7 +39,11 @@ static int add_reference(struct evbuffer *out, const void *buf, size_t len,
 int fg_body_add(struct evbuffer *out, const void *buf, size_t len,
                 fg_buffer_free_fn free_fn, void *arg)
 {
-    if (free_fn && len > 0 && add_reference(out, buf, len, free_fn, arg) == 0)
+    /* A reference is a chunk of its own, and every chunk of a socket's
+     * buffer leaves as a TLS record and a write(): small bodies are
+     * copied behind what is already queued. */
+    if (free_fn && len > FG_BODY_COPY_MAX &&
+        add_reference(out, buf, len, free_fn, arg) == 0)
         return 0;
     int rc = evbuffer_add(out, buf, len);
     if (free_fn)

@@ -11,12 +11,15 @@
 
 struct evbuffer;
 
+/* Bodies up to this many bytes are copied rather than referenced. */
+#define FG_BODY_COPY_MAX 4096
+
 /* Appends LEN bytes at BUF to OUT. With FREE_FN, OUT takes BUF over:
  * FREE_FN(ARG, BUF, LEN) runs once, when the bytes have left every
  * evbuffer (written, or dropped with the buffer holding them), or at once,
- * after a copy, when no reference could be made. Without FREE_FN the bytes
- * are copied. Returns 0, or -1 when nothing was queued (BUF is given back
- * all the same). */
+ * after a copy, when no reference could be made or LEN is at most
+ * FG_BODY_COPY_MAX. Without FREE_FN the bytes are copied. Returns 0, or -1
+ * when nothing was queued (BUF is given back all the same). */
 int fg_body_add(struct evbuffer *out, const void *buf, size_t len,
                 fg_buffer_free_fn free_fn, void *arg);
 

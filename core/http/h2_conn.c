@@ -489,9 +489,20 @@ static int send_data(nghttp2_session *session, nghttp2_frame *frame,
     size_t pad = frame->data.padlen;
     uint8_t padlen = pad > 0 ? (uint8_t)(pad - 1) : 0;
     if (evbuffer_add(out, framehd, 9) != 0 ||
-        (pad > 0 && evbuffer_add(out, &padlen, 1) != 0) ||
-        evbuffer_remove_buffer(st->out, out, length) != (int)length ||
-        (pad > 1 && evbuffer_add(out, zeros, pad - 1) != 0))
+        (pad > 0 && evbuffer_add(out, &padlen, 1) != 0))
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    /* Each chunk of the socket's buffer becomes a TLS record and a write():
+     * a small payload is copied behind the frame header (and the HEADERS
+     * before it) so that a short answer leaves in one; bigger ones move. */
+    if (length <= FG_BODY_COPY_MAX) {
+        uint8_t buf[FG_BODY_COPY_MAX];
+        if (evbuffer_remove(st->out, buf, length) != (int)length ||
+            evbuffer_add(out, buf, length) != 0)
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
+    } else if (evbuffer_remove_buffer(st->out, out, length) != (int)length) {
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+    if (pad > 1 && evbuffer_add(out, zeros, pad - 1) != 0)
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     return 0;
 }

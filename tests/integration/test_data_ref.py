@@ -4,7 +4,9 @@ written, dropped (HEAD), or still queued when the client went away, over
 HTTP/1.1 (content-length and chunked) and HTTP/2. The driver is
 tests/plugins/ref_driver, which overwrites a buffer it handed over if the
 core has not given it back yet: the client reading the overwritten bytes
-proves the core wrote from the driver's buffer, not from a copy."""
+proves the core wrote from the driver's buffer, not from a copy. A piece
+of at most 4 KiB (FG_BODY_COPY_MAX) is copied on purpose: a reference is a
+TLS record and a write() of its own."""
 import json
 import shutil
 import subprocess
@@ -13,6 +15,17 @@ import unittest
 from harness import GatewayTest, plugin_dir, wait_for
 
 BIG = 64 * 1024 * 1024  # far more than the gateway buffers for one stream
+PIECE = 16384  # ref_driver's pieces
+COPY_MAX = 4096  # core/http/body_ref.h
+
+
+def expected(n):
+    """The body of N bytes: pieces written from the driver's buffers ('r'),
+    a last piece small enough to be copied ('c')."""
+    tail = n % PIECE
+    if 0 < tail <= COPY_MAX:
+        return "r" * (n - tail) + "c" * tail
+    return "r" * n
 
 
 class DataRefTest(GatewayTest):
@@ -63,21 +76,29 @@ class DataRefTest(GatewayTest):
                                    "--http1.1")
         self.assertEqual(version, "1.1")
         self.assertEqual(len(body), 1000000)
-        self.assertEqual(body, "r" * 1000000)
+        self.assertEqual(body, expected(1000000))
         after = self.assert_all_given_back()
         self.assertEqual(after["handed"] - before, (1000000 + 16383) // 16384)
 
     def test_h1_chunked_body_is_the_drivers_buffers(self):
         version, body = self.fetch("/clusters/ref/chunks?n=300000",
                                    "--http1.1")
-        self.assertEqual(body, "r" * 300000)
+        self.assertEqual(body, expected(300000))
         self.assert_all_given_back()
 
     def test_h2_body_is_the_drivers_buffers(self):
         version, body = self.fetch("/clusters/ref/bytes?n=1000000",
                                    "--http2")
         self.assertEqual(version, "2")
-        self.assertEqual(body, "r" * 1000000)
+        self.assertEqual(body, expected(1000000))
+        self.assert_all_given_back()
+
+    def test_small_bodies_are_copied(self):
+        for n, http in ((COPY_MAX, "--http1.1"), (COPY_MAX, "--http2"),
+                        (COPY_MAX + 1, "--http1.1"), (COPY_MAX + 1, "--http2"),
+                        (1, "--http2")):
+            _, body = self.fetch("/clusters/ref/bytes?n=%d" % n, http)
+            self.assertEqual(body, expected(n), (n, http))
         self.assert_all_given_back()
 
     def test_head_drops_the_buffers_and_gives_them_back(self):
