@@ -136,7 +136,7 @@ fedgatectl kubeconfig -c /etc/fedgate/conf.d --user sam --group shop-admins \
 test "$(stat -c '%U %a' /etc/fedgate/tokens.csv)" = "fedgate 600"
 test "$(kubectl --kubeconfig "$tmp/sam.kubeconfig" config view \
   -o jsonpath='{.contexts[*].name}/{.contexts[*].context.namespace}')" = \
-  "pkgtest fedgate.fleet/shop" # and the host's own API (Cluster objects)
+  "fedgate.fleet pkgtest/shop" # and the host's own API (kubectl sorts them)
 kill -HUP "$pid"
 i=0
 until kubectl --kubeconfig "$tmp/sam.kubeconfig" get pods >/dev/null 2>&1; do
