@@ -75,8 +75,8 @@ static void end_one(struct fg_exchange *ex, const char *why)
     if (ex->driver_done)
         return;
     if (!ex->head_sent) {
-        fg_exchange_fail(ex, 503, "ServiceUnavailable",
-                         "the member cluster \"%s\": %s",
+        fg_exchange_fail(ex, 503, "ServiceUnavailable", "the %s \"%s\": %s",
+                         ex->member->service ? "service" : "member cluster",
                          ex->member->section->name, why);
         return;
     }
