@@ -109,6 +109,8 @@ static struct fg_host *lend_host(struct fg_worker *w,
     ctx->tunnel = cfg->tunnel ? &cfg->tunnel->view : NULL;
     ctx->serving_cert_file = w->gw->serving_cert_file;
     ctx->serving_key_file = w->gw->serving_key_file;
+    ctx->worker = w;
+    ctx->may_call_members = plugin->desc->kind == FG_PLUGIN_SERVICE;
     snprintf(ctx->prefix, sizeof(ctx->prefix), "%s[%s]", plugin->desc->name,
              s->name);
     fg_host_init(&lent->host, ctx);

@@ -2,6 +2,7 @@
 #include "plugin/host_api.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/time.h>
 
@@ -10,6 +11,7 @@
 #include "base/log.h"
 #include "client/client.h"
 #include "client/listen.h"
+#include "request/member_call.h"
 
 struct fg_timer {
     struct event *ev;
@@ -97,6 +99,25 @@ static struct fg_listener *host_listen(const struct fg_host *h,
                      accept, arg, err, err_len);
 }
 
+/* Only a service's instance calls members, on its own worker's loop; the
+ * log prefix names it in the call's peer ("service:appstore[store]"). */
+static struct fg_member_call *
+host_member_call(const struct fg_host *h, const char *member,
+                 const struct fg_request_head *head,
+                 const struct fg_stream_callbacks *cb, void *ctx, char *err,
+                 size_t err_len)
+{
+    const struct fg_host_ctx *hc = h->core;
+    if (!hc->worker || !hc->may_call_members) {
+        snprintf(err, err_len,
+                 "only a service plugin's instance may call "
+                 "members");
+        return NULL;
+    }
+    return fg_member_call_open(hc->worker, hc->prefix, member, head, cb, ctx,
+                               err, err_len);
+}
+
 void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
 {
     *host = (struct fg_host){
@@ -126,5 +147,10 @@ void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
         .state_dir = ctx->state_dir,
         .tunnel = ctx->tunnel,
         .client_ping = fg_client_ping,
+        .member_call = host_member_call,
+        .member_call_write = fg_member_call_write,
+        .member_call_end = fg_member_call_end,
+        .member_call_resume = fg_member_call_resume,
+        .member_call_close = fg_member_call_close,
     };
 }

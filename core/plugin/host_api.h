@@ -6,6 +6,7 @@
 #include <fedgate/host.h>
 
 struct event_base;
+struct fg_worker;
 
 /* Context behind fg_host.core: where the plugin's timers live and how its
  * log lines are prefixed. Owned by the caller, must outlive HOST. */
@@ -18,6 +19,10 @@ struct fg_host_ctx {
     const char *serving_key_file;
     const char *state_dir;           /* fg_host.state_dir */
     const struct fg_section *tunnel; /* fg_host.tunnel */
+    /* The worker whose loop the instance runs on, for member calls; NULL
+     * where there is none (configuration checks). */
+    struct fg_worker *worker;
+    int may_call_members; /* a service's instance (host.h member_call) */
 };
 
 void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx);

@@ -40,6 +40,9 @@ struct fg_exchange {
     int status;                         /* the code sent, 0 before the head */
     struct fg_policy_run *policy;       /* in the arena; NULL for probes */
     const struct fg_identity *identity; /* authenticated; in the arena */
+    /* A service's member call (member_call.c): the identity the service
+     * vouches for, so the chain starts at authorize; in the arena. */
+    const struct fg_identity *acting_as;
     struct fg_review_run *review;       /* a review the gateway answers */
     struct fg_fanout *fanout;           /* a list from every member */
     struct fg_fleet_watch *fleet_watch; /* a watch of the host's clusters */

@@ -115,18 +115,16 @@ static const char *const *arena_dupv(struct fg_arena *a, const char *const *v,
     return out;
 }
 
-static int call_set_identity(struct fg_policy_call *c,
-                             const struct fg_identity *id)
+const struct fg_identity *fg_policy_identity_dup(struct fg_arena *a,
+                                                 const struct fg_identity *id)
 {
-    struct fg_policy_run *r = c->core;
-    struct fg_arena *a = r->ex->arena;
     if (!id || !id->user || !*id->user)
-        return -1;
+        return NULL;
     struct fg_identity *out = fg_arena_alloc(a, sizeof(*out));
     struct fg_identity_extra *extra =
         fg_arena_alloc(a, (id->n_extra ? id->n_extra : 1) * sizeof(*extra));
     if (!out || !extra)
-        return -1;
+        return NULL;
     *out = (struct fg_identity){
         .user = arena_dup(a, id->user),
         .uid = id->uid ? arena_dup(a, id->uid) : NULL,
@@ -136,7 +134,7 @@ static int call_set_identity(struct fg_policy_call *c,
         .n_extra = id->n_extra,
     };
     if (!out->user || (id->uid && !out->uid) || !out->groups)
-        return -1;
+        return NULL;
     for (size_t i = 0; i < id->n_extra; i++) {
         extra[i] = (struct fg_identity_extra){
             .key = arena_dup(a, id->extra[i].key ? id->extra[i].key : ""),
@@ -144,10 +142,17 @@ static int call_set_identity(struct fg_policy_call *c,
             .n_values = id->extra[i].n_values,
         };
         if (!extra[i].key || !extra[i].values)
-            return -1;
+            return NULL;
     }
-    r->offered = out;
-    return 0;
+    return out;
+}
+
+static int call_set_identity(struct fg_policy_call *c,
+                             const struct fg_identity *id)
+{
+    struct fg_policy_run *r = c->core;
+    r->offered = fg_policy_identity_dup(r->ex->arena, id);
+    return r->offered ? 0 : -1;
 }
 
 static void call_set_denial(struct fg_policy_call *c, int code,
@@ -722,6 +727,17 @@ void fg_policy_start(struct fg_exchange *ex, const struct fg_request_in *req,
     r->review_path = r->req.member && fg_review_kind_of(ex->info);
     r->every_member = r->target.member_ref == FG_MEMBER_ALL;
     client_cert(r);
+    if (ex->acting_as) {
+        /* a service's call for its user: authenticated by the service,
+         * and the identity is the user's own (no Impersonate-* to read) */
+        r->req.identity = ex->identity = ex->acting_as;
+        r->phase = PH_IMPERSONATE;
+        enum step s;
+        while ((s = next_phase(r)) == NEXT_PHASE)
+            ;
+        if (s == ANSWERED)
+            return;
+    }
     run(r);
 }
 

@@ -10,6 +10,7 @@
 
 #include <fedgate/policy.h>
 
+struct fg_arena;
 struct fg_exchange;
 struct fg_request_in;
 struct fg_target;
@@ -20,6 +21,11 @@ struct fg_target;
  * a denial is answered here. */
 void fg_policy_start(struct fg_exchange *ex, const struct fg_request_in *req,
                      struct fg_target *t);
+
+/* A copy of ID in A (every string and array), or NULL when ID has no
+ * user or memory ran out. */
+const struct fg_identity *fg_policy_identity_dup(struct fg_arena *a,
+                                                 const struct fg_identity *id);
 
 /* While a verdict is pending, request body bytes (BUF, LEN) and the body's
  * end (BUF NULL) are held, to reach the member once the chain allowed the

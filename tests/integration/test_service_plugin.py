@@ -19,6 +19,10 @@ token alice-token alice
 allow group:admins * * * * *
 allow alice get probe.fedgate.io things - * t1
 allow alice get - /probe-svc/echo - *
+allow alice get - /probe-svc/call/* - *
+allow alice post - /probe-svc/call/* - *
+allow alice list - pods default demo
+allow alice create - configmaps default demo
 allow * get - /api* - *
 allow * get - /openapi* - *
 """
@@ -142,6 +146,50 @@ class ServicePluginTest(AccessTest):
         wait_for(lambda: "reload" in self.gw.logs()[mark:], 10, "the reload")
         _, body = self.curl("/probe-svc/echo")
         self.assertGreater(json.loads(body)["requests"], before)
+
+
+    def test_member_call_runs_as_the_caller(self):
+        mark = self.call_mark()
+        code, body = self.curl(
+            "/probe-svc/call/demo/api/v1/namespaces/default/pods", "alice")
+        self.assertEqual(code, 200, body)
+        self.assertEqual(json.loads(body)["kind"], "PodList")
+        calls = [(c["user"], c["verb"], c["resource"], c["namespace"],
+                  c["member"]) for c in self.calls_since(mark)]
+        self.assertIn(("alice", "list", "pods", "default", "demo"), calls)
+        # what alice may not do herself, the service may not do for her
+        code, body = self.curl(
+            "/probe-svc/call/demo/api/v1/namespaces/kube-system/pods",
+            "alice")
+        self.assertEqual(code, 403, body)
+        status = json.loads(body)
+        self.assertEqual(status["reason"], "Forbidden")
+        self.assertIn('"alice"', status["message"])
+        code, body = self.curl("/probe-svc/call/nosuch/api/v1/pods")
+        self.assertEqual(code, 404, body)
+        self.assertEqual(json.loads(body)["message"],
+                         'clusters "nosuch" not found')
+
+    def test_member_call_carries_a_body(self):
+        cm = {"apiVersion": "v1", "kind": "ConfigMap",
+              "metadata": {"name": "from-service"}, "data": {"k": "v"}}
+        code, body = self.curl(
+            "/probe-svc/call/demo/api/v1/namespaces/default/configmaps",
+            "alice", "-X", "POST", "-H", "Content-Type: application/json",
+            "--data-binary", json.dumps(cm))
+        self.assertEqual(code, 201, body)
+        code, body = self.curl("/clusters/demo/api/v1/namespaces/default/"
+                               "configmaps/from-service")
+        self.assertEqual(code, 200, body)
+        self.assertEqual(json.loads(body)["data"], {"k": "v"})
+
+    def test_member_call_streams_a_large_answer(self):
+        direct = self.curl("/clusters/demo/api/v1/pods")
+        called = self.curl("/probe-svc/call/demo/api/v1/pods")
+        self.assertEqual((direct[0], called[0]), (200, 200))
+        self.assertEqual(
+            [p["metadata"]["name"] for p in json.loads(called[1])["items"]],
+            [p["metadata"]["name"] for p in json.loads(direct[1])["items"]])
 
 
 class ServiceOnMemberTest(unittest.TestCase):

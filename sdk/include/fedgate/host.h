@@ -79,6 +79,7 @@ struct fg_section {
  * for drivers. So neither side needs re-entry guards. */
 struct fg_client;
 struct fg_client_stream;
+struct fg_member_call;
 struct fg_header;
 struct fg_request_head;
 struct fg_stream_callbacks;
@@ -108,6 +109,17 @@ struct fg_client_state {
     uint64_t connections; /**< connections made so far */
     int connected;        /**< 1 when one is up now */
 };
+
+/* Member calls (ABI 2.3). A service acting for a user (an app store
+ * installing a release, federation applying an object) calls a member the
+ * way that user would through /clusters/MEMBER/...: the policy chain
+ * authorizes the request for the user (authentication is skipped: the
+ * service vouches for the identity it got from its own caller), audit
+ * records it, and the member's driver impersonates the user. A refusal
+ * arrives as any answer does: head(403) with a Kubernetes Status body.
+ * The callbacks, backpressure and re-entry rules are those of client
+ * streams; cb->alloc and cb->data_ref are not used. Only a service's
+ * instance may call a member (on its owner loop). */
 
 /* The listener. A plugin-owned TLS listener on the calling instance's
  * loop: the core accepts, enforces the limits and completes the TLS
@@ -260,6 +272,30 @@ struct fg_host {
      * 1 when every earlier PING was answered, 0 when one still waits, -1
      * when C has no HTTP/2 connection up. Call it from a timer. */
     int (*client_ping)(struct fg_client *c, uint64_t deadline_ms);
+
+    /* ---- ABI 2.3: calls to members as a user (see "Member calls") ---- */
+
+    /** Sends HEAD to the member cluster MEMBER as HEAD->identity (required)
+     * and streams the answer to CB/CTX. HEAD->path is the member's path
+     * (/api/..., /apis/...) and query its query; method, headers and
+     * content_length as for a client stream; info, request_id, base_path
+     * and upgrade are ignored. The core copies what it keeps. Returns the
+     * call (which may already have been answered, e.g. 403), or NULL with
+     * a one-line reason in ERR (out of memory, no worker here). */
+    struct fg_member_call *(*member_call)(const struct fg_host *h,
+                                          const char *member,
+                                          const struct fg_request_head *head,
+                                          const struct fg_stream_callbacks *cb,
+                                          void *ctx, char *err, size_t err_len);
+    /** Request body bytes; 0, or negative when the call cannot take them. */
+    int (*member_call_write)(struct fg_member_call *c, const void *buf,
+                             size_t len);
+    /** The request body is complete (call it even when there was none). */
+    void (*member_call_end)(struct fg_member_call *c);
+    /** The caller has room again after data() returned FG_PAUSE. */
+    void (*member_call_resume)(struct fg_member_call *c);
+    /** Frees C, stopping its work. No callback of C runs after it. */
+    void (*member_call_close)(struct fg_member_call *c);
 };
 
 #ifdef __cplusplus

@@ -32,6 +32,8 @@
  *        fg_accept_find, fg_query_get, fg_human_duration.
  *   2.3  Service plugins (service.h): routes at the host's root, their
  *        API groups in the host's discovery, driver-shaped streams.
+ *        host.h: member_call (a service calls a member as its user,
+ *        through the policy chain from authorize on).
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H

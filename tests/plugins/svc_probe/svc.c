@@ -4,6 +4,9 @@
  *       things are described as resource requests, see describe), request
  *       body bytes, whether it runs on the thread that made the instance
  *   /probe-svc/missing/...                    describe says: not ours (404)
+ *   /probe-svc/call/MEMBER/PATH               the same request (method,
+ *       query, content-type, body up to 1 MiB) sent to MEMBER's PATH as
+ *       the caller (host.h member_call), its answer streamed back
  *   /apis/probe.fedgate.io/v1/[namespaces/NS/]widgets   a WidgetList
  *   /openapi/v3/apis/probe.fedgate.io/v1      a minimal OpenAPI document
  * and answers anything else under its routes with a 404 Status. */
@@ -16,7 +19,10 @@
 
 #define GROUP "probe.fedgate.io"
 
+#define MAX_CALL_BODY (1u << 20)
+
 struct probe {
+    const struct fg_host *host;
     pthread_t owner;
     unsigned long requests;
 };
@@ -28,6 +34,10 @@ struct stream {
     void *ctx;
     size_t body;
     int on_owner;
+    char *kept; /* the body of a member call */
+    struct fg_member_call *call;
+    struct fg_request_head call_head;
+    struct fg_header content_type;
 };
 
 static void *instance_new(const struct fg_host *host,
@@ -40,6 +50,7 @@ static void *instance_new(const struct fg_host *host,
         snprintf(err, len, "out of memory");
         return NULL;
     }
+    p->host = host;
     p->owner = pthread_self();
     return p;
 }
@@ -67,7 +78,13 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
 static int stream_write(void *stream, const void *buf, size_t len)
 {
     struct stream *s = stream;
-    (void)buf;
+    if (strncmp(s->head->path, "/probe-svc/call/", 16) == 0) {
+        if (s->body + len > MAX_CALL_BODY)
+            return -1;
+        if (!s->kept && !(s->kept = malloc(MAX_CALL_BODY)))
+            return -1;
+        memcpy(s->kept + s->body, buf, len);
+    }
     s->body += len;
     return 0;
 }
@@ -109,12 +126,92 @@ static void echo(struct stream *s)
     reply(s, 200, buf);
 }
 
+/* The member's answer, passed on as it comes. */
+static int call_head(void *ctx, int status, const struct fg_header *headers,
+                     size_t n_headers)
+{
+    struct stream *s = ctx;
+    return s->cb->head(s->ctx, status, headers, n_headers);
+}
+
+static int call_data(void *ctx, const void *buf, size_t len)
+{
+    struct stream *s = ctx;
+    return s->cb->data(s->ctx, buf, len);
+}
+
+static void call_end(void *ctx)
+{
+    struct stream *s = ctx;
+    s->cb->end(s->ctx);
+}
+
+static void call_error(void *ctx, int code, const char *reason,
+                       const char *message)
+{
+    struct stream *s = ctx;
+    s->cb->error(s->ctx, code, reason, message);
+}
+
+static void call_body_nop(void *ctx)
+{
+    (void)ctx;
+}
+
+static const struct fg_stream_callbacks call_callbacks = {
+    .head = call_head,
+    .data = call_data,
+    .end = call_end,
+    .error = call_error,
+    .body_pause = call_body_nop,
+    .body_resume = call_body_nop,
+};
+
+/* /probe-svc/call/MEMBER/PATH: PATH on MEMBER as the caller. */
+static void call_member(struct stream *s)
+{
+    const char *member = s->head->path + 16;
+    const char *slash = strchr(member, '/');
+    char name[64], err[256];
+    if (!slash || slash - member >= (long)sizeof(name)) {
+        s->cb->error(s->ctx, 400, "BadRequest", "/probe-svc/call/MEMBER/PATH");
+        return;
+    }
+    memcpy(name, member, (size_t)(slash - member));
+    name[slash - member] = '\0';
+    s->call_head = (struct fg_request_head){
+        .method = s->head->method,
+        .path = slash,
+        .query = s->head->query,
+        .identity = s->head->identity,
+        .content_length = (int64_t)s->body,
+    };
+    for (size_t i = 0; i < s->head->n_headers; i++)
+        if (strcmp(s->head->headers[i].name, "content-type") == 0) {
+            s->content_type = s->head->headers[i];
+            s->call_head.headers = &s->content_type;
+            s->call_head.n_headers = 1;
+        }
+    const struct fg_host *h = s->p->host;
+    s->call = h->member_call(h, name, &s->call_head, &call_callbacks, s, err,
+                             sizeof(err));
+    if (!s->call) {
+        s->cb->error(s->ctx, 500, "InternalError", err);
+        return;
+    }
+    if (s->body && h->member_call_write(s->call, s->kept, s->body) != 0)
+        return;
+    h->member_call_end(s->call);
+}
+
 static void stream_end(void *stream)
 {
     struct stream *s = stream;
     const char *path = s->head->path;
-    if (strcmp(path, "/probe-svc/echo") == 0 ||
-        strncmp(path, "/probe-svc/things/", 18) == 0)
+    if (strncmp(path, "/probe-svc/call/", 16) == 0)
+        call_member(s);
+    else if (strcmp(path, "/probe-svc/echo") == 0 ||
+             strncmp(path, "/probe-svc/things/", 18) == 0)
         echo(s);
     else if (strcmp(s->head->info->resource, "widgets") == 0 &&
              strcmp(s->head->info->verb, "list") == 0)
@@ -133,14 +230,20 @@ static void stream_end(void *stream)
         s->cb->error(s->ctx, 404, "NotFound", "svc_probe serves no such path");
 }
 
-static void stream_nop(void *stream)
+static void stream_resume(void *stream)
 {
-    (void)stream;
+    struct stream *s = stream;
+    if (s->call)
+        s->p->host->member_call_resume(s->call);
 }
 
 static void stream_close(void *stream)
 {
-    free(stream);
+    struct stream *s = stream;
+    if (s->call)
+        s->p->host->member_call_close(s->call);
+    free(s->kept);
+    free(s);
 }
 
 /* /probe-svc/things/NAME is `get` (or the method's verb) on things NAME;
@@ -192,7 +295,7 @@ static const struct fg_service_ops ops = {
             .stream_open = stream_open,
             .stream_write = stream_write,
             .stream_end = stream_end,
-            .stream_resume = stream_nop,
+            .stream_resume = stream_resume,
             .stream_close = stream_close,
         },
     .describe = describe,
