@@ -192,6 +192,64 @@ class ServicePluginTest(AccessTest):
             [p["metadata"]["name"] for p in json.loads(direct[1])["items"]])
 
 
+    def kubectl_in(self, text, *args):
+        out = subprocess.run(
+            ["kubectl", "--kubeconfig", self.gw.kubeconfig, "--context",
+             FLEET, "--token", "admin-token", "--request-timeout=20s"] +
+            list(args), input=text, capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return out.stdout
+
+    def test_kubectl_on_a_services_objects(self):
+        gadget = ("apiVersion: probe.fedgate.io/v1\nkind: Gadget\n"
+                  "metadata:\n  name: g1\n  labels: {tier: %s}\n"
+                  "spec:\n  color: %s\n")
+        self.assertIn("gadget.probe.fedgate.io/g1 created",
+                      self.kubectl_in(gadget % ("a", "red"), "apply", "-f",
+                                      "-"))
+        self.assertIn("unchanged", self.kubectl_in(gadget % ("a", "red"),
+                                                   "apply", "-f", "-"))
+        self.assertIn("configured", self.kubectl_in(gadget % ("b", "blue"),
+                                                     "apply", "-f", "-"))
+        table = self.fleet("get", "gadgets")
+        self.assertEqual(table.split("\n")[0].split(),
+                         ["NAME", "COLOR", "STATE", "AGE"])
+        self.assertEqual(table.split("\n")[1].split()[:2], ["g1", "blue"])
+        self.assertEqual(self.fleet("get", "gd", "-l", "tier=b", "-o",
+                                    "name").split(),
+                         ["gadget.probe.fedgate.io/g1"])
+        self.assertEqual(self.fleet("get", "gd", "-l", "tier=a", "-o",
+                                    "name").split(), [])
+        self.fleet("patch", "gadget", "g1", "--type=merge", "--subresource",
+                   "status", "-p", '{"status":{"state":"ready"}}')
+        obj = json.loads(self.fleet("get", "gadget", "g1", "-o", "json"))
+        self.assertEqual((obj["spec"]["color"], obj["status"]["state"]),
+                         ("blue", "ready"))
+        # a watch sees the change another client makes
+        watch = subprocess.Popen(
+            ["kubectl", "--kubeconfig", self.gw.kubeconfig, "--context",
+             FLEET, "--token", "admin-token", "get", "gadgets", "-w",
+             "--no-headers", "--request-timeout=30s"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            first = watch.stdout.readline().split()
+            self.assertEqual(first[:3], ["g1", "blue", "ready"])
+            self.fleet("patch", "gadget", "g1", "--type=merge", "-p",
+                       '{"spec":{"color":"green"}}')
+            self.assertEqual(watch.stdout.readline().split()[:2],
+                             ["g1", "green"])
+        finally:
+            watch.kill()
+            watch.wait(timeout=10)
+            watch.stdout.close()
+            watch.stderr.close()
+        self.assertIn('gadget.probe.fedgate.io "g1" deleted',
+                      self.fleet("delete", "gadget", "g1"))
+        out = self.kubectl("admin", "get", "gadget", "g1", context=FLEET)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn('gadgets.probe.fedgate.io "g1" not found', out.stderr)
+
+
 class ServiceOnMemberTest(unittest.TestCase):
 
     def test_member_role_refuses_a_service(self):

@@ -39,6 +39,9 @@ struct fg_object_kind {
     int namespaced;
     const struct fg_object_column *columns; /**< may be NULL */
     uint32_t max_objects;                   /**< 0: 10000 */
+    /** The object's OpenAPI v3 schema as JSON text (what kubectl explain
+     * shows and apply validates with), or NULL: any object. */
+    const char *schema;
 };
 
 enum fg_object_event {
@@ -96,6 +99,14 @@ int fg_objects_write(struct fg_objects_stream *st, const void *buf, size_t len);
 void fg_objects_end(struct fg_objects_stream *st);
 void fg_objects_resume(struct fg_objects_stream *st);
 void fg_objects_close(struct fg_objects_stream *st);
+
+/** The OpenAPI v3 document of S's kinds in GROUP/VERSION (what
+ * /openapi/v3/apis/GROUP/VERSION serves): each kind's schema tagged with
+ * its group, version and kind, as kubectl looks them up before apply.
+ * Malloc'd JSON text, or NULL when out of memory (or a schema is not
+ * JSON). */
+char *fg_objects_openapi(const struct fg_objects *s, const char *group,
+                         const char *version);
 
 /* The service's own access (controllers). */
 

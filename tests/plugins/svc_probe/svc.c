@@ -8,7 +8,9 @@
  *       query, content-type, body up to 1 MiB) sent to MEMBER's PATH as
  *       the caller (host.h member_call), its answer streamed back
  *   /apis/probe.fedgate.io/v1/[namespaces/NS/]widgets   a WidgetList
- *   /openapi/v3/apis/probe.fedgate.io/v1      a minimal OpenAPI document
+ *   /apis/probe.fedgate.io/v1/gadgets         objects kept by fedgate/objects.h
+ *       under state_dir/svc_probe (every verb, watch, Tables, status)
+ *   /openapi/v3/apis/probe.fedgate.io/v1      the gadgets' OpenAPI document
  * and answers anything else under its routes with a 404 Status. */
 #include <pthread.h>
 #include <stdio.h>
@@ -16,13 +18,25 @@
 #include <string.h>
 
 #include <fedgate/fedgate.h>
+#include <fedgate/objects.h>
 
 #define GROUP "probe.fedgate.io"
 
 #define MAX_CALL_BODY (1u << 20)
 
+static const struct fg_object_column gadget_columns[] = {
+    {"Color", "string", "spec.color", 0},
+    {"State", "string", "status.state", 0},
+    {NULL, NULL, NULL, 0},
+};
+static const struct fg_object_kind kinds[] = {
+    {GROUP, "v1", "gadgets", "Gadget", 0, gadget_columns, 0, NULL},
+    {NULL, NULL, NULL, NULL, 0, NULL, 0, NULL},
+};
+
 struct probe {
     const struct fg_host *host;
+    struct fg_objects *objects;
     pthread_t owner;
     unsigned long requests;
 };
@@ -34,7 +48,8 @@ struct stream {
     void *ctx;
     size_t body;
     int on_owner;
-    char *kept; /* the body of a member call */
+    struct fg_objects_stream *object; /* a request for gadgets */
+    char *kept;                       /* the body of a member call */
     struct fg_member_call *call;
     struct fg_request_head call_head;
     struct fg_header content_type;
@@ -43,11 +58,16 @@ struct stream {
 static void *instance_new(const struct fg_host *host,
                           const struct fg_section *s, char *err, size_t len)
 {
-    (void)host;
     (void)s;
     struct probe *p = calloc(1, sizeof(*p));
+    char dir[4096];
     if (!p) {
         snprintf(err, len, "out of memory");
+        return NULL;
+    }
+    snprintf(dir, sizeof(dir), "%s/svc_probe", host->state_dir);
+    if (!(p->objects = fg_objects_new(dir, kinds, NULL, err, len))) {
+        free(p);
         return NULL;
     }
     p->host = host;
@@ -57,7 +77,9 @@ static void *instance_new(const struct fg_host *host,
 
 static void instance_free(void *instance)
 {
-    free(instance);
+    struct probe *p = instance;
+    fg_objects_free(p->objects);
+    free(p);
 }
 
 static void *stream_open(void *instance, const struct fg_request_head *head,
@@ -72,12 +94,19 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
     s->cb = cb;
     s->ctx = ctx;
     s->on_owner = pthread_equal(pthread_self(), s->p->owner);
+    if (fg_objects_kind_of(s->p->objects, head->info) &&
+        !(s->object = fg_objects_open(s->p->objects, head, cb, ctx))) {
+        free(s);
+        return NULL;
+    }
     return s;
 }
 
 static int stream_write(void *stream, const void *buf, size_t len)
 {
     struct stream *s = stream;
+    if (s->object)
+        return fg_objects_write(s->object, buf, len);
     if (strncmp(s->head->path, "/probe-svc/call/", 16) == 0) {
         if (s->body + len > MAX_CALL_BODY)
             return -1;
@@ -204,11 +233,23 @@ static void call_member(struct stream *s)
     h->member_call_end(s->call);
 }
 
+static void openapi(struct stream *s)
+{
+    char *doc = fg_objects_openapi(s->p->objects, GROUP, "v1");
+    if (doc)
+        reply(s, 200, doc);
+    else
+        s->cb->error(s->ctx, 503, "ServiceUnavailable", "out of memory");
+    free(doc);
+}
+
 static void stream_end(void *stream)
 {
     struct stream *s = stream;
     const char *path = s->head->path;
-    if (strncmp(path, "/probe-svc/call/", 16) == 0)
+    if (s->object)
+        fg_objects_end(s->object);
+    else if (strncmp(path, "/probe-svc/call/", 16) == 0)
         call_member(s);
     else if (strcmp(path, "/probe-svc/echo") == 0 ||
              strncmp(path, "/probe-svc/things/", 18) == 0)
@@ -222,10 +263,7 @@ static void stream_end(void *stream)
               "\"name\":\"w1\",\"namespace\":\"default\",\"creationTimestamp\":"
               "\"2026-01-01T00:00:00Z\"}}]}");
     else if (strcmp(path, "/openapi/v3/apis/" GROUP "/v1") == 0)
-        reply(s, 200,
-              "{\"openapi\":\"3.0.0\",\"info\":{\"title\":\"svc_probe\","
-              "\"version\":\"v1\"},\"paths\":{},\"components\":{\"schemas\":"
-              "{}}}");
+        openapi(s);
     else
         s->cb->error(s->ctx, 404, "NotFound", "svc_probe serves no such path");
 }
@@ -233,6 +271,8 @@ static void stream_end(void *stream)
 static void stream_resume(void *stream)
 {
     struct stream *s = stream;
+    if (s->object)
+        fg_objects_resume(s->object);
     if (s->call)
         s->p->host->member_call_resume(s->call);
 }
@@ -240,6 +280,7 @@ static void stream_resume(void *stream)
 static void stream_close(void *stream)
 {
     struct stream *s = stream;
+    fg_objects_close(s->object);
     if (s->call)
         s->p->host->member_call_close(s->call);
     free(s->kept);
@@ -275,6 +316,9 @@ static const char *const prefixes[] = {"/probe-svc/", NULL};
 static const struct fg_service_resource resources[] = {
     {"widgets", "widget", "Widget", 1, "get list", "wd", NULL},
     {"things", "thing", "Thing", 0, "get update", NULL, NULL},
+    {"gadgets", "gadget", "Gadget", 0,
+     "get list watch create update patch delete", "gd", NULL},
+    {"gadgets/status", "", "Gadget", 0, "get update patch", NULL, NULL},
     {NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };
 static const struct fg_service_api apis[] = {

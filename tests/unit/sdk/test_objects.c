@@ -24,9 +24,10 @@ static const struct fg_object_column gadget_columns[] = {
     {NULL, NULL, NULL, 0},
 };
 static const struct fg_object_kind kinds[] = {
-    {"probe.fedgate.io", "v1", "gadgets", "Gadget", 0, gadget_columns, 0},
-    {"probe.fedgate.io", "v1", "parts", "Part", 1, NULL, 0},
-    {NULL, NULL, NULL, NULL, 0, NULL, 0},
+    {"probe.fedgate.io", "v1", "gadgets", "Gadget", 0, gadget_columns, 0, NULL},
+    {"probe.fedgate.io", "v1", "parts", "Part", 1, NULL, 0,
+     "{\"type\":\"object\",\"properties\":{\"spec\":{\"type\":\"object\"}}}"},
+    {NULL, NULL, NULL, NULL, 0, NULL, 0, NULL},
 };
 
 /* What the store answered on one stream. */
@@ -525,6 +526,43 @@ static void test_bad_files_are_named(void **state)
     f->s = open_store(f);
 }
 
+static void test_openapi(void **state)
+{
+    struct fx *f = *state;
+    char *doc = fg_objects_openapi(f->s, "probe.fedgate.io", "v1");
+    cJSON *d = cJSON_Parse(doc);
+    free(doc);
+    assert_non_null(d);
+    cJSON *schemas =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(d, "components"), "schemas");
+    cJSON *g = cJSON_GetObjectItem(schemas, "probe.fedgate.io.v1.Gadget");
+    cJSON *p = cJSON_GetObjectItem(schemas, "probe.fedgate.io.v1.Part");
+    assert_true(cJSON_IsTrue(
+        cJSON_GetObjectItem(g, "x-kubernetes-preserve-unknown-fields")));
+    assert_non_null(cJSON_GetObjectItem(p, "properties"));
+    cJSON *gvk = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(p, "x-kubernetes-group-version-kind"), 0);
+    assert_string_equal(cJSON_GetObjectItem(gvk, "kind")->valuestring, "Part");
+    /* writes list fieldValidation: kubectl then lets the server validate */
+    cJSON *patch = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(
+            cJSON_GetObjectItem(d, "paths"),
+            "/apis/probe.fedgate.io/v1/namespaces/{namespace}/parts/{name}"),
+        "patch");
+    char *params =
+        cJSON_PrintUnformatted(cJSON_GetObjectItem(patch, "parameters"));
+    assert_non_null(strstr(params, "\"fieldValidation\""));
+    free(params);
+    cJSON_Delete(d);
+    doc = fg_objects_openapi(f->s, "other.io", "v1");
+    d = cJSON_Parse(doc);
+    free(doc);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(
+                         cJSON_GetObjectItem(d, "components"), "schemas")),
+                     0);
+    cJSON_Delete(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -538,6 +576,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_files_are_named, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_openapi, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
