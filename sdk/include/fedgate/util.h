@@ -191,8 +191,8 @@ int fg_json_set(struct cJSON *obj, const char *key, struct cJSON *v);
 struct cJSON *fg_json_merge_patch(struct cJSON *target,
                                   const struct cJSON *patch);
 
-/** The value at a dotted PATH ("status.phase") of OBJ, or NULL. Keys
- * with dots cannot be reached. */
+/** The value at a dotted PATH ("status.phase") of OBJ, or NULL. A key
+ * with a dot in it is written with "\." ("metadata.labels.a\.io/b"). */
 const struct cJSON *fg_json_path(const struct cJSON *obj, const char *path);
 
 /* ---- label and field selectors (link libcjson) -------------------------- */

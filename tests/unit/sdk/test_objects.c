@@ -21,6 +21,7 @@
 static const struct fg_object_column gadget_columns[] = {
     {"Color", "string", "spec.color", 0},
     {"State", "string", "status.state", 0},
+    {"Team", "string", "metadata.labels.probe\\.io/team", 1},
     {NULL, NULL, NULL, 0},
 };
 static const struct fg_object_kind kinds[] = {
@@ -223,7 +224,7 @@ static const char *meta(const cJSON *o, const char *key)
 #define GADGET(name, color)                                                    \
     "{\"apiVersion\":\"probe.fedgate.io/v1\",\"kind\":\"Gadget\","             \
     "\"metadata\":{\"name\":\"" name "\",\"labels\":{\"tier\":\"" color        \
-    "\"}},"                                                                    \
+    "\",\"probe.io/team\":\"t-" color "\"}},"                                  \
     "\"spec\":{\"color\":\"" color "\"}}"
 #define JSON "application/json"
 
@@ -401,12 +402,14 @@ static void test_list_selectors_table_delete(void **state)
     o = parsed(&a);
     assert_string_equal(cJSON_GetObjectItem(o, "kind")->valuestring, "Table");
     cJSON *cols = cJSON_GetObjectItem(o, "columnDefinitions");
-    assert_int_equal(cJSON_GetArraySize(cols), 4); /* Name Color State Age */
+    assert_int_equal(cJSON_GetArraySize(cols), 5); /* Name Color State Team
+                                                      Age */
     cJSON *cells = cJSON_GetObjectItem(
         cJSON_GetArrayItem(cJSON_GetObjectItem(o, "rows"), 1), "cells");
     assert_string_equal(cJSON_GetArrayItem(cells, 0)->valuestring, "g2");
     assert_string_equal(cJSON_GetArrayItem(cells, 1)->valuestring, "blue");
     assert_true(cJSON_IsNull(cJSON_GetArrayItem(cells, 2)));
+    assert_string_equal(cJSON_GetArrayItem(cells, 3)->valuestring, "t-blue");
     cJSON_Delete(o);
     done(call(f, &a, "delete", "DELETE", "gadgets", "", "g2", "", NULL, NULL,
               NULL, NULL));
