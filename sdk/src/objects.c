@@ -71,6 +71,21 @@ static int make_dir(const char *path)
     return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+/* PATH and the directories above it (PATH is changed meanwhile). */
+static int make_dirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int r = make_dir(path);
+        *p = '/';
+        if (r != 0)
+            return -1;
+    }
+    return make_dir(path);
+}
+
 /* Writes TEXT to PATH as a whole or not at all. */
 static int write_atomic(const char *path, const char *text)
 {
@@ -330,7 +345,7 @@ struct fg_objects *fg_objects_new(const char *dir,
     if (hooks)
         s->hooks = *hooks;
     s->n_kinds = n;
-    if (make_dir(dir) != 0) {
+    if (make_dirs(s->dir) != 0) {
         snprintf(err, err_len, "%s: cannot make the directory: %s", dir,
                  strerror(errno));
         fg_objects_free(s);

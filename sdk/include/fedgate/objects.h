@@ -70,8 +70,8 @@ struct fg_object_hooks {
 struct fg_objects;
 struct fg_objects_stream;
 
-/** Opens the store of KINDS under DIR (made when missing; one
- * subdirectory per resource, and per namespace for namespaced ones) and
+/** Opens the store of KINDS under DIR (made, with its parents, when missing;
+ * one subdirectory per resource, and per namespace for namespaced ones) and
  * loads what is there. NULL with a one-line reason in ERR (a file that is
  * not one object of its kind names the file). */
 struct fg_objects *fg_objects_new(const char *dir,
