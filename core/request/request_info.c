@@ -143,10 +143,15 @@ int fg_request_info_parse(struct fg_arena *arena, const char *method,
     }
 
     size_t i = 0;
-    if (n < 3 || (strcmp(seg[0], "api") != 0 && strcmp(seg[0], "apis") != 0))
+    /* KubeSphere's /kapis is a grouped prefix too (its RequestInfoFactory
+     * lists api, apis, kapis), so RBAC reads its paths as resources */
+    if (n < 3)
+        goto done;
+    int grouped = strcmp(seg[0], "apis") == 0 || strcmp(seg[0], "kapis") == 0;
+    if (strcmp(seg[0], "api") != 0 && !grouped)
         goto done;
     out->api_prefix = seg[i++];
-    if (strcmp(out->api_prefix, "apis") == 0) {
+    if (grouped) {
         if (n - i < 3)
             goto done; /* /apis/G/V is discovery, not a resource */
         out->api_group = seg[i++];

@@ -95,6 +95,11 @@ static void test_resource_requests(void **state)
          ""},
         {"DELETE", "/apis/apps/v1/namespaces/shop/deployments/web", NULL, 1,
          "delete", "apis", "apps", "v1", "shop", "deployments", "", "web"},
+        /* KubeSphere's grouped prefix */
+        {"PATCH",
+         "/kapis/application.kubesphere.io/v2/applicationversions/a-1/status",
+         NULL, 1, "patch", "kapis", "application.kubesphere.io", "v2", "",
+         "applicationversions", "status", "a-1"},
         /* cluster-scoped, and namespaces themselves */
         {"GET", "/api/v1/nodes/n1", NULL, 1, "get", "api", "", "v1", "",
          "nodes", "", "n1"},
@@ -149,6 +154,8 @@ static void test_non_resource_requests(void **state)
         {"GET", "/api/v1", NULL, 0, "get", "", "", "", "", "", "", ""},
         {"GET", "/apis", NULL, 0, "get", "", "", "", "", "", "", ""},
         {"GET", "/apis/apps", NULL, 0, "get", "", "", "", "", "", "", ""},
+        {"GET", "/kapis/application.kubesphere.io/v2", NULL, 0, "get", "kapis",
+         "", "", "", "", "", ""},
         {"GET", "/apis/apps/v1", NULL, 0, "get", "apis", "", "", "", "", "",
          ""},
         {"GET", "/openapi/v3/apis/apps/v1", "hash=X", 0, "get", "", "", "", "",
