@@ -31,7 +31,7 @@
 #define POLICY_OPS_SIZE_2_0                                                    \
     (offsetof(struct fg_policy_ops, reload) + sizeof(void (*)(void)))
 #define SERVICE_OPS_SIZE_2_3                                                   \
-    (offsetof(struct fg_service_ops, describe) + sizeof(void (*)(void)))
+    (offsetof(struct fg_service_ops, max_request_body_bytes) + sizeof(int64_t))
 #define POLICY_PHASES_ALL                                                      \
     (FG_PHASE_AUTHENTICATE | FG_PHASE_AUTHORIZE | FG_PHASE_ADMIT |             \
      FG_PHASE_AUDIT)
@@ -143,6 +143,10 @@ static int check_service_ops(const struct fg_service_ops *ops, char *why,
     }
     if (check_driver_ops(&ops->streams, why, len) != 0)
         return -1;
+    if (ops->max_request_body_bytes < 0) {
+        snprintf(why, len, "service ops: max_request_body_bytes is negative");
+        return -1;
+    }
     if (ops->streams.scope != FG_SCOPE_ONE_LOOP) {
         snprintf(why, len, "service ops: streams.scope must be one loop");
         return -1;

@@ -656,16 +656,24 @@ void fg_exchange_start(struct fg_exchange *ex, const struct fg_request_in *req)
     struct fg_target t;
 
     ex->is_head_request = strcmp(req->method, "HEAD") == 0;
-    if (req->content_length > ex->body_limit) {
-        fg_exchange_fail(ex, 413, NULL,
-                         "the request body is larger than %lld bytes",
-                         (long long)ex->body_limit);
-        return;
-    }
     int code = fg_target_parse(req->target, strlen(req->target),
                                cfg->limits.max_uri_bytes, &t, &err);
     if (code != 0) {
         fg_exchange_fail(ex, code, NULL, "%s", err.msg);
+        return;
+    }
+    /* a service may take other bodies than the gateway's (charts) */
+    struct fg_member_rt *svc =
+        t.member_ref == FG_MEMBER_NONE && cfg->role == FG_ROLE_HOST
+            ? fg_service_for(ex->gen, t.path)
+            : NULL;
+    if (svc && svc->service->max_request_body_bytes > 0)
+        ex->body_limit = svc->service->max_request_body_bytes;
+    if (req->content_length > ex->body_limit) {
+        fg_exchange_fail(ex, 413, NULL,
+                         "the request body is larger than %lld bytes",
+                         (long long)ex->body_limit);
+        fg_target_free(&t);
         return;
     }
     ex->verb = fg_metrics_verb(req->method, t.query);

@@ -91,12 +91,21 @@ class ServicePluginTest(AccessTest):
 
     def test_request_body_reaches_the_service(self):
         data = os.path.join(self.tmp, "body")
-        with open(data, "wb") as f:
-            f.write(b"x" * 300000)
-        code, body = self.curl("/probe-svc/echo", "admin", "-X", "POST",
+        # the service's own limit (5 MiB), above the gateway's 3 MiB
+        for size, want in ((300000, 200), (4 << 20, 200), ((5 << 20) + 1, 413)):
+            with open(data, "wb") as f:
+                f.write(b"x" * size)
+            code, body = self.curl("/probe-svc/echo", "admin", "-X", "POST",
+                                   "--data-binary", "@" + data)
+            self.assertEqual(code, want, body[:300])
+            if want == 200:
+                self.assertEqual(json.loads(body)["bodyBytes"], size)
+        # members keep the gateway's
+        code, body = self.curl("/clusters/demo/api/v1/namespaces/default/"
+                               "configmaps", "admin", "-X", "POST",
+                               "-H", "Content-Type: application/json",
                                "--data-binary", "@" + data)
-        self.assertEqual(code, 200, body)
-        self.assertEqual(json.loads(body)["bodyBytes"], 300000)
+        self.assertEqual(code, 413, body[:300])
 
     def test_one_instance_on_its_owner_loop_for_every_worker(self):
         seen = []

@@ -89,6 +89,10 @@ struct fg_service_ops {
     int (*describe)(const char *method, const char *path, const char *query,
                     struct fg_request_info *info, fg_service_alloc_fn alloc,
                     void *actx);
+    /** The largest request body the service takes, when it differs from
+     * the gateway's max_request_body_bytes (an app store's chart uploads);
+     * 0: the gateway's. */
+    int64_t max_request_body_bytes;
 };
 
 #ifdef __cplusplus

@@ -23,6 +23,8 @@
 #define GROUP "probe.fedgate.io"
 
 #define MAX_CALL_BODY (1u << 20)
+/* above the gateway's 3 MiB default: the core applies the service's */
+#define MAX_BODY (5 * 1024 * 1024)
 
 static const struct fg_object_column gadget_columns[] = {
     {"Color", "string", "spec.color", 0},
@@ -343,6 +345,7 @@ static const struct fg_service_ops ops = {
             .stream_close = stream_close,
         },
     .describe = describe,
+    .max_request_body_bytes = MAX_BODY,
 };
 
 static const struct fg_plugin_descriptor descriptor = {
