@@ -178,7 +178,7 @@ static int put_at(struct mock_store *s, const struct mock_kind *k,
     if (old)
         *old = NULL;
     struct mock_doc *doc =
-        stamp_rv(json, rv) == 0 ? mock_doc_new(json, ns, name) : NULL;
+        stamp_rv(json, rv) == 0 ? mock_doc_new(k, json, ns, name) : NULL;
     cJSON_Delete(json);
     if (!doc || bucket_set(&s->buckets[mock_kind_index(k)], doc, rv, old) != 0)
         return -1;

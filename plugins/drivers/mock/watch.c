@@ -193,36 +193,26 @@ static int in_scope(const struct watcher *w, const struct mock_doc *d)
     return rc > 0 ? mock_selector_match_doc(w->fields, d) : rc;
 }
 
-/* A meta.k8s.io Table of one row for OBJ, as `kubectl get -w` reads it. */
-static char *event_table(const struct watcher *w, const cJSON *obj)
+/* A meta.k8s.io Table of one row for D, as `kubectl get -w` reads it. */
+static int event_table(const struct watcher *w, struct mock_buf *out,
+                       const struct mock_doc *d)
 {
-    cJSON *t = cJSON_CreateObject();
-    cJSON *meta = t ? cJSON_AddObjectToObject(t, "metadata") : NULL;
-    cJSON *rows = NULL;
-    if (meta) {
-        cJSON_AddStringToObject(t, "kind", "Table");
-        cJSON_AddStringToObject(t, "apiVersion",
-                                w->table == MOCK_TABLE_V1BETA1
-                                    ? "meta.k8s.io/v1beta1"
-                                    : "meta.k8s.io/v1");
-        cJSON_AddStringToObject(
-            meta, "resourceVersion",
-            mock_json_str(obj, "metadata.resourceVersion", ""));
-        cJSON_AddItemToObject(t, "columnDefinitions", mock_table_columns(w->k));
-        rows = cJSON_AddArrayToObject(t, "rows");
-    }
-    cJSON *row = rows
-                     ? mock_table_row(w->k, obj,
-                                      (int64_t)w->in->host->now_ms(w->in->host),
-                                      w->inc, w->table)
-                     : NULL;
-    char *text = NULL;
-    if (row) {
-        cJSON_AddItemToArray(rows, row);
-        text = cJSON_PrintUnformatted(t);
-    }
-    cJSON_Delete(t);
-    return text;
+    char head[160];
+    snprintf(head, sizeof(head),
+             "{\"kind\":\"Table\",\"apiVersion\":\"%s\",\"metadata\":{"
+             "\"resourceVersion\":\"%.*s\"},\"columnDefinitions\":",
+             w->table == MOCK_TABLE_V1BETA1 ? "meta.k8s.io/v1beta1"
+                                            : "meta.k8s.io/v1",
+             (int)d->rv_len, d->json + d->rv_off);
+    return mock_buf_adds(out, head) == 0 &&
+                   mock_table_columns_append(out, w->k) == 0 &&
+                   mock_buf_adds(out, ",\"rows\":[") == 0 &&
+                   mock_table_row_append(
+                       out, w->k, d, (int64_t)w->in->host->now_ms(w->in->host),
+                       w->inc, w->table) == 0 &&
+                   mock_buf_adds(out, "]}") == 0
+               ? 0
+               : -1;
 }
 
 static int emit_head(struct mock_buf *out, const char *type)
@@ -245,7 +235,7 @@ static int emit(struct mock_buf *out, const char *type, const char *object)
 }
 
 /* An event of D as the client asked for it: the stored bytes (with
- * resourceVersion RV unless 0) or a Table of one row, which parses. */
+ * resourceVersion RV unless 0) or a Table of one row. */
 static int emit_obj(const struct watcher *w, struct mock_buf *out,
                     const char *type, const struct mock_doc *d, uint64_t rv)
 {
@@ -255,12 +245,12 @@ static int emit_obj(const struct watcher *w, struct mock_buf *out,
                    ? 0
                    : -1;
     struct mock_doc *c = rv ? mock_doc_with_rv(d, rv) : NULL;
-    cJSON *obj = rv && !c ? NULL : mock_doc_parse(c ? c : d);
+    int rc = (rv && !c) || emit_head(out, type) != 0 ||
+                     event_table(w, out, c ? c : d) != 0 ||
+                     mock_buf_adds(out, "}\n") != 0
+                 ? -1
+                 : 0;
     mock_doc_unref(c);
-    char *text = obj ? event_table(w, obj) : NULL;
-    cJSON_Delete(obj);
-    int rc = emit(out, type, text);
-    free(text);
     return rc;
 }
 
