@@ -121,11 +121,10 @@ const char *mock_doc_label(const struct mock_doc *d, const char *key);
 /* ---- store.c: objects per kind, ordered by namespace/name ------------- */
 
 struct mock_obj {
-    const char *ns;       /* "" for cluster-scoped objects; points into key */
-    const char *name;     /* points into key */
+    const char *ns;       /* "" for cluster-scoped objects; doc->ns */
+    const char *name;     /* doc->name */
     uint64_t rv;          /* resourceVersion of the last write */
     struct mock_doc *doc; /* the object as stored, one reference */
-    char key[];           /* ns and name, each NUL-terminated */
 };
 
 struct mock_bucket {
