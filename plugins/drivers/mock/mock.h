@@ -342,12 +342,24 @@ enum mock_fill {
     MOCK_FILL_DONE = 0, /* the body is complete after what was appended */
     MOCK_FILL_MORE = 1, /* more is ready now: call fill again */
     MOCK_FILL_WAIT = 2, /* nothing more until wake() */
+    MOCK_FILL_REF = 3,  /* nothing appended; send p->ref, then fill again */
+};
+
+/* Bytes a producer shares rather than copies (one watch event for every
+ * watcher): the caller hands them to data_ref, which calls FREE_FN. */
+struct mock_ref {
+    const void *buf;
+    size_t len;
+    fg_buffer_free_fn free_fn;
+    void *arg;
 };
 
 struct mock_producer {
     /* Appends about WANT bytes to OUT at most (one event may exceed it).
-     * Returns a mock_fill value, or -1 on memory failure. */
+     * Returns a mock_fill value, or -1 on memory failure. MOCK_FILL_REF
+     * only when OUT is empty. */
     int (*fill)(struct mock_producer *p, struct mock_buf *out, size_t want);
+    struct mock_ref ref; /* set by fill with MOCK_FILL_REF */
     /* Stops all work (timers, registrations) and frees P. */
     void (*free)(struct mock_producer *p);
     /* Set by plugin.c before the first fill. Never called from inside fill

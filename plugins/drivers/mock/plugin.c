@@ -237,7 +237,7 @@ static int send_chunk(struct mock_stream *s)
     return s->cb->data_ref(s->ctx, c.p, c.len, free_chunk, NULL);
 }
 
-/* A buffer for the next chunk, sized for it at once rather than grown
+/* A buffer for a list's next chunk, sized for it at once rather than grown
  * through the doublings of mock_buf_add. */
 static int chunk_ready(struct mock_stream *s)
 {
@@ -248,6 +248,23 @@ static int chunk_ready(struct mock_stream *s)
     s->chunk.p = malloc(MOCK_CHUNK_BYTES + MOCK_CHUNK_BYTES / 4);
     s->chunk.cap = s->chunk.p ? MOCK_CHUNK_BYTES + MOCK_CHUNK_BYTES / 4 : 0;
     return s->chunk.p ? 0 : -1;
+}
+
+/* What data() or data_ref() returned: the client gone, or full. */
+static void sent(struct mock_stream *s, int rc)
+{
+    if (rc < 0)
+        s->finished = 1;
+    else if (rc == FG_PAUSE)
+        s->paused = 1;
+}
+
+/* Sends what a producer shares (MOCK_FILL_REF). Returns as data(). */
+static int send_ref(struct mock_stream *s)
+{
+    struct mock_ref r = s->ans.producer->ref;
+    s->ans.producer->ref = (struct mock_ref){0};
+    return s->cb->data_ref(s->ctx, r.buf, r.len, r.free_fn, r.arg);
 }
 
 /* Sends chunks until the answer is complete, the client is full or gone,
@@ -270,27 +287,27 @@ static void pump(struct mock_stream *s)
         size_t n;
         int last;
         if (s->ans.producer) {
-            int r = chunk_ready(s) == 0
-                        ? s->ans.producer->fill(s->ans.producer, &s->chunk,
-                                                MOCK_CHUNK_BYTES)
-                        : -1;
+            /* Watch events are small: the chunk grows to what they need,
+             * and an idle watch holds none. */
+            s->chunk.len = 0;
+            int r = s->ans.producer->fill(s->ans.producer, &s->chunk,
+                                          MOCK_CHUNK_BYTES);
             if (r < 0) {
                 s->finished = 1;
                 s->cb->error(s->ctx, 500, "InternalError", "out of memory");
                 break;
+            }
+            if (r == MOCK_FILL_REF) {
+                sent(s, send_ref(s));
+                continue;
             }
             p = s->chunk.p;
             n = s->chunk.len;
             last = r == MOCK_FILL_DONE;
             if (r == MOCK_FILL_WAIT) {
                 /* Send what there is; the producer wakes us for more. */
-                if (n > 0) {
-                    int rc = send_chunk(s);
-                    if (rc < 0)
-                        s->finished = 1;
-                    else if (rc == FG_PAUSE)
-                        s->paused = 1;
-                }
+                if (n > 0)
+                    sent(s, send_chunk(s));
                 break;
             }
         } else if (s->ans.list) {
@@ -314,14 +331,10 @@ static void pump(struct mock_stream *s)
             last = s->body_off == s->ans.body_len;
         }
         if (n > 0) {
-            int rc =
-                p == s->chunk.p ? send_chunk(s) : s->cb->data(s->ctx, p, n);
-            if (rc < 0) {
-                s->finished = 1;
+            sent(s,
+                 p == s->chunk.p ? send_chunk(s) : s->cb->data(s->ctx, p, n));
+            if (s->finished)
                 break;
-            }
-            if (rc == FG_PAUSE)
-                s->paused = 1;
         }
         if (last) {
             s->finished = 1;

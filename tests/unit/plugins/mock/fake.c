@@ -177,6 +177,9 @@ static int cb_data(void *ctx, const void *buf, size_t len)
 static int cb_data_ref(void *ctx, const void *buf, size_t len,
                        fg_buffer_free_fn free_fn, void *arg)
 {
+    struct fake_client *c = ctx;
+    if (c->n_refs < sizeof(c->refs) / sizeof(c->refs[0]))
+        c->refs[c->n_refs++] = buf;
     int rc = cb_data(ctx, buf, len);
     free_fn(arg, buf, len);
     return rc;
