@@ -45,7 +45,7 @@ import h2.events
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 import harness  # noqa: E402
 from harness import Gateway  # noqa: E402
-from peer import proc_kib  # noqa: E402
+from peer import cpu_seconds, proc_kib  # noqa: E402
 
 WATCHES = int(os.environ.get("FG_BENCH_WATCHES", "10000"))
 STREAMS = int(os.environ.get("FG_BENCH_STREAMS", "100"))
@@ -55,13 +55,6 @@ MEMBER = "fan"
 NS = "default"
 PATTERN = b'"type":"ADDED"'
 TIMEOUT = 120.0
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 class Conn:
@@ -206,7 +199,7 @@ class Side:
             sel.register(c.tls, selectors.EVENT_READ, c)
         want = self.serial * WATCHES
         marks = {0.5: None, 0.99: None, 1.0: None}
-        cpu0 = cpu_s(self.pid)
+        cpu0 = cpu_seconds([self.pid])
         t0 = time.monotonic()
         self.request("POST", self.prefix, body)
         got = sum(c.got for c in self.conns)
@@ -231,7 +224,7 @@ class Side:
                 self.label, got - base, WATCHES))
         # fedgate's CPU for the fan-out: it has finished when all arrived
         self.rounds.append((marks[0.5], marks[0.99], took,
-                            cpu_s(self.pid) - cpu0))
+                            cpu_seconds([self.pid]) - cpu0))
 
     def stop(self):
         for c in self.conns:
