@@ -1,6 +1,6 @@
 /* An object as the mock stores it: its JSON printed once, immutable, with
  * the few fields that lists, selectors and watches read (namespace, name,
- * uid, labels, creation time, where the resourceVersion's digits are).
+ * labels, creation time, where the resourceVersion's digits are).
  *
  * Why bytes and not a cJSON tree: a tree costs about six times its JSON
  * (a node of 64 bytes per value, a malloc per key and string), and a list
@@ -110,7 +110,6 @@ struct mock_doc *mock_doc_new(const struct mock_kind *k, const cJSON *obj,
     const cJSON *labels = cJSON_GetObjectItemCaseSensitive(meta, "labels");
     if (!cJSON_IsObject(labels))
         labels = NULL;
-    const char *uid = mock_json_str(obj, "metadata.uid", "");
     const char *ts = mock_json_str(obj, "metadata.creationTimestamp", NULL);
     struct mock_buf cells = {0};
     if (mock_table_cells(k, obj, &cells) != 0 || cells.len > MOCK_CELLS_MAX)
@@ -124,7 +123,7 @@ struct mock_doc *mock_doc_new(const struct mock_kind *k, const cJSON *obj,
     const char *end = text + len;
     const char *m = member(text, end, "metadata");
     const char *rv = m ? member(m, end, "resourceVersion") : NULL;
-    size_t tail = cells.len + strlen(ns) + strlen(name) + strlen(uid) + 3 +
+    size_t tail = cells.len + strlen(ns) + strlen(name) + 2 +
                   (labels ? labels_size(labels) : 1);
     struct mock_doc *d = rv && *rv == '"' && len < UINT32_MAX
                              ? malloc(sizeof(*d) + len + 1 + tail)
@@ -154,8 +153,6 @@ struct mock_doc *mock_doc_new(const struct mock_kind *k, const cJSON *obj,
     p = put_str(p, ns);
     d->name = p;
     p = put_str(p, name);
-    d->uid = p;
-    p = put_str(p, uid);
     d->labels = p;
     const cJSON *e;
     cJSON_ArrayForEach(e, labels)
@@ -248,7 +245,6 @@ struct mock_doc *mock_doc_with_rv(const struct mock_doc *d, uint64_t rv)
     memcpy(ctail, tail, tl);
     c->ns = ctail + (d->ns - tail);
     c->name = ctail + (d->name - tail);
-    c->uid = ctail + (d->uid - tail);
     c->labels = ctail + (d->labels - tail);
     return c;
 }
@@ -274,6 +270,13 @@ int mock_doc_string(const struct mock_doc *d, const char *path, char *buf,
     memcpy(buf, p + 1, (size_t)(end - p - 2));
     buf[end - p - 2] = '\0';
     return 0;
+}
+
+const char *mock_doc_uid(const struct mock_doc *d, char *buf, size_t len)
+{
+    if (mock_doc_string(d, "metadata.uid", buf, len) != 0)
+        buf[0] = '\0';
+    return buf;
 }
 
 const char *mock_doc_label(const struct mock_doc *d, const char *key)

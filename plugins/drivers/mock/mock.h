@@ -84,9 +84,8 @@ struct mock_doc {
     int64_t created_ms; /* metadata.creationTimestamp, -1 without */
     const char *ns;     /* "" for cluster-scoped objects */
     const char *name;
-    const char *uid;    /* "" without */
     const char *labels; /* "key\0value\0" pairs, then "\0" */
-    char json[]; /* NUL-terminated; cells, ns, name, uid, labels follow */
+    char json[];        /* NUL-terminated; cells, ns, name, labels follow */
 };
 
 /* The doc of OBJ, of kind K, stored at (NS, NAME): OBJ printed once, and
@@ -115,6 +114,10 @@ struct mock_doc *mock_doc_with_rv(const struct mock_doc *d, uint64_t rv);
  * parsing D: 0, or -1 when there is none or it does not fit LEN. */
 int mock_doc_string(const struct mock_doc *d, const char *path, char *buf,
                     size_t len);
+#define MOCK_UID_MAX 256
+/* D's metadata.uid in BUF (LEN bytes), read from its JSON (deletes need
+ * it, lists do not: it is not kept in the index); "" without one. */
+const char *mock_doc_uid(const struct mock_doc *d, char *buf, size_t len);
 /* The value of D's label KEY, or NULL. */
 const char *mock_doc_label(const struct mock_doc *d, const char *key);
 
