@@ -54,8 +54,8 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 import harness  # noqa: E402
 from harness import Gateway, free_port, wait_for  # noqa: E402
-from peer import (children, h2load, proc_kib, start_nginx,  # noqa: E402
-                  stop_nginx)
+from peer import (children, cpu_seconds, h2load, proc_kib,  # noqa: E402
+                  start_nginx, stop_nginx)
 
 OBJECTS = int(os.environ.get("FG_BENCH_OBJECTS", "100000"))
 REQUESTS = int(os.environ.get("FG_BENCH_REQUESTS", "1000"))
@@ -305,9 +305,11 @@ class Fetcher:
                 self.base, path, out.returncode, code))
         return out.stdout
 
-    def timed(self, path, http, accept=None, reps=REPS):
-        """Median total time (s) and the bytes of each fetch."""
+    def timed(self, path, http, accept=None, reps=REPS, pid=None):
+        """Median total time (s) and the bytes of each fetch; with PID, also
+        that process's CPU seconds per fetch."""
         times, size = [], None
+        cpu0 = cpu_seconds([pid]) if pid else 0
         for _ in range(reps):
             out = subprocess.run(
                 self.cmd(path, http, accept) +
@@ -324,6 +326,9 @@ class Fetcher:
                     self.base, path, size, parts[1]))
             size = int(parts[1])
             times.append(float(parts[2]))
+        if pid:
+            return (statistics.median(times), size,
+                    (cpu_seconds([pid]) - cpu0) / reps)
         return statistics.median(times), size
 
 
@@ -425,8 +430,9 @@ def baseline(seed, seed_bytes, base_rss):
         rss, hwm = proc_kib(pid, "VmRSS"), proc_kib(pid, "VmHWM")
         fg = Fetcher(gw.base, gw.ca, gw.token)
         prefix = "/clusters/" + MEMBER
-        json_s, _ = fg.timed(prefix + ALL_PODS, "--http2")
-        table_s, _ = fg.timed(prefix + ALL_PODS, "--http2", TABLE)
+        json_s, _, json_cpu = fg.timed(prefix + ALL_PODS, "--http2", pid=pid)
+        table_s, _, table_cpu = fg.timed(prefix + ALL_PODS, "--http2", TABLE,
+                                         pid=pid)
     finally:
         harness.FEDGATE = saved
         code = gw.stop()
@@ -434,7 +440,7 @@ def baseline(seed, seed_bytes, base_rss):
     if code != 0:
         raise SystemExit("baseline fedgate exited %s" % code)
     return ((rss - base_rss) * 1024.0 / OBJECTS, rss, hwm, load_s, json_s,
-            table_s)
+            table_s, json_cpu, table_cpu)
 
 
 def main():
@@ -515,7 +521,8 @@ def main():
                  len(table))):
             reset_hwm(pid)
             before = proc_kib(pid, "VmRSS")
-            f_s, f_bytes = fg.timed(prefix + path, http, accept)
+            f_s, f_bytes, f_cpu = fg.timed(prefix + path, http, accept,
+                                           pid=pid)
             peak = proc_kib(pid, "VmHWM")
             hwm_listed = max(hwm_listed, peak)
             growth = peak - before
@@ -524,7 +531,7 @@ def main():
             if f_bytes != size or n_bytes != size:
                 raise SystemExit("%s: %d and %d bytes, expected %d" % (
                     label, f_bytes, n_bytes, size))
-            rows.append((label, size, f_s, n_s, growth))
+            rows.append((label, size, f_s, n_s, growth, f_cpu))
 
         reset_hwm(pid)
         before = proc_kib(pid, "VmRSS")
@@ -571,14 +578,15 @@ def main():
               "fedgate's VmHWM grew %s over its RSS after load, and %s of it "
               "stayed resident" % (len(full), mib(cold_growth),
                                    mib(cold_kept)))
-        print("\n%-24s %10s %11s %11s %10s %14s"
+        print("\n%-24s %10s %11s %11s %10s %12s %14s"
               % ("list (curl, median of %d)" % REPS, "bytes", "fedgate",
-                 "nginx", "fedgate", "fedgate peak"))
-        print("%-24s %10s %11s %11s %10s %14s"
-              % ("", "", "time", "time", "MB/s", "growth"))
-        for label, size, f_s, n_s, growth in rows:
-            print("%-24s %10d %10.3fs %10.3fs %10.1f %14s"
-                  % (label, size, f_s, n_s, size / f_s / 1e6, mib(growth)))
+                 "nginx", "fedgate", "fedgate CPU", "fedgate peak"))
+        print("%-24s %10s %11s %11s %10s %12s %14s"
+              % ("", "", "time", "time", "MB/s", "per fetch", "growth"))
+        for label, size, f_s, n_s, growth, f_cpu in rows:
+            print("%-24s %10d %10.3fs %10.3fs %10.1f %11.0fms %14s"
+                  % (label, size, f_s, n_s, size / f_s / 1e6, f_cpu * 1e3,
+                     mib(growth)))
         print("%-24s %10s %10.3fs %11s %10s %14s"
               % ("limit=%d paging, h1.1" % PAGE, "%d req" % pages, page_s,
                  "-", "", mib(page_growth)))
@@ -601,12 +609,13 @@ def main():
                  mib(n_hwm)))
         print("(nginx sends precomputed bytes from a file; fedgate checks the "
               "token, routes, and copies every item's stored JSON into the "
-              "response as it streams (a Table parses each object for its "
-              "cells); 'peak growth' is fedgate's VmHWM over its RSS just "
+              "response as it streams (a Table copies the cells prepared "
+              "when each object was stored); CPU is utime+stime in 10 ms "
+              "ticks over the fetches; 'peak growth' is fedgate's VmHWM over its RSS just "
               "before, against the list's size: a second copy of the list "
               "would show as growth of about its size)")
-        json_s = rows[0][2]
-        table_s = rows[2][2]
+        json_s, json_cpu = rows[0][2], rows[0][5]
+        table_s, table_cpu = rows[2][2], rows[2][5]
         print("\ntargets (issues 20 and 21)")
         print("%-44s %14s %14s" % ("", "before", "after"))
         if old:
@@ -625,6 +634,11 @@ def main():
                                              old[4], json_s))
             print("%-44s %13.3fs %13.3fs" % ("10,000 pods Table, h2",
                                              old[5], table_s))
+            print("%-44s %12.0fms %12.0fms" % ("fedgate CPU, pods JSON, h2",
+                                               old[6] * 1e3, json_cpu * 1e3))
+            print("%-44s %12.0fms %12.0fms" % ("fedgate CPU, pods Table, h2",
+                                               old[7] * 1e3,
+                                               table_cpu * 1e3))
         else:
             print("%-44s %14s %14.0f" % ("bytes per object (1.5x JSON: %.0f)"
                                          % (1.5 * seed_bytes / OBJECTS), "-",

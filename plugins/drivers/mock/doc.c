@@ -1,6 +1,6 @@
 /* An object as the mock stores it: its JSON printed once, immutable, with
  * the few fields that lists, selectors and watches read (namespace, name,
- * uid, labels, creation time, where the resourceVersion's digits are).
+ * labels, creation time, where the resourceVersion's digits are).
  *
  * Why bytes and not a cJSON tree: a tree costs about six times its JSON
  * (a node of 64 bytes per value, a malloc per key and string), and a list
@@ -8,6 +8,13 @@
  * event sends, so both copy them as they are; the store, the watch log and
  * a list in flight share one doc by reference. Writes parse the doc, change
  * the tree and make a new doc: the rare path pays for the common one.
+ *
+ * Why Table cells beside the bytes: `kubectl get` asks for a Table, and
+ * computing a row's cells needs the parsed object; preparing them once per
+ * write (with the clock's part left to fill in) makes a Table list a copy
+ * of prepared text. They are kept only up to MOCK_CELLS_MAX bytes, which
+ * bounds what they add to an object (a pod's are about 60 bytes); a doc
+ * with longer cells is parsed when a row is sent.
  *
  * Why the resourceVersion's position: a deletion and a watch event of an
  * object leaving a selector carry a later resourceVersion than the bytes
@@ -17,6 +24,8 @@
 #include <string.h>
 
 #include "mock.h"
+
+#define MOCK_CELLS_MAX 512
 
 /* Past the JSON value at P in cJSON's unformatted output (no whitespace),
  * or NULL when it does not end before E. */
@@ -94,29 +103,34 @@ static char *put_str(char *p, const char *s)
     return p + n;
 }
 
-struct mock_doc *mock_doc_new(const cJSON *obj, const char *ns,
-                              const char *name)
+struct mock_doc *mock_doc_new(const struct mock_kind *k, const cJSON *obj,
+                              const char *ns, const char *name)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     const cJSON *labels = cJSON_GetObjectItemCaseSensitive(meta, "labels");
     if (!cJSON_IsObject(labels))
         labels = NULL;
-    const char *uid = mock_json_str(obj, "metadata.uid", "");
     const char *ts = mock_json_str(obj, "metadata.creationTimestamp", NULL);
+    struct mock_buf cells = {0};
+    if (mock_table_cells(k, obj, &cells) != 0 || cells.len > MOCK_CELLS_MAX)
+        cells.len = 0;
     char *text = cJSON_PrintUnformatted(obj);
-    if (!text)
+    if (!text) {
+        mock_buf_free(&cells);
         return NULL;
+    }
     size_t len = strlen(text);
     const char *end = text + len;
     const char *m = member(text, end, "metadata");
     const char *rv = m ? member(m, end, "resourceVersion") : NULL;
-    size_t tail = strlen(ns) + strlen(name) + strlen(uid) + 3 +
+    size_t tail = cells.len + strlen(ns) + strlen(name) + 2 +
                   (labels ? labels_size(labels) : 1);
     struct mock_doc *d = rv && *rv == '"' && len < UINT32_MAX
                              ? malloc(sizeof(*d) + len + 1 + tail)
                              : NULL;
     if (!d) {
         free(text);
+        mock_buf_free(&cells);
         return NULL;
     }
     d->rv_off = (uint32_t)(rv + 1 - text);
@@ -130,12 +144,15 @@ struct mock_doc *mock_doc_new(const cJSON *obj, const char *ns,
         d->rv_len++;
     d->created_ms = ts ? mock_time_parse(ts) : -1;
     char *p = d->json + len + 1;
+    d->cells_len = (uint16_t)cells.len;
+    if (cells.len)
+        memcpy(p, cells.p, cells.len);
+    p += cells.len;
+    mock_buf_free(&cells);
     d->ns = p;
     p = put_str(p, ns);
     d->name = p;
     p = put_str(p, name);
-    d->uid = p;
-    p = put_str(p, uid);
     d->labels = p;
     const cJSON *e;
     cJSON_ArrayForEach(e, labels)
@@ -145,6 +162,23 @@ struct mock_doc *mock_doc_new(const cJSON *obj, const char *ns,
     }
     *p = '\0';
     return d;
+}
+
+const char *mock_doc_cells(const struct mock_doc *d)
+{
+    return d->json + d->len + 1;
+}
+
+int mock_doc_member(const struct mock_doc *d, const char *key, const char **v,
+                    size_t *len)
+{
+    const char *e = d->json + d->len, *m = member(d->json, e, key);
+    const char *end = m ? skip_value(m, e) : NULL;
+    if (!end)
+        return -1;
+    *v = m;
+    *len = (size_t)(end - m);
+    return 0;
 }
 
 struct mock_doc *mock_doc_ref(struct mock_doc *d)
@@ -202,7 +236,7 @@ struct mock_doc *mock_doc_with_rv(const struct mock_doc *d, uint64_t rv)
     *c = *d;
     c->refs = 1;
     c->len = (uint32_t)len;
-    c->rv_len = (uint32_t)n;
+    c->rv_len = (uint16_t)n;
     size_t after = d->rv_off + d->rv_len;
     memcpy(c->json, d->json, d->rv_off);
     memcpy(c->json + d->rv_off, digits, (size_t)n);
@@ -211,7 +245,6 @@ struct mock_doc *mock_doc_with_rv(const struct mock_doc *d, uint64_t rv)
     memcpy(ctail, tail, tl);
     c->ns = ctail + (d->ns - tail);
     c->name = ctail + (d->name - tail);
-    c->uid = ctail + (d->uid - tail);
     c->labels = ctail + (d->labels - tail);
     return c;
 }
@@ -237,6 +270,13 @@ int mock_doc_string(const struct mock_doc *d, const char *path, char *buf,
     memcpy(buf, p + 1, (size_t)(end - p - 2));
     buf[end - p - 2] = '\0';
     return 0;
+}
+
+const char *mock_doc_uid(const struct mock_doc *d, char *buf, size_t len)
+{
+    if (mock_doc_string(d, "metadata.uid", buf, len) != 0)
+        buf[0] = '\0';
+    return buf;
 }
 
 const char *mock_doc_label(const struct mock_doc *d, const char *key)

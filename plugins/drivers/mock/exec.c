@@ -1097,7 +1097,8 @@ void mock_exec_end(struct mock_exec *x)
         mock_upgrade_answer(&x->up, 404, mock_status_not_found(k, name));
         return;
     }
-    x->uid = strdup(o->doc->uid);
+    char uid[MOCK_UID_MAX];
+    x->uid = strdup(mock_doc_uid(o->doc, uid, sizeof(uid)));
     cJSON *pod = mock_obj_json(o);
     if (!x->uid || !pod) {
         cJSON_Delete(pod);

@@ -204,19 +204,15 @@ static int write_head(struct mock_list *l, struct mock_buf *out)
              l->o.table == MOCK_TABLE_V1BETA1 ? "meta.k8s.io/v1beta1"
                                               : "meta.k8s.io/v1",
              (unsigned long long)l->rv, page);
-    cJSON *cols = mock_table_columns(l->o.kind);
-    char *text = cols ? cJSON_PrintUnformatted(cols) : NULL;
-    cJSON_Delete(cols);
-    int rc = text && mock_buf_adds(out, head) == 0 &&
-                     mock_buf_adds(out, text) == 0 &&
-                     mock_buf_adds(out, ",\"rows\":[") == 0
-                 ? 0
-                 : -1;
-    free(text);
-    return rc;
+    return mock_buf_adds(out, head) == 0 &&
+                   mock_table_columns_append(out, l->o.kind) == 0 &&
+                   mock_buf_adds(out, ",\"rows\":[") == 0
+               ? 0
+               : -1;
 }
 
-/* An item: the stored bytes as they are, or a Table row, which parses. */
+/* An item: the stored bytes as they are, or a Table row of the cells
+ * prepared when the object was stored. */
 static int write_item(struct mock_list *l, const struct mock_obj *o,
                       struct mock_buf *out)
 {
@@ -225,16 +221,8 @@ static int write_item(struct mock_list *l, const struct mock_obj *o,
     l->any = 1;
     if (l->o.table == MOCK_TABLE_NONE)
         return mock_doc_append(out, o->doc, 0);
-    cJSON *obj = mock_obj_json(o);
-    cJSON *row = obj ? mock_table_row(l->o.kind, obj, l->o.now_ms, l->o.include,
-                                      l->o.table)
-                     : NULL;
-    char *text = row ? cJSON_PrintUnformatted(row) : NULL;
-    cJSON_Delete(row);
-    cJSON_Delete(obj);
-    int rc = text ? mock_buf_adds(out, text) : -1;
-    free(text);
-    return rc;
+    return mock_table_row_append(out, l->o.kind, o->doc, l->o.now_ms,
+                                 l->o.include, l->o.table);
 }
 
 int mock_list_fill(struct mock_list *l, struct mock_buf *out, size_t want)

@@ -102,8 +102,11 @@ static void on_timer(void *arg)
         l->v[i] = l->v[--l->n];
         const struct mock_kind *k = mock_kind_at(p.kind);
         const struct mock_obj *o = mock_store_get(in->store, k, p.ns, p.name);
+        char uid[MOCK_UID_MAX];
         cJSON *obj =
-            o && strcmp(o->doc->uid, p.uid) == 0 ? mock_obj_json(o) : NULL;
+            o && strcmp(mock_doc_uid(o->doc, uid, sizeof(uid)), p.uid) == 0
+                ? mock_obj_json(o)
+                : NULL;
         /* Finalizers still hold it: their removal ends it (mock_finalized). */
         if (obj && !has_finalizers(obj))
             remove_now(in, k, p.ns, p.name);
@@ -230,8 +233,10 @@ void mock_finalized(struct mock_instance *in, const struct mock_kind *k,
                     const char *ns, const char *name)
 {
     const struct mock_obj *o = mock_store_get(in->store, k, ns, name);
+    char uid[MOCK_UID_MAX];
     /* Namespaces end through their own deletion (write_delete.c). */
-    if (!o || is_pending(in->lifecycle, o->doc->uid) ||
+    if (!o ||
+        is_pending(in->lifecycle, mock_doc_uid(o->doc, uid, sizeof(uid))) ||
         (!k->group[0] && strcmp(k->resource, "namespaces") == 0))
         return;
     cJSON *obj = mock_obj_json(o);

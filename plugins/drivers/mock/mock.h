@@ -77,20 +77,28 @@ void mock_time_format(int64_t ms, char *buf, size_t len);
  * answers in flight share it by reference. */
 struct mock_doc {
     uint32_t refs;
-    uint32_t len;            /* bytes of json, the NUL not counted */
-    uint32_t rv_off, rv_len; /* metadata.resourceVersion's digits in json */
-    int64_t created_ms;      /* metadata.creationTimestamp, -1 without */
-    const char *ns;          /* "" for cluster-scoped objects */
+    uint32_t len;       /* bytes of json, the NUL not counted */
+    uint32_t rv_off;    /* metadata.resourceVersion's digits in json */
+    uint16_t rv_len;    /* (and how many) */
+    uint16_t cells_len; /* its Table cells (table.c), 0: not kept */
+    int64_t created_ms; /* metadata.creationTimestamp, -1 without */
+    const char *ns;     /* "" for cluster-scoped objects */
     const char *name;
-    const char *uid;    /* "" without */
     const char *labels; /* "key\0value\0" pairs, then "\0" */
-    char json[];        /* NUL-terminated; ns, name, uid, labels follow */
+    char json[];        /* NUL-terminated; cells, ns, name, labels follow */
 };
 
-/* The doc of OBJ stored at (NS, NAME): OBJ printed once. OBJ must have a
- * string metadata.resourceVersion of digits. NULL on memory failure. */
-struct mock_doc *mock_doc_new(const cJSON *obj, const char *ns,
-                              const char *name);
+/* The doc of OBJ, of kind K, stored at (NS, NAME): OBJ printed once, and
+ * its Table cells prepared. OBJ must have a string
+ * metadata.resourceVersion of digits. NULL on memory failure. */
+struct mock_doc *mock_doc_new(const struct mock_kind *k, const cJSON *obj,
+                              const char *ns, const char *name);
+/* D's prepared Table cells (cells_len bytes, no NUL). */
+const char *mock_doc_cells(const struct mock_doc *d);
+/* The value of D's top-level member KEY as *V and *LEN, without parsing:
+ * 0, or -1 when D has none. */
+int mock_doc_member(const struct mock_doc *d, const char *key, const char **v,
+                    size_t *len);
 struct mock_doc *mock_doc_ref(struct mock_doc *d);
 void mock_doc_unref(struct mock_doc *d);
 /* D as a cJSON tree (the caller's), or NULL on memory failure. */
@@ -106,17 +114,20 @@ struct mock_doc *mock_doc_with_rv(const struct mock_doc *d, uint64_t rv);
  * parsing D: 0, or -1 when there is none or it does not fit LEN. */
 int mock_doc_string(const struct mock_doc *d, const char *path, char *buf,
                     size_t len);
+#define MOCK_UID_MAX 256
+/* D's metadata.uid in BUF (LEN bytes), read from its JSON (deletes need
+ * it, lists do not: it is not kept in the index); "" without one. */
+const char *mock_doc_uid(const struct mock_doc *d, char *buf, size_t len);
 /* The value of D's label KEY, or NULL. */
 const char *mock_doc_label(const struct mock_doc *d, const char *key);
 
 /* ---- store.c: objects per kind, ordered by namespace/name ------------- */
 
 struct mock_obj {
-    const char *ns;       /* "" for cluster-scoped objects; points into key */
-    const char *name;     /* points into key */
+    const char *ns;       /* "" for cluster-scoped objects; doc->ns */
+    const char *name;     /* doc->name */
     uint64_t rv;          /* resourceVersion of the last write */
     struct mock_doc *doc; /* the object as stored, one reference */
-    char key[];           /* ns and name, each NUL-terminated */
 };
 
 struct mock_bucket {
@@ -229,13 +240,19 @@ enum mock_include {
     MOCK_INCLUDE_OBJECT = 2,
 };
 
-/* The "columnDefinitions" array for kind K. */
-cJSON *mock_table_columns(const struct mock_kind *k);
-/* One Table row for OBJ (kind K) at NOW_MS. The row holds references into
- * OBJ: print it, then free it, before OBJ can change. */
-cJSON *mock_table_row(const struct mock_kind *k, const cJSON *obj,
-                      int64_t now_ms, enum mock_include inc,
-                      enum mock_table_version tv);
+struct mock_buf;
+/* Appends the "columnDefinitions" array for kind K to OUT. 0 or -1. */
+int mock_table_columns_append(struct mock_buf *out, const struct mock_kind *k);
+/* Appends the row cells of OBJ (kind K) to OUT, prepared once when the
+ * object is stored: JSON text of the cells but for marks where the clock
+ * or the doc's index fills in at mock_table_row_append. 0 or -1. */
+int mock_table_cells(const struct mock_kind *k, const cJSON *obj,
+                     struct mock_buf *out);
+/* Appends the Table row of doc D (kind K) at NOW_MS to OUT: its prepared
+ * cells filled in, and as much of D as INC asks for. 0 or -1. */
+int mock_table_row_append(struct mock_buf *out, const struct mock_kind *k,
+                          const struct mock_doc *d, int64_t now_ms,
+                          enum mock_include inc, enum mock_table_version tv);
 
 /* ---- select.c: the selectors of a request (fg_selector_*, util.h) ----- */
 
@@ -328,12 +345,24 @@ enum mock_fill {
     MOCK_FILL_DONE = 0, /* the body is complete after what was appended */
     MOCK_FILL_MORE = 1, /* more is ready now: call fill again */
     MOCK_FILL_WAIT = 2, /* nothing more until wake() */
+    MOCK_FILL_REF = 3,  /* nothing appended; send p->ref, then fill again */
+};
+
+/* Bytes a producer shares rather than copies (one watch event for every
+ * watcher): the caller hands them to data_ref, which calls FREE_FN. */
+struct mock_ref {
+    const void *buf;
+    size_t len;
+    fg_buffer_free_fn free_fn;
+    void *arg;
 };
 
 struct mock_producer {
     /* Appends about WANT bytes to OUT at most (one event may exceed it).
-     * Returns a mock_fill value, or -1 on memory failure. */
+     * Returns a mock_fill value, or -1 on memory failure. MOCK_FILL_REF
+     * only when OUT is empty. */
     int (*fill)(struct mock_producer *p, struct mock_buf *out, size_t want);
+    struct mock_ref ref; /* set by fill with MOCK_FILL_REF */
     /* Stops all work (timers, registrations) and frees P. */
     void (*free)(struct mock_producer *p);
     /* Set by plugin.c before the first fill. Never called from inside fill

@@ -1,7 +1,9 @@
 /* The mock driver plugin: its descriptor and configuration keys, member
  * instances (one store per instance, loaded from the seed), and the stream
  * operations that answer a request once its body is complete, sending the
- * answer in chunks with backpressure.
+ * answer in chunks with backpressure. A list's or a watch's chunk is a
+ * buffer of its own, handed over with data_ref: the core writes it as it
+ * is, where data() would copy every byte of the list once more.
  *
  * Production runs from stream_end and stream_resume directly, and yields
  * to the loop through a 0 ms host timer after MOCK_TURN_CHUNKS chunks so
@@ -219,6 +221,52 @@ static int stream_write(void *stream, const void *buf, size_t len)
 
 static void on_timer(void *arg);
 
+static void free_chunk(void *arg, const void *buf, size_t len)
+{
+    (void)arg;
+    (void)len;
+    free((void *)buf);
+}
+
+/* Hands the chunk produced over to the core (data_ref: no copy of it) and
+ * starts the next one in a buffer of its own. Returns as data(). */
+static int send_chunk(struct mock_stream *s)
+{
+    struct mock_buf c = s->chunk;
+    s->chunk = (struct mock_buf){0};
+    return s->cb->data_ref(s->ctx, c.p, c.len, free_chunk, NULL);
+}
+
+/* A buffer for a list's next chunk, sized for it at once rather than grown
+ * through the doublings of mock_buf_add. */
+static int chunk_ready(struct mock_stream *s)
+{
+    if (s->chunk.p) {
+        s->chunk.len = 0;
+        return 0;
+    }
+    s->chunk.p = malloc(MOCK_CHUNK_BYTES + MOCK_CHUNK_BYTES / 4);
+    s->chunk.cap = s->chunk.p ? MOCK_CHUNK_BYTES + MOCK_CHUNK_BYTES / 4 : 0;
+    return s->chunk.p ? 0 : -1;
+}
+
+/* What data() or data_ref() returned: the client gone, or full. */
+static void sent(struct mock_stream *s, int rc)
+{
+    if (rc < 0)
+        s->finished = 1;
+    else if (rc == FG_PAUSE)
+        s->paused = 1;
+}
+
+/* Sends what a producer shares (MOCK_FILL_REF). Returns as data(). */
+static int send_ref(struct mock_stream *s)
+{
+    struct mock_ref r = s->ans.producer->ref;
+    s->ans.producer->ref = (struct mock_ref){0};
+    return s->cb->data_ref(s->ctx, r.buf, r.len, r.free_fn, r.arg);
+}
+
 /* Sends chunks until the answer is complete, the client is full or gone,
  * or this loop turn's share is used up. */
 static void pump(struct mock_stream *s)
@@ -239,6 +287,8 @@ static void pump(struct mock_stream *s)
         size_t n;
         int last;
         if (s->ans.producer) {
+            /* Watch events are small: the chunk grows to what they need,
+             * and an idle watch holds none. */
             s->chunk.len = 0;
             int r = s->ans.producer->fill(s->ans.producer, &s->chunk,
                                           MOCK_CHUNK_BYTES);
@@ -247,23 +297,23 @@ static void pump(struct mock_stream *s)
                 s->cb->error(s->ctx, 500, "InternalError", "out of memory");
                 break;
             }
+            if (r == MOCK_FILL_REF) {
+                sent(s, send_ref(s));
+                continue;
+            }
             p = s->chunk.p;
             n = s->chunk.len;
             last = r == MOCK_FILL_DONE;
             if (r == MOCK_FILL_WAIT) {
                 /* Send what there is; the producer wakes us for more. */
-                if (n > 0) {
-                    int rc = s->cb->data(s->ctx, p, n);
-                    if (rc < 0)
-                        s->finished = 1;
-                    else if (rc == FG_PAUSE)
-                        s->paused = 1;
-                }
+                if (n > 0)
+                    sent(s, send_chunk(s));
                 break;
             }
         } else if (s->ans.list) {
-            s->chunk.len = 0;
-            int r = mock_list_fill(s->ans.list, &s->chunk, MOCK_CHUNK_BYTES);
+            int r = chunk_ready(s) == 0 ? mock_list_fill(s->ans.list, &s->chunk,
+                                                         MOCK_CHUNK_BYTES)
+                                        : -1;
             if (r < 0) {
                 s->finished = 1;
                 s->cb->error(s->ctx, 500, "InternalError", "out of memory");
@@ -281,13 +331,10 @@ static void pump(struct mock_stream *s)
             last = s->body_off == s->ans.body_len;
         }
         if (n > 0) {
-            int rc = s->cb->data(s->ctx, p, n);
-            if (rc < 0) {
-                s->finished = 1;
+            sent(s,
+                 p == s->chunk.p ? send_chunk(s) : s->cb->data(s->ctx, p, n));
+            if (s->finished)
                 break;
-            }
-            if (rc == FG_PAUSE)
-                s->paused = 1;
         }
         if (last) {
             s->finished = 1;

@@ -18,7 +18,8 @@ struct col {
     const char *desc;
 };
 
-typedef void (*cells_fn)(cJSON *cells, const cJSON *obj, int64_t now);
+struct cells;
+typedef void (*cells_fn)(struct cells *cells, const cJSON *obj);
 
 struct spec {
     const char *resource;
@@ -56,36 +57,92 @@ static const cJSON *as_array(const cJSON *a)
     return cJSON_IsArray(a) ? a : NULL;
 }
 
-static void add_str(cJSON *cells, const char *s)
+/* Cells are written as the JSON text of the row's "cells" array, except
+ * for what depends on the clock or repeats the doc's index: those are
+ * control bytes, which JSON text never holds raw (fg_json_quote escapes
+ * them), filled in when a row is sent (mock_table_row_append). */
+#define MARK_NAME '\x01'  /* the object's name, a JSON string */
+#define MARK_AGE '\x02'   /* the age since creationTimestamp, a string */
+#define MARK_SINCE '\x03' /* MARK_SINCE ms MARK_SINCE: time since ms */
+
+struct cells {
+    struct mock_buf b;
+    int n;    /* cells written: the next needs a comma */
+    int fail; /* out of memory */
+};
+
+static void put(struct cells *c, const char *s, size_t n)
 {
-    cJSON_AddItemToArray(cells, cJSON_CreateString(s ? s : ""));
+    if (mock_buf_add(&c->b, s, n) != 0)
+        c->fail = 1;
 }
 
-static void add_int(cJSON *cells, int64_t v)
+static void next_cell(struct cells *c)
 {
-    cJSON_AddItemToArray(cells, cJSON_CreateNumber((double)v));
+    if (c->n++)
+        put(c, ",", 1);
 }
 
-static void age_of(const char *ts, int64_t now, char *buf, size_t len)
+/* Appends S as a JSON string literal to OUT. 0 or -1. */
+static int add_quoted(struct mock_buf *out, const char *s)
 {
-    int64_t t = mock_time_parse(ts);
-    if (t < 0)
-        snprintf(buf, len, "<unknown>");
-    else
-        fg_human_duration(now - t, buf, len);
+    char small[256];
+    size_t n = strlen(s), q = fg_json_quote(small, sizeof(small), s, n);
+    if (q < sizeof(small))
+        return mock_buf_add(out, small, q);
+    char *big = malloc(q + 1);
+    if (!big)
+        return -1;
+    fg_json_quote(big, q + 1, s, n);
+    int rc = mock_buf_add(out, big, q);
+    free(big);
+    return rc;
 }
 
-static void add_age(cJSON *cells, const cJSON *obj, int64_t now)
+static void add_str(struct cells *cells, const char *s)
 {
-    char buf[32];
-    age_of(mock_json_str(obj, "metadata.creationTimestamp", NULL), now, buf,
-           sizeof(buf));
-    add_str(cells, buf);
+    next_cell(cells);
+    if (add_quoted(&cells->b, s ? s : "") != 0)
+        cells->fail = 1;
 }
 
-static void add_name(cJSON *cells, const cJSON *obj)
+static void add_int(struct cells *cells, int64_t v)
 {
-    add_str(cells, mock_json_str(obj, "metadata.name", ""));
+    char buf[24];
+    int n = snprintf(buf, sizeof(buf), "%lld", (long long)v);
+    next_cell(cells);
+    put(cells, buf, (size_t)n);
+}
+
+/* A string cell: BEFORE, the human duration since T (ms since the epoch),
+ * then AFTER; "<unknown>" alone when T is -1 (no time). BEFORE and AFTER
+ * are plain text that needs no escape. */
+static void add_since(struct cells *cells, const char *before, int64_t t,
+                      const char *after)
+{
+    if (t < 0) {
+        add_str(cells, "<unknown>");
+        return;
+    }
+    char buf[96];
+    int n = snprintf(buf, sizeof(buf), "\"%s%c%lld%c%s\"", before, MARK_SINCE,
+                     (long long)t, MARK_SINCE, after);
+    next_cell(cells);
+    put(cells, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static void add_age(struct cells *cells)
+{
+    char m = MARK_AGE;
+    next_cell(cells);
+    put(cells, &m, 1);
+}
+
+static void add_name(struct cells *cells)
+{
+    char m = MARK_NAME;
+    next_cell(cells);
+    put(cells, &m, 1);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -93,49 +150,55 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* "k1=v1,k2=v2" of a string map, keys sorted; DEF when empty. */
-static void add_map(cJSON *cells, const cJSON *map, const char *def)
+/* Appends "k1=v1,k2=v2" of a string map to B, keys sorted. */
+static void map_text(struct mock_buf *b, const cJSON *map)
 {
-    struct mock_buf b = {0};
     int n = cJSON_IsObject(map) ? cJSON_GetArraySize(map) : 0;
     const char **keys = n > 0 ? calloc((size_t)n, sizeof(*keys)) : NULL;
     int k = 0;
     const cJSON *e;
-    if (keys) {
-        cJSON_ArrayForEach(e, map)
-        {
-            if (cJSON_IsString(e) && k < n)
-                keys[k++] = e->string;
-        }
-        qsort(keys, (size_t)k, sizeof(*keys), cmp_str);
-        for (int i = 0; i < k; i++) {
-            if (i)
-                mock_buf_adds(&b, ",");
-            mock_buf_adds(&b, keys[i]);
-            mock_buf_adds(&b, "=");
-            mock_buf_adds(
-                &b,
-                cJSON_GetObjectItemCaseSensitive(map, keys[i])->valuestring);
-        }
+    if (!keys)
+        return;
+    cJSON_ArrayForEach(e, map)
+    {
+        if (cJSON_IsString(e) && k < n)
+            keys[k++] = e->string;
+    }
+    qsort(keys, (size_t)k, sizeof(*keys), cmp_str);
+    for (int i = 0; i < k; i++) {
+        if (i)
+            mock_buf_adds(b, ",");
+        mock_buf_adds(b, keys[i]);
+        mock_buf_adds(b, "=");
+        mock_buf_adds(
+            b, cJSON_GetObjectItemCaseSensitive(map, keys[i])->valuestring);
     }
     free(keys);
-    if (b.len && mock_buf_add(&b, "", 1) == 0)
-        add_str(cells, b.p);
+}
+
+/* The buffer B as a string cell (B freed), DEF when it is empty. */
+static void add_buf(struct cells *cells, struct mock_buf *b, const char *def)
+{
+    if (b->len && mock_buf_add(b, "", 1) == 0)
+        add_str(cells, b->p);
     else
         add_str(cells, def);
-    mock_buf_free(&b);
+    mock_buf_free(b);
+}
+
+/* "k1=v1,k2=v2" of a string map, keys sorted; DEF when empty. */
+static void add_map(struct cells *cells, const cJSON *map, const char *def)
+{
+    struct mock_buf b = {0};
+    map_text(&b, map);
+    add_buf(cells, &b, def);
 }
 
 /* A label selector as kubectl prints it: matchLabels then expressions. */
-static void add_selector(cJSON *cells, const cJSON *sel)
+static void add_selector(struct cells *cells, const cJSON *sel)
 {
     struct mock_buf b = {0};
-    cJSON *tmp = cJSON_CreateArray();
-    add_map(tmp, cJSON_GetObjectItemCaseSensitive(sel, "matchLabels"), "");
-    const char *ml = cJSON_IsString(cJSON_GetArrayItem(tmp, 0))
-                         ? cJSON_GetArrayItem(tmp, 0)->valuestring
-                         : "";
-    mock_buf_adds(&b, ml);
+    map_text(&b, cJSON_GetObjectItemCaseSensitive(sel, "matchLabels"));
     const cJSON *ex;
     const cJSON *exprs =
         cJSON_GetObjectItemCaseSensitive(sel, "matchExpressions");
@@ -170,16 +233,12 @@ static void add_selector(cJSON *cells, const cJSON *sel)
         }
         mock_buf_adds(&b, ")");
     }
-    cJSON_Delete(tmp);
-    if (b.len && mock_buf_add(&b, "", 1) == 0)
-        add_str(cells, b.p);
-    else
-        add_str(cells, "<none>");
-    mock_buf_free(&b);
+    add_buf(cells, &b, "<none>");
 }
 
 /* Comma-joined FIELD ("name" or "image") of the pod template's containers.*/
-static void add_containers(cJSON *cells, const cJSON *obj, const char *field)
+static void add_containers(struct cells *cells, const cJSON *obj,
+                           const char *field)
 {
     struct mock_buf b = {0};
     const cJSON *c;
@@ -190,14 +249,10 @@ static void add_containers(cJSON *cells, const cJSON *obj, const char *field)
             mock_buf_adds(&b, ",");
         mock_buf_adds(&b, mock_json_str(c, field, ""));
     }
-    if (b.len && mock_buf_add(&b, "", 1) == 0)
-        add_str(cells, b.p);
-    else
-        add_str(cells, "<none>");
-    mock_buf_free(&b);
+    add_buf(cells, &b, "<none>");
 }
 
-static void add_ratio(cJSON *cells, int64_t a, int64_t b)
+static void add_ratio(struct cells *cells, int64_t a, int64_t b)
 {
     char buf[48];
     snprintf(buf, sizeof(buf), "%lld/%lld", (long long)a, (long long)b);
@@ -228,7 +283,7 @@ static int pod_ready_condition(const cJSON *obj)
     return 0;
 }
 
-static void pod_cells(cJSON *cells, const cJSON *obj, int64_t now)
+static void pod_cells(struct cells *cells, const cJSON *obj)
 {
     char reason[160], tmp[160];
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(obj, "status");
@@ -310,18 +365,17 @@ static void pod_cells(cJSON *cells, const cJSON *obj, int64_t now)
                      ? "Unknown"
                      : "Terminating");
 
-    add_name(cells, obj);
+    add_name(cells);
     add_ratio(cells, ready, total);
     add_str(cells, reason);
+    snprintf(tmp, sizeof(tmp), "%lld", (long long)restarts);
     if (last_restart >= 0 && restarts > 0) {
-        char ago[32];
-        fg_human_duration(now - last_restart, ago, sizeof(ago));
-        snprintf(tmp, sizeof(tmp), "%lld (%s ago)", (long long)restarts, ago);
+        strncat(tmp, " (", sizeof(tmp) - strlen(tmp) - 1);
+        add_since(cells, tmp, last_restart, " ago)");
     } else {
-        snprintf(tmp, sizeof(tmp), "%lld", (long long)restarts);
+        add_str(cells, tmp);
     }
-    add_str(cells, tmp);
-    add_age(cells, obj, now);
+    add_age(cells);
     add_str(cells, mock_json_str(st, "podIP", "<none>"));
     add_str(cells, mock_json_str(obj, "spec.nodeName", "<none>"));
     add_str(cells, mock_json_str(st, "nominatedNodeName", "<none>"));
@@ -348,7 +402,7 @@ static const struct col pod_cols[] = {
 
 /* ---- nodes ----------------------------------------------------------- */
 
-static void node_cells(cJSON *cells, const cJSON *obj, int64_t now)
+static void node_cells(struct cells *cells, const cJSON *obj)
 {
     char status[96] = "Unknown";
     const cJSON *c;
@@ -400,11 +454,11 @@ static void node_cells(cJSON *cells, const cJSON *obj, int64_t now)
         if (strcmp(t, "ExternalIP") == 0 && strcmp(external, "<none>") == 0)
             external = mock_json_str(a, "address", "<none>");
     }
-    add_name(cells, obj);
+    add_name(cells);
     add_str(cells, status);
     add_str(cells, b.p && b.p[0] ? b.p : "<none>");
     mock_buf_free(&b);
-    add_age(cells, obj, now);
+    add_age(cells);
     add_str(cells, mock_json_str(obj, "status.nodeInfo.kubeletVersion", ""));
     add_str(cells, internal);
     add_str(cells, external);
@@ -447,14 +501,14 @@ static const struct col node_cols[] = {
         "Selector", "string", "", 1, "Label selector of the controller."       \
     }
 
-static void deployment_cells(cJSON *cells, const cJSON *obj, int64_t now)
+static void deployment_cells(struct cells *cells, const cJSON *obj)
 {
-    add_name(cells, obj);
+    add_name(cells);
     add_ratio(cells, mock_json_int(obj, "status.readyReplicas", 0),
               mock_json_int(obj, "spec.replicas", 1));
     add_int(cells, mock_json_int(obj, "status.updatedReplicas", 0));
     add_int(cells, mock_json_int(obj, "status.availableReplicas", 0));
-    add_age(cells, obj, now);
+    add_age(cells);
     add_containers(cells, obj, "name");
     add_containers(cells, obj, "image");
     add_selector(cells, fg_json_path(obj, "spec.selector"));
@@ -476,13 +530,13 @@ static const struct col deployment_cols[] = {
     SELECTOR_COL,
 };
 
-static void replicaset_cells(cJSON *cells, const cJSON *obj, int64_t now)
+static void replicaset_cells(struct cells *cells, const cJSON *obj)
 {
-    add_name(cells, obj);
+    add_name(cells);
     add_int(cells, mock_json_int(obj, "spec.replicas", 1));
     add_int(cells, mock_json_int(obj, "status.replicas", 0));
     add_int(cells, mock_json_int(obj, "status.readyReplicas", 0));
-    add_age(cells, obj, now);
+    add_age(cells);
     add_containers(cells, obj, "name");
     add_containers(cells, obj, "image");
     add_selector(cells, fg_json_path(obj, "spec.selector"));
@@ -503,12 +557,12 @@ static const struct col replicaset_cols[] = {
     SELECTOR_COL,
 };
 
-static void statefulset_cells(cJSON *cells, const cJSON *obj, int64_t now)
+static void statefulset_cells(struct cells *cells, const cJSON *obj)
 {
-    add_name(cells, obj);
+    add_name(cells);
     add_ratio(cells, mock_json_int(obj, "status.readyReplicas", 0),
               mock_json_int(obj, "spec.replicas", 1));
-    add_age(cells, obj, now);
+    add_age(cells);
     add_containers(cells, obj, "name");
     add_containers(cells, obj, "image");
 }
@@ -522,9 +576,9 @@ static const struct col statefulset_cols[] = {
     IMAGES_COL,
 };
 
-static void daemonset_cells(cJSON *cells, const cJSON *obj, int64_t now)
+static void daemonset_cells(struct cells *cells, const cJSON *obj)
 {
-    add_name(cells, obj);
+    add_name(cells);
     add_int(cells, mock_json_int(obj, "status.desiredNumberScheduled", 0));
     add_int(cells, mock_json_int(obj, "status.currentNumberScheduled", 0));
     add_int(cells, mock_json_int(obj, "status.numberReady", 0));
@@ -532,7 +586,7 @@ static void daemonset_cells(cJSON *cells, const cJSON *obj, int64_t now)
     add_int(cells, mock_json_int(obj, "status.numberAvailable", 0));
     add_map(cells, fg_json_path(obj, "spec.template.spec.nodeSelector"),
             "<none>");
-    add_age(cells, obj, now);
+    add_age(cells);
     add_containers(cells, obj, "name");
     add_containers(cells, obj, "image");
     add_selector(cells, fg_json_path(obj, "spec.selector"));
@@ -579,7 +633,7 @@ static void join_strings(struct mock_buf *b, const cJSON *arr,
     }
 }
 
-static void service_cells(cJSON *cells, const cJSON *obj, int64_t now)
+static void service_cells(struct cells *cells, const cJSON *obj)
 {
     const char *type = mock_json_str(obj, "spec.type", "ClusterIP");
     struct mock_buf ext = {0}, ports = {0};
@@ -614,12 +668,12 @@ static void service_cells(cJSON *cells, const cJSON *obj, int64_t now)
     }
     mock_buf_add(&ext, "", 1);
     mock_buf_add(&ports, "", 1);
-    add_name(cells, obj);
+    add_name(cells);
     add_str(cells, type);
     add_str(cells, mock_json_str(obj, "spec.clusterIP", "<none>"));
     add_str(cells, ext.p && ext.p[0] ? ext.p : "<none>");
     add_str(cells, ports.p && ports.p[0] ? ports.p : "<none>");
-    add_age(cells, obj, now);
+    add_age(cells);
     add_map(cells, fg_json_path(obj, "spec.selector"), "<none>");
     mock_buf_free(&ext);
     mock_buf_free(&ports);
@@ -650,11 +704,11 @@ static int map_size(const cJSON *obj, const char *key)
     return cJSON_IsObject(m) ? cJSON_GetArraySize(m) : 0;
 }
 
-static void namespace_cells(cJSON *cells, const cJSON *obj, int64_t now)
+static void namespace_cells(struct cells *cells, const cJSON *obj)
 {
-    add_name(cells, obj);
+    add_name(cells);
     add_str(cells, mock_json_str(obj, "status.phase", "Active"));
-    add_age(cells, obj, now);
+    add_age(cells);
 }
 
 static const struct col namespace_cols[] = {
@@ -663,11 +717,11 @@ static const struct col namespace_cols[] = {
     AGE_COL,
 };
 
-static void configmap_cells(cJSON *cells, const cJSON *obj, int64_t now)
+static void configmap_cells(struct cells *cells, const cJSON *obj)
 {
-    add_name(cells, obj);
+    add_name(cells);
     add_int(cells, map_size(obj, "data") + map_size(obj, "binaryData"));
-    add_age(cells, obj, now);
+    add_age(cells);
 }
 
 static const struct col configmap_cols[] = {
@@ -676,12 +730,12 @@ static const struct col configmap_cols[] = {
     AGE_COL,
 };
 
-static void secret_cells(cJSON *cells, const cJSON *obj, int64_t now)
+static void secret_cells(struct cells *cells, const cJSON *obj)
 {
-    add_name(cells, obj);
+    add_name(cells);
     add_str(cells, mock_json_str(obj, "type", "Opaque"));
     add_int(cells, map_size(obj, "data") + map_size(obj, "stringData"));
-    add_age(cells, obj, now);
+    add_age(cells);
 }
 
 static const struct col secret_cols[] = {
@@ -691,12 +745,12 @@ static const struct col secret_cols[] = {
     AGE_COL,
 };
 
-static void serviceaccount_cells(cJSON *cells, const cJSON *obj, int64_t now)
+static void serviceaccount_cells(struct cells *cells, const cJSON *obj)
 {
-    add_name(cells, obj);
+    add_name(cells);
     const cJSON *secrets = cJSON_GetObjectItemCaseSensitive(obj, "secrets");
     add_int(cells, cJSON_IsArray(secrets) ? cJSON_GetArraySize(secrets) : 0);
-    add_age(cells, obj, now);
+    add_age(cells);
 }
 
 static const struct col serviceaccount_cols[] = {
@@ -709,17 +763,15 @@ static const struct col serviceaccount_cols[] = {
 
 /* ---- events ---------------------------------------------------------- */
 
-static void event_cells(cJSON *cells, const cJSON *obj, int64_t now)
+static void event_cells(struct cells *cells, const cJSON *obj)
 {
-    char last[32], first[32], what[320], src[256];
+    char what[320], src[256];
     const char *lt = mock_json_str(obj, "lastTimestamp", NULL);
     if (!lt)
         lt = mock_json_str(obj, "eventTime", NULL);
-    age_of(lt, now, last, sizeof(last));
     const char *ft = mock_json_str(obj, "firstTimestamp", NULL);
     if (!ft)
         ft = mock_json_str(obj, "eventTime", NULL);
-    age_of(ft, now, first, sizeof(first));
     char kind[64];
     snprintf(kind, sizeof(kind), "%s",
              mock_json_str(obj, "involvedObject.kind", ""));
@@ -735,16 +787,16 @@ static void event_cells(cJSON *cells, const cJSON *obj, int64_t now)
     else
         snprintf(src, sizeof(src), "%s", comp);
 
-    add_str(cells, last);
+    add_since(cells, "", mock_time_parse(lt), "");
     add_str(cells, mock_json_str(obj, "type", ""));
     add_str(cells, mock_json_str(obj, "reason", ""));
     add_str(cells, what);
     add_str(cells, mock_json_str(obj, "involvedObject.fieldPath", ""));
     add_str(cells, src);
     add_str(cells, mock_json_str(obj, "message", ""));
-    add_str(cells, first);
+    add_since(cells, "", mock_time_parse(ft), "");
     add_int(cells, mock_json_int(obj, "count", 1));
-    add_name(cells, obj);
+    add_name(cells);
 }
 
 static const struct col event_cols[] = {
@@ -771,10 +823,11 @@ static const struct col event_cols[] = {
 
 /* ---- everything else ------------------------------------------------- */
 
-static void generic_cells(cJSON *cells, const cJSON *obj, int64_t now)
+static void generic_cells(struct cells *cells, const cJSON *obj)
 {
-    add_name(cells, obj);
-    add_age(cells, obj, now);
+    (void)obj; /* name and age come from the doc's index */
+    add_name(cells);
+    add_age(cells);
 }
 
 static const struct col generic_cols[] = {NAME_COL, AGE_COL};
@@ -808,54 +861,131 @@ static const struct spec *spec_for(const struct mock_kind *k)
     return &generic;
 }
 
-cJSON *mock_table_columns(const struct mock_kind *k)
+int mock_table_columns_append(struct mock_buf *out, const struct mock_kind *k)
 {
     const struct spec *sp = spec_for(k);
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < sp->n_cols; i++) {
+    int rc = mock_buf_add(out, "[", 1);
+    for (size_t i = 0; rc == 0 && i < sp->n_cols; i++) {
         const struct col *c = &sp->cols[i];
-        cJSON *d = cJSON_CreateObject();
-        if (!d) {
-            cJSON_Delete(arr);
-            return NULL;
-        }
-        cJSON_AddItemToArray(arr, d);
-        cJSON_AddStringToObject(d, "name", c->name);
-        cJSON_AddStringToObject(d, "type", c->type);
-        cJSON_AddStringToObject(d, "format", c->format);
-        cJSON_AddStringToObject(d, "description", c->desc);
-        cJSON_AddNumberToObject(d, "priority", c->priority);
+        char prio[32];
+        snprintf(prio, sizeof(prio), ",\"priority\":%d}", c->priority);
+        rc = (i && mock_buf_add(out, ",", 1) != 0) ||
+                     mock_buf_adds(out, "{\"name\":") != 0 ||
+                     add_quoted(out, c->name) != 0 ||
+                     mock_buf_adds(out, ",\"type\":") != 0 ||
+                     add_quoted(out, c->type) != 0 ||
+                     mock_buf_adds(out, ",\"format\":") != 0 ||
+                     add_quoted(out, c->format) != 0 ||
+                     mock_buf_adds(out, ",\"description\":") != 0 ||
+                     add_quoted(out, c->desc) != 0 ||
+                     mock_buf_adds(out, prio) != 0
+                 ? -1
+                 : 0;
     }
-    return arr;
+    return rc == 0 ? mock_buf_add(out, "]", 1) : -1;
 }
 
-cJSON *mock_table_row(const struct mock_kind *k, const cJSON *obj,
-                      int64_t now_ms, enum mock_include inc,
-                      enum mock_table_version tv)
+int mock_table_cells(const struct mock_kind *k, const cJSON *obj,
+                     struct mock_buf *out)
 {
-    cJSON *row = cJSON_CreateObject();
-    cJSON *cells = row ? cJSON_AddArrayToObject(row, "cells") : NULL;
-    if (!cells) {
-        cJSON_Delete(row);
-        return NULL;
-    }
-    spec_for(k)->cells(cells, obj, now_ms);
-    /* References, not copies: the row lives only until it is printed. */
-    cJSON *target = (cJSON *)obj;
-    if (inc == MOCK_INCLUDE_OBJECT) {
-        cJSON_AddItemReferenceToObject(row, "object", target);
-    } else if (inc == MOCK_INCLUDE_METADATA) {
-        cJSON *pom = cJSON_AddObjectToObject(row, "object");
-        if (pom) {
-            cJSON_AddStringToObject(pom, "kind", "PartialObjectMetadata");
-            cJSON_AddStringToObject(pom, "apiVersion",
-                                    tv == MOCK_TABLE_V1BETA1
-                                        ? "meta.k8s.io/v1beta1"
-                                        : "meta.k8s.io/v1");
-            cJSON *meta = cJSON_GetObjectItemCaseSensitive(target, "metadata");
-            if (meta)
-                cJSON_AddItemReferenceToObject(pom, "metadata", meta);
+    struct cells c = {.b = *out};
+    spec_for(k)->cells(&c, obj);
+    *out = c.b;
+    return c.fail ? -1 : 0;
+}
+
+/* Appends the cells text CELLS (LEN bytes, from mock_table_cells) of doc D
+ * with its marks filled in for the time NOW. */
+static int render_cells(struct mock_buf *out, const char *cells, size_t len,
+                        const struct mock_doc *d, int64_t now)
+{
+    const char *p = cells, *e = cells + len;
+    while (p < e) {
+        const char *run = p;
+        while (p < e && (unsigned char)*p > MARK_SINCE)
+            p++;
+        if (mock_buf_add(out, run, (size_t)(p - run)) != 0)
+            return -1;
+        if (p == e)
+            break;
+        char buf[64];
+        size_t n = 0;
+        if (*p == MARK_NAME) {
+            if (add_quoted(out, d->name) != 0)
+                return -1;
+        } else if (*p == MARK_AGE) {
+            buf[0] = '"';
+            if (d->created_ms < 0)
+                snprintf(buf + 1, sizeof(buf) - 1, "<unknown>");
+            else
+                fg_human_duration(now - d->created_ms, buf + 1,
+                                  sizeof(buf) - 2);
+            n = strlen(buf);
+            buf[n++] = '"';
+        } else {
+            const char *end = memchr(p + 1, MARK_SINCE, (size_t)(e - p - 1));
+            if (!end)
+                return -1;
+            fg_human_duration(now - strtoll(p + 1, NULL, 10), buf, sizeof(buf));
+            n = strlen(buf);
+            p = end;
         }
+        if (mock_buf_add(out, buf, n) != 0)
+            return -1;
+        p++;
     }
-    return row;
+    return 0;
+}
+
+int mock_table_row_append(struct mock_buf *out, const struct mock_kind *k,
+                          const struct mock_doc *d, int64_t now_ms,
+                          enum mock_include inc, enum mock_table_version tv)
+{
+    /* A doc without prepared cells (they were too long to keep) is parsed
+     * for them, as every doc was before cells were kept. */
+    struct mock_buf tmp = {0};
+    const char *cells = mock_doc_cells(d);
+    size_t n = d->cells_len;
+    if (!n) {
+        cJSON *obj = mock_doc_parse(d);
+        int rc = obj ? mock_table_cells(k, obj, &tmp) : -1;
+        cJSON_Delete(obj);
+        if (rc != 0) {
+            mock_buf_free(&tmp);
+            return -1;
+        }
+        cells = tmp.p;
+        n = tmp.len;
+    }
+    int rc = mock_buf_adds(out, "{\"cells\":[") != 0 ||
+                     render_cells(out, cells, n, d, now_ms) != 0 ||
+                     mock_buf_add(out, "]", 1) != 0
+                 ? -1
+                 : 0;
+    mock_buf_free(&tmp);
+    const char *meta;
+    size_t meta_len;
+    if (rc == 0 && inc == MOCK_INCLUDE_OBJECT) {
+        rc = mock_buf_adds(out, ",\"object\":") != 0 ||
+                     mock_buf_add(out, d->json, d->len) != 0
+                 ? -1
+                 : 0;
+    } else if (rc == 0 && inc == MOCK_INCLUDE_METADATA) {
+        rc = mock_buf_adds(out,
+                           ",\"object\":{\"kind\":"
+                           "\"PartialObjectMetadata\",\"apiVersion\":") != 0 ||
+                     mock_buf_adds(out, tv == MOCK_TABLE_V1BETA1
+                                            ? "\"meta.k8s.io/v1beta1\""
+                                            : "\"meta.k8s.io/v1\"") != 0
+                 ? -1
+                 : 0;
+        if (rc == 0 && mock_doc_member(d, "metadata", &meta, &meta_len) == 0)
+            rc = mock_buf_adds(out, ",\"metadata\":") != 0 ||
+                         mock_buf_add(out, meta, meta_len) != 0
+                     ? -1
+                     : 0;
+        if (rc == 0)
+            rc = mock_buf_add(out, "}", 1);
+    }
+    return rc == 0 ? mock_buf_add(out, "}", 1) : -1;
 }

@@ -16,7 +16,14 @@
  * serializes events when the client has room. A slow client therefore
  * costs nothing until the ring overwrites an event it has not read; then
  * it is cut off (its stream ends, and the client re-lists), which bounds
- * the memory per watcher by the ring, like kube closing slow watchers. */
+ * the memory per watcher by the ring, like kube closing slow watchers.
+ *
+ * Why an event's line is shared: one change may go to thousands of
+ * watchers, and most send it the same way (its JSON, the type the log
+ * recorded). The first of them makes the line, and every one hands the
+ * same reference-counted bytes to the core (data_ref): one copy for all
+ * instead of one per watcher. A Table, or a change crossing a watcher's
+ * selector, is written for that watcher. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +35,13 @@
  * --min-request-timeout (1800 s) times a random factor in [1, 2). */
 #define MOCK_MIN_REQUEST_TIMEOUT_MS (1800 * 1000)
 
+/* An event's line as sent: {"type":...,"object":...}\n. */
+struct line {
+    uint32_t refs;
+    size_t len;
+    char text[];
+};
+
 struct entry {
     uint64_t rv;
     const struct mock_kind *k;
@@ -35,6 +49,7 @@ struct entry {
     struct mock_doc *obj;  /* a reference */
     struct mock_doc *prev; /* MODIFIED: a reference to the object before;
                               NULL when the writer did not know it */
+    struct line *line;     /* a reference, once a watcher has sent it */
 };
 
 struct watcher;
@@ -85,6 +100,27 @@ static void copy_free(struct mock_watch_hub *h, struct mock_doc *d)
     }
 }
 
+static void line_unref(struct line *l)
+{
+    if (l && --l->refs == 0)
+        free(l);
+}
+
+static void line_sent(void *arg, const void *buf, size_t len)
+{
+    (void)buf;
+    (void)len;
+    line_unref(arg);
+}
+
+/* Drops what the ring entry E holds. */
+static void entry_clear(struct mock_watch_hub *h, struct entry *e)
+{
+    copy_free(h, e->obj);
+    copy_free(h, e->prev);
+    line_unref(e->line);
+}
+
 /* ---- the hub ----------------------------------------------------------- */
 
 struct mock_watch_hub *mock_watch_hub_new(struct mock_instance *in,
@@ -127,11 +163,8 @@ void mock_watch_hub_free(struct mock_watch_hub *h)
         w->prev = w->next = NULL;
         wake_watcher(w);
     }
-    for (uint64_t s = first_seq(h); s < h->next_seq; s++) {
-        struct entry *e = &h->ring[s % h->cap];
-        copy_free(h, e->obj);
-        copy_free(h, e->prev);
-    }
+    for (uint64_t s = first_seq(h); s < h->next_seq; s++)
+        entry_clear(h, &h->ring[s % h->cap]);
     free(h->ring);
     free(h);
 }
@@ -168,8 +201,7 @@ void mock_watch_record(struct mock_instance *in, const struct mock_kind *k,
                 w->next_seq = gone + 1;
         }
         h->base_rv = e->rv;
-        copy_free(h, e->obj);
-        copy_free(h, e->prev);
+        entry_clear(h, e);
     }
     h->ring[h->next_seq % h->cap] =
         (struct entry){.rv = rv, .k = k, .ev = ev, .obj = cur, .prev = prev};
@@ -193,36 +225,26 @@ static int in_scope(const struct watcher *w, const struct mock_doc *d)
     return rc > 0 ? mock_selector_match_doc(w->fields, d) : rc;
 }
 
-/* A meta.k8s.io Table of one row for OBJ, as `kubectl get -w` reads it. */
-static char *event_table(const struct watcher *w, const cJSON *obj)
+/* A meta.k8s.io Table of one row for D, as `kubectl get -w` reads it. */
+static int event_table(const struct watcher *w, struct mock_buf *out,
+                       const struct mock_doc *d)
 {
-    cJSON *t = cJSON_CreateObject();
-    cJSON *meta = t ? cJSON_AddObjectToObject(t, "metadata") : NULL;
-    cJSON *rows = NULL;
-    if (meta) {
-        cJSON_AddStringToObject(t, "kind", "Table");
-        cJSON_AddStringToObject(t, "apiVersion",
-                                w->table == MOCK_TABLE_V1BETA1
-                                    ? "meta.k8s.io/v1beta1"
-                                    : "meta.k8s.io/v1");
-        cJSON_AddStringToObject(
-            meta, "resourceVersion",
-            mock_json_str(obj, "metadata.resourceVersion", ""));
-        cJSON_AddItemToObject(t, "columnDefinitions", mock_table_columns(w->k));
-        rows = cJSON_AddArrayToObject(t, "rows");
-    }
-    cJSON *row = rows
-                     ? mock_table_row(w->k, obj,
-                                      (int64_t)w->in->host->now_ms(w->in->host),
-                                      w->inc, w->table)
-                     : NULL;
-    char *text = NULL;
-    if (row) {
-        cJSON_AddItemToArray(rows, row);
-        text = cJSON_PrintUnformatted(t);
-    }
-    cJSON_Delete(t);
-    return text;
+    char head[160];
+    snprintf(head, sizeof(head),
+             "{\"kind\":\"Table\",\"apiVersion\":\"%s\",\"metadata\":{"
+             "\"resourceVersion\":\"%.*s\"},\"columnDefinitions\":",
+             w->table == MOCK_TABLE_V1BETA1 ? "meta.k8s.io/v1beta1"
+                                            : "meta.k8s.io/v1",
+             (int)d->rv_len, d->json + d->rv_off);
+    return mock_buf_adds(out, head) == 0 &&
+                   mock_table_columns_append(out, w->k) == 0 &&
+                   mock_buf_adds(out, ",\"rows\":[") == 0 &&
+                   mock_table_row_append(
+                       out, w->k, d, (int64_t)w->in->host->now_ms(w->in->host),
+                       w->inc, w->table) == 0 &&
+                   mock_buf_adds(out, "]}") == 0
+               ? 0
+               : -1;
 }
 
 static int emit_head(struct mock_buf *out, const char *type)
@@ -245,7 +267,7 @@ static int emit(struct mock_buf *out, const char *type, const char *object)
 }
 
 /* An event of D as the client asked for it: the stored bytes (with
- * resourceVersion RV unless 0) or a Table of one row, which parses. */
+ * resourceVersion RV unless 0) or a Table of one row. */
 static int emit_obj(const struct watcher *w, struct mock_buf *out,
                     const char *type, const struct mock_doc *d, uint64_t rv)
 {
@@ -255,12 +277,12 @@ static int emit_obj(const struct watcher *w, struct mock_buf *out,
                    ? 0
                    : -1;
     struct mock_doc *c = rv ? mock_doc_with_rv(d, rv) : NULL;
-    cJSON *obj = rv && !c ? NULL : mock_doc_parse(c ? c : d);
+    int rc = (rv && !c) || emit_head(out, type) != 0 ||
+                     event_table(w, out, c ? c : d) != 0 ||
+                     mock_buf_adds(out, "}\n") != 0
+                 ? -1
+                 : 0;
     mock_doc_unref(c);
-    char *text = obj ? event_table(w, obj) : NULL;
-    cJSON_Delete(obj);
-    int rc = emit(out, type, text);
-    free(text);
     return rc;
 }
 
@@ -289,6 +311,43 @@ static int emit_entry(const struct watcher *w, const struct entry *e,
     /* It left the selector: kube sends its last matching state with the
      * new resourceVersion. */
     return before ? emit_obj(w, out, "DELETED", e->prev, e->rv) : 0;
+}
+
+/* 1 when W sends E as the shared line (its JSON, the type the log
+ * recorded); 0 when W writes its own (a Table, a change crossing its
+ * selector) or has nothing to send; -1 when out of memory. */
+static int shares_line(const struct watcher *w, const struct entry *e)
+{
+    if (w->table != MOCK_TABLE_NONE)
+        return 0;
+    int now = in_scope(w, e->obj);
+    if (now <= 0 || e->ev != MOCK_EVENT_MODIFIED || !e->prev)
+        return now;
+    return in_scope(w, e->prev);
+}
+
+/* E's line, made by the first watcher to send it: a reference for the
+ * caller, or NULL when out of memory. */
+static struct line *line_of(struct entry *e)
+{
+    static const char *const type[] = {"ADDED", "MODIFIED", "DELETED"};
+    if (!e->line) {
+        char head[48];
+        int hn = snprintf(head, sizeof(head),
+                          "{\"type\":\"%s\",\"object\":", type[e->ev]);
+        size_t n = (size_t)hn + e->obj->len + 2;
+        struct line *l = malloc(sizeof(*l) + n);
+        if (!l)
+            return NULL;
+        memcpy(l->text, head, (size_t)hn);
+        memcpy(l->text + hn, e->obj->json, e->obj->len);
+        memcpy(l->text + hn + e->obj->len, "}\n", 2);
+        l->len = n;
+        l->refs = 1;
+        e->line = l;
+    }
+    e->line->refs++;
+    return e->line;
 }
 
 static int emit_bookmark(const struct watcher *w, struct mock_buf *out,
@@ -397,8 +456,20 @@ static int watch_fill(struct mock_producer *p, struct mock_buf *out,
     while (w->next_seq < h->next_seq) {
         if (out->len >= want)
             return MOCK_FILL_MORE;
-        const struct entry *e = &h->ring[w->next_seq % h->cap];
+        struct entry *e = &h->ring[w->next_seq % h->cap];
+        int shared = e->k == w->k ? shares_line(w, e) : 0;
+        if (shared < 0)
+            return -1;
+        if (shared && out->len)
+            return MOCK_FILL_MORE; /* what comes before it goes first */
+        struct line *l = shared ? line_of(e) : NULL;
+        if (shared && !l)
+            return -1;
         w->next_seq++;
+        if (l) {
+            w->p.ref = (struct mock_ref){l->text, l->len, line_sent, l};
+            return MOCK_FILL_REF;
+        }
         if (e->k == w->k && emit_entry(w, e, out) != 0)
             return -1;
     }

@@ -150,14 +150,17 @@ static int delete_obj(struct mock_write *w, const struct mock_obj *o,
         return delete_namespace(w, obj);
     if ((rc = mock_w_delete_deferred(w, obj)) != 0)
         return rc > 0 ? 0 : -1;
+    char uid[MOCK_UID_MAX];
     if (w->dry_run)
-        return returns_object(w->k) ? mock_w_stored(w, 200, o->doc)
-                                    : success_status(w, o->doc->uid);
+        return returns_object(w->k)
+                   ? mock_w_stored(w, 200, o->doc)
+                   : success_status(w, mock_doc_uid(o->doc, uid, sizeof(uid)));
     struct mock_doc *d = remove_one(w, w->k, w->ns, w->name);
     if (!d)
         return -1;
-    rc = returns_object(w->k) ? mock_w_stored(w, 200, d)
-                              : success_status(w, d->uid);
+    rc = returns_object(w->k)
+             ? mock_w_stored(w, 200, d)
+             : success_status(w, mock_doc_uid(d, uid, sizeof(uid)));
     mock_doc_unref(d);
     return rc;
 }

@@ -173,6 +173,18 @@ static int cb_data(void *ctx, const void *buf, size_t len)
     return 0;
 }
 
+/* The core owns a buffer handed over: here it is copied and freed at once. */
+static int cb_data_ref(void *ctx, const void *buf, size_t len,
+                       fg_buffer_free_fn free_fn, void *arg)
+{
+    struct fake_client *c = ctx;
+    if (c->n_refs < sizeof(c->refs) / sizeof(c->refs[0]))
+        c->refs[c->n_refs++] = buf;
+    int rc = cb_data(ctx, buf, len);
+    free_fn(arg, buf, len);
+    return rc;
+}
+
 static void cb_end(void *ctx)
 {
     struct fake_client *c = ctx;
@@ -205,6 +217,7 @@ const struct fg_stream_callbacks fake_callbacks = {
     .error = cb_error,
     .body_pause = cb_body,
     .body_resume = cb_body,
+    .data_ref = cb_data_ref,
 };
 
 void fake_request(void *inst, const char *method, const char *path,

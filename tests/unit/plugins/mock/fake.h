@@ -42,6 +42,8 @@ struct fake_client {
     int gone_after;  /* data() fails from call N on (0: never) */
     int calls_after_close;
     int closed;
+    const void *refs[8]; /* the first buffers handed over with data_ref */
+    size_t n_refs;
 };
 extern const struct fg_stream_callbacks fake_callbacks;
 

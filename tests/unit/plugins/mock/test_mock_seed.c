@@ -70,7 +70,9 @@ static void test_fills_metadata(void **state)
                         "2026-11-25T00:00:00Z");
     assert_int_equal(strlen(mock_json_str(j, "metadata.uid", "")), 36);
     /* The doc's index says the same without parsing. */
-    assert_string_equal(o->doc->uid, mock_json_str(j, "metadata.uid", ""));
+    char uid[MOCK_UID_MAX];
+    assert_string_equal(mock_doc_uid(o->doc, uid, sizeof(uid)),
+                        mock_json_str(j, "metadata.uid", ""));
     assert_int_equal(o->doc->created_ms,
                      mock_time_parse("2026-11-25T00:00:00Z"));
     assert_int_equal(o->doc->rv_len, 1);
@@ -113,8 +115,10 @@ static void test_uid_is_stable(void **state)
     assert_non_null(a);
     assert_non_null(b);
     const struct mock_kind *k = mock_kind_by_resource("", "v1", "nodes");
-    assert_string_equal(mock_store_get(a, k, "", "n1")->doc->uid,
-                        mock_store_get(b, k, "", "n1")->doc->uid);
+    char ua[MOCK_UID_MAX], ub[MOCK_UID_MAX];
+    assert_string_equal(
+        mock_doc_uid(mock_store_get(a, k, "", "n1")->doc, ua, sizeof(ua)),
+        mock_doc_uid(mock_store_get(b, k, "", "n1")->doc, ub, sizeof(ub)));
     mock_store_free(a);
     mock_store_free(b);
 }

@@ -748,15 +748,26 @@ static void test_tables(void **state)
     mock_driver_ops.instance_free(in);
 }
 
-/* The Table row of a stored object, as a list of Tables makes it. */
+/* The Table row of a stored object at NOW, as a list of Tables makes it. */
+static cJSON *row_at(const struct mock_store *s, const struct mock_kind *k,
+                     const char *ns, const char *name, int64_t now,
+                     enum mock_include inc)
+{
+    struct mock_buf b = {0};
+    assert_int_equal(mock_table_row_append(&b, k,
+                                           mock_store_get(s, k, ns, name)->doc,
+                                           now, inc, MOCK_TABLE_V1),
+                     0);
+    cJSON *r = cJSON_ParseWithLength(b.p, b.len);
+    mock_buf_free(&b);
+    assert_non_null(r);
+    return r;
+}
+
 static cJSON *stored_row(const struct mock_store *s, const struct mock_kind *k,
                          const char *ns, const char *name)
 {
-    cJSON *obj = mock_obj_json(mock_store_get(s, k, ns, name));
-    cJSON *r = mock_table_row(k, obj, (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_NONE,
-                              MOCK_TABLE_V1);
-    cJSON_Delete(obj);
-    return r;
+    return row_at(s, k, ns, name, (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_NONE);
 }
 
 static void test_table_cells_edge_cases(void **state)
@@ -804,6 +815,97 @@ static void test_table_cells_edge_cases(void **state)
     r = stored_row(s, nk, "", "n");
     assert_string_equal(cell(r, 1), "NotReady,SchedulingDisabled");
     assert_string_equal(cell(r, 2), "infra,worker");
+    cJSON_Delete(r);
+    mock_store_free(s);
+}
+
+/* Cells are prepared when an object is stored and filled in when a row is
+ * sent: the times against the clock of the request, the name from the
+ * index; cells too long to keep are computed from the object instead, and
+ * both give the same row. Strings holding control bytes (the marks of the
+ * prepared text) come out as they went in. */
+static void test_table_cells_kept(void **state)
+{
+    (void)state;
+    char err[256], sel[2048] = "", svc[4096];
+    for (int i = 0; i < 40; i++)
+        snprintf(sel + strlen(sel), sizeof(sel) - strlen(sel),
+                 "%s\"label-key-%02d\":\"value-%02d\"", i ? "," : "", i, i);
+    snprintf(svc, sizeof(svc),
+             "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{"
+             "\"name\":\"wide\",\"namespace\":\"a\"},\"spec\":{\"selector\":"
+             "{%s}}},"
+             "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{"
+             "\"name\":\"narrow\",\"namespace\":\"a\"},\"spec\":{\"selector\":"
+             "{\"label-key-00\":\"value-00\"}}}",
+             sel);
+    char seed[8192];
+    snprintf(
+        seed, sizeof(seed),
+        "{\"objects\":[%s,"
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":"
+        "\"crashy\",\"namespace\":\"a\",\"creationTimestamp\":"
+        "\"2026-11-24T23:55:00Z\"},\"spec\":{\"containers\":[{\"name\":\"c\"}]"
+        "},\"status\":{\"phase\":\"Running\",\"containerStatuses\":[{\"name\":"
+        "\"c\",\"ready\":true,\"restartCount\":3,\"state\":{\"running\":{}},"
+        "\"lastState\":{\"terminated\":{\"finishedAt\":"
+        "\"2026-11-24T23:59:00Z\"}}}]}},"
+        "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":"
+        "\"e1\",\"namespace\":\"a\"},\"lastTimestamp\":"
+        "\"2026-11-24T23:50:00Z\",\"message\":\"say \\\"hi\\\"\\n\\u0001"
+        "\\u0002\\u0003 done\",\"involvedObject\":{\"kind\":\"Pod\","
+        "\"name\":\"crashy\"}}]}",
+        svc);
+    struct mock_store *s =
+        mock_seed_load_mem(seed, strlen(seed), "t", 0, err, sizeof(err));
+    if (!s)
+        fail_msg("%s", err);
+    const struct mock_kind *pk = mock_kind_by_resource("", "v1", "pods");
+    const struct mock_kind *sk = mock_kind_by_resource("", "v1", "services");
+    const struct mock_kind *ek = mock_kind_by_resource("", "v1", "events");
+
+    assert_true(mock_store_get(s, pk, "a", "crashy")->doc->cells_len > 0);
+    cJSON *r = stored_row(s, pk, "a", "crashy");
+    assert_string_equal(cell(r, 0), "crashy");
+    assert_string_equal(cell(r, 1), "1/1");
+    assert_string_equal(cell(r, 3), "3 (60s ago)");
+    assert_string_equal(cell(r, 4), "5m");
+    cJSON_Delete(r);
+    /* An hour later, from the same prepared cells. */
+    r = row_at(s, pk, "a", "crashy", (int64_t)FAKE_NOW_MS + 3600000,
+               MOCK_INCLUDE_METADATA);
+    assert_string_equal(cell(r, 3), "3 (61m ago)");
+    assert_string_equal(cell(r, 4), "65m");
+    assert_string_equal(mock_json_str(r, "object.kind", ""),
+                        "PartialObjectMetadata");
+    assert_string_equal(mock_json_str(r, "object.metadata.name", ""), "crashy");
+    assert_null(fg_json_path(r, "object.spec"));
+    cJSON_Delete(r);
+
+    r = stored_row(s, ek, "a", "e1");
+    assert_string_equal(cell(r, 0), "10m");
+    assert_string_equal(cell(r, 6), "say \"hi\"\n\x01\x02\x03 done");
+    assert_string_equal(cell(r, 7), "<unknown>");
+    assert_string_equal(cell(r, 9), "e1");
+    cJSON_Delete(r);
+
+    /* 40 selector pairs make cells too long to keep: computed per row. */
+    assert_int_equal(mock_store_get(s, sk, "a", "wide")->doc->cells_len, 0);
+    assert_true(mock_store_get(s, sk, "a", "narrow")->doc->cells_len > 0);
+    r = row_at(s, sk, "a", "wide", (int64_t)FAKE_NOW_MS, MOCK_INCLUDE_OBJECT);
+    assert_string_equal(cell(r, 0), "wide");
+    char age[64];
+    snprintf(age, sizeof(age), "%s", cell(r, 5));
+    const char *wide = cell(r, 6);
+    assert_int_equal(strlen(wide), 40 * strlen("label-key-00=value-00,") - 1);
+    assert_int_equal(strncmp(wide, "label-key-00=value-00,label-key-01=", 35),
+                     0);
+    assert_string_equal(mock_json_str(r, "object.metadata.name", ""), "wide");
+    cJSON_Delete(r);
+    r = stored_row(s, sk, "a", "narrow");
+    assert_string_equal(cell(r, 6), "label-key-00=value-00");
+    assert_string_equal(cell(r, 1), "ClusterIP");
+    assert_string_equal(cell(r, 5), age); /* both loaded at the same time */
     cJSON_Delete(r);
     mock_store_free(s);
 }
@@ -869,6 +971,7 @@ int main(void)
         cmocka_unit_test(test_body_limit),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_table_cells_edge_cases),
+        cmocka_unit_test(test_table_cells_kept),
         cmocka_unit_test(test_selectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
  * the producer path of plugin.c): initial ADDED events, resuming from a
  * resourceVersion, 410 Expired for one older than the log, selector
  * transitions (ADDED when an object moves in, DELETED when it moves out),
- * timeoutSeconds, bookmarks, Table events, the legacy /watch/ path, a slow
+ * timeoutSeconds, bookmarks, Table events, one buffer of an event shared
+ * by the watchers that send it alike, the legacy /watch/ path, a slow
  * watcher cut off, and stream_close in the middle of a watch. Writes are
  * simulated the way every write path makes them: store, then record. */
 #include <setjmp.h>
@@ -377,6 +378,50 @@ static void test_modified_out_of_selector(void **state)
     mock_driver_ops.instance_free(in);
 }
 
+/* Watchers that send a change as the log recorded it share one buffer of
+ * it; one that sees it another way (ADDED into its selector, a Table)
+ * gets its own. */
+static void test_event_shared(void **state)
+{
+    (void)state;
+    struct mock_instance *in = new_instance(0);
+    struct watch all1, all2, web, table;
+    uint64_t rv = in->store->rv;
+    watch_at(in, &all1, "", rv);
+    watch_at(in, &all2, "", rv);
+    watch_at(in, &web, "labelSelector=app%3Dweb", rv);
+    char q[96];
+    snprintf(q, sizeof(q), "watch=true&resourceVersion=%llu",
+             (unsigned long long)rv);
+    watch_open(in, &table, "/api/v1/pods", q,
+               "application/json;as=Table;v=v1;g=meta.k8s.io");
+    write_pod(in, "a", "p1", "web", MOCK_EVENT_MODIFIED);
+    write_pod(in, "a", "p2", "web", MOCK_EVENT_MODIFIED); /* was db */
+    drive(50);
+    char ev[512];
+    events(&all1, ev, sizeof(ev));
+    assert_string_equal(ev, "MODIFIED p1,MODIFIED p2");
+    events(&all2, ev, sizeof(ev));
+    assert_string_equal(ev, "MODIFIED p1,MODIFIED p2");
+    events(&web, ev, sizeof(ev));
+    assert_string_equal(ev, "MODIFIED p1,ADDED p2");
+    events(&table, ev, sizeof(ev));
+    assert_string_equal(ev, "MODIFIED p1,MODIFIED p2");
+    assert_int_equal(all1.c.n_refs, 2);
+    assert_int_equal(web.c.n_refs, 2);
+    assert_ptr_equal(all1.c.refs[0], all2.c.refs[0]);
+    assert_ptr_equal(all1.c.refs[0], web.c.refs[0]);
+    assert_ptr_equal(all1.c.refs[1], all2.c.refs[1]);
+    assert_ptr_not_equal(all1.c.refs[1], web.c.refs[1]);
+    assert_ptr_not_equal(all1.c.refs[0], table.c.refs[0]);
+    struct watch *ws[] = {&all1, &all2, &web, &table};
+    for (size_t i = 0; i < 4; i++) {
+        watch_close(ws[i]);
+        fake_client_free(&ws[i]->c);
+    }
+    mock_driver_ops.instance_free(in);
+}
+
 static void test_modified_into_selector(void **state)
 {
     (void)state;
@@ -650,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_timeout_and_bookmarks),
         cmocka_unit_test(test_initial_events_end),
         cmocka_unit_test(test_table_events),
+        cmocka_unit_test(test_event_shared),
         cmocka_unit_test(test_slow_watcher_cut_off),
         cmocka_unit_test(test_close_mid_stream),
         cmocka_unit_test(test_bad_parameters),
