@@ -57,3 +57,88 @@ struct cJSON *appstore_chart_read(const void *data, size_t len,
                                   size_t err_len);
 
 #endif
+
+/* ---- the repository store (store.c) ------------------------------------ */
+
+struct fg_host;
+
+/** One chart version of a repository. */
+struct appstore_version {
+    char *name;
+    char *version; /* the raw text of Chart.yaml's version */
+    struct appstore_semver sv;
+    struct cJSON *meta; /* appstore_chart_metadata's fields */
+    char digest[65];    /* hex SHA-256 of the .tgz: its blob */
+    char prov[65];      /* the .prov's blob, "" when none */
+    char created[40];   /* RFC 3339, nanoseconds, UTC */
+};
+
+struct appstore_repo {
+    char *name;
+    /* sorted by chart name, then newest version first */
+    struct appstore_version **versions;
+    size_t n;
+    /* index.yaml as last rendered (index.c), NULL after a change */
+    char *index;
+    size_t index_len;
+};
+
+struct appstore_store;
+
+/** Opens the store under STATE_DIR/appstore/ for the N repositories
+ * REPOS, loading what an earlier run saved (an unreadable version file is
+ * logged through HOST, when not NULL, and left alone) and removing blobs no
+ * version uses. NULL with a one-line reason in ERR. */
+struct appstore_store *appstore_store_open(const char *state_dir,
+                                           const char *const *repos, size_t n,
+                                           const struct fg_host *host,
+                                           char *err, size_t err_len);
+void appstore_store_free(struct appstore_store *s);
+/** The repository NAME, or NULL. */
+struct appstore_repo *appstore_store_repo(struct appstore_store *s,
+                                          const char *name);
+/** The version NAME VERSION of R, or NULL. */
+struct appstore_version *appstore_store_find(const struct appstore_repo *r,
+                                             const char *name,
+                                             const char *version);
+/** The version whose NAME-VERSION.tgz (or, with *PROV set, .tgz.prov) is
+ * FILE, or NULL. */
+struct appstore_version *appstore_store_find_file(const struct appstore_repo *r,
+                                                  const char *file, int *prov);
+
+#define APPSTORE_EXISTS 1
+/** Saves the chart TGZ (LEN bytes) whose checked metadata is META (taken)
+ * in R, with its provenance PROV (PROV_LEN bytes; NULL: none, or the one
+ * already saved when FORCE replaces a version). Returns 0, APPSTORE_EXISTS
+ * (META freed) when the version is there and FORCE is 0, or -1 with ERR
+ * (a disk error: nothing is left behind). */
+int appstore_store_put(struct appstore_store *s, struct appstore_repo *r,
+                       const void *tgz, size_t len, struct cJSON *meta,
+                       const void *prov, size_t prov_len, int force, char *err,
+                       size_t err_len);
+/** Saves PROV (LEN bytes) as the provenance of V in R. 0 or -1 with ERR. */
+int appstore_store_put_prov(struct appstore_store *s, struct appstore_repo *r,
+                            struct appstore_version *v, const void *prov,
+                            size_t len, char *err, size_t err_len);
+/** Deletes V from R and the blobs nothing else uses. 0 or -1 with ERR. */
+int appstore_store_delete(struct appstore_store *s, struct appstore_repo *r,
+                          struct appstore_version *v, char *err,
+                          size_t err_len);
+/** The blob HEX's bytes (malloc'd) and length, or NULL with ERR. */
+void *appstore_store_blob(struct appstore_store *s, const char *hex,
+                          size_t *len, char *err, size_t err_len);
+/** The time now as RFC 3339 in UTC with nanoseconds, as Helm writes it. */
+void appstore_now_rfc3339(char out[40]);
+/** The hex SHA-256 of DATA into OUT. */
+void appstore_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* ---- index.yaml (index.c) ----------------------------------------------- */
+
+/** R's index.yaml (Helm's repo.IndexFile) served under CONTEXT_PATH
+ * ("/helm/REPO"): rendered on the first call after a change, then the
+ * cached bytes (owned by R). NULL when out of memory. */
+const char *appstore_index(struct appstore_repo *r, const char *context_path,
+                           size_t *len);
+/** V's file name in R: NAME-VERSION.tgz into OUT. */
+void appstore_chart_file(const struct appstore_version *v, char *out,
+                         size_t cap);
