@@ -139,6 +139,80 @@ void appstore_sha256_hex(const void *data, size_t len, char out[65]);
  * cached bytes (owned by R). NULL when out of memory. */
 const char *appstore_index(struct appstore_repo *r, const char *context_path,
                            size_t *len);
+/** V as the index lists it (Chart.yaml fields, created, digest, urls),
+ * or NULL when out of memory. */
+struct cJSON *appstore_version_entry(const struct appstore_version *v);
 /** V's file name in R: NAME-VERSION.tgz into OUT. */
 void appstore_chart_file(const struct appstore_version *v, char *out,
                          size_t cap);
+
+/* ---- multipart/form-data (multipart.c) ---------------------------------- */
+
+/** One form field of a multipart/form-data body. */
+struct appstore_part {
+    char name[64];             /* the field's name */
+    const unsigned char *data; /* into the body */
+    size_t len;
+};
+
+/** The most parts appstore_multipart reads. */
+#define APPSTORE_MAX_PARTS 8
+
+/** Whether CONTENT_TYPE (LEN bytes) is multipart/form-data; its boundary
+ * into BOUNDARY (room for 71 bytes). 1 yes, 0 not multipart, -1 with ERR
+ * for a multipart type without a valid boundary. */
+int appstore_multipart_type(const char *content_type, size_t len,
+                            char boundary[71], char *err, size_t err_len);
+/** Splits BODY (LEN bytes; RFC 7578 with BOUNDARY) into its parts,
+ * APPSTORE_MAX_PARTS at most. Returns the count, or -1 with ERR. */
+int appstore_multipart(const char *boundary, const void *body, size_t len,
+                       struct appstore_part *parts, char *err,
+                       size_t err_len);
+
+/* ---- the HTTP routes (http.c) ------------------------------------------- */
+
+enum appstore_op {
+    APPSTORE_HEALTH,      /* /helm/health */
+    APPSTORE_INDEX,       /* /helm/REPO/index.yaml */
+    APPSTORE_FILE,        /* /helm/REPO/charts/FILE */
+    APPSTORE_API_CHARTS,  /* /helm/api/REPO/charts */
+    APPSTORE_API_CHART,   /* /helm/api/REPO/charts/NAME */
+    APPSTORE_API_VERSION, /* /helm/api/REPO/charts/NAME/VERSION */
+    APPSTORE_API_PROV,    /* /helm/api/REPO/prov */
+};
+
+/** A request path of the service, decoded. */
+struct appstore_route {
+    enum appstore_op op;
+    char repo[64];
+    char name[256];    /* chart name, or FILE */
+    char version[256];
+};
+
+/** Reads PATH (percent-encoded, normalised) as one of the service's
+ * routes. 0, or -1 when it is none. */
+int appstore_route(const char *path, struct appstore_route *r);
+
+/** What the service answers. */
+struct appstore_answer {
+    int status;
+    const char *content_type;
+    char *body; /* malloc'd, or NULL */
+    size_t len;
+};
+
+/** The service's configuration and state. */
+struct appstore {
+    const struct fg_host *host;
+    struct appstore_store *store;
+    struct appstore_limits limits;
+    uint64_t max_body; /* the upload request body (chart, prov, framing) */
+};
+
+/** Serves METHOD PATH?QUERY with the request BODY (LEN bytes; TOO_LARGE
+ * when it went past max_body) and CONTENT_TYPE (CT_LEN bytes, or NULL).
+ * Fills ANS; -1 when out of memory. */
+int appstore_serve(struct appstore *a, const char *method, const char *path,
+                   const char *query, const char *ct, size_t ct_len,
+                   const void *body, size_t len, int too_large,
+                   struct appstore_answer *ans);

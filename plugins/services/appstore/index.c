@@ -146,22 +146,33 @@ void appstore_chart_file(const struct appstore_version *v, char *out,
     snprintf(out, cap, "%s-%s.tgz", v->name, v->version);
 }
 
-/* One entry of a chart's version list. */
-static void version(struct out *o, const struct appstore_version *v)
+cJSON *appstore_version_entry(const struct appstore_version *v)
 {
     cJSON *e = cJSON_Duplicate(v->meta, 1);
     cJSON *urls = cJSON_CreateArray();
     char url[300] = "charts/";
     appstore_chart_file(v, url + 7, sizeof url - 7);
-    cJSON_AddItemToArray(urls, cJSON_CreateString(url));
-    if (!e || !urls || !cJSON_AddStringToObject(e, "created", v->created) ||
+    cJSON *u = cJSON_CreateString(url);
+    if (!e || !urls || !u || !cJSON_AddStringToObject(e, "created", v->created) ||
         !cJSON_AddStringToObject(e, "digest", v->digest)) {
         cJSON_Delete(e);
         cJSON_Delete(urls);
+        cJSON_Delete(u);
+        return NULL;
+    }
+    cJSON_AddItemToArray(urls, u);
+    cJSON_AddItemToObject(e, "urls", urls);
+    return e;
+}
+
+/* One entry of a chart's version list. */
+static void version(struct out *o, const struct appstore_version *v)
+{
+    cJSON *e = appstore_version_entry(v);
+    if (!e) {
         o->oom = 1;
         return;
     }
-    cJSON_AddItemToObject(e, "urls", urls);
     size_t n;
     const cJSON **m = sorted(e, &n);
     for (size_t i = 0; m && i < n; i++) {
