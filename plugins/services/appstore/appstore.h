@@ -166,8 +166,7 @@ int appstore_multipart_type(const char *content_type, size_t len,
 /** Splits BODY (LEN bytes; RFC 7578 with BOUNDARY) into its parts,
  * APPSTORE_MAX_PARTS at most. Returns the count, or -1 with ERR. */
 int appstore_multipart(const char *boundary, const void *body, size_t len,
-                       struct appstore_part *parts, char *err,
-                       size_t err_len);
+                       struct appstore_part *parts, char *err, size_t err_len);
 
 /* ---- the HTTP routes (http.c) ------------------------------------------- */
 
@@ -185,7 +184,7 @@ enum appstore_op {
 struct appstore_route {
     enum appstore_op op;
     char repo[64];
-    char name[256];    /* chart name, or FILE */
+    char name[256]; /* chart name, or FILE */
     char version[256];
 };
 

@@ -23,8 +23,7 @@ static int segment(const char **p, char *out, size_t cap)
     const char *s = *p + 1;
     const char *e = strchr(s, '/');
     size_t n = e ? (size_t)(e - s) : strlen(s);
-    if (n == 0 || fg_percent_decode(out, cap, s, n, 0) <= 0 ||
-        strlen(out) == 0)
+    if (n == 0 || fg_percent_decode(out, cap, s, n, 0) <= 0 || strlen(out) == 0)
         return -1;
     *p = s + n;
     return 0;
@@ -96,10 +95,9 @@ static int json(struct appstore_answer *ans, int status, cJSON *j)
 }
 
 /* ChartMuseum's error body. */
-static int error(struct appstore_answer *ans, int status, const char *fmt,
-                 ...) __attribute__((format(printf, 3, 4)));
-static int error(struct appstore_answer *ans, int status, const char *fmt,
-                 ...)
+static int error(struct appstore_answer *ans, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int error(struct appstore_answer *ans, int status, const char *fmt, ...)
 {
     char msg[ERR_LEN];
     va_list ap;
@@ -174,12 +172,13 @@ static int download(struct appstore *a, struct appstore_answer *ans,
         return error(ans, 404, "%s not found", file);
     char err[ERR_LEN];
     size_t len;
-    char *data = appstore_store_blob(a->store, prov ? v->prov : v->digest,
-                                     &len, err, sizeof err);
+    char *data = appstore_store_blob(a->store, prov ? v->prov : v->digest, &len,
+                                     err, sizeof err);
     if (!data)
         return error(ans, 500, "%s", err);
-    return answer(ans, 200, prov ? "application/pgp-signature" : "application/gzip",
-                  data, len);
+    return answer(ans, 200,
+                  prov ? "application/pgp-signature" : "application/gzip", data,
+                  len);
 }
 
 /* The chart and provenance of an upload: the raw body is the field
@@ -187,16 +186,14 @@ static int download(struct appstore *a, struct appstore_answer *ans,
  * answered ANS. */
 static int upload_fields(struct appstore_answer *ans, const char *ct,
                          size_t ct_len, const void *body, size_t len,
-                         const char *default_field,
-                         struct appstore_part *chart,
+                         const char *default_field, struct appstore_part *chart,
                          struct appstore_part *prov)
 {
     char boundary[71], err[ERR_LEN];
     memset(chart, 0, sizeof *chart);
     memset(prov, 0, sizeof *prov);
-    int mp = ct ? appstore_multipart_type(ct, ct_len, boundary, err,
-                                          sizeof err)
-                : 0;
+    int mp =
+        ct ? appstore_multipart_type(ct, ct_len, boundary, err, sizeof err) : 0;
     if (mp < 0)
         return error(ans, 400, "%s", err), 1;
     struct appstore_part *raw =
@@ -211,10 +208,9 @@ static int upload_fields(struct appstore_answer *ans, const char *ct,
     if (n < 0)
         return error(ans, 400, "%s", err), 1;
     for (int i = 0; i < n; i++) {
-        struct appstore_part *f = strcmp(parts[i].name, "chart") == 0 ? chart
-                                  : strcmp(parts[i].name, "prov") == 0
-                                      ? prov
-                                      : NULL;
+        struct appstore_part *f = strcmp(parts[i].name, "chart") == 0  ? chart
+                                  : strcmp(parts[i].name, "prov") == 0 ? prov
+                                                                       : NULL;
         if (!f)
             continue;
         if (f->data)
@@ -245,17 +241,17 @@ static int post_chart(struct appstore *a, struct appstore_answer *ans,
     if (upload_fields(ans, ct, ct_len, body, len, "chart", &chart, &prov))
         return 0;
     char err[ERR_LEN];
-    cJSON *md = appstore_chart_read(chart.data, chart.len, &a->limits, err,
-                                    sizeof err);
+    cJSON *md =
+        appstore_chart_read(chart.data, chart.len, &a->limits, err, sizeof err);
     if (!md)
         return error(ans, 400, "%s", err);
     char file[600];
     snprintf(file, sizeof file, "%s-%s.tgz",
              cJSON_GetObjectItemCaseSensitive(md, "name")->valuestring,
              cJSON_GetObjectItemCaseSensitive(md, "version")->valuestring);
-    int rc = appstore_store_put(a->store, r, chart.data, chart.len, md,
-                                prov.data, prov.len, forced(query), err,
-                                sizeof err);
+    int rc =
+        appstore_store_put(a->store, r, chart.data, chart.len, md, prov.data,
+                           prov.len, forced(query), err, sizeof err);
     if (rc == APPSTORE_EXISTS)
         return error(ans, 409, "%s already exists", file);
     if (rc < 0)
@@ -271,10 +267,10 @@ static cJSON *prov_chart(const struct appstore_part *p, char *err,
 {
     static const char begin[] = "-----BEGIN PGP SIGNED MESSAGE-----\n";
     const char *s = (const char *)p->data, *end = s + p->len;
-    const char *body = p->len > sizeof begin - 1 &&
-                               memcmp(s, begin, sizeof begin - 1) == 0
-                           ? memmem(s, p->len, "\n\n", 2)
-                           : NULL;
+    const char *body =
+        p->len > sizeof begin - 1 && memcmp(s, begin, sizeof begin - 1) == 0
+            ? memmem(s, p->len, "\n\n", 2)
+            : NULL;
     const char *stop =
         body ? memmem(body, (size_t)(end - body), "\n...\n", 5) : NULL;
     if (!stop) {
@@ -307,9 +303,8 @@ static cJSON *prov_chart(const struct appstore_part *p, char *err,
 }
 
 static int post_prov(struct appstore *a, struct appstore_answer *ans,
-                     struct appstore_repo *r, const char *query,
-                     const char *ct, size_t ct_len, const void *body,
-                     size_t len)
+                     struct appstore_repo *r, const char *query, const char *ct,
+                     size_t ct_len, const void *body, size_t len)
 {
     struct appstore_part chart, prov;
     if (upload_fields(ans, ct, ct_len, body, len, "prov", &chart, &prov))
@@ -353,7 +348,7 @@ int appstore_serve(struct appstore *a, const char *method, const char *path,
         return error(ans, 404, "not found");
     int get = is(method, "GET") || is(method, "HEAD");
     int post = is(method, "POST"), del = is(method, "DELETE");
-    int allowed = rt.op == APPSTORE_API_CHARTS   ? get || post
+    int allowed = rt.op == APPSTORE_API_CHARTS    ? get || post
                   : rt.op == APPSTORE_API_PROV    ? post
                   : rt.op == APPSTORE_API_VERSION ? get || del
                                                   : get;

@@ -153,7 +153,8 @@ cJSON *appstore_version_entry(const struct appstore_version *v)
     char url[300] = "charts/";
     appstore_chart_file(v, url + 7, sizeof url - 7);
     cJSON *u = cJSON_CreateString(url);
-    if (!e || !urls || !u || !cJSON_AddStringToObject(e, "created", v->created) ||
+    if (!e || !urls || !u ||
+        !cJSON_AddStringToObject(e, "created", v->created) ||
         !cJSON_AddStringToObject(e, "digest", v->digest)) {
         cJSON_Delete(e);
         cJSON_Delete(urls);

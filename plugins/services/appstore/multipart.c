@@ -162,8 +162,7 @@ static int part_name(const char *p, size_t n, char name[64], char *err,
 }
 
 int appstore_multipart(const char *boundary, const void *body, size_t len,
-                       struct appstore_part *parts, char *err,
-                       size_t err_len)
+                       struct appstore_part *parts, char *err, size_t err_len)
 {
     char delim[76]; /* CRLF "--" boundary */
     int dl = snprintf(delim, sizeof delim, "\r\n--%s", boundary);
@@ -186,8 +185,9 @@ int appstore_multipart(const char *boundary, const void *body, size_t len,
         while (p < end && (*p == ' ' || *p == '\t'))
             p++;
         if (end - p < 2 || p[0] != '\r' || p[1] != '\n') {
-            snprintf(err, err_len, "multipart: a delimiter line does not "
-                                   "end with CRLF");
+            snprintf(err, err_len,
+                     "multipart: a delimiter line does not "
+                     "end with CRLF");
             return -1;
         }
         p += 2;
@@ -204,7 +204,7 @@ int appstore_multipart(const char *boundary, const void *body, size_t len,
         } else {
             size_t room = (size_t)(end - p);
             hend = memmem(p, room < HEADERS_MAX ? room : HEADERS_MAX,
-                        "\r\n\r\n", 4);
+                          "\r\n\r\n", 4);
             if (!hend) {
                 snprintf(err, err_len,
                          "multipart: a part's headers do not end within "
@@ -220,8 +220,9 @@ int appstore_multipart(const char *boundary, const void *body, size_t len,
         const unsigned char *next =
             memmem(data, (size_t)(end - data), delim, (size_t)dl);
         if (!next) {
-            snprintf(err, err_len, "multipart: a part is not closed by the "
-                                   "boundary");
+            snprintf(err, err_len,
+                     "multipart: a part is not closed by the "
+                     "boundary");
             return -1;
         }
         parts[n].data = data;

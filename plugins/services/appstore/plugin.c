@@ -44,8 +44,8 @@ static int repo_name_ok(const char *s, size_t n)
 }
 
 /* The names in LIST (comma- or space-separated) into NAMES. */
-static int repo_names(const char *list, char names[][64], size_t *n,
-                      char *err, size_t err_len)
+static int repo_names(const char *list, char names[][64], size_t *n, char *err,
+                      size_t err_len)
 {
     *n = 0;
     for (const char *p = list; *p;) {
@@ -67,8 +67,7 @@ static int repo_names(const char *list, char names[][64], size_t *n,
                 return -1;
             }
         if (*n == MAX_REPOS) {
-            snprintf(err, err_len, "repositories: more than %d",
-                     MAX_REPOS);
+            snprintf(err, err_len, "repositories: more than %d", MAX_REPOS);
             return -1;
         }
         memcpy(names[*n], p, len);
@@ -83,8 +82,7 @@ static int repo_names(const char *list, char names[][64], size_t *n,
 }
 
 static void *instance_new(const struct fg_host *host,
-                          const struct fg_section *s, char *err,
-                          size_t err_len)
+                          const struct fg_section *s, char *err, size_t err_len)
 {
     char names[MAX_REPOS][64];
     const char *ptrs[MAX_REPOS];
@@ -106,8 +104,8 @@ static void *instance_new(const struct fg_host *host,
     a->limits.max_expanded_bytes = (uint64_t)s->get_int(
         s, "max_expanded_bytes", APPSTORE_MAX_EXPANDED_BYTES);
     a->max_body = a->limits.max_chart_bytes + BODY_EXTRA;
-    a->store = appstore_store_open(host->state_dir, ptrs, n, host, err,
-                                   err_len);
+    a->store =
+        appstore_store_open(host->state_dir, ptrs, n, host, err, err_len);
     if (!a->store) {
         free(a);
         return NULL;
@@ -173,15 +171,14 @@ static void stream_end(void *stream)
     const char *ct = NULL;
     size_t ct_len = 0;
     for (size_t i = 0; i < h->n_headers; i++)
-        if (fg_header_name_folds_to(h->headers[i].name,
-                                    h->headers[i].name_len, "content-type",
-                                    0)) {
+        if (fg_header_name_folds_to(h->headers[i].name, h->headers[i].name_len,
+                                    "content-type", 0)) {
             ct = h->headers[i].value;
             ct_len = h->headers[i].value_len;
         }
     struct appstore_answer ans;
-    if (appstore_serve(s->a, h->method, h->path, h->query, ct, ct_len,
-                       s->body, s->len, s->too_large, &ans) < 0) {
+    if (appstore_serve(s->a, h->method, h->path, h->query, ct, ct_len, s->body,
+                       s->len, s->too_large, &ans) < 0) {
         free(ans.body);
         s->cb->error(s->ctx, 500, "InternalError", "out of memory");
         return;
@@ -199,8 +196,7 @@ static void stream_end(void *stream)
         return;
     }
     if (strcmp(h->method, "HEAD") != 0 && ans.len > 0) {
-        if (s->cb->data_ref(s->ctx, ans.body, ans.len, free_body, ans.body) <
-            0)
+        if (s->cb->data_ref(s->ctx, ans.body, ans.len, free_body, ans.body) < 0)
             return;
     } else {
         free(ans.body);
@@ -283,11 +279,10 @@ static const struct fg_config_key config_keys[] = {
      1024LL * 1024 * 1024,
      "largest chart archive (.tgz) a push may send, as Helm's loader "
      "bounds it"},
-    {"max_file_bytes", FG_CONFIG_INT, "5242880", 0, 1024,
-     1024LL * 1024 * 1024, "largest file inside a chart archive"},
+    {"max_file_bytes", FG_CONFIG_INT, "5242880", 0, 1024, 1024LL * 1024 * 1024,
+     "largest file inside a chart archive"},
     {"max_expanded_bytes", FG_CONFIG_INT, "104857600", 0, 1024,
-     16LL * 1024 * 1024 * 1024,
-     "most bytes a chart archive may decompress to"},
+     16LL * 1024 * 1024 * 1024, "most bytes a chart archive may decompress to"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
