@@ -398,6 +398,7 @@ void fg_config_free(struct fg_config *cfg)
         free(cfg->server_names[i]);
     free(cfg->server_names);
     free(cfg->chain);
+    free(cfg->services);
     free(cfg);
 }
 
@@ -891,9 +892,10 @@ static struct fg_config_section *find_plugin(struct fg_config *cfg,
 }
 
 /* [policy] chain = NAME[, NAME ...] (commas and/or spaces): each a
- * [plugin "NAME"] section, once. Every [plugin] section must be in the
- * chain: one that is not would be configured and never run. Whether the
- * chain can authenticate is checked once the plugins are loaded. */
+ * [plugin "NAME"] section, once. A [plugin] section outside the chain
+ * must name a service plugin (service.h), else it would be configured and
+ * never run: checked, with whether the chain can authenticate, once the
+ * plugins are loaded. */
 static void apply_policy(struct fg_config *cfg, struct fg_config_section *s,
                          struct fg_diag *diag)
 {
@@ -929,21 +931,14 @@ static void apply_policy(struct fg_config *cfg, struct fg_config_section *s,
     }
 }
 
-/* [plugin "NAME"]: `plugin = KIND` names the .so (NAME when absent), and
- * the section must be in the chain. */
-static void check_plugin(const struct fg_config *cfg,
-                         const struct fg_config_section *s,
+/* [plugin "NAME"]: `plugin = KIND` names the .so (NAME when absent). */
+static void check_plugin(const struct fg_config_section *s,
                          struct fg_diag *diag)
 {
     const char *kind = fg_config_get(s, "plugin");
     if (kind && !fg_is_plugin_name(kind))
         fg_diag_add(diag, s->file, line_of(s, "plugin"),
                     "plugin: \"%s\" is not a plugin name ([a-z0-9_-]+)", kind);
-    for (size_t i = 0; i < cfg->n_chain; i++)
-        if (cfg->chain[i] == s)
-            return;
-    fg_diag_add(diag, s->file, s->line,
-                "[plugin \"%s\"] is not in the [policy] chain", s->name);
 }
 
 /* Core sections first, then members, each in file order (see config.h). */
@@ -991,7 +986,7 @@ static void check_all(struct fg_config *cfg, struct fg_diag *diag,
     }
     for (size_t i = 0; i < cfg->n_sections; i++)
         if (strcmp(cfg->sections[i].kind, "plugin") == 0)
-            check_plugin(cfg, &cfg->sections[i], diag);
+            check_plugin(&cfg->sections[i], diag);
     if (gateway) {
         apply_gateway(cfg, gateway, diag);
     } else {

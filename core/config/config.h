@@ -104,6 +104,12 @@ struct fg_config {
     struct fg_config_section **chain;
     size_t n_chain;
 
+    /* The [plugin "NAME"] sections outside the chain, each a service
+     * (service.h) on the host: filled when the plugins are checked
+     * (fg_config_check_plugins), in file order. */
+    struct fg_config_section **services;
+    size_t n_services;
+
     /* [tunnel] (in `sections`), checked; NULL without one. */
     struct fg_config_section *tunnel;
 

@@ -14,6 +14,7 @@
 
 #include <fedgate/driver.h>
 #include <fedgate/policy.h>
+#include <fedgate/service.h>
 
 #include "config/certs.h"
 #include "config/config.h"
@@ -46,6 +47,8 @@ struct fg_member_rt {
     atomic_uint refs;
     struct fg_plugin *plugin; /* a reference: dlclosed after instance_free */
     const struct fg_driver_ops *ops;
+    /* A service's (service.h; ops are its streams), NULL for a member. */
+    const struct fg_service_ops *service;
     void *instance;
     struct fg_member_rt *owner; /* NULL on the owner (and per-worker) */
     struct fg_host *host;       /* its worker's lent_hosts owns it */

@@ -185,10 +185,15 @@ static struct fg_member_rt *member_new(struct fg_worker *w,
     m->worker = w;
     m->files = files;
     m->plugin = fg_plugin_ref(plugin);
-    m->ops = plugin->desc->ops;
+    if (plugin->desc->kind == FG_PLUGIN_SERVICE) {
+        m->service = plugin->desc->ops;
+        m->ops = &m->service->streams;
+    } else {
+        m->ops = plugin->desc->ops;
+    }
     if (m->ops->scope == FG_SCOPE_ONE_LOOP && first) {
         /* One instance, on the first worker: requests go there. */
-        m->owner = fg_gen_member(first, s->name);
+        m->owner = fg_gen_counterpart(first, m);
         atomic_fetch_add(&m->owner->refs, 1);
         m->ops = &fg_cross_loop_ops;
         m->instance = m;
@@ -203,7 +208,8 @@ static struct fg_member_rt *member_new(struct fg_worker *w,
     m->instance =
         m->ops->instance_new(m->host, &m->section->view, msg, sizeof(msg));
     if (!m->instance) {
-        fg_error_set(err, "%s:%d: member \"%s\": %s", s->file, s->line, s->name,
+        fg_error_set(err, "%s:%d: %s \"%s\": %s", s->file, s->line,
+                     m->service ? "[plugin]" : "member", s->name,
                      msg[0] ? msg : "refused");
         member_free(m);
         return NULL;
@@ -217,19 +223,21 @@ static struct fg_member_rt *member_new(struct fg_worker *w,
     return m;
 }
 
-/* The member S of the new view G: PREV's when unchanged, else a new one. */
-static struct fg_member_rt *member_for(struct fg_worker_gen *g,
-                                       const struct fg_config_section *s,
-                                       const struct fg_worker_gen *prev,
-                                       const struct fg_worker_gen *first,
-                                       struct fg_error *err)
+/* The member (or service, SERVICE) S of the new view G: PREV's when
+ * unchanged, else a new one. */
+static struct fg_member_rt *
+member_for(struct fg_worker_gen *g, const struct fg_config_section *s,
+           int service, const struct fg_worker_gen *prev,
+           const struct fg_worker_gen *first, struct fg_error *err)
 {
     struct fg_worker *w = g->worker;
-    struct fg_plugin *plugin = fg_plugins_find(
-        &g->gen->plugins, FG_PLUGIN_DRIVER, fg_config_get(s, "driver"));
+    struct fg_plugin *plugin =
+        service ? fg_config_service_of(s, &g->gen->plugins)
+                : fg_plugins_find(&g->gen->plugins, FG_PLUGIN_DRIVER,
+                                  fg_config_get(s, "driver"));
     if (!plugin) {
-        fg_error_set(err, "%s:%d: member \"%s\": no driver", s->file, s->line,
-                     s->name);
+        fg_error_set(err, "%s:%d: \"%s\": no %s plugin", s->file, s->line,
+                     s->name, service ? "service" : "driver");
         return NULL;
     }
     char *files = files_of(s, plugin);
@@ -237,22 +245,24 @@ static struct fg_member_rt *member_for(struct fg_worker_gen *g,
         fg_error_set(err, "out of memory");
         return NULL;
     }
-    struct fg_member_rt *old = prev ? fg_gen_member(prev, s->name) : NULL;
+    struct fg_member_rt *old = !prev     ? NULL
+                               : service ? fg_gen_service(prev, s->name)
+                                         : fg_gen_member(prev, s->name);
     /* A proxy carries over with its owner, which first decided. */
     if (old && member_unchanged(old, s, plugin, files) &&
         (!old->owner ||
-         (first && fg_gen_member(first, s->name) == old->owner))) {
+         (first && fg_gen_counterpart(first, old) == old->owner))) {
         free(files);
         atomic_fetch_add(&old->refs, 1);
         return old;
     }
     if (prev && w->index == 0)
-        fg_info("member \"%s\": %s: a new driver instance serves its new "
-                "requests",
-                s->name,
+        fg_info("%s \"%s\": %s: a new %s instance serves its new requests",
+                service ? "service" : "member", s->name,
                 !old                    ? "added"
-                : old->plugin != plugin ? "its driver plugin was replaced"
-                                        : "changed (its section or files)");
+                : old->plugin != plugin ? "its plugin was replaced"
+                                        : "changed (its section or files)",
+                service ? "service" : "driver");
     return member_new(w, s, plugin, files, first, err);
 }
 
@@ -325,6 +335,22 @@ struct fg_member_rt *fg_gen_member(const struct fg_worker_gen *g,
     return NULL;
 }
 
+struct fg_member_rt *fg_gen_service(const struct fg_worker_gen *g,
+                                    const char *name)
+{
+    for (size_t i = 0; i < g->n_services; i++)
+        if (strcmp(g->services[i]->section->name, name) == 0)
+            return g->services[i];
+    return NULL;
+}
+
+struct fg_member_rt *fg_gen_counterpart(const struct fg_worker_gen *g,
+                                        const struct fg_member_rt *m)
+{
+    return m->service ? fg_gen_service(g, m->section->name)
+                      : fg_gen_member(g, m->section->name);
+}
+
 struct fg_worker_gen *fg_worker_gen_new(struct fg_worker *w,
                                         struct fg_generation *gen,
                                         const struct fg_worker_gen *prev,
@@ -345,7 +371,8 @@ struct fg_worker_gen *fg_worker_gen_new(struct fg_worker *w,
     g->listen_fd = -1;
     g->members = calloc(cfg->n_members + 1, sizeof(*g->members));
     g->policies = calloc(cfg->n_chain + 1, sizeof(*g->policies));
-    if (!g->members || !g->policies) {
+    g->services = calloc(cfg->n_services + 1, sizeof(*g->services));
+    if (!g->members || !g->policies || !g->services) {
         fg_error_set(err, "out of memory");
         fg_worker_gen_unref(g);
         return NULL;
@@ -361,11 +388,19 @@ struct fg_worker_gen *fg_worker_gen_new(struct fg_worker *w,
     }
     for (size_t i = 0; i < cfg->n_members; i++) {
         if (!(g->members[i] =
-                  member_for(g, &cfg->members[i], prev, first, err))) {
+                  member_for(g, &cfg->members[i], 0, prev, first, err))) {
             fg_worker_gen_unref(g);
             return NULL;
         }
         g->n_members++;
+    }
+    for (size_t i = 0; i < cfg->n_services; i++) {
+        if (!(g->services[i] =
+                  member_for(g, cfg->services[i], 1, prev, first, err))) {
+            fg_worker_gen_unref(g);
+            return NULL;
+        }
+        g->n_services++;
     }
     return g;
 }
@@ -381,9 +416,12 @@ void fg_worker_gen_unref(struct fg_worker_gen *g)
         return;
     for (size_t i = 0; i < g->n_members; i++)
         member_unref(g->members[i]);
+    for (size_t i = 0; i < g->n_services; i++)
+        member_unref(g->services[i]);
     for (size_t i = 0; i < g->n_policies; i++)
         policy_unref(g->policies[i]);
     free(g->members);
+    free(g->services);
     free(g->policies);
     if (g->drain_timer)
         event_free(g->drain_timer);
@@ -412,6 +450,9 @@ static int carried(const struct fg_worker_gen *next, const void *instance)
     for (size_t i = 0; i < next->n_members; i++)
         if (next->members[i]->instance == instance)
             return 1;
+    for (size_t i = 0; i < next->n_services; i++)
+        if (next->services[i]->instance == instance)
+            return 1;
     for (size_t i = 0; i < next->n_policies; i++)
         if (next->policies[i]->instance == instance)
             return 1;
@@ -423,8 +464,10 @@ static int carried(const struct fg_worker_gen *next, const void *instance)
 static void reload_carried(const struct fg_worker_gen *old,
                            const struct fg_worker_gen *next)
 {
-    for (size_t i = 0; old && i < old->n_members; i++) {
-        const struct fg_member_rt *m = old->members[i];
+    for (size_t i = 0; old && i < old->n_members + old->n_services; i++) {
+        const struct fg_member_rt *m = i < old->n_members
+                                           ? old->members[i]
+                                           : old->services[i - old->n_members];
         /* A 1.0 plugin's table ends before reload. */
         if (!m->owner && carried(next, m->instance) &&
             m->ops->struct_size >= offsetof(struct fg_driver_ops, reload) +

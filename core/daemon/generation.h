@@ -51,6 +51,8 @@ struct fg_worker_gen {
     unsigned refs; /* the worker's while it serves it, and each request's */
     struct fg_member_rt **members; /* in configuration order */
     size_t n_members;
+    struct fg_member_rt **services; /* cfg->services, in its order */
+    size_t n_services;
     struct fg_policy_rt **policies; /* the [policy] chain, in its order */
     size_t n_policies;
     struct fg_exchange *exchanges; /* the requests that hold this view */
@@ -84,12 +86,18 @@ void fg_worker_gen_unref(struct fg_worker_gen *g);
  * reload_drain at the latest. */
 void fg_worker_gen_adopt(struct fg_worker *w, struct fg_worker_gen *next);
 
-/* The member NAME of G, or NULL. */
 /* Frees the host handles lent on W, once no instance of it is left. */
 void fg_lent_hosts_free(struct fg_worker *w);
 
+/* The member NAME of G, or NULL. */
 struct fg_member_rt *fg_gen_member(const struct fg_worker_gen *g,
                                    const char *name);
+/* The service of [plugin "NAME"] of G, or NULL. */
+struct fg_member_rt *fg_gen_service(const struct fg_worker_gen *g,
+                                    const char *name);
+/* What G has in M's place: the member or service of M's name, or NULL. */
+struct fg_member_rt *fg_gen_counterpart(const struct fg_worker_gen *g,
+                                        const struct fg_member_rt *m);
 
 /* fedgate_config_generation, _generations_live, _reloads_total and
  * _reload_failures_total. */

@@ -252,24 +252,33 @@ void fg_fleet_serve(struct fg_exchange *ex, const struct fg_request_in *req)
         serve_clusters(ex, req);
         return;
     }
-    int discovery = fg_fleet_discovery_owns(path);
+    struct fg_api_set apis;
+    if (fg_fleet_apis(ex->gen, &apis) != 0) {
+        fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
+        return;
+    }
+    int discovery = fg_fleet_discovery_owns(&apis, path);
     int openapi = fg_fleet_openapi_owns(path);
     if ((discovery || openapi) && !reading) {
+        fg_fleet_apis_free(&apis);
         fg_exchange_fail(ex, 405, "MethodNotAllowed",
                          "%s is not supported on %s", req->method, path);
         return;
     }
     if (!discovery && !openapi) {
+        fg_fleet_apis_free(&apis);
         fg_exchange_fail(ex, 404, "NotFound",
                          "the server could not find the requested resource");
         return;
     }
     const char *ct = "application/json";
     const struct fg_header *accept = header(req, "accept");
-    char *text = discovery
-                     ? fg_fleet_discovery(path, accept ? accept->value : NULL,
-                                          accept ? accept->value_len : 0, &ct)
-                     : fg_fleet_openapi(path);
+    char *text =
+        discovery
+            ? fg_fleet_discovery(&apis, path, accept ? accept->value : NULL,
+                                 accept ? accept->value_len : 0, &ct)
+            : fg_fleet_openapi(&apis, path);
+    fg_fleet_apis_free(&apis);
     if (!text) {
         fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
         return;

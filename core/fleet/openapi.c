@@ -2,6 +2,7 @@
  * document of cluster.kubesphere.io/v1alpha1 with the Cluster schema
  * (tagged with its group, version and kind, as kubectl explain finds it)
  * and the paths of clusters, reads and writes. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,15 +197,20 @@ static cJSON *gv_document(void)
     return d;
 }
 
-char *fg_fleet_openapi(const char *path)
+char *fg_fleet_openapi(const struct fg_api_set *set, const char *path)
 {
     cJSON *d;
     if (strcmp(path, "/openapi/v3") == 0) {
         d = cJSON_CreateObject();
-        cJSON *gv = cJSON_AddObjectToObject(cJSON_AddObjectToObject(d, "paths"),
-                                            GV_PATH);
-        cJSON_AddStringToObject(gv, "serverRelativeURL",
-                                "/openapi/v3/" GV_PATH);
+        cJSON *paths = cJSON_AddObjectToObject(d, "paths");
+        for (size_t i = 0; i < set->n; i++) {
+            char gv[300], url[320];
+            snprintf(gv, sizeof(gv), "apis/%s/%s", set->v[i]->group,
+                     set->v[i]->version);
+            snprintf(url, sizeof(url), "/openapi/v3/%s", gv);
+            cJSON_AddStringToObject(cJSON_AddObjectToObject(paths, gv),
+                                    "serverRelativeURL", url);
+        }
     } else {
         d = gv_document();
     }

@@ -19,6 +19,7 @@
 
 #include <fedgate/driver.h>
 #include <fedgate/policy.h>
+#include <fedgate/service.h>
 
 #include "config/ini_values.h"
 
@@ -29,6 +30,8 @@
     (offsetof(struct fg_driver_ops, reload) + sizeof(void (*)(void)))
 #define POLICY_OPS_SIZE_2_0                                                    \
     (offsetof(struct fg_policy_ops, reload) + sizeof(void (*)(void)))
+#define SERVICE_OPS_SIZE_2_3                                                   \
+    (offsetof(struct fg_service_ops, describe) + sizeof(void (*)(void)))
 #define POLICY_PHASES_ALL                                                      \
     (FG_PHASE_AUTHENTICATE | FG_PHASE_AUTHORIZE | FG_PHASE_ADMIT |             \
      FG_PHASE_AUDIT)
@@ -87,6 +90,77 @@ static int check_driver_ops(const struct fg_driver_ops *ops, char *why,
     for (size_t i = 0; i < sizeof(mandatory) / sizeof(mandatory[0]); i++) {
         if (mandatory[i].missing) {
             snprintf(why, len, "driver op %s is NULL", mandatory[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A route prefix is an absolute path of clean segments ending in '/', and
+ * none of the core's own: a service must not shadow the Kubernetes API, a
+ * member, OpenAPI, or the probes. */
+static int check_prefix(const char *p, char *why, size_t len)
+{
+    static const char *const core_paths[] = {
+        "/api/",     "/apis/",  "/clusters/", "/openapi/", "/version/",
+        "/healthz/", "/livez/", "/readyz/",   "/metrics/", NULL};
+    size_t n = p ? strlen(p) : 0;
+    int clean = n >= 3 && n < 128 && p[0] == '/' && p[n - 1] == '/' &&
+                !strstr(p, "//") && !strstr(p, "/./") && !strstr(p, "/../");
+    for (size_t i = 1; clean && i + 1 < n; i++)
+        clean = p[i] == '/' || p[i] == '.' || p[i] == '-' || p[i] == '_' ||
+                (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9');
+    if (!clean) {
+        snprintf(why, len,
+                 "service prefix \"%.64s\" is not /SEGMENT/.../ of "
+                 "[a-z0-9._-]",
+                 p ? p : "(null)");
+        return -1;
+    }
+    for (size_t i = 0; core_paths[i]; i++) {
+        size_t c = strlen(core_paths[i]);
+        if (strncmp(p, core_paths[i], n < c ? n : c) == 0) {
+            snprintf(why, len, "service prefix \"%s\" overlaps the core's %s",
+                     p, core_paths[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_service_ops(const struct fg_service_ops *ops, char *why,
+                             size_t len)
+{
+    if (!ops) {
+        snprintf(why, len, "service ops are NULL");
+        return -1;
+    }
+    if (ops->struct_size < SERVICE_OPS_SIZE_2_3) {
+        snprintf(why, len,
+                 "service ops struct_size %u is smaller than ABI 2.3's %zu",
+                 (unsigned)ops->struct_size, (size_t)SERVICE_OPS_SIZE_2_3);
+        return -1;
+    }
+    if (check_driver_ops(&ops->streams, why, len) != 0)
+        return -1;
+    if (ops->streams.scope != FG_SCOPE_ONE_LOOP) {
+        snprintf(why, len, "service ops: streams.scope must be one loop");
+        return -1;
+    }
+    for (size_t i = 0; ops->prefixes && ops->prefixes[i]; i++)
+        if (i == MAX_CONFIG_KEYS || check_prefix(ops->prefixes[i], why, len))
+            return -1;
+    for (size_t i = 0; ops->apis && ops->apis[i].group; i++) {
+        const struct fg_service_api *api = &ops->apis[i];
+        if (i == MAX_CONFIG_KEYS || !strchr(api->group, '.') ||
+            !fg_is_dns1123_subdomain(api->group, strlen(api->group)) ||
+            !api->version ||
+            !fg_is_dns1123_label(api->version, strlen(api->version)) ||
+            !api->resources) {
+            snprintf(why, len,
+                     "service api %zu: a group needs a DNS name "
+                     "with a dot, a version and resources",
+                     i);
             return -1;
         }
     }
@@ -168,9 +242,8 @@ static int check_keys(const struct fg_plugin_descriptor *d, char *why,
                      k->name);
             return -1;
         }
-        const char *core_key = d->kind == FG_PLUGIN_DRIVER   ? "driver"
-                               : d->kind == FG_PLUGIN_POLICY ? "plugin"
-                                                             : NULL;
+        const char *core_key =
+            d->kind == FG_PLUGIN_DRIVER ? "driver" : "plugin";
         if (core_key && strcmp(k->name, core_key) == 0) {
             snprintf(why, len, "config key \"%s\" is the core's", core_key);
             return -1;
@@ -260,8 +333,8 @@ static int check_descriptor(const struct fg_plugin_set *set,
     }
     if (check_signature(&d->signature, why, len) != 0)
         return -1;
-    if (d->kind != FG_PLUGIN_DRIVER && d->kind != FG_PLUGIN_POLICY) {
-        /* Service plugins are reserved: no ops table is defined yet. */
+    if (d->kind != FG_PLUGIN_DRIVER && d->kind != FG_PLUGIN_POLICY &&
+        d->kind != FG_PLUGIN_SERVICE) {
         snprintf(why, len, "plugin kind %d (%s) is not supported", (int)d->kind,
                  kind_name(d->kind));
         return -1;
@@ -278,8 +351,11 @@ static int check_descriptor(const struct fg_plugin_set *set,
             return -1;
         }
     }
-    if (d->kind == FG_PLUGIN_DRIVER ? check_driver_ops(d->ops, why, len) != 0
-                                    : check_policy_ops(d->ops, why, len) != 0)
+    int bad = d->kind == FG_PLUGIN_DRIVER ? check_driver_ops(d->ops, why, len)
+              : d->kind == FG_PLUGIN_POLICY
+                  ? check_policy_ops(d->ops, why, len)
+                  : check_service_ops(d->ops, why, len);
+    if (bad)
         return -1;
     return check_keys(d, why, len);
 }
@@ -650,6 +726,97 @@ struct fg_plugin *fg_config_plugin_of(const struct fg_config_section *s,
     return fg_plugins_find(set, FG_PLUGIN_POLICY, kind ? kind : s->name);
 }
 
+struct fg_plugin *fg_config_service_of(const struct fg_config_section *s,
+                                       const struct fg_plugin_set *set)
+{
+    const char *kind = fg_config_get(s, "plugin");
+    return fg_plugins_find(set, FG_PLUGIN_SERVICE, kind ? kind : s->name);
+}
+
+static int in_chain(const struct fg_config *cfg,
+                    const struct fg_config_section *s)
+{
+    for (size_t i = 0; i < cfg->n_chain; i++)
+        if (cfg->chain[i] == s)
+            return 1;
+    return 0;
+}
+
+/* Whether two services' routes meet: a prefix of one is a prefix of the
+ * other's, or both serve an API group. */
+static const char *routes_meet(const struct fg_service_ops *a,
+                               const struct fg_service_ops *b)
+{
+    for (size_t i = 0; a->prefixes && a->prefixes[i]; i++)
+        for (size_t j = 0; b->prefixes && b->prefixes[j]; j++) {
+            size_t la = strlen(a->prefixes[i]), lb = strlen(b->prefixes[j]);
+            if (strncmp(a->prefixes[i], b->prefixes[j], la < lb ? la : lb) == 0)
+                return a->prefixes[i];
+        }
+    for (size_t i = 0; a->apis && a->apis[i].group; i++)
+        for (size_t j = 0; b->apis && b->apis[j].group; j++)
+            if (strcmp(a->apis[i].group, b->apis[j].group) == 0)
+                return a->apis[i].group;
+    return NULL;
+}
+
+/* The [plugin] sections outside the chain: each must be a service plugin
+ * on the host, whose routes no other service claims; they become
+ * cfg->services. */
+static int check_services(struct fg_config *cfg,
+                          const struct fg_plugin_set *set, struct fg_diag *diag)
+{
+    int problems = 0;
+    free(cfg->services);
+    cfg->n_services = 0;
+    if (!(cfg->services = calloc(cfg->n_sections + 1, sizeof(*cfg->services))))
+        return 1;
+    for (size_t i = 0; i < cfg->n_sections; i++) {
+        struct fg_config_section *s = &cfg->sections[i];
+        if (strcmp(s->kind, "plugin") != 0 || in_chain(cfg, s))
+            continue;
+        const struct fg_plugin *p = fg_config_service_of(s, set);
+        const char *kind = fg_config_get(s, "plugin");
+        int line = kind ? fg_config_line(s, "plugin") : s->line;
+        problems++;
+        if (!p && fg_config_plugin_of(s, set))
+            fg_diag_add(diag, s->file, s->line,
+                        "[plugin \"%s\"] is not in the [policy] chain",
+                        s->name);
+        else if (!p)
+            fg_diag_add(diag, s->file, line,
+                        "[plugin \"%s\"]: no service plugin named \"%s\" "
+                        "in %s (a policy plugin's section must be in the "
+                        "[policy] chain)",
+                        s->name, kind ? kind : s->name,
+                        set && set->dir ? set->dir : "plugin_dir");
+        else if (cfg->role != FG_ROLE_HOST)
+            fg_diag_add(diag, s->file, s->line,
+                        "[plugin \"%s\"]: the service \"%s\" runs on the "
+                        "host only (role = member)",
+                        s->name, p->desc->name);
+        else
+            problems--;
+        if (!p || cfg->role != FG_ROLE_HOST)
+            continue;
+        for (size_t j = 0; j < cfg->n_services; j++) {
+            const struct fg_plugin *q =
+                fg_config_service_of(cfg->services[j], set);
+            const char *route = routes_meet(p->desc->ops, q->desc->ops);
+            if (route) {
+                fg_diag_add(diag, s->file, s->line,
+                            "[plugin \"%s\"]: %s is served by [plugin "
+                            "\"%s\"] already",
+                            s->name, route, cfg->services[j]->name);
+                problems++;
+            }
+        }
+        problems += fg_config_check_section(cfg, s, p->desc->config_keys, diag);
+        cfg->services[cfg->n_services++] = s;
+    }
+    return problems;
+}
+
 int fg_config_check_plugins(struct fg_config *cfg,
                             const struct fg_plugin_set *set,
                             struct fg_diag *diag)
@@ -685,6 +852,7 @@ int fg_config_check_plugins(struct fg_config *cfg,
         phases |= ((const struct fg_policy_ops *)p->desc->ops)->phases;
         problems += fg_config_check_section(cfg, s, p->desc->config_keys, diag);
     }
+    problems += check_services(cfg, set, diag);
     if (problems == 0 && !(phases & FG_PHASE_AUTHENTICATE)) {
         /* Without one, every request but the probes would be a 401. */
         const struct fg_config_section *policy = policy_section(cfg);

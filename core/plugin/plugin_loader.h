@@ -87,7 +87,9 @@ int fg_config_check_members(struct fg_config *cfg,
 /* Checks the [policy] chain of CFG: each [plugin "NAME"] section's plugin
  * (its `plugin` key, else NAME) must be a loaded policy plugin and the
  * section's keys must pass its config_keys; some plugin of the chain must
- * authenticate. Returns the number of problems added to DIAG. */
+ * authenticate. Every other [plugin] section must name a service plugin
+ * (on the host, its routes its own): they become cfg->services. Returns
+ * the number of problems added to DIAG. */
 int fg_config_check_plugins(struct fg_config *cfg,
                             const struct fg_plugin_set *set,
                             struct fg_diag *diag);
@@ -95,5 +97,8 @@ int fg_config_check_plugins(struct fg_config *cfg,
 /* The loaded policy plugin a [plugin "NAME"] section S names, or NULL. */
 struct fg_plugin *fg_config_plugin_of(const struct fg_config_section *s,
                                       const struct fg_plugin_set *set);
+/* The loaded service plugin a [plugin "NAME"] section S names, or NULL. */
+struct fg_plugin *fg_config_service_of(const struct fg_config_section *s,
+                                       const struct fg_plugin_set *set);
 
 #endif

@@ -25,6 +25,7 @@
 #include "request/fanout.h"
 #include "request/policy_chain.h"
 #include "request/review.h"
+#include "request/service_route.h"
 #include "request/status.h"
 #include "request/request_info.h"
 
@@ -608,9 +609,11 @@ void fg_exchange_to_member(struct fg_exchange *ex, struct fg_member_rt *m,
     if (!ex->stream) {
         if (!ex->head_sent)
             fg_exchange_fail(ex, 503, NULL,
-                             "the member cluster \"%s\" is unavailable: its "
-                             "driver refused the request",
-                             m->section->name);
+                             "the %s \"%s\" is unavailable: its %s refused "
+                             "the request",
+                             m->service ? "service" : "member cluster",
+                             m->section->name,
+                             m->service ? "plugin" : "driver");
         return;
     }
     if (!req->has_body) {
@@ -622,7 +625,9 @@ void fg_exchange_to_member(struct fg_exchange *ex, struct fg_member_rt *m,
 }
 
 /* Reads once what the request asks (the member's path, its request info,
- * an id) into the arena, for the policy chain and the driver alike. */
+ * an id) into the arena, for the policy chain and the driver alike.
+ * Returns 0, 1 when a service says the path is none of its own, or -1
+ * when out of memory. */
 static int describe(struct fg_exchange *ex, const char *method,
                     const struct fg_target *t)
 {
@@ -634,6 +639,9 @@ static int describe(struct fg_exchange *ex, const char *method,
     if (!info || !path || (t->query && !query) ||
         fg_request_info_parse(a, method, path, query, info) != 0)
         return -1;
+    if (t->member_ref == FG_MEMBER_NONE && ex->gen->cfg->role == FG_ROLE_HOST &&
+        fg_service_describe(ex->gen, a, method, path, query, info) != 0)
+        return 1;
     ex->path = path;
     ex->query = query;
     ex->info = info;
@@ -661,8 +669,14 @@ void fg_exchange_start(struct fg_exchange *ex, const struct fg_request_in *req)
         return;
     }
     ex->verb = fg_metrics_verb(req->method, t.query);
-    if (describe(ex, req->method, &t) != 0) {
-        fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
+    int described = describe(ex, req->method, &t);
+    if (described != 0) {
+        if (described > 0)
+            fg_exchange_fail(ex, 404, "NotFound",
+                             "the server could not find the requested "
+                             "resource");
+        else
+            fg_exchange_fail(ex, 503, NULL, "the gateway is out of memory");
         fg_target_free(&t);
         return;
     }
@@ -696,6 +710,10 @@ void fg_exchange_route(struct fg_exchange *ex, const struct fg_request_in *req,
                ex->gen->n_members == 1) {
         /* the member role serves its own cluster at unprefixed paths */
         m = ex->gen->members[0];
+    } else if (t->member_ref == FG_MEMBER_NONE && host_role &&
+               (m = fg_service_for(ex->gen, t->path)) != NULL) {
+        fg_exchange_to_member(ex, m, req, t);
+        return;
     } else if (t->member_ref == FG_MEMBER_NONE && host_role &&
                ex->worker->gw->fleet) {
         fg_fleet_serve(ex, req);
@@ -820,7 +838,9 @@ static void finish_now(struct fg_exchange *ex, int completed)
     fg_policy_finish(ex, code, now_us() - ex->started_us);
     fg_review_finish(ex);
     /* a list across members is counted as the member "*" */
-    const char *member = ex->member   ? ex->member->section->name
+    /* a service is the host's own, as the Cluster API is */
+    const char *member = ex->member && !ex->member->service
+                             ? ex->member->section->name
                          : ex->fanout ? "*"
                                       : NULL;
     fg_fanout_finish(ex);

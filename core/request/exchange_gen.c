@@ -75,8 +75,8 @@ static void end_one(struct fg_exchange *ex, const char *why)
     if (ex->driver_done)
         return;
     if (!ex->head_sent) {
-        fg_exchange_fail(ex, 503, "ServiceUnavailable",
-                         "the member cluster \"%s\": %s",
+        fg_exchange_fail(ex, 503, "ServiceUnavailable", "the %s \"%s\": %s",
+                         ex->member->service ? "service" : "member cluster",
                          ex->member->section->name, why);
         return;
     }
@@ -92,7 +92,7 @@ static struct fg_exchange *next_to_end(const struct fg_worker_gen *g,
 {
     for (struct fg_exchange *ex = g->exchanges; ex; ex = ex->gen_next)
         if (ex->stream && !ex->gen_ended &&
-            (!next || !fg_gen_member(next, ex->member->section->name)))
+            (!next || !fg_gen_counterpart(next, ex->member)))
             return ex;
     return NULL;
 }
@@ -104,7 +104,7 @@ void fg_exchanges_move(struct fg_worker_gen *old, struct fg_worker_gen *next)
         while (ex) {
             struct fg_exchange *following = ex->gen_next;
             if (ex->stream && !ex->gen_ended &&
-                fg_gen_member(next, ex->member->section->name) == ex->member) {
+                fg_gen_counterpart(next, ex->member) == ex->member) {
                 unlink_from(ex);
                 link_to(ex, next);
                 fg_worker_gen_ref(next);

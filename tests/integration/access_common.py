@@ -29,20 +29,28 @@ allow * get - /version - *
 
 
 class AccessTest(unittest.TestCase):
+    """TABLE (the class's `table`) decides; EXTRA_POLICY adds sections
+    after the chain's, EXTRA_GATEWAY keys to [gateway], and TEST_PLUGINS
+    are linked into the plugin_dir beside authz_table."""
     delay = "0"
+    table = TABLE
+    extra_policy = ""
+    extra_gateway = ""
+    test_plugins = ()
 
     @classmethod
     def setUpClass(cls):
-        cls.plugins = plugin_dir("authz_table.so")
+        cls.plugins = plugin_dir("authz_table.so", *cls.test_plugins)
         cls.tmp = tempfile.mkdtemp(prefix="fedgate-access-")
         cls.log = os.path.join(cls.tmp, "authorize.log")
         table = os.path.join(cls.tmp, "table")
         with open(table, "w") as f:
-            f.write(TABLE)
-        cls.gw = Gateway(plugin_dir=cls.plugins, policy=(
+            f.write(cls.table)
+        cls.gw = Gateway(plugin_dir=cls.plugins,
+                         extra_gateway=cls.extra_gateway, policy=(
             '\n[policy]\nchain = table\n[plugin "table"]\n'
             'plugin = authz_table\ntable = %s\nlog_file = %s\ndelay = %s\n'
-            % (table, cls.log, cls.delay)))
+            % (table, cls.log, cls.delay) + cls.extra_policy))
         try:
             cls.gw.start()
         except Exception:

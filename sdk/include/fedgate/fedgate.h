@@ -5,5 +5,6 @@
 #include "host.h"
 #include "plugin.h"
 #include "policy.h"
+#include "service.h"
 #include "util.h"
 #endif

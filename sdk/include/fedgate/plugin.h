@@ -30,6 +30,8 @@
  *   2.2  driver.h: fg_member_health.node_count / node_count_known and
  *        client_cert_not_after (the host's Cluster objects). util.h:
  *        fg_accept_find, fg_query_get, fg_human_duration.
+ *   2.3  Service plugins (service.h): routes at the host's root, their
+ *        API groups in the host's discovery, driver-shaped streams.
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H
@@ -42,7 +44,7 @@ extern "C" {
 #endif
 
 #define FG_ABI_MAJOR 2
-#define FG_ABI_MINOR 2
+#define FG_ABI_MINOR 3
 
 /** Name of the function every plugin `.so` exports (see fg_plugin_entry_fn). */
 #define FG_PLUGIN_ENTRY_SYMBOL "fg_plugin_entry"
@@ -51,7 +53,7 @@ extern "C" {
 enum fg_plugin_kind {
     FG_PLUGIN_DRIVER = 1,  /**< serves member clusters: ops are fg_driver_ops */
     FG_PLUGIN_POLICY = 2,  /**< authn / authz / admit / audit: fg_policy_ops */
-    FG_PLUGIN_SERVICE = 3, /**< adds host-side API routes (reserved) */
+    FG_PLUGIN_SERVICE = 3, /**< host-side API routes: fg_service_ops */
 };
 
 /* The build signature: what a plugin was compiled against beyond the ABI.

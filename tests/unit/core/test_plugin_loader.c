@@ -18,6 +18,7 @@
 
 #include <fedgate/driver.h>
 #include <fedgate/policy.h>
+#include <fedgate/service.h>
 
 #include "config/config.h"
 #include "plugin/plugin_loader.h"
@@ -152,8 +153,6 @@ static void test_descriptor_refusals(void **state)
     (void)state;
     expect_refusal("kind", "plugin",
                    "plugin kind 99 (unknown) is not supported");
-    expect_refusal("reserved_kind", "plugin",
-                   "plugin kind 3 (service) is not supported");
     expect_refusal("no_name", "plugin",
                    "plugin name \"(null)\" is not [a-z0-9_-]+");
     expect_refusal("bad_name", "plugin",
@@ -194,6 +193,28 @@ static void test_policy_refusals(void **state)
                    "policy op cancel is NULL (a verdict may pend)");
     expect_refusal("policy_plugin_key", "plugin",
                    "config key \"plugin\" is the core's");
+}
+
+/* Service plugins' ops (service.h): size, one-loop streams, routes that
+ * are clean paths of their own, API groups that are DNS names. */
+static void test_service_refusals(void **state)
+{
+    (void)state;
+    char why[160];
+    snprintf(why, sizeof(why),
+             "service ops struct_size %zu is smaller than ABI 2.3's %zu",
+             sizeof(struct fg_driver_ops), sizeof(struct fg_service_ops));
+    expect_refusal("service_driver_ops", "plugin", why);
+    expect_refusal("service_core_prefix", "plugin",
+                   "service prefix \"/apis/x/\" overlaps the core's /apis/");
+    expect_refusal("service_bad_prefix", "plugin",
+                   "service prefix \"/a/../b/\" is not /SEGMENT/.../ of "
+                   "[a-z0-9._-]");
+    expect_refusal("service_bad_group", "plugin",
+                   "service api 0: a group needs a DNS name with a dot, a "
+                   "version and resources");
+    expect_refusal("service_worker_scope", "plugin",
+                   "service ops: streams.scope must be one loop");
 }
 
 /* The build signature (plugin.h): what the plugin was compiled against. */
@@ -543,6 +564,71 @@ static void test_check_plugins(void **state)
     assert_memory_equal(d.lines[0], want, strlen(want));
     fg_diag_free(&d);
 
+    /* a [plugin] section outside the chain is a service's: its keys are
+     * checked; a policy plugin's must be in the chain; services may not
+     * share a route, and run on the host only */
+    assert_int_equal(check_chain(t,
+                                 "[policy]\n"
+                                 "chain = authn\n"
+                                 "[plugin \"authn\"]\n"
+                                 "url = x\n"
+                                 "[plugin \"store\"]\n" /* 5 */
+                                 "plugin = svc\n"
+                                 "url = y\n"
+                                 "[plugin \"loose\"]\n" /* 8 */
+                                 "plugin = authn\n"
+                                 "url = z\n"
+                                 "[plugin \"svc2\"]\n" /* 11 */
+                                 "url = w\n"
+                                 "[plugin \"svc\"]\n" /* 13 */
+                                 "colour = red\n",
+                                 &d, conf, sizeof(conf)),
+                     6);
+    snprintf(want, sizeof(want),
+             "%s/p.ini:8: [plugin \"loose\"] is not in the [policy] chain",
+             conf);
+    assert_string_equal(d.lines[0], want);
+    snprintf(want, sizeof(want),
+             "%s/p.ini:11: [plugin \"svc2\"]: /fx/deeper/ is served by "
+             "[plugin \"store\"] already",
+             conf);
+    assert_string_equal(d.lines[1], want);
+    snprintf(want, sizeof(want),
+             "%s/p.ini:13: [plugin \"svc\"]: /fx/ is served by [plugin "
+             "\"store\"] already",
+             conf);
+    assert_string_equal(d.lines[2], want);
+    snprintf(want, sizeof(want),
+             "%s/p.ini:13: [plugin \"svc\"]: /fx/ is served by [plugin "
+             "\"svc2\"] already",
+             conf);
+    assert_string_equal(d.lines[3], want);
+    snprintf(want, sizeof(want),
+             "%s/p.ini:14: unknown key \"colour\" in [plugin \"svc\"]", conf);
+    assert_string_equal(d.lines[4], want);
+    fg_diag_free(&d);
+
+    assert_int_equal(check_chain(t,
+                                 "[gateway]\n"
+                                 "role = member\n"
+                                 "[policy]\n"
+                                 "chain = authn\n"
+                                 "[plugin \"authn\"]\n"
+                                 "url = x\n"
+                                 "[plugin \"svc\"]\n" /* 7 */
+                                 "url = y\n"
+                                 "[member \"m\"]\n"
+                                 "driver = member\n"
+                                 "url = z\n",
+                                 &d, conf, sizeof(conf)),
+                     1);
+    snprintf(want, sizeof(want),
+             "%s/p.ini:7: [plugin \"svc\"]: the service \"svc\" runs on the "
+             "host only (role = member)",
+             conf);
+    assert_string_equal(d.lines[0], want);
+    fg_diag_free(&d);
+
     /* no [policy] at all: nothing would authenticate */
     assert_int_equal(check_chain(t, "[gateway]\n", &d, conf, sizeof(conf)), 1);
     snprintf(want, sizeof(want), "%s: no [policy] section", conf);
@@ -558,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_abi_refusals),
         cmocka_unit_test(test_descriptor_refusals),
         cmocka_unit_test(test_policy_refusals),
+        cmocka_unit_test(test_service_refusals),
         cmocka_unit_test(test_signature_refusals),
         cmocka_unit_test_setup_teardown(test_not_a_shared_object, setup,
                                         teardown),
