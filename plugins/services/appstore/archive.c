@@ -244,11 +244,13 @@ static int entry_done(struct tar *t)
         if (!rc && !t->next_path)
             rc = fail(t, "out of memory");
     } else if (t->keep) {
-        if (t->yaml)
+        if (t->yaml) {
             rc = fail(t, "chart archive: Chart.yaml appears twice");
-        t->yaml = t->buf;
-        t->yaml_len = t->buf_len;
-        t->buf = NULL;
+        } else {
+            t->yaml = t->buf;
+            t->yaml_len = t->buf_len;
+            t->buf = NULL;
+        }
     }
     free(t->buf);
     t->buf = NULL;

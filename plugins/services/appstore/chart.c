@@ -208,8 +208,9 @@ static cJSON *dependencies(struct ctx *c, const struct fg_yaml_node *n)
             cJSON_Delete(d);
             d = fail(c, line, "dependencies must have a name");
         } else if (d && *key && !charset(key, "_-")) {
-            cJSON_Delete(d);
-            d = fail(c, line, "dependency alias \"%.64s\" is invalid", key);
+            fail(c, line, "dependency alias \"%.64s\" is invalid", key);
+            cJSON_Delete(d); /* after the message: KEY is in D */
+            d = NULL;
         }
         if (d && !*key)
             key = str(d, "name");
