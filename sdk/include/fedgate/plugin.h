@@ -32,6 +32,7 @@
  *        fg_accept_find, fg_query_get, fg_human_duration.
  *   2.3  Service plugins (service.h): routes at the host's root, their
  *        API groups in the host's discovery, driver-shaped streams.
+ *        util.h: fg_request_token (Basic credentials as a token).
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H
