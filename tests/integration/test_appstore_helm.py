@@ -131,11 +131,14 @@ def chart(name, version, app="1.0"):
                 (name + "/templates/cm.yaml", b"kind: ConfigMap\n")])
 
 
-def prov(name, version):
+def prov(name, version, archive):
+    """A provenance file as `helm package --sign` writes it (the signature
+    is the client's to check; the repository checks it names ARCHIVE)."""
     return ("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n%s\n...\n"
-            "files:\n  %s-%s.tgz: sha256:00\n-----BEGIN PGP SIGNATURE-----\n"
+            "files:\n  %s-%s.tgz: sha256:%s\n-----BEGIN PGP SIGNATURE-----\n"
             "\nwsBcBAEBCgAQ\n-----END PGP SIGNATURE-----\n"
-            % (chart_yaml(name, version).decode(), name, version)).encode()
+            % (chart_yaml(name, version).decode(), name, version,
+               hashlib.sha256(archive).hexdigest())).encode()
 
 
 class AppstoreHelmTest(GatewayTest):
@@ -227,7 +230,7 @@ class AppstoreHelmTest(GatewayTest):
         # multipart, with a provenance file, as helm cm-push sends them
         code, body = self.call("POST", "/helm/api/main/charts", "pia", [
             "-F", "chart=@" + self.file("b.tgz", b),
-            "-F", "prov=@" + self.file("b.prov", prov("web", "1.10.0"))])
+            "-F", "prov=@" + self.file("b.prov", prov("web", "1.10.0", b))])
         self.assertEqual((code, body), (201, b'{"saved":true}'))
         self.assertEqual(self.push(chart("api", "0.1.0-rc.1"))[0], 201)
         raw, doc = self.index()
@@ -240,7 +243,13 @@ class AppstoreHelmTest(GatewayTest):
         self.assertEqual((code, data), (200, b))
         code, data = self.call("GET", "/helm/main/charts/web-1.10.0.tgz.prov",
                                "ron", basic=False)
-        self.assertEqual((code, data), (200, prov("web", "1.10.0")))
+        self.assertEqual((code, data), (200, prov("web", "1.10.0", b)))
+        # a provenance file for other bytes than the chart's is refused
+        code, body = self.call("POST", "/helm/api/main/prov?force", "pia", [
+            "--data-binary", "@" + self.file("x.prov",
+                                             prov("web", "1.10.0", a))])
+        self.assertEqual(code, 400, body)
+        self.assertIn("is not the chart's", json.loads(body)["error"])
         # the same version again: 409; ?force replaces it
         code, body = self.push(chart("web", "1.9.0", "2"))
         self.assertEqual((code, json.loads(body)),

@@ -215,3 +215,16 @@ int appstore_serve(struct appstore *a, const char *method, const char *path,
                    const char *query, const char *ct, size_t ct_len,
                    const void *body, size_t len, int too_large,
                    struct appstore_answer *ans);
+
+/* ---- provenance files (prov.c) ------------------------------------------ */
+
+/** Reads the Helm provenance file DATA (LEN bytes): the chart's fields
+ * from its signed Chart.yaml (as appstore_chart_metadata gives them) and
+ * the hex SHA-256 it gives the chart's archive in DIGEST. NULL with ERR
+ * when it is not one. */
+struct cJSON *appstore_prov_read(const void *data, size_t len, char digest[65],
+                                 char *err, size_t err_len);
+/** 0 when DATA is a provenance file for the chart CHART (its fields) whose
+ * archive's hex SHA-256 is CHART_DIGEST; else -1 with ERR. */
+int appstore_prov_check(const void *data, size_t len, const struct cJSON *chart,
+                        const char *chart_digest, char *err, size_t err_len);

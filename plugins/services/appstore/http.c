@@ -245,6 +245,13 @@ static int post_chart(struct appstore *a, struct appstore_answer *ans,
         appstore_chart_read(chart.data, chart.len, &a->limits, err, sizeof err);
     if (!md)
         return error(ans, 400, "%s", err);
+    char digest[65];
+    appstore_sha256_hex(chart.data, chart.len, digest);
+    if (prov.data && appstore_prov_check(prov.data, prov.len, md, digest, err,
+                                         sizeof err) < 0) {
+        cJSON_Delete(md);
+        return error(ans, 400, "%s", err);
+    }
     char file[600];
     snprintf(file, sizeof file, "%s-%s.tgz",
              cJSON_GetObjectItemCaseSensitive(md, "name")->valuestring,
@@ -259,49 +266,6 @@ static int post_chart(struct appstore *a, struct appstore_answer *ans,
     return flag(ans, 201, "saved");
 }
 
-/* The chart a provenance file is for: its signed message's first YAML
- * document is the chart's Chart.yaml (Helm's provenance format), with
- * lines that start with '-' dash-escaped ("- ") as RFC 4880 7.1 says. */
-static cJSON *prov_chart(const struct appstore_part *p, char *err,
-                         size_t err_len)
-{
-    static const char begin[] = "-----BEGIN PGP SIGNED MESSAGE-----\n";
-    const char *s = (const char *)p->data, *end = s + p->len;
-    const char *body =
-        p->len > sizeof begin - 1 && memcmp(s, begin, sizeof begin - 1) == 0
-            ? memmem(s, p->len, "\n\n", 2)
-            : NULL;
-    const char *stop =
-        body ? memmem(body, (size_t)(end - body), "\n...\n", 5) : NULL;
-    if (!stop) {
-        snprintf(err, err_len,
-                 "not a Helm provenance file (a PGP signed message holding "
-                 "Chart.yaml, then \"...\")");
-        return NULL;
-    }
-    size_t n = (size_t)(stop + 1 - (body + 2));
-    char *yaml = malloc(n + 1);
-    if (!yaml) {
-        snprintf(err, err_len, "out of memory");
-        return NULL;
-    }
-    size_t o = 0;
-    for (const char *q = body + 2; q < stop + 1;) {
-        const char *eol = memchr(q, '\n', (size_t)(stop + 1 - q));
-        size_t ll = (size_t)(eol - q) + 1;
-        if (ll >= 2 && q[0] == '-' && q[1] == ' ') {
-            q += 2;
-            ll -= 2;
-        }
-        memcpy(yaml + o, q, ll);
-        o += ll;
-        q += ll;
-    }
-    cJSON *md = appstore_chart_metadata(yaml, o, err, err_len);
-    free(yaml);
-    return md;
-}
-
 static int post_prov(struct appstore *a, struct appstore_answer *ans,
                      struct appstore_repo *r, const char *query, const char *ct,
                      size_t ct_len, const void *body, size_t len)
@@ -310,7 +274,9 @@ static int post_prov(struct appstore *a, struct appstore_answer *ans,
     if (upload_fields(ans, ct, ct_len, body, len, "prov", &chart, &prov))
         return 0;
     char err[ERR_LEN];
-    cJSON *md = prov_chart(&prov, err, sizeof err);
+    char digest[65];
+    cJSON *md =
+        appstore_prov_read(prov.data, prov.len, digest, err, sizeof err);
     if (!md)
         return error(ans, 400, "%s", err);
     const char *name =
@@ -321,6 +287,11 @@ static int post_prov(struct appstore *a, struct appstore_answer *ans,
     int rc;
     if (!v)
         rc = error(ans, 404, "chart %s version %s not found", name, version);
+    else if (strcmp(digest, v->digest) != 0)
+        rc = error(ans, 400,
+                   "the provenance file's sha256 for %s-%s.tgz is not the "
+                   "chart's",
+                   name, version);
     else if (*v->prov && !forced(query))
         rc = error(ans, 409, "%s-%s.tgz.prov already exists", name, version);
     else if (appstore_store_put_prov(a->store, r, v, prov.data, prov.len, err,

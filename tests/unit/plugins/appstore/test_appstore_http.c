@@ -247,44 +247,85 @@ static char *form(const char *boundary, size_t n, const char *const *names,
     return b;
 }
 
-static const char prov_text[] =
-    "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n"
-    "apiVersion: v2\nname: web\nversion: 2.0.0\nmaintainers:\n"
-    "- - name: Ann\n\n...\nfiles:\n  web-2.0.0.tgz: sha256:00\n"
-    "-----BEGIN PGP SIGNATURE-----\n\nwsBcBAEBCgAQ\n"
-    "-----END PGP SIGNATURE-----\n";
+/* A provenance file for VERSION of chart web whose archive's SHA-256 is
+ * the one of DATA (LEN bytes), into OUT (1024 bytes). */
+static size_t make_prov(char *out, const char *version, const void *data,
+                        size_t len)
+{
+    char digest[65];
+    appstore_sha256_hex(data, len, digest);
+    return (size_t)snprintf(
+        out, 1024,
+        "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n"
+        "apiVersion: v2\nname: web\nversion: %s\nmaintainers:\n"
+        "- - name: Ann\n\n...\nfiles:\n  web-%s.tgz: sha256:%s\n"
+        "-----BEGIN PGP SIGNATURE-----\n\nwsBcBAEBCgAQ\n"
+        "-----END PGP SIGNATURE-----\n",
+        version, version, digest);
+}
 
 static void test_multipart_and_prov(void **state)
 {
     struct fx *f = *state;
     size_t clen, blen;
     unsigned char *c = chart("web", "2.0.0", &clen);
+    char prov[1024], other[1024];
+    size_t plen = make_prov(prov, "2.0.0", c, clen);
     const char *names[] = {"chart", "prov"};
-    const void *data[] = {c, prov_text};
-    size_t lens[] = {clen, sizeof prov_text - 1};
-    char *body = form("XyZ'()+_,-./:=?", 2, names, data, lens, &blen);
+    const void *data[] = {c, prov};
+    size_t lens[] = {clen, plen};
+    /* a provenance file for another archive, or another version */
+    make_prov(other, "2.0.0", "x", 1);
+    data[1] = other;
+    char *body = form("b", 2, names, data, lens, &blen);
+    ok(f, "POST", "/helm/api/main/charts", NULL,
+       "multipart/form-data; boundary=b", body, blen, 400,
+       "sha256 for web-2.0.0.tgz is not the chart's");
+    free(body);
+    lens[1] = make_prov(other, "2.0.1", c, clen);
+    body = form("b", 2, names, data, lens, &blen);
+    ok(f, "POST", "/helm/api/main/charts", NULL,
+       "multipart/form-data; boundary=b", body, blen, 400,
+       "is for web 2.0.1, not web 2.0.0");
+    free(body);
+    data[1] = prov;
+    lens[1] = plen;
+    body = form("XyZ'()+_,-./:=?", 2, names, data, lens, &blen);
     ok(f, "POST", "/helm/api/main/charts", NULL,
        "multipart/form-data; boundary=\"XyZ'()+_,-./:=?\"", body, blen, 201,
        NULL);
     char *got = call(f, "GET", "/helm/main/charts/web-2.0.0.tgz.prov", NULL,
                      NULL, NULL, 0, 200, NULL);
-    assert_string_equal(got, prov_text);
+    assert_string_equal(got, prov);
     free(got);
     free(body);
     /* prov alone: raw, and as the multipart field prov */
-    ok(f, "POST", "/helm/api/main/prov", NULL, NULL, prov_text,
-       sizeof prov_text - 1, 409, "already exists");
+    ok(f, "POST", "/helm/api/main/prov", NULL, NULL, prov, plen, 409,
+       "already exists");
     body = form("b", 1, &names[1], &data[1], &lens[1], &blen);
     ok(f, "POST", "/helm/api/main/prov", "force",
        "multipart/form-data; boundary=b", body, blen, 201, NULL);
     free(body);
     ok(f, "POST", "/helm/api/main/prov", NULL, NULL, "x", 1, 400,
        "not a Helm provenance file");
-    char other[sizeof prov_text];
-    strcpy(other, prov_text);
-    memcpy(strstr(other, "2.0.0"), "3.0.0", 5);
+    make_prov(other, "2.0.0", "x", 1);
+    ok(f, "POST", "/helm/api/main/prov", "force", NULL, other, strlen(other),
+       400, "is not the chart's");
+    make_prov(other, "3.0.0", c, clen);
     ok(f, "POST", "/helm/api/main/prov", NULL, NULL, other, strlen(other), 404,
        "version 3.0.0 not found");
+    strcpy(other, prov);
+    memcpy(strstr(other, "files:"), "filez:", 6);
+    ok(f, "POST", "/helm/api/main/prov", NULL, NULL, other, strlen(other), 400,
+       "gives no sha256 digest for web-2.0.0.tgz");
+    strcpy(other, prov);
+    memcpy(strstr(other, "\n...\n"), "\n..,\n", 5);
+    ok(f, "POST", "/helm/api/main/prov", NULL, NULL, other, strlen(other), 400,
+       "Chart.yaml, then");
+    strcpy(other, prov);
+    *strstr(other, "-----BEGIN PGP SIGNATURE") = 'x';
+    ok(f, "POST", "/helm/api/main/prov", NULL, NULL, other, strlen(other), 400,
+       "a PGP signed message");
     /* forms that are not right */
     const char *twice[] = {"chart", "chart"};
     const void *d2[] = {c, c};
