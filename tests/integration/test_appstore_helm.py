@@ -5,21 +5,22 @@ body and multipart chart + prov, Basic auth with the token as password, as
 Helm sends it), index.yaml read with PyYAML and checked by Helm's rules,
 downloads whose SHA-256 is the index's digest, 409 and ?force, delete, each
 class of bad chart refused with a 400 naming it and nothing left behind,
-403 for users without the right verb, and a restart that keeps it all."""
+403 for users without the right verb, and a reload (SIGHUP) and a restart that keep it all."""
 import gzip
 import hashlib
 import io
 import json
 import os
+import shutil
+import signal
 import subprocess
 import tarfile
 import tempfile
-import shutil
 import unittest
 
 import yaml
 
-from harness import GatewayTest
+from harness import GatewayTest, wait_for
 from test_rbac import shipped_rules
 
 TOKENS = {
@@ -353,9 +354,13 @@ class AppstoreHelmTest(GatewayTest):
             capture_output=True, text=True, timeout=30)
         self.assertEqual(out.stdout, "401")
 
-    def test_04_restart_keeps_everything(self):
-        raw_before, before = self.index()
+    def test_04_reload_and_restart_keep_everything(self):
+        _, before = self.index()
         blobs = self.blobs()
+        mark = len(self.gw.logs())
+        self.gw.signal(signal.SIGHUP)
+        wait_for(lambda: "reload" in self.gw.logs()[mark:], 10, "the reload")
+        self.assertEqual(self.index()[1]["entries"], before["entries"])
         self.assertEqual(self.gw.stop(), 0)
         self.gw.start()
         _, after = self.index()
