@@ -5,7 +5,8 @@ body and multipart chart + prov, Basic auth with the token as password, as
 Helm sends it), index.yaml read with PyYAML and checked by Helm's rules,
 downloads whose SHA-256 is the index's digest, 409 and ?force, delete, each
 class of bad chart refused with a 400 naming it and nothing left behind,
-403 for users without the right verb, and a reload (SIGHUP) and a restart that keep it all."""
+403 for users without the right verb, and a reload (SIGHUP) and a
+restart that keep it all."""
 import gzip
 import hashlib
 import io
