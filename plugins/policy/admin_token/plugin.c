@@ -1,5 +1,6 @@
 /* admin_token: the first authenticate plugin. A request whose one
- * Authorization header is `Bearer TOKEN`, TOKEN being the gateway's admin
+ * Authorization header is `Bearer TOKEN` (or `Basic` with TOKEN as the
+ * password, as Helm sends it), TOKEN being the gateway's admin
  * token (STATE_DIR/admin.token, which the core writes with
  * admin.kubeconfig, or the file of `token_file`), runs as fedgate:admin in
  * the groups system:masters and system:authenticated. Any other bearer
@@ -121,8 +122,9 @@ static enum fg_verdict authenticate(void *instance, struct fg_policy_call *c)
     struct admin_token *t = instance;
     const char *token;
     size_t len;
-    int found =
-        fg_bearer_token(c->req->headers, c->req->n_headers, &token, &len);
+    char basic[FG_BASE64_DECODED_MAX(FG_SECRET_MAX)];
+    int found = fg_request_token(c->req->headers, c->req->n_headers, basic,
+                                 sizeof basic, &token, &len);
     if (found < 0) {
         c->set_denial(c, 401, "Unauthorized",
                       "more than one Authorization header");

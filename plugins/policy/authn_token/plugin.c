@@ -1,5 +1,6 @@
 /* authn_token: kube-apiserver's static token authentication. A request
- * whose one Authorization header is `Bearer TOKEN`, TOKEN being a line of
+ * whose one Authorization header is `Bearer TOKEN` (or `Basic` with TOKEN
+ * as the password, as Helm sends it), TOKEN being a line of
  * the token file (token_file.c), runs as that line's user, uid and
  * groups. A token the file does not hold, or another scheme, is not this
  * plugin's to judge (no opinion: the next authenticator may know it); two
@@ -84,8 +85,9 @@ static enum fg_verdict authenticate(void *instance, struct fg_policy_call *c)
     struct authn_token *a = instance;
     const char *token;
     size_t len;
-    int found =
-        fg_bearer_token(c->req->headers, c->req->n_headers, &token, &len);
+    char basic[FG_BASE64_DECODED_MAX(FG_SECRET_MAX)];
+    int found = fg_request_token(c->req->headers, c->req->n_headers, basic,
+                                 sizeof basic, &token, &len);
     if (found < 0) {
         c->set_denial(c, 401, "Unauthorized",
                       "more than one Authorization header");

@@ -34,6 +34,7 @@
  *        API groups in the host's discovery, driver-shaped streams.
  *        host.h: member_call (a service calls a member as its user,
  *        through the policy chain from authorize on).
+ *        util.h: fg_request_token (Basic credentials as a token).
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H

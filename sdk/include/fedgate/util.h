@@ -166,6 +166,17 @@ size_t fg_impersonate_headers(const struct fg_identity *id,
 int fg_bearer_token(const struct fg_header *headers, size_t n,
                     const char **token, size_t *len);
 
+/** As fg_bearer_token, and also the scheme "Basic" (RFC 7617) in any
+ * case: one space, then the standard base64 (padded) of "USER:PASSWORD",
+ * whose PASSWORD is the token and USER is ignored. That is how Helm and
+ * other repository clients send a token (`--username U --password
+ * TOKEN`). The decoded credentials go into BUF (CAP bytes): *TOKEN points
+ * into BUF for Basic, into the header for Bearer. Basic that is not
+ * base64, does not fit in CAP, has no colon, holds a NUL or has an empty
+ * password gives 0 (no token). */
+int fg_request_token(const struct fg_header *headers, size_t n, char *buf,
+                     size_t cap, const char **token, size_t *len);
+
 /* ---- secret files ----------------------------------------------------- */
 
 /** The largest secret file fg_secret_read takes. */

@@ -360,6 +360,69 @@ static void test_bearer_token(void **state)
     assert_int_equal(fg_bearer_token(NULL, 0, &token, &len), 0);
 }
 
+/* Basic (RFC 7617) as Helm sends a token: base64 of USER:PASSWORD, the
+ * password the token; Bearer read as fg_bearer_token reads it. */
+static void test_request_token(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value;
+        int want;
+        const char *token;
+    } cases[] = {
+        /* "u:tok", ":tok", "u:a:b", "u:" */
+        {"Basic dTp0b2s=", 1, "tok"},
+        {"basic dTp0b2s=", 1, "tok"},
+        {"BASIC dTp0b2s=", 1, "tok"},
+        {"Basic OnRvaw==", 1, "tok"},
+        {"Basic dTphOmI=", 1, "a:b"},
+        {"Basic dTo=", 0, NULL},     /* empty password */
+        {"Basic dXRvaw==", 0, NULL}, /* "utok": no colon */
+        {"Basic dTp0b2s", 0, NULL},  /* padding missing */
+        {"Basic dTp0b2s=x", 0, NULL},
+        {"Basic d!p0b2s=", 0, NULL},
+        {"Basic  dTp0b2s=", 0, NULL},
+        {"Basic dTp0b2s= ", 0, NULL},
+        {"Basic ", 0, NULL},
+        {"Basic", 0, NULL},
+        {"Basic dTp0AGs=", 0, NULL}, /* "u:t\0k" */
+        {"Basicx dTp0b2s=", 0, NULL},
+        {"Bearer abc", 1, "abc"},
+        {"bearer abc def", 1, "abc"},
+        {"Bearer ", 0, NULL},
+        {"Digest x", 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct fg_header h = {"authorization", 13, cases[i].value,
+                              strlen(cases[i].value)};
+        const char *token = NULL;
+        size_t len = 0;
+        char buf[64];
+        int got = fg_request_token(&h, 1, buf, sizeof buf, &token, &len);
+        if (got != cases[i].want)
+            fail_msg("\"%s\": got %d, want %d", cases[i].value, got,
+                     cases[i].want);
+        if (got == 1 && (len != strlen(cases[i].token) ||
+                         memcmp(token, cases[i].token, len) != 0))
+            fail_msg("\"%s\": token \"%.*s\"", cases[i].value, (int)len, token);
+    }
+    /* credentials that do not fit the buffer are no token */
+    struct fg_header h = {"authorization", 13, "Basic dTp0b2s=", 14};
+    const char *token;
+    size_t len;
+    char small[4];
+    assert_int_equal(fg_request_token(&h, 1, small, sizeof small, &token, &len),
+                     0);
+    /* two Authorization headers, in any spelling and scheme */
+    char buf[64];
+    struct fg_header two[] = {{"authorization", 13, "Basic dTp0b2s=", 14},
+                              {"Authorization", 13, "Bearer b", 8}};
+    assert_int_equal(fg_request_token(two, 2, buf, sizeof buf, &token, &len),
+                     -1);
+    assert_int_equal(fg_request_token(NULL, 0, buf, sizeof buf, &token, &len),
+                     0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_percent),
         cmocka_unit_test(test_hex_digit),
         cmocka_unit_test(test_bearer_token),
+        cmocka_unit_test(test_request_token),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

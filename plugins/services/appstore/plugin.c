@@ -1,0 +1,302 @@
+/* The app store service plugin: its descriptor and configuration keys, the
+ * instance (the repositories named in `repositories`, the store under
+ * STATE_DIR/appstore/), the streams (the request body is gathered up to
+ * the upload limit, then http.c answers it in one piece) and describe,
+ * which tells the core what resource each path touches so that RBAC and
+ * audit see it: in group application.kubesphere.io, resource repos, the
+ * repository's name, verb get for GET and HEAD (pull, list), create for
+ * POST (push a chart or provenance), delete for DELETE. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fedgate/fedgate.h>
+#include <fedgate/service.h>
+
+#include "appstore.h"
+
+#define MAX_REPOS 64
+/* the upload body holds a provenance file and multipart framing besides
+ * the chart */
+#define BODY_EXTRA (256 * 1024)
+
+struct stream {
+    struct appstore *a;
+    const struct fg_request_head *head;
+    const struct fg_stream_callbacks *cb;
+    void *ctx;
+    char *body;
+    size_t len, cap;
+    int too_large;
+};
+
+/* A DNS-1123 label that is none of the service's own path words. */
+static int repo_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+              s[i] == '-'))
+            return 0;
+    return !(n == 3 && memcmp(s, "api", 3) == 0) &&
+           !(n == 6 && memcmp(s, "health", 6) == 0);
+}
+
+/* The names in LIST (comma- or space-separated) into NAMES. */
+static int repo_names(const char *list, char names[][64], size_t *n, char *err,
+                      size_t err_len)
+{
+    *n = 0;
+    for (const char *p = list; *p;) {
+        p += strspn(p, ", \t");
+        size_t len = strcspn(p, ", \t");
+        if (len == 0)
+            break;
+        if (!repo_name_ok(p, len)) {
+            snprintf(err, err_len,
+                     "repositories: \"%.*s\" is not a DNS-1123 label (or is "
+                     "api or health)",
+                     (int)(len > 63 ? 63 : len), p);
+            return -1;
+        }
+        for (size_t i = 0; i < *n; i++)
+            if (strlen(names[i]) == len && memcmp(names[i], p, len) == 0) {
+                snprintf(err, err_len, "repositories: %s appears twice",
+                         names[i]);
+                return -1;
+            }
+        if (*n == MAX_REPOS) {
+            snprintf(err, err_len, "repositories: more than %d", MAX_REPOS);
+            return -1;
+        }
+        memcpy(names[*n], p, len);
+        names[(*n)++][len] = 0;
+        p += len;
+    }
+    if (*n == 0) {
+        snprintf(err, err_len, "repositories: no repository named");
+        return -1;
+    }
+    return 0;
+}
+
+static void *instance_new(const struct fg_host *host,
+                          const struct fg_section *s, char *err, size_t err_len)
+{
+    char names[MAX_REPOS][64];
+    const char *ptrs[MAX_REPOS];
+    size_t n;
+    if (repo_names(s->get(s, "repositories"), names, &n, err, err_len) < 0)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        ptrs[i] = names[i];
+    struct appstore *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    a->host = host;
+    a->limits.max_chart_bytes =
+        (uint64_t)s->get_int(s, "max_chart_bytes", APPSTORE_MAX_CHART_BYTES);
+    a->limits.max_file_bytes =
+        (uint64_t)s->get_int(s, "max_file_bytes", APPSTORE_MAX_FILE_BYTES);
+    a->limits.max_expanded_bytes = (uint64_t)s->get_int(
+        s, "max_expanded_bytes", APPSTORE_MAX_EXPANDED_BYTES);
+    a->max_body = a->limits.max_chart_bytes + BODY_EXTRA;
+    a->store =
+        appstore_store_open(host->state_dir, ptrs, n, host, err, err_len);
+    if (!a->store) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+static void instance_free(void *instance)
+{
+    struct appstore *a = instance;
+    if (!a)
+        return;
+    appstore_store_free(a->store);
+    free(a);
+}
+
+static void *stream_open(void *instance, const struct fg_request_head *head,
+                         const struct fg_stream_callbacks *cb, void *ctx)
+{
+    struct stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->a = instance;
+    s->head = head;
+    s->cb = cb;
+    s->ctx = ctx;
+    return s;
+}
+
+static int stream_write(void *stream, const void *buf, size_t len)
+{
+    struct stream *s = stream;
+    if (s->too_large || s->len + len > s->a->max_body) {
+        s->too_large = 1; /* read on, answer 413 at the end */
+        return 0;
+    }
+    if (s->len + len > s->cap) {
+        size_t cap = (s->len + len) * 2;
+        if (cap > s->a->max_body)
+            cap = (size_t)s->a->max_body;
+        char *b = realloc(s->body, cap);
+        if (!b)
+            return -1;
+        s->body = b;
+        s->cap = cap;
+    }
+    memcpy(s->body + s->len, buf, len);
+    s->len += len;
+    return 0;
+}
+
+static void free_body(void *arg, const void *buf, size_t len)
+{
+    (void)buf;
+    (void)len;
+    free(arg);
+}
+
+static void stream_end(void *stream)
+{
+    struct stream *s = stream;
+    const struct fg_request_head *h = s->head;
+    const char *ct = NULL;
+    size_t ct_len = 0;
+    for (size_t i = 0; i < h->n_headers; i++)
+        if (fg_header_name_folds_to(h->headers[i].name, h->headers[i].name_len,
+                                    "content-type", 0)) {
+            ct = h->headers[i].value;
+            ct_len = h->headers[i].value_len;
+        }
+    struct appstore_answer ans;
+    if (appstore_serve(s->a, h->method, h->path, h->query, ct, ct_len, s->body,
+                       s->len, s->too_large, &ans) < 0) {
+        free(ans.body);
+        s->cb->error(s->ctx, 500, "InternalError", "out of memory");
+        return;
+    }
+    free(s->body); /* the answer no longer points into it */
+    s->body = NULL;
+    char len[24];
+    snprintf(len, sizeof len, "%zu", ans.len);
+    struct fg_header hd[] = {
+        {"content-type", 12, ans.content_type, strlen(ans.content_type)},
+        {"content-length", 14, len, strlen(len)},
+    };
+    if (s->cb->head(s->ctx, ans.status, hd, 2) < 0) {
+        free(ans.body);
+        return;
+    }
+    if (strcmp(h->method, "HEAD") != 0 && ans.len > 0) {
+        if (s->cb->data_ref(s->ctx, ans.body, ans.len, free_body, ans.body) < 0)
+            return;
+    } else {
+        free(ans.body);
+    }
+    s->cb->end(s->ctx);
+}
+
+/* Every byte of the answer is handed over at once: nothing to resume. */
+static void stream_resume(void *stream)
+{
+    (void)stream;
+}
+
+static void stream_close(void *stream)
+{
+    struct stream *s = stream;
+    if (!s)
+        return;
+    free(s->body);
+    free(s);
+}
+
+static int describe(const char *method, const char *path, const char *query,
+                    struct fg_request_info *info, fg_service_alloc_fn alloc,
+                    void *actx)
+{
+    (void)query;
+    struct appstore_route rt;
+    if (appstore_route(path, &rt) < 0)
+        return -1;
+    if (rt.op == APPSTORE_HEALTH)
+        return 0; /* a non-resource path, as /healthz */
+    char *name = alloc(actx, strlen(rt.repo) + 1);
+    if (!name)
+        return -1;
+    strcpy(name, rt.repo);
+    info->is_resource = 1;
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        info->verb = "get";
+    else if (strcmp(method, "POST") == 0)
+        info->verb = "create";
+    else if (strcmp(method, "DELETE") == 0)
+        info->verb = "delete";
+    info->api_prefix = "apis";
+    info->api_group = "application.kubesphere.io";
+    info->api_version = "v2";
+    info->namespace_ = "";
+    info->resource = "repos";
+    info->subresource = "";
+    info->name = name;
+    return 0;
+}
+
+static const char *const prefixes[] = {"/helm/", NULL};
+
+static const struct fg_service_ops ops = {
+    .struct_size = sizeof(struct fg_service_ops),
+    .prefixes = prefixes,
+    .apis = NULL,
+    .streams =
+        {
+            .struct_size = sizeof(struct fg_driver_ops),
+            .scope = FG_SCOPE_ONE_LOOP,
+            .instance_new = instance_new,
+            .instance_free = instance_free,
+            .stream_open = stream_open,
+            .stream_write = stream_write,
+            .stream_end = stream_end,
+            .stream_resume = stream_resume,
+            .stream_close = stream_close,
+        },
+    .describe = describe,
+};
+
+static const struct fg_config_key config_keys[] = {
+    {"repositories", FG_CONFIG_STRING, "main", 0, 0, 0,
+     "hosted Helm repositories, comma- or space-separated DNS-1123 labels: "
+     "each served at /helm/NAME/ and /helm/api/NAME/"},
+    {"max_chart_bytes", FG_CONFIG_INT, "10485760", 0, 1024,
+     1024LL * 1024 * 1024,
+     "largest chart archive (.tgz) a push may send, as Helm's loader "
+     "bounds it"},
+    {"max_file_bytes", FG_CONFIG_INT, "5242880", 0, 1024, 1024LL * 1024 * 1024,
+     "largest file inside a chart archive"},
+    {"max_expanded_bytes", FG_CONFIG_INT, "104857600", 0, 1024,
+     16LL * 1024 * 1024 * 1024, "most bytes a chart archive may decompress to"},
+    {NULL, 0, NULL, 0, 0, 0, NULL},
+};
+
+static const struct fg_plugin_descriptor descriptor = {
+    .abi_major = FG_ABI_MAJOR,
+    .abi_minor = FG_ABI_MINOR,
+    .struct_size = sizeof(struct fg_plugin_descriptor),
+    .kind = FG_PLUGIN_SERVICE,
+    .name = "appstore",
+    .version = "0.1.0",
+    .description = "the host's Helm chart repository (ChartMuseum's API)",
+    .config_keys = config_keys,
+    .ops = &ops,
+    .signature = FG_BUILD_SIGNATURE,
+};
+
+FG_PLUGIN_DECLARE(descriptor)
