@@ -19,6 +19,9 @@
 /* the upload body holds a provenance file and multipart framing besides
  * the chart */
 #define BODY_EXTRA (256 * 1024)
+/* the largest max_chart_bytes: the core lets bodies this big through to
+ * the service, which holds each push to its configured max_chart_bytes */
+#define MAX_CHART_LIMIT (1024LL * 1024 * 1024)
 
 struct stream {
     struct appstore *a;
@@ -269,14 +272,14 @@ static const struct fg_service_ops ops = {
             .stream_close = stream_close,
         },
     .describe = describe,
+    .max_request_body_bytes = MAX_CHART_LIMIT + BODY_EXTRA,
 };
 
 static const struct fg_config_key config_keys[] = {
     {"repositories", FG_CONFIG_STRING, "main", 0, 0, 0,
      "hosted Helm repositories, comma- or space-separated DNS-1123 labels: "
      "each served at /helm/NAME/ and /helm/api/NAME/"},
-    {"max_chart_bytes", FG_CONFIG_INT, "10485760", 0, 1024,
-     1024LL * 1024 * 1024,
+    {"max_chart_bytes", FG_CONFIG_INT, "10485760", 0, 1024, MAX_CHART_LIMIT,
      "largest chart archive (.tgz) a push may send, as Helm's loader "
      "bounds it"},
     {"max_file_bytes", FG_CONFIG_INT, "5242880", 0, 1024, 1024LL * 1024 * 1024,
