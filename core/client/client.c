@@ -1,6 +1,7 @@
 /* The client lent to plugins (host.h): its configuration with defaults,
  * its TLS context (re-read on reload), and its life, dialled or adopted
  * over a connection a plugin's listener accepted. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,12 @@
 
 #include "client/client.h"
 #include "client/listen.h"
+
+/* fg_client_config as ABI 2.0 to 2.2 had it: connection_idle_timeout_ms
+ * came with 2.3. */
+#define CFG_SIZE_2_0                                                           \
+    (offsetof(struct fg_client_config, max_streams) +                          \
+     sizeof(((struct fg_client_config *)0)->max_streams))
 
 static char *dup_opt(const char *s)
 {
@@ -31,7 +38,7 @@ static int cfg_load(struct fg_client_cfg *out,
                     size_t err_len)
 {
     memset(out, 0, sizeof(*out));
-    if (cfg->struct_size < sizeof(*cfg)) {
+    if (cfg->struct_size < CFG_SIZE_2_0) {
         snprintf(err, err_len, "the client configuration is too short");
         return -1;
     }
@@ -47,6 +54,10 @@ static int cfg_load(struct fg_client_cfg *out,
         cfg->request_timeout_ms ? cfg->request_timeout_ms : 60000;
     out->idle_timeout_ms = cfg->idle_timeout_ms ? cfg->idle_timeout_ms : 90000;
     out->max_streams = cfg->max_streams > 0 ? cfg->max_streams : 100;
+    uint64_t conn_idle = cfg->struct_size >= sizeof(*cfg)
+                             ? cfg->connection_idle_timeout_ms
+                             : 0;
+    out->connection_idle_timeout_ms = conn_idle ? conn_idle : 5000;
     out->ca_file = dup_opt(cfg->ca_file);
     out->cert_file = dup_opt(cfg->cert_file);
     out->key_file = dup_opt(cfg->key_file);

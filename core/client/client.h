@@ -53,6 +53,7 @@ struct fg_client_cfg {
     char *ca_file, *cert_file, *key_file, *server_name;
     int insecure, http2;
     uint64_t connect_timeout_ms, request_timeout_ms, idle_timeout_ms;
+    uint64_t connection_idle_timeout_ms;
     int max_streams;
 };
 

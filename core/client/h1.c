@@ -102,7 +102,7 @@ static void release(struct fg_client_h1 *c, int reusable)
     c->reused = 1;
     c->head_written = c->body_done = c->complete = c->keep_alive = 0;
     bufferevent_enable(c->bev, EV_READ);
-    c->in->host->timer_arm(c->idle, c->in->cfg.idle_timeout_ms);
+    c->in->host->timer_arm(c->idle, c->in->cfg.connection_idle_timeout_ms);
 }
 
 /* ---- writing the request ---------------------------------------------- */

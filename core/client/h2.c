@@ -14,7 +14,11 @@
  * answer is relayed as it is, and ends the request side (the stream
  * closes with the answer).
  * client_ping is the keepalive: a PING unanswered past its deadline counts
- * as a lost connection, for a peer that vanished without closing. */
+ * as a lost connection, for a peer that vanished without closing.
+ * A dialled connection that carried no stream for connection_idle_timeout
+ * is closed (its TLS state, session and buffers are most of what an idle
+ * member costs) and the next request dials again; an adopted one lives as
+ * long as its peer keeps it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +60,7 @@ struct fg_client_h2 {
     int hold;  /* a frame of ours still uses the session: no free */
     int want_send;
     int want_free;
+    struct fg_timer *idle; /* dialled: closes it when no stream is left */
     struct event *ping_ev; /* client_ping's deadline */
     int ping_waiting;      /* a PING of ours is unanswered */
     uint64_t ping_deadline_ms;
@@ -82,6 +87,8 @@ static void h2_destroy(struct fg_client_h2 *s)
         fg_client_connect_cancel(s->connecting);
     if (s->ping_ev)
         event_free(s->ping_ev);
+    if (s->idle)
+        s->in->host->timer_free(s->idle);
     if (s->ng)
         nghttp2_session_del(s->ng);
     if (s->bev)
@@ -109,6 +116,21 @@ static void maybe_free(struct fg_client_h2 *s)
         h2_destroy(s);
 }
 
+/* The idle limit starts when the last stream is gone. */
+static void idle_arm(struct fg_client_h2 *s)
+{
+    if (s->idle && s->n_streams == 0)
+        s->in->host->timer_arm(s->idle, s->in->cfg.connection_idle_timeout_ms);
+}
+
+static void on_idle(void *arg)
+{
+    struct fg_client_h2 *s = arg;
+    /* from the loop, never inside nghttp2: HOLD and IN_NG are clear */
+    if (s->n_streams == 0)
+        h2_destroy(s);
+}
+
 static void unlink_handle(struct fg_client_h2_handle *h)
 {
     LIST_REMOVE(h, link);
@@ -117,6 +139,7 @@ static void unlink_handle(struct fg_client_h2_handle *h)
         h->st->h2_handle = NULL;
     }
     h->s->n_streams--;
+    idle_arm(h->s);
     free(h);
 }
 
@@ -527,6 +550,7 @@ static void run(struct fg_client_h2 *s, struct bufferevent *bev)
         return;
     }
     s->ready = 1;
+    idle_arm(s);
     /* Bytes read before these callbacks were set (the peer's SETTINGS,
      * sent as soon as its side of TLS was done) get no read event of
      * their own. */
@@ -571,11 +595,17 @@ struct fg_client_h2 *fg_client_h2_get(struct fg_client *in)
         return NULL;
     s->in = in;
     LIST_INIT(&s->handles);
+    s->idle = in->host->timer_new(in->host, on_idle, s);
+    if (!s->idle) {
+        free(s);
+        return NULL;
+    }
     in->h2 = s;
     s->connecting =
         fg_client_connect_start(in, 1, on_connected, on_connect_failed, s);
     if (!s->connecting) {
         in->h2 = NULL;
+        in->host->timer_free(s->idle);
         free(s);
         return NULL;
     }
@@ -657,7 +687,8 @@ int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
         return -1;
     }
     LIST_INSERT_HEAD(&s->handles, h, link);
-    s->n_streams++;
+    if (s->n_streams++ == 0 && s->idle)
+        s->in->host->timer_cancel(s->idle);
     st->h2 = s;
     st->h2_handle = h;
     st->h2_id = id;

@@ -187,7 +187,10 @@ static const struct fg_config_key direct_keys[] = {
     {"request_timeout", FG_CONFIG_DURATION, "60s", 0, 1, MS_MAX,
      "time for a whole request (not watches, follows or upgrades)"},
     {"idle_timeout", FG_CONFIG_DURATION, "90s", 0, 1, MS_MAX,
-     "idle limit of pooled connections and long-lived streams"},
+     "idle limit of long-lived streams (watches, follows, upgrades)"},
+    {"connection_idle_timeout", FG_CONFIG_DURATION, "5s", 0, 1, MS_MAX,
+     "a connection with no request this long is closed (the health probe "
+     "every 10s dials again)"},
     {"max_streams", FG_CONFIG_INT, "100", 0, 1, 10000,
      "concurrent requests to the member (HTTP/2 streams or HTTP/1.1 "
      "connections)"},

@@ -99,8 +99,12 @@ struct fg_client_config {
     int http2;               /**< 1: offer h2 (preferred), 0: HTTP/1.1 only */
     uint64_t connect_timeout_ms; /**< resolve + connect + TLS; 0: 5 s */
     uint64_t request_timeout_ms; /**< whole request; 0: 60 s */
-    uint64_t idle_timeout_ms;    /**< pool, long-lived streams; 0: 90 s */
+    uint64_t idle_timeout_ms;    /**< long-lived streams; 0: 90 s */
     int max_streams; /**< concurrent streams / connections; 0: 100 */
+    /** A dialled connection (HTTP/2 or a pooled HTTP/1.1 one) that has
+     * carried no request for this long is closed; the next request dials
+     * again. 0: 5 s. ABI 2.3: a plugin built before leaves it out. */
+    uint64_t connection_idle_timeout_ms;
 };
 
 /** What a client can tell of its connections. */

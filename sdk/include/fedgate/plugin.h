@@ -30,6 +30,8 @@
  *   2.2  driver.h: fg_member_health.node_count / node_count_known and
  *        client_cert_not_after (the host's Cluster objects). util.h:
  *        fg_accept_find, fg_query_get, fg_human_duration.
+ *   2.3  host.h: fg_client_config.connection_idle_timeout_ms (a dialled
+ *        connection with no request is closed after it).
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H
@@ -42,7 +44,7 @@ extern "C" {
 #endif
 
 #define FG_ABI_MAJOR 2
-#define FG_ABI_MINOR 2
+#define FG_ABI_MINOR 3
 
 /** Name of the function every plugin `.so` exports (see fg_plugin_entry_fn). */
 #define FG_PLUGIN_ENTRY_SYMBOL "fg_plugin_entry"
