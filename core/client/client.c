@@ -54,9 +54,8 @@ static int cfg_load(struct fg_client_cfg *out,
         cfg->request_timeout_ms ? cfg->request_timeout_ms : 60000;
     out->idle_timeout_ms = cfg->idle_timeout_ms ? cfg->idle_timeout_ms : 90000;
     out->max_streams = cfg->max_streams > 0 ? cfg->max_streams : 100;
-    uint64_t conn_idle = cfg->struct_size >= sizeof(*cfg)
-                             ? cfg->connection_idle_timeout_ms
-                             : 0;
+    uint64_t conn_idle =
+        cfg->struct_size >= sizeof(*cfg) ? cfg->connection_idle_timeout_ms : 0;
     out->connection_idle_timeout_ms = conn_idle ? conn_idle : 5000;
     out->ca_file = dup_opt(cfg->ca_file);
     out->cert_file = dup_opt(cfg->cert_file);
@@ -122,7 +121,7 @@ struct fg_client *fg_client_new(const struct fg_host *h,
     }
     if (cfg_load(&c->cfg, cfg, err, err_len) != 0 ||
         cfg_check_dial(cfg, &c->cfg, err, err_len) != 0 ||
-        !(c->ctx = fg_client_tls_ctx_new(&c->cfg, err, err_len))) {
+        !(c->ctx = fg_client_tls_ctx_get(&c->cfg, err, err_len))) {
         cfg_free(&c->cfg);
         free(c);
         return NULL;
@@ -167,10 +166,10 @@ int fg_client_reload(struct fg_client *c, char *err, size_t err_len)
 {
     if (c->adopted)
         return 0; /* its one connection was made with what it has */
-    SSL_CTX *fresh = fg_client_tls_ctx_new(&c->cfg, err, err_len);
+    SSL_CTX *fresh = fg_client_tls_ctx_get(&c->cfg, err, err_len);
     if (!fresh)
         return -1;
-    SSL_CTX_free(c->ctx);
+    fg_client_tls_ctx_put(c->ctx);
     c->ctx = fresh;
     return 0;
 }
@@ -190,7 +189,7 @@ void fg_client_free(struct fg_client *c)
     fg_client_h1_free_all(c);
     if (c->dns)
         evdns_base_free(c->dns, 0);
-    SSL_CTX_free(c->ctx);
+    fg_client_tls_ctx_put(c->ctx);
     cfg_free(&c->cfg);
     free(c);
 }

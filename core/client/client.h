@@ -60,9 +60,11 @@ struct fg_client_cfg {
 /* ---- TLS (tls.c) ------------------------------------------------------- */
 
 /* A client context verifying against CFG's CA, with CFG's client
- * certificate; NULL with ERR. */
-struct ssl_ctx_st *fg_client_tls_ctx_new(const struct fg_client_cfg *cfg,
+ * certificate, shared with every client whose files hold the same bytes;
+ * NULL with ERR. Give it back with fg_client_tls_ctx_put. */
+struct ssl_ctx_st *fg_client_tls_ctx_get(const struct fg_client_cfg *cfg,
                                          char *err, size_t err_len);
+void fg_client_tls_ctx_put(struct ssl_ctx_st *ctx);
 /* A new client SSL for one connection: SNI, name check, ALPN (h2 offered
  * only when ALLOW_H2). NULL when out of memory. */
 struct ssl_st *fg_client_tls_ssl_new(struct ssl_ctx_st *ctx,
