@@ -11,6 +11,31 @@
 
 #include "client/client.h"
 #include "client/listen.h"
+#include "daemon/mem_trim.h"
+
+/* The dialling clients of this thread (one loop per thread) and their open
+ * connections: idle members close theirs together after a probe round,
+ * and the trim then gives the heap pages back (mem_trim.h). */
+static _Thread_local struct {
+    size_t clients;
+    uint32_t open;
+    struct fg_mem_trim trim;
+} loop_conns;
+
+void fg_client_conn_opened(struct fg_client *in)
+{
+    in->connections++;
+    if (!in->adopted)
+        loop_conns.open++;
+}
+
+void fg_client_conn_closed(struct fg_client *in)
+{
+    if (in->adopted)
+        return;
+    loop_conns.open--;
+    fg_mem_trim_note_close(&loop_conns.trim);
+}
 
 /* fg_client_config as ABI 2.0 to 2.2 had it: connection_idle_timeout_ms
  * came with 2.3. */
@@ -127,6 +152,9 @@ struct fg_client *fg_client_new(const struct fg_host *h,
         return NULL;
     }
     c->proto = c->cfg.http2 ? FG_CLIENT_PROTO_UNKNOWN : FG_CLIENT_PROTO_H1;
+    /* without its timer (out of memory) nothing is trimmed: no harm */
+    if (loop_conns.clients++ == 0)
+        fg_mem_trim_init(&loop_conns.trim, c->base, &loop_conns.open);
     return c;
 }
 
@@ -190,6 +218,8 @@ void fg_client_free(struct fg_client *c)
     if (c->dns)
         evdns_base_free(c->dns, 0);
     fg_client_tls_ctx_put(c->ctx);
+    if (!c->adopted && --loop_conns.clients == 0)
+        fg_mem_trim_free(&loop_conns.trim);
     cfg_free(&c->cfg);
     free(c);
 }

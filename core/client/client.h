@@ -266,6 +266,12 @@ void fg_client_stream_touch(struct fg_client_stream *st);
 /* Request body was drained below the low mark: the caller may go on. */
 void fg_client_stream_body_drained(struct fg_client_stream *st);
 
+/* A connection of IN was made / closed: counts it (client_state) and, for
+ * dialled ones, the thread's open connections, so that many closing
+ * together give their memory back. */
+void fg_client_conn_opened(struct fg_client *in);
+void fg_client_conn_closed(struct fg_client *in);
+
 /* Fails every queued stream but upgrades: the connection they waited for
  * could not be made. */
 void fg_client_fail_pending(struct fg_client *in, const char *why);

@@ -49,8 +49,10 @@ static void conn_free(struct fg_client_h1 *c)
     }
     if (c->connecting)
         fg_client_connect_cancel(c->connecting);
-    if (c->bev)
+    if (c->bev) {
         bufferevent_free(c->bev);
+        fg_client_conn_closed(c->in);
+    }
     fg_client_response_free(c->resp);
     if (c->idle)
         c->in->host->timer_free(c->idle);
@@ -406,7 +408,7 @@ static void on_connected(void *arg, struct bufferevent *bev, int is_h2)
     c->connecting = NULL;
     c->bev = bev;
     attach(c);
-    c->in->connections++;
+    fg_client_conn_opened(c->in);
     if (c->st)
         start(c);
     else
@@ -476,6 +478,7 @@ void fg_client_h1_adopt(struct fg_client *in, struct bufferevent *bev)
     struct fg_client_h1 *c = conn_new(in);
     if (!c) {
         bufferevent_free(bev);
+        fg_client_conn_closed(in);
         return;
     }
     c->bev = bev;

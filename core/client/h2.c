@@ -91,8 +91,10 @@ static void h2_destroy(struct fg_client_h2 *s)
         s->in->host->timer_free(s->idle);
     if (s->ng)
         nghttp2_session_del(s->ng);
-    if (s->bev)
+    if (s->bev) {
         bufferevent_free(s->bev);
+        fg_client_conn_closed(s->in);
+    }
     if (s->origin)
         fg_tls_conn_close(s->origin);
     free(s);
@@ -525,7 +527,7 @@ static void on_connected(void *arg, struct bufferevent *bev, int is_h2)
     struct fg_client_h2 *s = arg;
     struct fg_client *in = s->in;
     s->connecting = NULL;
-    in->connections++;
+    fg_client_conn_opened(in);
     if (!is_h2) {
         /* the member speaks HTTP/1.1 only: use that from now on */
         in->proto = FG_CLIENT_PROTO_H1;
@@ -571,7 +573,7 @@ int fg_client_h2_start_adopted(struct fg_client *in, struct fg_tls_conn *conn,
     LIST_INIT(&s->handles);
     in->h2 = s;
     in->proto = FG_CLIENT_PROTO_H2;
-    in->connections++;
+    fg_client_conn_opened(in);
     run(s, bev);
     return 0;
 }
