@@ -231,6 +231,15 @@ void fg_client_state(const struct fg_client *c, struct fg_client_state *out)
         (c->h2 && fg_client_h2_ready(c->h2)) || fg_client_h1_connected(c);
 }
 
+void fg_client_close_idle(struct fg_client *c)
+{
+    if (c->adopted)
+        return; /* its one connection is its peer's to close */
+    if (c->h2)
+        fg_client_h2_close_idle(c->h2);
+    fg_client_h1_close_idle(c);
+}
+
 int fg_client_ping(struct fg_client *c, uint64_t deadline_ms)
 {
     return c->h2 ? fg_client_h2_ping(c->h2, deadline_ms) : -1;

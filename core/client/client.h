@@ -288,6 +288,7 @@ int fg_client_reload(struct fg_client *c, char *err, size_t err_len);
 void fg_client_free(struct fg_client *c);
 void fg_client_state(const struct fg_client *c, struct fg_client_state *out);
 int fg_client_ping(struct fg_client *c, uint64_t deadline_ms);
+void fg_client_close_idle(struct fg_client *c);
 struct fg_client_stream *
 fg_client_stream_open(struct fg_client *c, const struct fg_request_head *head,
                       const struct fg_header *extra, size_t n_extra,
@@ -311,6 +312,8 @@ void fg_client_h1_body(struct fg_client_h1 *c);   /* more body / body ended */
 void fg_client_h1_resume(struct fg_client_h1 *c); /* the caller has room */
 void fg_client_h1_cancel(struct fg_client_h1 *c); /* the caller went away */
 void fg_client_h1_free_all(struct fg_client *in);
+/* Closes the pooled connections that serve no stream. */
+void fg_client_h1_close_idle(struct fg_client *in);
 /* Whether any connection is up. */
 int fg_client_h1_connected(const struct fg_client *in);
 
@@ -345,6 +348,8 @@ void fg_client_h2_body(struct fg_client_stream *st);
 void fg_client_h2_resume(struct fg_client_stream *st);
 void fg_client_h2_cancel(struct fg_client_stream *st);
 void fg_client_h2_free(struct fg_client_h2 *s);
+/* Closes a dialled session that carries no stream. */
+void fg_client_h2_close_idle(struct fg_client_h2 *s);
 /* Sends a PING; the session is lost unless one is answered within
  * DEADLINE_MS (0: no deadline). 1 when every earlier PING was answered, 0
  * when one still waits, -1 when the session cannot take it. */

@@ -486,6 +486,16 @@ void fg_client_h1_adopt(struct fg_client *in, struct bufferevent *bev)
     release(c, 1);
 }
 
+void fg_client_h1_close_idle(struct fg_client *in)
+{
+    struct fg_client_h1 *c = LIST_FIRST(&in->h1), *next;
+    for (; c; c = next) {
+        next = LIST_NEXT(c, link);
+        if (!c->st && !c->connecting && !c->in_process)
+            conn_free(c);
+    }
+}
+
 void fg_client_h1_resume(struct fg_client_h1 *c)
 {
     if (!c->st || !c->bev)

@@ -125,12 +125,17 @@ static void idle_arm(struct fg_client_h2 *s)
         s->in->host->timer_arm(s->idle, s->in->cfg.connection_idle_timeout_ms);
 }
 
+void fg_client_h2_close_idle(struct fg_client_h2 *s)
+{
+    /* from the loop, never inside nghttp2 (HOLD and IN_NG clear); a
+     * session still dialling has a caller waiting */
+    if (s->idle && s->n_streams == 0 && !s->connecting && !s->hold && !s->in_ng)
+        h2_destroy(s);
+}
+
 static void on_idle(void *arg)
 {
-    struct fg_client_h2 *s = arg;
-    /* from the loop, never inside nghttp2: HOLD and IN_NG are clear */
-    if (s->n_streams == 0)
-        h2_destroy(s);
+    fg_client_h2_close_idle(arg);
 }
 
 static void unlink_handle(struct fg_client_h2_handle *h)

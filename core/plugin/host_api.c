@@ -126,5 +126,6 @@ void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
         .state_dir = ctx->state_dir,
         .tunnel = ctx->tunnel,
         .client_ping = fg_client_ping,
+        .client_close_idle = fg_client_close_idle,
     };
 }

@@ -264,6 +264,15 @@ struct fg_host {
      * 1 when every earlier PING was answered, 0 when one still waits, -1
      * when C has no HTTP/2 connection up. Call it from a timer. */
     int (*client_ping)(struct fg_client *c, uint64_t deadline_ms);
+
+    /* ABI 2.3 (check struct_size before use) */
+
+    /** Closes C's dialled connections that carry no stream now, as Go's
+     * Transport.CloseIdleConnections does: for a caller that knows no
+     * request of its own follows soon (a health probe of a quiet member),
+     * rather than waiting for connection_idle_timeout. The next request
+     * dials again. Call it from a timer, not from a stream callback. */
+    void (*client_close_idle)(struct fg_client *c);
 };
 
 #ifdef __cplusplus

@@ -31,7 +31,8 @@
  *        client_cert_not_after (the host's Cluster objects). util.h:
  *        fg_accept_find, fg_query_get, fg_human_duration.
  *   2.3  host.h: fg_client_config.connection_idle_timeout_ms (a dialled
- *        connection with no request is closed after it).
+ *        connection with no request is closed after it),
+ *        fg_host.client_close_idle.
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H
