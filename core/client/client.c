@@ -1,6 +1,7 @@
 /* The client lent to plugins (host.h): its configuration with defaults,
  * its TLS context (re-read on reload), and its life, dialled or adopted
  * over a connection a plugin's listener accepted. */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,28 +14,74 @@
 #include "client/listen.h"
 #include "daemon/mem_trim.h"
 
-/* The dialling clients of this thread (one loop per thread) and their open
- * connections: idle members close theirs together after a probe round,
- * and the trim then gives the heap pages back (mem_trim.h). */
-static _Thread_local struct {
+/* The dialling clients of one loop and their open connections: idle
+ * members close theirs together after a probe round, and the trim then
+ * gives the heap pages back (mem_trim.h). Clients are made and freed on
+ * the main thread too (start, reload, teardown), their connections only
+ * on their loop: the list is locked, OPEN and the trim are the loop's. */
+struct fg_client_loop {
+    struct event_base *base;
     size_t clients;
     uint32_t open;
     struct fg_mem_trim trim;
-} loop_conns;
+    struct fg_client_loop *next;
+};
+
+static pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fg_client_loop *loops;
+
+/* BASE's entry with one more client; NULL when out of memory (nothing is
+ * trimmed then: no harm). */
+static struct fg_client_loop *loop_join(struct event_base *base)
+{
+    pthread_mutex_lock(&loops_lock);
+    struct fg_client_loop *l = loops;
+    while (l && l->base != base)
+        l = l->next;
+    if (!l && (l = calloc(1, sizeof(*l))) != NULL) {
+        l->base = base;
+        fg_mem_trim_init(&l->trim, base, &l->open);
+        l->next = loops;
+        loops = l;
+    }
+    if (l)
+        l->clients++;
+    pthread_mutex_unlock(&loops_lock);
+    return l;
+}
+
+static void loop_leave(struct fg_client_loop *l)
+{
+    if (!l)
+        return;
+    pthread_mutex_lock(&loops_lock);
+    int last = --l->clients == 0;
+    if (last) {
+        struct fg_client_loop **p = &loops;
+        while (*p != l)
+            p = &(*p)->next;
+        *p = l->next;
+    }
+    pthread_mutex_unlock(&loops_lock);
+    if (last) {
+        fg_mem_trim_free(&l->trim);
+        free(l);
+    }
+}
 
 void fg_client_conn_opened(struct fg_client *in)
 {
     in->connections++;
-    if (!in->adopted)
-        loop_conns.open++;
+    if (in->loop)
+        in->loop->open++;
 }
 
 void fg_client_conn_closed(struct fg_client *in)
 {
-    if (in->adopted)
+    if (!in->loop)
         return;
-    loop_conns.open--;
-    fg_mem_trim_note_close(&loop_conns.trim);
+    in->loop->open--;
+    fg_mem_trim_note_close(&in->loop->trim);
 }
 
 /* fg_client_config as ABI 2.0 to 2.2 had it: connection_idle_timeout_ms
@@ -152,9 +199,7 @@ struct fg_client *fg_client_new(const struct fg_host *h,
         return NULL;
     }
     c->proto = c->cfg.http2 ? FG_CLIENT_PROTO_UNKNOWN : FG_CLIENT_PROTO_H1;
-    /* without its timer (out of memory) nothing is trimmed: no harm */
-    if (loop_conns.clients++ == 0)
-        fg_mem_trim_init(&loop_conns.trim, c->base, &loop_conns.open);
+    c->loop = loop_join(c->base);
     return c;
 }
 
@@ -218,8 +263,7 @@ void fg_client_free(struct fg_client *c)
     if (c->dns)
         evdns_base_free(c->dns, 0);
     fg_client_tls_ctx_put(c->ctx);
-    if (!c->adopted && --loop_conns.clients == 0)
-        fg_mem_trim_free(&loop_conns.trim);
+    loop_leave(c->loop);
     cfg_free(&c->cfg);
     free(c);
 }

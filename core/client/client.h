@@ -174,6 +174,7 @@ enum fg_client_proto {
 
 struct fg_client_h1;
 struct fg_client_h2;
+struct fg_client_loop;
 struct fg_client_h2_handle;
 struct fg_tls_conn;
 
@@ -192,8 +193,9 @@ struct fg_client {
     struct fg_client_h2 *h2;               /* the multiplexed connection */
     struct fg_client_h1_list h1;           /* HTTP/1.1 connections */
     size_t n_h1;
-    int adopted;          /* over an accepted connection: never dials */
-    uint64_t connections; /* connections made so far */
+    int adopted;                 /* over an accepted connection: never dials */
+    struct fg_client_loop *loop; /* dialling: its loop's connection count */
+    uint64_t connections;        /* connections made so far */
     int freeing;
 };
 
@@ -267,7 +269,7 @@ void fg_client_stream_touch(struct fg_client_stream *st);
 void fg_client_stream_body_drained(struct fg_client_stream *st);
 
 /* A connection of IN was made / closed: counts it (client_state) and, for
- * dialled ones, the thread's open connections, so that many closing
+ * dialled ones, the loop's open connections, so that many closing
  * together give their memory back. */
 void fg_client_conn_opened(struct fg_client *in);
 void fg_client_conn_closed(struct fg_client *in);
