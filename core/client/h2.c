@@ -30,6 +30,7 @@
 
 #include "client/client.h"
 #include "client/listen.h"
+#include "http/h2_mem.h"
 
 /* Stream window we grant: bytes a paused client may leave us holding. */
 #define FG_CLIENT_H2_STREAM_WINDOW (256 * 1024)
@@ -510,7 +511,9 @@ static int session_start(struct fg_client_h2 *s)
         return -1;
     }
     nghttp2_option_set_no_auto_window_update(opt, 1);
-    int rc = nghttp2_session_client_new2(&s->ng, cbs, s, opt);
+    /* the core's allocator: the frame buffer nghttp2 reserves is mapped,
+     * resident only as far as frames were written (h2_mem.h) */
+    int rc = nghttp2_session_client_new3(&s->ng, cbs, s, opt, fg_h2_mem());
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cbs);
     if (rc != 0)
