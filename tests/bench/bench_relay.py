@@ -533,6 +533,7 @@ def main():
             pass  # a fast machine: the round was over before we looked
         wait_for(lambda: sockets(many.proc.pid) <= few, 60,
                  "the members' probe connections to close")
+        time.sleep(3)  # the heap is trimmed 2 s after closes (mem_trim.c)
         result["members_rss_kib"] = settled_kib(lambda: many.kib("VmRSS"))
         result["members_peak_kib"] = many.kib("VmHWM")
     finally:
