@@ -191,7 +191,7 @@ int fg_ask(const struct fg_ask_server *gw, const char *method,
     memset(out, 0, sizeof(*out));
     if (fg_client_url_parse(gw->server, &cfg.url, why, sizeof(why)) != 0)
         return fg_error_set(err, "%s", why);
-    SSL_CTX *ctx = fg_client_tls_ctx_new(&cfg, why, sizeof(why));
+    SSL_CTX *ctx = fg_client_tls_ctx_get(&cfg, why, sizeof(why));
     if (!ctx)
         return fg_error_set(err, "%s", why);
     SSL *ssl = fg_client_tls_ssl_new(ctx, &cfg, 0);
@@ -211,7 +211,7 @@ int fg_ask(const struct fg_ask_server *gw, const char *method,
     if (rc != 0)
         fg_ask_answer_free(out);
     SSL_free(ssl);
-    SSL_CTX_free(ctx);
+    fg_client_tls_ctx_put(ctx);
     if (fd >= 0)
         close(fd);
     if (text) /* it holds the token */

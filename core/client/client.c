@@ -1,6 +1,8 @@
 /* The client lent to plugins (host.h): its configuration with defaults,
  * its TLS context (re-read on reload), and its life, dialled or adopted
  * over a connection a plugin's listener accepted. */
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,83 @@
 
 #include "client/client.h"
 #include "client/listen.h"
+#include "daemon/mem_trim.h"
+
+/* The dialling clients of one loop and their open connections: idle
+ * members close theirs together after a probe round, and the trim then
+ * gives the heap pages back (mem_trim.h). Clients are made and freed on
+ * the main thread too (start, reload, teardown), their connections only
+ * on their loop: the list is locked, OPEN and the trim are the loop's. */
+struct fg_client_loop {
+    struct event_base *base;
+    size_t clients;
+    uint32_t open;
+    struct fg_mem_trim trim;
+    struct fg_client_loop *next;
+};
+
+static pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fg_client_loop *loops;
+
+/* BASE's entry with one more client; NULL when out of memory (nothing is
+ * trimmed then: no harm). */
+static struct fg_client_loop *loop_join(struct event_base *base)
+{
+    pthread_mutex_lock(&loops_lock);
+    struct fg_client_loop *l = loops;
+    while (l && l->base != base)
+        l = l->next;
+    if (!l && (l = calloc(1, sizeof(*l))) != NULL) {
+        l->base = base;
+        fg_mem_trim_init(&l->trim, base, &l->open);
+        l->next = loops;
+        loops = l;
+    }
+    if (l)
+        l->clients++;
+    pthread_mutex_unlock(&loops_lock);
+    return l;
+}
+
+static void loop_leave(struct fg_client_loop *l)
+{
+    if (!l)
+        return;
+    pthread_mutex_lock(&loops_lock);
+    int last = --l->clients == 0;
+    if (last) {
+        struct fg_client_loop **p = &loops;
+        while (*p != l)
+            p = &(*p)->next;
+        *p = l->next;
+    }
+    pthread_mutex_unlock(&loops_lock);
+    if (last) {
+        fg_mem_trim_free(&l->trim);
+        free(l);
+    }
+}
+
+void fg_client_conn_opened(struct fg_client *in)
+{
+    in->connections++;
+    if (in->loop)
+        in->loop->open++;
+}
+
+void fg_client_conn_closed(struct fg_client *in)
+{
+    if (!in->loop)
+        return;
+    in->loop->open--;
+    fg_mem_trim_note_close(&in->loop->trim);
+}
+
+/* fg_client_config as ABI 2.0 to 2.2 had it: connection_idle_timeout_ms
+ * came with 2.3. */
+#define CFG_SIZE_2_0                                                           \
+    (offsetof(struct fg_client_config, max_streams) +                          \
+     sizeof(((struct fg_client_config *)0)->max_streams))
 
 static char *dup_opt(const char *s)
 {
@@ -31,7 +110,7 @@ static int cfg_load(struct fg_client_cfg *out,
                     size_t err_len)
 {
     memset(out, 0, sizeof(*out));
-    if (cfg->struct_size < sizeof(*cfg)) {
+    if (cfg->struct_size < CFG_SIZE_2_0) {
         snprintf(err, err_len, "the client configuration is too short");
         return -1;
     }
@@ -47,6 +126,9 @@ static int cfg_load(struct fg_client_cfg *out,
         cfg->request_timeout_ms ? cfg->request_timeout_ms : 60000;
     out->idle_timeout_ms = cfg->idle_timeout_ms ? cfg->idle_timeout_ms : 90000;
     out->max_streams = cfg->max_streams > 0 ? cfg->max_streams : 100;
+    uint64_t conn_idle =
+        cfg->struct_size >= sizeof(*cfg) ? cfg->connection_idle_timeout_ms : 0;
+    out->connection_idle_timeout_ms = conn_idle ? conn_idle : 5000;
     out->ca_file = dup_opt(cfg->ca_file);
     out->cert_file = dup_opt(cfg->cert_file);
     out->key_file = dup_opt(cfg->key_file);
@@ -111,12 +193,13 @@ struct fg_client *fg_client_new(const struct fg_host *h,
     }
     if (cfg_load(&c->cfg, cfg, err, err_len) != 0 ||
         cfg_check_dial(cfg, &c->cfg, err, err_len) != 0 ||
-        !(c->ctx = fg_client_tls_ctx_new(&c->cfg, err, err_len))) {
+        !(c->ctx = fg_client_tls_ctx_get(&c->cfg, err, err_len))) {
         cfg_free(&c->cfg);
         free(c);
         return NULL;
     }
     c->proto = c->cfg.http2 ? FG_CLIENT_PROTO_UNKNOWN : FG_CLIENT_PROTO_H1;
+    c->loop = loop_join(c->base);
     return c;
 }
 
@@ -156,10 +239,10 @@ int fg_client_reload(struct fg_client *c, char *err, size_t err_len)
 {
     if (c->adopted)
         return 0; /* its one connection was made with what it has */
-    SSL_CTX *fresh = fg_client_tls_ctx_new(&c->cfg, err, err_len);
+    SSL_CTX *fresh = fg_client_tls_ctx_get(&c->cfg, err, err_len);
     if (!fresh)
         return -1;
-    SSL_CTX_free(c->ctx);
+    fg_client_tls_ctx_put(c->ctx);
     c->ctx = fresh;
     return 0;
 }
@@ -179,7 +262,8 @@ void fg_client_free(struct fg_client *c)
     fg_client_h1_free_all(c);
     if (c->dns)
         evdns_base_free(c->dns, 0);
-    SSL_CTX_free(c->ctx);
+    fg_client_tls_ctx_put(c->ctx);
+    loop_leave(c->loop);
     cfg_free(&c->cfg);
     free(c);
 }
@@ -189,6 +273,15 @@ void fg_client_state(const struct fg_client *c, struct fg_client_state *out)
     out->connections = c->connections;
     out->connected =
         (c->h2 && fg_client_h2_ready(c->h2)) || fg_client_h1_connected(c);
+}
+
+void fg_client_close_idle(struct fg_client *c)
+{
+    if (c->adopted)
+        return; /* its one connection is its peer's to close */
+    if (c->h2)
+        fg_client_h2_close_idle(c->h2);
+    fg_client_h1_close_idle(c);
 }
 
 int fg_client_ping(struct fg_client *c, uint64_t deadline_ms)

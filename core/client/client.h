@@ -53,15 +53,18 @@ struct fg_client_cfg {
     char *ca_file, *cert_file, *key_file, *server_name;
     int insecure, http2;
     uint64_t connect_timeout_ms, request_timeout_ms, idle_timeout_ms;
+    uint64_t connection_idle_timeout_ms;
     int max_streams;
 };
 
 /* ---- TLS (tls.c) ------------------------------------------------------- */
 
 /* A client context verifying against CFG's CA, with CFG's client
- * certificate; NULL with ERR. */
-struct ssl_ctx_st *fg_client_tls_ctx_new(const struct fg_client_cfg *cfg,
+ * certificate, shared with every client whose files hold the same bytes;
+ * NULL with ERR. Give it back with fg_client_tls_ctx_put. */
+struct ssl_ctx_st *fg_client_tls_ctx_get(const struct fg_client_cfg *cfg,
                                          char *err, size_t err_len);
+void fg_client_tls_ctx_put(struct ssl_ctx_st *ctx);
 /* A new client SSL for one connection: SNI, name check, ALPN (h2 offered
  * only when ALLOW_H2). NULL when out of memory. */
 struct ssl_st *fg_client_tls_ssl_new(struct ssl_ctx_st *ctx,
@@ -171,6 +174,7 @@ enum fg_client_proto {
 
 struct fg_client_h1;
 struct fg_client_h2;
+struct fg_client_loop;
 struct fg_client_h2_handle;
 struct fg_tls_conn;
 
@@ -189,8 +193,9 @@ struct fg_client {
     struct fg_client_h2 *h2;               /* the multiplexed connection */
     struct fg_client_h1_list h1;           /* HTTP/1.1 connections */
     size_t n_h1;
-    int adopted;          /* over an accepted connection: never dials */
-    uint64_t connections; /* connections made so far */
+    int adopted;                 /* over an accepted connection: never dials */
+    struct fg_client_loop *loop; /* dialling: its loop's connection count */
+    uint64_t connections;        /* connections made so far */
     int freeing;
 };
 
@@ -263,6 +268,12 @@ void fg_client_stream_touch(struct fg_client_stream *st);
 /* Request body was drained below the low mark: the caller may go on. */
 void fg_client_stream_body_drained(struct fg_client_stream *st);
 
+/* A connection of IN was made / closed: counts it (client_state) and, for
+ * dialled ones, the loop's open connections, so that many closing
+ * together give their memory back. */
+void fg_client_conn_opened(struct fg_client *in);
+void fg_client_conn_closed(struct fg_client *in);
+
 /* Fails every queued stream but upgrades: the connection they waited for
  * could not be made. */
 void fg_client_fail_pending(struct fg_client *in, const char *why);
@@ -279,6 +290,7 @@ int fg_client_reload(struct fg_client *c, char *err, size_t err_len);
 void fg_client_free(struct fg_client *c);
 void fg_client_state(const struct fg_client *c, struct fg_client_state *out);
 int fg_client_ping(struct fg_client *c, uint64_t deadline_ms);
+void fg_client_close_idle(struct fg_client *c);
 struct fg_client_stream *
 fg_client_stream_open(struct fg_client *c, const struct fg_request_head *head,
                       const struct fg_header *extra, size_t n_extra,
@@ -302,6 +314,8 @@ void fg_client_h1_body(struct fg_client_h1 *c);   /* more body / body ended */
 void fg_client_h1_resume(struct fg_client_h1 *c); /* the caller has room */
 void fg_client_h1_cancel(struct fg_client_h1 *c); /* the caller went away */
 void fg_client_h1_free_all(struct fg_client *in);
+/* Closes the pooled connections that serve no stream. */
+void fg_client_h1_close_idle(struct fg_client *in);
 /* Whether any connection is up. */
 int fg_client_h1_connected(const struct fg_client *in);
 
@@ -336,6 +350,8 @@ void fg_client_h2_body(struct fg_client_stream *st);
 void fg_client_h2_resume(struct fg_client_stream *st);
 void fg_client_h2_cancel(struct fg_client_stream *st);
 void fg_client_h2_free(struct fg_client_h2 *s);
+/* Closes a dialled session that carries no stream. */
+void fg_client_h2_close_idle(struct fg_client_h2 *s);
 /* Sends a PING; the session is lost unless one is answered within
  * DEADLINE_MS (0: no deadline). 1 when every earlier PING was answered, 0
  * when one still waits, -1 when the session cannot take it. */

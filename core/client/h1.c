@@ -49,8 +49,10 @@ static void conn_free(struct fg_client_h1 *c)
     }
     if (c->connecting)
         fg_client_connect_cancel(c->connecting);
-    if (c->bev)
+    if (c->bev) {
         bufferevent_free(c->bev);
+        fg_client_conn_closed(c->in);
+    }
     fg_client_response_free(c->resp);
     if (c->idle)
         c->in->host->timer_free(c->idle);
@@ -102,7 +104,7 @@ static void release(struct fg_client_h1 *c, int reusable)
     c->reused = 1;
     c->head_written = c->body_done = c->complete = c->keep_alive = 0;
     bufferevent_enable(c->bev, EV_READ);
-    c->in->host->timer_arm(c->idle, c->in->cfg.idle_timeout_ms);
+    c->in->host->timer_arm(c->idle, c->in->cfg.connection_idle_timeout_ms);
 }
 
 /* ---- writing the request ---------------------------------------------- */
@@ -406,7 +408,7 @@ static void on_connected(void *arg, struct bufferevent *bev, int is_h2)
     c->connecting = NULL;
     c->bev = bev;
     attach(c);
-    c->in->connections++;
+    fg_client_conn_opened(c->in);
     if (c->st)
         start(c);
     else
@@ -476,11 +478,22 @@ void fg_client_h1_adopt(struct fg_client *in, struct bufferevent *bev)
     struct fg_client_h1 *c = conn_new(in);
     if (!c) {
         bufferevent_free(bev);
+        fg_client_conn_closed(in);
         return;
     }
     c->bev = bev;
     attach(c);
     release(c, 1);
+}
+
+void fg_client_h1_close_idle(struct fg_client *in)
+{
+    struct fg_client_h1 *c = LIST_FIRST(&in->h1), *next;
+    for (; c; c = next) {
+        next = LIST_NEXT(c, link);
+        if (!c->st && !c->connecting && !c->in_process)
+            conn_free(c);
+    }
 }
 
 void fg_client_h1_resume(struct fg_client_h1 *c)

@@ -14,7 +14,11 @@
  * answer is relayed as it is, and ends the request side (the stream
  * closes with the answer).
  * client_ping is the keepalive: a PING unanswered past its deadline counts
- * as a lost connection, for a peer that vanished without closing. */
+ * as a lost connection, for a peer that vanished without closing.
+ * A dialled connection that carried no stream for connection_idle_timeout
+ * is closed (its TLS state, session and buffers are most of what an idle
+ * member costs) and the next request dials again; an adopted one lives as
+ * long as its peer keeps it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +30,7 @@
 
 #include "client/client.h"
 #include "client/listen.h"
+#include "http/h2_mem.h"
 
 /* Stream window we grant: bytes a paused client may leave us holding. */
 #define FG_CLIENT_H2_STREAM_WINDOW (256 * 1024)
@@ -56,6 +61,7 @@ struct fg_client_h2 {
     int hold;  /* a frame of ours still uses the session: no free */
     int want_send;
     int want_free;
+    struct fg_timer *idle; /* dialled: closes it when no stream is left */
     struct event *ping_ev; /* client_ping's deadline */
     int ping_waiting;      /* a PING of ours is unanswered */
     uint64_t ping_deadline_ms;
@@ -82,10 +88,14 @@ static void h2_destroy(struct fg_client_h2 *s)
         fg_client_connect_cancel(s->connecting);
     if (s->ping_ev)
         event_free(s->ping_ev);
+    if (s->idle)
+        s->in->host->timer_free(s->idle);
     if (s->ng)
         nghttp2_session_del(s->ng);
-    if (s->bev)
+    if (s->bev) {
         bufferevent_free(s->bev);
+        fg_client_conn_closed(s->in);
+    }
     if (s->origin)
         fg_tls_conn_close(s->origin);
     free(s);
@@ -109,6 +119,26 @@ static void maybe_free(struct fg_client_h2 *s)
         h2_destroy(s);
 }
 
+/* The idle limit starts when the last stream is gone. */
+static void idle_arm(struct fg_client_h2 *s)
+{
+    if (s->idle && s->n_streams == 0)
+        s->in->host->timer_arm(s->idle, s->in->cfg.connection_idle_timeout_ms);
+}
+
+void fg_client_h2_close_idle(struct fg_client_h2 *s)
+{
+    /* from the loop, never inside nghttp2 (HOLD and IN_NG clear); a
+     * session still dialling has a caller waiting */
+    if (s->idle && s->n_streams == 0 && !s->connecting && !s->hold && !s->in_ng)
+        h2_destroy(s);
+}
+
+static void on_idle(void *arg)
+{
+    fg_client_h2_close_idle(arg);
+}
+
 static void unlink_handle(struct fg_client_h2_handle *h)
 {
     LIST_REMOVE(h, link);
@@ -117,6 +147,7 @@ static void unlink_handle(struct fg_client_h2_handle *h)
         h->st->h2_handle = NULL;
     }
     h->s->n_streams--;
+    idle_arm(h->s);
     free(h);
 }
 
@@ -480,7 +511,9 @@ static int session_start(struct fg_client_h2 *s)
         return -1;
     }
     nghttp2_option_set_no_auto_window_update(opt, 1);
-    int rc = nghttp2_session_client_new2(&s->ng, cbs, s, opt);
+    /* the core's allocator: the frame buffer nghttp2 reserves is mapped,
+     * resident only as far as frames were written (h2_mem.h) */
+    int rc = nghttp2_session_client_new3(&s->ng, cbs, s, opt, fg_h2_mem());
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cbs);
     if (rc != 0)
@@ -502,7 +535,7 @@ static void on_connected(void *arg, struct bufferevent *bev, int is_h2)
     struct fg_client_h2 *s = arg;
     struct fg_client *in = s->in;
     s->connecting = NULL;
-    in->connections++;
+    fg_client_conn_opened(in);
     if (!is_h2) {
         /* the member speaks HTTP/1.1 only: use that from now on */
         in->proto = FG_CLIENT_PROTO_H1;
@@ -527,6 +560,7 @@ static void run(struct fg_client_h2 *s, struct bufferevent *bev)
         return;
     }
     s->ready = 1;
+    idle_arm(s);
     /* Bytes read before these callbacks were set (the peer's SETTINGS,
      * sent as soon as its side of TLS was done) get no read event of
      * their own. */
@@ -547,7 +581,7 @@ int fg_client_h2_start_adopted(struct fg_client *in, struct fg_tls_conn *conn,
     LIST_INIT(&s->handles);
     in->h2 = s;
     in->proto = FG_CLIENT_PROTO_H2;
-    in->connections++;
+    fg_client_conn_opened(in);
     run(s, bev);
     return 0;
 }
@@ -571,11 +605,17 @@ struct fg_client_h2 *fg_client_h2_get(struct fg_client *in)
         return NULL;
     s->in = in;
     LIST_INIT(&s->handles);
+    s->idle = in->host->timer_new(in->host, on_idle, s);
+    if (!s->idle) {
+        free(s);
+        return NULL;
+    }
     in->h2 = s;
     s->connecting =
         fg_client_connect_start(in, 1, on_connected, on_connect_failed, s);
     if (!s->connecting) {
         in->h2 = NULL;
+        in->host->timer_free(s->idle);
         free(s);
         return NULL;
     }
@@ -657,7 +697,8 @@ int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
         return -1;
     }
     LIST_INSERT_HEAD(&s->handles, h, link);
-    s->n_streams++;
+    if (s->n_streams++ == 0 && s->idle)
+        s->in->host->timer_cancel(s->idle);
     st->h2 = s;
     st->h2_handle = h;
     st->h2_id = id;

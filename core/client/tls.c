@@ -1,16 +1,37 @@
 /* TLS towards a server: a client context that verifies the server's
  * certificate against the configured CA (or, when told to, not at all), an
  * optional client certificate, and per connection SNI, name check and
- * ALPN. */
+ * ALPN. Contexts are shared: a context with its CA store is tens of
+ * kilobytes, and a fleet's members mostly trust one CA with one client
+ * identity, so clients whose files hold the same bytes (on every worker)
+ * use one context. Sharing goes by the files' contents, so a reload that
+ * finds them changed makes a new context and live connections keep the
+ * old one. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "client/client.h"
+
+/* One shared context: what it was made of (a digest of the settings and
+ * the files' bytes) and how many clients hold it. */
+struct shared_ctx {
+    unsigned char key[32];
+    SSL_CTX *ctx;
+    size_t users;
+    struct shared_ctx *next;
+};
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shared_ctx *shared_list;
 
 static void ssl_reason(char *err, size_t err_len, const char *what,
                        const char *path)
@@ -22,9 +43,10 @@ static void ssl_reason(char *err, size_t err_len, const char *what,
     ERR_clear_error();
 }
 
-/* Names the file when it cannot be opened at all: the usual mistake. */
-static int readable(const char *what, const char *path, char *err,
-                    size_t err_len)
+/* Adds the bytes of PATH and their count to MD; 0 with ERR naming the file
+ * when it cannot be read (the usual mistake). */
+static int digest_file(EVP_MD_CTX *md, const char *what, const char *path,
+                       char *err, size_t err_len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -32,12 +54,54 @@ static int readable(const char *what, const char *path, char *err,
                  strerror(errno));
         return 0;
     }
+    unsigned char buf[4096];
+    uint64_t total = 0;
+    size_t n;
+    int ok = 1;
+    while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+        ok = EVP_DigestUpdate(md, buf, n) == 1;
+        total += n;
+    }
+    if (ferror(f)) {
+        snprintf(err, err_len, "cannot read %s \"%s\": %s", what, path,
+                 strerror(errno));
+        ok = 0;
+    }
     fclose(f);
-    return 1;
+    OPENSSL_cleanse(buf, sizeof(buf)); /* it may have held a private key */
+    /* the count after the bytes keeps two files apart in the digest */
+    return ok && EVP_DigestUpdate(md, &total, sizeof(total)) == 1;
 }
 
-SSL_CTX *fg_client_tls_ctx_new(const struct fg_client_cfg *cfg, char *err,
-                               size_t err_len)
+/* What a context made from CFG is made of: whether it verifies, the CA's
+ * bytes, the client certificate's and key's. */
+static int ctx_key(const struct fg_client_cfg *cfg, unsigned char key[32],
+                   char *err, size_t err_len)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char flags[2] = {(unsigned char)!!cfg->insecure,
+                              (unsigned char)!!cfg->cert_file};
+    unsigned len = 0;
+    int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestUpdate(md, flags, sizeof(flags)) == 1;
+    if (!ok)
+        snprintf(err, err_len, "out of memory");
+    if (ok && !cfg->insecure)
+        ok = digest_file(md, "ca_file", cfg->ca_file, err, err_len);
+    if (ok && cfg->cert_file)
+        ok =
+            digest_file(md, "client_cert_file", cfg->cert_file, err, err_len) &&
+            digest_file(md, "client_key_file", cfg->key_file, err, err_len);
+    if (ok && EVP_DigestFinal_ex(md, key, &len) != 1) {
+        snprintf(err, err_len, "out of memory");
+        ok = 0;
+    }
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
+static SSL_CTX *ctx_load(const struct fg_client_cfg *cfg, char *err,
+                         size_t err_len)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx) {
@@ -49,8 +113,6 @@ SSL_CTX *fg_client_tls_ctx_new(const struct fg_client_cfg *cfg, char *err,
     if (cfg->insecure) {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     } else {
-        if (!readable("ca_file", cfg->ca_file, err, err_len))
-            goto fail;
         if (SSL_CTX_load_verify_locations(ctx, cfg->ca_file, NULL) != 1) {
             ssl_reason(err, err_len, "ca_file", cfg->ca_file);
             goto fail;
@@ -58,9 +120,6 @@ SSL_CTX *fg_client_tls_ctx_new(const struct fg_client_cfg *cfg, char *err,
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     }
     if (cfg->cert_file) {
-        if (!readable("client_cert_file", cfg->cert_file, err, err_len) ||
-            !readable("client_key_file", cfg->key_file, err, err_len))
-            goto fail;
         if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1) {
             ssl_reason(err, err_len, "client_cert_file", cfg->cert_file);
             goto fail;
@@ -83,6 +142,59 @@ SSL_CTX *fg_client_tls_ctx_new(const struct fg_client_cfg *cfg, char *err,
 fail:
     SSL_CTX_free(ctx);
     return NULL;
+}
+
+SSL_CTX *fg_client_tls_ctx_get(const struct fg_client_cfg *cfg, char *err,
+                               size_t err_len)
+{
+    unsigned char key[32];
+    if (!ctx_key(cfg, key, err, err_len))
+        return NULL;
+    pthread_mutex_lock(&shared_lock);
+    struct shared_ctx *e = shared_list;
+    while (e && memcmp(e->key, key, sizeof(key)) != 0)
+        e = e->next;
+    if (!e) {
+        /* loaded under the lock: workers starting together load it once */
+        SSL_CTX *ctx = ctx_load(cfg, err, err_len);
+        if (ctx && !(e = calloc(1, sizeof(*e)))) {
+            snprintf(err, err_len, "out of memory");
+            SSL_CTX_free(ctx);
+        }
+        if (e) {
+            memcpy(e->key, key, sizeof(key));
+            e->ctx = ctx;
+            e->next = shared_list;
+            shared_list = e;
+        }
+    }
+    SSL_CTX *out = NULL;
+    if (e) {
+        e->users++;
+        out = e->ctx;
+    }
+    pthread_mutex_unlock(&shared_lock);
+    return out;
+}
+
+void fg_client_tls_ctx_put(SSL_CTX *ctx)
+{
+    if (!ctx)
+        return;
+    pthread_mutex_lock(&shared_lock);
+    struct shared_ctx **p = &shared_list;
+    while (*p && (*p)->ctx != ctx)
+        p = &(*p)->next;
+    struct shared_ctx *e = *p;
+    if (e && --e->users == 0)
+        *p = e->next;
+    else
+        e = NULL;
+    pthread_mutex_unlock(&shared_lock);
+    if (e) {
+        SSL_CTX_free(e->ctx);
+        free(e);
+    }
 }
 
 SSL *fg_client_tls_ssl_new(SSL_CTX *ctx, const struct fg_client_cfg *cfg,

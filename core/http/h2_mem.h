@@ -5,7 +5,8 @@
 
 #include <nghttp2/nghttp2.h>
 
-/* For nghttp2_session_server_new3; shared by every session and thread. */
+/* For nghttp2_session_server_new3 and the core client's
+ * nghttp2_session_client_new3; shared by every session and thread. */
 nghttp2_mem *fg_h2_mem(void);
 
 #endif

@@ -147,6 +147,7 @@ void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
         .state_dir = ctx->state_dir,
         .tunnel = ctx->tunnel,
         .client_ping = fg_client_ping,
+        .client_close_idle = fg_client_close_idle,
         .member_call = host_member_call,
         .member_call_write = fg_member_call_write,
         .member_call_end = fg_member_call_end,

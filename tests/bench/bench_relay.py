@@ -25,7 +25,9 @@ alone, p50/p99 latency (h2load's per-request log), peak RSS (VmHWM). Then
 idle RSS per TLS connection (h2 preface and SETTINGS sent) at 100, 1,000
 and 5,000 connections (as RLIMIT_NOFILE allows), taken in turn by a fresh
 process of each proxy, fedgate's idle RSS, and its RSS with 1,000 configured direct
-members. One table with each fedgate figure's ratio to the best peer;
+members once their first probe round is over (a quiet member's connection
+goes with its probe) and the peak of that round, when every member dials at
+once. One table with each fedgate figure's ratio to the best peer;
 the JSON goes to --json. No figure is a pass/fail threshold; every
 request must succeed.
 
@@ -355,6 +357,18 @@ def idle_per_conn(system, counts):
     return out
 
 
+def sockets(pid):
+    """Sockets PID holds open."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith(
+                "socket:")
+        except OSError:
+            pass  # closed meanwhile
+    return n
+
+
 def ratio(value, best):
     return "%.2f" % (value / best) if best else "-"
 
@@ -407,9 +421,10 @@ def table(result, systems, peers):
                 vals.append(v)
         lines.append(row + "%11s" % ratio(
             result["idle_conn"]["fedgate-h2"][n], min(vals) if vals else 0))
-    lines.append("fedgate idle RSS %d KiB; with %d direct members %d KiB" % (
-        result["fedgate_idle_kib"], result["members"],
-        result["members_rss_kib"]))
+    lines.append("fedgate idle RSS %d KiB; with %d direct members %d KiB "
+                 "between probe rounds (peak %d KiB as all dial at once)" % (
+                     result["fedgate_idle_kib"], result["members"],
+                     result["members_rss_kib"], result["members_peak_kib"]))
     return "\n".join(lines)
 
 
@@ -509,7 +524,18 @@ def main():
             direct_member("m%d" % i, upstream.port, up_crt, token)
             for i in range(members)])
         running.append(many)
+        # a handful of listeners, and a tenth of the members still probing
+        few = members // 10 + 8
+        try:
+            wait_for(lambda: sockets(many.proc.pid) > few, 10,
+                     "the members to dial")
+        except AssertionError:
+            pass  # a fast machine: the round was over before we looked
+        wait_for(lambda: sockets(many.proc.pid) <= few, 60,
+                 "the members' probe connections to close")
+        time.sleep(3)  # the heap is trimmed 2 s after closes (mem_trim.c)
         result["members_rss_kib"] = settled_kib(lambda: many.kib("VmRSS"))
+        result["members_peak_kib"] = many.kib("VmHWM")
     finally:
         for s in running:
             s.stop()

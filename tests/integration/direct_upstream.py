@@ -21,6 +21,9 @@ Each records {"progress": PATH, "sent": BYTES} every MiB written and one
 the member request was cancelled ("rst" with the HTTP/2 error "code",
 "eof" when the connection closed, "write" when a write failed).
 
+Each TLS connection records {"conn": "open", "alpn": ALPN} once its
+handshake is done and {"conn": "closed"} when it ends.
+
 A query with "answer=protected" adds response headers that must not
 reach a client (identity and hop-by-hop names in other spellings).
 
@@ -364,14 +367,20 @@ def h1_stream(sock, path, length, gen):
 
 
 def handle(raw, ctx):
+    opened = False
     try:
         with ctx.wrap_socket(raw, server_side=True) as sock:
+            opened = True
+            record({"conn": "open", "alpn": sock.selected_alpn_protocol()})
             if sock.selected_alpn_protocol() == "h2":
                 serve_h2(sock)
             else:
                 serve_h1(sock)
     except (OSError, ssl.SSLError, ValueError, h2.exceptions.H2Error):
         pass
+    finally:
+        if opened:
+            record({"conn": "closed"})
 
 
 def main():

@@ -60,6 +60,8 @@ struct direct_instance {
     struct fg_client *client;
     struct direct_health *health;
     int64_t cert_not_after; /* the client certificate's, 0 without one */
+    size_t user_streams;    /* requests of clients in flight */
+    uint64_t user_last_ms;  /* when the last of them closed (now_ms) */
 };
 
 /* The notAfter of the PEM certificate at PATH in seconds since the epoch,

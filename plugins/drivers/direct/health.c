@@ -1,11 +1,15 @@
-/* The member's health as this worker sees it: every 10 s a GET /readyz
+/* The member's health as this worker sees it: about every 10 s (7.5 to
+ * 12.5, so that a fleet's probes spread over time) a GET /readyz
  * (falling back to /version when /readyz is forbidden or missing) through
  * the same connections as requests, recording ready / not ready, the last
  * error, the round trip, the member's gitVersion (fetched on the first
  * success and again after each new connection), and after each success
  * its node count from GET /api/v1/nodes?limit=1: one item at most and
  * metadata.remainingItemCount, so the answer's first bytes tell it
- * whatever the fleet's size. */
+ * whatever the fleet's size. The probe does not keep a quiet member's
+ * connection: when no request of a client used it within
+ * connection_idle_timeout, it is closed once the probe is done. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +39,7 @@ struct direct_health {
     int need_version;
     uint64_t connections; /* the client's count when last looked at */
     int done;             /* the in-flight probe answered (end or error) */
+    uint32_t spread;      /* xorshift state for the probe interval */
     struct fg_member_health now;
 };
 
@@ -122,6 +127,26 @@ static void next_probe(struct direct_health *h, uint64_t ms)
     h->in->host->timer_arm(h->timer, ms);
 }
 
+/* The probe round is over: the next one in DIRECT_PROBE_MS +- 25%, and the
+ * connection closed unless clients use it. */
+static void round_done(struct direct_health *h)
+{
+    struct direct_instance *in = h->in;
+    const struct fg_host *host = in->host;
+    h->spread ^= h->spread << 13;
+    h->spread ^= h->spread >> 17;
+    h->spread ^= h->spread << 5;
+    next_probe(h, DIRECT_PROBE_MS * 3 / 4 + h->spread % (DIRECT_PROBE_MS / 2));
+    int can_close =
+        host->struct_size >= offsetof(struct fg_host, client_close_idle) +
+                                 sizeof(host->client_close_idle) &&
+        host->client_close_idle;
+    if (can_close && in->user_streams == 0 &&
+        host->now_ms(host) - in->user_last_ms >=
+            in->cfg.client.connection_idle_timeout_ms)
+        host->client_close_idle(in->client);
+}
+
 static void p_end(void *ctx)
 {
     struct direct_health *h = ctx;
@@ -186,7 +211,7 @@ static void start(struct direct_health *h, enum probe_kind kind)
     if (!h->st) {
         snprintf(h->now.last_error, sizeof(h->now.last_error), "out of memory");
         h->now.ready = 0;
-        next_probe(h, DIRECT_PROBE_MS);
+        round_done(h);
         return;
     }
     host->client_stream_end(h->st);
@@ -208,7 +233,7 @@ static void finished(struct direct_health *h)
     uint64_t rtt = mono_us() - h->started_us;
     if (h->status < 0) {
         h->now.ready = 0;
-        next_probe(h, DIRECT_PROBE_MS);
+        round_done(h);
         return;
     }
     if (h->kind == PROBE_READYZ && (h->status == 404 || h->status == 403)) {
@@ -226,7 +251,7 @@ static void finished(struct direct_health *h)
             take_nodes(h);
         else
             h->now.node_count_known = 0; /* e.g. not allowed to list */
-        next_probe(h, DIRECT_PROBE_MS);
+        round_done(h);
         return;
     }
     h->now.rtt_us = rtt;
@@ -246,7 +271,7 @@ static void finished(struct direct_health *h)
         snprintf(h->now.last_error, sizeof(h->now.last_error), "%s answered %d",
                  h->kind == PROBE_READYZ ? "/readyz" : "/version", h->status);
     }
-    next_probe(h, DIRECT_PROBE_MS);
+    round_done(h);
 }
 
 static void on_timer(void *arg)
@@ -268,6 +293,9 @@ struct direct_health *direct_health_new(struct direct_instance *in)
         return NULL;
     h->in = in;
     h->need_version = 1;
+    h->spread = (uint32_t)(uintptr_t)h ^ (uint32_t)in->host->now_ms(in->host);
+    if (!h->spread)
+        h->spread = 1; /* xorshift stays at 0 */
     snprintf(h->now.last_error, sizeof(h->now.last_error), "not probed yet");
     h->timer = in->host->timer_new(in->host, on_timer, h);
     if (!h->timer) {

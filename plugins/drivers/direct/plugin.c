@@ -87,6 +87,7 @@ static void instance_health(void *instance, struct fg_member_health *out)
 /* A request on its way: the client's stream, and the OpenAPI index's
  * rewrite when it is that request. */
 struct direct_stream {
+    struct direct_instance *in;
     const struct fg_host *host;
     struct fg_client_stream *cs;
     struct direct_rewrite *rw;
@@ -106,6 +107,7 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
         free(names);
         return NULL;
     }
+    st->in = in;
     st->host = in->host;
     if (direct_openapi_wanted(head))
         st->rw = direct_rewrite_new(head->base_path, cb, ctx); /* NULL: as is */
@@ -121,6 +123,7 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
         free(st);
         return NULL;
     }
+    in->user_streams++;
     return st;
 }
 
@@ -147,6 +150,8 @@ static void stream_close(void *stream)
     struct direct_stream *st = stream;
     st->host->client_stream_close(st->cs);
     direct_rewrite_free(st->rw);
+    st->in->user_streams--;
+    st->in->user_last_ms = st->host->now_ms(st->host);
     free(st);
 }
 
@@ -187,7 +192,10 @@ static const struct fg_config_key direct_keys[] = {
     {"request_timeout", FG_CONFIG_DURATION, "60s", 0, 1, MS_MAX,
      "time for a whole request (not watches, follows or upgrades)"},
     {"idle_timeout", FG_CONFIG_DURATION, "90s", 0, 1, MS_MAX,
-     "idle limit of pooled connections and long-lived streams"},
+     "idle limit of long-lived streams (watches, follows, upgrades)"},
+    {"connection_idle_timeout", FG_CONFIG_DURATION, "5s", 0, 1, MS_MAX,
+     "a connection with no request this long is closed; the health probe "
+     "does not keep it open"},
     {"max_streams", FG_CONFIG_INT, "100", 0, 1, 10000,
      "concurrent requests to the member (HTTP/2 streams or HTTP/1.1 "
      "connections)"},

@@ -100,8 +100,12 @@ struct fg_client_config {
     int http2;               /**< 1: offer h2 (preferred), 0: HTTP/1.1 only */
     uint64_t connect_timeout_ms; /**< resolve + connect + TLS; 0: 5 s */
     uint64_t request_timeout_ms; /**< whole request; 0: 60 s */
-    uint64_t idle_timeout_ms;    /**< pool, long-lived streams; 0: 90 s */
+    uint64_t idle_timeout_ms;    /**< long-lived streams; 0: 90 s */
     int max_streams; /**< concurrent streams / connections; 0: 100 */
+    /** A dialled connection (HTTP/2 or a pooled HTTP/1.1 one) that has
+     * carried no request for this long is closed; the next request dials
+     * again. 0: 5 s. ABI 2.3: a plugin built before leaves it out. */
+    uint64_t connection_idle_timeout_ms;
 };
 
 /** What a client can tell of its connections. */
@@ -273,7 +277,16 @@ struct fg_host {
      * when C has no HTTP/2 connection up. Call it from a timer. */
     int (*client_ping)(struct fg_client *c, uint64_t deadline_ms);
 
-    /* ---- ABI 2.3: calls to members as a user (see "Member calls") ---- */
+    /* ---- ABI 2.3 (check struct_size before use) ---- */
+
+    /** Closes C's dialled connections that carry no stream now, as Go's
+     * Transport.CloseIdleConnections does: for a caller that knows no
+     * request of its own follows soon (a health probe of a quiet member),
+     * rather than waiting for connection_idle_timeout. The next request
+     * dials again. Call it from a timer, not from a stream callback. */
+    void (*client_close_idle)(struct fg_client *c);
+
+    /* calls to members as a user (see "Member calls") */
 
     /** Sends HEAD to the member cluster MEMBER as HEAD->identity (required)
      * and streams the answer to CB/CTX. HEAD->path is the member's path

@@ -35,6 +35,9 @@
  *        host.h: member_call (a service calls a member as its user,
  *        through the policy chain from authorize on).
  *        util.h: fg_request_token (Basic credentials as a token).
+ *        host.h: fg_client_config.connection_idle_timeout_ms (a dialled
+ *        connection with no request is closed after it),
+ *        fg_host.client_close_idle.
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H
