@@ -22,7 +22,7 @@ import unittest
 import yaml
 
 from harness import GatewayTest, wait_for
-from test_rbac import shipped_rules
+from test_rbac import POLICY as RBAC_POLICY, bind_group, shipped_rules
 
 TOKENS = {
     "ada": ("ada-token-0123456789abcdef", "platform-admins"),
@@ -52,45 +52,13 @@ rules:
   verbs: ["get"]
 - nonResourceURLs: ["/helm/health"]
   verbs: ["get"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: chart-pushers
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: chart-pusher
-subjects:
-- apiGroup: rbac.authorization.k8s.io
-  kind: Group
-  name: chart-pushers
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: chart-readers
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: chart-reader
-subjects:
-- apiGroup: rbac.authorization.k8s.io
-  kind: Group
-  name: chart-readers
 """
+RULES += "".join("---\n" + bind_group(role, group) for role, group in (
+    ("chart-pusher", "chart-pushers"),
+    ("chart-reader", "chart-readers"),
+))
 
-POLICY = """
-[policy]
-chain = admin_token, tokens, rbac
-[plugin "admin_token"]
-[plugin "tokens"]
-plugin = authn_token
-token_file = tokens.csv
-[plugin "rbac"]
-plugin = rbac
-rules = rbac
-[plugin "appstore"]
+POLICY = RBAC_POLICY + """[plugin "appstore"]
 repositories = main, team
 max_chart_bytes = 262144
 max_file_bytes = 65536

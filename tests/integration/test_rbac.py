@@ -41,6 +41,17 @@ rules = rbac
 """
 
 
+def bind_group(role, group):
+    """A ClusterRoleBinding of ROLE to GROUP (named after the group), as
+    YAML for a rules file."""
+    return ("apiVersion: rbac.authorization.k8s.io/v1\n"
+            "kind: ClusterRoleBinding\nmetadata:\n  name: %s\n"
+            "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n"
+            "  kind: ClusterRole\n  name: %s\nsubjects:\n"
+            "- apiGroup: rbac.authorization.k8s.io\n  kind: Group\n"
+            "  name: %s\n" % (group, role, group))
+
+
 def shipped_rules():
     d = os.path.join(SOURCE_DIR, "conf.d", "rbac")
     out = {}

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "catalog.h"
+
 struct cJSON;
 
 /* ---- SemVer 2.0.0 (semver.c) ------------------------------------------ */
@@ -204,6 +206,7 @@ struct appstore_answer {
 struct appstore {
     const struct fg_host *host;
     struct appstore_store *store;
+    struct appstore_catalog catalog; /* catalog.h */
     struct appstore_limits limits;
     uint64_t max_body; /* the upload request body (chart, prov, framing) */
 };

@@ -25,6 +25,7 @@
 
 struct stream {
     struct appstore *a;
+    struct fg_objects_stream *object; /* a catalog request (catalog.h) */
     const struct fg_request_head *head;
     const struct fg_stream_callbacks *cb;
     void *ctx;
@@ -109,7 +110,9 @@ static void *instance_new(const struct fg_host *host,
     a->max_body = a->limits.max_chart_bytes + BODY_EXTRA;
     a->store =
         appstore_store_open(host->state_dir, ptrs, n, host, err, err_len);
-    if (!a->store) {
+    if (!a->store ||
+        appstore_catalog_open(&a->catalog, host->state_dir, err, err_len)) {
+        appstore_store_free(a->store);
         free(a);
         return NULL;
     }
@@ -121,6 +124,7 @@ static void instance_free(void *instance)
     struct appstore *a = instance;
     if (!a)
         return;
+    appstore_catalog_close(&a->catalog);
     appstore_store_free(a->store);
     free(a);
 }
@@ -135,12 +139,20 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
     s->head = head;
     s->cb = cb;
     s->ctx = ctx;
+    struct fg_objects *catalog = s->a->catalog.objects;
+    if (fg_objects_kind_of(catalog, head->info) &&
+        !(s->object = fg_objects_open(catalog, head, cb, ctx))) {
+        free(s);
+        return NULL;
+    }
     return s;
 }
 
 static int stream_write(void *stream, const void *buf, size_t len)
 {
     struct stream *s = stream;
+    if (s->object)
+        return fg_objects_write(s->object, buf, len);
     if (s->too_large || s->len + len > s->a->max_body) {
         s->too_large = 1; /* read on, answer 413 at the end */
         return 0;
@@ -167,10 +179,40 @@ static void free_body(void *arg, const void *buf, size_t len)
     free(arg);
 }
 
+/* The catalog's API paths that are not its objects: its OpenAPI document,
+ * or a Kubernetes 404 (not ChartMuseum's answer, which is for /helm/). */
+static int serve_api(struct stream *s)
+{
+    const char *path = s->head->path;
+    if (strncmp(path, "/apis/", 6) != 0 && strncmp(path, "/kapis/", 7) != 0 &&
+        strncmp(path, "/openapi/", 9) != 0)
+        return 0;
+    char *doc = strcmp(path, "/openapi/v3/apis/" APPSTORE_GROUP
+                             "/" APPSTORE_VERSION) == 0
+                    ? fg_objects_openapi(s->a->catalog.objects, APPSTORE_GROUP,
+                                         APPSTORE_VERSION)
+                    : NULL;
+    struct fg_header ct = {"content-type", 12, "application/json", 16};
+    if (!doc)
+        s->cb->error(s->ctx, 404, "NotFound",
+                     "the server could not find the requested resource");
+    else if (s->cb->head(s->ctx, 200, &ct, 1) == 0 &&
+             s->cb->data(s->ctx, doc, strlen(doc)) >= 0)
+        s->cb->end(s->ctx);
+    free(doc);
+    return 1;
+}
+
 static void stream_end(void *stream)
 {
     struct stream *s = stream;
     const struct fg_request_head *h = s->head;
+    if (s->object) {
+        fg_objects_end(s->object);
+        return;
+    }
+    if (serve_api(s))
+        return;
     const char *ct = NULL;
     size_t ct_len = 0;
     for (size_t i = 0; i < h->n_headers; i++)
@@ -207,10 +249,12 @@ static void stream_end(void *stream)
     s->cb->end(s->ctx);
 }
 
-/* Every byte of the answer is handed over at once: nothing to resume. */
+/* A Helm answer is handed over at once; a catalog watch may wait. */
 static void stream_resume(void *stream)
 {
-    (void)stream;
+    struct stream *s = stream;
+    if (s->object)
+        fg_objects_resume(s->object);
 }
 
 static void stream_close(void *stream)
@@ -218,6 +262,7 @@ static void stream_close(void *stream)
     struct stream *s = stream;
     if (!s)
         return;
+    fg_objects_close(s->object);
     free(s->body);
     free(s);
 }
@@ -228,6 +273,8 @@ static int describe(const char *method, const char *path, const char *query,
 {
     (void)query;
     struct appstore_route rt;
+    if (strncmp(path, "/helm/", 6) != 0)
+        return 0; /* /kapis/...: the core read it as a resource already */
     if (appstore_route(path, &rt) < 0)
         return -1;
     if (rt.op == APPSTORE_HEALTH)
@@ -253,12 +300,18 @@ static int describe(const char *method, const char *path, const char *query,
     return 0;
 }
 
-static const char *const prefixes[] = {"/helm/", NULL};
+/* KubeSphere's clients reach the catalog under /kapis as well */
+static const char *const prefixes[] = {"/helm/", "/kapis/" APPSTORE_GROUP "/",
+                                       NULL};
+static const struct fg_service_api apis[] = {
+    {APPSTORE_GROUP, APPSTORE_VERSION, appstore_catalog_resources},
+    {NULL, NULL, NULL},
+};
 
 static const struct fg_service_ops ops = {
     .struct_size = sizeof(struct fg_service_ops),
     .prefixes = prefixes,
-    .apis = NULL,
+    .apis = apis,
     .streams =
         {
             .struct_size = sizeof(struct fg_driver_ops),
