@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <openssl/rand.h>
 
 #include <fedgate/util.h>
 
@@ -381,6 +384,36 @@ void fg_objects_free(struct fg_objects *s)
     free(s);
 }
 
+/* ---- what a new object gets --------------------------------------------- */
+
+int fg__objects_random_hex(char *out, size_t n)
+{
+    unsigned char b[32];
+    if (n > 2 * sizeof(b) || RAND_bytes(b, (int)((n + 1) / 2)) != 1)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = "0123456789abcdef"[(b[i / 2] >> (i % 2 ? 0 : 4)) & 15];
+    out[n] = '\0';
+    return 0;
+}
+
+void fg__objects_stamp(cJSON *meta)
+{
+    char hex[33], uid[37], stamp[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    fg__objects_random_hex(hex, 32);
+    snprintf(uid, sizeof(uid), "%.8s-%.4s-4%.3s-a%.3s-%.12s", hex, hex + 8,
+             hex + 12, hex + 15, hex + 18);
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fg_json_set(meta, "uid", cJSON_CreateString(uid));
+    fg_json_set(meta, "creationTimestamp", cJSON_CreateString(stamp));
+    fg_json_set(meta, "generation", cJSON_CreateNumber(1));
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionTimestamp");
+}
+
 /* ---- the service's own access ------------------------------------------- */
 
 const struct cJSON *fg_objects_get(const struct fg_objects *s,
@@ -402,6 +435,9 @@ int fg_objects_put(struct fg_objects *s, const struct fg_object_kind *k,
         cJSON_Delete(obj);
         return -1;
     }
+    if (!fg_objects_get(s, k, meta_text(obj, "namespace"),
+                        meta_text(obj, "name")))
+        fg__objects_stamp(cJSON_GetObjectItemCaseSensitive(obj, "metadata"));
     return fg__objects_store(s, rt, obj, err, err_len);
 }
 

@@ -8,9 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <openssl/rand.h>
 
 #include <fedgate/util.h>
 
@@ -114,25 +111,6 @@ static int dns_subdomain(const char *s)
             return 0;
     }
     return 1;
-}
-
-static void now_rfc3339(char *buf, size_t len)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static int random_hex(char *out, size_t n)
-{
-    unsigned char b[32];
-    if (n > 2 * sizeof(b) || RAND_bytes(b, (int)((n + 1) / 2)) != 1)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        out[i] = "0123456789abcdef"[(b[i / 2] >> (i % 2 ? 0 : 4)) & 15];
-    out[n] = '\0';
-    return 0;
 }
 
 /* The request body as a JSON object of this kind, or NULL (answered). */
@@ -251,12 +229,12 @@ static void create(struct fg_objects_stream *st)
         return;
     }
     cJSON *meta = meta_of(obj);
-    char name[254], stamp[32], uid[37], q[160];
+    char name[254], q[160];
     snprintf(name, sizeof(name), "%s", text_of(meta, "name"));
     const char *generate = text_of(meta, "generateName");
     if (!*name && *generate && strlen(generate) < 240) {
         char tail[6];
-        random_hex(tail, 5);
+        fg__objects_random_hex(tail, 5);
         snprintf(name, sizeof(name), "%s%s", generate, tail);
     }
     const char *ns = text_of(meta, "namespace");
@@ -274,21 +252,12 @@ static void create(struct fg_objects_stream *st)
         fail(st, 409, "%s \"%s\" already exists",
              qualified(st->k, q, sizeof(q)), name);
     } else {
-        char hex[33];
-        random_hex(hex, 32);
-        snprintf(uid, sizeof(uid), "%.8s-%.4s-4%.3s-a%.3s-%.12s", hex, hex + 8,
-                 hex + 12, hex + 15, hex + 18);
-        now_rfc3339(stamp, sizeof(stamp));
         fg_json_set(meta, "name", cJSON_CreateString(name));
         cJSON_DeleteItemFromObjectCaseSensitive(meta, "namespace");
         if (st->k->namespaced)
             fg_json_set(meta, "namespace",
                         cJSON_CreateString(info->namespace_));
-        fg_json_set(meta, "uid", cJSON_CreateString(uid));
-        fg_json_set(meta, "creationTimestamp", cJSON_CreateString(stamp));
-        fg_json_set(meta, "generation", cJSON_CreateNumber(1));
-        cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
-        cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionTimestamp");
+        fg__objects_stamp(meta);
         if (admit(st, obj, NULL) == 0) {
             store_and_answer(st, obj, 201);
             return;

@@ -57,6 +57,12 @@ int fg__objects_store(struct fg_objects *s, struct fg_objects_kind_rt *rt,
 void fg__objects_drop(struct fg_objects *s, struct fg_objects_kind_rt *rt,
                       size_t i);
 
+/* A new object's metadata: uid, creationTimestamp, generation 1, no
+ * resourceVersion or deletionTimestamp. */
+void fg__objects_stamp(cJSON *meta);
+/* N random hex digits and a NUL into OUT (N <= 64): 0, or -1. */
+int fg__objects_random_hex(char *out, size_t n);
+
 /* Watches (objects_http.c): tells every watch of S about event E. */
 void fg__objects_notify(struct fg_objects *s, const struct fg_objects_event *e);
 /* Ends every watch of S: the store goes away. */

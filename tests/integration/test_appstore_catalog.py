@@ -6,10 +6,13 @@ enforced step by step through the status subresource (a skipped step is a
 KubeSphere's /kapis paths to the same objects, and a restart that keeps
 them."""
 import json
+import os
 import subprocess
+import tempfile
 import unittest
 
 from harness import GatewayTest
+from test_appstore_helm import chart
 from test_rbac import POLICY as RBAC_POLICY, bind_group, shipped_rules
 
 TOKENS = {
@@ -26,6 +29,10 @@ rules:
 - apiGroups: ["application.kubesphere.io"]
   resources: ["applications", "applicationversions", "categories"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["application.kubesphere.io"]
+  resources: ["repos"]
+  resourceNames: ["main"]
+  verbs: ["get", "create", "delete"]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -81,8 +88,8 @@ class AppstoreCatalogTest(GatewayTest):
         self.assertEqual(out.returncode, 0, out.stderr)
         return out.stdout
 
-    def review(self, user, state):
-        return self.as_user(user, "patch", "appver", "nginx-15.0.0",
+    def review(self, user, state, name="nginx-15.0.0"):
+        return self.as_user(user, "patch", "appver", name,
                             "--subresource", "status", "--type", "merge",
                             "-p", json.dumps({"status": {"state": state}}))
 
@@ -131,6 +138,55 @@ class AppstoreCatalogTest(GatewayTest):
             "/kapis/application.kubesphere.io/v2/applicationversions"))
         self.assertEqual([i["metadata"]["name"] for i in kapis["items"]],
                          ["nginx-15.0.0"])
+
+    def push(self, data, query=""):
+        with tempfile.NamedTemporaryFile(suffix=".tgz") as f:
+            f.write(data)
+            f.flush()
+            out = subprocess.run(
+                ["curl", "-sS", "--cacert", self.gw.ca, "-u",
+                 "dev:" + TOKENS["dev"][0], "--data-binary", "@" + f.name,
+                 "-o", os.devnull, "-w", "%{http_code}",
+                 self.gw.base + "/helm/api/main/charts" + query],
+                capture_output=True, text=True, timeout=30)
+        return out.stdout
+
+    def test_a_pushed_chart_is_in_the_store(self):
+        self.assertEqual(self.push(chart("demo", "0.1.0")), "201")
+        app = json.loads(self.ok("rev", "get", "app", "main-demo", "-o",
+                                 "json"))
+        self.assertEqual((app["spec"]["appType"], app["status"]["state"]),
+                         ("helm", "draft"))
+        ver = json.loads(self.ok("rev", "get", "appver", "main-demo-0.1.0",
+                                 "-o", "json"))
+        self.assertEqual(ver["metadata"]["labels"][
+            "application.kubesphere.io/app-id"], "main-demo")
+        self.assertEqual(ver["spec"]["pullUrl"],
+                         "/helm/main/charts/demo-0.1.0.tgz")
+        self.assertEqual(ver["status"]["state"], "draft")
+        # its review is the catalog's; the same archive again keeps it
+        self.assertEqual(
+            self.review("rev", "submitted", "main-demo-0.1.0").returncode, 0)
+        self.assertEqual(self.push(chart("demo", "0.1.0"), "?force"), "201")
+        self.assertEqual(self.ok("rev", "get", "appver", "main-demo-0.1.0",
+                                 "-o", "jsonpath={.status.state}"),
+                         "submitted")
+        # another archive under the same version starts the review again
+        self.assertEqual(self.push(chart("demo", "0.1.0", app="2.0"),
+                                   "?force"), "201")
+        ver = json.loads(self.ok("rev", "get", "appver", "main-demo-0.1.0",
+                                 "-o", "json"))
+        self.assertEqual(ver["status"]["state"], "draft")
+        self.assertIn("replaced", ver["status"]["message"])
+        # deleted from the repository, gone from the store
+        out = subprocess.run(
+            ["curl", "-sS", "--cacert", self.gw.ca, "-u",
+             "dev:" + TOKENS["dev"][0], "-X", "DELETE",
+             self.gw.base + "/helm/api/main/charts/demo/0.1.0"],
+            capture_output=True, text=True, timeout=30)
+        self.assertIn("deleted", out.stdout)
+        out = self.as_user("rev", "get", "appver", "main-demo-0.1.0")
+        self.assertIn("not found", out.stderr)
 
     def test_versions_need_their_application(self):
         out = self.as_user("dev", "apply", "-f", "-",

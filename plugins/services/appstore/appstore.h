@@ -211,6 +211,22 @@ struct appstore {
     uint64_t max_body; /* the upload request body (chart, prov, framing) */
 };
 
+/* ---- the catalog's view of the charts (mirror.c) ------------------------ */
+
+/** V of REPO as the catalog's Application and ApplicationVersion: made or
+ * brought up to date; a replaced archive puts the version back to draft.
+ * 0, or -1 with ERR. */
+int appstore_mirror_version(struct appstore_catalog *c, const char *repo,
+                            const struct appstore_version *v, char *err,
+                            size_t err_len);
+/** V of REPO left the repository: its ApplicationVersion goes. */
+void appstore_mirror_remove(struct appstore_catalog *c, const char *repo,
+                            const struct appstore_version *v);
+/** Every version of the N repositories REPOS, at start (a store that an
+ * earlier release filled, or a catalog file lost); failures are logged. */
+void appstore_mirror_all(struct appstore *a, const char *const *repos,
+                         size_t n);
+
 /** Serves METHOD PATH?QUERY with the request BODY (LEN bytes; TOO_LARGE
  * when it went past max_body) and CONTENT_TYPE (CT_LEN bytes, or NULL).
  * Fills ANS; -1 when out of memory. */

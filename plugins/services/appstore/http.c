@@ -232,6 +232,19 @@ static int forced(const char *query)
     return !*v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
 }
 
+/* The catalog follows the repository; a chart it cannot name is logged
+ * and stays a chart only. */
+static void mirror(struct appstore *a, const struct appstore_repo *r,
+                   const struct appstore_version *v)
+{
+    char err[ERR_LEN];
+    if (v && a->catalog.objects &&
+        appstore_mirror_version(&a->catalog, r->name, v, err, sizeof err) &&
+        a->host)
+        a->host->log(a->host, FG_LOG_WARN,
+                     "appstore: %s: not in the catalog: %s", r->name, err);
+}
+
 static int post_chart(struct appstore *a, struct appstore_answer *ans,
                       struct appstore_repo *r, const char *query,
                       const char *ct, size_t ct_len, const void *body,
@@ -252,10 +265,12 @@ static int post_chart(struct appstore *a, struct appstore_answer *ans,
         cJSON_Delete(md);
         return error(ans, 400, "%s", err);
     }
-    char file[600];
-    snprintf(file, sizeof file, "%s-%s.tgz",
-             cJSON_GetObjectItemCaseSensitive(md, "name")->valuestring,
+    char file[600], name[256], version[256];
+    snprintf(name, sizeof name, "%s",
+             cJSON_GetObjectItemCaseSensitive(md, "name")->valuestring);
+    snprintf(version, sizeof version, "%s",
              cJSON_GetObjectItemCaseSensitive(md, "version")->valuestring);
+    snprintf(file, sizeof file, "%s-%s.tgz", name, version);
     int rc =
         appstore_store_put(a->store, r, chart.data, chart.len, md, prov.data,
                            prov.len, forced(query), err, sizeof err);
@@ -263,6 +278,7 @@ static int post_chart(struct appstore *a, struct appstore_answer *ans,
         return error(ans, 409, "%s already exists", file);
     if (rc < 0)
         return error(ans, 500, "%s", err);
+    mirror(a, r, appstore_store_find(r, name, version));
     return flag(ans, 201, "saved");
 }
 
@@ -365,9 +381,14 @@ int appstore_serve(struct appstore *a, const char *method, const char *path,
                          rt.version);
         if (get)
             return json(ans, 200, appstore_version_entry(v));
-        char err[ERR_LEN];
+        char err[ERR_LEN], name[256], version[256];
+        snprintf(name, sizeof name, "%s", v->name);
+        snprintf(version, sizeof version, "%s", v->version);
         if (appstore_store_delete(a->store, r, v, err, sizeof err) < 0)
             return error(ans, 500, "%s", err);
+        struct appstore_version gone = {.name = name, .version = version};
+        if (a->catalog.objects)
+            appstore_mirror_remove(&a->catalog, r->name, &gone);
         return flag(ans, 200, "deleted");
     }
     case APPSTORE_API_PROV:

@@ -116,6 +116,7 @@ static void *instance_new(const struct fg_host *host,
         free(a);
         return NULL;
     }
+    appstore_mirror_all(a, ptrs, n);
     return a;
 }
 

@@ -116,8 +116,9 @@ const struct cJSON *fg_objects_get(const struct fg_objects *s,
                                    const struct fg_object_kind *k,
                                    const char *ns, const char *name);
 /** Stores OBJ (taken over) as its object's new state, created when
- * missing, without asking admit: a new resourceVersion, the file, the
- * watches, changed(). 0, or -1 with ERR. */
+ * missing (then with a uid and creationTimestamp), without asking admit:
+ * a new resourceVersion, the file, the watches, changed(). 0, or -1 with
+ * ERR. */
 int fg_objects_put(struct fg_objects *s, const struct fg_object_kind *k,
                    struct cJSON *obj, char *err, size_t err_len);
 /** Removes the object: 0, or -1 when there is none. */
