@@ -639,9 +639,13 @@ static int describe(struct fg_exchange *ex, const char *method,
     if (!info || !path || (t->query && !query) ||
         fg_request_info_parse(a, method, path, query, info) != 0)
         return -1;
-    if (t->member_ref == FG_MEMBER_NONE && ex->gen->cfg->role == FG_ROLE_HOST &&
-        fg_service_describe(ex->gen, a, method, path, query, info) != 0)
+    int said =
+        t->member_ref == FG_MEMBER_NONE && ex->gen->cfg->role == FG_ROLE_HOST
+            ? fg_service_describe(ex->gen, a, method, path, query, info)
+            : 0;
+    if (said < 0)
         return 1;
+    ex->anonymous_ok = said == 1;
     ex->path = path;
     ex->query = query;
     ex->info = info;

@@ -43,6 +43,9 @@ struct fg_exchange {
     /* A service's member call (member_call.c): the identity the service
      * vouches for, so the chain starts at authorize; in the arena. */
     const struct fg_identity *acting_as;
+    /* A service lets a caller without credentials have it (service.h
+     * describe): no identity then means system:anonymous, not 401. */
+    int anonymous_ok;
     struct fg_review_run *review;       /* a review the gateway answers */
     struct fg_fanout *fanout;           /* a list from every member */
     struct fg_fleet_watch *fleet_watch; /* a watch of the host's clusters */

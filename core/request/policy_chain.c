@@ -327,6 +327,25 @@ static enum step decide(struct fg_policy_run *r, struct fg_policy_rt *p,
     return r->phase == PH_AUTHORIZE ? NEXT_PHASE : NEXT_PLUGIN;
 }
 
+/* Whether the request runs as system:anonymous: its service allows
+ * callers without credentials and it presented none (credentials that
+ * no plugin accepted stay a 401, as in kube-apiserver). */
+static int anonymous(struct fg_policy_run *r)
+{
+    static const char *const groups[] = {"system:unauthenticated"};
+    static const struct fg_identity who = {
+        "system:anonymous", NULL, groups, 1, NULL, 0};
+    if (!r->ex->anonymous_ok || r->req.client_cert_der)
+        return 0;
+    for (size_t i = 0; i < r->req.n_headers; i++)
+        if (fg_header_name_folds_to(r->req.headers[i].name,
+                                    r->req.headers[i].name_len, "authorization",
+                                    0))
+            return 0;
+    r->req.identity = r->ex->identity = &who;
+    return 1;
+}
+
 /* No plugin of the phase decided: returns NEXT_PHASE or ANSWERED. */
 static enum step phase_over(struct fg_policy_run *r)
 {
@@ -335,6 +354,8 @@ static enum step phase_over(struct fg_policy_run *r)
     r->retry_after = 0;
     if (r->req.review) /* no authorizer at all: everything is allowed */
         return r->settled(r, r->deciders > 0 ? FG_NO_OPINION : FG_ALLOW);
+    if (r->phase == PH_AUTHENTICATE && anonymous(r))
+        return NEXT_PHASE;
     if (r->phase == PH_AUTHENTICATE) {
         answer(r, 401);
         return ANSWERED;

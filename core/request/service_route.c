@@ -78,7 +78,6 @@ int fg_service_describe(const struct fg_worker_gen *g, struct fg_arena *a,
     struct fg_member_rt *s = fg_service_for(g, path);
     if (!s || !s->service->describe || !prefix_of(s->service, path))
         return 0;
-    return s->service->describe(method, path, query, info, arena_alloc, a) == 0
-               ? 0
-               : -1;
+    int r = s->service->describe(method, path, query, info, arena_alloc, a);
+    return r == 0 || r == 1 ? r : -1;
 }

@@ -16,8 +16,9 @@ struct fg_member_rt *fg_service_for(const struct fg_worker_gen *g,
 
 /* Lets the service of PATH (under one of its prefixes) rewrite INFO, the
  * request info of METHOD PATH?QUERY, with strings from A (its describe
- * op), before the policy chain sees it. 0, or -1 when the service says
- * the path is none of its own. */
+ * op), before the policy chain sees it. 0; 1 when it may be served to a
+ * caller without credentials (service.h); -1 when the service says the
+ * path is none of its own. */
 int fg_service_describe(const struct fg_worker_gen *g, struct fg_arena *a,
                         const char *method, const char *path, const char *query,
                         struct fg_request_info *info);

@@ -53,6 +53,30 @@ rules:
 - nonResourceURLs: ["/helm/health"]
   verbs: ["get"]
 """
+RULES += """---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: public-pull
+rules:
+- apiGroups: ["application.kubesphere.io"]
+  resources: ["repos"]
+  resourceNames: ["team"]
+  verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: public-pull
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: public-pull
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: Group
+  name: system:unauthenticated
+"""
 RULES += "".join("---\n" + bind_group(role, group) for role, group in (
     ("chart-pusher", "chart-pushers"),
     ("chart-reader", "chart-readers"),
@@ -315,6 +339,16 @@ class AppstoreHelmTest(GatewayTest):
         self.assertEqual(self.call("DELETE",
                                    "/helm/api/main/charts/web/1.9.0",
                                    "ron")[0], 403)
+        # no credentials: pulls are system:anonymous's, as RBAC says (the
+        # team repository is public); anything else needs a login
+        self.assertEqual(self.call("GET", "/helm/team/index.yaml", None)[0],
+                         200)
+        code, body = self.call("GET", "/helm/main/index.yaml", None)
+        self.assertEqual(code, 403, body)
+        self.assertIn("system:anonymous", json.loads(body)["message"])
+        self.assertEqual(self.call("GET", "/helm/api/team/charts", None)[0],
+                         401)
+        self.assertEqual(self.push(data, None, repo="team")[0], 401)
         # a wrong password is no token: 401
         out = subprocess.run(
             ["curl", "-sS", "--cacert", self.gw.ca, "-u", "pia:wrong", "-o",

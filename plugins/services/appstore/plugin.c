@@ -278,6 +278,9 @@ static int describe(const char *method, const char *path, const char *query,
         return 0; /* /kapis/...: the core read it as a resource already */
     if (appstore_route(path, &rt) < 0)
         return -1;
+    /* what Helm pulls may be public: RBAC decides for system:anonymous */
+    int pull = (rt.op == APPSTORE_INDEX || rt.op == APPSTORE_FILE) &&
+               (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0);
     if (rt.op == APPSTORE_HEALTH)
         return 0; /* a non-resource path, as /healthz */
     char *name = alloc(actx, strlen(rt.repo) + 1);
@@ -298,7 +301,7 @@ static int describe(const char *method, const char *path, const char *query,
     info->resource = "repos";
     info->subresource = "";
     info->name = name;
-    return 0;
+    return pull;
 }
 
 /* KubeSphere's clients reach the catalog under /kapis as well */

@@ -84,8 +84,12 @@ struct fg_service_ops {
      * request it stands for (is_resource = 1, verb, api_group, resource,
      * name, ...; strings static or from ALLOC(ACTX, LEN)). Runs on any
      * worker's thread before the policy chain: it must not touch instance
-     * state. Returns 0, or -1 when the path is none of the service's
-     * (the client gets 404). */
+     * state. Returns 0; 1 when the request may also be served to a caller
+     * who presents no credentials at all, as kube-apiserver serves
+     * anonymous requests (user system:anonymous, group
+     * system:unauthenticated; authorization then decides, e.g. an RBAC
+     * rule on one repository); or -1 when the path is none of the
+     * service's (the client gets 404). */
     int (*describe)(const char *method, const char *path, const char *query,
                     struct fg_request_info *info, fg_service_alloc_fn alloc,
                     void *actx);
