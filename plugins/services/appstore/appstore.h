@@ -46,6 +46,26 @@ int appstore_archive_read(const void *data, size_t len,
                           const struct appstore_limits *lim, char **yaml,
                           size_t *yaml_len, char *err, size_t err_len);
 
+/** A file of a chart: its path below the chart's folder
+ * ("templates/cm.yaml") and its bytes (NUL-terminated). */
+struct appstore_file {
+    char *name;
+    char *data;
+    size_t len;
+};
+struct appstore_files {
+    struct appstore_file *v;
+    size_t n;
+};
+void appstore_files_free(struct appstore_files *f);
+
+/** As appstore_archive_read, keeping the files under templates/ (any
+ * depth), sorted by name, instead of Chart.yaml. 0, or -1 with ERR. */
+int appstore_archive_templates(const void *data, size_t len,
+                               const struct appstore_limits *lim,
+                               struct appstore_files *templates, char *err,
+                               size_t err_len);
+
 /** Checks Chart.yaml TEXT as Helm's loader and Metadata.Validate do and
  * returns its fields as the index carries them (a cJSON object holding
  * only known fields, every scalar as its raw text; "name" and "version"
@@ -58,11 +78,10 @@ struct cJSON *appstore_chart_read(const void *data, size_t len,
                                   const struct appstore_limits *lim, char *err,
                                   size_t err_len);
 
-#endif
-
 /* ---- the repository store (store.c) ------------------------------------ */
 
 struct fg_host;
+struct appstore_releases;
 
 /** One chart version of a repository. */
 struct appstore_version {
@@ -206,7 +225,8 @@ struct appstore_answer {
 struct appstore {
     const struct fg_host *host;
     struct appstore_store *store;
-    struct appstore_catalog catalog; /* catalog.h */
+    struct appstore_catalog catalog;    /* catalog.h */
+    struct appstore_releases *releases; /* release.h */
     struct appstore_limits limits;
     uint64_t max_body; /* the upload request body (chart, prov, framing) */
 };
@@ -247,3 +267,5 @@ struct cJSON *appstore_prov_read(const void *data, size_t len, char digest[65],
  * archive's hex SHA-256 is CHART_DIGEST; else -1 with ERR. */
 int appstore_prov_check(const void *data, size_t len, const struct cJSON *chart,
                         const char *chart_digest, char *err, size_t err_len);
+
+#endif

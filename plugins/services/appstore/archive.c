@@ -5,7 +5,8 @@
  * loader checks it, more strictly where Helm is lax: only regular files and
  * directories, one top-level folder, no absolute path, no drive letter, no
  * backslash, no "." or ".." component, no control character; per-file and
- * total sizes bounded. Only Chart.yaml and the headers' own data are kept. */
+ * total sizes bounded. Only Chart.yaml, the headers' own data and, when
+ * asked, the files under templates/ are kept. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,9 @@ struct tar {
     char top[256];
     char *yaml;
     size_t yaml_len;
+    /* the files under templates/, when asked for */
+    struct appstore_files *templates;
+    int keep_template; /* the entry being read is one */
 };
 
 static int fail(struct tar *t, const char *fmt, ...)
@@ -243,6 +247,21 @@ static int entry_done(struct tar *t)
         t->next_path = rc ? NULL : strndup(t->buf, n);
         if (!rc && !t->next_path)
             rc = fail(t, "out of memory");
+    } else if (t->keep_template) {
+        struct appstore_files *f = t->templates;
+        struct appstore_file *v =
+            realloc(f->v, (f->n + 1) * sizeof(struct appstore_file));
+        char *name = strdup(t->name + strlen(t->top) + 1);
+        if (!v || !name) {
+            free(name);
+            if (v)
+                f->v = v;
+            rc = fail(t, "out of memory");
+        } else {
+            f->v = v;
+            v[f->n++] = (struct appstore_file){name, t->buf, t->buf_len};
+            t->buf = NULL;
+        }
     } else if (t->keep) {
         if (t->yaml) {
             rc = fail(t, "chart archive: Chart.yaml appears twice");
@@ -256,6 +275,7 @@ static int entry_done(struct tar *t)
     t->buf = NULL;
     t->buf_len = 0;
     t->keep = 0;
+    t->keep_template = 0;
     return rc;
 }
 
@@ -332,6 +352,10 @@ static int header(struct tar *t)
         size_t tl = strlen(t->top);
         t->keep = type == '0' && strncmp(t->name, t->top, tl) == 0 &&
                   strcmp(t->name + tl, "/Chart.yaml") == 0;
+        t->keep_template = type == '0' && t->templates &&
+                           strncmp(t->name, t->top, tl) == 0 &&
+                           strncmp(t->name + tl, "/templates/", 11) == 0;
+        t->keep |= t->keep_template;
     } else {
         if (size > t->lim->max_file_bytes)
             return fail(t, "chart archive: an extended header is larger "
@@ -399,9 +423,27 @@ static int tar_feed(struct tar *t, const unsigned char *p, size_t n)
     return 0;
 }
 
-int appstore_archive_read(const void *data, size_t len,
-                          const struct appstore_limits *lim, char **yaml,
-                          size_t *yaml_len, char *err, size_t err_len)
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct appstore_file *)a)->name,
+                  ((const struct appstore_file *)b)->name);
+}
+
+void appstore_files_free(struct appstore_files *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->v[i].name);
+        free(f->v[i].data);
+    }
+    free(f->v);
+    f->v = NULL;
+    f->n = 0;
+}
+
+static int archive_read(const void *data, size_t len,
+                        const struct appstore_limits *lim, char **yaml,
+                        size_t *yaml_len, struct appstore_files *templates,
+                        char *err, size_t err_len)
 {
     struct tar *t = calloc(1, sizeof *t);
     unsigned char *win = malloc(WINDOW);
@@ -412,6 +454,7 @@ int appstore_archive_read(const void *data, size_t len,
         return -1;
     }
     t->lim = lim;
+    t->templates = templates;
     t->err = err;
     t->err_len = err_len;
     int rc = 0;
@@ -464,6 +507,10 @@ int appstore_archive_read(const void *data, size_t len,
         *yaml = t->yaml;
         *yaml_len = t->yaml_len;
         t->yaml = NULL;
+        if (templates && templates->n)
+            qsort(templates->v, templates->n, sizeof(templates->v[0]), by_name);
+    } else if (templates) {
+        appstore_files_free(templates);
     }
     free(t->yaml);
     free(t->buf);
@@ -471,4 +518,26 @@ int appstore_archive_read(const void *data, size_t len,
     free(t);
     free(win);
     return rc;
+}
+
+int appstore_archive_read(const void *data, size_t len,
+                          const struct appstore_limits *lim, char **yaml,
+                          size_t *yaml_len, char *err, size_t err_len)
+{
+    return archive_read(data, len, lim, yaml, yaml_len, NULL, err, err_len);
+}
+
+int appstore_archive_templates(const void *data, size_t len,
+                               const struct appstore_limits *lim,
+                               struct appstore_files *templates, char *err,
+                               size_t err_len)
+{
+    char *yaml;
+    size_t yaml_len;
+    *templates = (struct appstore_files){NULL, 0};
+    if (archive_read(data, len, lim, &yaml, &yaml_len, templates, err,
+                     err_len) < 0)
+        return -1;
+    free(yaml);
+    return 0;
 }

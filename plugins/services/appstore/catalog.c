@@ -38,6 +38,29 @@ static const struct fg_object_column version_columns[] = {
     {NULL, NULL, NULL, 0},
 };
 
+static const struct fg_object_column release_columns[] = {
+    {"Cluster", "string", "metadata.labels.kubesphere\\.io/cluster", 0},
+    {"Namespace", "string", "metadata.labels.kubesphere\\.io/namespace", 0},
+    {"AppVersion", "string", "spec.appVersionID", 0},
+    {"Status", "string", "status.state", 0},
+    {"Message", "string", "status.message", 1},
+    {NULL, NULL, NULL, 0},
+};
+/* what kubectl explain shows and apply validates: KubeSphere v4's spec */
+static const char release_schema[] =
+    "{\"type\":\"object\",\"properties\":{"
+    "\"apiVersion\":{\"type\":\"string\"},\"kind\":{\"type\":\"string\"},"
+    "\"metadata\":{\"type\":\"object\"},"
+    "\"spec\":{\"type\":\"object\",\"properties\":{"
+    "\"appID\":{\"type\":\"string\",\"description\":\"the Application\"},"
+    "\"appVersionID\":{\"type\":\"string\",\"description\":"
+    "\"the ApplicationVersion installed; it must be active\"},"
+    "\"values\":{\"type\":\"string\",\"description\":\"Helm values "
+    "(YAML); not allowed for a plain-manifest package\"},"
+    "\"appType\":{\"type\":\"string\"}}},"
+    "\"status\":{\"type\":\"object\",\"x-kubernetes-preserve-unknown-"
+    "fields\":true}}}";
+
 const struct fg_object_kind appstore_catalog_kinds[] = {
     [APPSTORE_CATEGORIES] = {APPSTORE_GROUP, APPSTORE_VERSION, "categories",
                              "Category", 0, category_columns, 0, NULL},
@@ -46,6 +69,9 @@ const struct fg_object_kind appstore_catalog_kinds[] = {
     [APPSTORE_VERSIONS] = {APPSTORE_GROUP, APPSTORE_VERSION,
                            "applicationversions", "ApplicationVersion", 0,
                            version_columns, 0, NULL},
+    [APPSTORE_RELEASES] = {APPSTORE_GROUP, APPSTORE_VERSION,
+                           "applicationreleases", "ApplicationRelease", 0,
+                           release_columns, 0, release_schema},
     {NULL, NULL, NULL, NULL, 0, NULL, 0, NULL},
 };
 
@@ -60,6 +86,8 @@ const struct fg_service_resource appstore_catalog_resources[] = {
      WRITES, "appver", NULL},
     {"applicationversions/status", "", "ApplicationVersion", 0,
      "get update patch", NULL, NULL},
+    {"applicationreleases", "applicationrelease", "ApplicationRelease", 0,
+     WRITES, "apprls", NULL},
     {NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };
 
@@ -119,9 +147,7 @@ static void initial_status(cJSON *obj, const char *state)
         set_at(obj, "status", "state", cJSON_CreateString(state));
 }
 
-static int refuse(char *err, size_t len, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int refuse(char *err, size_t len, int code, const char *fmt, ...)
+int appstore_refuse(char *err, size_t len, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -136,10 +162,11 @@ static int admit_application(cJSON *obj, const cJSON *old, int status,
     const char *type = text_at(obj, "spec.appType");
     if (!status && *type && strcmp(type, "helm") != 0 &&
         strcmp(type, "yaml") != 0)
-        return refuse(err, len, 422,
-                      "spec.appType: Unsupported value: \"%s\": supported "
-                      "values: \"helm\", \"yaml\"",
-                      type);
+        return appstore_refuse(
+            err, len, 422,
+            "spec.appType: Unsupported value: \"%s\": supported "
+            "values: \"helm\", \"yaml\"",
+            type);
     if (!old)
         initial_status(obj, "draft");
     return 0;
@@ -155,7 +182,8 @@ static int admit_version(struct appstore_catalog *c,
         const char *to = text_at(obj, "status.state");
         const char *why = appstore_review_refusal(before, to);
         if (why)
-            return refuse(err, len, 409, "%s -> %s %s", before, to, why);
+            return appstore_refuse(err, len, 409, "%s -> %s %s", before, to,
+                                   why);
         char stamp[32];
         now_rfc3339(stamp, sizeof(stamp));
         set_at(obj, "status", "userName",
@@ -164,21 +192,24 @@ static int admit_version(struct appstore_catalog *c,
         return 0;
     }
     if (!*app)
-        return refuse(err, len, 422,
-                      "metadata.labels[" APP_ID_LABEL
-                      "]: Required value: the Application this version is of");
+        return appstore_refuse(
+            err, len, 422,
+            "metadata.labels[" APP_ID_LABEL
+            "]: Required value: the Application this version is of");
     if (!fg_objects_get(c->objects,
                         &appstore_catalog_kinds[APPSTORE_APPLICATIONS], NULL,
                         app))
-        return refuse(err, len, 422,
-                      "metadata.labels[" APP_ID_LABEL
-                      "]: Not found: applications.%s \"%s\"",
-                      APPSTORE_GROUP, app);
+        return appstore_refuse(err, len, 422,
+                               "metadata.labels[" APP_ID_LABEL
+                               "]: Not found: applications.%s \"%s\"",
+                               APPSTORE_GROUP, app);
     if (!*text_at(obj, "spec.versionName"))
-        return refuse(err, len, 422, "spec.versionName: Required value");
+        return appstore_refuse(err, len, 422,
+                               "spec.versionName: Required value");
     if (old && strcmp(app, text_at(old, "metadata.labels." APP_ID_LABEL_PATH)))
-        return refuse(err, len, 422,
-                      "metadata.labels[" APP_ID_LABEL "]: field is immutable");
+        return appstore_refuse(err, len, 422,
+                               "metadata.labels[" APP_ID_LABEL
+                               "]: field is immutable");
     if (old && strcmp(before, "draft") != 0 &&
         strcmp(before, "rejected") != 0) {
         cJSON *a = cJSON_Duplicate(obj, 1), *b = cJSON_Duplicate(old, 1);
@@ -192,10 +223,11 @@ static int admit_version(struct appstore_catalog *c,
         cJSON_Delete(a);
         cJSON_Delete(b);
         if (!same)
-            return refuse(err, len, 409,
-                          "the version is %s: only a draft or a rejected "
-                          "version may change its spec",
-                          before);
+            return appstore_refuse(
+                err, len, 409,
+                "the version is %s: only a draft or a rejected "
+                "version may change its spec",
+                before);
     }
     if (!old)
         initial_status(obj, "draft");
@@ -207,6 +239,10 @@ static int admit(void *arg, const struct fg_object_kind *k,
                  const struct cJSON *old, int status, char *err, size_t len)
 {
     struct appstore_catalog *c = arg;
+    if (k == &appstore_catalog_kinds[APPSTORE_RELEASES])
+        return c->releases.admit ? c->releases.admit(c->releases.arg, k, who,
+                                                     obj, old, status, err, len)
+                                 : 0;
     if (!obj)
         return 0; /* deletes: RBAC decided */
     if (k == &appstore_catalog_kinds[APPSTORE_APPLICATIONS])
@@ -218,11 +254,19 @@ static int admit(void *arg, const struct fg_object_kind *k,
     return 0;
 }
 
+static void changed(void *arg, const struct fg_object_kind *k,
+                    enum fg_object_event ev, const struct cJSON *obj)
+{
+    struct appstore_catalog *c = arg;
+    if (k == &appstore_catalog_kinds[APPSTORE_RELEASES] && c->releases.changed)
+        c->releases.changed(c->releases.arg, k, ev, obj);
+}
+
 int appstore_catalog_open(struct appstore_catalog *c, const char *state_dir,
                           char *err, size_t err_len)
 {
     char dir[4096];
-    struct fg_object_hooks hooks = {admit, NULL, c};
+    struct fg_object_hooks hooks = {admit, changed, c};
     snprintf(dir, sizeof(dir), "%s/appstore/catalog", state_dir);
     c->objects =
         fg_objects_new(dir, appstore_catalog_kinds, &hooks, err, err_len);

@@ -15,13 +15,21 @@
 #define APPSTORE_VERSION "v2"
 
 /* The catalog's kinds, in this order, ending with resource NULL. */
-enum { APPSTORE_CATEGORIES, APPSTORE_APPLICATIONS, APPSTORE_VERSIONS };
+enum {
+    APPSTORE_CATEGORIES,
+    APPSTORE_APPLICATIONS,
+    APPSTORE_VERSIONS,
+    APPSTORE_RELEASES
+};
 extern const struct fg_object_kind appstore_catalog_kinds[];
 /* The same for discovery (service.h), with the status subresources. */
 extern const struct fg_service_resource appstore_catalog_resources[];
 
 struct appstore_catalog {
     struct fg_objects *objects;
+    /* ApplicationRelease's own admission and controller (release.h),
+     * asked for that kind only; unset: none */
+    struct fg_object_hooks releases;
 };
 
 /* Opens the catalog under STATE_DIR/appstore/catalog. 0, or -1 with a
@@ -29,6 +37,11 @@ struct appstore_catalog {
 int appstore_catalog_open(struct appstore_catalog *c, const char *state_dir,
                           char *err, size_t err_len);
 void appstore_catalog_close(struct appstore_catalog *c);
+
+/* Writes the message FMT into ERR (LEN bytes) and returns CODE: an HTTP
+ * status for admission, -1 for a plain error. */
+int appstore_refuse(char *err, size_t len, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* NULL when a version's review may go FROM -> TO, else why it may not. */
 const char *appstore_review_refusal(const char *from, const char *to);

@@ -14,6 +14,7 @@
 #include <fedgate/service.h>
 
 #include "appstore.h"
+#include "release.h"
 
 #define MAX_REPOS 64
 /* the upload body holds a provenance file and multipart framing besides
@@ -85,6 +86,8 @@ static int repo_names(const char *list, char names[][64], size_t *n, char *err,
     return 0;
 }
 
+static void instance_free(void *instance);
+
 static void *instance_new(const struct fg_host *host,
                           const struct fg_section *s, char *err, size_t err_len)
 {
@@ -117,6 +120,11 @@ static void *instance_new(const struct fg_host *host,
         return NULL;
     }
     appstore_mirror_all(a, ptrs, n);
+    if (!(a->releases = appstore_releases_new(a))) {
+        snprintf(err, err_len, "out of memory");
+        instance_free(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -125,6 +133,7 @@ static void instance_free(void *instance)
     struct appstore *a = instance;
     if (!a)
         return;
+    appstore_releases_free(a->releases);
     appstore_catalog_close(&a->catalog);
     appstore_store_free(a->store);
     free(a);

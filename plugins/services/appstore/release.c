@@ -1,0 +1,936 @@
+/* ApplicationRelease (release.h): admission (the creator recorded, the
+ * target and version checked) and the controller that brings a member to
+ * what a release says, one member call at a time, as the creator. Each
+ * run starts from what the member holds (the release Secrets), so a run
+ * cut short (a restart, a member that went away) is simply run again. */
+#include "release.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include <fedgate/fedgate.h>
+#include <fedgate/util.h>
+
+#include "call.h"
+#include "helm_release.h"
+#include "manifest.h"
+
+#define CLUSTER_LABEL "kubesphere.io/cluster"
+#define NAMESPACE_LABEL "kubesphere.io/namespace"
+#define APP_ID_LABEL_PATH "application\\.kubesphere\\.io/app-id"
+#define CREATOR_PATH "metadata.annotations.app\\.fedgate\\.io/creator"
+#define FIELD_MANAGER "fieldManager=fedgate&force=true"
+#define APPLY_TYPE "application/apply-patch+yaml"
+/* a release JSON read back from the member */
+#define MAX_RELEASE_JSON (32u * 1024 * 1024)
+/* retries while the member is unreachable: 1 s doubling to this */
+#define MAX_BACKOFF_MS 30000
+#define WAITING "waiting for the member cluster"
+
+enum phase {
+    P_NS_GET,
+    P_NS_CREATE,
+    P_LIST,
+    P_DISCOVER,
+    P_APPLY,
+    P_PRUNE,
+    P_WRITE,
+    P_SUPERSEDE,
+    P_FORGET,
+    P_DONE,
+};
+
+struct rel {
+    struct rel *next;
+    struct appstore_releases *r;
+    char *name;
+    cJSON *obj;   /* the release this run is for */
+    int deleting; /* the release is gone: uninstall */
+    int running, again;
+    struct fg_timer *timer;
+    uint64_t backoff_ms;
+    /* the run */
+    enum phase phase;
+    size_t i;
+    struct appstore_call *call;
+    const char *cluster, *ns;
+    struct fg_identity who;
+    const char **groups;
+    cJSON *creator; /* what WHO points into */
+    struct appstore_manifest want, had;
+    struct appstore_files templates;
+    cJSON *chart;     /* Chart.yaml's fields */
+    cJSON *discovery; /* "GROUP/VERSION" -> APIResourceList */
+    cJSON *last;      /* the newest release record on the member */
+    cJSON *secrets;   /* names of the release's Secrets on the member */
+    int version;      /* the newest revision there */
+    char *gvs[APPSTORE_MANIFEST_MAX_DOCS * 2];
+    size_t n_gvs;
+};
+
+struct appstore_releases {
+    struct appstore *a;
+    struct rel *rels;
+};
+
+static const struct fg_object_kind *kind(int which)
+{
+    return &appstore_catalog_kinds[which];
+}
+
+static const char *text_at(const cJSON *obj, const char *path)
+{
+    const cJSON *v = fg_json_path(obj, path);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* ---- the package ------------------------------------------------------- */
+
+/* Whether a template file is rendered into the manifest, as Helm renders
+ * it: not a partial (_*), not NOTES.txt. */
+static int rendered(const char *name)
+{
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    return base[0] != '_' && strcmp(base, "NOTES.txt") != 0;
+}
+
+/* The templates of VERSION's archive and its Chart.yaml fields; 1 when it
+ * is a plain-manifest package (no "{{" in any rendered template), 0 when
+ * a Helm chart, -1 with ERR. */
+static int load_package(struct appstore *a, const cJSON *version,
+                        struct appstore_files *templates, cJSON **chart,
+                        char *err, size_t len)
+{
+    size_t n;
+    void *tgz = appstore_store_blob(a->store, text_at(version, "spec.digest"),
+                                    &n, err, len);
+    if (!tgz)
+        return -1;
+    *chart = appstore_chart_read(tgz, n, &a->limits, err, len);
+    int rc = *chart && appstore_archive_templates(tgz, n, &a->limits, templates,
+                                                  err, len) == 0
+                 ? 1
+                 : -1;
+    free(tgz);
+    for (size_t i = 0; rc == 1 && i < templates->n; i++)
+        if (rendered(templates->v[i].name) &&
+            strstr(templates->v[i].data, "{{"))
+            rc = 0;
+    if (rc < 0) {
+        cJSON_Delete(*chart);
+        *chart = NULL;
+    }
+    return rc;
+}
+
+/* The documents of a plain package's templates. */
+static int plain_manifest(const struct appstore_files *t, const char *chart,
+                          struct appstore_manifest *m, char *err, size_t len)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        char source[600];
+        if (!rendered(t->v[i].name))
+            continue;
+        snprintf(source, sizeof(source), "%s/%s", chart, t->v[i].name);
+        if (appstore_manifest_split(m, source, t->v[i].data, t->v[i].len, err,
+                                    len) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- admission --------------------------------------------------------- */
+
+static int check_target(const cJSON *obj, char *err, size_t len)
+{
+    const char *labels[] = {CLUSTER_LABEL, NAMESPACE_LABEL};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(
+            fg_json_path(obj, "metadata.labels"), labels[i]);
+        if (!cJSON_IsString(l) || !appstore_dns_label(l->valuestring, 63))
+            return appstore_refuse(
+                err, len, 422,
+                "metadata.labels[%s]: Required value: the target "
+                "%s, a DNS-1123 label",
+                labels[i], i ? "namespace" : "cluster");
+    }
+    if (!appstore_dns_label(text_at(obj, "metadata.name"), 53))
+        return appstore_refuse(
+            err, len, 422,
+            "metadata.name: Invalid value: a Helm release name is a "
+            "DNS-1123 label of at most 53 characters");
+    return 0;
+}
+
+/* The version the release names must be active, of the release's app,
+ * and take values only when it is a Helm chart. Fills appID and appType. */
+static int check_version(struct appstore_releases *r, cJSON *obj, char *err,
+                         size_t len)
+{
+    struct appstore *a = r->a;
+    const char *id = text_at(obj, "spec.appVersionID");
+    const cJSON *v =
+        fg_objects_get(a->catalog.objects, kind(APPSTORE_VERSIONS), NULL, id);
+    if (!v)
+        return appstore_refuse(err, len, 422,
+                               "spec.appVersionID: Not found: "
+                               "applicationversions." APPSTORE_GROUP " \"%s\"",
+                               id);
+    if (strcmp(text_at(v, "status.state"), "active") != 0)
+        return appstore_refuse(
+            err, len, 422,
+            "spec.appVersionID: Invalid value: \"%s\" is %s: only "
+            "an active version may be installed",
+            id, text_at(v, "status.state"));
+    const char *app = text_at(v, "metadata.labels." APP_ID_LABEL_PATH);
+    const char *want = text_at(obj, "spec.appID");
+    if (*want && strcmp(want, app) != 0)
+        return appstore_refuse(
+            err, len, 422,
+            "spec.appID: Invalid value: \"%s\": version \"%s\" is "
+            "of \"%s\"",
+            want, id, app);
+    struct appstore_files t = {0};
+    cJSON *chart = NULL;
+    int plain = load_package(a, v, &t, &chart, err, len);
+    appstore_files_free(&t);
+    cJSON_Delete(chart);
+    if (plain < 0)
+        return 422;
+    if (plain && *text_at(obj, "spec.values"))
+        return appstore_refuse(
+            err, len, 422,
+            "spec.values: Forbidden: \"%s\" is a plain-manifest "
+            "package, which takes no values",
+            id);
+    cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
+    fg_json_set(spec, "appID", cJSON_CreateString(app));
+    fg_json_set(spec, "appType", cJSON_CreateString(plain ? "yaml" : "helm"));
+    return 0;
+}
+
+static cJSON *creator(const struct fg_identity *who)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "user", who->user);
+    cJSON *g = cJSON_AddArrayToObject(c, "groups");
+    for (size_t i = 0; i < who->n_groups; i++)
+        cJSON_AddItemToArray(g, cJSON_CreateString(who->groups[i]));
+    char *text = cJSON_PrintUnformatted(c);
+    cJSON_Delete(c);
+    cJSON *s = text ? cJSON_CreateString(text) : NULL;
+    free(text);
+    return s;
+}
+
+static int admit(void *arg, const struct fg_object_kind *k,
+                 const struct fg_identity *who, cJSON *obj, const cJSON *old,
+                 int status, char *err, size_t len)
+{
+    (void)k;
+    struct appstore_releases *r = arg;
+    if (!obj)
+        return 0; /* a delete: RBAC decided; the controller uninstalls */
+    if (status)
+        return appstore_refuse(err, len, 403,
+                               "the status of an ApplicationRelease is the app "
+                               "store's");
+    int rc = check_target(obj, err, len);
+    if (rc)
+        return rc;
+    const char *mine = text_at(obj, CREATOR_PATH);
+    if (!old) {
+        if (*mine)
+            return appstore_refuse(err, len, 422,
+                                   "metadata.annotations[" APPSTORE_CREATOR
+                                   "]: Forbidden: set by the server");
+        if (!who || !who->user)
+            return appstore_refuse(err, len, 403, "a release needs a user");
+    } else {
+        const char *before = text_at(old, CREATOR_PATH);
+        if (*mine && strcmp(mine, before) != 0)
+            return appstore_refuse(err, len, 422,
+                                   "metadata.annotations[" APPSTORE_CREATOR
+                                   "]: Invalid value: field is immutable");
+        const char *labels[] = {"metadata.labels.kubesphere\\.io/cluster",
+                                "metadata.labels.kubesphere\\.io/namespace"};
+        for (size_t i = 0; i < 2; i++)
+            if (strcmp(text_at(obj, labels[i]), text_at(old, labels[i])))
+                return appstore_refuse(
+                    err, len, 422,
+                    "metadata.labels[%s]: Invalid value: field is "
+                    "immutable",
+                    i ? NAMESPACE_LABEL : CLUSTER_LABEL);
+    }
+    if ((rc = check_version(r, obj, err, len)))
+        return rc;
+    cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    cJSON *ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
+    if (!cJSON_IsObject(ann)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "annotations");
+        ann = cJSON_AddObjectToObject(meta, "annotations");
+    }
+    fg_json_set(ann, APPSTORE_CREATOR,
+                old ? cJSON_CreateString(text_at(old, CREATOR_PATH))
+                    : creator(who));
+    if (!old) {
+        cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
+        cJSON *st = cJSON_AddObjectToObject(obj, "status");
+        cJSON_AddStringToObject(st, "state", "creating");
+    }
+    return 0;
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+static void set_status(struct rel *x, const char *state, const char *reason,
+                       const char *message, int settled)
+{
+    struct appstore *a = x->r->a;
+    const cJSON *cur = fg_objects_get(a->catalog.objects,
+                                      kind(APPSTORE_RELEASES), NULL, x->name);
+    if (!cur || x->deleting)
+        return;
+    cJSON *o = cJSON_Duplicate(cur, 1);
+    cJSON *st = cJSON_CreateObject();
+    char now[40];
+    appstore_now_rfc3339(now);
+    cJSON_AddStringToObject(st, "state", state);
+    if (reason)
+        cJSON_AddStringToObject(st, "reason", reason);
+    if (message && *message)
+        cJSON_AddStringToObject(st, "message", message);
+    if (x->version)
+        cJSON_AddNumberToObject(st, "version", x->version);
+    cJSON_AddStringToObject(st, "updatedAt", now);
+    const cJSON *gen = fg_json_path(x->obj, "metadata.generation");
+    const cJSON *seen = fg_json_path(cur, "status.observedGeneration");
+    if (settled && cJSON_IsNumber(gen))
+        cJSON_AddNumberToObject(st, "observedGeneration", gen->valuedouble);
+    else if (cJSON_IsNumber(seen))
+        cJSON_AddNumberToObject(st, "observedGeneration", seen->valuedouble);
+    fg_json_set(o, "status", st);
+    char err[256];
+    if (fg_objects_put(a->catalog.objects, kind(APPSTORE_RELEASES), o, err,
+                       sizeof(err)) != 0)
+        a->host->log(a->host, FG_LOG_WARN, "appstore: release %s: %s", x->name,
+                     err);
+}
+
+/* ---- a run ------------------------------------------------------------- */
+
+static void step(struct rel *x);
+static void run(void *arg);
+static int unsettled(const cJSON *obj);
+
+static void run_reset(struct rel *x)
+{
+    appstore_call_free(x->call);
+    x->call = NULL;
+    appstore_manifest_free(&x->want);
+    appstore_manifest_free(&x->had);
+    appstore_files_free(&x->templates);
+    cJSON_Delete(x->chart);
+    cJSON_Delete(x->discovery);
+    cJSON_Delete(x->last);
+    cJSON_Delete(x->secrets);
+    cJSON_Delete(x->creator);
+    x->chart = x->discovery = x->last = x->secrets = x->creator = NULL;
+    free(x->groups);
+    x->groups = NULL;
+    for (size_t i = 0; i < x->n_gvs; i++)
+        free(x->gvs[i]);
+    x->n_gvs = 0;
+    x->version = 0;
+    x->i = 0;
+}
+
+static void rel_free(struct rel *x)
+{
+    run_reset(x);
+    x->r->a->host->timer_free(x->timer);
+    cJSON_Delete(x->obj);
+    free(x->name);
+    free(x);
+}
+
+static void forget(struct rel *x)
+{
+    for (struct rel **p = &x->r->rels; *p; p = &(*p)->next)
+        if (*p == x) {
+            *p = x->next;
+            break;
+        }
+    rel_free(x);
+}
+
+/* The run ended: settle, or run again when the release changed meanwhile. */
+static void run_done(struct rel *x)
+{
+    x->running = 0;
+    x->backoff_ms = 0;
+    run_reset(x);
+    if (x->deleting && !x->again) {
+        forget(x);
+        return;
+    }
+    if (x->again) {
+        x->again = 0;
+        x->r->a->host->timer_arm(x->timer, 0);
+    }
+}
+
+static void fail_run(struct rel *x, const char *message)
+{
+    struct appstore *a = x->r->a;
+    a->host->log(a->host, FG_LOG_WARN, "appstore: release %s: %s", x->name,
+                 message);
+    set_status(x, "failed", NULL, message, 1);
+    run_done(x);
+}
+
+/* The member could not be reached: keep the state, say why, try again. */
+static void wait_member(struct rel *x, const char *message)
+{
+    const char *state =
+        text_at(fg_objects_get(x->r->a->catalog.objects,
+                               kind(APPSTORE_RELEASES), NULL, x->name),
+                "status.state");
+    set_status(x, *state ? state : "creating", WAITING, message, 0);
+    x->running = 0;
+    run_reset(x);
+    x->backoff_ms = x->backoff_ms ? x->backoff_ms * 2 : 1000;
+    if (x->backoff_ms > MAX_BACKOFF_MS)
+        x->backoff_ms = MAX_BACKOFF_MS;
+    x->r->a->host->timer_arm(x->timer, x->backoff_ms);
+}
+
+/* The message of a Kubernetes Status answer, else MESSAGE or BODY. */
+static void answer_message(int status, const char *body, const char *message,
+                           char *out, size_t cap)
+{
+    cJSON *j = cJSON_Parse(body);
+    const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(j, "message"));
+    snprintf(out, cap, "%s", m ? m : *message ? message : body);
+    if (!*out)
+        snprintf(out, cap, "the member answered %d", status);
+    cJSON_Delete(j);
+}
+
+static void answered(void *arg, int status, const char *body, size_t len,
+                     const char *message);
+
+static void call(struct rel *x, const char *method, const char *path,
+                 const char *query, const char *type, const char *body,
+                 size_t len)
+{
+    const struct fg_host *h = x->r->a->host;
+    x->call = appstore_call(h, x->cluster, &x->who, method, path, query, type,
+                            body, len, answered, x);
+    if (!x->call)
+        fail_run(x, "out of memory");
+}
+
+/* The identity the creator annotation records. */
+static int load_creator(struct rel *x)
+{
+    cJSON *c = x->creator = cJSON_Parse(text_at(x->obj, CREATOR_PATH));
+    const char *user = cJSON_GetStringValue(cJSON_GetObjectItem(c, "user"));
+    const cJSON *groups = cJSON_GetObjectItem(c, "groups");
+    int n = cJSON_IsArray(groups) ? cJSON_GetArraySize(groups) : 0;
+    x->secrets = cJSON_CreateArray();
+    if (!user || !x->secrets ||
+        !(x->groups = calloc((size_t)n + 1, sizeof(char *))))
+        return -1;
+    for (int i = 0; i < n; i++)
+        x->groups[i] = cJSON_GetStringValue(cJSON_GetArrayItem(groups, i));
+    x->who = (struct fg_identity){
+        .user = user, .groups = x->groups, .n_groups = (size_t)n};
+    return 0;
+}
+
+static void add_gv(struct rel *x, const char *gv)
+{
+    for (size_t i = 0; i < x->n_gvs; i++)
+        if (strcmp(x->gvs[i], gv) == 0)
+            return;
+    char *s = strdup(gv);
+    if (s)
+        x->gvs[x->n_gvs++] = s;
+}
+
+/* Starts a run for the release as it is now (or as it was, when gone). */
+static void run(void *arg)
+{
+    struct rel *x = arg;
+    struct appstore *a = x->r->a;
+    if (x->running) {
+        x->again = 1;
+        return;
+    }
+    if (!x->deleting) {
+        const cJSON *cur = fg_objects_get(
+            a->catalog.objects, kind(APPSTORE_RELEASES), NULL, x->name);
+        if (!cur) {
+            forget(x);
+            return;
+        }
+        if (!unsettled(cur))
+            return; /* settled since it was asked for */
+        cJSON_Delete(x->obj);
+        x->obj = cJSON_Duplicate(cur, 1);
+    }
+    x->running = 1;
+    x->cluster = text_at(x->obj, "metadata.labels.kubesphere\\.io/cluster");
+    x->ns = text_at(x->obj, "metadata.labels.kubesphere\\.io/namespace");
+    if (load_creator(x) < 0) {
+        fail_run(x, "the release has no creator annotation");
+        return;
+    }
+    x->phase = P_NS_GET;
+    if (!x->deleting) {
+        char err[512];
+        const cJSON *v =
+            fg_objects_get(a->catalog.objects, kind(APPSTORE_VERSIONS), NULL,
+                           text_at(x->obj, "spec.appVersionID"));
+        int plain =
+            v ? load_package(a, v, &x->templates, &x->chart, err, sizeof(err))
+              : -1;
+        if (!v)
+            snprintf(err, sizeof(err), "the version %s is gone",
+                     text_at(x->obj, "spec.appVersionID"));
+        if (plain == 0)
+            snprintf(err, sizeof(err),
+                     "%s is a Helm chart with templates: this host installs "
+                     "plain-manifest packages only",
+                     text_at(x->obj, "spec.appVersionID"));
+        if (plain <= 0 ||
+            plain_manifest(&x->templates, text_at(x->chart, "name"), &x->want,
+                           err, sizeof(err)) < 0) {
+            fail_run(x, err);
+            return;
+        }
+        const char *state = text_at(x->obj, "status.state");
+        set_status(x,
+                   strcmp(state, "creating") == 0 || !*state ? "creating"
+                                                             : "upgrading",
+                   NULL, NULL, 0);
+    } else {
+        x->phase = P_LIST;
+    }
+    step(x);
+}
+
+/* ---- the steps --------------------------------------------------------- */
+
+/* The resource of D from discovery: its path on the member into OUT. */
+static int resource_path(struct rel *x, const struct appstore_doc *d, char *out,
+                         size_t cap)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(x->discovery, d->api_version),
+        "resources");
+    const cJSON *res;
+    cJSON_ArrayForEach(res, list)
+    {
+        const char *name = text_at(res, "name");
+        if (strcmp(text_at(res, "kind"), d->kind) != 0 || strchr(name, '/'))
+            continue;
+        int namespaced = cJSON_IsTrue(cJSON_GetObjectItem(res, "namespaced"));
+        const char *ns = d->ns ? d->ns : x->ns;
+        int n = snprintf(out, cap, "%s%s%s%s/%s/%s",
+                         strchr(d->api_version, '/') ? "/apis/" : "/api/",
+                         d->api_version, namespaced ? "/namespaces/" : "",
+                         namespaced ? ns : "", name, d->name);
+        return n > 0 && (size_t)n < cap ? 0 : -1;
+    }
+    return -1;
+}
+
+static void next_phase(struct rel *x, enum phase p)
+{
+    x->phase = p;
+    x->i = 0;
+    step(x);
+}
+
+/* The member's release Secrets: the newest revision, what it made. */
+static void read_secrets(struct rel *x, const char *body)
+{
+    cJSON *list = cJSON_Parse(body);
+    const cJSON *item;
+    const cJSON *newest = NULL;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItem(list, "items"))
+    {
+        int v = atoi(text_at(item, "metadata.labels.version"));
+        cJSON_AddItemToArray(
+            x->secrets, cJSON_CreateString(text_at(item, "metadata.name")));
+        if (v > x->version) {
+            x->version = v;
+            newest = item;
+        }
+    }
+    if (newest) {
+        const char *data = text_at(newest, "data.release");
+        size_t n = strlen(data);
+        char *enc = malloc(FG_BASE64_DECODED_MAX(n) + 1);
+        long m =
+            enc ? fg_base64_decode(enc, FG_BASE64_DECODED_MAX(n), data, n, 0)
+                : -1;
+        char err[256];
+        if (m >= 0)
+            x->last = appstore_helm_decode(enc, (size_t)m, MAX_RELEASE_JSON,
+                                           err, sizeof(err));
+        free(enc);
+        const char *manifest = text_at(x->last, "manifest");
+        if (x->last &&
+            appstore_manifest_read(&x->had, manifest, strlen(manifest), err,
+                                   sizeof(err)) < 0)
+            appstore_manifest_free(&x->had);
+    }
+    cJSON_Delete(list);
+    for (size_t i = 0; i < x->want.n; i++)
+        add_gv(x, x->want.v[i].api_version);
+    for (size_t i = 0; i < x->had.n; i++)
+        add_gv(x, x->had.v[i].api_version);
+}
+
+/* The Secret of revision VERSION with STATUS, applied. */
+static void write_record(struct rel *x, const cJSON *release)
+{
+    cJSON *secret = appstore_helm_secret(release);
+    char *body = secret ? cJSON_PrintUnformatted(secret) : NULL;
+    char path[512];
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets/%s", x->ns,
+             text_at(secret, "metadata.name"));
+    cJSON_Delete(secret);
+    if (!body) {
+        fail_run(x, "out of memory");
+        return;
+    }
+    call(x, "PATCH", path, FIELD_MANAGER, APPLY_TYPE, body, strlen(body));
+    free(body);
+}
+
+static void step(struct rel *x)
+{
+    char path[1024];
+    switch (x->phase) {
+    case P_NS_GET:
+        snprintf(path, sizeof(path), "/api/v1/namespaces/%s", x->ns);
+        call(x, "GET", path, NULL, NULL, NULL, 0);
+        return;
+    case P_NS_CREATE: {
+        char body[200];
+        int n = snprintf(body, sizeof(body),
+                         "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+                         "\"metadata\":{\"name\":\"%s\"}}",
+                         x->ns);
+        call(x, "POST", "/api/v1/namespaces", NULL, "application/json", body,
+             (size_t)n);
+        return;
+    }
+    case P_LIST: {
+        char q[400];
+        snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets", x->ns);
+        snprintf(q, sizeof(q), "labelSelector=owner%%3Dhelm%%2Cname%%3D%s",
+                 x->name);
+        call(x, "GET", path, q, NULL, NULL, 0);
+        return;
+    }
+    case P_DISCOVER:
+        if (x->i == x->n_gvs) {
+            next_phase(x, x->deleting ? P_PRUNE : P_APPLY);
+            return;
+        }
+        snprintf(path, sizeof(path), "%s%s",
+                 strchr(x->gvs[x->i], '/') ? "/apis/" : "/api/", x->gvs[x->i]);
+        call(x, "GET", path, NULL, NULL, NULL, 0);
+        return;
+    case P_APPLY: {
+        if (x->i == x->want.n) {
+            next_phase(x, P_PRUNE);
+            return;
+        }
+        const struct appstore_doc *d = &x->want.v[x->i];
+        if (resource_path(x, d, path, sizeof(path)) < 0) {
+            char m[400];
+            snprintf(m, sizeof(m), "%s: the member serves no kind %s in %s",
+                     d->source, d->kind, d->api_version);
+            fail_run(x, m);
+            return;
+        }
+        call(x, "PATCH", path, FIELD_MANAGER, APPLY_TYPE, d->text, d->len);
+        return;
+    }
+    case P_PRUNE:
+        /* what the last revision made and this one does not (all of it
+         * when uninstalling); kinds the member no longer serves are gone */
+        while (x->i < x->had.n &&
+               ((!x->deleting &&
+                 appstore_manifest_has(&x->want, &x->had.v[x->i])) ||
+                resource_path(x, &x->had.v[x->i], path, sizeof(path)) < 0))
+            x->i++;
+        if (x->i == x->had.n) {
+            next_phase(x, x->deleting ? P_FORGET : P_WRITE);
+            return;
+        }
+        call(x, "DELETE", path, NULL, NULL, NULL, 0);
+        return;
+    case P_WRITE: {
+        char now[40];
+        appstore_now_rfc3339(now);
+        size_t len;
+        char *manifest = appstore_manifest_text(&x->want, &len);
+        struct appstore_helm_info in = {
+            .name = x->name,
+            .ns = x->ns,
+            .version = x->version + 1,
+            .status = "deployed",
+            .first_deployed =
+                x->last ? text_at(x->last, "info.first_deployed") : now,
+            .last_deployed = now,
+            .description = x->last ? "Upgrade complete" : "Install complete",
+            .chart = x->chart,
+            .templates = &x->templates,
+            .manifest = manifest ? manifest : "",
+        };
+        cJSON *rel = manifest ? appstore_helm_release(&in) : NULL;
+        free(manifest);
+        if (!rel) {
+            fail_run(x, "out of memory");
+            return;
+        }
+        write_record(x, rel);
+        cJSON_Delete(rel);
+        return;
+    }
+    case P_SUPERSEDE:
+        if (!x->last ||
+            strcmp(text_at(x->last, "info.status"), "deployed") != 0) {
+            next_phase(x, P_DONE);
+            return;
+        }
+        fg_json_set(cJSON_GetObjectItem(x->last, "info"), "status",
+                    cJSON_CreateString("superseded"));
+        write_record(x, x->last);
+        return;
+    case P_FORGET: {
+        const cJSON *names = x->secrets;
+        if (x->i >= (size_t)cJSON_GetArraySize(names)) {
+            next_phase(x, P_DONE);
+            return;
+        }
+        snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets/%s", x->ns,
+                 cJSON_GetStringValue(cJSON_GetArrayItem(names, (int)x->i)));
+        call(x, "DELETE", path, NULL, NULL, NULL, 0);
+        return;
+    }
+    case P_DONE:
+        if (!x->deleting) {
+            x->version++;
+            set_status(x, "active", NULL, NULL, 1);
+        }
+        run_done(x);
+        return;
+    }
+}
+
+static void handle(struct rel *x, int status, const char *body,
+                   const char *message)
+{
+    char m[512];
+    answer_message(status, body, message, m, sizeof(m));
+    if (status == 0 || status == 502 || status == 503 || status == 504) {
+        wait_member(x, m);
+        return;
+    }
+    int ok = status >= 200 && status < 300;
+    switch (x->phase) {
+    case P_NS_GET:
+        if (status == 404) {
+            next_phase(x, P_NS_CREATE);
+            return;
+        }
+        if (ok) {
+            next_phase(x, P_LIST);
+            return;
+        }
+        break;
+    case P_NS_CREATE:
+        if (ok || status == 409) {
+            next_phase(x, P_LIST);
+            return;
+        }
+        break;
+    case P_LIST:
+        if (ok || (x->deleting && status == 404)) {
+            if (ok)
+                read_secrets(x, body);
+            next_phase(x, P_DISCOVER);
+            return;
+        }
+        break;
+    case P_DISCOVER:
+        if (ok) {
+            cJSON *list = cJSON_Parse(body);
+            if (!x->discovery)
+                x->discovery = cJSON_CreateObject();
+            if (list)
+                cJSON_AddItemToObject(x->discovery, x->gvs[x->i], list);
+        }
+        if (ok || status == 404) { /* a kind the member does not serve */
+            x->i++;
+            step(x);
+            return;
+        }
+        break;
+    case P_APPLY:
+    case P_PRUNE:
+    case P_FORGET:
+        if (ok || (x->phase != P_APPLY && status == 404)) {
+            x->i++;
+            step(x);
+            return;
+        }
+        break;
+    case P_WRITE:
+        if (ok) {
+            next_phase(x, P_SUPERSEDE);
+            return;
+        }
+        break;
+    case P_SUPERSEDE:
+        if (ok) {
+            next_phase(x, P_DONE);
+            return;
+        }
+        break;
+    case P_DONE:
+        break;
+    }
+    if (x->deleting) {
+        /* the release is gone: nothing to show a failure on */
+        x->r->a->host->log(x->r->a->host, FG_LOG_WARN,
+                           "appstore: uninstalling %s from %s: %s", x->name,
+                           x->cluster, m);
+        run_done(x);
+        return;
+    }
+    fail_run(x, m);
+}
+
+/* The answer lives in the call: it is freed once the next step began. */
+static void answered(void *arg, int status, const char *body, size_t len,
+                     const char *message)
+{
+    (void)len;
+    struct rel *x = arg;
+    struct appstore_call *c = x->call;
+    x->call = NULL;
+    handle(x, status, body, message);
+    appstore_call_free(c);
+}
+
+/* ---- the controller ---------------------------------------------------- */
+
+static struct rel *rel_of(struct appstore_releases *r, const char *name)
+{
+    for (struct rel *x = r->rels; x; x = x->next)
+        if (strcmp(x->name, name) == 0)
+            return x;
+    struct rel *x = calloc(1, sizeof(*x));
+    if (!x || !(x->name = strdup(name)) ||
+        !(x->timer = r->a->host->timer_new(r->a->host, run, x))) {
+        if (x)
+            free(x->name);
+        free(x);
+        return NULL;
+    }
+    x->r = r;
+    x->next = r->rels;
+    r->rels = x;
+    return x;
+}
+
+/* Whether OBJ asks for a run: a generation not yet settled. */
+static int unsettled(const cJSON *obj)
+{
+    const cJSON *gen = fg_json_path(obj, "metadata.generation");
+    const cJSON *seen = fg_json_path(obj, "status.observedGeneration");
+    return !cJSON_IsNumber(seen) || !cJSON_IsNumber(gen) ||
+           seen->valuedouble != gen->valuedouble;
+}
+
+static void changed(void *arg, const struct fg_object_kind *k,
+                    enum fg_object_event ev, const cJSON *obj)
+{
+    (void)k;
+    struct appstore_releases *r = arg;
+    const char *name = text_at(obj, "metadata.name");
+    if (ev != FG_OBJECT_DELETED && !unsettled(obj))
+        return;
+    struct rel *x = rel_of(r, name);
+    const cJSON *gen = fg_json_path(obj, "metadata.generation");
+    const cJSON *was = x ? fg_json_path(x->obj, "metadata.generation") : NULL;
+    if (!x) {
+        r->a->host->log(r->a->host, FG_LOG_ERROR,
+                        "appstore: release %s: out of memory", name);
+        return;
+    }
+    if (ev == FG_OBJECT_DELETED) {
+        /* uninstall what the release made, from the member's records */
+        if (x->running) {
+            run_reset(x);
+            x->running = 0;
+        }
+        x->deleting = 1;
+        x->again = 0;
+        cJSON_Delete(x->obj);
+        x->obj = cJSON_Duplicate(obj, 1);
+        x->backoff_ms = 0;
+    } else if ((x->running || x->backoff_ms) && cJSON_IsNumber(gen) &&
+               cJSON_IsNumber(was) && gen->valuedouble == was->valuedouble) {
+        return; /* the run's own status, or a retry already armed */
+    } else if (x->running) {
+        x->again = 1; /* a new generation: run again after this run */
+        return;
+    }
+    r->a->host->timer_arm(x->timer, 0);
+}
+
+static int each_unsettled(void *arg, const cJSON *obj)
+{
+    if (unsettled(obj))
+        changed(arg, NULL, FG_OBJECT_MODIFIED, obj);
+    return 0;
+}
+
+struct appstore_releases *appstore_releases_new(struct appstore *a)
+{
+    struct appstore_releases *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->a = a;
+    a->catalog.releases = (struct fg_object_hooks){admit, changed, r};
+    fg_objects_each(a->catalog.objects, kind(APPSTORE_RELEASES), each_unsettled,
+                    r);
+    return r;
+}
+
+void appstore_releases_free(struct appstore_releases *r)
+{
+    if (!r)
+        return;
+    r->a->catalog.releases = (struct fg_object_hooks){0};
+    while (r->rels) {
+        struct rel *x = r->rels;
+        r->rels = x->next;
+        rel_free(x);
+    }
+    free(r);
+}

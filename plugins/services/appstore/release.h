@@ -1,0 +1,26 @@
+/* ApplicationRelease: the app store installs an active ApplicationVersion
+ * into a member cluster (labels kubesphere.io/cluster, kubesphere.io/namespace)
+ * as the user who created the release, recorded by admission in an
+ * annotation no client may set or change. A plain-manifest package (no
+ * template action in templates/) is applied by the host itself with
+ * server-side apply and recorded as Helm's release Secret; upgrades make
+ * the next revision and remove what the old one had and the new one does
+ * not; a deleted release removes what its last revision made. */
+#ifndef APPSTORE_RELEASE_H
+#define APPSTORE_RELEASE_H
+
+#include "appstore.h"
+
+/* the annotation that names the creator: {"user":..,"groups":[..]} */
+#define APPSTORE_CREATOR "app.fedgate.io/creator"
+
+struct appstore_releases;
+
+/** The controller of A's releases: sets the catalog's release hooks and
+ * picks up releases left unfinished by an earlier run. NULL when out of
+ * memory. */
+struct appstore_releases *appstore_releases_new(struct appstore *a);
+/** Stops every member call and timer, and frees. */
+void appstore_releases_free(struct appstore_releases *r);
+
+#endif

@@ -1,0 +1,342 @@
+"""ApplicationRelease end to end on a real host gateway with two mock
+members (m1, m2) and the shipped chain (tokens, rbac): a plain-manifest
+chart (ConfigMap + Deployment + Service) pushed, reviewed to active and
+installed into both members with kubectl as a user who may; its objects on
+each member, Helm's release Secret decoded (base64, base64, gzip, JSON) to
+deployed v1; an upgrade to v2 that supersedes v1 and removes the object the
+new version dropped; kubectl delete removes everything from the member; a
+user without rights in the target namespace gets state failed with the
+member's Forbidden; admission refuses what cannot be installed."""
+import base64
+import gzip
+import json
+import os
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import GatewayTest, mock_member
+from test_appstore_helm import chart_yaml, tgz
+from test_rbac import POLICY as RBAC_POLICY, bind_group, shipped_rules
+
+TOKENS = {
+    "dev": ("dev-token-0123456789abcdef", "app-developers"),
+    "rev": ("rev-token-0123456789abcdef", "app-reviewers"),
+    "ops": ("ops-token-0123456789abcdef", "app-operators"),
+    "nob": ("nob-token-0123456789abcdef", "app-users"),
+}
+RULES = """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: app-developer
+rules:
+- apiGroups: ["application.kubesphere.io"]
+  resources: ["repos"]
+  resourceNames: ["main"]
+  verbs: ["get", "create", "delete"]
+- apiGroups: ["application.kubesphere.io"]
+  resources: ["applicationversions/status"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: ["application.kubesphere.io"]
+  resources: ["*"]
+  verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: app-user
+rules:
+- apiGroups: ["application.kubesphere.io"]
+  resources: ["applicationreleases", "applicationversions", "applications"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: web-installer
+rules:
+- apiGroups: [""]
+  resources: ["namespaces"]
+  verbs: ["get", "create"]
+- apiGroups: ["", "apps"]
+  resources: ["configmaps", "services", "secrets", "deployments"]
+  verbs: ["*"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: app-operators-members
+  annotations:
+    fedgate.io/clusters: "m1,m2"
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: web-installer
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: Group
+  name: app-operators
+"""
+RULES += "".join("---\n" + bind_group(role, group) for role, group in (
+    ("app-developer", "app-developers"),
+    ("app-developer", "app-reviewers"),
+    ("app-user", "app-operators"),
+    ("app-user", "app-users"),
+))
+POLICY = RBAC_POLICY + '[plugin "appstore"]\n'
+CTX = "fedgate.fleet"
+
+CM = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+data:
+  greeting: "%s"
+"""
+DEPLOY = """# the web server
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+"""
+
+
+def web_chart(version, greeting, service=True):
+    deploy = DEPLOY if service else DEPLOY.split("---")[0]
+    return tgz([("web/Chart.yaml", chart_yaml("web", version)),
+                ("web/templates/config.yaml", (CM % greeting).encode()),
+                ("web/templates/web.yaml", deploy.encode()),
+                ("web/templates/NOTES.txt", b"{{ .Release.Name }} is up\n")])
+
+
+def release(name, cluster, version, values=None):
+    spec = {"appID": "main-web", "appVersionID": "main-web-" + version}
+    if values:
+        spec["values"] = values
+    return json.dumps({
+        "apiVersion": "application.kubesphere.io/v2",
+        "kind": "ApplicationRelease",
+        "metadata": {"name": name, "labels": {
+            "kubesphere.io/cluster": cluster,
+            "kubesphere.io/namespace": "web"}},
+        "spec": spec})
+
+
+class AppstoreReleaseTest(GatewayTest):
+    policy = POLICY
+    members = [mock_member("m1", "demo.json"), mock_member("m2", "demo.json")]
+    extra_files = dict(shipped_rules(), **{
+        "rbac/50-apps.yaml": RULES,
+        "tokens.csv": "".join('%s,%s,%d,"%s"\n' % (t, u, 3000 + i, g)
+                              for i, (u, (t, g)) in enumerate(TOKENS.items()))
+    })
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for version, greeting, service in (("0.1.0", "hello", True),
+                                           ("0.2.0", "hi", False)):
+            cls.push(web_chart(version, greeting, service))
+            for step in ("submitted", "passed", "active"):
+                out = cls.kube("rev", "patch", "appver",
+                               "main-web-" + version, "--subresource",
+                               "status", "--type", "merge", "-p",
+                               json.dumps({"status": {"state": step}}))
+                assert out.returncode == 0, out.stderr
+
+    @classmethod
+    def push(cls, data):
+        with tempfile.NamedTemporaryFile(suffix=".tgz") as f:
+            f.write(data)
+            f.flush()
+            out = subprocess.run(
+                ["curl", "-sS", "--cacert", cls.gw.ca, "-u",
+                 "dev:" + TOKENS["dev"][0], "--data-binary", "@" + f.name,
+                 "-o", os.devnull, "-w", "%{http_code}",
+                 cls.gw.base + "/helm/api/main/charts"],
+                capture_output=True, text=True, timeout=30)
+        assert out.stdout == "201", out.stdout + out.stderr
+
+    @classmethod
+    def kube(cls, user, *args, stdin=None, context=CTX):
+        cmd = ["kubectl", "--kubeconfig", cls.gw.kubeconfig, "--context",
+               context, "--request-timeout=20s"]
+        if user:
+            cmd += ["--token", TOKENS[user][0]]
+        return subprocess.run(cmd + list(args), input=stdin,
+                              capture_output=True, text=True, timeout=60)
+
+    def ok(self, user, *args, stdin=None, context=CTX):
+        out = self.kube(user, *args, stdin=stdin, context=context)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return out.stdout
+
+    def member(self, cluster, *args):
+        """kubectl on CLUSTER as the admin (the test's own view)."""
+        return self.kube(None, *args, context=cluster)
+
+    def wait_state(self, name, states, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            rel = json.loads(self.ok("nob", "get", "apprls", name, "-o",
+                                     "json"))
+            status = rel.get("status", {})
+            if status.get("state") in states and \
+                    status.get("observedGeneration") == \
+                    rel["metadata"]["generation"]:
+                return rel
+            if time.monotonic() > deadline:
+                self.fail("%s: %s, not %s" % (name, status, states))
+            time.sleep(0.2)
+
+    def record(self, cluster, name, version):
+        out = self.member(cluster, "get", "secret", "-n", "web",
+                          "sh.helm.release.v1.%s.v%d" % (name, version),
+                          "-o", "json")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        secret = json.loads(out.stdout)
+        self.assertEqual(secret["type"], "helm.sh/release.v1")
+        data = base64.b64decode(base64.b64decode(secret["data"]["release"]))
+        return secret["metadata"]["labels"], json.loads(gzip.decompress(data))
+
+    def test_install_upgrade_delete_in_two_members(self):
+        for cluster in ("m1", "m2"):
+            name = "web-" + cluster
+            self.assertIn("created", self.ok(
+                "ops", "create", "-f", "-",
+                stdin=release(name, cluster, "0.1.0")))
+            rel = self.wait_state(name, ("active",))
+            creator = json.loads(rel["metadata"]["annotations"][
+                "app.fedgate.io/creator"])
+            self.assertEqual(creator["user"], "ops")
+            self.assertIn("app-operators", creator["groups"])
+            self.assertEqual(rel["spec"]["appType"], "yaml")
+            for kind, obj in (("configmap", "web-config"),
+                              ("deployment", "web"), ("service", "web")):
+                out = self.member(cluster, "get", kind, obj, "-n", "web")
+                self.assertEqual(out.returncode, 0, out.stderr)
+            labels, rec = self.record(cluster, name, 1)
+            self.assertEqual(labels, {"name": name, "owner": "helm",
+                                      "status": "deployed", "version": "1"})
+            self.assertEqual((rec["name"], rec["namespace"], rec["version"],
+                              rec["info"]["status"]),
+                             (name, "web", 1, "deployed"))
+            self.assertEqual(rec["chart"]["metadata"]["version"], "0.1.0")
+            self.assertIn("# Source: web/templates/web.yaml", rec["manifest"])
+            self.assertNotIn("NOTES", rec["manifest"])
+        table = self.ok("ops", "get", "apprls")
+        self.assertEqual(table.splitlines()[0].split(),
+                         ["NAME", "CLUSTER", "NAMESPACE", "APPVERSION",
+                          "STATUS", "AGE"])
+        self.assertEqual(table.splitlines()[1].split()[:5],
+                         ["web-m1", "m1", "web", "main-web-0.1.0", "active"])
+        # upgrade m1: v2 deployed, v1 superseded, the Service gone
+        self.ok("ops", "patch", "apprls", "web-m1", "--type", "merge", "-p",
+                '{"spec":{"appVersionID":"main-web-0.2.0"}}')
+        rel = self.wait_state("web-m1", ("active",))
+        self.assertEqual(rel["status"]["version"], 2)
+        labels, rec = self.record("m1", "web-m1", 2)
+        self.assertEqual((labels["status"], rec["info"]["status"],
+                          rec["chart"]["metadata"]["version"]),
+                         ("deployed", "deployed", "0.2.0"))
+        labels, rec = self.record("m1", "web-m1", 1)
+        self.assertEqual((labels["status"], rec["info"]["status"]),
+                         ("superseded", "superseded"))
+        out = self.member("m1", "get", "service", "web", "-n", "web")
+        self.assertIn("NotFound", out.stderr)
+        self.assertEqual(self.member(
+            "m1", "get", "configmap", "web-config", "-n", "web", "-o",
+            "jsonpath={.data.greeting}").stdout, "hi")
+        # m2 was not touched
+        self.assertEqual(self.member("m2", "get", "service", "web", "-n",
+                                     "web").returncode, 0)
+        # delete: every object of the last revision and the records go
+        for cluster in ("m1", "m2"):
+            self.ok("ops", "delete", "apprls", "web-" + cluster)
+            deadline = time.monotonic() + 30
+            while True:
+                left = self.member(cluster, "get", "configmap,deployment,"
+                                   "service,secret", "-n", "web", "-o",
+                                   "name").stdout.split()
+                left = [o for o in left if "web" in o]
+                if not left:
+                    break
+                self.assertLess(time.monotonic(), deadline, left)
+                time.sleep(0.2)
+
+    def test_without_rights_in_the_namespace_it_fails(self):
+        self.assertIn("created", self.ok(
+            "nob", "create", "-f", "-",
+            stdin=release("web-nob", "m1", "0.1.0")))
+        rel = self.wait_state("web-nob", ("failed",))
+        self.assertIn("forbidden", rel["status"]["message"])
+        self.assertIn('"nob"', rel["status"]["message"])
+        self.ok("nob", "delete", "apprls", "web-nob")
+
+    def test_admission(self):
+        cases = (
+            ("values for a plain package",
+             release("web-a", "m1", "0.1.0", values="replicas: 2\n"),
+             "plain-manifest package"),
+            ("no such version", release("web-b", "m1", "9.9.9"),
+             "Not found"),
+            ("no cluster label",
+             release("web-c", "m1", "0.1.0").replace(
+                 '"kubesphere.io/cluster": "m1", ', ""),
+             "kubesphere.io/cluster"),
+            ("a namespace that is no DNS label",
+             release("web-d", "m1", "0.1.0").replace('"web"}', '"Web_1"}'),
+             "kubesphere.io/namespace"),
+            ("a creator set by the client",
+             release("web-e", "m1", "0.1.0").replace(
+                 '"labels"', '"annotations": {"app.fedgate.io/creator": '
+                 '"{\\"user\\":\\"admin\\"}"}, "labels"'),
+             "set by the server"),
+        )
+        for what, body, message in cases:
+            out = self.kube("ops", "create", "-f", "-", stdin=body)
+            self.assertNotEqual(out.returncode, 0, what)
+            self.assertIn(message, out.stderr, what)
+        # a version that is not active
+        self.push(web_chart("0.3.0", "hey"))
+        out = self.kube("ops", "create", "-f", "-",
+                        stdin=release("web-f", "m1", "0.3.0"))
+        self.assertIn("only an active version", out.stderr)
+        # the creator cannot be changed afterwards
+        self.ok("nob", "create", "-f", "-",
+                stdin=release("web-g", "m2", "0.1.0"))
+        out = self.kube("nob", "annotate", "apprls", "web-g", "--overwrite",
+                        'app.fedgate.io/creator={"user":"admin"}')
+        self.assertIn("immutable", out.stderr)
+        out = self.kube("nob", "label", "apprls", "web-g", "--overwrite",
+                        "kubesphere.io/cluster=m1")
+        self.assertIn("immutable", out.stderr)
+        self.wait_state("web-g", ("failed",))
+        self.ok("nob", "delete", "apprls", "web-g")
+
+
+if __name__ == "__main__":
+    unittest.main()
