@@ -18,6 +18,23 @@
 extern "C" {
 #endif
 
+/* ---- growing text ---------------------------------------------------- */
+
+/** Text built by appending (a YAML or JSON document, a log line): BUF is
+ * NUL-terminated after every append. An append that cannot grow it sets
+ * OOM and every later one does nothing: check OOM once at the end (the
+ * text is then incomplete) and free BUF either way. Zero-initialise. */
+struct fg_buf {
+    char *buf;
+    size_t len, cap;
+    int oom;
+};
+
+/** Appends N bytes of S to B. */
+void fg_buf_put(struct fg_buf *b, const void *s, size_t n);
+/** Appends the string S to B. */
+void fg_buf_puts(struct fg_buf *b, const char *s);
+
 /* ---- JSON strings ---------------------------------------------------- */
 
 /** Writes S (N bytes) as a JSON string literal, quotes included, into OUT:
