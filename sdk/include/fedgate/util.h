@@ -30,6 +30,9 @@ struct fg_buf {
     int oom;
 };
 
+/** Room for N more bytes and a NUL after B->len (to write in place, then
+ * add to B->len): 0, or -1 when B cannot grow (OOM is set). */
+int fg_buf_reserve(struct fg_buf *b, size_t n);
 /** Appends N bytes of S to B. */
 void fg_buf_put(struct fg_buf *b, const void *s, size_t n);
 /** Appends the string S to B. */
