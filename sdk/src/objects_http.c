@@ -724,9 +724,12 @@ void fg_objects_end(struct fg_objects_stream *st)
         const cJSON *o = current(st);
         if (o)
             send_json(st, 200, o);
-    } else if (strcmp(verb, "list") == 0 && !one) {
+    } else if (strcmp(verb, "list") == 0) {
+        /* with a name: kube-apiserver's RequestInfo names the object of a
+         * fieldSelector=metadata.name=X (kubectl delete --wait lists so);
+         * the selector itself filters */
         list(st);
-    } else if (strcmp(verb, "watch") == 0 && !one) {
+    } else if (strcmp(verb, "watch") == 0) {
         watch(st);
     } else if (strcmp(verb, "create") == 0 && !one && !*info->subresource) {
         create(st);

@@ -273,19 +273,20 @@ class AppstoreReleaseTest(GatewayTest):
         # m2 was not touched
         self.assertEqual(self.member("m2", "get", "service", "web", "-n",
                                      "web").returncode, 0)
-        # delete: every object of the last revision and the records go
+        # delete: the finalizer holds the release until every object of the
+        # last revision and every record are gone (kubectl waits for it)
         for cluster in ("m1", "m2"):
-            self.ok("ops", "delete", "apprls", "web-" + cluster)
-            deadline = time.monotonic() + 30
-            while True:
-                left = self.member(cluster, "get", "configmap,deployment,"
-                                   "service,secret", "-n", "web", "-o",
-                                   "name").stdout.split()
-                left = [o for o in left if "web" in o]
-                if not left:
-                    break
-                self.assertLess(time.monotonic(), deadline, left)
-                time.sleep(0.2)
+            rel = json.loads(self.ok("ops", "get", "apprls", "web-" + cluster,
+                                     "-o", "json"))
+            self.assertEqual(rel["metadata"]["finalizers"],
+                             ["app.fedgate.io/uninstall"])
+            self.ok("ops", "delete", "apprls", "web-" + cluster,
+                    "--timeout=30s")
+            left = self.member(cluster, "get", "configmap,deployment,service,"
+                               "secret", "-n", "web", "-o", "name").stdout
+            self.assertEqual([o for o in left.split() if "web" in o], [])
+            out = self.kube("ops", "get", "apprls", "web-" + cluster)
+            self.assertIn("NotFound", out.stderr)
 
     def test_without_rights_in_the_namespace_it_fails(self):
         self.assertIn("created", self.ok(

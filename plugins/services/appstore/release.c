@@ -29,6 +29,8 @@
 /* retries while the member is unreachable: 1 s doubling to this */
 #define MAX_BACKOFF_MS 30000
 #define WAITING "waiting for the member cluster"
+/* holds a deleted release until what it made is gone from the member */
+#define FINALIZER "app.fedgate.io/uninstall"
 
 enum phase {
     P_NS_GET,
@@ -213,6 +215,29 @@ static int check_version(struct appstore_releases *r, cJSON *obj, char *err,
     return 0;
 }
 
+/* Adds (ON) or removes the app store's finalizer in META. */
+static void set_finalizer(cJSON *meta, int on)
+{
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(meta, "finalizers");
+    if (!cJSON_IsArray(list)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "finalizers");
+        list = cJSON_AddArrayToObject(meta, "finalizers");
+    }
+    for (int i = cJSON_GetArraySize(list) - 1; i >= 0; i--)
+        if (strcmp(cJSON_GetStringValue(cJSON_GetArrayItem(list, i))
+                       ? cJSON_GetArrayItem(list, i)->valuestring
+                       : "",
+                   FINALIZER) == 0) {
+            if (on)
+                return;
+            cJSON_DeleteItemFromArray(list, i);
+        }
+    if (on)
+        cJSON_AddItemToArray(list, cJSON_CreateString(FINALIZER));
+    else if (cJSON_GetArraySize(list) == 0)
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "finalizers");
+}
+
 static cJSON *creator(const struct fg_identity *who)
 {
     cJSON *c = cJSON_CreateObject();
@@ -282,6 +307,8 @@ static int admit(void *arg, const struct fg_object_kind *k,
         cJSON *st = cJSON_AddObjectToObject(obj, "status");
         cJSON_AddStringToObject(st, "state", "creating");
     }
+    if (!fg_json_path(obj, "metadata.deletionTimestamp"))
+        set_finalizer(meta, 1);
     return 0;
 }
 
@@ -293,7 +320,7 @@ static void set_status(struct rel *x, const char *state, const char *reason,
     struct appstore *a = x->r->a;
     const cJSON *cur = fg_objects_get(a->catalog.objects,
                                       kind(APPSTORE_RELEASES), NULL, x->name);
-    if (!cur || x->deleting)
+    if (!cur)
         return;
     cJSON *o = cJSON_Duplicate(cur, 1);
     cJSON *st = cJSON_CreateObject();
@@ -472,18 +499,16 @@ static void run(void *arg)
         x->again = 1;
         return;
     }
-    if (!x->deleting) {
-        const cJSON *cur = fg_objects_get(
-            a->catalog.objects, kind(APPSTORE_RELEASES), NULL, x->name);
-        if (!cur) {
-            forget(x);
-            return;
-        }
-        if (!unsettled(cur))
-            return; /* settled since it was asked for */
-        cJSON_Delete(x->obj);
-        x->obj = cJSON_Duplicate(cur, 1);
+    const cJSON *cur = fg_objects_get(a->catalog.objects,
+                                      kind(APPSTORE_RELEASES), NULL, x->name);
+    if (!cur) {
+        forget(x);
+        return;
     }
+    if (!x->deleting && !unsettled(cur))
+        return; /* settled since it was asked for */
+    cJSON_Delete(x->obj);
+    x->obj = cJSON_Duplicate(cur, 1);
     x->running = 1;
     x->cluster = text_at(x->obj, "metadata.labels.kubesphere\\.io/cluster");
     x->ns = text_at(x->obj, "metadata.labels.kubesphere\\.io/namespace");
@@ -521,11 +546,30 @@ static void run(void *arg)
                    NULL, NULL, 0);
     } else {
         x->phase = P_LIST;
+        set_status(x, "deleting", NULL, NULL, 0);
     }
     step(x);
 }
 
 /* ---- the steps --------------------------------------------------------- */
+
+/* Uninstalled: the release may go (fg_objects_put removes it once its
+ * finalizers are all gone). */
+static void release_finalizer(struct rel *x)
+{
+    struct appstore *a = x->r->a;
+    const cJSON *cur = fg_objects_get(a->catalog.objects,
+                                      kind(APPSTORE_RELEASES), NULL, x->name);
+    if (!cur)
+        return;
+    cJSON *o = cJSON_Duplicate(cur, 1);
+    char err[256];
+    set_finalizer(cJSON_GetObjectItemCaseSensitive(o, "metadata"), 0);
+    if (fg_objects_put(a->catalog.objects, kind(APPSTORE_RELEASES), o, err,
+                       sizeof(err)) != 0)
+        a->host->log(a->host, FG_LOG_WARN, "appstore: release %s: %s", x->name,
+                     err);
+}
 
 /* The resource of D from discovery: its path on the member into OUT. */
 static int resource_path(struct rel *x, const struct appstore_doc *d, char *out,
@@ -734,6 +778,8 @@ static void step(struct rel *x)
         if (!x->deleting) {
             x->version++;
             set_status(x, "active", NULL, NULL, 1);
+        } else {
+            release_finalizer(x);
         }
         run_done(x);
         return;
@@ -813,12 +859,25 @@ static void handle(struct rel *x, int status, const char *body,
     case P_DONE:
         break;
     }
-    if (x->deleting) {
-        /* the release is gone: nothing to show a failure on */
+    if (x->deleting && status == 403 &&
+        !fg_json_path(x->obj, "status.version")) {
+        /* no revision was ever recorded and the creator may not even
+         * look: nothing to uninstall that the creator could name */
         x->r->a->host->log(x->r->a->host, FG_LOG_WARN,
-                           "appstore: uninstalling %s from %s: %s", x->name,
-                           x->cluster, m);
+                           "appstore: release %s: deleted without uninstall "
+                           "(none was installed): %s",
+                           x->name, m);
+        release_finalizer(x);
         run_done(x);
+        return;
+    }
+    if (x->deleting) {
+        /* the finalizer stays: the release shows why it cannot go (a
+         * user may still remove the finalizer, as in Kubernetes) */
+        char why[600];
+        snprintf(why, sizeof(why), "uninstall: %s", m);
+        x->again = 0;
+        fail_run(x, why);
         return;
     }
     fail_run(x, m);
@@ -872,7 +931,18 @@ static void changed(void *arg, const struct fg_object_kind *k,
     (void)k;
     struct appstore_releases *r = arg;
     const char *name = text_at(obj, "metadata.name");
-    if (ev != FG_OBJECT_DELETED && !unsettled(obj))
+    if (ev == FG_OBJECT_DELETED) {
+        /* its finalizer went: the uninstall that removed it ends itself;
+         * one removed by a user leaves the member as it is */
+        for (struct rel *x = r->rels; x; x = x->next)
+            if (strcmp(x->name, name) == 0 && !x->running) {
+                forget(x);
+                break;
+            }
+        return;
+    }
+    int deleting = fg_json_path(obj, "metadata.deletionTimestamp") != NULL;
+    if (!deleting && !unsettled(obj))
         return;
     struct rel *x = rel_of(r, name);
     const cJSON *gen = fg_json_path(obj, "metadata.generation");
@@ -882,16 +952,16 @@ static void changed(void *arg, const struct fg_object_kind *k,
                         "appstore: release %s: out of memory", name);
         return;
     }
-    if (ev == FG_OBJECT_DELETED) {
+    if (deleting) {
         /* uninstall what the release made, from the member's records */
+        if (x->deleting)
+            return; /* under way */
         if (x->running) {
             run_reset(x);
             x->running = 0;
         }
         x->deleting = 1;
         x->again = 0;
-        cJSON_Delete(x->obj);
-        x->obj = cJSON_Duplicate(obj, 1);
         x->backoff_ms = 0;
     } else if ((x->running || x->backoff_ms) && cJSON_IsNumber(gen) &&
                cJSON_IsNumber(was) && gen->valuedouble == was->valuedouble) {
@@ -905,7 +975,7 @@ static void changed(void *arg, const struct fg_object_kind *k,
 
 static int each_unsettled(void *arg, const cJSON *obj)
 {
-    if (unsettled(obj))
+    if (unsettled(obj) || fg_json_path(obj, "metadata.deletionTimestamp"))
         changed(arg, NULL, FG_OBJECT_MODIFIED, obj);
     return 0;
 }
