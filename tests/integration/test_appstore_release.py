@@ -16,7 +16,7 @@ import tempfile
 import time
 import unittest
 
-from harness import GatewayTest, mock_member
+from harness import GatewayTest, free_port, mock_member
 from test_appstore_helm import chart_yaml, tgz
 from test_rbac import POLICY as RBAC_POLICY, bind_group, shipped_rules
 
@@ -69,7 +69,7 @@ kind: ClusterRoleBinding
 metadata:
   name: app-operators-members
   annotations:
-    fedgate.io/clusters: "m1,m2"
+    fedgate.io/clusters: "m1,m2,gone"
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: ClusterRole
@@ -145,11 +145,19 @@ def release(name, cluster, version, values=None):
         "spec": spec})
 
 
+# a direct member that nothing answers for: every call is a 503
+GONE = ('[member "gone"]\ndriver = direct\nserver = https://127.0.0.1:%d\n'
+        'ca_file = /etc/ssl/certs/ca-certificates.crt\n'
+        'token_file = gone.token\nconnect_timeout = 1s\n')
+
+
 class AppstoreReleaseTest(GatewayTest):
     policy = POLICY
-    members = [mock_member("m1", "demo.json"), mock_member("m2", "demo.json")]
+    members = [mock_member("m1", "demo.json"), mock_member("m2", "demo.json"),
+               GONE % free_port()]
     extra_files = dict(shipped_rules(), **{
         "rbac/50-apps.yaml": RULES,
+        "gone.token": "gone-token\n",
         "tokens.csv": "".join('%s,%s,%d,"%s"\n' % (t, u, 3000 + i, g)
                               for i, (u, (t, g)) in enumerate(TOKENS.items()))
     })
@@ -296,6 +304,35 @@ class AppstoreReleaseTest(GatewayTest):
         self.assertIn("forbidden", rel["status"]["message"])
         self.assertIn('"nob"', rel["status"]["message"])
         self.ok("nob", "delete", "apprls", "web-nob")
+
+    def test_an_unreachable_member_is_waited_for(self):
+        self.ok("ops", "create", "-f", "-",
+                stdin=release("web-gone", "gone", "0.1.0"))
+        deadline = time.monotonic() + 30
+        seen = set()
+        while len(seen) < 2:  # it keeps trying, each try a new updatedAt
+            status = json.loads(self.ok("ops", "get", "apprls", "web-gone",
+                                        "-o", "json")).get("status", {})
+            if status.get("reason") == "waiting for the member cluster":
+                self.assertEqual(status["state"], "creating")
+                self.assertNotIn("observedGeneration", status)
+                seen.add(status["updatedAt"])
+            self.assertLess(time.monotonic(), deadline, status)
+            time.sleep(0.3)
+        # the uninstall waits as well; a user may drop the finalizer
+        self.ok("ops", "delete", "apprls", "web-gone", "--wait=false")
+        deadline = time.monotonic() + 30
+        while True:
+            status = json.loads(self.ok("ops", "get", "apprls", "web-gone",
+                                        "-o", "json"))["status"]
+            if status["state"] == "deleting" and status.get("reason"):
+                break
+            self.assertLess(time.monotonic(), deadline, status)
+            time.sleep(0.3)
+        self.ok("ops", "patch", "apprls", "web-gone", "--type", "merge",
+                "-p", '{"metadata":{"finalizers":null}}')
+        out = self.kube("ops", "get", "apprls", "web-gone")
+        self.assertIn("NotFound", out.stderr)
 
     def test_admission(self):
         cases = (
