@@ -331,8 +331,13 @@ static void set_status(struct rel *x, const char *state, const char *reason,
         cJSON_AddStringToObject(st, "reason", reason);
     if (message && *message)
         cJSON_AddStringToObject(st, "message", message);
+    /* the revision on the member: this run's, else the last one known
+     * (a run that failed before reading the member's records) */
+    const cJSON *had = fg_json_path(cur, "status.version");
     if (x->version)
         cJSON_AddNumberToObject(st, "version", x->version);
+    else if (cJSON_IsNumber(had))
+        cJSON_AddNumberToObject(st, "version", had->valuedouble);
     cJSON_AddStringToObject(st, "updatedAt", now);
     const cJSON *gen = fg_json_path(x->obj, "metadata.generation");
     const cJSON *seen = fg_json_path(cur, "status.observedGeneration");
