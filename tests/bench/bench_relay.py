@@ -248,7 +248,9 @@ class Peer(System):
                                        up=upstream.port, ca=up_ca))
             cmd = ["haproxy", "-db", "-f", conf]
         else:
-            cmd = ["nghttpx", "--workers=1", "--no-ocsp",
+            # --conf: Debian's /etc/nghttpx/nghttpx.conf adds a frontend on
+            # port 3000, which a second run at the same time cannot bind
+            cmd = ["nghttpx", "--conf=/dev/null", "--workers=1", "--no-ocsp",
                    "--frontend=127.0.0.1,%d" % self.port,
                    "--backend=127.0.0.1,%d;;proto=h2;tls" % upstream.port,
                    "--cacert=" + up_ca, "--backend-tls-sni-field=localhost",
