@@ -207,7 +207,8 @@ class AppstoreCatalogTest(GatewayTest):
                          "application.kubesphere.io", "--no-headers")
         self.assertEqual(sorted(line.split()[0] for line in
                                 groups.splitlines()),
-                         ["applications", "applicationversions", "categories"])
+                         ["applications", "applicationversions", "categories",
+                          "repos"])
 
 
 if __name__ == "__main__":

@@ -58,8 +58,6 @@ struct cJSON *appstore_chart_read(const void *data, size_t len,
                                   const struct appstore_limits *lim, char *err,
                                   size_t err_len);
 
-#endif
-
 /* ---- the repository store (store.c) ------------------------------------ */
 
 struct fg_host;
@@ -133,6 +131,12 @@ void *appstore_store_blob(struct appstore_store *s, const char *hex,
 void appstore_now_rfc3339(char out[40]);
 /** The hex SHA-256 of DATA into OUT. */
 void appstore_sha256_hex(const void *data, size_t len, char out[65]);
+/** Makes PATH and its parents (mode 0700). 0, or -1 with ERR. */
+int appstore_mkdir_p(const char *path, char *err, size_t len);
+/** Writes DATA (N bytes) as DIR/NAME atomically (a temporary file, fsync,
+ * rename). 0, or -1 with ERR. */
+int appstore_write_atomic(const char *dir, const char *name, const void *data,
+                          size_t n, char *err, size_t len);
 
 /* ---- index.yaml (index.c) ----------------------------------------------- */
 
@@ -209,6 +213,7 @@ struct appstore {
     struct appstore_catalog catalog; /* catalog.h */
     struct appstore_limits limits;
     uint64_t max_body; /* the upload request body (chart, prov, framing) */
+    struct appstore_repos *repos; /* Repo objects' syncs (repo.h) */
 };
 
 /* ---- the catalog's view of the charts (mirror.c) ------------------------ */
@@ -219,6 +224,16 @@ struct appstore {
 int appstore_mirror_version(struct appstore_catalog *c, const char *repo,
                             const struct appstore_version *v, char *err,
                             size_t err_len);
+/** V of the external repository REPO (a Repo object, repo.h) as the
+ * catalog's Application and ApplicationVersion, active at once (whoever
+ * made the Repo vouched for it), pulled from PULL_URL. 0, or -1 with ERR. */
+int appstore_mirror_external(struct appstore_catalog *c, const char *repo,
+                             const struct appstore_version *v,
+                             const char *pull_url, char *err, size_t err_len);
+/** The object name REPO-CHART[-VERSION] (RFC 1123: lower case, other
+ * characters '-') into OUT. 0, or -1 when none can be made. */
+int appstore_object_name(char *out, size_t cap, const char *repo,
+                         const char *chart, const char *version);
 /** V of REPO left the repository: its ApplicationVersion goes. */
 void appstore_mirror_remove(struct appstore_catalog *c, const char *repo,
                             const struct appstore_version *v);
@@ -247,3 +262,5 @@ struct cJSON *appstore_prov_read(const void *data, size_t len, char digest[65],
  * archive's hex SHA-256 is CHART_DIGEST; else -1 with ERR. */
 int appstore_prov_check(const void *data, size_t len, const struct cJSON *chart,
                         const char *chart_digest, char *err, size_t err_len);
+
+#endif

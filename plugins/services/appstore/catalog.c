@@ -3,6 +3,7 @@
  * kubectl; this file only says yes or no and fills what the service owns:
  * initial states, who moved a review and when. */
 #include "catalog.h"
+#include "repo.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,6 +47,8 @@ const struct fg_object_kind appstore_catalog_kinds[] = {
     [APPSTORE_VERSIONS] = {APPSTORE_GROUP, APPSTORE_VERSION,
                            "applicationversions", "ApplicationVersion", 0,
                            version_columns, 0, NULL},
+    [APPSTORE_REPOS] = {APPSTORE_GROUP, APPSTORE_VERSION, "repos", "Repo", 0,
+                        appstore_repo_columns, 0, appstore_repo_schema},
     {NULL, NULL, NULL, NULL, 0, NULL, 0, NULL},
 };
 
@@ -60,6 +63,8 @@ const struct fg_service_resource appstore_catalog_resources[] = {
      WRITES, "appver", NULL},
     {"applicationversions/status", "", "ApplicationVersion", 0,
      "get update patch", NULL, NULL},
+    {"repos", "repo", "Repo", 0, WRITES, NULL, NULL},
+    {"repos/status", "", "Repo", 0, "get", NULL, NULL},
     {NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };
 
@@ -213,16 +218,26 @@ static int admit(void *arg, const struct fg_object_kind *k,
         return admit_application(obj, old, status, err, len);
     if (k == &appstore_catalog_kinds[APPSTORE_VERSIONS])
         return admit_version(c, who, obj, old, status, err, len);
+    if (k == &appstore_catalog_kinds[APPSTORE_REPOS])
+        return appstore_repo_admit(c, obj, old, status, err, len);
     if (!old)
         initial_status(obj, NULL);
     return 0;
+}
+
+static void changed(void *arg, const struct fg_object_kind *k,
+                    enum fg_object_event ev, const struct cJSON *obj)
+{
+    struct appstore_catalog *c = arg;
+    if (k == &appstore_catalog_kinds[APPSTORE_REPOS] && c->repo_changed)
+        c->repo_changed(c->repo_arg, (int)ev, obj);
 }
 
 int appstore_catalog_open(struct appstore_catalog *c, const char *state_dir,
                           char *err, size_t err_len)
 {
     char dir[4096];
-    struct fg_object_hooks hooks = {admit, NULL, c};
+    struct fg_object_hooks hooks = {admit, changed, c};
     snprintf(dir, sizeof(dir), "%s/appstore/catalog", state_dir);
     c->objects =
         fg_objects_new(dir, appstore_catalog_kinds, &hooks, err, err_len);

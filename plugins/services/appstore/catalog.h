@@ -15,13 +15,24 @@
 #define APPSTORE_VERSION "v2"
 
 /* The catalog's kinds, in this order, ending with resource NULL. */
-enum { APPSTORE_CATEGORIES, APPSTORE_APPLICATIONS, APPSTORE_VERSIONS };
+enum {
+    APPSTORE_CATEGORIES,
+    APPSTORE_APPLICATIONS,
+    APPSTORE_VERSIONS,
+    APPSTORE_REPOS
+};
 extern const struct fg_object_kind appstore_catalog_kinds[];
 /* The same for discovery (service.h), with the status subresources. */
 extern const struct fg_service_resource appstore_catalog_resources[];
 
 struct appstore_catalog {
     struct fg_objects *objects;
+    /* the hosted repositories' names, which no Repo may take (repo.h) */
+    const char *const *hosted;
+    size_t n_hosted;
+    /* called after a Repo changed (the sync, repo.h), when set */
+    void (*repo_changed)(void *arg, int ev, const struct cJSON *obj);
+    void *repo_arg;
 };
 
 /* Opens the catalog under STATE_DIR/appstore/catalog. 0, or -1 with a
