@@ -6,7 +6,7 @@ max_versions_per_chart) as active Applications and ApplicationVersions
 pulled from the charts' absolute URLs; Basic credentials reach the server;
 a version the index drops goes on the next sync; every failure (HTTP
 status, an index that is not Helm's, one past max_index_bytes, a server
-that went away) ends failed with a message, never syncing; a period under
+that never answers, one that is not trusted, one that went away) ends failed with a message, never syncing; a period under
 180 s, an http:// URL and a hosted repository's name are 422; a restart
 keeps the objects."""
 import base64
@@ -15,6 +15,7 @@ import http.server
 import json
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -81,7 +82,8 @@ class Server:
 
 class AppstoreRepoTest(GatewayTest):
     policy = ADMIN_POLICY + ('[plugin "appstore"]\nmax_versions_per_chart = 2'
-                             '\nmax_index_bytes = %d\n' % MAX_INDEX)
+                             '\nmax_index_bytes = %d\nrepo_connect_timeout = 2s'
+                             '\nrepo_request_timeout = 4s\n' % MAX_INDEX)
 
     @classmethod
     def setUpClass(cls):
@@ -229,6 +231,18 @@ class AppstoreRepoTest(GatewayTest):
             st = self.settled(name)
             self.assertEqual(st["state"], "failed", st)
             self.assertIn(why, st["message"])
+        # a server that takes the connection and never answers
+        with socket.socket() as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(4)
+            out = self.apply_repo("silent", self.url(
+                "r", silent.getsockname()[1]))
+            self.assertEqual(out.returncode, 0, out.stderr)
+            st = self.settled("silent")
+            self.assertEqual(st["state"], "failed", st)
+            self.assertIn("GET " + self.url("r/index.yaml",
+                                            silent.getsockname()[1]),
+                          st["message"])
         # a server that is not trusted
         out = self.run_kubectl("apply", "-f", "-", stdin=json.dumps({
             "apiVersion": "application.kubesphere.io/v2", "kind": "Repo",
