@@ -114,25 +114,19 @@ static void set_status(struct job *j, const char *state, const char *message)
 
 /* ---- the catalog's objects of a repo ------------------------------------ */
 
+typedef char object_name[254];
+
 struct names {
     const char *repo;
-    char (*list)[254];
+    object_name *list; /* stale objects found */
     size_t n, cap;
-    const struct appstore_remote_index *keep; /* NULL: keep nothing */
-    int apps;
+    const object_name *keep; /* sorted */
+    size_t n_keep;
 };
 
-static int kept(const struct names *ns, const char *name)
+static int name_order(const void *a, const void *b)
 {
-    char want[254];
-    for (size_t i = 0; ns->keep && i < ns->keep->n; i++) {
-        const struct appstore_version *v = &ns->keep->versions[i].v;
-        if (appstore_object_name(want, sizeof(want), ns->repo, v->name,
-                                 ns->apps ? NULL : v->version) == 0 &&
-            strcmp(want, name) == 0)
-            return 1;
-    }
-    return 0;
+    return strcmp(a, b);
 }
 
 static int collect_stale(void *arg, const cJSON *obj)
@@ -141,34 +135,49 @@ static int collect_stale(void *arg, const cJSON *obj)
     const char *repo =
         text(obj, "metadata.labels.application\\.kubesphere\\.io/repo-name");
     const char *name = text(obj, "metadata.name");
-    if (!repo || !name || strcmp(repo, ns->repo) != 0 || kept(ns, name))
+    if (!repo || !name || strcmp(repo, ns->repo) != 0 ||
+        (ns->n_keep &&
+         bsearch(name, ns->keep, ns->n_keep, sizeof(*ns->keep), name_order)))
         return 0;
     if (ns->n == ns->cap) {
         size_t cap = ns->cap ? ns->cap * 2 : 16;
-        char(*l)[254] = realloc(ns->list, cap * sizeof(*l));
+        object_name *l = realloc(ns->list, cap * sizeof(*l));
         if (!l)
             return 1;
         ns->list = l;
         ns->cap = cap;
     }
-    snprintf(ns->list[ns->n++], 254, "%s", name);
+    snprintf(ns->list[ns->n++], sizeof(object_name), "%s", name);
     return 0;
 }
 
-/* Removes REPO's versions and applications that KEEP does not list. */
+/* Removes REPO's versions and applications that KEEP (NULL: nothing)
+ * does not list. */
 static void remove_stale(struct appstore_catalog *c, const char *repo,
                          const struct appstore_remote_index *keep)
 {
+    size_t n = keep ? keep->n : 0;
+    object_name *names = calloc(n ? n : 1, sizeof(*names));
+    if (!names)
+        return; /* the next sync removes them */
     for (int apps = 0; apps < 2; apps++) {
         const struct fg_object_kind *k =
             &appstore_catalog_kinds[apps ? APPSTORE_APPLICATIONS
                                          : APPSTORE_VERSIONS];
-        struct names ns = {repo, NULL, 0, 0, keep, apps};
+        for (size_t i = 0; i < n; i++) {
+            const struct appstore_version *v = &keep->versions[i].v;
+            if (appstore_object_name(names[i], sizeof(names[i]), repo, v->name,
+                                     apps ? NULL : v->version) != 0)
+                names[i][0] = 0;
+        }
+        qsort(names, n, sizeof(*names), name_order);
+        struct names ns = {repo, NULL, 0, 0, names, n};
         fg_objects_each(c->objects, k, collect_stale, &ns);
         for (size_t i = 0; i < ns.n; i++)
             fg_objects_remove(c->objects, k, NULL, ns.list[i]);
         free(ns.list);
     }
+    free(names);
 }
 
 /* The absolute URL of a chart the index at INDEX_URL lists as URL: as
