@@ -8,8 +8,11 @@ a version the index drops goes on the next sync; every failure (HTTP
 status, an index that is not Helm's, one past max_index_bytes, a server
 that never answers, one that is not trusted, one that went away) ends failed with a message, never syncing; a period under
 180 s, an http:// URL and a hosted repository's name are 422; a restart
-keeps the objects."""
+keeps the objects. With mirror the kept versions are downloaded, checked
+against the index's digests, and served by the host under /helm/REPO/,
+also after a restart; a digest mismatch fails naming the chart."""
 import base64
+import hashlib
 import functools
 import http.server
 import json
@@ -32,8 +35,9 @@ SYNC = "application.kubesphere.io/sync-requested"
 MAX_INDEX = 4096
 
 
-def index_yaml(charts):
-    """CHARTS: [(name, version)] as Helm's index.yaml, urls relative."""
+def index_yaml(charts, digests=None):
+    """CHARTS: [(name, version)] as Helm's index.yaml, urls relative, with
+    DIGESTS[(name, version)] when given."""
     out = ["apiVersion: v1", "entries:"]
     names = sorted({n for n, _ in charts})
     for name in names:
@@ -43,6 +47,8 @@ def index_yaml(charts):
                 out += ["  - name: %s" % n, "    version: %s" % v,
                         "    description: chart %s" % n,
                         "    urls: [%s-%s.tgz]" % (n, v)]
+                if digests and (n, v) in digests:
+                    out.append("    digest: %s" % digests[(n, v)])
     return "\n".join(out) + "\n"
 
 
@@ -93,9 +99,13 @@ class AppstoreRepoTest(GatewayTest):
         cls.root = os.path.join(cls.tmp, "www")
         charts = [("web", "1.0.0"), ("web", "1.1.0"), ("web", "2.0.0"),
                   ("db", "0.1.0")]
-        cls.write("charts/index.yaml", index_yaml(charts))
+        cls.write("charts/index.yaml", index_yaml(charts, {
+            c: hashlib.sha256(chart(*c)).hexdigest() for c in charts}))
         for n, v in charts:
             cls.write("charts/%s-%s.tgz" % (n, v), chart(n, v))
+            cls.write("tampered/%s-%s.tgz" % (n, v), chart(n, v))
+        cls.write("tampered/index.yaml", index_yaml(
+            [("web", "2.0.0")], {("web", "2.0.0"): "ab" * 32}))
         cls.write("bad/index.yaml", "apiVersion: v2\nentries: {}\n")
         cls.write("big/index.yaml", index_yaml(
             [("c%d" % i, "1.0.0") for i in range(MAX_INDEX // 40)]))
@@ -296,8 +306,44 @@ class AppstoreRepoTest(GatewayTest):
         self.assertNotEqual(out.returncode, 0)
         self.assertIn(SYNC, out.stderr)
 
+    def test_mirror(self):
+        out = self.apply_repo("copy", self.url("charts"), mirror=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        st = self.settled("copy")
+        self.assertEqual(st["state"], "successful", st)
+        self.assertIn("mirrored under /helm/copy/", st["message"])
+        got = self.versions("copy")
+        self.assertEqual(sorted(got),
+                         ["copy-db-0.1.0", "copy-web-1.1.0", "copy-web-2.0.0"])
+        self.assertEqual(got["copy-web-2.0.0"]["spec"]["pullUrl"],
+                         "/helm/copy/charts/web-2.0.0.tgz")
+        self.assertEqual(got["copy-web-2.0.0"]["status"]["state"], "active")
+        self.assert_mirrored("copy")
+
+    def assert_mirrored(self, repo):
+        code, _, body = self.curl("/helm/%s/index.yaml" % repo)
+        self.assertEqual(code, 200, body)
+        self.assertIn("\"charts/web-2.0.0.tgz\"", body)
+        self.assertNotIn("web-1.0.0", body)
+        out = subprocess.run(
+            ["curl", "-sS", "--max-time", "20", "--cacert", self.gw.ca, "-H",
+             "Authorization: Bearer " + self.gw.token, "-o", "-",
+             self.gw.base + "/helm/%s/charts/web-2.0.0.tgz" % repo],
+            capture_output=True, timeout=30)
+        self.assertEqual(out.stdout, chart("web", "2.0.0"), out.stderr)
+
+    def test_mirror_digest_mismatch(self):
+        out = self.apply_repo("tampered", self.url("tampered"), mirror=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        st = self.settled("tampered")
+        self.assertEqual(st["state"], "failed", st)
+        self.assertIn("chart web-2.0.0: its SHA-256 %s is not the digest"
+                      % hashlib.sha256(chart("web", "2.0.0")).hexdigest(),
+                      st["message"])
+        self.assertEqual(self.versions("tampered"), {})
+
     def test_zz_restart_keeps_the_objects(self):
-        out = self.apply_repo("kept", self.url("charts"))
+        out = self.apply_repo("kept", self.url("charts"), mirror=True)
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertEqual(self.settled("kept")["state"], "successful")
         before = self.versions("kept")
@@ -306,10 +352,13 @@ class AppstoreRepoTest(GatewayTest):
         st = self.settled("kept")
         self.assertEqual(st["state"], "successful", st)
         self.assertEqual(sorted(self.versions("kept")), sorted(before))
+        self.assert_mirrored("kept")
         out = self.ok("delete", "repo", "kept")
         self.assertIn("deleted", out)
         wait_for(lambda: not self.versions("kept"), 20,
                  "the deleted repo's versions to go")
+        code, _, body = self.curl("/helm/kept/charts/web-2.0.0.tgz")
+        self.assertEqual(code, 404, body)
 
 
 if __name__ == "__main__":

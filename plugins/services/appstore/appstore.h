@@ -94,6 +94,14 @@ struct appstore_store *appstore_store_open(const char *state_dir,
                                            const struct fg_host *host,
                                            char *err, size_t err_len);
 void appstore_store_free(struct appstore_store *s);
+/** The repository NAME, added (with what an earlier run saved of it)
+ * when missing: an external repository mirrored (repo.h). Pointers to
+ * other repositories of S are stale after it, their names are not. NULL
+ * with ERR. */
+struct appstore_repo *appstore_store_add(struct appstore_store *s,
+                                         const char *name,
+                                         const struct fg_host *host, char *err,
+                                         size_t err_len);
 /** The repository NAME, or NULL. */
 struct appstore_repo *appstore_store_repo(struct appstore_store *s,
                                           const char *name);

@@ -274,7 +274,8 @@ int appstore_index_read(const char *text, size_t len, size_t max_versions,
         appstore_remote_index_free(out);
         return -1;
     }
-    qsort(out->versions, out->n, sizeof(*out->versions), version_order);
+    if (out->n)
+        qsort(out->versions, out->n, sizeof(*out->versions), version_order);
     cap_versions(out, max_versions);
     return 0;
 }

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include <fedgate/fedgate.h>
+#include <fedgate/util.h>
 #include <fedgate/service.h>
 
 #include "repo.h"
@@ -87,6 +90,23 @@ static int repo_names(const char *list, char names[][64], size_t *n, char *err,
 
 static void instance_free(void *instance);
 
+/* The names of the store's repositories: the hosted ones, then those of
+ * Repos whose charts the host mirrors. */
+struct mirrored {
+    const char *names[2 * MAX_REPOS + 1024];
+    size_t n;
+};
+
+static int add_mirrored(void *arg, const cJSON *obj)
+{
+    struct mirrored *m = arg;
+    const cJSON *name = fg_json_path(obj, "metadata.name");
+    if (cJSON_IsTrue(fg_json_path(obj, "spec.mirror")) &&
+        cJSON_IsString(name) && m->n < sizeof(m->names) / sizeof(m->names[0]))
+        m->names[m->n++] = name->valuestring;
+    return 0;
+}
+
 /* The Repo objects' syncs, which may not take the N hosted NAMES. */
 static int repos_start(struct appstore *a, const struct fg_section *s,
                        const char *const *names, size_t n, char *err,
@@ -139,11 +159,19 @@ static void *instance_new(const struct fg_host *host,
     a->limits.max_expanded_bytes = (uint64_t)s->get_int(
         s, "max_expanded_bytes", APPSTORE_MAX_EXPANDED_BYTES);
     a->max_body = a->limits.max_chart_bytes + BODY_EXTRA;
+    if (appstore_catalog_open(&a->catalog, host->state_dir, err, err_len)) {
+        free(a);
+        return NULL;
+    }
+    /* the copies of mirrored Repos are the store's too (their blobs stay) */
+    struct mirrored m = {{0}, n};
+    memcpy(m.names, ptrs, n * sizeof(*ptrs));
+    fg_objects_each(a->catalog.objects, &appstore_catalog_kinds[APPSTORE_REPOS],
+                    add_mirrored, &m);
     a->store =
-        appstore_store_open(host->state_dir, ptrs, n, host, err, err_len);
-    if (!a->store ||
-        appstore_catalog_open(&a->catalog, host->state_dir, err, err_len)) {
-        appstore_store_free(a->store);
+        appstore_store_open(host->state_dir, m.names, m.n, host, err, err_len);
+    if (!a->store) {
+        appstore_catalog_close(&a->catalog);
         free(a);
         return NULL;
     }

@@ -31,6 +31,8 @@ const char appstore_repo_schema[] =
     "\"url\":{\"type\":\"string\",\"description\":\"https://HOST[:PORT]/PATH "
     "of the repository: PATH/index.yaml is its index\"},"
     "\"description\":{\"type\":\"string\"},"
+    "\"mirror\":{\"type\":\"boolean\",\"description\":\"keep a copy of "
+    "each kept version on the host, served under /helm/NAME/\"},"
     "\"syncPeriod\":{\"type\":\"integer\",\"description\":\"seconds between "
     "syncs: 0 syncs only when asked, else at least 180\"},"
     "\"credential\":{\"type\":\"object\",\"properties\":{"
@@ -93,6 +95,9 @@ static int check_spec(const cJSON *obj, char *err, size_t len)
                           "(manual) or whole seconds from %d to 31536000",
                           APPSTORE_MIN_SYNC_PERIOD);
     }
+    const cJSON *mirror = fg_json_path(obj, "spec.mirror");
+    if (mirror && !cJSON_IsBool(mirror) && !cJSON_IsNull(mirror))
+        return refuse(err, len, 422, "spec.mirror: must be true or false");
     if (cred && !cJSON_IsNull(cred) && !cJSON_IsObject(cred))
         return refuse(err, len, 422, "spec.credential: must be an object");
     static const char *const texts[] = {"username", "password", "caData"};

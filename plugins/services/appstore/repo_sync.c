@@ -32,15 +32,20 @@ struct job {
     struct fg_timer *done; /* the request ended: finish it */
     struct fg_client *client;
     struct fg_client_stream *stream;
-    char *url; /* the index's URL, for messages */
+    char *index_url; /* URL/index.yaml of this sync */
+    char *url;       /* what the running request gets, for messages */
+    uint64_t limit;  /* the most bytes its answer may have */
     char *body;
     size_t len, cap;
     int status;        /* the answer's HTTP status, 0 before its head */
-    int too_large;     /* the index passed max_index_bytes */
+    int too_large;     /* the answer passed LIMIT */
     int ended;         /* the answer is complete */
     char failure[384]; /* the client's error, "" when none */
     int again;         /* asked for a sync while one ran */
-    int gone;          /* the Repo was deleted */
+    /* mirroring (spec.mirror): the index read, the version downloading */
+    struct appstore_remote_index idx;
+    size_t at;
+    int mirroring;
 };
 
 struct appstore_repos {
@@ -199,17 +204,29 @@ static char *chart_url(const char *index_url, const char *url)
     return out;
 }
 
-/* Makes the catalog say what IDX lists: 0, or -1 with ERR. */
+/* Makes the catalog say what IDX lists, each version pulled from its
+ * URL, or with MIRROR from the host's copy (the store's repository of
+ * the same name). 0, or -1 with ERR. */
 static int apply_index(struct job *j, const struct appstore_remote_index *idx,
-                       char *err, size_t len)
+                       struct appstore_repo *mirror, char *err, size_t len)
 {
     struct appstore_catalog *c = &j->rs->a->catalog;
     for (size_t i = 0; i < idx->n; i++) {
         const struct appstore_remote_version *r = &idx->versions[i];
-        char *url = chart_url(j->url, r->url);
+        const struct appstore_version *v =
+            mirror ? appstore_store_find(mirror, r->v.name, r->v.version)
+                   : &r->v;
+        char file[600], *url = NULL;
+        if (mirror && v) {
+            appstore_chart_file(v, file, sizeof(file));
+            size_t n = strlen(j->name) + strlen(file) + 16;
+            if ((url = malloc(n)))
+                snprintf(url, n, "/helm/%s/charts/%s", j->name, file);
+        } else if (!mirror) {
+            url = chart_url(j->index_url, r->url);
+        }
         int rc =
-            url ? appstore_mirror_external(c, j->name, &r->v, url, err, len)
-                : -1;
+            url ? appstore_mirror_external(c, j->name, v, url, err, len) : -1;
         if (!url)
             snprintf(err, len, "out of memory");
         free(url);
@@ -218,6 +235,26 @@ static int apply_index(struct job *j, const struct appstore_remote_index *idx,
     }
     remove_stale(c, j->name, idx);
     return 0;
+}
+
+/* The host's copy of the Repo's charts keeps only what IDX (NULL:
+ * nothing) lists. */
+static void prune_mirror(struct job *j, const struct appstore_remote_index *idx)
+{
+    struct appstore *a = j->rs->a;
+    struct appstore_repo *r = appstore_store_repo(a->store, j->name);
+    char err[256];
+    for (size_t i = r ? r->n : 0; i-- > 0;) {
+        const struct appstore_version *v = r->versions[i];
+        int listed = 0;
+        for (size_t k = 0; idx && k < idx->n && !listed; k++)
+            listed = strcmp(idx->versions[k].v.name, v->name) == 0 &&
+                     strcmp(idx->versions[k].v.version, v->version) == 0;
+        if (!listed && appstore_store_delete(a->store, r, r->versions[i], err,
+                                             sizeof(err)) != 0)
+            a->host->log(a->host, FG_LOG_WARN, "appstore: repo %s: %s", j->name,
+                         err);
+    }
 }
 
 /* ---- one sync ------------------------------------------------------------ */
@@ -238,15 +275,15 @@ static int on_data(void *ctx, const void *buf, size_t len)
     struct job *j = ctx;
     if (j->too_large || j->status != 200)
         return 0;
-    if (j->len + len > j->rs->l.max_index_bytes) {
+    if (j->len + len > j->limit) {
         j->too_large = 1; /* stop reading: the finish closes the stream */
         j->rs->a->host->timer_arm(j->done, 0);
         return 0;
     }
     if (j->len + len > j->cap) {
         size_t cap = (j->len + len) * 2;
-        if (cap > j->rs->l.max_index_bytes)
-            cap = (size_t)j->rs->l.max_index_bytes;
+        if (cap > j->limit)
+            cap = (size_t)j->limit;
         char *b = realloc(j->body, cap);
         if (!b) {
             snprintf(j->failure, sizeof(j->failure), "out of memory");
@@ -304,6 +341,17 @@ static void stop_request(struct job *j)
     j->failure[0] = 0;
 }
 
+/* The sync is over: nothing of it stays. */
+static void end_sync(struct job *j)
+{
+    stop_request(j);
+    free(j->index_url);
+    j->index_url = NULL;
+    appstore_remote_index_free(&j->idx);
+    j->mirroring = 0;
+    j->at = 0;
+}
+
 /* The Repo's CA file: caData (PEM, or its base64) written under
  * STATE_DIR/appstore/repos/NAME/ca.crt, else the system bundle. NULL with
  * ERR. */
@@ -336,30 +384,32 @@ static char *ca_file(struct job *j, const cJSON *repo, char *err, size_t len)
     return path;
 }
 
-/* Starts GET URL/index.yaml for the Repo REPO: 0, or -1 with ERR. */
-static int start_request(struct job *j, const cJSON *repo, char *err,
-                         size_t len)
+/* Starts GET URL (https://HOST[:PORT]/PATH) for the Repo REPO, its
+ * answer bounded by LIMIT bytes; the credentials go along when URL is on
+ * the Repo's own server, as Helm sends them. 0, or -1 with ERR. */
+static int start_get(struct job *j, const cJSON *repo, const char *url,
+                     uint64_t limit, char *err, size_t len)
 {
     const struct fg_host *h = j->rs->a->host;
-    const char *url = text(repo, "spec.url");
+    if (strncmp(url, "https://", 8) != 0) {
+        snprintf(err, len, "GET %.300s: only https:// is fetched", url);
+        return -1;
+    }
     const char *path = strchr(url + 8, '/');
     size_t host_len = path ? (size_t)(path - url) : strlen(url);
-    size_t path_len = path ? strlen(path) : 0;
-    while (path_len && path[path_len - 1] == '/')
-        path_len--;
-    char *server = malloc(host_len + 1);
-    size_t ulen = host_len + path_len + 12;
-    j->url = malloc(ulen);
+    const char *own = text(repo, "spec.url");
+    int same = strncmp(own, url, host_len) == 0 &&
+               (own[host_len] == '/' || own[host_len] == 0);
+    char *server = strndup(url, host_len);
+    j->url = strdup(url);
+    j->limit = limit;
     if (!server || !j->url) {
         free(server);
         snprintf(err, len, "out of memory");
         return -1;
     }
-    snprintf(server, host_len + 1, "%s", url);
-    snprintf(j->url, ulen, "%s%.*s/index.yaml", server, (int)path_len,
-             path ? path : "");
-    const cJSON *insecure = fg_json_path(repo, "spec.credential."
-                                               "insecureSkipTLSVerify");
+    const cJSON *insecure =
+        fg_json_path(repo, "spec.credential.insecureSkipTLSVerify");
     char *ca = cJSON_IsTrue(insecure) ? NULL : ca_file(j, repo, err, len);
     struct fg_client_config cfg = {
         .struct_size = sizeof(cfg),
@@ -378,10 +428,10 @@ static int start_request(struct job *j, const cJSON *repo, char *err,
     free(ca);
     if (!j->client)
         return -1;
-    const char *user = text(repo, "spec.credential.username");
-    const char *pass = text(repo, "spec.credential.password");
+    const char *user = same ? text(repo, "spec.credential.username") : NULL;
+    const char *pass = same ? text(repo, "spec.credential.password") : NULL;
     char userpass[1024], auth[1400 + 6] = "Basic ";
-    struct fg_header extra[2] = {{"accept", 6, "application/yaml, */*", 21}};
+    struct fg_header extra[2] = {{"accept", 6, "*/*", 3}};
     size_t n_extra = 1;
     if ((user && *user) || (pass && *pass)) {
         int n = snprintf(userpass, sizeof(userpass), "%s:%s", user ? user : "",
@@ -396,28 +446,121 @@ static int start_request(struct job *j, const cJSON *repo, char *err,
         extra[n_extra++] =
             (struct fg_header){"authorization", 13, auth, strlen(auth)};
     }
-    char *get = malloc(path_len + 12);
-    if (!get) {
-        snprintf(err, len, "out of memory");
-        return -1;
-    }
-    snprintf(get, path_len + 12, "%.*s/index.yaml", (int)path_len,
-             path ? path : "");
     struct fg_request_head head = {
         .method = "GET",
-        .path = get,
+        .path = path ? path : "/",
         .content_length = 0,
         .http_version = 11,
     };
     j->stream =
         h->client_stream_open(j->client, &head, extra, n_extra, &callbacks, j);
-    free(get);
     if (!j->stream) {
         snprintf(err, len, "out of memory");
         return -1;
     }
     h->client_stream_end(j->stream);
     return 0;
+}
+
+/* The sync ends: the Repo's state and message, and the next one. */
+static void conclude(struct job *j, const char *state, const char *message)
+{
+    end_sync(j);
+    set_status(j, state, message);
+    schedule(j);
+}
+
+/* Starts GET URL/index.yaml of the Repo REPO: 0, or -1 with ERR. */
+static int start_index(struct job *j, const cJSON *repo, char *err, size_t len)
+{
+    const char *url = text(repo, "spec.url");
+    size_t n = strlen(url);
+    while (n > 8 && url[n - 1] == '/')
+        n--;
+    if (!(j->index_url = malloc(n + 12))) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    snprintf(j->index_url, n + 12, "%.*s/index.yaml", (int)n, url);
+    return start_get(j, repo, j->index_url, j->rs->l.max_index_bytes, err, len);
+}
+
+/* Mirroring: downloads the next version the host has no copy of, or ends
+ * the sync when every one is there. */
+static void mirror_next(struct job *j)
+{
+    struct appstore *a = j->rs->a;
+    char err[384], msg[512];
+    const cJSON *repo =
+        fg_objects_get(a->catalog.objects, repo_kind(), NULL, j->name);
+    struct appstore_repo *r =
+        repo ? appstore_store_add(a->store, j->name, a->host, err, sizeof(err))
+             : NULL;
+    if (!r) {
+        conclude(j, "failed", repo ? err : "the Repo is gone");
+        return;
+    }
+    for (; j->at < j->idx.n; j->at++) {
+        const struct appstore_version *v = &j->idx.versions[j->at].v;
+        const struct appstore_version *have =
+            appstore_store_find(r, v->name, v->version);
+        if (have && (!*v->digest || strcmp(have->digest, v->digest) == 0))
+            continue;
+        char *url = chart_url(j->index_url, j->idx.versions[j->at].url);
+        int rc = url ? start_get(j, repo, url, a->limits.max_chart_bytes, err,
+                                 sizeof(err))
+                     : -1;
+        if (!url)
+            snprintf(err, sizeof(err), "out of memory");
+        free(url);
+        if (rc == 0)
+            return;
+        snprintf(msg, sizeof(msg), "chart %s-%s: %s", v->name, v->version, err);
+        conclude(j, "failed", msg);
+        return;
+    }
+    prune_mirror(j, &j->idx);
+    int rc = apply_index(j, &j->idx, r, err, sizeof(err));
+    if (rc == 0)
+        snprintf(msg, sizeof(msg),
+                 "%zu charts, %zu versions, mirrored under /helm/%s/ (%zu "
+                 "older versions past max_versions_per_chart and %zu unusable "
+                 "entries left out)",
+                 j->idx.charts, j->idx.n, j->name, j->idx.dropped,
+                 j->idx.skipped);
+    else
+        snprintf(msg, sizeof(msg), "%s: %s", j->index_url, err);
+    conclude(j, rc == 0 ? "successful" : "failed", msg);
+}
+
+/* A downloaded chart: checked against the index and Helm's loader, then
+ * stored. 0, or -1 with ERR. */
+static int keep_chart(struct job *j, char *err, size_t len)
+{
+    struct appstore *a = j->rs->a;
+    const struct appstore_version *want = &j->idx.versions[j->at].v;
+    char digest[65];
+    appstore_sha256_hex(j->body, j->len, digest);
+    if (*want->digest && strcmp(digest, want->digest) != 0) {
+        snprintf(err, len,
+                 "its SHA-256 %s is not the digest the index gives (%s)",
+                 digest, want->digest);
+        return -1;
+    }
+    cJSON *meta = appstore_chart_read(j->body, j->len, &a->limits, err, len);
+    if (!meta)
+        return -1;
+    const char *name = text(meta, "name"), *version = text(meta, "version");
+    if (strcmp(name, want->name) != 0 || strcmp(version, want->version) != 0) {
+        snprintf(err, len, "the archive holds %.100s %.100s", name, version);
+        cJSON_Delete(meta);
+        return -1;
+    }
+    struct appstore_repo *r = appstore_store_repo(a->store, j->name);
+    return r && appstore_store_put(a->store, r, j->body, j->len, meta, NULL, 0,
+                                   1, err, len) == 0
+               ? 0
+               : -1;
 }
 
 static void sync_now(struct job *j)
@@ -434,54 +577,90 @@ static void sync_now(struct job *j)
     set_status(j, "syncing", "fetching the index");
     repo =
         fg_objects_get(j->rs->a->catalog.objects, repo_kind(), NULL, j->name);
-    if (!repo || start_request(j, repo, err, sizeof(err)) != 0) {
-        stop_request(j);
-        set_status(j, "failed", err);
-        schedule(j);
-    }
+    if (!repo || start_index(j, repo, err, sizeof(err)) != 0)
+        conclude(j, "failed", err);
 }
 
-/* The request ended (or must end): the Repo's new state. */
-static void finish(void *arg)
+/* What went wrong with the request that ended, into MSG; 0 when its
+ * answer is a complete 200. */
+static int request_failure(struct job *j, char *msg, size_t len)
 {
-    struct job *j = arg;
-    struct appstore_remote_index idx;
-    char msg[512], err[384];
-    if (!j->client)
-        return; /* nothing runs */
     if (j->failure[0])
-        snprintf(msg, sizeof(msg), "GET %s: %s", j->url, j->failure);
+        snprintf(msg, len, "GET %s: %s", j->url, j->failure);
     else if (j->too_large)
-        snprintf(msg, sizeof(msg),
-                 "GET %s: the index is larger than max_index_bytes (%llu)",
-                 j->url, (unsigned long long)j->rs->l.max_index_bytes);
+        snprintf(msg, len, "GET %s: larger than %s (%llu)", j->url,
+                 j->mirroring ? "max_chart_bytes" : "max_index_bytes",
+                 (unsigned long long)j->limit);
     else if (j->status != 200)
-        snprintf(msg, sizeof(msg), "GET %s: HTTP status %d", j->url, j->status);
-    else if (!j->ended)
-        return; /* armed by a callback that was not the last */
-    else if (appstore_index_read(j->body ? j->body : "", j->len,
-                                 j->rs->l.max_versions, &idx, err,
-                                 sizeof(err)) != 0)
-        snprintf(msg, sizeof(msg), "%s: %s", j->url, err);
-    else {
-        int rc = apply_index(j, &idx, err, sizeof(err));
-        if (rc == 0)
-            snprintf(msg, sizeof(msg),
-                     "%zu charts, %zu versions (%zu older versions past "
-                     "max_versions_per_chart and %zu unusable entries left "
-                     "out)",
-                     idx.charts, idx.n, idx.dropped, idx.skipped);
-        else
-            snprintf(msg, sizeof(msg), "%s: %s", j->url, err);
-        appstore_remote_index_free(&idx);
-        stop_request(j);
-        set_status(j, rc == 0 ? "successful" : "failed", msg);
-        schedule(j);
+        snprintf(msg, len, "GET %s: HTTP status %d", j->url, j->status);
+    else
+        return 0;
+    return -1;
+}
+
+/* The index arrived: the catalog from it, or the mirroring starts. */
+static void index_read(struct job *j)
+{
+    char msg[512], err[384];
+    const cJSON *repo =
+        fg_objects_get(j->rs->a->catalog.objects, repo_kind(), NULL, j->name);
+    if (appstore_index_read(j->body ? j->body : "", j->len,
+                            j->rs->l.max_versions, &j->idx, err,
+                            sizeof(err)) != 0) {
+        snprintf(msg, sizeof(msg), "%s: %s", j->index_url, err);
+        conclude(j, "failed", msg);
         return;
     }
     stop_request(j);
-    set_status(j, "failed", msg);
-    schedule(j);
+    if (cJSON_IsTrue(fg_json_path(repo, "spec.mirror"))) {
+        j->mirroring = 1;
+        mirror_next(j);
+        return;
+    }
+    prune_mirror(j, NULL); /* mirroring was turned off */
+    int rc = apply_index(j, &j->idx, NULL, err, sizeof(err));
+    if (rc == 0)
+        snprintf(msg, sizeof(msg),
+                 "%zu charts, %zu versions (%zu older versions past "
+                 "max_versions_per_chart and %zu unusable entries left out)",
+                 j->idx.charts, j->idx.n, j->idx.dropped, j->idx.skipped);
+    else
+        snprintf(msg, sizeof(msg), "%s: %s", j->index_url, err);
+    conclude(j, rc == 0 ? "successful" : "failed", msg);
+}
+
+/* The request ended (or must end): on with the sync, or its end. */
+static void finish(void *arg)
+{
+    struct job *j = arg;
+    char msg[512], err[384];
+    if (!j->client)
+        return; /* nothing runs */
+    if (!request_failure(j, msg, sizeof(msg)) && !j->ended)
+        return; /* armed by a callback that was not the last */
+    int failed = request_failure(j, msg, sizeof(msg)) != 0;
+    if (!j->mirroring) {
+        if (failed)
+            conclude(j, "failed", msg);
+        else
+            index_read(j);
+        return;
+    }
+    const struct appstore_version *v = &j->idx.versions[j->at].v;
+    if (!failed && keep_chart(j, err, sizeof(err)) != 0) {
+        snprintf(msg, sizeof(msg), "%s", err);
+        failed = 1;
+    }
+    if (failed) {
+        char full[640];
+        snprintf(full, sizeof(full), "chart %s-%s: %s", v->name, v->version,
+                 msg);
+        conclude(j, "failed", full);
+        return;
+    }
+    stop_request(j);
+    j->at++;
+    mirror_next(j);
 }
 
 /* After a sync: again at once when asked meanwhile, else after the
@@ -514,7 +693,7 @@ static void tick(void *arg)
 static void job_free(struct job *j)
 {
     const struct fg_host *h = j->rs->a->host;
-    stop_request(j);
+    end_sync(j);
     h->timer_free(j->tick);
     h->timer_free(j->done);
     free(j->key);
@@ -563,6 +742,7 @@ void appstore_repos_changed(void *arg, int ev, const cJSON *obj)
                 *p = j->next;
                 break;
             }
+        prune_mirror(j, NULL);
         job_free(j);
         remove_stale(&rs->a->catalog, name, NULL);
         return;
