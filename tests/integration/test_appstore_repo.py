@@ -319,6 +319,11 @@ class AppstoreRepoTest(GatewayTest):
                          "/helm/copy/charts/web-2.0.0.tgz")
         self.assertEqual(got["copy-web-2.0.0"]["status"]["state"], "active")
         self.assert_mirrored("copy")
+        # the copy changes with its source only
+        code, _, body = self.curl("/helm/api/copy/charts", "--data-binary",
+                                  "@-", input="x")
+        self.assertEqual(code, 409, body)
+        self.assertIn("mirrors the Repo", body)
 
     def assert_mirrored(self, repo):
         code, _, body = self.curl("/helm/%s/index.yaml" % repo)
