@@ -4,8 +4,12 @@
  * max_index_bytes, read by index_read.c, and turned into Application
  * REPO-CHART and ApplicationVersion REPO-CHART-VERSION objects (active,
  * pulled from the chart's absolute URL); what the repository no longer
- * lists goes. Every sync ends with the Repo successful or failed and a
- * message: a failure of any kind is a state, never a sync left running.
+ * lists goes. With spec.mirror the kept versions are downloaded one after
+ * the other (bounded by max_chart_bytes, checked against the index's
+ * digest and as a push is checked) into the store's repository of the
+ * Repo's name, and pulled from there. Every sync ends with the Repo
+ * successful or failed and a message: a failure of any kind is a state,
+ * never a sync left running.
  *
  * One job per Repo. Client callbacks only record what happened and arm
  * the job's `done` timer: the client may call them from inside its own
