@@ -8,7 +8,7 @@ a version the index drops goes on the next sync; every failure (HTTP
 status, an index that is not Helm's, one past max_index_bytes, a server
 that never answers, one that is not trusted, one that went away) ends failed with a message, never syncing; a period under
 180 s, an http:// URL and a hosted repository's name are 422; a restart
-keeps the objects. With mirror the kept versions are downloaded, checked
+keeps the objects and re-runs a sync it cut short. With mirror the kept versions are downloaded, checked
 against the index's digests, and served by the host under /helm/REPO/,
 also after a restart; a digest mismatch fails naming the chart."""
 import base64
@@ -88,8 +88,8 @@ class Server:
 
 class AppstoreRepoTest(GatewayTest):
     policy = ADMIN_POLICY + ('[plugin "appstore"]\nmax_versions_per_chart = 2'
-                             '\nmax_index_bytes = %d\nrepo_connect_timeout = 2s'
-                             '\nrepo_request_timeout = 4s\n' % MAX_INDEX)
+                             '\nmax_index_bytes = %d\nrepo_connect_timeout = 6s'
+                             '\nrepo_request_timeout = 8s\n' % MAX_INDEX)
 
     @classmethod
     def setUpClass(cls):
