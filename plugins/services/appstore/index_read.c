@@ -235,11 +235,23 @@ static int read_entries(const struct fg_yaml_node *entries,
     return 0;
 }
 
+/* At most 40 bytes of S, a control character shown as '?', into OUT: a
+ * message stays one line. */
+static const char *printable(const char *s, char out[41])
+{
+    size_t i = 0;
+    for (; s[i] && i < 40; i++)
+        out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    out[i] = 0;
+    return out;
+}
+
 int appstore_index_read(const char *text, size_t len, size_t max_versions,
                         struct appstore_remote_index *out, char *err,
                         size_t err_len)
 {
     struct fg_yaml_node **docs = NULL;
+    char shown[41];
     memset(out, 0, sizeof(*out));
     /* a node takes at least one byte of text: LEN bounds the tree */
     long n = fg_yaml_parse(text, len, "index.yaml", MAX_DEPTH, len + 16, &docs,
@@ -258,8 +270,8 @@ int appstore_index_read(const char *text, size_t len, size_t max_versions,
     else if (!api)
         fail(err, err_len, "index.yaml: no API version specified");
     else if (strcmp(api, "v1") != 0)
-        snprintf(err, err_len, "index.yaml: apiVersion \"%.40s\" is not v1",
-                 api);
+        snprintf(err, err_len, "index.yaml: apiVersion \"%s\" is not v1",
+                 printable(api, shown));
     else if (entries && !fg_yaml_is_null(entries) &&
              entries->type != FG_YAML_MAP)
         snprintf(err, err_len, "index.yaml:%d: entries is not a map",
