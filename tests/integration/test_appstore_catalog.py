@@ -208,7 +208,7 @@ class AppstoreCatalogTest(GatewayTest):
         self.assertEqual(sorted(line.split()[0] for line in
                                 groups.splitlines()),
                          ["applicationreleases", "applications",
-                          "applicationversions", "categories"])
+                          "applicationversions", "categories", "repos"])
 
 
 if __name__ == "__main__":

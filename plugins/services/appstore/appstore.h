@@ -115,6 +115,14 @@ struct appstore_store *appstore_store_open(const char *state_dir,
                                            const struct fg_host *host,
                                            char *err, size_t err_len);
 void appstore_store_free(struct appstore_store *s);
+/** The repository NAME, added (with what an earlier run saved of it)
+ * when missing: an external repository mirrored (repo.h). Pointers to
+ * other repositories of S are stale after it, their names are not. NULL
+ * with ERR. */
+struct appstore_repo *appstore_store_add(struct appstore_store *s,
+                                         const char *name,
+                                         const struct fg_host *host, char *err,
+                                         size_t err_len);
 /** The repository NAME, or NULL. */
 struct appstore_repo *appstore_store_repo(struct appstore_store *s,
                                           const char *name);
@@ -152,6 +160,12 @@ void *appstore_store_blob(struct appstore_store *s, const char *hex,
 void appstore_now_rfc3339(char out[40]);
 /** The hex SHA-256 of DATA into OUT. */
 void appstore_sha256_hex(const void *data, size_t len, char out[65]);
+/** Makes PATH and its parents (mode 0700). 0, or -1 with ERR. */
+int appstore_mkdir_p(const char *path, char *err, size_t len);
+/** Writes DATA (N bytes) as DIR/NAME atomically (a temporary file, fsync,
+ * rename). 0, or -1 with ERR. */
+int appstore_write_atomic(const char *dir, const char *name, const void *data,
+                          size_t n, char *err, size_t len);
 
 /* ---- index.yaml (index.c) ----------------------------------------------- */
 
@@ -229,6 +243,7 @@ struct appstore {
     struct appstore_releases *releases; /* release.h */
     struct appstore_limits limits;
     uint64_t max_body; /* the upload request body (chart, prov, framing) */
+    struct appstore_repos *repos; /* Repo objects' syncs (repo.h) */
 };
 
 /* ---- the catalog's view of the charts (mirror.c) ------------------------ */
@@ -239,6 +254,16 @@ struct appstore {
 int appstore_mirror_version(struct appstore_catalog *c, const char *repo,
                             const struct appstore_version *v, char *err,
                             size_t err_len);
+/** V of the external repository REPO (a Repo object, repo.h) as the
+ * catalog's Application and ApplicationVersion, active at once (whoever
+ * made the Repo vouched for it), pulled from PULL_URL. 0, or -1 with ERR. */
+int appstore_mirror_external(struct appstore_catalog *c, const char *repo,
+                             const struct appstore_version *v,
+                             const char *pull_url, char *err, size_t err_len);
+/** The object name REPO-CHART[-VERSION] (RFC 1123: lower case, other
+ * characters '-') into OUT. 0, or -1 when none can be made. */
+int appstore_object_name(char *out, size_t cap, const char *repo,
+                         const char *chart, const char *version);
 /** V of REPO left the repository: its ApplicationVersion goes. */
 void appstore_mirror_remove(struct appstore_catalog *c, const char *repo,
                             const struct appstore_version *v);

@@ -3,6 +3,7 @@
  * kubectl; this file only says yes or no and fills what the service owns:
  * initial states, who moved a review and when. */
 #include "catalog.h"
+#include "repo.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,6 +73,8 @@ const struct fg_object_kind appstore_catalog_kinds[] = {
     [APPSTORE_RELEASES] = {APPSTORE_GROUP, APPSTORE_VERSION,
                            "applicationreleases", "ApplicationRelease", 0,
                            release_columns, 0, release_schema},
+    [APPSTORE_REPOS] = {APPSTORE_GROUP, APPSTORE_VERSION, "repos", "Repo", 0,
+                        appstore_repo_columns, 0, appstore_repo_schema},
     {NULL, NULL, NULL, NULL, 0, NULL, 0, NULL},
 };
 
@@ -88,6 +91,8 @@ const struct fg_service_resource appstore_catalog_resources[] = {
      "get update patch", NULL, NULL},
     {"applicationreleases", "applicationrelease", "ApplicationRelease", 0,
      WRITES, "apprls", NULL},
+    {"repos", "repo", "Repo", 0, WRITES, NULL, NULL},
+    {"repos/status", "", "Repo", 0, "get", NULL, NULL},
     {NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };
 
@@ -249,6 +254,8 @@ static int admit(void *arg, const struct fg_object_kind *k,
         return admit_application(obj, old, status, err, len);
     if (k == &appstore_catalog_kinds[APPSTORE_VERSIONS])
         return admit_version(c, who, obj, old, status, err, len);
+    if (k == &appstore_catalog_kinds[APPSTORE_REPOS])
+        return appstore_repo_admit(c, obj, old, status, err, len);
     if (!old)
         initial_status(obj, NULL);
     return 0;
@@ -260,6 +267,8 @@ static void changed(void *arg, const struct fg_object_kind *k,
     struct appstore_catalog *c = arg;
     if (k == &appstore_catalog_kinds[APPSTORE_RELEASES] && c->releases.changed)
         c->releases.changed(c->releases.arg, k, ev, obj);
+    if (k == &appstore_catalog_kinds[APPSTORE_REPOS] && c->repo_changed)
+        c->repo_changed(c->repo_arg, (int)ev, obj);
 }
 
 int appstore_catalog_open(struct appstore_catalog *c, const char *state_dir,

@@ -19,7 +19,8 @@ enum {
     APPSTORE_CATEGORIES,
     APPSTORE_APPLICATIONS,
     APPSTORE_VERSIONS,
-    APPSTORE_RELEASES
+    APPSTORE_RELEASES,
+    APPSTORE_REPOS
 };
 extern const struct fg_object_kind appstore_catalog_kinds[];
 /* The same for discovery (service.h), with the status subresources. */
@@ -30,6 +31,12 @@ struct appstore_catalog {
     /* ApplicationRelease's own admission and controller (release.h),
      * asked for that kind only; unset: none */
     struct fg_object_hooks releases;
+    /* the hosted repositories' names, which no Repo may take (repo.h) */
+    const char *const *hosted;
+    size_t n_hosted;
+    /* called after a Repo changed (the sync, repo.h), when set */
+    void (*repo_changed)(void *arg, int ev, const struct cJSON *obj);
+    void *repo_arg;
 };
 
 /* Opens the catalog under STATE_DIR/appstore/catalog. 0, or -1 with a

@@ -346,6 +346,15 @@ int appstore_serve(struct appstore *a, const char *method, const char *path,
     struct appstore_repo *r = appstore_store_repo(a->store, rt.repo);
     if (!r)
         return error(ans, 404, "repository %s not found", rt.repo);
+    /* a mirrored Repo's copy changes with its source only (a service
+     * without a catalog has no Repos) */
+    if ((post || del) && a->catalog.objects &&
+        fg_objects_get(a->catalog.objects,
+                       &appstore_catalog_kinds[APPSTORE_REPOS], NULL, r->name))
+        return error(ans, 409,
+                     "repository %s mirrors the Repo of that name: push to "
+                     "its source",
+                     r->name);
     if (too_large)
         return error(ans, 413,
                      "the request body is larger than %llu bytes (the "

@@ -17,11 +17,11 @@
 #define REPO_LABEL "application.kubesphere.io/repo-name"
 #define APP_LABEL "application.kubesphere.io/app-id"
 
-/* PARTS joined with '-' as an object name (RFC 1123 subdomain): lower
- * case, anything else but [a-z0-9.-] a '-', alphanumeric at both ends.
- * 0, or -1 when nothing is left or it is too long. */
-static int object_name(char *out, size_t cap, const char *repo,
-                       const char *chart, const char *version)
+/* The parts joined with '-' as an object name (RFC 1123 subdomain):
+ * lower case, anything else but [a-z0-9.-] a '-', alphanumeric at both
+ * ends. */
+int appstore_object_name(char *out, size_t cap, const char *repo,
+                         const char *chart, const char *version)
 {
     int n = snprintf(out, cap, "%s-%s%s%s", repo, chart, version ? "-" : "",
                      version ? version : "");
@@ -63,12 +63,12 @@ static cJSON *object(const char *kind, const char *name)
     return o;
 }
 
-/* The Application of V's chart: made when missing, its spec from the
- * newest Chart.yaml pushed; its status (the state) is kept. */
+/* The Application of V's chart: made when missing (in STATE), its spec
+ * from the newest Chart.yaml pushed; its status (the state) is kept. */
 static int mirror_application(struct appstore_catalog *c, const char *repo,
                               const char *name,
-                              const struct appstore_version *v, char *err,
-                              size_t len)
+                              const struct appstore_version *v,
+                              const char *state, char *err, size_t len)
 {
     const struct fg_object_kind *k =
         &appstore_catalog_kinds[APPSTORE_APPLICATIONS];
@@ -90,7 +90,7 @@ static int mirror_application(struct appstore_catalog *c, const char *repo,
     fg_json_set(o, "spec", spec);
     if (!old) {
         cJSON *status = cJSON_AddObjectToObject(o, "status");
-        cJSON_AddStringToObject(status, "state", "draft");
+        cJSON_AddStringToObject(status, "state", state);
     }
     if (old && cJSON_Compare(old, o, 1)) {
         cJSON_Delete(o);
@@ -99,18 +99,21 @@ static int mirror_application(struct appstore_catalog *c, const char *repo,
     return fg_objects_put(c->objects, k, o, err, len);
 }
 
-int appstore_mirror_version(struct appstore_catalog *c, const char *repo,
-                            const struct appstore_version *v, char *err,
-                            size_t len)
+/* V of REPO as an ApplicationVersion in review state STATE (a draft for
+ * a push) pulled from URL. */
+static int mirror_version(struct appstore_catalog *c, const char *repo,
+                          const struct appstore_version *v, const char *state,
+                          const char *url, char *err, size_t len)
 {
-    char app[254], name[254], url[700], file[600];
-    if (object_name(app, sizeof(app), repo, v->name, NULL) != 0 ||
-        object_name(name, sizeof(name), repo, v->name, v->version) != 0) {
+    char app[254], name[254];
+    if (appstore_object_name(app, sizeof(app), repo, v->name, NULL) != 0 ||
+        appstore_object_name(name, sizeof(name), repo, v->name, v->version) !=
+            0) {
         snprintf(err, len, "%s-%s: no object name can be made of it", v->name,
                  v->version);
         return -1;
     }
-    if (mirror_application(c, repo, app, v, err, len) != 0)
+    if (mirror_application(c, repo, app, v, state, err, len) != 0)
         return -1;
     const struct fg_object_kind *k = &appstore_catalog_kinds[APPSTORE_VERSIONS];
     const cJSON *old = fg_objects_get(c->objects, k, NULL, name);
@@ -129,8 +132,6 @@ int appstore_mirror_version(struct appstore_catalog *c, const char *repo,
     cJSON_AddStringToObject(labels, REPO_LABEL, repo);
     fg_json_set(cJSON_GetObjectItemCaseSensitive(o, "metadata"), "labels",
                 labels);
-    appstore_chart_file(v, file, sizeof(file));
-    snprintf(url, sizeof(url), "/helm/%s/charts/%s", repo, file);
     cJSON *spec = cJSON_CreateObject();
     cJSON_AddStringToObject(spec, "versionName", v->version);
     add_text(spec, "appHome", meta_text(v->meta, "home"));
@@ -146,8 +147,8 @@ int appstore_mirror_version(struct appstore_catalog *c, const char *repo,
                               cJSON_Duplicate(maintainers, 1));
     fg_json_set(o, "spec", spec);
     cJSON *status = cJSON_CreateObject();
-    cJSON_AddStringToObject(status, "state", "draft");
-    if (old)
+    cJSON_AddStringToObject(status, "state", state);
+    if (old && strcmp(state, "draft") == 0)
         cJSON_AddStringToObject(status, "message",
                                 "the chart's archive was replaced: its "
                                 "review starts again");
@@ -155,11 +156,29 @@ int appstore_mirror_version(struct appstore_catalog *c, const char *repo,
     return fg_objects_put(c->objects, k, o, err, len);
 }
 
+int appstore_mirror_version(struct appstore_catalog *c, const char *repo,
+                            const struct appstore_version *v, char *err,
+                            size_t len)
+{
+    char url[700], file[600];
+    appstore_chart_file(v, file, sizeof(file));
+    snprintf(url, sizeof(url), "/helm/%s/charts/%s", repo, file);
+    return mirror_version(c, repo, v, "draft", url, err, len);
+}
+
+int appstore_mirror_external(struct appstore_catalog *c, const char *repo,
+                             const struct appstore_version *v,
+                             const char *pull_url, char *err, size_t len)
+{
+    return mirror_version(c, repo, v, "active", pull_url, err, len);
+}
+
 void appstore_mirror_remove(struct appstore_catalog *c, const char *repo,
                             const struct appstore_version *v)
 {
     char name[254];
-    if (object_name(name, sizeof(name), repo, v->name, v->version) == 0)
+    if (appstore_object_name(name, sizeof(name), repo, v->name, v->version) ==
+        0)
         fg_objects_remove(
             c->objects, &appstore_catalog_kinds[APPSTORE_VERSIONS], NULL, name);
 }

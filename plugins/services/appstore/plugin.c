@@ -10,11 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include <fedgate/fedgate.h>
+#include <fedgate/util.h>
 #include <fedgate/service.h>
 
 #include "appstore.h"
 #include "release.h"
+#include "repo.h"
 
 #define MAX_REPOS 64
 /* the upload body holds a provenance file and multipart framing besides
@@ -88,6 +92,52 @@ static int repo_names(const char *list, char names[][64], size_t *n, char *err,
 
 static void instance_free(void *instance);
 
+/* The names of the store's repositories: the hosted ones, then those of
+ * Repos whose charts the host mirrors. */
+struct mirrored {
+    const char *names[2 * MAX_REPOS + 1024];
+    size_t n;
+};
+
+static int add_mirrored(void *arg, const cJSON *obj)
+{
+    struct mirrored *m = arg;
+    const cJSON *name = fg_json_path(obj, "metadata.name");
+    if (cJSON_IsTrue(fg_json_path(obj, "spec.mirror")) &&
+        cJSON_IsString(name) && m->n < sizeof(m->names) / sizeof(m->names[0]))
+        m->names[m->n++] = name->valuestring;
+    return 0;
+}
+
+/* The Repo objects' syncs, which may not take the N hosted NAMES. */
+static int repos_start(struct appstore *a, const struct fg_section *s,
+                       const char *const *names, size_t n, char *err,
+                       size_t err_len)
+{
+    const char **hosted = calloc(n, sizeof(*hosted));
+    for (size_t i = 0; hosted && i < n; i++)
+        hosted[i] = appstore_store_repo(a->store, names[i])->name;
+    a->catalog.hosted = hosted;
+    a->catalog.n_hosted = n;
+    struct appstore_sync_limits l = {
+        .max_index_bytes = (uint64_t)s->get_int(s, "max_index_bytes", 0),
+        .max_versions = (size_t)s->get_int(s, "max_versions_per_chart", 0),
+        .connect_timeout_ms =
+            (uint64_t)s->get_int(s, "repo_connect_timeout", 0),
+        .request_timeout_ms =
+            (uint64_t)s->get_int(s, "repo_request_timeout", 0),
+        .system_ca_file = s->get(s, "repo_ca_file"),
+    };
+    if (hosted && (a->repos = appstore_repos_new(a, &l))) {
+        a->catalog.repo_changed = appstore_repos_changed;
+        a->catalog.repo_arg = a->repos;
+        return 0;
+    }
+    snprintf(err, err_len, "out of memory");
+    instance_free(a);
+    return -1;
+}
+
 static void *instance_new(const struct fg_host *host,
                           const struct fg_section *s, char *err, size_t err_len)
 {
@@ -111,11 +161,19 @@ static void *instance_new(const struct fg_host *host,
     a->limits.max_expanded_bytes = (uint64_t)s->get_int(
         s, "max_expanded_bytes", APPSTORE_MAX_EXPANDED_BYTES);
     a->max_body = a->limits.max_chart_bytes + BODY_EXTRA;
+    if (appstore_catalog_open(&a->catalog, host->state_dir, err, err_len)) {
+        free(a);
+        return NULL;
+    }
+    /* the copies of mirrored Repos are the store's too (their blobs stay) */
+    struct mirrored m = {{0}, n};
+    memcpy(m.names, ptrs, n * sizeof(*ptrs));
+    fg_objects_each(a->catalog.objects, &appstore_catalog_kinds[APPSTORE_REPOS],
+                    add_mirrored, &m);
     a->store =
-        appstore_store_open(host->state_dir, ptrs, n, host, err, err_len);
-    if (!a->store ||
-        appstore_catalog_open(&a->catalog, host->state_dir, err, err_len)) {
-        appstore_store_free(a->store);
+        appstore_store_open(host->state_dir, m.names, m.n, host, err, err_len);
+    if (!a->store) {
+        appstore_catalog_close(&a->catalog);
         free(a);
         return NULL;
     }
@@ -125,7 +183,7 @@ static void *instance_new(const struct fg_host *host,
         instance_free(a);
         return NULL;
     }
-    return a;
+    return repos_start(a, s, ptrs, n, err, err_len) == 0 ? a : NULL;
 }
 
 static void instance_free(void *instance)
@@ -134,6 +192,8 @@ static void instance_free(void *instance)
     if (!a)
         return;
     appstore_releases_free(a->releases);
+    appstore_repos_free(a->repos);
+    free((void *)a->catalog.hosted);
     appstore_catalog_close(&a->catalog);
     appstore_store_free(a->store);
     free(a);
@@ -150,7 +210,9 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
     s->cb = cb;
     s->ctx = ctx;
     struct fg_objects *catalog = s->a->catalog.objects;
-    if (fg_objects_kind_of(catalog, head->info) &&
+    /* Helm's paths read as repos too (describe), for RBAC */
+    if (strncmp(head->path, "/helm/", 6) != 0 &&
+        fg_objects_kind_of(catalog, head->info) &&
         !(s->object = fg_objects_open(catalog, head, cb, ctx))) {
         free(s);
         return NULL;
@@ -352,6 +414,19 @@ static const struct fg_config_key config_keys[] = {
      "largest file inside a chart archive"},
     {"max_expanded_bytes", FG_CONFIG_INT, "104857600", 0, 1024,
      16LL * 1024 * 1024 * 1024, "most bytes a chart archive may decompress to"},
+    {"max_index_bytes", FG_CONFIG_INT, "67108864", 0, 1024,
+     4LL * 1024 * 1024 * 1024,
+     "largest index.yaml an external repository (a Repo object) may send"},
+    {"max_versions_per_chart", FG_CONFIG_INT, "10", 0, 1, 100000,
+     "newest versions of each chart a Repo's sync keeps in the catalog"},
+    {"repo_connect_timeout", FG_CONFIG_DURATION, "10s", 0, 100, 600000,
+     "connecting to an external repository (resolve, TCP, TLS)"},
+    {"repo_request_timeout", FG_CONFIG_DURATION, "120s", 0, 1000, 3600000,
+     "a whole index.yaml download from an external repository"},
+    {"repo_ca_file", FG_CONFIG_STRING, "/etc/ssl/certs/ca-certificates.crt", 0,
+     0, 0,
+     "CA bundle an external repository's certificate must chain to when "
+     "its Repo gives no caData"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 

@@ -64,7 +64,7 @@ static char *path_join(const char *a, const char *b, const char *c)
     return p;
 }
 
-static int mkdir_p(const char *path, char *err, size_t len)
+int appstore_mkdir_p(const char *path, char *err, size_t len)
 {
     char buf[4096];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
@@ -93,8 +93,8 @@ static int fsync_dir(const char *dir)
 }
 
 /* Writes DATA as DIR/NAME atomically. */
-static int write_atomic(const char *dir, const char *name, const void *data,
-                        size_t n, char *err, size_t len)
+int appstore_write_atomic(const char *dir, const char *name, const void *data,
+                          size_t n, char *err, size_t len)
 {
     char *tmp = path_join(dir, ".tmp-XXXXXX", NULL);
     char *dst = path_join(dir, name, NULL);
@@ -251,7 +251,7 @@ static int blob_write(struct appstore_store *s, const void *data, size_t n,
     int rc = !dir || !p ? fail(err, len, "out of memory")
              : stat(p, &st) == 0 && (size_t)st.st_size == n
                  ? 0
-                 : write_atomic(dir, hex, data, n, err, len);
+                 : appstore_write_atomic(dir, hex, data, n, err, len);
     free(dir);
     free(p);
     return rc;
@@ -391,6 +391,44 @@ static void blobs_collect(struct appstore_store *s)
     free(dir);
 }
 
+/* Adds the repository NAME (the next slot of S->repos) from its
+ * directory. 0, or -1 with ERR. */
+static int repo_open(struct appstore_store *s, const char *name,
+                     const struct fg_host *host, char *err, size_t err_len)
+{
+    struct appstore_repo *r = &s->repos[s->n_repos];
+    memset(r, 0, sizeof(*r));
+    if (!(r->name = strdup(name)))
+        return fail(err, err_len, "out of memory");
+    s->n_repos++;
+    char *dir = path_join(s->root, "repos", name);
+    int rc = !dir ? fail(err, err_len, "out of memory")
+                  : appstore_mkdir_p(dir, err, err_len);
+    if (rc == 0 && repo_load(s, r, dir, host) < 0)
+        rc = fail(err, err_len, "cannot read %s: %s", dir, strerror(errno));
+    free(dir);
+    return rc;
+}
+
+struct appstore_repo *appstore_store_add(struct appstore_store *s,
+                                         const char *name,
+                                         const struct fg_host *host, char *err,
+                                         size_t err_len)
+{
+    struct appstore_repo *r = appstore_store_repo(s, name);
+    if (r)
+        return r;
+    r = realloc(s->repos, (s->n_repos + 1) * sizeof(*r));
+    if (!r) {
+        fail(err, err_len, "out of memory");
+        return NULL;
+    }
+    s->repos = r;
+    if (repo_open(s, name, host, err, err_len) < 0)
+        return NULL; /* the slot, named, stays: freed with the store */
+    return &s->repos[s->n_repos - 1];
+}
+
 struct appstore_store *appstore_store_open(const char *state_dir,
                                            const char *const *repos, size_t n,
                                            const struct fg_host *host,
@@ -404,19 +442,11 @@ struct appstore_store *appstore_store_open(const char *state_dir,
         return NULL;
     }
     char *blobs = path_join(s->root, "blobs", NULL);
-    int rc = blobs ? mkdir_p(blobs, err, err_len)
+    int rc = blobs ? appstore_mkdir_p(blobs, err, err_len)
                    : fail(err, err_len, "out of memory");
     free(blobs);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        s->repos[i].name = strdup(repos[i]);
-        s->n_repos++;
-        char *dir = path_join(s->root, "repos", repos[i]);
-        rc = !s->repos[i].name || !dir ? fail(err, err_len, "out of memory")
-                                       : mkdir_p(dir, err, err_len);
-        if (rc == 0 && repo_load(s, &s->repos[i], dir, host) < 0)
-            rc = fail(err, err_len, "cannot read %s: %s", dir, strerror(errno));
-        free(dir);
-    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = repo_open(s, repos[i], host, err, err_len);
     if (rc < 0) {
         appstore_store_free(s);
         return NULL;
@@ -491,9 +521,9 @@ static int version_save(struct appstore_store *s, struct appstore_repo *r,
     char file[300];
     snprintf(file, sizeof file, "%s.json", v->version);
     int rc = !dir || !json ? fail(err, len, "out of memory")
-                           : mkdir_p(dir, err, len);
+                           : appstore_mkdir_p(dir, err, len);
     if (rc == 0)
-        rc = write_atomic(dir, file, json, strlen(json), err, len);
+        rc = appstore_write_atomic(dir, file, json, strlen(json), err, len);
     free(json);
     free(dir);
     free(repo);
