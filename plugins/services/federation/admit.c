@@ -1,0 +1,73 @@
+/* What the federation store admits (federation.h): every spec write
+ * records its writer (user and groups) in an annotation that only the
+ * service sets, because members are called as that user; a client's own
+ * value of it is replaced, and a write that leaves the spec as it was
+ * keeps the previous writer. A new object's status is the service's. */
+#include "federation.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+static cJSON *annotations_of(cJSON *obj)
+{
+    cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    if (!cJSON_IsObject(meta))
+        return NULL;
+    cJSON *a = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
+    if (!cJSON_IsObject(a)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "annotations");
+        a = cJSON_AddObjectToObject(meta, "annotations");
+    }
+    return a;
+}
+
+static char *writer_text(const struct fg_identity *who)
+{
+    cJSON *w = cJSON_CreateObject();
+    cJSON_AddStringToObject(w, "user", who && who->user ? who->user : "");
+    cJSON *groups = cJSON_AddArrayToObject(w, "groups");
+    for (size_t i = 0; who && i < who->n_groups; i++)
+        cJSON_AddItemToArray(groups, cJSON_CreateString(who->groups[i]));
+    char *text = cJSON_PrintUnformatted(w);
+    cJSON_Delete(w);
+    return text;
+}
+
+static const char *old_writer(const cJSON *old)
+{
+    const cJSON *v = fg_json_path(old, "metadata.annotations.fedgate\\.io/"
+                                       "last-spec-writer");
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int fed_admit(void *arg, const struct fg_object_kind *k,
+              const struct fg_identity *who, cJSON *obj, const cJSON *old,
+              int status, char *err, size_t err_len)
+{
+    (void)arg;
+    (void)k;
+    if (!obj || status)
+        return 0; /* deletes: RBAC decided; status: the service's own */
+    cJSON *ann = annotations_of(obj);
+    if (!ann) {
+        snprintf(err, err_len, "metadata: Required value");
+        return 422;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(ann, FED_WRITER_ANNOTATION);
+    const char *before = old ? old_writer(old) : NULL;
+    int same = old && before &&
+               cJSON_Compare(cJSON_GetObjectItemCaseSensitive(obj, "spec"),
+                             cJSON_GetObjectItemCaseSensitive(old, "spec"), 1);
+    char *text = same ? NULL : writer_text(who);
+    cJSON *v = cJSON_CreateString(same ? before : text);
+    cJSON_free(text);
+    if (!v || fg_json_set(ann, FED_WRITER_ANNOTATION, v) < 0) {
+        snprintf(err, err_len, "out of memory");
+        return 500;
+    }
+    if (!old)
+        cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
+    return 0;
+}

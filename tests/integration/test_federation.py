@@ -1,0 +1,215 @@
+"""The federation service (plugins/services/federation) on a host with
+three mock members m1, m2, m3, driven with kubectl only: a
+FederatedDeployment placed on m1 and m2 with an m2 override reaches both
+with the right replicas, re-applying it changes nothing, its status
+carries each member's state; a missing namespace is created; a cluster
+dropped from placement loses the object (kept with kubefed.io/orphan);
+an object in m3 the service does not own is AlreadyExists until the
+federated object says overwrite; deleting the federated object deletes
+it everywhere; a ReplicaSchedulingPreference splits replicas by the
+Webster method."""
+import json
+import subprocess
+import time
+import unittest
+
+from harness import GatewayTest, mock_member
+
+CTX = "fedgate.fleet"
+POLICY = '\n[policy]\nchain = admin_token\n[plugin "admin_token"]\n' \
+         '[plugin "federation"]\n'
+
+DEPLOY = """apiVersion: types.kubefed.io/v1beta1
+kind: FederatedDeployment
+metadata:
+  name: web
+  namespace: %(ns)s
+  annotations: {%(annotations)s}
+spec:
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata: {labels: {app: web}}
+        spec:
+          containers: [{name: web, image: nginx:1.27}]
+  placement:
+    clusters: [%(clusters)s]
+  overrides:
+  - clusterName: m2
+    clusterOverrides:
+    - {path: /spec/replicas, value: 5}
+    - {path: /metadata/labels/tier, op: add, value: front}
+"""
+
+
+def deployment(ns="fed", clusters=("m1", "m2"), annotations=""):
+    return DEPLOY % {"ns": ns, "annotations": annotations,
+                     "clusters": ", ".join("{name: %s}" % c
+                                           for c in clusters)}
+
+
+class FederationTest(GatewayTest):
+    policy = POLICY
+    members = [mock_member("m1", "demo.json"), mock_member("m2", "demo.json"),
+               mock_member("m3", "demo.json")]
+
+    def run_kubectl(self, *args, context=CTX, stdin=None, check=True):
+        cmd = ["kubectl", "--kubeconfig", self.gw.kubeconfig, "--context",
+               context, "--request-timeout=20s"] + list(args)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                             input=stdin)
+        if check:
+            self.assertEqual(out.returncode, 0, "%s: %s%s" % (
+                " ".join(args), out.stdout, out.stderr))
+        return out
+
+    def member_get(self, member, *args):
+        out = self.run_kubectl("get", "-o", "json", *args, context=member,
+                               check=False)
+        return json.loads(out.stdout) if out.returncode == 0 else None
+
+    def fed_get(self, resource, name, ns="fed"):
+        return json.loads(self.run_kubectl("get", resource, name, "-n", ns,
+                                           "-o", "json").stdout)
+
+    def wait(self, what, predicate, timeout=20):
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                self.fail("timed out waiting for " + what)
+            time.sleep(0.25)
+
+    def status_of(self, resource, name, ns="fed"):
+        return self.fed_get(resource, name, ns).get("status", {})
+
+    def test_deployment_propagates_with_overrides(self):
+        out = self.run_kubectl("apply", "-f", "-", stdin=deployment())
+        self.assertIn("created", out.stdout)
+        for member, replicas in (("m1", 2), ("m2", 5)):
+            d = self.wait("web in " + member, lambda: self.member_get(
+                member, "deployment", "web", "-n", "fed",
+                "--show-managed-fields"))
+            self.assertEqual(d["spec"]["replicas"], replicas)
+            self.assertEqual(d["metadata"]["labels"]["kubefed.io/managed"],
+                             "true")
+            self.assertEqual(d["metadata"]["labels"].get("tier"),
+                             "front" if member == "m2" else None)
+            fields = [m["manager"] for m in d["metadata"]["managedFields"]]
+            self.assertIn("fedgate", fields)
+        # the namespace was made in both
+        for member in ("m1", "m2"):
+            self.assertIsNotNone(self.member_get(member, "namespace", "fed"))
+        self.assertIsNone(self.member_get("m3", "deployment", "web", "-n",
+                                          "fed"))
+        st = self.wait("propagation", lambda: (
+            lambda s: s if s.get("propagated") == "2/2" else None)(
+                self.status_of("federateddeployment", "web")))
+        self.assertEqual(st["conditions"][0]["type"], "Propagation")
+        self.assertEqual(st["conditions"][0]["status"], "True")
+        self.assertEqual(sorted(c["name"] for c in st["clusters"]),
+                         ["m1", "m2"])
+        self.assertTrue(all("status" not in c for c in st["clusters"]), st)
+        out = self.run_kubectl("apply", "-f", "-", stdin=deployment())
+        self.assertIn("unchanged", out.stdout)
+
+        # m2 dropped: deleted there; m1 kept
+        self.run_kubectl("apply", "-f", "-",
+                         stdin=deployment(clusters=("m1",)))
+        self.wait("web gone from m2", lambda: self.member_get(
+            "m2", "deployment", "web", "-n", "fed") is None)
+        self.assertIsNotNone(self.member_get("m1", "deployment", "web", "-n",
+                                             "fed"))
+        st = self.wait("1/1", lambda: (
+            lambda s: s if s.get("propagated") == "1/1" else None)(
+                self.status_of("federateddeployment", "web")))
+        self.assertEqual([c["name"] for c in st["clusters"]], ["m1"])
+
+        # deleting the federated object deletes it everywhere
+        self.run_kubectl("delete", "federateddeployment", "web", "-n", "fed")
+        self.wait("web gone from m1", lambda: self.member_get(
+            "m1", "deployment", "web", "-n", "fed") is None)
+
+    def test_orphan_keeps_the_object(self):
+        ann = '"kubefed.io/orphan": "true"'
+        self.run_kubectl("apply", "-f", "-", stdin=deployment(
+            ns="orphan", annotations=ann))
+        self.wait("web in m2", lambda: self.member_get(
+            "m2", "deployment", "web", "-n", "orphan"))
+        self.run_kubectl("apply", "-f", "-", stdin=deployment(
+            ns="orphan", clusters=("m1",), annotations=ann))
+        self.wait("m2 dropped from status", lambda: (
+            lambda s: s.get("propagated") == "1/1")(
+                self.status_of("federateddeployment", "web", "orphan")))
+        self.assertIsNotNone(self.member_get("m2", "deployment", "web", "-n",
+                                             "orphan"))
+
+    def test_unowned_object_is_already_exists_until_overwrite(self):
+        self.run_kubectl("create", "namespace", "conflict", context="m3")
+        self.run_kubectl("create", "configmap", "settings", "-n", "conflict",
+                         "--from-literal=mode=theirs", context="m3")
+        fcm = """apiVersion: types.kubefed.io/v1beta1
+kind: FederatedConfigMap
+metadata:
+  name: settings
+  namespace: conflict
+  annotations: {%s}
+spec:
+  template:
+    data: {mode: ours}
+  placement:
+    clusters: [{name: m3}]
+"""
+        self.run_kubectl("apply", "-f", "-", stdin=fcm % "")
+        st = self.wait("AlreadyExists", lambda: (
+            lambda s: s if s.get("conditions") else None)(
+                self.status_of("federatedconfigmap", "settings", "conflict")))
+        self.assertEqual(st["conditions"][0]["status"], "False")
+        self.assertEqual(st["conditions"][0]["reason"], "CheckClusters")
+        self.assertEqual(st["clusters"][0]["status"], "AlreadyExists")
+        cm = self.member_get("m3", "configmap", "settings", "-n", "conflict")
+        self.assertEqual(cm["data"], {"mode": "theirs"})
+        self.run_kubectl("apply", "-f", "-", stdin=fcm %
+                         '"fedgate.io/conflict-resolution": overwrite')
+        self.wait("adopted", lambda: self.member_get(
+            "m3", "configmap", "settings", "-n", "conflict")["data"] ==
+            {"mode": "ours"})
+        st = self.wait("True", lambda: (
+            lambda s: s if s.get("propagated") == "1/1" else None)(
+                self.status_of("federatedconfigmap", "settings", "conflict")))
+        self.assertEqual(st["conditions"][0]["status"], "True")
+
+    def test_replica_scheduling_preference(self):
+        rsp = """apiVersion: scheduling.kubefed.io/v1alpha1
+kind: ReplicaSchedulingPreference
+metadata: {name: web, namespace: rsp}
+spec:
+  targetKind: FederatedDeployment
+  totalReplicas: 9
+  clusters:
+    m1: {weight: 1}
+    m2: {weight: 2}
+"""
+        self.run_kubectl("apply", "-f", "-", stdin=rsp)
+        self.run_kubectl("apply", "-f", "-", stdin=deployment(ns="rsp"))
+
+        def replicas():
+            got = {}
+            for m in ("m1", "m2"):
+                d = self.member_get(m, "deployment", "web", "-n", "rsp")
+                got[m] = d["spec"]["replicas"] if d else None
+            return got
+        self.wait("3/6", lambda: replicas() == {"m1": 3, "m2": 6})
+        self.run_kubectl("apply", "-f", "-",
+                         stdin=deployment(ns="rsp", clusters=("m1",)))
+        self.wait("9 on m1", lambda: replicas() == {"m1": 9, "m2": None})
+
+
+if __name__ == "__main__":
+    unittest.main()
