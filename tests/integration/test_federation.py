@@ -119,6 +119,38 @@ class FederationTest(GatewayTest):
         out = self.run_kubectl("apply", "-f", "-", stdin=deployment())
         self.assertIn("unchanged", out.stdout)
 
+        # the members' status comes back (the mock has no controller: the
+        # test writes it), and the READY column adds it up
+        for member, ready in (("m1", 2), ("m2", 4)):
+            self.run_kubectl(
+                "patch", "deployment", "web", "-n", "fed",
+                "--subresource=status", "--type=merge", "-p",
+                '{"status":{"replicas":%d,"readyReplicas":%d}}' % (ready,
+                                                                   ready),
+                context=member)
+        st = self.wait("ready replicas", lambda: (
+            lambda s: s if s.get("ready") == "6/7" else None)(
+                self.status_of("federateddeployment", "web")))
+        remote = {c["name"]: c["remoteStatus"]["readyReplicas"]
+                  for c in st["clusters"]}
+        self.assertEqual(remote, {"m1": 2, "m2": 4})
+        table = self.run_kubectl("get", "fdeploy", "-n", "fed").stdout
+        self.assertEqual(table.split("\n")[0].split(),
+                         ["NAME", "CLUSTERS", "READY", "AGE"])
+        self.assertEqual(table.split("\n")[1].split()[:3],
+                         ["web", "2/2", "6/7"])
+
+        # drift: a scale and a delete in m1 are undone
+        self.run_kubectl("scale", "deployment", "web", "-n", "fed",
+                         "--replicas=9", context="m1")
+        self.wait("m1 scaled back", lambda: self.member_get(
+            "m1", "deployment", "web", "-n", "fed")["spec"]["replicas"] == 2,
+            timeout=10)
+        self.run_kubectl("delete", "deployment", "web", "-n", "fed",
+                         context="m1")
+        self.wait("m1 made again", lambda: self.member_get(
+            "m1", "deployment", "web", "-n", "fed"), timeout=10)
+
         # m2 dropped: deleted there; m1 kept
         self.run_kubectl("apply", "-f", "-",
                          stdin=deployment(clusters=("m1",)))

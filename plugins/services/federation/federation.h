@@ -21,6 +21,8 @@
 
 struct fed_job;
 struct fed_key;
+struct fed_watch;
+struct fed_version;
 
 struct federation {
     const struct fg_host *host;
@@ -33,6 +35,8 @@ struct federation {
     unsigned max_running;
     uint64_t resync_ms;
     int storing; /* the service's own status write is being stored */
+    struct fed_watch *watches;    /* watch.h */
+    struct fed_version *versions; /* what the service's applies answered */
 };
 
 /* Reconciler (reconcile.c). */

@@ -15,6 +15,7 @@
 
 #include "call.h"
 #include "rsp.h"
+#include "watch.h"
 #include "desired.h"
 #include "federation.h"
 
@@ -489,6 +490,11 @@ static void on_call(void *arg, int status, const char *body, size_t len)
         return;
     }
     cJSON *obj = cJSON_Parse(body);
+    fed_watch_own_version(j->f, c->name, j->owner,
+                          text(obj, "metadata.resourceVersion"), 1);
+    if (fed_watch_ensure(j->f, c->name, j->key->kind, &j->who) < 0)
+        j->f->host->log(j->f->host, FG_LOG_ERROR, "out of memory watching %s",
+                        c->name);
     cJSON *st = cJSON_DetachItemFromObjectCaseSensitive(obj, "status");
     c->remote = cJSON_IsObject(st) ? st : NULL;
     if (!c->remote)
@@ -595,6 +601,11 @@ static void job_start(struct federation *f, struct fed_key *key)
     }
     if (key->kind == FED_DEPLOYMENTS)
         schedule(j);
+    for (size_t i = 0; i < j->n; i++)
+        if (!j->clusters[i].remove &&
+            fed_watch_ensure(f, j->clusters[i].name, key->kind, &j->who) < 0)
+            f->host->log(f->host, FG_LOG_ERROR, "out of memory watching %s",
+                         j->clusters[i].name);
     job_next(j);
 }
 
@@ -658,6 +669,7 @@ int fed_reconcile_start(struct federation *f, char *err, size_t err_len)
 
 void fed_reconcile_stop(struct federation *f)
 {
+    fed_watch_stop_all(f);
     while (f->jobs) {
         struct fed_job *j = f->jobs;
         f->jobs = j->next;
