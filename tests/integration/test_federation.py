@@ -9,6 +9,7 @@ federated object says overwrite; deleting the federated object deletes
 it everywhere; a ReplicaSchedulingPreference splits replicas by the
 Webster method."""
 import json
+import signal
 import subprocess
 import time
 import unittest
@@ -54,8 +55,8 @@ def deployment(ns="fed", clusters=("m1", "m2"), annotations=""):
 
 class FederationTest(GatewayTest):
     policy = POLICY
-    members = [mock_member("m1", "demo.json"), mock_member("m2", "demo.json"),
-               mock_member("m3", "demo.json")]
+    members = [mock_member("m1", "demo.json") + "labels = env=prod\n",
+               mock_member("m2", "demo.json"), mock_member("m3", "demo.json")]
 
     def run_kubectl(self, *args, context=CTX, stdin=None, check=True):
         cmd = ["kubectl", "--kubeconfig", self.gw.kubeconfig, "--context",
@@ -216,6 +217,47 @@ spec:
             lambda s: s if s.get("propagated") == "1/1" else None)(
                 self.status_of("federatedconfigmap", "settings", "conflict")))
         self.assertEqual(st["conditions"][0]["status"], "True")
+
+    def test_cluster_selector_follows_labels(self):
+        fcm = """apiVersion: types.kubefed.io/v1beta1
+kind: FederatedConfigMap
+metadata: {name: picked, namespace: sel}
+spec:
+  template:
+    data: {k: v}
+  placement:
+    clusterSelector:
+      matchLabels: {env: prod}
+      matchExpressions: [{key: env, operator: In, values: [prod, staging]}]
+"""
+        self.run_kubectl("apply", "-f", "-", stdin=fcm)
+        self.wait("picked in m1", lambda: self.member_get(
+            "m1", "configmap", "picked", "-n", "sel"))
+        self.assertIsNone(self.member_get("m2", "configmap", "picked", "-n",
+                                          "sel"))
+        # the labels move from m1 to m2 (SIGHUP): so does the object
+        self.gw.write("20-member.ini", self.members[0].replace(
+            "labels = env=prod\n", ""))
+        self.gw.write("21-member.ini", self.members[1] + "labels = env=prod\n")
+        self.gw.signal(signal.SIGHUP)
+        self.wait("picked in m2", lambda: self.member_get(
+            "m2", "configmap", "picked", "-n", "sel"))
+        st = self.wait("status names m2 only", lambda: (
+            lambda s: s if [c["name"] for c in s.get("clusters", [])] ==
+            ["m2"] else None)(self.status_of("federatedconfigmap", "picked",
+                                             "sel")))
+        self.assertEqual(st["propagated"], "1/1")
+        # a selector that cannot be read says so
+        bad = fcm.replace("operator: In", "operator: Near")
+        self.run_kubectl("apply", "-f", "-", stdin=bad)
+        cond = self.wait("ComputePlacementFailed", lambda: (
+            lambda s: s["conditions"][0] if s.get("conditions") and
+            s["conditions"][0].get("reason") == "ComputePlacementFailed"
+            else None)(self.status_of("federatedconfigmap", "picked", "sel")))
+        self.assertIn("Near", cond["message"])
+        # and changes nothing in the members
+        self.assertIsNotNone(self.member_get("m2", "configmap", "picked",
+                                             "-n", "sel"))
 
     def test_replica_scheduling_preference(self):
         rsp = """apiVersion: scheduling.kubefed.io/v1alpha1

@@ -19,6 +19,7 @@
 #define FED_ORPHAN_ANNOTATION "kubefed.io/orphan"
 #define FED_CONFLICT_ANNOTATION "fedgate.io/conflict-resolution"
 
+struct cJSON;
 struct fed_job;
 struct fed_key;
 struct fed_watch;
@@ -35,13 +36,18 @@ struct federation {
     unsigned max_running;
     uint64_t resync_ms;
     int storing; /* the service's own status write is being stored */
-    struct fed_watch *watches;    /* watch.h */
+    struct fed_watch *watches;   /* watch.h */
+    struct fg_timer *fleet_poll; /* placement.h */
+    struct cJSON *members;       /* the fleet as last read, or NULL */
+    uint64_t fleet_version;
     struct fed_version *versions; /* what the service's applies answered */
 };
 
 /* Reconciler (reconcile.c). */
 int fed_reconcile_start(struct federation *f, char *err, size_t err_len);
 void fed_reconcile_stop(struct federation *f);
+/* Queues every federated object (placement.c). */
+void fed_queue_all(struct federation *f);
 /* Queues the object K/NS/NAME (a federated kind or an RSP) for a job. */
 void fed_enqueue(struct federation *f, const struct fg_object_kind *k,
                  const char *ns, const char *name);

@@ -14,6 +14,7 @@
 #include <fedgate/util.h>
 
 #include "call.h"
+#include "placement.h"
 #include "rsp.h"
 #include "watch.h"
 #include "desired.h"
@@ -54,7 +55,8 @@ struct fed_job {
     cJSON *writer; /* the parsed writer annotation WHO points into */
     const char **groups;
     struct cluster *clusters;
-    size_t n, at;
+    size_t n, cap, at;
+    char placement_error[256]; /* the placement could not be computed */
     enum step step;
     struct fed_call *call;
     char path[600];
@@ -137,6 +139,14 @@ static int add_cluster(struct fed_job *j, const char *name, int remove)
             return 0;
     if (j->n == MAX_CLUSTERS || !*name)
         return 0;
+    if (j->n == j->cap) {
+        size_t cap = j->cap ? j->cap * 2 : 8;
+        struct cluster *c = realloc(j->clusters, cap * sizeof(*c));
+        if (!c)
+            return -1;
+        j->clusters = c;
+        j->cap = cap;
+    }
     struct cluster *c = &j->clusters[j->n];
     memset(c, 0, sizeof(*c));
     if (!(c->name = strdup(name)))
@@ -148,29 +158,38 @@ static int add_cluster(struct fed_job *j, const char *name, int remove)
     return 0;
 }
 
+static int add_placed(void *arg, const char *name)
+{
+    return add_cluster(arg, name, 0);
+}
+
 /* Placed clusters, then those the last status named that are placed no
- * more (all of them when the object is being deleted). */
+ * more (all of them when the object is being deleted). A placed cluster
+ * the fleet does not have, or has not ready, is not called. */
 static int plan(struct fed_job *j, int deleting)
 {
-    const cJSON *placed = fg_json_path(j->obj, "spec.placement.clusters");
-    const cJSON *had = fg_json_path(j->obj, "status.clusters");
-    size_t cap =
-        (size_t)cJSON_GetArraySize(placed) + (size_t)cJSON_GetArraySize(had);
-    if (cap > MAX_CLUSTERS)
-        cap = MAX_CLUSTERS;
-    j->clusters = calloc(cap ? cap : 1, sizeof(*j->clusters));
-    if (!j->clusters)
+    const cJSON *members = j->f->members;
+    if (!deleting &&
+        fed_placement(j->obj, members, add_placed, j, j->placement_error,
+                      sizeof(j->placement_error)) == -1 &&
+        !*j->placement_error)
         return -1;
+    for (size_t i = 0; members && i < j->n; i++) {
+        struct cluster *c = &j->clusters[i];
+        const cJSON *m = fed_member(members, c->name);
+        if (m && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "ready")))
+            continue;
+        c->reason = "ClusterNotReady";
+        snprintf(c->message, sizeof(c->message),
+                 m ? "the member cluster is not ready"
+                   : "there is no member cluster of this name");
+    }
+    if (*j->placement_error)
+        return 0; /* touch nothing until it can be read */
     const cJSON *c;
-    if (!deleting)
-        cJSON_ArrayForEach(c, placed)
-        {
-            if (j->n < cap && add_cluster(j, text(c, "name"), 0) < 0)
-                return -1;
-        }
-    cJSON_ArrayForEach(c, had)
+    cJSON_ArrayForEach(c, fg_json_path(j->obj, "status.clusters"))
     {
-        if (j->n < cap && add_cluster(j, text(c, "name"), 1) < 0)
+        if (add_cluster(j, text(c, "name"), 1) < 0)
             return -1;
     }
     return 0;
@@ -241,7 +260,10 @@ static const char *condition_time(const cJSON *old, const char *field,
 static cJSON *new_status(struct fed_job *j, const cJSON *old, const char *now)
 {
     cJSON *st = cJSON_CreateObject();
-    cJSON *clusters = cJSON_AddArrayToObject(st, "clusters");
+    const cJSON *was = cJSON_GetObjectItemCaseSensitive(old, "clusters");
+    cJSON *clusters = *j->placement_error && was ? cJSON_Duplicate(was, 1)
+                                                 : cJSON_CreateArray();
+    cJSON_AddItemToObject(st, "clusters", clusters);
     size_t placed = 0, ok = 0;
     long ready = 0, want = 0;
     const char *first = NULL;
@@ -263,14 +285,18 @@ static cJSON *new_status(struct fed_job *j, const cJSON *old, const char *now)
         if (cJSON_IsNumber(r))
             ready += (long)r->valuedouble;
     }
-    const char *status = first ? "False" : "True";
-    const char *reason = first ? "CheckClusters" : "";
+    const char *status = first || *j->placement_error ? "False" : "True";
+    const char *reason = *j->placement_error ? "ComputePlacementFailed"
+                         : first             ? "CheckClusters"
+                                             : "";
     cJSON *conds = cJSON_AddArrayToObject(st, "conditions");
     cJSON *cond = cJSON_CreateObject();
     cJSON_AddStringToObject(cond, "type", "Propagation");
     cJSON_AddStringToObject(cond, "status", status);
     if (*reason)
         cJSON_AddStringToObject(cond, "reason", reason);
+    if (*j->placement_error)
+        cJSON_AddStringToObject(cond, "message", j->placement_error);
     cJSON_AddStringToObject(
         cond, "lastTransitionTime",
         condition_time(old, "lastTransitionTime", status, reason, now));
@@ -492,9 +518,6 @@ static void on_call(void *arg, int status, const char *body, size_t len)
     cJSON *obj = cJSON_Parse(body);
     fed_watch_own_version(j->f, c->name, j->owner,
                           text(obj, "metadata.resourceVersion"), 1);
-    if (fed_watch_ensure(j->f, c->name, j->key->kind, &j->who) < 0)
-        j->f->host->log(j->f->host, FG_LOG_ERROR, "out of memory watching %s",
-                        c->name);
     cJSON *st = cJSON_DetachItemFromObjectCaseSensitive(obj, "status");
     c->remote = cJSON_IsObject(st) ? st : NULL;
     if (!c->remote)
@@ -541,6 +564,8 @@ static void job_done(struct fed_job *j)
 /* The next cluster's first call, or the end of the job. */
 static void job_next(struct fed_job *j)
 {
+    while (j->at < j->n && j->clusters[j->at].reason)
+        j->at++; /* not ready: nothing to call */
     if (j->at == j->n) {
         job_done(j);
         return;
@@ -564,11 +589,11 @@ static void schedule(struct fed_job *j)
     long *out = calloc(j->n ? j->n : 1, sizeof(*out));
     size_t n = 0;
     for (size_t i = 0; rsp && names && out && i < j->n; i++)
-        if (!j->clusters[i].remove)
+        if (!j->clusters[i].remove && !j->clusters[i].reason)
             names[n++] = j->clusters[i].name;
     if (rsp && names && out && fed_rsp_split(rsp, names, n, out) == 0)
         for (size_t i = 0, at = 0; i < j->n; i++)
-            if (!j->clusters[i].remove)
+            if (!j->clusters[i].remove && !j->clusters[i].reason)
                 j->clusters[i].scheduled = out[at++];
     free(names);
     free(out);
@@ -594,9 +619,11 @@ static void job_start(struct federation *f, struct fed_key *key)
     j->next = f->jobs;
     f->jobs = j;
     f->running++;
-    if (writer(j) < 0 || plan(j, key->gone != NULL) < 0) {
+    if (writer(j) < 0) {
         f->host->log(f->host, FG_LOG_WARN,
                      "%s: no spec writer recorded, not propagated", j->owner);
+    } else if (plan(j, key->gone != NULL) < 0) {
+        f->host->log(f->host, FG_LOG_ERROR, "%s: out of memory", j->owner);
         j->n = 0;
     }
     if (key->kind == FED_DEPLOYMENTS)
@@ -627,15 +654,6 @@ static void kick(void *arg)
 /* ---- the resync -------------------------------------------------------------
  */
 
-static int queue_one(void *arg, const cJSON *obj)
-{
-    struct federation *f = ((void **)arg)[0];
-    const struct fg_object_kind *k = ((void **)arg)[1];
-    fed_enqueue(f, k, text(obj, "metadata.namespace"),
-                text(obj, "metadata.name"));
-    return 0;
-}
-
 static void arm_resync(struct federation *f)
 {
     /* up to a tenth later, so that restarts spread out */
@@ -647,10 +665,7 @@ static void arm_resync(struct federation *f)
 static void resync(void *arg)
 {
     struct federation *f = arg;
-    for (size_t i = 0; i < FED_N_TYPES; i++) {
-        void *ctx[2] = {f, (void *)&fed_kinds[i]};
-        fg_objects_each(f->objects, &fed_kinds[i], queue_one, ctx);
-    }
+    fed_queue_all(f);
     arm_resync(f);
 }
 
@@ -663,6 +678,10 @@ int fed_reconcile_start(struct federation *f, char *err, size_t err_len)
         return -1;
     }
     srand((unsigned)f->host->now_ms(f->host));
+    if (fed_fleet_start(f) < 0) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
     resync(f); /* what was stored before: the members may have drifted */
     return 0;
 }
@@ -670,6 +689,7 @@ int fed_reconcile_start(struct federation *f, char *err, size_t err_len)
 void fed_reconcile_stop(struct federation *f)
 {
     fed_watch_stop_all(f);
+    fed_fleet_stop(f);
     while (f->jobs) {
         struct fed_job *j = f->jobs;
         f->jobs = j->next;
