@@ -11,7 +11,7 @@ set -eu
 
 BUILD="build-essential cmake pkg-config git ca-certificates openssl curl
   libssl-dev libnghttp2-dev libcjson-dev libinih-dev libevent-dev
-  libhttp-parser-dev libsystemd-dev libyaml-dev zlib1g-dev"
+  libhttp-parser-dev libyaml-dev zlib1g-dev"
 # The Debian tools: dpkg-buildpackage, dh, lintian; systemd-analyze checks
 # the unit; adduser makes the package's system user.
 PACKAGE="debhelper dpkg-dev fakeroot lintian systemd adduser"

@@ -1,7 +1,7 @@
 /* Service-manager notifications (systemd's sd_notify protocol): readiness,
  * reload and stop, so a Type=notify unit knows when the gateway serves.
- * Without libsystemd at build time (FG_SYSTEMD=OFF) every call does nothing;
- * outside systemd ($NOTIFY_SOCKET unset) libsystemd does nothing. */
+ * Outside systemd ($NOTIFY_SOCKET unset) every call does nothing. Called
+ * from the main thread only ($NOTIFY_SOCKET is read with getenv). */
 #ifndef FG_NOTIFY_H
 #define FG_NOTIFY_H
 

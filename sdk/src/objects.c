@@ -186,6 +186,13 @@ int fg__objects_store(struct fg_objects *s, struct fg_objects_kind_rt *rt,
         rt->v = v;
         rt->cap = cap;
     }
+    if (at >= 0 && fg__objects_finalized(obj)) {
+        /* the last finalizer went: the deletion asked for earlier ends */
+        cJSON_Delete(rt->v[at].obj);
+        rt->v[at].obj = obj;
+        fg__objects_drop(s, rt, (size_t)at);
+        return 0;
+    }
     set_rv(obj, s->rv + 1);
     if (persist(s, rt->k, obj) != 0) {
         snprintf(err, err_len, "cannot write %s \"%s\" under %s",
@@ -397,21 +404,34 @@ int fg__objects_random_hex(char *out, size_t n)
     return 0;
 }
 
+void fg__objects_now(char out[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 void fg__objects_stamp(cJSON *meta)
 {
     char hex[33], uid[37], stamp[32];
-    time_t t = time(NULL);
-    struct tm tm;
     fg__objects_random_hex(hex, 32);
     snprintf(uid, sizeof(uid), "%.8s-%.4s-4%.3s-a%.3s-%.12s", hex, hex + 8,
              hex + 12, hex + 15, hex + 18);
-    gmtime_r(&t, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fg__objects_now(stamp);
     fg_json_set(meta, "uid", cJSON_CreateString(uid));
     fg_json_set(meta, "creationTimestamp", cJSON_CreateString(stamp));
     fg_json_set(meta, "generation", cJSON_CreateNumber(1));
     cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
     cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionTimestamp");
+}
+
+int fg__objects_finalized(const cJSON *obj)
+{
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    return cJSON_GetObjectItemCaseSensitive(meta, "deletionTimestamp") &&
+           cJSON_GetArraySize(
+               cJSON_GetObjectItemCaseSensitive(meta, "finalizers")) == 0;
 }
 
 /* ---- the service's own access ------------------------------------------- */

@@ -195,16 +195,61 @@ static void store_and_answer(struct fg_objects_stream *st, cJSON *obj, int code)
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     char *ns = strdup(text_of(meta, "namespace"));
     char *name = strdup(text_of(meta, "name"));
-    if (!ns || !name)
+    /* storing it may end it (its last finalizer went): answer with it */
+    cJSON *last = fg__objects_finalized(obj) ? cJSON_Duplicate(obj, 1) : NULL;
+    if (!ns || !name || (fg__objects_finalized(obj) && !last)) {
         fail(st, 503, "out of memory");
-    else if (fg__objects_store(st->s, rt, obj, err, sizeof(err)) != 0)
-        fail(st, 500, "%s", err);
-    else
-        send_json(st, code, fg_objects_get(st->s, st->k, ns, name));
-    if (!ns || !name)
         cJSON_Delete(obj);
+    } else if (fg__objects_store(st->s, rt, obj, err, sizeof(err)) != 0) {
+        fail(st, 500, "%s", err);
+    } else {
+        const cJSON *now = fg_objects_get(st->s, st->k, ns, name);
+        send_json(st, code, now ? now : last);
+    }
+    cJSON_Delete(last);
     free(ns);
     free(name);
+}
+
+/* metadata.finalizers is a list of names, and a deletion under way takes
+ * no new ones (as kube-apiserver): 0, or the refusal answered. */
+static int check_finalizers(struct fg_objects_stream *st, const cJSON *meta,
+                            const cJSON *old_meta)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(meta, "finalizers");
+    const cJSON *had = cJSON_GetObjectItemCaseSensitive(old_meta, "finalizers");
+    const cJSON *f;
+    char q[160];
+    if (list && !cJSON_IsArray(list) && !cJSON_IsNull(list)) {
+        fail(st, 422, "%s is invalid: metadata.finalizers: must be a list",
+             qualified(st->k, q, sizeof(q)));
+        return -1;
+    }
+    cJSON_ArrayForEach(f, list)
+    {
+        if (!cJSON_IsString(f) || !*f->valuestring ||
+            strlen(f->valuestring) > 316) {
+            fail(st, 422,
+                 "%s is invalid: metadata.finalizers: each must be a "
+                 "qualified name",
+                 qualified(st->k, q, sizeof(q)));
+            return -1;
+        }
+        int known = 0;
+        const cJSON *h;
+        cJSON_ArrayForEach(h, had) known |=
+            cJSON_IsString(h) && strcmp(h->valuestring, f->valuestring) == 0;
+        if (!known &&
+            cJSON_GetObjectItemCaseSensitive(old_meta, "deletionTimestamp")) {
+            fail(st, 422,
+                 "%s is invalid: metadata.finalizers: Forbidden: no new "
+                 "finalizers can be added if the object is being deleted, "
+                 "found new finalizers [\"%s\"]",
+                 qualified(st->k, q, sizeof(q)), f->valuestring);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* ---- the verbs ----------------------------------------------------------- */
@@ -258,7 +303,8 @@ static void create(struct fg_objects_stream *st)
             fg_json_set(meta, "namespace",
                         cJSON_CreateString(info->namespace_));
         fg__objects_stamp(meta);
-        if (admit(st, obj, NULL) == 0) {
+        if (check_finalizers(st, meta, NULL) == 0 &&
+            admit(st, obj, NULL) == 0) {
             store_and_answer(st, obj, 201);
             return;
         }
@@ -326,8 +372,9 @@ static void replace(struct fg_objects_stream *st, cJSON *next, const cJSON *old)
         if (status)
             cJSON_AddItemToObject(next, "status", cJSON_Duplicate(status, 1));
     }
-    const char *keep[] = {"uid", "creationTimestamp", "namespace", "generation",
-                          "deletionTimestamp"};
+    const char *keep[] = {
+        "uid",        "creationTimestamp", "namespace",
+        "generation", "deletionTimestamp", "deletionGracePeriodSeconds"};
     for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
         cJSON_DeleteItemFromObjectCaseSensitive(meta, keep[i]);
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(old_meta, keep[i]);
@@ -341,7 +388,8 @@ static void replace(struct fg_objects_stream *st, cJSON *next, const cJSON *old)
             meta, "generation",
             cJSON_CreateNumber(cJSON_IsNumber(g) ? g->valuedouble + 1 : 1));
     }
-    if (!kind_matches(st, next) || admit(st, next, old) != 0) {
+    if (!kind_matches(st, next) || check_finalizers(st, meta, old_meta) != 0 ||
+        admit(st, next, old) != 0) {
         cJSON_Delete(next);
         return;
     }
@@ -378,6 +426,30 @@ static void delete_one(struct fg_objects_stream *st)
     const cJSON *old = current(st);
     if (!old || admit(st, NULL, old) != 0)
         return;
+    const cJSON *old_meta = cJSON_GetObjectItemCaseSensitive(old, "metadata");
+    if (cJSON_GetArraySize(
+            cJSON_GetObjectItemCaseSensitive(old_meta, "finalizers")) > 0) {
+        /* finalizers hold it: the deletion is asked for, and it ends when
+         * the last of them is removed */
+        if (cJSON_GetObjectItemCaseSensitive(old_meta, "deletionTimestamp")) {
+            send_json(st, 200, old);
+            return;
+        }
+        cJSON *marked = cJSON_Duplicate(old, 1);
+        char now[32];
+        fg__objects_now(now);
+        if (marked) {
+            fg_json_set(meta_of(marked), "deletionTimestamp",
+                        cJSON_CreateString(now));
+            fg_json_set(meta_of(marked), "deletionGracePeriodSeconds",
+                        cJSON_CreateNumber(0));
+        }
+        if (!marked)
+            fail(st, 503, "out of memory");
+        else
+            store_and_answer(st, marked, 200);
+        return;
+    }
     if (dry_run(st)) {
         send_json(st, 200, old);
         return;

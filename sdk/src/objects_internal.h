@@ -60,6 +60,11 @@ void fg__objects_drop(struct fg_objects *s, struct fg_objects_kind_rt *rt,
 /* A new object's metadata: uid, creationTimestamp, generation 1, no
  * resourceVersion or deletionTimestamp. */
 void fg__objects_stamp(cJSON *meta);
+/* Now as RFC 3339 (UTC, seconds), as metav1.Time prints. */
+void fg__objects_now(char out[32]);
+/* Whether OBJ's deletion was asked for and no finalizer holds it any
+ * more: storing it removes it instead. */
+int fg__objects_finalized(const cJSON *obj);
 /* N random hex digits and a NUL into OUT (N <= 64): 0, or -1. */
 int fg__objects_random_hex(char *out, size_t n);
 

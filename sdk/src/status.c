@@ -53,86 +53,52 @@ const char *fg_status_reason(int code)
     }
 }
 
-/* A growing body; FAILED sticks after the first allocation failure. */
-struct body {
-    char *p;
-    size_t len, cap;
-    int failed;
-};
-
-static int reserve(struct body *b, size_t n)
-{
-    if (b->failed)
-        return -1;
-    if (b->len + n + 1 <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-        b->failed = 1;
-        return -1;
-    }
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-static void raw(struct body *b, const char *s)
-{
-    size_t n = strlen(s);
-    if (reserve(b, n) == 0) {
-        memcpy(b->p + b->len, s, n + 1);
-        b->len += n;
-    }
-}
-
 /* ,"KEY":"VALUE" (FIRST: without the comma); nothing when VALUE is empty.
  * Returns 1 when it wrote the member. */
-static int member(struct body *b, int first, const char *key, const char *v)
+static int member(struct fg_buf *b, int first, const char *key, const char *v)
 {
     if (!v || !*v)
         return 0;
-    raw(b, first ? "\"" : ",\"");
-    raw(b, key);
-    raw(b, "\":");
+    fg_buf_puts(b, first ? "\"" : ",\"");
+    fg_buf_puts(b, key);
+    fg_buf_puts(b, "\":");
     size_t n = strlen(v), need = fg_json_quote(NULL, 0, v, n);
-    if (reserve(b, need) == 0)
-        b->len += fg_json_quote(b->p + b->len, need + 1, v, n);
+    if (fg_buf_reserve(b, need) == 0)
+        b->len += fg_json_quote(b->buf + b->len, need + 1, v, n);
     return 1;
 }
 
-static void details(struct body *b, const struct fg_status *st)
+static void details(struct fg_buf *b, const struct fg_status *st)
 {
     int any = (st->name && *st->name) || (st->group && *st->group) ||
               (st->kind && *st->kind) || (st->uid && *st->uid) || st->n_causes;
     if (!any && !st->always_details)
         return;
-    raw(b, ",\"details\":{");
+    fg_buf_puts(b, ",\"details\":{");
     int n = member(b, 1, "name", st->name);
     n += member(b, !n, "group", st->group);
     n += member(b, !n, "kind", st->kind);
     n += member(b, !n, "uid", st->uid);
     if (st->n_causes) {
-        raw(b, n ? ",\"causes\":[" : "\"causes\":[");
+        fg_buf_puts(b, n ? ",\"causes\":[" : "\"causes\":[");
         for (size_t i = 0; i < st->n_causes; i++) {
             const struct fg_status_cause *c = &st->causes[i];
-            raw(b, i ? ",{" : "{");
+            fg_buf_puts(b, i ? ",{" : "{");
             int m = member(b, 1, "reason", c->reason);
             m += member(b, !m, "message", c->message);
             member(b, !m, "field", c->field);
-            raw(b, "}");
+            fg_buf_puts(b, "}");
         }
-        raw(b, "]");
+        fg_buf_puts(b, "]");
     }
-    raw(b, "}");
+    fg_buf_puts(b, "}");
 }
 
 char *fg_status_build(const struct fg_status *st, size_t *len)
 {
-    struct body b = {0};
-    raw(&b, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{}");
+    struct fg_buf b = {0};
+    fg_buf_puts(&b,
+                "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{}");
     member(&b, 0, "status", st->status ? st->status : "Failure");
     member(&b, 0, "message", st->message);
     member(&b, 0, "reason",
@@ -141,14 +107,14 @@ char *fg_status_build(const struct fg_status *st, size_t *len)
     if (st->code) {
         char code[24];
         snprintf(code, sizeof(code), ",\"code\":%d", st->code);
-        raw(&b, code);
+        fg_buf_puts(&b, code);
     }
-    raw(&b, st->newline ? "}\n" : "}");
-    if (b.failed) {
-        free(b.p);
+    fg_buf_puts(&b, st->newline ? "}\n" : "}");
+    if (b.oom) {
+        free(b.buf);
         return NULL;
     }
     if (len)
         *len = b.len;
-    return b.p;
+    return b.buf;
 }

@@ -81,6 +81,12 @@ class IdleConnections(Base):
         wait_for(lambda: opened(up) >= 1 and closed(up) == opened(up), 20,
                  "the probe's connection closed")
         wait_for(self.all_ready, 30, "every member ready in /metrics")
+        # right after a round (the next is 7.5 s or more away), so that no
+        # probe's connection is open or about to be when the request comes
+        done = rounds(up)
+        wait_for(lambda: rounds(up) > done, 30, "a probe round")
+        wait_for(lambda: closed(up) == opened(up), 10,
+                 "the probe's connection closed")
         before = opened(up)
         self.get_version("quiet")
         self.assertEqual(opened(up), before + 1)

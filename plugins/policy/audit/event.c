@@ -9,46 +9,16 @@
 #include <string.h>
 #include <time.h>
 
+#include <fedgate/util.h>
+
 #include "audit.h"
 
-struct out {
-    char *buf;
-    size_t len, cap;
-    int oom;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-    if (o->oom)
-        return;
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = o->cap ? o->cap : 1024;
-        while (cap < o->len + n + 1)
-            cap *= 2;
-        char *b = realloc(o->buf, cap);
-        if (!b) {
-            o->oom = 1;
-            return;
-        }
-        o->buf = b;
-        o->cap = cap;
-    }
-    memcpy(o->buf + o->len, s, n);
-    o->len += n;
-    o->buf[o->len] = '\0';
-}
-
-static void lit(struct out *o, const char *s)
-{
-    put(o, s, strlen(s));
-}
-
-static void str_n(struct out *o, const char *s, size_t n)
+static void str_n(struct fg_buf *o, const char *s, size_t n)
 {
     char small[256];
     size_t need = fg_json_quote(small, sizeof(small), s, n);
     if (need < sizeof(small)) {
-        put(o, small, need);
+        fg_buf_put(o, small, need);
         return;
     }
     char *big = malloc(need + 1);
@@ -57,63 +27,63 @@ static void str_n(struct out *o, const char *s, size_t n)
         return;
     }
     fg_json_quote(big, need + 1, s, n);
-    put(o, big, need);
+    fg_buf_put(o, big, need);
     free(big);
 }
 
-static void str(struct out *o, const char *s)
+static void str(struct fg_buf *o, const char *s)
 {
     str_n(o, s, strlen(s));
 }
 
 /* ,"KEY":"VALUE" when VALUE is not empty (Go's omitempty). */
-static void opt(struct out *o, const char *key, const char *value)
+static void opt(struct fg_buf *o, const char *key, const char *value)
 {
     if (!value || !*value)
         return;
-    lit(o, ",\"");
-    lit(o, key);
-    lit(o, "\":");
+    fg_buf_puts(o, ",\"");
+    fg_buf_puts(o, key);
+    fg_buf_puts(o, "\":");
     str(o, value);
 }
 
-static void strings(struct out *o, const char *const *v, size_t n)
+static void strings(struct fg_buf *o, const char *const *v, size_t n)
 {
-    lit(o, "[");
+    fg_buf_puts(o, "[");
     for (size_t i = 0; i < n; i++) {
         if (i)
-            lit(o, ",");
+            fg_buf_puts(o, ",");
         str(o, v[i] ? v[i] : "");
     }
-    lit(o, "]");
+    fg_buf_puts(o, "]");
 }
 
 /* authentication.k8s.io/v1 UserInfo. */
-static void user_info(struct out *o, const struct fg_identity *id)
+static void user_info(struct fg_buf *o, const struct fg_identity *id)
 {
-    lit(o, "{\"username\":");
+    fg_buf_puts(o, "{\"username\":");
     str(o, id ? id->user : "");
     if (!id) {
-        lit(o, "}");
+        fg_buf_puts(o, "}");
         return;
     }
     opt(o, "uid", id->uid);
     if (id->n_groups) {
-        lit(o, ",\"groups\":");
+        fg_buf_puts(o, ",\"groups\":");
         strings(o, id->groups, id->n_groups);
     }
     if (id->n_extra) {
-        lit(o, ",\"extra\":{");
+        fg_buf_puts(o, ",\"extra\":{");
         for (size_t i = 0; i < id->n_extra; i++) {
             if (i)
-                lit(o, ",");
+                fg_buf_puts(o, ",");
             str(o, id->extra[i].key);
-            lit(o, ":");
+            fg_buf_puts(o, ":");
             strings(o, id->extra[i].values, id->extra[i].n_values);
         }
-        lit(o, "}");
+        fg_buf_puts(o, "}");
     }
-    lit(o, "}");
+    fg_buf_puts(o, "}");
 }
 
 static const struct fg_header *header(const struct fg_policy_request *req,
@@ -143,7 +113,7 @@ static int ip_text(const char *s, size_t n, char *ip, size_t cap)
 /* kube-apiserver's sourceIPs: the X-Forwarded-For addresses, X-Real-Ip,
  * then the connection's address unless it repeats the last one. All but
  * the last can be set by the client, as kube-apiserver says of its own. */
-static void source_ips(struct out *o, const struct fg_policy_request *req)
+static void source_ips(struct fg_buf *o, const struct fg_policy_request *req)
 {
     char ips[MAX_SOURCE_IPS][48];
     size_t n = 0;
@@ -179,13 +149,13 @@ static void source_ips(struct out *o, const struct fg_policy_request *req)
         n++;
     if (!n)
         return;
-    lit(o, ",\"sourceIPs\":[");
+    fg_buf_puts(o, ",\"sourceIPs\":[");
     for (size_t i = 0; i < n; i++) {
         if (i)
-            lit(o, ",");
+            fg_buf_puts(o, ",");
         str(o, ips[i]);
     }
-    lit(o, "]");
+    fg_buf_puts(o, "]");
 }
 
 void audit_time_format(uint64_t us, char *out, size_t len)
@@ -200,31 +170,31 @@ void audit_time_format(uint64_t us, char *out, size_t len)
         *out = '\0';
 }
 
-static void timestamp(struct out *o, const char *key, uint64_t us)
+static void timestamp(struct fg_buf *o, const char *key, uint64_t us)
 {
     char t[40];
     audit_time_format(us, t, sizeof(t));
-    lit(o, ",\"");
-    lit(o, key);
-    lit(o, "\":\"");
-    lit(o, t);
-    lit(o, "\"");
+    fg_buf_puts(o, ",\"");
+    fg_buf_puts(o, key);
+    fg_buf_puts(o, "\":\"");
+    fg_buf_puts(o, t);
+    fg_buf_puts(o, "\"");
 }
 
 char *audit_event_json(const struct audit_event *e, size_t *len)
 {
     const struct fg_policy_request *req = e->req;
     const struct fg_request_info *info = req->info;
-    struct out o = {0};
-    lit(&o, "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\","
-            "\"level\":\"");
-    lit(&o, audit_level_name(e->level));
-    lit(&o, "\",\"auditID\":");
+    struct fg_buf o = {0};
+    fg_buf_puts(&o, "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\","
+                    "\"level\":\"");
+    fg_buf_puts(&o, audit_level_name(e->level));
+    fg_buf_puts(&o, "\",\"auditID\":");
     str(&o, req->request_id ? req->request_id : "");
-    lit(&o, ",\"stage\":\"");
-    lit(&o, e->stage == AUDIT_STAGE_STARTED ? "ResponseStarted"
-                                            : "ResponseComplete");
-    lit(&o, "\",\"requestURI\":");
+    fg_buf_puts(&o, ",\"stage\":\"");
+    fg_buf_puts(&o, e->stage == AUDIT_STAGE_STARTED ? "ResponseStarted"
+                                                    : "ResponseComplete");
+    fg_buf_puts(&o, "\",\"requestURI\":");
     if (req->query) {
         size_t plen = strlen(req->path), qlen = strlen(req->query);
         char *uri = malloc(plen + qlen + 2);
@@ -239,53 +209,53 @@ char *audit_event_json(const struct audit_event *e, size_t *len)
     } else {
         str(&o, req->path);
     }
-    lit(&o, ",\"verb\":");
+    fg_buf_puts(&o, ",\"verb\":");
     str(&o, info && *info->verb ? info->verb : "");
     /* kube's user is who authenticated; impersonatedUser who it ran as. */
-    lit(&o, ",\"user\":");
+    fg_buf_puts(&o, ",\"user\":");
     user_info(&o, req->impersonator ? req->impersonator : req->identity);
     if (req->impersonator) {
-        lit(&o, ",\"impersonatedUser\":");
+        fg_buf_puts(&o, ",\"impersonatedUser\":");
         user_info(&o, req->identity);
     }
     source_ips(&o, req);
     const struct fg_header *ua = header(req, "user-agent");
     if (ua && ua->value_len) {
-        lit(&o, ",\"userAgent\":");
+        fg_buf_puts(&o, ",\"userAgent\":");
         str_n(&o, ua->value, ua->value_len);
     }
     if (info && info->is_resource) {
         /* objectRef's fields all omitempty: begin with the one always
          * there, the resource (a resource request always names one). */
-        lit(&o, ",\"objectRef\":{\"resource\":");
+        fg_buf_puts(&o, ",\"objectRef\":{\"resource\":");
         str(&o, info->resource);
         opt(&o, "namespace", info->namespace_);
         opt(&o, "name", info->name);
         opt(&o, "apiGroup", info->api_group);
         opt(&o, "apiVersion", info->api_version);
         opt(&o, "subresource", info->subresource);
-        lit(&o, "}");
+        fg_buf_puts(&o, "}");
     }
     char code[64];
     snprintf(code, sizeof(code),
              ",\"responseStatus\":{\"metadata\":{},\"code\":%d}", e->status);
-    lit(&o, code);
+    fg_buf_puts(&o, code);
     timestamp(&o, "requestReceivedTimestamp", e->received_us);
     timestamp(&o, "stageTimestamp", e->stage_us);
     if (req->member || e->denied_by) {
-        lit(&o, ",\"annotations\":{");
+        fg_buf_puts(&o, ",\"annotations\":{");
         if (req->member) {
-            lit(&o, "\"fedgate.io/cluster\":");
+            fg_buf_puts(&o, "\"fedgate.io/cluster\":");
             str(&o, req->member);
         }
         if (e->denied_by) {
-            lit(&o, req->member ? ",\"fedgate.io/denied-by\":"
-                                : "\"fedgate.io/denied-by\":");
+            fg_buf_puts(&o, req->member ? ",\"fedgate.io/denied-by\":"
+                                        : "\"fedgate.io/denied-by\":");
             str(&o, e->denied_by);
         }
-        lit(&o, "}");
+        fg_buf_puts(&o, "}");
     }
-    lit(&o, "}\n");
+    fg_buf_puts(&o, "}\n");
     if (o.oom) {
         free(o.buf);
         return NULL;

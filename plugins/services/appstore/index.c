@@ -12,44 +12,16 @@
 
 #include <cjson/cJSON.h>
 
+#include <fedgate/util.h>
+
 #include "appstore.h"
-
-struct out {
-    char *buf;
-    size_t len, cap;
-    int oom;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-    if (o->oom)
-        return;
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = (o->len + n + 1) * 2;
-        char *b = realloc(o->buf, cap);
-        if (!b) {
-            o->oom = 1;
-            return;
-        }
-        o->buf = b;
-        o->cap = cap;
-    }
-    memcpy(o->buf + o->len, s, n);
-    o->len += n;
-    o->buf[o->len] = 0;
-}
-
-static void puts_(struct out *o, const char *s)
-{
-    put(o, s, strlen(s));
-}
 
 /* S as a YAML double-quoted scalar. Besides '"', '\\' and control bytes,
  * the characters YAML 1.1 reads as line breaks (NEL, LS, PS) and the BOM
  * are escaped; other UTF-8 passes as it is (libyaml checked it). */
-static void quoted(struct out *o, const char *s)
+static void quoted(struct fg_buf *o, const char *s)
 {
-    put(o, "\"", 1);
+    fg_buf_put(o, "\"", 1);
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         char esc[8];
@@ -71,14 +43,14 @@ static void quoted(struct out *o, const char *s)
             strcpy(esc, "\\ufeff");
             skip = 3;
         } else {
-            put(o, (const char *)p, 1);
+            fg_buf_put(o, (const char *)p, 1);
             p++;
             continue;
         }
-        puts_(o, esc);
+        fg_buf_puts(o, esc);
         p += skip;
     }
-    put(o, "\"", 1);
+    fg_buf_put(o, "\"", 1);
 }
 
 static int by_key(const void *a, const void *b)
@@ -102,24 +74,24 @@ static const cJSON **sorted(const cJSON *obj, size_t *n)
 }
 
 /* V in flow style: strings quoted, booleans, [lists], {maps} by key. */
-static void flow(struct out *o, const cJSON *v)
+static void flow(struct fg_buf *o, const cJSON *v)
 {
     if (cJSON_IsString(v)) {
         quoted(o, v->valuestring);
     } else if (cJSON_IsBool(v)) {
-        puts_(o, cJSON_IsTrue(v) ? "true" : "false");
+        fg_buf_puts(o, cJSON_IsTrue(v) ? "true" : "false");
     } else if (cJSON_IsArray(v)) {
-        put(o, "[", 1);
+        fg_buf_put(o, "[", 1);
         const cJSON *c;
         int first = 1;
         cJSON_ArrayForEach(c, v)
         {
             if (!first)
-                put(o, ", ", 2);
+                fg_buf_put(o, ", ", 2);
             first = 0;
             flow(o, c);
         }
-        put(o, "]", 1);
+        fg_buf_put(o, "]", 1);
     } else {
         size_t n;
         const cJSON **m = sorted(v, &n);
@@ -127,15 +99,15 @@ static void flow(struct out *o, const cJSON *v)
             o->oom = 1;
             return;
         }
-        put(o, "{", 1);
+        fg_buf_put(o, "{", 1);
         for (size_t i = 0; i < n; i++) {
             if (i)
-                put(o, ", ", 2);
+                fg_buf_put(o, ", ", 2);
             quoted(o, m[i]->string);
-            put(o, ": ", 2);
+            fg_buf_put(o, ": ", 2);
             flow(o, m[i]);
         }
-        put(o, "}", 1);
+        fg_buf_put(o, "}", 1);
         free(m);
     }
 }
@@ -167,7 +139,7 @@ cJSON *appstore_version_entry(const struct appstore_version *v)
 }
 
 /* One entry of a chart's version list. */
-static void version(struct out *o, const struct appstore_version *v)
+static void version(struct fg_buf *o, const struct appstore_version *v)
 {
     cJSON *e = appstore_version_entry(v);
     if (!e) {
@@ -177,11 +149,11 @@ static void version(struct out *o, const struct appstore_version *v)
     size_t n;
     const cJSON **m = sorted(e, &n);
     for (size_t i = 0; m && i < n; i++) {
-        puts_(o, i ? "    " : "  - ");
-        puts_(o, m[i]->string);
-        put(o, ": ", 2);
+        fg_buf_puts(o, i ? "    " : "  - ");
+        fg_buf_puts(o, m[i]->string);
+        fg_buf_put(o, ": ", 2);
         flow(o, m[i]);
-        put(o, "\n", 1);
+        fg_buf_put(o, "\n", 1);
     }
     if (!m)
         o->oom = 1;
@@ -196,27 +168,27 @@ const char *appstore_index(struct appstore_repo *r, const char *context_path,
         *len = r->index_len;
         return r->index;
     }
-    struct out o = {0};
-    puts_(&o, "apiVersion: v1\nentries:");
+    struct fg_buf o = {0};
+    fg_buf_puts(&o, "apiVersion: v1\nentries:");
     if (r->n == 0)
-        puts_(&o, " {}");
-    put(&o, "\n", 1);
+        fg_buf_puts(&o, " {}");
+    fg_buf_put(&o, "\n", 1);
     for (size_t i = 0; i < r->n; i++) {
         const struct appstore_version *v = r->versions[i];
         if (i == 0 || strcmp(v->name, r->versions[i - 1]->name) != 0) {
-            puts_(&o, "  ");
+            fg_buf_puts(&o, "  ");
             quoted(&o, v->name);
-            puts_(&o, ":\n");
+            fg_buf_puts(&o, ":\n");
         }
         version(&o, v);
     }
     char gen[40];
     appstore_now_rfc3339(gen);
-    puts_(&o, "generated: ");
+    fg_buf_puts(&o, "generated: ");
     quoted(&o, gen);
-    puts_(&o, "\nserverInfo:\n  contextPath: ");
+    fg_buf_puts(&o, "\nserverInfo:\n  contextPath: ");
     quoted(&o, context_path);
-    put(&o, "\n", 1);
+    fg_buf_put(&o, "\n", 1);
     if (o.oom) {
         free(o.buf);
         return NULL;

@@ -4,7 +4,11 @@
  * update, JSON merge patch and delete, a status subresource, each object
  * kept as one JSON file under a directory (written atomically), so that
  * they survive restarts. The service decides what may be stored (admit)
- * and reacts to what was (changed). Part of libfedgate-sdk (links
+ * and reacts to what was (changed). Finalizers work as kube-apiserver's:
+ * a DELETE of an object with metadata.finalizers only sets its
+ * deletionTimestamp (changed() sees it MODIFIED); the update, patch or
+ * fg_objects_put that leaves the list empty removes it (DELETED), and a
+ * deletion under way takes no new finalizer. Part of libfedgate-sdk (links
  * libcjson and libcrypto). Everything of one store runs on one loop: the
  * service's. */
 #ifndef FEDGATE_OBJECTS_H
@@ -117,8 +121,9 @@ const struct cJSON *fg_objects_get(const struct fg_objects *s,
                                    const char *ns, const char *name);
 /** Stores OBJ (taken over) as its object's new state, created when
  * missing (then with a uid and creationTimestamp), without asking admit:
- * a new resourceVersion, the file, the watches, changed(). 0, or -1 with
- * ERR. */
+ * a new resourceVersion, the file, the watches, changed(). When OBJ's
+ * deletion was asked for and it has no finalizers left, it is removed
+ * instead. 0, or -1 with ERR. */
 int fg_objects_put(struct fg_objects *s, const struct fg_object_kind *k,
                    struct cJSON *obj, char *err, size_t err_len);
 /** Removes the object: 0, or -1 when there is none. */

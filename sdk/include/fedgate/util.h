@@ -18,6 +18,26 @@
 extern "C" {
 #endif
 
+/* ---- growing text ---------------------------------------------------- */
+
+/** Text built by appending (a YAML or JSON document, a log line): BUF is
+ * NUL-terminated after every append. An append that cannot grow it sets
+ * OOM and every later one does nothing: check OOM once at the end (the
+ * text is then incomplete) and free BUF either way. Zero-initialise. */
+struct fg_buf {
+    char *buf;
+    size_t len, cap;
+    int oom;
+};
+
+/** Room for N more bytes and a NUL after B->len (to write in place, then
+ * add to B->len): 0, or -1 when B cannot grow (OOM is set). */
+int fg_buf_reserve(struct fg_buf *b, size_t n);
+/** Appends N bytes of S to B. */
+void fg_buf_put(struct fg_buf *b, const void *s, size_t n);
+/** Appends the string S to B. */
+void fg_buf_puts(struct fg_buf *b, const char *s);
+
 /* ---- JSON strings ---------------------------------------------------- */
 
 /** Writes S (N bytes) as a JSON string literal, quotes included, into OUT:

@@ -423,6 +423,85 @@ static void test_list_selectors_table_delete(void **state)
     assert_int_equal(access(path, F_OK), 0);
 }
 
+/* A finalizer holds a deletion: DELETE marks the object, no new finalizer
+ * may come, and the update (or the service's put) that removes the last
+ * one ends it. */
+static void test_finalizers(void **state)
+{
+    struct fx *f = *state;
+    struct answer a;
+    done(call(f, &a, "create", "POST", "gadgets", "", "", "", NULL, JSON,
+              "{\"apiVersion\":\"probe.fedgate.io/v1\",\"kind\":\"Gadget\","
+              "\"metadata\":{\"name\":\"g1\",\"finalizers\":[7]}}",
+              NULL));
+    assert_int_equal(a.status, 422);
+    done(call(f, &a, "create", "POST", "gadgets", "", "", "", NULL, JSON,
+              "{\"apiVersion\":\"probe.fedgate.io/v1\",\"kind\":\"Gadget\","
+              "\"metadata\":{\"name\":\"g1\",\"finalizers\":[\"a.io/x\","
+              "\"a.io/y\"],\"deletionTimestamp\":\"2020-01-01T00:00:00Z\"}}",
+              NULL));
+    assert_int_equal(a.status, 201);
+    cJSON *o = parsed(&a);
+    assert_string_equal(meta(o, "deletionTimestamp"), "");
+    cJSON_Delete(o);
+    done(call(f, &a, "delete", "DELETE", "gadgets", "", "g1", "", NULL, NULL,
+              NULL, NULL));
+    assert_int_equal(a.status, 200);
+    const cJSON *g = fg_objects_get(f->s, &kinds[0], NULL, "g1");
+    assert_non_null(g);
+    assert_int_not_equal(strlen(meta(g, "deletionTimestamp")), 0);
+    assert_string_equal(f->last_change, "2 gadgets g1");
+    /* asked again: still there, unchanged */
+    char rv[32];
+    snprintf(rv, sizeof(rv), "%s", meta(g, "resourceVersion"));
+    done(call(f, &a, "delete", "DELETE", "gadgets", "", "g1", "", NULL, NULL,
+              NULL, NULL));
+    assert_int_equal(a.status, 200);
+    g = fg_objects_get(f->s, &kinds[0], NULL, "g1");
+    assert_string_equal(meta(g, "resourceVersion"), rv);
+    done(call(f, &a, "patch", "PATCH", "gadgets", "", "g1", "", NULL,
+              "application/merge-patch+json",
+              "{\"metadata\":{\"finalizers\":[\"a.io/x\",\"a.io/z\"]}}", NULL));
+    assert_int_equal(a.status, 422);
+    assert_non_null(strstr(a.body, "no new finalizers"));
+    /* a client removes one, the service the other: then it is gone */
+    done(call(f, &a, "patch", "PATCH", "gadgets", "", "g1", "", NULL,
+              "application/merge-patch+json",
+              "{\"metadata\":{\"finalizers\":[\"a.io/y\"],"
+              "\"deletionTimestamp\":null}}",
+              NULL));
+    assert_int_equal(a.status, 200);
+    g = fg_objects_get(f->s, &kinds[0], NULL, "g1");
+    assert_non_null(g);
+    assert_int_not_equal(strlen(meta(g, "deletionTimestamp")), 0);
+    cJSON *last = cJSON_Duplicate(g, 1);
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(last, "metadata"),
+                               "finalizers");
+    char err[128];
+    assert_int_equal(fg_objects_put(f->s, &kinds[0], last, err, sizeof(err)),
+                     0);
+    assert_null(fg_objects_get(f->s, &kinds[0], NULL, "g1"));
+    assert_string_equal(f->last_change, "3 gadgets g1");
+    char path[256];
+    snprintf(path, sizeof(path), "%s/gadgets/g1.json", f->dir);
+    assert_int_equal(access(path, F_OK), -1);
+    /* through the API: the update that empties the list answers with the
+     * object's last state and it is gone */
+    create_gadget(f, "{\"apiVersion\":\"probe.fedgate.io/v1\",\"kind\":"
+                     "\"Gadget\",\"metadata\":{\"name\":\"g2\",\"finalizers\":"
+                     "[\"a.io/x\"]}}");
+    done(call(f, &a, "delete", "DELETE", "gadgets", "", "g2", "", NULL, NULL,
+              NULL, NULL));
+    done(call(f, &a, "patch", "PATCH", "gadgets", "", "g2", "", NULL,
+              "application/merge-patch+json",
+              "{\"metadata\":{\"finalizers\":null}}", NULL));
+    assert_int_equal(a.status, 200);
+    o = parsed(&a);
+    assert_string_equal(meta(o, "name"), "g2");
+    cJSON_Delete(o);
+    assert_null(fg_objects_get(f->s, &kinds[0], NULL, "g2"));
+}
+
 /* Events after the first line of A's body, as "TYPE name" lines. */
 static void events(const struct answer *a, char *out, size_t len)
 {
@@ -576,6 +655,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_list_selectors_table_delete, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_finalizers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_files_are_named, setup,
                                         teardown),

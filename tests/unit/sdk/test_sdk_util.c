@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -423,6 +424,31 @@ static void test_request_token(void **state)
                      0);
 }
 
+/* Appends across the buffer's growth keep every byte, NUL-terminated. */
+static void test_buf(void **state)
+{
+    (void)state;
+    struct fg_buf b = {0};
+    char expect[5000];
+    size_t n = 0;
+    for (int i = 0; i < 1000; i++) {
+        char piece[8];
+        int len = snprintf(piece, sizeof(piece), "%d,", i % 97);
+        fg_buf_puts(&b, piece);
+        memcpy(expect + n, piece, (size_t)len);
+        n += (size_t)len;
+    }
+    fg_buf_put(&b, "x\0y", 3);
+    memcpy(expect + n, "x\0y", 3);
+    n += 3;
+    assert_false(b.oom);
+    assert_int_equal(b.len, n);
+    assert_true(b.cap > b.len);
+    assert_memory_equal(b.buf, expect, n);
+    assert_int_equal(b.buf[b.len], '\0');
+    free(b.buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_hex_digit),
         cmocka_unit_test(test_bearer_token),
         cmocka_unit_test(test_request_token),
+        cmocka_unit_test(test_buf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
