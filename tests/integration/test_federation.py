@@ -164,10 +164,18 @@ class FederationTest(GatewayTest):
                 self.status_of("federateddeployment", "web")))
         self.assertEqual([c["name"] for c in st["clusters"]], ["m1"])
 
-        # deleting the federated object deletes it everywhere
-        self.run_kubectl("delete", "federateddeployment", "web", "-n", "fed")
-        self.wait("web gone from m1", lambda: self.member_get(
-            "m1", "deployment", "web", "-n", "fed") is None)
+        # the federated object is held by a finalizer while it is deleted
+        obj = self.fed_get("federateddeployment", "web")
+        self.assertEqual(obj["metadata"]["finalizers"],
+                         ["kubefed.io/sync-controller"])
+        # kubectl delete waits until it is gone everywhere
+        self.run_kubectl("delete", "federateddeployment", "web", "-n", "fed",
+                         "--timeout=20s")
+        self.assertIsNone(self.member_get("m1", "deployment", "web", "-n",
+                                          "fed"))
+        out = self.run_kubectl("get", "federateddeployment", "web", "-n",
+                               "fed", check=False)
+        self.assertIn("NotFound", out.stderr)
 
     def test_orphan_keeps_the_object(self):
         ann = '"kubefed.io/orphan": "true"'

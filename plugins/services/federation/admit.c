@@ -2,7 +2,9 @@
  * records its writer (user and groups) in an annotation that only the
  * service sets, because members are called as that user; a client's own
  * value of it is replaced, and a write that leaves the spec as it was
- * keeps the previous writer. A new object's status is the service's. */
+ * keeps the previous writer. A new object's status is the service's, and
+ * a new federated object gets the finalizer that holds it until it is
+ * gone from its clusters. */
 #include "federation.h"
 
 #include <stdio.h>
@@ -42,12 +44,31 @@ static const char *old_writer(const cJSON *old)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* A new federated object is held until it is gone from its clusters. */
+static int add_finalizer(cJSON *obj)
+{
+    cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(meta, "finalizers");
+    if (!cJSON_IsArray(list)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "finalizers");
+        list = cJSON_AddArrayToObject(meta, "finalizers");
+    }
+    const cJSON *f;
+    cJSON_ArrayForEach(f, list)
+    {
+        if (cJSON_IsString(f) && strcmp(f->valuestring, FED_FINALIZER) == 0)
+            return 0;
+    }
+    return list && cJSON_AddItemToArray(list, cJSON_CreateString(FED_FINALIZER))
+               ? 0
+               : -1;
+}
+
 int fed_admit(void *arg, const struct fg_object_kind *k,
               const struct fg_identity *who, cJSON *obj, const cJSON *old,
               int status, char *err, size_t err_len)
 {
     (void)arg;
-    (void)k;
     if (!obj || status)
         return 0; /* deletes: RBAC decided; status: the service's own */
     cJSON *ann = annotations_of(obj);
@@ -67,7 +88,12 @@ int fed_admit(void *arg, const struct fg_object_kind *k,
         snprintf(err, err_len, "out of memory");
         return 500;
     }
-    if (!old)
+    if (!old) {
         cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
+        if (fed_kind_index(k) < FED_N_TYPES && add_finalizer(obj) < 0) {
+            snprintf(err, err_len, "out of memory");
+            return 500;
+        }
+    }
     return 0;
 }

@@ -18,6 +18,8 @@
 #define FED_WRITER_ANNOTATION "fedgate.io/last-spec-writer"
 #define FED_ORPHAN_ANNOTATION "kubefed.io/orphan"
 #define FED_CONFLICT_ANNOTATION "fedgate.io/conflict-resolution"
+/* Holds a federated object until it is gone from every cluster. */
+#define FED_FINALIZER "kubefed.io/sync-controller"
 
 struct cJSON;
 struct fed_job;
@@ -30,8 +32,11 @@ struct federation {
     struct fg_objects *objects;
     struct fg_timer *kick;   /* starts queued jobs on a fresh loop turn */
     struct fg_timer *resync; /* the periodic full resync */
-    struct fed_key *queue;   /* objects waiting for a job, oldest first */
-    struct fed_job *jobs;    /* running */
+    struct fg_timer *retry;  /* runs the objects in LATER again */
+    struct fed_key *later;   /* objects whose last job left a failure */
+    uint64_t retry_ms;
+    struct fed_key *queue; /* objects waiting for a job, oldest first */
+    struct fed_job *jobs;  /* running */
     unsigned running;
     unsigned max_running;
     uint64_t resync_ms;

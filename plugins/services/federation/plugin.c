@@ -31,6 +31,7 @@ static void *instance_new(const struct fg_host *host,
     f->host = host;
     f->max_running = (unsigned)s->get_int(s, "max_concurrent_reconciles", 8);
     f->resync_ms = (uint64_t)s->get_int(s, "resync_interval", 600000);
+    f->retry_ms = (uint64_t)s->get_int(s, "retry_interval", 10000);
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s/federation", host->state_dir);
     struct fg_object_hooks hooks = {fed_admit, fed_changed, f};
@@ -154,6 +155,9 @@ static const struct fg_config_key config_keys[] = {
     {"resync_interval", FG_CONFIG_DURATION, "10m", 0, 1000, 86400000,
      "every object is re-applied to its clusters this often (plus up to a "
      "tenth of it as jitter)"},
+    {"retry_interval", FG_CONFIG_DURATION, "10s", 0, 100, 3600000,
+     "an object that failed in some cluster (not ready, refused, a "
+     "conflict) is tried again after this long"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 

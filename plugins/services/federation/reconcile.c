@@ -40,6 +40,7 @@ struct cluster {
     char message[512];
     cJSON *remote; /* the member object's status */
     int existed, made_namespace;
+    int skip;       /* nothing to do there (a removal from a member now gone) */
     long want;      /* replicas asked for (workloads) */
     long scheduled; /* replicas by a scheduling preference, or -1 */
 };
@@ -57,6 +58,7 @@ struct fed_job {
     struct cluster *clusters;
     size_t n, cap, at;
     char placement_error[256]; /* the placement could not be computed */
+    int deleting;              /* deletionTimestamp: remove it everywhere */
     enum step step;
     struct fed_call *call;
     char path[600];
@@ -163,34 +165,44 @@ static int add_placed(void *arg, const char *name)
     return add_cluster(arg, name, 0);
 }
 
+static int add_removal(void *arg, const char *name)
+{
+    return add_cluster(arg, name, 1);
+}
+
 /* Placed clusters, then those the last status named that are placed no
- * more (all of them when the object is being deleted). A placed cluster
- * the fleet does not have, or has not ready, is not called. */
-static int plan(struct fed_job *j, int deleting)
+ * more; when the object is being deleted, all of them are removals. A
+ * cluster the fleet has not ready is not called; a removal from a member
+ * the fleet no longer has is moot. */
+static int plan(struct fed_job *j)
 {
     const cJSON *members = j->f->members;
-    if (!deleting &&
-        fed_placement(j->obj, members, add_placed, j, j->placement_error,
+    if (fed_placement(j->obj, members, j->deleting ? add_removal : add_placed,
+                      j, j->placement_error,
                       sizeof(j->placement_error)) == -1 &&
         !*j->placement_error)
         return -1;
-    for (size_t i = 0; members && i < j->n; i++) {
-        struct cluster *c = &j->clusters[i];
-        const cJSON *m = fed_member(members, c->name);
-        if (m && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "ready")))
-            continue;
-        c->reason = "ClusterNotReady";
-        snprintf(c->message, sizeof(c->message),
-                 m ? "the member cluster is not ready"
-                   : "there is no member cluster of this name");
-    }
-    if (*j->placement_error)
+    if (*j->placement_error && !j->deleting)
         return 0; /* touch nothing until it can be read */
     const cJSON *c;
     cJSON_ArrayForEach(c, fg_json_path(j->obj, "status.clusters"))
     {
         if (add_cluster(j, text(c, "name"), 1) < 0)
             return -1;
+    }
+    for (size_t i = 0; members && i < j->n; i++) {
+        struct cluster *cl = &j->clusters[i];
+        const cJSON *m = fed_member(members, cl->name);
+        if (m && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "ready")))
+            continue;
+        if (!m && cl->remove) {
+            cl->skip = 1;
+            continue;
+        }
+        cl->reason = "ClusterNotReady";
+        snprintf(cl->message, sizeof(cl->message),
+                 m ? "the member cluster is not ready"
+                   : "there is no member cluster of this name");
     }
     return 0;
 }
@@ -270,7 +282,7 @@ static cJSON *new_status(struct fed_job *j, const cJSON *old, const char *now)
     for (size_t i = 0; i < j->n; i++) {
         struct cluster *c = &j->clusters[i];
         if (c->remove && !c->reason)
-            continue; /* gone from there, as asked */
+            continue; /* gone from there, as asked, or moot */
         cJSON_AddItemToArray(clusters, cluster_status(c));
         if (c->reason && !first)
             first = c->reason;
@@ -314,8 +326,28 @@ static cJSON *new_status(struct fed_job *j, const cJSON *old, const char *now)
     return st;
 }
 
+static int failed(const struct fed_job *j)
+{
+    for (size_t i = 0; i < j->n; i++)
+        if (j->clusters[i].reason)
+            return 1;
+    return *j->placement_error != 0;
+}
+
+static void drop_finalizer(cJSON *obj)
+{
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "finalizers");
+    for (int i = cJSON_GetArraySize(list) - 1; i >= 0; i--) {
+        const cJSON *f = cJSON_GetArrayItem(list, i);
+        if (cJSON_IsString(f) && strcmp(f->valuestring, FED_FINALIZER) == 0)
+            cJSON_DeleteItemFromArray(list, i);
+    }
+}
+
 /* Writes the new status onto the object as it is now, unless it is the
- * same or the object is gone. */
+ * same or the object is gone; a deletion that is done everywhere takes
+ * the service's finalizer off, which lets the object go. */
 static void write_status(struct fed_job *j)
 {
     struct federation *f = j->f;
@@ -327,12 +359,15 @@ static void write_status(struct fed_job *j)
     char now[32];
     now_rfc3339(now, sizeof(now));
     cJSON *st = new_status(j, old, now);
-    if (st && cJSON_Compare(st, old, 1)) {
+    int release = j->deleting && !failed(j);
+    if (st && !release && cJSON_Compare(st, old, 1)) {
         cJSON_Delete(st);
         return;
     }
     cJSON *obj = cJSON_Duplicate(cur, 1);
     char err[256];
+    if (release) /* gone everywhere: the store may drop the object now */
+        drop_finalizer(obj);
     if (!st || !obj || fg_json_set(obj, "status", st) < 0) {
         cJSON_Delete(obj);
         f->host->log(f->host, FG_LOG_ERROR, "%s/%s: out of memory", j->key->ns,
@@ -545,6 +580,39 @@ static void job_free(struct fed_job *j)
     free(j);
 }
 
+/* A job that left a cluster failing runs again after the retry delay
+ * (the object is kept, so that a member back up or a changed right is
+ * seen without waiting for the resync). */
+static void retry_later(struct federation *f, const struct fed_key *key)
+{
+    for (struct fed_key *k = f->later; k; k = k->next)
+        if (same_key(k, key->kind, key->ns, key->name))
+            return;
+    struct fed_key *k = calloc(1, sizeof(*k));
+    if (!k || !(k->ns = strdup(key->ns)) || !(k->name = strdup(key->name))) {
+        key_free(k);
+        return; /* the resync will see it */
+    }
+    k->kind = key->kind;
+    k->next = f->later;
+    if (!f->later)
+        f->host->timer_arm(f->retry, f->retry_ms);
+    f->later = k;
+}
+
+static void retry(void *arg)
+{
+    struct federation *f = arg;
+    struct fed_key *k = f->later;
+    f->later = NULL;
+    while (k) {
+        struct fed_key *next = k->next;
+        enqueue(f, &fed_kinds[k->kind], k->ns, k->name, NULL);
+        key_free(k);
+        k = next;
+    }
+}
+
 static void job_done(struct fed_job *j)
 {
     struct federation *f = j->f;
@@ -557,6 +625,8 @@ static void job_done(struct fed_job *j)
     write_status(j);
     if (j->again)
         fed_enqueue(f, &fed_kinds[j->key->kind], j->key->ns, j->key->name);
+    else if (failed(j) && !j->key->gone)
+        retry_later(f, j->key);
     job_free(j);
     f->host->timer_arm(f->kick, 0);
 }
@@ -564,8 +634,9 @@ static void job_done(struct fed_job *j)
 /* The next cluster's first call, or the end of the job. */
 static void job_next(struct fed_job *j)
 {
-    while (j->at < j->n && j->clusters[j->at].reason)
-        j->at++; /* not ready: nothing to call */
+    while (j->at < j->n &&
+           (j->clusters[j->at].reason || j->clusters[j->at].skip))
+        j->at++; /* not ready, or nothing to do */
     if (j->at == j->n) {
         job_done(j);
         return;
@@ -616,13 +687,15 @@ static void job_start(struct federation *f, struct fed_key *key)
     j->t = &fed_targets[key->kind];
     snprintf(j->owner, sizeof(j->owner), "%s/%s/%s", k->resource, key->ns,
              key->name);
+    j->deleting = key->gone != NULL ||
+                  fg_json_path(j->obj, "metadata.deletionTimestamp") != NULL;
     j->next = f->jobs;
     f->jobs = j;
     f->running++;
     if (writer(j) < 0) {
         f->host->log(f->host, FG_LOG_WARN,
                      "%s: no spec writer recorded, not propagated", j->owner);
-    } else if (plan(j, key->gone != NULL) < 0) {
+    } else if (plan(j) < 0) {
         f->host->log(f->host, FG_LOG_ERROR, "%s: out of memory", j->owner);
         j->n = 0;
     }
@@ -673,7 +746,8 @@ int fed_reconcile_start(struct federation *f, char *err, size_t err_len)
 {
     f->kick = f->host->timer_new(f->host, kick, f);
     f->resync = f->host->timer_new(f->host, resync, f);
-    if (!f->kick || !f->resync) {
+    f->retry = f->host->timer_new(f->host, retry, f);
+    if (!f->kick || !f->resync || !f->retry) {
         snprintf(err, err_len, "out of memory");
         return -1;
     }
@@ -704,6 +778,13 @@ void fed_reconcile_stop(struct federation *f)
         f->host->timer_free(f->kick);
     if (f->resync)
         f->host->timer_free(f->resync);
+    if (f->retry)
+        f->host->timer_free(f->retry);
+    while (f->later) {
+        struct fed_key *k = f->later;
+        f->later = k->next;
+        key_free(k);
+    }
 }
 
 void fed_changed(void *arg, const struct fg_object_kind *k,
