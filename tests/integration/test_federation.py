@@ -15,6 +15,7 @@ import time
 import unittest
 
 from harness import GatewayTest, mock_member
+from test_rbac import POLICY as RBAC_POLICY, bind_group, shipped_rules
 
 CTX = "fedgate.fleet"
 POLICY = '\n[policy]\nchain = admin_token\n[plugin "admin_token"]\n' \
@@ -53,7 +54,8 @@ def deployment(ns="fed", clusters=("m1", "m2"), annotations=""):
                                            for c in clusters)}
 
 
-class FederationTest(GatewayTest):
+class FederationBase(GatewayTest):
+    """The gateway and members of the tests below, and their helpers."""
     policy = POLICY
     members = [mock_member("m1", "demo.json") + "labels = env=prod\n",
                mock_member("m2", "demo.json"), mock_member("m3", "demo.json")]
@@ -90,6 +92,9 @@ class FederationTest(GatewayTest):
     def status_of(self, resource, name, ns="fed"):
         return self.fed_get(resource, name, ns).get("status", {})
 
+
+
+class FederationTest(FederationBase):
     def test_deployment_propagates_with_overrides(self):
         out = self.run_kubectl("apply", "-f", "-", stdin=deployment())
         self.assertIn("created", out.stdout)
@@ -291,6 +296,100 @@ spec:
         self.run_kubectl("apply", "-f", "-",
                          stdin=deployment(ns="rsp", clusters=("m1",)))
         self.wait("9 on m1", lambda: replicas() == {"m1": 9, "m2": None})
+
+
+DEV_TOKEN = "dev-token-0123456789abcdef"
+RULES = """apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: federator}
+rules:
+- apiGroups: [types.kubefed.io]
+  resources: ["*"]
+  verbs: ["*"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: deployer}
+rules:
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: ["*"]
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [get, create]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: deployment-reader}
+rules:
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: [get, list, watch]
+---
+""" + bind_group("federator", "feds") + """---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: feds-deploy-m1
+  annotations: {fedgate.io/clusters: m1}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole,
+          name: deployer}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: feds}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: feds-read-m2
+  annotations: {fedgate.io/clusters: m2}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole,
+          name: deployment-reader}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: feds}]
+"""
+
+
+class FederationRbacTest(FederationBase):
+    """The members are called as the user who wrote the spec: a user who
+    may deploy in m1 but only read in m2 gets the object in m1, and m2's
+    refusal in the status; nothing is applied with the service's rights."""
+    policy = RBAC_POLICY + '[plugin "federation"]\n'
+    extra_files = dict(shipped_rules(), **{
+        "rbac/50-feds.yaml": RULES,
+        "tokens.csv": '%s,dev,3001,"feds"\n' % DEV_TOKEN,
+    })
+
+    def test_member_refusal_is_per_cluster(self):
+        out = subprocess.run(
+            ["kubectl", "--kubeconfig", self.gw.kubeconfig, "--context", CTX,
+             "--token", DEV_TOKEN, "--request-timeout=20s", "apply", "-f",
+             "-"], input=deployment(ns="team"), capture_output=True,
+            text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        obj = self.fed_get("federateddeployment", "web", "team")
+        writer = json.loads(obj["metadata"]["annotations"][
+            "fedgate.io/last-spec-writer"])
+        self.assertEqual(writer["user"], "dev")
+        self.assertIn("feds", writer["groups"])
+        st = self.wait("both clusters reported", lambda: (
+            lambda s: s if len(s.get("clusters", [])) == 2 else None)(
+                self.status_of("federateddeployment", "web", "team")))
+        by = {c["name"]: c for c in st["clusters"]}
+        self.assertNotIn("status", by["m1"])
+        self.assertEqual(by["m2"]["status"], "CreationFailed")
+        self.assertIn("forbidden", by["m2"]["message"])
+        self.assertIn('User "dev"', by["m2"]["message"])
+        self.assertEqual(st["propagated"], "1/2")
+        self.assertEqual(st["conditions"][0]["status"], "False")
+        self.assertIsNotNone(self.member_get("m1", "deployment", "web", "-n",
+                                             "team"))
+        self.assertIsNone(self.member_get("m2", "deployment", "web", "-n",
+                                          "team"))
+        # the writer annotation is the service's: a client's is replaced
+        forged = json.loads(self.run_kubectl(
+            "annotate", "federateddeployment", "web", "-n", "team",
+            "--overwrite", "-o", "json",
+            'fedgate.io/last-spec-writer={"user":"admin","groups":[]}').stdout)
+        self.assertEqual(json.loads(forged["metadata"]["annotations"][
+            "fedgate.io/last-spec-writer"])["user"], "dev")
 
 
 if __name__ == "__main__":
