@@ -184,6 +184,22 @@ class FederationTest(FederationBase):
         self.assertIsNone(self.member_get("m1", "deployment", "web", "-n",
                                           "fed"))
 
+    def test_cluster_names_are_checked(self):
+        # a cluster name is a member's name and nothing else: no path, no
+        # query, no other member behind it
+        for bad in ("m1/api/v1/secrets", "m1?x=1", "../m2", "M1", "-m1", ""):
+            text = deployment(ns="names").replace(
+                "clusters: [{name: m1}, {name: m2}]",
+                "clusters: [{name: %s}]" % json.dumps(bad))
+            out = self.run_kubectl("apply", "-f", "-", stdin=text,
+                                   check=False)
+            self.assertNotEqual(out.returncode, 0, bad)
+            self.assertIn("spec.placement.clusters[0].name", out.stderr)
+        text = deployment(ns="names").replace("- clusterName: m2",
+                                              "- clusterName: m2/x")
+        out = self.run_kubectl("apply", "-f", "-", stdin=text, check=False)
+        self.assertIn("spec.overrides[0].clusterName", out.stderr)
+
     def test_orphan_keeps_the_object(self):
         ann = '"kubefed.io/orphan": "true"'
         self.run_kubectl("apply", "-f", "-", stdin=deployment(

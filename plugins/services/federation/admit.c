@@ -44,6 +44,52 @@ static const char *old_writer(const cJSON *old)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* A DNS-1123 label: what member cluster names and namespaces are, so that
+ * nothing else reaches a member call's path. */
+static int dns_label(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+        return 0;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+/* The cluster names of spec.placement.clusters and spec.overrides. */
+static int names_ok(const cJSON *obj, char *err, size_t len)
+{
+    const char *ns = "";
+    const cJSON *v = fg_json_path(obj, "metadata.namespace");
+    if (cJSON_IsString(v))
+        ns = v->valuestring;
+    if (*ns && !dns_label(ns)) {
+        snprintf(err, len,
+                 "metadata.namespace: Invalid value: a lowercase "
+                 "RFC 1123 label");
+        return 0;
+    }
+    static const char *const lists[][2] = {
+        {"spec.placement.clusters", "name"},
+        {"spec.overrides", "clusterName"},
+    };
+    for (size_t l = 0; l < 2; l++) {
+        const cJSON *e;
+        int i = 0;
+        cJSON_ArrayForEach(e, fg_json_path(obj, lists[l][0]))
+        {
+            const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, lists[l][1]);
+            if (!cJSON_IsString(n) || !dns_label(n->valuestring)) {
+                snprintf(err, len,
+                         "%s[%d].%s: Invalid value: a member cluster name "
+                         "(a lowercase RFC 1123 label)",
+                         lists[l][0], i, lists[l][1]);
+                return 0;
+            }
+            i++;
+        }
+    }
+    return 1;
+}
+
 /* A new federated object is held until it is gone from its clusters. */
 static int add_finalizer(cJSON *obj)
 {
@@ -71,6 +117,8 @@ int fed_admit(void *arg, const struct fg_object_kind *k,
     (void)arg;
     if (!obj || status)
         return 0; /* deletes: RBAC decided; status: the service's own */
+    if (!names_ok(obj, err, err_len))
+        return 422;
     cJSON *ann = annotations_of(obj);
     if (!ann) {
         snprintf(err, err_len, "metadata: Required value");

@@ -455,11 +455,12 @@ static void apply(struct fed_job *j)
 
 static void create_namespace(struct fed_job *j)
 {
-    char body[400];
+    char body[400], name[300];
+    fg_json_quote(name, sizeof(name), j->key->ns, strlen(j->key->ns));
     snprintf(body, sizeof(body),
              "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{"
-             "\"name\":\"%s\"}}",
-             j->key->ns);
+             "\"name\":%s}}",
+             name);
     j->clusters[j->at].made_namespace = 1;
     call(j, STEP_NAMESPACE, "POST", "/api/v1/namespaces", NULL,
          "application/json", body);
@@ -470,6 +471,7 @@ static void after_get(struct fed_job *j, int status, const char *body)
     struct cluster *c = &j->clusters[j->at];
     if (status == 404) {
         if (c->remove) {
+            fed_watch_forget(j->f, c->name, j->owner);
             j->at++;
             job_next(j);
             return;
@@ -531,6 +533,7 @@ static void on_call(void *arg, int status, const char *body, size_t len)
         return;
     case STEP_DELETE:
         if (status == 200 || status == 202 || status == 404) {
+            fed_watch_forget(j->f, c->name, j->owner);
             j->at++;
             job_next(j);
         } else {

@@ -78,6 +78,27 @@ int fed_watch_own_version(struct federation *f, const char *member,
     return 1;
 }
 
+static void version_free(struct fed_version *v)
+{
+    free(v->member);
+    free(v->owner);
+    free(v->rv);
+    free(v);
+}
+
+void fed_watch_forget(struct federation *f, const char *member,
+                      const char *owner)
+{
+    for (struct fed_version **p = &f->versions; *p; p = &(*p)->next)
+        if (strcmp((*p)->member, member) == 0 &&
+            strcmp((*p)->owner, owner) == 0) {
+            struct fed_version *v = *p;
+            *p = v->next;
+            version_free(v);
+            return;
+        }
+}
+
 /* The federated object an event's member object belongs to: queued,
  * unless the event is the service's own apply. */
 static void event(struct fed_watch *w, const char *line, size_t len)
@@ -290,9 +311,6 @@ void fed_watch_stop_all(struct federation *f)
     while (f->versions) {
         struct fed_version *v = f->versions;
         f->versions = v->next;
-        free(v->member);
-        free(v->owner);
-        free(v->rv);
-        free(v);
+        version_free(v);
     }
 }

@@ -23,6 +23,10 @@ int fed_watch_ensure(struct federation *f, const char *member, size_t kind,
 int fed_watch_own_version(struct federation *f, const char *member,
                           const char *owner, const char *rv, int mine);
 
+/* The object of OWNER is gone from MEMBER: its version is kept no more. */
+void fed_watch_forget(struct federation *f, const char *member,
+                      const char *owner);
+
 /* Stops and frees every watch. */
 void fed_watch_stop_all(struct federation *f);
 
