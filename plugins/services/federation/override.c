@@ -71,9 +71,16 @@ static void array_insert(cJSON *array, int at, cJSON *item)
     next->prev = item;
 }
 
+/* ERR names PATH on one line: its control characters become '?'. */
 static int fail(char *err, size_t len, const char *path, const char *why)
 {
-    snprintf(err, len, "override path \"%.200s\": %s", path, why);
+    char shown[201];
+    size_t n = 0;
+    for (; path[n] && n < sizeof(shown) - 1; n++)
+        shown[n] =
+            (unsigned char)path[n] < 0x20 || path[n] == 0x7f ? '?' : path[n];
+    shown[n] = '\0';
+    snprintf(err, len, "override path \"%s\": %s", shown, why);
     return -1;
 }
 

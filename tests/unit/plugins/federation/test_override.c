@@ -109,6 +109,15 @@ static void test_refusals(void **state)
     }
     deep[n] = '\0';
     expect(d, deep, "add", "1", NULL);
+    /* the reason is one line whatever the path holds */
+    cJSON *obj = cJSON_Parse(d);
+    cJSON *v = cJSON_CreateNumber(1);
+    char err[256];
+    assert_int_equal(
+        fed_override_apply(obj, "/x\n/y\r", "add", v, err, sizeof(err)), -1);
+    assert_null(strpbrk(err, "\r\n"));
+    cJSON_Delete(v);
+    cJSON_Delete(obj);
 }
 
 static void test_overrides_of_one_cluster(void **state)
