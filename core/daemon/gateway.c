@@ -3,6 +3,7 @@
  * stops accepting, drains its connections, and ends when nothing is left or
  * the grace period is over. */
 #include "daemon/gateway.h"
+#include "request/member_call.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -106,6 +107,7 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(w->grace_ev, &tv);
     fg_fleet_drain(w);
+    fg_member_calls_drain(w);
     fg_conn_drain_all(w);
     fg_worker_check_drained(w);
 }

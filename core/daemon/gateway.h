@@ -80,6 +80,8 @@ struct fg_lent_host {
     struct fg_host_ctx ctx;
 };
 
+struct fg_member_call;
+
 struct fg_worker {
     struct fg_gateway *gw;
     unsigned index;
@@ -95,6 +97,7 @@ struct fg_worker {
     struct fg_mem_trim mem_trim;
     uint32_t n_conns;
     uint32_t in_flight;
+    struct fg_member_call *member_calls; /* open ones (member_call.c) */
     int draining;
     struct event *drain_ev; /* activated from another thread */
     struct event *grace_ev; /* forces the end after shutdown_grace */

@@ -68,4 +68,9 @@ int fg_fleet_events_since(struct fg_fleet *f, uint64_t rv, struct cJSON *out,
 /* The resourceVersion now. */
 uint64_t fg_fleet_rv(struct fg_fleet *f);
 
+/* The members as host.h fleet_members gives them to a service: malloc'd
+ * JSON text [{"name","labels","ready"}] in configuration order, and the
+ * resourceVersion it was read at in *RV; NULL when out of memory. */
+char *fg_fleet_members(struct fg_fleet *f, uint64_t *rv);
+
 #endif

@@ -11,6 +11,8 @@
 #include "base/log.h"
 #include "client/client.h"
 #include "client/listen.h"
+#include "daemon/gateway.h"
+#include "fleet/fleet.h"
 #include "request/member_call.h"
 
 struct fg_timer {
@@ -118,6 +120,26 @@ host_member_call(const struct fg_host *h, const char *member,
                                err, err_len);
 }
 
+/* The fleet of the gateway whose worker lent H; NULL in the member role
+ * and where there is no worker (configuration checks). */
+static struct fg_fleet *fleet_of(const struct fg_host *h)
+{
+    const struct fg_host_ctx *hc = h->core;
+    return hc->worker ? hc->worker->gw->fleet : NULL;
+}
+
+static char *fleet_members(const struct fg_host *h, uint64_t *version)
+{
+    struct fg_fleet *f = fleet_of(h);
+    return f ? fg_fleet_members(f, version) : NULL;
+}
+
+static uint64_t fleet_version(const struct fg_host *h)
+{
+    struct fg_fleet *f = fleet_of(h);
+    return f ? fg_fleet_rv(f) : 0;
+}
+
 void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
 {
     *host = (struct fg_host){
@@ -153,5 +175,7 @@ void fg_host_init(struct fg_host *host, struct fg_host_ctx *ctx)
         .member_call_end = fg_member_call_end,
         .member_call_resume = fg_member_call_resume,
         .member_call_close = fg_member_call_close,
+        .fleet_members = fleet_members,
+        .fleet_version = fleet_version,
     };
 }

@@ -20,6 +20,7 @@
 
 struct fg_member_call {
     struct fg_conn conn; /* the exchange's connection: no socket */
+    struct fg_member_call *next, *prev; /* the worker's open calls */
     struct fg_exchange *ex;
     const struct fg_stream_callbacks *cb;
     void *ctx;
@@ -29,6 +30,18 @@ struct fg_member_call {
     int paused;              /* cb->data said FG_PAUSE */
     int body_dropped;        /* the exchange reads no more body */
 };
+
+static void unlink_call(struct fg_member_call *c)
+{
+    struct fg_worker *w = c->conn.worker;
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (w->member_calls == c)
+        w->member_calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->next = c->prev = NULL;
+}
 
 static void finish_now(struct fg_member_call *c)
 {
@@ -154,6 +167,10 @@ struct fg_member_call *fg_member_call_open(struct fg_worker *w,
                                            const struct fg_stream_callbacks *cb,
                                            void *ctx, char *err, size_t err_len)
 {
+    if (w->draining) {
+        snprintf(err, err_len, "the gateway is stopping");
+        return NULL;
+    }
     if (!head->identity || !head->identity->user || !*head->identity->user ||
         !head->path || head->path[0] != '/') {
         snprintf(err, err_len, "a member call needs an identity and a path");
@@ -177,6 +194,10 @@ struct fg_member_call *fg_member_call_open(struct fg_worker *w,
     }
     c->conn.worker = w;
     c->conn.authenticated = 1;
+    c->next = w->member_calls;
+    if (c->next)
+        c->next->prev = c;
+    w->member_calls = c;
     snprintf(c->conn.peer, sizeof(c->conn.peer), "service:%s", caller);
     c->cb = cb;
     c->ctx = ctx;
@@ -187,6 +208,7 @@ struct fg_member_call *fg_member_call_open(struct fg_worker *w,
     if (!as) {
         if (c->ex)
             fg_exchange_finish(c->ex, 0);
+        unlink_call(c);
         event_free(c->finish_ev);
         free(c);
         snprintf(err, err_len, "out of memory");
@@ -233,6 +255,19 @@ void fg_member_call_close(struct fg_member_call *c)
     if (!c)
         return;
     finish_now(c);
+    unlink_call(c);
     event_free(c->finish_ev);
     free(c);
+}
+
+void fg_member_calls_drain(struct fg_worker *w)
+{
+    for (struct fg_member_call *c = w->member_calls; c; c = c->next) {
+        const struct fg_request_info *info = c->ex ? c->ex->info : NULL;
+        if (c->finished || !info || strcmp(info->verb, "watch") != 0)
+            continue;
+        c->cb->error(c->ctx, 503, "ServiceUnavailable",
+                     "the gateway is stopping");
+        finish_now(c);
+    }
 }

@@ -22,4 +22,10 @@ void fg_member_call_end(struct fg_member_call *c);
 void fg_member_call_resume(struct fg_member_call *c);
 void fg_member_call_close(struct fg_member_call *c);
 
+/* W drains (SIGTERM): its member calls that are watches end with a 503,
+ * as a client's watch ends when kube-apiserver stops, so that a service's
+ * watch does not hold the stop up for shutdown_grace; new calls are
+ * refused from now on. */
+void fg_member_calls_drain(struct fg_worker *w);
+
 #endif

@@ -309,6 +309,23 @@ struct fg_host {
     void (*member_call_resume)(struct fg_member_call *c);
     /** Frees C, stopping its work. No callback of C runs after it. */
     void (*member_call_close)(struct fg_member_call *c);
+
+    /* ---- ABI 2.4: the fleet (host role; check struct_size before use) */
+
+    /** The member clusters as the host's Cluster API shows them (what
+     * `kubectl get clusters` lists): malloc'd JSON text, to be free()d, of
+     * an array in configuration order of
+     * {"name":N,"labels":{K:V,...},"ready":true|false}, labels as the
+     * members' ini sections give them (and the host's own label), ready
+     * as the Cluster's Ready condition. *VERSION gets the version of that
+     * view. NULL when out of memory or in the member role. Any thread. */
+    char *(*fleet_members)(const struct fg_host *h, uint64_t *version);
+    /** The fleet's version now, cheap: it moves whenever a member comes
+     * or goes, its labels change (SIGHUP) or its readiness changes (and on
+     * other changes of the Cluster objects). A service polls it from a
+     * timer and reads fleet_members again when it moved. 0 in the member
+     * role. */
+    uint64_t (*fleet_version)(const struct fg_host *h);
 };
 
 #ifdef __cplusplus
