@@ -34,8 +34,6 @@
 
 /* Stream window we grant: bytes a paused client may leave us holding. */
 #define FG_CLIENT_H2_STREAM_WINDOW (256 * 1024)
-/* Connection window: big, so one paused stream cannot stall the rest. */
-#define FG_CLIENT_H2_CONN_WINDOW (16 * 1024 * 1024)
 /* Output queued in the socket before nghttp2 is asked to wait. */
 #define FG_CLIENT_H2_OUT_HIGH (1024 * 1024)
 #define FG_CLIENT_H2_MAX_HEADER_BYTES (64 * 1024)
@@ -493,6 +491,16 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
                         : "the connection to the member was lost");
 }
 
+/* The connection window: room for every stream the connection may carry
+ * (max_streams) to fill its stream window, so paused streams cannot
+ * starve the rest, and what the member may have in flight follows the
+ * configuration; bounded by HTTP/2's largest window. */
+static int32_t conn_window(const struct fg_client *in)
+{
+    uint64_t w = (uint64_t)in->cfg.max_streams * FG_CLIENT_H2_STREAM_WINDOW;
+    return w > NGHTTP2_MAX_WINDOW_SIZE ? NGHTTP2_MAX_WINDOW_SIZE : (int32_t)w;
+}
+
 static int session_start(struct fg_client_h2 *s)
 {
     nghttp2_session_callbacks *cbs;
@@ -525,7 +533,7 @@ static int session_start(struct fg_client_h2 *s)
     };
     if (nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, 3) != 0 ||
         nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0,
-                                              FG_CLIENT_H2_CONN_WINDOW) != 0)
+                                              conn_window(s->in)) != 0)
         return -1;
     return 0;
 }
