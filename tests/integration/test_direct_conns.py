@@ -74,6 +74,45 @@ class Connections(Base):
                 self.assertEqual(r["conn_window"], streams * STREAM_WINDOW,
                                  (name, r))
 
+    def test_more_connections_at_the_stream_limit(self):
+        up = self.ups["limited"]
+        results = []
+
+        def fetch():
+            code, text, out = self.curl(self.host,
+                                        "/clusters/limited/drip?count=2")
+            results.append((code, text.rpartition("\n\n")[2]))
+
+        threads = [threading.Thread(target=fetch) for _ in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(results, [(200, "..")] * 10)
+        drips = [r for r in up.records()
+                 if r.get("path", "").startswith("/drip")]
+        self.assertEqual(len(drips), 10, drips)
+        used = {r["conn_id"] for r in drips}
+        self.assertGreater(len(used), 1, drips)
+        # at most max_connections at once (the upstream refuses a third
+        # stream on a connection: all were answered)
+        peak, live = 0, set()
+        for r in up.records():
+            if r.get("conn") == "open":
+                live.add(r["id"])
+                peak = max(peak, len(live))
+            elif r.get("conn") == "closed":
+                live.discard(r["id"])
+        self.assertLessEqual(peak, 4 + 1, up.records())  # + a probe's
+        for r in up.records():
+            if r.get("end", "").startswith("/drip"):
+                self.assertEqual(r["how"], "complete", r)
+        # idle: every connection goes (connection_idle_timeout = 1s)
+        wait_for(lambda: all(
+            any(r.get("conn") == "closed" and r["id"] == cid
+                for r in up.records()) for cid in used), 20,
+            "the idle connections closed")
+
 
 if __name__ == "__main__":
     unittest.main()

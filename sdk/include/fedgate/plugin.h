@@ -38,6 +38,8 @@
  *        host.h: fg_client_config.connection_idle_timeout_ms (a dialled
  *        connection with no request is closed after it),
  *        fg_host.client_close_idle.
+ *   2.4  host.h: fg_client_config.max_connections (more HTTP/2
+ *        connections when the server's MAX_CONCURRENT_STREAMS is reached).
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H
@@ -50,7 +52,7 @@ extern "C" {
 #endif
 
 #define FG_ABI_MAJOR 2
-#define FG_ABI_MINOR 3
+#define FG_ABI_MINOR 4
 
 /** Name of the function every plugin `.so` exports (see fg_plugin_entry_fn). */
 #define FG_PLUGIN_ENTRY_SYMBOL "fg_plugin_entry"
