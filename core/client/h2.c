@@ -36,6 +36,7 @@
 #include "client/client.h"
 #include "client/listen.h"
 #include "http/h2_mem.h"
+#include "net/write_soon.h"
 
 /* Stream window we grant: bytes a paused client may leave us holding. */
 #define FG_CLIENT_H2_STREAM_WINDOW (256 * 1024)
@@ -452,6 +453,7 @@ static void flush(struct fg_client_h2 *s)
         session_lost(s, nghttp2_strerror(rc));
         return;
     }
+    fg_write_soon(s->bev);
     if (!nghttp2_session_want_read(s->ng) &&
         !nghttp2_session_want_write(s->ng) &&
         evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
