@@ -84,11 +84,13 @@ void fg_client_conn_closed(struct fg_client *in)
     fg_mem_trim_note_close(&in->loop->trim);
 }
 
-/* fg_client_config as ABI 2.0 to 2.2 had it: connection_idle_timeout_ms
- * came with 2.3. */
-#define CFG_SIZE_2_0                                                           \
-    (offsetof(struct fg_client_config, max_streams) +                          \
-     sizeof(((struct fg_client_config *)0)->max_streams))
+/* fg_client_config as ABI 2.0 to 2.2 had it, and 2.3:
+ * connection_idle_timeout_ms came with 2.3, max_connections with 2.4. */
+#define CFG_SIZE_UPTO(field)                                                   \
+    (offsetof(struct fg_client_config, field) +                                \
+     sizeof(((struct fg_client_config *)0)->field))
+#define CFG_SIZE_2_0 CFG_SIZE_UPTO(max_streams)
+#define CFG_SIZE_2_3 CFG_SIZE_UPTO(connection_idle_timeout_ms)
 
 static char *dup_opt(const char *s)
 {
@@ -127,8 +129,10 @@ static int cfg_load(struct fg_client_cfg *out,
     out->idle_timeout_ms = cfg->idle_timeout_ms ? cfg->idle_timeout_ms : 90000;
     out->max_streams = cfg->max_streams > 0 ? cfg->max_streams : 100;
     uint64_t conn_idle =
-        cfg->struct_size >= sizeof(*cfg) ? cfg->connection_idle_timeout_ms : 0;
+        cfg->struct_size >= CFG_SIZE_2_3 ? cfg->connection_idle_timeout_ms : 0;
     out->connection_idle_timeout_ms = conn_idle ? conn_idle : 5000;
+    int max_conns = cfg->struct_size >= sizeof(*cfg) ? cfg->max_connections : 0;
+    out->max_connections = max_conns > 0 ? max_conns : 4;
     out->ca_file = dup_opt(cfg->ca_file);
     out->cert_file = dup_opt(cfg->cert_file);
     out->key_file = dup_opt(cfg->key_file);
@@ -178,6 +182,7 @@ static struct fg_client *client_alloc(const struct fg_host *h)
     c->host = h;
     c->base = h->event_base(h);
     TAILQ_INIT(&c->pending);
+    TAILQ_INIT(&c->h2);
     LIST_INIT(&c->h1);
     return c;
 }
@@ -258,7 +263,7 @@ void fg_client_free(struct fg_client *c)
         TAILQ_REMOVE(&c->pending, st, link);
         st->queued = 0;
     }
-    fg_client_h2_free(c->h2);
+    fg_client_h2_free_all(c);
     fg_client_h1_free_all(c);
     if (c->dns)
         evdns_base_free(c->dns, 0);
@@ -271,20 +276,18 @@ void fg_client_free(struct fg_client *c)
 void fg_client_state(const struct fg_client *c, struct fg_client_state *out)
 {
     out->connections = c->connections;
-    out->connected =
-        (c->h2 && fg_client_h2_ready(c->h2)) || fg_client_h1_connected(c);
+    out->connected = fg_client_h2_connected(c) || fg_client_h1_connected(c);
 }
 
 void fg_client_close_idle(struct fg_client *c)
 {
     if (c->adopted)
         return; /* its one connection is its peer's to close */
-    if (c->h2)
-        fg_client_h2_close_idle(c->h2);
+    fg_client_h2_close_idle(c);
     fg_client_h1_close_idle(c);
 }
 
 int fg_client_ping(struct fg_client *c, uint64_t deadline_ms)
 {
-    return c->h2 ? fg_client_h2_ping(c->h2, deadline_ms) : -1;
+    return fg_client_h2_ping(c, deadline_ms);
 }

@@ -1,6 +1,7 @@
 /* The core's HTTP client, lent to plugins through fg_host (host.h): it
- * calls one server over TLS, HTTP/2 when offered (one multiplexed
- * connection, streams beyond its limit queued), HTTP/1.1 otherwise and
+ * calls one server over TLS, HTTP/2 when offered (multiplexed
+ * connections, a few more when one is at the server's stream limit,
+ * streams beyond all limits queued), HTTP/1.1 otherwise and
  * always for upgrades; or it runs the HTTP/2 client role over one
  * connection that a plugin's listener accepted (listen.c). One client per
  * caller per loop; everything runs on that loop. */
@@ -55,6 +56,7 @@ struct fg_client_cfg {
     uint64_t connect_timeout_ms, request_timeout_ms, idle_timeout_ms;
     uint64_t connection_idle_timeout_ms;
     int max_streams;
+    int max_connections; /* HTTP/2 connections when each is full */
 };
 
 /* ---- TLS (tls.c) ------------------------------------------------------- */
@@ -180,6 +182,7 @@ struct fg_tls_conn;
 
 TAILQ_HEAD(fg_client_stream_queue, fg_client_stream);
 LIST_HEAD(fg_client_h1_list, fg_client_h1);
+TAILQ_HEAD(fg_client_h2_list, fg_client_h2);
 
 struct fg_client {
     const struct fg_host *host;
@@ -190,8 +193,10 @@ struct fg_client {
     enum fg_client_proto proto;
     struct fg_client_stream_queue pending; /* waiting for a connection */
     size_t n_pending_upgrades;             /* of them, upgrades */
-    struct fg_client_h2 *h2;               /* the multiplexed connection */
-    struct fg_client_h1_list h1;           /* HTTP/1.1 connections */
+    struct fg_client_h2_list h2;           /* multiplexed connections */
+    size_t n_h2;
+    uint64_t h2_dial_failed_ms;  /* an extra connection failed then */
+    struct fg_client_h1_list h1; /* HTTP/1.1 connections */
     size_t n_h1;
     int adopted;                 /* over an accepted connection: never dials */
     struct fg_client_loop *loop; /* dialling: its loop's connection count */
@@ -335,27 +340,32 @@ struct bufferevent *fg_client_h1_bev(struct fg_client_h1 *c);
 
 /* ---- HTTP/2 (h2.c) ----------------------------------------------------- */
 
-/* The client's session, connecting when needed. NULL when out of memory,
- * or when an adopted client's connection is gone. */
-struct fg_client_h2 *fg_client_h2_get(struct fg_client *in);
+/* A session that takes one more stream now, or NULL: *RC is 1 when the
+ * stream is to wait (a connection is being dialled, or every one is at
+ * its limit and no other may be opened), -1 when out of memory, 2 when an
+ * adopted client's connection is gone. Dials a first connection, and
+ * another (up to max_connections) when each is at the peer's
+ * MAX_CONCURRENT_STREAMS while fewer than max_streams streams run. */
+struct fg_client_h2 *fg_client_h2_pick(struct fg_client *in, int *rc);
 /* Runs the session over an accepted connection (client_adopt). */
 int fg_client_h2_start_adopted(struct fg_client *in, struct fg_tls_conn *conn,
                                struct bufferevent *bev);
-/* Whether the session is connected and may take one more stream. */
-int fg_client_h2_can_take(struct fg_client_h2 *s);
-int fg_client_h2_ready(struct fg_client_h2 *s);
+/* Whether a connection is up. */
+int fg_client_h2_connected(const struct fg_client *in);
 /* Submits ST; 0 or -1 (ST was failed). */
 int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st);
 void fg_client_h2_body(struct fg_client_stream *st);
 void fg_client_h2_resume(struct fg_client_stream *st);
 void fg_client_h2_cancel(struct fg_client_stream *st);
-void fg_client_h2_free(struct fg_client_h2 *s);
-/* Closes a dialled session that carries no stream. */
-void fg_client_h2_close_idle(struct fg_client_h2 *s);
-/* Sends a PING; the session is lost unless one is answered within
- * DEADLINE_MS (0: no deadline). 1 when every earlier PING was answered, 0
- * when one still waits, -1 when the session cannot take it. */
-int fg_client_h2_ping(struct fg_client_h2 *s, uint64_t deadline_ms);
+/* Frees every session that takes streams. */
+void fg_client_h2_free_all(struct fg_client *in);
+/* Closes the dialled sessions that carry no stream. */
+void fg_client_h2_close_idle(struct fg_client *in);
+/* Sends a PING on the oldest session (the one an adopted client has, the
+ * one a dialling client keeps longest); it is lost unless one is answered
+ * within DEADLINE_MS (0: no deadline). 1 when every earlier PING was
+ * answered, 0 when one still waits, -1 when no session can take it. */
+int fg_client_h2_ping(struct fg_client *in, uint64_t deadline_ms);
 
 /* ---- accepted connections (listen.c) ----------------------------------- */
 

@@ -1,7 +1,12 @@
-/* HTTP/2 towards a server: one multiplexed connection per client, dialled
- * or adopted (an accepted connection whose peer plays the server).
- * Streams beyond the peer's MAX_CONCURRENT_STREAMS (and our max_streams)
- * wait in the client's queue. Flow control is ours
+/* HTTP/2 towards a server: multiplexed connections, dialled, or one
+ * adopted (an accepted connection whose peer plays the server). A dialling
+ * client opens another connection when each it has is at the peer's
+ * MAX_CONCURRENT_STREAMS, up to max_connections and while fewer than
+ * max_streams streams run in all (one dial at a time; after a failed one
+ * none for connect_timeout, the others serving meanwhile), as Go's
+ * transport does without StrictMaxConcurrentStreams; streams beyond that
+ * wait in the client's queue. New streams go to the oldest connection
+ * with room, so extra ones fall idle and close first. Flow control is ours
  * (no automatic WINDOW_UPDATE): a stream's window reopens only when the
  * client took its bytes, so a paused client closes the member's window.
  * GOAWAY or a lost connection fails the streams it carried (503 before a
@@ -31,11 +36,10 @@
 #include "client/client.h"
 #include "client/listen.h"
 #include "http/h2_mem.h"
+#include "net/write_soon.h"
 
 /* Stream window we grant: bytes a paused client may leave us holding. */
 #define FG_CLIENT_H2_STREAM_WINDOW (256 * 1024)
-/* Connection window: big, so one paused stream cannot stall the rest. */
-#define FG_CLIENT_H2_CONN_WINDOW (16 * 1024 * 1024)
 /* Output queued in the socket before nghttp2 is asked to wait. */
 #define FG_CLIENT_H2_OUT_HIGH (1024 * 1024)
 #define FG_CLIENT_H2_MAX_HEADER_BYTES (64 * 1024)
@@ -50,13 +54,17 @@ struct fg_client_h2_handle {
 
 struct fg_client_h2 {
     struct fg_client *in;
+    TAILQ_ENTRY(fg_client_h2) link; /* in in->h2 while it takes streams */
+    int listed;
     struct fg_client_connect *connecting;
     struct bufferevent *bev;
     struct fg_tls_conn *origin; /* adopted: the listener's connection */
     nghttp2_session *ng;
     LIST_HEAD(, fg_client_h2_handle) handles;
     size_t n_streams;
-    int ready, goaway, dead;
+    int ready;   /* connected, the session started */
+    int settled; /* the peer's SETTINGS arrived: streams may be sent */
+    int goaway, dead;
     int in_ng; /* inside an nghttp2 call: sending must wait */
     int hold;  /* a frame of ours still uses the session: no free */
     int want_send;
@@ -71,10 +79,26 @@ static void flush(struct fg_client_h2 *s);
 static void session_lost(struct fg_client_h2 *s, const char *why);
 static void run(struct fg_client_h2 *s, struct bufferevent *bev);
 
+/* S takes no new stream from now on. */
+static void unlist(struct fg_client_h2 *s)
+{
+    if (!s->listed)
+        return;
+    TAILQ_REMOVE(&s->in->h2, s, link);
+    s->in->n_h2--;
+    s->listed = 0;
+}
+
+static void list(struct fg_client_h2 *s)
+{
+    TAILQ_INSERT_TAIL(&s->in->h2, s, link);
+    s->in->n_h2++;
+    s->listed = 1;
+}
+
 static void h2_destroy(struct fg_client_h2 *s)
 {
-    if (s->in->h2 == s)
-        s->in->h2 = NULL;
+    unlist(s);
     struct fg_client_h2_handle *h;
     while ((h = LIST_FIRST(&s->handles)) != NULL) {
         LIST_REMOVE(h, link);
@@ -101,10 +125,10 @@ static void h2_destroy(struct fg_client_h2 *s)
     free(s);
 }
 
-void fg_client_h2_free(struct fg_client_h2 *s)
+void fg_client_h2_free_all(struct fg_client *in)
 {
-    if (s)
-        h2_destroy(s);
+    while (!TAILQ_EMPTY(&in->h2))
+        h2_destroy(TAILQ_FIRST(&in->h2));
 }
 
 /* Frees S when it has no more work and is no longer the current one. */
@@ -126,7 +150,7 @@ static void idle_arm(struct fg_client_h2 *s)
         s->in->host->timer_arm(s->idle, s->in->cfg.connection_idle_timeout_ms);
 }
 
-void fg_client_h2_close_idle(struct fg_client_h2 *s)
+static void close_if_idle(struct fg_client_h2 *s)
 {
     /* from the loop, never inside nghttp2 (HOLD and IN_NG clear); a
      * session still dialling has a caller waiting */
@@ -134,9 +158,19 @@ void fg_client_h2_close_idle(struct fg_client_h2 *s)
         h2_destroy(s);
 }
 
+void fg_client_h2_close_idle(struct fg_client *in)
+{
+    /* closing one touches no other (no dispatch) */
+    struct fg_client_h2 *s = TAILQ_FIRST(&in->h2), *next;
+    for (; s; s = next) {
+        next = TAILQ_NEXT(s, link);
+        close_if_idle(s);
+    }
+}
+
 static void on_idle(void *arg)
 {
-    fg_client_h2_close_idle(arg);
+    close_if_idle(arg);
 }
 
 static void unlink_handle(struct fg_client_h2_handle *h)
@@ -259,6 +293,13 @@ static int cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
                          void *arg)
 {
     struct fg_client_h2 *s = arg;
+    if (frame->hd.type == NGHTTP2_SETTINGS &&
+        !(frame->hd.flags & NGHTTP2_FLAG_ACK)) {
+        /* the peer's limits are known: streams may go (on_read's
+         * dispatch), as many as its MAX_CONCURRENT_STREAMS says */
+        s->settled = 1;
+        return 0;
+    }
     if (frame->hd.type == NGHTTP2_PING &&
         (frame->hd.flags & NGHTTP2_FLAG_ACK)) {
         s->ping_waiting = 0;
@@ -269,8 +310,7 @@ static int cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
     if (frame->hd.type == NGHTTP2_GOAWAY) {
         /* finish what it still serves; new requests go elsewhere */
         s->goaway = 1;
-        if (s->in->h2 == s)
-            s->in->h2 = NULL;
+        unlist(s);
         return 0;
     }
     struct fg_client_h2_handle *h =
@@ -413,12 +453,12 @@ static void flush(struct fg_client_h2 *s)
         session_lost(s, nghttp2_strerror(rc));
         return;
     }
+    fg_write_soon(s->bev);
     if (!nghttp2_session_want_read(s->ng) &&
         !nghttp2_session_want_write(s->ng) &&
         evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
         s->goaway = 1;
-        if (s->in->h2 == s)
-            s->in->h2 = NULL;
+        unlist(s);
     }
     /* callers touch nothing of S after flush() */
     if (s->want_free || (s->goaway && s->n_streams == 0))
@@ -432,8 +472,7 @@ static void session_lost(struct fg_client_h2 *s, const char *why)
         return;
     s->dead = 1;
     struct fg_client *in = s->in;
-    if (in->h2 == s)
-        in->h2 = NULL;
+    unlist(s);
     struct fg_client_h2_handle *h;
     while ((h = LIST_FIRST(&s->handles)) != NULL) {
         struct fg_client_stream *st = h->st;
@@ -493,6 +532,16 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
                         : "the connection to the member was lost");
 }
 
+/* The connection window: room for every stream the connection may carry
+ * (max_streams) to fill its stream window, so paused streams cannot
+ * starve the rest, and what the member may have in flight follows the
+ * configuration; bounded by HTTP/2's largest window. */
+static int32_t conn_window(const struct fg_client *in)
+{
+    uint64_t w = (uint64_t)in->cfg.max_streams * FG_CLIENT_H2_STREAM_WINDOW;
+    return w > NGHTTP2_MAX_WINDOW_SIZE ? NGHTTP2_MAX_WINDOW_SIZE : (int32_t)w;
+}
+
 static int session_start(struct fg_client_h2 *s)
 {
     nghttp2_session_callbacks *cbs;
@@ -525,7 +574,7 @@ static int session_start(struct fg_client_h2 *s)
     };
     if (nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, 3) != 0 ||
         nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0,
-                                              FG_CLIENT_H2_CONN_WINDOW) != 0)
+                                              conn_window(s->in)) != 0)
         return -1;
     return 0;
 }
@@ -579,7 +628,7 @@ int fg_client_h2_start_adopted(struct fg_client *in, struct fg_tls_conn *conn,
     s->in = in;
     s->origin = conn;
     LIST_INIT(&s->handles);
-    in->h2 = s;
+    list(s);
     in->proto = FG_CLIENT_PROTO_H2;
     fg_client_conn_opened(in);
     run(s, bev);
@@ -593,13 +642,20 @@ static void on_connect_failed(void *arg, const char *reason, int timeout)
     struct fg_client *in = s->in;
     s->connecting = NULL;
     h2_destroy(s);
+    if (fg_client_h2_connected(in)) {
+        /* an extra connection: the others keep serving the queue */
+        in->h2_dial_failed_ms = in->host->now_ms(in->host);
+        in->host->log(in->host, FG_LOG_WARN,
+                      "%s (%s): another HTTP/2 connection failed: %s",
+                      in->cfg.name, in->cfg.url.authority, reason);
+        return;
+    }
     fg_client_fail_pending(in, reason);
 }
 
-struct fg_client_h2 *fg_client_h2_get(struct fg_client *in)
+/* A new dialled session, listed; NULL when out of memory. */
+static struct fg_client_h2 *dial(struct fg_client *in)
 {
-    if (in->h2 || in->adopted)
-        return in->h2;
     struct fg_client_h2 *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
@@ -610,11 +666,11 @@ struct fg_client_h2 *fg_client_h2_get(struct fg_client *in)
         free(s);
         return NULL;
     }
-    in->h2 = s;
+    list(s);
     s->connecting =
         fg_client_connect_start(in, 1, on_connected, on_connect_failed, s);
     if (!s->connecting) {
-        in->h2 = NULL;
+        unlist(s);
         in->host->timer_free(s->idle);
         free(s);
         return NULL;
@@ -622,19 +678,57 @@ struct fg_client_h2 *fg_client_h2_get(struct fg_client *in)
     return s;
 }
 
-int fg_client_h2_ready(struct fg_client_h2 *s)
-{
-    return s->ready && !s->dead && !s->goaway;
-}
-
-int fg_client_h2_can_take(struct fg_client_h2 *s)
+/* Streams S may carry: the peer's MAX_CONCURRENT_STREAMS and ours. */
+static size_t stream_limit(struct fg_client_h2 *s)
 {
     uint32_t peer = nghttp2_session_get_remote_settings(
         s->ng, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
     size_t limit = (size_t)s->in->cfg.max_streams;
-    if (peer < limit)
-        limit = peer;
-    return s->n_streams < limit;
+    return peer < limit ? peer : limit;
+}
+
+struct fg_client_h2 *fg_client_h2_pick(struct fg_client *in, int *rc)
+{
+    size_t running = 0;
+    struct fg_client_h2 *s;
+    *rc = 1;
+    TAILQ_FOREACH(s, &in->h2, link)
+    {
+        if (!s->settled)
+            return NULL; /* dialling or before its SETTINGS: wait */
+        if (s->n_streams < stream_limit(s))
+            return s;
+        running += s->n_streams;
+    }
+    if (in->adopted) {
+        if (TAILQ_EMPTY(&in->h2))
+            *rc = 2;
+        return NULL;
+    }
+    if (in->n_h2 >= (size_t)in->cfg.max_connections ||
+        running >= (size_t)in->cfg.max_streams)
+        return NULL;
+    if (in->n_h2 > 0 && in->h2_dial_failed_ms &&
+        in->host->now_ms(in->host) - in->h2_dial_failed_ms <
+            in->cfg.connect_timeout_ms)
+        return NULL;
+    if (!dial(in))
+        *rc = -1;
+    return NULL;
+}
+
+static int ready(const struct fg_client_h2 *s)
+{
+    return s->ready && !s->dead && !s->goaway;
+}
+
+int fg_client_h2_connected(const struct fg_client *in)
+{
+    struct fg_client_h2 *s;
+    TAILQ_FOREACH(s, &in->h2, link)
+    if (ready(s))
+        return 1;
+    return 0;
 }
 
 static nghttp2_nv nv(const char *name, size_t nlen, const char *value,
@@ -778,9 +872,10 @@ static void ping_expired(evutil_socket_t fd, short what, void *arg)
     session_lost(s, why);
 }
 
-int fg_client_h2_ping(struct fg_client_h2 *s, uint64_t deadline_ms)
+int fg_client_h2_ping(struct fg_client *in, uint64_t deadline_ms)
 {
-    if (!fg_client_h2_ready(s))
+    struct fg_client_h2 *s = TAILQ_FIRST(&in->h2);
+    if (!s || !ready(s))
         return -1;
     int answered = !s->ping_waiting;
     if (nghttp2_submit_ping(s->ng, NGHTTP2_FLAG_NONE, NULL) != 0)

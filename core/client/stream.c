@@ -60,13 +60,6 @@ void fg_client_dispatch(struct fg_client *in)
                 break;
             continue;
         }
-        if (in->adopted && !in->h2) {
-            /* one accepted connection, never another */
-            unqueue(st);
-            fg_client_stream_unavailable(st, "the connection is gone");
-            next = TAILQ_FIRST(&in->pending);
-            continue;
-        }
         int rc;
         /* an adopted client upgrades over its connection (extended
          * CONNECT, h2.c), a dialling one on a connection of its own */
@@ -74,14 +67,15 @@ void fg_client_dispatch(struct fg_client *in)
             in->proto == FG_CLIENT_PROTO_H1) {
             rc = fg_client_h1_serve(in, st);
         } else {
-            struct fg_client_h2 *s = fg_client_h2_get(in);
-            if (!s)
-                rc = -1;
-            else if (!fg_client_h2_ready(s) || !fg_client_h2_can_take(s))
-                rc = 1;
-            else
-                rc = 0;
-            if (rc == 0) {
+            struct fg_client_h2 *s = fg_client_h2_pick(in, &rc);
+            if (rc == 2) {
+                /* one accepted connection, never another */
+                unqueue(st);
+                fg_client_stream_unavailable(st, "the connection is gone");
+                next = TAILQ_FIRST(&in->pending);
+                continue;
+            }
+            if (s) {
                 unqueue(st);
                 st->state = FG_CLIENT_ST_ACTIVE;
                 fg_client_h2_submit(s, st);

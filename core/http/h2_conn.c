@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "net/conn.h"
+#include "net/write_soon.h"
 #include "request/arena.h"
 #include "request/exchange.h"
 #include "daemon/gateway.h"
@@ -532,6 +533,8 @@ static void flush(struct h2_conn *hc)
             break;
         evbuffer_add(out, data, (size_t)n);
     }
+    if (!hc->closing)
+        fg_write_soon(hc->bev);
     /* Tell producers outside nghttp2's callbacks that they may go on. */
     while (!hc->closing && hc->drained) {
         struct h2_stream *st = hc->drained;

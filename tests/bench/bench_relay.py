@@ -12,6 +12,11 @@ terminating TLS with h2 and http/1.1 on 127.0.0.1, one worker each:
                upstream)
   haproxy      an h2 server line (alpn h2)
   nghttpx      an h2 backend
+  fedgate-w2   fedgate-h2 with workers = 2
+  fedgate-pol  fedgate-h2 with authentication (a static token file), RBAC
+               (the shipped rules, the user's group bound to
+               cluster-viewer on m1) and audit (Metadata events to a
+               file) in its policy chain, requests carrying the user's token
 
 and "upstream": the upstream alone. Every request carries the same
 Authorization header. The peers forward the path as it is (the upstream
@@ -21,7 +26,11 @@ h2load drives each workload (h2: -c 50 -m 10; HTTP/1.1: -c 50 -m 1; 2 MB: -c 10 
 each system in turn, A B C A B C, for ROUNDS rounds. Figures: CPU per
 request of the system under test (utime+stime of its processes from
 /proc over the run), requests per second and its ratio to the upstream
-alone, p50/p99 latency (h2load's per-request log), peak RSS (VmHWM). Then
+alone, p50/p99 latency (h2load's per-request log), peak RSS (VmHWM).
+Then p99 under a light load: h2 /version with -c 10 -m 1 (closed loop;
+its request rate beside the full-load one says what share of the peak it
+is) on the upstream, fedgate-h2 and the peers, and fedgate's p99 minus
+the upstream's. Then
 idle RSS per TLS connection (h2 preface and SETTINGS sent) at 100, 1,000
 and 5,000 connections (as RLIMIT_NOFILE allows), taken in turn by a fresh
 process of each proxy, fedgate's idle RSS, and its RSS with 1,000 configured direct
@@ -76,6 +85,47 @@ WORKLOADS = [("h2 /version", False, "/version", 50, 10),
              ("h1 20KB list", True, "/api/v1/namespaces/bench/pods", 50, 1),
              ("h2 2MB list", False, "/api/v1/pods", 10, 1)]
 PEERS = ("nginx", "haproxy", "nghttpx")
+# h2 /version under a light, closed-loop load: clients, streams per client
+LIGHT = ("h2 /version light", False, "/version", 10, 1)
+BENCH_TOKEN = "bench-user-token-0123456789abcdef"
+POLICY_ON = """
+[policy]
+chain = admin_token, tokens, rbac, audit
+[plugin "admin_token"]
+[plugin "tokens"]
+plugin = authn_token
+token_file = tokens.csv
+[plugin "rbac"]
+plugin = rbac
+rules = rbac
+[plugin "audit"]
+path = %s
+"""
+VIEWERS = """apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: bench-viewers
+  annotations:
+    fedgate.io/clusters: "m1"
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: cluster-viewer
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: Group
+  name: bench-viewers
+"""
+
+
+def policy_files():
+    """conf.d files of fedgate-pol: the token file and the rules."""
+    d = os.path.join(os.environ.get("FG_SOURCE_DIR", "."), "conf.d", "rbac")
+    files = {"rbac/" + n: open(os.path.join(d, n)).read()
+             for n in os.listdir(d)}
+    files["rbac/90-bench.yaml"] = VIEWERS
+    files["tokens.csv"] = '%s,bench,1000,"bench-viewers"\n' % BENCH_TOKEN
+    return files
 IDLE_KEYS = ("max_connections = %d\nmax_connections_per_source = 0\n"
              "header_timeout = 600s\nidle_timeout = 600s\n"
              "unauthenticated_idle_timeout = 600s\n")
@@ -148,21 +198,27 @@ class Upstream(System):
 
 class Fedgate(System):
     def __init__(self, tmp, upstream, crt, h1, extra="", members=None,
-                 binary=None):
+                 binary=None, workers=1, policy=False):
         token = os.path.join(tmp, "member.token")
         with open(token, "w") as f:
             f.write("bench-member-token\n")
         if members is None:
             members = [direct_member("m1", upstream.port, crt, token,
                                      "" if not h1 else "http2 = false\n")]
-        self.gw = Gateway(members=members, policy=ADMIN_POLICY,
-                          extra_gateway="workers = 1\n" + extra)
+        kw = {"policy": ADMIN_POLICY}
+        if policy:
+            kw = {"policy": POLICY_ON % os.path.join(tmp, "audit.log"),
+                  "extra_files": policy_files()}
+        self.gw = Gateway(members=members,
+                          extra_gateway="workers = %d\n" % workers + extra,
+                          **kw)
         default, harness.FEDGATE = harness.FEDGATE, binary or harness.FEDGATE
         try:
             self.gw.start(timeout=120)
         finally:
             harness.FEDGATE = default
         self.proc, self.port = self.gw.proc, self.gw.port
+        self.token = BENCH_TOKEN if policy else self.gw.token
 
     def stop(self):
         code = self.gw.stop()
@@ -298,10 +354,16 @@ def run_load(system, workload, token, tmp, how):
     if os.path.exists(log):
         with open(log) as f:
             rows = [line.split("\t") for line in f if line.strip()]
-    bad = [r for r in rows if not r[1].startswith("2")]
-    if out.returncode != 0 or bad:
-        raise SystemExit("h2load on %s failed (%d non-2xx):\n%s%s" % (
-            url, len(bad), out.stdout, out.stderr))
+    # a timed run logs the requests in flight when it stops without a
+    # status: at most one per stream slot
+    answered = [r for r in rows if len(r[1]) == 3 and r[1].isdigit()]
+    bad = [r for r in answered if not r[1].startswith("2")]
+    cut = len(rows) - len(answered)
+    if out.returncode != 0 or bad or cut > clients * streams:
+        raise SystemExit("h2load on %s failed (%d non-2xx, %d unanswered):"
+                         "\n%s%s" % (url, len(bad), cut, out.stdout,
+                                      out.stderr))
+    rows = answered
     lat = sorted(int(r[2]) for r in rows)
     return {"requests": len(rows), "seconds": elapsed, "cpu_s": cpu}, lat
 
@@ -387,7 +449,7 @@ def table(result, systems, peers):
             ("vs_upstream", "/upstream", max, "%13.2f"),
             ("p50_ms", "p50 ms", min, "%13.2f"),
             ("p99_ms", "p99 ms", min, "%13.2f")]
-    for wl in (w[0] for w in WORKLOADS):
+    for wl in (w[0] for w in WORKLOADS + [LIGHT]):
         up = result["load"][wl].get("upstream", {}).get("req_per_s", 0)
         for s in systems:
             c = result["load"][wl].get(s)
@@ -423,6 +485,28 @@ def table(result, systems, peers):
                 vals.append(v)
         lines.append(row + "%11s" % ratio(
             result["idle_conn"]["fedgate-h2"][n], min(vals) if vals else 0))
+    load = result["load"]
+
+    def per_workload(name, key, base="fedgate-h2"):
+        return ", ".join("%s %.2f" % (w[0], load[w[0]][name][key] /
+                                      load[w[0]][base][key])
+                         for w in WORKLOADS if load[w[0]][base][key])
+    lines.append("auth + RBAC + audit on / off (fedgate-pol / fedgate-h2), "
+                 "CPU per request: " + per_workload("fedgate-pol",
+                                                    "cpu_us_per_req"))
+    lines.append("auth + RBAC + audit on / off, req/s: " +
+                 per_workload("fedgate-pol", "req_per_s"))
+    lines.append("workers = 2 / workers = 1 (fedgate-w2 / fedgate-h2), "
+                 "req/s: " + per_workload("fedgate-w2", "req_per_s"))
+    light, full = load[LIGHT[0]], load[WORKLOADS[0][0]]
+    lines.append("%s: fedgate-h2 p99 %.2f ms, upstream %.2f ms: %.2f ms "
+                 "added, at %.0f%% of fedgate's full-load rate" % (
+                     LIGHT[0], light["fedgate-h2"]["p99_ms"],
+                     light["upstream"]["p99_ms"],
+                     light["fedgate-h2"]["p99_ms"] -
+                     light["upstream"]["p99_ms"],
+                     100.0 * light["fedgate-h2"]["req_per_s"] /
+                     full["fedgate-h2"]["req_per_s"]))
     lines.append("fedgate idle RSS %d KiB; with %d direct members %d KiB "
                  "between probe rounds (peak %d KiB as all dial at once)" % (
                      result["fedgate_idle_kib"], result["members"],
@@ -464,7 +548,7 @@ def main():
     os.chmod(up_key, 0o644)
     upstream = Upstream(tmp, root, up_crt, up_key, 4096)
     running = [upstream]
-    result = {"load": {w[0]: {} for w in WORKLOADS},
+    result = {"load": {w[0]: {} for w in WORKLOADS + [LIGHT]},
               "peak_rss_kib": {}, "idle_conn": {}, "counts": counts,
               "members": members}
     try:
@@ -478,6 +562,10 @@ def main():
                      for n in ("server.crt", "server.key"))
         systems = {"upstream": upstream, "fedgate-h2": fg2,
                    "fedgate-h1": fg1}
+        for name, kw in (("fedgate-w2", {"workers": 2}),
+                         ("fedgate-pol", {"policy": True})):
+            systems[name] = Fedgate(tmp, upstream, up_crt, False, **kw)
+            running.append(systems[name])
         if args.baseline:
             systems["fedgate-base"] = Fedgate(tmp, upstream, up_crt, False,
                                               binary=args.baseline)
@@ -500,9 +588,18 @@ def main():
                 for name in order:
                     note("%s on %s" % (wl, name))
                     s = systems[name]
-                    token = (s if isinstance(s, Fedgate) else fg2).gw.token
+                    token = (s if isinstance(s, Fedgate) else fg2).token
                     run, lat = run_load(s, workload, token, tmp, how)
                     merge(result["load"][wl].setdefault(name, {}), run, lat)
+            for name in ["upstream", "fedgate-h2"] + peers:
+                note("%s on %s" % (LIGHT[0], name))
+                s = systems[name]
+                run, lat = run_load(s, LIGHT, fg2.token, tmp,
+                                    ["-n", "500"] if args.smoke else
+                                    ["-D", str(args.seconds),
+                                     "--warm-up-time=1s"])
+                merge(result["load"][LIGHT[0]].setdefault(name, {}), run,
+                      lat)
         for wl in result["load"]:
             for name in result["load"][wl]:
                 summarize(result["load"][wl][name])

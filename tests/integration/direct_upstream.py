@@ -6,7 +6,7 @@ received, duplicates kept) to the record file. Run as a subprocess so a
 test can SIGKILL it by pid.
 
   direct_upstream.py CERT KEY PORTFILE RECORD [--token T] [--upgrade-403]
-                     [--port N]
+                     [--port N] [--max-streams N]
 
 Streaming paths (both protocols; HTTP/2 honours flow control and serves
 streams of one connection side by side):
@@ -21,8 +21,11 @@ Each records {"progress": PATH, "sent": BYTES} every MiB written and one
 the member request was cancelled ("rst" with the HTTP/2 error "code",
 "eof" when the connection closed, "write" when a write failed).
 
-Each TLS connection records {"conn": "open", "alpn": ALPN} once its
-handshake is done and {"conn": "closed"} when it ends.
+Each TLS connection records {"conn": "open", "alpn": ALPN, "id": N} once
+its handshake is done and {"conn": "closed", "id": N} when it ends; an
+HTTP/2 request's record names it ("conn_id": N) and has "conn_window": the connection's send window when it arrived
+(the client's WINDOW_UPDATE on stream 0 included). --max-streams N
+advertises SETTINGS_MAX_CONCURRENT_STREAMS = N (default 100).
 
 A query with "answer=protected" adds response headers that must not
 reach a client (identity and hop-by-hop names in other spellings).
@@ -45,13 +48,19 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
+import h2.settings
+import itertools
 
 CERT, KEY, PORTFILE, RECORD = sys.argv[1:5]
 TOKEN = None
 UPGRADE_403 = "--upgrade-403" in sys.argv
 if "--token" in sys.argv:
     TOKEN = sys.argv[sys.argv.index("--token") + 1]
+MAX_STREAMS = 100
+if "--max-streams" in sys.argv:
+    MAX_STREAMS = int(sys.argv[sys.argv.index("--max-streams") + 1])
 LOCK = threading.Lock()
+CONN_IDS = itertools.count(1)
 
 
 def record(entry):
@@ -195,9 +204,11 @@ def h2_pump(conn, streams, now):
     return moved, due
 
 
-def serve_h2(sock):
+def serve_h2(sock, cid):
     conn = h2.connection.H2Connection(config=h2.config.H2Configuration(
         client_side=False, header_encoding="utf-8"))
+    conn.local_settings = h2.settings.Settings(client=False, initial_values={
+        h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: MAX_STREAMS})
     conn.initiate_connection()
     sock.sendall(conn.data_to_send())
     streams = {}
@@ -229,7 +240,7 @@ def serve_h2(sock):
                 elif isinstance(ev, h2.events.ConnectionTerminated):
                     return
                 elif isinstance(ev, h2.events.RequestReceived):
-                    h2_request(conn, streams, ev)
+                    h2_request(conn, streams, ev, cid)
             out = conn.data_to_send()
             if out:
                 sock.sendall(out)
@@ -238,12 +249,13 @@ def serve_h2(sock):
             st.progress.end("eof")
 
 
-def h2_request(conn, streams, ev):
+def h2_request(conn, streams, ev, cid):
     headers = [(n.lower(), v) for n, v in ev.headers]
     pseudo = dict(h for h in headers if h[0].startswith(":"))
     path = pseudo.get(":path", "")
     record({"proto": "h2", "method": pseudo.get(":method"), "path": path,
             "authority": pseudo.get(":authority"),
+            "conn_id": cid, "conn_window": conn.outbound_flow_control_window,
             "headers": [h for h in headers if not h[0].startswith(":")]})
     sid = ev.stream_id
     made = producer(path)
@@ -368,19 +380,21 @@ def h1_stream(sock, path, length, gen):
 
 def handle(raw, ctx):
     opened = False
+    cid = next(CONN_IDS)
     try:
         with ctx.wrap_socket(raw, server_side=True) as sock:
             opened = True
-            record({"conn": "open", "alpn": sock.selected_alpn_protocol()})
+            record({"conn": "open", "alpn": sock.selected_alpn_protocol(),
+                    "id": cid})
             if sock.selected_alpn_protocol() == "h2":
-                serve_h2(sock)
+                serve_h2(sock, cid)
             else:
                 serve_h1(sock)
     except (OSError, ssl.SSLError, ValueError, h2.exceptions.H2Error):
         pass
     finally:
         if opened:
-            record({"conn": "closed"})
+            record({"conn": "closed", "id": cid})
 
 
 def main():

@@ -28,6 +28,7 @@ int direct_config_load(struct direct_config *cfg, const struct fg_section *s,
     c->request_timeout_ms = (uint64_t)s->get_int(s, "request_timeout", 60000);
     c->idle_timeout_ms = (uint64_t)s->get_int(s, "idle_timeout", 90000);
     c->max_streams = (int)s->get_int(s, "max_streams", 100);
+    c->max_connections = (int)s->get_int(s, "max_connections", 4);
     c->connection_idle_timeout_ms =
         (uint64_t)s->get_int(s, "connection_idle_timeout", 5000);
     cfg->impersonate = s->get_int(s, "impersonate", 1) != 0;

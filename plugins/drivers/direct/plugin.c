@@ -199,6 +199,9 @@ static const struct fg_config_key direct_keys[] = {
     {"max_streams", FG_CONFIG_INT, "100", 0, 1, 10000,
      "concurrent requests to the member (HTTP/2 streams or HTTP/1.1 "
      "connections)"},
+    {"max_connections", FG_CONFIG_INT, "4", 0, 1, 64,
+     "HTTP/2 connections to the member when each is at its "
+     "MAX_CONCURRENT_STREAMS"},
     {"http2", FG_CONFIG_BOOL, "true", 0, 0, 0,
      "offer HTTP/2; false forces HTTP/1.1"},
     {NULL, 0, NULL, 0, 0, 0, NULL},

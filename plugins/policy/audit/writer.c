@@ -175,6 +175,10 @@ static int write_events(struct audit_writer *w, struct item *batch, size_t n,
 
 /* ---- the thread --------------------------------------------------------- */
 
+/* A batch smaller than this waits up to COALESCE_MS for more events. */
+#define COALESCE_EVENTS 64
+#define COALESCE_MS 1
+
 static void wait_ms(struct audit_writer *w, uint64_t ms)
 {
     struct timespec ts;
@@ -202,6 +206,12 @@ static void *run(void *arg)
         }
         if (!w->count && !w->reopen)
             break; /* stopping, all written */
+        if (w->count < COALESCE_EVENTS && !w->reopen && !w->stop)
+            /* woken by one event: let the loops add more for a moment
+             * (SLEEPING is clear, so they do not signal), so that a
+             * busy gateway pays one wake-up and one write per batch, not
+             * per request */
+            wait_ms(w, COALESCE_MS);
         /* Without room for a batch, one event at a time. */
         size_t want = batch ? w->count : 1, n = 0;
         struct item one;

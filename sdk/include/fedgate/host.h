@@ -42,8 +42,10 @@ struct fg_section {
 /* ---- networking lent by the core (ABI 2.0) ------------------------------
  *
  * The client. A `struct fg_client` calls one server the way kubectl would:
- * over TLS, HTTP/2 when the server offers it (one multiplexed connection,
- * at most max_streams streams, the rest queued until one ends), HTTP/1.1
+ * over TLS, HTTP/2 when the server offers it (a multiplexed connection,
+ * and up to max_connections when the server's MAX_CONCURRENT_STREAMS
+ * fills each; at most max_streams streams, the rest queued until one
+ * ends), HTTP/1.1
  * otherwise (a keep-alive pool of at most max_streams connections) and
  * always for upgrades (a connection of its own per upgrade). It dials
  * lazily, on the first stream, and again after a lost connection. Or it
@@ -106,6 +108,11 @@ struct fg_client_config {
      * carried no request for this long is closed; the next request dials
      * again. 0: 5 s. ABI 2.3: a plugin built before leaves it out. */
     uint64_t connection_idle_timeout_ms;
+    /** HTTP/2 connections to the server: another is dialled when each one
+     * is at the server's MAX_CONCURRENT_STREAMS and fewer than max_streams
+     * streams run in all; extra ones close after
+     * connection_idle_timeout like the first. 0: 4. ABI 2.4. */
+    int max_connections;
 };
 
 /** What a client can tell of its connections. */

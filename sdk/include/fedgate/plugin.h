@@ -39,7 +39,9 @@
  *        connection with no request is closed after it),
  *        fg_host.client_close_idle.
  *   2.4  host.h: fleet_members and fleet_version, the member list (names,
- *        labels, readiness) a service places objects by (federation).
+ *        labels, readiness) a service places objects by (federation);
+ *        fg_client_config.max_connections (more HTTP/2 connections when
+ *        the server's MAX_CONCURRENT_STREAMS is reached).
  */
 #ifndef FEDGATE_PLUGIN_H
 #define FEDGATE_PLUGIN_H
