@@ -721,9 +721,15 @@ void fg_objects_end(struct fg_objects_stream *st)
         fail(st, 404, "%s is %s", qualified(st->k, q, sizeof(q)),
              st->k->namespaced ? "namespaced" : "cluster-scoped");
     } else if (strcmp(verb, "get") == 0 && one) {
+        /* kubectl get NAME asks for a one-row Table, as for a list */
         const cJSON *o = current(st);
-        if (o)
+        cJSON *table =
+            o && asks_table(st) ? fg__objects_table(st->k, &o, 1, NULL) : NULL;
+        if (table)
+            send_json(st, 200, table);
+        else if (o)
             send_json(st, 200, o);
+        cJSON_Delete(table);
     } else if (strcmp(verb, "list") == 0) {
         /* with a name: kube-apiserver's RequestInfo names the object of a
          * fieldSelector=metadata.name=X (kubectl delete --wait lists so);

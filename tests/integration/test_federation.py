@@ -173,12 +173,10 @@ class FederationTest(FederationBase):
         obj = self.fed_get("federateddeployment", "web")
         self.assertEqual(obj["metadata"]["finalizers"],
                          ["kubefed.io/sync-controller"])
-        # it goes once it is gone everywhere (kubectl delete's own wait
-        # lists by fieldSelector=metadata.name, which the objects kit
-        # answers 405 today: the test waits itself)
+        # it goes once it is gone everywhere: kubectl delete waits for that
         self.run_kubectl("delete", "federateddeployment", "web", "-n", "fed",
-                         "--wait=false")
-        self.wait("web deleted", lambda: "NotFound" in self.run_kubectl(
+                         "--timeout=45s")
+        self.assertIn("NotFound", self.run_kubectl(
             "get", "federateddeployment", "web", "-n", "fed",
             check=False).stderr)
         self.assertIsNone(self.member_get("m1", "deployment", "web", "-n",

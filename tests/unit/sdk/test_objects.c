@@ -411,6 +411,18 @@ static void test_list_selectors_table_delete(void **state)
     assert_true(cJSON_IsNull(cJSON_GetArrayItem(cells, 2)));
     assert_string_equal(cJSON_GetArrayItem(cells, 3)->valuestring, "t-blue");
     cJSON_Delete(o);
+    /* kubectl get NAME: a one-row Table */
+    done(call(f, &a, "get", "GET", "gadgets", "", "g3", "", NULL, NULL, NULL,
+              "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"));
+    assert_int_equal(a.status, 200);
+    o = parsed(&a);
+    assert_string_equal(cJSON_GetObjectItem(o, "kind")->valuestring, "Table");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "rows")), 1);
+    cells = cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(o, "rows"), 0), "cells");
+    assert_string_equal(cJSON_GetArrayItem(cells, 0)->valuestring, "g3");
+    assert_string_equal(cJSON_GetArrayItem(cells, 1)->valuestring, "red");
+    cJSON_Delete(o);
     done(call(f, &a, "delete", "DELETE", "gadgets", "", "g2", "", NULL, NULL,
               NULL, NULL));
     assert_int_equal(a.status, 200);
