@@ -86,6 +86,7 @@ struct rel {
     cJSON *job; /* what the member needs for the Job (release_job.h) */
     char job_name[80];
     int revision;          /* what the Job makes, or uninstalls */
+    const char *state;     /* this run's: creating, upgrading, deleting */
     struct fg_timer *poll; /* the next look at the Job */
 };
 
@@ -569,14 +570,14 @@ static void run(void *arg)
             return;
         }
         const char *state = text_at(x->obj, "status.state");
-        set_status(x,
-                   strcmp(state, "creating") == 0 || !*state ? "creating"
-                                                             : "upgrading",
-                   NULL, NULL, 0);
+        x->state = strcmp(state, "creating") == 0 || !*state ? "creating"
+                                                             : "upgrading";
+        set_status(x, x->state, NULL, NULL, 0);
     } else {
         x->phase = P_LIST;
         x->helm = strcmp(text_at(x->obj, "spec.appType"), "helm") == 0;
-        set_status(x, "deleting", NULL, NULL, 0);
+        x->state = "deleting";
+        set_status(x, x->state, NULL, NULL, 0);
     }
     step(x);
 }
@@ -795,7 +796,7 @@ static void step(struct rel *x)
             char m[200];
             snprintf(m, sizeof(m), "the Helm Job %s/%s runs", APPSTORE_JOB_NS,
                      x->job_name);
-            set_status(x, text_at(x->obj, "status.state"), NULL, m, 0);
+            set_status(x, x->state, NULL, m, 0);
             next_phase(x, P_JOB_RECORD);
             return;
         }
