@@ -502,6 +502,9 @@ class AppstoreReleaseTest(GatewayTest):
             ("a namespace that is no DNS label",
              release("web-d", "m1", "0.1.0").replace('"web"}', '"Web_1"}'),
              "kubesphere.io/namespace"),
+            ("a Helm chart's name too long for its Job",
+             release("s" * 42, "m1", "1.0.0", app="shop"),
+             "at most 41 characters"),
             ("a creator set by the client",
              release("web-e", "m1", "0.1.0").replace(
                  '"labels"', '"annotations": {"app.fedgate.io/creator": '

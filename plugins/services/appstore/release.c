@@ -30,6 +30,9 @@
 /* retries while the member is unreachable: 1 s doubling to this */
 #define MAX_BACKOFF_MS 30000
 #define WAITING "waiting for the member cluster"
+/* the longest Helm chart release name: fedgate-helm-NAME-rm-v9999 is a
+ * DNS label */
+#define MAX_HELM_NAME 41
 /* holds a deleted release until what it made is gone from the member */
 #define FINALIZER "app.fedgate.io/uninstall"
 
@@ -226,6 +229,18 @@ static int check_version(struct appstore_releases *r, cJSON *obj, char *err,
             "spec.values: Forbidden: \"%s\" is a plain-manifest "
             "package, which takes no values",
             id);
+    /* its Jobs' names must stay DNS labels up to revision 9999 */
+    struct appstore_job_in job = {.name = text_at(obj, "metadata.name"),
+                                  .uninstall = 1,
+                                  .revision = 9999};
+    char job_name[80];
+    if (!plain && appstore_job_name(&job, job_name, sizeof(job_name)) < 0)
+        return appstore_refuse(
+            err, len, 422,
+            "metadata.name: Invalid value: \"%s\": a Helm chart's release "
+            "name may have at most %d characters (its Job is "
+            "fedgate-helm-NAME-rm-vN)",
+            job.name, MAX_HELM_NAME);
     cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
     fg_json_set(spec, "appID", cJSON_CreateString(app));
     fg_json_set(spec, "appType", cJSON_CreateString(plain ? "yaml" : "helm"));
