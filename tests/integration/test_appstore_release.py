@@ -11,7 +11,8 @@ chart (templates with actions) is installed by a Job in the member: the
 Job (image, Helm's arguments with the creator's identity, a locked-down
 pod), its Secret, ServiceAccount and impersonate-only ClusterRole exist;
 a release Secret written as Helm would turns the release active, a Job
-marked failed turns it failed with the Job's message, and a delete runs an
+marked failed turns it failed with the Job's message and its pod's log,
+and a delete runs an
 uninstall Job and ends when the release Secrets are gone."""
 import base64
 import gzip
@@ -71,7 +72,7 @@ rules:
   verbs: ["*"]
 - apiGroups: ["", "batch", "rbac.authorization.k8s.io"]
   resources: ["serviceaccounts", "jobs", "clusterroles",
-              "clusterrolebindings"]
+              "clusterrolebindings", "pods", "pods/log"]
   verbs: ["*"]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
@@ -418,6 +419,20 @@ class AppstoreReleaseTest(GatewayTest):
                 '{"spec":{"appVersionID":"main-shop-1.1.0"}}')
         self.member_json("m1", "job", "-n", "fedgate-system",
                          "fedgate-helm-shop-m1-v2")
+        # its pod, as the Job controller would make it, with Helm's log
+        self.assertEqual(self.kube(None, "create", "-f", "-", context="m1",
+                                   stdin=json.dumps({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "fedgate-helm-shop-m1-v2-x7k2p",
+                         "namespace": "fedgate-system",
+                         "labels": {"job-name": "fedgate-helm-shop-m1-v2"},
+                         "annotations": {"mock.fedgate.io/log":
+                                         "upgrading shop-m1\nError: UPGRADE "
+                                         "FAILED: configmaps is forbidden\n"}},
+            "spec": {"nodeName": "demo-worker-1",
+                     "containers": [{"name": "helm",
+                                     "image": "docker.io/alpine/helm:3.14.4"}]}
+        })).returncode, 0)
         self.assertEqual(self.member(
             "m1", "patch", "job", "-n", "fedgate-system",
             "fedgate-helm-shop-m1-v2", "--subresource", "status", "--type",
@@ -430,6 +445,9 @@ class AppstoreReleaseTest(GatewayTest):
         self.assertIn("BackoffLimitExceeded: Job has reached the specified "
                       "backoff limit", rel["status"]["message"])
         self.assertIn("fedgate-helm-shop-m1-v2", rel["status"]["message"])
+        self.assertTrue(rel["status"]["message"].endswith(
+            "its log ends:\nupgrading shop-m1\nError: UPGRADE FAILED: "
+            "configmaps is forbidden"), rel["status"]["message"])
         # delete: an uninstall Job for the revision Helm has; the release
         # goes once Helm's records are gone
         self.ok("ops", "delete", "apprls", "shop-m1", "--wait=false")

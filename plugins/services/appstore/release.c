@@ -33,6 +33,8 @@
 /* the longest Helm chart release name: fedgate-helm-NAME-rm-v9999 is a
  * DNS label */
 #define MAX_HELM_NAME 41
+/* the end of a failed Helm Job's log that its release's message shows */
+#define JOB_LOG_QUERY "container=helm&tailLines=20&limitBytes=4096"
 /* holds a deleted release until what it made is gone from the member */
 #define FINALIZER "app.fedgate.io/uninstall"
 
@@ -53,6 +55,8 @@ enum phase {
     P_JOB_APPLY,
     P_JOB_RECORD,
     P_JOB_STATUS,
+    P_JOB_PODS,
+    P_JOB_LOG,
     P_DONE,
 };
 
@@ -91,6 +95,8 @@ struct rel {
     int revision;          /* what the Job makes, or uninstalls */
     const char *state;     /* this run's: creating, upgrading, deleting */
     struct fg_timer *poll; /* the next look at the Job */
+    char *job_failure;     /* why the Job failed, before its log is read */
+    char job_pod[254];     /* its pod, whose log tells more */
 };
 
 struct appstore_releases {
@@ -411,6 +417,8 @@ static void run_reset(struct rel *x)
     x->tgz = NULL;
     cJSON_Delete(x->job);
     x->job = NULL;
+    free(x->job_failure);
+    x->job_failure = NULL;
     x->helm = 0;
     for (size_t i = 0; i < x->n_gvs; i++)
         free(x->gvs[i]);
@@ -843,6 +851,19 @@ static void step(struct rel *x)
                  x->job_name);
         call(x, "GET", path, NULL, NULL, NULL, 0);
         return;
+    case P_JOB_PODS: {
+        char q[200];
+        snprintf(q, sizeof(q), "labelSelector=job-name%%3D%s", x->job_name);
+        call(x, "GET", "/api/v1/namespaces/" APPSTORE_JOB_NS "/pods", q, NULL,
+             NULL, 0);
+        return;
+    }
+    case P_JOB_LOG:
+        snprintf(path, sizeof(path),
+                 "/api/v1/namespaces/" APPSTORE_JOB_NS "/pods/%s/log",
+                 x->job_pod);
+        call(x, "GET", path, JOB_LOG_QUERY, NULL, NULL, 0);
+        return;
     case P_LIST:
         list_secrets(x);
         return;
@@ -952,7 +973,7 @@ static void step(struct rel *x)
 static void give_up(struct rel *x, const char *m)
 {
     if (x->deleting) {
-        char why[600];
+        char why[6200]; /* a Job's log may follow its message */
         snprintf(why, sizeof(why), "uninstall: %s", m);
         x->again = 0;
         fail_run(x, why);
@@ -1001,7 +1022,7 @@ static void job_read(struct rel *x, int status, const char *body)
     }
     cJSON *job = cJSON_Parse(body);
     const cJSON *c;
-    int done = 0;
+    int done = 0, failed = 0;
     cJSON_ArrayForEach(c, fg_json_path(job, "status.conditions"))
     {
         const char *type = text_at(c, "type");
@@ -1011,7 +1032,7 @@ static void job_read(struct rel *x, int status, const char *body)
             snprintf(m, sizeof(m), "the Helm Job %s/%s failed: %s: %s",
                      APPSTORE_JOB_NS, x->job_name, text_at(c, "reason"),
                      text_at(c, "message"));
-            done = 1;
+            done = failed = 1;
             break;
         }
         if (strcmp(type, "Complete") == 0) {
@@ -1023,10 +1044,44 @@ static void job_read(struct rel *x, int status, const char *body)
         }
     }
     cJSON_Delete(job);
-    if (done)
-        give_up(x, m);
-    else
+    if (!done) {
         poll_later(x);
+    } else if (failed && (x->job_failure = strdup(m))) {
+        next_phase(x, P_JOB_PODS); /* what Helm said, from its log */
+    } else {
+        give_up(x, m);
+    }
+}
+
+/* The failed Job's pods (STATUS, BODY): the log of the first, when there is
+ * one and the creator may read it; else the Job's condition alone. */
+static void pods_read(struct rel *x, int status, const char *body)
+{
+    cJSON *list = status >= 200 && status < 300 ? cJSON_Parse(body) : NULL;
+    const char *pod =
+        text_at(cJSON_GetArrayItem(cJSON_GetObjectItem(list, "items"), 0),
+                "metadata.name");
+    snprintf(x->job_pod, sizeof(x->job_pod), "%s", pod);
+    cJSON_Delete(list);
+    if (x->job_pod[0] && strlen(pod) < sizeof(x->job_pod))
+        next_phase(x, P_JOB_LOG);
+    else
+        give_up(x, x->job_failure);
+}
+
+/* The end of the failed Job's log (STATUS, BODY) after its condition. */
+static void log_read(struct rel *x, int status, const char *body)
+{
+    size_t n = strlen(body);
+    while (n && (body[n - 1] == '\n' || body[n - 1] == '\r'))
+        n--;
+    char m[6000];
+    if (status >= 200 && status < 300 && n)
+        snprintf(m, sizeof(m), "%s; its log ends:\n%.*s", x->job_failure,
+                 (int)n, body);
+    else
+        snprintf(m, sizeof(m), "%s", x->job_failure);
+    give_up(x, m);
 }
 
 static void handle(struct rel *x, int status, const char *body,
@@ -1101,6 +1156,12 @@ static void handle(struct rel *x, int status, const char *body,
             return;
         }
         break;
+    case P_JOB_PODS:
+        pods_read(x, status, body);
+        return;
+    case P_JOB_LOG:
+        log_read(x, status, body);
+        return;
     case P_DISCOVER:
         if (ok) {
             cJSON *list = cJSON_Parse(body);
