@@ -761,6 +761,16 @@ static void poll_fired(void *arg)
     step(arg);
 }
 
+/* METHOD on this run's Job. */
+static void job_call(struct rel *x, const char *method, const char *query)
+{
+    char path[300];
+    snprintf(path, sizeof(path),
+             "/apis/batch/v1/namespaces/" APPSTORE_JOB_NS "/jobs/%s",
+             x->job_name);
+    call(x, method, path, query, NULL, NULL, 0);
+}
+
 /* The release's Secrets (Helm's labels owner=helm, name=NAME). */
 static void list_secrets(struct rel *x)
 {
@@ -808,10 +818,7 @@ static void step(struct rel *x)
     case P_JOB_CLEAR:
         /* a Job of this revision left by an earlier run (one that failed,
          * or was cut short) would keep its old spec and outcome */
-        snprintf(path, sizeof(path),
-                 "/apis/batch/v1/namespaces/" APPSTORE_JOB_NS "/jobs/%s",
-                 x->job_name);
-        call(x, "DELETE", path, "propagationPolicy=Background", NULL, NULL, 0);
+        job_call(x, "DELETE", "propagationPolicy=Background");
         return;
     case P_JOB_APPLY: {
         const cJSON *e = cJSON_GetArrayItem(x->job, (int)x->i);
@@ -846,10 +853,7 @@ static void step(struct rel *x)
         call(x, "GET", path, NULL, NULL, NULL, 0);
         return;
     case P_JOB_STATUS:
-        snprintf(path, sizeof(path),
-                 "/apis/batch/v1/namespaces/" APPSTORE_JOB_NS "/jobs/%s",
-                 x->job_name);
-        call(x, "GET", path, NULL, NULL, NULL, 0);
+        job_call(x, "GET", NULL);
         return;
     case P_JOB_PODS: {
         char q[200];
