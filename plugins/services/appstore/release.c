@@ -1065,9 +1065,10 @@ static void pods_read(struct rel *x, int status, const char *body)
     const char *pod =
         text_at(cJSON_GetArrayItem(cJSON_GetObjectItem(list, "items"), 0),
                 "metadata.name");
+    int fits = strlen(pod) < sizeof(x->job_pod);
     snprintf(x->job_pod, sizeof(x->job_pod), "%s", pod);
     cJSON_Delete(list);
-    if (x->job_pod[0] && strlen(pod) < sizeof(x->job_pod))
+    if (x->job_pod[0] && fits)
         next_phase(x, P_JOB_LOG);
     else
         give_up(x, x->job_failure);
