@@ -6,7 +6,14 @@ each member, Helm's release Secret decoded (base64, base64, gzip, JSON) to
 deployed v1; an upgrade to v2 that supersedes v1 and removes the object the
 new version dropped; kubectl delete removes everything from the member; a
 user without rights in the target namespace gets state failed with the
-member's Forbidden; admission refuses what cannot be installed."""
+member's Forbidden; admission refuses what cannot be installed. A Helm
+chart (templates with actions) is installed by a Job in the member: the
+Job (image, Helm's arguments with the creator's identity, a locked-down
+pod), its Secret, ServiceAccount and impersonate-only ClusterRole exist;
+a release Secret written as Helm would turns the release active, a Job
+marked failed turns it failed with the Job's message and its pod's log,
+and a delete runs an
+uninstall Job and ends when the release Secrets are gone."""
 import base64
 import gzip
 import json
@@ -63,6 +70,10 @@ rules:
 - apiGroups: ["", "apps"]
   resources: ["configmaps", "services", "secrets", "deployments"]
   verbs: ["*"]
+- apiGroups: ["", "batch", "rbac.authorization.k8s.io"]
+  resources: ["serviceaccounts", "jobs", "clusterroles",
+              "clusterrolebindings", "pods", "pods/log"]
+  verbs: ["*"]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -85,7 +96,7 @@ RULES += "".join("---\n" + bind_group(role, group) for role, group in (
     ("app-user", "app-operators"),
     ("app-user", "app-users"),
 ))
-POLICY = RBAC_POLICY + '[plugin "appstore"]\n'
+POLICY = RBAC_POLICY + '[plugin "appstore"]\nhelm_poll_interval = 200ms\n'
 CTX = "fedgate.fleet"
 
 CM = """apiVersion: v1
@@ -132,8 +143,25 @@ def web_chart(version, greeting, service=True):
                 ("web/templates/NOTES.txt", b"{{ .Release.Name }} is up\n")])
 
 
-def release(name, cluster, version, values=None):
-    spec = {"appID": "main-web", "appVersionID": "main-web-" + version}
+# a Helm chart: its template has actions, so Helm installs it
+SHOP_CM = b"""apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}
+data:
+  replicas: "{{ .Values.replicas }}"
+"""
+
+
+def shop_chart(version):
+    return tgz([("shop/Chart.yaml", chart_yaml("shop", version)),
+                ("shop/values.yaml", b"replicas: 1\n"),
+                ("shop/templates/cm.yaml", SHOP_CM)])
+
+
+def release(name, cluster, version, values=None, app="web"):
+    spec = {"appID": "main-" + app,
+            "appVersionID": "main-%s-%s" % (app, version)}
     if values:
         spec["values"] = values
     return json.dumps({
@@ -165,12 +193,15 @@ class AppstoreReleaseTest(GatewayTest):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        for version, greeting, service in (("0.1.0", "hello", True),
-                                           ("0.2.0", "hi", False)):
-            cls.push(web_chart(version, greeting, service))
+        for version, chart in (
+                ("web-0.1.0", web_chart("0.1.0", "hello", True)),
+                ("web-0.2.0", web_chart("0.2.0", "hi", False)),
+                ("shop-1.0.0", shop_chart("1.0.0")),
+                ("shop-1.1.0", shop_chart("1.1.0"))):
+            cls.push(chart)
             for step in ("submitted", "passed", "active"):
                 out = cls.kube("rev", "patch", "appver",
-                               "main-web-" + version, "--subresource",
+                               "main-" + version, "--subresource",
                                "status", "--type", "merge", "-p",
                                json.dumps({"status": {"state": step}}))
                 assert out.returncode == 0, out.stderr
@@ -259,7 +290,8 @@ class AppstoreReleaseTest(GatewayTest):
         self.assertEqual(table.splitlines()[0].split(),
                          ["NAME", "CLUSTER", "NAMESPACE", "APPVERSION",
                           "STATUS", "AGE"])
-        self.assertEqual(table.splitlines()[1].split()[:5],
+        self.assertEqual([row.split()[:5] for row in table.splitlines()
+                          if row.startswith("web-m1")][0],
                          ["web-m1", "m1", "web", "main-web-0.1.0", "active"])
         # upgrade m1: v2 deployed, v1 superseded, the Service gone
         self.ok("ops", "patch", "apprls", "web-m1", "--type", "merge", "-p",
@@ -295,6 +327,146 @@ class AppstoreReleaseTest(GatewayTest):
             self.assertEqual([o for o in left.split() if "web" in o], [])
             out = self.kube("ops", "get", "apprls", "web-" + cluster)
             self.assertIn("NotFound", out.stderr)
+
+    def member_json(self, cluster, *args, timeout=30):
+        """An object on CLUSTER as JSON, waited for while it is not there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.member(cluster, "get", *args, "-o", "json")
+            if out.returncode == 0:
+                return json.loads(out.stdout)
+            self.assertIn("NotFound", out.stderr)
+            self.assertLess(time.monotonic(), deadline, args)
+            time.sleep(0.2)
+
+    def helm_record(self, cluster, name, version, status):
+        """Helm's release Secret, written as Helm does when it is done."""
+        rec = {"name": name, "namespace": "web", "version": version,
+               "info": {"status": status, "description": "Install complete"},
+               "chart": {"metadata": {"name": "shop", "version": "1.0.0"}}}
+        data = base64.b64encode(gzip.compress(json.dumps(rec).encode()))
+        self.assertEqual(self.kube(None, "apply", "-f", "-", context=cluster,
+                                   stdin=json.dumps({
+            "apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
+            "metadata": {"name": "sh.helm.release.v1.%s.v%d" % (name, version),
+                         "namespace": "web",
+                         "labels": {"name": name, "owner": "helm",
+                                    "status": status,
+                                    "version": str(version)}},
+            "data": {"release": base64.b64encode(data).decode()}}))
+            .returncode, 0)
+
+    def test_a_helm_chart_is_installed_by_a_job(self):
+        self.ok("ops", "create", "-f", "-", stdin=release(
+            "shop-m1", "m1", "1.0.0", values="replicas: 2\n", app="shop"))
+        job = self.member_json("m1", "job", "-n", "fedgate-system",
+                               "fedgate-helm-shop-m1-v1")
+        self.assertEqual(job["metadata"]["labels"]["app.fedgate.io/release"],
+                         "shop-m1")
+        self.assertEqual((job["spec"]["backoffLimit"],
+                          job["spec"]["activeDeadlineSeconds"]), (0, 600))
+        self.assertIn("ttlSecondsAfterFinished", job["spec"])
+        pod = job["spec"]["template"]["spec"]
+        self.assertEqual(pod["serviceAccountName"], "fedgate-helm-shop-m1")
+        self.assertTrue(pod["securityContext"]["runAsNonRoot"])
+        (c,) = pod["containers"]
+        self.assertEqual(c["image"], "docker.io/alpine/helm:3.14.4")
+        args = c["args"]
+        self.assertEqual(args[:9], [
+            "upgrade", "--install", "shop-m1", "/chart/shop.tgz", "-n", "web",
+            "--create-namespace", "-f", "/values/values.yaml"])
+        self.assertEqual(args[9:11], ["--kube-as-user", "ops"])
+        self.assertIn("app-operators",
+                      args[12::2])  # every group after --kube-as-group
+        self.assertEqual(set(args[11::2]), {"--kube-as-group"})
+        sc = c["securityContext"]
+        self.assertEqual((sc["runAsNonRoot"], sc["readOnlyRootFilesystem"],
+                          sc["allowPrivilegeEscalation"],
+                          sc["capabilities"]["drop"],
+                          sc["seccompProfile"]["type"]),
+                         (True, True, False, ["ALL"], "RuntimeDefault"))
+        self.assertNotIn("kubeconfig", json.dumps(job).lower())
+        # the chart as pushed and the values, in the Job's Secret
+        secret = self.member_json("m1", "secret", "-n", "fedgate-system",
+                                  "fedgate-helm-shop-m1-v1")
+        self.assertEqual(base64.b64decode(secret["data"]["chart.tgz"]),
+                         shop_chart("1.0.0"))
+        self.assertEqual(base64.b64decode(secret["data"]["values.yaml"]),
+                         b"replicas: 2\n")
+        # a service account that may only impersonate the creator
+        self.member_json("m1", "serviceaccount", "-n", "fedgate-system",
+                         "fedgate-helm-shop-m1")
+        role = self.member_json("m1", "clusterrole", "fedgate-helm-shop-m1")
+        self.assertEqual({r["verbs"][0] for r in role["rules"]},
+                         {"impersonate"})
+        self.assertEqual(role["rules"][0]["resourceNames"], ["ops"])
+        self.assertIn("app-operators", role["rules"][1]["resourceNames"])
+        binding = self.member_json("m1", "clusterrolebinding",
+                                   "fedgate-helm-shop-m1")
+        self.assertEqual(binding["subjects"], [{
+            "kind": "ServiceAccount", "name": "fedgate-helm-shop-m1",
+            "namespace": "fedgate-system"}])
+        rel = json.loads(self.ok("ops", "get", "apprls", "shop-m1", "-o",
+                                 "json"))
+        self.assertEqual(rel["spec"]["appType"], "helm")
+        self.assertEqual(rel["status"]["state"], "creating")
+        # Helm records the release: active
+        self.helm_record("m1", "shop-m1", 1, "deployed")
+        rel = self.wait_state("shop-m1", ("active",))
+        self.assertEqual(rel["status"]["version"], 1)
+        # an upgrade: a Job for revision 2, which fails
+        self.ok("ops", "patch", "apprls", "shop-m1", "--type", "merge", "-p",
+                '{"spec":{"appVersionID":"main-shop-1.1.0"}}')
+        self.member_json("m1", "job", "-n", "fedgate-system",
+                         "fedgate-helm-shop-m1-v2")
+        # its pod, as the Job controller would make it, with Helm's log
+        self.assertEqual(self.kube(None, "create", "-f", "-", context="m1",
+                                   stdin=json.dumps({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "fedgate-helm-shop-m1-v2-x7k2p",
+                         "namespace": "fedgate-system",
+                         "labels": {"job-name": "fedgate-helm-shop-m1-v2"},
+                         "annotations": {"mock.fedgate.io/log":
+                                         "upgrading shop-m1\nError: UPGRADE "
+                                         "FAILED: configmaps is forbidden\n"}},
+            "spec": {"nodeName": "demo-worker-1",
+                     "containers": [{"name": "helm",
+                                     "image": "docker.io/alpine/helm:3.14.4"}]}
+        })).returncode, 0)
+        self.assertEqual(self.member(
+            "m1", "patch", "job", "-n", "fedgate-system",
+            "fedgate-helm-shop-m1-v2", "--subresource", "status", "--type",
+            "merge", "-p", json.dumps({"status": {"conditions": [{
+                "type": "Failed", "status": "True",
+                "reason": "BackoffLimitExceeded",
+                "message": "Job has reached the specified backoff limit"}]}})
+        ).returncode, 0)
+        rel = self.wait_state("shop-m1", ("failed",))
+        self.assertIn("BackoffLimitExceeded: Job has reached the specified "
+                      "backoff limit", rel["status"]["message"])
+        self.assertIn("fedgate-helm-shop-m1-v2", rel["status"]["message"])
+        self.assertTrue(rel["status"]["message"].endswith(
+            "its log ends:\nupgrading shop-m1\nError: UPGRADE FAILED: "
+            "configmaps is forbidden"), rel["status"]["message"])
+        # delete: an uninstall Job for the revision Helm has; the release
+        # goes once Helm's records are gone
+        self.ok("ops", "delete", "apprls", "shop-m1", "--wait=false")
+        job = self.member_json("m1", "job", "-n", "fedgate-system",
+                               "fedgate-helm-shop-m1-rm-v1")
+        self.assertEqual(job["spec"]["template"]["spec"]["containers"][0][
+            "args"][:6], ["uninstall", "shop-m1", "-n", "web",
+                          "--kube-as-user", "ops"])
+        self.assertEqual(json.loads(self.ok(
+            "ops", "get", "apprls", "shop-m1", "-o", "json"))["status"][
+                "state"], "deleting")
+        self.assertEqual(self.member(
+            "m1", "delete", "secret", "-n", "web",
+            "sh.helm.release.v1.shop-m1.v1").returncode, 0)
+        deadline = time.monotonic() + 30
+        while "NotFound" not in self.kube("ops", "get", "apprls",
+                                          "shop-m1").stderr:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.2)
 
     def test_without_rights_in_the_namespace_it_fails(self):
         self.assertIn("created", self.ok(
@@ -348,6 +520,9 @@ class AppstoreReleaseTest(GatewayTest):
             ("a namespace that is no DNS label",
              release("web-d", "m1", "0.1.0").replace('"web"}', '"Web_1"}'),
              "kubesphere.io/namespace"),
+            ("a Helm chart's name too long for its Job",
+             release("s" * 42, "m1", "1.0.0", app="shop"),
+             "at most 41 characters"),
             ("a creator set by the client",
              release("web-e", "m1", "0.1.0").replace(
                  '"labels"', '"annotations": {"app.fedgate.io/creator": '

@@ -91,7 +91,63 @@ static const struct mock_kind kinds[MOCK_N_KINDS] = {
      1,
      {"sts", NULL},
      {"all", NULL}},
+    {"batch", "v1", "jobs", "job", "Job", "JobList", 1, {NULL}, {"all", NULL}},
+    {"rbac.authorization.k8s.io",
+     "v1",
+     "clusterrolebindings",
+     "clusterrolebinding",
+     "ClusterRoleBinding",
+     "ClusterRoleBindingList",
+     0,
+     {NULL},
+     {NULL}},
+    {"rbac.authorization.k8s.io",
+     "v1",
+     "clusterroles",
+     "clusterrole",
+     "ClusterRole",
+     "ClusterRoleList",
+     0,
+     {NULL},
+     {NULL}},
+    {"rbac.authorization.k8s.io",
+     "v1",
+     "rolebindings",
+     "rolebinding",
+     "RoleBinding",
+     "RoleBindingList",
+     1,
+     {NULL},
+     {NULL}},
+    {"rbac.authorization.k8s.io",
+     "v1",
+     "roles",
+     "role",
+     "Role",
+     "RoleList",
+     1,
+     {NULL},
+     {NULL}},
 };
+
+/* How kube-apiserver's OpenAPI names each group: the Go package of its
+ * types, the operationId prefix and the tag. */
+static const struct mock_group groups[] = {
+    {"", "io.k8s.api.core.v1", "CoreV1", "core_v1"},
+    {"apps", "io.k8s.api.apps.v1", "AppsV1", "apps_v1"},
+    {"batch", "io.k8s.api.batch.v1", "BatchV1", "batch_v1"},
+    {"rbac.authorization.k8s.io", "io.k8s.api.rbac.v1", "RbacAuthorizationV1",
+     "rbacAuthorization_v1"},
+};
+
+const struct mock_group *mock_kind_group(const struct mock_kind *k)
+{
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+        if (strcmp(groups[i].group, k->group) == 0)
+            return &groups[i];
+    }
+    return &groups[0];
+}
 
 /* What the mock implements, as kube-apiserver lists a resource's verbs. */
 const char *const mock_verbs[] = {"create", "delete", "deletecollection",
@@ -171,7 +227,7 @@ int mock_kind_has_status(const struct mock_kind *k)
 {
     static const char *const with[] = {"namespaces", "nodes", "pods",
                                        "services"};
-    if (strcmp(k->group, "apps") == 0)
+    if (strcmp(k->group, "apps") == 0 || strcmp(k->group, "batch") == 0)
         return 1;
     for (size_t i = 0; i < sizeof(with) / sizeof(with[0]); i++) {
         if (!k->group[0] && strcmp(k->resource, with[i]) == 0)
@@ -188,5 +244,5 @@ int mock_kind_has_scale(const struct mock_kind *k)
 
 int mock_kind_has_generation(const struct mock_kind *k)
 {
-    return strcmp(k->group, "apps") == 0;
+    return strcmp(k->group, "apps") == 0 || strcmp(k->group, "batch") == 0;
 }

@@ -28,7 +28,7 @@ struct mock_kind {
 };
 
 /* Number of kinds; kind indexes run 0 .. MOCK_N_KINDS - 1. */
-#define MOCK_N_KINDS 12
+#define MOCK_N_KINDS 17
 
 const struct mock_kind *mock_kind_at(size_t i);
 /* The kind with this group, version and resource (plural), or NULL. */
@@ -57,6 +57,16 @@ const char *const *mock_kind_verbs(const struct mock_kind *k);
 int mock_kind_has_status(const struct mock_kind *k);
 int mock_kind_has_scale(const struct mock_kind *k);
 int mock_kind_has_generation(const struct mock_kind *k);
+
+/* A group as kube-apiserver's OpenAPI names it. */
+struct mock_group {
+    const char *group; /* "" for the core group */
+    const char *pkg;   /* "io.k8s.api.apps.v1" */
+    const char *op;    /* operationId infix: "AppsV1" */
+    const char *tag;   /* "apps_v1" */
+};
+/* K's group entry (every kind's group has one). */
+const struct mock_group *mock_kind_group(const struct mock_kind *k);
 
 /* ---- jsonutil.c: small helpers over cJSON and time -------------------- */
 

@@ -295,17 +295,15 @@ static cJSON *operation(struct gen *g, const struct mock_kind *k,
         g->bad = 1;
         return NULL;
     }
-    char id[160], full[192], gv[64];
-    const char *grp = k->group[0] ? "AppsV1" : "CoreV1";
-    snprintf(id, sizeof(id), "%s%s%s%s", verb, grp,
+    char id[160], full[192];
+    const struct mock_group *grp = mock_kind_group(k);
+    snprintf(id, sizeof(id), "%s%s%s%s", verb, grp->op,
              namespaced ? "Namespaced" : "", k->kind);
     cJSON_AddStringToObject(op, "description", action);
     cJSON_AddStringToObject(op, "operationId", id);
-    snprintf(gv, sizeof(gv), "%s_%s", k->group[0] ? "apps" : "core",
-             k->version);
     cJSON *tags = cJSON_AddArrayToObject(op, "tags");
     if (tags)
-        cJSON_AddItemToArray(tags, cJSON_CreateString(gv));
+        cJSON_AddItemToArray(tags, cJSON_CreateString(grp->tag));
     cJSON *params = cJSON_AddArrayToObject(op, "parameters");
     for (size_t i = 0; write && params && i < 3; i++)
         cJSON_AddItemToArray(params, param(g, write_params[i][0], "query", 0,

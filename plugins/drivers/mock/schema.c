@@ -17,6 +17,8 @@
 #define META "io.k8s.apimachinery.pkg.apis.meta.v1"
 #define CORE "io.k8s.api.core.v1"
 #define APPS "io.k8s.api.apps.v1"
+#define BATCH "io.k8s.api.batch.v1"
+#define RBAC "io.k8s.api.rbac.v1"
 
 /* Definitions beyond the kinds themselves (see kind_fields for those). */
 static const struct mock_schema_def defs[] = {
@@ -197,6 +199,33 @@ static const struct mock_schema_def defs[] = {
      "volumeClaimTemplates:[o] serviceName:s podManagementPolicy:s "
      "updateStrategy:o revisionHistoryLimit:i minReadySeconds:i "
      "persistentVolumeClaimRetentionPolicy:o ordinals:o"},
+    {"JobSpec", BATCH,
+     "JobSpec describes how the job execution will look like.",
+     "parallelism:i completions:i activeDeadlineSeconds:l "
+     "podFailurePolicy:o successPolicy:o backoffLimit:i "
+     "backoffLimitPerIndex:i maxFailedIndexes:i selector:LabelSelector "
+     "manualSelector:b template!:PodTemplateSpec ttlSecondsAfterFinished:i "
+     "completionMode:s suspend:b podReplacementPolicy:s managedBy:s"},
+    {"JobStatus", BATCH, "JobStatus represents the current state of a Job.",
+     "conditions:[JobCondition] startTime:t completionTime:t active:i "
+     "succeeded:i failed:i terminating:i completedIndexes:s "
+     "failedIndexes:s uncountedTerminatedPods:o ready:i"},
+    {"JobCondition", BATCH, "JobCondition describes current state of a job.",
+     "type!:s status!:s lastProbeTime:t lastTransitionTime:t reason:s "
+     "message:s"},
+    {"PolicyRule", RBAC,
+     "PolicyRule holds information that describes a policy rule, but does "
+     "not contain information about who the rule applies to or which "
+     "namespace the rule applies to.",
+     "verbs!:[s] apiGroups:[s] resources:[s] resourceNames:[s] "
+     "nonResourceURLs:[s]"},
+    {"Subject", RBAC,
+     "Subject contains a reference to the object or user identities a role "
+     "binding applies to.",
+     "kind!:s apiGroup:s name!:s namespace:s"},
+    {"RoleRef", RBAC,
+     "RoleRef contains information that points to the role being used",
+     "apiGroup!:s kind!:s name!:s"},
     {"StatefulSetStatus", APPS,
      "StatefulSetStatus represents the current state of a StatefulSet.",
      "observedGeneration:l replicas!:i readyReplicas:i currentReplicas:i "
@@ -255,6 +284,21 @@ static const struct {
     {"StatefulSet",
      "StatefulSet represents a set of pods with consistent identities.",
      "spec:StatefulSetSpec status:StatefulSetStatus"},
+    {"Job", "Job represents the configuration of a single job.",
+     "spec:JobSpec status:JobStatus"},
+    {"ClusterRoleBinding",
+     "ClusterRoleBinding references a ClusterRole, but not contain it.",
+     "subjects:[Subject] roleRef!:RoleRef"},
+    {"ClusterRole",
+     "ClusterRole is a cluster level, logical grouping of PolicyRules that "
+     "can be referenced as a unit by a RoleBinding or ClusterRoleBinding.",
+     "rules:[PolicyRule] aggregationRule:o"},
+    {"RoleBinding", "RoleBinding references a role, but does not contain it.",
+     "subjects:[Subject] roleRef!:RoleRef"},
+    {"Role",
+     "Role is a namespaced, logical grouping of PolicyRules that can be "
+     "referenced as a unit by a RoleBinding.",
+     "rules:[PolicyRule]"},
 };
 
 #define N_DEFS (sizeof(defs) / sizeof(defs[0]))
@@ -275,7 +319,7 @@ const struct mock_schema_def *mock_schema_def_at(size_t i)
 
 const char *mock_schema_kind_pkg(const struct mock_kind *k)
 {
-    return k->group[0] ? APPS : CORE;
+    return mock_kind_group(k)->pkg;
 }
 
 const char *mock_schema_kind_fields(const struct mock_kind *k,

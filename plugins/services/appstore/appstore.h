@@ -244,6 +244,10 @@ struct appstore {
     struct appstore_limits limits;
     uint64_t max_body; /* the upload request body (chart, prov, framing) */
     struct appstore_repos *repos; /* Repo objects' syncs (repo.h) */
+    /* a Helm chart release's Job (release_job.h) */
+    char *helm_image;
+    int64_t helm_deadline_s, helm_ttl_s;
+    uint64_t helm_poll_ms; /* how often a running Job is looked at */
 };
 
 /* ---- the catalog's view of the charts (mirror.c) ------------------------ */

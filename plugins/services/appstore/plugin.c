@@ -19,6 +19,7 @@
 #include "appstore.h"
 #include "release.h"
 #include "repo.h"
+#include "release_job.h"
 
 #define MAX_REPOS 64
 /* the upload body holds a provenance file and multipart framing besides
@@ -161,7 +162,17 @@ static void *instance_new(const struct fg_host *host,
     a->limits.max_expanded_bytes = (uint64_t)s->get_int(
         s, "max_expanded_bytes", APPSTORE_MAX_EXPANDED_BYTES);
     a->max_body = a->limits.max_chart_bytes + BODY_EXTRA;
+    a->helm_image = strdup(s->get(s, "helm_image"));
+    a->helm_deadline_s = s->get_int(s, "helm_job_deadline", 600000) / 1000;
+    a->helm_ttl_s = s->get_int(s, "helm_job_ttl", 3600000) / 1000;
+    a->helm_poll_ms = (uint64_t)s->get_int(s, "helm_poll_interval", 2000);
+    if (!a->helm_image) {
+        snprintf(err, err_len, "out of memory");
+        free(a);
+        return NULL;
+    }
     if (appstore_catalog_open(&a->catalog, host->state_dir, err, err_len)) {
+        free(a->helm_image);
         free(a);
         return NULL;
     }
@@ -174,6 +185,7 @@ static void *instance_new(const struct fg_host *host,
         appstore_store_open(host->state_dir, m.names, m.n, host, err, err_len);
     if (!a->store) {
         appstore_catalog_close(&a->catalog);
+        free(a->helm_image);
         free(a);
         return NULL;
     }
@@ -196,6 +208,7 @@ static void instance_free(void *instance)
     free((void *)a->catalog.hosted);
     appstore_catalog_close(&a->catalog);
     appstore_store_free(a->store);
+    free(a->helm_image);
     free(a);
 }
 
@@ -427,6 +440,16 @@ static const struct fg_config_key config_keys[] = {
      0, 0,
      "CA bundle an external repository's certificate must chain to when "
      "its Repo gives no caData"},
+    {"helm_image", FG_CONFIG_STRING, APPSTORE_HELM_IMAGE, 0, 0, 0,
+     "the image a Helm chart release's Job runs in the member (the Helm "
+     "CLI as its entrypoint, as alpine/helm has)"},
+    {"helm_job_deadline", FG_CONFIG_DURATION, "600s", 0, 10000, 86400000,
+     "how long a Helm Job may run (its activeDeadlineSeconds)"},
+    {"helm_job_ttl", FG_CONFIG_DURATION, "3600s", 0, 0, 604800000,
+     "how long a finished Helm Job stays for its logs "
+     "(ttlSecondsAfterFinished)"},
+    {"helm_poll_interval", FG_CONFIG_DURATION, "2s", 0, 100, 60000,
+     "how often the host reads a running Helm Job's release Secret"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 

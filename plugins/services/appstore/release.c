@@ -17,6 +17,7 @@
 #include "call.h"
 #include "helm_release.h"
 #include "manifest.h"
+#include "release_job.h"
 
 #define CLUSTER_LABEL "kubesphere.io/cluster"
 #define NAMESPACE_LABEL "kubesphere.io/namespace"
@@ -29,6 +30,11 @@
 /* retries while the member is unreachable: 1 s doubling to this */
 #define MAX_BACKOFF_MS 30000
 #define WAITING "waiting for the member cluster"
+/* the longest Helm chart release name: fedgate-helm-NAME-rm-v9999 is a
+ * DNS label */
+#define MAX_HELM_NAME 41
+/* the end of a failed Helm Job's log that its release's message shows */
+#define JOB_LOG_QUERY "container=helm&tailLines=20&limitBytes=4096"
 /* holds a deleted release until what it made is gone from the member */
 #define FINALIZER "app.fedgate.io/uninstall"
 
@@ -42,6 +48,15 @@ enum phase {
     P_WRITE,
     P_SUPERSEDE,
     P_FORGET,
+    /* a Helm chart: a Job in the member runs Helm */
+    P_SYS_GET,
+    P_SYS_CREATE,
+    P_JOB_CLEAR,
+    P_JOB_APPLY,
+    P_JOB_RECORD,
+    P_JOB_STATUS,
+    P_JOB_PODS,
+    P_JOB_LOG,
     P_DONE,
 };
 
@@ -71,6 +86,17 @@ struct rel {
     int version;      /* the newest revision there */
     char *gvs[APPSTORE_MANIFEST_MAX_DOCS * 2];
     size_t n_gvs;
+    /* a Helm chart's run */
+    int helm;
+    void *tgz; /* the chart archive */
+    size_t tgz_len;
+    cJSON *job; /* what the member needs for the Job (release_job.h) */
+    char job_name[80];
+    int revision;          /* what the Job makes, or uninstalls */
+    const char *state;     /* this run's: creating, upgrading, deleting */
+    struct fg_timer *poll; /* the next look at the Job */
+    char *job_failure;     /* why the Job failed, before its log is read */
+    char job_pod[254];     /* its pod, whose log tells more */
 };
 
 struct appstore_releases {
@@ -209,6 +235,18 @@ static int check_version(struct appstore_releases *r, cJSON *obj, char *err,
             "spec.values: Forbidden: \"%s\" is a plain-manifest "
             "package, which takes no values",
             id);
+    /* its Jobs' names must stay DNS labels up to revision 9999 */
+    struct appstore_job_in job = {.name = text_at(obj, "metadata.name"),
+                                  .uninstall = 1,
+                                  .revision = 9999};
+    char job_name[80];
+    if (!plain && appstore_job_name(&job, job_name, sizeof(job_name)) < 0)
+        return appstore_refuse(
+            err, len, 422,
+            "metadata.name: Invalid value: \"%s\": a Helm chart's release "
+            "name may have at most %d characters (its Job is "
+            "fedgate-helm-NAME-rm-vN)",
+            job.name, MAX_HELM_NAME);
     cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
     fg_json_set(spec, "appID", cJSON_CreateString(app));
     fg_json_set(spec, "appType", cJSON_CreateString(plain ? "yaml" : "helm"));
@@ -374,6 +412,14 @@ static void run_reset(struct rel *x)
     x->chart = x->discovery = x->last = x->secrets = x->creator = NULL;
     free(x->groups);
     x->groups = NULL;
+    x->r->a->host->timer_cancel(x->poll);
+    free(x->tgz);
+    x->tgz = NULL;
+    cJSON_Delete(x->job);
+    x->job = NULL;
+    free(x->job_failure);
+    x->job_failure = NULL;
+    x->helm = 0;
     for (size_t i = 0; i < x->n_gvs; i++)
         free(x->gvs[i]);
     x->n_gvs = 0;
@@ -385,6 +431,7 @@ static void rel_free(struct rel *x)
 {
     run_reset(x);
     x->r->a->host->timer_free(x->timer);
+    x->r->a->host->timer_free(x->poll);
     cJSON_Delete(x->obj);
     free(x->name);
     free(x);
@@ -533,25 +580,27 @@ static void run(void *arg)
         if (!v)
             snprintf(err, sizeof(err), "the version %s is gone",
                      text_at(x->obj, "spec.appVersionID"));
-        if (plain == 0)
-            snprintf(err, sizeof(err),
-                     "%s is a Helm chart with templates: this host installs "
-                     "plain-manifest packages only",
-                     text_at(x->obj, "spec.appVersionID"));
-        if (plain <= 0 ||
-            plain_manifest(&x->templates, text_at(x->chart, "name"), &x->want,
-                           err, sizeof(err)) < 0) {
+        if (plain == 0) {
+            x->helm = 1;
+            x->tgz = appstore_store_blob(a->store, text_at(v, "spec.digest"),
+                                         &x->tgz_len, err, sizeof(err));
+        }
+        if (plain < 0 || (plain == 0 && !x->tgz) ||
+            (plain == 1 &&
+             plain_manifest(&x->templates, text_at(x->chart, "name"), &x->want,
+                            err, sizeof(err)) < 0)) {
             fail_run(x, err);
             return;
         }
         const char *state = text_at(x->obj, "status.state");
-        set_status(x,
-                   strcmp(state, "creating") == 0 || !*state ? "creating"
-                                                             : "upgrading",
-                   NULL, NULL, 0);
+        x->state = strcmp(state, "creating") == 0 || !*state ? "creating"
+                                                             : "upgrading";
+        set_status(x, x->state, NULL, NULL, 0);
     } else {
         x->phase = P_LIST;
-        set_status(x, "deleting", NULL, NULL, 0);
+        x->helm = strcmp(text_at(x->obj, "spec.appType"), "helm") == 0;
+        x->state = "deleting";
+        set_status(x, x->state, NULL, NULL, 0);
     }
     step(x);
 }
@@ -607,6 +656,22 @@ static void next_phase(struct rel *x, enum phase p)
     step(x);
 }
 
+/* The release a Helm release Secret holds, or NULL. */
+static cJSON *decode_record(const cJSON *secret)
+{
+    const char *data = text_at(secret, "data.release");
+    size_t n = strlen(data);
+    char *enc = malloc(FG_BASE64_DECODED_MAX(n) + 1);
+    long m =
+        enc ? fg_base64_decode(enc, FG_BASE64_DECODED_MAX(n), data, n, 0) : -1;
+    char err[256];
+    cJSON *rel = m >= 0 ? appstore_helm_decode(enc, (size_t)m, MAX_RELEASE_JSON,
+                                               err, sizeof(err))
+                        : NULL;
+    free(enc);
+    return rel;
+}
+
 /* The member's release Secrets: the newest revision, what it made. */
 static void read_secrets(struct rel *x, const char *body)
 {
@@ -624,18 +689,9 @@ static void read_secrets(struct rel *x, const char *body)
         }
     }
     if (newest) {
-        const char *data = text_at(newest, "data.release");
-        size_t n = strlen(data);
-        char *enc = malloc(FG_BASE64_DECODED_MAX(n) + 1);
-        long m =
-            enc ? fg_base64_decode(enc, FG_BASE64_DECODED_MAX(n), data, n, 0)
-                : -1;
-        char err[256];
-        if (m >= 0)
-            x->last = appstore_helm_decode(enc, (size_t)m, MAX_RELEASE_JSON,
-                                           err, sizeof(err));
-        free(enc);
+        x->last = decode_record(newest);
         const char *manifest = text_at(x->last, "manifest");
+        char err[256];
         if (x->last &&
             appstore_manifest_read(&x->had, manifest, strlen(manifest), err,
                                    sizeof(err)) < 0)
@@ -665,32 +721,156 @@ static void write_record(struct rel *x, const cJSON *release)
     free(body);
 }
 
+/* The Job's objects for this run, once the member's revision is known. */
+static int build_job(struct rel *x)
+{
+    struct appstore *a = x->r->a;
+    x->revision = x->deleting ? x->version : x->version + 1;
+    struct appstore_job_in in = {
+        .name = x->name,
+        .ns = x->ns,
+        .revision = x->revision,
+        .uninstall = x->deleting,
+        .chart = text_at(x->chart, "name"),
+        .who = &x->who,
+        .image = a->helm_image,
+        .deadline_s = a->helm_deadline_s,
+        .ttl_s = a->helm_ttl_s,
+    };
+    char err[300];
+    x->job =
+        appstore_job_objects(&in, x->tgz, x->tgz_len,
+                             text_at(x->obj, "spec.values"), err, sizeof(err));
+    if (!x->job) {
+        fail_run(x, err);
+        return -1;
+    }
+    appstore_job_name(&in, x->job_name, sizeof(x->job_name));
+    return 0;
+}
+
+/* The Job has not finished: look again later. */
+static void poll_later(struct rel *x)
+{
+    x->phase = P_JOB_RECORD;
+    x->r->a->host->timer_arm(x->poll, x->r->a->helm_poll_ms);
+}
+
+static void poll_fired(void *arg)
+{
+    step(arg);
+}
+
+/* METHOD on this run's Job. */
+static void job_call(struct rel *x, const char *method, const char *query)
+{
+    char path[300];
+    snprintf(path, sizeof(path),
+             "/apis/batch/v1/namespaces/" APPSTORE_JOB_NS "/jobs/%s",
+             x->job_name);
+    call(x, method, path, query, NULL, NULL, 0);
+}
+
+/* The release's Secrets (Helm's labels owner=helm, name=NAME). */
+static void list_secrets(struct rel *x)
+{
+    char path[300], q[400];
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets", x->ns);
+    snprintf(q, sizeof(q), "labelSelector=owner%%3Dhelm%%2Cname%%3D%s",
+             x->name);
+    call(x, "GET", path, q, NULL, NULL, 0);
+}
+
+static void ns_get(struct rel *x, const char *ns)
+{
+    char path[300];
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s", ns);
+    call(x, "GET", path, NULL, NULL, NULL, 0);
+}
+
+static void ns_create(struct rel *x, const char *ns)
+{
+    char body[200];
+    int n = snprintf(body, sizeof(body),
+                     "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+                     "\"metadata\":{\"name\":\"%s\"}}",
+                     ns);
+    call(x, "POST", "/api/v1/namespaces", NULL, "application/json", body,
+         (size_t)n);
+}
+
 static void step(struct rel *x)
 {
     char path[1024];
     switch (x->phase) {
     case P_NS_GET:
-        snprintf(path, sizeof(path), "/api/v1/namespaces/%s", x->ns);
+        ns_get(x, x->ns);
+        return;
+    case P_NS_CREATE:
+        ns_create(x, x->ns);
+        return;
+    case P_SYS_GET:
+        ns_get(x, APPSTORE_JOB_NS);
+        return;
+    case P_SYS_CREATE:
+        ns_create(x, APPSTORE_JOB_NS);
+        return;
+    case P_JOB_CLEAR:
+        /* a Job of this revision left by an earlier run (one that failed,
+         * or was cut short) would keep its old spec and outcome */
+        job_call(x, "DELETE", "propagationPolicy=Background");
+        return;
+    case P_JOB_APPLY: {
+        const cJSON *e = cJSON_GetArrayItem(x->job, (int)x->i);
+        if (!e) {
+            char m[200];
+            snprintf(m, sizeof(m), "the Helm Job %s/%s runs", APPSTORE_JOB_NS,
+                     x->job_name);
+            set_status(x, x->state, NULL, m, 0);
+            next_phase(x, P_JOB_RECORD);
+            return;
+        }
+        char *body = cJSON_PrintUnformatted(cJSON_GetObjectItem(e, "object"));
+        if (!body) {
+            fail_run(x, "out of memory");
+            return;
+        }
+        call(x, "PATCH", text_at(e, "path"), FIELD_MANAGER, APPLY_TYPE, body,
+             strlen(body));
+        free(body);
+        return;
+    }
+    case P_JOB_RECORD:
+        /* what Helm recorded: the revision the Job makes, or whether any
+         * is left after an uninstall */
+        if (x->deleting) {
+            list_secrets(x);
+            return;
+        }
+        snprintf(path, sizeof(path),
+                 "/api/v1/namespaces/%s/secrets/sh.helm.release.v1.%s.v%d",
+                 x->ns, x->name, x->revision);
         call(x, "GET", path, NULL, NULL, NULL, 0);
         return;
-    case P_NS_CREATE: {
-        char body[200];
-        int n = snprintf(body, sizeof(body),
-                         "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
-                         "\"metadata\":{\"name\":\"%s\"}}",
-                         x->ns);
-        call(x, "POST", "/api/v1/namespaces", NULL, "application/json", body,
-             (size_t)n);
+    case P_JOB_STATUS:
+        job_call(x, "GET", NULL);
+        return;
+    case P_JOB_PODS: {
+        char q[200];
+        snprintf(q, sizeof(q), "labelSelector=job-name%%3D%s", x->job_name);
+        call(x, "GET", "/api/v1/namespaces/" APPSTORE_JOB_NS "/pods", q, NULL,
+             NULL, 0);
         return;
     }
-    case P_LIST: {
-        char q[400];
-        snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets", x->ns);
-        snprintf(q, sizeof(q), "labelSelector=owner%%3Dhelm%%2Cname%%3D%s",
-                 x->name);
-        call(x, "GET", path, q, NULL, NULL, 0);
+    case P_JOB_LOG:
+        snprintf(path, sizeof(path),
+                 "/api/v1/namespaces/" APPSTORE_JOB_NS "/pods/%s/log",
+                 x->job_pod);
+        call(x, "GET", path, JOB_LOG_QUERY, NULL, NULL, 0);
         return;
-    }
+    case P_LIST:
+        list_secrets(x);
+        return;
     case P_DISCOVER:
         if (x->i == x->n_gvs) {
             next_phase(x, x->deleting ? P_PRUNE : P_APPLY);
@@ -781,7 +961,7 @@ static void step(struct rel *x)
     }
     case P_DONE:
         if (!x->deleting) {
-            x->version++;
+            x->version = x->helm ? x->revision : x->version + 1;
             set_status(x, "active", NULL, NULL, 1);
         } else {
             release_finalizer(x);
@@ -789,6 +969,124 @@ static void step(struct rel *x)
         run_done(x);
         return;
     }
+}
+
+/* The run cannot go on: a deleted release keeps its finalizer and shows
+ * why it cannot go (a user may still remove the finalizer, as in
+ * Kubernetes). */
+static void give_up(struct rel *x, const char *m)
+{
+    if (x->deleting) {
+        char why[6200]; /* a Job's log may follow its message */
+        snprintf(why, sizeof(why), "uninstall: %s", m);
+        x->again = 0;
+        fail_run(x, why);
+        return;
+    }
+    fail_run(x, m);
+}
+
+/* What Helm recorded (STATUS 200 or 404, BODY): the revision the Job makes
+ * deployed, failed, or not yet; for an uninstall, whether any is left. */
+static void record_read(struct rel *x, int status, const char *body)
+{
+    cJSON *doc = status == 404 ? NULL : cJSON_Parse(body);
+    if (x->deleting) {
+        int left = cJSON_GetArraySize(cJSON_GetObjectItem(doc, "items"));
+        cJSON_Delete(doc);
+        next_phase(x, left ? P_JOB_STATUS : P_DONE);
+        return;
+    }
+    cJSON *rel = decode_record(doc);
+    cJSON_Delete(doc);
+    const char *st = text_at(rel, "info.status");
+    char m[600];
+    snprintf(m, sizeof(m), "helm: %s", text_at(rel, "info.description"));
+    int deployed = strcmp(st, "deployed") == 0;
+    int failed = strcmp(st, "failed") == 0;
+    cJSON_Delete(rel);
+    if (deployed)
+        next_phase(x, P_DONE);
+    else if (failed)
+        give_up(x, m);
+    else
+        next_phase(x, P_JOB_STATUS);
+}
+
+/* The Job (STATUS 200 or 404, BODY): failed, finished without the record
+ * it should have left, or still running. */
+static void job_read(struct rel *x, int status, const char *body)
+{
+    char m[800];
+    if (status == 404) {
+        snprintf(m, sizeof(m), "the Helm Job %s/%s is gone", APPSTORE_JOB_NS,
+                 x->job_name);
+        give_up(x, m);
+        return;
+    }
+    cJSON *job = cJSON_Parse(body);
+    const cJSON *c;
+    int done = 0, failed = 0;
+    cJSON_ArrayForEach(c, fg_json_path(job, "status.conditions"))
+    {
+        const char *type = text_at(c, "type");
+        if (strcmp(text_at(c, "status"), "True") != 0)
+            continue;
+        if (strcmp(type, "Failed") == 0) {
+            snprintf(m, sizeof(m), "the Helm Job %s/%s failed: %s: %s",
+                     APPSTORE_JOB_NS, x->job_name, text_at(c, "reason"),
+                     text_at(c, "message"));
+            done = failed = 1;
+            break;
+        }
+        if (strcmp(type, "Complete") == 0) {
+            snprintf(m, sizeof(m),
+                     "the Helm Job %s/%s completed but Helm's release "
+                     "records say otherwise",
+                     APPSTORE_JOB_NS, x->job_name);
+            done = 1;
+        }
+    }
+    cJSON_Delete(job);
+    if (!done) {
+        poll_later(x);
+    } else if (failed && (x->job_failure = strdup(m))) {
+        next_phase(x, P_JOB_PODS); /* what Helm said, from its log */
+    } else {
+        give_up(x, m);
+    }
+}
+
+/* The failed Job's pods (STATUS, BODY): the log of the first, when there is
+ * one and the creator may read it; else the Job's condition alone. */
+static void pods_read(struct rel *x, int status, const char *body)
+{
+    cJSON *list = status >= 200 && status < 300 ? cJSON_Parse(body) : NULL;
+    const char *pod =
+        text_at(cJSON_GetArrayItem(cJSON_GetObjectItem(list, "items"), 0),
+                "metadata.name");
+    int fits = strlen(pod) < sizeof(x->job_pod);
+    snprintf(x->job_pod, sizeof(x->job_pod), "%s", pod);
+    cJSON_Delete(list);
+    if (x->job_pod[0] && fits)
+        next_phase(x, P_JOB_LOG);
+    else
+        give_up(x, x->job_failure);
+}
+
+/* The end of the failed Job's log (STATUS, BODY) after its condition. */
+static void log_read(struct rel *x, int status, const char *body)
+{
+    size_t n = strlen(body);
+    while (n && (body[n - 1] == '\n' || body[n - 1] == '\r'))
+        n--;
+    char m[6000];
+    if (status >= 200 && status < 300 && n)
+        snprintf(m, sizeof(m), "%s; its log ends:\n%.*s", x->job_failure,
+                 (int)n, body);
+    else
+        snprintf(m, sizeof(m), "%s", x->job_failure);
+    give_up(x, m);
 }
 
 static void handle(struct rel *x, int status, const char *body,
@@ -822,10 +1120,53 @@ static void handle(struct rel *x, int status, const char *body,
         if (ok || (x->deleting && status == 404)) {
             if (ok)
                 read_secrets(x, body);
-            next_phase(x, P_DISCOVER);
+            if (!x->helm)
+                next_phase(x, P_DISCOVER);
+            else if (x->deleting && !cJSON_GetArraySize(x->secrets))
+                next_phase(x, P_DONE); /* Helm has nothing to uninstall */
+            else if (build_job(x) == 0)
+                next_phase(x, P_SYS_GET);
             return;
         }
         break;
+    case P_SYS_GET:
+        if (ok || status == 404) {
+            next_phase(x, ok ? P_JOB_CLEAR : P_SYS_CREATE);
+            return;
+        }
+        break;
+    case P_SYS_CREATE:
+    case P_JOB_CLEAR:
+        if (ok || status == (x->phase == P_SYS_CREATE ? 409 : 404)) {
+            next_phase(x, x->phase == P_SYS_CREATE ? P_JOB_CLEAR : P_JOB_APPLY);
+            return;
+        }
+        break;
+    case P_JOB_APPLY:
+        if (ok) {
+            x->i++;
+            step(x);
+            return;
+        }
+        break;
+    case P_JOB_RECORD:
+        if (ok || status == 404) {
+            record_read(x, status, body);
+            return;
+        }
+        break;
+    case P_JOB_STATUS:
+        if (ok || status == 404) {
+            job_read(x, status, body);
+            return;
+        }
+        break;
+    case P_JOB_PODS:
+        pods_read(x, status, body);
+        return;
+    case P_JOB_LOG:
+        log_read(x, status, body);
+        return;
     case P_DISCOVER:
         if (ok) {
             cJSON *list = cJSON_Parse(body);
@@ -876,16 +1217,7 @@ static void handle(struct rel *x, int status, const char *body,
         run_done(x);
         return;
     }
-    if (x->deleting) {
-        /* the finalizer stays: the release shows why it cannot go (a
-         * user may still remove the finalizer, as in Kubernetes) */
-        char why[600];
-        snprintf(why, sizeof(why), "uninstall: %s", m);
-        x->again = 0;
-        fail_run(x, why);
-        return;
-    }
-    fail_run(x, m);
+    give_up(x, m);
 }
 
 /* The answer lives in the call: it is freed once the next step began. */
@@ -909,9 +1241,13 @@ static struct rel *rel_of(struct appstore_releases *r, const char *name)
             return x;
     struct rel *x = calloc(1, sizeof(*x));
     if (!x || !(x->name = strdup(name)) ||
-        !(x->timer = r->a->host->timer_new(r->a->host, run, x))) {
-        if (x)
+        !(x->timer = r->a->host->timer_new(r->a->host, run, x)) ||
+        !(x->poll = r->a->host->timer_new(r->a->host, poll_fired, x))) {
+        if (x) {
+            if (x->timer)
+                r->a->host->timer_free(x->timer);
             free(x->name);
+        }
         free(x);
         return NULL;
     }

@@ -5,7 +5,10 @@
  * template action in templates/) is applied by the host itself with
  * server-side apply and recorded as Helm's release Secret; upgrades make
  * the next revision and remove what the old one had and the new one does
- * not; a deleted release removes what its last revision made. */
+ * not; a deleted release removes what its last revision made. A Helm
+ * chart is installed, upgraded and uninstalled by Helm itself, in a Job
+ * in the member (release_job.h), whose outcome the host reads back from
+ * Helm's release Secret and the Job's conditions. */
 #ifndef APPSTORE_RELEASE_H
 #define APPSTORE_RELEASE_H
 

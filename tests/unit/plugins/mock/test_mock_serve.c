@@ -243,7 +243,10 @@ static void test_discovery(void **state)
     assert_non_null(apps);
     assert_string_equal(
         mock_json_str(apps, "preferredVersion.groupVersion", ""), "apps/v1");
-    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "groups")), 1);
+    /* apps, batch, rbac.authorization.k8s.io */
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "groups")), 3);
+    assert_non_null(find_by(cJSON_GetObjectItem(d, "groups"), "name",
+                            "rbac.authorization.k8s.io"));
     cJSON_Delete(d);
 
     d = get_json(in, "/apis/apps", NULL, NULL, 200);
@@ -269,8 +272,8 @@ static void test_discovery(void **state)
     cJSON_Delete(d);
 
     cJSON_Delete(get_json(in, "/apis/apps/v2", NULL, NULL, 404));
-    cJSON_Delete(get_json(in, "/apis/batch/v1", NULL, NULL, 404));
-    cJSON_Delete(get_json(in, "/apis/batch", NULL, NULL, 404));
+    cJSON_Delete(get_json(in, "/apis/policy/v1", NULL, NULL, 404));
+    cJSON_Delete(get_json(in, "/apis/policy", NULL, NULL, 404));
     mock_driver_ops.instance_free(in);
 }
 
