@@ -84,7 +84,8 @@ class AgentCase(unittest.TestCase):
     fedgate-agent arguments for every agent started; MEMBER_POLICY: the
     member's [policy] (and [tls]) sections; MEMBER_SEED: its mock's seed
     (a name under conf.d/seeds or a path), MEMBER_START_S the seconds it
-    has to load it and listen."""
+    has to load it and listen; HOST_FILES: more files in the host's
+    conf.d ({relative path: text})."""
     MEMBERS = ("edge",)
     MEMBER_KEYS = ""
     MORE_MEMBERS = ()
@@ -93,6 +94,7 @@ class AgentCase(unittest.TestCase):
     MEMBER_POLICY = ADMIN_POLICY
     MEMBER_SEED = "demo.json"
     MEMBER_START_S = 30
+    HOST_FILES = {}
 
     @classmethod
     def setUpClass(cls):
@@ -108,9 +110,9 @@ class AgentCase(unittest.TestCase):
         cls.host = Gateway(
             members=[agent_member(m, cls.token_file) + cls.MEMBER_KEYS
                      for m in cls.MEMBERS] + list(cls.MORE_MEMBERS),
-            extra_files={"30-tunnel.ini":
-                         "[tunnel]\nlisten = 127.0.0.1:%d\n%s" %
-                         (tunnel, cls.TUNNEL)})
+            extra_files=dict(cls.HOST_FILES, **{
+                "30-tunnel.ini": "[tunnel]\nlisten = 127.0.0.1:%d\n%s" %
+                                 (tunnel, cls.TUNNEL)}))
         cls.host.tunnel = tunnel
         cls.agents = []
         try:

@@ -173,6 +173,15 @@ def release(name, cluster, version, values=None, app="web"):
         "spec": spec})
 
 
+def read_helm_record(text):
+    """The labels and decoded release (base64, base64, gzip, JSON) of
+    Helm's release Secret TEXT (JSON)."""
+    secret = json.loads(text)
+    assert secret["type"] == "helm.sh/release.v1", secret["type"]
+    data = base64.b64decode(base64.b64decode(secret["data"]["release"]))
+    return secret["metadata"]["labels"], json.loads(gzip.decompress(data))
+
+
 # a direct member that nothing answers for: every call is a 503
 GONE = ('[member "gone"]\ndriver = direct\nserver = https://127.0.0.1:%d\n'
         'ca_file = /etc/ssl/certs/ca-certificates.crt\n'
@@ -256,10 +265,7 @@ class AppstoreReleaseTest(GatewayTest):
                           "sh.helm.release.v1.%s.v%d" % (name, version),
                           "-o", "json")
         self.assertEqual(out.returncode, 0, out.stderr)
-        secret = json.loads(out.stdout)
-        self.assertEqual(secret["type"], "helm.sh/release.v1")
-        data = base64.b64decode(base64.b64decode(secret["data"]["release"]))
-        return secret["metadata"]["labels"], json.loads(gzip.decompress(data))
+        return read_helm_record(out.stdout)
 
     def test_install_upgrade_delete_in_two_members(self):
         for cluster in ("m1", "m2"):
