@@ -10,7 +10,6 @@ turns active on its own: the objects and Helm's release Secret (deployed
 v1) are on the member's own gateway. Deleting the release removes them
 from the member. Every process is stopped by its pid (the harness)."""
 import json
-import os
 import subprocess
 import tempfile
 import time
