@@ -29,6 +29,7 @@ struct fg_member_call {
     int completed;           /* the answer ended, not reset */
     int paused;              /* cb->data said FG_PAUSE */
     int body_dropped;        /* the exchange reads no more body */
+    int draining;            /* 1: a watch the drain ends; 2: ending now */
 };
 
 static void unlink_call(struct fg_member_call *c)
@@ -49,7 +50,9 @@ static void finish_now(struct fg_member_call *c)
         return;
     c->finished = 1;
     event_del(c->finish_ev);
-    fg_exchange_finish(c->ex, c->completed);
+    struct fg_exchange *ex = c->ex;
+    c->ex = NULL; /* freed by the finish below */
+    fg_exchange_finish(ex, c->completed);
 }
 
 static void finish_from_loop(evutil_socket_t fd, short what, void *arg)
@@ -260,14 +263,35 @@ void fg_member_call_close(struct fg_member_call *c)
     free(c);
 }
 
+static int is_listed(struct fg_worker *w, const struct fg_member_call *c)
+{
+    for (const struct fg_member_call *o = w->member_calls; o; o = o->next)
+        if (o == c)
+            return 1;
+    return 0;
+}
+
+/* The error callback may close this call or any other, and open new ones,
+ * so the watches to end are marked first and the list is walked again from
+ * its head after each callback. */
 void fg_member_calls_drain(struct fg_worker *w)
 {
     for (struct fg_member_call *c = w->member_calls; c; c = c->next) {
         const struct fg_request_info *info = c->ex ? c->ex->info : NULL;
-        if (c->finished || !info || strcmp(info->verb, "watch") != 0)
-            continue;
+        c->draining = !c->finished && info && strcmp(info->verb, "watch") == 0;
+    }
+    for (;;) {
+        struct fg_member_call *c = w->member_calls;
+        while (c && c->draining != 1)
+            c = c->next;
+        if (!c)
+            return;
+        c->draining = 2; /* a new call at the same address would be 0 */
         c->cb->error(c->ctx, 503, "ServiceUnavailable",
                      "the gateway is stopping");
-        finish_now(c);
+        if (is_listed(w, c) && c->draining == 2) {
+            c->draining = 0;
+            finish_now(c);
+        }
     }
 }
