@@ -11,9 +11,9 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
+#include <fedgate/member_ask.h>
 #include <fedgate/util.h>
 
-#include "call.h"
 #include "placement.h"
 #include "rsp.h"
 #include "watch.h"
@@ -60,7 +60,7 @@ struct fed_job {
     char placement_error[256]; /* the placement could not be computed */
     int deleting;              /* deletionTimestamp: remove it everywhere */
     enum step step;
-    struct fed_call *call;
+    struct fg_member_ask *call;
     char path[600];
     int again; /* the object changed while the job ran */
 };
@@ -415,8 +415,16 @@ static void call(struct fed_job *j, enum step step, const char *method,
                  const char *body)
 {
     j->step = step;
-    j->call = fed_call_start(j->f->host, j->clusters[j->at].name, &j->who,
-                             method, path, query, ct, body, on_call, j);
+    struct fg_member_ask_request req = {
+        .method = method,
+        .path = path,
+        .query = query,
+        .content_type = ct,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+    };
+    j->call = fg_member_ask_start(j->f->host, j->clusters[j->at].name, &j->who,
+                                  &req, on_call, j);
     if (!j->call) {
         j->clusters[j->at].reason = "ClientRetrievalFailed";
         snprintf(j->clusters[j->at].message, 512, "out of memory");
@@ -570,7 +578,7 @@ static void on_call(void *arg, int status, const char *body, size_t len)
 
 static void job_free(struct fed_job *j)
 {
-    fed_call_cancel(j->call);
+    fg_member_ask_cancel(j->call);
     for (size_t i = 0; i < j->n; i++) {
         free(j->clusters[i].name);
         cJSON_Delete(j->clusters[i].remote);
