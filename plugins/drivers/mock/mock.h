@@ -714,6 +714,11 @@ void mock_lifecycle_free(struct mock_lifecycle *l);
 /* clusterip.c: a Service's cluster IP on create (OLD NULL) or update: 0,
  * or answered 422 (1), or -1. */
 int mock_w_cluster_ip(struct mock_write *w, cJSON *obj, const cJSON *old);
+/* write_create.c: a Secret's stringData folded into its data. 0 or -1. */
+int mock_w_fold_string_data(cJSON *obj);
+/* immutable.c: the fields of OLD that the update to OBJ may not change:
+ * 0, or answered 422 (1), or -1. */
+int mock_w_immutable(struct mock_write *w, const cJSON *obj, const cJSON *old);
 /* Records the write of OBJ over OLD (NULL: created) in its managedFields,
  * unless an apply did. 0 or -1. */
 int mock_w_managed(struct mock_write *w, const cJSON *old, cJSON *obj);

@@ -56,6 +56,32 @@ static void generate_name(const char *base, char *buf, size_t len)
 /* ---- kind-specific defaults ------------------------------------------- */
 
 /* What apiserver's strategies and defaulting add on create. */
+/* stringData is write-only: apiserver folds it into data, on every
+ * write. */
+int mock_w_fold_string_data(cJSON *obj)
+{
+    cJSON *sd = cJSON_DetachItemFromObjectCaseSensitive(obj, "stringData");
+    if (cJSON_IsObject(sd)) {
+        cJSON *data = mock_w_child_obj(obj, "data");
+        const cJSON *e;
+        cJSON_ArrayForEach(e, sd)
+        {
+            if (!cJSON_IsString(e) || !data)
+                continue;
+            char *b64 = fg_base64_encode_alloc(e->valuestring,
+                                               strlen(e->valuestring), 0);
+            if (!b64 || mock_w_set_str(data, e->string, b64) != 0) {
+                free(b64);
+                cJSON_Delete(sd);
+                return -1;
+            }
+            free(b64);
+        }
+    }
+    cJSON_Delete(sd);
+    return 0;
+}
+
 static int fill_create(struct mock_write *w, cJSON *obj, const char *name)
 {
     const struct mock_kind *k = w->k;
@@ -110,26 +136,7 @@ static int fill_create(struct mock_write *w, cJSON *obj, const char *name)
         if (!cJSON_GetObjectItemCaseSensitive(obj, "type") &&
             mock_w_set_str(obj, "type", "Opaque") != 0)
             return -1;
-        /* stringData is write-only: apiserver folds it into data. */
-        cJSON *sd = cJSON_DetachItemFromObjectCaseSensitive(obj, "stringData");
-        if (cJSON_IsObject(sd)) {
-            cJSON *data = mock_w_child_obj(obj, "data");
-            const cJSON *e;
-            cJSON_ArrayForEach(e, sd)
-            {
-                if (!cJSON_IsString(e) || !data)
-                    continue;
-                char *b64 = fg_base64_encode_alloc(e->valuestring,
-                                                   strlen(e->valuestring), 0);
-                if (!b64 || mock_w_set_str(data, e->string, b64) != 0) {
-                    free(b64);
-                    cJSON_Delete(sd);
-                    return -1;
-                }
-                free(b64);
-            }
-        }
-        cJSON_Delete(sd);
+        return mock_w_fold_string_data(obj);
     }
     return 0;
 }

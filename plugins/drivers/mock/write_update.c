@@ -236,7 +236,11 @@ static int update_object(struct mock_write *w, cJSON *obj, int scale)
         obj = next;
         meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     } else {
-        if ((rc = mock_w_check_labels(w, obj, w->name)) != 0)
+        if (strcmp(k->resource, "secrets") == 0 && !k->group[0] &&
+            mock_w_fold_string_data(obj) != 0)
+            goto nomem;
+        if ((rc = mock_w_check_labels(w, obj, w->name)) != 0 ||
+            (rc = mock_w_immutable(w, obj, old)) != 0)
             goto out;
         if (strcmp(k->resource, "services") == 0 && !k->group[0] &&
             (rc = mock_w_cluster_ip(w, obj, old)) != 0)

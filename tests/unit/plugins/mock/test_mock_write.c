@@ -1,8 +1,8 @@
 /* Unit tests of the mock's writes (plugins/drivers/mock/write.c and the
  * request body path of plugin.c): create with generateName and its
  * errors, updates with optimistic concurrency, deletes (one object, a
- * namespace with its contents, a collection), the scale subresource, and
- * the persisted store. */
+ * namespace with its contents, a collection), the scale subresource, the
+ * persisted store, and the fields an update may not change. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -622,6 +622,179 @@ static void test_cluster_ip(void **state)
     mock_driver_ops.instance_free(in);
 }
 
+#define MERGE "application/merge-patch+json"
+
+/* A merge patch BODY of the object at PATH must be refused with MESSAGE
+ * and causes at FIELDS (a NULL-terminated list), and leaves it as it was. */
+static void refused(void *in, const char *path, const char *body,
+                    const char *message, const char *const *fields)
+{
+    cJSON *before = req(in, "GET", path, NULL, NULL, NULL, 200);
+    cJSON *d = req(in, "PATCH", path, NULL, MERGE, body, 422);
+    assert_string_equal(mock_json_str(d, "reason", ""), "Invalid");
+    assert_int_equal(mock_json_int(d, "code", 0), 422);
+    const cJSON *causes = fg_json_path(d, "details.causes");
+    int n = 0;
+    while (fields[n]) {
+        assert_string_equal(fake_item_str(d, "details.causes", n, "field"),
+                            fields[n]);
+        n++;
+    }
+    assert_int_equal(cJSON_GetArraySize(causes), n);
+    expect_message(d, "Invalid", message);
+    cJSON *after = req(in, "GET", path, NULL, NULL, NULL, 200);
+    assert_true(cJSON_Compare(before, after, 1));
+    cJSON_Delete(before);
+    cJSON_Delete(after);
+}
+
+static void accepted(void *in, const char *path, const char *body)
+{
+    cJSON_Delete(req(in, "PATCH", path, NULL, MERGE, body, 200));
+}
+
+/* Fields kube-apiserver's validation keeps as they were: every workload's
+ * selector, a StatefulSet's spec beyond what it lets change, a Job's
+ * selector and template, a Secret's type, and an immutable ConfigMap's or
+ * Secret's contents (and its immutable flag); the fields beside them still
+ * change. */
+static void test_immutable(void **state)
+{
+    (void)state;
+    void *in = fake_demo_instance(NULL);
+    static const char pod[] =
+        "\"template\":{\"metadata\":{\"labels\":{\"app\":\"a\"}},"
+        "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}";
+    static const char *const workloads[][2] = {
+        {"deployments", "Deployment"},
+        {"replicasets", "ReplicaSet"},
+        {"daemonsets", "DaemonSet"},
+    };
+    static const char *const selector[] = {"spec.selector", NULL};
+    char path[160], body[600], msg[600];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "/apis/apps/v1/namespaces/shop/%s",
+                 workloads[i][0]);
+        snprintf(body, sizeof(body),
+                 "{\"metadata\":{\"name\":\"w\"},\"spec\":{\"selector\":"
+                 "{\"matchLabels\":{\"app\":\"a\"}},%s}}",
+                 pod);
+        cJSON_Delete(req(in, "POST", path, NULL, JSON, body, 201));
+        strcat(path, "/w");
+        snprintf(msg, sizeof(msg),
+                 "%s.apps \"w\" is invalid: spec.selector: Invalid value: "
+                 "v1.LabelSelector{MatchLabels:map[string]string{\"app\":"
+                 "\"a\", \"b\":\"c\"}, MatchExpressions:[]v1."
+                 "LabelSelectorRequirement(nil)}: field is immutable",
+                 workloads[i][1]);
+        refused(in, path,
+                "{\"spec\":{\"selector\":{\"matchLabels\":{\"b\":\"c\"}}}}",
+                msg, selector);
+        snprintf(msg, sizeof(msg),
+                 "%s.apps \"w\" is invalid: spec.selector: Invalid value: "
+                 "v1.LabelSelector{MatchLabels:map[string]string(nil), "
+                 "MatchExpressions:[]v1.LabelSelectorRequirement{v1."
+                 "LabelSelectorRequirement{Key:\"app\", Operator:\"In\", "
+                 "Values:[]string{\"a\", \"b\"}}}}: field is immutable",
+                 workloads[i][1]);
+        refused(in, path,
+                "{\"spec\":{\"selector\":{\"matchLabels\":null,"
+                "\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"In\","
+                "\"values\":[\"a\",\"b\"]}]}}}",
+                msg, selector);
+        accepted(in, path, "{\"spec\":{\"minReadySeconds\":5}}");
+    }
+
+    snprintf(body, sizeof(body),
+             "{\"metadata\":{\"name\":\"s\"},\"spec\":{\"serviceName\":\"s\","
+             "\"selector\":{\"matchLabels\":{\"app\":\"a\"}},%s}}",
+             pod);
+    cJSON_Delete(req(in, "POST", "/apis/apps/v1/namespaces/shop/statefulsets",
+                     NULL, JSON, body, 201));
+    static const char sts[] = "/apis/apps/v1/namespaces/shop/statefulsets/s";
+    static const char *const spec[] = {"spec", NULL};
+    static const char forbidden_sts[] =
+        "StatefulSet.apps \"s\" is invalid: spec: Forbidden: updates to "
+        "statefulset spec for fields other than 'replicas', 'ordinals', "
+        "'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' "
+        "and 'minReadySeconds' are forbidden";
+    refused(in, sts, "{\"spec\":{\"serviceName\":\"t\"}}", forbidden_sts, spec);
+    refused(in, sts,
+            "{\"spec\":{\"selector\":{\"matchLabels\":{\"b\":\"c\"}}}}",
+            forbidden_sts, spec);
+    accepted(in, sts, "{\"spec\":{\"replicas\":3,\"minReadySeconds\":2}}");
+
+    snprintf(body, sizeof(body),
+             "{\"metadata\":{\"name\":\"j\"},\"spec\":{\"selector\":"
+             "{\"matchLabels\":{\"app\":\"a\"}},%s}}",
+             pod);
+    cJSON_Delete(req(in, "POST", "/apis/batch/v1/namespaces/shop/jobs", NULL,
+                     JSON, body, 201));
+    static const char job[] = "/apis/batch/v1/namespaces/shop/jobs/j";
+    cJSON *d = req(in, "PATCH", job, NULL, MERGE,
+                   "{\"spec\":{\"selector\":{\"matchLabels\":{\"b\":\"c\"}},"
+                   "\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\","
+                   "\"image\":\"j\"}]}}}}",
+                   422);
+    assert_string_equal(fake_item_str(d, "details.causes", 0, "field"),
+                        "spec.selector");
+    assert_string_equal(fake_item_str(d, "details.causes", 1, "field"),
+                        "spec.template");
+    const char *m = mock_json_str(d, "message", "");
+    assert_true(
+        strncmp(m, "Job.batch \"j\" is invalid: [spec.selector: ", 42) == 0);
+    assert_non_null(strstr(m, ", spec.template: Invalid value: {"));
+    assert_non_null(strstr(m, "\"image\":\"j\""));
+    assert_non_null(strstr(m, "}: field is immutable]"));
+    cJSON_Delete(d);
+    accepted(in, job, "{\"spec\":{\"parallelism\":2}}");
+
+    /* ConfigMaps and Secrets: free until marked immutable, then frozen */
+    static const char *const objs[][3] = {
+        {"configmaps", "ConfigMap", "{\"data\":{\"k\":\"v\"}}"},
+        {"secrets", "Secret", "{\"stringData\":{\"k\":\"v\"}}"},
+    };
+    static const char frozen[] =
+        "Forbidden: field is immutable when `immutable` is set";
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "/api/v1/namespaces/shop/%s", objs[i][0]);
+        cJSON_Delete(req(in, "POST", path, NULL, JSON,
+                         "{\"metadata\":{\"name\":\"c\"}}", 201));
+        strcat(path, "/c");
+        accepted(in, path, objs[i][2]);
+        accepted(in, path, "{\"immutable\":true}");
+        snprintf(msg, sizeof(msg), "%s \"c\" is invalid: data: %s", objs[i][1],
+                 frozen);
+        static const char *const data[] = {"data", NULL};
+        refused(in, path, "{\"data\":{\"k\":\"dw==\"}}", msg, data);
+        refused(in, path, "{\"data\":null}", msg, data);
+        snprintf(msg, sizeof(msg),
+                 "%s \"c\" is invalid: [immutable: %s, data: %s]", objs[i][1],
+                 frozen, frozen);
+        static const char *const flag_data[] = {"immutable", "data", NULL};
+        refused(in, path, "{\"immutable\":false,\"data\":{\"k\":\"dw==\"}}",
+                msg, flag_data);
+        accepted(in, path, "{\"metadata\":{\"labels\":{\"x\":\"y\"}}}");
+    }
+    static const char *const bin[] = {"binaryData", NULL};
+    snprintf(msg, sizeof(msg), "ConfigMap \"c\" is invalid: binaryData: %s",
+             frozen);
+    refused(in, "/api/v1/namespaces/shop/configmaps/c",
+            "{\"binaryData\":{\"b\":\"AA==\"}}", msg, bin);
+    static const char secret[] = "/api/v1/namespaces/shop/secrets/c";
+    static const char *const data[] = {"data", NULL};
+    snprintf(msg, sizeof(msg), "Secret \"c\" is invalid: data: %s", frozen);
+    refused(in, secret, "{\"stringData\":{\"k\":\"w\"}}", msg, data);
+    /* the same value through stringData changes nothing */
+    accepted(in, secret, "{\"stringData\":{\"k\":\"v\"}}");
+    static const char *const type[] = {"type", NULL};
+    refused(in, secret, "{\"type\":\"kubernetes.io/tls\"}",
+            "Secret \"c\" is invalid: type: Invalid value: "
+            "\"kubernetes.io/tls\": field is immutable",
+            type);
+    mock_driver_ops.instance_free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,6 +805,7 @@ int main(void)
         cmocka_unit_test(test_persist),
         cmocka_unit_test(test_serviceaccount),
         cmocka_unit_test(test_cluster_ip),
+        cmocka_unit_test(test_immutable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
