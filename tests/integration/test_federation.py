@@ -7,7 +7,8 @@ dropped from placement loses the object (kept with kubefed.io/orphan);
 an object in m3 the service does not own is AlreadyExists until the
 federated object says overwrite; deleting the federated object deletes
 it everywhere; a ReplicaSchedulingPreference splits replicas by the
-Webster method."""
+Webster method; a change a member refuses (an immutable field) is that
+cluster's UpdateFailed with the member's message."""
 import json
 import signal
 import subprocess
@@ -246,6 +247,44 @@ spec:
             lambda s: s if s.get("propagated") == "1/1" else None)(
                 self.status_of("federatedconfigmap", "settings", "conflict")))
         self.assertEqual(st["conditions"][0]["status"], "True")
+
+    def test_immutable_change_is_update_failed_there_only(self):
+        self.run_kubectl("apply", "-f", "-", stdin=deployment(ns="immut"))
+        self.wait("2/2", lambda: self.status_of(
+            "federateddeployment", "web", "immut").get("propagated") == "2/2")
+        # m2's override now moves the selector, which a Deployment keeps;
+        # m1 takes the new replicas
+        moved = deployment(ns="immut").replace(
+            "replicas: 2", "replicas: 3").replace(
+            "    - {path: /spec/replicas, value: 5}\n",
+            "    - {path: /spec/replicas, value: 5}\n"
+            "    - {path: /spec/selector/matchLabels/v, op: add, value: '2'}\n"
+            "    - {path: /spec/template/metadata/labels/v, op: add, "
+            "value: '2'}\n")
+        self.assertNotEqual(moved, deployment(ns="immut"))
+        self.run_kubectl("apply", "-f", "-", stdin=moved)
+        st = self.wait("UpdateFailed in m2", lambda: (
+            lambda s: s if any(c.get("status") == "UpdateFailed"
+                               for c in s.get("clusters", [])) else None)(
+                self.status_of("federateddeployment", "web", "immut")))
+        by = {c["name"]: c for c in st["clusters"]}
+        self.assertEqual(by["m2"]["status"], "UpdateFailed")
+        self.assertIn('Deployment.apps "web" is invalid: spec.selector: '
+                      'Invalid value: v1.LabelSelector{MatchLabels:'
+                      'map[string]string{"app":"web", "v":"2"}',
+                      by["m2"]["message"])
+        self.assertIn("field is immutable", by["m2"]["message"])
+        self.assertNotIn("status", by["m1"])
+        self.assertEqual(st["propagated"], "1/2")
+        self.assertEqual(st["conditions"][0]["status"], "False")
+        self.wait("m1 updated", lambda: self.member_get(
+            "m1", "deployment", "web", "-n", "immut")["spec"]["replicas"] == 3)
+        d2 = self.member_get("m2", "deployment", "web", "-n", "immut")
+        self.assertEqual(d2["spec"]["selector"], {"matchLabels": {"app": "web"}})
+        # the override taken back: m2 is in step again
+        self.run_kubectl("apply", "-f", "-", stdin=deployment(ns="immut"))
+        self.wait("2/2 again", lambda: self.status_of(
+            "federateddeployment", "web", "immut").get("propagated") == "2/2")
 
     def test_cluster_selector_follows_labels(self):
         fcm = """apiVersion: types.kubefed.io/v1beta1
