@@ -8,7 +8,8 @@ an object in m3 the service does not own is AlreadyExists until the
 federated object says overwrite; deleting the federated object deletes
 it everywhere; a ReplicaSchedulingPreference splits replicas by the
 Webster method; a change a member refuses (an immutable field) is that
-cluster's UpdateFailed with the member's message."""
+cluster's UpdateFailed with the member's message; a member kind is
+watched while some object placed there uses it."""
 import json
 import signal
 import subprocess
@@ -285,6 +286,66 @@ spec:
         self.run_kubectl("apply", "-f", "-", stdin=deployment(ns="immut"))
         self.wait("2/2 again", lambda: self.status_of(
             "federateddeployment", "web", "immut").get("propagated") == "2/2")
+
+    def test_watches_follow_the_objects_placed(self):
+        # serviceaccounts: a kind no other test here federates
+        fsa = """apiVersion: types.kubefed.io/v1beta1
+kind: FederatedServiceAccount
+metadata: {name: %s, namespace: wsa}
+spec:
+  template: {}
+  placement: {clusters: [%s]}
+"""
+
+        def place(name, *clusters):
+            self.run_kubectl("apply", "-f", "-", stdin=fsa % (
+                name, ", ".join("{name: %s}" % c for c in clusters)))
+            self.wait("%s on %s" % (name, clusters), lambda: all(
+                self.member_get(c, "serviceaccount", name, "-n", "wsa")
+                for c in clusters))
+
+        def count(line):
+            return self.gw.logs().count("federation: %s\n" % line)
+
+        def watching(member, n):
+            self.wait("%d watch(es) of %s" % (n, member), lambda: count(
+                "watching serviceaccounts in " + member) == n)
+
+        def stopped(member, n):
+            self.wait("%d stop(s) of %s" % (n, member), lambda: count(
+                "stopped watching serviceaccounts in %s (no object uses it)"
+                % member) == n)
+
+        def drift_undone(member, name):
+            self.run_kubectl("delete", "serviceaccount", name, "-n", "wsa",
+                             context=member)
+            self.wait("%s made again in %s" % (name, member), lambda:
+                      self.member_get(member, "serviceaccount", name, "-n",
+                                      "wsa"), timeout=10)
+
+        place("a", "m1")
+        watching("m1", 1)
+        place("b", "m1", "m2")
+        watching("m2", 1)
+        # a moves to m2: m1 still has b
+        place("a", "m2")
+        self.wait("a gone from m1", lambda: self.member_get(
+            "m1", "serviceaccount", "a", "-n", "wsa") is None)
+        stopped("m1", 0)
+        # b deleted: m1 has nothing left, m2 still has a
+        self.run_kubectl("delete", "federatedserviceaccount", "b", "-n",
+                         "wsa", "--timeout=30s")
+        stopped("m1", 1)
+        stopped("m2", 0)
+        drift_undone("m2", "a")
+        self.run_kubectl("delete", "federatedserviceaccount", "a", "-n",
+                         "wsa", "--timeout=30s")
+        stopped("m2", 1)
+        # needed again: watched again, and drift is seen again
+        place("a", "m1")
+        watching("m1", 2)
+        drift_undone("m1", "a")
+        self.assertEqual(count("watching serviceaccounts in m3"), 0)
 
     def test_cluster_selector_follows_labels(self):
         fcm = """apiVersion: types.kubefed.io/v1beta1

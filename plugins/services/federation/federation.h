@@ -25,7 +25,6 @@ struct cJSON;
 struct fed_job;
 struct fed_key;
 struct fed_watch;
-struct fed_version;
 
 struct federation {
     const struct fg_host *host;
@@ -45,7 +44,6 @@ struct federation {
     struct fg_timer *fleet_poll; /* placement.h */
     struct cJSON *members;       /* the fleet as last read, or NULL */
     uint64_t fleet_version;
-    struct fed_version *versions; /* what the service's applies answered */
 };
 
 /* Reconciler (reconcile.c). */

@@ -196,7 +196,8 @@ static int plan(struct fed_job *j)
         if (m && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "ready")))
             continue;
         if (!m && cl->remove) {
-            cl->skip = 1;
+            cl->skip = 1; /* the member is gone, and its watch with it */
+            fed_watch_forget(j->f, cl->name, j->key->kind, j->owner);
             continue;
         }
         cl->reason = "ClusterNotReady";
@@ -479,7 +480,7 @@ static void after_get(struct fed_job *j, int status, const char *body)
     struct cluster *c = &j->clusters[j->at];
     if (status == 404) {
         if (c->remove) {
-            fed_watch_forget(j->f, c->name, j->owner);
+            fed_watch_forget(j->f, c->name, j->key->kind, j->owner);
             j->at++;
             job_next(j);
             return;
@@ -500,7 +501,9 @@ static void after_get(struct fed_job *j, int status, const char *body)
         if (!owned ||
             strcmp(text(j->obj, "metadata.annotations.kubefed\\.io/orphan"),
                    "true") == 0) {
-            j->at++; /* not ours to delete, or to be left behind */
+            /* not ours to delete, or to be left behind */
+            fed_watch_forget(j->f, c->name, j->key->kind, j->owner);
+            j->at++;
             job_next(j);
             return;
         }
@@ -541,7 +544,7 @@ static void on_call(void *arg, int status, const char *body, size_t len)
         return;
     case STEP_DELETE:
         if (status == 200 || status == 202 || status == 404) {
-            fed_watch_forget(j->f, c->name, j->owner);
+            fed_watch_forget(j->f, c->name, j->key->kind, j->owner);
             j->at++;
             job_next(j);
         } else {
@@ -562,8 +565,8 @@ static void on_call(void *arg, int status, const char *body, size_t len)
         return;
     }
     cJSON *obj = cJSON_Parse(body);
-    fed_watch_own_version(j->f, c->name, j->owner,
-                          text(obj, "metadata.resourceVersion"), 1);
+    fed_watch_applied(j->f, c->name, j->key->kind, j->owner,
+                      text(obj, "metadata.resourceVersion"));
     cJSON *st = cJSON_DetachItemFromObjectCaseSensitive(obj, "status");
     c->remote = cJSON_IsObject(st) ? st : NULL;
     if (!c->remote)
@@ -714,7 +717,8 @@ static void job_start(struct federation *f, struct fed_key *key)
         schedule(j);
     for (size_t i = 0; i < j->n; i++)
         if (!j->clusters[i].remove &&
-            fed_watch_ensure(f, j->clusters[i].name, key->kind, &j->who) < 0)
+            fed_watch_use(f, j->clusters[i].name, key->kind, j->owner,
+                          &j->who) < 0)
             f->host->log(f->host, FG_LOG_ERROR, "out of memory watching %s",
                          j->clusters[i].name);
     job_next(j);

@@ -2,7 +2,10 @@
  * read line by line as watch events; it is reopened after it ends, with a
  * capped backoff while the member fails. Events caused by the service's
  * own applies are recognised by the resource version the apply answered
- * with, so that applying does not feed itself. */
+ * with, so that applying does not feed itself. A watch keeps the
+ * federated objects placed in its member (with those versions), and
+ * stops when the last one is gone: a member kind no object uses costs
+ * the member no watch. */
 #include "watch.h"
 
 #include <stdio.h>
@@ -35,11 +38,14 @@ struct fed_watch {
     int status;    /* the answer's status, 0 before it */
     int failed;    /* the last attempt failed: the next success resyncs */
     uint64_t wait; /* the next backoff */
+    struct use *uses;
 };
 
-struct fed_version {
-    struct fed_version *next;
-    char *member, *owner, *rv;
+/* A federated object placed in the watch's member, and the resource
+ * version the service's last apply of it answered with ("" before). */
+struct use {
+    struct use *next;
+    char *owner, *rv;
 };
 
 static const char *text(const cJSON *obj, const char *path)
@@ -48,55 +54,48 @@ static const char *text(const cJSON *obj, const char *path)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-int fed_watch_own_version(struct federation *f, const char *member,
-                          const char *owner, const char *rv, int mine)
+static struct fed_watch **find(struct federation *f, const char *member,
+                               size_t kind)
 {
-    struct fed_version *v = f->versions;
-    for (; v; v = v->next)
-        if (strcmp(v->member, member) == 0 && strcmp(v->owner, owner) == 0)
-            break;
-    if (!mine)
-        return v && *rv && strcmp(v->rv, rv) == 0;
-    char *copy = strdup(rv);
+    struct fed_watch **p = &f->watches;
+    while (*p && ((*p)->kind != kind || strcmp((*p)->member, member) != 0))
+        p = &(*p)->next;
+    return p;
+}
+
+static struct use **find_use(struct fed_watch *w, const char *owner)
+{
+    struct use **p = &w->uses;
+    while (*p && strcmp((*p)->owner, owner) != 0)
+        p = &(*p)->next;
+    return p;
+}
+
+static void use_free(struct use *u)
+{
+    free(u->owner);
+    free(u->rv);
+    free(u);
+}
+
+void fed_watch_applied(struct federation *f, const char *member, size_t kind,
+                       const char *owner, const char *rv)
+{
+    struct fed_watch *w = *find(f, member, kind);
+    struct use *u = w ? *find_use(w, owner) : NULL;
+    char *copy = u ? strdup(rv) : NULL;
     if (!copy)
-        return 0;
-    if (!v) {
-        v = calloc(1, sizeof(*v));
-        if (!v || !(v->member = strdup(member)) ||
-            !(v->owner = strdup(owner))) {
-            if (v)
-                free(v->member);
-            free(v);
-            free(copy);
-            return 0;
-        }
-        v->next = f->versions;
-        f->versions = v;
-    }
-    free(v->rv);
-    v->rv = copy;
-    return 1;
+        return; /* its next event is taken for drift: one extra apply */
+    free(u->rv);
+    u->rv = copy;
 }
 
-static void version_free(struct fed_version *v)
+/* Whether the event's OBJ is the answer to the service's own apply. */
+static int own_version(struct fed_watch *w, const char *owner, const cJSON *obj)
 {
-    free(v->member);
-    free(v->owner);
-    free(v->rv);
-    free(v);
-}
-
-void fed_watch_forget(struct federation *f, const char *member,
-                      const char *owner)
-{
-    for (struct fed_version **p = &f->versions; *p; p = &(*p)->next)
-        if (strcmp((*p)->member, member) == 0 &&
-            strcmp((*p)->owner, owner) == 0) {
-            struct fed_version *v = *p;
-            *p = v->next;
-            version_free(v);
-            return;
-        }
+    struct use *u = *find_use(w, owner);
+    const char *rv = text(obj, "metadata.resourceVersion");
+    return u && u->rv && *rv && strcmp(u->rv, rv) == 0;
 }
 
 /* The federated object an event's member object belongs to: queued,
@@ -112,9 +111,7 @@ static void event(struct fed_watch *w, const char *line, size_t len)
     if ((strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0 ||
          strcmp(type, "DELETED") == 0) &&
         sscanf(owner, "%127[^/]/%253[^/]/%253s", resource, ns, name) == 3 &&
-        (strcmp(type, "DELETED") == 0 ||
-         !fed_watch_own_version(w->f, w->member, owner,
-                                text(obj, "metadata.resourceVersion"), 0)))
+        (strcmp(type, "DELETED") == 0 || !own_version(w, owner, obj)))
         for (size_t i = 0; i < FED_N_TYPES; i++)
             if (strcmp(fed_kinds[i].resource, resource) == 0)
                 fed_enqueue(w->f, &fed_kinds[i], ns, name);
@@ -260,6 +257,11 @@ static void watch_free(struct fed_watch *w)
         h->timer_free(w->timer);
     for (size_t i = 0; w->groups && i < w->who.n_groups; i++)
         free(w->groups[i]);
+    while (w->uses) {
+        struct use *u = w->uses;
+        w->uses = u->next;
+        use_free(u);
+    }
     free(w->groups);
     free(w->user);
     free(w->member);
@@ -267,16 +269,13 @@ static void watch_free(struct fed_watch *w)
     free(w);
 }
 
-int fed_watch_ensure(struct federation *f, const char *member, size_t kind,
-                     const struct fg_identity *who)
+static struct fed_watch *watch_new(struct federation *f, const char *member,
+                                   size_t kind, const struct fg_identity *who)
 {
-    for (struct fed_watch *w = f->watches; w; w = w->next)
-        if (w->kind == kind && strcmp(w->member, member) == 0)
-            return 0;
     const struct fed_target *t = &fed_targets[kind];
     struct fed_watch *w = calloc(1, sizeof(*w));
     if (!w)
-        return -1;
+        return NULL;
     w->f = f;
     w->kind = kind;
     snprintf(w->path, sizeof(w->path), "/%s/%s/%s",
@@ -291,14 +290,53 @@ int fed_watch_ensure(struct federation *f, const char *member, size_t kind,
         ok = (w->groups[i] = strdup(who->groups[i])) != NULL;
     if (!ok) {
         watch_free(w);
-        return -1;
+        return NULL;
     }
     w->who.user = w->user;
     w->who.groups = (const char *const *)w->groups;
     w->next = f->watches;
     f->watches = w;
+    f->host->log(f->host, FG_LOG_INFO, "federation: watching %s in %s",
+                 t->resource, member);
     f->host->timer_arm(w->timer, 0);
+    return w;
+}
+
+int fed_watch_use(struct federation *f, const char *member, size_t kind,
+                  const char *owner, const struct fg_identity *who)
+{
+    struct fed_watch *w = *find(f, member, kind);
+    if (!w && !(w = watch_new(f, member, kind, who)))
+        return -1;
+    if (*find_use(w, owner))
+        return 0;
+    struct use *u = calloc(1, sizeof(*u));
+    if (!u || !(u->owner = strdup(owner))) {
+        free(u);
+        return -1;
+    }
+    u->next = w->uses;
+    w->uses = u;
     return 0;
+}
+
+void fed_watch_forget(struct federation *f, const char *member, size_t kind,
+                      const char *owner)
+{
+    struct fed_watch **wp = find(f, member, kind), *w = *wp;
+    struct use **up = w ? find_use(w, owner) : NULL;
+    if (!up || !*up)
+        return;
+    struct use *u = *up;
+    *up = u->next;
+    use_free(u);
+    if (w->uses)
+        return;
+    *wp = w->next;
+    f->host->log(f->host, FG_LOG_INFO,
+                 "federation: stopped watching %s in %s (no object uses it)",
+                 fed_targets[kind].resource, member);
+    watch_free(w);
 }
 
 void fed_watch_stop_all(struct federation *f)
@@ -307,10 +345,5 @@ void fed_watch_stop_all(struct federation *f)
         struct fed_watch *w = f->watches;
         f->watches = w->next;
         watch_free(w);
-    }
-    while (f->versions) {
-        struct fed_version *v = f->versions;
-        f->versions = v->next;
-        version_free(v);
     }
 }

@@ -11,20 +11,21 @@
 
 struct federation;
 
-/* Makes sure a watch of fed_targets[KIND] runs on MEMBER, opened as WHO
- * (a user placing such an object there: the watch sees what that user may
- * see). 0, or -1 when out of memory. */
-int fed_watch_ensure(struct federation *f, const char *member, size_t kind,
-                     const struct fg_identity *who);
+/* OWNER ("resource/ns/name" of a federated object of fed_targets[KIND])
+ * is placed in MEMBER: a watch of that kind runs there while some object
+ * is, opened as WHO (a user placing such an object there: the watch sees
+ * what that user may see). 0, or -1 when out of memory. */
+int fed_watch_use(struct federation *f, const char *member, size_t kind,
+                  const char *owner, const struct fg_identity *who);
 
-/* Whether a member object event at resource version RV of OWNER in MEMBER
- * is the answer to the service's own apply (so not drift); records RV as
- * the service's when MINE is set. */
-int fed_watch_own_version(struct federation *f, const char *member,
-                          const char *owner, const char *rv, int mine);
+/* The service's apply of OWNER in MEMBER answered with resource version
+ * RV: the watch event of that version is no drift. */
+void fed_watch_applied(struct federation *f, const char *member, size_t kind,
+                       const char *owner, const char *rv);
 
-/* The object of OWNER is gone from MEMBER: its version is kept no more. */
-void fed_watch_forget(struct federation *f, const char *member,
+/* OWNER is gone from MEMBER (or left there, or the member is gone): the
+ * watch stops when no other object uses it. */
+void fed_watch_forget(struct federation *f, const char *member, size_t kind,
                       const char *owner);
 
 /* Stops and frees every watch. */
