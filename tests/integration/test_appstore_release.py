@@ -18,6 +18,7 @@ import base64
 import gzip
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -80,7 +81,7 @@ kind: ClusterRoleBinding
 metadata:
   name: app-operators-members
   annotations:
-    fedgate.io/clusters: "m1,m2,gone"
+    fedgate.io/clusters: "m1,m2,gone,m3"
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: ClusterRole
@@ -191,7 +192,8 @@ GONE = ('[member "gone"]\ndriver = direct\nserver = https://127.0.0.1:%d\n'
 class AppstoreReleaseTest(GatewayTest):
     policy = POLICY
     members = [mock_member("m1", "demo.json"), mock_member("m2", "demo.json"),
-               GONE % free_port()]
+               GONE % free_port(), mock_member("m3", "demo.json")]
+    M3_INI = "23-member.ini"  # the fourth member's file (harness)
     extra_files = dict(shipped_rules(), **{
         "rbac/50-apps.yaml": RULES,
         "gone.token": "gone-token\n",
@@ -345,6 +347,17 @@ class AppstoreReleaseTest(GatewayTest):
             self.assertLess(time.monotonic(), deadline, args)
             time.sleep(0.2)
 
+    def gone(self, cluster, *args, timeout=30):
+        """Waits until the object ARGS is not found on CLUSTER."""
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.member(cluster, "get", *args)
+            if "NotFound" in out.stderr:
+                return
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertLess(time.monotonic(), deadline, args)
+            time.sleep(0.2)
+
     def helm_record(self, cluster, name, version, status):
         """Helm's release Secret, written as Helm does when it is done."""
         rec = {"name": name, "namespace": "web", "version": version,
@@ -420,6 +433,11 @@ class AppstoreReleaseTest(GatewayTest):
         self.helm_record("m1", "shop-m1", 1, "deployed")
         rel = self.wait_state("shop-m1", ("active",))
         self.assertEqual(rel["status"]["version"], 1)
+        # the chart's Secret went with the Job's end; the Job stays (its log)
+        self.gone("m1", "secret", "-n", "fedgate-system",
+                  "fedgate-helm-shop-m1-v1")
+        self.member_json("m1", "job", "-n", "fedgate-system",
+                         "fedgate-helm-shop-m1-v1")
         # an upgrade: a Job for revision 2, which fails
         self.ok("ops", "patch", "apprls", "shop-m1", "--type", "merge", "-p",
                 '{"spec":{"appVersionID":"main-shop-1.1.0"}}')
@@ -454,6 +472,8 @@ class AppstoreReleaseTest(GatewayTest):
         self.assertTrue(rel["status"]["message"].endswith(
             "its log ends:\nupgrading shop-m1\nError: UPGRADE FAILED: "
             "configmaps is forbidden"), rel["status"]["message"])
+        self.gone("m1", "secret", "-n", "fedgate-system",
+                  "fedgate-helm-shop-m1-v2")
         # delete: an uninstall Job for the revision Helm has; the release
         # goes once Helm's records are gone
         self.ok("ops", "delete", "apprls", "shop-m1", "--wait=false")
@@ -473,6 +493,16 @@ class AppstoreReleaseTest(GatewayTest):
                                           "shop-m1").stderr:
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.2)
+        # nothing of the release is left in fedgate-system: its Jobs (the
+        # uninstall's too), Secrets, ServiceAccount, ClusterRole and binding
+        out = self.member("m1", "get", "jobs,secrets,serviceaccounts", "-n",
+                          "fedgate-system", "-o", "name")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        out2 = self.member("m1", "get", "clusterroles,clusterrolebindings",
+                           "-o", "name")
+        self.assertEqual(out2.returncode, 0, out2.stderr)
+        self.assertEqual([o for o in (out.stdout + out2.stdout).split()
+                          if "/fedgate-helm-shop-m1" in o], [])
 
     def test_without_rights_in_the_namespace_it_fails(self):
         self.assertIn("created", self.ok(
@@ -511,6 +541,45 @@ class AppstoreReleaseTest(GatewayTest):
                 "-p", '{"metadata":{"finalizers":null}}')
         out = self.kube("ops", "get", "apprls", "web-gone")
         self.assertIn("NotFound", out.stderr)
+
+    def test_a_member_that_leaves_and_joins_again(self):
+        for name in ("web-m3", "web-m3b"):
+            self.ok("ops", "create", "-f", "-",
+                    stdin=release(name, "m3", "0.1.0"))
+            self.wait_state(name, ("active",))
+        # m3 leaves the fleet (SIGHUP): both releases say so
+        ini = os.path.join(self.gw.conf, self.M3_INI)
+        with open(ini) as f:
+            m3 = f.read()
+        os.remove(ini)
+        self.gw.signal(signal.SIGHUP)
+        for name in ("web-m3", "web-m3b"):
+            rel = self.wait_state(name, ("clusterDeleted",))
+            self.assertIn('the member cluster "m3" is not in the fleet',
+                          rel["status"]["message"])
+            self.assertEqual(rel["metadata"]["finalizers"],
+                             ["app.fedgate.io/uninstall"])
+        # nothing to uninstall: a delete goes at once
+        started = time.monotonic()
+        self.ok("ops", "delete", "apprls", "web-m3b", "--timeout=10s")
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertIn("NotFound",
+                      self.kube("ops", "get", "apprls", "web-m3b").stderr)
+        # a member of that name joins again (a new mock, empty): the
+        # release is installed into it again
+        self.gw.write(self.M3_INI, m3)
+        self.gw.signal(signal.SIGHUP)
+        rel = self.wait_state("web-m3", ("active",))
+        self.assertNotIn("message", rel["status"])
+        labels, rec = self.record("m3", "web-m3", rel["status"]["version"])
+        self.assertEqual((labels["status"], rec["info"]["status"]),
+                         ("deployed", "deployed"))
+        self.assertEqual(self.member(
+            "m3", "get", "configmap", "web-config", "-n", "web", "-o",
+            "jsonpath={.data.greeting}").stdout, "hello")
+        self.ok("ops", "delete", "apprls", "web-m3", "--timeout=30s")
+        self.assertEqual(self.member("m3", "get", "configmap", "web-config",
+                                     "-n", "web").returncode, 1)
 
     def test_admission(self):
         cases = (
