@@ -99,6 +99,7 @@ RULES += "".join("---\n" + bind_group(role, group) for role, group in (
 ))
 POLICY = RBAC_POLICY + '[plugin "appstore"]\nhelm_poll_interval = 200ms\n'
 CTX = "fedgate.fleet"
+GROUP = "application.kubesphere.io"
 
 CM = """apiVersion: v1
 kind: ConfigMap
@@ -503,6 +504,60 @@ class AppstoreReleaseTest(GatewayTest):
         self.assertEqual(out2.returncode, 0, out2.stderr)
         self.assertEqual([o for o in (out.stdout + out2.stdout).split()
                           if "/fedgate-helm-shop-m1" in o], [])
+
+    def kapis(self, user, path):
+        """GET PATH as USER with curl: (HTTP status, JSON body)."""
+        out = subprocess.run(
+            ["curl", "-sS", "--cacert", self.gw.ca, "-H",
+             "Authorization: Bearer " + TOKENS[user][0], "-w",
+             "\n%{http_code}", self.gw.base + path],
+            capture_output=True, text=True, timeout=30)
+        body, code = out.stdout.rsplit("\n", 1)
+        return int(code), json.loads(body)
+
+    def test_live_objects_are_read_as_the_caller(self):
+        self.ok("ops", "create", "-f", "-",
+                stdin=release("web-live", "m2", "0.1.0"))
+        self.wait_state("web-live", ("active",))
+        # a change on the member shows at once: read, not cached
+        self.assertEqual(self.member(
+            "m2", "patch", "configmap", "web-config", "-n", "web", "--type",
+            "merge", "-p", '{"data":{"greeting":"live"}}').returncode, 0)
+        paths = ("/kapis/" + GROUP + "/v2/applicationreleases/web-live",
+                 "/kapis/" + GROUP + "/v2/namespaces/web/applications/"
+                 "web-live")  # as KubeSphere's console asks
+        for path in paths:
+            code, rel = self.kapis("ops", path)
+            self.assertEqual(code, 200, rel)
+            self.assertEqual(rel["metadata"]["name"], "web-live")
+            self.assertEqual(rel["status"]["state"], "active")
+            objs = rel["status"]["realTimeResources"]
+            self.assertEqual(sorted((o["kind"], o["metadata"]["name"],
+                                     o["metadata"]["namespace"])
+                                    for o in objs),
+                             [("ConfigMap", "web-config", "web"),
+                              ("Deployment", "web", "web"),
+                              ("Service", "web", "web")])
+            cm = [o for o in objs if o["kind"] == "ConfigMap"][0]
+            self.assertEqual(cm["data"]["greeting"], "live")
+            self.assertIn("uid", cm["metadata"])
+            self.assertNotIn("managedFields", cm["metadata"])
+        # nob may read the release but nothing in m2's web namespace: the
+        # member's Forbidden for each object, none of their contents
+        code, rel = self.kapis("nob", paths[0])
+        self.assertEqual(code, 200, rel)
+        objs = rel["status"]["realTimeResources"]
+        self.assertEqual(len(objs), 3, objs)
+        for o in objs:
+            self.assertIn("forbidden", o["status"]["state"])
+            self.assertIn('"nob"', o["status"]["state"])
+            self.assertNotIn("data", o)
+            self.assertNotIn("spec", o)
+        # a namespace the release is not in: not this release
+        code, _ = self.kapis("ops", "/kapis/" + GROUP + "/v2/namespaces/"
+                             "other/applications/web-live")
+        self.assertEqual(code, 404)
+        self.ok("ops", "delete", "apprls", "web-live", "--timeout=30s")
 
     def test_without_rights_in_the_namespace_it_fails(self):
         self.assertIn("created", self.ok(

@@ -27,8 +27,6 @@
 #define CREATOR_PATH "metadata.annotations.app\\.fedgate\\.io/creator"
 #define FIELD_MANAGER "fieldManager=fedgate&force=true"
 #define APPLY_TYPE "application/apply-patch+yaml"
-/* a release JSON read back from the member */
-#define MAX_RELEASE_JSON (32u * 1024 * 1024)
 /* retries while the member is unreachable: 1 s doubling to this */
 #define MAX_BACKOFF_MS 30000
 #define WAITING "waiting for the member cluster"
@@ -86,9 +84,7 @@ struct rel {
     size_t i;
     struct appstore_call *call;
     const char *cluster, *ns;
-    struct fg_identity who;
-    const char **groups;
-    cJSON *creator; /* what WHO points into */
+    struct appstore_creator creator; /* who runs it */
     struct appstore_manifest want, had;
     struct appstore_files templates;
     cJSON *chart;     /* Chart.yaml's fields */
@@ -425,10 +421,8 @@ static void run_reset(struct rel *x)
     cJSON_Delete(x->discovery);
     cJSON_Delete(x->last);
     cJSON_Delete(x->secrets);
-    cJSON_Delete(x->creator);
-    x->chart = x->discovery = x->last = x->secrets = x->creator = NULL;
-    free(x->groups);
-    x->groups = NULL;
+    appstore_creator_free(&x->creator);
+    x->chart = x->discovery = x->last = x->secrets = NULL;
     x->r->a->host->timer_cancel(x->poll);
     free(x->tgz);
     x->tgz = NULL;
@@ -509,9 +503,8 @@ static void wait_member(struct rel *x, const char *message)
     x->r->a->host->timer_arm(x->timer, x->backoff_ms);
 }
 
-/* The message of a Kubernetes Status answer, else MESSAGE or BODY. */
-static void answer_message(int status, const char *body, const char *message,
-                           char *out, size_t cap)
+void appstore_answer_message(int status, const char *body, const char *message,
+                             char *out, size_t cap)
 {
     cJSON *j = cJSON_Parse(body);
     const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(j, "message"));
@@ -529,28 +522,44 @@ static void call(struct rel *x, const char *method, const char *path,
                  size_t len)
 {
     const struct fg_host *h = x->r->a->host;
-    x->call = appstore_call(h, x->cluster, &x->who, method, path, query, type,
-                            body, len, answered, x);
+    x->call = appstore_call(h, x->cluster, &x->creator.who, method, path, query,
+                            type, body, len, answered, x);
     if (!x->call)
         fail_run(x, "out of memory");
+}
+
+int appstore_creator_read(const cJSON *release, struct appstore_creator *c)
+{
+    *c = (struct appstore_creator){0};
+    c->doc = cJSON_Parse(text_at(release, CREATOR_PATH));
+    const char *user =
+        cJSON_GetStringValue(cJSON_GetObjectItem(c->doc, "user"));
+    const cJSON *groups = cJSON_GetObjectItem(c->doc, "groups");
+    int n = cJSON_IsArray(groups) ? cJSON_GetArraySize(groups) : 0;
+    if (!user || !(c->groups = calloc((size_t)n + 1, sizeof(char *)))) {
+        appstore_creator_free(c);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        c->groups[i] = cJSON_GetStringValue(cJSON_GetArrayItem(groups, i));
+    c->who = (struct fg_identity){
+        .user = user, .groups = c->groups, .n_groups = (size_t)n};
+    return 0;
+}
+
+void appstore_creator_free(struct appstore_creator *c)
+{
+    cJSON_Delete(c->doc);
+    free(c->groups);
+    *c = (struct appstore_creator){0};
 }
 
 /* The identity the creator annotation records. */
 static int load_creator(struct rel *x)
 {
-    cJSON *c = x->creator = cJSON_Parse(text_at(x->obj, CREATOR_PATH));
-    const char *user = cJSON_GetStringValue(cJSON_GetObjectItem(c, "user"));
-    const cJSON *groups = cJSON_GetObjectItem(c, "groups");
-    int n = cJSON_IsArray(groups) ? cJSON_GetArraySize(groups) : 0;
     x->secrets = cJSON_CreateArray();
-    if (!user || !x->secrets ||
-        !(x->groups = calloc((size_t)n + 1, sizeof(char *))))
-        return -1;
-    for (int i = 0; i < n; i++)
-        x->groups[i] = cJSON_GetStringValue(cJSON_GetArrayItem(groups, i));
-    x->who = (struct fg_identity){
-        .user = user, .groups = x->groups, .n_groups = (size_t)n};
-    return 0;
+    return x->secrets && appstore_creator_read(x->obj, &x->creator) == 0 ? 0
+                                                                         : -1;
 }
 
 static void add_gv(struct rel *x, const char *gv)
@@ -688,24 +697,7 @@ static void release_finalizer(struct rel *x)
 static int resource_path(struct rel *x, const struct appstore_doc *d, char *out,
                          size_t cap)
 {
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(x->discovery, d->api_version),
-        "resources");
-    const cJSON *res;
-    cJSON_ArrayForEach(res, list)
-    {
-        const char *name = text_at(res, "name");
-        if (strcmp(text_at(res, "kind"), d->kind) != 0 || strchr(name, '/'))
-            continue;
-        int namespaced = cJSON_IsTrue(cJSON_GetObjectItem(res, "namespaced"));
-        const char *ns = d->ns ? d->ns : x->ns;
-        int n = snprintf(out, cap, "%s%s%s%s/%s/%s",
-                         strchr(d->api_version, '/') ? "/apis/" : "/api/",
-                         d->api_version, namespaced ? "/namespaces/" : "",
-                         namespaced ? ns : "", name, d->name);
-        return n > 0 && (size_t)n < cap ? 0 : -1;
-    }
-    return -1;
+    return appstore_doc_path(x->discovery, d, x->ns, out, cap);
 }
 
 static void next_phase(struct rel *x, enum phase p)
@@ -713,22 +705,6 @@ static void next_phase(struct rel *x, enum phase p)
     x->phase = p;
     x->i = 0;
     step(x);
-}
-
-/* The release a Helm release Secret holds, or NULL. */
-static cJSON *decode_record(const cJSON *secret)
-{
-    const char *data = text_at(secret, "data.release");
-    size_t n = strlen(data);
-    char *enc = malloc(FG_BASE64_DECODED_MAX(n) + 1);
-    long m =
-        enc ? fg_base64_decode(enc, FG_BASE64_DECODED_MAX(n), data, n, 0) : -1;
-    char err[256];
-    cJSON *rel = m >= 0 ? appstore_helm_decode(enc, (size_t)m, MAX_RELEASE_JSON,
-                                               err, sizeof(err))
-                        : NULL;
-    free(enc);
-    return rel;
 }
 
 /* The member's release Secrets: the newest revision, what it made. */
@@ -748,7 +724,8 @@ static void read_secrets(struct rel *x, const char *body)
         }
     }
     if (newest) {
-        x->last = decode_record(newest);
+        x->last =
+            appstore_helm_secret_release(newest, APPSTORE_MAX_RELEASE_JSON);
         const char *manifest = text_at(x->last, "manifest");
         char err[256];
         if (x->last &&
@@ -791,7 +768,7 @@ static int build_job(struct rel *x)
         .revision = x->revision,
         .uninstall = x->deleting,
         .chart = text_at(x->chart, "name"),
-        .who = &x->who,
+        .who = &x->creator.who,
         .image = a->helm_image,
         .deadline_s = a->helm_deadline_s,
         .ttl_s = a->helm_ttl_s,
@@ -1163,7 +1140,7 @@ static void record_read(struct rel *x, int status, const char *body)
         next_phase(x, left ? P_JOB_STATUS : P_DONE);
         return;
     }
-    cJSON *rel = decode_record(doc);
+    cJSON *rel = appstore_helm_secret_release(doc, APPSTORE_MAX_RELEASE_JSON);
     cJSON_Delete(doc);
     const char *st = text_at(rel, "info.status");
     char m[600];
@@ -1259,7 +1236,7 @@ static void handle(struct rel *x, int status, const char *body,
                    const char *message)
 {
     char m[512];
-    answer_message(status, body, message, m, sizeof(m));
+    appstore_answer_message(status, body, message, m, sizeof(m));
     if (x->phase == P_TIDY_JOBS || x->phase == P_TIDY_SECRETS ||
         x->phase == P_TIDY) {
         tidy_answered(x, status, body, m);
