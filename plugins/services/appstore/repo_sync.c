@@ -34,6 +34,11 @@
 #include <fedgate/host.h>
 #include <fedgate/util.h>
 
+/* redirects followed in a row, as Helm's HTTP client (Go's) allows ten */
+#define MAX_REDIRECTS 5
+/* the longest Location followed */
+#define MAX_LOCATION 2048
+
 /* how often a job looks whether its index was read */
 #define PARSE_POLL_MS 20
 /* how long one turn of the service's loop puts versions in the catalog */
@@ -75,6 +80,8 @@ struct job {
     int ended;         /* the answer is complete */
     char failure[384]; /* the client's error, "" when none */
     int again;         /* asked for a sync while one ran */
+    char *location;    /* a redirect's Location, checked */
+    int redirects;     /* followed for the request under way */
     /* mirroring (spec.mirror): the index read, the version downloading */
     struct appstore_remote_index idx;
     size_t at;
@@ -218,12 +225,21 @@ static void remove_stale(struct appstore_catalog *c, const char *repo,
     free(names);
 }
 
-/* The absolute URL of a chart the index at INDEX_URL lists as URL: as
- * written when absolute, else relative to the index's directory. */
+/* The absolute URL of a chart the index at INDEX_URL lists as URL (or of
+ * a redirect's Location from INDEX_URL): as written when absolute, else
+ * relative to INDEX_URL's host ("/..."; "//HOST/..." for another host) or
+ * directory. */
 static char *chart_url(const char *index_url, const char *url)
 {
     if (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0)
         return strdup(url);
+    if (url[0] == '/' && url[1] == '/') { /* the same scheme, another host */
+        size_t n = strlen(url) + 7;
+        char *out = malloc(n);
+        if (out)
+            snprintf(out, n, "https:%s", url);
+        return out;
+    }
     const char *slash = strrchr(index_url, '/');
     size_t base = (size_t)(slash - index_url) + 1;
     if (url[0] == '/') { /* absolute path: the same scheme and host */
@@ -355,12 +371,34 @@ static void prune_mirror(struct job *j, const struct appstore_remote_index *idx)
 
 static void schedule(struct job *j);
 
+/* Whether V (LEN bytes) may be followed: visible ASCII, bounded. */
+static int location_ok(const char *v, size_t len)
+{
+    if (len == 0 || len > MAX_LOCATION)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (v[i] <= 0x20 || v[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
 static int on_head(void *ctx, int status, const struct fg_header *h, size_t n)
 {
-    (void)h;
-    (void)n;
     struct job *j = ctx;
     j->status = status;
+    if (status != 301 && status != 302 && status != 303 && status != 307 &&
+        status != 308)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (h[i].name_len != 8 || memcmp(h[i].name, "location", 8) != 0)
+            continue;
+        if (!location_ok(h[i].value, h[i].value_len))
+            snprintf(j->failure, sizeof(j->failure),
+                     "HTTP status %d: its Location is not a URL to follow",
+                     status);
+        else if (!j->location)
+            j->location = strndup(h[i].value, h[i].value_len);
+    }
     return 0;
 }
 
@@ -443,8 +481,10 @@ static void stop_request(struct job *j)
     j->client = NULL;
     free(j->body);
     free(j->url);
+    free(j->location);
     j->body = NULL;
     j->url = NULL;
+    j->location = NULL;
     j->len = j->cap = 0;
     j->status = j->too_large = j->ended = 0;
     j->failure[0] = 0;
@@ -463,6 +503,7 @@ static void end_sync(struct job *j)
         j->rs->a->host->timer_cancel(j->apply);
     j->applying = j->mirrored = 0;
     j->applied = 0;
+    j->redirects = 0;
 }
 
 /* The Repo's CA file: caData (PEM, or its base64) written under
@@ -766,6 +807,46 @@ static void index_parsed(void *arg)
     apply_start(j, 0);
 }
 
+/* The request failed (MSG): so does the sync, naming the chart when it
+ * was a chart's download. */
+static void request_failed(struct job *j, const char *msg)
+{
+    if (!j->mirroring) {
+        conclude(j, "failed", msg);
+        return;
+    }
+    const struct appstore_version *v = &j->idx.versions[j->at].v;
+    char full[640];
+    snprintf(full, sizeof(full), "chart %s-%s: %s", v->name, v->version, msg);
+    conclude(j, "failed", full);
+}
+
+/* A redirect: GET its Location instead (resolved against the URL asked
+ * for; https:// only; credentials only to the Repo's own host, which
+ * start_get decides), up to MAX_REDIRECTS in a row. */
+static void follow(struct job *j)
+{
+    char msg[640], err[384];
+    const cJSON *repo =
+        fg_objects_get(j->rs->a->catalog.objects, repo_kind(), NULL, j->name);
+    char *next = chart_url(j->url, j->location);
+    uint64_t limit = j->limit;
+    if (++j->redirects > MAX_REDIRECTS)
+        snprintf(msg, sizeof(msg), "GET %s: more than %d redirects", j->url,
+                 MAX_REDIRECTS);
+    else if (!repo || !next)
+        snprintf(msg, sizeof(msg), "%s",
+                 repo ? "out of memory" : "the Repo is gone");
+    else
+        msg[0] = 0;
+    stop_request(j);
+    if (!msg[0] && start_get(j, repo, next, limit, err, sizeof(err)) != 0)
+        snprintf(msg, sizeof(msg), "%s", err);
+    free(next);
+    if (msg[0])
+        request_failed(j, msg);
+}
+
 /* The request ended (or must end): on with the sync, or its end. */
 static void finish(void *arg)
 {
@@ -775,24 +856,21 @@ static void finish(void *arg)
         return; /* nothing runs */
     if (!request_failure(j, msg, sizeof(msg)) && !j->ended)
         return; /* armed by a callback that was not the last */
-    int failed = request_failure(j, msg, sizeof(msg)) != 0;
-    if (!j->mirroring) {
-        if (failed)
-            conclude(j, "failed", msg);
-        else
-            index_read(j);
+    if (j->ended && j->location && !j->failure[0]) {
+        follow(j);
         return;
     }
-    const struct appstore_version *v = &j->idx.versions[j->at].v;
-    if (!failed && keep_chart(j, err, sizeof(err)) != 0) {
-        snprintf(msg, sizeof(msg), "%s", err);
-        failed = 1;
+    if (request_failure(j, msg, sizeof(msg)) != 0) {
+        request_failed(j, msg);
+        return;
     }
-    if (failed) {
-        char full[640];
-        snprintf(full, sizeof(full), "chart %s-%s: %s", v->name, v->version,
-                 msg);
-        conclude(j, "failed", full);
+    j->redirects = 0;
+    if (!j->mirroring) {
+        index_read(j);
+        return;
+    }
+    if (keep_chart(j, err, sizeof(err)) != 0) {
+        request_failed(j, err);
         return;
     }
     stop_request(j);
