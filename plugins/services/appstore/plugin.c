@@ -222,8 +222,10 @@ static const cJSON *described_release(const struct appstore *a,
                                       const struct fg_request_head *h)
 {
     const struct fg_request_info *i = h->info;
+    /* its objects are read as the caller: there must be one */
     if (strncmp(h->path, "/kapis/", 7) != 0 || strcmp(h->method, "GET") != 0 ||
-        !i || !i->is_resource || strcmp(i->verb, "get") != 0 ||
+        !h->identity || !h->identity->user || !i || !i->is_resource ||
+        strcmp(i->verb, "get") != 0 ||
         strcmp(i->api_group, APPSTORE_GROUP) != 0 ||
         strcmp(i->api_version, APPSTORE_VERSION) != 0 || *i->subresource)
         return NULL;
