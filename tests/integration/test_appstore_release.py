@@ -18,6 +18,7 @@ import base64
 import gzip
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -80,7 +81,7 @@ kind: ClusterRoleBinding
 metadata:
   name: app-operators-members
   annotations:
-    fedgate.io/clusters: "m1,m2,gone"
+    fedgate.io/clusters: "m1,m2,gone,m3"
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: ClusterRole
@@ -98,6 +99,7 @@ RULES += "".join("---\n" + bind_group(role, group) for role, group in (
 ))
 POLICY = RBAC_POLICY + '[plugin "appstore"]\nhelm_poll_interval = 200ms\n'
 CTX = "fedgate.fleet"
+GROUP = "application.kubesphere.io"
 
 CM = """apiVersion: v1
 kind: ConfigMap
@@ -191,7 +193,8 @@ GONE = ('[member "gone"]\ndriver = direct\nserver = https://127.0.0.1:%d\n'
 class AppstoreReleaseTest(GatewayTest):
     policy = POLICY
     members = [mock_member("m1", "demo.json"), mock_member("m2", "demo.json"),
-               GONE % free_port()]
+               GONE % free_port(), mock_member("m3", "demo.json")]
+    M3_INI = "23-member.ini"  # the fourth member's file (harness)
     extra_files = dict(shipped_rules(), **{
         "rbac/50-apps.yaml": RULES,
         "gone.token": "gone-token\n",
@@ -345,6 +348,17 @@ class AppstoreReleaseTest(GatewayTest):
             self.assertLess(time.monotonic(), deadline, args)
             time.sleep(0.2)
 
+    def gone(self, cluster, *args, timeout=30):
+        """Waits until the object ARGS is not found on CLUSTER."""
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.member(cluster, "get", *args)
+            if "NotFound" in out.stderr:
+                return
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertLess(time.monotonic(), deadline, args)
+            time.sleep(0.2)
+
     def helm_record(self, cluster, name, version, status):
         """Helm's release Secret, written as Helm does when it is done."""
         rec = {"name": name, "namespace": "web", "version": version,
@@ -420,6 +434,11 @@ class AppstoreReleaseTest(GatewayTest):
         self.helm_record("m1", "shop-m1", 1, "deployed")
         rel = self.wait_state("shop-m1", ("active",))
         self.assertEqual(rel["status"]["version"], 1)
+        # the chart's Secret went with the Job's end; the Job stays (its log)
+        self.gone("m1", "secret", "-n", "fedgate-system",
+                  "fedgate-helm-shop-m1-v1")
+        self.member_json("m1", "job", "-n", "fedgate-system",
+                         "fedgate-helm-shop-m1-v1")
         # an upgrade: a Job for revision 2, which fails
         self.ok("ops", "patch", "apprls", "shop-m1", "--type", "merge", "-p",
                 '{"spec":{"appVersionID":"main-shop-1.1.0"}}')
@@ -454,6 +473,8 @@ class AppstoreReleaseTest(GatewayTest):
         self.assertTrue(rel["status"]["message"].endswith(
             "its log ends:\nupgrading shop-m1\nError: UPGRADE FAILED: "
             "configmaps is forbidden"), rel["status"]["message"])
+        self.gone("m1", "secret", "-n", "fedgate-system",
+                  "fedgate-helm-shop-m1-v2")
         # delete: an uninstall Job for the revision Helm has; the release
         # goes once Helm's records are gone
         self.ok("ops", "delete", "apprls", "shop-m1", "--wait=false")
@@ -473,6 +494,70 @@ class AppstoreReleaseTest(GatewayTest):
                                           "shop-m1").stderr:
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.2)
+        # nothing of the release is left in fedgate-system: its Jobs (the
+        # uninstall's too), Secrets, ServiceAccount, ClusterRole and binding
+        out = self.member("m1", "get", "jobs,secrets,serviceaccounts", "-n",
+                          "fedgate-system", "-o", "name")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        out2 = self.member("m1", "get", "clusterroles,clusterrolebindings",
+                           "-o", "name")
+        self.assertEqual(out2.returncode, 0, out2.stderr)
+        self.assertEqual([o for o in (out.stdout + out2.stdout).split()
+                          if "/fedgate-helm-shop-m1" in o], [])
+
+    def kapis(self, user, path):
+        """GET PATH as USER with curl: (HTTP status, JSON body)."""
+        out = subprocess.run(
+            ["curl", "-sS", "--cacert", self.gw.ca, "-H",
+             "Authorization: Bearer " + TOKENS[user][0], "-w",
+             "\n%{http_code}", self.gw.base + path],
+            capture_output=True, text=True, timeout=30)
+        body, code = out.stdout.rsplit("\n", 1)
+        return int(code), json.loads(body)
+
+    def test_live_objects_are_read_as_the_caller(self):
+        self.ok("ops", "create", "-f", "-",
+                stdin=release("web-live", "m2", "0.1.0"))
+        self.wait_state("web-live", ("active",))
+        # a change on the member shows at once: read, not cached
+        self.assertEqual(self.member(
+            "m2", "patch", "configmap", "web-config", "-n", "web", "--type",
+            "merge", "-p", '{"data":{"greeting":"live"}}').returncode, 0)
+        paths = ("/kapis/" + GROUP + "/v2/applicationreleases/web-live",
+                 "/kapis/" + GROUP + "/v2/namespaces/web/applications/"
+                 "web-live")  # as KubeSphere's console asks
+        for path in paths:
+            code, rel = self.kapis("ops", path)
+            self.assertEqual(code, 200, rel)
+            self.assertEqual(rel["metadata"]["name"], "web-live")
+            self.assertEqual(rel["status"]["state"], "active")
+            objs = rel["status"]["realTimeResources"]
+            self.assertEqual(sorted((o["kind"], o["metadata"]["name"],
+                                     o["metadata"]["namespace"])
+                                    for o in objs),
+                             [("ConfigMap", "web-config", "web"),
+                              ("Deployment", "web", "web"),
+                              ("Service", "web", "web")])
+            cm = [o for o in objs if o["kind"] == "ConfigMap"][0]
+            self.assertEqual(cm["data"]["greeting"], "live")
+            self.assertIn("uid", cm["metadata"])
+            self.assertNotIn("managedFields", cm["metadata"])
+        # nob may read the release but nothing in m2's web namespace: the
+        # member's Forbidden for each object, none of their contents
+        code, rel = self.kapis("nob", paths[0])
+        self.assertEqual(code, 200, rel)
+        objs = rel["status"]["realTimeResources"]
+        self.assertEqual(len(objs), 3, objs)
+        for o in objs:
+            self.assertIn("forbidden", o["status"]["state"])
+            self.assertIn('"nob"', o["status"]["state"])
+            self.assertNotIn("data", o)
+            self.assertNotIn("spec", o)
+        # a namespace the release is not in: not this release
+        code, _ = self.kapis("ops", "/kapis/" + GROUP + "/v2/namespaces/"
+                             "other/applications/web-live")
+        self.assertEqual(code, 404)
+        self.ok("ops", "delete", "apprls", "web-live", "--timeout=30s")
 
     def test_without_rights_in_the_namespace_it_fails(self):
         self.assertIn("created", self.ok(
@@ -511,6 +596,45 @@ class AppstoreReleaseTest(GatewayTest):
                 "-p", '{"metadata":{"finalizers":null}}')
         out = self.kube("ops", "get", "apprls", "web-gone")
         self.assertIn("NotFound", out.stderr)
+
+    def test_a_member_that_leaves_and_joins_again(self):
+        for name in ("web-m3", "web-m3b"):
+            self.ok("ops", "create", "-f", "-",
+                    stdin=release(name, "m3", "0.1.0"))
+            self.wait_state(name, ("active",))
+        # m3 leaves the fleet (SIGHUP): both releases say so
+        ini = os.path.join(self.gw.conf, self.M3_INI)
+        with open(ini) as f:
+            m3 = f.read()
+        os.remove(ini)
+        self.gw.signal(signal.SIGHUP)
+        for name in ("web-m3", "web-m3b"):
+            rel = self.wait_state(name, ("clusterDeleted",))
+            self.assertIn('the member cluster "m3" is not in the fleet',
+                          rel["status"]["message"])
+            self.assertEqual(rel["metadata"]["finalizers"],
+                             ["app.fedgate.io/uninstall"])
+        # nothing to uninstall: a delete goes at once
+        started = time.monotonic()
+        self.ok("ops", "delete", "apprls", "web-m3b", "--timeout=10s")
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertIn("NotFound",
+                      self.kube("ops", "get", "apprls", "web-m3b").stderr)
+        # a member of that name joins again (a new mock, empty): the
+        # release is installed into it again
+        self.gw.write(self.M3_INI, m3)
+        self.gw.signal(signal.SIGHUP)
+        rel = self.wait_state("web-m3", ("active",))
+        self.assertNotIn("message", rel["status"])
+        labels, rec = self.record("m3", "web-m3", rel["status"]["version"])
+        self.assertEqual((labels["status"], rec["info"]["status"]),
+                         ("deployed", "deployed"))
+        self.assertEqual(self.member(
+            "m3", "get", "configmap", "web-config", "-n", "web", "-o",
+            "jsonpath={.data.greeting}").stdout, "hello")
+        self.ok("ops", "delete", "apprls", "web-m3", "--timeout=30s")
+        self.assertEqual(self.member("m3", "get", "configmap", "web-config",
+                                     "-n", "web").returncode, 1)
 
     def test_admission(self):
         cases = (

@@ -3,7 +3,9 @@ with kubectl point at a local TLS static server (python's http.server in
 ssl, its own CA given as caData) serving index.yaml files and charts. A
 sync ends successful with the charts' newest versions (capped by
 max_versions_per_chart) as active Applications and ApplicationVersions
-pulled from the charts' absolute URLs; Basic credentials reach the server;
+pulled from the charts' absolute URLs; Basic credentials reach the server; redirects are followed (relative,
+absolute-path, another host, which gets no credentials), but not to
+http:// nor more than 5 in a row;
 a version the index drops goes on the next sync; every failure (HTTP
 status, an index that is not Helm's, one past max_index_bytes, a server
 that never answers, one that is not trusted, one that went away) ends failed with a message, never syncing; a period under
@@ -54,11 +56,13 @@ def index_yaml(charts, digests=None):
 
 class Server:
     """A TLS static file server on 127.0.0.1 in this process; it records
-    the Authorization header of each request."""
+    the Authorization header of each request, and answers a path in
+    REDIRECTS with a 302 to its location."""
 
     def __init__(self, root, crt, key):
         self.root = root
         self.auth = []
+        self.redirects = {}
         owner = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
@@ -67,6 +71,12 @@ class Server:
 
             def do_GET(self):
                 owner.auth.append(self.headers.get("Authorization"))
+                if self.path in owner.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", owner.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 super().do_GET()
 
         self.httpd = http.server.ThreadingHTTPServer(
@@ -229,6 +239,48 @@ class AppstoreRepoTest(GatewayTest):
         self.assertEqual(self.settled("private")["state"], "successful")
         self.assertIn("Basic " + base64.b64encode(b"ann:s3cret").decode(),
                       self.server.auth)
+
+    def test_redirects(self):
+        other = Server(self.root, self.crt, self.key)
+        basic = "Basic " + base64.b64encode(b"ann:s3cret").decode()
+        creds = {"username": "ann", "password": "s3cret",
+                 "caData": self.pem().decode()}
+        self.server.redirects.update({
+            # relative, then absolute-path: two in a row
+            "/r1/index.yaml": "index2.yaml",
+            "/r1/index2.yaml": "/charts/index.yaml",
+            "/away/index.yaml": "https://127.0.0.1:%d/charts/index.yaml"
+                                % other.port,
+            "/plain/index.yaml": "http://127.0.0.1:%d/charts/index.yaml"
+                                 % self.server.port,
+            "/loop/index.yaml": "/loop/index.yaml",
+        })
+        try:
+            del self.server.auth[:]
+            self.assertEqual(self.apply_repo("hops", self.url("r1"),
+                                             credential=creds).returncode, 0)
+            st = self.settled("hops")
+            self.assertEqual(st["state"], "successful", st)
+            self.assertIn("2 charts, 3 versions", st["message"])
+            # the Repo's own host gets the credentials at every hop
+            self.assertEqual(self.server.auth, [basic] * 3)
+            # another host (another port) never does
+            del other.auth[:]
+            self.assertEqual(self.apply_repo("away", self.url("away"),
+                                             credential=creds).returncode, 0)
+            self.assertEqual(self.settled("away")["state"], "successful")
+            self.assertEqual(other.auth, [None])
+            for name, why in (("plain", "only https:// is fetched"),
+                              ("loop", "more than 5 redirects")):
+                self.assertEqual(self.apply_repo(
+                    name, self.url(name)).returncode, 0)
+                st = self.settled(name)
+                self.assertEqual(st["state"], "failed", st)
+                self.assertIn(why, st["message"])
+            self.ok("delete", "repo", "hops", "away", "plain", "loop")
+        finally:
+            other.stop()
+            self.server.redirects.clear()
 
     def test_failures_end_failed_with_a_message(self):
         for name, path, why in (

@@ -186,3 +186,22 @@ cJSON *appstore_helm_secret(const cJSON *release)
     free(data);
     return s;
 }
+
+cJSON *appstore_helm_secret_release(const cJSON *secret, size_t max)
+{
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(secret, "data"), "release");
+    if (!cJSON_IsString(data))
+        return NULL;
+    size_t n = strlen(data->valuestring);
+    char *enc = malloc(FG_BASE64_DECODED_MAX(n) + 1);
+    long m = enc ? fg_base64_decode(enc, FG_BASE64_DECODED_MAX(n),
+                                    data->valuestring, n, 0)
+                 : -1;
+    char err[256];
+    cJSON *rel =
+        m >= 0 ? appstore_helm_decode(enc, (size_t)m, max, err, sizeof(err))
+               : NULL;
+    free(enc);
+    return rel;
+}

@@ -11,6 +11,9 @@
 
 struct cJSON;
 
+/* the largest release JSON read back from a member */
+#define APPSTORE_MAX_RELEASE_JSON (32u * 1024 * 1024)
+
 /** What a release record says. */
 struct appstore_helm_info {
     const char *name, *ns;
@@ -36,6 +39,10 @@ struct cJSON *appstore_helm_decode(const char *text, size_t len, size_t max,
 /** The Secret object holding RELEASE (its name, namespace, version and
  * info.status give the Secret's name and labels), or NULL. */
 struct cJSON *appstore_helm_secret(const struct cJSON *release);
+/** The release a Helm release Secret (as the member answers it) holds, of
+ * at most MAX bytes of JSON, or NULL. */
+struct cJSON *appstore_helm_secret_release(const struct cJSON *secret,
+                                           size_t max);
 /** "sh.helm.release.v1.RELEASE.vVERSION" into OUT. */
 void appstore_helm_secret_name(const char *release, int version, char *out,
                                size_t cap);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include <fedgate/yaml.h>
 
 #include "catalog.h"
@@ -287,4 +289,31 @@ int appstore_manifest_has(const struct appstore_manifest *m,
             return 1;
     }
     return 0;
+}
+
+int appstore_doc_path(const cJSON *discovery, const struct appstore_doc *d,
+                      const char *ns, char *out, size_t cap)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(discovery, d->api_version),
+        "resources");
+    const cJSON *res;
+    cJSON_ArrayForEach(res, list)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(res, "name");
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(res, "kind");
+        if (!cJSON_IsString(name) || !cJSON_IsString(kind) ||
+            strcmp(kind->valuestring, d->kind) != 0 ||
+            strchr(name->valuestring, '/'))
+            continue;
+        int namespaced =
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "namespaced"));
+        int n = snprintf(out, cap, "%s%s%s%s/%s/%s",
+                         strchr(d->api_version, '/') ? "/apis/" : "/api/",
+                         d->api_version, namespaced ? "/namespaces/" : "",
+                         namespaced ? (d->ns ? d->ns : ns) : "",
+                         name->valuestring, d->name);
+        return n > 0 && (size_t)n < cap ? 0 : -1;
+    }
+    return -1;
 }

@@ -43,6 +43,14 @@ int appstore_manifest_has(const struct appstore_manifest *m,
                           const struct appstore_doc *d);
 void appstore_manifest_free(struct appstore_manifest *m);
 
+struct cJSON;
+/** D's path on the member into OUT (CAP bytes) from DISCOVERY
+ * ({"GROUP/VERSION": its APIResourceList}), in D's namespace or NS when it
+ * names none: 0, or -1 when the member serves no such kind. */
+int appstore_doc_path(const struct cJSON *discovery,
+                      const struct appstore_doc *d, const char *ns, char *out,
+                      size_t cap);
+
 /** Whether S is a DNS-1123 label of at most MAX bytes. */
 int appstore_dns_label(const char *s, size_t max);
 

@@ -20,6 +20,7 @@
 #include "release.h"
 #include "repo.h"
 #include "release_job.h"
+#include "release_live.h"
 
 #define MAX_REPOS 64
 /* the upload body holds a provenance file and multipart framing besides
@@ -32,6 +33,7 @@
 struct stream {
     struct appstore *a;
     struct fg_objects_stream *object; /* a catalog request (catalog.h) */
+    struct appstore_live *live;       /* a release's live objects */
     const struct fg_request_head *head;
     const struct fg_stream_callbacks *cb;
     void *ctx;
@@ -212,6 +214,36 @@ static void instance_free(void *instance)
     free(a);
 }
 
+/* The release a request asks KubeSphere's DescribeAppRls of: a GET under
+ * /kapis of applicationreleases/NAME, or of namespaces/NS/applications/NAME
+ * as KubeSphere's console asks (the release NAME installed into NS);
+ * NULL for any other request. */
+static const cJSON *described_release(const struct appstore *a,
+                                      const struct fg_request_head *h)
+{
+    const struct fg_request_info *i = h->info;
+    /* its objects are read as the caller: there must be one */
+    if (strncmp(h->path, "/kapis/", 7) != 0 || strcmp(h->method, "GET") != 0 ||
+        !h->identity || !h->identity->user || !i || !i->is_resource ||
+        strcmp(i->verb, "get") != 0 ||
+        strcmp(i->api_group, APPSTORE_GROUP) != 0 ||
+        strcmp(i->api_version, APPSTORE_VERSION) != 0 || *i->subresource)
+        return NULL;
+    int namespaced = *i->namespace_ != 0;
+    if (strcmp(i->resource,
+               namespaced ? "applications" : "applicationreleases") != 0)
+        return NULL;
+    const cJSON *rel = fg_objects_get(
+        a->catalog.objects, &appstore_catalog_kinds[APPSTORE_RELEASES], NULL,
+        i->name);
+    const cJSON *ns =
+        fg_json_path(rel, "metadata.labels.kubesphere\\.io/namespace");
+    if (namespaced &&
+        (!cJSON_IsString(ns) || strcmp(ns->valuestring, i->namespace_) != 0))
+        return NULL;
+    return rel;
+}
+
 static void *stream_open(void *instance, const struct fg_request_head *head,
                          const struct fg_stream_callbacks *cb, void *ctx)
 {
@@ -223,6 +255,15 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
     s->cb = cb;
     s->ctx = ctx;
     struct fg_objects *catalog = s->a->catalog.objects;
+    const cJSON *rel = described_release(s->a, head);
+    if (rel) {
+        if (!(s->live =
+                  appstore_live_open(s->a, rel, head->identity, cb, ctx))) {
+            free(s);
+            return NULL;
+        }
+        return s;
+    }
     /* Helm's paths read as repos too (describe), for RBAC */
     if (strncmp(head->path, "/helm/", 6) != 0 &&
         fg_objects_kind_of(catalog, head->info) &&
@@ -236,6 +277,8 @@ static void *stream_open(void *instance, const struct fg_request_head *head,
 static int stream_write(void *stream, const void *buf, size_t len)
 {
     struct stream *s = stream;
+    if (s->live)
+        return 0; /* a GET's body means nothing */
     if (s->object)
         return fg_objects_write(s->object, buf, len);
     if (s->too_large || s->len + len > s->a->max_body) {
@@ -296,6 +339,10 @@ static void stream_end(void *stream)
         fg_objects_end(s->object);
         return;
     }
+    if (s->live) {
+        appstore_live_start(s->live);
+        return;
+    }
     if (serve_api(s))
         return;
     const char *ct = NULL;
@@ -348,6 +395,7 @@ static void stream_close(void *stream)
     if (!s)
         return;
     fg_objects_close(s->object);
+    appstore_live_close(s->live);
     free(s->body);
     free(s);
 }

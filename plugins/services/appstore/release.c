@@ -15,28 +15,33 @@
 #include <fedgate/util.h>
 
 #include "call.h"
+#include "fleet.h"
 #include "helm_release.h"
 #include "manifest.h"
 #include "release_job.h"
 
 #define CLUSTER_LABEL "kubesphere.io/cluster"
+#define CLUSTER_PATH "metadata.labels.kubesphere\\.io/cluster"
 #define NAMESPACE_LABEL "kubesphere.io/namespace"
 #define APP_ID_LABEL_PATH "application\\.kubesphere\\.io/app-id"
 #define CREATOR_PATH "metadata.annotations.app\\.fedgate\\.io/creator"
 #define FIELD_MANAGER "fieldManager=fedgate&force=true"
 #define APPLY_TYPE "application/apply-patch+yaml"
-/* a release JSON read back from the member */
-#define MAX_RELEASE_JSON (32u * 1024 * 1024)
 /* retries while the member is unreachable: 1 s doubling to this */
 #define MAX_BACKOFF_MS 30000
 #define WAITING "waiting for the member cluster"
 /* the longest Helm chart release name: fedgate-helm-NAME-rm-v9999 is a
  * DNS label */
 #define MAX_HELM_NAME 41
+/* where a Helm run's Jobs and Secrets are listed and removed */
+#define JOBS_PATH "/apis/batch/v1/namespaces/" APPSTORE_JOB_NS "/jobs"
+#define SECRETS_PATH "/api/v1/namespaces/" APPSTORE_JOB_NS "/secrets"
 /* the end of a failed Helm Job's log that its release's message shows */
 #define JOB_LOG_QUERY "container=helm&tailLines=20&limitBytes=4096"
 /* holds a deleted release until what it made is gone from the member */
 #define FINALIZER "app.fedgate.io/uninstall"
+/* the state of a release whose member is not in the fleet */
+#define CLUSTER_DELETED "clusterDeleted"
 
 enum phase {
     P_NS_GET,
@@ -57,6 +62,11 @@ enum phase {
     P_JOB_STATUS,
     P_JOB_PODS,
     P_JOB_LOG,
+    /* what a Helm run left in fedgate-system: its Jobs and Secrets (listed
+     * by the release's label), then each removed */
+    P_TIDY_JOBS,
+    P_TIDY_SECRETS,
+    P_TIDY,
     P_DONE,
 };
 
@@ -74,9 +84,7 @@ struct rel {
     size_t i;
     struct appstore_call *call;
     const char *cluster, *ns;
-    struct fg_identity who;
-    const char **groups;
-    cJSON *creator; /* what WHO points into */
+    struct appstore_creator creator; /* who runs it */
     struct appstore_manifest want, had;
     struct appstore_files templates;
     cJSON *chart;     /* Chart.yaml's fields */
@@ -97,11 +105,14 @@ struct rel {
     struct fg_timer *poll; /* the next look at the Job */
     char *job_failure;     /* why the Job failed, before its log is read */
     char job_pod[254];     /* its pod, whose log tells more */
+    cJSON *tidy;           /* paths of what the run removes at its end */
+    char *outcome;         /* why the run failed, told once tidied */
 };
 
 struct appstore_releases {
     struct appstore *a;
     struct rel *rels;
+    struct appstore_fleet *fleet;
 };
 
 static const struct fg_object_kind *kind(int which)
@@ -319,7 +330,7 @@ static int admit(void *arg, const struct fg_object_kind *k,
             return appstore_refuse(err, len, 422,
                                    "metadata.annotations[" APPSTORE_CREATOR
                                    "]: Invalid value: field is immutable");
-        const char *labels[] = {"metadata.labels.kubesphere\\.io/cluster",
+        const char *labels[] = {CLUSTER_PATH,
                                 "metadata.labels.kubesphere\\.io/namespace"};
         for (size_t i = 0; i < 2; i++)
             if (strcmp(text_at(obj, labels[i]), text_at(old, labels[i])))
@@ -394,6 +405,8 @@ static void set_status(struct rel *x, const char *state, const char *reason,
 /* ---- a run ------------------------------------------------------------- */
 
 static void step(struct rel *x);
+static void give_up(struct rel *x, const char *m);
+static void tidy_start(struct rel *x, const char *failure);
 static void run(void *arg);
 static int unsettled(const cJSON *obj);
 
@@ -408,10 +421,8 @@ static void run_reset(struct rel *x)
     cJSON_Delete(x->discovery);
     cJSON_Delete(x->last);
     cJSON_Delete(x->secrets);
-    cJSON_Delete(x->creator);
-    x->chart = x->discovery = x->last = x->secrets = x->creator = NULL;
-    free(x->groups);
-    x->groups = NULL;
+    appstore_creator_free(&x->creator);
+    x->chart = x->discovery = x->last = x->secrets = NULL;
     x->r->a->host->timer_cancel(x->poll);
     free(x->tgz);
     x->tgz = NULL;
@@ -419,6 +430,10 @@ static void run_reset(struct rel *x)
     x->job = NULL;
     free(x->job_failure);
     x->job_failure = NULL;
+    cJSON_Delete(x->tidy);
+    x->tidy = NULL;
+    free(x->outcome);
+    x->outcome = NULL;
     x->helm = 0;
     for (size_t i = 0; i < x->n_gvs; i++)
         free(x->gvs[i]);
@@ -488,9 +503,8 @@ static void wait_member(struct rel *x, const char *message)
     x->r->a->host->timer_arm(x->timer, x->backoff_ms);
 }
 
-/* The message of a Kubernetes Status answer, else MESSAGE or BODY. */
-static void answer_message(int status, const char *body, const char *message,
-                           char *out, size_t cap)
+void appstore_answer_message(int status, const char *body, const char *message,
+                             char *out, size_t cap)
 {
     cJSON *j = cJSON_Parse(body);
     const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(j, "message"));
@@ -508,28 +522,44 @@ static void call(struct rel *x, const char *method, const char *path,
                  size_t len)
 {
     const struct fg_host *h = x->r->a->host;
-    x->call = appstore_call(h, x->cluster, &x->who, method, path, query, type,
-                            body, len, answered, x);
+    x->call = appstore_call(h, x->cluster, &x->creator.who, method, path, query,
+                            type, body, len, answered, x);
     if (!x->call)
         fail_run(x, "out of memory");
+}
+
+int appstore_creator_read(const cJSON *release, struct appstore_creator *c)
+{
+    *c = (struct appstore_creator){0};
+    c->doc = cJSON_Parse(text_at(release, CREATOR_PATH));
+    const char *user =
+        cJSON_GetStringValue(cJSON_GetObjectItem(c->doc, "user"));
+    const cJSON *groups = cJSON_GetObjectItem(c->doc, "groups");
+    int n = cJSON_IsArray(groups) ? cJSON_GetArraySize(groups) : 0;
+    if (!user || !(c->groups = calloc((size_t)n + 1, sizeof(char *)))) {
+        appstore_creator_free(c);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        c->groups[i] = cJSON_GetStringValue(cJSON_GetArrayItem(groups, i));
+    c->who = (struct fg_identity){
+        .user = user, .groups = c->groups, .n_groups = (size_t)n};
+    return 0;
+}
+
+void appstore_creator_free(struct appstore_creator *c)
+{
+    cJSON_Delete(c->doc);
+    free(c->groups);
+    *c = (struct appstore_creator){0};
 }
 
 /* The identity the creator annotation records. */
 static int load_creator(struct rel *x)
 {
-    cJSON *c = x->creator = cJSON_Parse(text_at(x->obj, CREATOR_PATH));
-    const char *user = cJSON_GetStringValue(cJSON_GetObjectItem(c, "user"));
-    const cJSON *groups = cJSON_GetObjectItem(c, "groups");
-    int n = cJSON_IsArray(groups) ? cJSON_GetArraySize(groups) : 0;
     x->secrets = cJSON_CreateArray();
-    if (!user || !x->secrets ||
-        !(x->groups = calloc((size_t)n + 1, sizeof(char *))))
-        return -1;
-    for (int i = 0; i < n; i++)
-        x->groups[i] = cJSON_GetStringValue(cJSON_GetArrayItem(groups, i));
-    x->who = (struct fg_identity){
-        .user = user, .groups = x->groups, .n_groups = (size_t)n};
-    return 0;
+    return x->secrets && appstore_creator_read(x->obj, &x->creator) == 0 ? 0
+                                                                         : -1;
 }
 
 static void add_gv(struct rel *x, const char *gv)
@@ -540,6 +570,31 @@ static void add_gv(struct rel *x, const char *gv)
     char *s = strdup(gv);
     if (s)
         x->gvs[x->n_gvs++] = s;
+}
+
+static void release_finalizer(struct rel *x);
+
+/* The release's member is not in the fleet: a deleted release has nothing
+ * left to uninstall; any other shows why it cannot be installed until a
+ * member of that name joins (fleet_moved runs it again then). */
+static void member_gone(struct rel *x)
+{
+    struct appstore *a = x->r->a;
+    if (x->deleting) {
+        a->host->log(a->host, FG_LOG_INFO,
+                     "appstore: release %s: deleted without uninstall: the "
+                     "member cluster \"%s\" is not in the fleet",
+                     x->name, x->cluster);
+        release_finalizer(x);
+    } else if (strcmp(text_at(x->obj, "status.state"), CLUSTER_DELETED) != 0) {
+        char m[300];
+        snprintf(m, sizeof(m),
+                 "the member cluster \"%s\" is not in the fleet: the release "
+                 "is installed again when a member of that name joins",
+                 x->cluster);
+        set_status(x, CLUSTER_DELETED, NULL, m, 1);
+    }
+    run_done(x);
 }
 
 /* Starts a run for the release as it is now (or as it was, when gone). */
@@ -557,13 +612,23 @@ static void run(void *arg)
         forget(x);
         return;
     }
-    if (!x->deleting && !unsettled(cur))
-        return; /* settled since it was asked for */
+    int absent =
+        appstore_fleet_member(x->r->fleet, text_at(cur, CLUSTER_PATH)) ==
+        APPSTORE_MEMBER_ABSENT;
+    int shown_gone = strcmp(text_at(cur, "status.state"), CLUSTER_DELETED) == 0;
+    /* settled since it was asked for, and clusterDeleted exactly when its
+     * member is gone */
+    if (!x->deleting && !unsettled(cur) && absent == shown_gone)
+        return;
     cJSON_Delete(x->obj);
     x->obj = cJSON_Duplicate(cur, 1);
     x->running = 1;
-    x->cluster = text_at(x->obj, "metadata.labels.kubesphere\\.io/cluster");
+    x->cluster = text_at(x->obj, CLUSTER_PATH);
     x->ns = text_at(x->obj, "metadata.labels.kubesphere\\.io/namespace");
+    if (absent) {
+        member_gone(x);
+        return;
+    }
     if (load_creator(x) < 0) {
         fail_run(x, "the release has no creator annotation");
         return;
@@ -592,9 +657,12 @@ static void run(void *arg)
             fail_run(x, err);
             return;
         }
+        /* a member that joined again has nothing of it yet */
         const char *state = text_at(x->obj, "status.state");
-        x->state = strcmp(state, "creating") == 0 || !*state ? "creating"
-                                                             : "upgrading";
+        x->state = strcmp(state, "creating") == 0 ||
+                           strcmp(state, CLUSTER_DELETED) == 0 || !*state
+                       ? "creating"
+                       : "upgrading";
         set_status(x, x->state, NULL, NULL, 0);
     } else {
         x->phase = P_LIST;
@@ -629,24 +697,7 @@ static void release_finalizer(struct rel *x)
 static int resource_path(struct rel *x, const struct appstore_doc *d, char *out,
                          size_t cap)
 {
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(x->discovery, d->api_version),
-        "resources");
-    const cJSON *res;
-    cJSON_ArrayForEach(res, list)
-    {
-        const char *name = text_at(res, "name");
-        if (strcmp(text_at(res, "kind"), d->kind) != 0 || strchr(name, '/'))
-            continue;
-        int namespaced = cJSON_IsTrue(cJSON_GetObjectItem(res, "namespaced"));
-        const char *ns = d->ns ? d->ns : x->ns;
-        int n = snprintf(out, cap, "%s%s%s%s/%s/%s",
-                         strchr(d->api_version, '/') ? "/apis/" : "/api/",
-                         d->api_version, namespaced ? "/namespaces/" : "",
-                         namespaced ? ns : "", name, d->name);
-        return n > 0 && (size_t)n < cap ? 0 : -1;
-    }
-    return -1;
+    return appstore_doc_path(x->discovery, d, x->ns, out, cap);
 }
 
 static void next_phase(struct rel *x, enum phase p)
@@ -654,22 +705,6 @@ static void next_phase(struct rel *x, enum phase p)
     x->phase = p;
     x->i = 0;
     step(x);
-}
-
-/* The release a Helm release Secret holds, or NULL. */
-static cJSON *decode_record(const cJSON *secret)
-{
-    const char *data = text_at(secret, "data.release");
-    size_t n = strlen(data);
-    char *enc = malloc(FG_BASE64_DECODED_MAX(n) + 1);
-    long m =
-        enc ? fg_base64_decode(enc, FG_BASE64_DECODED_MAX(n), data, n, 0) : -1;
-    char err[256];
-    cJSON *rel = m >= 0 ? appstore_helm_decode(enc, (size_t)m, MAX_RELEASE_JSON,
-                                               err, sizeof(err))
-                        : NULL;
-    free(enc);
-    return rel;
 }
 
 /* The member's release Secrets: the newest revision, what it made. */
@@ -689,7 +724,8 @@ static void read_secrets(struct rel *x, const char *body)
         }
     }
     if (newest) {
-        x->last = decode_record(newest);
+        x->last =
+            appstore_helm_secret_release(newest, APPSTORE_MAX_RELEASE_JSON);
         const char *manifest = text_at(x->last, "manifest");
         char err[256];
         if (x->last &&
@@ -732,7 +768,7 @@ static int build_job(struct rel *x)
         .revision = x->revision,
         .uninstall = x->deleting,
         .chart = text_at(x->chart, "name"),
-        .who = &x->who,
+        .who = &x->creator.who,
         .image = a->helm_image,
         .deadline_s = a->helm_deadline_s,
         .ttl_s = a->helm_ttl_s,
@@ -959,7 +995,31 @@ static void step(struct rel *x)
         call(x, "DELETE", path, NULL, NULL, NULL, 0);
         return;
     }
+    case P_TIDY_JOBS:
+    case P_TIDY_SECRETS: {
+        char q[400];
+        snprintf(q, sizeof(q),
+                 "labelSelector=" APPSTORE_JOB_RELEASE_LABEL "%%3D%s", x->name);
+        call(x, "GET", x->phase == P_TIDY_JOBS ? JOBS_PATH : SECRETS_PATH, q,
+             NULL, NULL, 0);
+        return;
+    }
+    case P_TIDY:
+        if (x->i < (size_t)cJSON_GetArraySize(x->tidy)) {
+            call(x, "DELETE",
+                 cJSON_GetStringValue(cJSON_GetArrayItem(x->tidy, (int)x->i)),
+                 "propagationPolicy=Background", NULL, NULL, 0);
+        } else if (x->outcome) {
+            give_up(x, x->outcome);
+        } else {
+            next_phase(x, P_DONE);
+        }
+        return;
     case P_DONE:
+        if (x->helm && x->job && !x->tidy) {
+            tidy_start(x, NULL);
+            return;
+        }
         if (!x->deleting) {
             x->version = x->helm ? x->revision : x->version + 1;
             set_status(x, "active", NULL, NULL, 1);
@@ -971,11 +1031,94 @@ static void step(struct rel *x)
     }
 }
 
+/* A Helm run ended (FAILURE: why, or NULL when it did what it should): the
+ * member keeps nothing of it but the Job (for its log, until its TTL)
+ * after an install or upgrade, nothing at all after an uninstall. */
+static void tidy_start(struct rel *x, const char *failure)
+{
+    x->tidy = cJSON_CreateArray();
+    x->outcome = failure ? strdup(failure) : NULL;
+    if (!x->tidy || (failure && !x->outcome)) {
+        cJSON_Delete(x->tidy);
+        x->tidy = NULL;
+        fail_run(x, "out of memory");
+        return;
+    }
+    if (!x->deleting) {
+        char path[300];
+        snprintf(path, sizeof(path), SECRETS_PATH "/%s", x->job_name);
+        cJSON_AddItemToArray(x->tidy, cJSON_CreateString(path));
+        next_phase(x, P_TIDY);
+        return;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, x->job)
+    {
+        cJSON_AddItemToArray(x->tidy, cJSON_CreateString(text_at(e, "path")));
+    }
+    next_phase(x, P_TIDY_JOBS);
+}
+
+/* Everything the release's label marks in fedgate-system, from the list
+ * BODY of objects under PREFIX. */
+static void tidy_listed(struct rel *x, const char *body, const char *prefix)
+{
+    cJSON *list = cJSON_Parse(body);
+    const cJSON *item;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItem(list, "items"))
+    {
+        char path[400];
+        snprintf(path, sizeof(path), "%s/%s", prefix,
+                 text_at(item, "metadata.name"));
+        cJSON_AddItemToArray(x->tidy, cJSON_CreateString(path));
+    }
+    cJSON_Delete(list);
+}
+
+/* An answer while tidying: what cannot be removed stays (a warning says
+ * so); it never holds the release's outcome back. */
+static void tidy_answered(struct rel *x, int status, const char *body,
+                          const char *m)
+{
+    if ((status < 200 || status >= 300) && status != 404) {
+        char what[400];
+        snprintf(what, sizeof(what), "%s",
+                 x->phase == P_TIDY ? cJSON_GetStringValue(cJSON_GetArrayItem(
+                                          x->tidy, (int)x->i))
+                                    : "the list of its Helm objects");
+        x->r->a->host->log(x->r->a->host, FG_LOG_WARN,
+                           "appstore: release %s: cannot remove %s from the "
+                           "member cluster \"%s\": %s",
+                           x->name, what, x->cluster, m);
+    }
+    int ok = status >= 200 && status < 300;
+    switch (x->phase) {
+    case P_TIDY_JOBS:
+        if (ok)
+            tidy_listed(x, body, JOBS_PATH);
+        next_phase(x, P_TIDY_SECRETS);
+        return;
+    case P_TIDY_SECRETS:
+        if (ok)
+            tidy_listed(x, body, SECRETS_PATH);
+        next_phase(x, P_TIDY);
+        return;
+    default:
+        x->i++;
+        step(x);
+        return;
+    }
+}
+
 /* The run cannot go on: a deleted release keeps its finalizer and shows
  * why it cannot go (a user may still remove the finalizer, as in
  * Kubernetes). */
 static void give_up(struct rel *x, const char *m)
 {
+    if (x->helm && x->job && !x->deleting && !x->tidy) {
+        tidy_start(x, m);
+        return;
+    }
     if (x->deleting) {
         char why[6200]; /* a Job's log may follow its message */
         snprintf(why, sizeof(why), "uninstall: %s", m);
@@ -997,7 +1140,7 @@ static void record_read(struct rel *x, int status, const char *body)
         next_phase(x, left ? P_JOB_STATUS : P_DONE);
         return;
     }
-    cJSON *rel = decode_record(doc);
+    cJSON *rel = appstore_helm_secret_release(doc, APPSTORE_MAX_RELEASE_JSON);
     cJSON_Delete(doc);
     const char *st = text_at(rel, "info.status");
     char m[600];
@@ -1093,7 +1236,12 @@ static void handle(struct rel *x, int status, const char *body,
                    const char *message)
 {
     char m[512];
-    answer_message(status, body, message, m, sizeof(m));
+    appstore_answer_message(status, body, message, m, sizeof(m));
+    if (x->phase == P_TIDY_JOBS || x->phase == P_TIDY_SECRETS ||
+        x->phase == P_TIDY) {
+        tidy_answered(x, status, body, m);
+        return;
+    }
     if (status == 0 || status == 502 || status == 503 || status == 504) {
         wait_member(x, m);
         return;
@@ -1122,9 +1270,11 @@ static void handle(struct rel *x, int status, const char *body,
                 read_secrets(x, body);
             if (!x->helm)
                 next_phase(x, P_DISCOVER);
+            else if (build_job(x) < 0)
+                return;
             else if (x->deleting && !cJSON_GetArraySize(x->secrets))
                 next_phase(x, P_DONE); /* Helm has nothing to uninstall */
-            else if (build_job(x) == 0)
+            else
                 next_phase(x, P_SYS_GET);
             return;
         }
@@ -1202,6 +1352,9 @@ static void handle(struct rel *x, int status, const char *body,
             return;
         }
         break;
+    case P_TIDY_JOBS: /* tidy_answered took these */
+    case P_TIDY_SECRETS:
+    case P_TIDY:
     case P_DONE:
         break;
     }
@@ -1234,12 +1387,14 @@ static void answered(void *arg, int status, const char *body, size_t len,
 
 /* ---- the controller ---------------------------------------------------- */
 
+static struct rel *find_rel(struct appstore_releases *r, const char *name);
+
 static struct rel *rel_of(struct appstore_releases *r, const char *name)
 {
-    for (struct rel *x = r->rels; x; x = x->next)
-        if (strcmp(x->name, name) == 0)
-            return x;
-    struct rel *x = calloc(1, sizeof(*x));
+    struct rel *x = find_rel(r, name);
+    if (x)
+        return x;
+    x = calloc(1, sizeof(*x));
     if (!x || !(x->name = strdup(name)) ||
         !(x->timer = r->a->host->timer_new(r->a->host, run, x)) ||
         !(x->poll = r->a->host->timer_new(r->a->host, poll_fired, x))) {
@@ -1314,6 +1469,70 @@ static void changed(void *arg, const struct fg_object_kind *k,
     r->a->host->timer_arm(x->timer, 0);
 }
 
+/* Runs the release OBJ again now, whatever its run was doing: its member
+ * left the fleet or joined it again. */
+static void kick(struct appstore_releases *r, struct rel *x, const cJSON *obj)
+{
+    const char *name = text_at(obj, "metadata.name");
+    if (!x && !(x = rel_of(r, name))) {
+        r->a->host->log(r->a->host, FG_LOG_ERROR,
+                        "appstore: release %s: out of memory", name);
+        return;
+    }
+    if (x->running) {
+        run_reset(x);
+        x->running = 0;
+    }
+    if (fg_json_path(obj, "metadata.deletionTimestamp"))
+        x->deleting = 1;
+    x->again = 0;
+    x->backoff_ms = 0;
+    r->a->host->timer_arm(x->timer, 0);
+}
+
+static struct rel *find_rel(struct appstore_releases *r, const char *name)
+{
+    for (struct rel *x = r->rels; x; x = x->next)
+        if (strcmp(x->name, name) == 0)
+            return x;
+    return NULL;
+}
+
+/* What a change of the fleet means for the release OBJ: a member gone
+ * makes it clusterDeleted (a deleted one goes), a member back installs it
+ * again, a member ready again ends its wait at once rather than at its
+ * next retry. */
+static int fleet_one(void *arg, const cJSON *obj)
+{
+    struct appstore_releases *r = arg;
+    const char *cluster = text_at(obj, CLUSTER_PATH);
+    enum appstore_member m = appstore_fleet_member(r->fleet, cluster);
+    int shown_gone = strcmp(text_at(obj, "status.state"), CLUSTER_DELETED) == 0;
+    int deleting = fg_json_path(obj, "metadata.deletionTimestamp") != NULL;
+    struct rel *x = find_rel(r, text_at(obj, "metadata.name"));
+    if (m == APPSTORE_MEMBER_ABSENT
+            ? !shown_gone || deleting
+            : shown_gone && m != APPSTORE_MEMBER_UNKNOWN) {
+        kick(r, x, obj);
+    } else if (m == APPSTORE_MEMBER_READY && x && !x->running &&
+               x->backoff_ms) {
+        r->a->host->log(r->a->host, FG_LOG_INFO,
+                        "appstore: release %s: the member cluster \"%s\" is "
+                        "ready: trying again now",
+                        x->name, cluster);
+        x->backoff_ms = 0;
+        r->a->host->timer_arm(x->timer, 0);
+    }
+    return 0;
+}
+
+static void fleet_moved(void *arg)
+{
+    struct appstore_releases *r = arg;
+    fg_objects_each(r->a->catalog.objects, kind(APPSTORE_RELEASES), fleet_one,
+                    r);
+}
+
 static int each_unsettled(void *arg, const cJSON *obj)
 {
     if (unsettled(obj) || fg_json_path(obj, "metadata.deletionTimestamp"))
@@ -1327,9 +1546,14 @@ struct appstore_releases *appstore_releases_new(struct appstore *a)
     if (!r)
         return NULL;
     r->a = a;
+    if (!(r->fleet = appstore_fleet_new(a->host, fleet_moved, r))) {
+        free(r);
+        return NULL;
+    }
     a->catalog.releases = (struct fg_object_hooks){admit, changed, r};
     fg_objects_each(a->catalog.objects, kind(APPSTORE_RELEASES), each_unsettled,
                     r);
+    fleet_moved(r); /* members that left or joined while it was down */
     return r;
 }
 
@@ -1343,5 +1567,6 @@ void appstore_releases_free(struct appstore_releases *r)
         r->rels = x->next;
         rel_free(x);
     }
+    appstore_fleet_free(r->fleet);
     free(r);
 }

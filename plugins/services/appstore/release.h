@@ -12,12 +12,33 @@
 #ifndef APPSTORE_RELEASE_H
 #define APPSTORE_RELEASE_H
 
+#include <fedgate/driver.h>
+
 #include "appstore.h"
 
 /* the annotation that names the creator: {"user":..,"groups":[..]} */
 #define APPSTORE_CREATOR "app.fedgate.io/creator"
 
 struct appstore_releases;
+struct cJSON;
+
+/** The identity a release's creator annotation records; WHO points into
+ * DOC and GROUPS. */
+struct appstore_creator {
+    struct cJSON *doc;
+    const char **groups;
+    struct fg_identity who;
+};
+/** Reads RELEASE's creator into C: 0, or -1 (none, or out of memory). */
+int appstore_creator_read(const struct cJSON *release,
+                          struct appstore_creator *c);
+void appstore_creator_free(struct appstore_creator *c);
+
+/** What a member call's answer says (call.h's STATUS, BODY, MESSAGE): the
+ * message of a Kubernetes Status, else MESSAGE or BODY, else the status,
+ * into OUT. */
+void appstore_answer_message(int status, const char *body, const char *message,
+                             char *out, size_t cap);
 
 /** The controller of A's releases: sets the catalog's release hooks and
  * picks up releases left unfinished by an earlier run. NULL when out of

@@ -13,9 +13,16 @@
  *
  * One job per Repo. Client callbacks only record what happened and arm
  * the job's `done` timer: the client may call them from inside its own
- * calls, and the stream may be closed only from outside them. */
+ * calls, and the stream may be closed only from outside them. The index
+ * is read on a thread of its own (a big one takes seconds to parse),
+ * which the job's `parsed` timer looks at, so the service's loop keeps
+ * answering meanwhile; a sync stopped during it waits for the thread.
+ * The catalog's objects are then made for at most APPLY_SLICE_MS a loop
+ * turn (each is a file written), for the same reason. */
 #include "repo.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +34,40 @@
 #include <fedgate/host.h>
 #include <fedgate/util.h>
 
+/* redirects followed in a row, as Helm's HTTP client (Go's) allows ten */
+#define MAX_REDIRECTS 5
+/* the longest Location followed */
+#define MAX_LOCATION 2048
+
+/* how often a job looks whether its index was read */
+#define PARSE_POLL_MS 20
+/* how long one turn of the service's loop puts versions in the catalog */
+#define APPLY_SLICE_MS 10
+
+/* The reading of an index on its thread: TEXT is the job's body, left
+ * alone until the thread is joined. */
+struct parse {
+    pthread_t thread;
+    const char *text;
+    size_t len, max_versions;
+    struct appstore_remote_index idx;
+    int rc;
+    char err[384];
+    atomic_int done;
+};
+
 struct job {
     struct appstore_repos *rs;
     struct job *next;
     char name[64];
     char *key; /* the spec and sync annotation the last sync was asked for */
-    struct fg_timer *tick; /* the next sync */
-    struct fg_timer *done; /* the request ended: finish it */
+    struct fg_timer *tick;   /* the next sync */
+    struct fg_timer *done;   /* the request ended: finish it */
+    struct fg_timer *parsed; /* looks at PARSE */
+    struct parse *parse;     /* the index being read, or NULL */
+    struct fg_timer *apply;  /* the next slice of the catalog's objects */
+    int applying, mirrored;  /* objects being made; pulled from the copy */
+    size_t applied;          /* versions made so far */
     struct fg_client *client;
     struct fg_client_stream *stream;
     char *index_url; /* URL/index.yaml of this sync */
@@ -46,6 +80,8 @@ struct job {
     int ended;         /* the answer is complete */
     char failure[384]; /* the client's error, "" when none */
     int again;         /* asked for a sync while one ran */
+    char *location;    /* a redirect's Location, checked */
+    int redirects;     /* followed for the request under way */
     /* mirroring (spec.mirror): the index read, the version downloading */
     struct appstore_remote_index idx;
     size_t at;
@@ -189,12 +225,21 @@ static void remove_stale(struct appstore_catalog *c, const char *repo,
     free(names);
 }
 
-/* The absolute URL of a chart the index at INDEX_URL lists as URL: as
- * written when absolute, else relative to the index's directory. */
+/* The absolute URL of a chart the index at INDEX_URL lists as URL (or of
+ * a redirect's Location from INDEX_URL): as written when absolute, else
+ * relative to INDEX_URL's host ("/..."; "//HOST/..." for another host) or
+ * directory. */
 static char *chart_url(const char *index_url, const char *url)
 {
     if (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0)
         return strdup(url);
+    if (url[0] == '/' && url[1] == '/') { /* the same scheme, another host */
+        size_t n = strlen(url) + 7;
+        char *out = malloc(n);
+        if (out)
+            snprintf(out, n, "https:%s", url);
+        return out;
+    }
     const char *slash = strrchr(index_url, '/');
     size_t base = (size_t)(slash - index_url) + 1;
     if (url[0] == '/') { /* absolute path: the same scheme and host */
@@ -208,37 +253,98 @@ static char *chart_url(const char *index_url, const char *url)
     return out;
 }
 
-/* Makes the catalog say what IDX lists, each version pulled from its
- * URL, or with MIRROR from the host's copy (the store's repository of
- * the same name). 0, or -1 with ERR. */
-static int apply_index(struct job *j, const struct appstore_remote_index *idx,
-                       struct appstore_repo *mirror, char *err, size_t len)
+/* Makes the catalog say what version I of the job's index lists, pulled
+ * from its URL, or with MIRROR from the host's copy (the store's
+ * repository of the same name). 0, or -1 with ERR. */
+static int apply_version(struct job *j, size_t i, struct appstore_repo *mirror,
+                         char *err, size_t len)
 {
-    struct appstore_catalog *c = &j->rs->a->catalog;
-    for (size_t i = 0; i < idx->n; i++) {
-        const struct appstore_remote_version *r = &idx->versions[i];
-        const struct appstore_version *v =
-            mirror ? appstore_store_find(mirror, r->v.name, r->v.version)
-                   : &r->v;
-        char file[600], *url = NULL;
-        if (mirror && v) {
-            appstore_chart_file(v, file, sizeof(file));
-            size_t n = strlen(j->name) + strlen(file) + 16;
-            if ((url = malloc(n)))
-                snprintf(url, n, "/helm/%s/charts/%s", j->name, file);
-        } else if (!mirror) {
-            url = chart_url(j->index_url, r->url);
-        }
-        int rc =
-            url ? appstore_mirror_external(c, j->name, v, url, err, len) : -1;
-        if (!url)
-            snprintf(err, len, "out of memory");
-        free(url);
-        if (rc != 0)
-            return -1;
+    const struct appstore_remote_version *r = &j->idx.versions[i];
+    const struct appstore_version *v =
+        mirror ? appstore_store_find(mirror, r->v.name, r->v.version) : &r->v;
+    char file[600], *url = NULL;
+    if (mirror && v) {
+        appstore_chart_file(v, file, sizeof(file));
+        size_t n = strlen(j->name) + strlen(file) + 16;
+        if ((url = malloc(n)))
+            snprintf(url, n, "/helm/%s/charts/%s", j->name, file);
+    } else if (!mirror) {
+        url = chart_url(j->index_url, r->url);
     }
-    remove_stale(c, j->name, idx);
-    return 0;
+    int rc = url ? appstore_mirror_external(&j->rs->a->catalog, j->name, v, url,
+                                            err, len)
+                 : -1;
+    if (!url)
+        snprintf(err, len, "out of memory");
+    free(url);
+    return rc != 0 ? -1 : 0;
+}
+
+static void conclude(struct job *j, const char *state, const char *message);
+
+/* A monotonic clock in milliseconds: the host's now_ms is cached per loop
+ * turn, and a slice is measured within one. */
+static uint64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* The next slice of the catalog's objects; what the index no longer
+ * lists goes after the last, and the sync ends. */
+static void apply_more(void *arg)
+{
+    struct job *j = arg;
+    char err[384], msg[512];
+    if (!j->applying)
+        return;
+    const struct fg_host *h = j->rs->a->host;
+    struct appstore_repo *mirror =
+        j->mirrored ? appstore_store_repo(j->rs->a->store, j->name) : NULL;
+    if (j->mirrored && !mirror) {
+        snprintf(msg, sizeof(msg), "%s: the host's copy of its charts is gone",
+                 j->index_url);
+        conclude(j, "failed", msg);
+        return;
+    }
+    uint64_t until = mono_ms() + APPLY_SLICE_MS;
+    while (j->applied < j->idx.n) {
+        if (apply_version(j, j->applied, mirror, err, sizeof(err)) != 0) {
+            snprintf(msg, sizeof(msg), "%s: %s", j->index_url, err);
+            conclude(j, "failed", msg);
+            return;
+        }
+        j->applied++;
+        if (j->applied < j->idx.n && mono_ms() >= until) {
+            h->timer_arm(j->apply, 0); /* others' turn first */
+            return;
+        }
+    }
+    remove_stale(&j->rs->a->catalog, j->name, &j->idx);
+    if (j->mirrored)
+        snprintf(msg, sizeof(msg),
+                 "%zu charts, %zu versions, mirrored under /helm/%s/ (%zu "
+                 "older versions past max_versions_per_chart and %zu unusable "
+                 "entries left out)",
+                 j->idx.charts, j->idx.n, j->name, j->idx.dropped,
+                 j->idx.skipped);
+    else
+        snprintf(msg, sizeof(msg),
+                 "%zu charts, %zu versions (%zu older versions past "
+                 "max_versions_per_chart and %zu unusable entries left out)",
+                 j->idx.charts, j->idx.n, j->idx.dropped, j->idx.skipped);
+    conclude(j, "successful", msg);
+}
+
+/* The catalog from the job's index (MIRRORED: pulled from the host's
+ * copy), a slice a turn. */
+static void apply_start(struct job *j, int mirrored)
+{
+    j->applying = 1;
+    j->mirrored = mirrored;
+    j->applied = 0;
+    apply_more(j);
 }
 
 /* The host's copy of the Repo's charts keeps only what IDX (NULL:
@@ -265,12 +371,34 @@ static void prune_mirror(struct job *j, const struct appstore_remote_index *idx)
 
 static void schedule(struct job *j);
 
+/* Whether V (LEN bytes) may be followed: visible ASCII, bounded. */
+static int location_ok(const char *v, size_t len)
+{
+    if (len == 0 || len > MAX_LOCATION)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (v[i] <= 0x20 || v[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
 static int on_head(void *ctx, int status, const struct fg_header *h, size_t n)
 {
-    (void)h;
-    (void)n;
     struct job *j = ctx;
     j->status = status;
+    if (status != 301 && status != 302 && status != 303 && status != 307 &&
+        status != 308)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (h[i].name_len != 8 || memcmp(h[i].name, "location", 8) != 0)
+            continue;
+        if (!location_ok(h[i].value, h[i].value_len))
+            snprintf(j->failure, sizeof(j->failure),
+                     "HTTP status %d: its Location is not a URL to follow",
+                     status);
+        else if (!j->location)
+            j->location = strndup(h[i].value, h[i].value_len);
+    }
     return 0;
 }
 
@@ -327,9 +455,24 @@ static const struct fg_stream_callbacks callbacks = {
     on_head, on_data, on_end, on_error, on_nothing, on_nothing, NULL, NULL,
 };
 
+/* A reading under way ends (its result dropped) before the body it reads
+ * may go. */
+static void parse_stop(struct job *j)
+{
+    if (!j->parse)
+        return;
+    j->rs->a->host->timer_cancel(j->parsed);
+    pthread_join(j->parse->thread, NULL);
+    if (j->parse->rc == 0)
+        appstore_remote_index_free(&j->parse->idx);
+    free(j->parse);
+    j->parse = NULL;
+}
+
 static void stop_request(struct job *j)
 {
     const struct fg_host *h = j->rs->a->host;
+    parse_stop(j);
     if (j->stream)
         h->client_stream_close(j->stream);
     if (j->client)
@@ -338,8 +481,10 @@ static void stop_request(struct job *j)
     j->client = NULL;
     free(j->body);
     free(j->url);
+    free(j->location);
     j->body = NULL;
     j->url = NULL;
+    j->location = NULL;
     j->len = j->cap = 0;
     j->status = j->too_large = j->ended = 0;
     j->failure[0] = 0;
@@ -354,6 +499,11 @@ static void end_sync(struct job *j)
     appstore_remote_index_free(&j->idx);
     j->mirroring = 0;
     j->at = 0;
+    if (j->apply)
+        j->rs->a->host->timer_cancel(j->apply);
+    j->applying = j->mirrored = 0;
+    j->applied = 0;
+    j->redirects = 0;
 }
 
 /* The Repo's CA file: caData (PEM, or its base64) written under
@@ -524,17 +674,7 @@ static void mirror_next(struct job *j)
         return;
     }
     prune_mirror(j, &j->idx);
-    int rc = apply_index(j, &j->idx, r, err, sizeof(err));
-    if (rc == 0)
-        snprintf(msg, sizeof(msg),
-                 "%zu charts, %zu versions, mirrored under /helm/%s/ (%zu "
-                 "older versions past max_versions_per_chart and %zu unusable "
-                 "entries left out)",
-                 j->idx.charts, j->idx.n, j->name, j->idx.dropped,
-                 j->idx.skipped);
-    else
-        snprintf(msg, sizeof(msg), "%s: %s", j->index_url, err);
-    conclude(j, rc == 0 ? "successful" : "failed", msg);
+    apply_start(j, 1);
 }
 
 /* A downloaded chart: checked against the index and Helm's loader, then
@@ -569,7 +709,7 @@ static int keep_chart(struct job *j, char *err, size_t len)
 
 static void sync_now(struct job *j)
 {
-    if (j->client) {
+    if (j->client || j->applying) {
         j->again = 1; /* after the one running */
         return;
     }
@@ -602,19 +742,61 @@ static int request_failure(struct job *j, char *msg, size_t len)
     return -1;
 }
 
-/* The index arrived: the catalog from it, or the mirroring starts. */
+static void *parse_main(void *arg)
+{
+    struct parse *p = arg;
+    p->rc = appstore_index_read(p->text, p->len, p->max_versions, &p->idx,
+                                p->err, sizeof(p->err));
+    atomic_store(&p->done, 1);
+    return NULL;
+}
+
+/* The index arrived: read it on a thread while the request (and its body)
+ * stays. */
 static void index_read(struct job *j)
 {
-    char msg[512], err[384];
-    const cJSON *repo =
-        fg_objects_get(j->rs->a->catalog.objects, repo_kind(), NULL, j->name);
-    if (appstore_index_read(j->body ? j->body : "", j->len,
-                            j->rs->l.max_versions, &j->idx, err,
-                            sizeof(err)) != 0) {
-        snprintf(msg, sizeof(msg), "%s: %s", j->index_url, err);
+    struct parse *p = calloc(1, sizeof(*p));
+    if (!p) {
+        conclude(j, "failed", "out of memory");
+        return;
+    }
+    p->text = j->body ? j->body : "";
+    p->len = j->len;
+    p->max_versions = j->rs->l.max_versions;
+    if (pthread_create(&p->thread, NULL, parse_main, p) != 0) {
+        free(p);
+        conclude(j, "failed", "cannot start a thread to read the index");
+        return;
+    }
+    j->parse = p;
+    j->rs->a->host->timer_arm(j->parsed, PARSE_POLL_MS);
+}
+
+/* The index was read (or not yet: look again): the catalog from it, or
+ * the mirroring starts. */
+static void index_parsed(void *arg)
+{
+    struct job *j = arg;
+    struct parse *p = j->parse;
+    char msg[512];
+    if (!p)
+        return;
+    if (!atomic_load(&p->done)) {
+        j->rs->a->host->timer_arm(j->parsed, PARSE_POLL_MS);
+        return;
+    }
+    pthread_join(p->thread, NULL);
+    j->parse = NULL;
+    int rc = p->rc;
+    snprintf(msg, sizeof(msg), "%s: %s", j->index_url, p->err);
+    j->idx = p->idx;
+    free(p);
+    if (rc != 0) {
         conclude(j, "failed", msg);
         return;
     }
+    const cJSON *repo =
+        fg_objects_get(j->rs->a->catalog.objects, repo_kind(), NULL, j->name);
     stop_request(j);
     if (cJSON_IsTrue(fg_json_path(repo, "spec.mirror"))) {
         j->mirroring = 1;
@@ -622,15 +804,47 @@ static void index_read(struct job *j)
         return;
     }
     prune_mirror(j, NULL); /* mirroring was turned off */
-    int rc = apply_index(j, &j->idx, NULL, err, sizeof(err));
-    if (rc == 0)
-        snprintf(msg, sizeof(msg),
-                 "%zu charts, %zu versions (%zu older versions past "
-                 "max_versions_per_chart and %zu unusable entries left out)",
-                 j->idx.charts, j->idx.n, j->idx.dropped, j->idx.skipped);
+    apply_start(j, 0);
+}
+
+/* The request failed (MSG): so does the sync, naming the chart when it
+ * was a chart's download. */
+static void request_failed(struct job *j, const char *msg)
+{
+    if (!j->mirroring) {
+        conclude(j, "failed", msg);
+        return;
+    }
+    const struct appstore_version *v = &j->idx.versions[j->at].v;
+    char full[640];
+    snprintf(full, sizeof(full), "chart %s-%s: %s", v->name, v->version, msg);
+    conclude(j, "failed", full);
+}
+
+/* A redirect: GET its Location instead (resolved against the URL asked
+ * for; https:// only; credentials only to the Repo's own host, which
+ * start_get decides), up to MAX_REDIRECTS in a row. */
+static void follow(struct job *j)
+{
+    char msg[640], err[384];
+    const cJSON *repo =
+        fg_objects_get(j->rs->a->catalog.objects, repo_kind(), NULL, j->name);
+    char *next = chart_url(j->url, j->location);
+    uint64_t limit = j->limit;
+    if (++j->redirects > MAX_REDIRECTS)
+        snprintf(msg, sizeof(msg), "GET %s: more than %d redirects", j->url,
+                 MAX_REDIRECTS);
+    else if (!repo || !next)
+        snprintf(msg, sizeof(msg), "%s",
+                 repo ? "out of memory" : "the Repo is gone");
     else
-        snprintf(msg, sizeof(msg), "%s: %s", j->index_url, err);
-    conclude(j, rc == 0 ? "successful" : "failed", msg);
+        msg[0] = 0;
+    stop_request(j);
+    if (!msg[0] && start_get(j, repo, next, limit, err, sizeof(err)) != 0)
+        snprintf(msg, sizeof(msg), "%s", err);
+    free(next);
+    if (msg[0])
+        request_failed(j, msg);
 }
 
 /* The request ended (or must end): on with the sync, or its end. */
@@ -642,24 +856,21 @@ static void finish(void *arg)
         return; /* nothing runs */
     if (!request_failure(j, msg, sizeof(msg)) && !j->ended)
         return; /* armed by a callback that was not the last */
-    int failed = request_failure(j, msg, sizeof(msg)) != 0;
-    if (!j->mirroring) {
-        if (failed)
-            conclude(j, "failed", msg);
-        else
-            index_read(j);
+    if (j->ended && j->location && !j->failure[0]) {
+        follow(j);
         return;
     }
-    const struct appstore_version *v = &j->idx.versions[j->at].v;
-    if (!failed && keep_chart(j, err, sizeof(err)) != 0) {
-        snprintf(msg, sizeof(msg), "%s", err);
-        failed = 1;
+    if (request_failure(j, msg, sizeof(msg)) != 0) {
+        request_failed(j, msg);
+        return;
     }
-    if (failed) {
-        char full[640];
-        snprintf(full, sizeof(full), "chart %s-%s: %s", v->name, v->version,
-                 msg);
-        conclude(j, "failed", full);
+    j->redirects = 0;
+    if (!j->mirroring) {
+        index_read(j);
+        return;
+    }
+    if (keep_chart(j, err, sizeof(err)) != 0) {
+        request_failed(j, err);
         return;
     }
     stop_request(j);
@@ -700,6 +911,8 @@ static void job_free(struct job *j)
     end_sync(j);
     h->timer_free(j->tick);
     h->timer_free(j->done);
+    h->timer_free(j->parsed);
+    h->timer_free(j->apply);
     free(j->key);
     free(j);
 }
@@ -714,7 +927,9 @@ static struct job *job_new(struct appstore_repos *rs, const char *name)
     snprintf(j->name, sizeof(j->name), "%s", name);
     j->tick = h->timer_new(h, tick, j);
     j->done = h->timer_new(h, finish, j);
-    if (!j->tick || !j->done) {
+    j->parsed = h->timer_new(h, index_parsed, j);
+    j->apply = h->timer_new(h, apply_more, j);
+    if (!j->tick || !j->done || !j->parsed || !j->apply) {
         job_free(j);
         return NULL;
     }

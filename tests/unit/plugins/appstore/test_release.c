@@ -1,7 +1,8 @@
 /* Tests of the app store's release pieces: manifest.c (a plain template
  * file cut into its documents, each checked for what it is; Helm's
- * manifest text and its reading back) and helm_release.c (Helm's storage
- * encoding of a release and the Secret that holds it). */
+ * manifest text and its reading back; a document's path on the member
+ * from discovery) and helm_release.c (Helm's storage encoding of a release,
+ * the Secret that holds it and its reading back). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -159,6 +160,51 @@ static void test_manifest_round_trip(void **state)
     appstore_manifest_free(&back);
 }
 
+/* Where a document is on the member: its resource from discovery,
+ * namespaced or not, in its own namespace or the release's. */
+static void test_doc_path(void **state)
+{
+    (void)state;
+    char err[256], path[300];
+    struct appstore_manifest m;
+    assert_int_equal(split(CM "---\n" DEPLOY "---\n"
+                              "apiVersion: rbac.authorization.k8s.io/v1\n"
+                              "kind: ClusterRole\nmetadata:\n  name: r\n"
+                              "---\napiVersion: v1\nkind: Widget\n"
+                              "metadata:\n  name: w\n",
+                           &m, err, sizeof(err)),
+                     4);
+    cJSON *disc = cJSON_Parse(
+        "{\"v1\":{\"resources\":["
+        "{\"name\":\"configmaps/status\",\"kind\":\"ConfigMap\","
+        "\"namespaced\":true},"
+        "{\"name\":\"configmaps\",\"kind\":\"ConfigMap\","
+        "\"namespaced\":true}]},"
+        "\"apps/v1\":{\"resources\":[{\"name\":\"deployments\","
+        "\"kind\":\"Deployment\",\"namespaced\":true}]},"
+        "\"rbac.authorization.k8s.io/v1\":{\"resources\":[{\"name\":"
+        "\"clusterroles\",\"kind\":\"ClusterRole\",\"namespaced\":false}"
+        "]}}");
+    static const char *const want[] = {
+        "/api/v1/namespaces/web/configmaps/a",
+        "/apis/apps/v1/namespaces/shop/deployments/web",
+        "/apis/rbac.authorization.k8s.io/v1/clusterroles/r",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(
+            appstore_doc_path(disc, &m.v[i], "web", path, sizeof(path)), 0);
+        assert_string_equal(path, want[i]);
+    }
+    /* a kind the member does not serve; a path that does not fit */
+    assert_int_equal(
+        appstore_doc_path(disc, &m.v[3], "web", path, sizeof(path)), -1);
+    assert_int_equal(
+        appstore_doc_path(NULL, &m.v[0], "web", path, sizeof(path)), -1);
+    assert_int_equal(appstore_doc_path(disc, &m.v[0], "web", path, 10), -1);
+    cJSON_Delete(disc);
+    appstore_manifest_free(&m);
+}
+
 static void test_dns_label(void **state)
 {
     (void)state;
@@ -288,6 +334,20 @@ static void test_release_secret(void **state)
                 0);
     cJSON *read = helm_reads(inner);
     assert_true(cJSON_Compare(r, read, 1));
+    /* the release the Secret holds, read back; bounded */
+    cJSON *held = appstore_helm_secret_release(s, 1 << 20);
+    assert_true(cJSON_Compare(r, held, 1));
+    cJSON_Delete(held);
+    assert_null(appstore_helm_secret_release(s, 100));
+    /* a Secret without a release, or with one that is not base64 */
+    static const char *const not_held[] = {"{}", "{\"data\":{}}",
+                                           "{\"data\":{\"release\":7}}",
+                                           "{\"data\":{\"release\":\"!!!\"}}"};
+    for (size_t i = 0; i < sizeof(not_held) / sizeof(not_held[0]); i++) {
+        cJSON *o = cJSON_Parse(not_held[i]);
+        assert_null(appstore_helm_secret_release(o, 1 << 20));
+        cJSON_Delete(o);
+    }
     /* a release without what names its Secret has none */
     cJSON_DeleteItemFromObject(r, "namespace");
     assert_null(appstore_helm_secret(r));
@@ -304,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_split_documents),
         cmocka_unit_test(test_split_refuses),
         cmocka_unit_test(test_manifest_round_trip),
+        cmocka_unit_test(test_doc_path),
         cmocka_unit_test(test_dns_label),
         cmocka_unit_test(test_release_encoding),
         cmocka_unit_test(test_release_secret),
