@@ -179,8 +179,8 @@ struct fg_member_ask *fg_member_ask_start(
     };
     char err[256] = "";
     a->call = h->member_call(h, member, &head, &callbacks, a, err, sizeof(err));
-    if (!a->call) {
-        fail(a, 500, err);
+    if (!a->call) { /* not started now (stopping, no worker, out of memory) */
+        fail(a, 503, err);
         return a;
     }
     /* a refusal may already have come; its error callback says why a write

@@ -14,7 +14,6 @@
 #include <fedgate/fedgate.h>
 #include <fedgate/util.h>
 
-#include "call.h"
 #include "fleet.h"
 #include "helm_release.h"
 #include "manifest.h"
@@ -82,7 +81,7 @@ struct rel {
     /* the run */
     enum phase phase;
     size_t i;
-    struct appstore_call *call;
+    struct fg_member_ask *call;
     const char *cluster, *ns;
     struct appstore_creator creator; /* who runs it */
     struct appstore_manifest want, had;
@@ -412,7 +411,7 @@ static int unsettled(const cJSON *obj);
 
 static void run_reset(struct rel *x)
 {
-    appstore_call_free(x->call);
+    fg_member_ask_cancel(x->call);
     x->call = NULL;
     appstore_manifest_free(&x->want);
     appstore_manifest_free(&x->had);
@@ -503,27 +502,40 @@ static void wait_member(struct rel *x, const char *message)
     x->r->a->host->timer_arm(x->timer, x->backoff_ms);
 }
 
-void appstore_answer_message(int status, const char *body, const char *message,
-                             char *out, size_t cap)
+void appstore_answer_message(int status, const char *body, char *out,
+                             size_t cap)
 {
     cJSON *j = cJSON_Parse(body);
     const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(j, "message"));
-    snprintf(out, cap, "%s", m ? m : *message ? message : body);
+    snprintf(out, cap, "%s", m ? m : body);
     if (!*out)
         snprintf(out, cap, "the member answered %d", status);
     cJSON_Delete(j);
 }
 
-static void answered(void *arg, int status, const char *body, size_t len,
-                     const char *message);
+struct fg_member_ask *appstore_ask(const struct fg_host *h, const char *cluster,
+                                   const struct fg_identity *who,
+                                   struct fg_member_ask_request req,
+                                   fg_member_ask_done done, void *arg)
+{
+    req.max_answer = APPSTORE_MAX_MEMBER_ANSWER;
+    return fg_member_ask_start(h, cluster, who, &req, done, arg);
+}
+
+static void answered(void *arg, int status, const char *body, size_t len);
 
 static void call(struct rel *x, const char *method, const char *path,
                  const char *query, const char *type, const char *body,
                  size_t len)
 {
     const struct fg_host *h = x->r->a->host;
-    x->call = appstore_call(h, x->cluster, &x->creator.who, method, path, query,
-                            type, body, len, answered, x);
+    struct fg_member_ask_request req = {.method = method,
+                                        .path = path,
+                                        .query = query,
+                                        .content_type = type,
+                                        .body = body,
+                                        .body_len = len};
+    x->call = appstore_ask(h, x->cluster, &x->creator.who, req, answered, x);
     if (!x->call)
         fail_run(x, "out of memory");
 }
@@ -1232,17 +1244,16 @@ static void log_read(struct rel *x, int status, const char *body)
     give_up(x, m);
 }
 
-static void handle(struct rel *x, int status, const char *body,
-                   const char *message)
+static void handle(struct rel *x, int status, const char *body)
 {
     char m[512];
-    appstore_answer_message(status, body, message, m, sizeof(m));
+    appstore_answer_message(status, body, m, sizeof(m));
     if (x->phase == P_TIDY_JOBS || x->phase == P_TIDY_SECRETS ||
         x->phase == P_TIDY) {
         tidy_answered(x, status, body, m);
         return;
     }
-    if (status == 0 || status == 502 || status == 503 || status == 504) {
+    if (status == 502 || status == 503 || status == 504) {
         wait_member(x, m);
         return;
     }
@@ -1373,16 +1384,14 @@ static void handle(struct rel *x, int status, const char *body,
     give_up(x, m);
 }
 
-/* The answer lives in the call: it is freed once the next step began. */
-static void answered(void *arg, int status, const char *body, size_t len,
-                     const char *message)
+/* The answer lives in the ask, freed when this returns (after the next
+ * step began). */
+static void answered(void *arg, int status, const char *body, size_t len)
 {
     (void)len;
     struct rel *x = arg;
-    struct appstore_call *c = x->call;
     x->call = NULL;
-    handle(x, status, body, message);
-    appstore_call_free(c);
+    handle(x, status, body);
 }
 
 /* ---- the controller ---------------------------------------------------- */

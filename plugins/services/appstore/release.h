@@ -13,6 +13,7 @@
 #define APPSTORE_RELEASE_H
 
 #include <fedgate/driver.h>
+#include <fedgate/member_ask.h>
 
 #include "appstore.h"
 
@@ -34,11 +35,20 @@ int appstore_creator_read(const struct cJSON *release,
                           struct appstore_creator *c);
 void appstore_creator_free(struct appstore_creator *c);
 
-/** What a member call's answer says (call.h's STATUS, BODY, MESSAGE): the
- * message of a Kubernetes Status, else MESSAGE or BODY, else the status,
+/* the largest member answer kept (a list of release Secrets, discovery) */
+#define APPSTORE_MAX_MEMBER_ANSWER (16u * 1024 * 1024)
+
+/** What a member call's answer says (fedgate/member_ask.h's STATUS and
+ * BODY): the message of a Kubernetes Status, else BODY, else the status,
  * into OUT. */
-void appstore_answer_message(int status, const char *body, const char *message,
-                             char *out, size_t cap);
+void appstore_answer_message(int status, const char *body, char *out,
+                             size_t cap);
+
+/** Starts REQ (max_answer: APPSTORE_MAX_MEMBER_ANSWER) to CLUSTER as WHO. */
+struct fg_member_ask *appstore_ask(const struct fg_host *h, const char *cluster,
+                                   const struct fg_identity *who,
+                                   struct fg_member_ask_request req,
+                                   fg_member_ask_done done, void *arg);
 
 /** The controller of A's releases: sets the catalog's release hooks and
  * picks up releases left unfinished by an earlier run. NULL when out of

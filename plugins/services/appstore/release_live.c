@@ -12,7 +12,6 @@
 #include <fedgate/fedgate.h>
 #include <fedgate/util.h>
 
-#include "call.h"
 #include "helm_release.h"
 #include "manifest.h"
 #include "release.h"
@@ -30,7 +29,7 @@ struct appstore_live {
     struct appstore_creator creator;
     const struct fg_stream_callbacks *cb;
     void *ctx;
-    struct appstore_call *call;
+    struct fg_member_ask *call;
     enum step step;
     size_t i;
     const char *name, *cluster, *ns; /* into RELEASE */
@@ -74,7 +73,7 @@ void appstore_live_close(struct appstore_live *l)
 {
     if (!l)
         return;
-    appstore_call_free(l->call);
+    fg_member_ask_cancel(l->call);
     appstore_creator_free(&l->creator);
     appstore_manifest_free(&l->m);
     cJSON_Delete(l->release);
@@ -137,15 +136,14 @@ static void without(struct appstore_live *l, const char *why)
     answer(l, 0);
 }
 
-static void answered(void *arg, int status, const char *body, size_t len,
-                     const char *message);
+static void answered(void *arg, int status, const char *body, size_t len);
 static void next_object(struct appstore_live *l);
 
 static void get(struct appstore_live *l, const struct fg_identity *who,
                 const char *path)
 {
-    l->call = appstore_call(l->a->host, l->cluster, who, "GET", path, NULL,
-                            NULL, NULL, 0, answered, l);
+    struct fg_member_ask_request req = {.method = "GET", .path = path};
+    l->call = appstore_ask(l->a->host, l->cluster, who, req, answered, l);
     if (!l->call)
         l->cb->error(l->ctx, 500, "InternalError", "out of memory");
 }
@@ -234,9 +232,8 @@ static void record_read(struct appstore_live *l, const char *body)
     next_gv(l);
 }
 
-/* The object the caller read (STATUS, BODY, MESSAGE), or why not. */
-static void object_read(struct appstore_live *l, int status, const char *body,
-                        const char *message)
+/* The object the caller read (STATUS, BODY), or why not. */
+static void object_read(struct appstore_live *l, int status, const char *body)
 {
     const struct appstore_doc *d = &l->m.v[l->i];
     cJSON *o = status >= 200 && status < 300 ? cJSON_Parse(body) : NULL;
@@ -245,7 +242,7 @@ static void object_read(struct appstore_live *l, int status, const char *body,
             cJSON_GetObjectItemCaseSensitive(o, "metadata"), "managedFields");
     } else {
         char why[512];
-        appstore_answer_message(status, body, message, why, sizeof(why));
+        appstore_answer_message(status, body, why, sizeof(why));
         char path[1024];
         appstore_doc_path(l->discovery, d, l->ns, path, sizeof(path));
         o = unread(
@@ -257,8 +254,7 @@ static void object_read(struct appstore_live *l, int status, const char *body,
     next_object(l);
 }
 
-static void handle(struct appstore_live *l, int status, const char *body,
-                   const char *message)
+static void handle(struct appstore_live *l, int status, const char *body)
 {
     int ok = status >= 200 && status < 300;
     char why[512];
@@ -268,7 +264,7 @@ static void handle(struct appstore_live *l, int status, const char *body,
             record_read(l, body);
             return;
         }
-        appstore_answer_message(status, body, message, why, sizeof(why));
+        appstore_answer_message(status, body, why, sizeof(why));
         without(l, why);
         return;
     case L_DISCOVER:
@@ -282,26 +278,23 @@ static void handle(struct appstore_live *l, int status, const char *body,
             next_gv(l);
             return;
         }
-        appstore_answer_message(status, body, message, why, sizeof(why));
+        appstore_answer_message(status, body, why, sizeof(why));
         without(l, why);
         return;
     case L_OBJECTS:
-        object_read(l, status, body, message);
+        object_read(l, status, body);
         return;
     }
 }
 
-/* The answer lives in the call: it is freed once the next step began (L
- * may be gone by then: the answer ends the stream). */
-static void answered(void *arg, int status, const char *body, size_t len,
-                     const char *message)
+/* The answer lives in the ask, freed when this returns (L may be gone by
+ * then: the answer ends the stream). */
+static void answered(void *arg, int status, const char *body, size_t len)
 {
     (void)len;
     struct appstore_live *l = arg;
-    struct appstore_call *c = l->call;
     l->call = NULL;
-    handle(l, status, body, message);
-    appstore_call_free(c);
+    handle(l, status, body);
 }
 
 void appstore_live_start(struct appstore_live *l)

@@ -28,11 +28,12 @@ struct fg_member_ask_request {
 
 /** The answer. STATUS is the member's HTTP status and BODY (LEN bytes,
  * NUL-terminated, valid during the call) its answer, or, when the ask
- * failed before the member's answer was whole (refused by the core, no
- * worker, unreachable member, a cut or too large answer, out of memory),
- * the gateway's code (500, 502, 503, ...) and a Kubernetes Status JSON whose
- * message says why: callers read one shape either way. The ask is freed
- * when this returns. */
+ * failed before the member's answer was whole, the gateway's code and a
+ * Kubernetes Status JSON whose message says why: the core's own answer
+ * (403, 503 for an unreachable member, ...), 503 when the call could not
+ * start now (the gateway is stopping, out of memory), 502 for an answer cut
+ * or too large, 500 when out of memory gathering it. Callers read one shape
+ * either way. The ask is freed when this returns. */
 typedef void (*fg_member_ask_done)(void *arg, int status, const char *body,
                                    size_t len);
 

@@ -222,14 +222,14 @@ static void assert_status_body(int code, const char *message_part)
     assert_non_null(strstr(fk.body, message_part));
 }
 
-static void test_no_worker_is_a_500_status(void **state)
+static void test_a_call_not_started_is_a_503_status(void **state)
 {
     (void)state;
     assert_non_null(start(NO_WORKER, 0));
     assert_int_equal(fk.done_runs, 0);
     run_timer();
     assert_int_equal(fk.done_runs, 1);
-    assert_status_body(500, "no worker here");
+    assert_status_body(503, "no worker here");
     assert_int_equal(fk.timers, 0);
 }
 
@@ -302,7 +302,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_whole_answer_after_the_callbacks),
         cmocka_unit_test(test_answer_from_inside_member_call),
-        cmocka_unit_test(test_no_worker_is_a_500_status),
+        cmocka_unit_test(test_a_call_not_started_is_a_503_status),
         cmocka_unit_test(test_error_before_head_keeps_the_core_code),
         cmocka_unit_test(test_cut_answer_is_a_502_status),
         cmocka_unit_test(test_answer_bound_at_each_size),
