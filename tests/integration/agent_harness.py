@@ -168,6 +168,15 @@ class AgentCase(unittest.TestCase):
         body, _, code = out.stdout.rpartition("\n")
         return int(code or 0), body
 
+    @classmethod
+    def kube(cls, context, *args, stdin=None, gateway=None):
+        """kubectl as the admin of GATEWAY (the host by default)."""
+        gw = gateway or cls.host
+        return subprocess.run(
+            ["kubectl", "--kubeconfig", gw.kubeconfig, "--context", context,
+             "--request-timeout=20s", *args], input=stdin,
+            capture_output=True, text=True, timeout=60)
+
     def median_get(self, path, n):
         """Median seconds of N GETs of PATH of the host (each a 200)."""
         times = []

@@ -62,15 +62,6 @@ class AppstoreReleaseAgentTest(AgentCase):
                 capture_output=True, text=True, timeout=30)
         assert out.stdout.endswith("\n201"), out.stdout + out.stderr
 
-    @classmethod
-    def kube(cls, context, *args, stdin=None, gateway=None):
-        """kubectl as the admin of GATEWAY (the host by default)."""
-        gw = gateway or cls.host
-        return subprocess.run(
-            ["kubectl", "--kubeconfig", gw.kubeconfig, "--context", context,
-             "--request-timeout=20s", *args], input=stdin,
-            capture_output=True, text=True, timeout=60)
-
     def ok(self, context, *args, stdin=None, gateway=None):
         out = self.kube(context, *args, stdin=stdin, gateway=gateway)
         self.assertEqual(out.returncode, 0, out.stderr)

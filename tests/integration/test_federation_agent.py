@@ -6,7 +6,6 @@ ClusterNotReady while m1 still takes a change; the agent started again,
 edge catches up on its own (the retry) and the status is whole again.
 Every process is stopped by its pid (the harness)."""
 import json
-import subprocess
 import time
 import unittest
 
@@ -31,15 +30,6 @@ class FederationAgentTest(AgentCase):
                     mock_member("m2", "demo.json"))
     HOST_FILES = {"40-federation.ini":
                   '[plugin "federation"]\nretry_interval = 1s\n'}
-
-    @classmethod
-    def kube(cls, context, *args, stdin=None, gateway=None):
-        """kubectl as the admin of GATEWAY (the host by default)."""
-        gw = gateway or cls.host
-        return subprocess.run(
-            ["kubectl", "--kubeconfig", gw.kubeconfig, "--context", context,
-             "--request-timeout=20s", *args], input=stdin,
-            capture_output=True, text=True, timeout=60)
 
     def mode(self, context, gateway=None):
         """data.mode of the ConfigMap in CONTEXT, or None."""
