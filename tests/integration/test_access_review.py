@@ -3,7 +3,6 @@
 and what can-i says agreeing with what actually happens; bad bodies are
 Status answers. Verdicts now, and (AsyncReviewTest) later."""
 import json
-import os
 import subprocess
 
 from access_common import AccessTest

@@ -8,10 +8,8 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import shutil
-import time
 import unittest
 
 from harness import Gateway, free_port, mock_member, wait_for
