@@ -20,6 +20,7 @@
  * The catalog's objects are then made for at most APPLY_SLICE_MS a loop
  * turn (each is a file written), for the same reason. */
 #include "repo.h"
+#include "url_ref.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -225,34 +226,6 @@ static void remove_stale(struct appstore_catalog *c, const char *repo,
     free(names);
 }
 
-/* The absolute URL of a chart the index at INDEX_URL lists as URL (or of
- * a redirect's Location from INDEX_URL): as written when absolute, else
- * relative to INDEX_URL's host ("/..."; "//HOST/..." for another host) or
- * directory. */
-static char *chart_url(const char *index_url, const char *url)
-{
-    if (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0)
-        return strdup(url);
-    if (url[0] == '/' && url[1] == '/') { /* the same scheme, another host */
-        size_t n = strlen(url) + 7;
-        char *out = malloc(n);
-        if (out)
-            snprintf(out, n, "https:%s", url);
-        return out;
-    }
-    const char *slash = strrchr(index_url, '/');
-    size_t base = (size_t)(slash - index_url) + 1;
-    if (url[0] == '/') { /* absolute path: the same scheme and host */
-        const char *host_end = strchr(index_url + 8, '/');
-        base = (size_t)(host_end - index_url);
-    }
-    size_t n = base + strlen(url) + 1;
-    char *out = malloc(n);
-    if (out)
-        snprintf(out, n, "%.*s%s", (int)base, index_url, url);
-    return out;
-}
-
 /* Makes the catalog say what version I of the job's index lists, pulled
  * from its URL, or with MIRROR from the host's copy (the store's
  * repository of the same name). 0, or -1 with ERR. */
@@ -269,7 +242,14 @@ static int apply_version(struct job *j, size_t i, struct appstore_repo *mirror,
         if ((url = malloc(n)))
             snprintf(url, n, "/helm/%s/charts/%s", j->name, file);
     } else if (!mirror) {
-        url = chart_url(j->index_url, r->url);
+        url = appstore_url_resolve(j->index_url, r->url);
+        if (url && strncmp(url, "https://", 8) != 0 &&
+            strncmp(url, "http://", 7) != 0) {
+            snprintf(err, len, "%s-%s: its URL is not http(s): %.200s",
+                     r->v.name, r->v.version, url);
+            free(url);
+            return -1;
+        }
     }
     int rc = url ? appstore_mirror_external(&j->rs->a->catalog, j->name, v, url,
                                             err, len)
@@ -371,17 +351,6 @@ static void prune_mirror(struct job *j, const struct appstore_remote_index *idx)
 
 static void schedule(struct job *j);
 
-/* Whether V (LEN bytes) may be followed: visible ASCII, bounded. */
-static int location_ok(const char *v, size_t len)
-{
-    if (len == 0 || len > MAX_LOCATION)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (v[i] <= 0x20 || v[i] >= 0x7f)
-            return 0;
-    return 1;
-}
-
 static int on_head(void *ctx, int status, const struct fg_header *h, size_t n)
 {
     struct job *j = ctx;
@@ -392,7 +361,7 @@ static int on_head(void *ctx, int status, const struct fg_header *h, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (h[i].name_len != 8 || memcmp(h[i].name, "location", 8) != 0)
             continue;
-        if (!location_ok(h[i].value, h[i].value_len))
+        if (!appstore_location_ok(h[i].value, h[i].value_len, MAX_LOCATION))
             snprintf(j->failure, sizeof(j->failure),
                      "HTTP status %d: its Location is not a URL to follow",
                      status);
@@ -660,7 +629,8 @@ static void mirror_next(struct job *j)
             appstore_store_find(r, v->name, v->version);
         if (have && (!*v->digest || strcmp(have->digest, v->digest) == 0))
             continue;
-        char *url = chart_url(j->index_url, j->idx.versions[j->at].url);
+        char *url =
+            appstore_url_resolve(j->index_url, j->idx.versions[j->at].url);
         int rc = url ? start_get(j, repo, url, a->limits.max_chart_bytes, err,
                                  sizeof(err))
                      : -1;
@@ -829,7 +799,7 @@ static void follow(struct job *j)
     char msg[640], err[384];
     const cJSON *repo =
         fg_objects_get(j->rs->a->catalog.objects, repo_kind(), NULL, j->name);
-    char *next = chart_url(j->url, j->location);
+    char *next = appstore_url_resolve(j->url, j->location);
     uint64_t limit = j->limit;
     if (++j->redirects > MAX_REDIRECTS)
         snprintf(msg, sizeof(msg), "GET %s: more than %d redirects", j->url,
