@@ -12,9 +12,9 @@
 #include <cjson/cJSON.h>
 
 #include <fedgate/fedgate.h>
+#include <fedgate/fleet_view.h>
 #include <fedgate/util.h>
 
-#include "fleet.h"
 #include "helm_release.h"
 #include "manifest.h"
 #include "release_job.h"
@@ -111,7 +111,7 @@ struct rel {
 struct appstore_releases {
     struct appstore *a;
     struct rel *rels;
-    struct appstore_fleet *fleet;
+    struct fg_fleet_view *fleet; /* polled each second */
 };
 
 static const struct fg_object_kind *kind(int which)
@@ -401,6 +401,27 @@ static void set_status(struct rel *x, const char *state, const char *reason,
                      err);
 }
 
+/* What the fleet says of the member NAME. */
+enum member {
+    MEMBER_UNKNOWN, /* no fleet view (a core before ABI 2.4) */
+    MEMBER_ABSENT,  /* not in the fleet */
+    MEMBER_NOT_READY,
+    MEMBER_READY,
+};
+
+static enum member member_state(const struct appstore_releases *r,
+                                const char *name)
+{
+    if (!fg_fleet_view_members(r->fleet))
+        return MEMBER_UNKNOWN;
+    const cJSON *m = fg_fleet_view_member(r->fleet, name);
+    if (!m)
+        return MEMBER_ABSENT;
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "ready"))
+               ? MEMBER_READY
+               : MEMBER_NOT_READY;
+}
+
 /* ---- a run ------------------------------------------------------------- */
 
 static void step(struct rel *x);
@@ -625,8 +646,7 @@ static void run(void *arg)
         return;
     }
     int absent =
-        appstore_fleet_member(x->r->fleet, text_at(cur, CLUSTER_PATH)) ==
-        APPSTORE_MEMBER_ABSENT;
+        member_state(x->r, text_at(cur, CLUSTER_PATH)) == MEMBER_ABSENT;
     int shown_gone = strcmp(text_at(cur, "status.state"), CLUSTER_DELETED) == 0;
     /* settled since it was asked for, and clusterDeleted exactly when its
      * member is gone */
@@ -1515,16 +1535,14 @@ static int fleet_one(void *arg, const cJSON *obj)
 {
     struct appstore_releases *r = arg;
     const char *cluster = text_at(obj, CLUSTER_PATH);
-    enum appstore_member m = appstore_fleet_member(r->fleet, cluster);
+    enum member m = member_state(r, cluster);
     int shown_gone = strcmp(text_at(obj, "status.state"), CLUSTER_DELETED) == 0;
     int deleting = fg_json_path(obj, "metadata.deletionTimestamp") != NULL;
     struct rel *x = find_rel(r, text_at(obj, "metadata.name"));
-    if (m == APPSTORE_MEMBER_ABSENT
-            ? !shown_gone || deleting
-            : shown_gone && m != APPSTORE_MEMBER_UNKNOWN) {
+    if (m == MEMBER_ABSENT ? !shown_gone || deleting
+                           : shown_gone && m != MEMBER_UNKNOWN) {
         kick(r, x, obj);
-    } else if (m == APPSTORE_MEMBER_READY && x && !x->running &&
-               x->backoff_ms) {
+    } else if (m == MEMBER_READY && x && !x->running && x->backoff_ms) {
         r->a->host->log(r->a->host, FG_LOG_INFO,
                         "appstore: release %s: the member cluster \"%s\" is "
                         "ready: trying again now",
@@ -1555,7 +1573,7 @@ struct appstore_releases *appstore_releases_new(struct appstore *a)
     if (!r)
         return NULL;
     r->a = a;
-    if (!(r->fleet = appstore_fleet_new(a->host, fleet_moved, r))) {
+    if (!(r->fleet = fg_fleet_view_new(a->host, 0, fleet_moved, r))) {
         free(r);
         return NULL;
     }
@@ -1576,6 +1594,6 @@ void appstore_releases_free(struct appstore_releases *r)
         r->rels = x->next;
         rel_free(x);
     }
-    appstore_fleet_free(r->fleet);
+    fg_fleet_view_free(r->fleet);
     free(r);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <fedgate/fedgate.h>
+#include <fedgate/fleet_view.h>
 #include <fedgate/objects.h>
 
 #include "types.h"
@@ -41,9 +42,7 @@ struct federation {
     uint64_t resync_ms;
     int storing; /* the service's own status write is being stored */
     struct fed_watch *watches;   /* watch.h */
-    struct fg_timer *fleet_poll; /* placement.h */
-    struct cJSON *members;       /* the fleet as last read, or NULL */
-    uint64_t fleet_version;
+    struct fg_fleet_view *fleet; /* placement.h */
 };
 
 /* Reconciler (reconcile.c). */

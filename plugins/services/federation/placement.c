@@ -115,18 +115,6 @@ static int selector_text(const cJSON *sel, char *buf, char *err, size_t len)
     return 0;
 }
 
-const cJSON *fed_member(const cJSON *members, const char *name)
-{
-    const cJSON *m;
-    cJSON_ArrayForEach(m, members)
-    {
-        const cJSON *n = cJSON_GetObjectItemCaseSensitive(m, "name");
-        if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
-            return m;
-    }
-    return NULL;
-}
-
 int fed_placement(const cJSON *fed, const cJSON *members,
                   int (*add)(void *arg, const char *name), void *arg, char *err,
                   size_t err_len)

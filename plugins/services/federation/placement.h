@@ -18,12 +18,9 @@ int fed_placement(const struct cJSON *fed, const struct cJSON *members,
                   int (*add)(void *arg, const char *name), void *arg, char *err,
                   size_t err_len);
 
-/* The member NAME of MEMBERS, or NULL. */
-const struct cJSON *fed_member(const struct cJSON *members, const char *name);
-
-/* Starts polling the fleet (fleet.c, every second): when a member comes or
- * goes or its labels or readiness change, every federated object is
- * queued. 0, or -1 when out of memory. */
+/* Starts the service's fleet view (fleet.c, fedgate/fleet_view.h, polled
+ * every second): when a member comes or goes or its labels or readiness
+ * change, every federated object is queued. 0, or -1 when out of memory. */
 int fed_fleet_start(struct federation *f);
 void fed_fleet_stop(struct federation *f);
 

@@ -176,7 +176,7 @@ static int add_removal(void *arg, const char *name)
  * the fleet no longer has is moot. */
 static int plan(struct fed_job *j)
 {
-    const cJSON *members = j->f->members;
+    const cJSON *members = fg_fleet_view_members(j->f->fleet);
     if (fed_placement(j->obj, members, j->deleting ? add_removal : add_placed,
                       j, j->placement_error,
                       sizeof(j->placement_error)) == -1 &&
@@ -192,7 +192,7 @@ static int plan(struct fed_job *j)
     }
     for (size_t i = 0; members && i < j->n; i++) {
         struct cluster *cl = &j->clusters[i];
-        const cJSON *m = fed_member(members, cl->name);
+        const cJSON *m = fg_fleet_view_member(j->f->fleet, cl->name);
         if (m && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "ready")))
             continue;
         if (!m && cl->remove) {

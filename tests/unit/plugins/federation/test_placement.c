@@ -104,23 +104,12 @@ static void test_refused(void **state)
            "refused");
 }
 
-static void test_member_lookup(void **state)
-{
-    (void)state;
-    cJSON *m = cJSON_Parse(members);
-    assert_non_null(fed_member(m, "m2"));
-    assert_null(fed_member(m, "m4"));
-    assert_null(fed_member(NULL, "m1"));
-    cJSON_Delete(m);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_by_name),
         cmocka_unit_test(test_by_selector),
         cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_member_lookup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
