@@ -680,6 +680,44 @@ void fg_plugins_unload(struct fg_plugin_set *set)
     set->n = 0;
 }
 
+/* Whether CFG names P: a member's driver, a plugin of the chain, a
+ * service. */
+static int used_by(const struct fg_plugin *p, const struct fg_config *cfg,
+                   const struct fg_plugin_set *set)
+{
+    for (size_t i = 0; i < cfg->n_members; i++)
+        if (fg_plugins_find(set, FG_PLUGIN_DRIVER,
+                            fg_config_get(&cfg->members[i], "driver")) == p)
+            return 1;
+    for (size_t i = 0; i < cfg->n_chain; i++)
+        if (fg_config_plugin_of(cfg->chain[i], set) == p)
+            return 1;
+    for (size_t i = 0; i < cfg->n_services; i++)
+        if (fg_config_service_of(cfg->services[i], set) == p)
+            return 1;
+    return 0;
+}
+
+void fg_plugins_keep_used(struct fg_plugin_set *set,
+                          const struct fg_config *cfg)
+{
+    /* All sorted out first: the look-ups read the whole set. */
+    unsigned char *keep = calloc(set->n ? set->n : 1, 1);
+    if (!keep)
+        return; /* all stay loaded: memory, not a fault */
+    for (size_t i = 0; i < set->n; i++)
+        keep[i] = (unsigned char)used_by(set->v[i], cfg, set);
+    size_t kept = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        if (keep[i])
+            set->v[kept++] = set->v[i];
+        else
+            fg_plugin_unref(set->v[i]);
+    }
+    set->n = kept;
+    free(keep);
+}
+
 int fg_config_check_members(struct fg_config *cfg,
                             const struct fg_plugin_set *set,
                             struct fg_diag *diag)

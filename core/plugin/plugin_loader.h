@@ -77,6 +77,13 @@ void fg_plugin_unref(struct fg_plugin *p);
 /* Lets go of every plugin of SET and empties it. */
 void fg_plugins_unload(struct fg_plugin_set *set);
 
+/* Lets go of the plugins of SET that CFG, validated against SET, does not
+ * name: each loaded plugin costs resident pages (its code, data and
+ * libraries) whether used or not. A reload loads the directory again, so
+ * a plugin the next configuration names is found then. */
+void fg_plugins_keep_used(struct fg_plugin_set *set,
+                          const struct fg_config *cfg);
+
 /* Checks every [member "NAME"] of CFG: its driver must be a loaded driver
  * plugin, and its keys must pass that driver's config_keys (defaults are
  * filled, paths resolved). Returns the number of problems added to DIAG. */
