@@ -523,9 +523,22 @@ static int load_one(const char *path, int copy, struct fg_plugin_set *set,
     return 0;
 }
 
+/* Whether an object of PATH's name (or file) is loaded, by a running or a
+ * draining generation: glibc's dlopen would hand that one back. */
+static int loaded_by_name(const char *path)
+{
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+    if (!dl)
+        return 0;
+    dlclose(dl);
+    return 1;
+}
+
 /* Puts PATH into SET: RUNNING's plugin of that path when the file is the
- * one it was loaded from, else the file loaded (from a private copy once
- * something runs). Returns 0, or -1 after reporting the refusal. */
+ * one it was loaded from, else the file loaded: from a private copy when
+ * an object of that name is loaded, else from PATH (a plugin no
+ * generation uses is not loaded: fg_plugins_keep_used). Returns 0, or -1
+ * after reporting the refusal. */
 static int take_one(const char *path, const struct fg_plugin_set *running,
                     struct fg_plugin_set *set, struct fg_diag *diag)
 {
@@ -547,7 +560,7 @@ static int take_one(const char *path, const struct fg_plugin_set *running,
         fg_plugin_ref(p);
         return 0;
     }
-    return load_one(path, running != NULL, set, diag);
+    return load_one(path, running != NULL && loaded_by_name(path), set, diag);
 }
 
 static int cmp_names(const void *a, const void *b)
