@@ -60,6 +60,7 @@ struct fg_client_h2 {
     struct bufferevent *bev;
     struct fg_tls_conn *origin; /* adopted: the listener's connection */
     nghttp2_session *ng;
+    struct fg_h2_mem mem; /* ng's allocator */
     LIST_HEAD(, fg_client_h2_handle) handles;
     size_t n_streams;
     int ready;   /* connected, the session started */
@@ -562,7 +563,9 @@ static int session_start(struct fg_client_h2 *s)
     nghttp2_option_set_no_auto_window_update(opt, 1);
     /* the core's allocator: the frame buffer nghttp2 reserves is mapped,
      * resident only as far as frames were written (h2_mem.h) */
-    int rc = nghttp2_session_client_new3(&s->ng, cbs, s, opt, fg_h2_mem());
+    fg_h2_mem_init(&s->mem);
+    int rc = nghttp2_session_client_new3(&s->ng, cbs, s, opt, &s->mem.mem);
+    fg_h2_mem_made(&s->mem);
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cbs);
     if (rc != 0)

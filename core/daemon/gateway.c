@@ -345,6 +345,7 @@ int fg_gateway_init(struct fg_gateway *gw, struct fg_config *cfg,
         return rc;
     }
     fg_diag_free(&diag);
+    fg_plugins_keep_used(&gw->gen->plugins, cfg);
     fg_fd_budget(cfg, 1, &diag);
     for (size_t i = 0; i < diag.n; i++)
         fg_warn("%s", diag.lines[i]);

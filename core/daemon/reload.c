@@ -145,7 +145,8 @@ static struct fg_worker_gen **build_views(struct fg_gateway *gw,
     return views;
 }
 
-/* The plugins of NEXT that RUNNING did not have: files replaced or added. */
+/* The plugins of NEXT that RUNNING did not have: files replaced or added,
+ * or plugins the configuration names now (only those named are kept). */
 static void log_fresh_plugins(const struct fg_plugin_set *running,
                               const struct fg_plugin_set *next)
 {
@@ -154,9 +155,8 @@ static void log_fresh_plugins(const struct fg_plugin_set *running,
         while (j < running->n && running->v[j] != next->v[i])
             j++;
         if (j == running->n)
-            fg_info("plugin %s %s: loaded from %s (a new file)",
-                    next->v[i]->desc->name, next->v[i]->desc->version,
-                    next->v[i]->path);
+            fg_info("plugin %s %s: loaded from %s", next->v[i]->desc->name,
+                    next->v[i]->desc->version, next->v[i]->path);
     }
 }
 
@@ -215,6 +215,8 @@ void fg_reload_signal(evutil_socket_t sig, short what, void *arg)
         fg_config_free(cfg);
         cfg = NULL;
     }
+    if (cfg)
+        fg_plugins_keep_used(&plugins, cfg);
     struct fg_generation *gen = cfg ? fg_generation_new(gw, cfg, 1) : NULL;
     if (cfg && !gen) {
         fg_config_free(cfg);

@@ -31,6 +31,9 @@
 #define H2_GLITCH_WINDOW_MS 10000
 #define H2_INITIAL_WINDOW (1024 * 1024)
 #define H2_DEFLATE_TABLE_SIZE 1024
+/* A connection idle this long gives its frame buffer's pages back (a
+ * busy one would only fault them in again). */
+#define H2_RELEASE_AFTER_MS 1000
 /* WINDOW_UPDATEs a peer may send beyond those its DATA frames earn (the
  * proportion follows Envoy's default of 10 per DATA frame sent). */
 #define H2_FREE_WINDOW_UPDATES 100
@@ -74,6 +77,8 @@ struct h2_conn {
     nghttp2_session *session;
     struct event *flush_ev;
     struct event *idle_ev;
+    int released; /* the idle timer's first stage ran (arm_idle) */
+    struct fg_h2_mem mem;
     struct h2_stream *streams;
     size_t n_streams;
     struct h2_stream *drained; /* streams whose buffers fell below low water */
@@ -99,11 +104,19 @@ static void schedule_flush(struct h2_conn *hc)
         event_active(hc->flush_ev, EV_WRITE, 0);
 }
 
+static void add_timer(struct event *ev, uint64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    event_add(ev, &tv);
+}
+
+/* The connection has no stream: in two stages, its buffers are given
+ * back after H2_RELEASE_AFTER_MS, and it is closed after idle_timeout. */
 static void arm_idle(struct h2_conn *hc)
 {
     uint64_t ms = fg_conn_idle_timeout_ms(hc->conn);
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    event_add(hc->idle_ev, &tv);
+    hc->released = ms <= H2_RELEASE_AFTER_MS;
+    add_timer(hc->idle_ev, hc->released ? ms : H2_RELEASE_AFTER_MS);
 }
 
 static void close_conn(struct h2_conn *hc)
@@ -558,10 +571,19 @@ static void idle_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct h2_conn *hc = arg;
-    if (hc->n_streams == 0) {
-        nghttp2_session_terminate_session(hc->session, NGHTTP2_NO_ERROR);
-        flush(hc);
+    if (hc->n_streams > 0)
+        return;
+    if (!hc->released) {
+        hc->released = 1;
+        if (!nghttp2_session_want_write(hc->session))
+            fg_h2_mem_release(&hc->mem);
+        uint64_t ms = fg_conn_idle_timeout_ms(hc->conn); /* a reload? */
+        add_timer(hc->idle_ev,
+                  ms > H2_RELEASE_AFTER_MS ? ms - H2_RELEASE_AFTER_MS : 0);
+        return;
     }
+    nghttp2_session_terminate_session(hc->session, NGHTTP2_NO_ERROR);
+    flush(hc);
 }
 
 /* ---- bufferevent callbacks ----------------------------------------------- */
@@ -801,8 +823,10 @@ static void *h2_attach(struct fg_conn *conn, struct bufferevent *bev)
             opt, H2_DEFLATE_TABLE_SIZE);
         nghttp2_option_set_stream_reset_rate_limit(
             opt, lim->h2_max_control_frames, 33);
+        fg_h2_mem_init(&hc->mem);
         rc = nghttp2_session_server_new3(&hc->session, cbs, hc, opt,
-                                         fg_h2_mem());
+                                         &hc->mem.mem);
+        fg_h2_mem_made(&hc->mem);
         nghttp2_option_del(opt);
     }
     nghttp2_session_callbacks_del(cbs);

@@ -523,9 +523,22 @@ static int load_one(const char *path, int copy, struct fg_plugin_set *set,
     return 0;
 }
 
+/* Whether an object of PATH's name (or file) is loaded, by a running or a
+ * draining generation: glibc's dlopen would hand that one back. */
+static int loaded_by_name(const char *path)
+{
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+    if (!dl)
+        return 0;
+    dlclose(dl);
+    return 1;
+}
+
 /* Puts PATH into SET: RUNNING's plugin of that path when the file is the
- * one it was loaded from, else the file loaded (from a private copy once
- * something runs). Returns 0, or -1 after reporting the refusal. */
+ * one it was loaded from, else the file loaded: from a private copy when
+ * an object of that name is loaded, else from PATH (a plugin no
+ * generation uses is not loaded: fg_plugins_keep_used). Returns 0, or -1
+ * after reporting the refusal. */
 static int take_one(const char *path, const struct fg_plugin_set *running,
                     struct fg_plugin_set *set, struct fg_diag *diag)
 {
@@ -547,7 +560,7 @@ static int take_one(const char *path, const struct fg_plugin_set *running,
         fg_plugin_ref(p);
         return 0;
     }
-    return load_one(path, running != NULL, set, diag);
+    return load_one(path, running != NULL && loaded_by_name(path), set, diag);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -678,6 +691,44 @@ void fg_plugins_unload(struct fg_plugin_set *set)
     set->v = NULL;
     set->dir = NULL;
     set->n = 0;
+}
+
+/* Whether CFG names P: a member's driver, a plugin of the chain, a
+ * service. */
+static int used_by(const struct fg_plugin *p, const struct fg_config *cfg,
+                   const struct fg_plugin_set *set)
+{
+    for (size_t i = 0; i < cfg->n_members; i++)
+        if (fg_plugins_find(set, FG_PLUGIN_DRIVER,
+                            fg_config_get(&cfg->members[i], "driver")) == p)
+            return 1;
+    for (size_t i = 0; i < cfg->n_chain; i++)
+        if (fg_config_plugin_of(cfg->chain[i], set) == p)
+            return 1;
+    for (size_t i = 0; i < cfg->n_services; i++)
+        if (fg_config_service_of(cfg->services[i], set) == p)
+            return 1;
+    return 0;
+}
+
+void fg_plugins_keep_used(struct fg_plugin_set *set,
+                          const struct fg_config *cfg)
+{
+    /* All sorted out first: the look-ups read the whole set. */
+    unsigned char *keep = calloc(set->n ? set->n : 1, 1);
+    if (!keep)
+        return; /* all stay loaded: memory, not a fault */
+    for (size_t i = 0; i < set->n; i++)
+        keep[i] = (unsigned char)used_by(set->v[i], cfg, set);
+    size_t kept = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        if (keep[i])
+            set->v[kept++] = set->v[i];
+        else
+            fg_plugin_unref(set->v[i]);
+    }
+    set->n = kept;
+    free(keep);
 }
 
 int fg_config_check_members(struct fg_config *cfg,

@@ -59,9 +59,9 @@ int fg_plugins_load_dir(const char *dir, struct fg_plugin_set *set,
 /* Loads RUNNING's directory again into NEXT (empty): a file whose
  * identity (device, inode, size, mtime) is what RUNNING's plugin of that
  * path was loaded from is that plugin, shared; any other file is loaded
- * from a private copy (glibc's dlopen would hand back the object already
- * loaded from that path) and checked as any load. Returns the number of
- * refusals, as fg_plugins_load_dir. */
+ * and checked as any load, from a private copy when an object of that
+ * path is still loaded (glibc's dlopen would hand it back). Returns the
+ * number of refusals, as fg_plugins_load_dir. */
 int fg_plugins_reload_dir(const struct fg_plugin_set *running,
                           struct fg_plugin_set *next, struct fg_diag *diag);
 
@@ -76,6 +76,13 @@ void fg_plugin_unref(struct fg_plugin *p);
 
 /* Lets go of every plugin of SET and empties it. */
 void fg_plugins_unload(struct fg_plugin_set *set);
+
+/* Lets go of the plugins of SET that CFG, validated against SET, does not
+ * name: each loaded plugin costs resident pages (its code, data and
+ * libraries) whether used or not. A reload loads the directory again, so
+ * a plugin the next configuration names is found then. */
+void fg_plugins_keep_used(struct fg_plugin_set *set,
+                          const struct fg_config *cfg);
 
 /* Checks every [member "NAME"] of CFG: its driver must be a loaded driver
  * plugin, and its keys must pass that driver's config_keys (defaults are

@@ -126,6 +126,7 @@ def policy_files():
     files["rbac/90-bench.yaml"] = VIEWERS
     files["tokens.csv"] = '%s,bench,1000,"bench-viewers"\n' % BENCH_TOKEN
     return files
+IDLE_FOR = 2
 IDLE_KEYS = ("max_connections = %d\nmax_connections_per_source = 0\n"
              "header_timeout = 600s\nidle_timeout = 600s\n"
              "unauthenticated_idle_timeout = 600s\n")
@@ -400,7 +401,9 @@ def ready(system):
 
 def idle_per_conn(system, counts):
     """Bytes of RSS per idle h2 TLS connection at each of COUNTS: one fresh
-    SYSTEM takes connections up to each count in turn."""
+    SYSTEM takes connections up to each count in turn, and holds them idle
+    for IDLE_FOR seconds before its RSS is read (fedgate gives an idle
+    connection's frame buffer back after a second)."""
     out = {}
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
@@ -412,6 +415,7 @@ def idle_per_conn(system, counts):
         for n in sorted(counts):
             while len(conns) < n:
                 conns.append(open_conn(system.port, ctx, "h2"))
+            time.sleep(IDLE_FOR)
             held = settled_kib(lambda: system.kib("VmRSS"))
             out[n] = (held - before) * 1024 // n
     finally:

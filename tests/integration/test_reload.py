@@ -20,7 +20,7 @@ import time
 import unittest
 
 import test_rbac  # its chain and rules; a module, so its tests stay there
-from harness import FEDGATE, Gateway, mock_member, wait_for
+from harness import FEDGATE, Gateway, free_port, mock_member, wait_for
 
 ADMIN_PODS = "/clusters/demo/api/v1/namespaces/default/pods"
 EXTRA_PODS = "/clusters/extra/api/v1/namespaces/default/pods"
@@ -338,6 +338,39 @@ class ReloadTest(unittest.TestCase):
         wait_for(lambda: metric(self.metrics(),
                                 "fedgate_config_generations_live") == 1,
                  10, "one generation left")
+
+    def plugins_mapped(self):
+        """The plugins the gateway has mapped: from plugin_dir, or the
+        private copies a reload loads from (memfd:NAME.so)."""
+        names = set()
+        with open("/proc/%d/maps" % self.gw.proc.pid) as f:
+            for line in f:
+                path = line.split(None, 5)[5].strip() if \
+                    len(line.split(None, 5)) == 6 else ""
+                path = path.replace(" (deleted)", "")
+                if path.endswith(".so") and ("/plugins/" in path or
+                                             "memfd:" in path):
+                    names.add(os.path.basename(path)[:-3].replace(
+                        "memfd:", ""))
+        return names
+
+    def test_only_the_plugins_named_are_loaded(self):
+        named = {"admin_token", "authn_token", "rbac", "mock"}
+        self.assertEqual(self.plugins_mapped(), named)
+        token = os.path.join(self.gw.conf, "member.token")
+        self.write("member.token", "x\n")
+        self.write("22-direct.ini",
+                   '[member "far"]\ndriver = direct\n'
+                   "server = https://127.0.0.1:%d\nca_file = %s\n"
+                   "token_file = %s\n" % (free_port(), self.gw.ca, token))
+        self.hup_and_wait("a direct member added")
+        self.assertEqual(self.plugins_mapped(), named | {"direct"})
+        self.assertRegex(self.gw.logs(), r"plugin direct \S+: loaded from ")
+        self.remove("22-direct.ini")
+        self.hup_and_wait("the direct member removed")
+        wait_for(lambda: self.plugins_mapped() == named, 20,
+                 "direct.so unloaded with the generation that used it")
+        self.assertEqual(self.curl(ADMIN_PODS)[0], 200)
 
     def post_configmap(self, cluster, name):
         body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap",

@@ -636,6 +636,70 @@ static void test_check_plugins(void **state)
     fg_diag_free(&d);
 }
 
+/* Loads "good_policy", checks TEXT against it and keeps what it names;
+ * returns the kept plugins' names, space-separated, in BUF. */
+static const char *kept_for(struct tmp *t, const char *text, char *buf,
+                            size_t len)
+{
+    char dir[512], conf[256];
+    struct fg_plugin_set set = {0};
+    struct fg_diag d = {0};
+    fixture_dir(dir, sizeof(dir), "good_policy");
+    assert_int_equal(fg_plugins_load_dir(dir, &set, &d), 0);
+    assert_int_equal(set.n, 4);
+    snprintf(conf, sizeof(conf), "%s/conf", t->root);
+    mkdir(conf, 0700);
+    write_file(conf, "p.ini", text);
+    struct fg_config *cfg = fg_config_load(conf, &d);
+    assert_non_null(cfg);
+    int problems = fg_config_check_members(cfg, &set, &d) +
+                   fg_config_check_plugins(cfg, &set, &d);
+    if (problems)
+        dump(&d);
+    assert_int_equal(problems, 0);
+    fg_plugins_keep_used(&set, cfg);
+    buf[0] = '\0';
+    for (size_t i = 0; i < set.n; i++)
+        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? " " : "",
+                 set.v[i]->desc->name);
+    /* what is kept still resolves */
+    for (size_t i = 0; i < cfg->n_chain; i++)
+        assert_non_null(fg_config_plugin_of(cfg->chain[i], &set));
+    fg_config_free(cfg);
+    fg_plugins_unload(&set);
+    fg_diag_free(&d);
+    return buf;
+}
+
+static void test_keep_used(void **state)
+{
+    struct tmp *t = *state;
+    char names[256];
+    /* a driver by a member, a policy plugin by the chain, a service by
+     * its section (under another name); svc2 is named by nothing */
+    assert_string_equal(kept_for(t,
+                                 "[policy]\n"
+                                 "chain = a\n"
+                                 "[plugin \"a\"]\n"
+                                 "plugin = authn\n"
+                                 "url = x\n"
+                                 "[plugin \"store\"]\n"
+                                 "plugin = svc\n"
+                                 "url = y\n"
+                                 "[member \"m\"]\n"
+                                 "driver = member\n"
+                                 "url = z\n",
+                                 names, sizeof(names)),
+                        "authn member svc");
+    assert_string_equal(kept_for(t,
+                                 "[policy]\n"
+                                 "chain = authn\n"
+                                 "[plugin \"authn\"]\n"
+                                 "url = x\n",
+                                 names, sizeof(names)),
+                        "authn");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +718,7 @@ int main(void)
         cmocka_unit_test(test_default_dir),
         cmocka_unit_test_setup_teardown(test_check_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_plugins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keep_used, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -276,6 +276,18 @@ static void test_time_format(void **state)
     assert_string_equal(t, "1970-01-01T00:00:00.000000Z");
     audit_time_format(951782400999999ull, t, sizeof(t)); /* a leap day */
     assert_string_equal(t, "2000-02-29T00:00:00.999999Z");
+    /* the same second again (kept), the next one, a year past 9999 (no
+     * half a time), then back */
+    audit_time_format(951782400000007ull, t, sizeof(t));
+    assert_string_equal(t, "2000-02-29T00:00:00.000007Z");
+    audit_time_format(951782401000000ull, t, sizeof(t));
+    assert_string_equal(t, "2000-02-29T00:00:01.000000Z");
+    audit_time_format(253402300800000000ull, t, sizeof(t));
+    assert_string_equal(t, "");
+    audit_time_format(0, t, sizeof(t));
+    assert_string_equal(t, "1970-01-01T00:00:00.000000Z");
+    audit_time_format(0, t, 27); /* no room for it all */
+    assert_string_equal(t, "");
 }
 
 int main(void)
