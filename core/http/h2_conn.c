@@ -491,6 +491,11 @@ static ssize_t read_body(nghttp2_session *session, int32_t stream_id,
     return (ssize_t)n;
 }
 
+/* A DATA frame's header and payload in one TLS record: libevent's OpenSSL
+ * bufferevent makes each chunk of the socket's buffer an SSL_write of its
+ * own, so a header queued apart from its payload left as a 9-byte record
+ * and write(). The frame is copied into one contiguous reservation, which
+ * frame_length() keeps within a record's 16 KiB. */
 static int send_data(nghttp2_session *session, nghttp2_frame *frame,
                      const uint8_t *framehd, size_t length,
                      nghttp2_data_source *source, void *user_data)
@@ -499,26 +504,49 @@ static int send_data(nghttp2_session *session, nghttp2_frame *frame,
     struct h2_conn *hc = user_data;
     struct h2_stream *st = source->ptr;
     struct evbuffer *out = bufferevent_get_output(hc->bev);
-    static const uint8_t zeros[256];
     size_t pad = frame->data.padlen;
-    uint8_t padlen = pad > 0 ? (uint8_t)(pad - 1) : 0;
-    if (evbuffer_add(out, framehd, 9) != 0 ||
-        (pad > 0 && evbuffer_add(out, &padlen, 1) != 0))
+    size_t total = 9 + length + pad;
+    struct evbuffer_iovec vec;
+    if (evbuffer_reserve_space(out, (ev_ssize_t)total, &vec, 1) != 1 ||
+        vec.iov_len < total)
         return NGHTTP2_ERR_CALLBACK_FAILURE;
-    /* Each chunk of the socket's buffer becomes a TLS record and a write():
-     * a small payload is copied behind the frame header (and the HEADERS
-     * before it) so that a short answer leaves in one; bigger ones move. */
-    if (length <= FG_BODY_COPY_MAX) {
-        uint8_t buf[FG_BODY_COPY_MAX];
-        if (evbuffer_remove(st->out, buf, length) != (int)length ||
-            evbuffer_add(out, buf, length) != 0)
-            return NGHTTP2_ERR_CALLBACK_FAILURE;
-    } else if (evbuffer_remove_buffer(st->out, out, length) != (int)length) {
+    uint8_t *p = vec.iov_base;
+    memcpy(p, framehd, 9);
+    p += 9;
+    if (pad > 0)
+        *p++ = (uint8_t)(pad - 1);
+    if (evbuffer_remove(st->out, p, length) != (int)length)
         return NGHTTP2_ERR_CALLBACK_FAILURE;
-    }
-    if (pad > 1 && evbuffer_add(out, zeros, pad - 1) != 0)
+    if (pad > 1)
+        memset(p + length, 0, pad - 1);
+    vec.iov_len = total;
+    if (evbuffer_commit_space(out, &vec, 1) != 0)
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     return 0;
+}
+
+/* The largest DATA payload whose frame fills one TLS record (16,384 bytes
+ * of plaintext) with its 9-byte header, so that no frame's tail leaves as
+ * a record and write() of its own. */
+#define H2_DATA_PAYLOAD_MAX (16384 - 9)
+
+static ssize_t frame_length(nghttp2_session *session, uint8_t frame_type,
+                            int32_t stream_id, int32_t session_window,
+                            int32_t stream_window, uint32_t peer_frame_max,
+                            void *user_data)
+{
+    (void)session;
+    (void)frame_type;
+    (void)stream_id;
+    (void)user_data;
+    ssize_t n = H2_DATA_PAYLOAD_MAX;
+    if (session_window < n)
+        n = session_window;
+    if (stream_window < n)
+        n = stream_window;
+    if ((ssize_t)peer_frame_max < n)
+        n = (ssize_t)peer_frame_max;
+    return n;
 }
 
 /* ---- sending ---------------------------------------------------------------
@@ -811,6 +839,8 @@ static void *h2_attach(struct fg_conn *conn, struct bufferevent *bev)
                                                            on_stream_close);
     nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
     nghttp2_session_callbacks_set_send_data_callback(cbs, send_data);
+    nghttp2_session_callbacks_set_data_source_read_length_callback(
+        cbs, frame_length);
     int rc = nghttp2_option_new(&opt);
     if (rc == 0) {
         nghttp2_option_set_no_auto_window_update(opt, 1);
