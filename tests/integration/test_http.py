@@ -2,6 +2,7 @@
 routing, the admin token, the gateway's own endpoints, path normalisation,
 and the strict HTTP/1.1 pass that refuses what could be read two ways."""
 import json
+import re
 import socket
 import ssl
 import subprocess
@@ -91,6 +92,21 @@ class RoutingTest(GatewayTest):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn(":status: 200", out.stdout)
         self.assertIn('"kind":"NodeList"', out.stdout.replace(" ", ""))
+
+    def test_data_frames_fill_one_tls_record(self):
+        """Each DATA frame leaves in one TLS record: its 9-byte header and
+        payload fit the record's 16,384 bytes, so a long answer comes in
+        frames of at most 16,375 bytes (nghttp2 would send 16,384)."""
+        out = subprocess.run(
+            ["nghttp", "-v", "-H", "authorization: Bearer " + self.gw.token,
+             self.gw.base + "/clusters/demo/api/v1/pods"],
+            capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        sizes = [int(m) for m in re.findall(
+            r"recv DATA frame <length=(\d+)", out.stdout)]
+        self.assertGreater(sum(sizes), 16384, out.stdout[-2000:])
+        self.assertLessEqual(max(sizes), 16375, sizes)
+        self.assertIn(16375, sizes)
 
     def test_keep_alive_serves_several_requests(self):
         req = ("GET /clusters/demo/api HTTP/1.1\r\nHost: localhost\r\n"
