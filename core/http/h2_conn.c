@@ -461,8 +461,8 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
 /* ---- response body provider ---------------------------------------------- */
 
 /* Tells nghttp2 how much of the stream's buffer the next DATA frame
- * carries; send_data() then moves those bytes into the socket's buffer
- * without copying them through nghttp2 (NO_COPY). */
+ * carries; send_data() then copies those bytes behind their frame header
+ * in the socket's buffer, not through nghttp2's own (NO_COPY). */
 static ssize_t read_body(nghttp2_session *session, int32_t stream_id,
                          uint8_t *buf, size_t length, uint32_t *data_flags,
                          nghttp2_data_source *source, void *user_data)
