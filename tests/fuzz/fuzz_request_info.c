@@ -2,7 +2,8 @@
  * gateway feeds it: "METHOD\nTARGET" where TARGET is normalised by
  * core/request/target.c first. Every attribute must be a string, those taken
  * from path segments without '/' (a name from a field selector may hold any
- * byte), and a resource request must name its prefix and version. */
+ * byte), and a resource request must name its prefix (api, apis, or
+ * KubeSphere's kapis) and version. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (ri.is_resource &&
         (!ri.api_version[0] || (strcmp(ri.api_prefix, "api") != 0 &&
-                                strcmp(ri.api_prefix, "apis") != 0)))
+                                strcmp(ri.api_prefix, "apis") != 0 &&
+                                strcmp(ri.api_prefix, "kapis") != 0)))
         abort();
     if (fg_request_info_is_upgradable(&ri) &&
         (strcmp(ri.resource, "pods") != 0 && !strstr(ri.subresource, "proxy")))
