@@ -15,11 +15,13 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <fedgate/util.h>
+
 #include "client/client.h"
 
 struct reading {
     struct fg_ask_answer *out;
-    size_t cap;
+    struct fg_buf body;
     int complete;
 };
 
@@ -34,21 +36,10 @@ static int on_head(void *arg, int status, const struct fg_header *h, size_t n)
 static int on_body(void *arg, const char *buf, size_t len)
 {
     struct reading *r = arg;
-    struct fg_ask_answer *a = r->out;
-    if (len > FG_ASK_MAX_ANSWER - a->len)
+    if (len > FG_ASK_MAX_ANSWER - r->body.len)
         return -1;
-    if (a->len + len + 1 > r->cap) {
-        size_t cap = (a->len + len + 1) * 2;
-        char *p = realloc(a->body, cap);
-        if (!p)
-            return -1;
-        a->body = p;
-        r->cap = cap;
-    }
-    memcpy(a->body + a->len, buf, len);
-    a->len += len;
-    a->body[a->len] = '\0';
-    return 0;
+    fg_buf_put(&r->body, buf, len);
+    return r->body.oom ? -1 : 0;
 }
 
 static void on_complete(void *arg, int keep_alive)
@@ -170,12 +161,17 @@ static int exchange(SSL *ssl, const char *text, struct fg_ask_answer *out,
         if (pr == FG_CLIENT_PARSE_DONE)
             break;
     }
-    if (!out->body && !(out->body = calloc(1, 1))) {
+    fg_buf_put(&r.body, "", 0); /* an empty answer is "" too */
+    if (r.body.oom) {
         fg_error_set(err, "out of memory");
         goto done;
     }
+    out->body = r.body.buf;
+    out->len = r.body.len;
+    r.body.buf = NULL;
     rc = 0;
 done:
+    free(r.body.buf);
     fg_client_response_free(resp);
     return rc;
 }

@@ -21,8 +21,7 @@ struct fg_member_ask {
     void *arg;
     size_t max;
     int status; /* the member's, once its head came */
-    char *body;
-    size_t len, cap;
+    struct fg_buf body;
     int finished; /* the timer is armed: nothing more is taken */
 };
 
@@ -38,12 +37,12 @@ static void finish(struct fg_member_ask *a)
 static void set_failure(struct fg_member_ask *a, int code, const char *message)
 {
     a->status = code;
-    free(a->body);
+    free(a->body.buf);
     struct fg_status st = {.code = code, .message = message};
-    a->body = fg_status_build(&st, &a->len);
-    a->cap = a->body ? a->len + 1 : 0;
-    if (!a->body)
-        a->len = 0;
+    size_t len = 0;
+    char *text = fg_status_build(&st, &len);
+    a->body = (struct fg_buf){
+        .buf = text, .len = text ? len : 0, .cap = text ? len + 1 : 0};
 }
 
 static void fail(struct fg_member_ask *a, int code, const char *message)
@@ -68,26 +67,18 @@ static int on_data(void *ctx, const void *buf, size_t len)
     struct fg_member_ask *a = ctx;
     if (a->finished)
         return -1;
-    if (len > a->max - a->len) {
+    if (len > a->max - a->body.len) {
         char m[128];
         snprintf(m, sizeof(m), "the member's answer is larger than %zu bytes",
                  a->max);
         fail(a, 502, m);
         return -1;
     }
-    if (a->len + len + 1 > a->cap) {
-        size_t cap = (a->len + len + 1) * 2;
-        char *b = realloc(a->body, cap);
-        if (!b) {
-            fail(a, 500, "out of memory gathering the member's answer");
-            return -1;
-        }
-        a->body = b;
-        a->cap = cap;
+    fg_buf_put(&a->body, buf, len);
+    if (a->body.oom) {
+        fail(a, 500, "out of memory gathering the member's answer");
+        return -1;
     }
-    memcpy(a->body + a->len, buf, len);
-    a->len += len;
-    a->body[a->len] = '\0';
     return 0;
 }
 
@@ -130,7 +121,7 @@ static void release(struct fg_member_ask *a)
     if (a->call)
         a->h->member_call_close(a->call);
     a->h->timer_free(a->timer);
-    free(a->body);
+    free(a->body.buf);
     free(a);
 }
 
@@ -143,7 +134,7 @@ static void fire(void *arg)
     }
     if (!a->status)
         set_failure(a, 502, "the member ended its answer without a status");
-    a->done(a->arg, a->status, a->body ? a->body : "", a->len);
+    a->done(a->arg, a->status, a->body.buf ? a->body.buf : "", a->body.len);
     release(a);
 }
 
