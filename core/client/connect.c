@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "client/client.h"
+#include "net/tls_read.h"
 
 struct fg_client_connect {
     struct fg_client *in;
@@ -168,6 +169,7 @@ static void on_tcp_event(struct bufferevent *tcp, short what, void *arg)
     }
     /* Members may close without close_notify; framing tells truncation. */
     bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+    fg_tls_read_ahead(c->bev);
     bufferevent_setcb(c->bev, NULL, NULL, on_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "client/client.h"
+#include "net/tls_read.h"
 
 struct fg_client_h1 {
     struct fg_client *in;
@@ -104,6 +105,7 @@ static void release(struct fg_client_h1 *c, int reusable)
     c->reused = 1;
     c->head_written = c->body_done = c->complete = c->keep_alive = 0;
     bufferevent_enable(c->bev, EV_READ);
+    fg_tls_read_pending(c->bev);
     c->in->host->timer_arm(c->idle, c->in->cfg.connection_idle_timeout_ms);
 }
 
@@ -391,6 +393,7 @@ static void start(struct fg_client_h1 *c)
     }
     c->in->host->timer_cancel(c->idle);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    fg_tls_read_pending(c->bev);
     pump_request(c);
 }
 
@@ -399,6 +402,7 @@ static void attach(struct fg_client_h1 *c)
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     bufferevent_setwatermark(c->bev, EV_WRITE, FG_CLIENT_BODY_LOW, 0);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    fg_tls_read_pending(c->bev);
 }
 
 static void on_connected(void *arg, struct bufferevent *bev, int is_h2)
@@ -501,6 +505,7 @@ void fg_client_h1_resume(struct fg_client_h1 *c)
     if (!c->st || !c->bev)
         return;
     bufferevent_enable(c->bev, EV_READ);
+    fg_tls_read_pending(c->bev);
     struct fg_client_stream *st = c->st;
     process(c);
     if (st->h1 == c && c->eof && !st->client_paused)

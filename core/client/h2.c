@@ -37,6 +37,7 @@
 #include "client/listen.h"
 #include "http/h2_mem.h"
 #include "net/write_soon.h"
+#include "net/tls_read.h"
 
 /* Stream window we grant: bytes a paused client may leave us holding. */
 #define FG_CLIENT_H2_STREAM_WINDOW (256 * 1024)
@@ -607,6 +608,7 @@ static void run(struct fg_client_h2 *s, struct bufferevent *bev)
     s->bev = bev;
     bufferevent_setcb(bev, on_read, on_write, on_event, s);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
+    fg_tls_read_pending(bev);
     if (session_start(s) != 0) {
         session_lost(s, "cannot start an HTTP/2 session");
         return;

@@ -22,6 +22,7 @@
 #include "client/client.h"
 #include "client/listen.h"
 #include "net/tls.h"
+#include "net/tls_read.h"
 
 #define LISTEN_DEFAULT_MAX_CONNS 1024
 #define LISTEN_DEFAULT_HANDSHAKE_MS 10000
@@ -218,6 +219,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
     format_addr(sa, conn->peer, sizeof(conn->peer));
     /* peers may close without close_notify; HTTP/2 frames tell the end */
     bufferevent_openssl_set_allow_dirty_shutdown(conn->bev, 1);
+    fg_tls_read_ahead(conn->bev);
     bufferevent_setcb(conn->bev, NULL, NULL, on_handshake, conn);
     bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
     l->host->timer_arm(conn->timer, l->handshake_ms);

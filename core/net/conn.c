@@ -24,6 +24,7 @@
 #include "daemon/generation.h"
 #include "base/log.h"
 #include "net/tls.h"
+#include "net/tls_read.h"
 
 const struct fg_limits *fg_conn_limits(const struct fg_conn *conn)
 {
@@ -117,6 +118,9 @@ static void handshake_event(struct bufferevent *bev, short events, void *arg)
             fg_conn_close(c);
         } else if (c->worker->draining) {
             c->codec->drain(c->codec_state);
+        } else {
+            /* what the client sent behind its Finished is read already */
+            fg_tls_read_pending(bev);
         }
         return;
     }
@@ -219,6 +223,7 @@ void fg_conn_accept(struct fg_worker *w, int fd, const struct sockaddr *addr,
     }
     /* Clients often close without close_notify; that is not an error. */
     bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+    fg_tls_read_ahead(c->bev);
     c->source = source;
     link_conn(w, c);
 
