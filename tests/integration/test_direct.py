@@ -128,8 +128,11 @@ class Base(unittest.TestCase):
             raise AssertionError("fedgate exited %s:\n%s" % (code, logs))
 
 
-class ThroughMemberGateway(Base):
-    """kubectl through the host to a member-role fedgate."""
+class MemberBehindHost(Base):
+    """A member-role fedgate (the mock, "edge") and a host with a direct
+    member to it for each (name, extra config) in EDGES."""
+
+    edges = (("edge", ""),)
 
     @classmethod
     def setUpClass(cls):
@@ -137,9 +140,8 @@ class ThroughMemberGateway(Base):
                              role="member").start()
         token = os.path.join(cls.member.state, "admin.token")
         cls.host = Gateway(members=[
-            direct_member("edge", cls.member.port, cls.member.ca, token),
-            direct_member("edge1", cls.member.port, cls.member.ca, token,
-                          "http2 = false\n")])
+            direct_member(name, cls.member.port, cls.member.ca, token, extra)
+            for name, extra in cls.edges])
         try:
             cls.host.start()
         except Exception:
@@ -153,6 +155,12 @@ class ThroughMemberGateway(Base):
         finally:
             cls.member.stop()
             cls.member.cleanup()
+
+
+class ThroughMemberGateway(MemberBehindHost):
+    """kubectl through the host to a member-role fedgate."""
+
+    edges = (("edge", ""), ("edge1", "http2 = false\n"))
 
     def test_kubectl_both_protocols(self):
         own = json.loads(self.kubectl(self.member, "edge", "get", "deploy",

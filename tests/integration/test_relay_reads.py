@@ -10,12 +10,10 @@ member-role fedgate (a direct member over TLS); read() calls are counted
 from /proc/PID/io of both gateways, which fall from several per request
 to well under one. Counts, not times: the figure does not depend on the
 machine's speed (a slower turn only gathers more per read)."""
-import os
 import subprocess
 import unittest
 
-from harness import Gateway, mock_member
-from test_direct import Base, direct_member
+from test_direct import MemberBehindHost
 
 REQUESTS = 3000
 
@@ -28,27 +26,7 @@ def read_calls(pid):
     raise AssertionError("no syscr in /proc/%d/io" % pid)
 
 
-class RelayReads(Base):
-    @classmethod
-    def setUpClass(cls):
-        cls.member = Gateway(members=[mock_member("edge", "demo.json")],
-                             role="member").start()
-        token = os.path.join(cls.member.state, "admin.token")
-        cls.host = Gateway(members=[
-            direct_member("edge", cls.member.port, cls.member.ca, token)])
-        try:
-            cls.host.start()
-        except Exception:
-            cls.stop_checked(cls.member)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.stop_checked(cls.host)
-        finally:
-            cls.stop_checked(cls.member)
-
+class RelayReads(MemberBehindHost):
     def burst(self, streams):
         url = self.host.base + "/clusters/edge/version"
         cmd = ["h2load", "-n", str(REQUESTS), "-c", "1", "-m", str(streams),
