@@ -13,6 +13,7 @@
 
 #include "client/client.h"
 #include "net/tls_read.h"
+#include "net/write_soon.h"
 
 struct fg_client_h1 {
     struct fg_client *in;
@@ -148,6 +149,7 @@ static void pump_request(struct fg_client_h1 *c)
     }
     if (c->body_mode == 0) {
         c->body_done = 1;
+        fg_write_soon(c->bev); /* written in this loop turn */
         return;
     }
     while (evbuffer_get_length(st->body) > 0 &&
@@ -166,6 +168,7 @@ static void pump_request(struct fg_client_h1 *c)
             evbuffer_add(out, "0\r\n\r\n", 5);
         c->body_done = 1;
     }
+    fg_write_soon(c->bev);
     fg_client_stream_body_drained(st);
 }
 

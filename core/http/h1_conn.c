@@ -36,6 +36,7 @@
 #include "base/log.h"
 #include "request/status.h"
 #include "request/upgrade.h"
+#include "net/write_soon.h"
 
 /* Bytes handed to the parser at a time: a body pause (or an error) takes
  * effect within this many bytes. */
@@ -135,10 +136,16 @@ static void enter(struct h1_conn *h)
     h->busy++;
 }
 
+/* What an operation queued is written in this loop turn (write_soon.h):
+ * no write event armed and disarmed through epoll per response. */
 static void leave(struct h1_conn *h)
 {
-    if (--h->busy == 0 && h->free_pending)
+    if (--h->busy != 0)
+        return;
+    if (h->free_pending)
         free_state(h);
+    else if (h->phase != PH_CLOSED)
+        fg_write_soon(h->bev);
 }
 
 static void schedule(struct h1_conn *h, unsigned what)
