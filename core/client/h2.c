@@ -34,6 +34,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "client/client.h"
+#include "base/fmt.h"
 #include "client/listen.h"
 #include "http/h2_mem.h"
 #include "net/write_soon.h"
@@ -44,6 +45,8 @@
 /* Output queued in the socket before nghttp2 is asked to wait. */
 #define FG_CLIENT_H2_OUT_HIGH (1024 * 1024)
 #define FG_CLIENT_H2_MAX_HEADER_BYTES (64 * 1024)
+/* Request header blocks up to this many headers are built on the stack. */
+#define SUBMIT_STACK_HEADERS 32
 
 /* What nghttp2 holds as stream user data: outlives the core's stream
  * when the client goes away first. */
@@ -752,11 +755,16 @@ int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
             st, "its connection does not take upgrades (no extended CONNECT)");
         return -1;
     }
-    size_t n = st->headers.n + 6;
-    nghttp2_nv *v = calloc(n, sizeof(*v));
+    /* a request of up to SUBMIT_STACK_HEADERS headers (nearly all) is
+     * built on the stack: nghttp2 copies the block it is given */
+    nghttp2_nv v_stack[SUBMIT_STACK_HEADERS + 6];
+    nghttp2_nv *v = st->headers.n <= SUBMIT_STACK_HEADERS
+                        ? v_stack
+                        : calloc(st->headers.n + 6, sizeof(*v));
     struct fg_client_h2_handle *h = calloc(1, sizeof(*h));
     if (!v || !h) {
-        free(v);
+        if (v != v_stack)
+            free(v);
         free(h);
         fg_client_stream_unavailable(st, "out of memory");
         return -1;
@@ -776,10 +784,10 @@ int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
         const struct fg_header *x = &st->headers.v[i];
         v[k++] = nv(x->name, x->name_len, x->value, x->value_len);
     }
-    char clen[24];
+    char clen[FG_FMT_DEC_MAX];
     if (st->content_length >= 0 && !st->upgrade) {
-        snprintf(clen, sizeof(clen), "%lld", (long long)st->content_length);
-        v[k++] = nv("content-length", 14, clen, strlen(clen));
+        size_t clen_len = fg_fmt_i64(clen, st->content_length);
+        v[k++] = nv("content-length", 14, clen, clen_len);
     }
     int has_body =
         st->upgrade || st->content_length > 0 ||
@@ -789,7 +797,8 @@ int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
     nghttp2_data_provider prd = {.source.ptr = h, .read_callback = read_body};
     int32_t id =
         nghttp2_submit_request(s->ng, NULL, v, k, has_body ? &prd : NULL, h);
-    free(v);
+    if (v != v_stack)
+        free(v);
     if (id < 0) {
         free(h);
         fg_client_stream_unavailable(st, nghttp2_strerror(id));
