@@ -242,7 +242,7 @@ struct fg_client_stream {
     struct fg_client_h2 *h2;
     struct fg_client_h2_handle *h2_handle;
     int32_t h2_id;
-    struct evbuffer *rh; /* h2 response headers: name\0value\0 ... */
+    struct fg_buf rh; /* h2 response headers: name\0value\0 ... */
     size_t rh_n;
     int rh_status;
     struct evbuffer *held; /* h2 DATA received while the caller is full */

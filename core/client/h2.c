@@ -230,29 +230,26 @@ static int cb_header(nghttp2_session *ng, const nghttp2_frame *frame,
     }
     if (nlen > 0 && name[0] == ':')
         return 0;
-    if (!st->rh)
-        st->rh = evbuffer_new();
-    if (!st->rh || st->rh_n >= FG_CLIENT_MAX_RESPONSE_HEADERS ||
-        evbuffer_get_length(st->rh) + nlen + vlen + 2 >
-            FG_CLIENT_H2_MAX_HEADER_BYTES)
+    if (st->rh_n >= FG_CLIENT_MAX_RESPONSE_HEADERS ||
+        st->rh.len + nlen + vlen + 2 > FG_CLIENT_H2_MAX_HEADER_BYTES)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
-    evbuffer_add(st->rh, name, nlen);
-    evbuffer_add(st->rh, "", 1);
-    evbuffer_add(st->rh, value, vlen);
-    evbuffer_add(st->rh, "", 1);
+    /* fg_buf_put ends the text with a NUL: each one is the separator */
+    fg_buf_put(&st->rh, name, nlen);
+    st->rh.len++;
+    fg_buf_put(&st->rh, value, vlen);
+    st->rh.len++;
+    if (st->rh.oom)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* nothing is lost */
     st->rh_n++;
     return 0;
 }
 
 static void deliver_head(struct fg_client_stream *st)
 {
-    size_t n = st->rh_n, len = st->rh ? evbuffer_get_length(st->rh) : 0;
-    struct fg_header *h = calloc(n ? n : 1, sizeof(*h));
-    char *p = len ? (char *)evbuffer_pullup(st->rh, -1) : NULL;
-    if (!h) {
-        fg_client_stream_fail(st, 502, "BadGateway", "out of memory");
-        return;
-    }
+    /* cb_header keeps RH_N within the bound */
+    struct fg_header h[FG_CLIENT_MAX_RESPONSE_HEADERS];
+    size_t n = st->rh_n;
+    const char *p = st->rh.buf;
     for (size_t i = 0; i < n; i++) {
         h[i].name = p;
         h[i].name_len = strlen(p);
@@ -273,11 +270,8 @@ static void deliver_head(struct fg_client_stream *st)
         st->h2->want_send = 1;
     }
     int rc = fg_client_stream_head(st, status, h, n);
-    free(h);
-    if (st->rh) {
-        evbuffer_free(st->rh);
-        st->rh = NULL;
-    }
+    free(st->rh.buf);
+    st->rh = (struct fg_buf){0};
     st->rh_n = 0;
     if (rc < 0)
         fg_client_stream_fail(st, 502, "BadGateway", "the client went away");
@@ -327,8 +321,7 @@ static int cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
         frame->headers.cat == NGHTTP2_HCAT_RESPONSE) {
         if (st->rh_status >= 100 && st->rh_status < 200) {
             /* interim: the final answer follows */
-            if (st->rh)
-                evbuffer_drain(st->rh, (size_t)-1);
+            st->rh.len = 0;
             st->rh_n = 0;
             st->rh_status = 0;
             return 0;

@@ -391,8 +391,7 @@ void fg_client_stream_close(struct fg_client_stream *st)
     evbuffer_free(st->body);
     if (st->held)
         evbuffer_free(st->held);
-    if (st->rh)
-        evbuffer_free(st->rh);
+    free(st->rh.buf);
     fg_client_headers_free(&st->headers);
     free(st);
 }

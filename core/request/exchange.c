@@ -237,6 +237,9 @@ const char *fg_upgrade_protocol(const char *offer)
     return NULL;
 }
 
+/* Member heads up to this many headers are filtered on the stack. */
+#define RELAY_STACK_HEADERS 32
+
 static int relay_head(void *ctx, int status, const struct fg_header *headers,
                       size_t n)
 {
@@ -246,7 +249,10 @@ static int relay_head(void *ctx, int status, const struct fg_header *headers,
     /* A switch only when the client asked for one the gateway allows. */
     if ((status < 200 && status != 101) || (status == 101 && !ex->upgrade))
         return -1;
-    struct fg_header *out = calloc(n ? n : 1, sizeof(*out));
+    /* a member's usual dozen headers are filtered on the stack */
+    struct fg_header out_stack[RELAY_STACK_HEADERS];
+    struct fg_header *out =
+        n <= RELAY_STACK_HEADERS ? out_stack : calloc(n, sizeof(*out));
     if (!out)
         return -1;
     int64_t length = -1;
@@ -272,7 +278,8 @@ static int relay_head(void *ctx, int status, const struct fg_header *headers,
     }
     int end = ex->is_head_request || status == 204 || status == 304;
     int rc = send_head(ex, status, out, m, length, end);
-    free(out);
+    if (out != out_stack)
+        free(out);
     if (end)
         ex->driver_done = 1;
     return rc;
