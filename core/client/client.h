@@ -97,11 +97,11 @@ void fg_client_connect_cancel(struct fg_client_connect *c);
 
 /* ---- request headers (headers.c) --------------------------------------- */
 
-/* The header block sent to the server, names lower-case. */
+/* The header block sent to the server, names lower-case; the headers'
+ * text lives in V's own allocation, after the array. */
 struct fg_client_headers {
     struct fg_header *v;
     size_t n;
-    char *storage;
 };
 
 /* Whether a caller's header NAME must never reach the server, whatever the
@@ -219,7 +219,7 @@ struct fg_client_stream {
     TAILQ_ENTRY(fg_client_stream) link;
 
     /* the request */
-    char *method;
+    char *method; /* both in TEXT */
     char *target; /* path[?query] */
     struct fg_client_headers headers;
     int64_t content_length;
@@ -242,13 +242,15 @@ struct fg_client_stream {
     struct fg_client_h2 *h2;
     struct fg_client_h2_handle *h2_handle;
     int32_t h2_id;
-    struct evbuffer *rh; /* h2 response headers: name\0value\0 ... */
+    struct fg_buf rh; /* h2 response headers: name\0value\0 ... */
     size_t rh_n;
     int rh_status;
     struct evbuffer *held; /* h2 DATA received while the caller is full */
     int h2_closed;         /* h2 stream closed, end pending on HELD */
     int peer_ended;        /* h2: the peer ended the pipe; our side ends */
     uint32_t h2_error;
+
+    char text[]; /* method\0target\0, sized at open */
 };
 
 /* Serves the pending queue. */

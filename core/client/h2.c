@@ -34,6 +34,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "client/client.h"
+#include "base/fmt.h"
 #include "client/listen.h"
 #include "http/h2_mem.h"
 #include "net/write_soon.h"
@@ -44,6 +45,8 @@
 /* Output queued in the socket before nghttp2 is asked to wait. */
 #define FG_CLIENT_H2_OUT_HIGH (1024 * 1024)
 #define FG_CLIENT_H2_MAX_HEADER_BYTES (64 * 1024)
+/* Request header blocks up to this many headers are built on the stack. */
+#define SUBMIT_STACK_HEADERS 32
 
 /* What nghttp2 holds as stream user data: outlives the core's stream
  * when the client goes away first. */
@@ -227,29 +230,26 @@ static int cb_header(nghttp2_session *ng, const nghttp2_frame *frame,
     }
     if (nlen > 0 && name[0] == ':')
         return 0;
-    if (!st->rh)
-        st->rh = evbuffer_new();
-    if (!st->rh || st->rh_n >= FG_CLIENT_MAX_RESPONSE_HEADERS ||
-        evbuffer_get_length(st->rh) + nlen + vlen + 2 >
-            FG_CLIENT_H2_MAX_HEADER_BYTES)
+    if (st->rh_n >= FG_CLIENT_MAX_RESPONSE_HEADERS ||
+        st->rh.len + nlen + vlen + 2 > FG_CLIENT_H2_MAX_HEADER_BYTES)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
-    evbuffer_add(st->rh, name, nlen);
-    evbuffer_add(st->rh, "", 1);
-    evbuffer_add(st->rh, value, vlen);
-    evbuffer_add(st->rh, "", 1);
+    /* fg_buf_put ends the text with a NUL: each one is the separator */
+    fg_buf_put(&st->rh, name, nlen);
+    st->rh.len++;
+    fg_buf_put(&st->rh, value, vlen);
+    st->rh.len++;
+    if (st->rh.oom)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* nothing is lost */
     st->rh_n++;
     return 0;
 }
 
 static void deliver_head(struct fg_client_stream *st)
 {
-    size_t n = st->rh_n, len = st->rh ? evbuffer_get_length(st->rh) : 0;
-    struct fg_header *h = calloc(n ? n : 1, sizeof(*h));
-    char *p = len ? (char *)evbuffer_pullup(st->rh, -1) : NULL;
-    if (!h) {
-        fg_client_stream_fail(st, 502, "BadGateway", "out of memory");
-        return;
-    }
+    /* cb_header keeps RH_N within the bound */
+    struct fg_header h[FG_CLIENT_MAX_RESPONSE_HEADERS];
+    size_t n = st->rh_n;
+    const char *p = st->rh.buf;
     for (size_t i = 0; i < n; i++) {
         h[i].name = p;
         h[i].name_len = strlen(p);
@@ -270,11 +270,8 @@ static void deliver_head(struct fg_client_stream *st)
         st->h2->want_send = 1;
     }
     int rc = fg_client_stream_head(st, status, h, n);
-    free(h);
-    if (st->rh) {
-        evbuffer_free(st->rh);
-        st->rh = NULL;
-    }
+    free(st->rh.buf);
+    st->rh = (struct fg_buf){0};
     st->rh_n = 0;
     if (rc < 0)
         fg_client_stream_fail(st, 502, "BadGateway", "the client went away");
@@ -324,8 +321,7 @@ static int cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
         frame->headers.cat == NGHTTP2_HCAT_RESPONSE) {
         if (st->rh_status >= 100 && st->rh_status < 200) {
             /* interim: the final answer follows */
-            if (st->rh)
-                evbuffer_drain(st->rh, (size_t)-1);
+            st->rh.len = 0;
             st->rh_n = 0;
             st->rh_status = 0;
             return 0;
@@ -752,11 +748,16 @@ int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
             st, "its connection does not take upgrades (no extended CONNECT)");
         return -1;
     }
-    size_t n = st->headers.n + 6;
-    nghttp2_nv *v = calloc(n, sizeof(*v));
+    /* a request of up to SUBMIT_STACK_HEADERS headers (nearly all) is
+     * built on the stack: nghttp2 copies the block it is given */
+    nghttp2_nv v_stack[SUBMIT_STACK_HEADERS + 6];
+    nghttp2_nv *v = st->headers.n <= SUBMIT_STACK_HEADERS
+                        ? v_stack
+                        : calloc(st->headers.n + 6, sizeof(*v));
     struct fg_client_h2_handle *h = calloc(1, sizeof(*h));
     if (!v || !h) {
-        free(v);
+        if (v != v_stack)
+            free(v);
         free(h);
         fg_client_stream_unavailable(st, "out of memory");
         return -1;
@@ -776,10 +777,10 @@ int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
         const struct fg_header *x = &st->headers.v[i];
         v[k++] = nv(x->name, x->name_len, x->value, x->value_len);
     }
-    char clen[24];
+    char clen[FG_FMT_DEC_MAX];
     if (st->content_length >= 0 && !st->upgrade) {
-        snprintf(clen, sizeof(clen), "%lld", (long long)st->content_length);
-        v[k++] = nv("content-length", 14, clen, strlen(clen));
+        size_t clen_len = fg_fmt_i64(clen, st->content_length);
+        v[k++] = nv("content-length", 14, clen, clen_len);
     }
     int has_body =
         st->upgrade || st->content_length > 0 ||
@@ -789,7 +790,8 @@ int fg_client_h2_submit(struct fg_client_h2 *s, struct fg_client_stream *st)
     nghttp2_data_provider prd = {.source.ptr = h, .read_callback = read_body};
     int32_t id =
         nghttp2_submit_request(s->ng, NULL, v, k, has_body ? &prd : NULL, h);
-    free(v);
+    if (v != v_stack)
+        free(v);
     if (id < 0) {
         free(h);
         fg_client_stream_unavailable(st, nghttp2_strerror(id));

@@ -43,63 +43,18 @@ int fg_client_header_forbidden(const char *name, size_t len)
            fg_header_is_identity(name, len) || (len >= 1 && name[0] == ':');
 }
 
-/* A growing list of headers whose text lives in one arena; pointers are
- * fixed up once the arena stops moving. */
-struct builder {
-    struct fg_header *v;
-    size_t n, cap;
-    char *buf;
-    size_t len, size;
-    size_t *offs; /* name offset, value offset per header */
-};
-
-static int add(struct builder *b, const char *name, size_t nlen,
-               const char *value, size_t vlen)
+/* Whether the caller's header H goes on to the server. */
+static int passes(const struct fg_request_head *head, const struct fg_header *h)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        struct fg_header *v = realloc(b->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        b->v = v;
-        size_t *o = realloc(b->offs, cap * 2 * sizeof(*o));
-        if (!o)
-            return -1;
-        b->offs = o;
-        b->cap = cap;
-    }
-    size_t need = nlen + 1 + vlen + 1;
-    if (b->len + need > b->size) {
-        size_t size = b->size ? b->size : 1024;
-        while (b->len + need > size)
-            size *= 2;
-        char *nb = realloc(b->buf, size);
-        if (!nb)
-            return -1;
-        b->buf = nb;
-        b->size = size;
-    }
-    size_t no = b->len;
-    for (size_t i = 0; i < nlen; i++) {
-        char c = name[i];
-        b->buf[b->len++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-    }
-    b->buf[b->len++] = 0;
-    size_t vo = b->len;
-    memcpy(b->buf + b->len, value, vlen);
-    b->len += vlen;
-    b->buf[b->len++] = 0;
-    b->offs[2 * b->n] = no;
-    b->offs[2 * b->n + 1] = vo;
-    b->v[b->n].name_len = nlen;
-    b->v[b->n].value_len = vlen;
-    b->n++;
-    return 0;
+    return !fg_client_header_forbidden(h->name, h->name_len) &&
+           !fg_header_named_by_connection(head->headers, head->n_headers,
+                                          h->name, h->name_len);
 }
 
-/* Adds H when it can be sent; -1 with ERR when not, -2 out of memory. */
-static int add_checked(struct builder *b, const struct fg_header *h, char *err,
-                       size_t err_len)
+/* Checks H and appends it at V[*N], its text (name lower-cased, both
+ * NUL-terminated) at *TEXT; -1 with ERR when it cannot be sent. */
+static int add_checked(struct fg_header *v, size_t *n, char **text,
+                       const struct fg_header *h, char *err, size_t err_len)
 {
     if (!token_ok(h->name, h->name_len)) {
         snprintf(err, err_len, "invalid header name");
@@ -110,7 +65,19 @@ static int add_checked(struct builder *b, const struct fg_header *h, char *err,
                  (int)(h->name_len > 64 ? 64 : h->name_len), h->name);
         return -1;
     }
-    return add(b, h->name, h->name_len, h->value, h->value_len) ? -2 : 0;
+    char *t = *text;
+    for (size_t i = 0; i < h->name_len; i++) {
+        char c = h->name[i];
+        t[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    t[h->name_len] = 0;
+    memcpy(t + h->name_len + 1, h->value, h->value_len);
+    t[h->name_len + 1 + h->value_len] = 0;
+    v[*n] =
+        (struct fg_header){t, h->name_len, t + h->name_len + 1, h->value_len};
+    (*n)++;
+    *text = t + h->name_len + 1 + h->value_len + 1;
+    return 0;
 }
 
 int fg_client_headers_build(const struct fg_request_head *head,
@@ -118,41 +85,39 @@ int fg_client_headers_build(const struct fg_request_head *head,
                             struct fg_client_headers *out, char *err,
                             size_t err_len)
 {
-    struct builder b = {0};
     memset(out, 0, sizeof(*out));
-    int rc = 0;
-    for (size_t i = 0; i < head->n_headers && rc == 0; i++) {
-        const struct fg_header *h = &head->headers[i];
-        if (!fg_client_header_forbidden(h->name, h->name_len) &&
-            !fg_header_named_by_connection(head->headers, head->n_headers,
-                                           h->name, h->name_len))
-            rc = add_checked(&b, h, err, err_len);
-    }
-    for (size_t i = 0; i < n_extra && rc == 0; i++)
-        rc = add_checked(&b, &extra[i], err, err_len);
-    if (rc != 0) {
-        if (rc == -2)
-            snprintf(err, err_len, "out of memory");
-        free(b.v);
-        free(b.buf);
-        free(b.offs);
+    /* sized once from the input: the array, then the text, in one block */
+    size_t count = n_extra, bytes = 0;
+    for (size_t i = 0; i < head->n_headers; i++)
+        bytes += head->headers[i].name_len + head->headers[i].value_len + 2;
+    count += head->n_headers;
+    for (size_t i = 0; i < n_extra; i++)
+        bytes += extra[i].name_len + extra[i].value_len + 2;
+    struct fg_header *v = malloc(count * sizeof(*v) + bytes + 1);
+    if (!v) {
+        snprintf(err, err_len, "out of memory");
         return -1;
     }
-    for (size_t i = 0; i < b.n; i++) {
-        b.v[i].name = b.buf + b.offs[2 * i];
-        b.v[i].value = b.buf + b.offs[2 * i + 1];
+    char *text = (char *)(v + count);
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; i < head->n_headers && rc == 0; i++)
+        if (passes(head, &head->headers[i]))
+            rc = add_checked(v, &n, &text, &head->headers[i], err, err_len);
+    for (size_t i = 0; i < n_extra && rc == 0; i++)
+        rc = add_checked(v, &n, &text, &extra[i], err, err_len);
+    if (rc != 0) {
+        free(v);
+        return -1;
     }
-    free(b.offs);
-    out->v = b.v;
-    out->n = b.n;
-    out->storage = b.buf;
+    out->v = v;
+    out->n = n;
     return 0;
 }
 
 void fg_client_headers_free(struct fg_client_headers *h)
 {
     free(h->v);
-    free(h->storage);
     memset(h, 0, sizeof(*h));
 }
 

@@ -261,7 +261,11 @@ fg_client_stream_open(struct fg_client *in, const struct fg_request_head *head,
                       const struct fg_header *extra, size_t n_extra,
                       const struct fg_stream_callbacks *cb, void *ctx)
 {
-    struct fg_client_stream *st = calloc(1, sizeof(*st));
+    /* method and target live in the stream's own allocation, after it */
+    size_t mlen = strlen(head->method) + 1, plen = strlen(head->path),
+           qlen = head->query ? strlen(head->query) + 1 : 0;
+    struct fg_client_stream *st =
+        calloc(1, sizeof(*st) + mlen + plen + qlen + 1);
     if (!st)
         return NULL;
     st->in = in;
@@ -269,20 +273,17 @@ fg_client_stream_open(struct fg_client *in, const struct fg_request_head *head,
     st->ctx = ctx;
     st->body = evbuffer_new();
     st->timer = in->host->timer_new(in->host, on_deadline, st);
-    size_t plen = strlen(head->path),
-           qlen = head->query ? strlen(head->query) + 1 : 0;
-    st->target = malloc(plen + qlen + 1);
-    st->method = strdup(head->method);
-    if (!st->body || !st->timer || !st->target || !st->method) {
+    if (!st->body || !st->timer) {
         if (st->timer)
             in->host->timer_free(st->timer);
         if (st->body)
             evbuffer_free(st->body);
-        free(st->target);
-        free(st->method);
         free(st);
         return NULL;
     }
+    st->method = st->text;
+    memcpy(st->method, head->method, mlen);
+    st->target = st->text + mlen;
     memcpy(st->target, head->path, plen + 1);
     if (head->query) {
         st->target[plen] = '?';
@@ -390,11 +391,8 @@ void fg_client_stream_close(struct fg_client_stream *st)
     evbuffer_free(st->body);
     if (st->held)
         evbuffer_free(st->held);
-    if (st->rh)
-        evbuffer_free(st->rh);
+    free(st->rh.buf);
     fg_client_headers_free(&st->headers);
-    free(st->method);
-    free(st->target);
     free(st);
 }
 

@@ -24,6 +24,7 @@
 #include "daemon/gateway.h"
 #include "http/body_ref.h"
 #include "http/h2_mem.h"
+#include "base/fmt.h"
 #include "base/log.h"
 
 /* Write to the socket only while less than this is waiting in it. */
@@ -661,24 +662,37 @@ static void event_cb(struct bufferevent *bev, short events, void *arg)
 /* ---- exchange ops ----------------------------------------------------------
  */
 
+/* Heads up to this many headers and name bytes are built on the stack;
+ * larger ones (rare: a member's answer is a dozen headers) on the heap. */
+#define HEAD_STACK_HEADERS 32
+#define HEAD_STACK_NAMES 1024
+
 static int op_send_head(void *cs, int status, const struct fg_header *headers,
                         size_t n, int64_t length, int end_stream)
 {
     struct h2_stream *st = cs;
     struct h2_conn *hc = st->hc;
-    nghttp2_nv *nv = calloc(n + 2, sizeof(*nv));
-    char *names = NULL;
+    /* three digits or nothing: :status is exactly three (RFC 9113 8.3.2) */
+    if (status < 100 || status > 999)
+        return -1;
     size_t names_len = 0;
     for (size_t i = 0; i < n; i++)
         names_len += headers[i].name_len;
-    names = malloc(names_len + 1);
+    nghttp2_nv nv_stack[HEAD_STACK_HEADERS + 2];
+    char names_stack[HEAD_STACK_NAMES];
+    nghttp2_nv *nv =
+        n <= HEAD_STACK_HEADERS ? nv_stack : calloc(n + 2, sizeof(*nv));
+    char *names =
+        names_len <= HEAD_STACK_NAMES ? names_stack : malloc(names_len);
     if (!nv || !names) {
-        free(nv);
-        free(names);
+        if (nv != nv_stack)
+            free(nv);
+        if (names != names_stack)
+            free(names);
         return -1;
     }
-    char status_s[4], length_s[24];
-    snprintf(status_s, sizeof(status_s), "%03d", status);
+    char status_s[FG_FMT_DEC_MAX], length_s[FG_FMT_DEC_MAX];
+    fg_fmt_u64(status_s, (uint64_t)status);
     size_t k = 0, off = 0;
     nv[k++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)status_s, 7, 3,
                            NGHTTP2_NV_FLAG_NONE};
@@ -692,10 +706,9 @@ static int op_send_head(void *cs, int status, const struct fg_header *headers,
         off += headers[i].name_len;
     }
     if (length >= 0 && status != 204 && status != 304) {
-        int len =
-            snprintf(length_s, sizeof(length_s), "%lld", (long long)length);
+        size_t len = fg_fmt_i64(length_s, length);
         nv[k++] = (nghttp2_nv){(uint8_t *)"content-length", (uint8_t *)length_s,
-                               14, (size_t)len, NGHTTP2_NV_FLAG_NONE};
+                               14, len, NGHTTP2_NV_FLAG_NONE};
     }
     nghttp2_data_provider provider = {{.ptr = st}, read_body};
     if (end_stream)
@@ -707,8 +720,10 @@ static int op_send_head(void *cs, int status, const struct fg_header *headers,
      * on_frame_send), then the connection ends (maybe_finished). */
     if (rc == 0 && status == 401 && !hc->conn->authenticated)
         st->goaway_after = 1;
-    free(nv);
-    free(names);
+    if (nv != nv_stack)
+        free(nv);
+    if (names != names_stack)
+        free(names);
     schedule_flush(hc);
     return rc == 0 ? 0 : -1;
 }

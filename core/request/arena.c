@@ -20,28 +20,36 @@ struct fg_arena {
     size_t handed_out;
 };
 
-static struct chunk *chunk_new(size_t size)
+static struct chunk *chunk_init(struct chunk *c, size_t size)
 {
-    struct chunk *c = malloc(sizeof(*c) + size);
-    if (!c)
-        return NULL;
     c->next = NULL;
     c->size = size;
     c->used = 0;
     return c;
 }
 
+static struct chunk *chunk_new(size_t size)
+{
+    struct chunk *c = malloc(sizeof(*c) + size);
+    return c ? chunk_init(c, size) : NULL;
+}
+
+/* The arena and its first chunk are one allocation (the chunk right after
+ * the arena, aligned): they live and go together. */
+#define ARENA_HEAD                                                             \
+    ((sizeof(struct fg_arena) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
+
 struct fg_arena *fg_arena_new(size_t first)
 {
-    struct fg_arena *a = malloc(sizeof(*a));
+    size_t size = first ? first : DEFAULT_FIRST;
+    if (size > SIZE_MAX / 2)
+        return NULL;
+    struct fg_arena *a = malloc(ARENA_HEAD + sizeof(struct chunk) + size);
     if (!a)
         return NULL;
     a->handed_out = 0;
-    a->head = chunk_new(first ? first : DEFAULT_FIRST);
-    if (!a->head) {
-        free(a);
-        return NULL;
-    }
+    a->head =
+        chunk_init((struct chunk *)((unsigned char *)a + ARENA_HEAD), size);
     return a;
 }
 
@@ -89,7 +97,8 @@ void fg_arena_free(struct fg_arena *a)
 {
     if (!a)
         return;
-    for (struct chunk *c = a->head, *next; c; c = next) {
+    /* the last chunk is the first one, inside A's own allocation */
+    for (struct chunk *c = a->head, *next; c->next; c = next) {
         next = c->next;
         free(c);
     }

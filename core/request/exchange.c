@@ -19,6 +19,7 @@
 #include "net/conn.h"
 #include "daemon/gateway.h"
 #include "daemon/generation.h"
+#include "base/fmt.h"
 #include "base/log.h"
 #include "fleet/fleet.h"
 #include "request/exchange_gen.h"
@@ -208,12 +209,20 @@ static const char *request_id(struct fg_arena *arena)
     }
     uint64_t lo = base[1] + ++counter;
     char *id = fg_arena_alloc(arena, 37);
-    if (id)
-        snprintf(id, 37, "%08x-%04x-4%03x-%04x-%012llx",
-                 (unsigned)(base[0] >> 32), (unsigned)(base[0] >> 16) & 0xffff,
-                 (unsigned)base[0] & 0xfff,
-                 (unsigned)(0x8000 | ((lo >> 48) & 0x3fff)),
-                 (unsigned long long)(lo & 0xffffffffffffULL));
+    if (id) {
+        /* 8-4-4-4-12 hex digits, version 4, variant 10 */
+        char *p = fg_fmt_hex(id, base[0] >> 32, 8);
+        *p++ = '-';
+        p = fg_fmt_hex(p, base[0] >> 16, 4);
+        *p++ = '-';
+        *p++ = '4';
+        p = fg_fmt_hex(p, base[0], 3);
+        *p++ = '-';
+        p = fg_fmt_hex(p, 0x8000 | ((lo >> 48) & 0x3fff), 4);
+        *p++ = '-';
+        p = fg_fmt_hex(p, lo, 12);
+        *p = '\0';
+    }
     return id ? id : "";
 }
 
@@ -228,6 +237,9 @@ const char *fg_upgrade_protocol(const char *offer)
     return NULL;
 }
 
+/* Member heads up to this many headers are filtered on the stack. */
+#define RELAY_STACK_HEADERS 32
+
 static int relay_head(void *ctx, int status, const struct fg_header *headers,
                       size_t n)
 {
@@ -237,7 +249,10 @@ static int relay_head(void *ctx, int status, const struct fg_header *headers,
     /* A switch only when the client asked for one the gateway allows. */
     if ((status < 200 && status != 101) || (status == 101 && !ex->upgrade))
         return -1;
-    struct fg_header *out = calloc(n ? n : 1, sizeof(*out));
+    /* a member's usual dozen headers are filtered on the stack */
+    struct fg_header out_stack[RELAY_STACK_HEADERS];
+    struct fg_header *out =
+        n <= RELAY_STACK_HEADERS ? out_stack : calloc(n, sizeof(*out));
     if (!out)
         return -1;
     int64_t length = -1;
@@ -263,7 +278,8 @@ static int relay_head(void *ctx, int status, const struct fg_header *headers,
     }
     int end = ex->is_head_request || status == 204 || status == 304;
     int rc = send_head(ex, status, out, m, length, end);
-    free(out);
+    if (out != out_stack)
+        free(out);
     if (end)
         ex->driver_done = 1;
     return rc;
@@ -576,7 +592,8 @@ void fg_exchange_to_member(struct fg_exchange *ex, struct fg_member_rt *m,
     size_t n_headers = 0;
     const struct fg_header *headers =
         fg_exchange_member_headers(ex, req, &n_headers);
-    char *base_path = fg_arena_alloc(a, strlen(t->member) + 11);
+    size_t member_len = strlen(t->member);
+    char *base_path = fg_arena_alloc(a, member_len + 11);
     const char *method =
         req->in_arena ? req->method
                       : fg_arena_strndup(a, req->method, strlen(req->method));
@@ -585,8 +602,10 @@ void fg_exchange_to_member(struct fg_exchange *ex, struct fg_member_rt *m,
         return;
     }
     base_path[0] = '\0';
-    if (t->member_ref == FG_MEMBER_NAMED || t->member_ref == FG_MEMBER_ALL)
-        sprintf(base_path, "/clusters/%s", t->member);
+    if (t->member_ref == FG_MEMBER_NAMED || t->member_ref == FG_MEMBER_ALL) {
+        memcpy(base_path, "/clusters/", 10);
+        memcpy(base_path + 10, t->member, member_len + 1);
+    }
     *head = (struct fg_request_head){
         .method = method,
         .path = ex->path,
