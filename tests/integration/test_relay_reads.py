@@ -55,6 +55,10 @@ class RelayReads(MemberBehindHost):
         # read apart), member 2.00
         self.assertLess(got["host"], 2.5, got)
         self.assertLess(got["member"], 1.25, got)
+        # and at least the one read per record: the count sees the reads
+        # (a move to recv() would make it zero and the bounds above empty)
+        self.assertGreaterEqual(got["host"], 1.9, got)
+        self.assertGreaterEqual(got["member"], 0.95, got)
 
     def test_a_burst_is_read_in_few_reads(self):
         """100 streams in flight: a read() takes in many records."""
